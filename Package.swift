@@ -1,0 +1,113 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "omnichannel-bridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bridge", targets: ["BridgeServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "ChannelKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Channels/ChannelKit",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LINEChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/LINE",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WhatsAppChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/WhatsApp",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UniversalInbox",
+            dependencies: [
+                "ChannelKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/UniversalInbox",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PlatformStandIns",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/PlatformStandIns",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "BridgeServer",
+            dependencies: [
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "UniversalInbox", "PlatformStandIns",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/BridgeServer",
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                "ChannelKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ingest",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChannelTests",
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "PlatformStandIns",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/ChannelTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InboxTests",
+            dependencies: ["UniversalInbox", "ChannelKit"],
+            path: "Tests/InboxTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "UniversalInbox",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/ServerTests",
+            swiftSettings: strict
+        ),
+    ]
+)

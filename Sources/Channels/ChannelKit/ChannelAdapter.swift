@@ -1,0 +1,37 @@
+import Foundation
+
+/// One configured account on one platform: verifies and parses its webhooks and talks to its API.
+///
+/// The server calls, in this order, for every webhook: `verify` on the raw bytes, then `parse`.
+/// Nothing is parsed before the signature holds. Adapters never touch the store.
+public protocol ChannelAdapter: Sendable {
+    var account: ChannelAccountRef { get }
+
+    /// Default outbound rate limit for this account (docs/platforms.md), used unless configured.
+    var defaultRateLimit: RateLimit { get }
+
+    /// Answers a `GET` verification handshake, or throws `.forbidden`. `nil` when the platform has none.
+    func handshake(_ request: WebhookRequest) throws(WebhookError) -> WebhookResponse?
+
+    /// Checks the signature over the raw body. Throws `.unauthorized` when it does not hold.
+    func verify(_ request: WebhookRequest) throws(WebhookError)
+
+    /// Turns a verified body into normalised events. Throws `.malformed` for a body it cannot read.
+    func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent]
+
+    /// What the platform expects back once the events are durable.
+    var acknowledgement: WebhookResponse { get }
+
+    /// Refuses, before anything is queued or sent, a message the platform's rules forbid now
+    /// (outside the customer-service window, unsupported content, blocked recipient).
+    func refusal(for message: OutboundMessage) -> SendError?
+
+    /// Sends one message. Throws `SendError` (or a transport error, which is retryable).
+    func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt
+
+    /// Fetches media the platform holds for an inbound message, refusing anything over `maxBytes`.
+    func downloadMedia(_ media: MediaReference, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia
+
+    /// Looks up the customer's display name where the platform has a profile API; `nil` otherwise.
+    func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile?
+}

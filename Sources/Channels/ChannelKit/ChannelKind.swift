@@ -1,0 +1,21 @@
+/// A messaging platform the bridge talks to. The raw value is the `{kind}` path segment of
+/// `/webhooks/{kind}/{accountId}` and the `kind:` of a configured channel account.
+public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
+    case line
+    case whatsapp
+}
+
+/// Identifies one configured channel account, e.g. `line/main`.
+public struct ChannelAccountRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var kind: ChannelKind
+    public var id: String
+
+    public init(kind: ChannelKind, id: String) {
+        self.kind = kind
+        self.id = id
+    }
+
+    /// `kind/id`, the account's key in the store.
+    public var key: String { "\(kind.rawValue)/\(id)" }
+    public var description: String { key }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// An outbound HTTP request to a platform API.
+public struct TransportRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: Data?
+
+    public init(method: String, url: String, headers: [(String, String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func == (lhs: TransportRequest, rhs: TransportRequest) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
+    }
+}
+
+/// A platform's answer. Header names are lower-cased.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `Retry-After` in seconds, when present.
+    public var retryAfter: Duration? {
+        guard let value = headers["retry-after"], let seconds = Int(value.trimmingCharacters(in: .whitespaces)) else { return nil }
+        return .seconds(max(0, seconds))
+    }
+}
+
+/// The shared outbound HTTP client, as adapters see it. Thrown errors mean the platform was not reached.
+public protocol HTTPTransport: Sendable {
+    /// Performs the request, reading at most `maxResponseBytes` of body; a larger body throws
+    /// `TransportError.responseTooLarge`.
+    func perform(_ request: TransportRequest, maxResponseBytes: Int) async throws -> TransportResponse
+}
+
+extension HTTPTransport {
+    public func perform(_ request: TransportRequest) async throws -> TransportResponse {
+        try await perform(request, maxResponseBytes: 1 << 20)
+    }
+}
+
+public enum TransportError: Error, Sendable, Equatable {
+    case responseTooLarge(limit: Int)
+    case invalidURL(String)
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// One normalised event from a platform webhook.
+///
+/// `kind` says which optional fields are set:
+/// - `message`: `sender` and `message` (a customer wrote to us)
+/// - `follow` / `unfollow`: `sender` (the customer added or blocked the account)
+/// - `receipt`: `receipt` (the platform reports the state of a message we sent)
+///
+/// `eventId` is the platform's own id for the event; the inbox dedupes on it per account.
+public struct InboundEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case message, follow, unfollow, receipt
+    }
+
+    public var kind: Kind
+    public var eventId: String
+    public var occurredAt: Date
+    public var sender: Sender?
+    public var message: InboundMessage?
+    public var receipt: DeliveryReceipt?
+
+    public init(
+        kind: Kind, eventId: String, occurredAt: Date, sender: Sender? = nil,
+        message: InboundMessage? = nil, receipt: DeliveryReceipt? = nil
+    ) {
+        self.kind = kind
+        self.eventId = eventId
+        self.occurredAt = occurredAt
+        self.sender = sender
+        self.message = message
+        self.receipt = receipt
+    }
+}
+
+/// The customer as the platform identifies them.
+public struct Sender: Sendable, Equatable, Codable {
+    /// The platform's user id (LINE userId, WhatsApp wa_id).
+    public var id: String
+    public var displayName: String?
+    /// E.164 digits where the platform's id is a phone number.
+    public var phone: String?
+
+    public init(id: String, displayName: String? = nil, phone: String? = nil) {
+        self.id = id
+        self.displayName = displayName
+        self.phone = phone
+    }
+}
+
+/// A customer message.
+public struct InboundMessage: Sendable, Equatable, Codable {
+    /// The platform's message id.
+    public var id: String
+    public var content: MessageContent
+    /// A short-lived token that lets the first reply go out free of quota (LINE).
+    public var replyToken: String?
+
+    public init(id: String, content: MessageContent, replyToken: String? = nil) {
+        self.id = id
+        self.content = content
+        self.replyToken = replyToken
+    }
+}
+
+/// Delivery state of an outbound message. States only move forward; `failed` is final.
+public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
+    case queued, sent, delivered, read, failed
+
+    /// Order in which states may replace each other.
+    public var rank: Int {
+        switch self {
+        case .queued: 0
+        case .sent: 1
+        case .delivered: 2
+        case .read: 3
+        case .failed: 4
+        }
+    }
+}
+
+/// The platform's report on one of our outbound messages.
+public struct DeliveryReceipt: Sendable, Equatable, Codable {
+    /// The platform's id of our message, as returned when we sent it.
+    public var messageId: String
+    public var status: DeliveryStatus
+    public var errorCode: String?
+    public var errorMessage: String?
+
+    public init(messageId: String, status: DeliveryStatus, errorCode: String? = nil, errorMessage: String? = nil) {
+        self.messageId = messageId
+        self.status = status
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+    }
+}

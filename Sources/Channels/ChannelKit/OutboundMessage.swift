@@ -1,0 +1,75 @@
+import Foundation
+
+/// A message ready to leave on a channel, with what the adapter needs to choose how to send it.
+public struct OutboundMessage: Sendable, Equatable {
+    /// Our message id; stable across retries, used as the platform idempotency key where one exists.
+    public var id: String
+    /// The platform's user id of the customer.
+    public var recipient: String
+    public var content: MessageContent
+    public var context: ConversationContext
+
+    public init(id: String, recipient: String, content: MessageContent, context: ConversationContext) {
+        self.id = id
+        self.recipient = recipient
+        self.content = content
+        self.context = context
+    }
+}
+
+/// What the inbox knows about the conversation that decides how (or whether) a message may go out.
+public struct ConversationContext: Sendable, Equatable {
+    /// When the customer last wrote on this channel (window rules).
+    public var lastInboundAt: Date?
+    /// An unused reply token and when the platform issued it (LINE).
+    public var replyToken: String?
+    public var replyTokenIssuedAt: Date?
+    /// The customer blocked or unfollowed the account.
+    public var recipientBlocked: Bool
+    /// The time the send is attempted.
+    public var now: Date
+
+    public init(
+        lastInboundAt: Date? = nil, replyToken: String? = nil, replyTokenIssuedAt: Date? = nil,
+        recipientBlocked: Bool = false, now: Date = Date()
+    ) {
+        self.lastInboundAt = lastInboundAt
+        self.replyToken = replyToken
+        self.replyTokenIssuedAt = replyTokenIssuedAt
+        self.recipientBlocked = recipientBlocked
+        self.now = now
+    }
+}
+
+/// What the platform answered to an accepted send.
+public struct SendReceipt: Sendable, Equatable {
+    /// The platform's id for the message, matched later against status receipts.
+    public var platformMessageId: String?
+    /// The reply token was consumed by this send.
+    public var usedReplyToken: Bool
+
+    public init(platformMessageId: String?, usedReplyToken: Bool = false) {
+        self.platformMessageId = platformMessageId
+        self.usedReplyToken = usedReplyToken
+    }
+}
+
+/// A media file fetched from a platform.
+public struct DownloadedMedia: Sendable {
+    public var data: Data
+    public var mimeType: String?
+
+    public init(data: Data, mimeType: String?) {
+        self.data = data
+        self.mimeType = mimeType
+    }
+}
+
+/// A customer's public profile, where the platform has a profile API.
+public struct ContactProfile: Sendable, Equatable {
+    public var displayName: String
+
+    public init(displayName: String) {
+        self.displayName = displayName
+    }
+}

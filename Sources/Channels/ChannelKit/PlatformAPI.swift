@@ -1,0 +1,54 @@
+import Foundation
+
+/// Small helpers adapters share to build requests and read answers from JSON platform APIs.
+public enum PlatformAPI {
+    /// A JSON `POST` with a bearer token.
+    public static func jsonPost(_ url: String, bearer token: String, body: some Encodable, extraHeaders: [(String, String)] = []) throws -> TransportRequest {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return TransportRequest(
+            method: "POST", url: url,
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")] + extraHeaders,
+            body: try encoder.encode(body))
+    }
+
+    /// A `GET` with a bearer token.
+    public static func get(_ url: String, bearer token: String) -> TransportRequest {
+        TransportRequest(method: "GET", url: url, headers: [("Authorization", "Bearer \(token)")])
+    }
+
+    /// Decodes a platform payload, turning decoding failures into `.malformed` with the path that failed.
+    public static func decodeWebhook<T: Decodable>(_ type: T.Type, from body: Data) throws(WebhookError) -> T {
+        guard !body.isEmpty else { throw .malformed("empty body") }
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .malformed("missing field \(path(context.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw .malformed("wrong type at \(path(context.codingPath))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw .malformed("null at \(path(context.codingPath))")
+        } catch {
+            throw .malformed("body is not valid JSON")
+        }
+    }
+
+    /// Decodes an API answer, or `nil` when it is not of that shape.
+    public static func decodeAnswer<T: Decodable>(_ type: T.Type, from body: Data) -> T? {
+        try? JSONDecoder().decode(T.self, from: body)
+    }
+
+    /// The generic mapping of HTTP statuses without a more specific platform error code.
+    public static func error(forStatus status: Int, reason: String, retryAfter: Duration?) -> SendError {
+        switch status {
+        case 429: .retryable("http_429", reason, after: retryAfter)
+        case 500...599: .retryable("http_\(status)", reason, after: retryAfter)
+        case 401, 403: .permanent("http_\(status)", "the platform refused our credentials: \(reason)")
+        default: .permanent("http_\(status)", reason)
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A token-bucket limit: `perSecond` tokens refill each second, up to `burst` saved.
+public struct RateLimit: Sendable, Equatable, Codable {
+    public var perSecond: Double
+    public var burst: Int
+
+    public init(perSecond: Double, burst: Int? = nil) {
+        self.perSecond = perSecond
+        self.burst = max(1, burst ?? Int(perSecond.rounded(.up)))
+    }
+}
+
+/// The bookkeeping of a token bucket, separate from time so that it can be tested exactly.
+public struct TokenBucketState: Sendable {
+    public let limit: RateLimit
+    private var tokens: Double
+    private var updatedAt: ContinuousClock.Instant?
+
+    public init(limit: RateLimit) {
+        self.limit = limit
+        self.tokens = Double(limit.burst)
+    }
+
+    /// Takes one token at `now`. Returns zero when a token was free, otherwise how long the caller
+    /// must wait; the token is reserved either way, so waiting callers queue up fairly.
+    public mutating func reserve(at now: ContinuousClock.Instant) -> Duration {
+        if let last = updatedAt {
+            let elapsed = now - last
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(Double(limit.burst), tokens + seconds * limit.perSecond)
+        }
+        updatedAt = now
+        tokens -= 1
+        if tokens >= 0 { return .zero }
+        return .nanoseconds(Int64((-tokens / limit.perSecond) * 1e9))
+    }
+}
+
+/// A token bucket shared by all senders of one account.
+public actor TokenBucket {
+    private var state: TokenBucketState
+
+    public init(limit: RateLimit) {
+        self.state = TokenBucketState(limit: limit)
+    }
+
+    /// Waits until a token is available.
+    public func acquire() async throws {
+        let wait = state.reserve(at: .now)
+        if wait > .zero { try await Task.sleep(for: wait) }
+    }
+}

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+
+/// Webhook signature checks shared by the channels. All comparisons are constant-time.
+public enum Signatures {
+    /// True when `base64Signature` is Base64(HMAC-SHA256(secret, body)).
+    public static func isValidHMACSHA256(base64Signature: String, secret: String, body: Data) -> Bool {
+        guard let mac = Data(base64Encoded: base64Signature.trimmingCharacters(in: .whitespaces)) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// True when `hexSignature` is lower- or upper-case hex(HMAC-SHA256(secret, body)).
+    public static func isValidHMACSHA256(hexSignature: String, secret: String, body: Data) -> Bool {
+        guard let mac = Hex.decode(hexSignature) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// Base64(HMAC-SHA256(secret, body)), for signing test fixtures and stand-in calls.
+    public static func hmacSHA256Base64(secret: String, body: Data) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
+    }
+
+    /// hex(HMAC-SHA256(secret, body)).
+    public static func hmacSHA256Hex(secret: String, body: Data) -> String {
+        Hex.encode(Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))))
+    }
+
+    /// hex(SHA-256(data)), e.g. to check a downloaded file against the platform's checksum.
+    public static func sha256Hex(_ data: Data) -> String {
+        Hex.encode(SHA256.hash(data: data))
+    }
+
+    /// Constant-time equality of two strings' bytes (verify tokens and the like).
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+}
+
+/// Hex encoding helpers.
+public enum Hex {
+    public static func encode(_ data: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in data {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ string: String) -> Data? {
+        let chars = Array(string.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out = Data(capacity: chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ChannelKit
+import Foundation
+
+/// The LINE Messaging API channel: `X-Line-Signature` webhooks, reply/push sends, content downloads.
+public struct LINEAdapter: ChannelAdapter {
+    public let configuration: LINEConfiguration
+    public var account: ChannelAccountRef { ChannelAccountRef(kind: .line, id: configuration.id) }
+    /// Push/reply/content: 2,000 requests/s per channel.
+    public var defaultRateLimit: RateLimit { RateLimit(perSecond: 2000) }
+    /// Reply tokens are valid for about a minute; past this age the reply goes by push.
+    public static let replyTokenLifetime: TimeInterval = 50
+
+    public init(configuration: LINEConfiguration) {
+        self.configuration = configuration
+    }
+
+    public var acknowledgement: WebhookResponse { .ok }
+
+    public func handshake(_ request: WebhookRequest) throws(WebhookError) -> WebhookResponse? { nil }
+
+    public func verify(_ request: WebhookRequest) throws(WebhookError) {
+        guard let signature = request.header("x-line-signature"), !signature.isEmpty else {
+            throw .unauthorized("missing X-Line-Signature")
+        }
+        guard Signatures.isValidHMACSHA256(base64Signature: signature, secret: configuration.channelSecret, body: request.body) else {
+            throw .unauthorized("X-Line-Signature does not match the body")
+        }
+    }
+
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+        LINEEventMapper.events(from: try PlatformAPI.decodeWebhook(LINEWebhookPayload.self, from: request.body))
+    }
+
+    public func refusal(for message: OutboundMessage) -> SendError? {
+        if message.context.recipientBlocked {
+            return .permanent("blocked", "the customer has blocked this LINE account")
+        }
+        switch message.content.kind {
+        case .text, .sticker: return nil
+        case .image:
+            guard let url = message.content.media?.url, url.hasPrefix("https://") else {
+                return .permanent("unsupported_content", "LINE images must be sent as an https URL")
+            }
+            return nil
+        default:
+            return .permanent("unsupported_content", "LINE cannot send \(message.content.kind.rawValue) messages from the bridge")
+        }
+    }
+
+    public func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt {
+        if let refusal = refusal(for: message) { throw refusal }
+        let messages = [outMessage(message.content)]
+        if let token = message.context.replyToken, let issued = message.context.replyTokenIssuedAt,
+            message.context.now.timeIntervalSince(issued) < Self.replyTokenLifetime
+        {
+            let request = try PlatformAPI.jsonPost(
+                configuration.apiBaseURL + "/v2/bot/message/reply", bearer: configuration.accessToken,
+                body: LINEReplyBody(replyToken: token, messages: messages))
+            let response = try await transport.perform(request)
+            if (200..<300).contains(response.status) {
+                return SendReceipt(platformMessageId: sentId(response), usedReplyToken: true)
+            }
+            // An expired or used token: the message still goes out, by push.
+            guard response.status == 400, errorMessage(response).localizedCaseInsensitiveContains("reply token") else {
+                throw error(for: response)
+            }
+        }
+        let request = try PlatformAPI.jsonPost(
+            configuration.apiBaseURL + "/v2/bot/message/push", bearer: configuration.accessToken,
+            body: LINEPushBody(to: message.recipient, messages: messages),
+            extraHeaders: [("X-Line-Retry-Key", message.id)])
+        let response = try await transport.perform(request)
+        if (200..<300).contains(response.status) {
+            return SendReceipt(platformMessageId: sentId(response))
+        }
+        if response.status == 409 {
+            // Already accepted under this retry key by an earlier attempt.
+            return SendReceipt(platformMessageId: response.headers["x-line-accepted-request-id"])
+        }
+        throw error(for: response)
+    }
+
+    public func downloadMedia(_ media: MediaReference, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
+        guard let id = media.platformId else { throw SendError.permanent("no_media_id", "the message has no LINE content id") }
+        let base = configuration.dataAPIBaseURL + "/v2/bot/message/\(id)/content"
+        if let size = media.size, size > maxBytes {
+            throw SendError.permanent("too_large", "file of \(size) bytes exceeds the \(maxBytes)-byte limit")
+        }
+        let response: TransportResponse
+        do {
+            response = try await transport.perform(PlatformAPI.get(base, bearer: configuration.accessToken), maxResponseBytes: maxBytes)
+        } catch TransportError.responseTooLarge(let limit) {
+            throw SendError.permanent("too_large", "content exceeds the \(limit)-byte limit")
+        }
+        if response.status == 202 {
+            throw SendError.retryable("preparing", "LINE is still preparing the content")
+        }
+        guard response.status == 200 else { throw error(for: response) }
+        return DownloadedMedia(data: response.body, mimeType: response.headers["content-type"])
+    }
+
+    public func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile? {
+        let response = try await transport.perform(PlatformAPI.get(configuration.apiBaseURL + "/v2/bot/profile/\(userId)", bearer: configuration.accessToken))
+        guard response.status == 200 else { throw error(for: response) }
+        return PlatformAPI.decodeAnswer(LINEProfileAnswer.self, from: response.body).map { ContactProfile(displayName: $0.displayName) }
+    }
+
+    private func outMessage(_ content: MessageContent) -> LINEOutMessage {
+        switch content.kind {
+        case .image:
+            let url = content.media?.url ?? ""
+            return LINEOutMessage(type: "image", originalContentUrl: url, previewImageUrl: content.media?.previewURL ?? url)
+        case .sticker:
+            return LINEOutMessage(type: "sticker", packageId: content.sticker?.packageId, stickerId: content.sticker?.stickerId)
+        default:
+            return LINEOutMessage(type: "text", text: content.text ?? "")
+        }
+    }
+
+    private func sentId(_ response: TransportResponse) -> String? {
+        PlatformAPI.decodeAnswer(LINESendAnswer.self, from: response.body)?.sentMessages?.first?.id
+    }
+
+    private func errorMessage(_ response: TransportResponse) -> String {
+        PlatformAPI.decodeAnswer(LINEErrorAnswer.self, from: response.body)?.message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+    }
+
+    /// LINE errors: 429 is throttling unless it is the monthly quota; 5xx retry; 4xx permanent.
+    func error(for response: TransportResponse) -> SendError {
+        let message = errorMessage(response)
+        if response.status == 429, message.localizedCaseInsensitiveContains("monthly limit") {
+            return .permanent("monthly_quota", message)
+        }
+        return PlatformAPI.error(forStatus: response.status, reason: message, retryAfter: response.retryAfter)
+    }
+}

@@ -1,0 +1,30 @@
+import ChannelKit
+
+/// A WhatsApp Business Cloud API number (`kind: whatsapp` in bridge.yaml).
+public struct WhatsAppConfiguration: Sendable {
+    public var id: String
+    public var appSecret: String
+    public var verifyToken: String
+    public var accessToken: String
+    public var phoneNumberId: String
+    /// `https://graph.facebook.com` unless pointed elsewhere.
+    public var apiBaseURL: String
+    public var apiVersion: String
+    public var rateLimit: RateLimit?
+
+    public init(
+        id: String, appSecret: String, verifyToken: String, accessToken: String, phoneNumberId: String,
+        apiBaseURL: String? = nil, apiVersion: String = "v21.0", rateLimit: RateLimit? = nil
+    ) {
+        self.id = id
+        self.appSecret = appSecret
+        self.verifyToken = verifyToken
+        self.accessToken = accessToken
+        self.phoneNumberId = phoneNumberId
+        self.apiBaseURL = apiBaseURL ?? "https://graph.facebook.com"
+        self.apiVersion = apiVersion
+        self.rateLimit = rateLimit
+    }
+
+    var graphURL: String { "\(apiBaseURL)/\(apiVersion)" }
+}
