@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+
+/// Owns the SQLite database (WAL mode) and its schema. Every migration that shipped stays as it is;
+/// changes are new migrations.
+public struct AppDatabase: Sendable {
+    public let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // WAL + NORMAL: a commit survives a killed process (the WAL is in the OS page cache);
+            // only a power loss can take the last commits.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: Schema.v1)
+        }
+        return migrator
+    }
+}
+
+enum Schema {
+    /// Times are Unix milliseconds. `account` is `kind/id`.
+    static let v1 = """
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            display_name TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE identities (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id),
+            account TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            platform_user_id TEXT NOT NULL,
+            display_name TEXT,
+            phone TEXT,
+            last_inbound_at INTEGER,
+            reply_token TEXT,
+            reply_token_at INTEGER,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            UNIQUE (account, platform_user_id)
+        );
+        CREATE INDEX identities_contact ON identities(contact_id);
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id),
+            status TEXT NOT NULL,
+            last_identity_id INTEGER NOT NULL REFERENCES identities(id),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            resolved_at INTEGER
+        );
+        CREATE INDEX tickets_contact ON tickets(contact_id, status);
+        CREATE INDEX tickets_updated ON tickets(updated_at, id);
+        CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
+        CREATE INDEX tickets_resolved ON tickets(resolved_at) WHERE status = 'resolved';
+        CREATE TABLE ticket_channels (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            channel TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, channel)
+        ) WITHOUT ROWID;
+        CREATE INDEX ticket_channels_channel ON ticket_channels(channel, ticket_id);
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            identity_id INTEGER NOT NULL REFERENCES identities(id),
+            direction TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            account TEXT NOT NULL,
+            content TEXT NOT NULL,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            platform_message_id TEXT,
+            idempotency_key TEXT NOT NULL,
+            failure_code TEXT,
+            failure_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX messages_ticket ON messages(ticket_id, created_at, id);
+        CREATE INDEX messages_platform ON messages(account, platform_message_id);
+        CREATE TABLE processed_events (
+            account TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (account, event_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE pending_receipts (
+            account TEXT NOT NULL,
+            platform_message_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            error_message TEXT,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (account, platform_message_id, status)
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            account TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            leased_until INTEGER,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_ticket ON outbox(ticket_id, id);
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            account TEXT NOT NULL,
+            media TEXT NOT NULL,
+            status TEXT NOT NULL,
+            mime_type TEXT,
+            size INTEGER,
+            path TEXT,
+            failure_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX attachments_message ON attachments(message_id);
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            account TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            leased_until INTEGER,
+            last_error TEXT
+        );
+        CREATE INDEX jobs_due ON jobs(next_attempt_at);
+        """
+}
+
+extension Date {
+    /// Unix milliseconds, the store's time unit.
+    var ms: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+}

@@ -1,0 +1,62 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// The hybrid ticket stream: every channel's messages filed into one ticket per customer conversation.
+/// Writes go through here; events are published on `bus` once committed.
+public struct Inbox: Sendable {
+    public let database: AppDatabase
+    public let bus: InboxEventBus
+    let clock: @Sendable () -> Date
+    private let ingestQueue: IngestQueue
+
+    public init(database: AppDatabase, bus: InboxEventBus = InboxEventBus(), clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.bus = bus
+        self.clock = clock
+        self.ingestQueue = IngestQueue(pool: database.pool, bus: bus, clock: clock)
+    }
+
+    /// Files one webhook's verified events. Returns once they are committed (group commit with
+    /// concurrent webhooks); events seen before on this account are counted as duplicates and skipped.
+    public func ingest(_ events: [InboundEvent], from account: ChannelAccountRef) async throws -> IngestResult {
+        try await ingestQueue.submit(events, from: account)
+    }
+
+    /// Changes a ticket's status. A closed ticket stays closed.
+    public func setStatus(ticketId: Int64, to status: TicketStatus) async throws -> TicketSummary {
+        let now = clock().ms
+        try await database.pool.write { db in
+            guard let current = try String.fetchOne(db, sql: "SELECT status FROM tickets WHERE id = ?", arguments: [ticketId]) else {
+                throw InboxError.notFound("ticket \(ticketId)")
+            }
+            if current == TicketStatus.closed.rawValue, status != .closed {
+                throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed and cannot be reopened")
+            }
+            try db.execute(sql: """
+                UPDATE tickets SET status = ?, updated_at = ?,
+                    resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END
+                WHERE id = ?
+                """, arguments: [status.rawValue, now, status.rawValue, now, ticketId])
+        }
+        bus.publish([.ticketStatusChanged(ticketId: ticketId, status: status)])
+        guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
+        return ticket
+    }
+
+    /// Closes tickets resolved before `cutoff`. Returns how many were closed.
+    @discardableResult
+    public func closeResolvedTickets(resolvedBefore cutoff: Date) async throws -> Int {
+        let now = clock().ms
+        let ids: [Int64] = try await database.pool.write { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < ?", arguments: [cutoff.ms])
+            try db.execute(
+                sql: "UPDATE tickets SET status = 'closed', updated_at = ? WHERE status = 'resolved' AND resolved_at < ?",
+                arguments: [now, cutoff.ms])
+            return ids
+        }
+        bus.publish(ids.map { .ticketStatusChanged(ticketId: $0, status: .closed) })
+        return ids.count
+    }
+}

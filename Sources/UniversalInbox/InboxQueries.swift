@@ -1,0 +1,144 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// A filtered page of the ticket list, newest activity first.
+public struct TicketQuery: Sendable, Equatable {
+    public var status: TicketStatus?
+    public var channel: String?
+    public var cursor: String?
+    public var limit: Int
+
+    public init(status: TicketStatus? = nil, channel: String? = nil, cursor: String? = nil, limit: Int = 50) {
+        self.status = status
+        self.channel = channel
+        self.cursor = cursor
+        self.limit = limit
+    }
+}
+
+public struct TicketPage: Sendable, Equatable {
+    public var items: [TicketSummary]
+    /// Pass back as `cursor` for the next page; `nil` on the last page.
+    public var nextCursor: String?
+}
+
+/// Keyset cursor over (updated_at, id), opaque to clients.
+enum TicketCursor {
+    static func encode(updatedAt: Int64, id: Int64) -> String {
+        Data("\(updatedAt):\(id)".utf8).base64EncodedString()
+    }
+
+    static func decode(_ cursor: String) -> (updatedAt: Int64, id: Int64)? {
+        guard let data = Data(base64Encoded: cursor) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":")
+        guard parts.count == 2, let u = Int64(parts[0]), let i = Int64(parts[1]) else { return nil }
+        return (u, i)
+    }
+}
+
+extension Inbox {
+    public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let status = query.status {
+            conditions.append("t.status = ?")
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let channel = query.channel {
+            conditions.append("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)")
+            _ = arguments.append(contentsOf: [channel])
+        }
+        if let cursor = query.cursor {
+            guard let (updatedAt, id) = TicketCursor.decode(cursor) else {
+                throw InboxError.invalid(code: "invalid_cursor", message: "cursor is not one this server returned")
+            }
+            conditions.append("(t.updated_at < ? OR (t.updated_at = ? AND t.id < ?))")
+            _ = arguments.append(contentsOf: [updatedAt, updatedAt, id])
+        }
+        let limit = min(max(query.limit, 1), 200)
+        let sql = """
+            SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY t.updated_at DESC, t.id DESC LIMIT \(limit + 1)
+            """
+        let boundArguments = arguments
+        return try await database.pool.read { db in
+            let rows = try Row.fetchAll(db, sql: sql, arguments: boundArguments)
+            let items = try rows.prefix(limit).map { try Self.summary($0, db) }
+            let next = rows.count > limit ? items.last.map { TicketCursor.encode(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
+            return TicketPage(items: items, nextCursor: next)
+        }
+    }
+
+    public func ticket(id: Int64) async throws -> TicketSummary? {
+        try await database.pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?",
+                arguments: [id]
+            ).map { try Self.summary($0, db) }
+        }
+    }
+
+    static func summary(_ row: Row, _ db: Database) throws -> TicketSummary {
+        let id: Int64 = row["id"]
+        let channels = try String.fetchAll(db.cachedStatement(sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ? ORDER BY rowid"), arguments: [id])
+        return TicketSummary(
+            id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
+            contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,
+            createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]),
+            resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) })
+    }
+
+    /// A ticket's messages in conversation order, or `nil` if there is no such ticket.
+    public func messages(ticketId: Int64) async throws -> [StoredMessage]? {
+        try await database.pool.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE id = ?", arguments: [ticketId]) != nil else { return nil }
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE ticket_id = ? ORDER BY created_at, id", arguments: [ticketId])
+            let attachments = try Dictionary(grouping: Self.attachments(db, where: "message_id IN (SELECT id FROM messages WHERE ticket_id = ?)", [ticketId]), by: \.messageId)
+            return try rows.map { try Self.message($0, attachments: attachments[$0["id"]] ?? []) }
+        }
+    }
+
+    public func message(id: Int64) async throws -> StoredMessage? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]).map {
+                try Self.message($0, attachments: Self.attachments(db, where: "message_id = ?", [id]))
+            }
+        }
+    }
+
+    static func message(_ row: Row, attachments: [AttachmentInfo]) throws -> StoredMessage {
+        StoredMessage(
+            id: row["id"], ticketId: row["ticket_id"], direction: MessageDirection(rawValue: row["direction"]) ?? .inbound,
+            channel: row["channel"], account: row["account"], content: try ContentCoding.decode(MessageContent.self, row["content"]),
+            text: row["text"], status: row["status"], platformMessageId: row["platform_message_id"],
+            failureCode: row["failure_code"], failureReason: row["failure_reason"], attachments: attachments,
+            createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]))
+    }
+
+    public func attachment(id: Int64) async throws -> AttachmentInfo? {
+        try await database.pool.read { db in try Self.attachments(db, where: "id = ?", [id]).first }
+    }
+
+    static func attachments(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [AttachmentInfo] {
+        try Row.fetchAll(db, sql: "SELECT * FROM attachments WHERE \(condition) ORDER BY id", arguments: arguments).map { row in
+            let media = try? ContentCoding.decode(MediaReference.self, row["media"])
+            return AttachmentInfo(
+                id: row["id"], messageId: row["message_id"], status: AttachmentInfo.Status(rawValue: row["status"]) ?? .pending,
+                mimeType: row["mime_type"], size: row["size"], fileName: media?.fileName, path: row["path"], failureReason: row["failure_reason"])
+        }
+    }
+
+    public func contact(id: Int64) async throws -> ContactDetail? {
+        try await database.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) else { return nil }
+            let identities = try Row.fetchAll(db, sql: "SELECT * FROM identities WHERE contact_id = ? ORDER BY id", arguments: [id]).map { i in
+                ContactDetail.Identity(
+                    channel: i["channel"], account: i["account"], platformUserId: i["platform_user_id"], displayName: i["display_name"],
+                    phone: i["phone"], lastInboundAt: (i["last_inbound_at"] as Int64?).map { Date(ms: $0) }, blocked: i["blocked"])
+            }
+            return ContactDetail(id: id, displayName: row["display_name"], identities: identities, createdAt: Date(ms: row["created_at"]))
+        }
+    }
+}

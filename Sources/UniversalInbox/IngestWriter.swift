@@ -1,0 +1,189 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// The SQL of ingesting one webhook's events, run inside the caller's transaction: dedupe on the
+/// platform's event id, upsert the contact and identity, route to the open ticket, append, and
+/// queue follow-up jobs. One way in for every channel.
+struct IngestWriter {
+    let db: Database
+    let account: ChannelAccountRef
+    let now: Int64
+
+    func ingest(_ events: [InboundEvent]) throws -> IngestResult {
+        var result = IngestResult()
+        for event in events {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO processed_events (account, event_id, received_at) VALUES (?, ?, ?)")
+                .execute(arguments: [account.key, event.eventId, now])
+            guard db.changesCount == 1 else {
+                result.duplicates += 1
+                continue
+            }
+            result.stored += 1
+            switch event.kind {
+            case .message:
+                guard let sender = event.sender, let message = event.message else { continue }
+                try appendInbound(message, from: sender, at: event.occurredAt.ms, into: &result)
+            case .follow, .unfollow:
+                guard let sender = event.sender else { continue }
+                let identity = try upsertIdentity(sender, into: &result)
+                try db.cachedStatement(sql: "UPDATE identities SET blocked = ? WHERE id = ?")
+                    .execute(arguments: [event.kind == .unfollow, identity.id])
+            case .receipt:
+                guard let receipt = event.receipt else { continue }
+                try ReceiptWriter(db: db, account: account, now: now).apply(receipt, into: &result.events)
+            }
+        }
+        return result
+    }
+
+    private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) throws {
+        let identity = try upsertIdentity(sender, into: &result)
+        try db.cachedStatement(sql: """
+            UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
+                reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
+            WHERE id = ?
+            """).execute(arguments: [occurredAt, message.replyToken, message.replyToken, occurredAt, identity.id])
+        let ticketId = try route(contactId: identity.contactId, identityId: identity.id, into: &result)
+        let content = message.content
+        try db.cachedStatement(sql: """
+            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                platform_message_id, idempotency_key, created_at, updated_at)
+            VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?)
+            """).execute(arguments: [
+                ticketId, identity.id, account.kind.rawValue, account.key, try ContentCoding.encode(content), content.summary,
+                message.id, UUID().uuidString, occurredAt, now,
+            ])
+        let messageId = db.lastInsertedRowID
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO ticket_channels (ticket_id, channel) VALUES (?, ?)")
+            .execute(arguments: [ticketId, account.kind.rawValue])
+        if let media = content.media, content.needsDownload {
+            try db.cachedStatement(sql: """
+                INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
+                VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
+                """).execute(arguments: [messageId, account.key, try ContentCoding.encode(media), media.mimeType, media.size, now, now])
+            try JobWriter(db: db, now: now).enqueue(.media, account: account.key, subjectId: db.lastInsertedRowID)
+            result.events.append(.followUpQueued)
+        }
+        result.events.append(.messageReceived(ticketId: ticketId, messageId: messageId))
+    }
+
+    struct IdentityRow {
+        var id: Int64
+        var contactId: Int64
+    }
+
+    /// Finds or creates the contact and its identity on this account; keeps the platform's name fresh.
+    private func upsertIdentity(_ sender: Sender, into result: inout IngestResult) throws -> IdentityRow {
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?"),
+            arguments: [account.key, sender.id])
+        {
+            let identity = IdentityRow(id: row["id"], contactId: row["contact_id"])
+            if let name = sender.displayName, name != row["display_name"] as String? {
+                try db.cachedStatement(sql: "UPDATE identities SET display_name = ? WHERE id = ?").execute(arguments: [name, identity.id])
+                try db.cachedStatement(sql: "UPDATE contacts SET display_name = ?, updated_at = ? WHERE id = ?")
+                    .execute(arguments: [name, now, identity.contactId])
+            }
+            return identity
+        }
+        try db.cachedStatement(sql: "INSERT INTO contacts (display_name, created_at, updated_at) VALUES (?, ?, ?)")
+            .execute(arguments: [sender.displayName, now, now])
+        let contactId = db.lastInsertedRowID
+        try db.cachedStatement(sql: """
+            INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [contactId, account.key, account.kind.rawValue, sender.id, sender.displayName, sender.phone, now])
+        let identityId = db.lastInsertedRowID
+        if sender.displayName == nil {
+            try JobWriter(db: db, now: now).enqueue(.profile, account: account.key, subjectId: identityId)
+            result.events.append(.followUpQueued)
+        }
+        return IdentityRow(id: identityId, contactId: contactId)
+    }
+
+    /// The contact's current ticket, reopened if it waited on the customer, or a new one.
+    private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
+        let current = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, status FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1"),
+            arguments: [contactId])
+        guard let current else {
+            try db.cachedStatement(sql: """
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'new', ?, ?, ?)
+                """).execute(arguments: [contactId, identityId, now, now])
+            let id = db.lastInsertedRowID
+            result.events.append(.ticketOpened(ticketId: id))
+            return id
+        }
+        let id: Int64 = current["id"]
+        let status = TicketStatus(rawValue: current["status"]) ?? .open
+        let reopen = status == .pending || status == .resolved
+        try db.cachedStatement(sql: """
+            UPDATE tickets SET updated_at = ?, last_identity_id = ?,
+                status = CASE WHEN status IN ('pending', 'resolved') THEN 'open' ELSE status END,
+                resolved_at = CASE WHEN status IN ('pending', 'resolved') THEN NULL ELSE resolved_at END
+            WHERE id = ?
+            """).execute(arguments: [now, identityId, id])
+        if reopen { result.events.append(.ticketStatusChanged(ticketId: id, status: .open)) }
+        return id
+    }
+}
+
+/// Applies delivery receipts: states only move forward; a receipt for a message whose send has not
+/// been recorded yet is kept and applied when it is.
+struct ReceiptWriter {
+    let db: Database
+    let account: ChannelAccountRef
+    let now: Int64
+
+    func apply(_ receipt: DeliveryReceipt, into events: inout [InboxEvent]) throws {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, status FROM messages WHERE account = ? AND platform_message_id = ? AND direction = 'out'"),
+            arguments: [account.key, receipt.messageId])
+        guard !rows.isEmpty else {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO pending_receipts (account, platform_message_id, status, error_code, error_message, received_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [account.key, receipt.messageId, receipt.status.rawValue, receipt.errorCode, receipt.errorMessage, now])
+            return
+        }
+        for row in rows {
+            let current = DeliveryStatus(rawValue: row["status"]) ?? .queued
+            guard receipt.status.rank > current.rank else { continue }
+            let id: Int64 = row["id"]
+            try db.cachedStatement(sql: """
+                UPDATE messages SET status = ?, failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
+                    updated_at = ? WHERE id = ?
+                """).execute(arguments: [receipt.status.rawValue, receipt.errorCode, receipt.errorMessage, now, id])
+            events.append(.messageStatusChanged(messageId: id, status: receipt.status))
+        }
+    }
+
+    /// Applies receipts that arrived before the send was recorded.
+    func applyPending(platformMessageId: String, into events: inout [InboxEvent]) throws {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT status, error_code, error_message FROM pending_receipts WHERE account = ? AND platform_message_id = ?",
+            arguments: [account.key, platformMessageId])
+        for row in rows {
+            guard let status = DeliveryStatus(rawValue: row["status"]) else { continue }
+            try apply(
+                DeliveryReceipt(messageId: platformMessageId, status: status, errorCode: row["error_code"], errorMessage: row["error_message"]),
+                into: &events)
+        }
+        try db.execute(
+            sql: "DELETE FROM pending_receipts WHERE account = ? AND platform_message_id = ?", arguments: [account.key, platformMessageId])
+    }
+}
+
+/// JSON columns.
+enum ContentCoding {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,107 @@
+import ChannelKit
+import Foundation
+
+/// Where a ticket stands. A customer message moves `pending` and `resolved` back to `open`;
+/// `closed` is final (the customer's next message opens a new ticket).
+public enum TicketStatus: String, Sendable, Codable, CaseIterable {
+    case new, open, pending, resolved, closed, spam
+}
+
+public enum MessageDirection: String, Sendable, Codable {
+    case inbound = "in"
+    case outbound = "out"
+}
+
+/// A ticket as lists and the API show it.
+public struct TicketSummary: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var status: TicketStatus
+    public var contact: ContactSummary
+    /// Channels the conversation used, in the order they first appeared.
+    public var channels: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var resolvedAt: Date?
+}
+
+public struct ContactSummary: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var displayName: String?
+}
+
+/// A contact with all its channel identities.
+public struct ContactDetail: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var displayName: String?
+    public var identities: [Identity]
+    public var createdAt: Date
+
+    public struct Identity: Sendable, Equatable, Codable {
+        public var channel: String
+        public var account: String
+        public var platformUserId: String
+        public var displayName: String?
+        public var phone: String?
+        public var lastInboundAt: Date?
+        public var blocked: Bool
+    }
+}
+
+/// A message in a ticket, either direction.
+public struct StoredMessage: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var ticketId: Int64
+    public var direction: MessageDirection
+    public var channel: String
+    public var account: String
+    public var content: MessageContent
+    public var text: String
+    /// `received` for inbound; `queued`, `sent`, `delivered`, `read` or `failed` for outbound.
+    public var status: String
+    public var platformMessageId: String?
+    public var failureCode: String?
+    public var failureReason: String?
+    public var attachments: [AttachmentInfo]
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A media file of an inbound message, downloaded from the platform in the background.
+public struct AttachmentInfo: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable { case pending, stored, failed }
+    public var id: Int64
+    public var messageId: Int64
+    public var status: Status
+    public var mimeType: String?
+    public var size: Int?
+    public var fileName: String?
+    /// Local file path once stored.
+    public var path: String?
+    public var failureReason: String?
+}
+
+/// What one webhook's events did.
+public struct IngestResult: Sendable, Equatable {
+    public var stored: Int = 0
+    public var duplicates: Int = 0
+    public var events: [InboxEvent] = []
+    public init() {}
+}
+
+/// Something that happened in the inbox, published after it was committed.
+public enum InboxEvent: Sendable, Equatable {
+    case ticketOpened(ticketId: Int64)
+    case messageReceived(ticketId: Int64, messageId: Int64)
+    case ticketStatusChanged(ticketId: Int64, status: TicketStatus)
+    case messageQueued(ticketId: Int64, messageId: Int64)
+    case messageStatusChanged(messageId: Int64, status: DeliveryStatus)
+    case followUpQueued
+}
+
+/// Refusals of inbox operations, mapped by the API onto HTTP statuses.
+public enum InboxError: Error, Sendable, Equatable {
+    case notFound(String)
+    case conflict(code: String, message: String)
+    case invalid(code: String, message: String)
+    case refused(SendError)
+}

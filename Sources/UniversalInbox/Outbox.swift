@@ -1,0 +1,175 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// A leased outbound message with everything its adapter needs to send it.
+public struct OutboundJob: Sendable, Equatable {
+    public var id: Int64
+    public var messageId: Int64
+    public var ticketId: Int64
+    public var account: String
+    /// Attempts made before this one.
+    public var attempts: Int
+    public var message: OutboundMessage
+}
+
+/// Who a reply goes to and what the channel's rules need to know, checked before it is queued.
+public struct ReplyTarget: Sendable {
+    public var account: String
+    public var message: OutboundMessage
+}
+
+extension Inbox {
+    /// Queues an agent's reply on the channel the customer last wrote on: the message row and its
+    /// outbox job in one transaction. `vet` sees the would-be message first and may refuse it
+    /// (a channel's window rules); then nothing is written.
+    public func queueReply(
+        ticketId: Int64, content: MessageContent, vet: @escaping @Sendable (ReplyTarget) -> SendError?
+    ) async throws -> StoredMessage {
+        let now = clock()
+        let messageId: Int64 = try await database.pool.write { db in
+            guard let ticket = try Row.fetchOne(db, sql: "SELECT status, last_identity_id FROM tickets WHERE id = ?", arguments: [ticketId]) else {
+                throw InboxError.notFound("ticket \(ticketId)")
+            }
+            let status = TicketStatus(rawValue: ticket["status"]) ?? .open
+            if status == .closed {
+                throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed; a new message from the customer opens a new ticket")
+            }
+            let identityId: Int64 = ticket["last_identity_id"]
+            guard let identity = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [identityId]) else {
+                throw InboxError.notFound("identity \(identityId)")
+            }
+            let key = UUID().uuidString.lowercased()
+            let target = ReplyTarget(
+                account: identity["account"],
+                message: OutboundMessage(
+                    id: key, recipient: identity["platform_user_id"], content: content,
+                    context: Self.context(identity, now: now)))
+            if let refusal = vet(target) { throw InboxError.refused(refusal) }
+            let account: String = identity["account"]
+            try db.execute(sql: """
+                INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                    idempotency_key, created_at, updated_at)
+                VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?)
+                """, arguments: [
+                    ticketId, identityId, identity["channel"] as String, account, try ContentCoding.encode(content), content.summary,
+                    key, now.ms, now.ms,
+                ])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, ticketId, account, now.ms])
+            try db.execute(sql: """
+                UPDATE tickets SET updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?
+                """, arguments: [now.ms, ticketId])
+            return id
+        }
+        bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
+        guard let message = try await message(id: messageId) else { throw InboxError.notFound("message \(messageId)") }
+        return message
+    }
+
+    static func context(_ identity: Row, now: Date) -> ConversationContext {
+        ConversationContext(
+            lastInboundAt: (identity["last_inbound_at"] as Int64?).map { Date(ms: $0) },
+            replyToken: identity["reply_token"], replyTokenIssuedAt: (identity["reply_token_at"] as Int64?).map { Date(ms: $0) },
+            recipientBlocked: identity["blocked"] as Bool? ?? false, now: now)
+    }
+
+    /// Leases due outbound jobs, at most one per ticket (the oldest), so each conversation's
+    /// messages leave in order. A LINE reply token handed out here is taken off the identity: it is single-use.
+    public func claimOutbound(limit: Int, lease: TimeInterval) async throws -> [OutboundJob] {
+        let now = clock()
+        return try await database.pool.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.id AS job_id, o.message_id, o.ticket_id, o.account AS job_account, o.attempts,
+                    m.content, m.idempotency_key, i.*
+                FROM outbox o
+                JOIN messages m ON m.id = o.message_id
+                JOIN identities i ON i.id = m.identity_id
+                WHERE o.next_attempt_at <= ? AND (o.leased_until IS NULL OR o.leased_until <= ?)
+                    AND o.id = (SELECT min(o2.id) FROM outbox o2 WHERE o2.ticket_id = o.ticket_id)
+                ORDER BY o.id LIMIT ?
+                """, arguments: [now.ms, now.ms, limit])
+            var jobs: [OutboundJob] = []
+            for row in rows {
+                let jobId: Int64 = row["job_id"]
+                try db.execute(sql: "UPDATE outbox SET leased_until = ? WHERE id = ?", arguments: [now.ms + Int64(lease * 1000), jobId])
+                if row["reply_token"] as String? != nil {
+                    try db.execute(sql: "UPDATE identities SET reply_token = NULL, reply_token_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
+                }
+                jobs.append(OutboundJob(
+                    id: jobId, messageId: row["message_id"], ticketId: row["ticket_id"], account: row["job_account"], attempts: row["attempts"],
+                    message: OutboundMessage(
+                        id: row["idempotency_key"], recipient: row["platform_user_id"],
+                        content: try ContentCoding.decode(MessageContent.self, row["content"]),
+                        context: Self.context(row, now: now))))
+            }
+            return jobs
+        }
+    }
+
+    /// Records an accepted send and applies any receipt that arrived before it.
+    public func outboundSent(_ job: OutboundJob, receipt: SendReceipt) async throws {
+        let now = clock().ms
+        let events: [InboxEvent] = try await database.pool.write { db in
+            var events: [InboxEvent] = [.messageStatusChanged(messageId: job.messageId, status: .sent)]
+            try db.execute(
+                sql: "UPDATE messages SET status = 'sent', platform_message_id = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+                arguments: [receipt.platformMessageId, now, job.messageId])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [job.id])
+            if let platformId = receipt.platformMessageId, let account = Self.accountRef(job.account) {
+                try ReceiptWriter(db: db, account: account, now: now).applyPending(platformMessageId: platformId, into: &events)
+            }
+            return events
+        }
+        bus.publish(events)
+    }
+
+    /// Marks a message failed for good with the platform's reason.
+    public func outboundFailed(_ job: OutboundJob, error: SendError) async throws {
+        let now = clock().ms
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE messages SET status = 'failed', failure_code = ?, failure_reason = ?, updated_at = ? WHERE id = ?",
+                arguments: [error.code, error.reason, now, job.messageId])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [job.id])
+        }
+        bus.publish([.messageStatusChanged(messageId: job.messageId, status: .failed)])
+    }
+
+    /// Schedules another attempt; later messages of the same ticket wait behind it.
+    public func retryOutbound(_ job: OutboundJob, at next: Date, error: SendError) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, leased_until = NULL, last_error = ? WHERE id = ?",
+                arguments: [next.ms, error.description, job.id])
+        }
+    }
+
+    /// Releases every lease, for a process that starts after another stopped mid-send.
+    public func releaseLeases() async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE outbox SET leased_until = NULL WHERE leased_until IS NOT NULL")
+            try db.execute(sql: "UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL")
+        }
+    }
+
+    /// Messages waiting to be sent.
+    public func outboxDepth() async throws -> Int {
+        try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
+    }
+
+    /// When the next outbound job falls due, if any.
+    public func nextOutboundDue() async throws -> Date? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT min(coalesce(max(next_attempt_at, leased_until), next_attempt_at)) FROM outbox").map { Date(ms: $0) }
+        }
+    }
+
+    static func accountRef(_ key: String) -> ChannelAccountRef? {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let kind = ChannelKind(rawValue: parts[0]) else { return nil }
+        return ChannelAccountRef(kind: kind, id: parts[1])
+    }
+}
