@@ -72,8 +72,8 @@ enum Schema {
         CREATE TABLE ticket_channels (
             ticket_id INTEGER NOT NULL REFERENCES tickets(id),
             channel TEXT NOT NULL,
-            PRIMARY KEY (ticket_id, channel)
-        ) WITHOUT ROWID;
+            UNIQUE (ticket_id, channel)
+        );
         CREATE INDEX ticket_channels_channel ON ticket_channels(channel, ticket_id);
         CREATE TABLE messages (
             id INTEGER PRIMARY KEY,

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import UnixSignals
+import UniversalInbox
+
+/// `bridge`: the omnichannel messaging bridge.
+@main
+struct Bridge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bridge",
+        abstract: "One inbox for LINE, WhatsApp and more: webhooks in, tickets, replies out.",
+        subcommands: [Serve.self, Migrate.self, Demo.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "Path to bridge.yaml (default: $BRIDGE_CONFIG, then ./bridge.yaml, then built-in defaults).")
+    var config: String?
+
+    func load() throws -> BridgeConfig {
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch let error as ConfigError {
+            throw ValidationError("configuration: \(error)")
+        }
+    }
+}
+
+enum Logs {
+    /// Logs go to stderr; `LOG_LEVEL` sets the level (default `info`).
+    static func bootstrap() -> Logger {
+        let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "bridge")
+    }
+}
+
+extension Bridge {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the bridge server.")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let config = try options.load()
+            let logger = Logs.bootstrap()
+            let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
+            logger.info(
+                "bridge listening",
+                metadata: [
+                    "http.address": "\(config.server.host):\(bridge.port)", "database": "\(config.databasePath)",
+                    "channels": "\(bridge.parts.registry.accounts.map { $0.key }.joined(separator: ","))",
+                ])
+            try await bridge.wait()
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or upgrade the database, then exit.")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let config = try options.load()
+            _ = try AppDatabase(path: config.databasePath)
+            print("database ready at \(config.databasePath)")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import ChannelKit
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import UniversalInbox
+
+/// Assembles the bridge: store, inbox, channel adapters, routes and background services.
+enum BridgeApp {
+    struct Parts: Sendable {
+        var inbox: Inbox
+        var registry: ChannelRegistry
+        var metrics: BridgeMetrics
+        var adminToken: String
+    }
+
+    static func build(
+        config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil,
+        janitorInterval: Duration = .seconds(60),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> (app: some ApplicationProtocol, parts: Parts) {
+        let database = try AppDatabase(path: config.databasePath)
+        let inbox = Inbox(database: database)
+        let registry = ChannelRegistry(config.channels)
+        let metrics = BridgeMetrics()
+        let transport = transport ?? HTTPClientTransport(client: .shared)
+        let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
+
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/health") { _, _ in JSONResponse.text(#"{"status":"ok"}"#, contentType: "application/json") }
+        router.get("/metrics") { _, _ in JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4") }
+        router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
+        WebhookController(inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes)
+            .addRoutes(to: router)
+        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(token: adminToken))
+        TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
+
+        let services: [any Service] = [
+            OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),
+            FollowUpWorker(
+                inbox: inbox, registry: registry, transport: transport,
+                attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,
+                retry: config.retry, logger: logger),
+            TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
+        ]
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },
+            logger: logger)
+        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken))
+    }
+}
+
+/// A bridge running in this process: `bridge serve`, `bridge demo` and the end-to-end tests use it.
+final class RunningBridge: Sendable {
+    let port: Int
+    let parts: BridgeApp.Parts
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var inbox: Inbox { parts.inbox }
+
+    private init(port: Int, parts: BridgeApp.Parts, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.parts = parts
+        self.group = group
+        self.task = task
+    }
+
+    /// Starts the server and returns once it accepts connections.
+    static func start(
+        config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, janitorInterval: Duration = .seconds(60),
+        shutdownSignals: [UnixSignal] = []
+    ) async throws -> RunningBridge {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let (app, parts) = try BridgeApp.build(
+            config: config, logger: logger, transport: transport, janitorInterval: janitorInterval,
+            onServerRunning: { port in
+                continuation.yield(port)
+                continuation.finish()
+            })
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var port: Int?
+        for await p in ports { port = p }
+        guard let port else {
+            // The server stopped before listening: surface why.
+            _ = try await task.value
+            throw ConfigError(key: "server", problem: "the server stopped before it started listening")
+        }
+        return RunningBridge(port: port, parts: parts, group: group, task: task)
+    }
+
+    /// Waits until the bridge stops (a shutdown signal, or `stop()`).
+    func wait() async throws { try await task.value }
+
+    /// Graceful shutdown: stop accepting, drain the dispatcher, then return.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+}
+
+/// The admin API token when `auth.adminToken` is not configured: created once, kept beside the
+/// database with owner-only permissions. Its value is never logged.
+enum AdminToken {
+    static func loadOrCreate(besides databasePath: String, logger: Logger) throws -> String {
+        let url = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("admin-token")
+        if let data = FileManager.default.contents(atPath: url.path) {
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !token.isEmpty { return token }
+        }
+        var bytes = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &bytes)) }.joined()
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        logger.notice("created an admin API token", metadata: ["token.file": "\(url.path)"])
+        return token
+    }
+}
+
+/// The OpenAPI document shipped with the executable.
+enum OpenAPIDocument {
+    static func text() throws -> String {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+            let data = FileManager.default.contents(atPath: url.path)
+        else { throw APIError(status: .internalServerError, code: "missing_document", message: "openapi.yaml is not bundled") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,61 @@
+import ChannelKit
+import Foundation
+import LINEChannel
+import WhatsAppChannel
+
+/// Everything `bridge.yaml` can say, with the defaults that let `bridge serve` run with no file.
+struct BridgeConfig: Sendable {
+    var server = ServerConfig()
+    var databasePath = "./data/bridge.sqlite"
+    var adminToken: String?
+    var media = MediaConfig()
+    /// A resolved ticket closes by itself after this long.
+    var autoCloseAfter: TimeInterval = 14 * 24 * 3600
+    var retry = RetryPolicy()
+    var channels: [ChannelConfig] = []
+
+    struct ServerConfig: Sendable {
+        var host = "127.0.0.1"
+        var port = 8080
+        /// Largest webhook body accepted.
+        var maxWebhookBytes = 1 << 20
+    }
+
+    struct MediaConfig: Sendable {
+        /// Where downloaded attachments are kept; defaults to `attachments/` beside the database.
+        var directory: String?
+        var maxBytes = 20 << 20
+    }
+
+    /// The attachment directory in force.
+    var mediaDirectory: String {
+        media.directory ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("attachments").path
+    }
+}
+
+/// One configured channel account.
+enum ChannelConfig: Sendable {
+    case line(LINEConfiguration)
+    case whatsapp(WhatsAppConfiguration)
+
+    var account: ChannelAccountRef {
+        switch self {
+        case .line(let c): ChannelAccountRef(kind: .line, id: c.id)
+        case .whatsapp(let c): ChannelAccountRef(kind: .whatsapp, id: c.id)
+        }
+    }
+
+    var rateLimit: RateLimit? {
+        switch self {
+        case .line(let c): c.rateLimit
+        case .whatsapp(let c): c.rateLimit
+        }
+    }
+
+    func makeAdapter() -> any ChannelAdapter {
+        switch self {
+        case .line(let c): LINEAdapter(configuration: c)
+        case .whatsapp(let c): WhatsAppAdapter(configuration: c)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ChannelKit
+import Foundation
+import LINEChannel
+import WhatsAppChannel
+import Yams
+
+/// Reads `bridge.yaml`: `--config PATH`, else `BRIDGE_CONFIG`, else `./bridge.yaml` if present, else
+/// defaults. Environment overrides: `BRIDGE_HOST`, `BRIDGE_PORT`, `BRIDGE_DATABASE_URL`, `BRIDGE_ADMIN_TOKEN`.
+enum ConfigLoader {
+    static func load(path explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BridgeConfig {
+        let path = explicitPath ?? environment["BRIDGE_CONFIG"] ?? (FileManager.default.fileExists(atPath: "bridge.yaml") ? "bridge.yaml" : nil)
+        var text = ""
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError(key: "", problem: "cannot read config file \(path)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        return try parse(yaml: text, environment: environment)
+    }
+
+    static func parse(yaml: String, environment: [String: String] = [:]) throws -> BridgeConfig {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigError(key: "", problem: "is not valid YAML: \(error)")
+        }
+        let node = ConfigNode(value: root, path: "", environment: environment)
+        if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "outbound", "channels"])
+        var config = BridgeConfig()
+
+        let server = node.child("server")
+        try server.checkKeys(["host", "port", "maxWebhookBytes"])
+        config.server.host = try server.child("host").string() ?? config.server.host
+        config.server.port = try server.child("port").int() ?? config.server.port
+        config.server.maxWebhookBytes = try server.child("maxWebhookBytes").int() ?? config.server.maxWebhookBytes
+
+        let database = node.child("database")
+        try database.checkKeys(["url"])
+        if let url = try database.child("url").string() { config.databasePath = try sqlitePath(url, key: "database.url") }
+
+        let auth = node.child("auth")
+        try auth.checkKeys(["adminToken"])
+        config.adminToken = try auth.child("adminToken").string()
+
+        let media = node.child("media")
+        try media.checkKeys(["directory", "maxBytes"])
+        config.media.directory = try media.child("directory").string()
+        config.media.maxBytes = try media.child("maxBytes").int() ?? config.media.maxBytes
+
+        let tickets = node.child("tickets")
+        try tickets.checkKeys(["autoCloseAfter"])
+        config.autoCloseAfter = try tickets.child("autoCloseAfter").duration() ?? config.autoCloseAfter
+
+        let outbound = node.child("outbound")
+        try outbound.checkKeys(["maxAttempts", "initialBackoff", "maxBackoff"])
+        if let n = try outbound.child("maxAttempts").int() { config.retry.maxAttempts = n }
+        if let d = try outbound.child("initialBackoff").duration() { config.retry.initialDelay = .milliseconds(Int64(d * 1000)) }
+        if let d = try outbound.child("maxBackoff").duration() { config.retry.maxDelay = .milliseconds(Int64(d * 1000)) }
+
+        var seen = Set<String>()
+        for item in try node.child("channels").items() {
+            let channel = try parseChannel(item)
+            guard seen.insert(channel.account.key).inserted else {
+                throw ConfigError(key: item.child("id").path, problem: "repeats \(channel.account.key); each account needs its own id")
+            }
+            config.channels.append(channel)
+        }
+
+        if let host = environment["BRIDGE_HOST"] { config.server.host = host }
+        if let port = environment["BRIDGE_PORT"] {
+            guard let p = Int(port) else { throw ConfigError(key: "BRIDGE_PORT", problem: "must be a whole number") }
+            config.server.port = p
+        }
+        if let url = environment["BRIDGE_DATABASE_URL"] { config.databasePath = try sqlitePath(url, key: "BRIDGE_DATABASE_URL") }
+        if let token = environment["BRIDGE_ADMIN_TOKEN"] { config.adminToken = token }
+        return config
+    }
+
+    private static func sqlitePath(_ url: String, key: String) throws -> String {
+        guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
+            throw ConfigError(key: key, problem: "must look like sqlite:PATH (PostgreSQL comes later), got \"\(url)\"")
+        }
+        return String(url.dropFirst("sqlite:".count))
+    }
+
+    private static func parseChannel(_ item: ConfigNode) throws -> ChannelConfig {
+        let kindText = try item.child("kind").requiredString()
+        guard let kind = ChannelKind(rawValue: kindText) else {
+            throw ConfigError(
+                key: item.child("kind").path,
+                problem: "is \"\(kindText)\"; supported kinds are \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let id = try item.child("id").requiredString()
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ConfigError(key: item.child("id").path, problem: "may hold only letters, digits, - and _")
+        }
+        let apiBaseURL = try item.child("apiBaseURL").url()
+        let rateLimit = try parseRateLimit(item.child("rateLimit"))
+        switch kind {
+        case .line:
+            try item.checkKeys(["kind", "id", "channelSecret", "accessToken", "apiBaseURL", "rateLimit"])
+            return .line(LINEConfiguration(
+                id: id, channelSecret: try item.child("channelSecret").requiredString(),
+                accessToken: try item.child("accessToken").requiredString(), apiBaseURL: apiBaseURL, rateLimit: rateLimit))
+        case .whatsapp:
+            try item.checkKeys(["kind", "id", "appSecret", "verifyToken", "accessToken", "phoneNumberId", "apiBaseURL", "apiVersion", "rateLimit"])
+            return .whatsapp(WhatsAppConfiguration(
+                id: id, appSecret: try item.child("appSecret").requiredString(), verifyToken: try item.child("verifyToken").requiredString(),
+                accessToken: try item.child("accessToken").requiredString(), phoneNumberId: try item.child("phoneNumberId").requiredString(),
+                apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit))
+        }
+    }
+
+    private static func parseRateLimit(_ node: ConfigNode) throws -> RateLimit? {
+        guard node.isPresent else { return nil }
+        try node.checkKeys(["perSecond", "burst"])
+        guard let perSecond = try node.child("perSecond").double() else { throw ConfigError(key: node.child("perSecond").path, problem: "is required") }
+        return RateLimit(perSecond: perSecond, burst: try node.child("burst").int())
+    }
+}

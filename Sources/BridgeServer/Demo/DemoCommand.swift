@@ -1,0 +1,96 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ChannelKit
+import Foundation
+import LINEChannel
+import Logging
+import UnixSignals
+import NIOCore
+import PlatformStandIns
+import UniversalInbox
+import WhatsAppChannel
+
+extension Bridge {
+    /// `bridge demo`: the whole loop in a minute, with local stand-ins for the LINE and WhatsApp APIs.
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the bridge with stand-in LINE and WhatsApp APIs, play signed conversations, and show how to reply.")
+
+        @Option(help: "Port for the bridge.") var port = 8080
+        @Option(help: "Data directory for the demo database (default: a new temporary directory).") var dataDir: String?
+        @Flag(help: "Play the conversations, send one agent reply through, print the inbox and exit.") var once = false
+
+        func run() async throws {
+            let logger = Logs.bootstrap()
+            let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: [DemoScript.lineUser: "Kenji"]))
+            let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
+            try await line.start()
+            try await whatsapp.start()
+            let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridge-demo-\(UUID().uuidString.prefix(8))").path
+            var config = BridgeConfig()
+            config.server.port = port
+            config.databasePath = dir + "/bridge.sqlite"
+            config.adminToken = "demo-admin-token"
+            config.channels = [
+                .line(LINEConfiguration(id: "main", channelSecret: DemoScript.lineSecret, accessToken: "demo-line-token", apiBaseURL: line.baseURL)),
+                .whatsapp(WhatsAppConfiguration(
+                    id: "main", appSecret: DemoScript.whatsappSecret, verifyToken: "demo-verify", accessToken: "demo-wa-token",
+                    phoneNumberId: DemoScript.whatsappPhoneNumberId, apiBaseURL: whatsapp.baseURL)),
+            ]
+            let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
+            let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
+            let acknowledged = try await script.playConversations()
+            let api = "\(bridge.baseURL)/api/v1"
+            let auth = "-H 'Authorization: Bearer demo-admin-token'"
+            print("""
+
+                Omnichannel bridge demo
+                  bridge:            \(bridge.baseURL)  (data in \(dir))
+                  LINE stand-in:     \(line.baseURL)
+                  WhatsApp stand-in: \(whatsapp.baseURL)
+                  played \(acknowledged) signed webhooks from a LINE customer (Kenji) and a WhatsApp customer (Ana)
+
+                Look at the inbox:
+                  curl -s \(auth) \(api)/tickets
+                  curl -s \(auth) \(api)/tickets/1/messages
+                Reply to a customer (goes out through the stand-in platform API):
+                  curl -s \(auth) -H 'Content-Type: application/json' -d '{"text":"It ships today!"}' \(api)/tickets/2/messages
+                Resolve a ticket:
+                  curl -s -X PATCH \(auth) -H 'Content-Type: application/json' -d '{"status":"resolved"}' \(api)/tickets/1
+                Metrics:  curl -s \(bridge.baseURL)/metrics
+
+                """)
+            if once {
+                try await replyAndConfirm(bridge: bridge, script: script, whatsapp: whatsapp)
+                await bridge.stop()
+                await line.stop()
+                await whatsapp.stop()
+                return
+            }
+            print("Press Ctrl-C to stop.")
+            try await bridge.wait()
+            await line.stop()
+            await whatsapp.stop()
+        }
+
+        /// Sends an agent reply to the WhatsApp ticket, waits for it at the stand-in, plays the
+        /// platform's `delivered` receipt, and prints the ticket's messages.
+        private func replyAndConfirm(bridge: RunningBridge, script: DemoScript, whatsapp: PlatformStandIn) async throws {
+            let page = try await bridge.inbox.listTickets(TicketQuery(channel: "whatsapp"))
+            guard let ticket = page.items.first else { throw ValidationError("demo: no WhatsApp ticket was created") }
+            let reply = try await bridge.inbox.queueReply(ticketId: ticket.id, content: .text("Your order #1234 ships today.")) { _ in nil }
+            var sent: StoredMessage?
+            for _ in 0..<100 {
+                sent = try await bridge.inbox.message(id: reply.id)
+                if sent?.status == "sent" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard let wamid = sent?.platformMessageId else { throw ValidationError("demo: the reply was not sent") }
+            _ = try await script.postWhatsApp(DemoScript.whatsappStatus(wamid, "delivered", at: Int64(Date().timeIntervalSince1970)))
+            for message in try await bridge.inbox.messages(ticketId: ticket.id) ?? [] {
+                print("  ticket \(ticket.id) [\(message.direction.rawValue)] \(message.channel) \(message.status): \(message.text)")
+            }
+            print("  requests at the WhatsApp stand-in: \(whatsapp.requests(to: "/v21.0/\(DemoScript.whatsappPhoneNumberId)/messages").count)")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import ChannelKit
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Signed customer conversations the demo plays into a running bridge, in each platform's own format.
+struct DemoScript {
+    static let lineSecret = "demo-line-channel-secret"
+    static let whatsappSecret = "demo-whatsapp-app-secret"
+    static let whatsappPhoneNumberId = "106540352242922"
+    static let lineUser = "U4af4980629a1b2c3d4e5f60718293a4b"
+    static let whatsappUser = "5511988887777"
+
+    let bridgeURL: String
+    let client: HTTPClient
+
+    /// Posts a LINE webhook body signed with the demo channel secret.
+    func postLINE(_ body: String) async throws -> Int {
+        try await post("/webhooks/line/main", body: body, header: ("X-Line-Signature", Signatures.hmacSHA256Base64(secret: Self.lineSecret, body: Data(body.utf8))))
+    }
+
+    /// Posts a WhatsApp webhook body signed with the demo app secret.
+    func postWhatsApp(_ body: String) async throws -> Int {
+        try await post(
+            "/webhooks/whatsapp/main", body: body,
+            header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))))
+    }
+
+    private func post(_ path: String, body: String, header: (String, String)) async throws -> Int {
+        var request = HTTPClientRequest(url: bridgeURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: header.0, value: header.1)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        return Int(response.status.code)
+    }
+
+    static func lineEvent(_ id: String, _ type: String, _ fields: String, at ms: Int64) -> String {
+        #"{"destination":"Ubot","events":[{"type":"\#(type)","timestamp":\#(ms),"webhookEventId":"01DEMO\#(id)","deliveryContext":{"isRedelivery":false},"replyToken":"demo-reply-\#(id)","mode":"active","source":{"type":"user","userId":"\#(lineUser)"}\#(fields)}]}"#
+    }
+
+    static func whatsappValue(_ inner: String) -> String {
+        #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"\#(whatsappPhoneNumberId)"},\#(inner)}}]}]}"#
+    }
+
+    static func whatsappMessage(_ id: String, _ type: String, _ body: String, at seconds: Int64) -> String {
+        whatsappValue(#""contacts":[{"profile":{"name":"Ana"},"wa_id":"\#(whatsappUser)"}],"messages":[{"from":"\#(whatsappUser)","id":"wamid.DEMO\#(id)","timestamp":"\#(seconds)","type":"\#(type)",\#(body)}]"#)
+    }
+
+    static func whatsappStatus(_ wamid: String, _ status: String, at seconds: Int64) -> String {
+        whatsappValue(#""statuses":[{"id":"\#(wamid)","status":"\#(status)","timestamp":"\#(seconds)","recipient_id":"\#(whatsappUser)"}]"#)
+    }
+
+    /// Plays both conversations; returns how many webhooks the bridge acknowledged.
+    func playConversations() async throws -> Int {
+        let ms = Int64(Date().timeIntervalSince1970 * 1000) - 5000
+        let s = ms / 1000
+        let webhooks: [() async throws -> Int] = [
+            { try await postLINE(Self.lineEvent("1", "follow", #","follow":{"isUnblocked":false}"#, at: ms)) },
+            { try await postLINE(Self.lineEvent("2", "message", #","message":{"id":"500000000000000001","type":"text","quoteToken":"q1","text":"Hi! Where is my order #1234?"}"#, at: ms + 1)) },
+            { try await postLINE(Self.lineEvent("3", "message", #","message":{"id":"500000000000000002","type":"image","quoteToken":"q2","contentProvider":{"type":"line"}}"#, at: ms + 2)) },
+            { try await postWhatsApp(Self.whatsappMessage("1", "text", #""text":{"body":"Olá! Order status?"}"#, at: s)) },
+            { try await postWhatsApp(Self.whatsappMessage("2", "location", #""location":{"latitude":-23.5505,"longitude":-46.6333,"name":"Home","address":"Av. Paulista 1000"}"#, at: s + 1)) },
+            { try await postWhatsApp(Self.whatsappMessage("3", "interactive", #""interactive":{"type":"button_reply","button_reply":{"id":"track-order","title":"Track my order"}}"#, at: s + 2)) },
+        ]
+        var acknowledged = 0
+        for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }
+        return acknowledged
+    }
+}

@@ -1,0 +1,108 @@
+import ChannelKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import UniversalInbox
+
+/// An error answered as `{"error":{"code","message"}}` with its HTTP status.
+struct APIError: Error, Sendable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+
+    init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: InboxError) {
+        switch error {
+        case .notFound(let what): self.init(status: .notFound, code: "not_found", message: "\(what) does not exist")
+        case .conflict(let code, let message): self.init(status: .conflict, code: code, message: message)
+        case .invalid(let code, let message): self.init(status: .badRequest, code: code, message: message)
+        case .refused(let send): self.init(status: .unprocessableContent, code: send.code, message: send.reason)
+        }
+    }
+
+    var response: Response {
+        struct Body: Encodable {
+            struct Detail: Encodable {
+                var code: String
+                var message: String
+            }
+            var error: Detail
+        }
+        return JSONResponse.make(Body(error: .init(code: code, message: message)), status: status)
+    }
+}
+
+/// JSON responses with ISO-8601 dates (milliseconds) and sorted keys.
+enum JSONResponse {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        return encoder
+    }
+
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        do {
+            let data = try encoder().encode(value)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            return Response(status: .internalServerError)
+        }
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Turns every error escaping a route into the JSON error shape; unknown errors become a 500 that
+/// says nothing about internals (they are logged).
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response
+        } catch let error as InboxError {
+            return APIError(error).response
+        } catch let error as HTTPError {
+            let code: String
+            switch error.status {
+            case .notFound: code = "not_found"
+            case .contentTooLarge: code = "body_too_large"
+            case .methodNotAllowed: code = "method_not_allowed"
+            default: code = "http_\(error.status.code)"
+            }
+            let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            return APIError(status: error.status, code: code, message: message).response
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
+            return APIError(status: .internalServerError, code: "internal", message: "the bridge could not complete the request").response
+        }
+    }
+}
+
+/// Requires `Authorization: Bearer <token>`; compares in constant time.
+struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            Signatures.constantTimeEquals(String(header.dropFirst(7)), token)
+        else {
+            return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,112 @@
+import ChannelKit
+import Foundation
+import UniversalInbox
+
+/// A message as the REST API shows it (local file paths replaced by download URLs).
+struct MessageDTO: Encodable {
+    var id: Int64
+    var ticketId: Int64
+    var direction: String
+    var channel: String
+    var account: String
+    var text: String
+    var content: MessageContent
+    var status: String
+    var failure: Failure?
+    var attachments: [Attachment]
+    var createdAt: Date
+    var updatedAt: Date
+
+    struct Failure: Encodable {
+        var code: String?
+        var reason: String?
+    }
+
+    struct Attachment: Encodable {
+        var id: Int64
+        var status: String
+        var mimeType: String?
+        var size: Int?
+        var fileName: String?
+        var url: String
+        var failureReason: String?
+    }
+
+    init(_ m: StoredMessage) {
+        id = m.id
+        ticketId = m.ticketId
+        direction = m.direction.rawValue
+        channel = m.channel
+        account = m.account
+        text = m.text
+        content = m.content
+        status = m.status
+        failure = (m.failureCode != nil || m.failureReason != nil) ? Failure(code: m.failureCode, reason: m.failureReason) : nil
+        attachments = m.attachments.map {
+            Attachment(
+                id: $0.id, status: $0.status.rawValue, mimeType: $0.mimeType, size: $0.size, fileName: $0.fileName,
+                url: "/api/v1/attachments/\($0.id)", failureReason: $0.failureReason)
+        }
+        createdAt = m.createdAt
+        updatedAt = m.updatedAt
+    }
+}
+
+struct ItemsDTO<Item: Encodable>: Encodable {
+    var items: [Item]
+}
+
+struct TicketPageDTO: Encodable {
+    var items: [TicketSummary]
+    var nextCursor: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)  // null on the last page, never absent
+    }
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+}
+
+/// `POST /api/v1/tickets/{id}/messages`: text, an image by URL (with optional caption), or a template.
+struct ReplyRequest: Decodable {
+    var text: String?
+    var image: Image?
+    var template: Template?
+
+    struct Image: Decodable {
+        var url: String
+        var previewUrl: String?
+    }
+
+    static let maxTextLength = 4096
+
+    func content() throws -> MessageContent {
+        let kinds = [image != nil, template != nil].filter { $0 }.count
+        guard kinds <= 1 else { throw APIError.badRequest("invalid_request", "send one of image or template, not both") }
+        if let template {
+            guard !template.name.isEmpty, !template.language.isEmpty else {
+                throw APIError.badRequest("invalid_request", "template needs a name and a language")
+            }
+            return MessageContent(kind: .template, template: template)
+        }
+        if let text, text.count > Self.maxTextLength {
+            throw APIError.badRequest("text_too_long", "text is limited to \(Self.maxTextLength) characters")
+        }
+        if let image {
+            guard let url = URL(string: image.url), url.scheme == "https" || url.scheme == "http" else {
+                throw APIError.badRequest("invalid_request", "image.url must be an http(s) URL")
+            }
+            return MessageContent(kind: .image, text: text, media: MediaReference(url: image.url, previewURL: image.previewUrl))
+        }
+        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw APIError.badRequest("invalid_request", "send a non-empty \"text\", an \"image\" or a \"template\"")
+        }
+        return .text(text)
+    }
+}
+
+struct StatusChangeRequest: Decodable {
+    var status: String
+}

@@ -1,0 +1,94 @@
+import ChannelKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import UniversalInbox
+
+/// `POST /webhooks/{kind}/{accountId}` and its `GET` handshake. Verify on the raw bytes, then
+/// parse, then commit, then answer: an acknowledged event is durable.
+struct WebhookController: Sendable {
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let metrics: BridgeMetrics
+    let maxBodyBytes: Int
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }
+        router.get("/webhooks/:kind/:accountId") { request, context in try handshake(request, context) }
+    }
+
+    private func adapter(_ context: BasicRequestContext) throws -> any ChannelAdapter {
+        let kindText = context.parameters.get("kind") ?? ""
+        let id = context.parameters.get("accountId") ?? ""
+        guard let kind = ChannelKind(rawValue: kindText) else {
+            metrics.webhook(channel: "unknown", outcome: "unknown_account")
+            throw APIError(status: .notFound, code: "unknown_channel_kind", message: "no channel kind \"\(kindText)\"")
+        }
+        guard let adapter = registry.adapter(kind: kind, id: id) else {
+            metrics.webhook(channel: kind.rawValue, outcome: "unknown_account")
+            throw APIError(status: .notFound, code: "unknown_account", message: "no \(kind.rawValue) account \"\(id)\" is configured")
+        }
+        return adapter
+    }
+
+    private func webhookRequest(_ request: Request, body: Data) -> WebhookRequest {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key).removingPercentEncoding ?? String(key)] = String(value) }
+        let host = request.head.authority ?? "localhost"
+        return WebhookRequest(method: request.method.rawValue, url: "http://\(host)\(request.uri.description)", headers: headers, query: query, body: body)
+    }
+
+    func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let adapter = try adapter(context)
+        let channel = adapter.account.kind.rawValue
+        var logger = context.logger
+        logger[metadataKey: "channel.account"] = "\(adapter.account.key)"
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            metrics.webhook(channel: channel, outcome: "malformed")
+            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "webhook bodies are limited to \(maxBodyBytes) bytes")
+        }
+        let incoming = webhookRequest(request, body: Data(buffer: body))
+        let events: [InboundEvent]
+        do {
+            try adapter.verify(incoming)
+            events = try adapter.parse(incoming)
+        } catch {
+            metrics.webhook(channel: channel, outcome: error.status == 401 ? "unauthorized" : "malformed")
+            logger.notice("webhook refused", metadata: ["webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
+            throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
+        }
+        let result: IngestResult
+        do {
+            result = try await inbox.ingest(events, from: adapter.account)
+        } catch {
+            metrics.webhook(channel: channel, outcome: "error")
+            logger.error("webhook not stored", metadata: ["error": "\(error)"])
+            throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the events were not stored; deliver them again")
+        }
+        metrics.webhook(channel: channel, outcome: "accepted")
+        metrics.events(channel: channel, outcome: "stored", count: result.stored)
+        metrics.events(channel: channel, outcome: "duplicate", count: result.duplicates)
+        logger.debug("webhook stored", metadata: ["events.stored": "\(result.stored)", "events.duplicate": "\(result.duplicates)"])
+        let ack = adapter.acknowledgement
+        return JSONResponse.text(ack.body, status: .init(code: ack.status), contentType: ack.contentType)
+    }
+
+    func handshake(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let adapter = try adapter(context)
+        do {
+            guard let answer = try adapter.handshake(webhookRequest(request, body: Data())) else {
+                throw APIError(status: .methodNotAllowed, code: "no_handshake", message: "\(adapter.account.kind.rawValue) webhooks have no GET handshake")
+            }
+            return JSONResponse.text(answer.body, status: .init(code: answer.status), contentType: answer.contentType)
+        } catch let error as WebhookError {
+            throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
+        }
+    }
+}

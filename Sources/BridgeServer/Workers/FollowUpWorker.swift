@@ -1,0 +1,69 @@
+import ChannelKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import UniversalInbox
+
+/// Does the work ingest queued for after the commit: downloads media into the attachment store
+/// (within the size limit) and fetches display names from profile APIs.
+struct FollowUpWorker: Service {
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let transport: any HTTPTransport
+    let attachments: AttachmentStore
+    let maxMediaBytes: Int
+    let retry: RetryPolicy
+    let logger: Logger
+    let signal = WakeSignal()
+
+    func run() async throws {
+        let wakeups = Task {
+            for await event in inbox.bus.subscribe() {
+                if case .followUpQueued = event { signal.signal() }
+            }
+        }
+        defer { wakeups.cancel() }
+        await WorkLoop<FollowUpJob>(
+            name: "follow-ups", maxInFlight: 8, pollInterval: .seconds(1), signal: signal, logger: logger,
+            claim: { limit in try await inbox.claimFollowUps(limit: limit, lease: 300) },
+            perform: { job in await handle(job) }
+        ).run()
+    }
+
+    func handle(_ job: FollowUpJob) async {
+        var log = logger
+        log[metadataKey: "job.kind"] = "\(job.kind.rawValue)"
+        log[metadataKey: "job.subject"] = "\(job.subjectId)"
+        do {
+            guard let adapter = registry.adapter(for: job.account) else {
+                throw SendError.permanent("unknown_account", "channel account \(job.account) is no longer configured")
+            }
+            switch job.kind {
+            case .media:
+                guard let media = job.media else { throw SendError.permanent("no_media", "attachment has no media reference") }
+                let file = try await adapter.downloadMedia(media, maxBytes: maxMediaBytes, transport: transport)
+                let path = try attachments.write(file.data, attachmentId: job.subjectId)
+                try await inbox.attachmentStored(job: job, path: path, mimeType: file.mimeType, size: file.data.count)
+            case .profile:
+                guard let userId = job.platformUserId else { throw SendError.permanent("no_user", "identity is gone") }
+                let profile = try await adapter.fetchProfile(userId: userId, transport: transport)
+                try await inbox.profileFetched(job: job, displayName: profile?.displayName)
+            }
+        } catch {
+            let failure = SendError.classify(error)
+            let attempt = job.attempts + 1
+            do {
+                if case .retryable(let after) = failure.disposition, retry.shouldRetry(afterAttempt: attempt) {
+                    let delay = retry.delay(afterAttempt: attempt, retryAfter: after)
+                    try await inbox.retryFollowUp(job: job, at: Date().addingTimeInterval(delay.seconds), error: failure.description)
+                    log.warning("follow-up failed, will retry", metadata: ["error.code": "\(failure.code)", "attempt": "\(attempt)"])
+                } else {
+                    try await inbox.followUpFailed(job: job, reason: failure.reason)
+                    log.warning("follow-up failed", metadata: ["error.code": "\(failure.code)", "error.reason": "\(failure.reason)"])
+                }
+            } catch {
+                log.error("could not record follow-up outcome", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ChannelKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import UniversalInbox
+
+/// Sends queued messages: leases them from the outbox (one per ticket at a time, so each
+/// conversation stays in order), waits for the account's token bucket, calls the adapter, and
+/// records sent / retry-later (backoff with jitter, honouring Retry-After) / failed.
+struct OutboxDispatcher: Service {
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let transport: any HTTPTransport
+    let retry: RetryPolicy
+    let metrics: BridgeMetrics
+    let logger: Logger
+    var maxInFlight = 64
+    /// How long a leased job is held before another worker may take it (a crashed send).
+    var lease: TimeInterval = 120
+    let signal = WakeSignal()
+
+    func run() async throws {
+        try await inbox.releaseLeases()
+        let wakeups = Task {
+            for await event in inbox.bus.subscribe() {
+                if case .messageQueued = event { signal.signal() }
+            }
+        }
+        defer { wakeups.cancel() }
+        await WorkLoop<OutboundJob>(
+            name: "outbox", maxInFlight: maxInFlight, pollInterval: .milliseconds(500), signal: signal, logger: logger,
+            claim: { limit in
+                let jobs = try await inbox.claimOutbound(limit: limit, lease: lease)
+                metrics.outboxDepth.set(to: Double(try await inbox.outboxDepth()))
+                return jobs
+            },
+            perform: { job in await deliver(job) }
+        ).run()
+    }
+
+    func deliver(_ job: OutboundJob) async {
+        let channel = Inbox.channel(ofAccount: job.account)
+        var log = logger
+        log[metadataKey: "channel.account"] = "\(job.account)"
+        log[metadataKey: "message.id"] = "\(job.messageId)"
+        log[metadataKey: "ticket.id"] = "\(job.ticketId)"
+        do {
+            guard let adapter = registry.adapter(for: job.account), let bucket = registry.bucket(for: job.account) else {
+                throw SendError.permanent("unknown_account", "channel account \(job.account) is no longer configured")
+            }
+            try await bucket.acquire()
+            let receipt = try await adapter.send(job.message, transport: transport)
+            try await inbox.outboundSent(job, receipt: receipt)
+            metrics.send(channel: channel, outcome: "sent")
+            log.debug("message sent")
+        } catch {
+            let failure = SendError.classify(error)
+            let attempt = job.attempts + 1
+            do {
+                if case .retryable(let after) = failure.disposition, retry.shouldRetry(afterAttempt: attempt) {
+                    let delay = retry.delay(afterAttempt: attempt, retryAfter: after)
+                    try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.seconds), error: failure)
+                    metrics.send(channel: channel, outcome: "retry")
+                    log.warning("send failed, will retry", metadata: ["error.code": "\(failure.code)", "retry.in": "\(delay)", "attempt": "\(attempt)"])
+                } else {
+                    let final = failure.isRetryable
+                        ? SendError.permanent(failure.code, "gave up after \(attempt) attempts: \(failure.reason)") : failure
+                    try await inbox.outboundFailed(job, error: final)
+                    metrics.send(channel: channel, outcome: "failed")
+                    log.warning("send failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
+                }
+            } catch {
+                // The lease runs out and the job is tried again.
+                log.error("could not record send outcome", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension Inbox {
+    /// `line` from `line/main`.
+    static func channel(ofAccount key: String) -> String { String(key.prefix { $0 != "/" }) }
+}

@@ -1,0 +1,43 @@
+import Synchronization
+
+/// Wakes a worker loop early: `signal()` from anywhere ends the current `wait` (or the next one).
+final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns on `signal()` or after `timeout`, whichever comes first.
+    func wait(timeout: Duration) async {
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            self.signal()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
+    }
+}

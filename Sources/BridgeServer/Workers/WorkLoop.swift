@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The loop both background workers run: lease due jobs, work on up to `maxInFlight` at once,
+/// sleep until woken or the poll interval passes. On graceful shutdown it stops leasing and
+/// waits for the jobs in flight to finish, so nothing is left half-done.
+struct WorkLoop<Job: Sendable>: Sendable {
+    let name: String
+    let maxInFlight: Int
+    let pollInterval: Duration
+    let signal: WakeSignal
+    let logger: Logger
+    let claim: @Sendable (_ limit: Int) async throws -> [Job]
+    let perform: @Sendable (Job) async -> Void
+
+    func run() async {
+        let stopping = StopFlag()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                let inFlight = InFlightCounter()
+                while !stopping.isSet {
+                    let free = maxInFlight - inFlight.value
+                    var claimed = 0
+                    if free > 0 {
+                        do {
+                            let jobs = try await claim(free)
+                            claimed = jobs.count
+                            for job in jobs {
+                                inFlight.add(1)
+                                group.addTask {
+                                    await perform(job)
+                                    inFlight.add(-1)
+                                    signal.signal()
+                                }
+                            }
+                        } catch {
+                            logger.error("worker could not lease jobs", metadata: ["worker": "\(name)", "error": "\(error)"])
+                        }
+                    }
+                    // A full batch means more may be due at once; otherwise sleep until poked.
+                    if claimed == 0 || claimed < free { await signal.wait(timeout: pollInterval) }
+                }
+                // Leaving the group waits for every job in flight.
+            }
+        } onGracefulShutdown: {
+            stopping.set()
+            signal.signal()
+        }
+    }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}
+
+final class InFlightCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .acquiring) }
+    func add(_ n: Int) { count.add(n, ordering: .acquiringAndReleasing) }
+}

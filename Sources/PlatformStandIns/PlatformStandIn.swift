@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+
+/// A local HTTP server standing in for a platform's API: it records every request and answers from
+/// scripted responses (per path) or from a default responder. Used by tests, `bridge demo` and benchmarks.
+public final class PlatformStandIn: Sendable {
+    /// A request as the stand-in received it.
+    public struct RecordedRequest: Sendable {
+        public var method: String
+        /// Path with query string.
+        public var path: String
+        /// Lower-cased header names.
+        public var headers: [String: String]
+        public var body: Data
+
+        /// The body parsed as JSON.
+        public var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+        /// The body as text.
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// An answer the stand-in gives.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+
+        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func json(_ text: String, status: Int = 200, headers: [String: String] = [:]) -> Reply {
+            Reply(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8))
+        }
+    }
+
+    public typealias Responder = @Sendable (RecordedRequest, _ baseURL: String) -> Reply
+
+    private struct State {
+        var requests: [RecordedRequest] = []
+        var scripts: [String: [Reply]] = [:]
+        var port: Int?
+        var task: Task<Void, any Error>?
+    }
+
+    private let state = Mutex(State())
+    private let responder: Responder
+
+    public init(responder: @escaping Responder = { _, _ in .json("{}") }) {
+        self.responder = responder
+    }
+
+    /// Starts listening on 127.0.0.1 on a free port and returns once it accepts connections.
+    public func start() async throws {
+        let router = Router()
+        router.on("**", method: .get) { request, _ in try await self.handle(request) }
+        router.on("**", method: .post) { request, _ in try await self.handle(request) }
+        router.on("**", method: .put) { request, _ in try await self.handle(request) }
+        router.on("**", method: .delete) { request, _ in try await self.handle(request) }
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: Logger(label: "stand-in", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let task = Task { try await app.run() }
+        var port = 0
+        for await p in portStream { port = p }
+        state.withLock {
+            $0.port = port
+            $0.task = task
+        }
+    }
+
+    public func stop() async {
+        let task = state.withLock { $0.task }
+        task?.cancel()
+        _ = await task?.result
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port ?? 0 })" }
+
+    /// Every request so far, in arrival order.
+    public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+
+    /// Requests whose path starts with `prefix`.
+    public func requests(to prefix: String) -> [RecordedRequest] { requests.filter { $0.path.hasPrefix(prefix) } }
+
+    /// The next requests to `path` (exact, without query) get these replies in order; then the default responder.
+    public func script(_ path: String, _ replies: [Reply]) {
+        state.withLock { $0.scripts[path, default: []].append(contentsOf: replies) }
+    }
+
+    public func reset() {
+        state.withLock {
+            $0.requests = []
+            $0.scripts = [:]
+        }
+    }
+
+    private func handle(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let recorded = RecordedRequest(
+            method: request.method.rawValue, path: request.uri.description, headers: headers, body: Data(buffer: body))
+        let scripted: Reply? = state.withLock { state in
+            state.requests.append(recorded)
+            guard var queue = state.scripts[request.uri.path], !queue.isEmpty else { return nil }
+            let next = queue.removeFirst()
+            state.scripts[request.uri.path] = queue
+            return next
+        }
+        let reply = scripted ?? responder(recorded, baseURL)
+        var fields = HTTPFields()
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+}

@@ -1,0 +1,58 @@
+import ChannelKit
+import Foundation
+import Synchronization
+
+/// Default behaviour of the LINE and WhatsApp APIs, enough for the bridge's whole loop.
+public enum StandInPlatforms {
+    /// Bytes served as downloadable media (a tiny PNG header plus padding).
+    public static let sampleMedia = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + Data(repeating: 0x2A, count: 1024)
+
+    /// LINE: reply/push accept, profiles answer a name, content answers `sampleMedia`.
+    public static func line(displayNames: [String: String] = [:]) -> PlatformStandIn.Responder {
+        { request, _ in
+            let path = request.path
+            if path.hasPrefix("/v2/bot/message/reply") || path.hasPrefix("/v2/bot/message/push") {
+                return .json(#"{"sentMessages":[{"id":"\#(sequenceId())","quoteToken":"q"}]}"#)
+            }
+            if path.hasPrefix("/v2/bot/profile/") {
+                let userId = String(path.dropFirst("/v2/bot/profile/".count))
+                let name = displayNames[userId] ?? "LINE user \(userId.suffix(4))"
+                return .json(#"{"displayName":"\#(name)","userId":"\#(userId)","language":"en"}"#)
+            }
+            if path.hasSuffix("/content/transcoding") {
+                return .json(#"{"status":"succeeded"}"#)
+            }
+            if path.hasSuffix("/content") {
+                return .init(status: 200, headers: ["content-type": "image/png"], body: sampleMedia)
+            }
+            return .json(#"{"message":"Not found"}"#, status: 404)
+        }
+    }
+
+    /// WhatsApp Cloud API: messages accept with a `wamid`, media lookups point at a download on the stand-in.
+    public static func whatsapp() -> PlatformStandIn.Responder {
+        { request, baseURL in
+            let path = request.path
+            if path.hasSuffix("/messages") {
+                let to = (request.json as? [String: Any])?["to"] as? String ?? ""
+                return .json(#"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"wamid.\#(sequenceId())"}]}"#)
+            }
+            if path.hasPrefix("/media-download/") {
+                return .init(status: 200, headers: ["content-type": "image/jpeg"], body: sampleMedia)
+            }
+            // GET /{version}/{media-id}
+            let id = path.split(separator: "/").last.map(String.init) ?? ""
+            let sha = Signatures.sha256Hex(sampleMedia)
+            return .json(#"{"url":"\#(baseURL)/media-download/\#(id)","mime_type":"image/jpeg","sha256":"\#(sha)","file_size":\#(sampleMedia.count),"id":"\#(id)","messaging_product":"whatsapp"}"#)
+        }
+    }
+
+    private static let counter = Counter()
+
+    private static func sequenceId() -> String { String(counter.next()) }
+}
+
+private final class Counter: Sendable {
+    private let value = Atomic<Int>(468_789_577_898_262_000)
+    func next() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
