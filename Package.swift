@@ -97,8 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "PlatformStandIns",
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "PlatformStandIns", "BridgeServer"],
             path: "Tests/ChannelTests",
             swiftSettings: strict
         ),

@@ -27,11 +27,14 @@ public final class PlatformStandIn: Sendable {
         public var status: Int
         public var headers: [String: String]
         public var body: Data
+        /// How long to wait before answering (slow platforms, shutdown drains).
+        public var delay: Duration
 
-        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data()) {
+        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data(), delay: Duration = .zero) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.delay = delay
         }
 
         public static func json(_ text: String, status: Int = 200, headers: [String: String] = [:]) -> Reply {
@@ -121,6 +124,7 @@ public final class PlatformStandIn: Sendable {
             return next
         }
         let reply = scripted ?? responder(recorded, baseURL)
+        if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
         var fields = HTTPFields()
         for (name, value) in reply.headers {
             if let field = HTTPField.Name(name) { fields[field] = value }

@@ -1,0 +1,80 @@
+import ChannelKit
+import Foundation
+import LINEChannel
+import Testing
+import WhatsAppChannel
+
+/// A webhook fixture: `fixtures/<kind>/<name>.json` (raw body as the platform sends it) and
+/// `<name>.expected.json` (signature header from the test secret, and the normalised events).
+struct FixtureCase: CustomTestStringConvertible, Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures")
+
+    let kind: ChannelKind
+    let name: String
+
+    var testDescription: String { "\(kind.rawValue)/\(name)" }
+
+    static func all(_ kind: ChannelKind) -> [FixtureCase] {
+        let dir = root.appendingPathComponent(kind.rawValue)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return files.filter { $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }.sorted()
+            .map { FixtureCase(kind: kind, name: String($0.dropLast(".json".count))) }
+    }
+
+    static var every: [FixtureCase] { ChannelKind.allCases.flatMap(all) }
+
+    struct Expected: Decodable {
+        var description: String
+        var headers: [String: String]
+        var events: [InboundEvent]
+    }
+
+    var body: Data {
+        get throws { try Data(contentsOf: Self.root.appendingPathComponent("\(kind.rawValue)/\(name).json")) }
+    }
+
+    var expected: Expected {
+        get throws {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .millisecondsSince1970
+            return try decoder.decode(Expected.self, from: Data(contentsOf: Self.root.appendingPathComponent("\(kind.rawValue)/\(name).expected.json")))
+        }
+    }
+
+    func request(body: Data? = nil, headers: [String: String]? = nil) throws -> WebhookRequest {
+        WebhookRequest(method: "POST", headers: try headers ?? expected.headers, body: try body ?? self.body)
+    }
+}
+
+/// The secrets the fixtures are signed with (see fixtures/make_fixtures.py).
+enum TestAccounts {
+    static let lineSecret = "line-test-channel-secret"
+    static let whatsappSecret = "whatsapp-test-app-secret"
+    static let whatsappPhoneNumberId = "106540352242922"
+
+    static func line(secret: String = lineSecret, apiBaseURL: String? = nil) -> LINEAdapter {
+        LINEAdapter(configuration: LINEConfiguration(id: "main", channelSecret: secret, accessToken: "line-test-token", apiBaseURL: apiBaseURL))
+    }
+
+    static func whatsapp(secret: String = whatsappSecret, apiBaseURL: String? = nil) -> WhatsAppAdapter {
+        WhatsAppAdapter(configuration: WhatsAppConfiguration(
+            id: "main", appSecret: secret, verifyToken: "wa-verify-token", accessToken: "wa-test-token",
+            phoneNumberId: whatsappPhoneNumberId, apiBaseURL: apiBaseURL))
+    }
+
+    static func adapter(_ kind: ChannelKind, secret: String? = nil) -> any ChannelAdapter {
+        switch kind {
+        case .line: line(secret: secret ?? lineSecret)
+        case .whatsapp: whatsapp(secret: secret ?? whatsappSecret)
+        }
+    }
+
+    /// Signs `body` the way the platform would, with the test secret.
+    static func signatureHeaders(_ kind: ChannelKind, body: Data) -> [String: String] {
+        switch kind {
+        case .line: ["x-line-signature": Signatures.hmacSHA256Base64(secret: lineSecret, body: body)]
+        case .whatsapp: ["x-hub-signature-256": "sha256=" + Signatures.hmacSHA256Hex(secret: whatsappSecret, body: body)]
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ChannelKit
+import Testing
+
+@Suite struct RateLimitAndRetryTests {
+    @Test func bucketAllowsBurstThenPacesAtRate() {
+        var bucket = TokenBucketState(limit: RateLimit(perSecond: 80, burst: 80))
+        let start = ContinuousClock.now
+        for _ in 0..<80 { #expect(bucket.reserve(at: start) == .zero) }
+        // The 81st token at the same instant is 1/80 s away, the 82nd 2/80 s.
+        #expect(bucket.reserve(at: start) == .milliseconds(12.5))
+        #expect(bucket.reserve(at: start) == .milliseconds(25))
+        // One second later the debt is paid and 78 tokens are back.
+        var later = start + .seconds(1)
+        var free = 0
+        while bucket.reserve(at: later) == .zero { free += 1 }
+        #expect(free == 78)
+        later += .seconds(10)
+        #expect(bucket.reserve(at: later) == .zero)
+    }
+
+    @Test func bucketNeverSavesMoreThanBurst() {
+        var bucket = TokenBucketState(limit: RateLimit(perSecond: 10, burst: 5))
+        let start = ContinuousClock.now
+        _ = bucket.reserve(at: start)
+        let later = start + .seconds(3600)
+        var free = 0
+        while bucket.reserve(at: later) == .zero { free += 1 }
+        #expect(free == 5)
+    }
+
+    @Test func backoffGrowsWithJitterAndCap() {
+        let policy = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60), maxAttempts: 8)
+        #expect(policy.delay(afterAttempt: 1, retryAfter: nil, jitter: 1) == .seconds(1))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: nil, jitter: 0) == .milliseconds(500))
+        #expect(policy.delay(afterAttempt: 4, retryAfter: nil, jitter: 1) == .seconds(8))
+        #expect(policy.delay(afterAttempt: 20, retryAfter: nil, jitter: 1) == .seconds(60))
+    }
+
+    @Test func retryAfterIsAFloor() {
+        let policy = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(30), jitter: 1) == .seconds(30))
+        #expect(policy.delay(afterAttempt: 7, retryAfter: .seconds(2), jitter: 1) == .seconds(60))
+    }
+
+    @Test func attemptsAreBounded() {
+        let policy = RetryPolicy(maxAttempts: 3)
+        #expect(policy.shouldRetry(afterAttempt: 2))
+        #expect(!policy.shouldRetry(afterAttempt: 3))
+    }
+}

@@ -1,0 +1,112 @@
+import ChannelKit
+import Foundation
+import Testing
+
+/// Every fixture through verify and parse, plus what must be refused.
+@Suite struct WebhookFixtureTests {
+    @Test func fixturesExistForEveryChannel() {
+        for kind in ChannelKind.allCases {
+            #expect(FixtureCase.all(kind).count >= 10, "fixtures/\(kind.rawValue) has too few cases")
+        }
+    }
+
+    @Test(arguments: FixtureCase.every)
+    func verifiesAndParses(_ fixture: FixtureCase) throws {
+        let adapter = TestAccounts.adapter(fixture.kind)
+        let request = try fixture.request()
+        try adapter.verify(request)
+        let events = try adapter.parse(request)
+        #expect(events == (try fixture.expected.events))
+    }
+
+    @Test(arguments: FixtureCase.every)
+    func tamperedBodyIsRefused(_ fixture: FixtureCase) throws {
+        var body = try fixture.body
+        // Change one byte inside the payload, keep the original signature.
+        let index = body.index(body.startIndex, offsetBy: body.count / 2)
+        body[index] = body[index] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+        #expect(throws: WebhookError.self) { try TestAccounts.adapter(fixture.kind).verify(try fixture.request(body: body)) }
+    }
+
+    @Test(arguments: FixtureCase.every)
+    func wrongSecretIsRefused(_ fixture: FixtureCase) throws {
+        let adapter = TestAccounts.adapter(fixture.kind, secret: "not-the-secret")
+        #expect {
+            try adapter.verify(try fixture.request())
+        } throws: { error in
+            (error as? WebhookError)?.status == 401
+        }
+    }
+
+    @Test(arguments: ChannelKind.allCases)
+    func missingSignatureIsRefused(_ kind: ChannelKind) throws {
+        let fixture = FixtureCase.all(kind)[0]
+        #expect(throws: WebhookError.unauthorized(kind == .line ? "missing X-Line-Signature" : "missing X-Hub-Signature-256")) {
+            try TestAccounts.adapter(kind).verify(try fixture.request(headers: [:]))
+        }
+    }
+
+    @Test(arguments: ChannelKind.allCases)
+    func malformedSignatureEncodingIsRefused(_ kind: ChannelKind) throws {
+        let fixture = FixtureCase.all(kind)[0]
+        let headers = kind == .line ? ["x-line-signature": "%%%not-base64"] : ["x-hub-signature-256": "sha256=zz-not-hex"]
+        #expect(throws: WebhookError.self) { try TestAccounts.adapter(kind).verify(try fixture.request(headers: headers)) }
+    }
+
+    @Test(arguments: ChannelKind.allCases)
+    func emptyBodyIsMalformed(_ kind: ChannelKind) throws {
+        let adapter = TestAccounts.adapter(kind)
+        let request = WebhookRequest(method: "POST", headers: TestAccounts.signatureHeaders(kind, body: Data()), body: Data())
+        try adapter.verify(request)
+        #expect(throws: WebhookError.malformed("empty body")) { try adapter.parse(request) }
+    }
+
+    @Test(arguments: [
+        (ChannelKind.line, #"{"destination":"U0","events":[{"type":"message"#, "body is not valid JSON"),
+        (ChannelKind.line, #"{"destination":"U0"}"#, "missing field events"),
+        (ChannelKind.line, #"{"events":[{"type":"message","timestamp":"yesterday"}]}"#, "wrong type at events[0].timestamp"),
+        (ChannelKind.whatsapp, #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.X","timestamp":"1","type":"text"}]}}]}]}"#, "missing field entry[0].changes[0].value.messages[0].from"),
+        (ChannelKind.whatsapp, #"{"object":"page","entry":[]}"#, "object is page, expected whatsapp_business_account"),
+        (ChannelKind.whatsapp, "not json at all", "body is not valid JSON"),
+    ])
+    func malformedBodyIsRefusedWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
+        let adapter = TestAccounts.adapter(kind)
+        let body = Data(text.utf8)
+        let request = WebhookRequest(method: "POST", headers: TestAccounts.signatureHeaders(kind, body: body), body: body)
+        try adapter.verify(request)
+        #expect(throws: WebhookError.malformed(why)) { try adapter.parse(request) }
+    }
+
+    @Test func whatsappHandshake() throws {
+        let adapter = TestAccounts.whatsapp()
+        let ok = WebhookRequest(method: "GET", query: ["hub.mode": "subscribe", "hub.verify_token": "wa-verify-token", "hub.challenge": "1158201444"])
+        #expect(try adapter.handshake(ok) == WebhookResponse(status: 200, body: "1158201444"))
+        let wrong = WebhookRequest(method: "GET", query: ["hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"])
+        #expect(throws: WebhookError.forbidden("hub.verify_token does not match")) { try adapter.handshake(wrong) }
+        #expect(try TestAccounts.line().handshake(ok) == nil)
+    }
+}
+
+/// The reference vectors of docs/platforms.md §9, computed by the platforms' own SDKs.
+@Suite struct SignatureVectorTests {
+    @Test func lineVector() {
+        let body = Data(#"{"destination":"U0","events":[]}"#.utf8)
+        #expect(Signatures.hmacSHA256Base64(secret: "testsecret", body: body) == "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA=")
+        #expect(Signatures.isValidHMACSHA256(base64Signature: "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA=", secret: "testsecret", body: body))
+    }
+
+    @Test func metaVector() {
+        let body = Data(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
+        let hex = "09eceea024af6e6343b760cc9bd3ae7c056938dd636e24e92109eb8219500384"
+        #expect(Signatures.hmacSHA256Hex(secret: "appsecret", body: body) == hex)
+        #expect(Signatures.isValidHMACSHA256(hexSignature: hex.uppercased(), secret: "appsecret", body: body))
+        #expect(!Signatures.isValidHMACSHA256(hexSignature: String(hex.dropLast()), secret: "appsecret", body: body))
+    }
+
+    @Test func constantTimeEquals() {
+        #expect(Signatures.constantTimeEquals("token", "token"))
+        #expect(!Signatures.constantTimeEquals("token", "tokem"))
+        #expect(!Signatures.constantTimeEquals("token", "token1"))
+        #expect(!Signatures.constantTimeEquals("", "x"))
+    }
+}
