@@ -1,0 +1,125 @@
+import ChannelKit
+import Foundation
+import GRDB
+import Testing
+import UniversalInbox
+
+@Suite struct OutboxTests {
+    func ticketWithCustomer(_ inbox: Inbox, replyToken: String? = nil) async throws -> Int64 {
+        _ = try await inbox.ingest([textEvent("e1", replyToken: replyToken)], from: lineMain)
+        return try await inbox.listTickets(TicketQuery()).items[0].id
+    }
+
+    @Test func replyIsQueuedWithItsJob() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let message = try await reply(inbox, ticket: ticket, "On its way")
+        #expect(message.status == "queued")
+        #expect(message.direction == .outbound)
+        #expect(message.channel == "line")
+        #expect(try await inbox.outboxDepth() == 1)
+        #expect(try await inbox.ticket(id: ticket)?.status == .open)
+        let jobs = try await inbox.claimOutbound(limit: 10, lease: 60)
+        #expect(jobs.count == 1)
+        #expect(jobs[0].message.recipient == "U1")
+        #expect(jobs[0].message.content == .text("On its way"))
+        #expect(jobs[0].message.context.lastInboundAt == Date(timeIntervalSince1970: 1_700_000_000))
+    }
+
+    @Test func refusedReplyWritesNothing() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let refusal = SendError.permanent("outside_window", "use a template")
+        await #expect(throws: InboxError.refused(refusal)) {
+            _ = try await inbox.queueReply(ticketId: ticket, content: .text("late")) { _ in refusal }
+        }
+        #expect(try await inbox.outboxDepth() == 0)
+        #expect(try await inbox.messages(ticketId: ticket)?.count == 1)
+    }
+
+    @Test func replyToMissingOrClosedTicketIsRefused() async throws {
+        let inbox = try makeInbox()
+        await #expect(throws: InboxError.notFound("ticket 99")) { _ = try await reply(inbox, ticket: 99, "x") }
+        let ticket = try await ticketWithCustomer(inbox)
+        _ = try await inbox.setStatus(ticketId: ticket, to: .closed)
+        await #expect(throws: InboxError.self) { _ = try await reply(inbox, ticket: ticket, "x") }
+        #expect(try await inbox.outboxDepth() == 0)
+    }
+
+    @Test func oneMessagePerTicketInFlightKeepsOrder() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let first = try await reply(inbox, ticket: ticket, "one")
+        let second = try await reply(inbox, ticket: ticket, "two")
+        let batch = try await inbox.claimOutbound(limit: 10, lease: 60)
+        #expect(batch.map(\.messageId) == [first.id])
+        // While the first is in flight or waiting to retry, the second waits.
+        try await inbox.retryOutbound(batch[0], at: Date().addingTimeInterval(3600), error: .retryable("http_500", "boom"))
+        #expect(try await inbox.claimOutbound(limit: 10, lease: 60).isEmpty)
+        try await inbox.database.pool.write { try $0.execute(sql: "UPDATE outbox SET next_attempt_at = 0") }
+        let retried = try await inbox.claimOutbound(limit: 10, lease: 60)
+        #expect(retried.map(\.messageId) == [first.id])
+        #expect(retried[0].attempts == 1)
+        try await inbox.outboundSent(retried[0], receipt: SendReceipt(platformMessageId: "p1"))
+        #expect(try await inbox.claimOutbound(limit: 10, lease: 60).map(\.messageId) == [second.id])
+    }
+
+    @Test func replyTokenIsHandedOutOnce() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox, replyToken: "rt-1")
+        _ = try await reply(inbox, ticket: ticket, "one")
+        let first = try await inbox.claimOutbound(limit: 10, lease: 60)
+        #expect(first[0].message.context.replyToken == "rt-1")
+        try await inbox.outboundSent(first[0], receipt: SendReceipt(platformMessageId: "p1", usedReplyToken: true))
+        _ = try await reply(inbox, ticket: ticket, "two")
+        let second = try await inbox.claimOutbound(limit: 10, lease: 60)
+        #expect(second[0].message.context.replyToken == nil)
+    }
+
+    @Test func permanentFailureKeepsTheReason() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let message = try await reply(inbox, ticket: ticket, "x")
+        let job = try await inbox.claimOutbound(limit: 1, lease: 60)[0]
+        try await inbox.outboundFailed(job, error: .permanent("http_401", "bad token"))
+        let stored = try #require(try await inbox.message(id: message.id))
+        #expect(stored.status == "failed")
+        #expect(stored.failureCode == "http_401")
+        #expect(stored.failureReason == "bad token")
+        #expect(try await inbox.outboxDepth() == 0)
+    }
+
+    @Test func receiptsOnlyMoveForward() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let message = try await reply(inbox, ticket: ticket, "x")
+        let job = try await inbox.claimOutbound(limit: 1, lease: 60)[0]
+        try await inbox.outboundSent(job, receipt: SendReceipt(platformMessageId: "wamid.1"))
+        _ = try await inbox.ingest([receiptEvent("wamid.1", .read)], from: lineMain)
+        _ = try await inbox.ingest([receiptEvent("wamid.1", .delivered)], from: lineMain)
+        #expect(try await inbox.message(id: message.id)?.status == "read")
+    }
+
+    @Test func earlyReceiptIsAppliedWhenTheSendIsRecorded() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        let message = try await reply(inbox, ticket: ticket, "x")
+        let job = try await inbox.claimOutbound(limit: 1, lease: 60)[0]
+        // The platform's status webhook beats our own bookkeeping.
+        _ = try await inbox.ingest([receiptEvent("wamid.early", .delivered)], from: lineMain)
+        try await inbox.outboundSent(job, receipt: SendReceipt(platformMessageId: "wamid.early"))
+        #expect(try await inbox.message(id: message.id)?.status == "delivered")
+        let pending = try await inbox.database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pending_receipts") }
+        #expect(pending == 0)
+    }
+
+    @Test func releasedLeasesAreClaimedAgain() async throws {
+        let inbox = try makeInbox()
+        let ticket = try await ticketWithCustomer(inbox)
+        _ = try await reply(inbox, ticket: ticket, "x")
+        #expect(try await inbox.claimOutbound(limit: 1, lease: 600).count == 1)
+        #expect(try await inbox.claimOutbound(limit: 1, lease: 600).isEmpty)
+        try await inbox.releaseLeases()
+        #expect(try await inbox.claimOutbound(limit: 1, lease: 600).count == 1)
+    }
+}
