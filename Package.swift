@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InboxTests",
-            dependencies: ["UniversalInbox", "ChannelKit"],
+            dependencies: ["UniversalInbox", "ChannelKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/InboxTests",
             swiftSettings: strict
         ),
@@ -111,7 +111,10 @@ let package = Package(
             name: "ServerTests",
             dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "UniversalInbox",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "Hummingbird", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Yams", package: "Yams"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/ServerTests",
             swiftSettings: strict
         ),

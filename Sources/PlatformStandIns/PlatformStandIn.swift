@@ -37,8 +37,8 @@ public final class PlatformStandIn: Sendable {
             self.delay = delay
         }
 
-        public static func json(_ text: String, status: Int = 200, headers: [String: String] = [:]) -> Reply {
-            Reply(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8))
+        public static func json(_ text: String, status: Int = 200, headers: [String: String] = [:], delay: Duration = .zero) -> Reply {
+            Reply(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a }, body: Data(text.utf8), delay: delay)
         }
     }
 

@@ -12,6 +12,8 @@ struct MessageDTO: Encodable {
     var text: String
     var content: MessageContent
     var status: String
+    /// The platform's id for the message (outbound: once sent).
+    var platformMessageId: String?
     var failure: Failure?
     var attachments: [Attachment]
     var createdAt: Date
@@ -41,6 +43,7 @@ struct MessageDTO: Encodable {
         text = m.text
         content = m.content
         status = m.status
+        platformMessageId = m.platformMessageId
         failure = (m.failureCode != nil || m.failureReason != nil) ? Failure(code: m.failureCode, reason: m.failureReason) : nil
         attachments = m.attachments.map {
             Attachment(

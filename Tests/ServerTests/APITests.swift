@@ -1,0 +1,129 @@
+@testable import BridgeServer
+import Foundation
+import NIOHTTP1
+import GRDB
+import Testing
+import Yams
+
+/// The REST API's refusals: right status, JSON error, nothing changed.
+@Suite struct APITests {
+    @Test func authIsRequired() async throws {
+        try await TestBridge.with { t in
+            let none = try await t.get("/api/v1/tickets", token: nil)
+            #expect(none.status == 401)
+            #expect(none.errorCode == "unauthorized")
+            #expect(try await t.get("/api/v1/tickets", token: "wrong").status == 401)
+            // The contract itself is public.
+            #expect(try await t.get("/api/v1/openapi.yaml", token: nil).status == 200)
+        }
+    }
+
+    @Test func badRequestsAreRefusedWithReasons() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Payloads.lineText("01API", "hello"))
+            let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+
+            #expect(try await t.get("/api/v1/tickets/999").errorCode == "not_found")
+            #expect(try await t.get("/api/v1/tickets/abc").errorCode == "invalid_id")
+            #expect(try await t.get("/api/v1/tickets?status=done").errorCode == "invalid_status")
+            #expect(try await t.get("/api/v1/tickets?channel=fax").errorCode == "invalid_channel")
+            #expect(try await t.get("/api/v1/tickets?limit=0").errorCode == "invalid_limit")
+            #expect(try await t.get("/api/v1/tickets?cursor=zzz").errorCode == "invalid_cursor")
+            #expect(try await t.get("/api/v1/nothing-here").status == 404)
+
+            let notJSON = try await t.postJSON("/api/v1/tickets/\(id)/messages", "{text:")
+            #expect(notJSON.status == 400)
+            #expect(notJSON.errorCode == "invalid_json")
+            let blank = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"text":"   "}"#)
+            #expect(blank.status == 400)
+            #expect(blank.errorCode == "invalid_request")
+            let long = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"text":"\#(String(repeating: "a", count: 4097))"}"#)
+            #expect(long.errorCode == "text_too_long")
+            #expect(try await t.postJSON("/api/v1/tickets/999/messages", #"{"text":"hi"}"#).status == 404)
+            #expect(try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"finished"}"#).errorCode == "invalid_status")
+
+            // Closed is final.
+            #expect(try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"closed"}"#).status == 200)
+            let reopen = try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"open"}"#)
+            #expect(reopen.status == 409)
+            #expect(reopen.errorCode == "ticket_closed")
+            let late = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"text":"hi"}"#)
+            #expect(late.status == 409)
+
+            #expect(try await t.messages(ticket: id).count == 1)
+            #expect(t.line.requests.filter { $0.path.hasPrefix("/v2/bot/message/") }.isEmpty)
+        }
+    }
+
+    @Test func whatsappWindowRefusesFreeTextButTakesTemplates() async throws {
+        try await TestBridge.with { t in
+            let twoDaysAgo = Int64(Date().timeIntervalSince1970) - 2 * 86400
+            _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.OLD", "hello from last week", at: twoDaysAgo))
+            let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+
+            let refused = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"text":"Any news?"}"#)
+            #expect(refused.status == 422)
+            #expect(refused.errorCode == "outside_window")
+            #expect(refused.errorMessage?.contains("template") == true)
+            #expect(try await t.messages(ticket: id).count == 1)
+
+            let template = try await t.postJSON(
+                "/api/v1/tickets/\(id)/messages", ##"{"template":{"name":"order_shipped","language":"pt_BR","parameters":["#1234"]}}"##)
+            #expect(template.status == 202)
+            try await t.eventually("the template at WhatsApp") { t.whatsapp.requests.count == 1 }
+            let body = try #require(t.whatsapp.requests.first?.json as? [String: Any])
+            #expect(body["type"] as? String == "template")
+            #expect((body["template"] as? [String: Any])?["name"] as? String == "order_shipped")
+        }
+    }
+
+    @Test func statusChanges() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Payloads.lineText("01ST", "hello"))
+            let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            let resolved = try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"resolved"}"#)
+            #expect(resolved.status == 200)
+            #expect(resolved.json["status"] as? String == "resolved")
+            #expect(resolved.json["resolvedAt"] is String)
+            #expect(try await t.get("/api/v1/tickets?status=resolved").items.count == 1)
+            #expect(try await t.get("/api/v1/tickets?status=open").items.isEmpty)
+            // The customer writes again: back to open.
+            _ = try await t.postLINE(Payloads.lineText("01ST2", "one more thing"))
+            #expect(try await t.get("/api/v1/tickets/\(id)").json["status"] as? String == "open")
+        }
+    }
+
+    @Test func resolvedTicketsCloseByThemselves() async throws {
+        try await TestBridge.with(janitorInterval: .milliseconds(50), configure: { $0.autoCloseAfter = 0.2 }) { t in
+            _ = try await t.postLINE(Payloads.lineText("01AC", "hello"))
+            let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            _ = try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"resolved"}"#)
+            try await t.eventually("auto-close") { try await t.get("/api/v1/tickets/\(id)").json["status"] as? String == "closed" }
+            // A new message after closing starts a new ticket.
+            _ = try await t.postLINE(Payloads.lineText("01AC2", "hello again"))
+            #expect(try await t.get("/api/v1/tickets").items.count == 2)
+        }
+    }
+
+    /// Every path and method in openapi.yaml is routed (none answers "no route").
+    @Test func openAPIDocumentMatchesTheRoutes() async throws {
+        try await TestBridge.with { t in
+            let text = try await t.get("/api/v1/openapi.yaml", token: nil).text
+            let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+            let paths = try #require(document["paths"] as? [String: Any])
+            #expect(paths.count == 9)
+            var checked = 0
+            for (path, value) in paths {
+                let operations = try #require(value as? [String: Any])
+                for method in operations.keys where ["get", "post", "patch"].contains(method) {
+                    let concrete = path.replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(of: "{kind}", with: "line")
+                        .replacingOccurrences(of: "{accountId}", with: "main")
+                    let reply = try await t.request(HTTPMethod(rawValue: method.uppercased()), concrete, body: Data("{}".utf8))
+                    #expect(reply.errorMessage?.hasPrefix("no route") != true, "\(method.uppercased()) \(path) is documented but not routed")
+                    checked += 1
+                }
+            }
+            #expect(checked == 12)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+@testable import BridgeServer
+import ChannelKit
+import Testing
+
+@Suite struct ConfigTests {
+    @Test func noConfigMeansDefaults() throws {
+        let config = try ConfigLoader.parse(yaml: "")
+        #expect(config.server.host == "127.0.0.1")
+        #expect(config.server.port == 8080)
+        #expect(config.databasePath == "./data/bridge.sqlite")
+        #expect(config.autoCloseAfter == 14 * 86400)
+        #expect(config.channels.isEmpty)
+    }
+
+    @Test func fullConfigWithEnvironmentSecrets() throws {
+        let yaml = """
+            server: { host: 0.0.0.0, port: 9000 }
+            database: { url: "sqlite:/var/lib/bridge/db.sqlite" }
+            auth: { adminToken: "${ADMIN}" }
+            tickets: { autoCloseAfter: 36h }
+            channels:
+              - kind: line
+                id: jp
+                channelSecret: ${LINE_SECRET}
+                accessToken: ${LINE_TOKEN}
+                apiBaseURL: http://127.0.0.1:9999/
+                rateLimit: { perSecond: 100, burst: 20 }
+              - kind: whatsapp
+                id: br
+                appSecret: s
+                verifyToken: v
+                accessToken: t
+                phoneNumberId: "106540352242922"
+            """
+        let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
+        #expect(config.server.host == "0.0.0.0")
+        #expect(config.server.port == 9100)
+        #expect(config.databasePath == "/var/lib/bridge/db.sqlite")
+        #expect(config.adminToken == "adm")
+        #expect(config.autoCloseAfter == 36 * 3600)
+        #expect(config.channels.map(\.account.key) == ["line/jp", "whatsapp/br"])
+        guard case .line(let line) = config.channels[0] else { Issue.record("not LINE"); return }
+        #expect(line.channelSecret == "sec")
+        #expect(line.apiBaseURL == "http://127.0.0.1:9999")
+        #expect(line.dataAPIBaseURL == "http://127.0.0.1:9999")
+        #expect(line.rateLimit == RateLimit(perSecond: 100, burst: 20))
+    }
+
+    @Test(arguments: [
+        ("channels:\n  - kind: line\n    id: a\n    accessToken: t", "channels[0].channelSecret is required"),
+        ("channels:\n  - kind: telegram\n    id: a", #"channels[0].kind is "telegram"; supported kinds are line, whatsapp"#),
+        ("channels:\n  - kind: line\n    id: a\n    channelSecret: ${MISSING}\n    accessToken: t", "channels[0].channelSecret refers to ${MISSING}, which is not set in the environment"),
+        ("channels:\n  - kind: line\n    id: a\n    chanelSecret: x\n    channelSecret: y\n    accessToken: t", "channels[0].chanelSecret is not a known setting (expected one of: accessToken, apiBaseURL, channelSecret, id, kind, rateLimit)"),
+        ("server:\n  port: eighty", #"server.port must be a whole number, got "eighty""#),
+        ("database:\n  url: postgres://x", #"database.url must look like sqlite:PATH (PostgreSQL comes later), got "postgres://x""#),
+        ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d, got "soon""#),
+        ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
+        ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
+        ("colour: blue", "colour is not a known setting (expected one of: auth, channels, database, media, outbound, server, tickets)"),
+    ])
+    func badConfigNamesTheKey(_ yaml: String, _ message: String) {
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, environment: [:]) }
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, environment: [:])
+        } catch {
+            #expect("\(error)" == message)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+@testable import BridgeServer
+import ChannelKit
+import Foundation
+import LINEChannel
+import Logging
+import NIOCore
+import NIOHTTP1
+import PlatformStandIns
+import UniversalInbox
+import WhatsAppChannel
+
+/// A bridge on a loopback port with a fresh SQLite file, its LINE and WhatsApp accounts pointed at
+/// local stand-ins, and helpers to call it like a platform or an agent would.
+struct TestBridge {
+    static let lineSecret = "line-test-channel-secret"
+    static let whatsappSecret = "whatsapp-test-app-secret"
+    static let phoneNumberId = "106540352242922"
+    static let adminToken = "test-admin-token"
+
+    let bridge: RunningBridge
+    let line: PlatformStandIn
+    let whatsapp: PlatformStandIn
+    let dataDirectory: String
+
+    static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
+        let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: ["U4af4980629a1b2c3d4e5f60718293a4b": "Kenji"]))
+        let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
+        try await line.start()
+        try await whatsapp.start()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
+        var config = BridgeConfig()
+        config.server.port = 0
+        config.databasePath = dir + "/bridge.sqlite"
+        config.adminToken = adminToken
+        config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
+        config.channels = [
+            .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: line.baseURL)),
+            .whatsapp(WhatsAppConfiguration(
+                id: "main", appSecret: whatsappSecret, verifyToken: "wa-verify-token", accessToken: "wa-test-token",
+                phoneNumberId: phoneNumberId, apiBaseURL: whatsapp.baseURL)),
+        ]
+        configure(&config)
+        var logger = Logger(label: "bridge-test")
+        logger.logLevel = .critical
+        let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
+        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, dataDirectory: dir)
+    }
+
+    func stop() async {
+        await bridge.stop()
+        await line.stop()
+        await whatsapp.stop()
+    }
+
+    struct Reply {
+        var status: Int
+        var body: Data
+        var headers: HTTPHeaders
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String? { (json["error"] as? [String: Any])?["message"] as? String }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [], token: String? = adminToken) async throws -> Reply {
+        var request = HTTPClientRequest(url: bridge.baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), body: Data(buffer: bytes), headers: response.headers)
+    }
+
+    func get(_ path: String, token: String? = adminToken) async throws -> Reply { try await request(.GET, path, token: token) }
+
+    func postJSON(_ path: String, _ json: String, token: String? = adminToken) async throws -> Reply {
+        try await request(.POST, path, body: Data(json.utf8), headers: [("Content-Type", "application/json")], token: token)
+    }
+
+    func patchJSON(_ path: String, _ json: String) async throws -> Reply {
+        try await request(.PATCH, path, body: Data(json.utf8), headers: [("Content-Type", "application/json")])
+    }
+
+    /// Posts a LINE webhook signed with the channel secret (or with `signature` as given).
+    func postLINE(_ body: String, signature: String? = nil, account: String = "main") async throws -> Reply {
+        let sig = signature ?? Signatures.hmacSHA256Base64(secret: Self.lineSecret, body: Data(body.utf8))
+        return try await request(.POST, "/webhooks/line/\(account)", body: Data(body.utf8), headers: [("X-Line-Signature", sig)], token: nil)
+    }
+
+    /// Posts a WhatsApp webhook signed with the app secret.
+    func postWhatsApp(_ body: String, signature: String? = nil) async throws -> Reply {
+        let sig = signature ?? "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))
+        return try await request(.POST, "/webhooks/whatsapp/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
+    }
+
+    /// Polls until `condition` holds (background work: dispatcher, downloads); fails after `timeout`.
+    func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TimeoutError(what: what)
+    }
+
+    struct TimeoutError: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out waiting for \(what)" }
+    }
+
+    func messages(ticket: Int) async throws -> [[String: Any]] { try await get("/api/v1/tickets/\(ticket)/messages").items }
+}
+
+/// Real-format payloads for the end-to-end tests.
+enum Payloads {
+    static let lineUser = "U4af4980629a1b2c3d4e5f60718293a4b"
+    static let customer = "5511988887777"
+
+    static func lineText(_ eventId: String, _ text: String, replyToken: String = "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA", at ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String {
+        #"{"destination":"Ubot","events":[{"type":"message","timestamp":\#(ms),"webhookEventId":"\#(eventId)","deliveryContext":{"isRedelivery":false},"replyToken":"\#(replyToken)","mode":"active","source":{"type":"user","userId":"\#(lineUser)"},"message":{"id":"m\#(eventId)","type":"text","quoteToken":"q","text":"\#(text)"}}]}"#
+    }
+
+    static func lineImage(_ eventId: String) -> String {
+        let ms = Int64(Date().timeIntervalSince1970 * 1000)
+        return #"{"destination":"Ubot","events":[{"type":"message","timestamp":\#(ms),"webhookEventId":"\#(eventId)","deliveryContext":{"isRedelivery":false},"replyToken":"rt-\#(eventId)","mode":"active","source":{"type":"user","userId":"\#(lineUser)"},"message":{"id":"468789577898262532","type":"image","quoteToken":"q","contentProvider":{"type":"line"}}}]}"#
+    }
+
+    static func whatsapp(_ inner: String) -> String {
+        #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},\#(inner)},"field":"messages"}]}]}"#
+    }
+
+    static func whatsappText(_ id: String, _ text: String, at seconds: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
+        whatsapp(#""contacts":[{"profile":{"name":"Ana"},"wa_id":"\#(customer)"}],"messages":[{"from":"\#(customer)","id":"\#(id)","timestamp":"\#(seconds)","type":"text","text":{"body":"\#(text)"}}]"#)
+    }
+
+    static func whatsappStatus(_ wamid: String, _ status: String) -> String {
+        whatsapp(#""statuses":[{"id":"\#(wamid)","status":"\#(status)","timestamp":"\#(Int64(Date().timeIntervalSince1970))","recipient_id":"\#(customer)"}]"#)
+    }
+}
+
+extension TestBridge {
+    /// Runs `body` against a started bridge and always stops it (and its stand-ins) afterwards.
+    static func with(
+        janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
+    ) async throws {
+        let t = try await start(janitorInterval: janitorInterval, configure: configure)
+        do {
+            try await body(t)
+        } catch {
+            await t.stop()
+            throw error
+        }
+        await t.stop()
+    }
+}
