@@ -22,9 +22,14 @@ struct ConfigOption: ParsableArguments {
         do {
             return try ConfigLoader.load(path: config)
         } catch let error as ConfigError {
-            throw ValidationError("configuration: \(error)")
+            throw StartupError(description: "configuration: \(error)")
         }
     }
+}
+
+/// A reason the bridge cannot start, printed as `Error: …` without the usage text.
+struct StartupError: Error, CustomStringConvertible {
+    var description: String
 }
 
 enum Logs {
@@ -56,6 +61,7 @@ extension Bridge {
                     "channels": "\(bridge.parts.registry.accounts.map { $0.key }.joined(separator: ","))",
                 ])
             try await bridge.wait()
+            logger.info("bridge stopped")
         }
     }
 

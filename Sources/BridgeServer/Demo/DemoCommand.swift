@@ -77,7 +77,7 @@ extension Bridge {
         /// platform's `delivered` receipt, and prints the ticket's messages.
         private func replyAndConfirm(bridge: RunningBridge, script: DemoScript, whatsapp: PlatformStandIn) async throws {
             let page = try await bridge.inbox.listTickets(TicketQuery(channel: "whatsapp"))
-            guard let ticket = page.items.first else { throw ValidationError("demo: no WhatsApp ticket was created") }
+            guard let ticket = page.items.first else { throw StartupError(description: "demo: no WhatsApp ticket was created") }
             let reply = try await bridge.inbox.queueReply(ticketId: ticket.id, content: .text("Your order #1234 ships today.")) { _ in nil }
             var sent: StoredMessage?
             for _ in 0..<100 {
@@ -85,7 +85,7 @@ extension Bridge {
                 if sent?.status == "sent" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            guard let wamid = sent?.platformMessageId else { throw ValidationError("demo: the reply was not sent") }
+            guard let wamid = sent?.platformMessageId else { throw StartupError(description: "demo: the reply was not sent") }
             _ = try await script.postWhatsApp(DemoScript.whatsappStatus(wamid, "delivered", at: Int64(Date().timeIntervalSince1970)))
             for message in try await bridge.inbox.messages(ticketId: ticket.id) ?? [] {
                 print("  ticket \(ticket.id) [\(message.direction.rawValue)] \(message.channel) \(message.status): \(message.text)")

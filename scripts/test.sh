@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README.md, .ci/run): builds everything, plays the demo, runs the SIGKILL crash
+# test and the ingest benchmark in quick mode on a release build, then every unit, fixture and
+# end-to-end test. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== debug build with tests"
+swift build --build-tests
+
+echo "== demo (the whole loop once)"
+swift run --skip-build bridge demo --once --port 0
+
+echo "== release build for the benchmark and crash test"
+swift build -c release --product bridge
+swift build -c release --product IngestBenchmark
+
+echo "== crash test: SIGKILL mid-load, restart, redeliver"
+.build/release/IngestBenchmark crash --quick
+
+echo "== Benchmarks/ingest (quick mode; figures only, nothing asserted on time)"
+.build/release/IngestBenchmark run --quick
+
+echo "== tests"
+swift test --skip-build
