@@ -16,8 +16,9 @@ public struct FollowUpJob: Sendable, Equatable {
     /// The attachment (media) or identity (profile) the job is about.
     public var subjectId: Int64
     public var attempts: Int
-    /// For media jobs.
+    /// For media jobs: what to fetch and what kind of message it belongs to.
     public var media: MediaReference?
+    public var mediaKind: MessageContent.Kind?
     /// For profile jobs.
     public var platformUserId: String?
 }
@@ -38,9 +39,11 @@ extension Inbox {
         let now = clock().ms
         return try await database.pool.write { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT j.id, j.kind, j.account, j.subject_id, j.attempts, a.media, i.platform_user_id
+                SELECT j.id, j.kind, j.account, j.subject_id, j.attempts, a.media, json_extract(m.content, '$.kind') AS media_kind,
+                    i.platform_user_id
                 FROM jobs j
                 LEFT JOIN attachments a ON j.kind = 'media' AND a.id = j.subject_id
+                LEFT JOIN messages m ON m.id = a.message_id
                 LEFT JOIN identities i ON j.kind = 'profile' AND i.id = j.subject_id
                 WHERE j.next_attempt_at <= ? AND (j.leased_until IS NULL OR j.leased_until <= ?)
                 ORDER BY j.next_attempt_at, j.id LIMIT ?
@@ -51,7 +54,9 @@ extension Inbox {
                 let mediaJSON: String? = row["media"]
                 jobs.append(FollowUpJob(
                     id: row["id"], kind: kind, account: row["account"], subjectId: row["subject_id"], attempts: row["attempts"],
-                    media: try mediaJSON.map { try ContentCoding.decode(MediaReference.self, $0) }, platformUserId: row["platform_user_id"]))
+                    media: try mediaJSON.map { try ContentCoding.decode(MediaReference.self, $0) },
+                    mediaKind: (row["media_kind"] as String?).flatMap(MessageContent.Kind.init(rawValue:)),
+                    platformUserId: row["platform_user_id"]))
                 try db.execute(sql: "UPDATE jobs SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), row["id"] as Int64])
             }
             return jobs

@@ -105,14 +105,34 @@ import Testing
     @Test func downloadsContentWithinLimit() async throws {
         try await withStandIn(StandInPlatforms.line()) { standIn, transport in
             let adapter = TestAccounts.line(apiBaseURL: standIn.baseURL)
-            let media = try await adapter.downloadMedia(MediaReference(platformId: "468789577898262532"), maxBytes: 1 << 20, transport: transport)
+            let media = try await adapter.downloadMedia(MediaReference(platformId: "468789577898262532"), kind: .image, maxBytes: 1 << 20, transport: transport)
             #expect(media.data == StandInPlatforms.sampleMedia)
             #expect(media.mimeType == "image/png")
             let request = try #require(standIn.requests.first)
             #expect(request.path == "/v2/bot/message/468789577898262532/content")
             #expect(request.headers["authorization"] == "Bearer line-test-token")
-            let error = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "1"), maxBytes: 100, transport: transport) }
+            let error = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "1"), kind: .image, maxBytes: 100, transport: transport) }
             #expect(error?.code == "too_large")
+        }
+    }
+
+    @Test func videoWaitsForTranscoding() async throws {
+        try await withStandIn(StandInPlatforms.line()) { standIn, transport in
+            let adapter = TestAccounts.line(apiBaseURL: standIn.baseURL)
+            let video = MediaReference(platformId: "468789577898262534")
+            standIn.script("/v2/bot/message/468789577898262534/content/transcoding", [
+                .json(#"{"status":"processing"}"#), .json(#"{"status":"succeeded"}"#), .json(#"{"status":"failed"}"#),
+            ])
+            let preparing = await sendError { _ = try await adapter.downloadMedia(video, kind: .video, maxBytes: 1 << 20, transport: transport) }
+            #expect(preparing?.code == "preparing")
+            #expect(preparing?.isRetryable == true)
+            #expect(standIn.requests.count == 1)
+            let media = try await adapter.downloadMedia(video, kind: .video, maxBytes: 1 << 20, transport: transport)
+            #expect(media.data == StandInPlatforms.sampleMedia)
+            #expect(standIn.requests.map(\.path).suffix(2) == ["/v2/bot/message/468789577898262534/content/transcoding", "/v2/bot/message/468789577898262534/content"])
+            let failed = await sendError { _ = try await adapter.downloadMedia(video, kind: .video, maxBytes: 1 << 20, transport: transport) }
+            #expect(failed?.code == "transcoding_failed")
+            #expect(failed?.isRetryable == false)
         }
     }
 

@@ -81,17 +81,17 @@ import WhatsAppChannel
     @Test func downloadsMediaInTwoStepsAndChecksHash() async throws {
         try await withStandIn(StandInPlatforms.whatsapp()) { standIn, transport in
             let adapter = TestAccounts.whatsapp(apiBaseURL: standIn.baseURL)
-            let media = try await adapter.downloadMedia(MediaReference(platformId: "1479537139650973"), maxBytes: 1 << 20, transport: transport)
+            let media = try await adapter.downloadMedia(MediaReference(platformId: "1479537139650973"), kind: .image, maxBytes: 1 << 20, transport: transport)
             #expect(media.data == StandInPlatforms.sampleMedia)
             #expect(media.mimeType == "image/jpeg")
             #expect(standIn.requests.map(\.path) == ["/v21.0/1479537139650973", "/media-download/1479537139650973"])
             #expect(standIn.requests.allSatisfy { $0.headers["authorization"] == "Bearer wa-test-token" })
 
             standIn.script("/v21.0/55", [.json(#"{"url":"\#(standIn.baseURL)/media-download/55","mime_type":"image/jpeg","sha256":"00ff","file_size":1032}"#)])
-            let mismatch = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "55"), maxBytes: 1 << 20, transport: transport) }
+            let mismatch = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "55"), kind: .image, maxBytes: 1 << 20, transport: transport) }
             #expect(mismatch?.code == "checksum")
 
-            let tooLarge = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "56"), maxBytes: 1000, transport: transport) }
+            let tooLarge = await sendError { _ = try await adapter.downloadMedia(MediaReference(platformId: "56"), kind: .image, maxBytes: 1000, transport: transport) }
             #expect(tooLarge?.code == "too_large")
         }
     }

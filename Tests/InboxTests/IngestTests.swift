@@ -132,6 +132,7 @@ import UniversalInbox
         #expect(Set(jobs.map(\.kind.rawValue)) == ["media", "profile"])
         let media = try #require(jobs.first { $0.kind == .media })
         #expect(media.media?.platformId == "m9")
+        #expect(media.mediaKind == .image)
         #expect(jobs.first { $0.kind == .profile }?.platformUserId == "U9")
         // Leased jobs are not handed out twice.
         #expect(try await inbox.claimFollowUps(limit: 10, lease: 60).isEmpty)

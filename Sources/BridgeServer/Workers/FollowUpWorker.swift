@@ -41,7 +41,7 @@ struct FollowUpWorker: Service {
             switch job.kind {
             case .media:
                 guard let media = job.media else { throw SendError.permanent("no_media", "attachment has no media reference") }
-                let file = try await adapter.downloadMedia(media, maxBytes: maxMediaBytes, transport: transport)
+                let file = try await adapter.downloadMedia(media, kind: job.mediaKind ?? .file, maxBytes: maxMediaBytes, transport: transport)
                 let path = try attachments.write(file.data, attachmentId: job.subjectId)
                 try await inbox.attachmentStored(job: job, path: path, mimeType: file.mimeType, size: file.data.count)
             case .profile:

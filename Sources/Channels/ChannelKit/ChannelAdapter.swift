@@ -29,8 +29,9 @@ public protocol ChannelAdapter: Sendable {
     /// Sends one message. Throws `SendError` (or a transport error, which is retryable).
     func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt
 
-    /// Fetches media the platform holds for an inbound message, refusing anything over `maxBytes`.
-    func downloadMedia(_ media: MediaReference, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia
+    /// Fetches media the platform holds for an inbound message of `kind` (image, video, ...),
+    /// refusing anything over `maxBytes`. A file the platform is still preparing is a retryable error.
+    func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia
 
     /// Looks up the customer's display name where the platform has a profile API; `nil` otherwise.
     func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile?

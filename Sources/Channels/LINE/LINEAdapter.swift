@@ -80,11 +80,21 @@ public struct LINEAdapter: ChannelAdapter {
         throw error(for: response)
     }
 
-    public func downloadMedia(_ media: MediaReference, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
+    public func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
         guard let id = media.platformId else { throw SendError.permanent("no_media_id", "the message has no LINE content id") }
         let base = configuration.dataAPIBaseURL + "/v2/bot/message/\(id)/content"
         if let size = media.size, size > maxBytes {
             throw SendError.permanent("too_large", "file of \(size) bytes exceeds the \(maxBytes)-byte limit")
+        }
+        if kind == .video || kind == .audio {
+            // LINE converts video and audio before they can be fetched.
+            let check = try await transport.perform(PlatformAPI.get(base + "/transcoding", bearer: configuration.accessToken))
+            guard check.status == 200 else { throw error(for: check) }
+            switch PlatformAPI.decodeAnswer(LINETranscodingAnswer.self, from: check.body)?.status {
+            case "succeeded": break
+            case "failed": throw SendError.permanent("transcoding_failed", "LINE could not prepare the \(kind.rawValue)")
+            default: throw SendError.retryable("preparing", "LINE is still preparing the \(kind.rawValue)")
+            }
         }
         let response: TransportResponse
         do {

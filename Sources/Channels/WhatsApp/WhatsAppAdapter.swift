@@ -72,7 +72,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
         return SendReceipt(platformMessageId: PlatformAPI.decodeAnswer(WhatsAppSendAnswer.self, from: response.body)?.messages?.first?.id)
     }
 
-    public func downloadMedia(_ media: MediaReference, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
+    public func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
         guard let id = media.platformId else { throw SendError.permanent("no_media_id", "the message has no WhatsApp media id") }
         let lookup = try await transport.perform(PlatformAPI.get("\(configuration.graphURL)/\(id)", bearer: configuration.accessToken))
         guard lookup.status == 200 else { throw error(for: lookup) }
