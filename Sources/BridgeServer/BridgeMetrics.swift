@@ -10,7 +10,7 @@ struct BridgeMetrics: Sendable {
             descriptor: MetricNameDescriptor(namespace: "bridge", metricName: "outbox_depth", unitName: "", helpText: "Outbound messages waiting to be sent"))
     }
 
-    /// Webhooks by channel and outcome (`accepted`, `duplicate`, `unauthorized`, `malformed`, `unknown_account`, `error`).
+    /// Webhooks by channel and outcome (`accepted`, `unauthorized`, `malformed`, `too_large`, `unknown_account`, `error`).
     func webhook(channel: String, outcome: String, count: Int64 = 1) {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "bridge", metricName: "webhooks", unitName: "total", helpText: "Webhook calls by channel and outcome"),

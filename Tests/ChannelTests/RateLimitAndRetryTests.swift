@@ -42,6 +42,15 @@ import Testing
         #expect(policy.delay(afterAttempt: 7, retryAfter: .seconds(2), jitter: 1) == .seconds(60))
     }
 
+    @Test func decisionRetriesThenGivesUp() {
+        let policy = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60), maxAttempts: 3)
+        let throttled = SendError.retryable("http_429", "slow down", after: .seconds(5))
+        #expect(policy.decide(after: throttled, attempt: 1, jitter: 1) == .retry(after: .seconds(5)))
+        #expect(policy.decide(after: throttled, attempt: 3, jitter: 1) == .giveUp(.permanent("http_429", "gave up after 3 attempts: slow down")))
+        let badToken = SendError.permanent("http_401", "bad token")
+        #expect(policy.decide(after: badToken, attempt: 1) == .giveUp(badToken))
+    }
+
     @Test func attemptsAreBounded() {
         let policy = RetryPolicy(maxAttempts: 3)
         #expect(policy.shouldRetry(afterAttempt: 2))

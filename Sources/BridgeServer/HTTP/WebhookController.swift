@@ -51,7 +51,7 @@ struct WebhookController: Sendable {
         do {
             body = try await request.collectBody(upTo: maxBodyBytes)
         } catch {
-            metrics.webhook(channel: channel, outcome: "malformed")
+            metrics.webhook(channel: channel, outcome: "too_large")
             throw APIError(status: .contentTooLarge, code: "body_too_large", message: "webhook bodies are limited to \(maxBodyBytes) bytes")
         }
         let incoming = webhookRequest(request, body: Data(buffer: body))

@@ -53,13 +53,13 @@ struct FollowUpWorker: Service {
             let failure = SendError.classify(error)
             let attempt = job.attempts + 1
             do {
-                if case .retryable(let after) = failure.disposition, retry.shouldRetry(afterAttempt: attempt) {
-                    let delay = retry.delay(afterAttempt: attempt, retryAfter: after)
-                    try await inbox.retryFollowUp(job: job, at: Date().addingTimeInterval(delay.seconds), error: failure.description)
+                switch retry.decide(after: failure, attempt: attempt) {
+                case .retry(let delay):
+                    try await inbox.retryFollowUp(job: job, at: Date().addingTimeInterval(delay.timeInterval), error: failure.description)
                     log.warning("follow-up failed, will retry", metadata: ["error.code": "\(failure.code)", "attempt": "\(attempt)"])
-                } else {
-                    try await inbox.followUpFailed(job: job, reason: failure.reason)
-                    log.warning("follow-up failed", metadata: ["error.code": "\(failure.code)", "error.reason": "\(failure.reason)"])
+                case .giveUp(let final):
+                    try await inbox.followUpFailed(job: job, reason: final.reason)
+                    log.warning("follow-up failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
                 }
             } catch {
                 log.error("could not record follow-up outcome", metadata: ["error": "\(error)"])

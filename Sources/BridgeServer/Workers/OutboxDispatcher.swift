@@ -57,14 +57,12 @@ struct OutboxDispatcher: Service {
             let failure = SendError.classify(error)
             let attempt = job.attempts + 1
             do {
-                if case .retryable(let after) = failure.disposition, retry.shouldRetry(afterAttempt: attempt) {
-                    let delay = retry.delay(afterAttempt: attempt, retryAfter: after)
-                    try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.seconds), error: failure)
+                switch retry.decide(after: failure, attempt: attempt) {
+                case .retry(let delay):
+                    try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.timeInterval), error: failure)
                     metrics.send(channel: channel, outcome: "retry")
                     log.warning("send failed, will retry", metadata: ["error.code": "\(failure.code)", "retry.in": "\(delay)", "attempt": "\(attempt)"])
-                } else {
-                    let final = failure.isRetryable
-                        ? SendError.permanent(failure.code, "gave up after \(attempt) attempts: \(failure.reason)") : failure
+                case .giveUp(let final):
                     try await inbox.outboundFailed(job, error: final)
                     metrics.send(channel: channel, outcome: "failed")
                     log.warning("send failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
@@ -75,10 +73,6 @@ struct OutboxDispatcher: Service {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension Inbox {

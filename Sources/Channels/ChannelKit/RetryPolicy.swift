@@ -25,4 +25,25 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     public func shouldRetry(afterAttempt attempt: Int) -> Bool { attempt < maxAttempts }
+
+    /// What to do after attempt `attempt` (1-based) failed with `error`: try again after a delay,
+    /// or give up with the error to record (a retryable one that ran out of attempts says so).
+    public func decide(after error: SendError, attempt: Int, jitter: Double = Double.random(in: 0...1)) -> RetryDecision {
+        if case .retryable(let retryAfter) = error.disposition, shouldRetry(afterAttempt: attempt) {
+            return .retry(after: delay(afterAttempt: attempt, retryAfter: retryAfter, jitter: jitter))
+        }
+        guard error.isRetryable else { return .giveUp(error) }
+        return .giveUp(.permanent(error.code, "gave up after \(attempt) attempts: \(error.reason)"))
+    }
+}
+
+/// The outcome of `RetryPolicy.decide`.
+public enum RetryDecision: Sendable, Equatable {
+    case retry(after: Duration)
+    case giveUp(SendError)
+}
+
+extension Duration {
+    /// The duration in seconds, for `Date` arithmetic.
+    public var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
