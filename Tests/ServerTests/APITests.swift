@@ -77,6 +77,22 @@ import Yams
         }
     }
 
+    @Test func replyWithAnImageByURL() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.IMG", "can I see it?"))
+            let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            let bad = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"image":{"url":"ftp://x/y.jpg"}}"#)
+            #expect(bad.status == 400)
+            let reply = try await t.postJSON(
+                "/api/v1/tickets/\(id)/messages", #"{"image":{"url":"https://cdn.example.com/shoe.jpg"},"text":"this one"}"#)
+            #expect(reply.status == 202)
+            #expect((reply.json["content"] as? [String: Any])?["kind"] as? String == "image")
+            #expect(reply.json["text"] as? String == "[image] this one")
+            try await t.eventually("the image at WhatsApp") { t.whatsapp.requests.count == 1 }
+            #expect(t.whatsapp.requests.first?.text == #"{"image":{"caption":"this one","link":"https://cdn.example.com/shoe.jpg"},"messaging_product":"whatsapp","recipient_type":"individual","to":"5511988887777","type":"image"}"#)
+        }
+    }
+
     @Test func statusChanges() async throws {
         try await TestBridge.with { t in
             _ = try await t.postLINE(Payloads.lineText("01ST", "hello"))
