@@ -46,6 +46,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MessengerChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/Messenger",
+            swiftSettings: strict
+        ),
+        .target(
             name: "UniversalInbox",
             dependencies: [
                 "ChannelKit",
@@ -69,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "UniversalInbox", "PlatformStandIns",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "UniversalInbox", "PlatformStandIns",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "PlatformStandIns", "BridgeServer"],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "PlatformStandIns", "BridgeServer"],
             path: "Tests/ChannelTests",
             swiftSettings: strict
         ),
@@ -109,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "UniversalInbox",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "UniversalInbox",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),

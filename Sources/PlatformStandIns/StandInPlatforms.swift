@@ -47,6 +47,26 @@ public enum StandInPlatforms {
         }
     }
 
+    /// Messenger Platform (Messenger and Instagram): the Send API accepts with a `mid`, profiles
+    /// answer a name, `/cdn/...` serves `sampleMedia` as a CDN would.
+    public static func messenger(displayNames: [String: String] = [:]) -> PlatformStandIn.Responder {
+        { request, _ in
+            let path = request.path
+            if path.hasSuffix("/messages") {
+                let recipient = ((request.json as? [String: Any])?["recipient"] as? [String: Any])?["id"] as? String ?? ""
+                return .json(#"{"recipient_id":"\#(recipient)","message_id":"m_\#(sequenceId())"}"#)
+            }
+            if path.hasPrefix("/cdn/") {
+                return .init(status: 200, headers: ["content-type": "image/jpeg"], body: sampleMedia)
+            }
+            // GET /{version}/{user-id}?fields=...
+            let id = path.split(separator: "/").last.map { String($0.prefix { $0 != "?" }) } ?? ""
+            let name = displayNames[id] ?? "Customer \(id.suffix(4))"
+            let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
+            return .json(#"{"first_name":"\#(parts.first ?? name)","last_name":"\#(parts.count > 1 ? parts[1] : "")","name":"\#(name)","id":"\#(id)"}"#)
+        }
+    }
+
     private static let counter = Counter()
 
     private static func sequenceId() -> String { String(counter.next()) }

@@ -31,7 +31,12 @@ struct IngestWriter {
                     .execute(arguments: [event.kind == .unfollow, identity.id])
             case .receipt:
                 guard let receipt = event.receipt else { continue }
-                try ReceiptWriter(db: db, account: account, now: now).apply(receipt, into: &result.events)
+                let writer = ReceiptWriter(db: db, account: account, now: now)
+                if let upTo = receipt.upTo, let customer = event.sender {
+                    try writer.applyWatermark(receipt.status, upTo: upTo.ms, customer: customer.id, into: &result.events)
+                } else {
+                    try writer.apply(receipt, into: &result.events)
+                }
             }
         }
         return result
@@ -137,25 +142,42 @@ struct ReceiptWriter {
     let now: Int64
 
     func apply(_ receipt: DeliveryReceipt, into events: inout [InboxEvent]) throws {
+        guard let messageId = receipt.messageId else { return }
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT id, status FROM messages WHERE account = ? AND platform_message_id = ? AND direction = 'out'"),
-            arguments: [account.key, receipt.messageId])
+            arguments: [account.key, messageId])
         guard !rows.isEmpty else {
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO pending_receipts (account, platform_message_id, status, error_code, error_message, received_at)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [account.key, receipt.messageId, receipt.status.rawValue, receipt.errorCode, receipt.errorMessage, now])
+                """).execute(arguments: [account.key, messageId, receipt.status.rawValue, receipt.errorCode, receipt.errorMessage, now])
             return
         }
+        try advance(rows, to: receipt.status, errorCode: receipt.errorCode, errorMessage: receipt.errorMessage, into: &events)
+    }
+
+    /// Moves every sent message to `customer` created at or before `upTo` forward to `status`.
+    func applyWatermark(_ status: DeliveryStatus, upTo: Int64, customer: String, into events: inout [InboxEvent]) throws {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT m.id, m.status FROM messages m JOIN identities i ON i.id = m.identity_id
+                WHERE i.account = ? AND i.platform_user_id = ? AND m.direction = 'out' AND m.created_at <= ?
+                    AND m.status IN ('sent', 'delivered')
+                """),
+            arguments: [account.key, customer, upTo])
+        try advance(rows, to: status, errorCode: nil, errorMessage: nil, into: &events)
+    }
+
+    private func advance(_ rows: [Row], to status: DeliveryStatus, errorCode: String?, errorMessage: String?, into events: inout [InboxEvent]) throws {
         for row in rows {
             let current = DeliveryStatus(rawValue: row["status"]) ?? .queued
-            guard receipt.status.rank > current.rank else { continue }
+            guard status.rank > current.rank else { continue }
             let id: Int64 = row["id"]
             try db.cachedStatement(sql: """
                 UPDATE messages SET status = ?, failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
                     updated_at = ? WHERE id = ?
-                """).execute(arguments: [receipt.status.rawValue, receipt.errorCode, receipt.errorMessage, now, id])
-            events.append(.messageStatusChanged(messageId: id, status: receipt.status))
+                """).execute(arguments: [status.rawValue, errorCode, errorMessage, now, id])
+            events.append(.messageStatusChanged(messageId: id, status: status))
         }
     }
 

@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import LINEChannel
+import MessengerChannel
 import Testing
 import WhatsAppChannel
 
@@ -27,7 +28,10 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
     struct Expected: Decodable {
         var description: String
         var headers: [String: String]
-        var events: [InboundEvent]
+        /// The events parse must produce, or
+        var events: [InboundEvent]?
+        /// the reason it must refuse the (correctly signed) body with.
+        var error: String?
     }
 
     var body: Data {
@@ -52,6 +56,7 @@ enum TestAccounts {
     static let lineSecret = "line-test-channel-secret"
     static let whatsappSecret = "whatsapp-test-app-secret"
     static let whatsappPhoneNumberId = "106540352242922"
+    static let messengerSecret = "messenger-test-app-secret"
 
     static func line(secret: String = lineSecret, apiBaseURL: String? = nil) -> LINEAdapter {
         LINEAdapter(configuration: LINEConfiguration(id: "main", channelSecret: secret, accessToken: "line-test-token", apiBaseURL: apiBaseURL))
@@ -63,10 +68,17 @@ enum TestAccounts {
             phoneNumberId: whatsappPhoneNumberId, apiBaseURL: apiBaseURL))
     }
 
+    static func messenger(_ kind: ChannelKind = .messenger, secret: String = messengerSecret, apiBaseURL: String? = nil) -> MessengerAdapter {
+        MessengerAdapter(configuration: MessengerConfiguration(
+            kind: kind, id: "main", appSecret: secret, verifyToken: "ms-verify-token", pageAccessToken: "page-test-token",
+            pageId: "1122334455", apiBaseURL: apiBaseURL))
+    }
+
     static func adapter(_ kind: ChannelKind, secret: String? = nil) -> any ChannelAdapter {
         switch kind {
         case .line: line(secret: secret ?? lineSecret)
         case .whatsapp: whatsapp(secret: secret ?? whatsappSecret)
+        case .messenger, .instagram: messenger(kind, secret: secret ?? messengerSecret)
         }
     }
 
@@ -75,6 +87,7 @@ enum TestAccounts {
         switch kind {
         case .line: ["x-line-signature": Signatures.hmacSHA256Base64(secret: lineSecret, body: body)]
         case .whatsapp: ["x-hub-signature-256": "sha256=" + Signatures.hmacSHA256Hex(secret: whatsappSecret, body: body)]
+        case .messenger, .instagram: ["x-hub-signature-256": "sha256=" + Signatures.hmacSHA256Hex(secret: messengerSecret, body: body)]
         }
     }
 }

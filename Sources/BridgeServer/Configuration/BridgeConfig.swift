@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import LINEChannel
+import MessengerChannel
 import WhatsAppChannel
 
 /// Everything `bridge.yaml` can say, with the defaults that let `bridge serve` run with no file.
@@ -37,11 +38,14 @@ struct BridgeConfig: Sendable {
 enum ChannelConfig: Sendable {
     case line(LINEConfiguration)
     case whatsapp(WhatsAppConfiguration)
+    /// Messenger or Instagram.
+    case messenger(MessengerConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
         case .line(let c): ChannelAccountRef(kind: .line, id: c.id)
         case .whatsapp(let c): ChannelAccountRef(kind: .whatsapp, id: c.id)
+        case .messenger(let c): ChannelAccountRef(kind: c.kind, id: c.id)
         }
     }
 
@@ -49,6 +53,7 @@ enum ChannelConfig: Sendable {
         switch self {
         case .line(let c): c.rateLimit
         case .whatsapp(let c): c.rateLimit
+        case .messenger(let c): c.rateLimit
         }
     }
 
@@ -56,6 +61,7 @@ enum ChannelConfig: Sendable {
         switch self {
         case .line(let c): LINEAdapter(configuration: c)
         case .whatsapp(let c): WhatsAppAdapter(configuration: c)
+        case .messenger(let c): MessengerAdapter(configuration: c)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import LINEChannel
+import MessengerChannel
 import WhatsAppChannel
 import Yams
 
@@ -110,6 +111,13 @@ enum ConfigLoader {
             return .whatsapp(WhatsAppConfiguration(
                 id: id, appSecret: try item.child("appSecret").requiredString(), verifyToken: try item.child("verifyToken").requiredString(),
                 accessToken: try item.child("accessToken").requiredString(), phoneNumberId: try item.child("phoneNumberId").requiredString(),
+                apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit))
+        case .messenger, .instagram:
+            try item.checkKeys(["kind", "id", "appSecret", "verifyToken", "pageAccessToken", "pageId", "apiBaseURL", "apiVersion", "rateLimit"])
+            return .messenger(MessengerConfiguration(
+                kind: kind, id: id, appSecret: try item.child("appSecret").requiredString(),
+                verifyToken: try item.child("verifyToken").requiredString(),
+                pageAccessToken: try item.child("pageAccessToken").requiredString(), pageId: try item.child("pageId").requiredString(),
                 apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit))
         }
     }

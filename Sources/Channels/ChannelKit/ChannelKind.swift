@@ -3,6 +3,8 @@
 public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case line
     case whatsapp
+    case messenger
+    case instagram
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

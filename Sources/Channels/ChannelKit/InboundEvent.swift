@@ -79,16 +79,20 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// The platform's report on one of our outbound messages.
+/// The platform's report on our outbound messages: one message by its platform id, or (`upTo`)
+/// every message to the event's `sender` sent up to a time (Messenger's read/delivery watermarks).
 public struct DeliveryReceipt: Sendable, Equatable, Codable {
     /// The platform's id of our message, as returned when we sent it.
-    public var messageId: String
+    public var messageId: String?
+    /// A watermark: all messages to the customer sent at or before this time.
+    public var upTo: Date?
     public var status: DeliveryStatus
     public var errorCode: String?
     public var errorMessage: String?
 
-    public init(messageId: String, status: DeliveryStatus, errorCode: String? = nil, errorMessage: String? = nil) {
+    public init(messageId: String? = nil, upTo: Date? = nil, status: DeliveryStatus, errorCode: String? = nil, errorMessage: String? = nil) {
         self.messageId = messageId
+        self.upTo = upTo
         self.status = status
         self.errorCode = errorCode
         self.errorMessage = errorMessage

@@ -38,8 +38,9 @@ public struct MessageContent: Sendable, Equatable, Codable {
 
     public static func text(_ text: String) -> MessageContent { MessageContent(kind: .text, text: text) }
 
-    /// Whether this content carries media that the bridge must fetch from the platform.
-    public var needsDownload: Bool { media?.platformId != nil }
+    /// Whether this content carries media that the bridge must copy into its own store: a platform
+    /// media id, or a URL (platform media URLs expire and must never be forwarded).
+    public var needsDownload: Bool { media?.platformId != nil || media?.url != nil }
 
     /// A one-line rendering for lists, previews and full-text search.
     public var summary: String {

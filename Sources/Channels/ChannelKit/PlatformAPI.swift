@@ -38,6 +38,23 @@ public enum PlatformAPI {
         try? JSONDecoder().decode(T.self, from: body)
     }
 
+    /// Downloads a file (a platform's media endpoint or a CDN URL), refusing anything over `maxBytes`.
+    public static func download(_ url: String, bearer token: String?, maxBytes: Int, transport: any HTTPTransport) async throws -> TransportResponse {
+        let request = token.map { get(url, bearer: $0) } ?? TransportRequest(method: "GET", url: url)
+        do {
+            return try await transport.perform(request, maxResponseBytes: maxBytes)
+        } catch TransportError.responseTooLarge(let limit) {
+            throw SendError.permanent("too_large", "the file exceeds the \(limit)-byte limit")
+        }
+    }
+
+    /// Refuses a file whose announced size is over the limit, before fetching it.
+    public static func checkSize(_ size: Int?, maxBytes: Int) throws {
+        if let size, size > maxBytes {
+            throw SendError.permanent("too_large", "file of \(size) bytes exceeds the \(maxBytes)-byte limit")
+        }
+    }
+
     /// The generic mapping of HTTP statuses without a more specific platform error code.
     public static func error(forStatus status: Int, reason: String, retryAfter: Duration?) -> SendError {
         switch status {

@@ -81,11 +81,15 @@ public struct LINEAdapter: ChannelAdapter {
     }
 
     public func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
-        guard let id = media.platformId else { throw SendError.permanent("no_media_id", "the message has no LINE content id") }
-        let base = configuration.dataAPIBaseURL + "/v2/bot/message/\(id)/content"
-        if let size = media.size, size > maxBytes {
-            throw SendError.permanent("too_large", "file of \(size) bytes exceeds the \(maxBytes)-byte limit")
+        try PlatformAPI.checkSize(media.size, maxBytes: maxBytes)
+        guard let id = media.platformId else {
+            // An external provider's URL.
+            guard let url = media.url else { throw SendError.permanent("no_media", "the message has no LINE content id or URL") }
+            let response = try await PlatformAPI.download(url, bearer: nil, maxBytes: maxBytes, transport: transport)
+            guard response.status == 200 else { throw error(for: response) }
+            return DownloadedMedia(data: response.body, mimeType: response.headers["content-type"])
         }
+        let base = configuration.dataAPIBaseURL + "/v2/bot/message/\(id)/content"
         if kind == .video || kind == .audio {
             // LINE converts video and audio before they can be fetched.
             let check = try await transport.perform(PlatformAPI.get(base + "/transcoding", bearer: configuration.accessToken))
@@ -96,12 +100,7 @@ public struct LINEAdapter: ChannelAdapter {
             default: throw SendError.retryable("preparing", "LINE is still preparing the \(kind.rawValue)")
             }
         }
-        let response: TransportResponse
-        do {
-            response = try await transport.perform(PlatformAPI.get(base, bearer: configuration.accessToken), maxResponseBytes: maxBytes)
-        } catch TransportError.responseTooLarge(let limit) {
-            throw SendError.permanent("too_large", "content exceeds the \(limit)-byte limit")
-        }
+        let response = try await PlatformAPI.download(base, bearer: configuration.accessToken, maxBytes: maxBytes, transport: transport)
         if response.status == 202 {
             throw SendError.retryable("preparing", "LINE is still preparing the content")
         }

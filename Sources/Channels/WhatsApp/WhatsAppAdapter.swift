@@ -19,19 +19,11 @@ public struct WhatsAppAdapter: ChannelAdapter {
     public var acknowledgement: WebhookResponse { .ok }
 
     public func handshake(_ request: WebhookRequest) throws(WebhookError) -> WebhookResponse? {
-        guard request.query["hub.mode"] == "subscribe", let challenge = request.query["hub.challenge"],
-            let token = request.query["hub.verify_token"], Signatures.constantTimeEquals(token, configuration.verifyToken)
-        else { throw .forbidden("hub.verify_token does not match") }
-        return WebhookResponse(status: 200, body: challenge)
+        try MetaGraph.handshake(request, verifyToken: configuration.verifyToken)
     }
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
-        guard let header = request.header("x-hub-signature-256"), header.hasPrefix("sha256=") else {
-            throw .unauthorized("missing X-Hub-Signature-256")
-        }
-        guard Signatures.isValidHMACSHA256(hexSignature: String(header.dropFirst(7)), secret: configuration.appSecret, body: request.body) else {
-            throw .unauthorized("X-Hub-Signature-256 does not match the body")
-        }
+        try MetaGraph.verify(request, appSecret: configuration.appSecret)
     }
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
@@ -79,15 +71,8 @@ public struct WhatsAppAdapter: ChannelAdapter {
         guard let info = PlatformAPI.decodeAnswer(WhatsAppMediaAnswer.self, from: lookup.body) else {
             throw SendError.retryable("bad_answer", "media lookup answer has no url")
         }
-        if let size = info.file_size, size > maxBytes {
-            throw SendError.permanent("too_large", "file of \(size) bytes exceeds the \(maxBytes)-byte limit")
-        }
-        let response: TransportResponse
-        do {
-            response = try await transport.perform(PlatformAPI.get(info.url, bearer: configuration.accessToken), maxResponseBytes: maxBytes)
-        } catch TransportError.responseTooLarge(let limit) {
-            throw SendError.permanent("too_large", "content exceeds the \(limit)-byte limit")
-        }
+        try PlatformAPI.checkSize(info.file_size, maxBytes: maxBytes)
+        let response = try await PlatformAPI.download(info.url, bearer: configuration.accessToken, maxBytes: maxBytes, transport: transport)
         guard response.status == 200 else { throw error(for: response) }
         if let expected = info.sha256 ?? media.sha256 {
             let actual = Signatures.sha256Hex(response.body)
@@ -102,8 +87,8 @@ public struct WhatsAppAdapter: ChannelAdapter {
     public func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile? { nil }
 
     func error(for response: TransportResponse) -> SendError {
-        let answer = PlatformAPI.decodeAnswer(WhatsAppErrorAnswer.self, from: response.body)?.error
-        let message = [answer?.message, answer?.error_data?.details].compactMap { $0 }.joined(separator: ": ")
+        let answer = MetaGraph.error(in: response)
+        let message = answer?.text ?? ""
         return WhatsAppErrorCodes.error(
             code: answer?.code, message: message.isEmpty ? "HTTP \(response.status)" : message,
             status: response.status, retryAfter: response.retryAfter)

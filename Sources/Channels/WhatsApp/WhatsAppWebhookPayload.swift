@@ -101,18 +101,6 @@ struct WhatsAppSendAnswer: Decodable {
     var messages: [Sent]?
 }
 
-/// `{error:{message,type,code,error_subcode}}` on a failed one.
-struct WhatsAppErrorAnswer: Decodable {
-    struct Body: Decodable {
-        var message: String?
-        var code: Int?
-        var error_subcode: Int?
-        var error_data: ErrorData?
-    }
-    struct ErrorData: Decodable { var details: String? }
-    var error: Body
-}
-
 /// `GET /{media-id}`.
 struct WhatsAppMediaAnswer: Decodable {
     var url: String

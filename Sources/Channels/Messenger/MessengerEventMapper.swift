@@ -1,0 +1,80 @@
+import ChannelKit
+import Foundation
+
+/// Turns Messenger Platform `messaging[]` items into normalised events. Our own echoes are skipped.
+enum MessengerEventMapper {
+    static func events(from payload: MessengerWebhookPayload) -> [InboundEvent] {
+        payload.entry.flatMap { $0.messaging ?? [] }.flatMap(events)
+    }
+
+    static func events(_ item: MessengerWebhookPayload.Messaging) -> [InboundEvent] {
+        let at = Date(timeIntervalSince1970: Double(item.timestamp) / 1000)
+        let sender = Sender(id: item.sender.id)
+        if let message = item.message {
+            guard message.is_echo != true else { return [] }
+            return contents(of: message).enumerated().map { index, content in
+                // Several attachments in one message become one event each.
+                let id = index == 0 ? message.mid : "\(message.mid)#\(index)"
+                return InboundEvent(kind: .message, eventId: id, occurredAt: at, sender: sender, message: InboundMessage(id: id, content: content))
+            }
+        }
+        if let postback = item.postback {
+            let id = postback.mid ?? "postback:\(item.sender.id):\(item.timestamp)"
+            return [InboundEvent(
+                kind: .message, eventId: id, occurredAt: at, sender: sender,
+                message: InboundMessage(id: id, content: MessageContent(kind: .postback, text: postback.title, postback: postback.payload)))]
+        }
+        if let delivery = item.delivery {
+            guard let mids = delivery.mids, !mids.isEmpty else {
+                return [watermark(.delivered, delivery.watermark, sender: sender, at: at)]
+            }
+            return mids.map {
+                InboundEvent(kind: .receipt, eventId: "delivered:\($0)", occurredAt: at, sender: sender, receipt: DeliveryReceipt(messageId: $0, status: .delivered))
+            }
+        }
+        if let read = item.read {
+            if let mid = read.mid {
+                return [InboundEvent(kind: .receipt, eventId: "read:\(mid)", occurredAt: at, sender: sender, receipt: DeliveryReceipt(messageId: mid, status: .read))]
+            }
+            if let mark = read.watermark { return [watermark(.read, mark, sender: sender, at: at)] }
+        }
+        // Reactions, opt-ins, referrals and handover events carry no customer message.
+        return []
+    }
+
+    private static func watermark(_ status: DeliveryStatus, _ ms: Int64, sender: Sender, at: Date) -> InboundEvent {
+        InboundEvent(
+            kind: .receipt, eventId: "\(status.rawValue):\(sender.id):\(ms)", occurredAt: at, sender: sender,
+            receipt: DeliveryReceipt(upTo: Date(timeIntervalSince1970: Double(ms) / 1000), status: status))
+    }
+
+    static func contents(of message: MessengerWebhookPayload.Message) -> [MessageContent] {
+        if let reply = message.quick_reply {
+            return [MessageContent(kind: .postback, text: message.text, postback: reply.payload)]
+        }
+        let attachments = message.attachments ?? []
+        if attachments.isEmpty { return [.text(message.text ?? "")] }
+        return attachments.enumerated().map { index, attachment in
+            // The text, if any, captions the first attachment.
+            content(of: attachment, caption: index == 0 ? message.text : nil, stickerId: message.sticker_id)
+        }
+    }
+
+    static func content(of attachment: MessengerWebhookPayload.Attachment, caption: String?, stickerId: Int64?) -> MessageContent {
+        let url = attachment.payload?.url
+        switch attachment.type {
+        case "image" where stickerId != nil || attachment.payload?.sticker_id != nil:
+            let id = stickerId ?? attachment.payload?.sticker_id ?? 0
+            return MessageContent(kind: .sticker, text: caption, media: MediaReference(url: url), sticker: Sticker(stickerId: String(id)))
+        case "image", "video", "audio", "file":
+            return MessageContent(kind: MessageContent.Kind(rawValue: attachment.type) ?? .file, text: caption, media: MediaReference(url: url))
+        case "location":
+            guard let c = attachment.payload?.coordinates else { return MessageContent(kind: .unsupported, text: "location without coordinates") }
+            return MessageContent(kind: .location, text: caption, location: Location(latitude: c.lat, longitude: c.long))
+        default:
+            // Instagram story mentions, shares and reels, fallback links, templates.
+            let label = "unsupported \(attachment.type) attachment" + (url.map { ": \($0)" } ?? "")
+            return MessageContent(kind: .unsupported, text: caption.map { "\($0) (\(label))" } ?? label)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// `{object: page|instagram, entry[]{id, time, messaging[]}}` (docs/platforms.md §3).
+struct MessengerWebhookPayload: Decodable {
+    var object: String
+    var entry: [Entry]
+
+    struct Entry: Decodable {
+        var id: String
+        var messaging: [Messaging]?
+    }
+
+    struct Messaging: Decodable {
+        struct Party: Decodable { var id: String }
+        var sender: Party
+        var recipient: Party
+        var timestamp: Int64
+        var message: Message?
+        var postback: Postback?
+        var delivery: Delivery?
+        var read: Read?
+    }
+
+    struct Message: Decodable {
+        var mid: String
+        var text: String?
+        var is_echo: Bool?
+        var quick_reply: QuickReply?
+        var attachments: [Attachment]?
+        var sticker_id: Int64?
+    }
+
+    struct QuickReply: Decodable { var payload: String }
+
+    struct Attachment: Decodable {
+        var type: String
+        var payload: Payload?
+
+        struct Payload: Decodable {
+            var url: String?
+            var coordinates: Coordinates?
+            var sticker_id: Int64?
+        }
+
+        struct Coordinates: Decodable {
+            var lat: Double
+            var long: Double
+        }
+    }
+
+    struct Postback: Decodable {
+        var mid: String?
+        var title: String?
+        var payload: String
+    }
+
+    struct Delivery: Decodable {
+        var mids: [String]?
+        var watermark: Int64
+    }
+
+    struct Read: Decodable {
+        var watermark: Int64?
+        var mid: String?
+    }
+}
+
+/// Send API body.
+struct MessengerSendBody: Encodable {
+    struct Recipient: Encodable { var id: String }
+    struct Message: Encodable {
+        var text: String?
+        var attachment: Attachment?
+    }
+    struct Attachment: Encodable {
+        struct Payload: Encodable {
+            var url: String
+            var is_reusable: Bool
+        }
+        var type: String
+        var payload: Payload
+    }
+
+    var recipient: Recipient
+    var messaging_type: String
+    var tag: String?
+    var message: Message
+}
+
+/// `{recipient_id, message_id}`.
+struct MessengerSendAnswer: Decodable {
+    var message_id: String?
+}
+
+/// User Profile API answers (`first_name`/`last_name` on Messenger, `name`/`username` on Instagram).
+struct MessengerProfileAnswer: Decodable {
+    var first_name: String?
+    var last_name: String?
+    var name: String?
+    var username: String?
+
+    var displayName: String? {
+        let full = [first_name, last_name].compactMap { $0 }.joined(separator: " ")
+        return name ?? (full.isEmpty ? nil : full) ?? username
+    }
+}
