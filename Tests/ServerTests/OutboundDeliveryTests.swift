@@ -76,5 +76,6 @@ import Testing
         #expect(message.platformMessageId == "777")
         await t.line.stop()
         await t.whatsapp.stop()
+        await t.meta.stop()
     }
 }

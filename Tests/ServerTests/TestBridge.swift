@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import ChannelKit
 import Foundation
 import LINEChannel
+import MessengerChannel
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -17,17 +18,22 @@ struct TestBridge {
     static let whatsappSecret = "whatsapp-test-app-secret"
     static let phoneNumberId = "106540352242922"
     static let adminToken = "test-admin-token"
+    static let messengerSecret = "messenger-test-app-secret"
 
     let bridge: RunningBridge
     let line: PlatformStandIn
     let whatsapp: PlatformStandIn
+    /// Serves both the Messenger and the Instagram account.
+    let meta: PlatformStandIn
     let dataDirectory: String
 
     static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
         let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: ["U4af4980629a1b2c3d4e5f60718293a4b": "Kenji"]))
         let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
+        let meta = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: ["6543210987654321": "Lena Vogel"]))
         try await line.start()
         try await whatsapp.start()
+        try await meta.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
         var config = BridgeConfig()
         config.server.port = 0
@@ -39,18 +45,23 @@ struct TestBridge {
             .whatsapp(WhatsAppConfiguration(
                 id: "main", appSecret: whatsappSecret, verifyToken: "wa-verify-token", accessToken: "wa-test-token",
                 phoneNumberId: phoneNumberId, apiBaseURL: whatsapp.baseURL)),
-        ]
+        ] + [ChannelKind.messenger, .instagram].map {
+            .messenger(MessengerConfiguration(
+                kind: $0, id: "main", appSecret: messengerSecret, verifyToken: "ms-verify-token", pageAccessToken: "page-test-token",
+                pageId: "1122334455", apiBaseURL: meta.baseURL))
+        }
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
         let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
-        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, dataDirectory: dir)
+        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, dataDirectory: dir)
     }
 
     func stop() async {
         await bridge.stop()
         await line.stop()
         await whatsapp.stop()
+        await meta.stop()
     }
 
     struct Reply {
@@ -97,6 +108,12 @@ struct TestBridge {
         return try await request(.POST, "/webhooks/whatsapp/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
     }
 
+    /// Posts a Messenger or Instagram webhook signed with the app secret.
+    func postMeta(_ kind: ChannelKind, _ body: String) async throws -> Reply {
+        let sig = "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))
+        return try await request(.POST, "/webhooks/\(kind.rawValue)/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
+    }
+
     /// Polls until `condition` holds (background work: dispatcher, downloads); fails after `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -135,6 +152,13 @@ enum Payloads {
 
     static func whatsappText(_ id: String, _ text: String, at seconds: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
         whatsapp(#""contacts":[{"profile":{"name":"Ana"},"wa_id":"\#(customer)"}],"messages":[{"from":"\#(customer)","id":"\#(id)","timestamp":"\#(seconds)","type":"text","text":{"body":"\#(text)"}}]"#)
+    }
+
+    static let psid = "6543210987654321"
+
+    /// A Messenger Platform body (`object` page or instagram) with one `messaging` item.
+    static func meta(_ kind: ChannelKind, _ fields: String, at ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String {
+        #"{"object":"\#(kind == .instagram ? "instagram" : "page")","entry":[{"time":\#(ms),"id":"1122334455","messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"1122334455"},"timestamp":\#(ms),\#(fields)}]}]}"#
     }
 
     static func whatsappStatus(_ wamid: String, _ status: String) -> String {

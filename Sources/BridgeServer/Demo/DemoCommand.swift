@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import ChannelKit
 import Foundation
 import LINEChannel
+import MessengerChannel
 import Logging
 import UnixSignals
 import NIOCore
@@ -11,10 +12,10 @@ import UniversalInbox
 import WhatsAppChannel
 
 extension Bridge {
-    /// `bridge demo`: the whole loop in a minute, with local stand-ins for the LINE and WhatsApp APIs.
+    /// `bridge demo`: the whole loop in a minute, with local stand-ins for the platform APIs.
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start the bridge with stand-in LINE and WhatsApp APIs, play signed conversations, and show how to reply.")
+            abstract: "Start the bridge with stand-in platform APIs, play signed conversations, and show how to reply.")
 
         @Option(help: "Port for the bridge.") var port = 8080
         @Option(help: "Data directory for the demo database (default: a new temporary directory).") var dataDir: String?
@@ -24,8 +25,10 @@ extension Bridge {
             let logger = Logs.bootstrap()
             let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: [DemoScript.lineUser: "Kenji"]))
             let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
+            let messenger = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: [DemoScript.messengerUser: "Lena Vogel"]))
             try await line.start()
             try await whatsapp.start()
+            try await messenger.start()
             let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridge-demo-\(UUID().uuidString.prefix(8))").path
             var config = BridgeConfig()
             config.server.port = port
@@ -36,6 +39,9 @@ extension Bridge {
                 .whatsapp(WhatsAppConfiguration(
                     id: "main", appSecret: DemoScript.whatsappSecret, verifyToken: "demo-verify", accessToken: "demo-wa-token",
                     phoneNumberId: DemoScript.whatsappPhoneNumberId, apiBaseURL: whatsapp.baseURL)),
+                .messenger(MessengerConfiguration(
+                    kind: .messenger, id: "main", appSecret: DemoScript.messengerSecret, verifyToken: "demo-verify",
+                    pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),
             ]
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
@@ -48,7 +54,8 @@ extension Bridge {
                   bridge:            \(bridge.baseURL)  (data in \(dir))
                   LINE stand-in:     \(line.baseURL)
                   WhatsApp stand-in: \(whatsapp.baseURL)
-                  played \(acknowledged) signed webhooks from a LINE customer (Kenji) and a WhatsApp customer (Ana)
+                  Messenger stand-in: \(messenger.baseURL)
+                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp (Ana) and Messenger (Lena)
 
                 Look at the inbox:
                   curl -s \(auth) \(api)/tickets
@@ -65,12 +72,14 @@ extension Bridge {
                 await bridge.stop()
                 await line.stop()
                 await whatsapp.stop()
+                await messenger.stop()
                 return
             }
             print("Press Ctrl-C to stop.")
             try await bridge.wait()
             await line.stop()
             await whatsapp.stop()
+            await messenger.stop()
         }
 
         /// Sends an agent reply to the WhatsApp ticket, waits for it at the stand-in, plays the

@@ -11,6 +11,9 @@ struct DemoScript {
     static let whatsappPhoneNumberId = "106540352242922"
     static let lineUser = "U4af4980629a1b2c3d4e5f60718293a4b"
     static let whatsappUser = "5511988887777"
+    static let messengerSecret = "demo-messenger-app-secret"
+    static let messengerPage = "1122334455"
+    static let messengerUser = "6543210987654321"
 
     let bridgeURL: String
     let client: HTTPClient
@@ -25,6 +28,17 @@ struct DemoScript {
         try await post(
             "/webhooks/whatsapp/main", body: body,
             header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))))
+    }
+
+    /// Posts a Messenger Platform webhook signed with the demo app secret.
+    func postMessenger(_ body: String) async throws -> Int {
+        try await post(
+            "/webhooks/messenger/main", body: body,
+            header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))))
+    }
+
+    static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64) -> String {
+        #"{"object":"page","entry":[{"time":\#(ms),"id":"\#(messengerPage)","messaging":[{"sender":{"id":"\#(messengerUser)"},"recipient":{"id":"\#(messengerPage)"},"timestamp":\#(ms),"message":{"mid":"\#(mid)",\#(fields)}}]}]}"#
     }
 
     private func post(_ path: String, body: String, header: (String, String)) async throws -> Int {
@@ -53,7 +67,7 @@ struct DemoScript {
         whatsappValue(#""statuses":[{"id":"\#(wamid)","status":"\#(status)","timestamp":"\#(seconds)","recipient_id":"\#(whatsappUser)"}]"#)
     }
 
-    /// Plays both conversations; returns how many webhooks the bridge acknowledged.
+    /// Plays the conversations; returns how many webhooks the bridge acknowledged.
     func playConversations() async throws -> Int {
         let ms = Int64(Date().timeIntervalSince1970 * 1000) - 5000
         let s = ms / 1000
@@ -64,6 +78,8 @@ struct DemoScript {
             { try await postWhatsApp(Self.whatsappMessage("1", "text", #""text":{"body":"Olá! Order status?"}"#, at: s)) },
             { try await postWhatsApp(Self.whatsappMessage("2", "location", #""location":{"latitude":-23.5505,"longitude":-46.6333,"name":"Home","address":"Av. Paulista 1000"}"#, at: s + 1)) },
             { try await postWhatsApp(Self.whatsappMessage("3", "interactive", #""interactive":{"type":"button_reply","button_reply":{"id":"track-order","title":"Track my order"}}"#, at: s + 2)) },
+            { try await postMessenger(Self.messengerMessage("m_demo1", #""text":"Hallo! Can I change my delivery address?""#, at: ms + 3)) },
+            { try await postMessenger(Self.messengerMessage("m_demo2", #""text":"Home","quick_reply":{"payload":"ADDRESS_HOME"}"#, at: ms + 4)) },
         ]
         var acknowledged = 0
         for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }
