@@ -52,6 +52,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SMSChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/SMS",
+            swiftSettings: strict
+        ),
+        .target(
             name: "UniversalInbox",
             dependencies: [
                 "ChannelKit",
@@ -75,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "UniversalInbox", "PlatformStandIns",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "UniversalInbox", "PlatformStandIns",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "PlatformStandIns", "BridgeServer"],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "PlatformStandIns", "BridgeServer"],
             path: "Tests/ChannelTests",
             swiftSettings: strict
         ),
@@ -115,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "UniversalInbox",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "UniversalInbox",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),

@@ -33,7 +33,9 @@ enum BridgeApp {
         router.get("/health") { _, _ in JSONResponse.text(#"{"status":"ok"}"#, contentType: "application/json") }
         router.get("/metrics") { _, _ in JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4") }
         router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
-        WebhookController(inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes)
+        WebhookController(
+            inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
+            publicBaseURL: config.server.publicBaseURL)
             .addRoutes(to: router)
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(token: adminToken))
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)

@@ -67,6 +67,19 @@ public enum StandInPlatforms {
         }
     }
 
+    /// Twilio: `Messages.json` accepts with an `SM` sid, `/media/...` serves `sampleMedia`.
+    public static func sms() -> PlatformStandIn.Responder {
+        { request, _ in
+            if request.path.hasSuffix("/Messages.json") {
+                return .json(#"{"sid":"SM\#(sequenceId())","status":"queued","num_segments":"1"}"#, status: 201)
+            }
+            if request.path.hasPrefix("/media/") {
+                return .init(status: 200, headers: ["content-type": "image/jpeg"], body: sampleMedia)
+            }
+            return .json(#"{"code":20404,"message":"The requested resource was not found","status":404}"#, status: 404)
+        }
+    }
+
     private static let counter = Counter()
 
     private static func sequenceId() -> String { String(counter.next()) }

@@ -27,6 +27,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: Schema.v1)
         }
+        migrator.registerMigration("v2-segments-and-phones") { db in
+            try db.execute(sql: Schema.v2)
+        }
         return migrator
     }
 }
@@ -145,6 +148,15 @@ enum Schema {
             last_error TEXT
         );
         CREATE INDEX jobs_due ON jobs(next_attempt_at);
+        """
+}
+
+extension Schema {
+    /// SMS parts per outbound message; identities found by phone number to link channels.
+    static let v2 = """
+        ALTER TABLE messages ADD COLUMN segments INTEGER;
+        ALTER TABLE messages ADD COLUMN segment_encoding TEXT;
+        CREATE INDEX identities_phone ON identities(phone) WHERE phone IS NOT NULL;
         """
 }
 

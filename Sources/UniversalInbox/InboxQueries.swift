@@ -113,7 +113,9 @@ extension Inbox {
             id: row["id"], ticketId: row["ticket_id"], direction: MessageDirection(rawValue: row["direction"]) ?? .inbound,
             channel: row["channel"], account: row["account"], content: try ContentCoding.decode(MessageContent.self, row["content"]),
             text: row["text"], status: row["status"], platformMessageId: row["platform_message_id"],
-            failureCode: row["failure_code"], failureReason: row["failure_reason"], attachments: attachments,
+            failureCode: row["failure_code"], failureReason: row["failure_reason"],
+            segments: (row["segments"] as Int?).map { MessageSegments(count: $0, encoding: row["segment_encoding"] ?? "gsm7") },
+            attachments: attachments,
             createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]))
     }
 

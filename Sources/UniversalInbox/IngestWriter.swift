@@ -92,9 +92,18 @@ struct IngestWriter {
             }
             return identity
         }
-        try db.cachedStatement(sql: "INSERT INTO contacts (display_name, created_at, updated_at) VALUES (?, ?, ?)")
-            .execute(arguments: [sender.displayName, now, now])
-        let contactId = db.lastInsertedRowID
+        let contactId: Int64
+        if let phone = sender.phone, !phone.isEmpty,
+            let existing = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE phone = ? ORDER BY id LIMIT 1"), arguments: [phone])
+        {
+            // The same phone number on another channel (WhatsApp, SMS) is the same customer.
+            contactId = existing
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO contacts (display_name, created_at, updated_at) VALUES (?, ?, ?)")
+                .execute(arguments: [sender.displayName, now, now])
+            contactId = db.lastInsertedRowID
+        }
         try db.cachedStatement(sql: """
             INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -61,6 +61,8 @@ public struct StoredMessage: Sendable, Equatable, Codable {
     public var platformMessageId: String?
     public var failureCode: String?
     public var failureReason: String?
+    /// SMS parts of an outbound SMS, once sent.
+    public var segments: MessageSegments?
     public var attachments: [AttachmentInfo]
     public var createdAt: Date
     public var updatedAt: Date

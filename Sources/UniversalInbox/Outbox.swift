@@ -24,7 +24,7 @@ extension Inbox {
     /// outbox job in one transaction. `vet` sees the would-be message first and may refuse it
     /// (a channel's window rules); then nothing is written.
     public func queueReply(
-        ticketId: Int64, content: MessageContent, vet: @escaping @Sendable (ReplyTarget) -> SendError?
+        ticketId: Int64, content: MessageContent, channel: String? = nil, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> StoredMessage {
         let now = clock()
         let messageId: Int64 = try await database.pool.write { db in
@@ -35,10 +35,25 @@ extension Inbox {
             if status == .closed {
                 throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed; a new message from the customer opens a new ticket")
             }
-            let identityId: Int64 = ticket["last_identity_id"]
-            guard let identity = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [identityId]) else {
-                throw InboxError.notFound("identity \(identityId)")
+            let identity: Row
+            if let channel {
+                // The agent chose another of the contact's channels: its most recently used identity.
+                guard let chosen = try Row.fetchOne(db, sql: """
+                    SELECT i.* FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
+                    WHERE t.id = ? AND i.channel = ? ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
+                    """, arguments: [ticketId, channel])
+                else {
+                    throw InboxError.invalid(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no \(channel) identity")
+                }
+                identity = chosen
+            } else {
+                let lastId: Int64 = ticket["last_identity_id"]
+                guard let last = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [lastId]) else {
+                    throw InboxError.notFound("identity \(lastId)")
+                }
+                identity = last
             }
+            let identityId: Int64 = identity["id"]
             let key = UUID().uuidString.lowercased()
             let target = ReplyTarget(
                 account: identity["account"],
@@ -115,8 +130,11 @@ extension Inbox {
         let events: [InboxEvent] = try await database.pool.write { db in
             var events: [InboxEvent] = [.messageStatusChanged(messageId: job.messageId, status: .sent)]
             try db.execute(
-                sql: "UPDATE messages SET status = 'sent', platform_message_id = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
-                arguments: [receipt.platformMessageId, now, job.messageId])
+                sql: """
+                    UPDATE messages SET status = 'sent', platform_message_id = ?, segments = ?, segment_encoding = ?, updated_at = ?
+                    WHERE id = ? AND status = 'queued'
+                    """,
+                arguments: [receipt.platformMessageId, receipt.segments?.count, receipt.segments?.encoding, now, job.messageId])
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [job.id])
             if let platformId = receipt.platformMessageId, let account = Self.accountRef(job.account) {
                 try ReceiptWriter(db: db, account: account, now: now).applyPending(platformMessageId: platformId, into: &events)

@@ -2,6 +2,7 @@ import ChannelKit
 import Foundation
 import LINEChannel
 import MessengerChannel
+import SMSChannel
 import Testing
 import WhatsAppChannel
 
@@ -32,6 +33,9 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         var events: [InboundEvent]?
         /// the reason it must refuse the (correctly signed) body with.
         var error: String?
+        /// The public URL the platform signed (Twilio), and when the call arrived.
+        var url: String?
+        var receivedAt: Date?
     }
 
     var body: Data {
@@ -47,7 +51,10 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
     }
 
     func request(body: Data? = nil, headers: [String: String]? = nil) throws -> WebhookRequest {
-        WebhookRequest(method: "POST", headers: try headers ?? expected.headers, body: try body ?? self.body)
+        let expected = try expected
+        return WebhookRequest(
+            method: "POST", url: expected.url ?? "", headers: headers ?? expected.headers, body: try body ?? self.body,
+            receivedAt: expected.receivedAt ?? Date())
     }
 }
 
@@ -57,6 +64,14 @@ enum TestAccounts {
     static let whatsappSecret = "whatsapp-test-app-secret"
     static let whatsappPhoneNumberId = "106540352242922"
     static let messengerSecret = "messenger-test-app-secret"
+    static let smsToken = "twilio-test-auth-token"
+    static let smsURL = "https://bridge.example.com/webhooks/sms/main"
+
+    static func sms(token: String = smsToken, apiBaseURL: String? = nil, statusCallbackURL: String? = nil) -> SMSAdapter {
+        SMSAdapter(configuration: SMSConfiguration(
+            id: "main", accountSid: "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a", authToken: token, from: "+15552223333",
+            apiBaseURL: apiBaseURL, statusCallbackURL: statusCallbackURL))
+    }
 
     static func line(secret: String = lineSecret, apiBaseURL: String? = nil) -> LINEAdapter {
         LINEAdapter(configuration: LINEConfiguration(id: "main", channelSecret: secret, accessToken: "line-test-token", apiBaseURL: apiBaseURL))
@@ -79,6 +94,7 @@ enum TestAccounts {
         case .line: line(secret: secret ?? lineSecret)
         case .whatsapp: whatsapp(secret: secret ?? whatsappSecret)
         case .messenger, .instagram: messenger(kind, secret: secret ?? messengerSecret)
+        case .sms: sms(token: secret ?? smsToken)
         }
     }
 
@@ -88,6 +104,11 @@ enum TestAccounts {
         case .line: ["x-line-signature": Signatures.hmacSHA256Base64(secret: lineSecret, body: body)]
         case .whatsapp: ["x-hub-signature-256": "sha256=" + Signatures.hmacSHA256Hex(secret: whatsappSecret, body: body)]
         case .messenger, .instagram: ["x-hub-signature-256": "sha256=" + Signatures.hmacSHA256Hex(secret: messengerSecret, body: body)]
+        case .sms:
+            // Twilio signs the URL followed by every parameter as name+value, sorted.
+            ["x-twilio-signature": Signatures.hmacSHA1Base64(
+                secret: smsToken,
+                message: Data((smsURL + (FormEncoding.decode(body) ?? []).sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()).utf8))]
         }
     }
 }

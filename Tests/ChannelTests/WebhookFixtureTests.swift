@@ -1,4 +1,5 @@
 import ChannelKit
+import SMSChannel
 import Foundation
 import Testing
 
@@ -46,7 +47,8 @@ import Testing
     @Test(arguments: ChannelKind.allCases)
     func missingSignatureIsRefused(_ kind: ChannelKind) throws {
         let fixture = FixtureCase.all(kind)[0]
-        #expect(throws: WebhookError.unauthorized(kind == .line ? "missing X-Line-Signature" : "missing X-Hub-Signature-256")) {
+        let header = [ChannelKind.line: "X-Line-Signature", .sms: "X-Twilio-Signature"][kind] ?? "X-Hub-Signature-256"
+        #expect(throws: WebhookError.unauthorized("missing \(header)")) {
             try TestAccounts.adapter(kind).verify(try fixture.request(headers: [:]))
         }
     }
@@ -54,14 +56,19 @@ import Testing
     @Test(arguments: ChannelKind.allCases)
     func malformedSignatureEncodingIsRefused(_ kind: ChannelKind) throws {
         let fixture = FixtureCase.all(kind)[0]
-        let headers = kind == .line ? ["x-line-signature": "%%%not-base64"] : ["x-hub-signature-256": "sha256=zz-not-hex"]
+        let headers =
+            switch kind {
+            case .line: ["x-line-signature": "%%%not-base64"]
+            case .sms: ["x-twilio-signature": "%%%not-base64"]
+            default: ["x-hub-signature-256": "sha256=zz-not-hex"]
+            }
         #expect(throws: WebhookError.self) { try TestAccounts.adapter(kind).verify(try fixture.request(headers: headers)) }
     }
 
     @Test(arguments: ChannelKind.allCases)
     func emptyBodyIsMalformed(_ kind: ChannelKind) throws {
         let adapter = TestAccounts.adapter(kind)
-        let request = WebhookRequest(method: "POST", headers: TestAccounts.signatureHeaders(kind, body: Data()), body: Data())
+        let request = WebhookRequest(method: "POST", url: TestAccounts.smsURL, headers: TestAccounts.signatureHeaders(kind, body: Data()), body: Data())
         try adapter.verify(request)
         #expect(throws: WebhookError.malformed("empty body")) { try adapter.parse(request) }
     }
@@ -73,11 +80,13 @@ import Testing
         (ChannelKind.whatsapp, #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.X","timestamp":"1","type":"text"}]}}]}]}"#, "missing field entry[0].changes[0].value.messages[0].from"),
         (ChannelKind.whatsapp, #"{"object":"page","entry":[]}"#, "object is page, expected whatsapp_business_account"),
         (ChannelKind.whatsapp, "not json at all", "body is not valid JSON"),
+        (ChannelKind.messenger, #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{},"recipient":{"id":"2"},"timestamp":1}]}]}"#, "missing field entry[0].messaging[0].sender.id"),
+        (ChannelKind.sms, "MessageSid=SM1&Body=hi", "missing field From"),
     ])
     func malformedBodyIsRefusedWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
         let adapter = TestAccounts.adapter(kind)
         let body = Data(text.utf8)
-        let request = WebhookRequest(method: "POST", headers: TestAccounts.signatureHeaders(kind, body: body), body: body)
+        let request = WebhookRequest(method: "POST", url: TestAccounts.smsURL, headers: TestAccounts.signatureHeaders(kind, body: body), body: body)
         try adapter.verify(request)
         #expect(throws: WebhookError.malformed(why)) { try adapter.parse(request) }
     }
@@ -106,6 +115,17 @@ import Testing
         #expect(Signatures.hmacSHA256Hex(secret: "appsecret", body: body) == hex)
         #expect(Signatures.isValidHMACSHA256(hexSignature: hex.uppercased(), secret: "appsecret", body: body))
         #expect(!Signatures.isValidHMACSHA256(hexSignature: String(hex.dropLast()), secret: "appsecret", body: body))
+    }
+
+    @Test func twilioVector() throws {
+        let params = [("From", "+15550001111"), ("To", "+15552223333"), ("Body", "Hi"), ("MessageSid", "SM123")]
+        let request = WebhookRequest(
+            method: "POST", url: "https://example.com/sms/inbound", headers: ["X-Twilio-Signature": "fF9jvC1hMMbkhp9DrtsU0wLpJ/A="],
+            body: Data(FormEncoding.encode(params).utf8))
+        try TestAccounts.sms(token: "12345").verify(request)
+        var moved = request
+        moved.url = "https://example.com/sms/other"
+        #expect(throws: WebhookError.self) { try TestAccounts.sms(token: "12345").verify(moved) }
     }
 
     @Test func constantTimeEquals() {

@@ -2,6 +2,7 @@ import ChannelKit
 import Foundation
 import LINEChannel
 import MessengerChannel
+import SMSChannel
 import WhatsAppChannel
 
 /// Everything `bridge.yaml` can say, with the defaults that let `bridge serve` run with no file.
@@ -20,6 +21,9 @@ struct BridgeConfig: Sendable {
         var port = 8080
         /// Largest webhook body accepted.
         var maxWebhookBytes = 1 << 20
+        /// The URL platforms reach the bridge at (e.g. https://bridge.example.com): Twilio signs it,
+        /// and status callbacks are sent to it. Without it, the request's Host header is used.
+        var publicBaseURL: String?
     }
 
     struct MediaConfig: Sendable {
@@ -40,12 +44,14 @@ enum ChannelConfig: Sendable {
     case whatsapp(WhatsAppConfiguration)
     /// Messenger or Instagram.
     case messenger(MessengerConfiguration)
+    case sms(SMSConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
         case .line(let c): ChannelAccountRef(kind: .line, id: c.id)
         case .whatsapp(let c): ChannelAccountRef(kind: .whatsapp, id: c.id)
         case .messenger(let c): ChannelAccountRef(kind: c.kind, id: c.id)
+        case .sms(let c): ChannelAccountRef(kind: .sms, id: c.id)
         }
     }
 
@@ -54,6 +60,7 @@ enum ChannelConfig: Sendable {
         case .line(let c): c.rateLimit
         case .whatsapp(let c): c.rateLimit
         case .messenger(let c): c.rateLimit
+        case .sms(let c): c.rateLimit
         }
     }
 
@@ -62,6 +69,7 @@ enum ChannelConfig: Sendable {
         case .line(let c): LINEAdapter(configuration: c)
         case .whatsapp(let c): WhatsAppAdapter(configuration: c)
         case .messenger(let c): MessengerAdapter(configuration: c)
+        case .sms(let c): SMSAdapter(configuration: c)
         }
     }
 }

@@ -2,6 +2,7 @@ import ChannelKit
 import Foundation
 import LINEChannel
 import MessengerChannel
+import SMSChannel
 import WhatsAppChannel
 import Yams
 
@@ -33,7 +34,8 @@ enum ConfigLoader {
         var config = BridgeConfig()
 
         let server = node.child("server")
-        try server.checkKeys(["host", "port", "maxWebhookBytes"])
+        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL"])
+        config.server.publicBaseURL = try server.child("publicBaseURL").url()
         config.server.host = try server.child("host").string() ?? config.server.host
         config.server.port = try server.child("port").int() ?? config.server.port
         config.server.maxWebhookBytes = try server.child("maxWebhookBytes").int() ?? config.server.maxWebhookBytes
@@ -63,7 +65,7 @@ enum ConfigLoader {
 
         var seen = Set<String>()
         for item in try node.child("channels").items() {
-            let channel = try parseChannel(item)
+            let channel = try parseChannel(item, publicBaseURL: config.server.publicBaseURL)
             guard seen.insert(channel.account.key).inserted else {
                 throw ConfigError(key: item.child("id").path, problem: "repeats \(channel.account.key); each account needs its own id")
             }
@@ -87,7 +89,7 @@ enum ConfigLoader {
         return String(url.dropFirst("sqlite:".count))
     }
 
-    private static func parseChannel(_ item: ConfigNode) throws -> ChannelConfig {
+    private static func parseChannel(_ item: ConfigNode, publicBaseURL: String?) throws -> ChannelConfig {
         let kindText = try item.child("kind").requiredString()
         guard let kind = ChannelKind(rawValue: kindText) else {
             throw ConfigError(
@@ -119,6 +121,12 @@ enum ConfigLoader {
                 verifyToken: try item.child("verifyToken").requiredString(),
                 pageAccessToken: try item.child("pageAccessToken").requiredString(), pageId: try item.child("pageId").requiredString(),
                 apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit))
+        case .sms:
+            try item.checkKeys(["kind", "id", "accountSid", "authToken", "from", "apiBaseURL", "rateLimit"])
+            return .sms(SMSConfiguration(
+                id: id, accountSid: try item.child("accountSid").requiredString(), authToken: try item.child("authToken").requiredString(),
+                from: try item.child("from").requiredString(), apiBaseURL: apiBaseURL,
+                statusCallbackURL: publicBaseURL.map { "\($0)/webhooks/sms/\(id)" }, rateLimit: rateLimit))
         }
     }
 

@@ -14,6 +14,8 @@ struct MessageDTO: Encodable {
     var status: String
     /// The platform's id for the message (outbound: once sent).
     var platformMessageId: String?
+    /// SMS parts of an outbound SMS.
+    var segments: MessageSegments?
     var failure: Failure?
     var attachments: [Attachment]
     var createdAt: Date
@@ -44,6 +46,7 @@ struct MessageDTO: Encodable {
         content = m.content
         status = m.status
         platformMessageId = m.platformMessageId
+        segments = m.segments
         failure = (m.failureCode != nil || m.failureReason != nil) ? Failure(code: m.failureCode, reason: m.failureReason) : nil
         attachments = m.attachments.map {
             Attachment(
@@ -74,6 +77,8 @@ struct TicketPageDTO: Encodable {
 
 /// `POST /api/v1/tickets/{id}/messages`: text, an image by URL (with optional caption), or a template.
 struct ReplyRequest: Decodable {
+    /// Another of the customer's channels to answer on (default: the one they last wrote on).
+    var channel: String?
     var text: String?
     var image: Image?
     var template: Template?

@@ -84,9 +84,13 @@ struct TicketsController: Sendable {
 
     func reply(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try id(context)
-        let content = try await decode(ReplyRequest.self, request).content()
+        let body = try await decode(ReplyRequest.self, request)
+        let content = try body.content()
+        if let channel = body.channel, ChannelKind(rawValue: channel) == nil {
+            throw APIError.badRequest("invalid_channel", "channel must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let registry = self.registry
-        let message = try await inbox.queueReply(ticketId: id, content: content) { target in
+        let message = try await inbox.queueReply(ticketId: id, content: content, channel: body.channel) { target in
             guard let adapter = registry.adapter(for: target.account) else {
                 return .permanent("unknown_account", "channel account \(target.account) is no longer configured")
             }

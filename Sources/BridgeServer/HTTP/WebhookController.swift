@@ -12,6 +12,8 @@ struct WebhookController: Sendable {
     let registry: ChannelRegistry
     let metrics: BridgeMetrics
     let maxBodyBytes: Int
+    /// The public origin the platforms call (signed by Twilio); nil: from the Host header.
+    var publicBaseURL: String?
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }
@@ -37,8 +39,8 @@ struct WebhookController: Sendable {
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key).removingPercentEncoding ?? String(key)] = String(value) }
-        let host = request.head.authority ?? "localhost"
-        return WebhookRequest(method: request.method.rawValue, url: "http://\(host)\(request.uri.description)", headers: headers, query: query, body: body)
+        let origin = publicBaseURL ?? "http://\(request.head.authority ?? "localhost")"
+        return WebhookRequest(method: request.method.rawValue, url: origin + request.uri.description, headers: headers, query: query, body: body)
     }
 
     func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

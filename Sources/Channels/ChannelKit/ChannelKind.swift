@@ -5,6 +5,7 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case whatsapp
     case messenger
     case instagram
+    case sms
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -47,10 +47,24 @@ public struct SendReceipt: Sendable, Equatable {
     public var platformMessageId: String?
     /// The reply token was consumed by this send.
     public var usedReplyToken: Bool
+    /// What the message cost in SMS parts, where the channel counts them.
+    public var segments: MessageSegments?
 
-    public init(platformMessageId: String?, usedReplyToken: Bool = false) {
+    public init(platformMessageId: String?, usedReplyToken: Bool = false, segments: MessageSegments? = nil) {
         self.platformMessageId = platformMessageId
         self.usedReplyToken = usedReplyToken
+        self.segments = segments
+    }
+}
+
+/// The SMS parts a message was split into and their encoding (`gsm7` or `ucs2`).
+public struct MessageSegments: Sendable, Equatable, Codable {
+    public var count: Int
+    public var encoding: String
+
+    public init(count: Int, encoding: String) {
+        self.count = count
+        self.encoding = encoding
     }
 }
 

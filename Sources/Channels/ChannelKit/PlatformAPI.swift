@@ -40,7 +40,12 @@ public enum PlatformAPI {
 
     /// Downloads a file (a platform's media endpoint or a CDN URL), refusing anything over `maxBytes`.
     public static func download(_ url: String, bearer token: String?, maxBytes: Int, transport: any HTTPTransport) async throws -> TransportResponse {
-        let request = token.map { get(url, bearer: $0) } ?? TransportRequest(method: "GET", url: url)
+        try await download(url, authorization: token.map { "Bearer \($0)" }, maxBytes: maxBytes, transport: transport)
+    }
+
+    /// Downloads a file with any `Authorization` header value (or none).
+    public static func download(_ url: String, authorization: String?, maxBytes: Int, transport: any HTTPTransport) async throws -> TransportResponse {
+        let request = TransportRequest(method: "GET", url: url, headers: authorization.map { [("Authorization", $0)] } ?? [])
         do {
             return try await transport.perform(request, maxResponseBytes: maxBytes)
         } catch TransportError.responseTooLarge(let limit) {

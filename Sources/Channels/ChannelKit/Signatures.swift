@@ -25,6 +25,17 @@ public enum Signatures {
         Hex.encode(Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))))
     }
 
+    /// True when `base64Signature` is Base64(HMAC-SHA1(secret, message)) (Twilio's legacy scheme).
+    public static func isValidHMACSHA1(base64Signature: String, secret: String, message: Data) -> Bool {
+        guard let mac = Data(base64Encoded: base64Signature.trimmingCharacters(in: .whitespaces)) else { return false }
+        return HMAC<Insecure.SHA1>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// Base64(HMAC-SHA1(secret, message)).
+    public static func hmacSHA1Base64(secret: String, message: Data) -> String {
+        Data(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
+    }
+
     /// hex(SHA-256(data)), e.g. to check a downloaded file against the platform's checksum.
     public static func sha256Hex(_ data: Data) -> String {
         Hex.encode(SHA256.hash(data: data))

@@ -9,10 +9,16 @@ public struct WebhookRequest: Sendable {
     public var headers: [String: String]
     public var query: [String: String]
     public var body: Data
+    /// When the bridge received the call (the event time for platforms that send none, like Twilio).
+    public var receivedAt: Date
 
-    public init(method: String, url: String = "", headers: [String: String] = [:], query: [String: String] = [:], body: Data = Data()) {
+    public init(
+        method: String, url: String = "", headers: [String: String] = [:], query: [String: String] = [:], body: Data = Data(),
+        receivedAt: Date = Date()
+    ) {
         self.method = method
         self.url = url
+        self.receivedAt = receivedAt
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
         self.query = query
         self.body = body
