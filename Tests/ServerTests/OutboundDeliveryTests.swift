@@ -77,5 +77,6 @@ import Testing
         await t.line.stop()
         await t.whatsapp.stop()
         await t.meta.stop()
+        await t.sms.stop()
     }
 }

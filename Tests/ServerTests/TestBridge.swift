@@ -4,6 +4,7 @@ import ChannelKit
 import Foundation
 import LINEChannel
 import MessengerChannel
+import SMSChannel
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -19,12 +20,15 @@ struct TestBridge {
     static let phoneNumberId = "106540352242922"
     static let adminToken = "test-admin-token"
     static let messengerSecret = "messenger-test-app-secret"
+    static let smsToken = "twilio-test-auth-token"
+    static let publicBaseURL = "https://bridge.example.com"
 
     let bridge: RunningBridge
     let line: PlatformStandIn
     let whatsapp: PlatformStandIn
     /// Serves both the Messenger and the Instagram account.
     let meta: PlatformStandIn
+    let sms: PlatformStandIn
     let dataDirectory: String
 
     static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
@@ -33,12 +37,15 @@ struct TestBridge {
         let meta = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: ["6543210987654321": "Lena Vogel"]))
         try await line.start()
         try await whatsapp.start()
+        let sms = PlatformStandIn(responder: StandInPlatforms.sms())
         try await meta.start()
+        try await sms.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
         var config = BridgeConfig()
         config.server.port = 0
         config.databasePath = dir + "/bridge.sqlite"
         config.adminToken = adminToken
+        config.server.publicBaseURL = publicBaseURL
         config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
         config.channels = [
             .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: line.baseURL)),
@@ -49,12 +56,16 @@ struct TestBridge {
             .messenger(MessengerConfiguration(
                 kind: $0, id: "main", appSecret: messengerSecret, verifyToken: "ms-verify-token", pageAccessToken: "page-test-token",
                 pageId: "1122334455", apiBaseURL: meta.baseURL))
-        }
+        } + [
+            .sms(SMSConfiguration(
+                id: "main", accountSid: "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a", authToken: smsToken, from: "+15552223333",
+                apiBaseURL: sms.baseURL, statusCallbackURL: publicBaseURL + "/webhooks/sms/main"))
+        ]
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
         let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
-        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, dataDirectory: dir)
+        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, dataDirectory: dir)
     }
 
     func stop() async {
@@ -62,6 +73,7 @@ struct TestBridge {
         await line.stop()
         await whatsapp.stop()
         await meta.stop()
+        await sms.stop()
     }
 
     struct Reply {
@@ -114,6 +126,16 @@ struct TestBridge {
         return try await request(.POST, "/webhooks/\(kind.rawValue)/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
     }
 
+    /// Posts a Twilio form webhook signed for the bridge's public URL.
+    func postSMS(_ params: [(String, String)]) async throws -> Reply {
+        let url = Self.publicBaseURL + "/webhooks/sms/main"
+        let signed = url + params.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()
+        let signature = Signatures.hmacSHA1Base64(secret: Self.smsToken, message: Data(signed.utf8))
+        return try await request(
+            .POST, "/webhooks/sms/main", body: Data(FormEncoding.encode(params).utf8),
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)], token: nil)
+    }
+
     /// Polls until `condition` holds (background work: dispatcher, downloads); fails after `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -155,6 +177,17 @@ enum Payloads {
     }
 
     static let psid = "6543210987654321"
+
+    /// An inbound Twilio message from the WhatsApp customer's phone number.
+    static func sms(_ sid: String, _ body: String, from: String = "+" + customer) -> [(String, String)] {
+        [("SmsMessageSid", sid), ("NumMedia", "0"), ("SmsSid", sid), ("SmsStatus", "received"), ("Body", body), ("To", "+15552223333"),
+         ("NumSegments", "1"), ("MessageSid", sid), ("AccountSid", "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"), ("From", from), ("ApiVersion", "2010-04-01")]
+    }
+
+    static func smsStatus(_ sid: String, _ status: String) -> [(String, String)] {
+        [("SmsSid", sid), ("SmsStatus", status), ("MessageStatus", status), ("To", "+" + customer), ("MessageSid", sid),
+         ("AccountSid", "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"), ("From", "+15552223333"), ("ApiVersion", "2010-04-01")]
+    }
 
     /// A Messenger Platform body (`object` page or instagram) with one `messaging` item.
     static func meta(_ kind: ChannelKind, _ fields: String, at ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String {

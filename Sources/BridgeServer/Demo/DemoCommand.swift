@@ -4,6 +4,7 @@ import ChannelKit
 import Foundation
 import LINEChannel
 import MessengerChannel
+import SMSChannel
 import Logging
 import UnixSignals
 import NIOCore
@@ -28,7 +29,9 @@ extension Bridge {
             let messenger = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: [DemoScript.messengerUser: "Lena Vogel"]))
             try await line.start()
             try await whatsapp.start()
+            let sms = PlatformStandIn(responder: StandInPlatforms.sms())
             try await messenger.start()
+            try await sms.start()
             let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridge-demo-\(UUID().uuidString.prefix(8))").path
             var config = BridgeConfig()
             config.server.port = port
@@ -42,6 +45,8 @@ extension Bridge {
                 .messenger(MessengerConfiguration(
                     kind: .messenger, id: "main", appSecret: DemoScript.messengerSecret, verifyToken: "demo-verify",
                     pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),
+                .sms(SMSConfiguration(
+                    id: "main", accountSid: "ACdemo", authToken: DemoScript.smsToken, from: "+15552223333", apiBaseURL: sms.baseURL)),
             ]
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
@@ -55,7 +60,8 @@ extension Bridge {
                   LINE stand-in:     \(line.baseURL)
                   WhatsApp stand-in: \(whatsapp.baseURL)
                   Messenger stand-in: \(messenger.baseURL)
-                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp (Ana) and Messenger (Lena)
+                  SMS stand-in:      \(sms.baseURL)
+                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger (Lena)
 
                 Look at the inbox:
                   curl -s \(auth) \(api)/tickets
@@ -73,6 +79,7 @@ extension Bridge {
                 await line.stop()
                 await whatsapp.stop()
                 await messenger.stop()
+                await sms.stop()
                 return
             }
             print("Press Ctrl-C to stop.")
@@ -80,6 +87,7 @@ extension Bridge {
             await line.stop()
             await whatsapp.stop()
             await messenger.stop()
+            await sms.stop()
         }
 
         /// Sends an agent reply to the WhatsApp ticket, waits for it at the stand-in, plays the
@@ -87,7 +95,8 @@ extension Bridge {
         private func replyAndConfirm(bridge: RunningBridge, script: DemoScript, whatsapp: PlatformStandIn) async throws {
             let page = try await bridge.inbox.listTickets(TicketQuery(channel: "whatsapp"))
             guard let ticket = page.items.first else { throw StartupError(description: "demo: no WhatsApp ticket was created") }
-            let reply = try await bridge.inbox.queueReply(ticketId: ticket.id, content: .text("Your order #1234 ships today.")) { _ in nil }
+            // Ana wrote last by SMS; the agent answers on WhatsApp, where the platform confirms delivery.
+            let reply = try await bridge.inbox.queueReply(ticketId: ticket.id, content: .text("Your order #1234 ships today."), channel: "whatsapp") { _ in nil }
             var sent: StoredMessage?
             for _ in 0..<100 {
                 sent = try await bridge.inbox.message(id: reply.id)

@@ -14,6 +14,7 @@ struct DemoScript {
     static let messengerSecret = "demo-messenger-app-secret"
     static let messengerPage = "1122334455"
     static let messengerUser = "6543210987654321"
+    static let smsToken = "demo-twilio-auth-token"
 
     let bridgeURL: String
     let client: HTTPClient
@@ -35,6 +36,19 @@ struct DemoScript {
         try await post(
             "/webhooks/messenger/main", body: body,
             header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))))
+    }
+
+    /// Posts a Twilio form webhook signed for the URL the bridge is reached at.
+    func postSMS(_ params: [(String, String)]) async throws -> Int {
+        let url = bridgeURL + "/webhooks/sms/main"
+        let signed = url + params.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()
+        let body = FormEncoding.encode(params)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "X-Twilio-Signature", value: Signatures.hmacSHA1Base64(secret: Self.smsToken, message: Data(signed.utf8)))
+        request.body = .bytes(ByteBuffer(string: body))
+        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
     }
 
     static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64) -> String {
@@ -80,6 +94,8 @@ struct DemoScript {
             { try await postWhatsApp(Self.whatsappMessage("3", "interactive", #""interactive":{"type":"button_reply","button_reply":{"id":"track-order","title":"Track my order"}}"#, at: s + 2)) },
             { try await postMessenger(Self.messengerMessage("m_demo1", #""text":"Hallo! Can I change my delivery address?""#, at: ms + 3)) },
             { try await postMessenger(Self.messengerMessage("m_demo2", #""text":"Home","quick_reply":{"payload":"ADDRESS_HOME"}"#, at: ms + 4)) },
+            // Ana again, by SMS from the same number: it joins her WhatsApp ticket.
+            { try await postSMS([("MessageSid", "SMdemo1"), ("From", "+" + Self.whatsappUser), ("To", "+15552223333"), ("Body", "My data ran out, texting instead"), ("NumMedia", "0")]) },
         ]
         var acknowledged = 0
         for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }
