@@ -58,6 +58,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WeChatChannel",
+            dependencies: ["ChannelKit", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            path: "Sources/Channels/WeChat",
+            swiftSettings: strict
+        ),
+        .target(
             name: "UniversalInbox",
             dependencies: [
                 "ChannelKit",
@@ -81,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "UniversalInbox", "PlatformStandIns",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "UniversalInbox", "PlatformStandIns",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "PlatformStandIns", "BridgeServer"],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "PlatformStandIns", "BridgeServer"],
             path: "Tests/ChannelTests",
             swiftSettings: strict
         ),
@@ -121,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "UniversalInbox",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "UniversalInbox",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),

@@ -80,6 +80,25 @@ public enum StandInPlatforms {
         }
     }
 
+    /// WeChat: `cgi-bin/token` hands out numbered tokens, the customer-service API and media
+    /// upload accept, `media/get` serves `sampleMedia`; `/img/...` serves an image to upload.
+    public static func wechat() -> PlatformStandIn.Responder {
+        { request, _ in
+            let path = request.path
+            if path.hasPrefix("/cgi-bin/token") {
+                return .json(#"{"access_token":"ACCESS_TOKEN_\#(sequenceId())","expires_in":7200}"#)
+            }
+            if path.hasPrefix("/cgi-bin/message/custom/send") { return .json(#"{"errcode":0,"errmsg":"ok"}"#) }
+            if path.hasPrefix("/cgi-bin/media/upload") {
+                return .json(#"{"type":"image","media_id":"MEDIA_\#(sequenceId())","created_at":1700000000}"#)
+            }
+            if path.hasPrefix("/cgi-bin/media/get") || path.hasPrefix("/img/") {
+                return .init(status: 200, headers: ["content-type": "image/jpeg"], body: sampleMedia)
+            }
+            return .json(#"{"errcode":40066,"errmsg":"invalid url"}"#)
+        }
+    }
+
     private static let counter = Counter()
 
     private static func sequenceId() -> String { String(counter.next()) }

@@ -3,6 +3,8 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import WeChatChannel
+import Crypto
 import Testing
 import WhatsAppChannel
 
@@ -36,6 +38,10 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         /// The public URL the platform signed (Twilio), and when the call arrived.
         var url: String?
         var receivedAt: Date?
+        /// Query parameters (WeChat signs there).
+        var query: [String: String]?
+        /// The HTTP status `error` maps to (default 400).
+        var status: Int?
     }
 
     var body: Data {
@@ -50,11 +56,11 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         }
     }
 
-    func request(body: Data? = nil, headers: [String: String]? = nil) throws -> WebhookRequest {
+    func request(body: Data? = nil, headers: [String: String]? = nil, query: [String: String]? = nil) throws -> WebhookRequest {
         let expected = try expected
         return WebhookRequest(
-            method: "POST", url: expected.url ?? "", headers: headers ?? expected.headers, body: try body ?? self.body,
-            receivedAt: expected.receivedAt ?? Date())
+            method: "POST", url: expected.url ?? "", headers: headers ?? expected.headers, query: query ?? expected.query ?? [:],
+            body: try body ?? self.body, receivedAt: expected.receivedAt ?? Date())
     }
 }
 
@@ -66,6 +72,23 @@ enum TestAccounts {
     static let messengerSecret = "messenger-test-app-secret"
     static let smsToken = "twilio-test-auth-token"
     static let smsURL = "https://bridge.example.com/webhooks/sms/main"
+    static let wechatToken = "wxtoken"
+    static let wechatAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    static let wechatAppId = "wx1234567890abcdef"
+
+    static func wechat(token: String = wechatToken, apiBaseURL: String? = nil) -> WeChatAdapter {
+        WeChatAdapter(configuration: WeChatConfiguration(
+            id: "main", appId: wechatAppId, appSecret: "wx-test-app-secret", token: token, encodingAESKey: wechatAESKey, apiBaseURL: apiBaseURL))
+    }
+
+    /// A request for `body` signed as the platform would sign it, with the test secrets.
+    static func signedRequest(_ kind: ChannelKind, body: Data) -> WebhookRequest {
+        guard kind == .wechat else {
+            return WebhookRequest(method: "POST", url: smsURL, headers: signatureHeaders(kind, body: body), body: body)
+        }
+        let signature = Hex.encode(Insecure.SHA1.hash(data: Data([wechatToken, "1700000000", "nonce123"].sorted().joined().utf8)))
+        return WebhookRequest(method: "POST", query: ["signature": signature, "timestamp": "1700000000", "nonce": "nonce123"], body: body)
+    }
 
     static func sms(token: String = smsToken, apiBaseURL: String? = nil, statusCallbackURL: String? = nil) -> SMSAdapter {
         SMSAdapter(configuration: SMSConfiguration(
@@ -95,6 +118,7 @@ enum TestAccounts {
         case .whatsapp: whatsapp(secret: secret ?? whatsappSecret)
         case .messenger, .instagram: messenger(kind, secret: secret ?? messengerSecret)
         case .sms: sms(token: secret ?? smsToken)
+        case .wechat: wechat(token: secret ?? wechatToken)
         }
     }
 
@@ -109,6 +133,7 @@ enum TestAccounts {
             ["x-twilio-signature": Signatures.hmacSHA1Base64(
                 secret: smsToken,
                 message: Data((smsURL + (FormEncoding.decode(body) ?? []).sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()).utf8))]
+        case .wechat: [:]  // WeChat signs in the query: see signedRequest
         }
     }
 }

@@ -19,7 +19,11 @@ import Testing
         try adapter.verify(request)
         let expected = try fixture.expected
         if let error = expected.error {
-            #expect(throws: WebhookError.malformed(error)) { try adapter.parse(request) }
+            #expect {
+                try adapter.parse(request)
+            } throws: { thrown in
+                (thrown as? WebhookError)?.message == error && (thrown as? WebhookError)?.status == expected.status ?? 400
+            }
         } else {
             #expect(try adapter.parse(request) == expected.events)
         }
@@ -27,6 +31,14 @@ import Testing
 
     @Test(arguments: FixtureCase.every)
     func tamperedBodyIsRefused(_ fixture: FixtureCase) throws {
+        if fixture.kind == .wechat, try fixture.expected.query?["encrypt_type"] == nil {
+            // WeChat's plaintext mode signs token, timestamp and nonce only, not the body (safe mode
+            // signs the body): here, a replayed signature with another timestamp must fail.
+            var query = try fixture.expected.query ?? [:]
+            query["timestamp"] = "1700000001"
+            #expect(throws: WebhookError.self) { try TestAccounts.adapter(fixture.kind).verify(try fixture.request(query: query)) }
+            return
+        }
         var body = try fixture.body
         // Change one byte inside the payload, keep the original signature.
         let index = body.index(body.startIndex, offsetBy: body.count / 2)
@@ -47,9 +59,9 @@ import Testing
     @Test(arguments: ChannelKind.allCases)
     func missingSignatureIsRefused(_ kind: ChannelKind) throws {
         let fixture = FixtureCase.all(kind)[0]
-        let header = [ChannelKind.line: "X-Line-Signature", .sms: "X-Twilio-Signature"][kind] ?? "X-Hub-Signature-256"
+        let header = [ChannelKind.line: "X-Line-Signature", .sms: "X-Twilio-Signature", .wechat: "signature, timestamp or nonce"][kind] ?? "X-Hub-Signature-256"
         #expect(throws: WebhookError.unauthorized("missing \(header)")) {
-            try TestAccounts.adapter(kind).verify(try fixture.request(headers: [:]))
+            try TestAccounts.adapter(kind).verify(try fixture.request(headers: [:], query: [:]))
         }
     }
 
@@ -62,13 +74,14 @@ import Testing
             case .sms: ["x-twilio-signature": "%%%not-base64"]
             default: ["x-hub-signature-256": "sha256=zz-not-hex"]
             }
-        #expect(throws: WebhookError.self) { try TestAccounts.adapter(kind).verify(try fixture.request(headers: headers)) }
+        let query = kind == .wechat ? ["signature": "zz-not-hex", "timestamp": "1", "nonce": "2"] : nil
+        #expect(throws: WebhookError.self) { try TestAccounts.adapter(kind).verify(try fixture.request(headers: headers, query: query)) }
     }
 
     @Test(arguments: ChannelKind.allCases)
     func emptyBodyIsMalformed(_ kind: ChannelKind) throws {
         let adapter = TestAccounts.adapter(kind)
-        let request = WebhookRequest(method: "POST", url: TestAccounts.smsURL, headers: TestAccounts.signatureHeaders(kind, body: Data()), body: Data())
+        let request = TestAccounts.signedRequest(kind, body: Data())
         try adapter.verify(request)
         #expect(throws: WebhookError.malformed("empty body")) { try adapter.parse(request) }
     }
@@ -82,11 +95,14 @@ import Testing
         (ChannelKind.whatsapp, "not json at all", "body is not valid JSON"),
         (ChannelKind.messenger, #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{},"recipient":{"id":"2"},"timestamp":1}]}]}"#, "missing field entry[0].messaging[0].sender.id"),
         (ChannelKind.sms, "MessageSid=SM1&Body=hi", "missing field From"),
+        (ChannelKind.wechat, "<xml><MsgType><![CDATA[text]]></MsgType></xml>", "missing field FromUserName"),
+        (ChannelKind.wechat, "<xml><Content>unclosed</xml>", "invalid XML: mismatched end of Content"),
+        (ChannelKind.wechat, #"{"not":"xml"}"#, "invalid XML: expected <xml>"),
     ])
     func malformedBodyIsRefusedWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
         let adapter = TestAccounts.adapter(kind)
         let body = Data(text.utf8)
-        let request = WebhookRequest(method: "POST", url: TestAccounts.smsURL, headers: TestAccounts.signatureHeaders(kind, body: body), body: body)
+        let request = TestAccounts.signedRequest(kind, body: body)
         try adapter.verify(request)
         #expect(throws: WebhookError.malformed(why)) { try adapter.parse(request) }
     }
@@ -126,6 +142,26 @@ import Testing
         var moved = request
         moved.url = "https://example.com/sms/other"
         #expect(throws: WebhookError.self) { try TestAccounts.sms(token: "12345").verify(moved) }
+    }
+
+    @Test func wechatVectors() throws {
+        let adapter = TestAccounts.wechat()
+        let query = ["signature": "438e320ae0bf0dbbad6e9d3ff6867680ed42140b", "timestamp": "1700000000", "nonce": "nonce123", "echostr": "hello"]
+        #expect(try adapter.handshake(WebhookRequest(method: "GET", query: query)) == WebhookResponse(status: 200, body: "hello"))
+        var wrong = query
+        wrong["nonce"] = "other"
+        #expect(throws: WebhookError.self) { try adapter.handshake(WebhookRequest(method: "GET", query: wrong)) }
+
+        // The safe-mode vector of docs/platforms.md §9: encrypt, sign, and read it back through the adapter.
+        let encrypt = "Q3stYC6hdFzMh9T8HCvyDMnsu8c340VXOKAu7L4L/b1P2o/5A49YbJ2j9ii79bXaOrdISKwixZyWnwUN43wSo5tkRn7w+juueyWa26YiV7asB+0fMLsnEb+alk7/LEr4"
+        let body = Data("<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[\(encrypt)]]></Encrypt></xml>".utf8)
+        var safe = query
+        safe["encrypt_type"] = "aes"
+        safe["msg_signature"] = "ddf11f4d2b4bc561bb1a7d2658c6068a70df3bfa"
+        let request = WebhookRequest(method: "POST", query: safe, body: body)
+        try adapter.verify(request)
+        // The vector's message has no sender: reading it fails at the first missing field, after decryption.
+        #expect(throws: WebhookError.malformed("missing field FromUserName")) { try adapter.parse(request) }
     }
 
     @Test func constantTimeEquals() {

@@ -3,6 +3,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import WeChatChannel
 import WhatsAppChannel
 
 /// Everything `bridge.yaml` can say, with the defaults that let `bridge serve` run with no file.
@@ -45,6 +46,7 @@ enum ChannelConfig: Sendable {
     /// Messenger or Instagram.
     case messenger(MessengerConfiguration)
     case sms(SMSConfiguration)
+    case wechat(WeChatConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
@@ -52,6 +54,7 @@ enum ChannelConfig: Sendable {
         case .whatsapp(let c): ChannelAccountRef(kind: .whatsapp, id: c.id)
         case .messenger(let c): ChannelAccountRef(kind: c.kind, id: c.id)
         case .sms(let c): ChannelAccountRef(kind: .sms, id: c.id)
+        case .wechat(let c): ChannelAccountRef(kind: .wechat, id: c.id)
         }
     }
 
@@ -61,6 +64,7 @@ enum ChannelConfig: Sendable {
         case .whatsapp(let c): c.rateLimit
         case .messenger(let c): c.rateLimit
         case .sms(let c): c.rateLimit
+        case .wechat(let c): c.rateLimit
         }
     }
 
@@ -70,6 +74,7 @@ enum ChannelConfig: Sendable {
         case .whatsapp(let c): WhatsAppAdapter(configuration: c)
         case .messenger(let c): MessengerAdapter(configuration: c)
         case .sms(let c): SMSAdapter(configuration: c)
+        case .wechat(let c): WeChatAdapter(configuration: c)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import WeChatChannel
 import WhatsAppChannel
 import Yams
 
@@ -127,6 +128,15 @@ enum ConfigLoader {
                 id: id, accountSid: try item.child("accountSid").requiredString(), authToken: try item.child("authToken").requiredString(),
                 from: try item.child("from").requiredString(), apiBaseURL: apiBaseURL,
                 statusCallbackURL: publicBaseURL.map { "\($0)/webhooks/sms/\(id)" }, rateLimit: rateLimit))
+        case .wechat:
+            try item.checkKeys(["kind", "id", "appId", "appSecret", "token", "encodingAESKey", "apiBaseURL", "rateLimit"])
+            let key = try item.child("encodingAESKey").string()
+            if let key, key.count != 43 || Data(base64Encoded: key + "=")?.count != 32 {
+                throw ConfigError(key: item.child("encodingAESKey").path, problem: "must be the 43-character EncodingAESKey from the WeChat console")
+            }
+            return .wechat(WeChatConfiguration(
+                id: id, appId: try item.child("appId").requiredString(), appSecret: try item.child("appSecret").requiredString(),
+                token: try item.child("token").requiredString(), encodingAESKey: key, apiBaseURL: apiBaseURL, rateLimit: rateLimit))
         }
     }
 

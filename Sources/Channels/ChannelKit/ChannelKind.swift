@@ -6,6 +6,7 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case messenger
     case instagram
     case sms
+    case wechat
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -2,14 +2,13 @@ import Foundation
 
 /// Small helpers adapters share to build requests and read answers from JSON platform APIs.
 public enum PlatformAPI {
-    /// A JSON `POST` with a bearer token.
-    public static func jsonPost(_ url: String, bearer token: String, body: some Encodable, extraHeaders: [(String, String)] = []) throws -> TransportRequest {
+    /// A JSON `POST`, with a bearer token where the platform takes one.
+    public static func jsonPost(_ url: String, bearer token: String?, body: some Encodable, extraHeaders: [(String, String)] = []) throws -> TransportRequest {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let auth = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         return TransportRequest(
-            method: "POST", url: url,
-            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")] + extraHeaders,
-            body: try encoder.encode(body))
+            method: "POST", url: url, headers: auth + [("Content-Type", "application/json")] + extraHeaders, body: try encoder.encode(body))
     }
 
     /// A `GET` with a bearer token.

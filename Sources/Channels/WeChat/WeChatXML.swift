@@ -1,0 +1,130 @@
+import Foundation
+
+/// Reads WeChat's flat XML (`<xml><Name><![CDATA[value]]></Name>...</xml>`) strictly: no DTD, no
+/// entity declarations, no processing instructions past the XML declaration, no nesting beyond one
+/// level, a size limit, and only the five predefined and numeric character references. A body that
+/// tries anything else is refused before any of it is used.
+enum WeChatXML {
+    static let maxBytes = 256 << 10
+
+    enum Failure: Error, Equatable {
+        case tooLarge
+        case forbidden(String)
+        case invalid(String)
+    }
+
+    static func fields(_ data: Data) throws(Failure) -> [String: String] {
+        guard data.count <= maxBytes else { throw .tooLarge }
+        guard let text = String(data: data, encoding: .utf8) else { throw .invalid("not UTF-8") }
+        var scanner = Scanner(text)
+        scanner.skipSpace()
+        if scanner.take("<?xml") {
+            guard scanner.skip(past: "?>") else { throw .invalid("unterminated XML declaration") }
+            scanner.skipSpace()
+        }
+        if scanner.peek("<!") { throw .forbidden("DOCTYPE and entity declarations are not allowed") }
+        guard scanner.take("<xml>") else { throw .invalid("expected <xml>") }
+        var fields: [String: String] = [:]
+        while true {
+            scanner.skipSpace()
+            if scanner.take("</xml>") { break }
+            if scanner.peek("<!--") {
+                guard scanner.skip(past: "-->") else { throw .invalid("unterminated comment") }
+                continue
+            }
+            if scanner.peek("<!") || scanner.peek("<?") { throw .forbidden("markup declarations are not allowed") }
+            guard scanner.take("<"), let name = scanner.name(), scanner.take(">") else { throw .invalid("expected an element") }
+            var value = ""
+            while !scanner.peek("</") {
+                if scanner.take("<![CDATA[") {
+                    guard let cdata = scanner.until("]]>") else { throw .invalid("unterminated CDATA in \(name)") }
+                    value += cdata
+                } else if scanner.peek("<") {
+                    throw .invalid("nested element in \(name)")
+                } else if let chunk = scanner.characters() {
+                    value += try decodeReferences(chunk)
+                } else {
+                    throw .invalid("unterminated element \(name)")
+                }
+            }
+            guard scanner.take("</"), scanner.name() == name, scanner.take(">") else { throw .invalid("mismatched end of \(name)") }
+            fields[name] = value
+        }
+        scanner.skipSpace()
+        guard scanner.atEnd else { throw .invalid("content after </xml>") }
+        return fields
+    }
+
+    static func decodeReferences(_ s: Substring) throws(Failure) -> String {
+        guard s.contains("&") else { return String(s) }
+        var out = ""
+        var rest = s
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            guard let semi = rest[amp...].firstIndex(of: ";") else { throw .invalid("bare &") }
+            let name = rest[rest.index(after: amp)..<semi]
+            switch name {
+            case "lt": out += "<"
+            case "gt": out += ">"
+            case "amp": out += "&"
+            case "quot": out += "\""
+            case "apos": out += "'"
+            default:
+                let scalar: UInt32? = name.hasPrefix("#x") ? UInt32(name.dropFirst(2), radix: 16) : name.hasPrefix("#") ? UInt32(name.dropFirst()) : nil
+                guard let scalar, let character = Unicode.Scalar(scalar) else { throw .forbidden("entity &\(name); is not allowed") }
+                out.unicodeScalars.append(character)
+            }
+            rest = rest[rest.index(after: semi)...]
+        }
+        return out + rest
+    }
+
+    /// Writes a flat XML document (for passive replies and tests), every value as CDATA.
+    static func document(_ fields: [(String, String)]) -> String {
+        "<xml>" + fields.map { "<\($0.0)><![CDATA[\($0.1)]]></\($0.0)>" }.joined() + "</xml>"
+    }
+
+    private struct Scanner {
+        let text: Substring
+        var index: Substring.Index
+
+        init(_ text: String) {
+            self.text = text[...]
+            self.index = self.text.startIndex
+        }
+
+        var atEnd: Bool { index == text.endIndex }
+        func peek(_ s: String) -> Bool { text[index...].hasPrefix(s) }
+
+        mutating func take(_ s: String) -> Bool {
+            guard peek(s) else { return false }
+            index = text.index(index, offsetBy: s.count)
+            return true
+        }
+
+        mutating func skipSpace() {
+            while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+        }
+
+        mutating func until(_ end: String) -> String? {
+            guard let range = text[index...].range(of: end) else { return nil }
+            let value = String(text[index..<range.lowerBound])
+            index = range.upperBound
+            return value
+        }
+
+        mutating func skip(past end: String) -> Bool { until(end) != nil }
+
+        mutating func name() -> String? {
+            let start = index
+            while index < text.endIndex, text[index].isLetter || text[index].isNumber || text[index] == "_" { index = text.index(after: index) }
+            return start == index ? nil : String(text[start..<index])
+        }
+
+        mutating func characters() -> Substring? {
+            let start = index
+            while index < text.endIndex, text[index] != "<" { index = text.index(after: index) }
+            return index == text.endIndex ? nil : text[start..<index]
+        }
+    }
+}
