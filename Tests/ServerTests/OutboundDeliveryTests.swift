@@ -78,5 +78,6 @@ import Testing
         await t.whatsapp.stop()
         await t.meta.stop()
         await t.sms.stop()
+        await t.wechat.stop()
     }
 }

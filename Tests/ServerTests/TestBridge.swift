@@ -5,6 +5,8 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+@testable import WeChatChannel
+import Crypto
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -29,6 +31,7 @@ struct TestBridge {
     /// Serves both the Messenger and the Instagram account.
     let meta: PlatformStandIn
     let sms: PlatformStandIn
+    let wechat: PlatformStandIn
     let dataDirectory: String
 
     static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
@@ -38,6 +41,8 @@ struct TestBridge {
         try await line.start()
         try await whatsapp.start()
         let sms = PlatformStandIn(responder: StandInPlatforms.sms())
+        let wechat = PlatformStandIn(responder: StandInPlatforms.wechat())
+        try await wechat.start()
         try await meta.start()
         try await sms.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
@@ -59,13 +64,16 @@ struct TestBridge {
         } + [
             .sms(SMSConfiguration(
                 id: "main", accountSid: "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a", authToken: smsToken, from: "+15552223333",
-                apiBaseURL: sms.baseURL, statusCallbackURL: publicBaseURL + "/webhooks/sms/main"))
+                apiBaseURL: sms.baseURL, statusCallbackURL: publicBaseURL + "/webhooks/sms/main")),
+            .wechat(WeChatConfiguration(
+                id: "main", appId: "wx1234567890abcdef", appSecret: "wx-test-app-secret", token: "wxtoken",
+                encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", apiBaseURL: wechat.baseURL)),
         ]
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
         let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
-        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, dataDirectory: dir)
+        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, dataDirectory: dir)
     }
 
     func stop() async {
@@ -74,6 +82,7 @@ struct TestBridge {
         await whatsapp.stop()
         await meta.stop()
         await sms.stop()
+        await wechat.stop()
     }
 
     struct Reply {
@@ -136,6 +145,22 @@ struct TestBridge {
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)], token: nil)
     }
 
+    /// Posts a WeChat message signed in the query; `safe` encrypts it as safe mode does.
+    func postWeChat(_ xml: String, safe: Bool = false) async throws -> Reply {
+        let (timestamp, nonce) = (String(Int(Date().timeIntervalSince1970)), "n\(UInt32.random(in: 0...UInt32.max))")
+        func sign(_ parts: [String]) -> String { Hex.encode(Insecure.SHA1.hash(data: Data(parts.sorted().joined().utf8))) }
+        var query = "signature=\(sign(["wxtoken", timestamp, nonce]))&timestamp=\(timestamp)&nonce=\(nonce)&openid=\(Payloads.openId)"
+        var body = xml
+        if safe {
+            let encrypted = try WeChatCrypto.encrypt(
+                Data(xml.utf8), encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", appId: "wx1234567890abcdef",
+                random: Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
+            body = "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[\(encrypted)]]></Encrypt></xml>"
+            query += "&encrypt_type=aes&msg_signature=\(sign(["wxtoken", timestamp, nonce, encrypted]))"
+        }
+        return try await request(.POST, "/webhooks/wechat/main?\(query)", body: Data(body.utf8), headers: [("Content-Type", "text/xml")], token: nil)
+    }
+
     /// Polls until `condition` holds (background work: dispatcher, downloads); fails after `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -177,6 +202,11 @@ enum Payloads {
     }
 
     static let psid = "6543210987654321"
+    static let openId = "oia2TjuEGTNoeX76QEjQNrcURxG8"
+
+    static func wechatText(_ msgId: String, _ text: String, at seconds: Int = Int(Date().timeIntervalSince1970)) -> String {
+        "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[\(openId)]]></FromUserName><CreateTime>\(seconds)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[\(text)]]></Content><MsgId>\(msgId)</MsgId></xml>"
+    }
 
     /// An inbound Twilio message from the WhatsApp customer's phone number.
     static func sms(_ sid: String, _ body: String, from: String = "+" + customer) -> [(String, String)] {

@@ -5,6 +5,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import WeChatChannel
 import Logging
 import UnixSignals
 import NIOCore
@@ -32,6 +33,8 @@ extension Bridge {
             let sms = PlatformStandIn(responder: StandInPlatforms.sms())
             try await messenger.start()
             try await sms.start()
+            let wechat = PlatformStandIn(responder: StandInPlatforms.wechat())
+            try await wechat.start()
             let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridge-demo-\(UUID().uuidString.prefix(8))").path
             var config = BridgeConfig()
             config.server.port = port
@@ -47,6 +50,8 @@ extension Bridge {
                     pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),
                 .sms(SMSConfiguration(
                     id: "main", accountSid: "ACdemo", authToken: DemoScript.smsToken, from: "+15552223333", apiBaseURL: sms.baseURL)),
+                .wechat(WeChatConfiguration(
+                    id: "main", appId: "wxdemo0000000000", appSecret: "demo-wechat-secret", token: DemoScript.wechatToken, apiBaseURL: wechat.baseURL)),
             ]
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
@@ -61,7 +66,8 @@ extension Bridge {
                   WhatsApp stand-in: \(whatsapp.baseURL)
                   Messenger stand-in: \(messenger.baseURL)
                   SMS stand-in:      \(sms.baseURL)
-                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger (Lena)
+                  WeChat stand-in:   \(wechat.baseURL)
+                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger (Lena), WeChat
 
                 Look at the inbox:
                   curl -s \(auth) \(api)/tickets
@@ -80,6 +86,7 @@ extension Bridge {
                 await whatsapp.stop()
                 await messenger.stop()
                 await sms.stop()
+                await wechat.stop()
                 return
             }
             print("Press Ctrl-C to stop.")
@@ -88,6 +95,7 @@ extension Bridge {
             await whatsapp.stop()
             await messenger.stop()
             await sms.stop()
+            await wechat.stop()
         }
 
         /// Sends an agent reply to the WhatsApp ticket, waits for it at the stand-in, plays the

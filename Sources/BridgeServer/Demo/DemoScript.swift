@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChannelKit
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -15,6 +16,8 @@ struct DemoScript {
     static let messengerPage = "1122334455"
     static let messengerUser = "6543210987654321"
     static let smsToken = "demo-twilio-auth-token"
+    static let wechatToken = "demo-wechat-token"
+    static let wechatUser = "oia2TjuEGTNoeX76QEjQNrcURxG8"
 
     let bridgeURL: String
     let client: HTTPClient
@@ -48,6 +51,18 @@ struct DemoScript {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "X-Twilio-Signature", value: Signatures.hmacSHA1Base64(secret: Self.smsToken, message: Data(signed.utf8)))
         request.body = .bytes(ByteBuffer(string: body))
+        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
+    }
+
+    /// Posts a WeChat message signed in the query with the demo token (plaintext mode).
+    func postWeChat(_ msgId: String, _ text: String, at seconds: Int64) async throws -> Int {
+        let nonce = "demo\(msgId)"
+        let signature = Hex.encode(Insecure.SHA1.hash(data: Data([Self.wechatToken, "\(seconds)", nonce].sorted().joined().utf8)))
+        let xml = "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[\(Self.wechatUser)]]></FromUserName><CreateTime>\(seconds)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[\(text)]]></Content><MsgId>\(msgId)</MsgId></xml>"
+        var request = HTTPClientRequest(url: bridgeURL + "/webhooks/wechat/main?signature=\(signature)&timestamp=\(seconds)&nonce=\(nonce)&openid=\(Self.wechatUser)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "text/xml")
+        request.body = .bytes(ByteBuffer(string: xml))
         return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
     }
 
@@ -96,6 +111,7 @@ struct DemoScript {
             { try await postMessenger(Self.messengerMessage("m_demo2", #""text":"Home","quick_reply":{"payload":"ADDRESS_HOME"}"#, at: ms + 4)) },
             // Ana again, by SMS from the same number: it joins her WhatsApp ticket.
             { try await postSMS([("MessageSid", "SMdemo1"), ("From", "+" + Self.whatsappUser), ("To", "+15552223333"), ("Body", "My data ran out, texting instead"), ("NumMedia", "0")]) },
+            { try await postWeChat("24190000000000001", "你好，我的订单什么时候发货？", at: s + 5) },
         ]
         var acknowledged = 0
         for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }

@@ -1,0 +1,71 @@
+@testable import BridgeServer
+import ChannelKit
+import Foundation
+import PlatformStandIns
+import Testing
+
+@Suite struct WeChatEndToEndTests {
+    @Test func handshakeOverHTTP() async throws {
+        try await TestBridge.with { t in
+            let ok = try await t.get(
+                "/webhooks/wechat/main?signature=438e320ae0bf0dbbad6e9d3ff6867680ed42140b&timestamp=1700000000&nonce=nonce123&echostr=5837397520665436492",
+                token: nil)
+            #expect(ok.status == 200)
+            #expect(ok.text == "5837397520665436492")
+            let bad = try await t.get("/webhooks/wechat/main?signature=0000&timestamp=1700000000&nonce=nonce123&echostr=1", token: nil)
+            #expect(bad.status == 403)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func conversationRoundTrip(safeMode: Bool) async throws {
+        try await TestBridge.with { t in
+            let webhook = try await t.postWeChat(Payloads.wechatText("24190000000000001", "你好，我的订单在哪里？"), safe: safeMode)
+            #expect(webhook.status == 200)
+            #expect(webhook.text == "success")
+            // A redelivery (WeChat retries after 5 s) stores nothing twice.
+            #expect(try await t.postWeChat(Payloads.wechatText("24190000000000001", "你好，我的订单在哪里？"), safe: safeMode).text == "success")
+            let ticket = try #require(try await t.get("/api/v1/tickets?channel=wechat").items.first)
+            let ticketId = try #require(ticket["id"] as? Int)
+            #expect(try await t.messages(ticket: ticketId).map { $0["text"] as? String } == ["你好，我的订单在哪里？"])
+
+            #expect(try await t.postJSON("/api/v1/tickets/\(ticketId)/messages", #"{"text":"您的订单已发货"}"#).status == 202)
+            try await t.eventually("the customer-service message") { !t.wechat.requests(to: "/cgi-bin/message/custom/send").isEmpty }
+            #expect(t.wechat.requests(to: "/cgi-bin/message/custom/send").first?.text
+                == #"{"msgtype":"text","text":{"content":"您的订单已发货"},"touser":"oia2TjuEGTNoeX76QEjQNrcURxG8"}"#)
+            try await t.eventually("sent") { try await t.messages(ticket: ticketId).last?["status"] as? String == "sent" }
+        }
+    }
+
+    @Test func imageIsCopiedByMediaId() async throws {
+        try await TestBridge.with { t in
+            let xml = "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[\(Payloads.openId)]]></FromUserName><CreateTime>\(Int(Date().timeIntervalSince1970))</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/x/0]]></PicUrl><MediaId><![CDATA[MEDIA_ID_IMG]]></MediaId><MsgId>24190000000000002</MsgId></xml>"
+            #expect(try await t.postWeChat(xml).status == 200)
+            let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            try await t.eventually("the image stored") {
+                ((try await t.messages(ticket: ticketId).first?["attachments"] as? [[String: Any]])?.first?["status"] as? String) == "stored"
+            }
+            #expect(t.wechat.requests(to: "/cgi-bin/media/get").first?.path.hasSuffix("media_id=MEDIA_ID_IMG") == true)
+        }
+    }
+
+    @Test func hostileXMLIsRefusedAndNothingStored() async throws {
+        try await TestBridge.with { t in
+            let xxe = #"<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><FromUserName>&xxe;</FromUserName></xml>"#
+            let refused = try await t.postWeChat(xxe)
+            #expect(refused.status == 400)
+            #expect(refused.errorMessage == "refused XML: DOCTYPE and entity declarations are not allowed")
+            #expect(try await t.get("/api/v1/tickets").items.isEmpty)
+        }
+    }
+
+    @Test func staleConversationIsRefused() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postWeChat(Payloads.wechatText("24190000000000009", "hello", at: Int(Date().timeIntervalSince1970) - 3 * 86400))
+            let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            let refused = try await t.postJSON("/api/v1/tickets/\(ticketId)/messages", #"{"text":"sorry"}"#)
+            #expect(refused.status == 422)
+            #expect(refused.errorCode == "outside_window")
+        }
+    }
+}
