@@ -44,6 +44,28 @@ public struct Inbox: Sendable {
         return ticket
     }
 
+    /// Links two contacts that are the same customer: `other`'s channel identities and tickets move to
+    /// `contactId`, and `other` is removed. From then on the customer's messages on every channel
+    /// route to one ticket.
+    public func linkContacts(_ contactId: Int64, absorbing other: Int64) async throws -> ContactDetail {
+        guard contactId != other else { throw InboxError.invalid(code: "same_contact", message: "a contact cannot be linked to itself") }
+        let now = clock().ms
+        try await database.pool.write { db in
+            for id in [contactId, other] where try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) == nil {
+                throw InboxError.notFound("contact \(id)")
+            }
+            try db.execute(sql: "UPDATE identities SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
+            try db.execute(sql: "UPDATE tickets SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
+            try db.execute(sql: """
+                UPDATE contacts SET display_name = coalesce(display_name, (SELECT display_name FROM contacts WHERE id = ?)), updated_at = ?
+                WHERE id = ?
+                """, arguments: [other, now, contactId])
+            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [other])
+        }
+        guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }
+        return contact
+    }
+
     /// Closes tickets resolved before `cutoff`. Returns how many were closed.
     @discardableResult
     public func closeResolvedTickets(resolvedBefore cutoff: Date) async throws -> Int {

@@ -127,7 +127,7 @@ import Yams
             let text = try await t.get("/api/v1/openapi.yaml", token: nil).text
             let document = try #require(try Yams.load(yaml: text) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: Any])
-            #expect(paths.count == 9)
+            #expect(paths.count == 10)
             var checked = 0
             for (path, value) in paths {
                 let operations = try #require(value as? [String: Any])
@@ -139,7 +139,7 @@ import Yams
                     checked += 1
                 }
             }
-            #expect(checked == 12)
+            #expect(checked == 13)
         }
     }
 }

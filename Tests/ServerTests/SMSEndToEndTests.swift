@@ -100,3 +100,32 @@ import Testing
         }
     }
 }
+
+@Suite struct ContactLinkTests {
+    /// A LINE customer and a Messenger customer an agent knows to be the same person.
+    @Test func linkedContactsShareOneTicketFromThenOn() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Payloads.lineText("01LINK1", "hi from LINE"))
+            _ = try await t.postMeta(.messenger, Payloads.meta(.messenger, #""message":{"mid":"m_link1","text":"hi from Messenger"}"#))
+            let tickets = try await t.get("/api/v1/tickets").items
+            #expect(tickets.count == 2)
+            let contacts = tickets.compactMap { ($0["contact"] as? [String: Any])?["id"] as? Int }
+            let (keep, other) = (contacts[1], contacts[0])
+
+            #expect(try await t.postJSON("/api/v1/contacts/\(keep)/links", #"{"contactId":\#(keep)}"#).errorCode == "same_contact")
+            #expect(try await t.postJSON("/api/v1/contacts/\(keep)/links", #"{"contactId":999}"#).status == 404)
+            let linked = try await t.postJSON("/api/v1/contacts/\(keep)/links", #"{"contactId":\#(other)}"#)
+            #expect(linked.status == 200)
+            #expect((linked.json["identities"] as? [[String: Any]])?.compactMap { $0["channel"] as? String }.sorted() == ["line", "messenger"])
+            #expect(try await t.get("/api/v1/contacts/\(other)").status == 404)
+
+            // Both tickets now belong to one contact; the next messages on either channel go to one ticket.
+            for ticket in tickets { _ = try await t.patchJSON("/api/v1/tickets/\(ticket["id"] as! Int)", #"{"status":"closed"}"#) }
+            _ = try await t.postLINE(Payloads.lineText("01LINK2", "LINE again"))
+            _ = try await t.postMeta(.messenger, Payloads.meta(.messenger, #""message":{"mid":"m_link2","text":"Messenger again"}"#))
+            let open = try await t.get("/api/v1/tickets?status=new").items
+            #expect(open.count == 1)
+            #expect(open.first?["channels"] as? [String] == ["line", "messenger"])
+        }
+    }
+}

@@ -17,6 +17,7 @@ struct TicketsController: Sendable {
         group.get("tickets/:id/messages") { _, context in try await messages(context) }
         group.post("tickets/:id/messages") { request, context in try await reply(request, context) }
         group.get("contacts/:id") { _, context in try await contact(context) }
+        group.post("contacts/:id/links") { request, context in try await link(request, context) }
         group.get("attachments/:id") { _, context in try await attachment(context) }
     }
 
@@ -103,6 +104,14 @@ struct TicketsController: Sendable {
         let id = try id(context)
         guard let contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
         return JSONResponse.make(contact)
+    }
+
+    /// `POST /api/v1/contacts/{id}/links {"contactId": other}`: the same customer on other channels.
+    func link(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        struct LinkRequest: Decodable { var contactId: Int64 }
+        let id = try id(context)
+        let body = try await decode(LinkRequest.self, request)
+        return JSONResponse.make(try await inbox.linkContacts(id, absorbing: body.contactId))
     }
 
     func attachment(_ context: BasicRequestContext) async throws -> Response {
