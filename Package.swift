@@ -64,6 +64,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SlackChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/Slack",
+            swiftSettings: strict
+        ),
+        .target(
             name: "UniversalInbox",
             dependencies: [
                 "ChannelKit",
@@ -87,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "UniversalInbox", "PlatformStandIns",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "PlatformStandIns", "BridgeServer",
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ChannelTests",
             swiftSettings: strict
@@ -129,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "UniversalInbox",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),

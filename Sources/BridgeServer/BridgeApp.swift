@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SlackChannel
 import UnixSignals
 import UniversalInbox
 
@@ -37,10 +38,14 @@ enum BridgeApp {
             inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
             publicBaseURL: config.server.publicBaseURL)
             .addRoutes(to: router)
+        let consoles = Dictionary(uniqueKeysWithValues: config.consoles.map { ($0.id, SlackConsole(configuration: $0)) })
+        SlackController(
+            consoles: consoles, inbox: inbox, registry: registry, transport: transport, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes
+        ).addRoutes(to: router)
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(token: adminToken))
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
 
-        let services: [any Service] = [
+        let services: [any Service] = consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
             OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),
             FollowUpWorker(
                 inbox: inbox, registry: registry, transport: transport,

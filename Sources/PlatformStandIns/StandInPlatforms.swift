@@ -99,6 +99,22 @@ public enum StandInPlatforms {
         }
     }
 
+    /// Slack Web API: `chat.postMessage` answers a fresh `ts`, `users.info` a profile.
+    public static func slack(users: [String: (name: String, email: String)] = [:]) -> PlatformStandIn.Responder {
+        { request, _ in
+            if request.path.hasSuffix("/chat.postMessage") {
+                let channel = (request.json as? [String: Any])?["channel"] as? String ?? ""
+                return .json(#"{"ok":true,"channel":"\#(channel)","ts":"1700000000.\#(sequenceId().suffix(6))"}"#)
+            }
+            if request.path.contains("/users.info") {
+                let user = request.path.components(separatedBy: "user=").last ?? ""
+                guard let known = users[user] else { return .json(#"{"ok":false,"error":"user_not_found"}"#) }
+                return .json(#"{"ok":true,"user":{"id":"\#(user)","real_name":"\#(known.name)","profile":{"email":"\#(known.email)"}}}"#)
+            }
+            return .json(#"{"ok":false,"error":"unknown_method"}"#)
+        }
+    }
+
     private static let counter = Counter()
 
     private static func sequenceId() -> String { String(counter.next()) }

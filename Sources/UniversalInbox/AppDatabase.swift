@@ -30,6 +30,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v2-segments-and-phones") { db in
             try db.execute(sql: Schema.v2)
         }
+        migrator.registerMigration("v3-agent-consoles") { db in
+            try db.execute(sql: Schema.v3)
+        }
         return migrator
     }
 }
@@ -157,6 +160,27 @@ extension Schema {
         ALTER TABLE messages ADD COLUMN segments INTEGER;
         ALTER TABLE messages ADD COLUMN segment_encoding TEXT;
         CREATE INDEX identities_phone ON identities(phone) WHERE phone IS NOT NULL;
+        """
+}
+
+extension Schema {
+    /// Agent consoles (Slack): each ticket's thread, and how far the console has followed the stream;
+    /// who wrote an outbound message; who claimed a ticket.
+    static let v3 = """
+        CREATE TABLE console_threads (
+            account TEXT NOT NULL,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            channel TEXT NOT NULL,
+            thread TEXT NOT NULL,
+            PRIMARY KEY (account, ticket_id)
+        );
+        CREATE UNIQUE INDEX console_threads_thread ON console_threads(account, channel, thread);
+        CREATE TABLE console_cursors (
+            account TEXT PRIMARY KEY,
+            last_message_id INTEGER NOT NULL
+        );
+        ALTER TABLE messages ADD COLUMN author TEXT;
+        ALTER TABLE tickets ADD COLUMN assignee TEXT;
         """
 }
 

@@ -87,7 +87,7 @@ extension Inbox {
             id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
             contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,
             createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]),
-            resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) })
+            resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) }, assignee: row["assignee"])
     }
 
     /// A ticket's messages in conversation order, or `nil` if there is no such ticket.
@@ -115,6 +115,7 @@ extension Inbox {
             text: row["text"], status: row["status"], platformMessageId: row["platform_message_id"],
             failureCode: row["failure_code"], failureReason: row["failure_reason"],
             segments: (row["segments"] as Int?).map { MessageSegments(count: $0, encoding: row["segment_encoding"] ?? "gsm7") },
+            author: row["author"],
             attachments: attachments,
             createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]))
     }

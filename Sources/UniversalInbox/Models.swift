@@ -22,6 +22,8 @@ public struct TicketSummary: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
     public var resolvedAt: Date?
+    /// The agent who claimed the ticket, if any.
+    public var assignee: String?
 }
 
 public struct ContactSummary: Sendable, Equatable, Codable {
@@ -63,6 +65,8 @@ public struct StoredMessage: Sendable, Equatable, Codable {
     public var failureReason: String?
     /// SMS parts of an outbound SMS, once sent.
     public var segments: MessageSegments?
+    /// Who wrote an outbound message (e.g. `slack:U0AGENT`), when known.
+    public var author: String?
     public var attachments: [AttachmentInfo]
     public var createdAt: Date
     public var updatedAt: Date

@@ -24,7 +24,8 @@ extension Inbox {
     /// outbox job in one transaction. `vet` sees the would-be message first and may refuse it
     /// (a channel's window rules); then nothing is written.
     public func queueReply(
-        ticketId: Int64, content: MessageContent, channel: String? = nil, vet: @escaping @Sendable (ReplyTarget) -> SendError?
+        ticketId: Int64, content: MessageContent, channel: String? = nil, author: String? = nil,
+        vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> StoredMessage {
         let now = clock()
         let messageId: Int64 = try await database.pool.write { db in
@@ -64,11 +65,11 @@ extension Inbox {
             let account: String = identity["account"]
             try db.execute(sql: """
                 INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
-                    idempotency_key, created_at, updated_at)
-                VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?)
+                    idempotency_key, author, created_at, updated_at)
+                VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
                 """, arguments: [
                     ticketId, identityId, identity["channel"] as String, account, try ContentCoding.encode(content), content.summary,
-                    key, now.ms, now.ms,
+                    key, author, now.ms, now.ms,
                 ])
             let id = db.lastInsertedRowID
             try db.execute(

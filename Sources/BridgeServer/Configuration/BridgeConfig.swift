@@ -3,6 +3,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import SlackChannel
 import WeChatChannel
 import WhatsAppChannel
 
@@ -16,6 +17,8 @@ struct BridgeConfig: Sendable {
     var autoCloseAfter: TimeInterval = 14 * 24 * 3600
     var retry = RetryPolicy()
     var channels: [ChannelConfig] = []
+    /// Agent consoles (Slack workspaces).
+    var consoles: [SlackConfiguration] = []
 
     struct ServerConfig: Sendable {
         var host = "127.0.0.1"

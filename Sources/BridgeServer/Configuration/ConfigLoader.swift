@@ -3,6 +3,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import SlackChannel
 import WeChatChannel
 import WhatsAppChannel
 import Yams
@@ -66,6 +67,14 @@ enum ConfigLoader {
 
         var seen = Set<String>()
         for item in try node.child("channels").items() {
+            if try item.child("kind").string() == "slack" {
+                let console = try parseSlack(item)
+                guard seen.insert("slack/\(console.id)").inserted else {
+                    throw ConfigError(key: item.child("id").path, problem: "repeats slack/\(console.id); each account needs its own id")
+                }
+                config.consoles.append(console)
+                continue
+            }
             let channel = try parseChannel(item, publicBaseURL: config.server.publicBaseURL)
             guard seen.insert(channel.account.key).inserted else {
                 throw ConfigError(key: item.child("id").path, problem: "repeats \(channel.account.key); each account needs its own id")
@@ -95,7 +104,7 @@ enum ConfigLoader {
         guard let kind = ChannelKind(rawValue: kindText) else {
             throw ConfigError(
                 key: item.child("kind").path,
-                problem: "is \"\(kindText)\"; supported kinds are \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                problem: "is \"\(kindText)\"; supported kinds are \((ChannelKind.allCases.map(\.rawValue) + ["slack"]).joined(separator: ", "))")
         }
         let id = try item.child("id").requiredString()
         guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -138,6 +147,20 @@ enum ConfigLoader {
                 id: id, appId: try item.child("appId").requiredString(), appSecret: try item.child("appSecret").requiredString(),
                 token: try item.child("token").requiredString(), encodingAESKey: key, apiBaseURL: apiBaseURL, rateLimit: rateLimit))
         }
+    }
+
+    private static func parseSlack(_ item: ConfigNode) throws -> SlackConfiguration {
+        try item.checkKeys(["kind", "id", "signingSecret", "botToken", "channel", "apiBaseURL", "agents", "rateLimit"])
+        let agentsNode = item.child("agents")
+        var agents: [String: String] = [:]
+        if agentsNode.isPresent {
+            guard let map = agentsNode.value as? [String: Any] else { throw ConfigError(key: agentsNode.path, problem: "must map Slack user ids to agent names") }
+            for key in map.keys { agents[key] = try agentsNode.child(key).requiredString() }
+        }
+        return SlackConfiguration(
+            id: try item.child("id").requiredString(), signingSecret: try item.child("signingSecret").requiredString(),
+            botToken: try item.child("botToken").requiredString(), channel: try item.child("channel").requiredString(),
+            apiBaseURL: try item.child("apiBaseURL").url(), agents: agents, rateLimit: try parseRateLimit(item.child("rateLimit")))
     }
 
     private static func parseRateLimit(_ node: ConfigNode) throws -> RateLimit? {

@@ -1,0 +1,89 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// One message of the stream, as an agent console (Slack) follows it.
+public struct ConsoleItem: Sendable {
+    public var message: StoredMessage
+    public var ticket: TicketSummary
+    /// The console thread of the ticket, once it has one.
+    public var thread: String?
+}
+
+extension Inbox {
+    /// The messages after the console's cursor, oldest first. A console seen for the first time
+    /// starts at the current end of the stream (no history flood).
+    public func consoleFeed(account: String, limit: Int) async throws -> [ConsoleItem] {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO console_cursors (account, last_message_id) VALUES (?, (SELECT coalesce(max(id), 0) FROM messages))",
+                arguments: [account])
+            let cursor = try Int64.fetchOne(db, sql: "SELECT last_message_id FROM console_cursors WHERE account = ?", arguments: [account]) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
+            return try rows.compactMap { row -> ConsoleItem? in
+                let ticketId: Int64 = row["ticket_id"]
+                guard let ticketRow = try Row.fetchOne(
+                    db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [ticketId])
+                else { return nil }
+                let thread = try String.fetchOne(
+                    db, sql: "SELECT thread FROM console_threads WHERE account = ? AND ticket_id = ?", arguments: [account, ticketId])
+                return ConsoleItem(message: try Self.message(row, attachments: []), ticket: try Self.summary(ticketRow, db), thread: thread)
+            }
+        }
+    }
+
+    /// Moves the console's cursor past `messageId`.
+    public func advanceConsole(account: String, past messageId: Int64) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE console_cursors SET last_message_id = max(last_message_id, ?) WHERE account = ?", arguments: [messageId, account])
+        }
+    }
+
+    /// Records the console thread of a ticket.
+    public func setConsoleThread(account: String, ticketId: Int64, channel: String, thread: String) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO console_threads (account, ticket_id, channel, thread) VALUES (?, ?, ?, ?)",
+                arguments: [account, ticketId, channel, thread])
+        }
+    }
+
+    /// The ticket a console thread belongs to.
+    public func ticket(consoleAccount account: String, channel: String, thread: String) async throws -> Int64? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT ticket_id FROM console_threads WHERE account = ? AND channel = ? AND thread = ?", arguments: [account, channel, thread])
+        }
+    }
+
+    /// The console thread of a ticket.
+    public func consoleThread(account: String, ticketId: Int64) async throws -> String? {
+        try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT thread FROM console_threads WHERE account = ? AND ticket_id = ?", arguments: [account, ticketId])
+        }
+    }
+
+    /// Records an event id once; false when it was seen before (console retries, double clicks).
+    public func recordOnce(account: String, eventId: String) async throws -> Bool {
+        let now = clock().ms
+        return try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO processed_events (account, event_id, received_at) VALUES (?, ?, ?)", arguments: [account, eventId, now])
+            return db.changesCount == 1
+        }
+    }
+
+    /// An agent takes the ticket.
+    public func claim(ticketId: Int64, by agent: String) async throws -> TicketSummary {
+        let now = clock().ms
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE tickets SET assignee = ?, updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?",
+                arguments: [agent, now, ticketId])
+            guard db.changesCount == 1 else { throw InboxError.notFound("ticket \(ticketId)") }
+        }
+        guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
+        return ticket
+    }
+}
