@@ -1,4 +1,5 @@
 import ChannelKit
+import UniversalInbox
 
 /// The configured channel accounts: their adapters and their outbound token buckets.
 struct ChannelRegistry: Sendable {
@@ -22,6 +23,14 @@ struct ChannelRegistry: Sendable {
     func adapter(kind: ChannelKind, id: String) -> (any ChannelAdapter)? { adapters[ChannelAccountRef(kind: kind, id: id).key] }
 
     func bucket(for key: String) -> TokenBucket? { buckets[key] }
+
+    /// Why a reply may not go out now (the channel's rules), or nil when it may.
+    func refusal(for target: ReplyTarget) -> SendError? {
+        guard let adapter = adapters[target.account] else {
+            return .permanent("unknown_account", "channel account \(target.account) is no longer configured")
+        }
+        return adapter.refusal(for: target.message)
+    }
 
     var accounts: [ChannelAccountRef] { adapters.values.map(\.account).sorted { $0.key < $1.key } }
 }

@@ -79,5 +79,6 @@ import Testing
         await t.meta.stop()
         await t.sms.stop()
         await t.wechat.stop()
+        await t.slack.stop()
     }
 }

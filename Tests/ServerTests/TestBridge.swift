@@ -5,6 +5,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import SlackChannel
 @testable import WeChatChannel
 import Crypto
 import Logging
@@ -24,6 +25,7 @@ struct TestBridge {
     static let messengerSecret = "messenger-test-app-secret"
     static let smsToken = "twilio-test-auth-token"
     static let publicBaseURL = "https://bridge.example.com"
+    static let slackSecret = "slack-test-signing-secret"
 
     let bridge: RunningBridge
     let line: PlatformStandIn
@@ -32,6 +34,7 @@ struct TestBridge {
     let meta: PlatformStandIn
     let sms: PlatformStandIn
     let wechat: PlatformStandIn
+    let slack: PlatformStandIn
     let dataDirectory: String
 
     static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
@@ -43,6 +46,8 @@ struct TestBridge {
         let sms = PlatformStandIn(responder: StandInPlatforms.sms())
         let wechat = PlatformStandIn(responder: StandInPlatforms.wechat())
         try await wechat.start()
+        let slack = PlatformStandIn(responder: StandInPlatforms.slack(users: ["U0BOB": ("Bob Ito", "bob@example.com")]))
+        try await slack.start()
         try await meta.start()
         try await sms.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
@@ -69,11 +74,16 @@ struct TestBridge {
                 id: "main", appId: "wx1234567890abcdef", appSecret: "wx-test-app-secret", token: "wxtoken",
                 encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", apiBaseURL: wechat.baseURL)),
         ]
+        config.consoles = [
+            SlackConfiguration(
+                id: "main", signingSecret: slackSecret, botToken: "xoxb-test", channel: "C0SUPPORT", apiBaseURL: slack.baseURL,
+                agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 1000))
+        ]
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
         let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
-        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, dataDirectory: dir)
+        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, slack: slack, dataDirectory: dir)
     }
 
     func stop() async {
@@ -83,6 +93,7 @@ struct TestBridge {
         await meta.stop()
         await sms.stop()
         await wechat.stop()
+        await slack.stop()
     }
 
     struct Reply {
@@ -161,6 +172,20 @@ struct TestBridge {
         return try await request(.POST, "/webhooks/wechat/main?\(query)", body: Data(body.utf8), headers: [("Content-Type", "text/xml")], token: nil)
     }
 
+    /// Posts a Slack Events API or interactivity body signed with the signing secret, timestamped now.
+    func postSlack(_ body: String, form: Bool = false, retryNum: Int? = nil, timestamp: Int = Int(Date().timeIntervalSince1970)) async throws -> Reply {
+        let signature = "v0=" + Signatures.hmacSHA256Hex(secret: Self.slackSecret, body: Data("v0:\(timestamp):\(body)".utf8))
+        var headers = [
+            ("X-Slack-Signature", signature), ("X-Slack-Request-Timestamp", String(timestamp)),
+            ("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json"),
+        ]
+        if let retryNum { headers += [("X-Slack-Retry-Num", String(retryNum)), ("X-Slack-Retry-Reason", "http_timeout")] }
+        return try await request(.POST, "/webhooks/slack/main", body: Data(body.utf8), headers: headers, token: nil)
+    }
+
+    /// Texts posted to Slack so far.
+    var slackPosts: [[String: Any]] { slack.requests(to: "/chat.postMessage").compactMap { $0.json as? [String: Any] } }
+
     /// Polls until `condition` holds (background work: dispatcher, downloads); fails after `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -203,6 +228,15 @@ enum Payloads {
 
     static let psid = "6543210987654321"
     static let openId = "oia2TjuEGTNoeX76QEjQNrcURxG8"
+
+    static func slackThreadReply(_ eventId: String, thread: String, text: String, user: String = "U0AGENT") -> String {
+        #"{"type":"event_callback","team_id":"T0123","api_app_id":"A0456","event_id":"\#(eventId)","event_time":1700000100,"event":{"type":"message","channel":"C0SUPPORT","channel_type":"channel","user":"\#(user)","text":"\#(text)","ts":"1700000100.\#(eventId.suffix(6))","thread_ts":"\#(thread)"}}"#
+    }
+
+    static func slackButton(_ action: String, ticket: Int, thread: String, user: String = "U0BOB", trigger: String) -> String {
+        let payload = #"{"type":"block_actions","user":{"id":"\#(user)"},"trigger_id":"\#(trigger)","container":{"type":"message","message_ts":"\#(thread)","channel_id":"C0SUPPORT"},"channel":{"id":"C0SUPPORT"},"message":{"ts":"\#(thread)"},"actions":[{"action_id":"\#(action)","value":"\#(ticket)","type":"button"}]}"#
+        return "payload=" + FormEncoding.escape(payload)
+    }
 
     static func wechatText(_ msgId: String, _ text: String, at seconds: Int = Int(Date().timeIntervalSince1970)) -> String {
         "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[\(openId)]]></FromUserName><CreateTime>\(seconds)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[\(text)]]></Content><MsgId>\(msgId)</MsgId></xml>"

@@ -62,8 +62,7 @@ struct SlackController: Sendable {
         let registry = self.registry
         do {
             _ = try await inbox.queueReply(ticketId: ticketId, content: .text(reply.text), author: "slack:\(agent)") { target in
-                registry.adapter(for: target.account)?.refusal(for: target.message)
-                    ?? .permanent("unknown_account", "channel account \(target.account) is no longer configured")
+                registry.refusal(for: target)
             }
         } catch let error as InboxError {
             let why: String

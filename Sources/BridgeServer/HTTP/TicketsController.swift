@@ -92,10 +92,7 @@ struct TicketsController: Sendable {
         }
         let registry = self.registry
         let message = try await inbox.queueReply(ticketId: id, content: content, channel: body.channel) { target in
-            guard let adapter = registry.adapter(for: target.account) else {
-                return .permanent("unknown_account", "channel account \(target.account) is no longer configured")
-            }
-            return adapter.refusal(for: target.message)
+            registry.refusal(for: target)
         }
         return JSONResponse.make(MessageDTO(message), status: .accepted)
     }
