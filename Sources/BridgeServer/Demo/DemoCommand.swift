@@ -5,6 +5,7 @@ import Foundation
 import LINEChannel
 import MessengerChannel
 import SMSChannel
+import SlackChannel
 import WeChatChannel
 import Logging
 import UnixSignals
@@ -35,6 +36,8 @@ extension Bridge {
             try await sms.start()
             let wechat = PlatformStandIn(responder: StandInPlatforms.wechat())
             try await wechat.start()
+            let slack = PlatformStandIn(responder: StandInPlatforms.slack())
+            try await slack.start()
             let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridge-demo-\(UUID().uuidString.prefix(8))").path
             var config = BridgeConfig()
             config.server.port = port
@@ -48,10 +51,18 @@ extension Bridge {
                 .messenger(MessengerConfiguration(
                     kind: .messenger, id: "main", appSecret: DemoScript.messengerSecret, verifyToken: "demo-verify",
                     pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),
+                .messenger(MessengerConfiguration(
+                    kind: .instagram, id: "main", appSecret: DemoScript.messengerSecret, verifyToken: "demo-verify",
+                    pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),
                 .sms(SMSConfiguration(
                     id: "main", accountSid: "ACdemo", authToken: DemoScript.smsToken, from: "+15552223333", apiBaseURL: sms.baseURL)),
                 .wechat(WeChatConfiguration(
                     id: "main", appId: "wxdemo0000000000", appSecret: "demo-wechat-secret", token: DemoScript.wechatToken, apiBaseURL: wechat.baseURL)),
+            ]
+            config.consoles = [
+                SlackConfiguration(
+                    id: "main", signingSecret: DemoScript.slackSecret, botToken: "xoxb-demo", channel: "C0SUPPORT", apiBaseURL: slack.baseURL,
+                    agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 50))
             ]
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
@@ -64,10 +75,11 @@ extension Bridge {
                   bridge:            \(bridge.baseURL)  (data in \(dir))
                   LINE stand-in:     \(line.baseURL)
                   WhatsApp stand-in: \(whatsapp.baseURL)
-                  Messenger stand-in: \(messenger.baseURL)
+                  Messenger/Instagram stand-in: \(messenger.baseURL)
                   SMS stand-in:      \(sms.baseURL)
                   WeChat stand-in:   \(wechat.baseURL)
-                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger (Lena), WeChat
+                  Slack stand-in:    \(slack.baseURL)  (the agent console: each ticket is a thread in C0SUPPORT)
+                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger and Instagram (Lena), WeChat
 
                 Look at the inbox:
                   curl -s \(auth) \(api)/tickets
@@ -81,12 +93,14 @@ extension Bridge {
                 """)
             if once {
                 try await replyAndConfirm(bridge: bridge, script: script, whatsapp: whatsapp)
+                try await replyFromSlack(bridge: bridge, script: script, slack: slack, line: line)
                 await bridge.stop()
                 await line.stop()
                 await whatsapp.stop()
                 await messenger.stop()
                 await sms.stop()
                 await wechat.stop()
+                await slack.stop()
                 return
             }
             print("Press Ctrl-C to stop.")
@@ -96,6 +110,25 @@ extension Bridge {
             await messenger.stop()
             await sms.stop()
             await wechat.stop()
+            await slack.stop()
+        }
+
+        /// Alice answers Kenji's LINE ticket from its Slack thread; the reply goes out on LINE.
+        private func replyFromSlack(bridge: RunningBridge, script: DemoScript, slack: PlatformStandIn, line: PlatformStandIn) async throws {
+            let page = try await bridge.inbox.listTickets(TicketQuery(channel: "line"))
+            guard let ticket = page.items.first else { throw StartupError(description: "demo: no LINE ticket was created") }
+            var thread: String?
+            for _ in 0..<100 {
+                thread = try await bridge.inbox.consoleThread(account: "slack/main", ticketId: ticket.id)
+                if thread != nil { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard let thread else { throw StartupError(description: "demo: the LINE ticket never reached Slack") }
+            _ = try await script.postSlackThreadReply(thread: thread, text: "Hi Kenji, your order left the warehouse today.")
+            for _ in 0..<100 where line.requests.filter({ $0.path.hasPrefix("/v2/bot/message/reply") || $0.path.hasPrefix("/v2/bot/message/push") }).isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            print("  Slack thread posts: \(slack.requests(to: "/chat.postMessage").count); Alice's Slack reply reached LINE: \(line.requests.contains { $0.path.hasPrefix("/v2/bot/message/reply") || $0.path.hasPrefix("/v2/bot/message/push") })")
         }
 
         /// Sends an agent reply to the WhatsApp ticket, waits for it at the stand-in, plays the

@@ -17,6 +17,7 @@ struct DemoScript {
     static let messengerUser = "6543210987654321"
     static let smsToken = "demo-twilio-auth-token"
     static let wechatToken = "demo-wechat-token"
+    static let slackSecret = "demo-slack-signing-secret"
     static let wechatUser = "oia2TjuEGTNoeX76QEjQNrcURxG8"
 
     let bridgeURL: String
@@ -34,10 +35,10 @@ struct DemoScript {
             header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))))
     }
 
-    /// Posts a Messenger Platform webhook signed with the demo app secret.
-    func postMessenger(_ body: String) async throws -> Int {
+    /// Posts a Messenger Platform webhook (Messenger or Instagram) signed with the demo app secret.
+    func postMessenger(_ body: String, kind: String = "messenger") async throws -> Int {
         try await post(
-            "/webhooks/messenger/main", body: body,
+            "/webhooks/\(kind)/main", body: body,
             header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))))
     }
 
@@ -66,8 +67,21 @@ struct DemoScript {
         return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
     }
 
-    static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64) -> String {
-        #"{"object":"page","entry":[{"time":\#(ms),"id":"\#(messengerPage)","messaging":[{"sender":{"id":"\#(messengerUser)"},"recipient":{"id":"\#(messengerPage)"},"timestamp":\#(ms),"message":{"mid":"\#(mid)",\#(fields)}}]}]}"#
+    /// Posts an agent's Slack thread reply, signed as Slack signs Events API calls.
+    func postSlackThreadReply(thread: String, text: String) async throws -> Int {
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let body = #"{"type":"event_callback","team_id":"T0DEMO","event_id":"EvDEMO\#(timestamp)","event":{"type":"message","channel":"C0SUPPORT","user":"U0AGENT","text":"\#(text)","ts":"\#(timestamp).000900","thread_ts":"\#(thread)"}}"#
+        var request = HTTPClientRequest(url: bridgeURL + "/webhooks/slack/main")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Slack-Request-Timestamp", value: timestamp)
+        request.headers.add(name: "X-Slack-Signature", value: "v0=" + Signatures.hmacSHA256Hex(secret: Self.slackSecret, body: Data("v0:\(timestamp):\(body)".utf8)))
+        request.body = .bytes(ByteBuffer(string: body))
+        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
+    }
+
+    static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64, object: String = "page") -> String {
+        #"{"object":"\#(object)","entry":[{"time":\#(ms),"id":"\#(messengerPage)","messaging":[{"sender":{"id":"\#(messengerUser)"},"recipient":{"id":"\#(messengerPage)"},"timestamp":\#(ms),"message":{"mid":"\#(mid)",\#(fields)}}]}]}"#
     }
 
     private func post(_ path: String, body: String, header: (String, String)) async throws -> Int {
@@ -112,6 +126,7 @@ struct DemoScript {
             // Ana again, by SMS from the same number: it joins her WhatsApp ticket.
             { try await postSMS([("MessageSid", "SMdemo1"), ("From", "+" + Self.whatsappUser), ("To", "+15552223333"), ("Body", "My data ran out, texting instead"), ("NumMedia", "0")]) },
             { try await postWeChat("24190000000000001", "你好，我的订单什么时候发货？", at: s + 5) },
+            { try await postMessenger(Self.messengerMessage("m_ig1", #""text":"Saw your post, is the blue one in stock?""#, at: ms + 6, object: "instagram"), kind: "instagram") },
         ]
         var acknowledged = 0
         for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }
