@@ -95,22 +95,11 @@ extension Bridge {
                 try await replyAndConfirm(bridge: bridge, script: script, whatsapp: whatsapp)
                 try await replyFromSlack(bridge: bridge, script: script, slack: slack, line: line)
                 await bridge.stop()
-                await line.stop()
-                await whatsapp.stop()
-                await messenger.stop()
-                await sms.stop()
-                await wechat.stop()
-                await slack.stop()
-                return
+            } else {
+                print("Press Ctrl-C to stop.")
+                try await bridge.wait()
             }
-            print("Press Ctrl-C to stop.")
-            try await bridge.wait()
-            await line.stop()
-            await whatsapp.stop()
-            await messenger.stop()
-            await sms.stop()
-            await wechat.stop()
-            await slack.stop()
+            for standIn in [line, whatsapp, messenger, sms, wechat, slack] { await standIn.stop() }
         }
 
         /// Alice answers Kenji's LINE ticket from its Slack thread; the reply goes out on LINE.
