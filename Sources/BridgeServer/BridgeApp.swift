@@ -52,6 +52,7 @@ enum BridgeApp {
                 attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,
                 retry: config.retry, logger: logger),
             TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
+            SearchIndexer(inbox: inbox, logger: logger),
         ]
         let app = Application(
             router: router,

@@ -33,6 +33,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v3-agent-consoles") { db in
             try db.execute(sql: Schema.v3)
         }
+        migrator.registerMigration("v4-message-search") { db in
+            try db.execute(sql: Schema.v4)
+        }
         return migrator
     }
 }
@@ -181,6 +184,29 @@ extension Schema {
         );
         ALTER TABLE messages ADD COLUMN author TEXT;
         ALTER TABLE tickets ADD COLUMN assignee TEXT;
+        """
+}
+
+extension Schema {
+    /// Full-text search over message text. The trigram tokenizer finds any 3+ character substring,
+    /// so it works for Japanese and Chinese, which have no spaces between words. New messages are
+    /// indexed after their commit, off the webhook path, up to `search_cursor` (see SearchIndex.swift).
+    static let v4 = """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', tokenize='trigram');
+        INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+        CREATE TABLE search_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_message_id INTEGER NOT NULL
+        );
+        INSERT INTO search_cursor (id, last_message_id) SELECT 1, coalesce(max(id), 0) FROM messages;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE INDEX contacts_name ON contacts(display_name COLLATE NOCASE);
         """
 }
 

@@ -6,12 +6,20 @@ import GRDB
 public struct TicketQuery: Sendable, Equatable {
     public var status: TicketStatus?
     public var channel: String?
+    /// Words that must appear in one of the ticket's messages (any language; 3+ characters use the index).
+    public var text: String?
+    /// Part of the contact's name, or a channel user id or phone number of theirs.
+    public var contact: String?
     public var cursor: String?
     public var limit: Int
 
-    public init(status: TicketStatus? = nil, channel: String? = nil, cursor: String? = nil, limit: Int = 50) {
+    public init(
+        status: TicketStatus? = nil, channel: String? = nil, text: String? = nil, contact: String? = nil, cursor: String? = nil, limit: Int = 50
+    ) {
         self.status = status
         self.channel = channel
+        self.text = text
+        self.contact = contact
         self.cursor = cursor
         self.limit = limit
     }
@@ -48,6 +56,36 @@ extension Inbox {
         if let channel = query.channel {
             conditions.append("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)")
             _ = arguments.append(contentsOf: [channel])
+        }
+        if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            let terms = text.split(whereSeparator: \.isWhitespace).map(String.init)
+            if terms.allSatisfy({ $0.count >= 3 }) {
+                // Each term as an FTS5 string (quotes doubled), all required; messages not indexed yet
+                // (the last moments' worth) are scanned, so results are never behind.
+                let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
+                let tail = terms.map { _ in "instr(lower(m.text), lower(?)) > 0" }.joined(separator: " AND ")
+                conditions.append("""
+                    (t.id IN (SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?)
+                     OR t.id IN (SELECT m.ticket_id FROM messages m WHERE m.id > (SELECT last_message_id FROM search_cursor) AND \(tail)))
+                    """)
+                _ = arguments.append(contentsOf: [match])
+                _ = arguments.append(contentsOf: StatementArguments(terms))
+            } else {
+                // Shorter than a trigram: a plain scan.
+                for term in terms {
+                    conditions.append("EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND instr(lower(m.text), lower(?)) > 0)")
+                    _ = arguments.append(contentsOf: [term])
+                }
+            }
+        }
+        if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
+            let digits = contact.filter(\.isNumber)
+            conditions.append("""
+                (instr(lower(coalesce(c.display_name, '')), lower(?)) > 0
+                 OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = t.contact_id
+                            AND (i.platform_user_id = ? OR (? != '' AND i.phone = ?))))
+                """)
+            _ = arguments.append(contentsOf: [contact, contact, digits, digits])
         }
         if let cursor = query.cursor {
             guard let (updatedAt, id) = TicketCursor.decode(cursor) else {

@@ -143,3 +143,19 @@ import Yams
         }
     }
 }
+
+@Suite struct SearchAPITests {
+    @Test func searchThroughTheAPI() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Payloads.lineText("01SEARCH1", "注文はどこですか"))
+            _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.SEARCH2", "Where is my parcel?"))
+            let japanese = try await t.get("/api/v1/tickets?q=%E3%81%A9%E3%81%93%E3%81%A7%E3%81%99")  // どこです
+            #expect(japanese.items.compactMap { $0["channels"] as? [String] } == [["line"]])
+            let english = try await t.get("/api/v1/tickets?q=parcel&channel=whatsapp")
+            #expect(english.items.count == 1)
+            #expect(try await t.get("/api/v1/tickets?q=parcel&channel=line").items.isEmpty)
+            let byContact = try await t.get("/api/v1/tickets?contact=Ana")
+            #expect(byContact.items.compactMap { ($0["contact"] as? [String: Any])?["displayName"] as? String } == ["Ana"])
+        }
+    }
+}

@@ -58,6 +58,8 @@ struct TicketsController: Sendable {
             query.limit = n
         }
         query.cursor = params["cursor"].map(String.init)
+        query.text = params["q"].map(String.init)
+        query.contact = params["contact"].map(String.init)
         let page = try await inbox.listTickets(query)
         return JSONResponse.make(TicketPageDTO(items: page.items, nextCursor: page.nextCursor))
     }
