@@ -120,6 +120,16 @@ let package = Package(
             path: "Benchmarks/ingest",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "InboxBenchmark",
+            dependencies: [
+                "UniversalInbox", "ChannelKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/inbox",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChannelTests",
             dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer",

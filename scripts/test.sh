@@ -15,12 +15,16 @@ swift run --skip-build bridge demo --once --port 0
 echo "== release build for the benchmark and crash test"
 swift build -c release --product bridge
 swift build -c release --product IngestBenchmark
+swift build -c release --product InboxBenchmark
 
 echo "== crash test: SIGKILL mid-load, restart, redeliver"
 .build/release/IngestBenchmark crash --quick
 
 echo "== Benchmarks/ingest (quick mode; figures only, nothing asserted on time)"
 .build/release/IngestBenchmark run --quick
+
+echo "== Benchmarks/inbox (quick mode; figures only)"
+.build/release/InboxBenchmark --quick
 
 echo "== tests"
 swift test --skip-build

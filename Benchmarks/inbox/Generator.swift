@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import UniversalInbox
+
+/// Fills the store with contacts, identities, tickets and messages in the schema's own shape,
+/// written directly in large transactions (going through webhooks would measure ingest, not the inbox).
+enum Generator {
+    static let english = [
+        "Where is my order %d?", "I would like a refund for order %d", "The parcel arrived damaged", "Can I change my delivery address?",
+        "Thanks, that solved it", "Order %d still shows as processing", "Do you ship to Osaka?", "Please cancel order %d",
+    ]
+    static let japanese = ["注文%dはどこですか？", "配送が遅れています", "返品したいです", "ありがとうございました", "住所を変更できますか"]
+    static let channels = ["line", "whatsapp", "messenger", "sms", "wechat", "instagram"]
+    static let statuses = ["new", "open", "open", "pending", "resolved", "closed", "closed", "closed"]
+
+    static func fill(_ database: AppDatabase, tickets: Int, messagesPerTicket: Int) async throws {
+        let batch = 5_000
+        let base: Int64 = 1_700_000_000_000
+        for first in stride(from: 0, to: tickets, by: batch) {
+            let last = min(first + batch, tickets)
+            try await database.pool.write { db in
+                let contact = try db.makeStatement(sql: "INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)")
+                let identity = try db.makeStatement(sql: """
+                    INSERT INTO identities (id, contact_id, account, channel, platform_user_id, display_name, phone, last_inbound_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let ticket = try db.makeStatement(sql: """
+                    INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let channel = try db.makeStatement(sql: "INSERT INTO ticket_channels (ticket_id, channel) VALUES (?, ?)")
+                let message = try db.makeStatement(sql: """
+                    INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status, idempotency_key, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for i in first..<last {
+                    let id = Int64(i + 1)
+                    let kind = channels[i % channels.count]
+                    let created = base + Int64(i) * 60_000
+                    let name = (i % 3 == 0 ? "Kenji Sato " : i % 3 == 1 ? "Ana Souza " : "Lena Vogel ") + String(i)
+                    try contact.execute(arguments: [id, name, created, created])
+                    try identity.execute(arguments: [id, id, "\(kind)/main", kind, "user-\(i)", name, kind == "sms" || kind == "whatsapp" ? "1555\(i)" : nil, created, created])
+                    let status = statuses[(i * 7) % statuses.count]
+                    let updated = created + Int64(messagesPerTicket) * 30_000
+                    try ticket.execute(arguments: [id, id, status, id, created, updated, status == "resolved" ? updated : nil])
+                    try channel.execute(arguments: [id, kind])
+                    for m in 0..<messagesPerTicket {
+                        let inbound = m % 2 == 0
+                        let text: String
+                        if kind == "line" || kind == "wechat", inbound {
+                            let phrase = japanese[(i + m) % japanese.count]
+                            text = phrase.contains("%d") ? String(format: phrase, i % 10_000) : phrase
+                        } else {
+                            let phrase = english[(i * 3 + m) % english.count]
+                            text = phrase.contains("%d") ? String(format: phrase, i % 10_000) : phrase
+                        }
+                        let json = #"{"kind":"text","text":"\#(text)"}"#
+                        try message.execute(arguments: [
+                            id, id, inbound ? "in" : "out", kind, "\(kind)/main", json, text, inbound ? "received" : "delivered",
+                            "k\(i)-\(m)", created + Int64(m) * 30_000, created + Int64(m) * 30_000,
+                        ])
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import ChannelKit
+import Foundation
+import GRDB
+import UniversalInbox
+
+/// `Benchmarks/inbox`: a generated inbox of many tickets and messages on a real SQLite file, and
+/// the time to list with filters, to search the full text, and to open a ticket.
+@main
+struct InboxBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inbox-benchmark", abstract: "Inbox query latency on a large generated database.")
+
+    @Flag(help: "10,000 tickets and 100,000 messages instead of 100,000 and 1,000,000.") var quick = false
+    @Option(help: "Timed runs of each query.") var runs = 200
+
+    func run() async throws {
+        let tickets = quick ? 10_000 : 100_000
+        let perTicket = 10
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inbox-bench-\(UUID().uuidString.prefix(8))")
+        let database = try AppDatabase(path: dir.appendingPathComponent("bridge.sqlite").path)
+        let inbox = Inbox(database: database)
+        let start = ContinuousClock.now
+        try await Generator.fill(database, tickets: tickets, messagesPerTicket: perTicket)
+        let generated = ContinuousClock.now - start
+        let indexStart = ContinuousClock.now
+        while try await inbox.indexNewMessages(limit: 50_000) > 0 {}
+        say("inbox benchmark: \(tickets) tickets, \(tickets * perTicket) messages generated in \(seconds(generated)) s, indexed in \(seconds(ContinuousClock.now - indexStart)) s\(quick ? " (quick)" : "")")
+
+        let queries: [(String, @Sendable () async throws -> Void)] = [
+            ("list, newest 50", { _ = try await inbox.listTickets(TicketQuery()) }),
+            ("list, status=open", { _ = try await inbox.listTickets(TicketQuery(status: .open)) }),
+            ("list, channel=whatsapp", { _ = try await inbox.listTickets(TicketQuery(channel: "whatsapp")) }),
+            ("list, status=pending & channel=line", { _ = try await inbox.listTickets(TicketQuery(status: .pending, channel: "line")) }),
+            ("list, contact name", { _ = try await inbox.listTickets(TicketQuery(contact: "Sato 12")) }),
+            ("search \"refund\"", { _ = try await inbox.listTickets(TicketQuery(text: "refund")) }),
+            ("search \"配送が遅れて\"", { _ = try await inbox.listTickets(TicketQuery(text: "配送が遅れて")) }),
+            ("search \"order 4711\" & status=open", { _ = try await inbox.listTickets(TicketQuery(status: .open, text: "order 4711")) }),
+        ]
+        for (name, query) in queries {
+            let stats = try await measure(runs: runs, query)
+            report(name, stats)
+        }
+        let cursor = try await inbox.listTickets(TicketQuery(limit: 50)).nextCursor
+        let next = try await measure(runs: runs) { _ = try await inbox.listTickets(TicketQuery(cursor: cursor)) }
+        report("list, page 2 by cursor", next)
+        let open = try await measure(runs: runs) {
+            let id = Int64.random(in: 1...Int64(tickets))
+            _ = try await inbox.ticket(id: id)
+            _ = try await inbox.messages(ticketId: id)
+        }
+        report("open a ticket (ticket + its messages)", open)
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func measure(runs: Int, _ body: @Sendable () async throws -> Void) async throws -> (p50: Double, p95: Double) {
+        for _ in 0..<5 { try await body() }  // warm the page cache and statement cache
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let t0 = ContinuousClock.now
+            try await body()
+            let d = ContinuousClock.now - t0
+            samples.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+        }
+        samples.sort()
+        return (samples[samples.count / 2], samples[min(samples.count - 1, Int(Double(samples.count) * 0.95))])
+    }
+
+    func report(_ name: String, _ stats: (p50: Double, p95: Double)) {
+        let label = name.count < 40 ? name + String(repeating: " ", count: 40 - name.count) : name
+        say("  \(label)" + String(format: "p50 %7.2f ms   p95 %7.2f ms", stats.p50, stats.p95))
+    }
+
+    func seconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+}
+
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
