@@ -7,7 +7,6 @@ import MessengerChannel
 import SMSChannel
 import SlackChannel
 @testable import WeChatChannel
-import Crypto
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -130,55 +129,48 @@ struct TestBridge {
 
     /// Posts a LINE webhook signed with the channel secret (or with `signature` as given).
     func postLINE(_ body: String, signature: String? = nil, account: String = "main") async throws -> Reply {
-        let sig = signature ?? Signatures.hmacSHA256Base64(secret: Self.lineSecret, body: Data(body.utf8))
-        return try await request(.POST, "/webhooks/line/\(account)", body: Data(body.utf8), headers: [("X-Line-Signature", sig)], token: nil)
+        let headers = signature.map { [("X-Line-Signature", $0)] } ?? PlatformSignatures.line(Data(body.utf8), channelSecret: Self.lineSecret)
+        return try await request(.POST, "/webhooks/line/\(account)", body: Data(body.utf8), headers: headers, token: nil)
     }
 
     /// Posts a WhatsApp webhook signed with the app secret.
     func postWhatsApp(_ body: String, signature: String? = nil) async throws -> Reply {
-        let sig = signature ?? "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))
-        return try await request(.POST, "/webhooks/whatsapp/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
+        let headers = signature.map { [("X-Hub-Signature-256", $0)] } ?? PlatformSignatures.meta(Data(body.utf8), appSecret: Self.whatsappSecret)
+        return try await request(.POST, "/webhooks/whatsapp/main", body: Data(body.utf8), headers: headers, token: nil)
     }
 
     /// Posts a Messenger or Instagram webhook signed with the app secret.
     func postMeta(_ kind: ChannelKind, _ body: String) async throws -> Reply {
-        let sig = "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))
-        return try await request(.POST, "/webhooks/\(kind.rawValue)/main", body: Data(body.utf8), headers: [("X-Hub-Signature-256", sig)], token: nil)
+        try await request(
+            .POST, "/webhooks/\(kind.rawValue)/main", body: Data(body.utf8), headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.messengerSecret),
+            token: nil)
     }
 
     /// Posts a Twilio form webhook signed for the bridge's public URL.
     func postSMS(_ params: [(String, String)]) async throws -> Reply {
-        let url = Self.publicBaseURL + "/webhooks/sms/main"
-        let signed = url + params.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()
-        let signature = Signatures.hmacSHA1Base64(secret: Self.smsToken, message: Data(signed.utf8))
-        return try await request(
-            .POST, "/webhooks/sms/main", body: Data(FormEncoding.encode(params).utf8),
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)], token: nil)
+        let headers = PlatformSignatures.twilio(url: Self.publicBaseURL + "/webhooks/sms/main", params: params, authToken: Self.smsToken)
+        return try await request(.POST, "/webhooks/sms/main", body: Data(FormEncoding.encode(params).utf8), headers: headers, token: nil)
     }
 
     /// Posts a WeChat message signed in the query; `safe` encrypts it as safe mode does.
     func postWeChat(_ xml: String, safe: Bool = false) async throws -> Reply {
         let (timestamp, nonce) = (String(Int(Date().timeIntervalSince1970)), "n\(UInt32.random(in: 0...UInt32.max))")
-        func sign(_ parts: [String]) -> String { Hex.encode(Insecure.SHA1.hash(data: Data(parts.sorted().joined().utf8))) }
-        var query = "signature=\(sign(["wxtoken", timestamp, nonce]))&timestamp=\(timestamp)&nonce=\(nonce)&openid=\(Payloads.openId)"
         var body = xml
+        var encrypted: String?
         if safe {
-            let encrypted = try WeChatCrypto.encrypt(
+            encrypted = try WeChatCrypto.encrypt(
                 Data(xml.utf8), encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", appId: "wx1234567890abcdef",
                 random: Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
-            body = "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[\(encrypted)]]></Encrypt></xml>"
-            query += "&encrypt_type=aes&msg_signature=\(sign(["wxtoken", timestamp, nonce, encrypted]))"
+            body = "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[\(encrypted ?? "")]]></Encrypt></xml>"
         }
+        let query = PlatformSignatures.wechatQuery(token: "wxtoken", timestamp: timestamp, nonce: nonce, encrypted: encrypted) + "&openid=\(Payloads.openId)"
         return try await request(.POST, "/webhooks/wechat/main?\(query)", body: Data(body.utf8), headers: [("Content-Type", "text/xml")], token: nil)
     }
 
     /// Posts a Slack Events API or interactivity body signed with the signing secret, timestamped now.
     func postSlack(_ body: String, form: Bool = false, retryNum: Int? = nil, timestamp: Int = Int(Date().timeIntervalSince1970)) async throws -> Reply {
-        let signature = "v0=" + Signatures.hmacSHA256Hex(secret: Self.slackSecret, body: Data("v0:\(timestamp):\(body)".utf8))
-        var headers = [
-            ("X-Slack-Signature", signature), ("X-Slack-Request-Timestamp", String(timestamp)),
-            ("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json"),
-        ]
+        var headers = PlatformSignatures.slack(Data(body.utf8), signingSecret: Self.slackSecret, timestamp: timestamp)
+            + [("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json")]
         if let retryNum { headers += [("X-Slack-Retry-Num", String(retryNum)), ("X-Slack-Retry-Reason", "http_timeout")] }
         return try await request(.POST, "/webhooks/slack/main", body: Data(body.utf8), headers: headers, token: nil)
     }

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import ChannelKit
-import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PlatformStandIns
 
 /// Signed customer conversations the demo plays into a running bridge, in each platform's own format.
 struct DemoScript {
@@ -25,70 +25,50 @@ struct DemoScript {
 
     /// Posts a LINE webhook body signed with the demo channel secret.
     func postLINE(_ body: String) async throws -> Int {
-        try await post("/webhooks/line/main", body: body, header: ("X-Line-Signature", Signatures.hmacSHA256Base64(secret: Self.lineSecret, body: Data(body.utf8))))
+        try await post("/webhooks/line/main", body: body, headers: PlatformSignatures.line(Data(body.utf8), channelSecret: Self.lineSecret))
     }
 
     /// Posts a WhatsApp webhook body signed with the demo app secret.
     func postWhatsApp(_ body: String) async throws -> Int {
-        try await post(
-            "/webhooks/whatsapp/main", body: body,
-            header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.whatsappSecret, body: Data(body.utf8))))
+        try await post("/webhooks/whatsapp/main", body: body, headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.whatsappSecret))
     }
 
     /// Posts a Messenger Platform webhook (Messenger or Instagram) signed with the demo app secret.
     func postMessenger(_ body: String, kind: String = "messenger") async throws -> Int {
-        try await post(
-            "/webhooks/\(kind)/main", body: body,
-            header: ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(secret: Self.messengerSecret, body: Data(body.utf8))))
+        try await post("/webhooks/\(kind)/main", body: body, headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.messengerSecret))
     }
 
     /// Posts a Twilio form webhook signed for the URL the bridge is reached at.
     func postSMS(_ params: [(String, String)]) async throws -> Int {
-        let url = bridgeURL + "/webhooks/sms/main"
-        let signed = url + params.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()
-        let body = FormEncoding.encode(params)
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "X-Twilio-Signature", value: Signatures.hmacSHA1Base64(secret: Self.smsToken, message: Data(signed.utf8)))
-        request.body = .bytes(ByteBuffer(string: body))
-        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
+        let headers = PlatformSignatures.twilio(url: bridgeURL + "/webhooks/sms/main", params: params, authToken: Self.smsToken)
+        return try await post("/webhooks/sms/main", body: FormEncoding.encode(params), headers: headers)
     }
 
     /// Posts a WeChat message signed in the query with the demo token (plaintext mode).
     func postWeChat(_ msgId: String, _ text: String, at seconds: Int64) async throws -> Int {
-        let nonce = "demo\(msgId)"
-        let signature = Hex.encode(Insecure.SHA1.hash(data: Data([Self.wechatToken, "\(seconds)", nonce].sorted().joined().utf8)))
+        let query = PlatformSignatures.wechatQuery(token: Self.wechatToken, timestamp: "\(seconds)", nonce: "demo\(msgId)")
         let xml = "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[\(Self.wechatUser)]]></FromUserName><CreateTime>\(seconds)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[\(text)]]></Content><MsgId>\(msgId)</MsgId></xml>"
-        var request = HTTPClientRequest(url: bridgeURL + "/webhooks/wechat/main?signature=\(signature)&timestamp=\(seconds)&nonce=\(nonce)&openid=\(Self.wechatUser)")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "text/xml")
-        request.body = .bytes(ByteBuffer(string: xml))
-        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
+        return try await post("/webhooks/wechat/main?\(query)&openid=\(Self.wechatUser)", body: xml, headers: [("Content-Type", "text/xml")])
     }
 
     /// Posts an agent's Slack thread reply, signed as Slack signs Events API calls.
     func postSlackThreadReply(thread: String, text: String) async throws -> Int {
-        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let timestamp = Int(Date().timeIntervalSince1970)
         let body = #"{"type":"event_callback","team_id":"T0DEMO","event_id":"EvDEMO\#(timestamp)","event":{"type":"message","channel":"C0SUPPORT","user":"U0AGENT","text":"\#(text)","ts":"\#(timestamp).000900","thread_ts":"\#(thread)"}}"#
-        var request = HTTPClientRequest(url: bridgeURL + "/webhooks/slack/main")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Slack-Request-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Slack-Signature", value: "v0=" + Signatures.hmacSHA256Hex(secret: Self.slackSecret, body: Data("v0:\(timestamp):\(body)".utf8)))
-        request.body = .bytes(ByteBuffer(string: body))
-        return Int(try await client.execute(request, timeout: .seconds(10)).status.code)
+        return try await post(
+            "/webhooks/slack/main", body: body,
+            headers: PlatformSignatures.slack(Data(body.utf8), signingSecret: Self.slackSecret, timestamp: timestamp) + [("Content-Type", "application/json")])
     }
 
     static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64, object: String = "page") -> String {
         #"{"object":"\#(object)","entry":[{"time":\#(ms),"id":"\#(messengerPage)","messaging":[{"sender":{"id":"\#(messengerUser)"},"recipient":{"id":"\#(messengerPage)"},"timestamp":\#(ms),"message":{"mid":"\#(mid)",\#(fields)}}]}]}"#
     }
 
-    private func post(_ path: String, body: String, header: (String, String)) async throws -> Int {
+    private func post(_ path: String, body: String, headers: [(String, String)]) async throws -> Int {
         var request = HTTPClientRequest(url: bridgeURL + path)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: header.0, value: header.1)
+        if !headers.contains(where: { $0.0 == "Content-Type" }) { request.headers.add(name: "Content-Type", value: "application/json") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await client.execute(request, timeout: .seconds(10))
         return Int(response.status.code)
