@@ -179,12 +179,6 @@ extension Inbox {
         try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
     }
 
-    /// When the next outbound job falls due, if any.
-    public func nextOutboundDue() async throws -> Date? {
-        try await database.pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(coalesce(max(next_attempt_at, leased_until), next_attempt_at)) FROM outbox").map { Date(ms: $0) }
-        }
-    }
 
     static func accountRef(_ key: String) -> ChannelAccountRef? {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)

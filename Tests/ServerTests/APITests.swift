@@ -154,6 +154,13 @@ import Yams
             let english = try await t.get("/api/v1/tickets?q=parcel&channel=whatsapp")
             #expect(english.items.count == 1)
             #expect(try await t.get("/api/v1/tickets?q=parcel&channel=line").items.isEmpty)
+            // The background indexer takes the new messages into the full-text index.
+            try await t.eventually("the search index caught up") {
+                try await t.bridge.inbox.database.pool.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT last_message_id FROM search_cursor") == Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
+                }
+            }
+            #expect(try await t.get("/api/v1/tickets?q=parcel").items.count == 1)
             let byContact = try await t.get("/api/v1/tickets?contact=Ana")
             #expect(byContact.items.compactMap { ($0["contact"] as? [String: Any])?["displayName"] as? String } == ["Ana"])
         }

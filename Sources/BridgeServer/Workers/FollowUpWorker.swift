@@ -17,11 +17,7 @@ struct FollowUpWorker: Service {
     let signal = WakeSignal()
 
     func run() async throws {
-        let wakeups = Task {
-            for await event in inbox.bus.subscribe() {
-                if case .followUpQueued = event { signal.signal() }
-            }
-        }
+        let wakeups = signal.follow(inbox.bus) { if case .followUpQueued = $0 { true } else { false } }
         defer { wakeups.cancel() }
         await WorkLoop<FollowUpJob>(
             name: "follow-ups", maxInFlight: 8, pollInterval: .seconds(1), signal: signal, logger: logger,

@@ -21,11 +21,7 @@ struct OutboxDispatcher: Service {
 
     func run() async throws {
         try await inbox.releaseLeases()
-        let wakeups = Task {
-            for await event in inbox.bus.subscribe() {
-                if case .messageQueued = event { signal.signal() }
-            }
-        }
+        let wakeups = signal.follow(inbox.bus) { if case .messageQueued = $0 { true } else { false } }
         defer { wakeups.cancel() }
         await WorkLoop<OutboundJob>(
             name: "outbox", maxInFlight: maxInFlight, pollInterval: .milliseconds(500), signal: signal, logger: logger,

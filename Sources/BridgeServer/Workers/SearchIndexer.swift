@@ -10,31 +10,23 @@ struct SearchIndexer: Service {
     let signal = WakeSignal()
 
     func run() async throws {
-        let events = Task {
-            for await event in inbox.bus.subscribe() {
-                switch event {
-                case .messageReceived, .messageQueued: signal.signal()
-                default: break
-                }
+        let wakeups = signal.follow(inbox.bus, when: Self.isNewMessage)
+        defer { wakeups.cancel() }
+        await signal.runUntilShutdown(interval: .seconds(1)) {
+            // Drain what is waiting, in batches; then let a moment's worth gather.
+            do {
+                while try await inbox.indexNewMessages(limit: 2000) == 2000 {}
+            } catch {
+                logger.error("search indexing failed", metadata: ["error": "\(error)"])
             }
+            try? await Task.sleep(for: .milliseconds(200))
         }
-        defer { events.cancel() }
-        let stop = StopFlag()
-        await withGracefulShutdownHandler {
-            while !stop.isSet {
-                var indexed = 0
-                do {
-                    indexed = try await inbox.indexNewMessages(limit: 2000)
-                } catch {
-                    logger.error("search indexing failed", metadata: ["error": "\(error)"])
-                }
-                // A full batch means more are waiting; otherwise gather a moment's worth.
-                if indexed < 2000 { await signal.wait(timeout: .seconds(1)) }
-                if indexed < 2000 { try? await Task.sleep(for: .milliseconds(200)) }
-            }
-        } onGracefulShutdown: {
-            stop.set()
-            signal.signal()
+    }
+
+    @Sendable static func isNewMessage(_ event: InboxEvent) -> Bool {
+        switch event {
+        case .messageReceived, .messageQueued: true
+        default: false
         }
     }
 }

@@ -20,26 +20,17 @@ struct SlackMirror: Service {
 
     func run() async throws {
         let bucket = TokenBucket(limit: console.configuration.rateLimit)
-        let events = Task {
+        let wakeups = signal.follow(inbox.bus, when: SearchIndexer.isNewMessage)
+        let outcomes = Task {
             for await event in inbox.bus.subscribe() {
-                switch event {
-                case .messageReceived, .messageQueued: signal.signal()
-                case .messageStatusChanged(let id, let status): await postOutcome(messageId: id, status: status, bucket: bucket)
-                default: break
-                }
+                if case .messageStatusChanged(let id, let status) = event { await postOutcome(messageId: id, status: status, bucket: bucket) }
             }
         }
-        defer { events.cancel() }
-        let stop = StopFlag()
-        await withGracefulShutdownHandler {
-            while !stop.isSet {
-                await mirrorNew(bucket: bucket)
-                await signal.wait(timeout: .seconds(2))
-            }
-        } onGracefulShutdown: {
-            stop.set()
-            signal.signal()
+        defer {
+            wakeups.cancel()
+            outcomes.cancel()
         }
+        await signal.runUntilShutdown(interval: .seconds(2)) { await mirrorNew(bucket: bucket) }
     }
 
     func mirrorNew(bucket: TokenBucket) async {

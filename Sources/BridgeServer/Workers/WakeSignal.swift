@@ -1,4 +1,6 @@
+import ServiceLifecycle
 import Synchronization
+import UniversalInbox
 
 /// Wakes a worker loop early: `signal()` from anywhere ends the current `wait` (or the next one).
 final class WakeSignal: Sendable {
@@ -39,5 +41,29 @@ final class WakeSignal: Sendable {
             if resumeNow { continuation.resume() }
         }
         timer.cancel()
+    }
+}
+
+extension WakeSignal {
+    /// Signals whenever the inbox publishes an event `matches` accepts; cancel the task to stop.
+    func follow(_ bus: InboxEventBus, when matches: @escaping @Sendable (InboxEvent) -> Bool) -> Task<Void, Never> {
+        Task {
+            for await event in bus.subscribe() where matches(event) { self.signal() }
+        }
+    }
+
+    /// Runs `step` now and then whenever signalled (or after `interval`), until graceful shutdown;
+    /// a step in progress finishes first.
+    func runUntilShutdown(interval: Duration, _ step: @Sendable () async -> Void) async {
+        let stop = StopFlag()
+        await withGracefulShutdownHandler {
+            while !stop.isSet {
+                await step()
+                await wait(timeout: interval)
+            }
+        } onGracefulShutdown: {
+            stop.set()
+            self.signal()
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An outbound HTTP request to a platform API.
-public struct TransportRequest: Sendable, Equatable {
+public struct TransportRequest: Sendable {
     public var method: String
     public var url: String
     public var headers: [(String, String)]
@@ -12,11 +12,6 @@ public struct TransportRequest: Sendable, Equatable {
         self.url = url
         self.headers = headers
         self.body = body
-    }
-
-    public static func == (lhs: TransportRequest, rhs: TransportRequest) -> Bool {
-        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
-            && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 }
 

@@ -134,22 +134,35 @@ public struct WeChatAdapter: ChannelAdapter {
         return mediaId
     }
 
-    /// Runs a call with the cached token; on a token-expired code, fetches a new token and tries once more.
+    /// Runs a JSON API call with the cached token (see `retryingExpiredToken`).
     private func withToken(_ transport: any HTTPTransport, _ build: (String) throws -> TransportRequest) async throws -> WeChatAnswer {
-        for attempt in 0..<2 {
-            let token = try await accessToken(transport)
+        try await retryingExpiredToken(transport) { token in
             let response = try await transport.perform(try build(token))
             guard response.status == 200 else {
                 throw PlatformAPI.error(forStatus: response.status, reason: "HTTP \(response.status)", retryAfter: response.retryAfter)
             }
             let answer = PlatformAPI.decodeAnswer(WeChatAnswer.self, from: response.body) ?? WeChatAnswer()
-            let code = answer.errcode ?? 0
-            if code == 0 { return answer }
-            if Self.tokenExpired.contains(code), attempt == 0 {
-                await tokens.invalidate(token)
-                continue
+            return ((answer.errcode ?? 0) == 0 ? .success(answer) : .failure(answer))
+        }
+    }
+
+    /// Calls `attempt` with the cached token. When WeChat answers a token-expired code, the token is
+    /// dropped, a new one fetched, and the call made once more; other codes become `SendError`s.
+    private func retryingExpiredToken<T>(
+        _ transport: any HTTPTransport, _ attempt: (String) async throws -> Result<T, WeChatAnswer>
+    ) async throws -> T {
+        for round in 0..<2 {
+            let token = try await accessToken(transport)
+            switch try await attempt(token) {
+            case .success(let value): return value
+            case .failure(let answer):
+                let code = answer.errcode ?? -1
+                if Self.tokenExpired.contains(code), round == 0 {
+                    await tokens.invalidate(token)
+                    continue
+                }
+                throw Self.error(code: code, message: answer.errmsg ?? "")
             }
-            throw Self.error(code: code, message: answer.errmsg ?? "")
         }
         throw SendError.retryable("token", "the access token was refused twice")
     }
@@ -175,28 +188,19 @@ public struct WeChatAdapter: ChannelAdapter {
             let response = try await PlatformAPI.download(url, bearer: nil, maxBytes: maxBytes, transport: transport)
             return DownloadedMedia(data: response.body, mimeType: response.headers["content-type"])
         }
-        for attempt in 0..<2 {
-            let token = try await accessToken(transport)
+        return try await retryingExpiredToken(transport) { token in
             let response = try await PlatformAPI.download(
                 "\(configuration.apiBaseURL)/cgi-bin/media/get?access_token=\(token)&media_id=\(mediaId)", bearer: nil, maxBytes: maxBytes, transport: transport)
             let type = response.headers["content-type"] ?? ""
             guard type.contains("json") || type.hasPrefix("text/plain") else {
-                return DownloadedMedia(data: response.body, mimeType: type.isEmpty ? media.mimeType : type)
+                return .success(DownloadedMedia(data: response.body, mimeType: type.isEmpty ? media.mimeType : type))
             }
             // JSON instead of bytes: an error, or a video's download URL.
-            let answer = PlatformAPI.decodeAnswer(WeChatAnswer.self, from: response.body) ?? WeChatAnswer()
-            if let videoURL = answer.video_url {
-                let video = try await PlatformAPI.download(videoURL, bearer: nil, maxBytes: maxBytes, transport: transport)
-                return DownloadedMedia(data: video.body, mimeType: video.headers["content-type"] ?? "video/mp4")
-            }
-            let code = answer.errcode ?? -1
-            if Self.tokenExpired.contains(code), attempt == 0 {
-                await tokens.invalidate(token)
-                continue
-            }
-            throw Self.error(code: code, message: answer.errmsg ?? "media/get failed")
+            let answer = PlatformAPI.decodeAnswer(WeChatAnswer.self, from: response.body) ?? WeChatAnswer(errcode: -1, errmsg: "media/get failed")
+            guard let videoURL = answer.video_url else { return .failure(answer) }
+            let video = try await PlatformAPI.download(videoURL, bearer: nil, maxBytes: maxBytes, transport: transport)
+            return .success(DownloadedMedia(data: video.body, mimeType: video.headers["content-type"] ?? "video/mp4"))
         }
-        throw SendError.retryable("token", "the access token was refused twice")
     }
 
     /// WeChat has a user-info API only for some account types; names are left to the agent.

@@ -53,7 +53,7 @@ enum WeChatEventMapper {
 }
 
 /// `{errcode, errmsg}` (WeChat answers HTTP 200 with an error code).
-struct WeChatAnswer: Decodable {
+struct WeChatAnswer: Decodable, Error {
     var errcode: Int?
     var errmsg: String?
     var access_token: String?

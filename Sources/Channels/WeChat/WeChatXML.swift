@@ -79,11 +79,6 @@ enum WeChatXML {
         return out + rest
     }
 
-    /// Writes a flat XML document (for passive replies and tests), every value as CDATA.
-    static func document(_ fields: [(String, String)]) -> String {
-        "<xml>" + fields.map { "<\($0.0)><![CDATA[\($0.1)]]></\($0.0)>" }.joined() + "</xml>"
-    }
-
     private struct Scanner {
         let text: Substring
         var index: Substring.Index
