@@ -79,6 +79,7 @@ let package = Package(
             path: "Sources/UniversalInbox",
             swiftSettings: strict
         ),
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "PlatformStandIns",
             dependencies: [
@@ -94,7 +95,8 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

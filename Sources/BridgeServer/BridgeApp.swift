@@ -15,6 +15,8 @@ enum BridgeApp {
         var registry: ChannelRegistry
         var metrics: BridgeMetrics
         var adminToken: String
+        /// Every route as `METHOD /path/{param}`, for checking the OpenAPI document against.
+        var routes: [String]
     }
 
     static func build(
@@ -29,7 +31,9 @@ enum BridgeApp {
         let transport = transport ?? HTTPClientTransport(client: .shared)
         let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
 
-        let router = Router()
+        let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
+
+        let router = Router(context: BridgeRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.get("/health") { _, _ in JSONResponse.text(#"{"status":"ok"}"#, contentType: "application/json") }
         router.get("/metrics") { _, _ in JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4") }
@@ -42,8 +46,14 @@ enum BridgeApp {
         SlackController(
             consoles: consoles, inbox: inbox, registry: registry, transport: transport, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes
         ).addRoutes(to: router)
-        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(token: adminToken))
+        let auth = AuthController(inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash)
+        auth.addPublicRoutes(to: router.group("/api/v1"))
+        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(adminToken: adminToken, inbox: inbox))
+        auth.addRoutes(to: api)
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        AssignmentController(inbox: inbox).addRoutes(to: api)
+        ContactsController(inbox: inbox).addRoutes(to: api)
+        AgentsController(inbox: inbox, bcryptCost: config.bcryptCost).addRoutes(to: api)
 
         let services: [any Service] = consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
             OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),
@@ -53,6 +63,7 @@ enum BridgeApp {
                 retry: config.retry, logger: logger),
             TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
             SearchIndexer(inbox: inbox, logger: logger),
+            Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, logger: logger),
         ]
         let app = Application(
             router: router,
@@ -60,7 +71,11 @@ enum BridgeApp {
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },
             logger: logger)
-        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken))
+        let routes = router.routes.map { route in
+            "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        }
+        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, routes: routes))
     }
 }
 

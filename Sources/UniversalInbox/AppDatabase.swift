@@ -36,6 +36,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v4-message-search") { db in
             try db.execute(sql: Schema.v4)
         }
+        migrator.registerMigration("v5-helpdesk") { db in
+            try db.execute(sql: Schema.v5)
+        }
         return migrator
     }
 }
@@ -207,6 +210,88 @@ extension Schema {
             INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
         END;
         CREATE INDEX contacts_name ON contacts(display_name COLLATE NOCASE);
+        """
+}
+
+extension Schema {
+    /// The helpdesk: agents (roles, availability, capacity, restrictions), departments, API and login
+    /// tokens (stored as SHA-256 digests), assignment and the queue for automatic distribution, each
+    /// ticket's history, tags, internal notes, priority, resolution reasons and per-agent read marks.
+    static let v5 = """
+        CREATE TABLE departments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE agents (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            password_hash TEXT,
+            availability TEXT NOT NULL DEFAULT 'offline',
+            max_tickets INTEGER NOT NULL,
+            distribution_paused INTEGER NOT NULL DEFAULT 0,
+            departments_only INTEGER NOT NULL DEFAULT 0,
+            answer_assigned_only INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE department_members (
+            department_id INTEGER NOT NULL REFERENCES departments(id) ON DELETE CASCADE,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            PRIMARY KEY (department_id, agent_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX department_members_agent ON department_members(agent_id);
+        CREATE TABLE agent_tokens (
+            token_hash TEXT PRIMARY KEY,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            label TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX agent_tokens_agent ON agent_tokens(agent_id);
+        ALTER TABLE tickets ADD COLUMN agent_id INTEGER REFERENCES agents(id);
+        ALTER TABLE tickets ADD COLUMN department_id INTEGER REFERENCES departments(id);
+        ALTER TABLE tickets ADD COLUMN queued_at INTEGER;
+        ALTER TABLE tickets ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+        ALTER TABLE tickets ADD COLUMN resolution_reason TEXT;
+        ALTER TABLE tickets ADD COLUMN merged_into INTEGER REFERENCES tickets(id);
+        CREATE INDEX tickets_agent ON tickets(agent_id, status);
+        CREATE INDEX tickets_department ON tickets(department_id, updated_at, id);
+        CREATE INDEX tickets_queue ON tickets(queued_at, id) WHERE queued_at IS NOT NULL;
+        UPDATE tickets SET queued_at = created_at WHERE status = 'new' AND assignee IS NULL;
+        CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+        CREATE TABLE ticket_tags (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            tag TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX ticket_tags_tag ON ticket_tags(tag, ticket_id);
+        CREATE TABLE ticket_notes (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            agent_id INTEGER REFERENCES agents(id),
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id, id);
+        CREATE TABLE ticket_reads (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            last_message_id INTEGER NOT NULL,
+            PRIMARY KEY (ticket_id, agent_id)
+        ) WITHOUT ROWID;
         """
 }
 

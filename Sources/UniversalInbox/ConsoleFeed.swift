@@ -74,16 +74,28 @@ extension Inbox {
         }
     }
 
-    /// An agent takes the ticket.
+    /// A console user takes the ticket: the agent with that e-mail or name when there is one,
+    /// otherwise the ticket shows the console's name for them.
     public func claim(ticketId: Int64, by agent: String) async throws -> TicketSummary {
         let now = clock().ms
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE tickets SET assignee = ?, updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?",
-                arguments: [agent, now, ticketId])
-            guard db.changesCount == 1 else { throw InboxError.notFound("ticket \(ticketId)") }
+        let agentId: Int64? = try await database.pool.write { db in
+            _ = try Self.assignable(db, ticketId)
+            let known = try Row.fetchOne(
+                db, sql: "SELECT id, name FROM agents WHERE email = ? OR name = ? COLLATE NOCASE ORDER BY id LIMIT 1", arguments: [agent, agent])
+            if let known {
+                try Self.assign(db, ticketId: ticketId, to: known["id"], name: known["name"], now: now)
+            } else {
+                try db.execute(sql: """
+                    UPDATE tickets SET assignee = ?, agent_id = NULL, queued_at = NULL, updated_at = ?,
+                        status = CASE WHEN status = 'new' THEN 'open' ELSE status END
+                    WHERE id = ?
+                    """, arguments: [agent, now, ticketId])
+            }
+            try Self.record(
+                db, ticketId: ticketId, "assigned", by: agent, ["agentId": (known?["id"] as Int64?).map(String.init), "how": "claim from a console"], at: now)
+            return known?["id"]
         }
-        guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
-        return ticket
+        if let agentId { bus.publish([.ticketAssigned(ticketId: ticketId, agentId: agentId)]) }
+        return try await summary(ticketId)
     }
 }

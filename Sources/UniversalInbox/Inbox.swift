@@ -24,24 +24,8 @@ public struct Inbox: Sendable {
     }
 
     /// Changes a ticket's status. A closed ticket stays closed.
-    public func setStatus(ticketId: Int64, to status: TicketStatus) async throws -> TicketSummary {
-        let now = clock().ms
-        try await database.pool.write { db in
-            guard let current = try String.fetchOne(db, sql: "SELECT status FROM tickets WHERE id = ?", arguments: [ticketId]) else {
-                throw InboxError.notFound("ticket \(ticketId)")
-            }
-            if current == TicketStatus.closed.rawValue, status != .closed {
-                throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed and cannot be reopened")
-            }
-            try db.execute(sql: """
-                UPDATE tickets SET status = ?, updated_at = ?,
-                    resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END
-                WHERE id = ?
-                """, arguments: [status.rawValue, now, status.rawValue, now, ticketId])
-        }
-        bus.publish([.ticketStatusChanged(ticketId: ticketId, status: status)])
-        guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
-        return ticket
+    public func setStatus(ticketId: Int64, to status: TicketStatus, by actor: Actor = .system) async throws -> TicketSummary {
+        try await updateTicket(ticketId, TicketChanges(status: status), by: actor)
     }
 
     /// Links two contacts that are the same customer: `other`'s channel identities and tickets move to

@@ -10,8 +10,19 @@ public struct TicketQuery: Sendable, Equatable {
     public var text: String?
     /// Part of the contact's name, or a channel user id or phone number of theirs.
     public var contact: String?
+    /// Assigned to this agent; `unassigned` for tickets nobody has.
+    public var agentId: Int64?
+    public var unassigned: Bool = false
+    public var departmentId: Int64?
+    public var tag: String?
+    public var priority: TicketPriority?
+    /// Created at or after / before.
+    public var createdFrom: Date?
+    public var createdBefore: Date?
     public var cursor: String?
     public var limit: Int
+    /// Who is asking: limits the list to what they may read and fills `unread`.
+    public var actor: Actor?
 
     public init(
         status: TicketStatus? = nil, channel: String? = nil, text: String? = nil, contact: String? = nil, cursor: String? = nil, limit: Int = 50
@@ -87,6 +98,35 @@ extension Inbox {
                 """)
             _ = arguments.append(contentsOf: [contact, contact, digits, digits])
         }
+        if let agentId = query.agentId {
+            conditions.append("t.agent_id = ?")
+            _ = arguments.append(contentsOf: [agentId])
+        }
+        if query.unassigned { conditions.append("t.agent_id IS NULL AND t.assignee IS NULL") }
+        if let departmentId = query.departmentId {
+            conditions.append("t.department_id = ?")
+            _ = arguments.append(contentsOf: [departmentId])
+        }
+        if let tag = query.tag {
+            conditions.append("EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?)")
+            _ = arguments.append(contentsOf: [try Self.tag(tag)])
+        }
+        if let priority = query.priority {
+            conditions.append("t.priority = ?")
+            _ = arguments.append(contentsOf: [priority.rawValue])
+        }
+        if let from = query.createdFrom {
+            conditions.append("t.created_at >= ?")
+            _ = arguments.append(contentsOf: [from.ms])
+        }
+        if let before = query.createdBefore {
+            conditions.append("t.created_at < ?")
+            _ = arguments.append(contentsOf: [before.ms])
+        }
+        if let visibility = query.actor?.visibility() {
+            conditions.append(visibility.sql)
+            _ = arguments.append(contentsOf: visibility.arguments)
+        }
         if let cursor = query.cursor {
             guard let (updatedAt, id) = TicketCursor.decode(cursor) else {
                 throw InboxError.invalid(code: "invalid_cursor", message: "cursor is not one this server returned")
@@ -101,31 +141,45 @@ extension Inbox {
             ORDER BY t.updated_at DESC, t.id DESC LIMIT \(limit + 1)
             """
         let boundArguments = arguments
+        let reader = query.actor?.agentId
         return try await database.pool.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: boundArguments)
-            let items = try rows.prefix(limit).map { try Self.summary($0, db) }
+            let items = try rows.prefix(limit).map { try Self.summary($0, db, reader: reader) }
             let next = rows.count > limit ? items.last.map { TicketCursor.encode(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
             return TicketPage(items: items, nextCursor: next)
         }
     }
 
-    public func ticket(id: Int64) async throws -> TicketSummary? {
+    /// A ticket; `reader` (an agent id) fills `unread`.
+    public func ticket(id: Int64, reader: Int64? = nil) async throws -> TicketSummary? {
         try await database.pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?",
                 arguments: [id]
-            ).map { try Self.summary($0, db) }
+            ).map { try Self.summary($0, db, reader: reader) }
         }
     }
 
-    static func summary(_ row: Row, _ db: Database) throws -> TicketSummary {
+    static func summary(_ row: Row, _ db: Database, reader: Int64? = nil) throws -> TicketSummary {
         let id: Int64 = row["id"]
         let channels = try String.fetchAll(db.cachedStatement(sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ? ORDER BY rowid"), arguments: [id])
         return TicketSummary(
             id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
             contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,
             createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]),
-            resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) }, assignee: row["assignee"])
+            resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) }, assignee: row["assignee"],
+            agentId: row["agent_id"], departmentId: row["department_id"],
+            priority: TicketPriority(rawValue: row["priority"]) ?? .normal,
+            tags: try String.fetchAll(db.cachedStatement(sql: "SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag"), arguments: [id]),
+            resolutionReason: (row["resolution_reason"] as String?).flatMap(ResolutionReason.init(rawValue:)),
+            mergedInto: row["merged_into"], queuedAt: (row["queued_at"] as Int64?).map { Date(ms: $0) },
+            version: try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE ticket_id = ?"), arguments: [id]) ?? 0,
+            unread: try reader.map { agent in
+                try Bool.fetchOne(db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ?1 AND direction = 'in'
+                        AND id > coalesce((SELECT last_message_id FROM ticket_reads WHERE ticket_id = ?1 AND agent_id = ?2), 0))
+                    """), arguments: [id, agent]) ?? false
+            })
     }
 
     /// A ticket's messages in conversation order, or `nil` if there is no such ticket.

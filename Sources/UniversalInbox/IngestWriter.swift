@@ -123,8 +123,8 @@ struct IngestWriter {
             arguments: [contactId])
         guard let current else {
             try db.cachedStatement(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'new', ?, ?, ?)
-                """).execute(arguments: [contactId, identityId, now, now])
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at) VALUES (?, 'new', ?, ?, ?, ?)
+                """).execute(arguments: [contactId, identityId, now, now, now])
             let id = db.lastInsertedRowID
             result.events.append(.ticketOpened(ticketId: id))
             return id

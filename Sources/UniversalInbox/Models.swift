@@ -22,8 +22,34 @@ public struct TicketSummary: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
     public var resolvedAt: Date?
-    /// The agent who claimed the ticket, if any.
+    /// The name of the agent (or console user) the ticket is assigned to, if any.
     public var assignee: String?
+    public var agentId: Int64?
+    public var departmentId: Int64?
+    public var priority: TicketPriority
+    public var tags: [String]
+    /// Why the ticket was resolved, for reports (internal; the customer never sees it).
+    public var resolutionReason: ResolutionReason?
+    /// The ticket this one was merged into.
+    public var mergedInto: Int64?
+    /// Waiting for automatic distribution since.
+    public var queuedAt: Date?
+    /// The id of the newest message: send it back with a reply to detect a collision.
+    public var version: Int64
+    /// For the agent asking: a customer message they have not read (absent for the admin token).
+    public var unread: Bool?
+}
+
+public enum TicketPriority: String, Sendable, Codable, CaseIterable {
+    case low, normal, high, urgent
+}
+
+/// Internal reasons beside the statuses, for reports.
+public enum ResolutionReason: String, Sendable, Codable, CaseIterable {
+    case spam, duplicate, test
+    case solvedByChat = "solved by chat"
+    case solvedByPhone = "solved by phone"
+    case other
 }
 
 public struct ContactSummary: Sendable, Equatable, Codable {
@@ -102,6 +128,12 @@ public enum InboxEvent: Sendable, Equatable {
     case messageQueued(ticketId: Int64, messageId: Int64)
     case messageStatusChanged(messageId: Int64, status: DeliveryStatus)
     case followUpQueued
+    /// An agent went online, resumed distribution or gained capacity: queued tickets may go out.
+    case agentAvailable(agentId: Int64)
+    /// A ticket was given to an agent (claimed, transferred or distributed).
+    case ticketAssigned(ticketId: Int64, agentId: Int64)
+    /// A ticket joined a department's queue for automatic distribution.
+    case ticketQueued(ticketId: Int64)
 }
 
 /// Refusals of inbox operations, mapped by the API onto HTTP statuses.
@@ -110,4 +142,16 @@ public enum InboxError: Error, Sendable, Equatable {
     case conflict(code: String, message: String)
     case invalid(code: String, message: String)
     case refused(SendError)
+    /// The actor's role or restrictions do not allow the operation.
+    case forbidden(code: String, message: String)
+}
+
+extension InboxError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .notFound(let what): "\(what) does not exist"
+        case .conflict(let code, let message), .invalid(let code, let message), .forbidden(let code, let message): "\(code): \(message)"
+        case .refused(let error): "\(error.code): \(error.reason)"
+        }
+    }
 }

@@ -22,67 +22,107 @@ public struct ReplyTarget: Sendable {
 extension Inbox {
     /// Queues an agent's reply on the channel the customer last wrote on: the message row and its
     /// outbox job in one transaction. `vet` sees the would-be message first and may refuse it
-    /// (a channel's window rules); then nothing is written.
+    /// (a channel's window rules); then nothing is written. With `expectedVersion` (the newest
+    /// message id the agent saw), a ticket that got newer messages meanwhile is a `ticket_changed`
+    /// conflict: two agents answering at once, one of them is told.
     public func queueReply(
-        ticketId: Int64, content: MessageContent, channel: String? = nil, author: String? = nil,
-        vet: @escaping @Sendable (ReplyTarget) -> SendError?
+        ticketId: Int64, content: MessageContent, channel: String? = nil, author: String? = nil, by actor: Actor = .system,
+        expectedVersion: Int64? = nil, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> StoredMessage {
         let now = clock()
+        let author = author ?? actor.agentId.map { "agent:\($0)" }
         let messageId: Int64 = try await database.pool.write { db in
-            guard let ticket = try Row.fetchOne(db, sql: "SELECT status, last_identity_id FROM tickets WHERE id = ?", arguments: [ticketId]) else {
-                throw InboxError.notFound("ticket \(ticketId)")
+            try Self.authorize(db, actor, ticketId: ticketId, for: .answer)
+            if let expectedVersion,
+                let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE ticket_id = ?", arguments: [ticketId]),
+                newest > expectedVersion
+            {
+                throw InboxError.conflict(
+                    code: "ticket_changed", message: "ticket \(ticketId) has messages newer than version \(expectedVersion); read them, or send with force")
             }
-            let status = TicketStatus(rawValue: ticket["status"]) ?? .open
-            if status == .closed {
-                throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed; a new message from the customer opens a new ticket")
-            }
-            let identity: Row
-            if let channel {
-                // The agent chose another of the contact's channels: its most recently used identity.
-                guard let chosen = try Row.fetchOne(db, sql: """
-                    SELECT i.* FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
-                    WHERE t.id = ? AND i.channel = ? ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
-                    """, arguments: [ticketId, channel])
-                else {
-                    throw InboxError.invalid(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no \(channel) identity")
-                }
-                identity = chosen
-            } else {
-                let lastId: Int64 = ticket["last_identity_id"]
-                guard let last = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [lastId]) else {
-                    throw InboxError.notFound("identity \(lastId)")
-                }
-                identity = last
-            }
-            let identityId: Int64 = identity["id"]
-            let key = UUID().uuidString.lowercased()
-            let target = ReplyTarget(
-                account: identity["account"],
-                message: OutboundMessage(
-                    id: key, recipient: identity["platform_user_id"], content: content,
-                    context: Self.context(identity, now: now)))
-            if let refusal = vet(target) { throw InboxError.refused(refusal) }
-            let account: String = identity["account"]
-            try db.execute(sql: """
-                INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
-                    idempotency_key, author, created_at, updated_at)
-                VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
-                """, arguments: [
-                    ticketId, identityId, identity["channel"] as String, account, try ContentCoding.encode(content), content.summary,
-                    key, author, now.ms, now.ms,
-                ])
-            let id = db.lastInsertedRowID
-            try db.execute(
-                sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
-                arguments: [id, ticketId, account, now.ms])
-            try db.execute(sql: """
-                UPDATE tickets SET updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?
-                """, arguments: [now.ms, ticketId])
-            return id
+            return try Self.insertReply(db, ticketId: ticketId, content: content, channel: channel, author: author, now: now, vet: vet)
         }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         guard let message = try await message(id: messageId) else { throw InboxError.notFound("message \(messageId)") }
         return message
+    }
+
+    /// Writes an outbound message and its outbox job inside the caller's transaction; returns the message id.
+    static func insertReply(
+        _ db: Database, ticketId: Int64, content: MessageContent, channel: String?, author: String?, now: Date,
+        vet: (ReplyTarget) -> SendError?
+    ) throws -> Int64 {
+        guard let ticket = try Row.fetchOne(db, sql: "SELECT status, last_identity_id FROM tickets WHERE id = ?", arguments: [ticketId]) else {
+            throw InboxError.notFound("ticket \(ticketId)")
+        }
+        let status = TicketStatus(rawValue: ticket["status"]) ?? .open
+        if status == .closed {
+            throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed; a new message from the customer opens a new ticket")
+        }
+        let identity: Row
+        if let channel {
+            // The agent chose another of the contact's channels: its most recently used identity.
+            guard let chosen = try Row.fetchOne(db, sql: """
+                SELECT i.* FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
+                WHERE t.id = ? AND i.channel = ? ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
+                """, arguments: [ticketId, channel])
+            else {
+                throw InboxError.invalid(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no \(channel) identity")
+            }
+            identity = chosen
+        } else {
+            let lastId: Int64 = ticket["last_identity_id"]
+            guard let last = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [lastId]) else {
+                throw InboxError.notFound("identity \(lastId)")
+            }
+            identity = last
+        }
+        let identityId: Int64 = identity["id"]
+        let key = UUID().uuidString.lowercased()
+        let target = ReplyTarget(
+            account: identity["account"],
+            message: OutboundMessage(
+                id: key, recipient: identity["platform_user_id"], content: content,
+                context: Self.context(identity, now: now)))
+        if let refusal = vet(target) { throw InboxError.refused(refusal) }
+        let account: String = identity["account"]
+        try db.execute(sql: """
+            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                idempotency_key, author, created_at, updated_at)
+            VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+            """, arguments: [
+                ticketId, identityId, identity["channel"] as String, account, try ContentCoding.encode(content), content.summary,
+                key, author, now.ms, now.ms,
+            ])
+        let id = db.lastInsertedRowID
+        try db.execute(
+            sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
+            arguments: [id, ticketId, account, now.ms])
+        try db.execute(sql: """
+            UPDATE tickets SET updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?
+            """, arguments: [now.ms, ticketId])
+        return id
+    }
+
+    /// Tells the customer of a queued ticket their place and the expected wait, once per ticket.
+    /// `text` gets `{{position}}` and `{{wait}}` (minutes) filled in. Returns whether a message was queued.
+    @discardableResult
+    public func sendQueueNotice(ticketId: Int64, text: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
+        let now = clock()
+        let messageId: Int64? = try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'queue_notice'", arguments: [ticketId]) == nil,
+                let place = try Self.queuePlace(db, ticketId: ticketId)
+            else { return nil }
+            let filled = text.replacingOccurrences(of: "{{position}}", with: String(place.position))
+                .replacingOccurrences(of: "{{wait}}", with: String(place.waitMinutes))
+            try Self.record(
+                db, ticketId: ticketId, "queue_notice", by: Actor.system.label,
+                ["position": String(place.position), "waitMinutes": String(place.waitMinutes)], at: now.ms)
+            return try Self.insertReply(db, ticketId: ticketId, content: .text(filled), channel: nil, author: "system", now: now, vet: vet)
+        }
+        guard let messageId else { return false }
+        bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
+        return true
     }
 
     static func context(_ identity: Row, now: Date) -> ConversationContext {

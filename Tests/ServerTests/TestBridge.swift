@@ -54,6 +54,7 @@ struct TestBridge {
         config.server.port = 0
         config.databasePath = dir + "/bridge.sqlite"
         config.adminToken = adminToken
+        config.bcryptCost = 4
         config.server.publicBaseURL = publicBaseURL
         config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
         config.channels = [
@@ -123,8 +124,46 @@ struct TestBridge {
         try await request(.POST, path, body: Data(json.utf8), headers: [("Content-Type", "application/json")], token: token)
     }
 
-    func patchJSON(_ path: String, _ json: String) async throws -> Reply {
-        try await request(.PATCH, path, body: Data(json.utf8), headers: [("Content-Type", "application/json")])
+    func patchJSON(_ path: String, _ json: String, token: String? = adminToken) async throws -> Reply {
+        try await request(.PATCH, path, body: Data(json.utf8), headers: [("Content-Type", "application/json")], token: token)
+    }
+
+    /// An agent added through the admin API, with an API token of its own.
+    struct AgentLogin {
+        var id: Int
+        var token: String
+    }
+
+    func addAgent(
+        _ name: String, role: String = "agent", departments: [Int] = [], maxTickets: Int = 5, availability: String? = nil, password: String? = nil
+    ) async throws -> AgentLogin {
+        let email = name.lowercased().replacingOccurrences(of: " ", with: ".") + "@example.com"
+        let password = password.map { #","password":"\#($0)""# } ?? ""
+        let created = try await postJSON(
+            "/api/v1/agents",
+            #"{"email":"\#(email)","name":"\#(name)","role":"\#(role)","maxTickets":\#(maxTickets),"departments":\#(departments)\#(password)}"#)
+        guard created.status == 201, let id = created.json["id"] as? Int else { throw TimeoutError(what: "agent \(name) created: \(created.text)") }
+        let token = try await postJSON("/api/v1/agents/\(id)/tokens", #"{"label":"test"}"#)
+        guard let value = token.json["token"] as? String else { throw TimeoutError(what: "a token for \(name): \(token.text)") }
+        if let availability {
+            _ = try await patchJSON("/api/v1/agents/\(id)", #"{"availability":"\#(availability)"}"#, token: value)
+        }
+        return AgentLogin(id: id, token: value)
+    }
+
+    func addDepartment(_ name: String) async throws -> Int {
+        let reply = try await postJSON("/api/v1/departments", #"{"name":"\#(name)"}"#)
+        guard let id = reply.json["id"] as? Int else { throw TimeoutError(what: "department \(name): \(reply.text)") }
+        return id
+    }
+
+    /// A LINE customer writes; returns their ticket's id.
+    func customerWrites(_ user: String, _ text: String) async throws -> Int {
+        let eventId = "01" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)
+        _ = try await postLINE(Payloads.lineText(String(eventId), text, user: user))
+        let page = try await get("/api/v1/tickets?contact=\(user)")
+        guard let id = page.items.first?["id"] as? Int else { throw TimeoutError(what: "a ticket for \(user)") }
+        return id
     }
 
     /// Posts a LINE webhook signed with the channel secret (or with `signature` as given).
@@ -201,8 +240,11 @@ enum Payloads {
     static let lineUser = "U4af4980629a1b2c3d4e5f60718293a4b"
     static let customer = "5511988887777"
 
-    static func lineText(_ eventId: String, _ text: String, replyToken: String = "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA", at ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String {
-        #"{"destination":"Ubot","events":[{"type":"message","timestamp":\#(ms),"webhookEventId":"\#(eventId)","deliveryContext":{"isRedelivery":false},"replyToken":"\#(replyToken)","mode":"active","source":{"type":"user","userId":"\#(lineUser)"},"message":{"id":"m\#(eventId)","type":"text","quoteToken":"q","text":"\#(text)"}}]}"#
+    static func lineText(
+        _ eventId: String, _ text: String, replyToken: String = "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA", at ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000),
+        user: String = lineUser
+    ) -> String {
+        #"{"destination":"Ubot","events":[{"type":"message","timestamp":\#(ms),"webhookEventId":"\#(eventId)","deliveryContext":{"isRedelivery":false},"replyToken":"\#(replyToken)","mode":"active","source":{"type":"user","userId":"\#(user)"},"message":{"id":"m\#(eventId)","type":"text","quoteToken":"q","text":"\#(text)"}}]}"#
     }
 
     static func lineImage(_ eventId: String) -> String {

@@ -12,6 +12,13 @@ struct BridgeConfig: Sendable {
     var server = ServerConfig()
     var databasePath = "./data/bridge.sqlite"
     var adminToken: String?
+    /// bcrypt work factor for agent passwords (4 to 31; each step doubles the time).
+    var bcryptCost = 12
+    /// How long a login token lasts.
+    var sessionLifetime: TimeInterval = 12 * 3600
+    /// Told to a customer whose new ticket waits for an agent; `{{position}}` and `{{wait}}`
+    /// (minutes) are filled in. Off (nil) by default.
+    var queueMessage: String?
     var media = MediaConfig()
     /// A resolved ticket closes by itself after this long.
     var autoCloseAfter: TimeInterval = 14 * 24 * 3600

@@ -47,8 +47,11 @@ enum ConfigLoader {
         if let url = try database.child("url").string() { config.databasePath = try sqlitePath(url, key: "database.url") }
 
         let auth = node.child("auth")
-        try auth.checkKeys(["adminToken"])
+        try auth.checkKeys(["adminToken", "bcryptCost", "sessionLifetime"])
         config.adminToken = try auth.child("adminToken").string()
+        config.bcryptCost = try auth.child("bcryptCost").int() ?? config.bcryptCost
+        guard (4...31).contains(config.bcryptCost) else { throw ConfigError(key: "auth.bcryptCost", problem: "must be 4 to 31") }
+        config.sessionLifetime = try auth.child("sessionLifetime").duration() ?? config.sessionLifetime
 
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])
@@ -56,8 +59,9 @@ enum ConfigLoader {
         config.media.maxBytes = try media.child("maxBytes").int() ?? config.media.maxBytes
 
         let tickets = node.child("tickets")
-        try tickets.checkKeys(["autoCloseAfter"])
+        try tickets.checkKeys(["autoCloseAfter", "queueMessage"])
         config.autoCloseAfter = try tickets.child("autoCloseAfter").duration() ?? config.autoCloseAfter
+        config.queueMessage = try tickets.child("queueMessage").string()
 
         let outbound = node.child("outbound")
         try outbound.checkKeys(["maxAttempts", "initialBackoff", "maxBackoff"])

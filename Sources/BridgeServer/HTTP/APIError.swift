@@ -25,6 +25,7 @@ struct APIError: Error, Sendable {
         case .conflict(let code, let message): self.init(status: .conflict, code: code, message: message)
         case .invalid(let code, let message): self.init(status: .badRequest, code: code, message: message)
         case .refused(let send): self.init(status: .unprocessableContent, code: send.code, message: send.reason)
+        case .forbidden(let code, let message): self.init(status: .forbidden, code: code, message: message)
         }
     }
 
@@ -93,15 +94,26 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Requires `Authorization: Bearer <token>`; compares in constant time.
-struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
+/// Requires `Authorization: Bearer <token>`: the admin token (compared in constant time) or an
+/// agent's API or login token (looked up by digest); puts the caller in the context.
+struct BearerAuthMiddleware: RouterMiddleware {
+    let adminToken: String
+    let inbox: Inbox
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            Signatures.constantTimeEquals(String(header.dropFirst(7)), token)
-        else {
+    func handle(
+        _ request: Request, context: BridgeRequestContext, next: (Request, BridgeRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
+        }
+        let token = String(header.dropFirst(7))
+        var context = context
+        if Signatures.constantTimeEquals(token, adminToken) {
+            context.actor = .adminToken
+        } else if token.hasPrefix("brg_"), let actor = try await inbox.actor(tokenDigest: AccessTokens.digest(token)) {
+            context.actor = actor
+        } else {
+            return APIError(status: .unauthorized, code: "unauthorized", message: "the token is not valid (unknown, revoked or expired)").response
         }
         return try await next(request, context)
     }

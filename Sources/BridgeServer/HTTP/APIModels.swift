@@ -17,6 +17,8 @@ struct MessageDTO: Encodable {
     /// SMS parts of an outbound SMS.
     var segments: MessageSegments?
     var failure: Failure?
+    /// Who wrote an outbound message: `agent:<id>`, `slack:<name>`, `system`.
+    var author: String?
     var attachments: [Attachment]
     var createdAt: Date
     var updatedAt: Date
@@ -48,6 +50,7 @@ struct MessageDTO: Encodable {
         platformMessageId = m.platformMessageId
         segments = m.segments
         failure = (m.failureCode != nil || m.failureReason != nil) ? Failure(code: m.failureCode, reason: m.failureReason) : nil
+        author = m.author
         attachments = m.attachments.map {
             Attachment(
                 id: $0.id, status: $0.status.rawValue, mimeType: $0.mimeType, size: $0.size, fileName: $0.fileName,
@@ -82,6 +85,10 @@ struct ReplyRequest: Decodable {
     var text: String?
     var image: Image?
     var template: Template?
+    /// The ticket version the agent saw (its newest message id); see `force`.
+    var version: Int64?
+    /// Send even if the ticket has newer messages than `version`.
+    var force: Bool?
 
     struct Image: Decodable {
         var url: String
@@ -115,6 +122,3 @@ struct ReplyRequest: Decodable {
     }
 }
 
-struct StatusChangeRequest: Decodable {
-    var status: String
-}

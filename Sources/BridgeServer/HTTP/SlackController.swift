@@ -17,11 +17,11 @@ struct SlackController: Sendable {
     let maxBodyBytes: Int
     let names = AgentNames()
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<BridgeRequestContext>) {
         router.post("/webhooks/slack/:accountId") { request, context in try await receive(request, context) }
     }
 
-    func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func receive(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let id = context.parameters.get("accountId") ?? ""
         guard let console = consoles[id] else {
             metrics.webhook(channel: "slack", outcome: "unknown_account")
@@ -68,7 +68,7 @@ struct SlackController: Sendable {
             let why: String
             switch error {
             case .refused(let send): why = send.reason
-            case .conflict(_, let message), .invalid(_, let message): why = message
+            case .conflict(_, let message), .invalid(_, let message), .forbidden(_, let message): why = message
             case .notFound(let what): why = "\(what) does not exist"
             }
             notify(console, reply.threadTs, "❌ not sent to the customer: \(why)")
@@ -79,16 +79,17 @@ struct SlackController: Sendable {
         guard try await inbox.recordOnce(account: console.accountKey, eventId: action.eventId) else { return }
         let agent = await names.name(action.user, console: console, transport: transport)
         let line: String
+        let actor = Actor(agentId: nil, name: "slack:\(agent)", role: .agent)
         do {
             switch action.kind {
             case .claim:
                 _ = try await inbox.claim(ticketId: action.ticketId, by: agent)
                 line = "👤 claimed by \(agent)"
             case .resolve:
-                _ = try await inbox.setStatus(ticketId: action.ticketId, to: .resolved)
+                _ = try await inbox.setStatus(ticketId: action.ticketId, to: .resolved, by: actor)
                 line = "✔ resolved by \(agent)"
             case .spam:
-                _ = try await inbox.setStatus(ticketId: action.ticketId, to: .spam)
+                _ = try await inbox.setStatus(ticketId: action.ticketId, to: .spam, by: actor)
                 line = "🚫 marked as spam by \(agent)"
             }
         } catch let error as InboxError {

@@ -4,130 +4,88 @@ import HTTPTypes
 import Hummingbird
 import UniversalInbox
 
-/// The REST API agents and integrations use: tickets, messages, replies, contacts, attachments.
+/// The REST API for tickets and their messages: list and filter, open, change, reply.
+/// Every route checks what the calling agent may see and answer.
 struct TicketsController: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
-    let maxRequestBytes = 256 << 10
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
-        group.get("tickets") { request, _ in try await list(request) }
+    func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
+        group.get("tickets") { request, context in try await list(request, context) }
         group.get("tickets/:id") { _, context in try await show(context) }
-        group.patch("tickets/:id") { request, context in try await changeStatus(request, context) }
+        group.patch("tickets/:id") { request, context in try await change(request, context) }
         group.get("tickets/:id/messages") { _, context in try await messages(context) }
         group.post("tickets/:id/messages") { request, context in try await reply(request, context) }
-        group.get("contacts/:id") { _, context in try await contact(context) }
-        group.post("contacts/:id/links") { request, context in try await link(request, context) }
-        group.get("attachments/:id") { _, context in try await attachment(context) }
     }
 
-    private func id(_ context: BasicRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw APIError.badRequest("invalid_id", "ids are positive whole numbers")
-        }
-        return id
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        var request = request
-        let body = try await request.collectBody(upTo: maxRequestBytes)
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
-        } catch {
-            throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \(error.localizedDescription)")
-        }
-    }
-
-    func list(_ request: Request) async throws -> Response {
-        let params = request.uri.queryParameters
-        var query = TicketQuery()
-        if let status = params["status"] {
-            guard let s = TicketStatus(rawValue: String(status)) else {
-                throw APIError.badRequest("invalid_status", "status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.status = s
-        }
-        if let channel = params["channel"] {
-            guard ChannelKind(rawValue: String(channel)) != nil else {
-                throw APIError.badRequest("invalid_channel", "channel must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.channel = String(channel)
-        }
-        if let limit = params["limit"] {
-            guard let n = Int(limit), (1...200).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be 1 to 200") }
-            query.limit = n
-        }
-        query.cursor = params["cursor"].map(String.init)
-        query.text = params["q"].map(String.init)
-        query.contact = params["contact"].map(String.init)
+    func list(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var query = try TicketFilter.query(request.uri.queryParameters, actor: actor)
+        query.actor = actor
         let page = try await inbox.listTickets(query)
         return JSONResponse.make(TicketPageDTO(items: page.items, nextCursor: page.nextCursor))
     }
 
-    func show(_ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
-        guard let ticket = try await inbox.ticket(id: id) else { throw APIError.notFound("ticket \(id) does not exist") }
+    func show(_ context: BridgeRequestContext) async throws -> Response {
+        let (id, actor) = (try context.id(), try context.requireActor())
+        try await inbox.authorize(actor, ticketId: id, for: .read)
+        guard let ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
         return JSONResponse.make(ticket)
     }
 
-    func changeStatus(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
-        let change = try await decode(StatusChangeRequest.self, request)
-        guard let status = TicketStatus(rawValue: change.status) else {
-            throw APIError.badRequest("invalid_status", "status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// `PATCH /api/v1/tickets/{id}`: status, priority, resolution reason, tags to add or remove.
+    func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var status: String?
+            var priority: String?
+            var resolutionReason: String?
+            var addTags: [String]?
+            var removeTags: [String]?
         }
-        return JSONResponse.make(try await inbox.setStatus(ticketId: id, to: status))
+        let (id, actor) = (try context.id(), try context.requireActor())
+        let body = try await request.decode(Body.self)
+        let changes = TicketChanges(
+            status: try body.status.map { try parseEnum($0, as: TicketStatus.self, field: "status") },
+            priority: try body.priority.map { try parseEnum($0, as: TicketPriority.self, field: "priority") },
+            resolutionReason: try body.resolutionReason.map { try parseEnum($0, as: ResolutionReason.self, field: "resolutionReason") },
+            addTags: body.addTags ?? [], removeTags: body.removeTags ?? [])
+        return JSONResponse.make(try await inbox.updateTicket(id, changes, by: actor))
     }
 
-    func messages(_ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
+    func messages(_ context: BridgeRequestContext) async throws -> Response {
+        let (id, actor) = (try context.id(), try context.requireActor())
+        try await inbox.authorize(actor, ticketId: id, for: .read)
         guard let messages = try await inbox.messages(ticketId: id) else { throw APIError.notFound("ticket \(id) does not exist") }
         return JSONResponse.make(ItemsDTO(items: messages.map(MessageDTO.init)))
     }
 
-    func reply(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
-        let body = try await decode(ReplyRequest.self, request)
+    /// Queues a reply. With `version` (the ticket's version the agent saw) a ticket that changed
+    /// meanwhile is refused with 409 and the newer messages, unless `force` is true.
+    func reply(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let (id, actor) = (try context.id(), try context.requireActor())
+        let body = try await request.decode(ReplyRequest.self)
         let content = try body.content()
-        if let channel = body.channel, ChannelKind(rawValue: channel) == nil {
-            throw APIError.badRequest("invalid_channel", "channel must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        if let channel = body.channel { _ = try parseEnum(channel, as: ChannelKind.self, field: "channel") }
         let registry = self.registry
-        let message = try await inbox.queueReply(ticketId: id, content: content, channel: body.channel) { target in
-            registry.refusal(for: target)
-        }
-        return JSONResponse.make(MessageDTO(message), status: .accepted)
-    }
-
-    func contact(_ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
-        guard let contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
-        return JSONResponse.make(contact)
-    }
-
-    /// `POST /api/v1/contacts/{id}/links {"contactId": other}`: the same customer on other channels.
-    func link(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        struct LinkRequest: Decodable { var contactId: Int64 }
-        let id = try id(context)
-        let body = try await decode(LinkRequest.self, request)
-        return JSONResponse.make(try await inbox.linkContacts(id, absorbing: body.contactId))
-    }
-
-    func attachment(_ context: BasicRequestContext) async throws -> Response {
-        let id = try id(context)
-        guard let attachment = try await inbox.attachment(id: id) else { throw APIError.notFound("attachment \(id) does not exist") }
-        switch attachment.status {
-        case .pending:
-            throw APIError(status: .conflict, code: "not_ready", message: "attachment \(id) is still being downloaded from the platform")
-        case .failed:
-            throw APIError(status: .unprocessableContent, code: "download_failed", message: attachment.failureReason ?? "download failed")
-        case .stored:
-            guard let path = attachment.path, let data = FileManager.default.contents(atPath: path) else {
-                throw APIError(status: .gone, code: "file_missing", message: "attachment \(id) is no longer on disk")
-            }
-            return Response(
-                status: .ok, headers: [.contentType: attachment.mimeType ?? "application/octet-stream"],
-                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        do {
+            let message = try await inbox.queueReply(
+                ticketId: id, content: content, channel: body.channel, by: actor, expectedVersion: body.force == true ? nil : body.version
+            ) { target in registry.refusal(for: target) }
+            return JSONResponse.make(MessageDTO(message), status: .accepted)
+        } catch InboxError.conflict(code: "ticket_changed", message: let message) {
+            let newer = try await inbox.messages(ticketId: id)?.filter { $0.id > (body.version ?? 0) } ?? []
+            return JSONResponse.make(
+                TicketChangedDTO(error: .init(code: "ticket_changed", message: message), newerMessages: newer.map(MessageDTO.init)), status: .conflict)
         }
     }
+}
+
+/// The 409 a reply gets when the ticket changed after the agent looked.
+struct TicketChangedDTO: Encodable {
+    struct Detail: Encodable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
+    var newerMessages: [MessageDTO]
 }

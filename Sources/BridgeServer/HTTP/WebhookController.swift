@@ -15,12 +15,12 @@ struct WebhookController: Sendable {
     /// The public origin the platforms call (signed by Twilio); nil: from the Host header.
     var publicBaseURL: String?
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<BridgeRequestContext>) {
         router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }
         router.get("/webhooks/:kind/:accountId") { request, context in try handshake(request, context) }
     }
 
-    private func adapter(_ context: BasicRequestContext) throws -> any ChannelAdapter {
+    private func adapter(_ context: BridgeRequestContext) throws -> any ChannelAdapter {
         let kindText = context.parameters.get("kind") ?? ""
         let id = context.parameters.get("accountId") ?? ""
         guard let kind = ChannelKind(rawValue: kindText) else {
@@ -43,7 +43,7 @@ struct WebhookController: Sendable {
         return WebhookRequest(method: request.method.rawValue, url: origin + request.uri.description, headers: headers, query: query, body: body)
     }
 
-    func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func receive(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let adapter = try adapter(context)
         let channel = adapter.account.kind.rawValue
         var logger = context.logger
@@ -82,7 +82,7 @@ struct WebhookController: Sendable {
         return JSONResponse.text(ack.body, status: .init(code: ack.status), contentType: ack.contentType)
     }
 
-    func handshake(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    func handshake(_ request: Request, _ context: BridgeRequestContext) throws -> Response {
         let adapter = try adapter(context)
         do {
             guard let answer = try adapter.handshake(webhookRequest(request, body: Data())) else {

@@ -1,0 +1,28 @@
+import Hummingbird
+import UniversalInbox
+
+/// The request context of every route: who is calling, once the API's auth middleware knows.
+struct BridgeRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    var actor: Actor?
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+        actor = nil
+    }
+
+    /// The caller of an authenticated route.
+    func requireActor() throws -> Actor {
+        guard let actor else { throw APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>") }
+        return actor
+    }
+
+    /// The caller, if they may change settings (owners and admins).
+    func requireSettingsManager() throws -> Actor {
+        let actor = try requireActor()
+        guard actor.managesSettings else {
+            throw APIError(status: .forbidden, code: "admins_only", message: "only an owner or admin may change settings")
+        }
+        return actor
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// Request helpers every controller uses: ids from the path, JSON bodies, enum query values.
+extension BridgeRequestContext {
+    /// The positive whole number in path parameter `name`.
+    func id(_ name: String = "id") throws -> Int64 {
+        guard let text = parameters.get(name), let id = Int64(text), id > 0 else {
+            throw APIError.badRequest("invalid_id", "ids are positive whole numbers")
+        }
+        return id
+    }
+}
+
+extension Request {
+    /// The body decoded as JSON, or a 400 that says why.
+    func decode<T: Decodable>(_ type: T.Type, maxBytes: Int = 256 << 10) async throws -> T {
+        var request = self
+        let body = try await request.collectBody(upTo: maxBytes)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _): "\"\(key.stringValue)\" is required"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            context.codingPath.isEmpty ? context.debugDescription : "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
+        default: error.localizedDescription
+        }
+    }
+}
+
+/// A value of an enum named in a request, or a 400 listing the allowed values.
+func parseEnum<E: RawRepresentable & CaseIterable>(_ raw: String, as _: E.Type, field: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: raw) else {
+        throw APIError.badRequest("invalid_\(field)", "\(field) must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return value
+}

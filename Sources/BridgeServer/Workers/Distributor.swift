@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UniversalInbox
+
+/// Automatic distribution: hands queued tickets to available agents whenever a ticket opens or is
+/// queued, an agent becomes available or a ticket's status frees a slot (and every few seconds).
+/// With a queue message configured, a customer whose new ticket waits is told their place once.
+struct Distributor: Service {
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let queueMessage: String?
+    let logger: Logger
+    let signal = WakeSignal()
+
+    func run() async throws {
+        let wakeups = signal.follow(inbox.bus, when: Self.mayFreeOrFill)
+        defer { wakeups.cancel() }
+        let registry = self.registry
+        await signal.runUntilShutdown(interval: .seconds(5)) {
+            do {
+                let handed = try await inbox.distributeQueued()
+                if !handed.isEmpty { logger.debug("tickets distributed", metadata: ["tickets.count": "\(handed.count)"]) }
+                guard let queueMessage else { return }
+                for waiting in try await inbox.queue() {
+                    try await inbox.sendQueueNotice(ticketId: waiting.ticketId, text: queueMessage) { registry.refusal(for: $0) }
+                }
+            } catch {
+                logger.error("distribution failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    @Sendable static func mayFreeOrFill(_ event: InboxEvent) -> Bool {
+        switch event {
+        case .ticketOpened, .ticketQueued, .agentAvailable, .ticketStatusChanged: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// libxcrypt (Debian: libcrypt-dev): bcrypt password hashes for agent logins.
+#include <crypt.h>
