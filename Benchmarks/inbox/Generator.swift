@@ -12,10 +12,23 @@ enum Generator {
     static let japanese = ["注文%dはどこですか？", "配送が遅れています", "返品したいです", "ありがとうございました", "住所を変更できますか"]
     static let channels = ["line", "whatsapp", "messenger", "sms", "wechat", "instagram"]
     static let statuses = ["new", "open", "open", "pending", "resolved", "closed", "closed", "closed"]
+    static let priorities = ["normal", "normal", "normal", "low", "high", "normal", "urgent", "normal"]
+    static let tags = ["refund", "vip", "shipping", "complaint", "b2b"]
+    static let agents = 40
 
     static func fill(_ database: AppDatabase, tickets: Int, messagesPerTicket: Int) async throws {
         let batch = 5_000
         let base: Int64 = 1_700_000_000_000
+        // 40 agents in 4 departments; three tickets in four assigned, one in ten tagged.
+        try await database.pool.write { db in
+            for d in 1...4 { try db.execute(sql: "INSERT INTO departments (id, name, created_at) VALUES (?, ?, ?)", arguments: [d, "Dept \(d)", base]) }
+            for a in 1...agents {
+                try db.execute(sql: """
+                    INSERT INTO agents (id, email, name, role, max_tickets, availability, created_at, updated_at) VALUES (?, ?, ?, 'agent', 50, 'online', ?, ?)
+                    """, arguments: [a, "agent\(a)@example.com", "Agent \(a)", base, base])
+                try db.execute(sql: "INSERT INTO department_members (department_id, agent_id) VALUES (?, ?)", arguments: [(a - 1) % 4 + 1, a])
+            }
+        }
         for first in stride(from: 0, to: tickets, by: batch) {
             let last = min(first + batch, tickets)
             try await database.pool.write { db in
@@ -25,8 +38,10 @@ enum Generator {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let ticket = try db.makeStatement(sql: """
-                    INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at, resolved_at, agent_id, department_id, priority)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+                let tag = try db.makeStatement(sql: "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)")
                 let channel = try db.makeStatement(sql: "INSERT INTO ticket_channels (ticket_id, channel) VALUES (?, ?)")
                 let message = try db.makeStatement(sql: """
                     INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status, idempotency_key, created_at, updated_at)
@@ -41,7 +56,12 @@ enum Generator {
                     try identity.execute(arguments: [id, id, "\(kind)/main", kind, "user-\(i)", name, kind == "sms" || kind == "whatsapp" ? "1555\(i)" : nil, created, created])
                     let status = statuses[(i * 7) % statuses.count]
                     let updated = created + Int64(messagesPerTicket) * 30_000
-                    try ticket.execute(arguments: [id, id, status, id, created, updated, status == "resolved" ? updated : nil])
+                    let agent: Int64? = i % 4 == 3 ? nil : Int64(i % agents + 1)
+                    let department = agent.map { ($0 - 1) % 4 + 1 } ?? Int64(i % 4 + 1)
+                    try ticket.execute(arguments: [
+                        id, id, status, id, created, updated, status == "resolved" ? updated : nil, agent, department, priorities[i % priorities.count],
+                    ])
+                    if i % 10 == 0 { try tag.execute(arguments: [id, tags[(i / 10) % tags.count]]) }
                     try channel.execute(arguments: [id, kind])
                     for m in 0..<messagesPerTicket {
                         let inbound = m % 2 == 0

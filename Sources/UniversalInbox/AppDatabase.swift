@@ -39,6 +39,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v5-helpdesk") { db in
             try db.execute(sql: Schema.v5)
         }
+        migrator.registerMigration("v6-contact-search") { db in
+            try db.execute(sql: Schema.v6)
+        }
         return migrator
     }
 }
@@ -292,6 +295,26 @@ extension Schema {
             last_message_id INTEGER NOT NULL,
             PRIMARY KEY (ticket_id, agent_id)
         ) WITHOUT ROWID;
+        """
+}
+
+extension Schema {
+    /// Contact search: a trigram index on names (any part of a name, any script), kept in step by
+    /// triggers; identities found by channel user id.
+    static let v6 = """
+        CREATE VIRTUAL TABLE contacts_fts USING fts5(display_name, content='contacts', content_rowid='id', tokenize='trigram');
+        INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild');
+        CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
+            INSERT INTO contacts_fts(rowid, display_name) VALUES (new.id, new.display_name);
+        END;
+        CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
+            INSERT INTO contacts_fts(contacts_fts, rowid, display_name) VALUES ('delete', old.id, old.display_name);
+        END;
+        CREATE TRIGGER contacts_fts_update AFTER UPDATE OF display_name ON contacts BEGIN
+            INSERT INTO contacts_fts(contacts_fts, rowid, display_name) VALUES ('delete', old.id, old.display_name);
+            INSERT INTO contacts_fts(rowid, display_name) VALUES (new.id, new.display_name);
+        END;
+        CREATE INDEX identities_user ON identities(platform_user_id);
         """
 }
 

@@ -42,6 +42,18 @@ public struct TicketPage: Sendable, Equatable {
     public var nextCursor: String?
 }
 
+/// A search page's cursor: the last listed ticket's matching message, opaque to clients.
+enum SearchCursor {
+    static func encode(_ messageId: Int64) -> String { Data("s:\(messageId)".utf8).base64EncodedString() }
+
+    static func decode(_ cursor: String) -> Int64? {
+        guard let data = Data(base64Encoded: cursor) else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.hasPrefix("s:"), let id = Int64(text.dropFirst(2)), id > 0 else { return nil }
+        return id
+    }
+}
+
 /// Keyset cursor over (updated_at, id), opaque to clients.
 enum TicketCursor {
     static func encode(updatedAt: Int64, id: Int64) -> String {
@@ -57,75 +69,17 @@ enum TicketCursor {
 }
 
 extension Inbox {
+    /// A page of tickets, newest activity first. With search words of 3+ characters (`text`), the
+    /// page holds the tickets whose newest matching message is newest, and its cursor continues
+    /// from there (see `searchTickets`).
     public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let status = query.status {
-            conditions.append("t.status = ?")
-            _ = arguments.append(contentsOf: [status.rawValue])
-        }
-        if let channel = query.channel {
-            conditions.append("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)")
-            _ = arguments.append(contentsOf: [channel])
-        }
-        if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-            let terms = text.split(whereSeparator: \.isWhitespace).map(String.init)
-            if terms.allSatisfy({ $0.count >= 3 }) {
-                // Each term as an FTS5 string (quotes doubled), all required; messages not indexed yet
-                // (the last moments' worth) are scanned, so results are never behind.
-                let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
-                let tail = terms.map { _ in "instr(lower(m.text), lower(?)) > 0" }.joined(separator: " AND ")
-                conditions.append("""
-                    (t.id IN (SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?)
-                     OR t.id IN (SELECT m.ticket_id FROM messages m WHERE m.id > (SELECT last_message_id FROM search_cursor) AND \(tail)))
-                    """)
-                _ = arguments.append(contentsOf: [match])
-                _ = arguments.append(contentsOf: StatementArguments(terms))
-            } else {
-                // Shorter than a trigram: a plain scan.
-                for term in terms {
-                    conditions.append("EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND instr(lower(m.text), lower(?)) > 0)")
-                    _ = arguments.append(contentsOf: [term])
-                }
-            }
-        }
-        if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
-            let digits = contact.filter(\.isNumber)
-            conditions.append("""
-                (instr(lower(coalesce(c.display_name, '')), lower(?)) > 0
-                 OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = t.contact_id
-                            AND (i.platform_user_id = ? OR (? != '' AND i.phone = ?))))
-                """)
-            _ = arguments.append(contentsOf: [contact, contact, digits, digits])
-        }
-        if let agentId = query.agentId {
-            conditions.append("t.agent_id = ?")
-            _ = arguments.append(contentsOf: [agentId])
-        }
-        if query.unassigned { conditions.append("t.agent_id IS NULL AND t.assignee IS NULL") }
-        if let departmentId = query.departmentId {
-            conditions.append("t.department_id = ?")
-            _ = arguments.append(contentsOf: [departmentId])
-        }
-        if let tag = query.tag {
-            conditions.append("EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?)")
-            _ = arguments.append(contentsOf: [try Self.tag(tag)])
-        }
-        if let priority = query.priority {
-            conditions.append("t.priority = ?")
-            _ = arguments.append(contentsOf: [priority.rawValue])
-        }
-        if let from = query.createdFrom {
-            conditions.append("t.created_at >= ?")
-            _ = arguments.append(contentsOf: [from.ms])
-        }
-        if let before = query.createdBefore {
-            conditions.append("t.created_at < ?")
-            _ = arguments.append(contentsOf: [before.ms])
-        }
-        if let visibility = query.actor?.visibility() {
-            conditions.append(visibility.sql)
-            _ = arguments.append(contentsOf: visibility.arguments)
+        let terms = query.text?.split(whereSeparator: \.isWhitespace).map(String.init) ?? []
+        if !terms.isEmpty, terms.allSatisfy({ $0.count >= 3 }) { return try await searchTickets(query, terms: terms) }
+        var (conditions, arguments) = try Self.filters(query)
+        for term in terms {
+            // Shorter than a trigram: a plain scan.
+            conditions.append("EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND instr(lower(m.text), lower(?)) > 0)")
+            _ = arguments.append(contentsOf: [term])
         }
         if let cursor = query.cursor {
             guard let (updatedAt, id) = TicketCursor.decode(cursor) else {
@@ -148,6 +102,112 @@ extension Inbox {
             let next = rows.count > limit ? items.last.map { TicketCursor.encode(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
             return TicketPage(items: items, nextCursor: next)
         }
+    }
+
+    /// Full-text search that stops after a page: matching messages are read newest first (the
+    /// unindexed tail by a scan, then the FTS5 index in descending rowid order), each message's
+    /// ticket is checked against the other filters once, and reading stops at `limit + 1` tickets.
+    /// A common word costs a page's worth of matches, not every match. The cursor is the last
+    /// listed ticket's matching message; a later page skips tickets that matched after it (they
+    /// were listed already).
+    func searchTickets(_ query: TicketQuery, terms: [String]) async throws -> TicketPage {
+        let (conditions, arguments) = try Self.filters(query)
+        let before: Int64
+        if let cursor = query.cursor {
+            guard let id = SearchCursor.decode(cursor) else {
+                throw InboxError.invalid(code: "invalid_cursor", message: "cursor is not one this server returned")
+            }
+            before = id
+        } else {
+            before = .max
+        }
+        let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
+        let tailMatch = terms.map { _ in "instr(lower(text), lower(?)) > 0" }.joined(separator: " AND ")
+        let limit = min(max(query.limit, 1), 200)
+        let reader = query.actor?.agentId
+        return try await database.pool.read { db in
+            let indexedUpTo = try Int64.fetchOne(db, sql: "SELECT last_message_id FROM search_cursor WHERE id = 1") ?? 0
+            let ticketSQL = """
+                SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
+                WHERE t.id = ?\(conditions.map { " AND " + $0 }.joined())
+                """
+            let ticketStatement = try db.makeStatement(sql: ticketSQL)
+            let ticketOf = try db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE id = ?")
+            let laterMessages = try db.cachedStatement(sql: "SELECT id, text FROM messages WHERE ticket_id = ? AND id >= ?")
+            let indexedMatch = try db.cachedStatement(sql: "SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?")
+            let lowered = terms.map { $0.lowercased() }
+            func matches(_ id: Int64, _ text: String) throws -> Bool {
+                id > indexedUpTo
+                    ? lowered.allSatisfy { text.lowercased().contains($0) }
+                    : try Bool.fetchOne(indexedMatch, arguments: [match, id]) != nil
+            }
+            var seen = Set<Int64>()
+            var found: [(row: Row, messageId: Int64)] = []
+            func consider(_ messageId: Int64) throws -> Bool {
+                guard let ticketId = try Int64.fetchOne(ticketOf, arguments: [messageId]), seen.insert(ticketId).inserted else { return false }
+                guard let row = try Row.fetchOne(ticketStatement, arguments: [ticketId] + arguments) else { return false }
+                if before != .max {
+                    // Listed on an earlier page if it has a match at or after the cursor.
+                    for later in try Row.fetchAll(laterMessages, arguments: [ticketId, before]) where try matches(later["id"], later["text"]) {
+                        return false
+                    }
+                }
+                found.append((row, messageId))
+                return found.count > limit
+            }
+            let tail = try Int64.fetchCursor(
+                db, sql: "SELECT id FROM messages WHERE id > ? AND id < ? AND \(tailMatch) ORDER BY id DESC",
+                arguments: [indexedUpTo, before] + StatementArguments(terms))
+            var full = false
+            while !full, let id = try tail.next() { full = try consider(id) }
+            if !full {
+                let indexed = try Int64.fetchCursor(
+                    db, sql: "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid <= ? AND rowid < ? ORDER BY rowid DESC",
+                    arguments: [match, indexedUpTo, before])
+                while !full, let id = try indexed.next() { full = try consider(id) }
+            }
+            let page = found.prefix(limit)
+            let items = try page.map { try Self.summary($0.row, db, reader: reader) }
+            return TicketPage(items: items, nextCursor: full ? page.last.map { SearchCursor.encode($0.messageId) } : nil)
+        }
+    }
+
+    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`.
+    static func filters(_ query: TicketQuery) throws -> (conditions: [String], arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        func add(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) {
+            conditions.append(sql)
+            _ = arguments.append(contentsOf: StatementArguments(values))
+        }
+        if let status = query.status { add("t.status = ?", [status.rawValue]) }
+        if let channel = query.channel { add("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel]) }
+        if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
+            let digits = contact.filter(\.isNumber)
+            let byId = """
+                t.contact_id IN (SELECT contact_id FROM identities WHERE platform_user_id = ?)
+                OR (? != '' AND t.contact_id IN (SELECT contact_id FROM identities WHERE phone = ?))
+                """
+            if contact.count >= 3 {
+                // The trigram index on names finds any part of a name.
+                let phrase = "\"" + contact.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                add("(t.contact_id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?) OR \(byId))", [phrase, contact, digits, digits])
+            } else {
+                add("(instr(lower(coalesce(c.display_name, '')), lower(?)) > 0 OR \(byId))", [contact, contact, digits, digits])
+            }
+        }
+        if let agentId = query.agentId { add("t.agent_id = ?", [agentId]) }
+        if query.unassigned { add("t.agent_id IS NULL AND t.assignee IS NULL", []) }
+        if let departmentId = query.departmentId { add("t.department_id = ?", [departmentId]) }
+        if let tag = query.tag { add("t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", [try Self.tag(tag)]) }
+        if let priority = query.priority { add("t.priority = ?", [priority.rawValue]) }
+        if let from = query.createdFrom { add("t.created_at >= ?", [from.ms]) }
+        if let before = query.createdBefore { add("t.created_at < ?", [before.ms]) }
+        if let visibility = query.actor?.visibility() {
+            conditions.append(visibility.sql)
+            _ = arguments.append(contentsOf: visibility.arguments)
+        }
+        return (conditions, arguments)
     }
 
     /// A ticket; `reader` (an agent id) fills `unread`.

@@ -77,4 +77,46 @@ import UniversalInbox
         _ = try await reply(inbox, ticket: t["U1"]!, "ご注文は本日発送しました")
         #expect(try await ids(inbox, TicketQuery(text: "本日発送")) == [t["U1"]!])
     }
+
+    @Test func searchPagesInNewestMatchOrderWithoutRepeats() async throws {
+        let inbox = try makeInbox()
+        // Five customers write "refund"; the first also writes it again last, so its newest match is newest.
+        for n in 1...5 {
+            _ = try await inbox.ingest(
+                [textEvent("e\(n)", from: "U\(n)", name: "C\(n)", text: "refund please \(n)", at: Date(timeIntervalSince1970: 1_700_000_000 + Double(n)))],
+                from: lineMain)
+        }
+        _ = try await inbox.indexNewMessages()
+        _ = try await inbox.ingest([textEvent("e6", from: "U1", name: "C1", text: "still waiting for the refund", at: Date(timeIntervalSince1970: 1_700_000_100))], from: lineMain)
+        _ = try await inbox.ingest([textEvent("e7", from: "U6", name: "C6", text: "unrelated", at: Date(timeIntervalSince1970: 1_700_000_101))], from: lineMain)
+        // Half indexed, half in the tail: pages of two go through all five, each once.
+        for indexed in [false, true] {
+            if indexed { _ = try await inbox.indexNewMessages() }
+            var names: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                var query = TicketQuery(text: "REFUND", limit: 2)
+                query.cursor = cursor
+                let page = try await inbox.listTickets(query)
+                names += page.items.compactMap(\.contact.displayName)
+                cursor = page.nextCursor
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(names == ["C1", "C5", "C4", "C3", "C2"], "indexed: \(indexed)")
+            #expect(pages == 3)
+        }
+        await #expect(throws: InboxError.self) { try await inbox.listTickets(TicketQuery(text: "refund", cursor: "bm90LWEtY3Vyc29y")) }
+    }
+
+    @Test func contactNamesAreFoundByAnyPartAfterRenames() async throws {
+        let inbox = try makeInbox()
+        _ = try await inbox.ingest([textEvent("e1", from: "U1", name: "山田 太郎", text: "hi")], from: lineMain)
+        _ = try await inbox.ingest([textEvent("e2", from: "U2", name: "Maria Gonçalves", text: "hi")], from: lineMain)
+        #expect(try await inbox.listTickets(TicketQuery(contact: "田 太")).items.map(\.contact.displayName) == ["山田 太郎"])
+        #expect(try await inbox.listTickets(TicketQuery(contact: "GONÇ")).items.map(\.contact.displayName) == ["Maria Gonçalves"])
+        #expect(try await inbox.listTickets(TicketQuery(contact: "Maria Gonçalves")).items.count == 1)
+        #expect(try await inbox.listTickets(TicketQuery(contact: "ria gon")).items.count == 1)
+        #expect(try await inbox.listTickets(TicketQuery(contact: "xyz")).items.isEmpty)
+    }
 }
