@@ -32,6 +32,7 @@ enum BridgeApp {
         let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
+        let live = LiveHub(inbox: inbox, logger: logger)
 
         let router = Router(context: BridgeRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -48,8 +49,12 @@ enum BridgeApp {
         ).addRoutes(to: router)
         let auth = AuthController(inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash)
         auth.addPublicRoutes(to: router.group("/api/v1"))
-        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(adminToken: adminToken, inbox: inbox))
+        let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
+        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: authenticator))
         auth.addRoutes(to: api)
+        api.get("live") { _, _ in
+            APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
+        }
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
@@ -64,9 +69,11 @@ enum BridgeApp {
             TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
             SearchIndexer(inbox: inbox, logger: logger),
             Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, logger: logger),
+            live,
         ]
         let app = Application(
             router: router,
+            server: LiveSocket.upgrade(hub: live, authenticator: authenticator),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },

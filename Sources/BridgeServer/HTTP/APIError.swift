@@ -94,11 +94,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Requires `Authorization: Bearer <token>`: the admin token (compared in constant time) or an
-/// agent's API or login token (looked up by digest); puts the caller in the context.
+/// Requires `Authorization: Bearer <token>` (see `Authenticator`) and puts the caller in the context.
 struct BearerAuthMiddleware: RouterMiddleware {
-    let adminToken: String
-    let inbox: Inbox
+    let authenticator: Authenticator
 
     func handle(
         _ request: Request, context: BridgeRequestContext, next: (Request, BridgeRequestContext) async throws -> Response
@@ -106,15 +104,11 @@ struct BearerAuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
         }
-        let token = String(header.dropFirst(7))
-        var context = context
-        if Signatures.constantTimeEquals(token, adminToken) {
-            context.actor = .adminToken
-        } else if token.hasPrefix("brg_"), let actor = try await inbox.actor(tokenDigest: AccessTokens.digest(token)) {
-            context.actor = actor
-        } else {
+        guard let actor = try await authenticator.actor(token: String(header.dropFirst(7))) else {
             return APIError(status: .unauthorized, code: "unauthorized", message: "the token is not valid (unknown, revoked or expired)").response
         }
+        var context = context
+        context.actor = actor
         return try await next(request, context)
     }
 }

@@ -1,0 +1,15 @@
+import ChannelKit
+import UniversalInbox
+
+/// Who a bearer token belongs to: the admin token (compared in constant time) or an agent's API or
+/// login token (looked up by its digest). Used by the REST API and the live WebSocket.
+struct Authenticator: Sendable {
+    let adminToken: String
+    let inbox: Inbox
+
+    func actor(token: String) async throws -> Actor? {
+        if Signatures.constantTimeEquals(token, adminToken) { return .adminToken }
+        guard token.hasPrefix("brg_") else { return nil }
+        return try await inbox.actor(tokenDigest: AccessTokens.digest(token))
+    }
+}

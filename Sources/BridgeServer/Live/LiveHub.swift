@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UniversalInbox
+
+/// The agents' live feed behind `/api/v1/live`: who is viewing or typing on which ticket (collision
+/// detection), and inbox events (new tickets, messages, assignments, status changes) that the web
+/// inbox shows at once and turns into desktop notifications. Each agent gets only what it may read.
+///
+/// Client → server: `{"type":"viewing"|"typing"|"left","ticketId":N}`; send `viewing` again at least
+/// every `viewingTimeout` to stay listed, `typing` lapses back to viewing after `typingTimeout`.
+/// Server → client: `hello`, `presence` (`ticketId`, `agents: [{agentId, name, state}]`),
+/// `ticket_opened`, `message`, `assigned`, `status`, and `error` for a refused request.
+actor LiveHub: Service {
+    enum State: String, Codable { case viewing, typing }
+
+    private struct Connection {
+        let actor: Actor
+        let send: AsyncStream<String>.Continuation
+    }
+
+    private struct Presence {
+        var state: State
+        var since: ContinuousClock.Instant
+    }
+
+    let inbox: Inbox
+    let logger: Logger
+    let typingTimeout: Duration
+    let viewingTimeout: Duration
+    private var connections: [UUID: Connection] = [:]
+    private var presence: [Int64: [UUID: Presence]] = [:]
+
+    init(inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75)) {
+        self.inbox = inbox
+        self.logger = logger
+        self.typingTimeout = typingTimeout
+        self.viewingTimeout = viewingTimeout
+    }
+
+    /// A new connection for `actor`: its id and the stream of JSON texts to write to it.
+    func connect(_ actor: Actor) -> (UUID, AsyncStream<String>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1000))
+        connections[id] = Connection(actor: actor, send: continuation)
+        continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name)))
+        return (id, stream)
+    }
+
+    func disconnect(_ id: UUID) async {
+        connections.removeValue(forKey: id)?.send.finish()
+        for ticketId in presence.keys where presence[ticketId]?.removeValue(forKey: id) != nil {
+            await publishPresence(ticketId)
+        }
+    }
+
+    /// A text frame from a client.
+    func receive(_ id: UUID, _ text: String) async {
+        guard let connection = connections[id] else { return }
+        guard let request = try? JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)), request.ticketId > 0,
+            ["viewing", "typing", "left"].contains(request.type)
+        else {
+            connection.send.yield(Self.error("invalid_message", #"send {"type":"viewing"|"typing"|"left","ticketId":N}"#))
+            return
+        }
+        do {
+            try await inbox.authorize(connection.actor, ticketId: request.ticketId, for: .read)
+        } catch let error as InboxError {
+            if case .forbidden(let code, let message) = error { connection.send.yield(Self.error(code, message)) }
+            if case .notFound = error { connection.send.yield(Self.error("not_found", "ticket \(request.ticketId) does not exist")) }
+            return
+        } catch {
+            return
+        }
+        let before = presence[request.ticketId]?[id]?.state
+        if let state = State(rawValue: request.type) {
+            presence[request.ticketId, default: [:]][id] = Presence(state: state, since: .now)
+        } else {
+            presence[request.ticketId]?.removeValue(forKey: id)
+        }
+        if before != presence[request.ticketId]?[id]?.state { await publishPresence(request.ticketId) }
+    }
+
+    /// Typing lapses to viewing, and viewing without a refresh lapses altogether.
+    func sweep(now: ContinuousClock.Instant = .now) async {
+        var changed: Set<Int64> = []
+        for (ticketId, entries) in presence {
+            for (id, entry) in entries {
+                if entry.state == .typing, now - entry.since > typingTimeout {
+                    presence[ticketId]?[id] = Presence(state: .viewing, since: entry.since)
+                    changed.insert(ticketId)
+                } else if now - entry.since > viewingTimeout {
+                    presence[ticketId]?.removeValue(forKey: id)
+                    changed.insert(ticketId)
+                }
+            }
+        }
+        for ticketId in changed { await publishPresence(ticketId) }
+    }
+
+    /// Forwards inbox events and sweeps presence until shutdown; then closes every connection.
+    func run() async throws {
+        let events = inbox.bus.subscribe()
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in events { await self.forward(event) }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        await self.sweep()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        for connection in connections.values { connection.send.finish() }
+        connections.removeAll()
+    }
+
+    func forward(_ event: InboxEvent) async {
+        let message: (ticketId: Int64, text: String)? =
+            switch event {
+            case .ticketOpened(let ticketId): (ticketId, Self.json(TicketEvent(type: "ticket_opened", ticketId: ticketId)))
+            case .messageReceived(let ticketId, let messageId):
+                (ticketId, Self.json(TicketEvent(type: "message", ticketId: ticketId, messageId: messageId, direction: "in")))
+            case .messageQueued(let ticketId, let messageId):
+                (ticketId, Self.json(TicketEvent(type: "message", ticketId: ticketId, messageId: messageId, direction: "out")))
+            case .ticketAssigned(let ticketId, let agentId): (ticketId, Self.json(TicketEvent(type: "assigned", ticketId: ticketId, agentId: agentId)))
+            case .ticketStatusChanged(let ticketId, let status):
+                (ticketId, Self.json(TicketEvent(type: "status", ticketId: ticketId, status: status.rawValue)))
+            default: nil
+            }
+        guard let message, !connections.isEmpty else { return }
+        await send(message.text, aboutTicket: message.ticketId)
+    }
+
+    private func publishPresence(_ ticketId: Int64) async {
+        let agents = (presence[ticketId] ?? [:]).compactMap { id, entry in
+            connections[id].map { PresenceMessage.Agent(agentId: $0.actor.agentId, name: $0.actor.name, state: entry.state) }
+        }.sorted { ($0.name, $0.state.rawValue) < ($1.name, $1.state.rawValue) }
+        if presence[ticketId]?.isEmpty == true { presence.removeValue(forKey: ticketId) }
+        await send(Self.json(PresenceMessage(ticketId: ticketId, agents: agents)), aboutTicket: ticketId)
+    }
+
+    /// Sends to every connection whose agent may read the ticket.
+    private func send(_ text: String, aboutTicket ticketId: Int64) async {
+        guard let ticket = try? await inbox.ticket(id: ticketId) else { return }
+        for connection in connections.values where connection.actor.may(.read, assignedTo: ticket.agentId, department: ticket.departmentId) {
+            connection.send.yield(text)
+        }
+    }
+
+    private struct ClientMessage: Decodable {
+        var type: String
+        var ticketId: Int64
+    }
+
+    private struct Hello: Encodable {
+        var type: String
+        var agentId: Int64?
+        var name: String
+    }
+
+    private struct PresenceMessage: Encodable {
+        struct Agent: Encodable {
+            var agentId: Int64?
+            var name: String
+            var state: State
+        }
+        var type = "presence"
+        var ticketId: Int64
+        var agents: [Agent]
+    }
+
+    private struct TicketEvent: Encodable {
+        var type: String
+        var ticketId: Int64
+        var messageId: Int64?
+        var direction: String?
+        var agentId: Int64?
+        var status: String?
+    }
+
+    private struct ErrorMessage: Encodable {
+        var type = "error"
+        var code: String
+        var message: String
+    }
+
+    private static func error(_ code: String, _ message: String) -> String { json(ErrorMessage(code: code, message: message)) }
+
+    private static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+
+/// Upgrades `GET /api/v1/live` to a WebSocket for an authenticated agent: `Authorization: Bearer`,
+/// or `?token=` for browsers (which cannot set headers on a WebSocket). A request that is not an
+/// upgrade, or has no valid token, goes on to the REST route, which answers with a JSON error.
+enum LiveSocket {
+    static let path = "/api/v1/live"
+
+    static func upgrade(hub: LiveHub, authenticator: Authenticator) -> HTTPServerBuilder {
+        .http1WebSocketUpgrade { request, _, _ in
+            guard let target = request.path, let url = URLComponents(string: target), url.path == path else { return .dontUpgrade }
+            let token =
+                request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+                ?? url.queryItems?.first { $0.name == "token" }?.value
+            guard let token, let actor = try await authenticator.actor(token: token) else { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, _ in
+                let (id, outgoing) = await hub.connect(actor)
+                let writer = Task {
+                    for await text in outgoing { try await outbound.write(.text(text)) }
+                    // The hub finished the stream: the bridge is stopping.
+                    try await outbound.close(.goingAway, reason: "the bridge is shutting down")
+                }
+                do {
+                    for try await message in inbound.messages(maxSize: 16 << 10) {
+                        if case .text(let text) = message { await hub.receive(id, text) }
+                    }
+                } catch {}
+                await hub.disconnect(id)
+                _ = await writer.result
+            }
+        }
+    }
+}
