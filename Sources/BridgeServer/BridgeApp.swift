@@ -59,6 +59,8 @@ enum BridgeApp {
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
         AgentsController(inbox: inbox, bcryptCost: config.bcryptCost).addRoutes(to: api)
+        TicketActionsController(inbox: inbox).addRoutes(to: api)
+        SettingsController(inbox: inbox).addRoutes(to: api)
 
         let services: [any Service] = consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
             OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),
@@ -68,7 +70,7 @@ enum BridgeApp {
                 retry: config.retry, logger: logger),
             TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
             SearchIndexer(inbox: inbox, logger: logger),
-            Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, logger: logger),
+            Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
             live,
         ]
         let app = Application(

@@ -42,6 +42,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v6-contact-search") { db in
             try db.execute(sql: Schema.v6)
         }
+        migrator.registerMigration("v7-fields-canned-spam") { db in
+            try db.execute(sql: Schema.v7)
+        }
         return migrator
     }
 }
@@ -315,6 +318,67 @@ extension Schema {
             INSERT INTO contacts_fts(rowid, display_name) VALUES (new.id, new.display_name);
         END;
         CREATE INDEX identities_user ON identities(platform_user_id);
+        """
+}
+
+extension Schema {
+    /// Custom fields admins define (on tickets or contacts) and their values; contacts' e-mail;
+    /// canned responses (global, per department, per agent); forbidden words; the spam filter's
+    /// word counts and each ticket's training label; whether a new ticket has been screened.
+    static let v7 = """
+        CREATE TABLE custom_fields (
+            id INTEGER PRIMARY KEY,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            type TEXT NOT NULL,
+            options TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (scope, key)
+        );
+        CREATE TABLE ticket_fields (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            field_id INTEGER NOT NULL REFERENCES custom_fields(id) ON DELETE CASCADE,
+            value TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, field_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX ticket_fields_value ON ticket_fields(field_id, value);
+        CREATE TABLE contact_fields (
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            field_id INTEGER NOT NULL REFERENCES custom_fields(id) ON DELETE CASCADE,
+            value TEXT NOT NULL,
+            PRIMARY KEY (contact_id, field_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX contact_fields_value ON contact_fields(field_id, value);
+        ALTER TABLE contacts ADD COLUMN email TEXT;
+        CREATE INDEX contacts_email ON contacts(email COLLATE NOCASE) WHERE email IS NOT NULL;
+        CREATE TABLE canned_responses (
+            id INTEGER PRIMARY KEY,
+            shortcut TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            agent_id INTEGER REFERENCES agents(id) ON DELETE CASCADE,
+            department_id INTEGER REFERENCES departments(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX canned_responses_scope ON canned_responses(shortcut, coalesce(agent_id, 0), coalesce(department_id, 0));
+        CREATE TABLE forbidden_words (
+            id INTEGER PRIMARY KEY,
+            word TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE spam_tokens (
+            token TEXT PRIMARY KEY,
+            spam INTEGER NOT NULL DEFAULT 0,
+            ham INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE TABLE spam_training (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            label TEXT NOT NULL,
+            tokens TEXT NOT NULL
+        );
+        ALTER TABLE tickets ADD COLUMN screened INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE tickets ADD COLUMN spam_score REAL;
         """
 }
 

@@ -111,7 +111,7 @@ extension Inbox {
             guard agents.contains(where: \.hasRoom) else { return [] }
             let queued = try Row.fetchAll(db, sql: """
                 SELECT id, contact_id, department_id FROM tickets
-                WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open')
+                WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1
                 ORDER BY queued_at, id LIMIT ?
                 """, arguments: [limit])
             var handed: [Distribution] = []
@@ -145,7 +145,7 @@ extension Inbox {
             var positions: [Int64?: Int] = [:]
             return try Row.fetchAll(db, sql: """
                 SELECT id, department_id, queued_at FROM tickets
-                WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') ORDER BY queued_at, id
+                WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1 ORDER BY queued_at, id
                 """
             ).map { row in
                 let department: Int64? = row["department_id"]
@@ -168,7 +168,7 @@ extension Inbox {
         let department: Int64? = row["department_id"]
         let ahead = try Int.fetchOne(db, sql: """
             SELECT count(*) FROM tickets
-            WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND department_id IS ?
+            WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1 AND department_id IS ?
                 AND (queued_at < ? OR (queued_at = ? AND id < ?))
             """, arguments: [department, queuedAt, queuedAt, ticketId]) ?? 0
         let waits = try Int64.fetchAll(db, sql: """

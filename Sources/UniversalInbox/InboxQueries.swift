@@ -16,6 +16,9 @@ public struct TicketQuery: Sendable, Equatable {
     public var departmentId: Int64?
     public var tag: String?
     public var priority: TicketPriority?
+    /// Custom field values that must match exactly, by key (ticket fields and contact fields).
+    public var ticketFields: [String: String] = [:]
+    public var contactFields: [String: String] = [:]
     /// Created at or after / before.
     public var createdFrom: Date?
     public var createdBefore: Date?
@@ -187,13 +190,16 @@ extension Inbox {
             let byId = """
                 t.contact_id IN (SELECT contact_id FROM identities WHERE platform_user_id = ?)
                 OR (? != '' AND t.contact_id IN (SELECT contact_id FROM identities WHERE phone = ?))
+                OR t.contact_id IN (SELECT id FROM contacts WHERE email = ? COLLATE NOCASE)
+                OR t.contact_id = ?
                 """
+            let contactId = Int64(contact) ?? -1
             if contact.count >= 3 {
                 // The trigram index on names finds any part of a name.
                 let phrase = "\"" + contact.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                add("(t.contact_id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?) OR \(byId))", [phrase, contact, digits, digits])
+                add("(t.contact_id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?) OR \(byId))", [phrase, contact, digits, digits, contact, contactId])
             } else {
-                add("(instr(lower(coalesce(c.display_name, '')), lower(?)) > 0 OR \(byId))", [contact, contact, digits, digits])
+                add("(instr(lower(coalesce(c.display_name, '')), lower(?)) > 0 OR \(byId))", [contact, contact, digits, digits, contact, contactId])
             }
         }
         if let agentId = query.agentId { add("t.agent_id = ?", [agentId]) }
@@ -201,6 +207,18 @@ extension Inbox {
         if let departmentId = query.departmentId { add("t.department_id = ?", [departmentId]) }
         if let tag = query.tag { add("t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", [try Self.tag(tag)]) }
         if let priority = query.priority { add("t.priority = ?", [priority.rawValue]) }
+        for (key, value) in query.ticketFields.sorted(by: { $0.key < $1.key }) {
+            add("""
+                t.id IN (SELECT ticket_id FROM ticket_fields WHERE value = ?
+                         AND field_id = (SELECT id FROM custom_fields WHERE scope = 'ticket' AND key = ?))
+                """, [value, key])
+        }
+        for (key, value) in query.contactFields.sorted(by: { $0.key < $1.key }) {
+            add("""
+                t.contact_id IN (SELECT contact_id FROM contact_fields WHERE value = ?
+                                 AND field_id = (SELECT id FROM custom_fields WHERE scope = 'contact' AND key = ?))
+                """, [value, key])
+        }
         if let from = query.createdFrom { add("t.created_at >= ?", [from.ms]) }
         if let before = query.createdBefore { add("t.created_at < ?", [before.ms]) }
         if let visibility = query.actor?.visibility() {
@@ -239,7 +257,8 @@ extension Inbox {
                     SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ?1 AND direction = 'in'
                         AND id > coalesce((SELECT last_message_id FROM ticket_reads WHERE ticket_id = ?1 AND agent_id = ?2), 0))
                     """), arguments: [id, agent]) ?? false
-            })
+            },
+            fields: try Self.fieldValues(db, scope: .ticket, subject: id))
     }
 
     /// A ticket's messages in conversation order, or `nil` if there is no such ticket.
@@ -293,7 +312,9 @@ extension Inbox {
                     channel: i["channel"], account: i["account"], platformUserId: i["platform_user_id"], displayName: i["display_name"],
                     phone: i["phone"], lastInboundAt: (i["last_inbound_at"] as Int64?).map { Date(ms: $0) }, blocked: i["blocked"])
             }
-            return ContactDetail(id: id, displayName: row["display_name"], identities: identities, createdAt: Date(ms: row["created_at"]))
+            return ContactDetail(
+                id: id, displayName: row["display_name"], email: row["email"], fields: try Self.fieldValues(db, scope: .contact, subject: id),
+                identities: identities, createdAt: Date(ms: row["created_at"]))
         }
     }
 }

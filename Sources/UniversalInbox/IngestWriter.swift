@@ -123,7 +123,7 @@ struct IngestWriter {
             arguments: [contactId])
         guard let current else {
             try db.cachedStatement(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at) VALUES (?, 'new', ?, ?, ?, ?)
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened) VALUES (?, 'new', ?, ?, ?, ?, 0)
                 """).execute(arguments: [contactId, identityId, now, now, now])
             let id = db.lastInsertedRowID
             result.events.append(.ticketOpened(ticketId: id))

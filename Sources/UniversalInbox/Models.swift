@@ -38,6 +38,8 @@ public struct TicketSummary: Sendable, Equatable, Codable {
     public var version: Int64
     /// For the agent asking: a customer message they have not read (absent for the admin token).
     public var unread: Bool?
+    /// Custom ticket field values by key.
+    public var fields: [String: String]
 }
 
 public enum TicketPriority: String, Sendable, Codable, CaseIterable {
@@ -61,6 +63,9 @@ public struct ContactSummary: Sendable, Equatable, Codable {
 public struct ContactDetail: Sendable, Equatable, Codable {
     public var id: Int64
     public var displayName: String?
+    public var email: String?
+    /// Custom contact field values by key.
+    public var fields: [String: String]
     public var identities: [Identity]
     public var createdAt: Date
 

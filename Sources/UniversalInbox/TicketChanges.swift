@@ -8,16 +8,19 @@ public struct TicketChanges: Sendable, Equatable {
     public var resolutionReason: ResolutionReason?
     public var addTags: [String] = []
     public var removeTags: [String] = []
+    /// Custom field values by key; `nil` clears a field.
+    public var fields: [String: String?] = [:]
 
     public init(
         status: TicketStatus? = nil, priority: TicketPriority? = nil, resolutionReason: ResolutionReason? = nil, addTags: [String] = [],
-        removeTags: [String] = []
+        removeTags: [String] = [], fields: [String: String?] = [:]
     ) {
         self.status = status
         self.priority = priority
         self.resolutionReason = resolutionReason
         self.addTags = addTags
         self.removeTags = removeTags
+        self.fields = fields
     }
 
     public var isEmpty: Bool { self == TicketChanges() }
@@ -75,6 +78,9 @@ extension Inbox {
             for tag in removeTags {
                 try db.execute(sql: "DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?", arguments: [ticketId, tag])
                 if db.changesCount > 0 { try Self.record(db, ticketId: ticketId, "untagged", by: actor.label, ["tag": tag], at: now) }
+            }
+            for (key, value) in try Self.setFields(db, scope: .ticket, subject: ticketId, changes.fields).sorted(by: { $0.key < $1.key }) {
+                try Self.record(db, ticketId: ticketId, "field", by: actor.label, ["key": key, "value": value], at: now)
             }
         }
         if let status = changes.status { bus.publish([.ticketStatusChanged(ticketId: ticketId, status: status)]) }

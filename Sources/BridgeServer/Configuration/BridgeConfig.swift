@@ -19,6 +19,15 @@ struct BridgeConfig: Sendable {
     /// Told to a customer whose new ticket waits for an agent; `{{position}}` and `{{wait}}`
     /// (minutes) are filled in. Off (nil) by default.
     var queueMessage: String?
+    var spam = SpamConfig()
+
+    /// The learning spam filter.
+    struct SpamConfig: Sendable {
+        /// A new ticket at or above this spam probability goes to the spam box.
+        var threshold = 0.95
+        /// The filter acts once agents have marked this many tickets of each kind.
+        var minimumTraining = 5
+    }
     var media = MediaConfig()
     /// A resolved ticket closes by itself after this long.
     var autoCloseAfter: TimeInterval = 14 * 24 * 3600

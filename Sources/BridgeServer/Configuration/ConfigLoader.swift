@@ -32,7 +32,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "outbound", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -52,6 +52,14 @@ enum ConfigLoader {
         config.bcryptCost = try auth.child("bcryptCost").int() ?? config.bcryptCost
         guard (4...31).contains(config.bcryptCost) else { throw ConfigError(key: "auth.bcryptCost", problem: "must be 4 to 31") }
         config.sessionLifetime = try auth.child("sessionLifetime").duration() ?? config.sessionLifetime
+
+        let spam = node.child("spam")
+        try spam.checkKeys(["threshold", "minimumTraining"])
+        if let threshold = try spam.child("threshold").double() {
+            guard threshold > 0.5, threshold <= 1 else { throw ConfigError(key: "spam.threshold", problem: "must be above 0.5 and at most 1") }
+            config.spam.threshold = threshold
+        }
+        config.spam.minimumTraining = try spam.child("minimumTraining").int() ?? config.spam.minimumTraining
 
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])

@@ -89,6 +89,10 @@ struct ReplyRequest: Decodable {
     var version: Int64?
     /// Send even if the ticket has newer messages than `version`.
     var force: Bool?
+    /// A canned response's `#shortcut`, sent filled in for the ticket.
+    var canned: String?
+    /// Send even though the text has forbidden words.
+    var allowForbidden: Bool?
 
     struct Image: Decodable {
         var url: String

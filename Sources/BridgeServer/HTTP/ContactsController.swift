@@ -12,8 +12,27 @@ struct ContactsController: Sendable {
             guard let contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
             return JSONResponse.make(contact)
         }
+        group.patch("contacts/:id") { request, context in try await change(request, context) }
         group.post("contacts/:id/links") { request, context in try await link(request, context) }
         group.get("attachments/:id") { _, context in try await attachment(context) }
+    }
+
+    /// `PATCH /api/v1/contacts/{id} {"displayName", "email" (null clears), "fields": {key: value|null}}`.
+    func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var changes = ContactChanges()
+            enum Keys: String, CodingKey { case displayName, email, fields }
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: Keys.self)
+                changes.displayName = try container.decodeIfPresent(String.self, forKey: .displayName)
+                if container.contains(.email) {
+                    changes.email = .some(try container.decodeNil(forKey: .email) ? nil : try container.decode(String.self, forKey: .email))
+                }
+                changes.fields = try container.decodeIfPresent([String: String?].self, forKey: .fields) ?? [:]
+            }
+        }
+        let body = try await request.decode(Body.self)
+        return JSONResponse.make(try await inbox.updateContact(try context.id(), body.changes))
     }
 
     /// `POST /api/v1/contacts/{id}/links {"contactId": other}`: the same customer on other channels.

@@ -7,11 +7,12 @@ import UniversalInbox
 ///
 /// `status`, `channel`, `priority`, `tag`, `department` (id), `agent` (id, `me` or `none`),
 /// `createdFrom`/`createdBefore` (ISO-8601 date or date-time), `contact` (name, user id or phone),
-/// `q` (full text over messages), `view` (`unassigned`, `mine`, `my-pending`), `limit`, `cursor`.
+/// `q` (full text over messages), `view` (`unassigned`, `mine`, `my-pending`, `spam`),
+/// `field.KEY` / `contact.KEY` (a custom ticket / contact field's value), `limit`, `cursor`.
 enum TicketFilter {
     /// Saved views: named filter sets.
     enum View: String, CaseIterable {
-        case unassigned, mine
+        case unassigned, mine, spam
         case myPending = "my-pending"
     }
 
@@ -32,6 +33,7 @@ enum TicketFilter {
         if let view = params["view"] {
             switch try parseEnum(String(view), as: View.self, field: "view") {
             case .unassigned: query.unassigned = true
+            case .spam: query.status = .spam
             case .mine: query.agentId = try me(actor)
             case .myPending:
                 query.agentId = try me(actor)
@@ -43,6 +45,10 @@ enum TicketFilter {
         if let limit = params["limit"] {
             guard let n = Int(limit), (1...200).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be 1 to 200") }
             query.limit = n
+        }
+        for (name, value) in params {
+            if name.hasPrefix("field.") { query.ticketFields[String(name.dropFirst(6))] = String(value) }
+            if name.hasPrefix("contact.") { query.contactFields[String(name.dropFirst(8))] = String(value) }
         }
         query.cursor = params["cursor"].map(String.init)
         query.text = params["q"].map(String.init)

@@ -41,6 +41,7 @@ struct TicketsController: Sendable {
             var resolutionReason: String?
             var addTags: [String]?
             var removeTags: [String]?
+            var fields: [String: String?]?
         }
         let (id, actor) = (try context.id(), try context.requireActor())
         let body = try await request.decode(Body.self)
@@ -48,7 +49,7 @@ struct TicketsController: Sendable {
             status: try body.status.map { try parseEnum($0, as: TicketStatus.self, field: "status") },
             priority: try body.priority.map { try parseEnum($0, as: TicketPriority.self, field: "priority") },
             resolutionReason: try body.resolutionReason.map { try parseEnum($0, as: ResolutionReason.self, field: "resolutionReason") },
-            addTags: body.addTags ?? [], removeTags: body.removeTags ?? [])
+            addTags: body.addTags ?? [], removeTags: body.removeTags ?? [], fields: body.fields ?? [:])
         return JSONResponse.make(try await inbox.updateTicket(id, changes, by: actor))
     }
 
@@ -60,11 +61,31 @@ struct TicketsController: Sendable {
     }
 
     /// Queues a reply. With `version` (the ticket's version the agent saw) a ticket that changed
-    /// meanwhile is refused with 409 and the newer messages, unless `force` is true.
+    /// meanwhile is refused with 409 and the newer messages, unless `force` is true. `canned`
+    /// sends a canned response filled in for this ticket. Text with forbidden words is refused
+    /// with 422 and the matches, unless `allowForbidden` is true.
     func reply(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
-        let body = try await request.decode(ReplyRequest.self)
+        var body = try await request.decode(ReplyRequest.self)
+        if let canned = body.canned {
+            guard body.text == nil, body.template == nil else {
+                throw APIError.badRequest("invalid_request", "send canned or text/template, not both")
+            }
+            try await inbox.authorize(actor, ticketId: id, for: .read)
+            body.text = try await inbox.renderCannedResponse(canned, ticketId: id, by: actor)
+        }
         let content = try body.content()
+        if body.allowForbidden != true, let text = content.text {
+            let matches = try await inbox.forbiddenMatches(in: text)
+            if !matches.isEmpty {
+                return JSONResponse.make(
+                    ForbiddenWordsDTO(
+                        error: .init(
+                            code: "forbidden_words",
+                            message: "the reply contains forbidden words (\(Set(matches.map(\.word)).sorted().joined(separator: ", "))); send with allowForbidden to override"),
+                        matches: matches), status: .unprocessableContent)
+            }
+        }
         if let channel = body.channel { _ = try parseEnum(channel, as: ChannelKind.self, field: "channel") }
         let registry = self.registry
         do {
@@ -78,6 +99,12 @@ struct TicketsController: Sendable {
                 TicketChangedDTO(error: .init(code: "ticket_changed", message: message), newerMessages: newer.map(MessageDTO.init)), status: .conflict)
         }
     }
+}
+
+/// The 422 a reply with forbidden words gets.
+struct ForbiddenWordsDTO: Encodable {
+    var error: TicketChangedDTO.Detail
+    var matches: [ForbiddenMatch]
 }
 
 /// The 409 a reply gets when the ticket changed after the agent looked.

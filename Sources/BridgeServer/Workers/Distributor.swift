@@ -5,11 +5,13 @@ import UniversalInbox
 
 /// Automatic distribution: hands queued tickets to available agents whenever a ticket opens or is
 /// queued, an agent becomes available or a ticket's status frees a slot (and every few seconds).
+/// New tickets pass the spam filter first; likely spam goes to the spam box instead of an agent.
 /// With a queue message configured, a customer whose new ticket waits is told their place once.
 struct Distributor: Service {
     let inbox: Inbox
     let registry: ChannelRegistry
     let queueMessage: String?
+    let spam: BridgeConfig.SpamConfig
     let logger: Logger
     let signal = WakeSignal()
 
@@ -19,6 +21,8 @@ struct Distributor: Service {
         let registry = self.registry
         await signal.runUntilShutdown(interval: .seconds(5)) {
             do {
+                let flagged = try await inbox.screenNewTickets(threshold: spam.threshold, minimum: spam.minimumTraining)
+                if !flagged.isEmpty { logger.info("tickets sent to the spam box", metadata: ["tickets.count": "\(flagged.count)"]) }
                 let handed = try await inbox.distributeQueued()
                 if !handed.isEmpty { logger.debug("tickets distributed", metadata: ["tickets.count": "\(handed.count)"]) }
                 guard let queueMessage else { return }

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import UniversalInbox
+
+/// Helpdesk settings: custom fields, canned responses, forbidden words. Owners and admins manage
+/// fields, forbidden words and shared canned responses; an agent may keep canned responses of its own.
+struct SettingsController: Sendable {
+    let inbox: Inbox
+
+    func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
+        group.get("fields") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.fields())) }
+        group.post("fields") { request, context in
+            struct Body: Decodable {
+                var scope: String?
+                var key: String
+                var label: String
+                var type: String
+                var options: [String]?
+            }
+            _ = try context.requireSettingsManager()
+            let body = try await request.decode(Body.self)
+            let field = CustomField(
+                scope: try body.scope.map { try parseEnum($0, as: CustomField.Scope.self, field: "scope") } ?? .ticket, key: body.key, label: body.label,
+                type: try parseEnum(body.type, as: CustomField.Kind.self, field: "type"), options: body.options)
+            return JSONResponse.make(try await inbox.createField(field), status: .created)
+        }
+
+        group.get("canned-responses") { request, context in try await canned(request, context) }
+        group.post("canned-responses") { request, context in try await createCanned(request, context) }
+        group.delete("canned-responses/:id") { _, context in
+            try await inbox.deleteCannedResponse(id: try context.id(), by: try context.requireActor())
+            return Response(status: .noContent)
+        }
+
+        group.get("forbidden-words") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.forbiddenWords())) }
+        group.post("forbidden-words") { request, context in
+            struct Body: Decodable { var word: String }
+            _ = try context.requireSettingsManager()
+            let body = try await request.decode(Body.self)
+            return JSONResponse.make(ItemsDTO(items: try await inbox.addForbiddenWord(body.word)), status: .created)
+        }
+        group.delete("forbidden-words/:word") { _, context in
+            _ = try context.requireSettingsManager()
+            let word = context.parameters.get("word")?.removingPercentEncoding ?? ""
+            return JSONResponse.make(ItemsDTO(items: try await inbox.removeForbiddenWord(word)))
+        }
+        group.post("forbidden-words/check") { request, _ in
+            struct Body: Decodable { var text: String }
+            struct Matches: Encodable { var matches: [ForbiddenMatch] }
+            let body = try await request.decode(Body.self)
+            return JSONResponse.make(Matches(matches: try await inbox.forbiddenMatches(in: body.text)))
+        }
+    }
+
+    /// `GET /api/v1/canned-responses[?ticketId=N]`: those the caller may use; with a ticket, each
+    /// also `rendered` for it.
+    func canned(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        struct Item: Encodable {
+            var response: CannedResponse
+            var rendered: String?
+            func encode(to encoder: any Encoder) throws {
+                try response.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encodeIfPresent(rendered, forKey: .rendered)
+            }
+            enum Keys: String, CodingKey { case rendered }
+        }
+        let actor = try context.requireActor()
+        var ticketId: Int64?
+        if let raw = request.uri.queryParameters["ticketId"] {
+            guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("invalid_ticketId", "ticketId is a positive whole number") }
+            try await inbox.authorize(actor, ticketId: id, for: .read)
+            ticketId = id
+        }
+        var items: [Item] = []
+        for response in try await inbox.cannedResponses(for: actor) {
+            let rendered = try await ticketId.asyncMap { try await inbox.renderCannedResponse(response.shortcut, ticketId: $0, by: actor) }
+            items.append(Item(response: response, rendered: rendered))
+        }
+        return JSONResponse.make(ItemsDTO(items: items))
+    }
+
+    /// Agents add their own (`"mine": true`, the default for agents); owners and admins add global
+    /// ones or a department's.
+    func createCanned(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var shortcut: String
+            var title: String?
+            var text: String
+            var departmentId: Int64?
+            var mine: Bool?
+        }
+        let actor = try context.requireActor()
+        let body = try await request.decode(Body.self)
+        let mine = body.mine ?? !actor.managesSettings
+        if !mine { _ = try context.requireSettingsManager() }
+        guard !mine || actor.agentId != nil else { throw APIError.badRequest("not_an_agent", "\"mine\" needs an agent's token") }
+        let response = try await inbox.createCannedResponse(
+            shortcut: body.shortcut, title: body.title ?? "", text: body.text, agentId: mine ? actor.agentId : nil, departmentId: mine ? nil : body.departmentId)
+        return JSONResponse.make(response, status: .created)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

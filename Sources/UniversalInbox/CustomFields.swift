@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// A field admins add to tickets or contacts.
+public struct CustomField: Sendable, Equatable, Codable {
+    public enum Scope: String, Sendable, Codable, CaseIterable { case ticket, contact }
+    public enum Kind: String, Sendable, Codable, CaseIterable { case text, number, date, select }
+
+    public var id: Int64
+    public var scope: Scope
+    /// The name in the API and in templates (`{{contact.field.key}}`): letters, digits, `_`.
+    public var key: String
+    public var label: String
+    public var type: Kind
+    /// The allowed values of a `select`.
+    public var options: [String]?
+
+    public init(id: Int64 = 0, scope: Scope, key: String, label: String, type: Kind, options: [String]? = nil) {
+        self.id = id
+        self.scope = scope
+        self.key = key
+        self.label = label
+        self.type = type
+        self.options = options
+    }
+
+    /// The value as stored, or why it does not fit the field: numbers in plain decimal, dates as
+    /// `YYYY-MM-DD`, selects one of the options, text up to 1000 characters.
+    func normalize(_ raw: String) throws -> String {
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let valid: Bool
+        switch type {
+        case .text: valid = value.count <= 1000
+        case .number: valid = Double(value).map { $0.isFinite } ?? false
+        case .date: valid = (try? Date(value, strategy: Date.ISO8601FormatStyle().year().month().day())) != nil && value.count == 10
+        case .select: valid = options?.contains(value) ?? false
+        }
+        guard valid else {
+            let expected =
+                switch type {
+                case .text: "at most 1000 characters"
+                case .number: "a number"
+                case .date: "a date like 2026-11-21"
+                case .select: "one of \((options ?? []).joined(separator: ", "))"
+                }
+            throw InboxError.invalid(code: "invalid_field_value", message: "\(key) must be \(expected)")
+        }
+        return value
+    }
+}
+
+extension Inbox {
+    public func createField(_ field: CustomField) async throws -> CustomField {
+        guard field.key.range(of: "^[a-z][a-z0-9_]{0,39}$", options: .regularExpression) != nil else {
+            throw InboxError.invalid(code: "invalid_key", message: "a field key is 1 to 40 lower-case letters, digits or _, starting with a letter")
+        }
+        guard !field.label.trimmingCharacters(in: .whitespaces).isEmpty else { throw InboxError.invalid(code: "invalid_label", message: "a field needs a label") }
+        if field.type == .select, (field.options ?? []).isEmpty {
+            throw InboxError.invalid(code: "invalid_options", message: "a select field needs options")
+        }
+        let now = clock().ms
+        let id: Int64 = try await database.pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM custom_fields WHERE scope = ? AND key = ?", arguments: [field.scope.rawValue, field.key]) != nil {
+                throw InboxError.conflict(code: "key_taken", message: "a \(field.scope.rawValue) field \(field.key) already exists")
+            }
+            try db.execute(
+                sql: "INSERT INTO custom_fields (scope, key, label, type, options, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [field.scope.rawValue, field.key, field.label, field.type.rawValue, try field.options.map(ContentCoding.encode), now])
+            return db.lastInsertedRowID
+        }
+        var created = field
+        created.id = id
+        return created
+    }
+
+    public func fields(scope: CustomField.Scope? = nil) async throws -> [CustomField] {
+        try await database.pool.read { db in try Self.fields(db, scope: scope) }
+    }
+
+    static func fields(_ db: Database, scope: CustomField.Scope?) throws -> [CustomField] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM custom_fields WHERE ? IS NULL OR scope = ? ORDER BY id", arguments: [scope?.rawValue, scope?.rawValue]
+        ).map { row in
+            CustomField(
+                id: row["id"], scope: CustomField.Scope(rawValue: row["scope"]) ?? .ticket, key: row["key"], label: row["label"],
+                type: CustomField.Kind(rawValue: row["type"]) ?? .text, options: (row["options"] as String?).flatMap { try? ContentCoding.decode([String].self, $0) })
+        }
+    }
+
+    /// Sets (or, with `nil`, clears) field values of a ticket or contact inside the caller's transaction.
+    static func setFields(_ db: Database, scope: CustomField.Scope, subject: Int64, _ values: [String: String?]) throws -> [String: String?] {
+        let defined = Dictionary(uniqueKeysWithValues: try fields(db, scope: scope).map { ($0.key, $0) })
+        let table = scope == .ticket ? "ticket_fields" : "contact_fields"
+        let column = scope == .ticket ? "ticket_id" : "contact_id"
+        var applied: [String: String?] = [:]
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let field = defined[key] else {
+                throw InboxError.invalid(code: "unknown_field", message: "there is no \(scope.rawValue) field \(key)")
+            }
+            if let value {
+                let normalized = try field.normalize(value)
+                try db.execute(sql: """
+                    INSERT INTO \(table) (\(column), field_id, value) VALUES (?, ?, ?)
+                    ON CONFLICT (\(column), field_id) DO UPDATE SET value = excluded.value
+                    """, arguments: [subject, field.id, normalized])
+                applied[key] = normalized
+            } else {
+                try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ? AND field_id = ?", arguments: [subject, field.id])
+                applied[key] = .some(nil)
+            }
+        }
+        return applied
+    }
+
+    static func fieldValues(_ db: Database, scope: CustomField.Scope, subject: Int64) throws -> [String: String] {
+        let table = scope == .ticket ? "ticket_fields" : "contact_fields"
+        let column = scope == .ticket ? "ticket_id" : "contact_id"
+        return Dictionary(uniqueKeysWithValues: try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT f.key, v.value FROM \(table) v JOIN custom_fields f ON f.id = v.field_id WHERE v.\(column) = ?"),
+            arguments: [subject]
+        ).map { ($0["key"] as String, $0["value"] as String) })
+    }
+}

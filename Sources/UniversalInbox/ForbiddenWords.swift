@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// A forbidden word found in a draft: where it is, in characters from the start.
+public struct ForbiddenMatch: Sendable, Equatable, Codable {
+    public var word: String
+    public var start: Int
+    public var end: Int
+}
+
+extension Inbox {
+    public func addForbiddenWord(_ word: String) async throws -> [String] {
+        let word = word.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !word.isEmpty, word.count <= 100 else { throw InboxError.invalid(code: "invalid_word", message: "a forbidden word is 1 to 100 characters") }
+        let now = clock().ms
+        try await database.pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO forbidden_words (word, created_at) VALUES (?, ?)", arguments: [word, now])
+        }
+        return try await forbiddenWords()
+    }
+
+    public func removeForbiddenWord(_ word: String) async throws -> [String] {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM forbidden_words WHERE word = ?", arguments: [word])
+            guard db.changesCount == 1 else { throw InboxError.notFound("forbidden word \"\(word)\"") }
+        }
+        return try await forbiddenWords()
+    }
+
+    public func forbiddenWords() async throws -> [String] {
+        try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT word FROM forbidden_words ORDER BY word COLLATE NOCASE") }
+    }
+
+    /// Forbidden words in `text`, in order: whole words for words in Latin letters (so "ass" does not
+    /// match "class"), anywhere for scripts without spaces (Japanese, Chinese); case-insensitive.
+    public func forbiddenMatches(in text: String) async throws -> [ForbiddenMatch] {
+        let words = try await forbiddenWords()
+        var matches: [ForbiddenMatch] = []
+        for word in words {
+            let escaped = NSRegularExpression.escapedPattern(for: word)
+            let wordLike = word.unicodeScalars.allSatisfy { $0.isASCII }
+            let pattern = wordLike ? "(?<![\\p{L}\\p{N}])\(escaped)(?![\\p{L}\\p{N}])" : escaped
+            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { continue }
+            for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                guard let range = Range(match.range, in: text) else { continue }
+                matches.append(ForbiddenMatch(
+                    word: word, start: text.distance(from: text.startIndex, to: range.lowerBound),
+                    end: text.distance(from: text.startIndex, to: range.upperBound)))
+            }
+        }
+        return matches.sorted { ($0.start, $0.word) < ($1.start, $1.word) }
+    }
+}
