@@ -61,6 +61,10 @@ enum BridgeApp {
         AgentsController(inbox: inbox, bcryptCost: config.bcryptCost).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
+        BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
+        let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
+        export.addRoutes(to: api)
+        export.addPublicRoutes(to: router)
 
         let services: [any Service] = consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
             OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),

@@ -261,6 +261,13 @@ extension Inbox {
             fields: try Self.fieldValues(db, scope: .ticket, subject: id))
     }
 
+    /// A contact's tickets, newest first (tickets merged into another are left out: their messages moved).
+    public func tickets(ofContact contactId: Int64) async throws -> [Int64] {
+        try await database.pool.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM tickets WHERE contact_id = ? AND merged_into IS NULL ORDER BY id DESC", arguments: [contactId])
+        }
+    }
+
     /// A ticket's messages in conversation order, or `nil` if there is no such ticket.
     public func messages(ticketId: Int64) async throws -> [StoredMessage]? {
         try await database.pool.read { db in

@@ -79,7 +79,7 @@ struct TicketPageDTO: Encodable {
 }
 
 /// `POST /api/v1/tickets/{id}/messages`: text, an image by URL (with optional caption), or a template.
-struct ReplyRequest: Decodable {
+struct ReplyRequest: Decodable, Sendable {
     /// Another of the customer's channels to answer on (default: the one they last wrote on).
     var channel: String?
     var text: String?

@@ -66,33 +66,13 @@ struct TicketsController: Sendable {
     /// with 422 and the matches, unless `allowForbidden` is true.
     func reply(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
-        var body = try await request.decode(ReplyRequest.self)
-        if let canned = body.canned {
-            guard body.text == nil, body.template == nil else {
-                throw APIError.badRequest("invalid_request", "send canned or text/template, not both")
-            }
-            try await inbox.authorize(actor, ticketId: id, for: .read)
-            body.text = try await inbox.renderCannedResponse(canned, ticketId: id, by: actor)
-        }
-        let content = try body.content()
-        if body.allowForbidden != true, let text = content.text {
-            let matches = try await inbox.forbiddenMatches(in: text)
-            if !matches.isEmpty {
-                return JSONResponse.make(
-                    ForbiddenWordsDTO(
-                        error: .init(
-                            code: "forbidden_words",
-                            message: "the reply contains forbidden words (\(Set(matches.map(\.word)).sorted().joined(separator: ", "))); send with allowForbidden to override"),
-                        matches: matches), status: .unprocessableContent)
-            }
-        }
-        if let channel = body.channel { _ = try parseEnum(channel, as: ChannelKind.self, field: "channel") }
-        let registry = self.registry
+        let body = try await request.decode(ReplyRequest.self)
         do {
-            let message = try await inbox.queueReply(
-                ticketId: id, content: content, channel: body.channel, by: actor, expectedVersion: body.force == true ? nil : body.version
-            ) { target in registry.refusal(for: target) }
+            let message = try await ReplyComposer(inbox: inbox, registry: registry).send(body, to: id, by: actor)
             return JSONResponse.make(MessageDTO(message), status: .accepted)
+        } catch let forbidden as ReplyComposer.ForbiddenWords {
+            return JSONResponse.make(
+                ForbiddenWordsDTO(error: .init(code: "forbidden_words", message: forbidden.message), matches: forbidden.matches), status: .unprocessableContent)
         } catch InboxError.conflict(code: "ticket_changed", message: let message) {
             let newer = try await inbox.messages(ticketId: id)?.filter { $0.id > (body.version ?? 0) } ?? []
             return JSONResponse.make(

@@ -1,0 +1,37 @@
+import ChannelKit
+import Crypto
+import Foundation
+
+/// Signed, expiring links that show a customer their own ticket history: `/history/<token>`,
+/// where the token carries the contact id and expiry and an HMAC-SHA256 over both. The key is
+/// derived from the admin token, so rotating that token revokes every link.
+struct HistoryLinks: Sendable {
+    let key: SymmetricKey
+
+    init(adminToken: String) {
+        key = SymmetricKey(data: SHA256.hash(data: Data("customer-history-links/\(adminToken)".utf8)))
+    }
+
+    func token(contactId: Int64, expiresAt: Date) -> String {
+        let payload = "\(contactId).\(Int64(expiresAt.timeIntervalSince1970))"
+        return payload + "." + signature(payload)
+    }
+
+    enum Check: Equatable {
+        case valid(contactId: Int64)
+        case expired
+        case invalid
+    }
+
+    func check(_ token: String, now: Date = Date()) -> Check {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3, let contactId = Int64(parts[0]), let expires = Int64(parts[1]) else { return .invalid }
+        let expected = signature("\(parts[0]).\(parts[1])")
+        guard Signatures.constantTimeEquals(expected, String(parts[2])) else { return .invalid }
+        return Double(expires) < now.timeIntervalSince1970 ? .expired : .valid(contactId: contactId)
+    }
+
+    private func signature(_ payload: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import UniversalInbox
+
+/// Exports: a ticket's transcript as HTML, the ticket list (any filter) as CSV, and signed links
+/// that show a customer their own ticket history (without internal notes).
+struct ExportController: Sendable {
+    let inbox: Inbox
+    let links: HistoryLinks
+    let publicBaseURL: String?
+    static let maxRows = 50_000
+
+    func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
+        group.get("tickets/:id/transcript") { request, context in
+            let (id, actor) = (try context.id(), try context.requireActor())
+            try await inbox.authorize(actor, ticketId: id, for: .read)
+            let withNotes = request.uri.queryParameters["notes"] != "false"
+            guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
+            let html = TranscriptHTML.render(
+                title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),
+                customerView: false)
+            return JSONResponse.text(html, contentType: "text/html; charset=utf-8")
+        }
+        group.get("tickets/export.csv") { request, context in try await csv(request, context) }
+        group.post("contacts/:id/history-link") { request, context in try await link(request, context) }
+    }
+
+    /// `GET /history/{token}`: public, for the customer.
+    func addPublicRoutes(to router: Router<BridgeRequestContext>) {
+        router.get("/history/:token") { _, context in
+            let token = context.parameters.get("token") ?? ""
+            switch links.check(token) {
+            case .invalid: return JSONResponse.text(page("This link is not valid."), status: .notFound, contentType: "text/html; charset=utf-8")
+            case .expired: return JSONResponse.text(page("This link has expired."), status: .gone, contentType: "text/html; charset=utf-8")
+            case .valid(let contactId):
+                guard let contact = try await inbox.contact(id: contactId) else {
+                    return JSONResponse.text(page("This link is not valid."), status: .notFound, contentType: "text/html; charset=utf-8")
+                }
+                var tickets: [TranscriptHTML.Ticket] = []
+                for id in try await inbox.tickets(ofContact: contactId) {
+                    if let ticket = try await transcript(id, notes: false) { tickets.append(ticket) }
+                }
+                let html = TranscriptHTML.render(
+                    title: "Your conversations with us" + (contact.displayName.map { " — \($0)" } ?? ""), tickets: tickets,
+                    agentNames: try await agentNames(), customerView: true)
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
+                    body: .init(byteBuffer: ByteBuffer(string: html)))
+            }
+        }
+    }
+
+    /// `POST /api/v1/contacts/{id}/history-link {"days": 7}`.
+    func link(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        struct Body: Decodable { var days: Int? }
+        struct Link: Encodable {
+            var url: String
+            var expiresAt: Date
+        }
+        let id = try context.id()
+        _ = try context.requireActor()
+        let body = try await request.decode(Body.self)
+        let days = body.days ?? 7
+        guard (1...90).contains(days) else { throw APIError.badRequest("invalid_days", "days must be 1 to 90") }
+        guard try await inbox.contact(id: id) != nil else { throw APIError.notFound("contact \(id) does not exist") }
+        let expiresAt = Date().addingTimeInterval(Double(days) * 86400).rounded()
+        let path = "/history/" + links.token(contactId: id, expiresAt: expiresAt)
+        return JSONResponse.make(Link(url: (publicBaseURL ?? "") + path, expiresAt: expiresAt), status: .created)
+    }
+
+    /// `GET /api/v1/tickets/export.csv?…`: the list's filters, every page.
+    func csv(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var query = try TicketFilter.query(request.uri.queryParameters, actor: actor)
+        query.actor = actor
+        query.limit = 200
+        query.cursor = nil
+        let names = try await agentNames()
+        var text = CSV.row(["id", "status", "priority", "contact_id", "contact_name", "channels", "assignee", "department_id", "tags", "created_at", "updated_at", "resolved_at"])
+        var rows = 0
+        repeat {
+            let page = try await inbox.listTickets(query)
+            for t in page.items {
+                text += CSV.row([
+                    String(t.id), t.status.rawValue, t.priority.rawValue, String(t.contact.id), t.contact.displayName ?? "", t.channels.joined(separator: " "),
+                    t.agentId.flatMap { names[$0] } ?? t.assignee ?? "", t.departmentId.map(String.init) ?? "", t.tags.joined(separator: " "),
+                    TranscriptHTML.time(t.createdAt), TranscriptHTML.time(t.updatedAt), t.resolvedAt.map(TranscriptHTML.time) ?? "",
+                ])
+            }
+            rows += page.items.count
+            query.cursor = page.nextCursor
+        } while query.cursor != nil && rows < Self.maxRows
+        return Response(
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"tickets.csv\""],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private func transcript(_ id: Int64, notes: Bool) async throws -> TranscriptHTML.Ticket? {
+        guard let summary = try await inbox.ticket(id: id), let messages = try await inbox.messages(ticketId: id) else { return nil }
+        return TranscriptHTML.Ticket(summary: summary, messages: messages, notes: notes ? try await inbox.notes(ticketId: id) ?? [] : [])
+    }
+
+    private func agentNames() async throws -> [Int64: String] {
+        Dictionary(uniqueKeysWithValues: try await inbox.agents().map { ($0.id, $0.name) })
+    }
+
+    private func page(_ text: String) -> String {
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(text)</title></head><body><p>\(text)</p></body></html>\n"
+    }
+}
+
+extension Date {
+    /// Whole seconds (links carry Unix seconds).
+    func rounded() -> Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+}
