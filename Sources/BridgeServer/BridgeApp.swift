@@ -62,6 +62,7 @@ enum BridgeApp {
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
+        WebhooksController(inbox: inbox).addRoutes(to: api)
         let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
@@ -76,6 +77,7 @@ enum BridgeApp {
             SearchIndexer(inbox: inbox, logger: logger),
             Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
             live,
+            WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
         ]
         let app = Application(
             router: router,

@@ -45,6 +45,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v7-fields-canned-spam") { db in
             try db.execute(sql: Schema.v7)
         }
+        migrator.registerMigration("v8-outgoing-webhooks") { db in
+            try db.execute(sql: Schema.v8)
+        }
         return migrator
     }
 }
@@ -379,6 +382,43 @@ extension Schema {
         );
         ALTER TABLE tickets ADD COLUMN screened INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE tickets ADD COLUMN spam_score REAL;
+        """
+}
+
+extension Schema {
+    /// Outgoing webhooks (a CRM's URL, its signing secret, the events it wants), the durable
+    /// deliveries, and how far the feed has read tickets, messages and ticket events.
+    static let v8 = """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            events TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id INTEGER PRIMARY KEY,
+            webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            leased_until INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            delivered_at INTEGER
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
+        CREATE TABLE feed_cursors (
+            name TEXT PRIMARY KEY,
+            last_id INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.tickets', coalesce(max(id), 0) FROM tickets;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.messages', coalesce(max(id), 0) FROM messages;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.ticket_events', coalesce(max(id), 0) FROM ticket_events;
         """
 }
 

@@ -139,6 +139,8 @@ public enum InboxEvent: Sendable, Equatable {
     case ticketAssigned(ticketId: Int64, agentId: Int64)
     /// A ticket joined a department's queue for automatic distribution.
     case ticketQueued(ticketId: Int64)
+    /// Outgoing webhook deliveries are waiting.
+    case webhookEventsQueued
 }
 
 /// Refusals of inbox operations, mapped by the API onto HTTP statuses.

@@ -1,4 +1,4 @@
-import Crypto
+import ChannelKit
 import Foundation
 
 /// Agent API and login tokens: random, shown once, stored as SHA-256 digests.
@@ -9,6 +9,6 @@ enum AccessTokens {
     }
 
     static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Signatures.sha256Hex(Data(token.utf8))
     }
 }

@@ -1,15 +1,14 @@
 import ChannelKit
-import Crypto
 import Foundation
 
 /// Signed, expiring links that show a customer their own ticket history: `/history/<token>`,
 /// where the token carries the contact id and expiry and an HMAC-SHA256 over both. The key is
 /// derived from the admin token, so rotating that token revokes every link.
 struct HistoryLinks: Sendable {
-    let key: SymmetricKey
+    let key: String
 
     init(adminToken: String) {
-        key = SymmetricKey(data: SHA256.hash(data: Data("customer-history-links/\(adminToken)".utf8)))
+        key = Signatures.sha256Hex(Data("customer-history-links/\(adminToken)".utf8))
     }
 
     func token(contactId: Int64, expiresAt: Date) -> String {
@@ -32,6 +31,6 @@ struct HistoryLinks: Sendable {
     }
 
     private func signature(_ payload: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        Signatures.hmacSHA256Hex(secret: key, body: Data(payload.utf8))
     }
 }

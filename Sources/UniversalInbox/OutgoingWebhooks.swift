@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+
+/// A CRM (or any system) told about tickets and messages: `ticket.created`, `ticket.updated`
+/// (assignment, status, priority, tags, merge... one per history entry) and `message.created`.
+public struct OutgoingWebhook: Sendable, Equatable, Codable {
+    public static let eventTypes = ["ticket.created", "ticket.updated", "message.created"]
+
+    public var id: Int64
+    public var url: String
+    /// The HMAC-SHA256 key for `X-Bridge-Signature`; shown when the webhook is created.
+    public var secret: String?
+    /// Event types, or `["*"]` for all.
+    public var events: [String]
+    public var active: Bool
+}
+
+/// One event on its way to one webhook.
+public struct WebhookDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var webhookId: Int64
+    public var url: String
+    public var secret: String
+    public var event: String
+    public var payload: String
+    /// Attempts made before this one.
+    public var attempts: Int
+}
+
+/// A delivery as the API shows it.
+public struct WebhookDeliveryStatus: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var event: String
+    public var status: String
+    public var attempts: Int
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+}
+
+extension Inbox {
+    public func createWebhook(url: String, secret: String, events: [String]) async throws -> OutgoingWebhook {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw InboxError.invalid(code: "invalid_url", message: "url must be an http(s) URL")
+        }
+        let events = events.isEmpty ? ["*"] : events
+        if let unknown = events.first(where: { $0 != "*" && !OutgoingWebhook.eventTypes.contains($0) }) {
+            throw InboxError.invalid(code: "invalid_event", message: "\(unknown) is not an event; use \(OutgoingWebhook.eventTypes.joined(separator: ", ")) or *")
+        }
+        let now = clock().ms
+        let id: Int64 = try await database.pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE active = 1") == nil {
+                // The feed idles while there are no webhooks: the first one starts from now.
+                for (name, table) in [("webhooks.tickets", "tickets"), ("webhooks.messages", "messages"), ("webhooks.ticket_events", "ticket_events")] {
+                    try db.execute(
+                        sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: [name])
+                }
+            }
+            try db.execute(
+                sql: "INSERT INTO webhooks (url, secret, events, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [url, secret, try ContentCoding.encode(events), now])
+            return db.lastInsertedRowID
+        }
+        bus.publish([.webhookEventsQueued])
+        return OutgoingWebhook(id: id, url: url, secret: secret, events: events, active: true)
+    }
+
+    public func webhooks() async throws -> [OutgoingWebhook] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhooks ORDER BY id").map {
+                OutgoingWebhook(
+                    id: $0["id"], url: $0["url"], secret: nil, events: (try? ContentCoding.decode([String].self, $0["events"])) ?? [], active: $0["active"])
+            }
+        }
+    }
+
+    public func deleteWebhook(id: Int64) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM webhooks WHERE id = ?", arguments: [id])
+            guard db.changesCount == 1 else { throw InboxError.notFound("webhook \(id)") }
+        }
+    }
+
+    public func webhookDeliveries(webhookId: Int64, limit: Int = 100) async throws -> [WebhookDeliveryStatus]? {
+        try await database.pool.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ?", arguments: [webhookId]) != nil else { return nil }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?", arguments: [webhookId, limit]
+            ).map {
+                WebhookDeliveryStatus(
+                    id: $0["id"], event: $0["event"], status: $0["status"], attempts: $0["attempts"], lastError: $0["last_error"],
+                    createdAt: Date(ms: $0["created_at"]), deliveredAt: ($0["delivered_at"] as Int64?).map { Date(ms: $0) })
+            }
+        }
+    }
+
+    /// Reads tickets, messages and history entries committed since the last call (durable cursors)
+    /// and queues a delivery for each webhook that wants the event. Returns how many were queued.
+    /// (SQLite has one writer, so ids are committed in order and a cursor never skips a row.)
+    @discardableResult
+    public func feedWebhooks(limit: Int = 500) async throws -> Int {
+        // No webhooks, no work (and no write competing with ingest).
+        guard try await database.pool.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE active = 1") }) != nil else {
+            return 0
+        }
+        let now = clock().ms
+        let queued: Int = try await database.pool.write { db in
+            let hooks = try Row.fetchAll(db, sql: "SELECT id, events FROM webhooks WHERE active = 1").map {
+                (id: $0["id"] as Int64, events: Set((try? ContentCoding.decode([String].self, $0["events"])) ?? []))
+            }
+            var queued = 0
+            func deliver(_ event: String, _ data: some Encodable, at createdAt: Int64) throws {
+                let payload = try WebhookPayload.encode(WebhookPayload(event: event, createdAt: Date(ms: createdAt), data: data))
+                for hook in hooks where hook.events.contains("*") || hook.events.contains(event) {
+                    try db.execute(sql: """
+                        INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [hook.id, event, payload, now, now])
+                    queued += 1
+                }
+            }
+            let tickets = try Self.advance(db, "webhooks.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit)
+            for id in tickets {
+                let row = try Row.fetchOne(db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [id])
+                if let row { try deliver("ticket.created", try Self.summary(row, db), at: row["created_at"]) }
+            }
+            let messages = try Self.advance(db, "webhooks.messages", "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?", limit)
+            for id in messages {
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]) {
+                    try deliver("message.created", try Self.message(row, attachments: []), at: row["created_at"])
+                }
+            }
+            let entries = try Self.advance(db, "webhooks.ticket_events", "SELECT id FROM ticket_events WHERE id > ? ORDER BY id LIMIT ?", limit)
+            for id in entries {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket_events WHERE id = ?", arguments: [id]) else { continue }
+                let entry = TicketUpdate(
+                    ticketId: row["ticket_id"], kind: row["kind"], actor: row["actor"],
+                    detail: (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:])
+                try deliver("ticket.updated", entry, at: row["created_at"])
+            }
+            return queued
+        }
+        if queued > 0 { bus.publish([.webhookEventsQueued]) }
+        return queued
+    }
+
+    /// Leases due deliveries.
+    public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
+        let now = clock().ms
+        return try await database.pool.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until <= ?)
+                ORDER BY d.id LIMIT ?
+                """, arguments: [now, now, limit])
+            for row in rows {
+                try db.execute(sql: "UPDATE webhook_deliveries SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), row["id"] as Int64])
+            }
+            return rows.map {
+                WebhookDelivery(
+                    id: $0["id"], webhookId: $0["webhook_id"], url: $0["url"], secret: $0["secret"], event: $0["event"], payload: $0["payload"],
+                    attempts: $0["attempts"])
+            }
+        }
+    }
+
+    /// Records a delivery's outcome: delivered, retry at `next`, or failed for good.
+    public func webhookDelivered(_ delivery: WebhookDelivery, error: String?, retryAt next: Date?) async throws {
+        let now = clock().ms
+        try await database.pool.write { db in
+            if error == nil {
+                try db.execute(sql: """
+                    UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, leased_until = NULL, last_error = NULL WHERE id = ?
+                    """, arguments: [now, delivery.id])
+            } else if let next {
+                try db.execute(sql: """
+                    UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, leased_until = NULL, last_error = ? WHERE id = ?
+                    """, arguments: [next.ms, error, delivery.id])
+            } else {
+                try db.execute(sql: """
+                    UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, leased_until = NULL, last_error = ? WHERE id = ?
+                    """, arguments: [error, delivery.id])
+            }
+        }
+    }
+
+    /// Ids past a feed cursor (up to `limit`), moving the cursor past them.
+    private static func advance(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> [Int64] {
+        let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0
+        let ids = try Int64.fetchAll(db, sql: sql, arguments: [last, limit])
+        if let newest = ids.last {
+            try db.execute(
+                sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
+                arguments: [name, newest])
+        }
+        return ids
+    }
+}
+
+private struct WebhookPayload<Payload: Encodable>: Encodable {
+    var event: String
+    var createdAt: Date
+    var data: Payload
+
+    /// JSON as the REST API writes it: sorted keys, ISO-8601 times with milliseconds.
+    static func encode(_ value: Self) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+private struct TicketUpdate: Encodable {
+    var ticketId: Int64
+    var kind: String
+    var actor: String
+    var detail: [String: String]
+}
