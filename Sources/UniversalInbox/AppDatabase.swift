@@ -48,6 +48,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v8-outgoing-webhooks") { db in
             try db.execute(sql: Schema.v8)
         }
+        migrator.registerMigration("v9-satisfaction") { db in
+            try db.execute(sql: Schema.v9)
+        }
         return migrator
     }
 }
@@ -419,6 +422,26 @@ extension Schema {
         INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.tickets', coalesce(max(id), 0) FROM tickets;
         INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.messages', coalesce(max(id), 0) FROM messages;
         INSERT INTO feed_cursors (name, last_id) SELECT 'webhooks.ticket_events', coalesce(max(id), 0) FROM ticket_events;
+        """
+}
+
+extension Schema {
+    /// Satisfaction: one rating request per resolved ticket (sent, or why not), and the answer,
+    /// credited to the agent who had the ticket.
+    static let v9 = """
+        CREATE TABLE ratings (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            contact_id INTEGER NOT NULL,
+            agent_id INTEGER REFERENCES agents(id),
+            requested_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT,
+            choices TEXT NOT NULL,
+            rating TEXT,
+            rated_at INTEGER
+        );
+        CREATE INDEX ratings_pending ON ratings(contact_id) WHERE state = 'requested' AND rating IS NULL;
+        CREATE INDEX ratings_agent ON ratings(agent_id, rated_at);
         """
 }
 

@@ -49,8 +49,9 @@ struct IngestWriter {
                 reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
             WHERE id = ?
             """).execute(arguments: [occurredAt, message.replyToken, message.replyToken, occurredAt, identity.id])
-        let ticketId = try route(contactId: identity.contactId, identityId: identity.id, into: &result)
         let content = message.content
+        let ticketId = try ratingAnswer(content, contactId: identity.contactId)?.ticketId
+            ?? route(contactId: identity.contactId, identityId: identity.id, into: &result)
         try db.cachedStatement(sql: """
             INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
                 platform_message_id, idempotency_key, created_at, updated_at)

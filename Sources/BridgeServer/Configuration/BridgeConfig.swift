@@ -20,6 +20,15 @@ struct BridgeConfig: Sendable {
     /// (minutes) are filled in. Off (nil) by default.
     var queueMessage: String?
     var spam = SpamConfig()
+    var satisfaction = SatisfactionConfig()
+
+    /// Rating requests after a ticket is resolved.
+    struct SatisfactionConfig: Sendable {
+        var enabled = false
+        var question = "How would you rate our help?"
+        var good = "👍 Good"
+        var bad = "👎 Bad"
+    }
 
     /// The learning spam filter.
     struct SpamConfig: Sendable {

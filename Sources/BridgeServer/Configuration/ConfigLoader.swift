@@ -32,7 +32,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "outbound", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -60,6 +60,13 @@ enum ConfigLoader {
             config.spam.threshold = threshold
         }
         config.spam.minimumTraining = try spam.child("minimumTraining").int() ?? config.spam.minimumTraining
+
+        let satisfaction = node.child("satisfaction")
+        try satisfaction.checkKeys(["enabled", "question", "good", "bad"])
+        config.satisfaction.enabled = try satisfaction.child("enabled").bool() ?? config.satisfaction.enabled
+        config.satisfaction.question = try satisfaction.child("question").string() ?? config.satisfaction.question
+        config.satisfaction.good = try satisfaction.child("good").string() ?? config.satisfaction.good
+        config.satisfaction.bad = try satisfaction.child("bad").string() ?? config.satisfaction.bad
 
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])

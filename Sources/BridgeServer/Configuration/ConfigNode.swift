@@ -61,6 +61,15 @@ struct ConfigNode {
         return i
     }
 
+    func bool() throws -> Bool? {
+        guard let s = try string()?.lowercased() else { return nil }
+        switch s {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw ConfigError(key: path, problem: "must be true or false, got \"\(s)\"")
+        }
+    }
+
     func double() throws -> Double? {
         guard let s = try string() else { return nil }
         guard let d = Double(s), d > 0 else { throw ConfigError(key: path, problem: "must be a positive number, got \"\(s)\"") }

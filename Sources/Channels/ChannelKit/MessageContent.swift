@@ -22,10 +22,13 @@ public struct MessageContent: Sendable, Equatable, Codable {
     public var sticker: Sticker?
     public var postback: String?
     public var template: Template?
+    /// Answers offered with a text (a satisfaction rating): buttons or quick replies where the
+    /// platform has them, a numbered list in the text where it does not.
+    public var choices: [Choice]?
 
     public init(
         kind: Kind, text: String? = nil, media: MediaReference? = nil, location: Location? = nil,
-        sticker: Sticker? = nil, postback: String? = nil, template: Template? = nil
+        sticker: Sticker? = nil, postback: String? = nil, template: Template? = nil, choices: [Choice]? = nil
     ) {
         self.kind = kind
         self.text = text
@@ -34,6 +37,34 @@ public struct MessageContent: Sendable, Equatable, Codable {
         self.sticker = sticker
         self.postback = postback
         self.template = template
+        self.choices = choices
+    }
+
+    /// One answer: what the customer sees, and the postback the platform returns when it is tapped.
+    public struct Choice: Sendable, Equatable, Codable {
+        public var label: String
+        public var payload: String
+
+        public init(label: String, payload: String) {
+            self.label = label
+            self.payload = payload
+        }
+    }
+
+    /// The text with the choices as a numbered list, for channels without buttons (SMS, WeChat):
+    /// the customer answers with the number.
+    public var textWithNumberedChoices: String {
+        guard let choices, !choices.isEmpty else { return text ?? "" }
+        let list = choices.enumerated().map { "\($0.offset + 1) = \($0.element.label)" }.joined(separator: "\n")
+        return (text ?? "") + "\n" + list
+    }
+
+    /// The choice a customer's answer picks: a tapped button's postback, its number, or its label.
+    public static func choice(answering answer: MessageContent, from choices: [Choice]) -> Choice? {
+        if let payload = answer.postback, let match = choices.first(where: { $0.payload == payload }) { return match }
+        guard let text = answer.text?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !text.isEmpty else { return nil }
+        if let number = Int(text), choices.indices.contains(number - 1) { return choices[number - 1] }
+        return choices.first { $0.label.lowercased() == text }
     }
 
     public static func text(_ text: String) -> MessageContent { MessageContent(kind: .text, text: text) }

@@ -122,7 +122,13 @@ public struct LINEAdapter: ChannelAdapter {
         case .sticker:
             return LINEOutMessage(type: "sticker", packageId: content.sticker?.packageId, stickerId: content.sticker?.stickerId)
         default:
-            return LINEOutMessage(type: "text", text: content.text ?? "")
+            // LINE: at most 13 quick replies, labels up to 20 characters.
+            let quickReply = content.choices.map { choices in
+                LINEOutMessage.QuickReply(items: choices.prefix(13).map {
+                    .init(action: .init(label: String($0.label.prefix(20)), data: $0.payload, displayText: $0.label))
+                })
+            }
+            return LINEOutMessage(type: "text", text: content.text ?? "", quickReply: quickReply)
         }
     }
 

@@ -75,6 +75,22 @@ struct LINEOutMessage: Encodable {
     var previewImageUrl: String?
     var packageId: String?
     var stickerId: String?
+    var quickReply: QuickReply?
+
+    /// Quick-reply buttons under the message; a tap sends a postback event with `data`.
+    struct QuickReply: Encodable {
+        struct Item: Encodable {
+            struct Action: Encodable {
+                var type = "postback"
+                var label: String
+                var data: String
+                var displayText: String
+            }
+            var type = "action"
+            var action: Action
+        }
+        var items: [Item]
+    }
 }
 
 struct LINEReplyBody: Encodable {

@@ -67,7 +67,9 @@ public struct MessengerAdapter: ChannelAdapter {
         if message.content.kind == .image, let url = message.content.media?.url {
             content = .init(attachment: .init(type: "image", payload: .init(url: url, is_reusable: true)))
         } else {
-            content = .init(text: message.content.text ?? "")
+            content = .init(
+                text: message.content.text ?? "",
+                quick_replies: message.content.choices.map { $0.prefix(13).map { .init(title: String($0.label.prefix(20)), payload: $0.payload) } })
         }
         let request = try PlatformAPI.jsonPost(
             "\(configuration.graphURL)/\(configuration.pageId)/messages", bearer: configuration.pageAccessToken,

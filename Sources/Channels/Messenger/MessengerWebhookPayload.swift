@@ -71,6 +71,13 @@ struct MessengerSendBody: Encodable {
     struct Message: Encodable {
         var text: String?
         var attachment: Attachment?
+        var quick_replies: [QuickReply]?
+    }
+    /// A quick reply (at most 13, titles up to 20 characters); a tap comes back as `quick_reply.payload`.
+    struct QuickReply: Encodable {
+        var content_type = "text"
+        var title: String
+        var payload: String
     }
     struct Attachment: Encodable {
         struct Payload: Encodable {

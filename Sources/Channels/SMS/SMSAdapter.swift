@@ -46,7 +46,7 @@ public struct SMSAdapter: ChannelAdapter {
         }
         switch message.content.kind {
         case .text:
-            if (message.content.text ?? "").count > Self.maxBodyLength {
+            if message.content.textWithNumberedChoices.count > Self.maxBodyLength {
                 return .permanent("text_too_long", "SMS bodies are limited to \(Self.maxBodyLength) characters")
             }
             return nil
@@ -60,7 +60,7 @@ public struct SMSAdapter: ChannelAdapter {
     public func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt {
         if let refusal = refusal(for: message) { throw refusal }
         var form = [("To", message.recipient), ("From", configuration.from)]
-        let body = message.content.text ?? ""
+        let body = message.content.textWithNumberedChoices
         if !body.isEmpty { form.append(("Body", body)) }
         if message.content.kind == .image, let url = message.content.media?.url { form.append(("MediaUrl", url)) }
         if let callback = configuration.statusCallbackURL { form.append(("StatusCallback", callback)) }

@@ -107,7 +107,7 @@ public struct WeChatAdapter: ChannelAdapter {
 
     public func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt {
         if let refusal = refusal(for: message) { throw refusal }
-        var body = WeChatCustomBody(touser: message.recipient, msgtype: "text", text: .init(content: message.content.text ?? ""))
+        var body = WeChatCustomBody(touser: message.recipient, msgtype: "text", text: .init(content: message.content.textWithNumberedChoices))
         if message.content.kind == .image, let url = message.content.media?.url {
             body = WeChatCustomBody(touser: message.recipient, msgtype: "image", image: .init(media_id: try await upload(imageAt: url, transport: transport)))
         }

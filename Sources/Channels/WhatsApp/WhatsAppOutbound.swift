@@ -9,6 +9,24 @@ struct WhatsAppSendBody: Encodable {
     var text: Text?
     var image: Image?
     var template: TemplateBody?
+    var interactive: Interactive?
+
+    /// Reply buttons (at most 3, titles up to 20 characters); a tap comes back as a `button_reply`.
+    struct Interactive: Encodable {
+        struct Body: Encodable { var text: String }
+        struct Action: Encodable { var buttons: [Button] }
+        struct Button: Encodable {
+            struct Reply: Encodable {
+                var id: String
+                var title: String
+            }
+            var type = "reply"
+            var reply: Reply
+        }
+        var type = "button"
+        var body: Body
+        var action: Action
+    }
 
     struct Text: Encodable {
         var body: String
@@ -48,8 +66,15 @@ struct WhatsAppSendBody: Encodable {
                 name: t.name, language: .init(code: t.language),
                 components: t.parameters.isEmpty ? nil : [.init(type: "body", parameters: t.parameters.map { TemplateBody.Parameter(text: $0) })])
         default:
-            type = "text"
-            text = Text(body: content.text ?? "", preview_url: false)
+            if let choices = content.choices, !choices.isEmpty {
+                type = "interactive"
+                interactive = Interactive(
+                    body: .init(text: content.text ?? ""),
+                    action: .init(buttons: choices.prefix(3).map { .init(reply: .init(id: $0.payload, title: String($0.label.prefix(20)))) }))
+            } else {
+                type = "text"
+                text = Text(body: content.text ?? "", preview_url: false)
+            }
         }
     }
 }

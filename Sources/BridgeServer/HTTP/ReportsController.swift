@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import UniversalInbox
+
+/// Service reports for a period (owners and admins), as JSON or CSV (`format=csv`).
+/// `from` and `to` are ISO-8601 dates or date-times (UTC); a `to` date includes that whole day.
+struct ReportsController: Sendable {
+    let inbox: Inbox
+
+    func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
+        group.get("reports/agents") { request, context in
+            _ = try context.requireSettingsManager()
+            let (from, to, csv) = try period(request)
+            let rows = try await inbox.agentReport(from: from, to: to)
+            guard csv else { return JSONResponse.make(Period(from: from, to: to, items: rows)) }
+            var text = CSV.row([
+                "rank", "agent_id", "name", "tickets_handled", "tickets_resolved", "median_first_response_seconds", "median_resolution_seconds",
+                "resolution_rate", "ratings_good", "ratings_bad", "satisfaction",
+            ])
+            for r in rows {
+                text += CSV.row([
+                    String(r.rank), String(r.agentId), r.name, String(r.ticketsHandled), String(r.ticketsResolved), number(r.medianFirstResponseSeconds),
+                    number(r.medianResolutionSeconds), number(r.resolutionRate), String(r.ratingsGood), String(r.ratingsBad), number(r.satisfaction),
+                ])
+            }
+            return csvResponse(text, "agents")
+        }
+        group.get("reports/channels") { request, context in
+            _ = try context.requireSettingsManager()
+            let (from, to, csv) = try period(request)
+            let rows = try await inbox.channelReport(from: from, to: to)
+            guard csv else { return JSONResponse.make(Period(from: from, to: to, items: rows)) }
+            var text = CSV.row(["channel", "new_tickets", "inbound_messages", "outbound_messages"])
+            for r in rows { text += CSV.row([r.channel, String(r.newTickets), String(r.inboundMessages), String(r.outboundMessages)]) }
+            return csvResponse(text, "channels")
+        }
+    }
+
+    struct Period<Item: Encodable>: Encodable {
+        var from: Date
+        var to: Date
+        var items: [Item]
+    }
+
+    private func period(_ request: Request) throws -> (Date, Date, Bool) {
+        let params = request.uri.queryParameters
+        guard let fromText = params["from"], let toText = params["to"] else {
+            throw APIError.badRequest("invalid_period", "from and to are required (e.g. from=2026-11-01&to=2026-11-30)")
+        }
+        let from = try TicketFilter.date(fromText, "from")
+        var to = try TicketFilter.date(toText, "to")
+        if toText.count == 10 { to = to.addingTimeInterval(86400) }
+        guard from < to else { throw APIError.badRequest("invalid_period", "from must be before to") }
+        let format = params["format"].map(String.init) ?? "json"
+        guard ["json", "csv"].contains(format) else { throw APIError.badRequest("invalid_format", "format must be json or csv") }
+        return (from, to, format == "csv")
+    }
+
+    private func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
+
+    private func csvResponse(_ text: String, _ name: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).csv\""],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

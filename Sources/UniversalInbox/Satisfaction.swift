@@ -1,0 +1,80 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// A customer's satisfaction rating of a resolved ticket.
+public enum Rating: String, Sendable, Codable, CaseIterable {
+    case good, bad
+}
+
+extension Inbox {
+    /// Resolved tickets (in the last `within`) that have had no rating request yet.
+    public func ticketsAwaitingRatingRequest(within: TimeInterval = 86400, limit: Int = 100) async throws -> [Int64] {
+        let since = clock().addingTimeInterval(-within).ms
+        return try await database.pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT t.id FROM tickets t WHERE t.status = 'resolved' AND t.resolved_at >= ?
+                    AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = t.id)
+                ORDER BY t.resolved_at LIMIT ?
+                """, arguments: [since, limit])
+        }
+    }
+
+    /// Asks the customer of a resolved ticket to rate it, on their channel, once per ticket; the
+    /// question and its choices go out as one message (buttons where the platform has them).
+    /// When the channel's rules refuse it now (a closed window, an opted-out number) that is
+    /// recorded instead. Returns whether a request was queued.
+    @discardableResult
+    public func requestRating(
+        ticketId: Int64, question: String, choices: [MessageContent.Choice], vet: @escaping @Sendable (ReplyTarget) -> SendError?
+    ) async throws -> Bool {
+        let now = clock()
+        let messageId: Int64? = try await database.pool.write { db in
+            guard let ticket = try Row.fetchOne(db, sql: "SELECT status, contact_id, agent_id FROM tickets WHERE id = ?", arguments: [ticketId]),
+                ticket["status"] == TicketStatus.resolved.rawValue,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM ratings WHERE ticket_id = ?", arguments: [ticketId]) == nil
+            else { return nil }
+            let record = { (state: String, reason: String?) in
+                try db.execute(sql: """
+                    INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, reason, choices) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [ticketId, ticket["contact_id"] as Int64, ticket["agent_id"] as Int64?, now.ms, state, reason, try ContentCoding.encode(choices)])
+            }
+            do {
+                let id = try Self.insertReply(
+                    db, ticketId: ticketId, content: MessageContent(kind: .text, text: question, choices: choices), channel: nil, author: "system",
+                    now: now, vet: vet)
+                try record("requested", nil)
+                return id
+            } catch InboxError.refused(let refusal) {
+                try record("not_sent", refusal.reason)
+                return nil
+            }
+        }
+        guard let messageId else { return false }
+        bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
+        return true
+    }
+}
+
+extension IngestWriter {
+    /// When the contact has a rating request waiting and this message answers it, records the rating
+    /// (for the agent who had the ticket) and files the answer in that ticket without reopening it.
+    /// Returns the ticket, or nil when the message is not an answer.
+    func ratingAnswer(_ content: MessageContent, contactId: Int64) throws -> (ticketId: Int64, rating: Rating)? {
+        guard let pending = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                WHERE r.contact_id = ? AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
+                ORDER BY r.requested_at DESC LIMIT 1
+                """), arguments: [contactId])
+        else { return nil }
+        let choices = try ContentCoding.decode([MessageContent.Choice].self, pending["choices"])
+        guard let choice = MessageContent.choice(answering: content, from: choices),
+            let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
+        else { return nil }
+        let ticketId: Int64 = pending["ticket_id"]
+        try db.cachedStatement(sql: "UPDATE ratings SET rating = ?, rated_at = ? WHERE ticket_id = ?").execute(arguments: [rating.rawValue, now, ticketId])
+        try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: now)
+        return (ticketId, rating)
+    }
+}
