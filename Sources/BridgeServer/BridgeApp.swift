@@ -64,6 +64,7 @@ enum BridgeApp {
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
+        RulesController(inbox: inbox).addRoutes(to: api)
         let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
@@ -79,6 +80,7 @@ enum BridgeApp {
             Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
             live,
             WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
+            RulesRunner(inbox: inbox, registry: registry, logger: logger),
         ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,

@@ -51,6 +51,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v9-satisfaction") { db in
             try db.execute(sql: Schema.v9)
         }
+        migrator.registerMigration("v10-rules-and-hours") { db in
+            try db.execute(sql: Schema.v10)
+        }
         return migrator
     }
 }
@@ -442,6 +445,45 @@ extension Schema {
         );
         CREATE INDEX ratings_pending ON ratings(contact_id) WHERE state = 'requested' AND rating IS NULL;
         CREATE INDEX ratings_agent ON ratings(agent_id, rated_at);
+        """
+}
+
+extension Schema {
+    /// Business hours per department (0: tickets without one) with the auto-acknowledgement and
+    /// out-of-hours reply; rules, which rule ran on which ticket (time-based rules run once per
+    /// ticket and state), and how far the rules have read the stream.
+    static let v10 = """
+        CREATE TABLE business_hours (
+            department_id INTEGER PRIMARY KEY,
+            time_zone TEXT NOT NULL,
+            weekly TEXT NOT NULL,
+            holidays TEXT NOT NULL,
+            acknowledgement TEXT,
+            out_of_hours_reply TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            after_seconds INTEGER,
+            conditions TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            stop INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE rule_runs (
+            rule_id INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+            ticket_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            ran_at INTEGER NOT NULL,
+            PRIMARY KEY (rule_id, ticket_id, key)
+        ) WITHOUT ROWID;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'rules.tickets', coalesce(max(id), 0) FROM tickets;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'rules.messages', coalesce(max(id), 0) FROM messages;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'rules.ticket_events', coalesce(max(id), 0) FROM ticket_events;
         """
 }
 

@@ -13,9 +13,10 @@ public struct CannedResponse: Sendable, Equatable, Codable {
     public var departmentId: Int64?
 }
 
-/// `{{name}}` placeholders filled from a dictionary.
+/// `{{name}}` placeholders filled from a dictionary; `{{name|fallback}}` when the value may be unknown
+/// (a customer whose name the platform has not given yet).
 public enum TemplateText {
-    static let placeholder = try! NSRegularExpression(pattern: #"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}"#)
+    static let placeholder = try! NSRegularExpression(pattern: #"\{\{\s*([A-Za-z0-9_.]+)\s*(?:\|([^}]*))?\}\}"#)
 
     /// The placeholder names used in `text`.
     public static func variables(in text: String) -> [String] {
@@ -24,14 +25,15 @@ public enum TemplateText {
         }
     }
 
-    /// `text` with each placeholder replaced by its value (empty when the value is unknown).
+    /// `text` with each placeholder replaced by its value (its fallback, or empty, when unknown).
     public static func fill(_ text: String, _ values: [String: String]) -> String {
         var result = ""
         var last = text.startIndex
         for match in placeholder.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
             guard let whole = Range(match.range, in: text), let name = Range(match.range(at: 1), in: text) else { continue }
+            let fallback = Range(match.range(at: 2), in: text).map { text[$0].trimmingCharacters(in: .whitespaces) } ?? ""
             result += text[last..<whole.lowerBound]
-            result += values[String(text[name])] ?? ""
+            result += values[String(text[name])].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
             last = whole.upperBound
         }
         return result + text[last...]

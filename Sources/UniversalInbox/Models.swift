@@ -141,6 +141,8 @@ public enum InboxEvent: Sendable, Equatable {
     case ticketQueued(ticketId: Int64)
     /// Outgoing webhook deliveries are waiting.
     case webhookEventsQueued
+    /// A rule asked to tell these agents about a ticket.
+    case agentsNotified(ticketId: Int64, agentIds: [Int64], text: String)
 }
 
 /// Refusals of inbox operations, mapped by the API onto HTTP statuses.

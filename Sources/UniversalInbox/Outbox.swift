@@ -108,17 +108,35 @@ extension Inbox {
     /// `text` gets `{{position}}` and `{{wait}}` (minutes) filled in. Returns whether a message was queued.
     @discardableResult
     public func sendQueueNotice(ticketId: Int64, text: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
+        try await sendAutomaticReply(ticketId: ticketId, kind: "queue_notice", vet: vet) { db in
+            guard let place = try Self.queuePlace(db, ticketId: ticketId) else { return nil }
+            let filled = TemplateText.fill(text, ["position": String(place.position), "wait": String(place.waitMinutes)])
+            return (filled, ["position": String(place.position), "waitMinutes": String(place.waitMinutes)])
+        }
+    }
+
+    /// Sends the bridge's own message on a ticket at most once per `kind` (a queue notice, an
+    /// acknowledgement, an out-of-hours reply): the history entry and the message commit together.
+    /// `compose` returns the text and history details, or nil to send nothing. A refusal by the
+    /// channel's rules (a closed window) is recorded as `<kind>_not_sent`.
+    @discardableResult
+    func sendAutomaticReply(
+        ticketId: Int64, kind: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?,
+        compose: @escaping @Sendable (Database) throws -> (text: String, detail: [String: String])?
+    ) async throws -> Bool {
         let now = clock()
         let messageId: Int64? = try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'queue_notice'", arguments: [ticketId]) == nil,
-                let place = try Self.queuePlace(db, ticketId: ticketId)
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind IN (?, ?)", arguments: [ticketId, kind, kind + "_not_sent"]) == nil,
+                let (text, detail) = try compose(db)
             else { return nil }
-            let filled = text.replacingOccurrences(of: "{{position}}", with: String(place.position))
-                .replacingOccurrences(of: "{{wait}}", with: String(place.waitMinutes))
-            try Self.record(
-                db, ticketId: ticketId, "queue_notice", by: Actor.system.label,
-                ["position": String(place.position), "waitMinutes": String(place.waitMinutes)], at: now.ms)
-            return try Self.insertReply(db, ticketId: ticketId, content: .text(filled), channel: nil, author: "system", now: now, vet: vet)
+            do {
+                let id = try Self.insertReply(db, ticketId: ticketId, content: .text(text), channel: nil, author: "system", now: now, vet: vet)
+                try Self.record(db, ticketId: ticketId, kind, by: Actor.system.label, detail, at: now.ms)
+                return id
+            } catch InboxError.refused(let refusal) {
+                try Self.record(db, ticketId: ticketId, kind + "_not_sent", by: Actor.system.label, ["reason": refusal.reason], at: now.ms)
+                return nil
+            }
         }
         guard let messageId else { return false }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])

@@ -143,6 +143,24 @@ extension Inbox {
         return queued
     }
 
+    /// Queues the ticket for one webhook as `rule.fired` (a rule's "call a webhook" action).
+    func queueRuleWebhook(_ webhookId: Int64, rule: Rule, ticketId: Int64) async throws {
+        let now = clock().ms
+        try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ? AND active = 1", arguments: [webhookId]) != nil else {
+                throw InboxError.notFound("webhook \(webhookId)")
+            }
+            guard let row = try Row.fetchOne(db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [ticketId])
+            else { throw InboxError.notFound("ticket \(ticketId)") }
+            let payload = try WebhookPayload.encode(
+                WebhookPayload(event: "rule.fired", createdAt: Date(ms: now), data: RuleFired(rule: rule.name, ruleId: rule.id, ticket: try Self.summary(row, db))))
+            try db.execute(sql: """
+                INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, 'rule.fired', ?, ?, ?)
+                """, arguments: [webhookId, payload, now, now])
+        }
+        bus.publish([.webhookEventsQueued])
+    }
+
     /// Leases due deliveries.
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
         let now = clock().ms
@@ -211,6 +229,12 @@ private struct WebhookPayload<Payload: Encodable>: Encodable {
         }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+}
+
+private struct RuleFired: Encodable {
+    var rule: String
+    var ruleId: Int64
+    var ticket: TicketSummary
 }
 
 private struct TicketUpdate: Encodable {

@@ -10,7 +10,8 @@ import UniversalInbox
 /// Client → server: `{"type":"viewing"|"typing"|"left","ticketId":N}`; send `viewing` again at least
 /// every `viewingTimeout` to stay listed, `typing` lapses back to viewing after `typingTimeout`.
 /// Server → client: `hello`, `presence` (`ticketId`, `agents: [{agentId, name, state}]`),
-/// `ticket_opened`, `message`, `assigned`, `status`, and `error` for a refused request.
+/// `ticket_opened`, `message`, `assigned`, `status`, `notification` (a rule's "notify" action, to the
+/// agents it names), and `error` for a refused request.
 actor LiveHub: Service {
     enum State: String, Codable { case viewing, typing }
 
@@ -121,6 +122,11 @@ actor LiveHub: Service {
     }
 
     func forward(_ event: InboxEvent) async {
+        if case .agentsNotified(let ticketId, let agentIds, let text) = event {
+            let note = Self.json(Notification(ticketId: ticketId, text: text))
+            for connection in connections.values where connection.actor.agentId.map(agentIds.contains) == true { connection.send.yield(note) }
+            return
+        }
         let message: (ticketId: Int64, text: String)? =
             switch event {
             case .ticketOpened(let ticketId): (ticketId, Self.json(TicketEvent(type: "ticket_opened", ticketId: ticketId)))
@@ -182,6 +188,12 @@ actor LiveHub: Service {
         var direction: String?
         var agentId: Int64?
         var status: String?
+    }
+
+    private struct Notification: Encodable {
+        var type = "notification"
+        var ticketId: Int64
+        var text: String
     }
 
     private struct ErrorMessage: Encodable {

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+
+/// When a department answers: a time zone, opening periods per weekday, and holidays (closed all
+/// day). Also what new tickets are told: an acknowledgement, and a reply outside these hours.
+public struct BusinessHours: Sendable, Equatable, Codable {
+    /// Weekday (`mon` … `sun`) → periods as `["09:00", "18:00"]` pairs.
+    public var timeZone: String
+    public var weekly: [String: [[String]]]
+    /// `YYYY-MM-DD` dates in the time zone.
+    public var holidays: [String]
+    public var acknowledgement: String?
+    public var outOfHoursReply: String?
+
+    public init(timeZone: String, weekly: [String: [[String]]], holidays: [String] = [], acknowledgement: String? = nil, outOfHoursReply: String? = nil) {
+        self.timeZone = timeZone
+        self.weekly = weekly
+        self.holidays = holidays
+        self.acknowledgement = acknowledgement
+        self.outOfHoursReply = outOfHoursReply
+    }
+
+    enum CodingKeys: String, CodingKey { case timeZone, weekly, holidays, acknowledgement, outOfHoursReply }
+
+    /// `holidays` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            timeZone: try c.decode(String.self, forKey: .timeZone), weekly: try c.decode([String: [[String]]].self, forKey: .weekly),
+            holidays: try c.decodeIfPresent([String].self, forKey: .holidays) ?? [],
+            acknowledgement: try c.decodeIfPresent(String.self, forKey: .acknowledgement),
+            outOfHoursReply: try c.decodeIfPresent(String.self, forKey: .outOfHoursReply))
+    }
+
+    static let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+    /// Refuses an unknown time zone, weekday, malformed time or date, or a period that ends before it starts.
+    func validate() throws {
+        guard TimeZone(identifier: timeZone) != nil else { throw InboxError.invalid(code: "invalid_time_zone", message: "\(timeZone) is not a time zone (e.g. Asia/Tokyo)") }
+        for (day, periods) in weekly {
+            guard Self.weekdays.contains(day) else { throw InboxError.invalid(code: "invalid_weekday", message: "\(day) is not one of \(Self.weekdays.joined(separator: ", "))") }
+            for period in periods {
+                guard period.count == 2, let start = Self.minutes(period[0]), let end = Self.minutes(period[1]), start < end else {
+                    throw InboxError.invalid(code: "invalid_period", message: "\(day): a period is [\"HH:MM\", \"HH:MM\"] with the start before the end")
+                }
+            }
+        }
+        for holiday in holidays where (try? Date(holiday, strategy: Date.ISO8601FormatStyle().year().month().day())) == nil {
+            throw InboxError.invalid(code: "invalid_holiday", message: "\(holiday) is not a date like 2026-12-31")
+        }
+    }
+
+    /// Whether `date` falls in an opening period (and not on a holiday), in the department's time zone.
+    public func isOpen(at date: Date) -> Bool {
+        guard let zone = TimeZone(identifier: timeZone) else { return true }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: date)
+        let day = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        if holidays.contains(day) { return false }
+        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let periods = weekly[Self.weekdays[(parts.weekday ?? 1) - 1]] ?? []
+        return periods.contains { period in
+            guard let start = Self.minutes(period[0]), let end = Self.minutes(period[1]) else { return false }
+            return now >= start && now < end
+        }
+    }
+
+    static func minutes(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440 else {
+            return nil
+        }
+        return h * 60 + m
+    }
+}
+
+extension Inbox {
+    /// Sets a department's hours (`nil`: the hours for tickets without a department).
+    public func setBusinessHours(_ hours: BusinessHours, department: Int64?) async throws -> BusinessHours {
+        try hours.validate()
+        let now = clock().ms
+        try await database.pool.write { db in
+            if let department, try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) == nil {
+                throw InboxError.notFound("department \(department)")
+            }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO business_hours (department_id, time_zone, weekly, holidays, acknowledgement, out_of_hours_reply, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    department ?? 0, hours.timeZone, try ContentCoding.encode(hours.weekly), try ContentCoding.encode(hours.holidays),
+                    hours.acknowledgement, hours.outOfHoursReply, now,
+                ])
+        }
+        return hours
+    }
+
+    /// A department's hours, falling back to the default hours; nil when none are set (always open).
+    public func businessHours(department: Int64?) async throws -> BusinessHours? {
+        try await database.pool.read { db in try Self.businessHours(db, department: department) }
+    }
+
+    static func businessHours(_ db: Database, department: Int64?) throws -> BusinessHours? {
+        let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM business_hours WHERE department_id IN (?, 0) ORDER BY department_id DESC LIMIT 1", arguments: [department ?? 0])
+        return try row.map {
+            BusinessHours(
+                timeZone: $0["time_zone"], weekly: try ContentCoding.decode([String: [[String]]].self, $0["weekly"]),
+                holidays: try ContentCoding.decode([String].self, $0["holidays"]), acknowledgement: $0["acknowledgement"],
+                outOfHoursReply: $0["out_of_hours_reply"])
+        }
+    }
+}
