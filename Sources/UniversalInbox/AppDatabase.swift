@@ -54,6 +54,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v10-rules-and-hours") { db in
             try db.execute(sql: Schema.v10)
         }
+        migrator.registerMigration("v11-saved-views") { db in
+            try db.execute(sql: Schema.v11)
+        }
         return migrator
     }
 }
@@ -484,6 +487,20 @@ extension Schema {
         INSERT INTO feed_cursors (name, last_id) SELECT 'rules.tickets', coalesce(max(id), 0) FROM tickets;
         INSERT INTO feed_cursors (name, last_id) SELECT 'rules.messages', coalesce(max(id), 0) FROM messages;
         INSERT INTO feed_cursors (name, last_id) SELECT 'rules.ticket_events', coalesce(max(id), 0) FROM ticket_events;
+        """
+}
+
+extension Schema {
+    /// Ticket-list filters saved under a name, by an agent for itself or by an admin for everyone.
+    static let v11 = """
+        CREATE TABLE saved_views (
+            id INTEGER PRIMARY KEY,
+            agent_id INTEGER REFERENCES agents(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            filter TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX saved_views_name ON saved_views(coalesce(agent_id, 0), name);
         """
 }
 

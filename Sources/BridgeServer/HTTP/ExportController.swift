@@ -72,7 +72,7 @@ struct ExportController: Sendable {
     /// `GET /api/v1/tickets/export.csv?…`: the list's filters, every page.
     func csv(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        var query = try TicketFilter.query(request.uri.queryParameters, actor: actor)
+        var query = try await TicketFilter.query(request.uri.queryParameters, actor: actor, inbox: inbox)
         query.actor = actor
         query.limit = 200
         query.cursor = nil

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import UniversalInbox
 
 /// Helpdesk settings: custom fields, canned responses, forbidden words. Owners and admins manage
@@ -29,6 +30,38 @@ struct SettingsController: Sendable {
         group.post("canned-responses") { request, context in try await createCanned(request, context) }
         group.delete("canned-responses/:id") { _, context in
             try await inbox.deleteCannedResponse(id: try context.id(), by: try context.requireActor())
+            return Response(status: .noContent)
+        }
+
+        group.get("views") { _, context in
+            struct View: Encodable {
+                var id: String
+                var name: String
+                var filter: String
+                var shared: Bool
+            }
+            let actor = try context.requireActor()
+            let builtIn = [("unassigned", "Unassigned"), ("mine", "Mine"), ("my-pending", "My pending"), ("spam", "Spam")].map {
+                View(id: $0.0, name: $0.1, filter: "view=\($0.0)", shared: true)
+            }
+            let saved = try await inbox.savedViews(for: actor.agentId).map { View(id: String($0.id), name: $0.name, filter: $0.filter, shared: $0.agentId == nil) }
+            return JSONResponse.make(ItemsDTO(items: builtIn + saved))
+        }
+        group.post("views") { request, context in
+            struct Body: Decodable {
+                var name: String
+                var filter: String
+                var shared: Bool?
+            }
+            let actor = try context.requireActor()
+            let body = try await request.decode(Body.self)
+            if body.shared == true { _ = try context.requireSettingsManager() }
+            guard body.shared == true || actor.agentId != nil else { throw APIError.badRequest("not_an_agent", "only an agent has views of its own; send shared") }
+            _ = try await TicketFilter.query(URI("/?" + body.filter).queryParameters, actor: actor, inbox: inbox)  // refuse a filter the list would refuse
+            return JSONResponse.make(try await inbox.saveView(name: body.name, filter: body.filter, agentId: body.shared == true ? nil : actor.agentId), status: .created)
+        }
+        group.delete("views/:id") { _, context in
+            try await inbox.deleteView(id: try context.id(), by: try context.requireActor())
             return Response(status: .noContent)
         }
 

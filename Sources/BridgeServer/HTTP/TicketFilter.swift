@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import UniversalInbox
 
 /// The ticket list's query parameters → a `TicketQuery`. Filters combine (all must hold).
@@ -14,6 +15,18 @@ enum TicketFilter {
     enum View: String, CaseIterable {
         case unassigned, mine, spam
         case myPending = "my-pending"
+    }
+
+    /// The query for a request, a saved view (`view=<id>`) first applied under the request's own parameters.
+    static func query(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+        guard let view = params["view"], View(rawValue: String(view)) == nil else { return try query(params, actor: actor) }
+        guard let id = Int64(view), let saved = try await inbox.savedViews(for: actor.agentId).first(where: { $0.id == id }) else {
+            throw APIError.badRequest(
+                "invalid_view", "view must be one of \(View.allCases.map(\.rawValue).joined(separator: ", ")) or the id of a saved view of yours")
+        }
+        var merged = URI("/?" + saved.filter).queryParameters
+        for (name, value) in params where name != "view" { merged[name] = value }
+        return try query(merged, actor: actor)
     }
 
     static func query(_ params: Parameters, actor: Actor) throws -> TicketQuery {
@@ -30,7 +43,7 @@ enum TicketFilter {
             default: query.agentId = try number(agent, "agent")
             }
         }
-        if let view = params["view"] {
+        if let view = params["view"], View(rawValue: String(view)) != nil {
             switch try parseEnum(String(view), as: View.self, field: "view") {
             case .unassigned: query.unassigned = true
             case .spam: query.status = .spam

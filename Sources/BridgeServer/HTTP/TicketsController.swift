@@ -20,7 +20,7 @@ struct TicketsController: Sendable {
 
     func list(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        var query = try TicketFilter.query(request.uri.queryParameters, actor: actor)
+        var query = try await TicketFilter.query(request.uri.queryParameters, actor: actor, inbox: inbox)
         query.actor = actor
         let page = try await inbox.listTickets(query)
         return JSONResponse.make(TicketPageDTO(items: page.items, nextCursor: page.nextCursor))
