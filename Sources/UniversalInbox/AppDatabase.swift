@@ -57,6 +57,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v11-saved-views") { db in
             try db.execute(sql: Schema.v11)
         }
+        migrator.registerMigration("v12-spam-state") { db in
+            try db.execute(sql: Schema.v12)
+        }
         return migrator
     }
 }
@@ -501,6 +504,20 @@ extension Schema {
             created_at INTEGER NOT NULL
         );
         CREATE UNIQUE INDEX saved_views_name ON saved_views(coalesce(agent_id, 0), name);
+        """
+}
+
+extension Schema {
+    /// Whether the spam filter has learnt enough to screen (so new tickets are born screened while
+    /// it has not, and distribution never waits on a filter that would pass everything).
+    static let v12 = """
+        CREATE TABLE spam_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            minimum INTEGER NOT NULL,
+            trained INTEGER NOT NULL
+        );
+        INSERT INTO spam_state (id, minimum, trained) VALUES (1, 5, 0);
+        UPDATE tickets SET screened = 1 WHERE screened = 0;
         """
 }
 

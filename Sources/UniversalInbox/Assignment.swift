@@ -97,6 +97,14 @@ extension Inbox {
     @discardableResult
     public func distributeQueued(limit: Int = 500) async throws -> [Distribution] {
         let now = clock().ms
+        // Nobody to hand out to, or nothing waiting: no write.
+        let worthTrying = try await database.pool.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM agents WHERE availability = 'online' AND distribution_paused = 0)
+                    AND EXISTS (SELECT 1 FROM tickets WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1)
+                """) ?? false
+        }
+        guard worthTrying else { return [] }
         let handed: [Distribution] = try await database.pool.write { db in
             var agents = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.name, a.max_tickets,

@@ -84,6 +84,7 @@ extension Inbox {
             if let department, try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) == nil {
                 throw InboxError.notFound("department \(department)")
             }
+            try Self.startRulesFeedIfIdle(db)
             try db.execute(sql: """
                 INSERT OR REPLACE INTO business_hours (department_id, time_zone, weekly, holidays, acknowledgement, out_of_hours_reply, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)

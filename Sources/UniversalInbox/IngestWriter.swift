@@ -124,7 +124,8 @@ struct IngestWriter {
             arguments: [contactId])
         guard let current else {
             try db.cachedStatement(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened) VALUES (?, 'new', ?, ?, ?, ?, 0)
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
+                VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1))
                 """).execute(arguments: [contactId, identityId, now, now, now])
             let id = db.lastInsertedRowID
             result.events.append(.ticketOpened(ticketId: id))

@@ -164,6 +164,9 @@ extension Inbox {
     /// Leases due deliveries.
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
         let now = clock().ms
+        guard try await database.pool.read({ db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1", arguments: [now])
+        }) != nil else { return [] }
         return try await database.pool.write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id

@@ -135,6 +135,7 @@ extension Inbox {
         try rule.validate()
         let now = clock().ms
         return try await database.pool.write { db in
+            try Self.startRulesFeedIfIdle(db)
             let position = (try Int.fetchOne(db, sql: "SELECT max(position) FROM rules") ?? 0) + 1
             try db.execute(sql: """
                 INSERT INTO rules (position, name, trigger, after_seconds, conditions, actions, stop, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -11,10 +11,15 @@ import GRDB
 /// skipped, their replies are outbound), and a rule runs at most once per event and ticket
 /// (`rule_runs`, written before its actions).
 extension Inbox {
-    /// One pass; returns how many rules fired.
+    /// One pass over up to `limit` of each kind of event; returns how many events it read (a full
+    /// batch means more may be waiting).
     @discardableResult
     public func runRules(limit: Int = 200, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
-        var fired = 0
+        // No rules and no business hours: nothing to do, and no write competing with ingest. (The
+        // first rule or hours start from that moment: see `startRulesFeedIfIdle`.)
+        guard try await database.pool.read({ db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)")
+        }) == true else { return 0 }
         let (tickets, messages, changes) = try await database.pool.read { db in
             (
                 try Self.pending(db, "rules.tickets", "SELECT id, id AS ticket_id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit),
@@ -26,14 +31,14 @@ extension Inbox {
             )
         }
         for (id, ticketId) in tickets.rows {
-            fired += try await run(.ticketCreated, ticketId: ticketId, key: "ticket:\(id)", messageId: nil, vet: vet)
+            try await run(.ticketCreated, ticketId: ticketId, key: "ticket:\(id)", messageId: nil, vet: vet)
             try await acknowledge(ticketId: ticketId, vet: vet)
         }
         for (id, ticketId) in messages.rows {
-            fired += try await run(.messageReceived, ticketId: ticketId, key: "message:\(id)", messageId: id, vet: vet)
+            try await run(.messageReceived, ticketId: ticketId, key: "message:\(id)", messageId: id, vet: vet)
         }
         for (id, ticketId) in changes.rows {
-            fired += try await run(.statusChanged, ticketId: ticketId, key: "event:\(id)", messageId: nil, vet: vet)
+            try await run(.statusChanged, ticketId: ticketId, key: "event:\(id)", messageId: nil, vet: vet)
         }
         try await database.pool.write { db in
             for (name, last) in [("rules.tickets", tickets.last), ("rules.messages", messages.last), ("rules.ticket_events", changes.last)] {
@@ -43,12 +48,24 @@ extension Inbox {
                     arguments: [name, last])
             }
         }
-        fired += try await runTimeRules(vet: vet)
-        return fired
+        try await runTimeRules(vet: vet)
+        return max(tickets.rows.count, messages.rows.count, changes.rows.count)
+    }
+
+    /// When neither rules nor business hours exist, the rules' cursors stand still; the first one
+    /// moves them to now, so it does not act on history.
+    static func startRulesFeedIfIdle(_ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)") == false else {
+            return
+        }
+        for (name, table) in [("rules.tickets", "tickets"), ("rules.messages", "messages"), ("rules.ticket_events", "ticket_events")] {
+            try db.execute(sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: [name])
+        }
     }
 
     /// `time_passed` rules: tickets in the rule's status with no activity for its delay; once per
     /// ticket and last activity.
+    @discardableResult
     public func runTimeRules(vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         let now = clock().ms
         var fired = 0
@@ -70,6 +87,7 @@ extension Inbox {
         return fired
     }
 
+    @discardableResult
     private func run(
         _ trigger: Rule.Trigger, ticketId: Int64, key: String, messageId: Int64?, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int {

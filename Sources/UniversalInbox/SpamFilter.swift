@@ -69,6 +69,14 @@ extension Inbox {
         return try await summary(ticketId)
     }
 
+    /// Sets how many tickets of each kind the filter needs before it screens (from the config, at start).
+    public func setSpamMinimum(_ minimum: Int) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE spam_state SET minimum = ? WHERE id = 1", arguments: [max(1, minimum)])
+            try Self.refreshSpamState(db)
+        }
+    }
+
     /// The filter's spam probability for a text, or nil while it has fewer than `minimum` examples of each kind.
     public func spamProbability(of text: String, minimum: Int = 5) async throws -> Double? {
         try await database.pool.read { db in try SpamWords.probability(db, tokens: SpamWords.tokens(text), minimum: minimum) }
@@ -79,6 +87,10 @@ extension Inbox {
     @discardableResult
     public func screenNewTickets(threshold: Double, minimum: Int = 5, limit: Int = 200) async throws -> [Int64] {
         let now = clock().ms
+        // Nothing waiting (the usual case while the filter is untrained): no write.
+        guard try await database.pool.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE screened = 0 LIMIT 1") }) != nil else {
+            return []
+        }
         let flagged: [Int64] = try await database.pool.write { db in
             var flagged: [Int64] = []
             for ticketId in try Int64.fetchAll(db, sql: "SELECT id FROM tickets WHERE screened = 0 ORDER BY id LIMIT ?", arguments: [limit]) {
@@ -122,5 +134,15 @@ extension Inbox {
         try db.execute(
             sql: "INSERT OR REPLACE INTO spam_training (ticket_id, label, tokens) VALUES (?, ?, ?)",
             arguments: [ticketId, label, try ContentCoding.encode(tokens)])
+        try refreshSpamState(db)
+    }
+
+    /// Trained once there are `minimum` tickets of each kind.
+    static func refreshSpamState(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE spam_state SET trained = (SELECT count(*) FROM spam_training WHERE label = 'spam') >= minimum
+                AND (SELECT count(*) FROM spam_training WHERE label = 'ham') >= minimum
+            WHERE id = 1
+            """)
     }
 }

@@ -19,6 +19,11 @@ struct Distributor: Service {
         let wakeups = signal.follow(inbox.bus, when: Self.mayFreeOrFill)
         defer { wakeups.cancel() }
         let registry = self.registry
+        do {
+            try await inbox.setSpamMinimum(spam.minimumTraining)
+        } catch {
+            logger.error("could not set the spam filter's minimum", metadata: ["error": "\(error)"])
+        }
         await signal.runUntilShutdown(interval: .seconds(5)) {
             do {
                 let flagged = try await inbox.screenNewTickets(threshold: spam.threshold, minimum: spam.minimumTraining)

@@ -4,7 +4,7 @@ import ServiceLifecycle
 import UniversalInbox
 
 /// Runs the rules (and acknowledgements, out-of-hours replies) after new tickets, customer messages
-/// and status changes, and every 30 seconds for time-based rules.
+/// and status changes (at most one pass per 50 ms), and every 30 seconds for time-based rules.
 struct RulesRunner: Service {
     let inbox: Inbox
     let registry: ChannelRegistry
@@ -22,10 +22,12 @@ struct RulesRunner: Service {
         let registry = self.registry
         await signal.runUntilShutdown(interval: .seconds(30)) {
             do {
-                while try await inbox.runRules(vet: { registry.refusal(for: $0) }) > 0 {}
+                while try await inbox.runRules(limit: 200, vet: { registry.refusal(for: $0) }) == 200 {}
             } catch {
                 logger.error("rules failed", metadata: ["error": "\(error)"])
             }
+            // Let a busy moment's events gather: one pass per 50 ms at most.
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 }

@@ -18,21 +18,39 @@ struct WebhookSender: Service {
     let signal = WakeSignal()
 
     func run() async throws {
-        let wakeups = signal.follow(inbox.bus) { event in
+        // Feeding (tickets, messages, history → deliveries) runs at most every 100 ms however busy
+        // ingest is, and costs one read while no webhook exists; sending wakes when deliveries wait.
+        let feedSignal = WakeSignal()
+        let feedWakeups = feedSignal.follow(inbox.bus) { event in
             switch event {
-            case .ticketOpened, .messageReceived, .messageQueued, .ticketStatusChanged, .ticketAssigned, .ticketQueued, .webhookEventsQueued: true
+            case .ticketOpened, .messageReceived, .messageQueued, .ticketStatusChanged, .ticketAssigned, .ticketQueued: true
             default: false
             }
         }
-        defer { wakeups.cancel() }
-        await WorkLoop<WebhookDelivery>(
-            name: "webhooks", maxInFlight: 8, pollInterval: .seconds(2), signal: signal, logger: logger,
-            claim: { limit in
-                try await inbox.feedWebhooks()
-                return try await inbox.claimWebhookDeliveries(limit: limit, lease: 60)
-            },
-            perform: { delivery in await send(delivery) }
-        ).run()
+        let sendWakeups = signal.follow(inbox.bus) { if case .webhookEventsQueued = $0 { true } else { false } }
+        defer {
+            feedWakeups.cancel()
+            sendWakeups.cancel()
+        }
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await feedSignal.runUntilShutdown(interval: .seconds(2)) {
+                    do {
+                        try await inbox.feedWebhooks()
+                    } catch {
+                        logger.error("webhook feed failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            group.addTask {
+                await WorkLoop<WebhookDelivery>(
+                    name: "webhooks", maxInFlight: 8, pollInterval: .seconds(2), signal: signal, logger: logger,
+                    claim: { limit in try await inbox.claimWebhookDeliveries(limit: limit, lease: 60) },
+                    perform: { delivery in await send(delivery) }
+                ).run()
+            }
+        }
     }
 
     func send(_ delivery: WebhookDelivery) async {
