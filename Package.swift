@@ -80,6 +80,12 @@ let package = Package(
             path: "Sources/UniversalInbox",
             swiftSettings: strict
         ),
+        .target(
+            name: "Broadcast",
+            dependencies: ["ChannelKit", "UniversalInbox", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Broadcast",
+            swiftSettings: strict
+        ),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "PlatformStandIns",
@@ -96,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Broadcast
 import ChannelKit
 import Foundation
 import Hummingbird
@@ -65,6 +66,7 @@ enum BridgeApp {
         WebhooksController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
+        CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
@@ -81,6 +83,12 @@ enum BridgeApp {
             live,
             WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
             RulesRunner(inbox: inbox, registry: registry, logger: logger),
+            CampaignRunner(
+                inbox: inbox, registry: registry,
+                sender: CampaignSender(
+                    inbox: inbox, accounts: registry, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
+                    concurrency: config.broadcast.concurrency),
+                logger: logger),
         ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,

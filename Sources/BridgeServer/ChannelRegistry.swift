@@ -1,22 +1,36 @@
+import Broadcast
 import ChannelKit
 import UniversalInbox
 
-/// The configured channel accounts: their adapters and their outbound token buckets.
-struct ChannelRegistry: Sendable {
+/// The configured channel accounts: their adapters and their outbound token buckets (one per
+/// account for single sends, shared by agents' replies and campaigns; one for batch requests).
+struct ChannelRegistry: BroadcastAccounts {
     private let adapters: [String: any ChannelAdapter]
     private let buckets: [String: TokenBucket]
+    private let batchBuckets: [String: TokenBucket]
 
     init(_ channels: [ChannelConfig]) {
         var adapters: [String: any ChannelAdapter] = [:]
         var buckets: [String: TokenBucket] = [:]
+        var batchBuckets: [String: TokenBucket] = [:]
         for channel in channels {
             let adapter = channel.makeAdapter()
             adapters[channel.account.key] = adapter
             buckets[channel.account.key] = TokenBucket(limit: channel.rateLimit ?? adapter.defaultRateLimit)
+            if let batching = adapter as? any BatchSending {
+                batchBuckets[channel.account.key] = TokenBucket(limit: batching.batchRateLimit)
+            }
         }
         self.adapters = adapters
         self.buckets = buckets
+        self.batchBuckets = batchBuckets
     }
+
+    func batchBucket(for key: String) -> TokenBucket? { batchBuckets[key] }
+
+    /// Accounts whose single sends carry an idempotency key (LINE's retry key), so a send
+    /// interrupted by a crash may be made again.
+    var idempotentAccounts: Set<String> { Set(adapters.filter { $0.value.account.kind == .line }.keys) }
 
     func adapter(for key: String) -> (any ChannelAdapter)? { adapters[key] }
 

@@ -9,8 +9,18 @@ public enum StandInPlatforms {
 
     /// LINE: reply/push accept, profiles answer a name, content answers `sampleMedia`.
     public static func line(displayNames: [String: String] = [:]) -> PlatformStandIn.Responder {
-        { request, _ in
+        let accepted = AcceptedKeys()
+        return { request, _ in
             let path = request.path
+            // Push and multicast honour X-Line-Retry-Key: a key seen before is answered 409.
+            if path.hasPrefix("/v2/bot/message/push") || path.hasPrefix("/v2/bot/message/multicast"),
+                let key = request.headers["x-line-retry-key"], let first = accepted.accept(key)
+            {
+                return .json(#"{"message":"The retry key is already accepted"}"#, status: 409, headers: ["x-line-accepted-request-id": first])
+            }
+            if path.hasPrefix("/v2/bot/message/multicast") {
+                return .json("{}", headers: ["x-line-request-id": "req-\(sequenceId())"])
+            }
             if path.hasPrefix("/v2/bot/message/reply") || path.hasPrefix("/v2/bot/message/push") {
                 return .json(#"{"sentMessages":[{"id":"\#(sequenceId())","quoteToken":"q"}]}"#)
             }
@@ -83,8 +93,19 @@ public enum StandInPlatforms {
     /// WeChat: `cgi-bin/token` hands out numbered tokens, the customer-service API and media
     /// upload accept, `media/get` serves `sampleMedia`; `/img/...` serves an image to upload.
     public static func wechat() -> PlatformStandIn.Responder {
-        { request, _ in
+        let accepted = AcceptedKeys()
+        return { request, _ in
             let path = request.path
+            if path.hasPrefix("/cgi-bin/message/mass/send") {
+                let body = request.json as? [String: Any] ?? [:]
+                guard (body["touser"] as? [String])?.count ?? 0 >= 2 else {
+                    return .json(#"{"errcode":40130,"errmsg":"invalid openid list size, at least two openid"}"#)
+                }
+                if let key = body["clientmsgid"] as? String, let first = accepted.accept(key) {
+                    return .json(#"{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":\#(first)}"#)
+                }
+                return .json(#"{"errcode":0,"errmsg":"send job submission success","msg_id":\#(accepted.last),"msg_data_id":2247483\#(accepted.last)}"#)
+            }
             if path.hasPrefix("/cgi-bin/token") {
                 return .json(#"{"access_token":"ACCESS_TOKEN_\#(sequenceId())","expires_in":7200}"#)
             }
@@ -123,4 +144,22 @@ public enum StandInPlatforms {
 private final class Counter: Sendable {
     private let value = Atomic<Int>(468_789_577_898_262_000)
     func next() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+/// Idempotency keys a stand-in has accepted (LINE's retry key, WeChat's clientmsgid): the first
+/// time a key is seen it is recorded (nil); after that, the id it was accepted under.
+final class AcceptedKeys: Sendable {
+    private let keys = Mutex<(ids: [String: String], count: Int)>(([:], 0))
+
+    func accept(_ key: String) -> String? {
+        keys.withLock { state in
+            if let first = state.ids[key] { return first }
+            state.count += 1
+            state.ids[key] = String(1_000_000 + state.count)
+            return nil
+        }
+    }
+
+    /// The id given to the most recently accepted key.
+    var last: String { keys.withLock { String(1_000_000 + $0.count) } }
 }

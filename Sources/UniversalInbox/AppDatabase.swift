@@ -60,6 +60,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v12-spam-state") { db in
             try db.execute(sql: Schema.v12)
         }
+        migrator.registerMigration("v13-campaigns") { db in
+            try db.execute(sql: Schema.v13)
+        }
         return migrator
     }
 }
@@ -518,6 +521,49 @@ extension Schema {
         );
         INSERT INTO spam_state (id, minimum, trained) VALUES (1, 5, 0);
         UPDATE tickets SET screened = 1 WHERE screened = 0;
+        """
+}
+
+extension Schema {
+    /// Campaigns and their recipients, one row each with its own state, so a campaign survives a
+    /// crash: rows of a batch carry the batch's key (resent under the same key), rows being sent
+    /// are marked before the request.
+    static let v13 = """
+        CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            channel TEXT,
+            content TEXT NOT NULL,
+            scheduled_at INTEGER,
+            started_at INTEGER,
+            finished_at INTEGER,
+            audience_size INTEGER,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX campaigns_status ON campaigns(status, scheduled_at);
+        CREATE TABLE campaign_recipients (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            contact_id INTEGER NOT NULL,
+            identity_id INTEGER,
+            account TEXT,
+            channel TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            batch_key TEXT,
+            platform_message_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (campaign_id, contact_id)
+        );
+        CREATE INDEX campaign_recipients_work ON campaign_recipients(campaign_id, status, next_attempt_at, id);
+        CREATE INDEX campaign_recipients_batch ON campaign_recipients(campaign_id, batch_key) WHERE batch_key IS NOT NULL;
+        CREATE INDEX campaign_recipients_platform ON campaign_recipients(account, platform_message_id) WHERE platform_message_id IS NOT NULL;
         """
 }
 

@@ -158,6 +158,7 @@ struct ReceiptWriter {
             db.cachedStatement(sql: "SELECT id, status FROM messages WHERE account = ? AND platform_message_id = ? AND direction = 'out'"),
             arguments: [account.key, messageId])
         guard !rows.isEmpty else {
+            if try applyToCampaign(receipt, platformMessageId: messageId) { return }
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO pending_receipts (account, platform_message_id, status, error_code, error_message, received_at)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -165,6 +166,21 @@ struct ReceiptWriter {
             return
         }
         try advance(rows, to: receipt.status, errorCode: receipt.errorCode, errorMessage: receipt.errorMessage, into: &events)
+    }
+
+    /// A receipt for a campaign message moves its recipient forward (sent → delivered → read, or
+    /// failed with the platform's reason). Returns whether it was one.
+    private func applyToCampaign(_ receipt: DeliveryReceipt, platformMessageId: String) throws -> Bool {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, status FROM campaign_recipients WHERE account = ? AND platform_message_id = ?"),
+            arguments: [account.key, platformMessageId])
+        else { return false }
+        let current = DeliveryStatus(rawValue: row["status"]) ?? .sent
+        if receipt.status.rank > current.rank {
+            try db.cachedStatement(sql: "UPDATE campaign_recipients SET status = ?, reason = coalesce(?, reason), updated_at = ? WHERE id = ?")
+                .execute(arguments: [receipt.status.rawValue, receipt.errorMessage.map { "\(receipt.errorCode ?? "failed"): \($0)" }, now, row["id"] as Int64])
+        }
+        return true
     }
 
     /// Moves every sent message to `customer` created at or before `upTo` forward to `status`.

@@ -143,6 +143,8 @@ public enum InboxEvent: Sendable, Equatable {
     case webhookEventsQueued
     /// A rule asked to tell these agents about a ticket.
     case agentsNotified(ticketId: Int64, agentIds: [Int64], text: String)
+    /// A campaign was started, paused, resumed or cancelled.
+    case campaignChanged(campaignId: Int64)
 }
 
 /// Refusals of inbox operations, mapped by the API onto HTTP statuses.

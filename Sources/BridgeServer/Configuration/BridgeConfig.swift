@@ -21,6 +21,15 @@ struct BridgeConfig: Sendable {
     var queueMessage: String?
     var spam = SpamConfig()
     var satisfaction = SatisfactionConfig()
+    var broadcast = BroadcastConfig()
+
+    /// How campaigns are sent (each account's rate limit still applies).
+    struct BroadcastConfig: Sendable {
+        /// Recipients claimed from the database at a time.
+        var chunkSize = 500
+        /// Single sends in flight at once.
+        var concurrency = 64
+    }
 
     /// Rating requests after a ticket is resolved.
     struct SatisfactionConfig: Sendable {

@@ -32,7 +32,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "outbound", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -67,6 +67,14 @@ enum ConfigLoader {
         config.satisfaction.question = try satisfaction.child("question").string() ?? config.satisfaction.question
         config.satisfaction.good = try satisfaction.child("good").string() ?? config.satisfaction.good
         config.satisfaction.bad = try satisfaction.child("bad").string() ?? config.satisfaction.bad
+
+        let broadcast = node.child("broadcast")
+        try broadcast.checkKeys(["chunkSize", "concurrency"])
+        config.broadcast.chunkSize = try broadcast.child("chunkSize").int() ?? config.broadcast.chunkSize
+        config.broadcast.concurrency = try broadcast.child("concurrency").int() ?? config.broadcast.concurrency
+        guard (1...10_000).contains(config.broadcast.chunkSize), (1...1024).contains(config.broadcast.concurrency) else {
+            throw ConfigError(key: "broadcast", problem: "chunkSize must be 1 to 10000 and concurrency 1 to 1024")
+        }
 
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])

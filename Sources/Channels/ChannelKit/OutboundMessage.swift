@@ -28,16 +28,28 @@ public struct ConversationContext: Sendable, Equatable {
     public var recipientBlocked: Bool
     /// The time the send is attempted.
     public var now: Date
+    /// An agent's reply, or a broadcast (which some platforms treat differently).
+    public var purpose: Purpose
 
     public init(
         lastInboundAt: Date? = nil, replyToken: String? = nil, replyTokenIssuedAt: Date? = nil,
-        recipientBlocked: Bool = false, now: Date = Date()
+        recipientBlocked: Bool = false, now: Date = Date(), purpose: Purpose = .reply
     ) {
         self.lastInboundAt = lastInboundAt
         self.replyToken = replyToken
         self.replyTokenIssuedAt = replyTokenIssuedAt
         self.recipientBlocked = recipientBlocked
         self.now = now
+        self.purpose = purpose
+    }
+
+    /// Why a message goes out.
+    public enum Purpose: Sendable, Equatable {
+        /// An agent (or the bridge on the agent's behalf) answers the customer.
+        case reply
+        /// A campaign message. `messageTag` is the Meta message tag (e.g. `ACCOUNT_UPDATE`) that may
+        /// carry it outside Messenger's 24-hour window; never for promotions.
+        case broadcast(messageTag: String?)
     }
 }
 

@@ -35,6 +35,11 @@ public struct TokenBucketState: Sendable {
         if tokens >= 0 { return .zero }
         return .nanoseconds(Int64((-tokens / limit.perSecond) * 1e9))
     }
+
+    /// Gives back a reserved token that was not used.
+    public mutating func refund() {
+        tokens = min(Double(limit.burst), tokens + 1)
+    }
 }
 
 /// A token bucket shared by all senders of one account.
@@ -49,5 +54,17 @@ public actor TokenBucket {
     public func acquire() async throws {
         let wait = state.reserve(at: .now)
         if wait > .zero { try await Task.sleep(for: wait) }
+    }
+
+    /// Waits for a token unless `stopped` turns true first (checked every 100 ms); then the token
+    /// is given back and the answer is false.
+    public func acquire(unless stopped: @Sendable () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + state.reserve(at: .now)
+        while !stopped() {
+            guard ContinuousClock.now < deadline else { return true }
+            try? await Task.sleep(for: min(.milliseconds(100), deadline - .now))
+        }
+        state.refund()
+        return false
     }
 }

@@ -149,3 +149,24 @@ public struct LINEAdapter: ChannelAdapter {
         return PlatformAPI.error(forStatus: response.status, reason: message, retryAfter: response.retryAfter)
     }
 }
+
+extension LINEAdapter: BatchSending {
+    /// Multicast: up to 500 followers per request, 200 requests/s per channel (docs/platforms.md §1).
+    public var batchRecipients: ClosedRange<Int> { 1...500 }
+    public var batchRateLimit: RateLimit { RateLimit(perSecond: 200) }
+
+    /// Any follower who has not blocked the account; the content must be one LINE can send.
+    public func prefersBatch(_ message: OutboundMessage) -> Bool { refusal(for: message) == nil }
+
+    /// `POST /v2/bot/message/multicast` with `X-Line-Retry-Key`: a resend of the same batch is
+    /// answered 409 (already accepted) and counts as sent.
+    public func sendBatch(_ content: MessageContent, to recipients: [String], key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
+        let request = try PlatformAPI.jsonPost(
+            configuration.apiBaseURL + "/v2/bot/message/multicast", bearer: configuration.accessToken,
+            body: LINEMulticastBody(to: recipients, messages: [outMessage(content)]), extraHeaders: [("X-Line-Retry-Key", key)])
+        let response = try await transport.perform(request)
+        if (200..<300).contains(response.status) { return BatchReceipt(platformBatchId: response.headers["x-line-request-id"]) }
+        if response.status == 409 { return BatchReceipt(platformBatchId: response.headers["x-line-accepted-request-id"], alreadyAccepted: true) }
+        throw error(for: response)
+    }
+}

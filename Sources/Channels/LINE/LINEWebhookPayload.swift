@@ -98,6 +98,11 @@ struct LINEReplyBody: Encodable {
     var messages: [LINEOutMessage]
 }
 
+struct LINEMulticastBody: Encodable {
+    var to: [String]
+    var messages: [LINEOutMessage]
+}
+
 struct LINEPushBody: Encodable {
     var to: String
     var messages: [LINEOutMessage]

@@ -36,17 +36,33 @@ public struct MessengerAdapter: ChannelAdapter {
 
     /// How a message may go now: `RESPONSE` within 24 hours of the customer's last message,
     /// `MESSAGE_TAG`/`HUMAN_AGENT` up to 7 days, nothing after.
+    /// Message tags a broadcast may carry outside the 24-hour window (non-promotional updates).
+    public static let broadcastTags: Set<String> = ["CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"]
+
     func messagingType(_ context: ConversationContext) -> (type: String, tag: String?)? {
-        guard let last = context.lastInboundAt else { return nil }
-        let age = context.now.timeIntervalSince(last)
-        if age < Self.standardWindow { return ("RESPONSE", nil) }
-        if age < Self.humanAgentWindow { return ("MESSAGE_TAG", "HUMAN_AGENT") }
-        return nil
+        let age = context.lastInboundAt.map { context.now.timeIntervalSince($0) }
+        switch context.purpose {
+        case .reply:
+            guard let age else { return nil }
+            if age < Self.standardWindow { return ("RESPONSE", nil) }
+            if age < Self.humanAgentWindow { return ("MESSAGE_TAG", "HUMAN_AGENT") }
+            return nil
+        case .broadcast(let tag):
+            // HUMAN_AGENT is for a person's reply, never for a campaign.
+            if let age, age < Self.standardWindow { return ("UPDATE", nil) }
+            if let tag, Self.broadcastTags.contains(tag) { return ("MESSAGE_TAG", tag) }
+            return nil
+        }
     }
 
     public func refusal(for message: OutboundMessage) -> SendError? {
         let name = configuration.kind == .instagram ? "Instagram" : "Messenger"
         guard messagingType(message.context) != nil else {
+            if case .broadcast = message.context.purpose {
+                return .permanent(
+                    "outside_window",
+                    "\(name) allows campaign messages within 24 hours of the customer's last message, or later only with a non-promotional message tag (\(Self.broadcastTags.sorted().joined(separator: ", ")))")
+            }
             return .permanent(
                 "outside_window",
                 "\(name) allows replies within 24 hours of the customer's last message, and by a human agent (HUMAN_AGENT tag) within 7 days; that time has passed")

@@ -148,7 +148,7 @@ public struct WeChatAdapter: ChannelAdapter {
 
     /// Calls `attempt` with the cached token. When WeChat answers a token-expired code, the token is
     /// dropped, a new one fetched, and the call made once more; other codes become `SendError`s.
-    private func retryingExpiredToken<T>(
+    func retryingExpiredToken<T>(
         _ transport: any HTTPTransport, _ attempt: (String) async throws -> Result<T, WeChatAnswer>
     ) async throws -> T {
         for round in 0..<2 {
@@ -210,11 +210,43 @@ public struct WeChatAdapter: ChannelAdapter {
     static func error(code: Int, message: String) -> SendError {
         switch code {
         case -1, 45009, 45011: .retryable("wechat_\(code)", message)
+        case 45066: .retryable("wechat_45066", "WeChat asks to wait a minute before retrying this mass send (\(message))", after: .seconds(60))
         case 45015, 45047: .permanent("outside_window", "WeChat refused: the customer must write again first (\(code) \(message))")
         case 43004: .permanent("wechat_43004", "the customer does not follow the account (\(message))")
         case 40003: .permanent("wechat_40003", "invalid OpenID (\(message))")
         case 48001, 40164, 40013, 40125: .permanent("wechat_\(code)", "account configuration refused by WeChat: \(message)")
         default: .permanent("wechat_\(code)", message)
+        }
+    }
+}
+
+extension WeChatAdapter: BatchSending {
+    /// Mass send by OpenID: 2 to 10,000 followers per request (service accounts; monthly quotas apply).
+    public var batchRecipients: ClosedRange<Int> { 2...10_000 }
+    public var batchRateLimit: RateLimit { RateLimit(perSecond: 1, burst: 5) }
+
+    /// Followers outside the 48-hour window get text by mass send; inside it, a customer-service message.
+    public func prefersBatch(_ message: OutboundMessage) -> Bool {
+        let inWindow = message.context.lastInboundAt.map { message.context.now.timeIntervalSince($0) < Self.serviceWindow } ?? false
+        return !inWindow && !message.context.recipientBlocked && message.content.kind == .text
+    }
+
+    /// `POST /cgi-bin/message/mass/send` with `clientmsgid` = `key` (at most 64 bytes): WeChat answers
+    /// 45065 for a batch it already took, which counts as sent.
+    public func sendBatch(_ content: MessageContent, to recipients: [String], key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
+        let body = WeChatMassBody(touser: recipients, text: .init(content: content.text ?? ""), clientmsgid: String(key.prefix(64)))
+        return try await retryingExpiredToken(transport) { token in
+            let response = try await transport.perform(
+                try PlatformAPI.jsonPost("\(configuration.apiBaseURL)/cgi-bin/message/mass/send?access_token=\(token)", bearer: nil, body: body))
+            guard response.status == 200 else {
+                throw PlatformAPI.error(forStatus: response.status, reason: "HTTP \(response.status)", retryAfter: response.retryAfter)
+            }
+            let answer = PlatformAPI.decodeAnswer(WeChatAnswer.self, from: response.body) ?? WeChatAnswer()
+            switch answer.errcode ?? 0 {
+            case 0: return .success(BatchReceipt(platformBatchId: answer.msg_id.map(String.init)))
+            case 45065: return .success(BatchReceipt(platformBatchId: answer.msg_id.map(String.init), alreadyAccepted: true))
+            default: return .failure(answer)
+            }
         }
     }
 }

@@ -60,6 +60,16 @@ struct WeChatAnswer: Decodable, Error {
     var expires_in: Double?
     var media_id: String?
     var video_url: String?
+    var msg_id: Int64?
+}
+
+/// `message/mass/send`: text to a list of followers' OpenIDs; `clientmsgid` makes a resend a no-op.
+struct WeChatMassBody: Encodable {
+    struct Text: Encodable { var content: String }
+    var touser: [String]
+    var msgtype = "text"
+    var text: Text
+    var clientmsgid: String
 }
 
 /// The customer-service message body.

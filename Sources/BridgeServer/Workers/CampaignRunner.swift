@@ -1,0 +1,41 @@
+import Broadcast
+import ChannelKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import UniversalInbox
+
+/// Runs campaigns: starts scheduled ones when their time comes, sends running ones a chunk at a
+/// time (taking turns when several run), and stops between chunks when one is paused or cancelled.
+/// At start it settles sends a stopped process left in flight (see `recoverInterruptedSends`).
+struct CampaignRunner: Service {
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let sender: CampaignSender
+    let logger: Logger
+    let signal = WakeSignal()
+
+    func run() async throws {
+        let recovered = try await inbox.recoverInterruptedSends(idempotentAccounts: registry.idempotentAccounts)
+        if recovered.resumed + recovered.failed > 0 {
+            logger.notice(
+                "campaign sends interrupted by the last stop", metadata: ["recipients.resumed": "\(recovered.resumed)", "recipients.failed": "\(recovered.failed)"])
+        }
+        let wakeups = signal.follow(inbox.bus) { if case .campaignChanged = $0 { true } else { false } }
+        defer { wakeups.cancel() }
+        await signal.runUntilShutdown(interval: .seconds(1)) {
+            do {
+                // Round-robin: a chunk of each running campaign, until none has anything due.
+                var busy = true
+                while busy {
+                    busy = false
+                    for campaign in try await inbox.runnableCampaigns() where try await sender.sendChunk(campaign) > 0 {
+                        busy = true
+                    }
+                }
+            } catch {
+                logger.error("campaign sending failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

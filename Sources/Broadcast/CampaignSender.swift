@@ -1,0 +1,178 @@
+import ChannelKit
+import Foundation
+import Logging
+import Synchronization
+import UniversalInbox
+
+/// Sends a running campaign a chunk at a time: claims recipients from the database (marked before
+/// anything is sent), applies each platform's rules — recipients a rule excludes are skipped with
+/// the reason —, groups same-content recipients into batches where the platform has them (LINE
+/// multicast, WeChat mass send; each batch keyed so a resend is a no-op), sends the rest one by
+/// one within the account's rate limit with the dispatcher's retry policy, and records every outcome.
+public struct CampaignSender: Sendable {
+    public let inbox: Inbox
+    public let accounts: any BroadcastAccounts
+    public let transport: any HTTPTransport
+    public let retry: RetryPolicy
+    public let logger: Logger
+    /// Recipients claimed at a time.
+    public var chunkSize: Int
+    /// Single sends in flight at once.
+    public var concurrency: Int
+
+    public init(
+        inbox: Inbox, accounts: any BroadcastAccounts, transport: any HTTPTransport, retry: RetryPolicy, logger: Logger, chunkSize: Int = 500,
+        concurrency: Int = 64
+    ) {
+        self.inbox = inbox
+        self.accounts = accounts
+        self.transport = transport
+        self.retry = retry
+        self.logger = logger
+        self.chunkSize = chunkSize
+        self.concurrency = concurrency
+    }
+
+    /// Sends one chunk; returns how many recipients it handled (0: nothing due now, or the campaign
+    /// is no longer running).
+    @discardableResult
+    public func sendChunk(_ campaign: Campaign) async throws -> Int {
+        let recipients = try await inbox.claimRecipients(campaignId: campaign.id, limit: chunkSize)
+        guard !recipients.isEmpty else { return 0 }
+        var outcomes: [(recipientId: Int64, outcome: RecipientOutcome)] = []
+        var batches: [(account: String, key: String, recipients: [CampaignRecipient], content: MessageContent)] = []
+        var singles: [(CampaignRecipient, OutboundMessage, any ChannelAdapter)] = []
+        var fresh: [String: [CampaignRecipient]] = [:]
+
+        // An interrupted batch goes again, whole, under its key.
+        for (key, group) in Dictionary(grouping: recipients.filter { $0.batchKey != nil }, by: { $0.batchKey! }) {
+            let content = CampaignMessage.content(campaign.content, channel: group[0].channel, values: [:])
+            batches.append((group[0].account, key, group, content))
+        }
+        for recipient in recipients where recipient.batchKey == nil {
+            guard let adapter = accounts.adapter(for: recipient.account) else {
+                outcomes.append((recipient.id, .skipped(reason: "channel account \(recipient.account) is not configured")))
+                continue
+            }
+            var context = recipient.context
+            context.purpose = .broadcast(messageTag: campaign.content.messengerTag)
+            let message = OutboundMessage(
+                id: CampaignMessage.key("campaign", String(campaign.id), "recipient", String(recipient.id)), recipient: recipient.platformUserId,
+                content: CampaignMessage.content(campaign.content, channel: recipient.channel, values: recipient.values), context: context)
+            if let batching = adapter as? any BatchSending, campaign.content.isSameForEveryone, batching.prefersBatch(message) {
+                fresh[recipient.account, default: []].append(recipient)
+            } else if let refusal = adapter.refusal(for: message) {
+                outcomes.append((recipient.id, .skipped(reason: refusal.reason)))
+            } else {
+                singles.append((recipient, message, adapter))
+            }
+        }
+        for (account, group) in fresh.sorted(by: { $0.key < $1.key }) {
+            guard let batching = accounts.adapter(for: account) as? any BatchSending else { continue }
+            let size = batching.batchRecipients
+            for start in stride(from: 0, to: group.count, by: size.upperBound) {
+                let part = Array(group[start..<min(start + size.upperBound, group.count)])
+                guard part.count >= size.lowerBound else {
+                    outcomes += part.map { ($0.id, .skipped(reason: "\(account) sends to followers outside its window only in groups of at least \(size.lowerBound)")) }
+                    continue
+                }
+                let key = CampaignMessage.key("campaign", String(campaign.id), "batch", String(part[0].id))
+                try await inbox.assignBatch(part.map(\.id), key: key)
+                batches.append((account, key, part, CampaignMessage.content(campaign.content, channel: part[0].channel, values: [:])))
+            }
+        }
+        try await inbox.recordOutcomes(outcomes)
+        for batch in batches {
+            // A batch already keyed is sent even when pausing: it is one request, and its key is spent.
+            try await inbox.recordOutcomes(await sendBatch(batch.recipients, key: batch.key, account: batch.account, content: batch.content))
+        }
+        try await sendSingles(singles, campaignId: campaign.id)
+        return recipients.count
+    }
+
+    /// One batch request, retried in place (its recipients stay together under one key).
+    func sendBatch(_ recipients: [CampaignRecipient], key: String, account: String, content: MessageContent) async -> [(recipientId: Int64, outcome: RecipientOutcome)] {
+        guard let adapter = accounts.adapter(for: account) as? any BatchSending else {
+            return recipients.map { ($0.id, .failed(reason: "channel account \(account) cannot send batches")) }
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await accounts.batchBucket(for: account)?.acquire()
+                let receipt = try await adapter.sendBatch(content, to: recipients.map(\.platformUserId), key: key, transport: transport)
+                return recipients.map { ($0.id, .sent(platformMessageId: receipt.platformBatchId)) }
+            } catch {
+                switch retry.decide(after: SendError.classify(error), attempt: attempt) {
+                case .retry(let delay):
+                    logger.warning("campaign batch failed, will retry", metadata: ["channel.account": "\(account)", "attempt": "\(attempt)"])
+                    try? await Task.sleep(for: delay)
+                case .giveUp(let final):
+                    return recipients.map { ($0.id, .failed(reason: final.description)) }
+                }
+            }
+        }
+    }
+
+    /// Single sends, `concurrency` at a time, each within its account's bucket; outcomes are
+    /// recorded every hundred so a crash leaves little in flight. A pause or cancel (looked up every
+    /// 200 ms) stops the sends that have not gone yet; they go back unsent.
+    func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any ChannelAdapter)], campaignId: Int64) async throws {
+        guard !singles.isEmpty else { return }
+        let retry = self.retry
+        let transport = self.transport
+        let accounts = self.accounts
+        let inbox = self.inbox
+        let stop = StopSwitch()
+        let monitor = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                if (try? await inbox.isCampaignRunning(campaignId)) == false {
+                    stop.set()
+                    return
+                }
+            }
+        }
+        defer { monitor.cancel() }
+        try await withThrowingTaskGroup(of: (Int64, RecipientOutcome).self) { group in
+            var next = singles.makeIterator()
+            var pending: [(recipientId: Int64, outcome: RecipientOutcome)] = []
+            func launch() {
+                guard let (recipient, message, adapter) = next.next() else { return }
+                group.addTask {
+                    do {
+                        if let bucket = accounts.bucket(for: recipient.account), await !bucket.acquire(unless: { stop.isSet }) {
+                            return (recipient.id, .released)
+                        }
+                        guard !stop.isSet else { return (recipient.id, .released) }
+                        let receipt = try await adapter.send(message, transport: transport)
+                        return (recipient.id, .sent(platformMessageId: receipt.platformMessageId))
+                    } catch {
+                        let failure = SendError.classify(error)
+                        switch retry.decide(after: failure, attempt: recipient.attempts + 1) {
+                        case .retry(let delay): return (recipient.id, .retry(at: Date().addingTimeInterval(delay.timeInterval), reason: failure.description))
+                        case .giveUp(let final): return (recipient.id, .failed(reason: final.description))
+                        }
+                    }
+                }
+            }
+            for _ in 0..<concurrency { launch() }
+            while let result = try await group.next() {
+                pending.append((result.0, result.1))
+                if pending.count >= 100 {
+                    try await inbox.recordOutcomes(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+                launch()
+            }
+            try await inbox.recordOutcomes(pending)
+        }
+    }
+}
+
+/// Set once to stop a chunk's remaining sends.
+final class StopSwitch: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}
