@@ -224,4 +224,27 @@ import Testing
             #expect(try await t.postJSON("/api/v1/contacts/999/messages", #"{"text":"x"}"#).status == 404)
         }
     }
+
+    @Test func theCommandLineSendsACampaignAndAMessage() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Self.lineTexts((1...3).map(Self.user)))
+            let send = try Bridge.BroadcastCommand.Send.parse([
+                "--url", t.bridge.baseURL, "--token", TestBridge.adminToken, "--name", "From the CLI", "--segment-channel", "line", "--opted-in",
+                "--text", "Doors open at nine",
+            ])
+            try await send.run()  // returns once the campaign is done (progress bar on stderr)
+            let campaign = try #require(try await t.get("/api/v1/campaigns").items.first)
+            #expect(campaign["status"] as? String == "completed")
+            #expect((campaign["progress"] as? [String: Int])?["sent"] == 3)
+            #expect(t.line.requests(to: "/v2/bot/message/multicast").count == 1)
+
+            let message = try Bridge.MessageCommand.Send.parse([
+                "--url", t.bridge.baseURL, "--token", TestBridge.adminToken, "--contact", "2", "--text", "Your order is ready",
+            ])
+            try await message.run()
+            try await t.eventually("the message pushed") { t.line.requests(to: "/v2/bot/message").contains { $0.text.contains("Your order is ready") } }
+            let refused = try Bridge.MessageCommand.Send.parse(["--url", t.bridge.baseURL, "--token", "wrong", "--contact", "2", "--text", "x"])
+            await #expect(throws: StartupError.self) { try await refused.run() }
+        }
+    }
 }
