@@ -120,15 +120,31 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
+        .target(
+            name: "BenchmarkSupport",
+            path: "Benchmarks/support",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
-                "ChannelKit", "PlatformStandIns",
+                "ChannelKit", "PlatformStandIns", "BenchmarkSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ingest",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "BroadcastBenchmark",
+            dependencies: [
+                "UniversalInbox", "PlatformStandIns", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/broadcast",
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): builds everything, plays the demo, runs the SIGKILL crash
-# test and the ingest benchmark in quick mode on a release build, then every unit, fixture and
-# end-to-end test. Exits non-zero on the first failure.
+# tests (ingest and campaigns) and the benchmarks in quick mode on a release build, then every
+# unit, fixture and end-to-end test. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,6 +16,7 @@ echo "== release build for the benchmark and crash test"
 swift build -c release --product bridge
 swift build -c release --product IngestBenchmark
 swift build -c release --product InboxBenchmark
+swift build -c release --product BroadcastBenchmark
 
 echo "== crash test: SIGKILL mid-load, restart, redeliver"
 .build/release/IngestBenchmark crash --quick
@@ -25,6 +26,12 @@ echo "== Benchmarks/ingest (quick mode; figures only, nothing asserted on time)"
 
 echo "== Benchmarks/inbox (quick mode; figures only)"
 .build/release/InboxBenchmark --quick
+
+echo "== campaign crash test: SIGKILL mid-campaign, restart, every recipient exactly once"
+.build/release/BroadcastBenchmark crash --quick
+
+echo "== Benchmarks/broadcast (quick mode; figures only)"
+.build/release/BroadcastBenchmark run --quick
 
 echo "== tests"
 swift test --skip-build

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import GRDB
 import PlatformStandIns
@@ -24,7 +25,13 @@ struct Harness {
         let standIn = PlatformStandIn(responder: StandInPlatforms.line())
         try await standIn.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString.prefix(8))")
-        let bridge = try BridgeProcess(directory: dir, lineAPI: standIn.baseURL)
+        let bridge = try BridgeProcess(directory: dir, channels: """
+              - kind: line
+                id: bench
+                channelSecret: \(LoadPlan.lineSecret)
+                accessToken: bench-line-token
+                apiBaseURL: \(standIn.baseURL)
+            """)
         try bridge.start()
         let harness = Harness(standIn: standIn, bridge: bridge, client: LoadClient(
                 baseURL: bridge.baseURL, connections: concurrency,

@@ -199,7 +199,7 @@ extension Inbox {
         }
         for id in due { _ = try? await changeCampaign(id, to: .start) }
         return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE status = 'running' ORDER BY id").map { try Self.campaign($0, db) }
+            try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE status = 'running' ORDER BY id").map { try Self.campaign($0, db, withProgress: false) }
         }
     }
 
@@ -420,11 +420,14 @@ extension Inbox {
             arguments: [campaignId, campaignId])
     }
 
-    static func campaign(_ row: Row, _ db: Database) throws -> Campaign {
+    /// A campaign row; its progress (a count over its recipients) only when asked.
+    static func campaign(_ row: Row, _ db: Database, withProgress: Bool = true) throws -> Campaign {
         let id: Int64 = row["id"]
         var progress: [String: Int] = [:]
-        for p in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY status", arguments: [id]) {
-            progress[p["status"]] = p["n"]
+        if withProgress {
+            for p in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY status", arguments: [id]) {
+                progress[p["status"]] = p["n"]
+            }
         }
         return Campaign(
             id: id, name: row["name"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,

@@ -3,41 +3,43 @@ import Foundation
 import Glibc
 #endif
 
-/// The `bridge` executable (built next to this one) running as a child process on a free port.
-/// Sendable: the child process handle is only touched under `lock`.
-final class BridgeProcess: @unchecked Sendable {
-    let directory: URL
-    let port: Int
+/// The `bridge` executable (built next to the benchmark) running as a child process on a free port,
+/// for the benchmarks that measure it from outside. Sendable: the child process handle is only
+/// touched under `lock`.
+public final class BridgeProcess: @unchecked Sendable {
+    public let directory: URL
+    public let port: Int
     private let lock = NSLock()
     private var process: Process?
 
-    init(directory: URL, lineAPI: String) throws {
+    /// `channels` is the YAML list of channel accounts; the server, database and admin token
+    /// (`bench-admin-token`) are set here. `extra` is more top-level YAML.
+    public init(directory: URL, channels: String, extra: String = "") throws {
         self.directory = directory
         self.port = try Self.freePort()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             server: { host: 127.0.0.1, port: \(port) }
             database: { url: "sqlite:\(directory.path)/bridge.sqlite" }
-            auth: { adminToken: bench-admin-token }
+            auth: { adminToken: \(Self.adminToken) }
+            \(extra)
             channels:
-              - kind: line
-                id: bench
-                channelSecret: \(LoadPlan.lineSecret)
-                accessToken: bench-line-token
-                apiBaseURL: \(lineAPI)
+            \(channels)
             """
         try config.write(to: directory.appendingPathComponent("bridge.yaml"), atomically: true, encoding: .utf8)
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var databasePath: String { directory.appendingPathComponent("bridge.sqlite").path }
+    public static let adminToken = "bench-admin-token"
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var databasePath: String { directory.appendingPathComponent("bridge.sqlite").path }
 
     /// The `bridge` binary beside this executable.
-    static var executable: URL {
+    public static var executable: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("bridge")
     }
 
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = ["serve", "--config", directory.appendingPathComponent("bridge.yaml").path]
@@ -50,17 +52,27 @@ final class BridgeProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: no shutdown code runs.
-    func kill() {
+    public func kill() {
         guard let process = lock.withLock({ self.process.take() }) else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// SIGTERM and wait for the graceful shutdown.
-    func stop() {
+    public func stop() {
         guard let process = lock.withLock({ self.process.take() }) else { return }
         process.terminate()
         process.waitUntilExit()
+    }
+
+    /// The child's peak resident memory so far (VmHWM), in bytes; nil when it is not running.
+    public func peakMemoryBytes() -> Int? {
+        guard let pid = lock.withLock({ process?.processIdentifier }),
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
     }
 
     static func freePort() throws -> Int {
@@ -79,7 +91,8 @@ final class BridgeProcess: @unchecked Sendable {
     }
 }
 
-struct BenchmarkError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A benchmark that could not measure what it set out to, and why.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
