@@ -247,4 +247,26 @@ import Testing
             await #expect(throws: StartupError.self) { try await refused.run() }
         }
     }
+
+    @Test func weChatFollowersOutsideTheWindowGetAMassSendOthersACustomerServiceMessage() async throws {
+        try await TestBridge.with { t in
+            let threeDaysAgo = Int(Date().timeIntervalSince1970) - 3 * 86400
+            for (n, openId) in ["oFollowerAAAAAAAAAAAAAAAAAAA1", "oFollowerBBBBBBBBBBBBBBBBBBB2", "oFollowerCCCCCCCCCCCCCCCCCCC3"].enumerated() {
+                let at = n < 2 ? threeDaysAgo : Int(Date().timeIntervalSince1970)
+                let xml = "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[\(openId)]]></FromUserName><CreateTime>\(at)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>\(7_000_000 + n)</MsgId></xml>"
+                #expect(try await t.postWeChat(xml).status == 200)
+            }
+            let id = try #require(try await t.postJSON("/api/v1/campaigns", #"{"name":"WeChat news","audience":{"channel":"wechat"},"channel":"wechat","content":{"text":"New arrivals this week"},"start":true}"#).json["id"] as? Int)
+            let done = try await waitForCompletion(t, id)
+            #expect((done["progress"] as? [String: Int])?["sent"] == 3)
+            let mass = t.wechat.requests(to: "/cgi-bin/message/mass/send")
+            #expect(mass.count == 1)
+            let body = try #require(mass.first?.json as? [String: Any])
+            #expect(Set(body["touser"] as? [String] ?? []) == ["oFollowerAAAAAAAAAAAAAAAAAAA1", "oFollowerBBBBBBBBBBBBBBBBBBB2"])
+            #expect((body["clientmsgid"] as? String)?.isEmpty == false)
+            let custom = t.wechat.requests(to: "/cgi-bin/message/custom/send")
+            #expect(custom.count == 1)
+            #expect((custom.first?.json as? [String: Any])?["touser"] as? String == "oFollowerCCCCCCCCCCCCCCCCCCC3")
+        }
+    }
 }
