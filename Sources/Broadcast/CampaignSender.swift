@@ -101,6 +101,9 @@ public struct CampaignSender: Sendable {
             do {
                 try await accounts.batchBucket(for: account)?.acquire()
                 let receipt = try await adapter.sendBatch(content, to: recipients.map(\.platformUserId), key: key, transport: transport)
+                if receipt.alreadyAccepted {
+                    logger.notice("campaign batch was already accepted (resent after a restart)", metadata: ["channel.account": "\(account)", "batch.key": "\(key)"])
+                }
                 return recipients.map { ($0.id, .sent(platformMessageId: receipt.platformBatchId)) }
             } catch {
                 switch retry.decide(after: SendError.classify(error), attempt: attempt) {

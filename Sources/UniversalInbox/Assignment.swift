@@ -147,6 +147,19 @@ extension Inbox {
         return handed
     }
 
+    /// Waiting tickets whose customer has not been told their place yet (one read; the notice
+    /// itself checks again as it writes).
+    public func ticketsAwaitingQueueNotice(limit: Int = 200) async throws -> [Int64] {
+        try await database.pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT t.id FROM tickets t
+                WHERE t.queued_at IS NOT NULL AND t.agent_id IS NULL AND t.status IN ('new', 'open') AND t.screened = 1
+                    AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ('queue_notice', 'queue_notice_not_sent'))
+                ORDER BY t.queued_at, t.id LIMIT ?
+                """, arguments: [limit])
+        }
+    }
+
     /// Tickets waiting for distribution with their place in their department's queue.
     public func queue() async throws -> [QueuedTicket] {
         try await database.pool.read { db in

@@ -31,8 +31,8 @@ struct Distributor: Service {
                 let handed = try await inbox.distributeQueued()
                 if !handed.isEmpty { logger.debug("tickets distributed", metadata: ["tickets.count": "\(handed.count)"]) }
                 guard let queueMessage else { return }
-                for waiting in try await inbox.queue() {
-                    try await inbox.sendQueueNotice(ticketId: waiting.ticketId, text: queueMessage) { registry.refusal(for: $0) }
+                for ticketId in try await inbox.ticketsAwaitingQueueNotice() {
+                    try await inbox.sendQueueNotice(ticketId: ticketId, text: queueMessage) { registry.refusal(for: $0) }
                 }
             } catch {
                 logger.error("distribution failed", metadata: ["error": "\(error)"])
