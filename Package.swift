@@ -86,6 +86,12 @@ let package = Package(
             path: "Sources/Broadcast",
             swiftSettings: strict
         ),
+        .target(
+            name: "Notifier",
+            dependencies: ["ChannelKit", "UniversalInbox", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Notifier",
+            swiftSettings: strict
+        ),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "PlatformStandIns",
@@ -102,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "BridgeServer",
             dependencies: [
-                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast",
+                "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

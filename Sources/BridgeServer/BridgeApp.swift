@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Broadcast
+import Notifier
 import ChannelKit
 import Foundation
 import Hummingbird
@@ -83,6 +84,18 @@ enum BridgeApp {
             live,
             WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
             RulesRunner(inbox: inbox, registry: registry, logger: logger),
+            AlertWorker(
+                inbox: inbox,
+                notifier: Notifier(
+                    inbox: inbox,
+                    deliveries: [.desktop: DesktopAlertDelivery(live: live)].merging(
+                        config.notifier.smsAccount.flatMap { id in
+                            registry.adapter(kind: .sms, id: id).map {
+                                [AlertMedium.sms: SMSAlertDelivery(adapter: $0, bucket: registry.bucket(for: "sms/\(id)"), transport: transport)]
+                            }
+                        } ?? [:]) { a, _ in a },
+                    retry: config.retry, logger: logger),
+                config: config.notifier, logger: logger),
             CampaignRunner(
                 inbox: inbox, registry: registry,
                 sender: CampaignSender(

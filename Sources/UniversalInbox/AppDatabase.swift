@@ -66,6 +66,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v14-campaign-claims") { db in
             try db.execute(sql: Schema.v14)
         }
+        migrator.registerMigration("v15-notifications") { db in
+            try db.execute(sql: Schema.v15)
+        }
         return migrator
     }
 }
@@ -576,6 +579,45 @@ extension Schema {
     static let v14 = """
         DROP INDEX campaign_recipients_work;
         CREATE INDEX campaign_recipients_work ON campaign_recipients(campaign_id, status, id);
+        """
+}
+
+extension Schema {
+    /// Agents' alerts: each agent's choice of media per event, phone and quiet hours; the alerts
+    /// themselves (a burst on one ticket grows one pending alert's count); how far the notifier
+    /// has read the stream.
+    static let v15 = """
+        CREATE TABLE notification_settings (
+            agent_id INTEGER PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+            media TEXT NOT NULL,
+            phone TEXT,
+            quiet_start TEXT,
+            quiet_end TEXT,
+            time_zone TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            medium TEXT NOT NULL,
+            event TEXT NOT NULL,
+            ticket_id INTEGER NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            summary TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at INTEGER NOT NULL,
+            leased_until INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            sent_at INTEGER
+        );
+        CREATE INDEX notifications_due ON notifications(status, due_at);
+        CREATE INDEX notifications_open ON notifications(agent_id, medium, event, ticket_id) WHERE status = 'pending';
+        CREATE INDEX notifications_ticket ON notifications(ticket_id, event);
+        INSERT INTO feed_cursors (name, last_id) SELECT 'notify.tickets', coalesce(max(id), 0) FROM tickets;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'notify.messages', coalesce(max(id), 0) FROM messages;
+        INSERT INTO feed_cursors (name, last_id) SELECT 'notify.ticket_events', coalesce(max(id), 0) FROM ticket_events;
         """
 }
 

@@ -118,18 +118,18 @@ extension Inbox {
                     queued += 1
                 }
             }
-            let tickets = try Self.advance(db, "webhooks.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit)
+            let tickets = try Self.advanceFeed(db, "webhooks.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit)
             for id in tickets {
                 let row = try Row.fetchOne(db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [id])
                 if let row { try deliver("ticket.created", try Self.summary(row, db), at: row["created_at"]) }
             }
-            let messages = try Self.advance(db, "webhooks.messages", "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?", limit)
+            let messages = try Self.advanceFeed(db, "webhooks.messages", "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?", limit)
             for id in messages {
                 if let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]) {
                     try deliver("message.created", try Self.message(row, attachments: []), at: row["created_at"])
                 }
             }
-            let entries = try Self.advance(db, "webhooks.ticket_events", "SELECT id FROM ticket_events WHERE id > ? ORDER BY id LIMIT ?", limit)
+            let entries = try Self.advanceFeed(db, "webhooks.ticket_events", "SELECT id FROM ticket_events WHERE id > ? ORDER BY id LIMIT ?", limit)
             for id in entries {
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket_events WHERE id = ?", arguments: [id]) else { continue }
                 let entry = TicketUpdate(
@@ -202,18 +202,6 @@ extension Inbox {
                     """, arguments: [error, delivery.id])
             }
         }
-    }
-
-    /// Ids past a feed cursor (up to `limit`), moving the cursor past them.
-    private static func advance(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> [Int64] {
-        let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0
-        let ids = try Int64.fetchAll(db, sql: sql, arguments: [last, limit])
-        if let newest = ids.last {
-            try db.execute(
-                sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
-                arguments: [name, newest])
-        }
-        return ids
     }
 }
 

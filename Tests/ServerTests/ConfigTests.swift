@@ -56,7 +56,7 @@ import Testing
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d, got "soon""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
-        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, media, outbound, satisfaction, server, spam, tickets)"),
+        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, media, notifier, outbound, satisfaction, server, spam, tickets)"),
     ])
     func badConfigNamesTheKey(_ yaml: String, _ message: String) {
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, environment: [:]) }

@@ -22,6 +22,17 @@ struct BridgeConfig: Sendable {
     var spam = SpamConfig()
     var satisfaction = SatisfactionConfig()
     var broadcast = BroadcastConfig()
+    var notifier = NotifierConfig()
+
+    /// Agents' alerts.
+    struct NotifierConfig: Sendable {
+        /// The SMS account (its `id`) alerts by SMS go through; none: no SMS alerts.
+        var smsAccount: String?
+        /// Customer messages on one ticket within this long become one alert with a count.
+        var coalesceWindow: TimeInterval = 30
+        /// A ticket queued longer than this alerts its department.
+        var waitingAfter: TimeInterval = 600
+    }
 
     /// How campaigns are sent (each account's rate limit still applies).
     struct BroadcastConfig: Sendable {

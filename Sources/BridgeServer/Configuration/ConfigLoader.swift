@@ -32,7 +32,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "outbound", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -76,6 +76,12 @@ enum ConfigLoader {
             throw ConfigError(key: "broadcast", problem: "chunkSize must be 1 to 10000 and concurrency 1 to 1024")
         }
 
+        let notifier = node.child("notifier")
+        try notifier.checkKeys(["smsAccount", "coalesceWindow", "waitingAfter"])
+        config.notifier.smsAccount = try notifier.child("smsAccount").string()
+        config.notifier.coalesceWindow = try notifier.child("coalesceWindow").duration() ?? config.notifier.coalesceWindow
+        config.notifier.waitingAfter = try notifier.child("waitingAfter").duration() ?? config.notifier.waitingAfter
+
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])
         config.media.directory = try media.child("directory").string()
@@ -116,6 +122,9 @@ enum ConfigLoader {
         }
         if let url = environment["BRIDGE_DATABASE_URL"] { config.databasePath = try sqlitePath(url, key: "BRIDGE_DATABASE_URL") }
         if let token = environment["BRIDGE_ADMIN_TOKEN"] { config.adminToken = token }
+        if let sms = config.notifier.smsAccount, !seen.contains("sms/\(sms)") {
+            throw ConfigError(key: "notifier.smsAccount", problem: "names sms/\(sms), which is not among the channels")
+        }
         return config
     }
 

@@ -18,6 +18,13 @@ struct AgentsController: Sendable {
         }
         group.patch("agents/:id") { request, context in try await change(request, context) }
         group.post("agents/:id/tokens") { request, context in try await token(request, context) }
+        group.get("me/alerts") { _, context in
+            JSONResponse.make(try await inbox.alertSettings(agentId: try agentId(context)))
+        }
+        group.put("me/alerts") { request, context in
+            let settings = try await request.decode(AlertSettings.self)
+            return JSONResponse.make(try await inbox.setAlertSettings(settings, agentId: try agentId(context)))
+        }
         group.get("departments") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.departments())) }
         group.post("departments") { request, context in
             struct Body: Decodable { var name: String }
@@ -93,6 +100,13 @@ struct AgentsController: Sendable {
         let token = AccessTokens.generate()
         try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: id, kind: "api", label: body.label, expiresAt: nil)
         return JSONResponse.make(Created(token: token, agentId: id, label: body.label), status: .created)
+    }
+
+    private func agentId(_ context: BridgeRequestContext) throws -> Int64 {
+        guard let id = try context.requireActor().agentId else {
+            throw APIError.badRequest("not_an_agent", "alerts belong to agents; use an agent's token")
+        }
+        return id
     }
 
     private func hash(_ password: String) throws -> String {

@@ -11,7 +11,8 @@ import UniversalInbox
 /// every `viewingTimeout` to stay listed, `typing` lapses back to viewing after `typingTimeout`.
 /// Server → client: `hello`, `presence` (`ticketId`, `agents: [{agentId, name, state}]`),
 /// `ticket_opened`, `message`, `assigned`, `status`, `notification` (a rule's "notify" action, to the
-/// agents it names), and `error` for a refused request.
+/// agents it names), `alert` (the agent's desktop alerts: `event`, `ticketId`, `count`, `title`,
+/// `body`), and `error` for a refused request.
 actor LiveHub: Service {
     enum State: String, Codable { case viewing, typing }
 
@@ -121,6 +122,18 @@ actor LiveHub: Service {
         connections.removeAll()
     }
 
+    /// A desktop alert to every open inbox of one agent (the web inbox shows a browser notification,
+    /// flashes the title and plays a sound); false when the agent has none open.
+    func alert(_ alert: PendingAlert) -> Bool {
+        let text = Self.json(AlertMessage(event: alert.event.rawValue, ticketId: alert.ticketId, count: alert.count, title: "Ticket #\(alert.ticketId)", body: alert.text))
+        var reached = false
+        for connection in connections.values where connection.actor.agentId == alert.agentId {
+            connection.send.yield(text)
+            reached = true
+        }
+        return reached
+    }
+
     func forward(_ event: InboxEvent) async {
         if case .agentsNotified(let ticketId, let agentIds, let text) = event {
             let note = Self.json(Notification(ticketId: ticketId, text: text))
@@ -188,6 +201,15 @@ actor LiveHub: Service {
         var direction: String?
         var agentId: Int64?
         var status: String?
+    }
+
+    private struct AlertMessage: Encodable {
+        var type = "alert"
+        var event: String
+        var ticketId: Int64
+        var count: Int
+        var title: String
+        var body: String
     }
 
     private struct Notification: Encodable {

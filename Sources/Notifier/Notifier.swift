@@ -1,0 +1,77 @@
+import ChannelKit
+import Foundation
+import Logging
+import UniversalInbox
+
+/// One way of reaching an agent. Throws (a `SendError`, or any error: retried) when it could not.
+public protocol AlertDelivery: Sendable {
+    /// False when there was nobody to reach (an agent with no open inbox, for desktop alerts).
+    func deliver(_ alert: PendingAlert) async throws -> Bool
+}
+
+/// Sends agents' alerts on the media they chose: quiet hours hold back everything but desktop
+/// alerts; a failing medium is retried with the dispatcher's policy and never delays the others.
+public struct Notifier: Sendable {
+    public let inbox: Inbox
+    public let deliveries: [AlertMedium: any AlertDelivery]
+    public let retry: RetryPolicy
+    public let logger: Logger
+
+    public init(inbox: Inbox, deliveries: [AlertMedium: any AlertDelivery], retry: RetryPolicy, logger: Logger) {
+        self.inbox = inbox
+        self.deliveries = deliveries
+        self.retry = retry
+        self.logger = logger
+    }
+
+    public func send(_ alert: PendingAlert, now: Date = Date()) async {
+        var log = logger
+        log[metadataKey: "agent.id"] = "\(alert.agentId)"
+        log[metadataKey: "alert.medium"] = "\(alert.medium.rawValue)"
+        do {
+            if alert.medium != .desktop, alert.settings.isQuiet(at: now) {
+                return try await inbox.alertDone(alert, status: "suppressed", error: "quiet hours")
+            }
+            guard let delivery = deliveries[alert.medium] else {
+                return try await inbox.alertDone(alert, status: "failed", error: "\(alert.medium.rawValue) alerts are not configured")
+            }
+            do {
+                let reached = try await delivery.deliver(alert)
+                try await inbox.alertDone(alert, status: reached ? "sent" : "unreached")
+            } catch {
+                let failure = SendError.classify(error)
+                switch retry.decide(after: failure, attempt: alert.attempts + 1) {
+                case .retry(let delay):
+                    try await inbox.alertDone(alert, status: "pending", error: failure.description, retryAt: now.addingTimeInterval(delay.timeInterval))
+                    log.warning("alert failed, will retry", metadata: ["error.code": "\(failure.code)"])
+                case .giveUp(let final):
+                    try await inbox.alertDone(alert, status: "failed", error: final.description)
+                    log.warning("alert failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
+                }
+            }
+        } catch {
+            log.error("could not record an alert's outcome", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Alerts by SMS through one of the bridge's SMS accounts, within its rate limit.
+public struct SMSAlertDelivery: AlertDelivery {
+    public let adapter: any ChannelAdapter
+    public let bucket: TokenBucket?
+    public let transport: any HTTPTransport
+
+    public init(adapter: any ChannelAdapter, bucket: TokenBucket?, transport: any HTTPTransport) {
+        self.adapter = adapter
+        self.bucket = bucket
+        self.transport = transport
+    }
+
+    public func deliver(_ alert: PendingAlert) async throws -> Bool {
+        guard let phone = alert.settings.phone else { throw SendError.permanent("no_phone", "the agent has no phone number for alerts") }
+        try await bucket?.acquire()
+        _ = try await adapter.send(
+            OutboundMessage(id: "alert-\(alert.id)", recipient: phone, content: .text(alert.text), context: ConversationContext()), transport: transport)
+        return true
+    }
+}

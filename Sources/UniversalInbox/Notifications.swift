@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+
+/// What agents are alerted about.
+public enum AlertEvent: String, Sendable, Codable, CaseIterable, CodingKeyRepresentable {
+    /// A new ticket in one of the agent's departments (any, for tickets without one).
+    case newTicket = "new_ticket"
+    /// A customer wrote on a ticket assigned to the agent.
+    case customerMessage = "customer_message"
+    /// A ticket was assigned or transferred to the agent.
+    case assigned
+    /// A ticket of the agent's departments has waited in the queue longer than the threshold.
+    case waiting
+}
+
+/// How an alert reaches an agent.
+public enum AlertMedium: String, Sendable, Codable, CaseIterable {
+    /// A live event on `/api/v1/live` that the web inbox shows as a browser notification.
+    case desktop
+    /// A text through a configured SMS account, to the agent's phone.
+    case sms
+}
+
+/// An agent's alert settings: media per event, phone for SMS, quiet hours (no SMS then; desktop
+/// alerts still show, as the agent is looking at the inbox).
+public struct AlertSettings: Sendable, Equatable, Codable {
+    public var media: [AlertEvent: [AlertMedium]]
+    public var phone: String?
+    /// `HH:MM` local times; the quiet period may run over midnight.
+    public var quietStart: String?
+    public var quietEnd: String?
+    public var timeZone: String?
+
+    public init(media: [AlertEvent: [AlertMedium]] = AlertSettings.defaultMedia, phone: String? = nil, quietStart: String? = nil, quietEnd: String? = nil, timeZone: String? = nil) {
+        self.media = media
+        self.phone = phone
+        self.quietStart = quietStart
+        self.quietEnd = quietEnd
+        self.timeZone = timeZone
+    }
+
+    /// Without settings: every event on the desktop only.
+    public static let defaultMedia = Dictionary(uniqueKeysWithValues: AlertEvent.allCases.map { ($0, [AlertMedium.desktop]) })
+
+    /// Whether `date` falls in the quiet hours.
+    public func isQuiet(at date: Date) -> Bool {
+        guard let start = quietStart.flatMap(BusinessHours.minutes), let end = quietEnd.flatMap(BusinessHours.minutes) else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        return start <= end ? (now >= start && now < end) : (now >= start || now < end)
+    }
+
+    func validate() throws {
+        for time in [quietStart, quietEnd].compactMap({ $0 }) where BusinessHours.minutes(time) == nil {
+            throw InboxError.invalid(code: "invalid_quiet_hours", message: "\(time) is not a time like 22:00")
+        }
+        if (quietStart == nil) != (quietEnd == nil) { throw InboxError.invalid(code: "invalid_quiet_hours", message: "give both quietStart and quietEnd") }
+        if let zone = timeZone, TimeZone(identifier: zone) == nil { throw InboxError.invalid(code: "invalid_time_zone", message: "\(zone) is not a time zone") }
+        if media.values.contains(where: { $0.contains(.sms) }), phone?.isEmpty ?? true {
+            throw InboxError.invalid(code: "no_phone", message: "alerts by SMS need a phone number")
+        }
+    }
+}
+
+/// An alert due to go out.
+public struct PendingAlert: Sendable, Equatable {
+    public var id: Int64
+    public var agentId: Int64
+    public var medium: AlertMedium
+    public var event: AlertEvent
+    public var ticketId: Int64
+    /// How many events this alert stands for (a burst of messages is one alert).
+    public var count: Int
+    /// The latest event's one-line description.
+    public var summary: String
+    public var attempts: Int
+    public var settings: AlertSettings
+
+    /// The alert's words, e.g. "3 new messages on ticket #12 — Kenji: are you there?".
+    public var text: String {
+        switch event {
+        case .newTicket: "New ticket #\(ticketId): \(summary)"
+        case .customerMessage: count > 1 ? "\(count) new messages on ticket #\(ticketId) — \(summary)" : "New message on ticket #\(ticketId) — \(summary)"
+        case .assigned: "Ticket #\(ticketId) is now yours: \(summary)"
+        case .waiting: "Ticket #\(ticketId) has waited too long in the queue: \(summary)"
+        }
+    }
+}
+
+extension Inbox {
+    public func alertSettings(agentId: Int64) async throws -> AlertSettings {
+        try await database.pool.read { db in try Self.alertSettings(db, agentId: agentId) }
+    }
+
+    public func setAlertSettings(_ settings: AlertSettings, agentId: Int64) async throws -> AlertSettings {
+        try settings.validate()
+        let now = clock().ms
+        try await database.pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO notification_settings (agent_id, media, phone, quiet_start, quiet_end, time_zone, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    agentId, try ContentCoding.encode(settings.media.mapKeys(\.rawValue)), settings.phone, settings.quietStart, settings.quietEnd, settings.timeZone, now,
+                ])
+        }
+        return settings
+    }
+
+    static func alertSettings(_ db: Database, agentId: Int64) throws -> AlertSettings {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM notification_settings WHERE agent_id = ?"), arguments: [agentId]) else {
+            return AlertSettings()
+        }
+        let raw = try ContentCoding.decode([String: [AlertMedium]].self, row["media"])
+        return AlertSettings(
+            media: Dictionary(uniqueKeysWithValues: raw.compactMap { key, value in AlertEvent(rawValue: key).map { ($0, value) } }), phone: row["phone"],
+            quietStart: row["quiet_start"], quietEnd: row["quiet_end"], timeZone: row["time_zone"])
+    }
+
+    /// Turns what happened since the last call (new tickets, customer messages, assignments —
+    /// durable cursors — and tickets queued longer than `waitingAfter`) into alerts for the agents
+    /// concerned, on the media each chose. An event on a ticket that already has a pending alert of
+    /// its kind for the agent grows that alert's count instead: customer messages wait
+    /// `coalesceWindow` before they go, so a burst becomes one alert. Returns how many were queued or grown.
+    @discardableResult
+    public func feedAlerts(coalesceWindow: TimeInterval, waitingAfter: TimeInterval, limit: Int = 500) async throws -> Int {
+        let now = clock()
+        // No agents, no alerts, and no write (the first agent moves the cursors to now).
+        guard try await database.pool.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM agents LIMIT 1") }) != nil else { return 0 }
+        return try await database.pool.write { db in
+            var queued = 0
+            func alert(_ agentId: Int64, _ event: AlertEvent, ticketId: Int64, summary: String, delay: TimeInterval) throws {
+                let settings = try Self.alertSettings(db, agentId: agentId)
+                for medium in settings.media[event] ?? [] {
+                    try db.execute(sql: """
+                        UPDATE notifications SET count = count + 1, summary = ? WHERE agent_id = ? AND medium = ? AND event = ? AND ticket_id = ? AND status = 'pending'
+                        """, arguments: [summary, agentId, medium.rawValue, event.rawValue, ticketId])
+                    if db.changesCount == 0 {
+                        try db.execute(sql: """
+                            INSERT INTO notifications (agent_id, medium, event, ticket_id, summary, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [agentId, medium.rawValue, event.rawValue, ticketId, summary, now.addingTimeInterval(delay).ms, now.ms])
+                    }
+                    queued += 1
+                }
+            }
+            func departmentAgents(_ ticketId: Int64) throws -> [Int64] {
+                // A ticket without a department concerns every agent who may see it (not those
+                // restricted to their departments).
+                try Int64.fetchAll(db, sql: """
+                    SELECT a.id FROM agents a, tickets t WHERE t.id = ?
+                        AND (CASE WHEN t.department_id IS NULL THEN a.departments_only = 0
+                             ELSE a.id IN (SELECT agent_id FROM department_members WHERE department_id = t.department_id) END)
+                    """, arguments: [ticketId])
+            }
+            func summary(_ ticketId: Int64) throws -> String {
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT c.display_name, (SELECT text FROM messages m WHERE m.ticket_id = t.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1) AS text
+                    FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?
+                    """, arguments: [ticketId])
+                let name: String = row?["display_name"] ?? "a customer"
+                return "\(name): \(String((row?["text"] as String? ?? "").prefix(120)))"
+            }
+            for ticketId in try Self.advanceFeed(db, "notify.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit) {
+                for agent in try departmentAgents(ticketId) { try alert(agent, .newTicket, ticketId: ticketId, summary: try summary(ticketId), delay: 0) }
+            }
+            for messageId in try Self.advanceFeed(db, "notify.messages", "SELECT id FROM messages WHERE id > ? AND direction = 'in' ORDER BY id LIMIT ?", limit) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT m.ticket_id, t.agent_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.id = ?", arguments: [messageId]),
+                    let agent = row["agent_id"] as Int64?
+                else { continue }
+                let ticketId: Int64 = row["ticket_id"]
+                try alert(agent, .customerMessage, ticketId: ticketId, summary: try summary(ticketId), delay: coalesceWindow)
+            }
+            for entryId in try Self.advanceFeed(db, "notify.ticket_events", "SELECT id FROM ticket_events WHERE id > ? AND kind IN ('assigned', 'transferred') ORDER BY id LIMIT ?", limit) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT ticket_id, actor, detail FROM ticket_events WHERE id = ?", arguments: [entryId]) else { continue }
+                let detail = (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:]
+                // Keeping a ticket oneself is no news to oneself.
+                guard let agent = detail["agentId"].flatMap(Int64.init), row["actor"] != "agent:\(agent)" else { continue }
+                let ticketId: Int64 = row["ticket_id"]
+                try alert(agent, .assigned, ticketId: ticketId, summary: try summary(ticketId), delay: 0)
+            }
+            let waiting = try Int64.fetchAll(db, sql: """
+                SELECT t.id FROM tickets t WHERE t.queued_at IS NOT NULL AND t.queued_at <= ? AND t.agent_id IS NULL AND t.status IN ('new', 'open')
+                    AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.ticket_id = t.id AND n.event = 'waiting')
+                ORDER BY t.queued_at LIMIT ?
+                """, arguments: [now.addingTimeInterval(-waitingAfter).ms, limit])
+            for ticketId in waiting {
+                for agent in try departmentAgents(ticketId) { try alert(agent, .waiting, ticketId: ticketId, summary: try summary(ticketId), delay: 0) }
+            }
+            return queued
+        }
+    }
+
+    /// Leases alerts that are due.
+    public func claimAlerts(limit: Int, lease: TimeInterval) async throws -> [PendingAlert] {
+        let now = clock().ms
+        guard try await database.pool.read({ db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM notifications WHERE status = 'pending' AND due_at <= ? LIMIT 1", arguments: [now])
+        }) != nil else { return [] }
+        return try await database.pool.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM notifications WHERE status = 'pending' AND due_at <= ? AND (leased_until IS NULL OR leased_until <= ?) ORDER BY id LIMIT ?
+                """, arguments: [now, now, limit])
+            return try rows.compactMap { row in
+                let id: Int64 = row["id"]
+                try db.execute(sql: "UPDATE notifications SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), id])
+                guard let medium = AlertMedium(rawValue: row["medium"]), let event = AlertEvent(rawValue: row["event"]) else { return nil }
+                return PendingAlert(
+                    id: id, agentId: row["agent_id"], medium: medium, event: event, ticketId: row["ticket_id"], count: row["count"], summary: row["summary"],
+                    attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]))
+            }
+        }
+    }
+
+    /// Records an alert's outcome: sent, suppressed (quiet hours), retry at `next`, or failed.
+    public func alertDone(_ alert: PendingAlert, status: String, error: String? = nil, retryAt next: Date? = nil) async throws {
+        let now = clock().ms
+        try await database.pool.write { db in
+            if let next {
+                try db.execute(
+                    sql: "UPDATE notifications SET attempts = attempts + 1, due_at = ?, leased_until = NULL, last_error = ? WHERE id = ?",
+                    arguments: [next.ms, error, alert.id])
+            } else {
+                try db.execute(sql: """
+                    UPDATE notifications SET status = ?, attempts = attempts + 1, leased_until = NULL, last_error = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?
+                    """, arguments: [status, error, status, now, alert.id])
+            }
+        }
+    }
+
+    /// Ids past a feed cursor (up to `limit`), moving the cursor past them.
+    static func advanceFeed(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> [Int64] {
+        let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0
+        let ids = try Int64.fetchAll(db, sql: sql, arguments: [last, limit])
+        if let newest = ids.last {
+            try db.execute(
+                sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
+                arguments: [name, newest])
+        }
+        return ids
+    }
+}
+
+extension Dictionary {
+    func mapKeys<T: Hashable>(_ transform: (Key) -> T) -> [T: Value] { Dictionary<T, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) }) }
+}
