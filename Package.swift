@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "Notifier",
-            dependencies: ["ChannelKit", "UniversalInbox", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChannelKit", "UniversalInbox", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Notifier",
             swiftSettings: strict
         ),
@@ -178,7 +178,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -35,6 +35,12 @@ enum BridgeApp {
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
         let live = LiveHub(inbox: inbox, logger: logger)
+        let vapid: VAPIDKey?
+        do {
+            vapid = try config.notifier.vapidPrivateKey.map { try VAPIDKey(privateKey: $0, subject: config.notifier.vapidSubject) }
+        } catch {
+            throw ConfigError(key: "notifier.vapidPrivateKey", problem: "must be a P-256 private key (32 bytes, base64url)")
+        }
 
         let router = Router(context: BridgeRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -60,7 +66,7 @@ enum BridgeApp {
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
-        AgentsController(inbox: inbox, bcryptCost: config.bcryptCost).addRoutes(to: api)
+        AgentsController(inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
@@ -88,7 +94,9 @@ enum BridgeApp {
                 inbox: inbox,
                 notifier: Notifier(
                     inbox: inbox,
-                    deliveries: [.desktop: DesktopAlertDelivery(live: live)].merging(
+                    deliveries: [.desktop: DesktopAlertDelivery(live: live)]
+                        .merging(vapid.map { [AlertMedium.push: WebPushAlertDelivery(inbox: inbox, vapid: $0, transport: transport)] } ?? [:]) { a, _ in a }
+                        .merging(
                         config.notifier.smsAccount.flatMap { id in
                             registry.adapter(kind: .sms, id: id).map {
                                 [AlertMedium.sms: SMSAlertDelivery(adapter: $0, bucket: registry.bucket(for: "sms/\(id)"), transport: transport)]

@@ -69,6 +69,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v15-notifications") { db in
             try db.execute(sql: Schema.v15)
         }
+        migrator.registerMigration("v16-push-subscriptions") { db in
+            try db.execute(sql: Schema.v16)
+        }
         return migrator
     }
 }
@@ -618,6 +621,22 @@ extension Schema {
         INSERT INTO feed_cursors (name, last_id) SELECT 'notify.tickets', coalesce(max(id), 0) FROM tickets;
         INSERT INTO feed_cursors (name, last_id) SELECT 'notify.messages', coalesce(max(id), 0) FROM messages;
         INSERT INTO feed_cursors (name, last_id) SELECT 'notify.ticket_events', coalesce(max(id), 0) FROM ticket_events;
+        """
+}
+
+extension Schema {
+    /// Agents' browsers subscribed to Web Push: the push service's endpoint and the keys to
+    /// encrypt for it.
+    static let v16 = """
+        CREATE TABLE push_subscriptions (
+            id INTEGER PRIMARY KEY,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            endpoint TEXT NOT NULL UNIQUE,
+            p256dh TEXT NOT NULL,
+            auth TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX push_subscriptions_agent ON push_subscriptions(agent_id);
         """
 }
 

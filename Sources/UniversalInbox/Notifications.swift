@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import GRDB
 
@@ -19,6 +20,17 @@ public enum AlertMedium: String, Sendable, Codable, CaseIterable {
     case desktop
     /// A text through a configured SMS account, to the agent's phone.
     case sms
+    /// Web Push to the agent's subscribed browsers.
+    case push
+}
+
+/// A browser's Web Push subscription (`PushSubscription.toJSON()`).
+public struct PushSubscription: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var endpoint: String
+    /// The browser's P-256 public key (65 bytes, base64url) and the 16-byte auth secret (base64url).
+    public var p256dh: String
+    public var auth: String
 }
 
 /// An agent's alert settings: media per event, phone for SMS, quiet hours (no SMS then; desktop
@@ -187,6 +199,41 @@ extension Inbox {
                 for agent in try departmentAgents(ticketId) { try alert(agent, .waiting, ticketId: ticketId, summary: try summary(ticketId), delay: 0) }
             }
             return queued
+        }
+    }
+
+    /// Adds (or moves to this agent) a browser's push subscription.
+    public func addPushSubscription(agentId: Int64, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
+        guard let url = URL(string: endpoint), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+            throw InboxError.invalid(code: "invalid_endpoint", message: "endpoint must be the push service's URL")
+        }
+        guard Base64URL.decode(p256dh)?.count == 65, Base64URL.decode(auth)?.count == 16 else {
+            throw InboxError.invalid(code: "invalid_keys", message: "keys.p256dh must be a 65-byte P-256 key and keys.auth 16 bytes, base64url")
+        }
+        let now = clock().ms
+        let id: Int64 = try await database.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO push_subscriptions (agent_id, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (endpoint) DO UPDATE SET agent_id = excluded.agent_id, p256dh = excluded.p256dh, auth = excluded.auth
+                """, arguments: [agentId, endpoint, p256dh, auth, now])
+            return try Int64.fetchOne(db, sql: "SELECT id FROM push_subscriptions WHERE endpoint = ?", arguments: [endpoint]) ?? 0
+        }
+        return PushSubscription(id: id, endpoint: endpoint, p256dh: p256dh, auth: auth)
+    }
+
+    public func pushSubscriptions(agentId: Int64) async throws -> [PushSubscription] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM push_subscriptions WHERE agent_id = ? ORDER BY id", arguments: [agentId]).map {
+                PushSubscription(id: $0["id"], endpoint: $0["endpoint"], p256dh: $0["p256dh"], auth: $0["auth"])
+            }
+        }
+    }
+
+    /// Forgets a subscription (the agent's choice, or the push service answered that it is gone).
+    public func removePushSubscription(id: Int64, agentId: Int64? = nil) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM push_subscriptions WHERE id = ? AND (? IS NULL OR agent_id = ?)", arguments: [id, agentId, agentId])
+            guard db.changesCount == 1 || agentId == nil else { throw InboxError.notFound("push subscription \(id)") }
         }
     }
 

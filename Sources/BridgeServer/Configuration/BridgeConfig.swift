@@ -32,6 +32,9 @@ struct BridgeConfig: Sendable {
         var coalesceWindow: TimeInterval = 30
         /// A ticket queued longer than this alerts its department.
         var waitingAfter: TimeInterval = 600
+        /// Web Push: the VAPID private key (raw 32 bytes, base64url) and contact; none: no push alerts.
+        var vapidPrivateKey: String?
+        var vapidSubject = "mailto:support@example.com"
     }
 
     /// How campaigns are sent (each account's rate limit still applies).

@@ -77,7 +77,9 @@ enum ConfigLoader {
         }
 
         let notifier = node.child("notifier")
-        try notifier.checkKeys(["smsAccount", "coalesceWindow", "waitingAfter"])
+        try notifier.checkKeys(["smsAccount", "coalesceWindow", "waitingAfter", "vapidPrivateKey", "vapidSubject"])
+        config.notifier.vapidPrivateKey = try notifier.child("vapidPrivateKey").string()
+        config.notifier.vapidSubject = try notifier.child("vapidSubject").string() ?? config.notifier.vapidSubject
         config.notifier.smsAccount = try notifier.child("smsAccount").string()
         config.notifier.coalesceWindow = try notifier.child("coalesceWindow").duration() ?? config.notifier.coalesceWindow
         config.notifier.waitingAfter = try notifier.child("waitingAfter").duration() ?? config.notifier.waitingAfter

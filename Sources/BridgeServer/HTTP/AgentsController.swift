@@ -7,6 +7,8 @@ import UniversalInbox
 struct AgentsController: Sendable {
     let inbox: Inbox
     let bcryptCost: Int
+    /// The VAPID key browsers subscribe to push alerts with, when Web Push is configured.
+    let vapidPublicKey: String?
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("agents") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.agents())) }
@@ -24,6 +26,33 @@ struct AgentsController: Sendable {
         group.put("me/alerts") { request, context in
             let settings = try await request.decode(AlertSettings.self)
             return JSONResponse.make(try await inbox.setAlertSettings(settings, agentId: try agentId(context)))
+        }
+        group.get("me/push-subscriptions") { _, context in
+            JSONResponse.make(ItemsDTO(items: try await inbox.pushSubscriptions(agentId: try agentId(context))))
+        }
+        group.post("me/push-subscriptions") { request, context in
+            struct Body: Decodable {
+                struct Keys: Decodable {
+                    var p256dh: String
+                    var auth: String
+                }
+                var endpoint: String
+                var keys: Keys
+            }
+            guard vapidPublicKey != nil else {
+                throw APIError(status: .notFound, code: "push_not_configured", message: "Web Push is not configured (notifier.vapidPrivateKey)")
+            }
+            let body = try await request.decode(Body.self)
+            let subscription = try await inbox.addPushSubscription(agentId: try agentId(context), endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth)
+            return JSONResponse.make(subscription, status: .created)
+        }
+        group.delete("me/push-subscriptions/:id") { _, context in
+            try await inbox.removePushSubscription(id: try context.id(), agentId: try agentId(context))
+            return Response(status: .noContent)
+        }
+        group.get("push/vapid-public-key") { _, _ in
+            guard let vapidPublicKey else { throw APIError(status: .notFound, code: "push_not_configured", message: "Web Push is not configured (notifier.vapidPrivateKey)") }
+            return JSONResponse.make(["publicKey": vapidPublicKey])
         }
         group.get("departments") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.departments())) }
         group.post("departments") { request, context in

@@ -86,3 +86,17 @@ public enum Hex {
         }
     }
 }
+
+/// Base64 with the URL alphabet and no padding (JWTs, Web Push keys).
+public enum Base64URL {
+    public static func encode(_ data: some Sequence<UInt8>) -> String {
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}
