@@ -23,6 +23,9 @@ import UniversalInbox
             #expect(try await t.postJSON("/api/v1/canned-responses", #"{"shortcut":"y","text":"x","mine":false}"#, token: bob.token).status == 403)
 
             let ticket = try await t.customerWrites(Payloads.lineUser, "where is my order")
+            try await t.eventually("the customer's name from LINE's profile API") {
+                (try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["displayName"] as? String == "Kenji"
+            }
             _ = try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"fields":{"order":"4711"}}"#)
             let annList = try await t.get("/api/v1/canned-responses?ticketId=\(ticket)", token: ann.token).items
             #expect(annList.compactMap { $0["rendered"] as? String }.sorted() == ["Order 4711 ships today, Kenji.", "Thanks Kenji! — Ann"])
