@@ -124,9 +124,7 @@ extension Inbox {
         let id: Int64 = try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM agents LIMIT 1") == nil {
                 // Alerts start with the first agent: nothing before is news to anyone.
-                for (name, table) in [("notify.tickets", "tickets"), ("notify.messages", "messages"), ("notify.ticket_events", "ticket_events")] {
-                    try db.execute(sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: [name])
-                }
+                try Self.moveFeedToNow(db, "notify")
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM agents WHERE email = ?", arguments: [new.email]) != nil {
                 throw InboxError.conflict(code: "email_taken", message: "an agent with e-mail \(new.email) already exists")

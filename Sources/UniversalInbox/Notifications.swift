@@ -274,6 +274,15 @@ extension Inbox {
         }
     }
 
+    /// Moves a feed's three cursors (`<feed>.tickets`, `.messages`, `.ticket_events`) to the newest
+    /// rows, so a feed that was idle starts from now instead of acting on history.
+    static func moveFeedToNow(_ db: Database, _ feed: String) throws {
+        for table in ["tickets", "messages", "ticket_events"] {
+            try db.execute(
+                sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: ["\(feed).\(table)"])
+        }
+    }
+
     /// Ids past a feed cursor (up to `limit`), moving the cursor past them.
     static func advanceFeed(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> [Int64] {
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0

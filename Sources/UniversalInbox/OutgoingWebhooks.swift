@@ -51,10 +51,7 @@ extension Inbox {
         let id: Int64 = try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE active = 1") == nil {
                 // The feed idles while there are no webhooks: the first one starts from now.
-                for (name, table) in [("webhooks.tickets", "tickets"), ("webhooks.messages", "messages"), ("webhooks.ticket_events", "ticket_events")] {
-                    try db.execute(
-                        sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: [name])
-                }
+                try Self.moveFeedToNow(db, "webhooks")
             }
             try db.execute(
                 sql: "INSERT INTO webhooks (url, secret, events, created_at) VALUES (?, ?, ?, ?)",

@@ -58,9 +58,7 @@ extension Inbox {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)") == false else {
             return
         }
-        for (name, table) in [("rules.tickets", "tickets"), ("rules.messages", "messages"), ("rules.ticket_events", "ticket_events")] {
-            try db.execute(sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: [name])
-        }
+        try Self.moveFeedToNow(db, "rules")
     }
 
     /// `time_passed` rules: tickets in the rule's status with no activity for its delay; once per
