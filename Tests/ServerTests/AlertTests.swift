@@ -103,7 +103,11 @@ import UniversalInbox
     }
 
     @Test func ticketsWaitingTooLongAlertTheirDepartment() async throws {
-        try await TestBridge.with(configure: Self.fast) { t in
+        // Long enough that the ticket is in Sales's queue before it counts as waiting.
+        try await TestBridge.with(configure: {
+            Self.fast(&$0)
+            $0.notifier.waitingAfter = 2
+        }) { t in
             let sales = try await t.addDepartment("Sales")
             let sam = try await t.addAgent("Sam", departments: [sales])
             let other = try await t.addAgent("Otto")
