@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# System packages the bridge needs beyond the Swift toolchain: SQLite's headers (GRDB links the
-# system libsqlite3) and libxcrypt's (bcrypt for agent passwords). Installs only what is missing.
+# What the bridge and its tests need beyond the Swift toolchain. Installs only what is missing.
+# - SQLite's headers (GRDB links the system libsqlite3), libxcrypt's (bcrypt for agent passwords)
+#   and libcurl's (SMTP with STARTTLS and AUTH for e-mail); openssl makes the tests' certificates.
+# - For the tests: a Python virtual environment in .build/python with aiosmtpd, the real SMTP
+#   server the e-mail tests start (scripts/smtp_test_server.py).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 missing=()
-dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
-dpkg -s libcrypt-dev >/dev/null 2>&1 || missing+=(libcrypt-dev)
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+if ! .build/python/bin/python -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "installing: aiosmtpd (Python, for the e-mail tests) in .build/python"
+  python3 -m venv .build/python
+  .build/python/bin/pip install -q 'aiosmtpd>=1.4,<2'
 fi

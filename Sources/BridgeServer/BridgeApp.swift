@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Broadcast
 import Notifier
 import ChannelKit
+import Email
 import Foundation
 import Hummingbird
 import Logging
@@ -35,6 +36,8 @@ enum BridgeApp {
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
         let live = LiveHub(inbox: inbox, logger: logger)
+        let mailer = config.email.map(SMTPMailer.init(settings:))
+        let campaignAccounts = CampaignAccounts(registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) })
         let vapid: VAPIDKey?
         do {
             vapid = try config.notifier.vapidPrivateKey.map { try VAPIDKey(privateKey: $0, subject: config.notifier.vapidSubject) }
@@ -101,13 +104,14 @@ enum BridgeApp {
                             registry.adapter(kind: .sms, id: id).map {
                                 [AlertMedium.sms: SMSAlertDelivery(adapter: $0, bucket: registry.bucket(for: "sms/\(id)"), transport: transport)]
                             }
-                        } ?? [:]) { a, _ in a },
+                        } ?? [:]) { a, _ in a }
+                        .merging(mailer.map { [AlertMedium.email: EmailAlertDelivery(mailer: $0, bucket: campaignAccounts.emailBucket)] } ?? [:]) { a, _ in a },
                     retry: config.retry, logger: logger),
                 config: config.notifier, logger: logger),
             CampaignRunner(
                 inbox: inbox, registry: registry,
                 sender: CampaignSender(
-                    inbox: inbox, accounts: registry, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
+                    inbox: inbox, accounts: campaignAccounts, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
                     concurrency: config.broadcast.concurrency),
                 logger: logger),
         ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])

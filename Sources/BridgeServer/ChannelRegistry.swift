@@ -4,7 +4,7 @@ import UniversalInbox
 
 /// The configured channel accounts: their adapters and their outbound token buckets (one per
 /// account for single sends, shared by agents' replies and campaigns; one for batch requests).
-struct ChannelRegistry: BroadcastAccounts {
+struct ChannelRegistry: Sendable {
     private let adapters: [String: any ChannelAdapter]
     private let buckets: [String: TokenBucket]
     private let batchBuckets: [String: TokenBucket]

@@ -41,7 +41,7 @@ public struct CampaignSender: Sendable {
         guard !recipients.isEmpty else { return 0 }
         var outcomes: [(recipientId: Int64, outcome: RecipientOutcome)] = []
         var batches: [(account: String, key: String, recipients: [CampaignRecipient], content: MessageContent)] = []
-        var singles: [(CampaignRecipient, OutboundMessage, any ChannelAdapter)] = []
+        var singles: [(CampaignRecipient, OutboundMessage, any MessageSender)] = []
         var fresh: [String: [CampaignRecipient]] = [:]
 
         // An interrupted batch goes again, whole, under its key.
@@ -58,7 +58,8 @@ public struct CampaignSender: Sendable {
             context.purpose = .broadcast(messageTag: campaign.content.messengerTag)
             let message = OutboundMessage(
                 id: CampaignMessage.key("campaign", String(campaign.id), "recipient", String(recipient.id)), recipient: recipient.platformUserId,
-                content: CampaignMessage.content(campaign.content, channel: recipient.channel, values: recipient.values), context: context)
+                content: CampaignMessage.content(campaign.content, channel: recipient.channel, values: recipient.values), context: context,
+                subject: TemplateText.fill(campaign.content.subject ?? campaign.name, recipient.values))
             if let batching = adapter as? any BatchSending, campaign.content.isSameForEveryone, batching.prefersBatch(message) {
                 fresh[recipient.account, default: []].append(recipient)
             } else if let refusal = adapter.refusal(for: message) {
@@ -120,7 +121,7 @@ public struct CampaignSender: Sendable {
     /// Single sends, `concurrency` at a time, each within its account's bucket; outcomes are
     /// recorded every hundred so a crash leaves little in flight. A pause or cancel (looked up every
     /// 200 ms) stops the sends that have not gone yet; they go back unsent.
-    func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any ChannelAdapter)], campaignId: Int64) async throws {
+    func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any MessageSender)], campaignId: Int64) async throws {
         guard !singles.isEmpty else { return }
         let retry = self.retry
         let transport = self.transport

@@ -7,7 +7,7 @@ public struct CampaignAudience: Sendable, Equatable, Codable {
     public var contactIds: [Int64]?
     /// Contacts with a ticket carrying any of these tags.
     public var tags: [String]?
-    /// Contacts with an identity on this channel.
+    /// Contacts with an identity on this channel (`email`: with an e-mail address).
     public var channel: String?
     /// Custom contact field values that must match.
     public var contactFields: [String: String]?
@@ -30,12 +30,15 @@ public struct CampaignContent: Sendable, Equatable, Codable {
     public var template: Template?
     /// The Meta message tag for Messenger/Instagram recipients outside 24 hours (non-promotional updates).
     public var messengerTag: String?
+    /// The e-mail subject (the campaign's name when absent).
+    public var subject: String?
 
-    public init(text: String? = nil, imageUrl: String? = nil, template: Template? = nil, messengerTag: String? = nil) {
+    public init(text: String? = nil, imageUrl: String? = nil, template: Template? = nil, messengerTag: String? = nil, subject: String? = nil) {
         self.text = text
         self.imageUrl = imageUrl
         self.template = template
         self.messengerTag = messengerTag
+        self.subject = subject
     }
 
     /// Whether every recipient gets exactly the same words (so one request may carry many).
@@ -121,7 +124,9 @@ extension Inbox {
             throw InboxError.invalid(code: "no_content", message: "a campaign needs text, an imageUrl or a WhatsApp template")
         }
         if let url = content.imageUrl, !url.hasPrefix("https://") { throw InboxError.invalid(code: "invalid_image", message: "imageUrl must be an https URL") }
-        if let channel, ChannelKind(rawValue: channel) == nil { throw InboxError.invalid(code: "invalid_channel", message: "\(channel) is not a channel") }
+        for name in [channel, audience.channel].compactMap({ $0 }) where ChannelKind(rawValue: name) == nil && name != Self.emailChannel {
+            throw InboxError.invalid(code: "invalid_channel", message: "\(name) is not a channel (line, whatsapp, messenger, instagram, sms, wechat or email)")
+        }
         if audience.contactIds == nil, audience == CampaignAudience() {
             throw InboxError.invalid(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
         }
@@ -238,20 +243,29 @@ extension Inbox {
             let identity = try db.cachedStatement(sql: "SELECT * FROM identities WHERE id = ?")
             let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
             return try rows.compactMap { row in
-                guard let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?]) else { return nil }
                 let contactId: Int64 = row["contact_id"]
                 var values: [String: String] = [:]
-                if let c = try Row.fetchOne(contact, arguments: [contactId]) {
+                let contactRow = try Row.fetchOne(contact, arguments: [contactId])
+                if let c = contactRow {
                     values["contact.name"] = c["display_name"]
                     values["contact.email"] = c["email"]
                 }
                 for (key, value) in try Self.fieldValues(db, scope: .contact, subject: contactId) { values["contact.field.\(key)"] = value }
-                // A campaign never spends the customer's reply token: that is for the agent's answer.
-                var context = Self.context(identityRow, now: now)
-                context.replyToken = nil
-                context.replyTokenIssuedAt = nil
+                var context = ConversationContext(now: now)
+                let address: String
+                if row["channel"] == Self.emailChannel {
+                    guard let email: String = contactRow?["email"] else { return nil }
+                    address = email
+                } else {
+                    guard let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?]) else { return nil }
+                    address = identityRow["platform_user_id"]
+                    // A campaign never spends the customer's reply token: that is for the agent's answer.
+                    context = Self.context(identityRow, now: now)
+                    context.replyToken = nil
+                    context.replyTokenIssuedAt = nil
+                }
                 return CampaignRecipient(
-                    id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], platformUserId: identityRow["platform_user_id"],
+                    id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], platformUserId: address,
                     batchKey: row["batch_key"], attempts: row["attempts"], context: context, values: values)
             }
         }
@@ -371,10 +385,15 @@ extension Inbox {
 
     /// Puts every contact the audience matches into the campaign, each on one identity: the chosen
     /// channel's, or the contact's most recently used. Contacts without one are skipped with the reason.
+    /// The channel (and account) of campaign messages sent by e-mail to contacts' addresses.
+    public static let emailChannel = "email"
+
     static func resolveAudience(_ db: Database, campaignId: Int64, audience: CampaignAudience, channel: String?, now: Int64) throws {
         var conditions: [String] = []
         // In the order of the statement's placeholders: the SELECT's, the identity pick's, the conditions'.
-        var arguments: StatementArguments = [campaignId, "no identity on \(channel ?? "any channel")", now]
+        var arguments: StatementArguments = [
+            campaignId, channel == Self.emailChannel ? "no e-mail address" : "no identity on \(channel ?? "any channel") and no e-mail address", now,
+        ]
         let pick = channel.map { _ in "AND i2.channel = ?" } ?? ""
         if let channel { _ = arguments.append(contentsOf: [channel]) }
         if let ids = audience.contactIds {
@@ -385,7 +404,9 @@ extension Inbox {
             conditions.append("EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag IN (SELECT value FROM json_each(?)))")
             _ = arguments.append(contentsOf: [try ContentCoding.encode(try tags.map(Self.tag))])
         }
-        if let segmentChannel = audience.channel {
+        if audience.channel == Self.emailChannel {
+            conditions.append("coalesce(c.email, '') <> ''")
+        } else if let segmentChannel = audience.channel {
             conditions.append("EXISTS (SELECT 1 FROM identities s WHERE s.contact_id = c.id AND s.channel = ?)")
             _ = arguments.append(contentsOf: [segmentChannel])
         }
@@ -407,11 +428,12 @@ extension Inbox {
         if audience.optedIn == true { conditions.append("(i.id IS NULL OR i.blocked = 0)") }
         try db.execute(sql: """
             INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
-            SELECT ?, c.id, i.id, i.account, i.channel,
-                CASE WHEN i.id IS NULL THEN 'skipped' ELSE 'pending' END, CASE WHEN i.id IS NULL THEN ? END, ?
+            SELECT ?, c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' ELSE 'pending' END, CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? END, ?
             FROM contacts c
             LEFT JOIN identities i ON i.id = (
                 SELECT i2.id FROM identities i2 WHERE i2.contact_id = c.id \(pick) ORDER BY coalesce(i2.last_inbound_at, 0) DESC, i2.id DESC LIMIT 1)
+            LEFT JOIN (SELECT '\(Self.emailChannel)' AS channel) e ON coalesce(c.email, '') <> '' AND \(channel == nil || channel == Self.emailChannel ? "1" : "0")
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY c.id
             """, arguments: arguments)

@@ -20,8 +20,10 @@ public enum AlertMedium: String, Sendable, Codable, CaseIterable {
     case desktop
     /// A text through a configured SMS account, to the agent's phone.
     case sms
-    /// Web Push to the agent's subscribed browsers.
+    /// Push to the agent's subscribed browsers (Web Push) and registered phones (FCM, APNs).
     case push
+    /// An e-mail to the agent's login address, through the configured relay.
+    case email
 }
 
 /// A browser's Web Push subscription (`PushSubscription.toJSON()`).
@@ -89,6 +91,18 @@ public struct PendingAlert: Sendable, Equatable {
     public var summary: String
     public var attempts: Int
     public var settings: AlertSettings
+    /// The agent's (login) e-mail address.
+    public var email: String
+
+    /// A short heading (push title, e-mail subject), e.g. "Ticket #12: 3 new messages".
+    public var title: String {
+        switch event {
+        case .newTicket: "Ticket #\(ticketId): new ticket"
+        case .customerMessage: count > 1 ? "Ticket #\(ticketId): \(count) new messages" : "Ticket #\(ticketId): new message"
+        case .assigned: "Ticket #\(ticketId): assigned to you"
+        case .waiting: "Ticket #\(ticketId): waiting in the queue"
+        }
+    }
 
     /// The alert's words, e.g. "3 new messages on ticket #12 — Kenji: are you there?".
     public var text: String {
@@ -253,7 +267,8 @@ extension Inbox {
                 guard let medium = AlertMedium(rawValue: row["medium"]), let event = AlertEvent(rawValue: row["event"]) else { return nil }
                 return PendingAlert(
                     id: id, agentId: row["agent_id"], medium: medium, event: event, ticketId: row["ticket_id"], count: row["count"], summary: row["summary"],
-                    attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]))
+                    attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]),
+                    email: try String.fetchOne(db.cachedStatement(sql: "SELECT email FROM agents WHERE id = ?"), arguments: [row["agent_id"]]) ?? "")
             }
         }
     }

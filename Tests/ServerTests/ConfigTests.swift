@@ -1,5 +1,6 @@
 @testable import BridgeServer
 import ChannelKit
+import Email
 import Testing
 
 @Suite struct ConfigTests {
@@ -18,6 +19,12 @@ import Testing
             database: { url: "sqlite:/var/lib/bridge/db.sqlite" }
             auth: { adminToken: "${ADMIN}" }
             tickets: { autoCloseAfter: 36h }
+            email:
+              url: smtp://mail.example.com:587
+              username: bridge
+              password: ${SMTP_PASSWORD}
+              from: Support <support@example.com>
+              rateLimit: { perSecond: 5 }
             channels:
               - kind: line
                 id: jp
@@ -32,12 +39,14 @@ import Testing
                 accessToken: t
                 phoneNumberId: "106540352242922"
             """
-        let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
+        let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm", "SMTP_PASSWORD": "smtp-secret", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
         #expect(config.server.host == "0.0.0.0")
         #expect(config.server.port == 9100)
         #expect(config.databasePath == "/var/lib/bridge/db.sqlite")
         #expect(config.adminToken == "adm")
         #expect(config.autoCloseAfter == 36 * 3600)
+        #expect(config.email == SMTPSettings(url: "smtp://mail.example.com:587", username: "bridge", password: "smtp-secret", from: "Support <support@example.com>"))
+        #expect(config.emailRateLimit == RateLimit(perSecond: 5))
         #expect(config.channels.map(\.account.key) == ["line/jp", "whatsapp/br"])
         guard case .line(let line) = config.channels[0] else { Issue.record("not LINE"); return }
         #expect(line.channelSecret == "sec")
@@ -56,7 +65,11 @@ import Testing
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d, got "soon""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
-        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, media, notifier, outbound, satisfaction, server, spam, tickets)"),
+        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, email, media, notifier, outbound, satisfaction, server, spam, tickets)"),
+        ("email: { url: http://mail, from: a@example.com }", "email.url must be smtp://host:587 (STARTTLS) or smtps://host:465"),
+        ("email: { url: smtp://mail:587, from: nobody }", "email.from must be an address, e.g. Support <support@example.com>"),
+        ("email: { url: smtp://mail:25, from: a@example.com, username: u, password: p, allowPlaintext: true }",
+         "email.allowPlaintext is only for a relay without login: a password never goes in the clear"),
     ])
     func badConfigNamesTheKey(_ yaml: String, _ message: String) {
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, environment: [:]) }

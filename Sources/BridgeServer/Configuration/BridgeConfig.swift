@@ -1,4 +1,5 @@
 import ChannelKit
+import Email
 import Foundation
 import LINEChannel
 import MessengerChannel
@@ -23,6 +24,10 @@ struct BridgeConfig: Sendable {
     var satisfaction = SatisfactionConfig()
     var broadcast = BroadcastConfig()
     var notifier = NotifierConfig()
+    /// The SMTP relay for agents' e-mail alerts and e-mail campaigns; none: no e-mail.
+    var email: SMTPSettings?
+    /// The relay's sending limit (campaigns and alerts share it).
+    var emailRateLimit = RateLimit(perSecond: 10)
 
     /// Agents' alerts.
     struct NotifierConfig: Sendable {

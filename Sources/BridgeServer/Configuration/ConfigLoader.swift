@@ -1,4 +1,5 @@
 import ChannelKit
+import Email
 import Foundation
 import LINEChannel
 import MessengerChannel
@@ -32,7 +33,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "email", "outbound", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -83,6 +84,27 @@ enum ConfigLoader {
         config.notifier.smsAccount = try notifier.child("smsAccount").string()
         config.notifier.coalesceWindow = try notifier.child("coalesceWindow").duration() ?? config.notifier.coalesceWindow
         config.notifier.waitingAfter = try notifier.child("waitingAfter").duration() ?? config.notifier.waitingAfter
+
+        let email = node.child("email")
+        if email.isPresent {
+            try email.checkKeys(["url", "username", "password", "from", "caFile", "allowPlaintext", "connections", "rateLimit"])
+            let url = try email.child("url").requiredString()
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw ConfigError(key: "email.url", problem: "must be smtp://host:587 (STARTTLS) or smtps://host:465")
+            }
+            let from = try email.child("from").requiredString()
+            guard (try? EmailMessage.address(from)) != nil else { throw ConfigError(key: "email.from", problem: "must be an address, e.g. Support <support@example.com>") }
+            let settings = SMTPSettings(
+                url: url, username: try email.child("username").string(), password: try email.child("password").string(), from: from,
+                caFile: try email.child("caFile").string(), allowPlaintext: try email.child("allowPlaintext").bool() ?? false,
+                connections: try email.child("connections").int() ?? 4)
+            if settings.allowPlaintext, settings.password != nil {
+                throw ConfigError(key: "email.allowPlaintext", problem: "is only for a relay without login: a password never goes in the clear")
+            }
+            guard (1...64).contains(settings.connections) else { throw ConfigError(key: "email.connections", problem: "must be 1 to 64") }
+            config.email = settings
+            config.emailRateLimit = try parseRateLimit(email.child("rateLimit")) ?? config.emailRateLimit
+        }
 
         let media = node.child("media")
         try media.checkKeys(["directory", "maxBytes"])

@@ -45,6 +45,7 @@ struct ConfigNode {
         case let s as String: raw = s
         case let i as Int: raw = String(i)
         case let d as Double: raw = String(d)
+        case let b as Bool: raw = b ? "true" : "false"
         default: throw ConfigError(key: path, problem: "must be a string")
         }
         return try substitute(raw)

@@ -72,7 +72,7 @@ struct CampaignsController: Sendable {
         var audience = CampaignAudience()
         audience.contactIds = body.audience.contactIds
         audience.tags = body.audience.tags
-        audience.channel = try body.audience.channel.map { try parseEnum($0, as: ChannelKind.self, field: "channel").rawValue }
+        audience.channel = body.audience.channel  // channels are checked by the inbox (which knows `email`)
         audience.contactFields = body.audience.contactFields
         audience.lastContactAfter = try body.audience.lastContactAfter.map { try TicketFilter.date(Substring($0), "lastContactAfter") }
         audience.lastContactBefore = try body.audience.lastContactBefore.map { try TicketFilter.date(Substring($0), "lastContactBefore") }
@@ -82,7 +82,7 @@ struct CampaignsController: Sendable {
         }
         let scheduledAt = try body.scheduledAt.map { try TicketFilter.date(Substring($0), "scheduledAt") }
         var campaign = try await inbox.createCampaign(
-            name: body.name, audience: audience, channel: try body.channel.map { try parseEnum($0, as: ChannelKind.self, field: "channel").rawValue },
+            name: body.name, audience: audience, channel: body.channel,
             content: body.content, scheduledAt: scheduledAt, createdBy: actor.label)
         if body.start == true, scheduledAt == nil { campaign = try await inbox.changeCampaign(campaign.id, to: .start) }
         return JSONResponse.make(campaign, status: .created)

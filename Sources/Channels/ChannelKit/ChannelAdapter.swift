@@ -1,14 +1,25 @@
 import Foundation
 
+/// Something that sends customers messages: a channel account, or the e-mail relay (which has
+/// no webhooks). Campaigns send through this.
+public protocol MessageSender: Sendable {
+    /// Default outbound rate limit for this account (docs/platforms.md), used unless configured.
+    var defaultRateLimit: RateLimit { get }
+
+    /// Refuses, before anything is queued or sent, a message the platform's rules forbid now
+    /// (outside the customer-service window, unsupported content, blocked recipient).
+    func refusal(for message: OutboundMessage) -> SendError?
+
+    /// Sends one message. Throws `SendError` (or a transport error, which is retryable).
+    func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt
+}
+
 /// One configured account on one platform: verifies and parses its webhooks and talks to its API.
 ///
 /// The server calls, in this order, for every webhook: `verify` on the raw bytes, then `parse`.
 /// Nothing is parsed before the signature holds. Adapters never touch the store.
-public protocol ChannelAdapter: Sendable {
+public protocol ChannelAdapter: MessageSender {
     var account: ChannelAccountRef { get }
-
-    /// Default outbound rate limit for this account (docs/platforms.md), used unless configured.
-    var defaultRateLimit: RateLimit { get }
 
     /// Answers a `GET` verification handshake, or throws `.forbidden`. `nil` when the platform has none.
     func handshake(_ request: WebhookRequest) throws(WebhookError) -> WebhookResponse?
@@ -21,13 +32,6 @@ public protocol ChannelAdapter: Sendable {
 
     /// What the platform expects back once the events are durable.
     var acknowledgement: WebhookResponse { get }
-
-    /// Refuses, before anything is queued or sent, a message the platform's rules forbid now
-    /// (outside the customer-service window, unsupported content, blocked recipient).
-    func refusal(for message: OutboundMessage) -> SendError?
-
-    /// Sends one message. Throws `SendError` (or a transport error, which is retryable).
-    func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt
 
     /// Fetches media the platform holds for an inbound message of `kind` (image, video, ...),
     /// refusing anything over `maxBytes`. A file the platform is still preparing is a retryable error.

@@ -8,12 +8,15 @@ public struct OutboundMessage: Sendable, Equatable {
     public var recipient: String
     public var content: MessageContent
     public var context: ConversationContext
+    /// The subject line, where the channel has one (e-mail).
+    public var subject: String?
 
-    public init(id: String, recipient: String, content: MessageContent, context: ConversationContext) {
+    public init(id: String, recipient: String, content: MessageContent, context: ConversationContext, subject: String? = nil) {
         self.id = id
         self.recipient = recipient
         self.content = content
         self.context = context
+        self.subject = subject
     }
 }
 

@@ -1,0 +1,163 @@
+import CCurl
+import ChannelKit
+import Foundation
+
+/// Where and how mail leaves: an SMTP relay reached with libcurl.
+public struct SMTPSettings: Sendable, Equatable {
+    /// `smtp://host:587` (STARTTLS, required unless `allowPlaintext`) or `smtps://host:465` (TLS from the start).
+    public var url: String
+    public var username: String?
+    public var password: String?
+    /// The sender, `Name <address>`.
+    public var from: String
+    /// A PEM bundle of certificate authorities to trust instead of the system's (a private relay, tests).
+    public var caFile: String?
+    /// Only for a relay on the same host that offers no TLS; never sends a password in the clear.
+    public var allowPlaintext: Bool
+    /// Connections (and sends) at once.
+    public var connections: Int
+    public var timeout: Duration
+
+    public init(
+        url: String, username: String? = nil, password: String? = nil, from: String, caFile: String? = nil, allowPlaintext: Bool = false,
+        connections: Int = 4, timeout: Duration = .seconds(30)
+    ) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.from = from
+        self.caFile = caFile
+        self.allowPlaintext = allowPlaintext
+        self.connections = connections
+        self.timeout = timeout
+    }
+}
+
+/// Sends e-mail through an SMTP relay with libcurl: STARTTLS (required unless configured
+/// otherwise), AUTH with the relay's credentials, the server's certificate verified. Each of the
+/// `connections` curl handles keeps its connection open between messages; a blocking send runs on
+/// its own thread, never on Swift's cooperative pool. Failures are `SendError`s: 4xx and connection
+/// trouble retryable, 5xx, refused logins, missing STARTTLS and untrusted certificates permanent.
+public final class SMTPMailer: Sendable {
+    public let settings: SMTPSettings
+    private let pool: HandlePool
+
+    public init(settings: SMTPSettings) {
+        self.settings = settings
+        _ = SMTPMailer.globalInit
+        self.pool = HandlePool(count: max(1, settings.connections))
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends `message` to its `to` address.
+    public func send(_ message: EmailMessage) async throws {
+        let data = try message.rendered()
+        let envelope = (from: try EmailMessage.address(message.from), to: try EmailMessage.address(message.to))
+        let handle = await pool.take()
+        let settings = self.settings
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: Result { try Self.perform(handle, settings: settings, from: envelope.from, to: envelope.to, data: data) })
+            }
+        }
+        await pool.give(handle)
+        try outcome.get()
+    }
+
+    /// One blocking SMTP transaction on `handle`.
+    private static func perform(_ handle: CurlHandle, settings: SMTPSettings, from: String, to: String, data: Data) throws {
+        let curl = handle.raw
+        curl_easy_reset(curl)
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        defer { errorBuffer.deallocate() }
+        var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(to)>")
+        defer { curl_slist_free_all(recipients) }
+        let upload = Unmanaged.passRetained(UploadBuffer(Array(data)))
+        defer { upload.release() }
+
+        bridge_curl_set_string(curl, CURLOPT_URL, settings.url)
+        bridge_curl_set_long(curl, CURLOPT_USE_SSL, Int(settings.allowPlaintext ? CURLUSESSL_TRY.rawValue : CURLUSESSL_ALL.rawValue))
+        if let username = settings.username { bridge_curl_set_string(curl, CURLOPT_USERNAME, username) }
+        if let password = settings.password { bridge_curl_set_string(curl, CURLOPT_PASSWORD, password) }
+        if let caFile = settings.caFile { bridge_curl_set_string(curl, CURLOPT_CAINFO, caFile) }
+        bridge_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(from)>")
+        bridge_curl_set_pointer(curl, CURLOPT_MAIL_RCPT, recipients)
+        bridge_curl_set_read_function(curl) { buffer, size, items, context in
+            guard let buffer, let context else { return 0 }
+            return Unmanaged<UploadBuffer>.fromOpaque(context).takeUnretainedValue().read(into: buffer, max: size * items)
+        }
+        bridge_curl_set_pointer(curl, CURLOPT_READDATA, upload.toOpaque())
+        bridge_curl_set_long(curl, CURLOPT_UPLOAD, 1)
+        bridge_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
+        bridge_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        bridge_curl_set_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeout.components.seconds * 1000))
+        bridge_curl_set_pointer(curl, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        let result = curl_easy_perform(curl)
+        recipients = nil
+        guard result != CURLE_OK else { return }
+        let reply = bridge_curl_response_code(curl)
+        let detail = String(cString: errorBuffer).isEmpty ? String(cString: curl_easy_strerror(result)) : String(cString: errorBuffer)
+        throw classify(result, reply: reply, detail: detail)
+    }
+
+    /// A curl result and the server's last reply code as a `SendError`.
+    static func classify(_ result: CURLcode, reply: Int, detail: String) -> SendError {
+        switch result {
+        case CURLE_LOGIN_DENIED: return .permanent("smtp_auth", "the relay refused the login: \(detail)")
+        case CURLE_USE_SSL_FAILED: return .permanent("smtp_starttls", "the relay does not offer STARTTLS: \(detail)")
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return .permanent("smtp_certificate", "the relay's certificate is not trusted: \(detail)")
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .permanent("smtp_url", "the relay URL is not usable: \(detail)")
+        default: break
+        }
+        switch reply {
+        case 500..<600: return .permanent("smtp_\(reply)", "the relay answered \(reply): \(detail)")
+        case 400..<500: return .retryable("smtp_\(reply)", "the relay answered \(reply): \(detail)")
+        default: return .retryable("smtp_transport", "could not reach the relay: \(detail)")
+        }
+    }
+}
+
+/// A curl easy handle, used by one send at a time (the pool hands it out).
+struct CurlHandle: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+}
+
+/// The mailer's curl handles: a send waits for a free one, so at most `count` connections are open.
+actor HandlePool {
+    private var free: [CurlHandle]
+    private var waiting: [CheckedContinuation<CurlHandle, Never>] = []
+
+    init(count: Int) {
+        free = (0..<count).compactMap { _ in curl_easy_init().map(CurlHandle.init) }
+    }
+
+    func take() async -> CurlHandle {
+        if let handle = free.popLast() { return handle }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func give(_ handle: CurlHandle) {
+        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().resume(returning: handle) }
+    }
+}
+
+/// The message bytes curl reads while it uploads `DATA`.
+final class UploadBuffer {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        let count = min(max, bytes.count - offset)
+        bytes.withUnsafeBufferPointer { source in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + offset, byteCount: count)
+        }
+        offset += count
+        return count
+    }
+}
