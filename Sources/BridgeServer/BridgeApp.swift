@@ -45,6 +45,30 @@ enum BridgeApp {
             throw ConfigError(key: "notifier.vapidPrivateKey", problem: "must be a P-256 private key (32 bytes, base64url)")
         }
 
+        // Push alerts: browsers (Web Push), phones (FCM, APNs over HTTP/2; a private CA gets a client of its own).
+        var ownedClients: [HTTPClient] = []
+        var push: [any AlertDelivery] = vapid.map { [WebPushAlertDelivery(inbox: inbox, vapid: $0, transport: transport)] } ?? []
+        do {
+            if let account = config.notifier.fcm {
+                push.append(try FCMAlertDelivery(inbox: inbox, account: account, apiBaseURL: config.notifier.fcmAPIBaseURL, transport: transport))
+            }
+        } catch {
+            throw ConfigError(key: "notifier.fcm.serviceAccountFile", problem: "has a private_key that is not an RSA key in PEM")
+        }
+        if let apns = config.notifier.apns {
+            var apnsTransport = transport
+            if let caFile = config.notifier.apnsCAFile {
+                let client = try HTTPClient.trusting(caFile: caFile)
+                ownedClients.append(client)
+                apnsTransport = HTTPClientTransport(client: client)
+            }
+            do {
+                push.append(try APNsAlertDelivery(inbox: inbox, settings: apns, transport: apnsTransport))
+            } catch {
+                throw ConfigError(key: "notifier.apns.privateKeyFile", problem: "must hold a P-256 private key in PEM (the .p8 file)")
+            }
+        }
+
         let router = Router(context: BridgeRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.get("/health") { _, _ in JSONResponse.text(#"{"status":"ok"}"#, contentType: "application/json") }
@@ -69,7 +93,10 @@ enum BridgeApp {
         TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
-        AgentsController(inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey).addRoutes(to: api)
+        AgentsController(
+            inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey,
+            pushPlatforms: Set([config.notifier.fcm.map { _ in PushPlatform.fcm }, config.notifier.apns.map { _ in PushPlatform.apns }].compactMap { $0 })
+        ).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
@@ -98,7 +125,7 @@ enum BridgeApp {
                 notifier: Notifier(
                     inbox: inbox,
                     deliveries: [.desktop: DesktopAlertDelivery(live: live)]
-                        .merging(vapid.map { [AlertMedium.push: WebPushAlertDelivery(inbox: inbox, vapid: $0, transport: transport)] } ?? [:]) { a, _ in a }
+                        .merging(push.isEmpty ? [:] : [AlertMedium.push: PushAlertDelivery(services: push, logger: logger)]) { a, _ in a }
                         .merging(
                         config.notifier.smsAccount.flatMap { id in
                             registry.adapter(kind: .sms, id: id).map {
@@ -114,7 +141,7 @@ enum BridgeApp {
                     inbox: inbox, accounts: campaignAccounts, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
                     concurrency: config.broadcast.concurrency),
                 logger: logger),
-        ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
+        ] + ownedClients.map { HTTPClientOwner(client: $0) } + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
             server: LiveSocket.upgrade(hub: live, authenticator: authenticator),

@@ -3,6 +3,8 @@ import ChannelKit
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
 
 /// `HTTPTransport` over the one shared async-http-client.
 struct HTTPClientTransport: HTTPTransport {
@@ -28,5 +30,30 @@ struct HTTPClientTransport: HTTPTransport {
             throw TransportError.responseTooLarge(limit: maxResponseBytes)
         }
         return TransportResponse(status: Int(response.status.code), headers: headers, body: Data(buffer: body))
+    }
+}
+
+extension HTTPClient {
+    /// A client that trusts the certificate authorities in `caFile` (PEM) instead of the system's.
+    static func trusting(caFile: String) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        } catch {
+            throw ConfigError(key: "caFile", problem: "\(caFile) is not a readable PEM certificate bundle")
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = .automatic
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
+
+/// Shuts down an HTTP client of the bridge's own when the bridge stops.
+struct HTTPClientOwner: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }

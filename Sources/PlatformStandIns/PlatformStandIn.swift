@@ -1,11 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdHTTP2
 import Logging
+import NIOSSL
 import Synchronization
 
 /// A local HTTP server standing in for a platform's API: it records every request and answers from
 /// scripted responses (per path) or from a default responder. Used by tests, `bridge demo` and benchmarks.
+/// With a TLS configuration it serves HTTPS and negotiates HTTP/2 (APNs).
 public final class PlatformStandIn: Sendable {
     /// A request as the stand-in received it.
     public struct RecordedRequest: Sendable {
@@ -15,6 +18,8 @@ public final class PlatformStandIn: Sendable {
         /// Lower-cased header names.
         public var headers: [String: String]
         public var body: Data
+        /// The request came over HTTP/2.
+        public var http2: Bool
 
         /// The body parsed as JSON.
         public var json: Any? { try? JSONSerialization.jsonObject(with: body) }
@@ -53,21 +58,23 @@ public final class PlatformStandIn: Sendable {
 
     private let state = Mutex(State())
     private let responder: Responder
+    private let tls: TLSConfiguration?
 
-    public init(responder: @escaping Responder = { _, _ in .json("{}") }) {
+    public init(tls: TLSConfiguration? = nil, responder: @escaping Responder = { _, _ in .json("{}") }) {
+        self.tls = tls
         self.responder = responder
     }
 
     /// Starts listening on 127.0.0.1 on a free port and returns once it accepts connections.
     public func start() async throws {
-        let router = Router()
-        router.on("**", method: .get) { request, _ in try await self.handle(request) }
-        router.on("**", method: .post) { request, _ in try await self.handle(request) }
-        router.on("**", method: .put) { request, _ in try await self.handle(request) }
-        router.on("**", method: .delete) { request, _ in try await self.handle(request) }
+        let router = Router(context: StandInContext.self)
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on("**", method: method) { request, context in try await self.handle(request, http2: context.http2) }
+        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router, server: try tls.map { try .http2Upgrade(tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
@@ -88,8 +95,8 @@ public final class PlatformStandIn: Sendable {
         _ = await task?.result
     }
 
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port ?? 0 })" }
+    /// `http://127.0.0.1:PORT` (`https` with TLS).
+    public var baseURL: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(state.withLock { $0.port ?? 0 })" }
 
     /// Every request so far, in arrival order.
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
@@ -109,13 +116,13 @@ public final class PlatformStandIn: Sendable {
         }
     }
 
-    private func handle(_ request: Request) async throws -> Response {
+    private func handle(_ request: Request, http2: Bool) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let recorded = RecordedRequest(
-            method: request.method.rawValue, path: request.uri.description, headers: headers, body: Data(buffer: body))
+            method: request.method.rawValue, path: request.uri.description, headers: headers, body: Data(buffer: body), http2: http2)
         let scripted: Reply? = state.withLock { state in
             state.requests.append(recorded)
             guard var queue = state.scripts[request.uri.path], !queue.isEmpty else { return nil }
@@ -130,5 +137,16 @@ public final class PlatformStandIn: Sendable {
             if let field = HTTPField.Name(name) { fields[field] = value }
         }
         return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+}
+
+/// The stand-in's request context: whether the request came on an HTTP/2 stream.
+struct StandInContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let http2: Bool
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        http2 = "\(type(of: source.channel))".contains("HTTP2")
     }
 }

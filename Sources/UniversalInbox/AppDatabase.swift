@@ -72,6 +72,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v16-push-subscriptions") { db in
             try db.execute(sql: Schema.v16)
         }
+        migrator.registerMigration("v17-push-devices") { db in
+            try db.execute(sql: Schema.v17)
+        }
         return migrator
     }
 }
@@ -637,6 +640,19 @@ extension Schema {
             created_at INTEGER NOT NULL
         );
         CREATE INDEX push_subscriptions_agent ON push_subscriptions(agent_id);
+        """
+
+    /// Agents' phones for push alerts: FCM registration tokens and APNs device tokens.
+    static let v17 = """
+        CREATE TABLE push_devices (
+            id INTEGER PRIMARY KEY,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            platform TEXT NOT NULL,
+            token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (platform, token)
+        );
+        CREATE INDEX push_devices_agent ON push_devices(agent_id);
         """
 }
 

@@ -1,5 +1,6 @@
 import ChannelKit
 import Email
+import Notifier
 import Foundation
 import LINEChannel
 import MessengerChannel
@@ -40,6 +41,13 @@ struct BridgeConfig: Sendable {
         /// Web Push: the VAPID private key (raw 32 bytes, base64url) and contact; none: no push alerts.
         var vapidPrivateKey: String?
         var vapidSubject = "mailto:support@example.com"
+        /// FCM: the service account (from its JSON key file) and the API's address; none: no FCM alerts.
+        var fcm: FCMServiceAccount?
+        var fcmAPIBaseURL = "https://fcm.googleapis.com"
+        /// APNs (token-based); none: no APNs alerts.
+        var apns: APNsSettings?
+        /// A PEM bundle to trust for APNs instead of the system's roots (a private stand-in).
+        var apnsCAFile: String?
     }
 
     /// How campaigns are sent (each account's rate limit still applies).

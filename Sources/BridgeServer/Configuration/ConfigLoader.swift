@@ -1,5 +1,6 @@
 import ChannelKit
 import Email
+import Notifier
 import Foundation
 import LINEChannel
 import MessengerChannel
@@ -78,7 +79,30 @@ enum ConfigLoader {
         }
 
         let notifier = node.child("notifier")
-        try notifier.checkKeys(["smsAccount", "coalesceWindow", "waitingAfter", "vapidPrivateKey", "vapidSubject"])
+        try notifier.checkKeys(["smsAccount", "coalesceWindow", "waitingAfter", "vapidPrivateKey", "vapidSubject", "fcm", "apns"])
+        let fcm = notifier.child("fcm")
+        if fcm.isPresent {
+            try fcm.checkKeys(["serviceAccountFile", "apiBaseURL"])
+            let file = fcm.child("serviceAccountFile")
+            guard let data = FileManager.default.contents(atPath: try file.requiredString()),
+                let account = try? JSONDecoder().decode(FCMServiceAccount.self, from: data)
+            else { throw ConfigError(key: file.path, problem: "must be a readable Firebase service account key file (JSON)") }
+            config.notifier.fcm = account
+            config.notifier.fcmAPIBaseURL = try fcm.child("apiBaseURL").url() ?? config.notifier.fcmAPIBaseURL
+        }
+        let apns = notifier.child("apns")
+        if apns.isPresent {
+            try apns.checkKeys(["teamId", "keyId", "privateKeyFile", "topic", "apiBaseURL", "caFile"])
+            let file = apns.child("privateKeyFile")
+            guard let key = FileManager.default.contents(atPath: try file.requiredString()) else {
+                throw ConfigError(key: file.path, problem: "must be a readable .p8 key file")
+            }
+            config.notifier.apns = APNsSettings(
+                teamId: try apns.child("teamId").requiredString(), keyId: try apns.child("keyId").requiredString(),
+                privateKey: String(decoding: key, as: UTF8.self), topic: try apns.child("topic").requiredString(),
+                apiBaseURL: try apns.child("apiBaseURL").url() ?? "https://api.push.apple.com")
+            config.notifier.apnsCAFile = try apns.child("caFile").string()
+        }
         config.notifier.vapidPrivateKey = try notifier.child("vapidPrivateKey").string()
         config.notifier.vapidSubject = try notifier.child("vapidSubject").string() ?? config.notifier.vapidSubject
         config.notifier.smsAccount = try notifier.child("smsAccount").string()

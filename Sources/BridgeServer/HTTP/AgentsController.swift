@@ -9,6 +9,8 @@ struct AgentsController: Sendable {
     let bcryptCost: Int
     /// The VAPID key browsers subscribe to push alerts with, when Web Push is configured.
     let vapidPublicKey: String?
+    /// The phone push services configured (FCM, APNs).
+    var pushPlatforms: Set<PushPlatform> = []
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("agents") { _, _ in JSONResponse.make(ItemsDTO(items: try await inbox.agents())) }
@@ -48,6 +50,25 @@ struct AgentsController: Sendable {
         }
         group.delete("me/push-subscriptions/:id") { _, context in
             try await inbox.removePushSubscription(id: try context.id(), agentId: try agentId(context))
+            return Response(status: .noContent)
+        }
+        group.get("me/push-devices") { _, context in
+            JSONResponse.make(ItemsDTO(items: try await inbox.pushDevices(agentId: try agentId(context))))
+        }
+        group.post("me/push-devices") { request, context in
+            struct Body: Decodable {
+                var platform: String
+                var token: String
+            }
+            let body = try await request.decode(Body.self)
+            let platform = try parseEnum(body.platform, as: PushPlatform.self, field: "platform")
+            guard pushPlatforms.contains(platform) else {
+                throw APIError(status: .notFound, code: "push_not_configured", message: "\(platform.rawValue) is not configured (notifier.\(platform.rawValue))")
+            }
+            return JSONResponse.make(try await inbox.addPushDevice(agentId: try agentId(context), platform: platform, token: body.token), status: .created)
+        }
+        group.delete("me/push-devices/:id") { _, context in
+            try await inbox.removePushDevice(id: try context.id(), agentId: try agentId(context))
             return Response(status: .noContent)
         }
         group.get("push/vapid-public-key") { _, _ in
