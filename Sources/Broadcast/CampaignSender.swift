@@ -50,6 +50,12 @@ public struct CampaignSender: Sendable {
             batches.append((group[0].account, key, group, content))
         }
         for recipient in recipients where recipient.batchKey == nil {
+            if recipient.isAllFollowers {
+                let key = CampaignMessage.key("campaign", String(campaign.id), "followers")
+                try await inbox.assignBatch([recipient.id], key: key)
+                batches.append((recipient.account, key, [recipient], CampaignMessage.content(campaign.content, channel: recipient.channel, values: [:])))
+                continue
+            }
             guard let adapter = accounts.adapter(for: recipient.account) else {
                 outcomes.append((recipient.id, .skipped(reason: "channel account \(recipient.account) is not configured")))
                 continue
@@ -91,9 +97,20 @@ public struct CampaignSender: Sendable {
         return recipients.count
     }
 
-    /// One batch request, retried in place (its recipients stay together under one key).
+    /// One batch request (a multicast or mass send, or a broadcast to all followers), retried in
+    /// place (its recipients stay together under one key).
     func sendBatch(_ recipients: [CampaignRecipient], key: String, account: String, content: MessageContent) async -> [(recipientId: Int64, outcome: RecipientOutcome)] {
-        guard let adapter = accounts.adapter(for: account) as? any BatchSending else {
+        let transport = self.transport
+        let send: @Sendable () async throws -> BatchReceipt
+        if recipients.count == 1, recipients[0].isAllFollowers {
+            guard let adapter = accounts.adapter(for: account) as? any FollowerBroadcasting else {
+                return recipients.map { ($0.id, .skipped(reason: "channel account \(account) is not configured or cannot broadcast to its followers")) }
+            }
+            send = { try await adapter.broadcastToFollowers(content, key: key, transport: transport) }
+        } else if let adapter = accounts.adapter(for: account) as? any BatchSending {
+            let to = recipients.map(\.platformUserId)
+            send = { try await adapter.sendBatch(content, to: to, key: key, transport: transport) }
+        } else {
             return recipients.map { ($0.id, .failed(reason: "channel account \(account) cannot send batches")) }
         }
         var attempt = 0
@@ -101,7 +118,7 @@ public struct CampaignSender: Sendable {
             attempt += 1
             do {
                 try await accounts.batchBucket(for: account)?.acquire()
-                let receipt = try await adapter.sendBatch(content, to: recipients.map(\.platformUserId), key: key, transport: transport)
+                let receipt = try await send()
                 if receipt.alreadyAccepted {
                     logger.notice("campaign batch was already accepted (resent after a restart)", metadata: ["channel.account": "\(account)", "batch.key": "\(key)"])
                 }

@@ -12,13 +12,13 @@ public enum StandInPlatforms {
         let accepted = AcceptedKeys()
         return { request, _ in
             let path = request.path
-            // Push and multicast honour X-Line-Retry-Key: a key seen before is answered 409.
-            if path.hasPrefix("/v2/bot/message/push") || path.hasPrefix("/v2/bot/message/multicast"),
+            // Push, multicast and broadcast honour X-Line-Retry-Key: a key seen before is answered 409.
+            if path.hasPrefix("/v2/bot/message/push") || path.hasPrefix("/v2/bot/message/multicast") || path.hasPrefix("/v2/bot/message/broadcast"),
                 let key = request.headers["x-line-retry-key"], let first = accepted.accept(key)
             {
                 return .json(#"{"message":"The retry key is already accepted"}"#, status: 409, headers: ["x-line-accepted-request-id": first])
             }
-            if path.hasPrefix("/v2/bot/message/multicast") {
+            if path.hasPrefix("/v2/bot/message/multicast") || path.hasPrefix("/v2/bot/message/broadcast") {
                 return .json("{}", headers: ["x-line-request-id": "req-\(sequenceId())"])
             }
             if path.hasPrefix("/v2/bot/message/reply") || path.hasPrefix("/v2/bot/message/push") {

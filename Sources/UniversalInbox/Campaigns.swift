@@ -16,6 +16,9 @@ public struct CampaignAudience: Sendable, Equatable, Codable {
     public var lastContactBefore: Date?
     /// Only contacts who have not blocked, unfollowed or opted out on the channel they get it on.
     public var optedIn: Bool?
+    /// Every follower of this account (`line/ID`), by the platform's broadcast API in one request:
+    /// a whole audience of its own, reported as one recipient (contact 0).
+    public var followersOf: String?
 
     public init() {}
 }
@@ -80,6 +83,10 @@ public struct CampaignRecipient: Sendable, Equatable {
     public var context: ConversationContext
     /// `{{...}}` values for this recipient.
     public var values: [String: String]
+
+    /// The contact id of the one recipient that stands for all of an account's followers.
+    public static let allFollowers: Int64 = 0
+    public var isAllFollowers: Bool { contactId == Self.allFollowers }
 }
 
 /// What became of one recipient's send.
@@ -126,6 +133,19 @@ extension Inbox {
         if let url = content.imageUrl, !url.hasPrefix("https://") { throw InboxError.invalid(code: "invalid_image", message: "imageUrl must be an https URL") }
         for name in [channel, audience.channel].compactMap({ $0 }) where ChannelKind(rawValue: name) == nil && name != Self.emailChannel {
             throw InboxError.invalid(code: "invalid_channel", message: "\(name) is not a channel (line, whatsapp, messenger, instagram, sms, wechat or email)")
+        }
+        if let account = audience.followersOf {
+            var others = audience
+            others.followersOf = nil
+            guard others == CampaignAudience(), channel == nil || channel == ChannelKind.line.rawValue else {
+                throw InboxError.invalid(code: "invalid_audience", message: "followersOf is a whole audience: give no other conditions and no other channel")
+            }
+            guard account.hasPrefix(ChannelKind.line.rawValue + "/") else {
+                throw InboxError.invalid(code: "invalid_audience", message: "followersOf names a LINE account, e.g. line/main")
+            }
+            guard content.isSameForEveryone, content.template == nil else {
+                throw InboxError.invalid(code: "invalid_content", message: "a broadcast to all followers says the same to everyone: no {{…}} variables")
+            }
         }
         if audience.contactIds == nil, audience == CampaignAudience() {
             throw InboxError.invalid(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
@@ -253,7 +273,9 @@ extension Inbox {
                 for (key, value) in try Self.fieldValues(db, scope: .contact, subject: contactId) { values["contact.field.\(key)"] = value }
                 var context = ConversationContext(now: now)
                 let address: String
-                if row["channel"] == Self.emailChannel {
+                if contactId == CampaignRecipient.allFollowers {
+                    address = ""
+                } else if row["channel"] == Self.emailChannel {
                     guard let email: String = contactRow?["email"] else { return nil }
                     address = email
                 } else {
@@ -389,6 +411,13 @@ extension Inbox {
     public static let emailChannel = "email"
 
     static func resolveAudience(_ db: Database, campaignId: Int64, audience: CampaignAudience, channel: String?, now: Int64) throws {
+        if let account = audience.followersOf {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, account, channel, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)
+                """, arguments: [campaignId, CampaignRecipient.allFollowers, account, ChannelKind.line.rawValue, now])
+            try db.execute(sql: "UPDATE campaigns SET audience_size = 1 WHERE id = ?", arguments: [campaignId])
+            return
+        }
         var conditions: [String] = []
         // In the order of the statement's placeholders: the SELECT's, the identity pick's, the conditions'.
         var arguments: StatementArguments = [

@@ -118,6 +118,38 @@ import Testing
         }
     }
 
+    @Test func aBroadcastToAllLINEFollowersIsOneKeyedRequest() async throws {
+        try await TestBridge.with { t in
+            _ = try await t.postLINE(Self.lineTexts((1...3).map(Self.user)))
+            let refused = [
+                (#"{"followersOf":"line/main","tags":["vip"]}"#, #"{"text":"x"}"#, "invalid_audience"),
+                (#"{"followersOf":"line/nope"}"#, #"{"text":"x"}"#, "invalid_audience"),
+                (#"{"followersOf":"line/main"}"#, #"{"text":"Hi {{contact.name}}"}"#, "invalid_content"),
+            ]
+            for (audience, content, code) in refused {
+                #expect(try await t.postJSON("/api/v1/campaigns", #"{"name":"x","audience":\#(audience),"content":\#(content)}"#).errorCode == code)
+            }
+            #expect(try await t.get("/api/v1/campaigns").items.isEmpty)
+
+            let id = try #require(try await t.postJSON("/api/v1/campaigns", #"""
+                {"name":"All followers","audience":{"followersOf":"line/main"},"content":{"text":"New arrivals this week!"},"start":true}
+                """#).json["id"] as? Int)
+            let done = try await waitForCompletion(t, id)
+            #expect(done["total"] as? Int == 1)
+            #expect((done["progress"] as? [String: Int])?["sent"] == 1)
+            let broadcasts = t.line.requests(to: "/v2/bot/message/broadcast")
+            try #require(broadcasts.count == 1)
+            #expect(UUID(uuidString: broadcasts[0].headers["x-line-retry-key"] ?? "") != nil)
+            let messages = (broadcasts[0].json as? [String: Any])?["messages"] as? [[String: Any]]
+            #expect(messages?.first?["text"] as? String == "New arrivals this week!")
+            #expect(t.line.requests(to: "/v2/bot/message/push").isEmpty)
+            #expect(t.line.requests(to: "/v2/bot/message/multicast").isEmpty)
+            let recipients = try await t.get("/api/v1/campaigns/\(id)/recipients").items
+            #expect(recipients.map { $0["contactId"] as? Int } == [0])
+            #expect(recipients.first?["status"] as? String == "sent")
+        }
+    }
+
     @Test func scheduledPausedResumedAndCancelled() async throws {
         try await TestBridge.with(configure: { config in
             config.channels = config.channels.map { channel in

@@ -56,6 +56,7 @@ struct CampaignsController: Sendable {
             var lastContactAfter: String?
             var lastContactBefore: String?
             var optedIn: Bool?
+            var followersOf: String?
         }
         var name: String
         var audience: Audience
@@ -77,6 +78,12 @@ struct CampaignsController: Sendable {
         audience.lastContactAfter = try body.audience.lastContactAfter.map { try TicketFilter.date(Substring($0), "lastContactAfter") }
         audience.lastContactBefore = try body.audience.lastContactBefore.map { try TicketFilter.date(Substring($0), "lastContactBefore") }
         audience.optedIn = body.audience.optedIn
+        if let account = body.audience.followersOf {
+            guard registry.adapter(for: account) is any FollowerBroadcasting else {
+                throw APIError.badRequest("invalid_audience", "followersOf must name a configured LINE account (\(account) is not one)")
+            }
+            audience.followersOf = account
+        }
         if let tag = body.content.messengerTag, !MessengerAdapter.broadcastTags.contains(tag) {
             throw APIError.badRequest("invalid_messengerTag", "messengerTag must be one of \(MessengerAdapter.broadcastTags.sorted().joined(separator: ", "))")
         }

@@ -15,6 +15,12 @@ public protocol BatchSending: ChannelAdapter {
     func sendBatch(_ content: MessageContent, to recipients: [String], key: String, transport: any HTTPTransport) async throws -> BatchReceipt
 }
 
+/// A channel that sends one message to every follower of the account in one request (LINE's
+/// broadcast API). Under the same `key`, a resend is a no-op on the platform.
+public protocol FollowerBroadcasting: ChannelAdapter {
+    func broadcastToFollowers(_ content: MessageContent, key: String, transport: any HTTPTransport) async throws -> BatchReceipt
+}
+
 /// What the platform answered to a batch.
 public struct BatchReceipt: Sendable, Equatable {
     /// The platform's id for the batch (WeChat `msg_id`), when it gives one.

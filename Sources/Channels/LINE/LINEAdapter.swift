@@ -141,6 +141,18 @@ public struct LINEAdapter: ChannelAdapter {
     }
 
     /// LINE errors: 429 is throttling unless it is the monthly quota; 5xx retry; 4xx permanent.
+    /// `POST /v2/bot/message/broadcast` to every follower, with `X-Line-Retry-Key` (409: already
+    /// accepted). LINE allows 60 broadcasts an hour; a 429 is retried with backoff.
+    public func broadcastToFollowers(_ content: MessageContent, key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
+        let request = try PlatformAPI.jsonPost(
+            configuration.apiBaseURL + "/v2/bot/message/broadcast", bearer: configuration.accessToken,
+            body: LINEBroadcastBody(messages: [outMessage(content)]), extraHeaders: [("X-Line-Retry-Key", key)])
+        let response = try await transport.perform(request)
+        if (200..<300).contains(response.status) { return BatchReceipt(platformBatchId: response.headers["x-line-request-id"]) }
+        if response.status == 409 { return BatchReceipt(platformBatchId: response.headers["x-line-accepted-request-id"], alreadyAccepted: true) }
+        throw error(for: response)
+    }
+
     func error(for response: TransportResponse) -> SendError {
         let message = errorMessage(response)
         if response.status == 429, message.localizedCaseInsensitiveContains("monthly limit") {
@@ -150,7 +162,7 @@ public struct LINEAdapter: ChannelAdapter {
     }
 }
 
-extension LINEAdapter: BatchSending {
+extension LINEAdapter: BatchSending, FollowerBroadcasting {
     /// Multicast: up to 500 followers per request, 200 requests/s per channel (docs/platforms.md §1).
     public var batchRecipients: ClosedRange<Int> { 1...500 }
     public var batchRateLimit: RateLimit { RateLimit(perSecond: 200) }

@@ -103,6 +103,10 @@ struct LINEMulticastBody: Encodable {
     var messages: [LINEOutMessage]
 }
 
+struct LINEBroadcastBody: Encodable {
+    var messages: [LINEOutMessage]
+}
+
 struct LINEPushBody: Encodable {
     var to: String
     var messages: [LINEOutMessage]
