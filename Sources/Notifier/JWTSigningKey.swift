@@ -1,11 +1,12 @@
+import Crypto
 import JWTKit
 
 /// A private key that signs JWTs with jwt-kit. The key is parsed (and refused) when the delivery
 /// is made; it joins its key collection on first use, as adding to the collection is async.
 actor JWTSigningKey {
     private let keys = JWTKeyCollection()
-    private let kid: JWKIdentifier
-    private var install: (@Sendable (JWTKeyCollection, JWKIdentifier) async -> Void)?
+    private let kid: JWKIdentifier?
+    private var install: (@Sendable (JWTKeyCollection, JWKIdentifier?) async -> Void)?
 
     /// RS256 (an RSA key in PEM, e.g. a Google service account's).
     init(rsaPEM pem: String, kid: String) throws {
@@ -21,7 +22,14 @@ actor JWTSigningKey {
         self.install = { keys, kid in await keys.add(ecdsa: key, kid: kid) }
     }
 
-    /// The compact JWT for `payload`, with this key's `kid` in the header.
+    /// ES256 with a P-256 key already in hand and no `kid` (VAPID).
+    init(p256 key: P256.Signing.PrivateKey) throws {
+        let key = try ES256PrivateKey(backing: key)
+        self.kid = nil
+        self.install = { keys, _ in await keys.add(ecdsa: key) }
+    }
+
+    /// The compact JWT for `payload`, with this key's `kid` (if any) in the header.
     func sign(_ payload: some JWTPayload) async throws -> String {
         if let install {
             await install(keys, kid)

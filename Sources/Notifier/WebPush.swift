@@ -1,6 +1,7 @@
 import ChannelKit
 import Crypto
 import Foundation
+import JWTKit
 import UniversalInbox
 
 /// Web Push (RFC 8030) with VAPID (RFC 8292) and `aes128gcm` payload encryption (RFC 8291):
@@ -30,7 +31,7 @@ public struct WebPushAlertDelivery: AlertDelivery {
                 method: "POST", url: subscription.endpoint,
                 headers: [
                     ("TTL", "86400"), ("Urgency", "high"), ("Content-Encoding", "aes128gcm"), ("Content-Type", "application/octet-stream"),
-                    ("Authorization", try vapid.authorization(for: subscription.endpoint)),
+                    ("Authorization", try await vapid.authorization(for: subscription.endpoint)),
                 ], body: body))
             switch response.status {
             case 200..<300: reached = true
@@ -47,30 +48,38 @@ public struct VAPIDKey: Sendable {
     public let privateKey: P256.Signing.PrivateKey
     /// `mailto:` or `https:` contact.
     public let subject: String
+    private let signer: JWTSigningKey
 
     /// `privateKey`: the raw 32-byte scalar, base64url (as web-push tools print it).
     public init(privateKey: String, subject: String) throws {
         guard let raw = Base64URL.decode(privateKey) else { throw SendError.permanent("invalid_vapid_key", "the VAPID private key is not base64url") }
         self.privateKey = try P256.Signing.PrivateKey(rawRepresentation: raw)
         self.subject = subject
+        self.signer = try JWTSigningKey(p256: self.privateKey)
     }
 
     /// The public key browsers subscribe with (`applicationServerKey`), uncompressed, base64url.
     public var publicKey: String { Base64URL.encode(privateKey.publicKey.x963Representation) }
 
     /// `vapid t=<JWT>, k=<public key>` for a push to `endpoint`, valid 12 hours.
-    public func authorization(for endpoint: String, now: Date = Date()) throws -> String {
+    public func authorization(for endpoint: String, now: Date = Date()) async throws -> String {
         guard let url = URL(string: endpoint), let scheme = url.scheme, let host = url.host else {
             throw SendError.permanent("invalid_endpoint", "\(endpoint) is not a push endpoint")
         }
         let audience = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
-        let header = Base64URL.encode(Data(#"{"alg":"ES256","typ":"JWT"}"#.utf8))
-        let claims = try JSONSerialization.data(
-            withJSONObject: ["aud": audience, "exp": Int(now.timeIntervalSince1970) + 12 * 3600, "sub": subject], options: [.sortedKeys, .withoutEscapingSlashes])
-        let input = header + "." + Base64URL.encode(claims)
-        let signature = try privateKey.signature(for: Data(input.utf8)).rawRepresentation
-        return "vapid t=\(input).\(Base64URL.encode(signature)), k=\(publicKey)"
+        let token = try await signer.sign(VAPIDClaims(aud: audience, exp: Int(now.timeIntervalSince1970) + 12 * 3600, sub: subject))
+        return "vapid t=\(token), k=\(publicKey)"
     }
+}
+
+/// A VAPID JWT's claims: the push service's origin, the expiry, the contact.
+struct VAPIDClaims: JWTPayload {
+    var aud: String
+    var exp: Int
+    var sub: String
+
+    /// Only signed here, never verified.
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// RFC 8291 `aes128gcm` encryption of one record for a browser's key and auth secret.
