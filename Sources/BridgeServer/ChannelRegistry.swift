@@ -1,4 +1,3 @@
-import Broadcast
 import ChannelKit
 import UniversalInbox
 

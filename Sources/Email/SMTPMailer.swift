@@ -72,7 +72,7 @@ public final class SMTPMailer: Sendable {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
-        var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(to)>")
+        let recipients = curl_slist_append(nil, "<\(to)>")
         defer { curl_slist_free_all(recipients) }
         let upload = Unmanaged.passRetained(UploadBuffer(Array(data)))
         defer { upload.release() }
@@ -96,7 +96,6 @@ public final class SMTPMailer: Sendable {
         bridge_curl_set_pointer(curl, CURLOPT_ERRORBUFFER, errorBuffer)
 
         let result = curl_easy_perform(curl)
-        recipients = nil
         guard result != CURLE_OK else { return }
         let reply = bridge_curl_response_code(curl)
         let detail = String(cString: errorBuffer).isEmpty ? String(cString: curl_easy_strerror(result)) : String(cString: errorBuffer)

@@ -29,7 +29,8 @@ public struct FCMServiceAccount: Sendable, Equatable, Decodable {
 /// Alerts to agents' phones through FCM HTTP v1: the service account signs an RS256 JWT, trades it
 /// at the token endpoint for an access token (kept until five minutes before it expires, fetched
 /// again when FCM answers 401), and each registered device gets one `messages:send`. A token FCM
-/// calls `UNREGISTERED` (404) is dropped.
+/// calls `UNREGISTERED` (404) is dropped; `INVALID_ARGUMENT` (400) fails the alert without dropping
+/// the device, as FCM uses it for bad requests too.
 public struct FCMAlertDelivery: AlertDelivery {
     public let inbox: Inbox
     public let account: FCMServiceAccount
@@ -64,7 +65,6 @@ public struct FCMAlertDelivery: AlertDelivery {
             switch response.status {
             case 200..<300: reached = true
             case 404: try await inbox.removePushDevice(id: device.id)
-            case 400 where status == "INVALID_ARGUMENT": try await inbox.removePushDevice(id: device.id)  // a malformed token
             case 401:
                 await tokens.forget()
                 throw SendError.retryable("fcm_401", "FCM refused the access token (\(status ?? "UNAUTHENTICATED")); a new one is fetched")

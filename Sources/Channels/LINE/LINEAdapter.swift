@@ -144,9 +144,12 @@ public struct LINEAdapter: ChannelAdapter {
     /// `POST /v2/bot/message/broadcast` to every follower, with `X-Line-Retry-Key` (409: already
     /// accepted). LINE allows 60 broadcasts an hour; a 429 is retried with backoff.
     public func broadcastToFollowers(_ content: MessageContent, key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
-        let request = try PlatformAPI.jsonPost(
-            configuration.apiBaseURL + "/v2/bot/message/broadcast", bearer: configuration.accessToken,
-            body: LINEBroadcastBody(messages: [outMessage(content)]), extraHeaders: [("X-Line-Retry-Key", key)])
+        try await keyedRequest("/v2/bot/message/broadcast", LINEBroadcastBody(messages: [outMessage(content)]), key: key, transport: transport)
+    }
+
+    /// A send to many under `X-Line-Retry-Key`: 409 means LINE already accepted this key.
+    private func keyedRequest(_ path: String, _ body: some Encodable, key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
+        let request = try PlatformAPI.jsonPost(configuration.apiBaseURL + path, bearer: configuration.accessToken, body: body, extraHeaders: [("X-Line-Retry-Key", key)])
         let response = try await transport.perform(request)
         if (200..<300).contains(response.status) { return BatchReceipt(platformBatchId: response.headers["x-line-request-id"]) }
         if response.status == 409 { return BatchReceipt(platformBatchId: response.headers["x-line-accepted-request-id"], alreadyAccepted: true) }
@@ -173,12 +176,6 @@ extension LINEAdapter: BatchSending, FollowerBroadcasting {
     /// `POST /v2/bot/message/multicast` with `X-Line-Retry-Key`: a resend of the same batch is
     /// answered 409 (already accepted) and counts as sent.
     public func sendBatch(_ content: MessageContent, to recipients: [String], key: String, transport: any HTTPTransport) async throws -> BatchReceipt {
-        let request = try PlatformAPI.jsonPost(
-            configuration.apiBaseURL + "/v2/bot/message/multicast", bearer: configuration.accessToken,
-            body: LINEMulticastBody(to: recipients, messages: [outMessage(content)]), extraHeaders: [("X-Line-Retry-Key", key)])
-        let response = try await transport.perform(request)
-        if (200..<300).contains(response.status) { return BatchReceipt(platformBatchId: response.headers["x-line-request-id"]) }
-        if response.status == 409 { return BatchReceipt(platformBatchId: response.headers["x-line-accepted-request-id"], alreadyAccepted: true) }
-        throw error(for: response)
+        try await keyedRequest("/v2/bot/message/multicast", LINEMulticastBody(to: recipients, messages: [outMessage(content)]), key: key, transport: transport)
     }
 }
