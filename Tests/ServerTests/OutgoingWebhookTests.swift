@@ -26,8 +26,15 @@ import UniversalInbox
             let hookId = try #require(created.json["id"] as? Int)
             #expect(try await t.get("/api/v1/webhooks").items.first?["secret"] == nil)  // shown once
 
+            // At an agent's pace: each step is fed before the next (the feed reads tickets, messages and
+            // history one after another, so steps within one feed pass can be queued out of order).
+            func queued(_ count: Int) async throws {
+                try await t.eventually("\(count) deliveries queued") { try await t.get("/api/v1/webhooks/\(hookId)/deliveries").items.count >= count }
+            }
             let ticket = try await t.customerWrites(Payloads.lineUser, "Where is my order?")
+            try await queued(2)
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
+            try await queued(3)
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/messages", #"{"text":"Shipped today"}"#, token: ann.token)
 
             try await t.eventually("four events delivered to the CRM", timeout: .seconds(20)) {

@@ -27,13 +27,8 @@ struct AlertWorker: Service {
             group.addTask {
                 // Often enough to notice a ticket crossing the waiting threshold soon after it does.
                 let interval = Duration.milliseconds(Int64(max(0.2, min(5, config.waitingAfter / 2)) * 1000))
-                await feedSignal.runUntilShutdown(interval: interval) {
-                    do {
-                        if try await inbox.feedAlerts(coalesceWindow: config.coalesceWindow, waitingAfter: config.waitingAfter) > 0 { signal.signal() }
-                    } catch {
-                        logger.error("alert feed failed", metadata: ["error": "\(error)"])
-                    }
-                    try? await Task.sleep(for: .milliseconds(100))
+                await feedSignal.runFeed(interval: interval, name: "alerts", logger: logger) {
+                    if try await inbox.feedAlerts(coalesceWindow: config.coalesceWindow, waitingAfter: config.waitingAfter) > 0 { signal.signal() }
                 }
             }
             group.addTask {

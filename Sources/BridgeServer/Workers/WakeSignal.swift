@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 import Synchronization
 import UniversalInbox
@@ -49,6 +50,19 @@ extension WakeSignal {
     func follow(_ bus: InboxEventBus, when matches: @escaping @Sendable (InboxEvent) -> Bool) -> Task<Void, Never> {
         Task {
             for await event in bus.subscribe() where matches(event) { self.signal() }
+        }
+    }
+
+    /// Runs a feed (store events → work rows) like `runUntilShutdown`, at most every 100 ms however
+    /// often it is signalled; a failing run is logged as "`name` feed failed" and the next one tries again.
+    func runFeed(interval: Duration, name: String, logger: Logger, _ feed: @Sendable () async throws -> Void) async {
+        await runUntilShutdown(interval: interval) {
+            do {
+                try await feed()
+            } catch {
+                logger.error("feed failed", metadata: ["feed": "\(name)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 

@@ -34,13 +34,8 @@ struct WebhookSender: Service {
         }
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await feedSignal.runUntilShutdown(interval: .seconds(2)) {
-                    do {
-                        try await inbox.feedWebhooks()
-                    } catch {
-                        logger.error("webhook feed failed", metadata: ["error": "\(error)"])
-                    }
-                    try? await Task.sleep(for: .milliseconds(100))
+                await feedSignal.runFeed(interval: .seconds(2), name: "webhooks", logger: logger) {
+                    try await inbox.feedWebhooks()
                 }
             }
             group.addTask {
