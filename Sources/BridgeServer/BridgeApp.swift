@@ -101,6 +101,7 @@ enum BridgeApp {
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox).addRoutes(to: api)
+        UnreadableEventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)

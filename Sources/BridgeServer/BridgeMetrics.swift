@@ -18,7 +18,7 @@ struct BridgeMetrics: Sendable {
         ).increment(by: count)
     }
 
-    /// Inbound events by channel (`stored`, `duplicate`).
+    /// Inbound events by channel (`stored`, `duplicate`, `unreadable`: acknowledged and kept raw).
     func events(channel: String, outcome: String, count: Int) {
         guard count > 0 else { return }
         registry.makeCounter(

@@ -75,6 +75,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v17-push-devices") { db in
             try db.execute(sql: Schema.v17)
         }
+        migrator.registerMigration("v18-unreadable-events") { db in
+            try db.execute(sql: Schema.v18)
+        }
         return migrator
     }
 }
@@ -656,8 +659,31 @@ extension Schema {
         """
 }
 
+extension Schema {
+    /// Platform events inside a verified webhook that the bridge could not read, kept as received
+    /// (once per account and body digest: a redelivery adds nothing).
+    static let v18 = """
+        CREATE TABLE unreadable_events (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            UNIQUE (account, digest)
+        );
+        """
+}
+
 extension Date {
-    /// Unix milliseconds, the store's time unit.
-    var ms: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Unix milliseconds, the store's time unit. Saturates instead of trapping on a time no clock
+    /// or platform gives (NaN, or beyond ±292 million years); platform input is checked before
+    /// it gets here (`PlatformTime`).
+    var ms: Int64 {
+        let value = (timeIntervalSince1970 * 1000).rounded()
+        guard value.isFinite else { return 0 }
+        guard let exact = Int64(exactly: value) else { return value > 0 ? .max : .min }
+        return exact
+    }
     init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
 }

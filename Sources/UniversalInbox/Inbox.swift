@@ -17,10 +17,11 @@ public struct Inbox: Sendable {
         self.ingestQueue = IngestQueue(pool: database.pool, bus: bus, clock: clock)
     }
 
-    /// Files one webhook's verified events. Returns once they are committed (group commit with
-    /// concurrent webhooks); events seen before on this account are counted as duplicates and skipped.
-    public func ingest(_ events: [InboundEvent], from account: ChannelAccountRef) async throws -> IngestResult {
-        try await ingestQueue.submit(events, from: account)
+    /// Files one webhook's verified events, and keeps the ones its adapter could not read (in the
+    /// same transaction). Returns once they are committed (group commit with concurrent webhooks);
+    /// events seen before on this account are counted as duplicates and skipped.
+    public func ingest(_ events: [InboundEvent], unreadable: [UnreadableEvent] = [], from account: ChannelAccountRef) async throws -> IngestResult {
+        try await ingestQueue.submit(events, unreadable: unreadable, from: account)
     }
 
     /// Changes a ticket's status. A closed ticket stays closed.

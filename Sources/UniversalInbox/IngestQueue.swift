@@ -9,6 +9,7 @@ actor IngestQueue {
     private struct Pending {
         var account: ChannelAccountRef
         var events: [InboundEvent]
+        var unreadable: [UnreadableEvent]
         var continuation: CheckedContinuation<IngestResult, any Error>
     }
 
@@ -24,9 +25,9 @@ actor IngestQueue {
         self.clock = clock
     }
 
-    func submit(_ events: [InboundEvent], from account: ChannelAccountRef) async throws -> IngestResult {
+    func submit(_ events: [InboundEvent], unreadable: [UnreadableEvent], from account: ChannelAccountRef) async throws -> IngestResult {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(account: account, events: events, continuation: continuation))
+            pending.append(Pending(account: account, events: events, unreadable: unreadable, continuation: continuation))
             if !draining {
                 draining = true
                 Task { await self.drain() }
@@ -38,16 +39,18 @@ actor IngestQueue {
         while !pending.isEmpty {
             let batch = pending
             pending.removeAll(keepingCapacity: true)
-            let work = batch.map { ($0.account, $0.events) }
+            let work = batch.map { ($0.account, $0.events, $0.unreadable) }
             let now = clock().ms
             let results: [Result<IngestResult, any Error>]
             do {
                 results = try await pool.write { db in
-                    work.map { account, events in
+                    work.map { account, events, unreadable in
                         Result {
                             var result = IngestResult()
                             try db.inSavepoint {
-                                result = try IngestWriter(db: db, account: account, now: now).ingest(events)
+                                let writer = IngestWriter(db: db, account: account, now: now)
+                                result = try writer.ingest(events)
+                                result.unreadable = try writer.keep(unreadable)
                                 return .commit
                             }
                             return result

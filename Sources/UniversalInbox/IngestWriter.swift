@@ -42,6 +42,18 @@ struct IngestWriter {
         return result
     }
 
+    /// Keeps events the adapter could not read, once per account and body. Returns how many were new.
+    func keep(_ unreadable: [UnreadableEvent]) throws -> Int {
+        var kept = 0
+        for event in unreadable {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO unreadable_events (account, reason, raw, digest, received_at) VALUES (?, ?, ?, ?, ?)
+                """).execute(arguments: [account.key, event.reason, event.raw, Signatures.sha256Hex(Data(event.raw.utf8)), now])
+            kept += db.changesCount
+        }
+        return kept
+    }
+
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) throws {
         let identity = try upsertIdentity(sender, into: &result)
         try db.cachedStatement(sql: """

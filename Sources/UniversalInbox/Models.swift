@@ -121,6 +121,8 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
 public struct IngestResult: Sendable, Equatable {
     public var stored: Int = 0
     public var duplicates: Int = 0
+    /// Events kept as unreadable (not counting ones already kept from an earlier delivery).
+    public var unreadable: Int = 0
     public var events: [InboxEvent] = []
     public init() {}
 }

@@ -31,8 +31,10 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
     struct Expected: Decodable {
         var description: String
         var headers: [String: String]
-        /// The events parse must produce, or
+        /// The events parse must produce, and
         var events: [InboundEvent]?
+        /// a part of the reason of each event it must keep unread, or
+        var unreadable: [String]?
         /// the reason it must refuse the (correctly signed) body with.
         var error: String?
         /// The public URL the platform signed (Twilio), and when the call arrived.
@@ -87,7 +89,9 @@ enum TestAccounts {
             return WebhookRequest(method: "POST", url: smsURL, headers: signatureHeaders(kind, body: body), body: body)
         }
         let signature = Hex.encode(Insecure.SHA1.hash(data: Data([wechatToken, "1700000000", "nonce123"].sorted().joined().utf8)))
-        return WebhookRequest(method: "POST", query: ["signature": signature, "timestamp": "1700000000", "nonce": "nonce123"], body: body)
+        return WebhookRequest(
+            method: "POST", query: ["signature": signature, "timestamp": "1700000000", "nonce": "nonce123"], body: body,
+            receivedAt: Date(timeIntervalSince1970: 1_700_000_000))
     }
 
     static func sms(token: String = smsToken, apiBaseURL: String? = nil, statusCallbackURL: String? = nil) -> SMSAdapter {

@@ -25,7 +25,14 @@ import Testing
                 (thrown as? WebhookError)?.message == error && (thrown as? WebhookError)?.status == expected.status ?? 400
             }
         } else {
-            #expect(try adapter.parse(request) == expected.events)
+            let parsed = try adapter.parse(request)
+            #expect(parsed.events == expected.events)
+            let reasons = parsed.unreadable.map(\.reason)
+            let wanted = expected.unreadable ?? []
+            #expect(reasons.count == wanted.count, "unreadable: \(reasons)")
+            for (reason, part) in zip(reasons, wanted) { #expect(reason.contains(part), "unreadable: \(reason)") }
+            // Each unreadable event is kept as the platform's own text, not an empty placeholder.
+            #expect(parsed.unreadable.allSatisfy { $0.raw.count > 2 })
         }
     }
 
@@ -89,22 +96,59 @@ import Testing
     @Test(arguments: [
         (ChannelKind.line, #"{"destination":"U0","events":[{"type":"message"#, "body is not valid JSON"),
         (ChannelKind.line, #"{"destination":"U0"}"#, "missing field events"),
-        (ChannelKind.line, #"{"events":[{"type":"message","timestamp":"yesterday"}]}"#, "wrong type at events[0].timestamp"),
-        (ChannelKind.whatsapp, #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.X","timestamp":"1","type":"text"}]}}]}]}"#, "missing field entry[0].changes[0].value.messages[0].from"),
         (ChannelKind.whatsapp, #"{"object":"page","entry":[]}"#, "object is page, expected whatsapp_business_account"),
         (ChannelKind.whatsapp, "not json at all", "body is not valid JSON"),
-        (ChannelKind.messenger, #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{},"recipient":{"id":"2"},"timestamp":1}]}]}"#, "missing field entry[0].messaging[0].sender.id"),
-        (ChannelKind.sms, "MessageSid=SM1&Body=hi", "missing field From"),
-        (ChannelKind.wechat, "<xml><MsgType><![CDATA[text]]></MsgType></xml>", "missing field FromUserName"),
+        (ChannelKind.messenger, #"{"object":"page"}"#, "missing field entry"),
         (ChannelKind.wechat, "<xml><Content>unclosed</xml>", "invalid XML: mismatched end of Content"),
         (ChannelKind.wechat, #"{"not":"xml"}"#, "invalid XML: expected <xml>"),
+        (ChannelKind.wechat, "<xml><A><B><C><D><E><F><G><H><I>deep</I></H></G></F></E></D></C></B></A></xml>", "refused XML: elements nested deeper than 8"),
     ])
-    func malformedBodyIsRefusedWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
+    func unreadableEnvelopeIsRefusedWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
         let adapter = TestAccounts.adapter(kind)
         let body = Data(text.utf8)
         let request = TestAccounts.signedRequest(kind, body: body)
         try adapter.verify(request)
         #expect(throws: WebhookError.malformed(why)) { try adapter.parse(request) }
+    }
+
+    /// Inside a readable envelope, an event that cannot be read is kept with why, never thrown.
+    @Test(arguments: [
+        (ChannelKind.line, #"{"events":[{"type":"message","timestamp":"yesterday"}]}"#, "wrong type at events[0].timestamp"),
+        (ChannelKind.line, #"{"events":[{"type":"message","timestamp":1e300}]}"#, "events[0]"),
+        (ChannelKind.whatsapp, #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"from":"1","id":"wamid.X","timestamp":"1","type":"text"}]}}]}]}"#, "timestamp 1 is not a plausible time"),
+        (ChannelKind.whatsapp, #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.X","timestamp":"1700000000","type":"text"}]}}]}]}"#, "message without from or from_user_id"),
+        (ChannelKind.messenger, #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{},"recipient":{"id":"2"},"timestamp":1700000000000}]}]}"#, "sender has neither id nor user_ref"),
+        (ChannelKind.sms, "MessageSid=SM1&Body=hi", "missing field From"),
+        (ChannelKind.wechat, "<xml><MsgType><![CDATA[text]]></MsgType></xml>", "missing field FromUserName"),
+    ])
+    func unreadableEventIsKeptWithWhy(_ kind: ChannelKind, _ text: String, _ why: String) throws {
+        let adapter = TestAccounts.adapter(kind)
+        let request = TestAccounts.signedRequest(kind, body: Data(text.utf8))
+        try adapter.verify(request)
+        let parsed = try adapter.parse(request)
+        #expect(parsed.events.isEmpty)
+        #expect(parsed.unreadable.count == 1)
+        #expect(parsed.unreadable.first?.reason.contains(why) == true, "\(parsed.unreadable.map(\.reason))")
+    }
+
+    /// WeChat's plaintext mode signs only token, timestamp and nonce: a stale timestamp, or a seen
+    /// nonce with another body, is a replay.
+    @Test func wechatReplayIsRefused() throws {
+        let adapter = TestAccounts.wechat()
+        let body = Data("<xml><FromUserName>o1</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>1</MsgId></xml>".utf8)
+        var request = TestAccounts.signedRequest(.wechat, body: body)
+        try adapter.verify(request)
+        // The platform's own redelivery of the same body passes (the inbox dedupes it).
+        try adapter.verify(request)
+        // The same signature over another body is refused.
+        var forged = request
+        forged.body = Data("<xml><FromUserName>o2</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>2</MsgId></xml>".utf8)
+        #expect(throws: WebhookError.self) { try adapter.verify(forged) }
+        // Six minutes later the signature is stale, whatever the body.
+        request.receivedAt = Date(timeIntervalSince1970: 1_700_000_000 + 360)
+        #expect(throws: WebhookError.unauthorized("timestamp is more than 300 seconds from now; a replayed or delayed request")) {
+            try TestAccounts.wechat().verify(request)
+        }
     }
 
     @Test func whatsappHandshake() throws {
@@ -158,10 +202,10 @@ import Testing
         var safe = query
         safe["encrypt_type"] = "aes"
         safe["msg_signature"] = "ddf11f4d2b4bc561bb1a7d2658c6068a70df3bfa"
-        let request = WebhookRequest(method: "POST", query: safe, body: body)
+        let request = WebhookRequest(method: "POST", query: safe, body: body, receivedAt: Date(timeIntervalSince1970: 1_700_000_000))
         try adapter.verify(request)
-        // The vector's message has no sender: reading it fails at the first missing field, after decryption.
-        #expect(throws: WebhookError.malformed("missing field FromUserName")) { try adapter.parse(request) }
+        // The vector's message has no sender: after decryption it is kept unread, at the first missing field.
+        #expect(try adapter.parse(request).unreadable.map(\.reason) == ["missing field FromUserName"])
     }
 
     @Test func constantTimeEquals() {

@@ -96,7 +96,7 @@ import Testing
 
     @Test func repliesLeaveInOrder() async throws {
         try await TestBridge.with { t in
-            _ = try await t.postLINE(Payloads.lineText("01ORDER", "hi", replyToken: "x", at: 0))
+            _ = try await t.postLINE(Payloads.lineText("01ORDER", "hi", replyToken: "x", at: Int64(Date().timeIntervalSince1970 - 3600) * 1000))
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             // Slow platform: each send takes a moment, so later replies queue up behind earlier ones.
             t.line.script("/v2/bot/message/push", (0..<3).map { _ in .json(#"{"sentMessages":[{"id":"1"}]}"#, delay: .milliseconds(150)) })

@@ -36,10 +36,10 @@ import Testing
                 signature: "sha256=" + Signatures.hmacSHA256Hex(secret: TestBridge.whatsappSecret, body: Data(Payloads.whatsappText("wamid.X", "good").utf8)))
             #expect(tampered.status == 401)
 
-            let malformed = try await t.postLINE(#"{"destination":"U","events":[{"type":"message","timestamp":"x"}]}"#)
+            let malformed = try await t.postLINE(#"{"destination":"U","events":{"type":"message"}}"#)
             #expect(malformed.status == 400)
             #expect(malformed.errorCode == "malformed_payload")
-            #expect(malformed.errorMessage == "wrong type at events[0].timestamp")
+            #expect(malformed.errorMessage == "wrong type at events")
 
             let empty = try await t.postWhatsApp("")
             #expect(empty.status == 400)

@@ -6,7 +6,8 @@ import Logging
 import UniversalInbox
 
 /// `POST /webhooks/{kind}/{accountId}` and its `GET` handshake. Verify on the raw bytes, then
-/// parse, then commit, then answer: an acknowledged event is durable.
+/// parse, then commit, then answer: an acknowledged event is durable. Events the adapter could
+/// not read are committed too, as unreadable (`GET /api/v1/unreadable-events`), and acknowledged.
 struct WebhookController: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
@@ -57,10 +58,10 @@ struct WebhookController: Sendable {
             throw APIError(status: .contentTooLarge, code: "body_too_large", message: "webhook bodies are limited to \(maxBodyBytes) bytes")
         }
         let incoming = webhookRequest(request, body: Data(buffer: body))
-        let events: [InboundEvent]
+        let parsed: ParsedWebhook
         do {
             try adapter.verify(incoming)
-            events = try adapter.parse(incoming)
+            parsed = try adapter.parse(incoming)
         } catch {
             metrics.webhook(channel: channel, outcome: error.status == 401 ? "unauthorized" : "malformed")
             logger.notice("webhook refused", metadata: ["webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
@@ -68,7 +69,7 @@ struct WebhookController: Sendable {
         }
         let result: IngestResult
         do {
-            result = try await inbox.ingest(events, from: adapter.account)
+            result = try await inbox.ingest(parsed.events, unreadable: parsed.unreadable, from: adapter.account)
         } catch {
             metrics.webhook(channel: channel, outcome: "error")
             logger.error("webhook not stored", metadata: ["error": "\(error)"])
@@ -77,6 +78,10 @@ struct WebhookController: Sendable {
         metrics.webhook(channel: channel, outcome: "accepted")
         metrics.events(channel: channel, outcome: "stored", count: result.stored)
         metrics.events(channel: channel, outcome: "duplicate", count: result.duplicates)
+        metrics.events(channel: channel, outcome: "unreadable", count: parsed.unreadable.count)
+        for event in parsed.unreadable {
+            logger.warning("webhook event kept unread", metadata: ["event.reason": "\(event.reason)"])
+        }
         logger.debug("webhook stored", metadata: ["events.stored": "\(result.stored)", "events.duplicate": "\(result.duplicates)"])
         let ack = adapter.acknowledgement
         return JSONResponse.text(ack.body, status: .init(code: ack.status), contentType: ack.contentType)

@@ -27,8 +27,10 @@ public protocol ChannelAdapter: MessageSender {
     /// Checks the signature over the raw body. Throws `.unauthorized` when it does not hold.
     func verify(_ request: WebhookRequest) throws(WebhookError)
 
-    /// Turns a verified body into normalised events. Throws `.malformed` for a body it cannot read.
-    func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent]
+    /// Turns a verified body into normalised events, each platform event read on its own: one it
+    /// cannot read is returned as unreadable, never thrown. Throws `.malformed` only for a body
+    /// whose envelope it cannot read (not JSON or XML, no event list).
+    func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook
 
     /// What the platform expects back once the events are durable.
     var acknowledgement: WebhookResponse { get }

@@ -16,19 +16,28 @@ public enum PlatformAPI {
         TransportRequest(method: "GET", url: url, headers: [("Authorization", "Bearer \(token)")])
     }
 
-    /// Decodes a platform payload, turning decoding failures into `.malformed` with the path that failed.
+    /// Decodes a platform payload (its envelope: events inside it are read one by one with
+    /// `EachEvent`), turning decoding failures into `.malformed` with the path that failed.
     public static func decodeWebhook<T: Decodable>(_ type: T.Type, from body: Data) throws(WebhookError) -> T {
         guard !body.isEmpty else { throw .malformed("empty body") }
         do {
             return try JSONDecoder().decode(T.self, from: body)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw .malformed("missing field \(path(context.codingPath + [key]))")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw .malformed("wrong type at \(path(context.codingPath))")
-        } catch let DecodingError.valueNotFound(_, context) {
-            throw .malformed("null at \(path(context.codingPath))")
         } catch {
-            throw .malformed("body is not valid JSON")
+            throw .malformed(describe(error))
+        }
+    }
+
+    /// Why a JSON body (or, `at` a path, one element of it) did not decode, naming the path that failed.
+    public static func describe(_ error: any Error, at element: [any CodingKey] = []) -> String {
+        switch error {
+        case _ where !element.isEmpty && !(error is WebhookError) && (error as? DecodingError).map(Self.hasNoPath) ?? true:
+            "unreadable value in \(path(element))"
+        case DecodingError.keyNotFound(let key, let context): "missing field \(path(context.codingPath + [key]))"
+        case DecodingError.typeMismatch(_, let context): "wrong type at \(path(context.codingPath))"
+        case DecodingError.valueNotFound(_, let context): "null at \(path(context.codingPath))"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty: "unreadable value at \(path(context.codingPath))"
+        case let error as WebhookError: error.message
+        default: "body is not valid JSON"
         }
     }
 
@@ -66,6 +75,14 @@ public enum PlatformAPI {
         case 500...599: .retryable("http_\(status)", reason, after: retryAfter)
         case 401, 403: .permanent("http_\(status)", "the platform refused our credentials: \(reason)")
         default: .permanent("http_\(status)", reason)
+        }
+    }
+
+    private static func hasNoPath(_ error: DecodingError) -> Bool {
+        switch error {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            context.codingPath.isEmpty
+        @unknown default: true
         }
     }
 

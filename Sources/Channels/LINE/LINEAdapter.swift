@@ -27,7 +27,7 @@ public struct LINEAdapter: ChannelAdapter {
         }
     }
 
-    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         LINEEventMapper.events(from: try PlatformAPI.decodeWebhook(LINEWebhookPayload.self, from: request.body))
     }
 

@@ -3,23 +3,27 @@ import Foundation
 
 /// Turns LINE webhook events into normalised events.
 enum LINEEventMapper {
-    static func events(from payload: LINEWebhookPayload) -> [InboundEvent] {
-        payload.events.compactMap(event)
+    static func events(from payload: LINEWebhookPayload) -> ParsedWebhook {
+        var parsed = ParsedWebhook()
+        for item in payload.events {
+            item.read(into: &parsed) { e throws(WebhookError) in try event(e).map { [$0] } ?? [] }
+        }
+        return parsed
     }
 
-    static func event(_ e: LINEEvent) -> InboundEvent? {
-        let at = Date(timeIntervalSince1970: Double(e.timestamp) / 1000)
+    static func event(_ e: LINEEvent) throws(WebhookError) -> InboundEvent? {
+        let at = try PlatformTime.milliseconds(e.timestamp, field: "timestamp")
         guard let userId = e.source?.userId ?? e.source?.groupId ?? e.source?.roomId else { return nil }
         let sender = Sender(id: userId)
         switch e.type {
         case "message":
-            guard let m = e.message else { return nil }
+            guard let m = e.message else { throw .malformed("message event without message") }
             let eventId = e.webhookEventId ?? "message:\(m.id)"
             return InboundEvent(
                 kind: .message, eventId: eventId, occurredAt: at, sender: sender,
-                message: InboundMessage(id: m.id, content: content(of: m), replyToken: e.replyToken))
+                message: InboundMessage(id: m.id.text, content: content(of: m), replyToken: e.replyToken))
         case "postback":
-            guard let p = e.postback else { return nil }
+            guard let p = e.postback else { throw .malformed("postback event without postback") }
             let eventId = e.webhookEventId ?? "postback:\(userId):\(e.timestamp)"
             return InboundEvent(
                 kind: .message, eventId: eventId, occurredAt: at, sender: sender,
@@ -43,7 +47,7 @@ enum LINEEventMapper {
             if let provider = m.contentProvider, provider.type == "external" {
                 media = MediaReference(url: provider.originalContentUrl, previewURL: provider.previewImageUrl, fileName: m.fileName, size: m.fileSize)
             } else {
-                media = MediaReference(platformId: m.id, fileName: m.fileName, size: m.fileSize)
+                media = MediaReference(platformId: m.id.text, fileName: m.fileName, size: m.fileSize)
             }
             return MessageContent(kind: kind, media: media)
         case "location":
@@ -51,7 +55,7 @@ enum LINEEventMapper {
                 kind: .location,
                 location: Location(latitude: m.latitude ?? 0, longitude: m.longitude ?? 0, title: m.title, address: m.address))
         case "sticker":
-            return MessageContent(kind: .sticker, text: m.text, sticker: Sticker(packageId: m.packageId, stickerId: m.stickerId ?? ""))
+            return MessageContent(kind: .sticker, text: m.text, sticker: Sticker(packageId: m.packageId?.text, stickerId: m.stickerId?.text ?? ""))
         default:
             return MessageContent(kind: .unsupported, text: "unsupported LINE message type \(m.type)")
         }

@@ -1,9 +1,10 @@
+import ChannelKit
 import Foundation
 
 /// The webhook body LINE posts: `{destination, events[]}` (docs/platforms.md §1).
 struct LINEWebhookPayload: Decodable {
     var destination: String?
-    var events: [LINEEvent]
+    var events: [EachEvent<LINEEvent>]
 }
 
 struct LINEEvent: Decodable {
@@ -23,7 +24,7 @@ struct LINEEvent: Decodable {
     }
 
     struct Message: Decodable {
-        var id: String
+        var id: FlexibleID
         var type: String
         var text: String?
         var fileName: String?
@@ -32,8 +33,8 @@ struct LINEEvent: Decodable {
         var address: String?
         var latitude: Double?
         var longitude: Double?
-        var packageId: String?
-        var stickerId: String?
+        var packageId: FlexibleID?
+        var stickerId: FlexibleID?
         var contentProvider: ContentProvider?
     }
 

@@ -26,12 +26,12 @@ public struct MessengerAdapter: ChannelAdapter {
         try MetaGraph.verify(request, appSecret: configuration.appSecret)
     }
 
-    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         let payload = try PlatformAPI.decodeWebhook(MessengerWebhookPayload.self, from: request.body)
         guard payload.object == configuration.webhookObject else {
             throw .malformed("object is \(payload.object), expected \(configuration.webhookObject)")
         }
-        return MessengerEventMapper.events(from: payload)
+        return MessengerEventMapper.events(from: payload, receivedAt: request.receivedAt)
     }
 
     /// How a message may go now: `RESPONSE` within 24 hours of the customer's last message,
@@ -89,7 +89,7 @@ public struct MessengerAdapter: ChannelAdapter {
         }
         let request = try PlatformAPI.jsonPost(
             "\(configuration.graphURL)/\(configuration.pageId)/messages", bearer: configuration.pageAccessToken,
-            body: MessengerSendBody(recipient: .init(id: message.recipient), messaging_type: type, tag: tag, message: content))
+            body: MessengerSendBody(recipient: .init(message.recipient), messaging_type: type, tag: tag, message: content))
         let response = try await transport.perform(request)
         guard (200..<300).contains(response.status) else { throw error(for: response) }
         return SendReceipt(platformMessageId: PlatformAPI.decodeAnswer(MessengerSendAnswer.self, from: response.body)?.message_id)

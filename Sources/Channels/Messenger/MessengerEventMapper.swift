@@ -3,13 +3,29 @@ import Foundation
 
 /// Turns Messenger Platform `messaging[]` items into normalised events. Our own echoes are skipped.
 enum MessengerEventMapper {
-    static func events(from payload: MessengerWebhookPayload) -> [InboundEvent] {
-        payload.entry.flatMap { $0.messaging ?? [] }.flatMap(events)
+    /// Chat-plugin guests have no page-scoped id; their identity is their `user_ref` behind this prefix.
+    static let guestPrefix = "user_ref:"
+
+    static func events(from payload: MessengerWebhookPayload, receivedAt: Date) -> ParsedWebhook {
+        var parsed = ParsedWebhook()
+        for entry in payload.entry {
+            for item in entry.messaging ?? [] {
+                item.read(into: &parsed) { m throws(WebhookError) in try events(m, entryTime: entry.time, receivedAt: receivedAt) }
+            }
+        }
+        return parsed
     }
 
-    static func events(_ item: MessengerWebhookPayload.Messaging) -> [InboundEvent] {
-        let at = Date(timeIntervalSince1970: Double(item.timestamp) / 1000)
-        let sender = Sender(id: item.sender.id)
+    static func events(_ item: MessengerWebhookPayload.Messaging, entryTime: Int64?, receivedAt: Date) throws(WebhookError) -> [InboundEvent] {
+        // Policy-enforcement notices concern the Page, not a customer.
+        guard let party = item.sender else { return [] }
+        guard let senderId = party.id?.text ?? party.user_ref.map({ guestPrefix + $0 }), !senderId.isEmpty else {
+            throw .malformed("sender has neither id nor user_ref")
+        }
+        let stamp = item.timestamp ?? entryTime
+        let at = try stamp.map { ms throws(WebhookError) in try PlatformTime.milliseconds(ms, field: "timestamp") } ?? receivedAt
+        let sender = Sender(id: senderId)
+        let timeKey = stamp.map(String.init) ?? "\(Int64(receivedAt.timeIntervalSince1970 * 1000))"
         if let message = item.message {
             guard message.is_echo != true else { return [] }
             return contents(of: message).enumerated().map { index, content in
@@ -19,14 +35,14 @@ enum MessengerEventMapper {
             }
         }
         if let postback = item.postback {
-            let id = postback.mid ?? "postback:\(item.sender.id):\(item.timestamp)"
+            let id = postback.mid ?? "postback:\(senderId):\(timeKey)"
             return [InboundEvent(
                 kind: .message, eventId: id, occurredAt: at, sender: sender,
                 message: InboundMessage(id: id, content: MessageContent(kind: .postback, text: postback.title, postback: postback.payload)))]
         }
         if let delivery = item.delivery {
             guard let mids = delivery.mids, !mids.isEmpty else {
-                return [watermark(.delivered, delivery.watermark, sender: sender, at: at)]
+                return [try watermark(.delivered, delivery.watermark, sender: sender, at: at)]
             }
             return mids.map {
                 InboundEvent(kind: .receipt, eventId: "delivered:\($0)", occurredAt: at, sender: sender, receipt: DeliveryReceipt(messageId: $0, status: .delivered))
@@ -36,16 +52,16 @@ enum MessengerEventMapper {
             if let mid = read.mid {
                 return [InboundEvent(kind: .receipt, eventId: "read:\(mid)", occurredAt: at, sender: sender, receipt: DeliveryReceipt(messageId: mid, status: .read))]
             }
-            if let mark = read.watermark { return [watermark(.read, mark, sender: sender, at: at)] }
+            if let mark = read.watermark { return [try watermark(.read, mark, sender: sender, at: at)] }
         }
-        // Reactions, opt-ins, referrals and handover events carry no customer message.
+        // Reactions, opt-ins, referrals, account linking and handover events carry no customer message.
         return []
     }
 
-    private static func watermark(_ status: DeliveryStatus, _ ms: Int64, sender: Sender, at: Date) -> InboundEvent {
+    private static func watermark(_ status: DeliveryStatus, _ ms: Int64, sender: Sender, at: Date) throws(WebhookError) -> InboundEvent {
         InboundEvent(
             kind: .receipt, eventId: "\(status.rawValue):\(sender.id):\(ms)", occurredAt: at, sender: sender,
-            receipt: DeliveryReceipt(upTo: Date(timeIntervalSince1970: Double(ms) / 1000), status: status))
+            receipt: DeliveryReceipt(upTo: try PlatformTime.milliseconds(ms, field: "watermark"), status: status))
     }
 
     static func contents(of message: MessengerWebhookPayload.Message) -> [MessageContent] {
@@ -60,12 +76,12 @@ enum MessengerEventMapper {
         }
     }
 
-    static func content(of attachment: MessengerWebhookPayload.Attachment, caption: String?, stickerId: Int64?) -> MessageContent {
+    static func content(of attachment: MessengerWebhookPayload.Attachment, caption: String?, stickerId: FlexibleID?) -> MessageContent {
         let url = attachment.payload?.url
         switch attachment.type {
         case "image" where stickerId != nil || attachment.payload?.sticker_id != nil:
-            let id = stickerId ?? attachment.payload?.sticker_id ?? 0
-            return MessageContent(kind: .sticker, text: caption, media: MediaReference(url: url), sticker: Sticker(stickerId: String(id)))
+            let id = stickerId ?? attachment.payload?.sticker_id
+            return MessageContent(kind: .sticker, text: caption, media: MediaReference(url: url), sticker: Sticker(stickerId: id?.text ?? ""))
         case "image", "video", "audio", "file":
             return MessageContent(kind: MessageContent.Kind(rawValue: attachment.type) ?? .file, text: caption, media: MediaReference(url: url))
         case "location":

@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 
 /// `{object: page|instagram, entry[]{id, time, messaging[]}}` (docs/platforms.md §3).
@@ -6,15 +7,23 @@ struct MessengerWebhookPayload: Decodable {
     var entry: [Entry]
 
     struct Entry: Decodable {
-        var id: String
-        var messaging: [Messaging]?
+        var id: FlexibleID
+        /// When Meta sent the batch (ms); the time of events that carry none of their own.
+        var time: Int64?
+        var messaging: [EachEvent<Messaging>]?
     }
 
+    /// One event. Meta leaves out `sender` on policy-enforcement notices, identifies chat-plugin
+    /// guests by `sender.user_ref` instead of `sender.id`, and sends receipts and account-linking
+    /// events without a `timestamp`.
     struct Messaging: Decodable {
-        struct Party: Decodable { var id: String }
-        var sender: Party
-        var recipient: Party
-        var timestamp: Int64
+        struct Party: Decodable {
+            var id: FlexibleID?
+            var user_ref: String?
+        }
+        var sender: Party?
+        var recipient: Party?
+        var timestamp: Int64?
         var message: Message?
         var postback: Postback?
         var delivery: Delivery?
@@ -27,7 +36,7 @@ struct MessengerWebhookPayload: Decodable {
         var is_echo: Bool?
         var quick_reply: QuickReply?
         var attachments: [Attachment]?
-        var sticker_id: Int64?
+        var sticker_id: FlexibleID?
     }
 
     struct QuickReply: Decodable { var payload: String }
@@ -39,7 +48,7 @@ struct MessengerWebhookPayload: Decodable {
         struct Payload: Decodable {
             var url: String?
             var coordinates: Coordinates?
-            var sticker_id: Int64?
+            var sticker_id: FlexibleID?
         }
 
         struct Coordinates: Decodable {
@@ -67,7 +76,19 @@ struct MessengerWebhookPayload: Decodable {
 
 /// Send API body.
 struct MessengerSendBody: Encodable {
-    struct Recipient: Encodable { var id: String }
+    /// A customer by page-scoped id, or a chat-plugin guest by `user_ref` (see `MessengerEventMapper.guestPrefix`).
+    struct Recipient: Encodable {
+        var id: String?
+        var user_ref: String?
+
+        init(_ recipient: String) {
+            if recipient.hasPrefix(MessengerEventMapper.guestPrefix) {
+                user_ref = String(recipient.dropFirst(MessengerEventMapper.guestPrefix.count))
+            } else {
+                id = recipient
+            }
+        }
+    }
     struct Message: Encodable {
         var text: String?
         var attachment: Attachment?

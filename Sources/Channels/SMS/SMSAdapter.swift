@@ -34,10 +34,15 @@ public struct SMSAdapter: ChannelAdapter {
         guard valid else { throw .unauthorized("X-Twilio-Signature does not match the URL and parameters") }
     }
 
-    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         guard !request.body.isEmpty else { throw .malformed("empty body") }
         guard let params = FormEncoding.decode(request.body) else { throw .malformed("body is not form-encoded") }
-        return try SMSWebhook.events(from: params, receivedAt: request.receivedAt)
+        var parsed = ParsedWebhook()
+        // One post is one event: a post the bridge cannot read is kept whole.
+        parsed.add(raw: String(decoding: request.body, as: UTF8.self)) { () throws(WebhookError) in
+            try SMSWebhook.events(from: params, receivedAt: request.receivedAt)
+        }
+        return parsed
     }
 
     public func refusal(for message: OutboundMessage) -> SendError? {

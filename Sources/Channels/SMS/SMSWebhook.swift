@@ -30,9 +30,13 @@ enum SMSWebhook {
         return events
     }
 
-    /// The text, or one content per MMS media item (the text captions the first).
+    /// Twilio attaches at most 10 media items to a message.
+    static let maxMedia = 10
+
+    /// The text, or one content per MMS media item (the text captions the first). `NumMedia` is
+    /// read as a count of at most `maxMedia`, whatever the post says.
     static func contents(_ fields: [String: String], body: String) -> [MessageContent] {
-        let count = Int(fields["NumMedia"] ?? "0") ?? 0
+        let count = min(max(Int(fields["NumMedia"] ?? "0") ?? 0, 0), maxMedia)
         guard count > 0 else { return [.text(body)] }
         return (0..<count).compactMap { i in
             guard let url = fields["MediaUrl\(i)"] else { return nil }

@@ -6,6 +6,8 @@ import Foundation
 public struct WeChatAdapter: ChannelAdapter {
     public let configuration: WeChatConfiguration
     private let tokens = WeChatTokenCache()
+    /// Plaintext mode signs only token, timestamp and nonce: stale or replayed ones are refused.
+    private let replay = ReplayGuard(window: 300)
     public var account: ChannelAccountRef { ChannelAccountRef(kind: .wechat, id: configuration.id) }
     /// No per-second limit is published (daily quotas apply); this keeps bursts polite.
     public var defaultRateLimit: RateLimit { RateLimit(perSecond: 20) }
@@ -39,6 +41,7 @@ public struct WeChatAdapter: ChannelAdapter {
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
         try checkSignature(request)
+        try replay.check(timestamp: request.query["timestamp"] ?? "", nonce: request.query["nonce"] ?? "", body: request.body, now: request.receivedAt)
         guard request.query["encrypt_type"] == "aes" else { return }
         guard let msgSignature = request.query["msg_signature"] else { throw .unauthorized("missing msg_signature") }
         let encrypted = try encryptedField(request.body)
@@ -57,7 +60,7 @@ public struct WeChatAdapter: ChannelAdapter {
         return encrypted
     }
 
-    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         guard !request.body.isEmpty else { throw .malformed("empty body") }
         var xml = request.body
         if request.query["encrypt_type"] == "aes" {
@@ -72,15 +75,16 @@ public struct WeChatAdapter: ChannelAdapter {
                 throw .malformed("Encrypt cannot be decrypted with the configured key")
             }
         }
+        let fields: [String: String]
         do {
-            return try WeChatEventMapper.events(from: try WeChatXML.fields(xml))
-        } catch let error as WeChatXML.Failure {
-            throw .malformed(Self.describe(error))
-        } catch let error as WebhookError {
-            throw error
+            fields = try WeChatXML.fields(xml)
         } catch {
-            throw .malformed("unreadable XML")
+            throw .malformed(Self.describe(error))
         }
+        // One body is one event: one the bridge cannot read is kept whole, and acknowledged.
+        var parsed = ParsedWebhook()
+        parsed.add(raw: String(decoding: xml, as: UTF8.self)) { () throws(WebhookError) in try WeChatEventMapper.events(from: fields) }
+        return parsed
     }
 
     static func describe(_ error: WeChatXML.Failure) -> String {

@@ -6,8 +6,8 @@ enum WeChatEventMapper {
     static func events(from f: [String: String]) throws(WebhookError) -> [InboundEvent] {
         guard let openId = f["FromUserName"], !openId.isEmpty else { throw .malformed("missing field FromUserName") }
         guard let type = f["MsgType"] else { throw .malformed("missing field MsgType") }
-        guard let created = f["CreateTime"].flatMap(Double.init) else { throw .malformed("missing field CreateTime") }
-        let at = Date(timeIntervalSince1970: created)
+        guard let created = f["CreateTime"] else { throw .malformed("missing field CreateTime") }
+        let at = try PlatformTime.seconds(created, field: "CreateTime")
         let sender = Sender(id: openId)
         if type == "event" {
             let event = f["Event"] ?? ""
@@ -20,15 +20,29 @@ enum WeChatEventMapper {
                 return [InboundEvent(
                     kind: .message, eventId: eventId, occurredAt: at, sender: sender,
                     message: InboundMessage(id: eventId, content: MessageContent(kind: .postback, postback: f["EventKey"] ?? "")))]
+            case "scancode_push", "scancode_waitmsg":
+                // A menu button that scans a code: what was scanned is the customer's answer.
+                return [InboundEvent(
+                    kind: .message, eventId: eventId, occurredAt: at, sender: sender,
+                    message: InboundMessage(
+                        id: eventId, content: MessageContent(kind: .postback, text: f["ScanCodeInfo.ScanResult"], postback: f["EventKey"] ?? "")))]
             default:
-                return []  // SCAN, LOCATION reports, VIEW, template job results
+                // SCAN, LOCATION reports, VIEW, pic_* and location_select (the pictures and the
+                // location also arrive as ordinary messages), MASSSENDJOBFINISH and template job results.
+                return []
             }
         }
         guard let msgId = f["MsgId"], !msgId.isEmpty else { throw .malformed("missing field MsgId") }
-        return [InboundEvent(kind: .message, eventId: msgId, occurredAt: at, sender: sender, message: InboundMessage(id: msgId, content: content(type, f)))]
+        return [InboundEvent(kind: .message, eventId: msgId, occurredAt: at, sender: sender, message: InboundMessage(id: msgId, content: try content(type, f)))]
     }
 
-    static func content(_ type: String, _ f: [String: String]) -> MessageContent {
+    /// A latitude or longitude: a finite number of degrees.
+    static func coordinate(_ text: String?, _ field: String) throws(WebhookError) -> Double {
+        guard let text, let value = Double(text), value.isFinite, abs(value) <= 180 else { throw .malformed("\(field) is not a coordinate") }
+        return value
+    }
+
+    static func content(_ type: String, _ f: [String: String]) throws(WebhookError) -> MessageContent {
         switch type {
         case "text":
             return .text(f["Content"] ?? "")
@@ -43,7 +57,7 @@ enum WeChatEventMapper {
         case "location":
             return MessageContent(
                 kind: .location,
-                location: Location(latitude: Double(f["Location_X"] ?? "") ?? 0, longitude: Double(f["Location_Y"] ?? "") ?? 0, address: f["Label"]))
+                location: Location(latitude: try coordinate(f["Location_X"], "Location_X"), longitude: try coordinate(f["Location_Y"], "Location_Y"), address: f["Label"]))
         case "link":
             return .text([f["Title"], f["Description"], f["Url"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n"))
         default:

@@ -1,11 +1,17 @@
 import Foundation
 
-/// Reads WeChat's flat XML (`<xml><Name><![CDATA[value]]></Name>...</xml>`) strictly: no DTD, no
-/// entity declarations, no processing instructions past the XML declaration, no nesting beyond one
-/// level, a size limit, and only the five predefined and numeric character references. A body that
+/// Reads WeChat's XML (`<xml><Name><![CDATA[value]]></Name>...</xml>`) strictly: no DTD, no
+/// entity declarations, no processing instructions past the XML declaration, a size limit, a depth
+/// and element limit, and only the five predefined and numeric character references. A body that
 /// tries anything else is refused before any of it is used.
+///
+/// Most messages are flat; some events nest (`SendPicsInfo`, `ScanCodeInfo`, `SendLocationInfo`,
+/// `CopyrightCheckResult`). A nested element's children are kept under dotted names
+/// (`SendLocationInfo.Location_X`); a repeated name keeps its last value.
 enum WeChatXML {
     static let maxBytes = 256 << 10
+    static let maxDepth = 8
+    static let maxElements = 2_000
 
     enum Failure: Error, Equatable {
         case tooLarge
@@ -24,23 +30,56 @@ enum WeChatXML {
         }
         if scanner.peek("<!") { throw .forbidden("DOCTYPE and entity declarations are not allowed") }
         guard scanner.take("<xml>") else { throw .invalid("expected <xml>") }
+        var reader = Reader(scanner: scanner)
+        try reader.children(of: "xml", prefix: "", depth: 1)
+        reader.scanner.skipSpace()
+        guard reader.scanner.atEnd else { throw .invalid("content after </xml>") }
+        return reader.fields
+    }
+
+    private struct Reader {
+        var scanner: Scanner
         var fields: [String: String] = [:]
-        while true {
-            scanner.skipSpace()
-            if scanner.take("</xml>") { break }
-            if scanner.peek("<!--") {
-                guard scanner.skip(past: "-->") else { throw .invalid("unterminated comment") }
-                continue
+        var elements = 0
+
+        /// Reads elements up to `parent`'s end tag, recording each under `prefix + name`.
+        mutating func children(of parent: String, prefix: String, depth: Int) throws(Failure) {
+            while true {
+                scanner.skipSpace()
+                if scanner.take("</") {
+                    guard scanner.name() == parent, scanner.take(">") else { throw .invalid("mismatched end of \(parent)") }
+                    return
+                }
+                try skipComment()
+                if scanner.take("</") {
+                    guard scanner.name() == parent, scanner.take(">") else { throw .invalid("mismatched end of \(parent)") }
+                    return
+                }
+                guard scanner.take("<"), let name = scanner.name(), scanner.take(">") else {
+                    throw scanner.atEnd ? .invalid("unterminated element \(parent)") : .invalid("expected an element")
+                }
+                elements += 1
+                guard elements <= maxElements else { throw .forbidden("more than \(maxElements) elements") }
+                try element(name, path: prefix + name, depth: depth + 1)
             }
-            if scanner.peek("<!") || scanner.peek("<?") { throw .forbidden("markup declarations are not allowed") }
-            guard scanner.take("<"), let name = scanner.name(), scanner.take(">") else { throw .invalid("expected an element") }
+        }
+
+        /// Reads an element's content after its start tag: text and CDATA, or child elements.
+        mutating func element(_ name: String, path: String, depth: Int) throws(Failure) {
             var value = ""
             while !scanner.peek("</") {
                 if scanner.take("<![CDATA[") {
                     guard let cdata = scanner.until("]]>") else { throw .invalid("unterminated CDATA in \(name)") }
                     value += cdata
+                } else if scanner.peek("<!--") {
+                    try skipComment()
+                } else if scanner.peek("<!") || scanner.peek("<?") {
+                    throw .forbidden("markup declarations are not allowed")
                 } else if scanner.peek("<") {
-                    throw .invalid("nested element in \(name)")
+                    guard depth < maxDepth else { throw .forbidden("elements nested deeper than \(maxDepth)") }
+                    try children(of: name, prefix: path + ".", depth: depth)
+                    fields[path] = value.trimmingCharacters(in: .whitespacesAndNewlines)
+                    return
                 } else if let chunk = scanner.characters() {
                     value += try decodeReferences(chunk)
                 } else {
@@ -48,11 +87,16 @@ enum WeChatXML {
                 }
             }
             guard scanner.take("</"), scanner.name() == name, scanner.take(">") else { throw .invalid("mismatched end of \(name)") }
-            fields[name] = value
+            fields[path] = value
         }
-        scanner.skipSpace()
-        guard scanner.atEnd else { throw .invalid("content after </xml>") }
-        return fields
+
+        mutating func skipComment() throws(Failure) {
+            while scanner.peek("<!--") {
+                guard scanner.skip(past: "-->") else { throw .invalid("unterminated comment") }
+                scanner.skipSpace()
+            }
+            if scanner.peek("<!") || scanner.peek("<?") { throw .forbidden("markup declarations are not allowed") }
+        }
     }
 
     static func decodeReferences(_ s: Substring) throws(Failure) -> String {

@@ -26,7 +26,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
         try MetaGraph.verify(request, appSecret: configuration.appSecret)
     }
 
-    public func parse(_ request: WebhookRequest) throws(WebhookError) -> [InboundEvent] {
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         let payload = try PlatformAPI.decodeWebhook(WhatsAppWebhookPayload.self, from: request.body)
         return try WhatsAppEventMapper.events(from: payload, phoneNumberId: configuration.phoneNumberId)
     }

@@ -3,37 +3,61 @@ import Foundation
 
 /// Turns Cloud API webhook values into normalised events.
 enum WhatsAppEventMapper {
-    static func events(from payload: WhatsAppWebhookPayload, phoneNumberId: String) throws(WebhookError) -> [InboundEvent] {
+    static func events(from payload: WhatsAppWebhookPayload, phoneNumberId: String) throws(WebhookError) -> ParsedWebhook {
         guard payload.object == "whatsapp_business_account" else {
             throw .malformed("object is \(payload.object), expected whatsapp_business_account")
         }
-        var events: [InboundEvent] = []
+        var parsed = ParsedWebhook()
         for entry in payload.entry {
-            for change in entry.changes where change.field == "messages" {
+            for item in entry.changes {
+                guard case .success(let change) = item.decoded else {
+                    item.read(into: &parsed) { _ throws(WebhookError) in [] }
+                    continue
+                }
+                // Other fields (account updates, template status, ...) carry no customer message.
+                guard change.field == "messages" else { continue }
                 let value = change.value
                 // A value for another number of the same app is not this account's.
-                if let id = value.metadata?.phone_number_id, id != phoneNumberId { continue }
-                let names = Dictionary(
-                    (value.contacts ?? []).compactMap { c in c.wa_id.map { ($0, c.profile?.name) } },
-                    uniquingKeysWith: { first, _ in first })
+                if let id = value.metadata?.phone_number_id, id.text != phoneNumberId { continue }
+                var names: [String: String] = [:]
+                for contact in value.contacts ?? [] {
+                    guard let name = contact.profile?.name else { continue }
+                    for id in [contact.wa_id, contact.user_id].compactMap({ $0 }) where names[id] == nil { names[id] = name }
+                }
                 for message in value.messages ?? [] {
-                    let sender = Sender(id: message.from, displayName: names[message.from] ?? nil, phone: message.from)
-                    events.append(InboundEvent(
-                        kind: .message, eventId: message.id, occurredAt: date(message.timestamp), sender: sender,
-                        message: InboundMessage(id: message.id, content: content(of: message))))
+                    message.read(into: &parsed) { m throws(WebhookError) in [try event(m, names: names)] }
                 }
                 for status in value.statuses ?? [] {
-                    guard let mapped = deliveryStatus(status.status) else { continue }
-                    let error = status.errors?.first
-                    events.append(InboundEvent(
-                        kind: .receipt, eventId: "\(status.id):\(status.status)", occurredAt: date(status.timestamp),
-                        receipt: DeliveryReceipt(
-                            messageId: status.id, status: mapped, errorCode: error.map { String($0.code) },
-                            errorMessage: error.flatMap { $0.message ?? $0.title })))
+                    status.read(into: &parsed) { s throws(WebhookError) in try receipt(s).map { [$0] } ?? [] }
                 }
             }
         }
-        return events
+        return parsed
+    }
+
+    static func event(_ message: WhatsAppWebhookPayload.Message, names: [String: String]) throws(WebhookError) -> InboundEvent {
+        // The phone number when the customer shared it; otherwise the business-scoped user id.
+        let sender: Sender
+        if let phone = message.from, !phone.isEmpty {
+            sender = Sender(id: phone, displayName: names[phone] ?? message.from_user_id.flatMap { names[$0] }, phone: phone)
+        } else if let userId = message.from_user_id, !userId.isEmpty {
+            sender = Sender(id: userId, displayName: names[userId])
+        } else {
+            throw .malformed("message without from or from_user_id")
+        }
+        return InboundEvent(
+            kind: .message, eventId: message.id, occurredAt: try PlatformTime.seconds(message.timestamp.text, field: "timestamp"), sender: sender,
+            message: InboundMessage(id: message.id, content: content(of: message)))
+    }
+
+    static func receipt(_ status: WhatsAppWebhookPayload.Status) throws(WebhookError) -> InboundEvent? {
+        guard let mapped = deliveryStatus(status.status) else { return nil }
+        let error = status.errors?.first
+        return InboundEvent(
+            kind: .receipt, eventId: "\(status.id):\(status.status)", occurredAt: try PlatformTime.seconds(status.timestamp.text, field: "timestamp"),
+            receipt: DeliveryReceipt(
+                messageId: status.id, status: mapped, errorCode: error.map(\.code.text),
+                errorMessage: error.flatMap { $0.message ?? $0.title }))
     }
 
     static func deliveryStatus(_ raw: String) -> DeliveryStatus? {
@@ -44,10 +68,6 @@ enum WhatsAppEventMapper {
         case "failed": .failed
         default: nil
         }
-    }
-
-    static func date(_ seconds: String) -> Date {
-        Date(timeIntervalSince1970: Double(seconds) ?? 0)
     }
 
     static func content(of m: WhatsAppWebhookPayload.Message) -> MessageContent {

@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 
 /// `{object:"whatsapp_business_account", entry[].changes[].value}` (docs/platforms.md §2).
@@ -6,8 +7,8 @@ struct WhatsAppWebhookPayload: Decodable {
     var entry: [Entry]
 
     struct Entry: Decodable {
-        var id: String
-        var changes: [Change]
+        var id: FlexibleID
+        var changes: [EachEvent<Change>]
     }
 
     struct Change: Decodable {
@@ -15,28 +16,34 @@ struct WhatsAppWebhookPayload: Decodable {
         var value: Value
     }
 
+    /// The messages and statuses of one change are read one by one (see `EachEvent`).
     struct Value: Decodable {
         var metadata: Metadata?
         var contacts: [Contact]?
-        var messages: [Message]?
-        var statuses: [Status]?
+        var messages: [EachEvent<Message>]?
+        var statuses: [EachEvent<Status>]?
     }
 
     struct Metadata: Decodable {
-        var phone_number_id: String
+        var phone_number_id: FlexibleID
     }
 
     struct Contact: Decodable {
         struct Profile: Decodable { var name: String? }
         var profile: Profile?
         var wa_id: String?
+        /// A business-scoped user id, sent with (or, for users without a shared phone number,
+        /// instead of) `wa_id`.
         var user_id: String?
     }
 
+    /// A customer's message: `from` is the phone number (wa_id); users who have not shared it are
+    /// identified by `from_user_id` (business-scoped) alone.
     struct Message: Decodable {
-        var from: String
+        var from: String?
+        var from_user_id: String?
         var id: String
-        var timestamp: String
+        var timestamp: FlexibleID
         var type: String
         var text: Text?
         var image: Media?
@@ -83,14 +90,15 @@ struct WhatsAppWebhookPayload: Decodable {
 
     struct Status: Decodable {
         struct StatusError: Decodable {
-            var code: Int
+            var code: FlexibleID
             var title: String?
             var message: String?
         }
         var id: String
         var status: String
-        var timestamp: String
+        var timestamp: FlexibleID
         var recipient_id: String?
+        var recipient_user_id: String?
         var errors: [StatusError]?
     }
 }
