@@ -79,15 +79,3 @@ enum TranscriptHTML {
         return out
     }
 }
-
-/// CSV in RFC 4180 form; a cell that a spreadsheet would run as a formula is prefixed with `'`.
-enum CSV {
-    static func row(_ cells: [String]) -> String {
-        cells.map { cell in
-            var cell = cell
-            if let first = cell.first, "=+-@\t\r".contains(first) { cell = "'" + cell }
-            return cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
-        }.joined(separator: ",") + "\r\n"
-    }
-}

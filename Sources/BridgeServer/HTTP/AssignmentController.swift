@@ -56,7 +56,7 @@ struct AssignmentController: Sendable {
 
     private func readable(_ context: BridgeRequestContext) async throws -> Int64 {
         let id = try context.id()
-        try await inbox.authorize(try context.requireActor(), ticketId: id, for: .read)
+        try await inbox.authorize(try context.requireActor(), .read, .ticket(id))
         return id
     }
 }

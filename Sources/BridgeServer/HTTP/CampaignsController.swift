@@ -98,9 +98,10 @@ struct CampaignsController: Sendable {
     /// `POST /api/v1/contacts/{id}/messages`: one message to one contact, in their current ticket
     /// (or a new one), on `channel` or the one they last used — through the outbox, like a reply.
     func individual(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
+        let (contactId, actor) = (try context.id(), try context.requireActor())
         let body = try await request.decode(ReplyRequest.self)
-        let ticketId = try await inbox.ticketForOutreach(contactId: try context.id(), channel: body.channel, by: actor)
+        try await inbox.authorize(actor, .answer, .contact(contactId))
+        let ticketId = try await inbox.ticketForOutreach(contactId: contactId, channel: body.channel, by: actor)
         let message = try await ReplyComposer(inbox: inbox, registry: registry).send(body, to: ticketId, by: actor, checkVersion: false)
         return JSONResponse.make(MessageDTO(message), status: .accepted)
     }

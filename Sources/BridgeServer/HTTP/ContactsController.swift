@@ -9,6 +9,7 @@ struct ContactsController: Sendable {
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("contacts/:id") { _, context in
             let id = try context.id()
+            try await inbox.authorize(try context.requireActor(), .read, .contact(id))
             guard let contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
             return JSONResponse.make(contact)
         }
@@ -31,24 +32,30 @@ struct ContactsController: Sendable {
                 changes.fields = try container.decodeIfPresent([String: String?].self, forKey: .fields) ?? [:]
             }
         }
+        let id = try context.id()
+        try await inbox.authorize(try context.requireActor(), .answer, .contact(id))
         let body = try await request.decode(Body.self)
-        return JSONResponse.make(try await inbox.updateContact(try context.id(), body.changes))
+        return JSONResponse.make(try await inbox.updateContact(id, body.changes))
     }
 
     /// `POST /api/v1/contacts/{id}/links {"contactId": other}`: the same customer on other channels.
+    /// Linking moves every ticket of `other` to `id`: the actor must be able to answer both.
     func link(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         struct LinkRequest: Decodable { var contactId: Int64 }
-        let id = try context.id()
+        let (id, actor) = (try context.id(), try context.requireActor())
         let body = try await request.decode(LinkRequest.self)
+        try await inbox.authorize(actor, .answer, .contact(id))
+        try await inbox.authorize(actor, .answer, .contactHistory(body.contactId))
         return JSONResponse.make(try await inbox.linkContacts(id, absorbing: body.contactId))
     }
 
+    /// Attachments are the customer's bytes: served so that a browser never runs them. Only raster
+    /// images that browsers cannot execute are shown inline; everything else is a download, and
+    /// every answer is sandboxed and never sniffed.
     func attachment(_ context: BridgeRequestContext) async throws -> Response {
         let id = try context.id()
+        try await inbox.authorize(try context.requireActor(), .read, .attachment(id))
         guard let attachment = try await inbox.attachment(id: id) else { throw APIError.notFound("attachment \(id) does not exist") }
-        if let message = try await inbox.message(id: attachment.messageId) {
-            try await inbox.authorize(try context.requireActor(), ticketId: message.ticketId, for: .read)
-        }
         switch attachment.status {
         case .pending:
             throw APIError(status: .conflict, code: "not_ready", message: "attachment \(id) is still being downloaded from the platform")
@@ -59,8 +66,32 @@ struct ContactsController: Sendable {
                 throw APIError(status: .gone, code: "file_missing", message: "attachment \(id) is no longer on disk")
             }
             return Response(
-                status: .ok, headers: [.contentType: attachment.mimeType ?? "application/octet-stream"],
+                status: .ok, headers: AttachmentHeaders.headers(mimeType: attachment.mimeType, fileName: attachment.fileName, id: id),
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+    }
+}
+
+/// The headers an attachment is served with.
+enum AttachmentHeaders {
+    /// Raster formats every browser decodes as an image and never as a document or script.
+    static let inlineTypes: Set<String> = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+
+    static func headers(mimeType: String?, fileName: String?, id: Int64) -> HTTPFields {
+        let type = (mimeType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let inline = inlineTypes.contains(type)
+        var fields = HTTPFields()
+        fields[.contentType] = inline ? type : "application/octet-stream"
+        fields[.contentDisposition] = (inline ? "inline" : "attachment") + "; filename=\"\(safeName(fileName, id: id))\""
+        fields[.xContentTypeOptions] = "nosniff"
+        fields[.contentSecurityPolicy] = "sandbox; default-src 'none'"
+        return fields
+    }
+
+    /// A file name with only characters that cannot break out of the header's quotes.
+    static func safeName(_ name: String?, id: Int64) -> String {
+        let kept = (name ?? "").unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" && $0 != "/" && $0.value != 0x7F }
+        let text = String(String.UnicodeScalarView(kept)).trimmingCharacters(in: .whitespaces)
+        return text.isEmpty ? "attachment-\(id)" : String(text.prefix(120))
     }
 }

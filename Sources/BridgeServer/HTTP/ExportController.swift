@@ -13,7 +13,7 @@ struct ExportController: Sendable {
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
             let (id, actor) = (try context.id(), try context.requireActor())
-            try await inbox.authorize(actor, ticketId: id, for: .read)
+            try await inbox.authorize(actor, .read, .ticket(id))
             let withNotes = request.uri.queryParameters["notes"] != "false"
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
             let html = TranscriptHTML.render(
@@ -59,11 +59,11 @@ struct ExportController: Sendable {
             var expiresAt: Date
         }
         let id = try context.id()
-        _ = try context.requireActor()
+        // The link shows every ticket of the contact: only for someone who may read them all.
+        try await inbox.authorize(try context.requireActor(), .read, .contactHistory(id))
         let body = try await request.decode(Body.self)
         let days = body.days ?? 7
         guard (1...90).contains(days) else { throw APIError.badRequest("invalid_days", "days must be 1 to 90") }
-        guard try await inbox.contact(id: id) != nil else { throw APIError.notFound("contact \(id) does not exist") }
         let expiresAt = Date().addingTimeInterval(Double(days) * 86400).rounded()
         let path = "/history/" + links.token(contactId: id, expiresAt: expiresAt)
         return JSONResponse.make(Link(url: (publicBaseURL ?? "") + path, expiresAt: expiresAt), status: .created)

@@ -22,7 +22,7 @@ struct ReplyComposer: Sendable {
             guard body.text == nil, body.template == nil, body.image == nil else {
                 throw APIError.badRequest("invalid_request", "send canned or text/image/template, not both")
             }
-            try await inbox.authorize(actor, ticketId: ticketId, for: .read)
+            try await inbox.authorize(actor, .read, .ticket(ticketId))
             body.text = try await inbox.renderCannedResponse(canned, ticketId: ticketId, by: actor)
         }
         let content = try body.content()

@@ -102,7 +102,7 @@ struct SettingsController: Sendable {
         var ticketId: Int64?
         if let raw = request.uri.queryParameters["ticketId"] {
             guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("invalid_ticketId", "ticketId is a positive whole number") }
-            try await inbox.authorize(actor, ticketId: id, for: .read)
+            try await inbox.authorize(actor, .read, .ticket(id))
             ticketId = id
         }
         var items: [Item] = []

@@ -28,7 +28,7 @@ struct TicketsController: Sendable {
 
     func show(_ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
-        try await inbox.authorize(actor, ticketId: id, for: .read)
+        try await inbox.authorize(actor, .read, .ticket(id))
         guard let ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
         return JSONResponse.make(ticket)
     }
@@ -55,7 +55,7 @@ struct TicketsController: Sendable {
 
     func messages(_ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
-        try await inbox.authorize(actor, ticketId: id, for: .read)
+        try await inbox.authorize(actor, .read, .ticket(id))
         guard let messages = try await inbox.messages(ticketId: id) else { throw APIError.notFound("ticket \(id) does not exist") }
         return JSONResponse.make(ItemsDTO(items: messages.map(MessageDTO.init)))
     }

@@ -66,7 +66,7 @@ actor LiveHub: Service {
             return
         }
         do {
-            try await inbox.authorize(connection.actor, ticketId: request.ticketId, for: .read)
+            try await inbox.authorize(connection.actor, .read, .ticket(request.ticketId))
         } catch let error as InboxError {
             if case .forbidden(let code, let message) = error { connection.send.yield(Self.error(code, message)) }
             if case .notFound = error { connection.send.yield(Self.error("not_found", "ticket \(request.ticketId) does not exist")) }
