@@ -22,13 +22,15 @@ enum BridgeApp {
         var routes: [String]
     }
 
+    /// `clock` is the time the inbox, its rules and alerts see (tests move it by hand).
     static func build(
         config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() },
         janitorInterval: Duration = .seconds(60),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         let database = try AppDatabase(path: config.databasePath)
-        let inbox = Inbox(database: database)
+        let inbox = Inbox(database: database, clock: clock)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
         let transport = transport ?? HTTPClientTransport(client: .shared)
@@ -177,12 +179,12 @@ final class RunningBridge: Sendable {
 
     /// Starts the server and returns once it accepts connections.
     static func start(
-        config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, janitorInterval: Duration = .seconds(60),
-        shutdownSignals: [UnixSignal] = []
+        config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+        janitorInterval: Duration = .seconds(60), shutdownSignals: [UnixSignal] = []
     ) async throws -> RunningBridge {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (app, parts) = try BridgeApp.build(
-            config: config, logger: logger, transport: transport, janitorInterval: janitorInterval,
+            config: config, logger: logger, transport: transport, clock: clock, janitorInterval: janitorInterval,
             onServerRunning: { port in
                 continuation.yield(port)
                 continuation.finish()

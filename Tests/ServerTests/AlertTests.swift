@@ -23,7 +23,9 @@ import UniversalInbox
     }
 
     @Test func desktopAlertsAndABurstBecomesOneAlertWithACount() async throws {
-        try await TestBridge.with(configure: {
+        // The bridge's clock stands still until the test moves it: the burst cannot outlast the window.
+        let clock = ManualClock()
+        try await TestBridge.with(clock: clock, configure: {
             Self.fast(&$0)
             $0.notifier.coalesceWindow = 3
         }) { t in
@@ -35,12 +37,25 @@ import UniversalInbox
             #expect((opened["body"] as? String)?.contains("hello?") == true)
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
 
+            func pendingCount() async throws -> Int? {
+                try await t.bridge.inbox.database.pool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT count FROM notifications WHERE event = 'customer_message' AND status = 'pending'")
+                }
+            }
             for n in 1...5 { _ = try await t.customerWrites(Payloads.lineUser, "message \(n)") }
+            try await t.eventually("the burst gathered into one alert") { try await pendingCount() == 5 }
+            clock.advance(by: 3.1)
             let burst = try await live.next("alert") { $0["event"] as? String == "customer_message" }
             #expect(burst["count"] as? Int == 5)
             #expect((burst["body"] as? String)?.hasPrefix("5 new messages on ticket #\(ticket)") == true)
-            try await Task.sleep(for: .milliseconds(800))
-            #expect(live.messages.filter { $0["type"] as? String == "alert" && $0["event"] as? String == "customer_message" }.count == 1)
+
+            // The next message starts a new window; its alert is the next one, with nothing between.
+            _ = try await t.customerWrites(Payloads.lineUser, "message 6")
+            try await t.eventually("the next alert gathered") { try await pendingCount() == 1 }
+            clock.advance(by: 3.1)
+            let next = try await live.next("alert") { $0["event"] as? String == "customer_message" && $0["count"] as? Int == 1 }
+            #expect(next["ticketId"] as? Int == ticket)
+            #expect(live.messages.filter { $0["type"] as? String == "alert" && $0["event"] as? String == "customer_message" }.count == 2)
             await live.close()
         }
     }

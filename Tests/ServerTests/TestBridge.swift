@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Synchronization
 @testable import BridgeServer
 import ChannelKit
 import Foundation
@@ -36,7 +37,9 @@ struct TestBridge {
     let slack: PlatformStandIn
     let dataDirectory: String
 
-    static func start(janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }) async throws -> TestBridge {
+    static func start(
+        janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil, configure: (inout BridgeConfig) -> Void = { _ in }
+    ) async throws -> TestBridge {
         let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: ["U4af4980629a1b2c3d4e5f60718293a4b": "Kenji"]))
         let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
         let meta = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: ["6543210987654321": "Lena Vogel"]))
@@ -82,7 +85,9 @@ struct TestBridge {
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
-        let bridge = try await RunningBridge.start(config: config, logger: logger, janitorInterval: janitorInterval)
+        let now: @Sendable () -> Date
+        if let clock { now = { clock.now } } else { now = { Date() } }
+        let bridge = try await RunningBridge.start(config: config, logger: logger, clock: now, janitorInterval: janitorInterval)
         return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, slack: slack, dataDirectory: dir)
     }
 
@@ -300,9 +305,10 @@ enum Payloads {
 extension TestBridge {
     /// Runs `body` against a started bridge and always stops it (and its stand-ins) afterwards.
     static func with(
-        janitorInterval: Duration = .seconds(60), configure: (inout BridgeConfig) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
+        janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil, configure: (inout BridgeConfig) -> Void = { _ in },
+        _ body: (TestBridge) async throws -> Void
     ) async throws {
-        let t = try await start(janitorInterval: janitorInterval, configure: configure)
+        let t = try await start(janitorInterval: janitorInterval, clock: clock, configure: configure)
         do {
             try await body(t)
         } catch {
@@ -311,4 +317,15 @@ extension TestBridge {
         }
         await t.stop()
     }
+}
+
+/// A clock the test moves by hand: what the bridge's inbox, rules and alerts take as now.
+final class ManualClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date()) { current = Mutex(start) }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
