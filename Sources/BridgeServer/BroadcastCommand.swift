@@ -134,7 +134,7 @@ final class ProgressBar {
 
     func draw(progress: [String: Int], total: Int) {
         let done = ["sent", "delivered", "read", "failed", "skipped", "cancelled"].reduce(0) { $0 + (progress[$1] ?? 0) }
-        let fraction = total == 0 ? 1 : Double(done) / Double(total)
+        let fraction = total <= 0 ? 1 : min(1, max(0, Double(done) / Double(total)))
         let width = 30
         let filled = Int((fraction * Double(width)).rounded(.down))
         let sent = (progress["sent"] ?? 0) + (progress["delivered"] ?? 0) + (progress["read"] ?? 0)

@@ -63,6 +63,8 @@ public struct Rule: Sendable, Equatable, Codable {
     public var name: String
     public var trigger: Trigger
     public var afterSeconds: Int?
+    /// A year: longer idle periods are no support team's rule, and the cutoff arithmetic stays in range.
+    public static let maxAfterSeconds = 366 * 86400
     public var conditions: Conditions
     public var actions: [Action]
     public var stop: Bool
@@ -101,8 +103,9 @@ public struct Rule: Sendable, Equatable, Codable {
     func validate() throws {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw InboxError.invalid(code: "invalid_name", message: "a rule needs a name") }
         guard !actions.isEmpty else { throw InboxError.invalid(code: "no_actions", message: "a rule needs at least one action") }
-        if trigger == .timePassed, afterSeconds ?? 0 <= 0 || conditions.status == nil {
-            throw InboxError.invalid(code: "invalid_time_rule", message: "a time_passed rule needs afterSeconds > 0 and conditions.status")
+        if trigger == .timePassed, !(1...Self.maxAfterSeconds).contains(afterSeconds ?? 0) || conditions.status == nil {
+            throw InboxError.invalid(
+                code: "invalid_time_rule", message: "a time_passed rule needs afterSeconds from 1 to \(Self.maxAfterSeconds) (a year) and conditions.status")
         }
         if let pattern = conditions.textMatches, (try? NSRegularExpression(pattern: pattern)) == nil {
             throw InboxError.invalid(code: "invalid_regex", message: "textMatches is not a regular expression")

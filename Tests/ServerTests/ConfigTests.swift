@@ -62,7 +62,10 @@ import Testing
         ("channels:\n  - kind: line\n    id: a\n    chanelSecret: x\n    channelSecret: y\n    accessToken: t", "channels[0].chanelSecret is not a known setting (expected one of: accessToken, apiBaseURL, channelSecret, id, kind, rateLimit)"),
         ("server:\n  port: eighty", #"server.port must be a whole number, got "eighty""#),
         ("database:\n  url: postgres://x", #"database.url must look like sqlite:PATH (PostgreSQL comes later), got "postgres://x""#),
-        ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d, got "soon""#),
+        ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "soon""#),
+        // Values that once reached millisecond arithmetic and trapped.
+        ("outbound:\n  initialBackoff: inf", #"outbound.initialBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "inf""#),
+        ("outbound:\n  maxBackoff: 1e300d", #"outbound.maxBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "1e300d""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
         ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, email, media, notifier, outbound, satisfaction, server, spam, tickets)"),

@@ -120,6 +120,16 @@ import UniversalInbox
         }
     }
 
+    @Test func aTimeRuleTooLongToComputeIsRefused() async throws {
+        try await TestBridge.with { t in
+            let rule = #"{"name":"x","trigger":"time_passed","afterSeconds":9223372036854775807,"conditions":{"status":"pending"},"actions":[{"type":"add_tag","tag":"x"}]}"#
+            let refused = try await t.postJSON("/api/v1/rules", rule)
+            #expect(refused.status == 400)
+            #expect(refused.errorCode == "invalid_time_rule")
+            #expect(try await t.get("/api/v1/rules").items.isEmpty)
+        }
+    }
+
     @Test func notifyAndWebhookActions() async throws {
         let crm = PlatformStandIn()
         try await crm.start()

@@ -81,9 +81,12 @@ struct ConfigNode {
     func duration() throws -> TimeInterval? {
         guard let s = try string()?.trimmingCharacters(in: .whitespaces) else { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = s.last, let factor = units[unit], let n = Double(s.dropLast()), n >= 0 { return n * factor }
-        if let n = Double(s), n >= 0 { return n }
-        throw ConfigError(key: path, problem: "must be a duration such as 30s, 15m, 36h or 14d, got \"\(s)\"")
+        // At most ten years: a longer (or infinite, or NaN) duration is a typo, and would overflow
+        // the millisecond arithmetic it feeds.
+        let limit = 10 * 366 * 86400.0
+        if let unit = s.last, let factor = units[unit], let n = Double(s.dropLast()), n >= 0, n * factor <= limit { return n * factor }
+        if let n = Double(s), n >= 0, n <= limit { return n }
+        throw ConfigError(key: path, problem: "must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got \"\(s)\"")
     }
 
     /// An http(s) URL without a trailing slash.
