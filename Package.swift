@@ -106,9 +106,15 @@ let package = Package(
         ),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
+            name: "PlatformSignatures",
+            dependencies: ["ChannelKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/PlatformSignatures",
+            swiftSettings: strict
+        ),
+        .target(
             name: "PlatformStandIns",
             dependencies: [
-                "ChannelKit",
+                "ChannelKit", "PlatformSignatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -139,6 +145,20 @@ let package = Package(
             ],
             path: "Sources/BridgeServer",
             resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: strict
+        ),
+        // Fuzzing: every channel's verify+parse on signed inputs (scripts/fuzz.sh builds WebhookFuzz
+        // with -sanitize=fuzzer into .build-fuzz; without it, WebhookFuzz replays files).
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformSignatures"],
+            path: "Fuzz/harness",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "WebhookFuzz",
+            dependencies: ["FuzzHarness"],
+            path: "Fuzz/webhooks",
             swiftSettings: strict
         ),
         .target(
@@ -180,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer",
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ChannelTests",
             swiftSettings: strict

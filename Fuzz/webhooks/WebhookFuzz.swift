@@ -1,0 +1,49 @@
+import FuzzHarness
+import Foundation
+
+// Built by scripts/fuzz.sh with `-sanitize=fuzzer -D FUZZING`, this program hands its arguments to
+// libFuzzer, which feeds every input to the target named by $FUZZ_TARGET. Built without it (the
+// ordinary `swift build`), it replays files: `WebhookFuzz TARGET FILE...`.
+
+#if FUZZING
+/// libFuzzer's entry for programs with a main of their own (SwiftPM gives every executable one).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+nonisolated(unsafe) var fuzzTarget = FuzzTarget.line
+
+@main
+struct WebhookFuzz {
+    static func main() {
+        guard let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+            fatalError("set FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        fuzzTarget = target
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            WebhookFuzzHarness.run(fuzzTarget, data.map { Data(bytes: $0, count: size) } ?? Data())
+            return 0
+        })
+    }
+}
+#else
+@main
+struct WebhookFuzzReplay {
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+            print("usage: WebhookFuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE...")
+            exit(2)
+        }
+        for path in arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            WebhookFuzzHarness.run(target, data)
+        }
+        print("\(name): replayed \(arguments.count - 1) inputs")
+    }
+}
+#endif
