@@ -109,6 +109,25 @@ import Testing
 
     struct NoSuchHost: Error {}
 
+    @Test func configuration() throws {
+        let config = try ConfigLoader.parse(yaml: """
+            egress:
+              allow: [127.0.0.1, "10.0.0.0/8", "[::1]:9000", "*.corp.example", "media.local:8443"]
+              timeout: 45s
+              readIdleTimeout: 5
+            """)
+        #expect(config.egress.allow.map(\.description) == ["127.0.0.1", "10.0.0.0/8", "[::1]:9000", "*.corp.example", "media.local:8443"])
+        #expect(config.egress.timeout == .seconds(45))
+        #expect(config.egress.readIdleTimeout == .seconds(5))
+        #expect(try ConfigLoader.parse(yaml: "").egress.allow.isEmpty)
+        #expect(throws: ConfigError(key: "egress.allow[1]", problem: #"must be a host name (*.example.com), an address or a block (10.0.0.0/8), with an optional :port; got "10.0.0.0/40""#)) {
+            try ConfigLoader.parse(yaml: "egress: { allow: [127.0.0.1, 10.0.0.0/40] }")
+        }
+        #expect(throws: ConfigError(key: "egress.readIdleTimeout", problem: "must be more than 0 and at most 1h")) {
+            try ConfigLoader.parse(yaml: "egress: { readIdleTimeout: 0s }")
+        }
+    }
+
     // MARK: The transport
 
     @Test func theTransportConnectsToTheAddressItCheckedNotToAFreshLookup() async throws {
