@@ -303,6 +303,31 @@ import Testing
         }
     }
 
+    @Test func aStoredPushSubscriptionTheTransportRefusesIsDroppedNotPosted() async throws {
+        let intranet = PlatformStandIn { _, _ in .init(status: 201) }
+        try await intranet.start()
+        defer { Task { await intranet.stop() } }
+        let vapid = P256.Signing.PrivateKey()
+        try await TestBridge.with(configure: {
+            Self.onlyStandIns()(&$0)
+            $0.notifier.vapidPrivateKey = Base64URL.encode(vapid.rawRepresentation)
+        }) { t in
+            let ann = try await t.addAgent("Ann")
+            // Registered before endpoints were checked: straight into the store.
+            let key = Base64URL.encode(P256.KeyAgreement.PrivateKey().publicKey.x963Representation)
+            _ = try await t.bridge.inbox.addPushSubscription(
+                agentId: Int64(ann.id), endpoint: intranet.baseURL + "/push", p256dh: key, auth: Base64URL.encode(Data(count: 16)))
+            _ = try await t.request(.PUT, "/api/v1/me/alerts", body: Data(#"{"media":{"assigned":["push"]}}"#.utf8), token: ann.token)
+            _ = try await t.postLINE(Payloads.lineText("01PUSHDROP", "help"))
+            let ticket = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"agentId":\#(ann.id)}"#)
+            try await t.eventually("the refused subscription dropped") {
+                try await t.get("/api/v1/me/push-subscriptions", token: ann.token).items.isEmpty
+            }
+            #expect(intranet.requests.isEmpty)
+        }
+    }
+
     // MARK: Helpers
 
     /// Allows exactly the bridge's platform stand-ins (and `more`): any other loopback port is an internal service.
