@@ -12,8 +12,8 @@ public final class BridgeProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var process: Process?
 
-    /// `channels` is the YAML list of channel accounts; the server, database and admin token
-    /// (`bench-admin-token`) are set here. `extra` is more top-level YAML.
+    /// `channels` is the YAML list of channel accounts; the server, database, admin token
+    /// (`bench-admin-token`) and `egress.allow` (loopback, where the stand-ins listen) are set here. `extra` is more top-level YAML.
     public init(directory: URL, channels: String, extra: String = "") throws {
         self.directory = directory
         self.port = try Self.freePort()
@@ -22,6 +22,7 @@ public final class BridgeProcess: @unchecked Sendable {
             server: { host: 127.0.0.1, port: \(port) }
             database: { url: "sqlite:\(directory.path)/bridge.sqlite" }
             auth: { adminToken: \(Self.adminToken) }
+            egress: { allow: [127.0.0.1] }
             \(extra)
             channels:
             \(channels)

@@ -33,7 +33,10 @@ enum BridgeApp {
         let inbox = Inbox(database: database, clock: clock)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
-        let transport = transport ?? HTTPClientTransport(client: .shared)
+        // The bridge's own transport (tests may pass another); shut down when the bridge stops.
+        let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
+        var ownedTransports = [ownTransport]
+        let transport = transport ?? ownTransport
         let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
@@ -48,7 +51,6 @@ enum BridgeApp {
         }
 
         // Push alerts: browsers (Web Push), phones (FCM, APNs over HTTP/2; a private CA gets a client of its own).
-        var ownedClients: [HTTPClient] = []
         var push: [any AlertDelivery] = vapid.map { [WebPushAlertDelivery(inbox: inbox, vapid: $0, transport: transport)] } ?? []
         do {
             if let account = config.notifier.fcm {
@@ -60,9 +62,9 @@ enum BridgeApp {
         if let apns = config.notifier.apns {
             var apnsTransport = transport
             if let caFile = config.notifier.apnsCAFile {
-                let client = try HTTPClient.trusting(caFile: caFile)
-                ownedClients.append(client)
-                apnsTransport = HTTPClientTransport(client: client)
+                let own = HTTPClientTransport(policy: config.egress, tls: try .trusting(caFile: caFile), logger: logger)
+                ownedTransports.append(own)
+                apnsTransport = own
             }
             do {
                 push.append(try APNsAlertDelivery(inbox: inbox, settings: apns, transport: apnsTransport))
@@ -96,13 +98,13 @@ enum BridgeApp {
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
         AgentsController(
-            inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey,
+            inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey, egress: config.egress,
             pushPlatforms: Set([config.notifier.fcm.map { _ in PushPlatform.fcm }, config.notifier.apns.map { _ in PushPlatform.apns }].compactMap { $0 })
         ).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
-        WebhooksController(inbox: inbox).addRoutes(to: api)
+        WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
@@ -111,7 +113,8 @@ enum BridgeApp {
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
 
-        let services: [any Service] = consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
+        // The transports' owners come first: services stop in reverse order, so the clients close last.
+        let services: [any Service] = ownedTransports.map { HTTPTransportOwner(transport: $0) } + consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [
             OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: metrics, logger: logger),
             FollowUpWorker(
                 inbox: inbox, registry: registry, transport: transport,
@@ -144,7 +147,7 @@ enum BridgeApp {
                     inbox: inbox, accounts: campaignAccounts, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
                     concurrency: config.broadcast.concurrency),
                 logger: logger),
-        ] + ownedClients.map { HTTPClientOwner(client: $0) } + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
+        ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
             server: LiveSocket.upgrade(hub: live, authenticator: authenticator),

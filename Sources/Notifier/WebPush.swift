@@ -27,12 +27,19 @@ public struct WebPushAlertDelivery: AlertDelivery {
         for subscription in subscriptions {
             guard let key = Base64URL.decode(subscription.p256dh), let auth = Base64URL.decode(subscription.auth) else { continue }
             let body = try WebPushPayload.encrypt(payload, to: key, auth: auth)
-            let response = try await transport.perform(TransportRequest(
-                method: "POST", url: subscription.endpoint,
-                headers: [
-                    ("TTL", "86400"), ("Urgency", "high"), ("Content-Encoding", "aes128gcm"), ("Content-Type", "application/octet-stream"),
-                    ("Authorization", try await vapid.authorization(for: subscription.endpoint)),
-                ], body: body))
+            let response: TransportResponse
+            do {
+                response = try await transport.perform(TransportRequest(
+                    method: "POST", url: subscription.endpoint,
+                    headers: [
+                        ("TTL", "86400"), ("Urgency", "high"), ("Content-Encoding", "aes128gcm"), ("Content-Type", "application/octet-stream"),
+                        ("Authorization", try await vapid.authorization(for: subscription.endpoint)),
+                    ], body: body))
+            } catch TransportError.refused {
+                // An endpoint the egress policy refuses (stored before endpoints were checked) never becomes deliverable.
+                try await inbox.removePushSubscription(id: subscription.id)
+                continue
+            }
             switch response.status {
             case 200..<300: reached = true
             case 404, 410: try await inbox.removePushSubscription(id: subscription.id)

@@ -216,7 +216,8 @@ extension Inbox {
         }
     }
 
-    /// Adds (or moves to this agent) a browser's push subscription.
+    /// Adds a browser's push subscription, or renews the keys of the agent's own; an endpoint
+    /// another agent registered stays theirs (`endpoint_taken`), so no one can take over another's alerts.
     public func addPushSubscription(agentId: Int64, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
         guard let url = URL(string: endpoint), url.scheme == "https" || url.scheme == "http", url.host != nil else {
             throw InboxError.invalid(code: "invalid_endpoint", message: "endpoint must be the push service's URL")
@@ -226,9 +227,13 @@ extension Inbox {
         }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
+            let owner = try Int64.fetchOne(db, sql: "SELECT agent_id FROM push_subscriptions WHERE endpoint = ?", arguments: [endpoint])
+            if let owner, owner != agentId {
+                throw InboxError.conflict(code: "endpoint_taken", message: "another agent has registered this push endpoint")
+            }
             try db.execute(sql: """
                 INSERT INTO push_subscriptions (agent_id, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (endpoint) DO UPDATE SET agent_id = excluded.agent_id, p256dh = excluded.p256dh, auth = excluded.auth
+                ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth
                 """, arguments: [agentId, endpoint, p256dh, auth, now])
             return try Int64.fetchOne(db, sql: "SELECT id FROM push_subscriptions WHERE endpoint = ?", arguments: [endpoint]) ?? 0
         }

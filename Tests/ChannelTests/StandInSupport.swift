@@ -10,12 +10,21 @@ func withStandIn<T>(
     let standIn = PlatformStandIn(responder: responder)
     try await standIn.start()
     do {
-        let result = try await body(standIn, HTTPClientTransport(client: .shared))
+        let result = try await body(standIn, HTTPClientTransport.standIns)
         await standIn.stop()
         return result
     } catch {
         await standIn.stop()
         throw error
+    }
+}
+
+extension HTTPClientTransport {
+    /// The production transport, allowed to reach the loopback stand-ins.
+    static var standIns: HTTPClientTransport {
+        var policy = EgressPolicy()
+        policy.allow = [EgressAllowEntry("127.0.0.1")].compactMap { $0 }
+        return HTTPClientTransport(policy: policy)
     }
 }
 

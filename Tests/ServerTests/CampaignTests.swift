@@ -216,7 +216,7 @@ import Testing
             }
             #expect(lineUsers.count == 5)
             let adapter = try #require(t.bridge.parts.registry.adapter(for: "line/main") as? any BatchSending)
-            _ = try await adapter.sendBatch(.text("Same for all"), to: lineUsers, key: key, transport: HTTPClientTransport(client: .shared))
+            _ = try await adapter.sendBatch(.text("Same for all"), to: lineUsers, key: key, transport: HTTPClientTransport(policy: EgressPolicy(allow: TestBridge.standInsAllowed)))
             #expect(t.line.requests(to: "/v2/bot/message/multicast").count == 1)
 
             // The restart.

@@ -26,6 +26,9 @@ struct TestBridge {
     static let smsToken = "twilio-test-auth-token"
     static let publicBaseURL = "https://bridge.example.com"
     static let slackSecret = "slack-test-signing-secret"
+    /// Every stand-in (the platforms', and those tests start for media, webhooks and push) listens on
+    /// 127.0.0.1, which the egress policy refuses; tests of the policy itself narrow this.
+    static let standInsAllowed = [EgressAllowEntry("127.0.0.1")].compactMap { $0 }
 
     let bridge: RunningBridge
     let line: PlatformStandIn
@@ -60,6 +63,7 @@ struct TestBridge {
         config.bcryptCost = 4
         config.server.publicBaseURL = publicBaseURL
         config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
+        config.egress.allow = standInsAllowed
         config.channels = [
             .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: line.baseURL)),
             .whatsapp(WhatsAppConfiguration(

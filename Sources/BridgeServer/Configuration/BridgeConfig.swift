@@ -77,6 +77,8 @@ struct BridgeConfig: Sendable {
     /// A resolved ticket closes by itself after this long.
     var autoCloseAfter: TimeInterval = 14 * 24 * 3600
     var retry = RetryPolicy()
+    /// Where outbound HTTP may go (`egress.allow`) and how long a request may take.
+    var egress = EgressPolicy()
     var channels: [ChannelConfig] = []
     /// Agent consoles (Slack workspaces).
     var consoles: [SlackConfiguration] = []

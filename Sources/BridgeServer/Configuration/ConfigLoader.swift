@@ -34,7 +34,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "email", "outbound", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -146,6 +146,8 @@ enum ConfigLoader {
         if let d = try outbound.child("initialBackoff").duration() { config.retry.initialDelay = .milliseconds(Int64(d * 1000)) }
         if let d = try outbound.child("maxBackoff").duration() { config.retry.maxDelay = .milliseconds(Int64(d * 1000)) }
 
+        config.egress = try parseEgress(node.child("egress"))
+
         var seen = Set<String>()
         for item in try node.child("channels").items() {
             if try item.child("kind").string() == "slack" {
@@ -245,6 +247,25 @@ enum ConfigLoader {
             id: try item.child("id").requiredString(), signingSecret: try item.child("signingSecret").requiredString(),
             botToken: try item.child("botToken").requiredString(), channel: try item.child("channel").requiredString(),
             apiBaseURL: try item.child("apiBaseURL").url(), agents: agents, rateLimit: try parseRateLimit(item.child("rateLimit")))
+    }
+
+    private static func parseEgress(_ node: ConfigNode) throws -> EgressPolicy {
+        try node.checkKeys(["allow", "timeout", "readIdleTimeout"])
+        var egress = EgressPolicy()
+        for item in try node.child("allow").items() {
+            let text = try item.requiredString()
+            guard let entry = EgressAllowEntry(text) else {
+                throw ConfigError(
+                    key: item.path, problem: "must be a host name (*.example.com), an address or a block (10.0.0.0/8), with an optional :port; got \"\(text)\"")
+            }
+            egress.allow.append(entry)
+        }
+        for (key, keyPath) in [("timeout", \EgressPolicy.timeout), ("readIdleTimeout", \EgressPolicy.readIdleTimeout)] {
+            guard let seconds = try node.child(key).duration() else { continue }
+            guard seconds > 0, seconds <= 3600 else { throw ConfigError(key: node.child(key).path, problem: "must be more than 0 and at most 1h") }
+            egress[keyPath: keyPath] = .milliseconds(Int64(seconds * 1000))
+        }
+        return egress
     }
 
     private static func parseRateLimit(_ node: ConfigNode) throws -> RateLimit? {

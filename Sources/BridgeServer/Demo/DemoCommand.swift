@@ -64,6 +64,10 @@ extension Bridge {
                     id: "main", signingSecret: DemoScript.slackSecret, botToken: "xoxb-demo", channel: "C0SUPPORT", apiBaseURL: slack.baseURL,
                     agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 50))
             ]
+            // The stand-ins listen on loopback, which the egress policy refuses: allow exactly their ports.
+            config.egress.allow = [line, whatsapp, messenger, sms, wechat, slack].compactMap { standIn in
+                URL(string: standIn.baseURL)?.port.flatMap { EgressAllowEntry("127.0.0.1:\($0)") }
+            }
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
             let acknowledged = try await script.playConversations()

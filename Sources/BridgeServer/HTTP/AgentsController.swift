@@ -9,6 +9,8 @@ struct AgentsController: Sendable {
     let bcryptCost: Int
     /// The VAPID key browsers subscribe to push alerts with, when Web Push is configured.
     let vapidPublicKey: String?
+    /// Push endpoints off the push services' hosts are refused unless `egress.allow` lists them.
+    let egress: EgressPolicy
     /// The phone push services configured (FCM, APNs).
     var pushPlatforms: Set<PushPlatform> = []
 
@@ -45,6 +47,7 @@ struct AgentsController: Sendable {
                 throw APIError(status: .notFound, code: "push_not_configured", message: "Web Push is not configured (notifier.vapidPrivateKey)")
             }
             let body = try await request.decode(Body.self)
+            try WebPushSubscriptionRule.check(endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, egress: egress)
             let subscription = try await inbox.addPushSubscription(agentId: try agentId(context), endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth)
             return JSONResponse.make(subscription, status: .created)
         }

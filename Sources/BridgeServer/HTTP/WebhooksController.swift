@@ -5,6 +5,8 @@ import UniversalInbox
 /// Outgoing webhooks (owners and admins): where to send ticket and message events, and what happened to them.
 struct WebhooksController: Sendable {
     let inbox: Inbox
+    /// A URL the transport would refuse is refused here already, with the reason.
+    let egress: EgressPolicy
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("webhooks") { _, context in
@@ -21,6 +23,11 @@ struct WebhooksController: Sendable {
             let body = try await request.decode(Body.self)
             if let secret = body.secret, secret.count < 16 {
                 throw APIError.badRequest("invalid_secret", "a signing secret has at least 16 characters (leave it out to get a generated one)")
+            }
+            do {
+                _ = try await egress.destination(for: body.url)
+            } catch {
+                throw APIError.badRequest("invalid_url", "url is not allowed: \(error)")
             }
             let secret = body.secret ?? AccessTokens.generate().replacingOccurrences(of: "brg_", with: "whsec_")
             return JSONResponse.make(try await inbox.createWebhook(url: body.url, secret: secret, events: body.events ?? ["*"]), status: .created)

@@ -51,10 +51,10 @@ struct FollowUpWorker: Service {
             do {
                 switch retry.decide(after: failure, attempt: attempt) {
                 case .retry(let delay):
-                    try await inbox.retryFollowUp(job: job, at: Date().addingTimeInterval(delay.timeInterval), error: failure.description)
-                    log.warning("follow-up failed, will retry", metadata: ["error.code": "\(failure.code)", "attempt": "\(attempt)"])
+                    try await inbox.retryFollowUp(job: job, at: Date().addingTimeInterval(delay.timeInterval), error: shown(failure, job))
+                    log.warning("follow-up failed, will retry", metadata: ["error.code": "\(failure.code)", "error.reason": "\(failure.reason)", "attempt": "\(attempt)"])
                 case .giveUp(let final):
-                    try await inbox.followUpFailed(job: job, reason: final.reason)
+                    try await inbox.followUpFailed(job: job, reason: shown(final, job))
                     log.warning("follow-up failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
                 }
             } catch {
@@ -62,4 +62,23 @@ struct FollowUpWorker: Service {
             }
         }
     }
+
+    /// What agents see of a failed download: the bridge's own reasons as they are, anything the
+    /// remote said (status, body) or the network did (refused, unreachable, timed out) only as
+    /// "could not fetch the image"; the detail is in the log. A media URL can come from a
+    /// customer, and the answer must not tell them which internal addresses and ports exist.
+    func shown(_ failure: SendError, _ job: FollowUpJob) -> String {
+        guard job.kind == .media else { return failure.description }
+        if Self.ownReasons.contains(failure.code) { return failure.reason }
+        let noun = switch job.mediaKind {
+        case .image?, .sticker?: "image"
+        case .video?: "video"
+        case .audio?: "audio"
+        default: "file"
+        }
+        return "could not fetch the \(noun)"
+    }
+
+    /// Failure codes whose reasons the bridge wrote itself and that say nothing about the remote.
+    static let ownReasons: Set<String> = ["too_large", "preparing", "transcoding_failed", "no_media", "no_media_id", "unknown_account"]
 }

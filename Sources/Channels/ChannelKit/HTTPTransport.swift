@@ -47,7 +47,14 @@ extension HTTPTransport {
     }
 }
 
+/// Why the transport gave no answer. `refused` and `unreachable` carry no detail on purpose: the
+/// transport logs host, address and cause, and what callers show agents says nothing about the
+/// bridge's network (which addresses are internal, which ports are open).
 public enum TransportError: Error, Sendable, Equatable {
     case responseTooLarge(limit: Int)
     case invalidURL(String)
+    /// The egress policy refused the destination (an internal address, a scheme other than http/https).
+    case refused
+    /// The remote could not be reached or did not answer in time (connection failure, TLS, deadline, idle read).
+    case unreachable
 }

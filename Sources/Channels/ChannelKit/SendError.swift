@@ -36,9 +36,16 @@ public struct SendError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code): \(reason)" }
 
-    /// Any error from a send: a `SendError` as it is, anything else (connection refused, timeout) retryable.
+    /// Any error from a send: a `SendError` as it is; a transport failure with a reason that names
+    /// no host, address or port (the transport logged those); anything else retryable.
     public static func classify(_ error: any Error) -> SendError {
         if let error = error as? SendError { return error }
-        return .retryable("transport", "could not reach the platform: \(error)")
+        switch error as? TransportError {
+        case .refused?: return .permanent("unreachable", "could not reach the remote server")
+        case .unreachable?: return .retryable("unreachable", "could not reach the remote server")
+        case .invalidURL?: return .permanent("invalid_url", "the URL is not valid")
+        case .responseTooLarge(let limit)?: return .permanent("too_large", "the answer exceeds the \(limit)-byte limit")
+        case nil: return .retryable("transport", "could not reach the platform: \(error)")
+        }
     }
 }

@@ -122,10 +122,22 @@ public struct WeChatAdapter: ChannelAdapter {
         return SendReceipt(platformMessageId: nil)
     }
 
-    /// Fetches an image and uploads it as temporary media; returns its `media_id`.
+    /// Fetches an image and uploads it as temporary media; returns its `media_id`. A failed fetch
+    /// says only "could not fetch the image": the URL is an agent's, and the answer must not tell
+    /// them what the remote (or the bridge's network) said.
     func upload(imageAt url: String, transport: any HTTPTransport) async throws -> String {
-        let image = try await PlatformAPI.download(url, bearer: nil, maxBytes: 10 << 20, transport: transport)
-        guard image.status == 200 else { throw SendError.permanent("image_unavailable", "the image at \(url) answered HTTP \(image.status)") }
+        let image: TransportResponse
+        do {
+            image = try await PlatformAPI.download(url, bearer: nil, maxBytes: 10 << 20, transport: transport)
+        } catch let error as SendError where error.code == "too_large" {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failure = SendError.classify(error)
+            throw SendError(failure.disposition, code: "image_unavailable", reason: "could not fetch the image")
+        }
+        guard image.status == 200 else { throw SendError.permanent("image_unavailable", "could not fetch the image") }
         let boundary = "bridge-\(UUID().uuidString)"
         var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"image.jpg\"\r\n".utf8)
         form += Data("Content-Type: \(image.headers["content-type"] ?? "image/jpeg")\r\n\r\n".utf8) + image.body + Data("\r\n--\(boundary)--\r\n".utf8)
