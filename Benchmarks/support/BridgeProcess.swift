@@ -13,7 +13,7 @@ public final class BridgeProcess: @unchecked Sendable {
     private var process: Process?
 
     /// `channels` is the YAML list of channel accounts; the server, database and admin token
-    /// (`bench-admin-token`) are set here. `extra` is more top-level YAML.
+    /// (`adminToken`) are set here. `extra` is more top-level YAML.
     public init(directory: URL, channels: String, extra: String = "") throws {
         self.directory = directory
         self.port = try Self.freePort()
@@ -29,7 +29,7 @@ public final class BridgeProcess: @unchecked Sendable {
         try config.write(to: directory.appendingPathComponent("bridge.yaml"), atomically: true, encoding: .utf8)
     }
 
-    public static let adminToken = "bench-admin-token"
+    public static let adminToken = "bench-admin-token-0123456789abcdef"
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var databasePath: String { directory.appendingPathComponent("bridge.sqlite").path }
