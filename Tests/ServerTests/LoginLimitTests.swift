@@ -42,18 +42,19 @@ final class ManualClock: Sendable {
 
     @Test func aSuccessClearsTheAccountAndAnUntriedAttemptDoesNotCount() throws {
         let clock = ManualClock()
-        let throttle = LoginThrottle(limits: .init(perAccount: 3, perAddress: 4, window: 60), now: { clock.now })
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
+        let throttle = LoginThrottle(limits: .init(perAccount: 3, perAddress: 5, window: 60), now: { clock.now })
+        for _ in 0..<3 { try throttle.begin(account: "ann@example.com", address: "192.0.2.1") }
         throttle.succeeded(account: "ann@example.com", address: "192.0.2.1")
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-        throttle.abandoned(account: "ann@example.com", address: "192.0.2.1")
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-        // The address has 3 failures (the success and the abandoned attempt do not count): one more, then no more.
-        try throttle.begin(account: "bob@example.com", address: "192.0.2.1")
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "cleo@example.com", address: "192.0.2.1") }
-        try throttle.begin(account: "cleo@example.com", address: "192.0.2.2")
+        // The account starts afresh: three more attempts, then no more.
+        for _ in 0..<3 { try throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
+        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
+        // An attempt that was not tried (busy password threads) is taken back.
+        throttle.abandoned(account: "ann@example.com", address: "192.0.2.2")
+        try throttle.begin(account: "ann@example.com", address: "192.0.2.3")
+        // The first address has 2 failures (its success does not count): 3 more across accounts, then no more.
+        for name in ["bob", "cleo", "dora"] { try throttle.begin(account: "\(name)@example.com", address: "192.0.2.1") }
+        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "eve@example.com", address: "192.0.2.1") }
+        try throttle.begin(account: "eve@example.com", address: "192.0.2.4")
     }
 
     @Test func anAccountIsLimitedForAWrongPasswordAndAnUnknownAccountAlike() async throws {

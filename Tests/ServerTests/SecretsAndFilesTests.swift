@@ -63,6 +63,18 @@ import UniversalInbox
         }
     }
 
+    /// The attack: with an empty admin token, `?token=` (empty) was the admin token. Even if an
+    /// empty admin token reached the authenticator, an empty bearer token is nobody's.
+    @Test func anEmptyBearerTokenIsNobodys() async throws {
+        let dir = Self.temporaryDirectory()
+        let inbox = Inbox(database: try AppDatabase(path: dir + "/bridge.sqlite"))
+        #expect(try await Authenticator(adminToken: "", inbox: inbox).actor(token: "") == nil)
+        try await TestBridge.with { (t: TestBridge) async throws in
+            await #expect(throws: (any Error).self) { _ = try await LiveClient.connect(t, token: "") }
+            #expect(try await t.get("/api/v1/me", token: "").status == 401)
+        }
+    }
+
     @Test func withoutAConfiguredTokenOneIsMadeOncePrivately() async throws {
         let dir = Self.temporaryDirectory()
         var logger = Logger(label: "test")
