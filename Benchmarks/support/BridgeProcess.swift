@@ -13,7 +13,7 @@ public final class BridgeProcess: @unchecked Sendable {
     private var process: Process?
 
     /// `channels` is the YAML list of channel accounts; the server, database, admin token
-    /// (`bench-admin-token`) and `egress.allow` (loopback, where the stand-ins listen) are set here. `extra` is more top-level YAML.
+    /// (`adminToken`) and `egress.allow` (loopback, where the stand-ins listen) are set here. `extra` is more top-level YAML.
     public init(directory: URL, channels: String, extra: String = "") throws {
         self.directory = directory
         self.port = try Self.freePort()
@@ -30,7 +30,7 @@ public final class BridgeProcess: @unchecked Sendable {
         try config.write(to: directory.appendingPathComponent("bridge.yaml"), atomically: true, encoding: .utf8)
     }
 
-    public static let adminToken = "bench-admin-token"
+    public static let adminToken = "bench-admin-token-0123456789abcdef"
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var databasePath: String { directory.appendingPathComponent("bridge.sqlite").path }

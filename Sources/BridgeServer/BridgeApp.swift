@@ -18,6 +18,8 @@ enum BridgeApp {
         var registry: ChannelRegistry
         var metrics: BridgeMetrics
         var adminToken: String
+        /// The threads bcrypt runs on.
+        var passwordHasher: PasswordHasher
         /// Every route as `METHOD /path/{param}`, for checking the OpenAPI document against.
         var routes: [String]
     }
@@ -29,6 +31,7 @@ enum BridgeApp {
         janitorInterval: Duration = .seconds(60),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
+        if let token = config.adminToken { try AdminToken.check(token) }
         let database = try AppDatabase(path: config.databasePath)
         let inbox = Inbox(database: database, clock: clock)
         let registry = ChannelRegistry(config.channels)
@@ -40,6 +43,8 @@ enum BridgeApp {
         let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
+        let historyLinks = try HistoryLinks.loadOrCreate(besides: config.databasePath)
+        let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         let live = LiveHub(inbox: inbox, logger: logger)
         let mailer = config.email.map(SMTPMailer.init(settings:))
         let campaignAccounts = CampaignAccounts(registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) })
@@ -76,7 +81,10 @@ enum BridgeApp {
         let router = Router(context: BridgeRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.get("/health") { _, _ in JSONResponse.text(#"{"status":"ok"}"#, contentType: "application/json") }
-        router.get("/metrics") { _, _ in JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4") }
+        router.get("/metrics") { request, _ in
+            try await MetricsAccessCheck(access: config.server.metrics, authenticator: authenticator).check(request)
+            return JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4")
+        }
         router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
         WebhookController(
             inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
@@ -86,9 +94,10 @@ enum BridgeApp {
         SlackController(
             consoles: consoles, inbox: inbox, registry: registry, transport: transport, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes
         ).addRoutes(to: router)
-        let auth = AuthController(inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash)
+        let hasher = PasswordHasher(threads: config.bcryptThreads, maxWaiting: config.bcryptQueue)
+        let auth = AuthController(
+            inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash, throttle: LoginThrottle(limits: config.loginLimits), hasher: hasher)
         auth.addPublicRoutes(to: router.group("/api/v1"))
-        let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: authenticator))
         auth.addRoutes(to: api)
         api.get("live") { _, _ in
@@ -98,7 +107,7 @@ enum BridgeApp {
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
         AgentsController(
-            inbox: inbox, bcryptCost: config.bcryptCost, vapidPublicKey: vapid?.publicKey, egress: config.egress,
+            inbox: inbox, bcryptCost: config.bcryptCost, hasher: hasher, vapidPublicKey: vapid?.publicKey, egress: config.egress,
             pushPlatforms: Set([config.notifier.fcm.map { _ in PushPlatform.fcm }, config.notifier.apns.map { _ in PushPlatform.apns }].compactMap { $0 })
         ).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
@@ -109,7 +118,7 @@ enum BridgeApp {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
-        let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
+        let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
 
@@ -147,7 +156,7 @@ enum BridgeApp {
                     inbox: inbox, accounts: campaignAccounts, transport: transport, retry: config.retry, logger: logger, chunkSize: config.broadcast.chunkSize,
                     concurrency: config.broadcast.concurrency),
                 logger: logger),
-        ] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
+        ] + [PasswordHasherOwner(hasher: hasher)] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
             server: LiveSocket.upgrade(hub: live, authenticator: authenticator),
@@ -159,7 +168,7 @@ enum BridgeApp {
             "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
         }
-        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, routes: routes))
+        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes))
     }
 }
 
@@ -214,24 +223,6 @@ final class RunningBridge: Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
-    }
-}
-
-/// The admin API token when `auth.adminToken` is not configured: created once, kept beside the
-/// database with owner-only permissions. Its value is never logged.
-enum AdminToken {
-    static func loadOrCreate(besides databasePath: String, logger: Logger) throws -> String {
-        let url = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("admin-token")
-        if let data = FileManager.default.contents(atPath: url.path) {
-            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !token.isEmpty { return token }
-        }
-        var bytes = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &bytes)) }.joined()
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: url.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
-        logger.notice("created an admin API token", metadata: ["token.file": "\(url.path)"])
-        return token
     }
 }
 

@@ -31,6 +31,8 @@ public struct Agent: Sendable, Equatable, Codable {
     /// Tickets (new or open) assigned now.
     public var activeTickets: Int
     public var hasPassword: Bool
+    /// False once deactivated: kept for history, out of distribution, no logins or tokens.
+    public var active: Bool
 }
 
 /// A new agent; the password arrives already hashed (bcrypt) so the domain never sees it.
@@ -141,8 +143,10 @@ extension Inbox {
     }
 
     /// Applies `changes`. Going online, resuming distribution or raising the maximum may hand out
-    /// queued tickets: `agentAvailable` is published.
-    public func updateAgent(id: Int64, _ changes: AgentChanges) async throws -> Agent {
+    /// queued tickets: `agentAvailable` is published. A new password ends every token of the agent
+    /// except `keepingToken` (the digest of the token the agent changed its own password with), in
+    /// the same transaction, so a token minted with a stolen password does not outlive it.
+    public func updateAgent(id: Int64, _ changes: AgentChanges, keepingToken: String? = nil) async throws -> Agent {
         if let name = changes.name, name.trimmingCharacters(in: .whitespaces).isEmpty {
             throw InboxError.invalid(code: "invalid_name", message: "name must not be blank")
         }
@@ -155,7 +159,7 @@ extension Inbox {
                 throw InboxError.notFound("agent \(id)")
             }
             if current["role"] == AgentRole.owner.rawValue, let role = changes.role, role != .owner,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM agents WHERE role = 'owner'") == 1
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM agents WHERE role = 'owner' AND deactivated_at IS NULL") == 1
             {
                 throw InboxError.conflict(code: "last_owner", message: "the last owner cannot be demoted")
             }
@@ -170,8 +174,13 @@ extension Inbox {
                 try db.execute(sql: "UPDATE agents SET \(column) = ?, updated_at = ? WHERE id = ?", arguments: [value, now, id])
             }
             if let departments = changes.departments { try Self.setDepartments(db, agentId: id, departments) }
+            if changes.passwordHash != nil {
+                try db.execute(sql: "DELETE FROM agent_tokens WHERE agent_id = ? AND token_hash IS NOT ?", arguments: [id, keepingToken])
+            }
         }
-        bus.publish([.agentAvailable(agentId: id)])
+        let accessChanged = changes.passwordHash != nil || changes.role != nil || changes.departmentsOnly != nil || changes.answerAssignedOnly != nil
+            || changes.departments != nil
+        bus.publish([.agentAvailable(agentId: id)] + (accessChanged ? [.agentAccessChanged(agentId: id)] : []))
         guard let agent = try await agent(id: id) else { throw InboxError.notFound("agent \(id)") }
         return agent
     }
@@ -194,31 +203,47 @@ extension Inbox {
         }
     }
 
-    /// Keeps a token's digest for `agentId`; `expiresAt` nil means until revoked.
-    public func storeToken(digest: String, agentId: Int64, kind: String, label: String?, expiresAt: Date?) async throws {
+    /// Keeps a token's digest for `agentId`; `expiresAt` nil means until revoked. A deactivated
+    /// agent gets no tokens (409 `agent_deactivated`). Returns the token's id.
+    @discardableResult
+    public func storeToken(digest: String, agentId: Int64, kind: String, label: String?, expiresAt: Date?) async throws -> Int64 {
         let now = clock().ms
-        try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM agents WHERE id = ?", arguments: [agentId]) != nil else {
+        return try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT deactivated_at FROM agents WHERE id = ?", arguments: [agentId]) else {
                 throw InboxError.notFound("agent \(agentId)")
             }
+            guard row["deactivated_at"] as Int64? == nil else {
+                throw InboxError.conflict(code: "agent_deactivated", message: "agent \(agentId) is deactivated; reactivate it first")
+            }
+            // Expired login tokens are of no use to anyone.
+            try db.execute(sql: "DELETE FROM agent_tokens WHERE agent_id = ? AND expires_at <= ?", arguments: [agentId, now])
             try db.execute(
                 sql: "INSERT INTO agent_tokens (token_hash, agent_id, kind, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [digest, agentId, kind, label, now, expiresAt?.ms])
+            return db.lastInsertedRowID
         }
     }
 
-    /// Removes a token (a logout).
+    /// Removes a token (a logout); a live socket opened with it closes.
     public func revokeToken(digest: String) async throws {
-        try await database.pool.write { db in try db.execute(sql: "DELETE FROM agent_tokens WHERE token_hash = ?", arguments: [digest]) }
+        let agentId: Int64? = try await database.pool.write { db in
+            let agentId = try Int64.fetchOne(db, sql: "SELECT agent_id FROM agent_tokens WHERE token_hash = ?", arguments: [digest])
+            try db.execute(sql: "DELETE FROM agent_tokens WHERE token_hash = ?", arguments: [digest])
+            return agentId
+        }
+        if let agentId { bus.publish([.agentAccessChanged(agentId: agentId)]) }
     }
 
-    /// Who holds the token with this digest, if it exists and has not expired.
+    /// Who holds the token with this digest, if it exists, has not expired and its agent is active.
     public func actor(tokenDigest: String) async throws -> Actor? {
         let now = clock().ms
         return try await database.pool.read { db in
             guard
                 let agentId = try Int64.fetchOne(
-                    db, sql: "SELECT agent_id FROM agent_tokens WHERE token_hash = ? AND (expires_at IS NULL OR expires_at > ?)",
+                    db, sql: """
+                        SELECT t.agent_id FROM agent_tokens t JOIN agents a ON a.id = t.agent_id
+                        WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?) AND a.deactivated_at IS NULL
+                        """,
                     arguments: [tokenDigest, now]),
                 let agent = try Self.agents(db, where: "a.id = ?", [agentId]).first
             else { return nil }
@@ -264,7 +289,7 @@ extension Inbox {
                 answerAssignedOnly: row["answer_assigned_only"],
                 departments: try Int64.fetchAll(
                     db.cachedStatement(sql: "SELECT department_id FROM department_members WHERE agent_id = ? ORDER BY department_id"), arguments: [id]),
-                activeTickets: row["active"], hasPassword: row["password_hash"] as String? != nil)
+                activeTickets: row["active"], hasPassword: row["password_hash"] as String? != nil, active: row["deactivated_at"] as Int64? == nil)
         }
     }
 

@@ -6,10 +6,16 @@ import GRDB
 public struct AppDatabase: Sendable {
     public let pool: DatabasePool
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed) the database at `path` and migrates it. The database holds channel
+    /// secrets and customer conversations: a new directory is 0700, and the file with its `-wal` and
+    /// `-shm` are 0600 (SQLite gives the journal files the database file's mode, so the file is made
+    /// 0600 before SQLite opens it; files from older versions are narrowed).
     public init(path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(directory.path)
+        if !(try PrivateFiles.createExclusively(Data(), at: path)) {
+            for file in [path, path + "-wal", path + "-shm"] { PrivateFiles.restrict(file) }
+        }
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -77,6 +83,9 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v18-unreadable-events") { db in
             try db.execute(sql: Schema.v18)
+        }
+        migrator.registerMigration("v19-agent-access") { db in
+            try db.execute(sql: Schema.agentAccess)
         }
         return migrator
     }

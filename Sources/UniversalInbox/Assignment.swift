@@ -69,9 +69,13 @@ extension Inbox {
                 try db.execute(sql: "UPDATE tickets SET department_id = ? WHERE id = ?", arguments: [department, ticketId])
             }
             if let agentId = target.agentId {
-                guard let name = try String.fetchOne(db, sql: "SELECT name FROM agents WHERE id = ?", arguments: [agentId]) else {
+                guard let agent = try Row.fetchOne(db, sql: "SELECT name, deactivated_at FROM agents WHERE id = ?", arguments: [agentId]) else {
                     throw InboxError.invalid(code: "no_such_agent", message: "agent \(agentId) does not exist")
                 }
+                guard agent["deactivated_at"] as Int64? == nil else {
+                    throw InboxError.invalid(code: "agent_deactivated", message: "agent \(agentId) is deactivated")
+                }
+                let name: String = agent["name"]
                 try Self.assign(db, ticketId: ticketId, to: agentId, name: name, now: now)
             } else {
                 try db.execute(
@@ -100,7 +104,7 @@ extension Inbox {
         // Nobody to hand out to, or nothing waiting: no write.
         let worthTrying = try await database.pool.read { db in
             try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM agents WHERE availability = 'online' AND distribution_paused = 0)
+                SELECT EXISTS (SELECT 1 FROM agents WHERE availability = 'online' AND distribution_paused = 0 AND deactivated_at IS NULL)
                     AND EXISTS (SELECT 1 FROM tickets WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1)
                 """) ?? false
         }
@@ -109,7 +113,7 @@ extension Inbox {
             var agents = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.name, a.max_tickets,
                     (SELECT count(*) FROM tickets t WHERE t.agent_id = a.id AND t.status IN ('new', 'open')) AS active
-                FROM agents a WHERE a.availability = 'online' AND a.distribution_paused = 0
+                FROM agents a WHERE a.availability = 'online' AND a.distribution_paused = 0 AND a.deactivated_at IS NULL
                 """
             ).map { row in
                 AvailableAgent(

@@ -81,7 +81,7 @@ extension Inbox {
         let agentId: Int64? = try await database.pool.write { db in
             _ = try Self.assignable(db, ticketId)
             let known = try Row.fetchOne(
-                db, sql: "SELECT id, name FROM agents WHERE email = ? OR name = ? COLLATE NOCASE ORDER BY id LIMIT 1", arguments: [agent, agent])
+                db, sql: "SELECT id, name FROM agents WHERE (email = ? OR name = ? COLLATE NOCASE) AND deactivated_at IS NULL ORDER BY id LIMIT 1", arguments: [agent, agent])
             if let known {
                 try Self.assign(db, ticketId: ticketId, to: known["id"], name: known["name"], now: now)
             } else {

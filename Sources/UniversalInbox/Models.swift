@@ -147,6 +147,9 @@ public enum InboxEvent: Sendable, Equatable {
     case agentsNotified(ticketId: Int64, agentIds: [Int64], text: String)
     /// A campaign was started, paused, resumed or cancelled.
     case campaignChanged(campaignId: Int64)
+    /// An agent's tokens were revoked, or its password, role, restrictions or activation changed:
+    /// open live sockets re-check their token and rights.
+    case agentAccessChanged(agentId: Int64)
 }
 
 /// Refusals of inbox operations, mapped by the API onto HTTP statuses.

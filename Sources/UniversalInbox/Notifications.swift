@@ -173,7 +173,7 @@ extension Inbox {
                 // A ticket without a department concerns every agent who may see it (not those
                 // restricted to their departments).
                 try Int64.fetchAll(db, sql: """
-                    SELECT a.id FROM agents a, tickets t WHERE t.id = ?
+                    SELECT a.id FROM agents a, tickets t WHERE t.id = ? AND a.deactivated_at IS NULL
                         AND (CASE WHEN t.department_id IS NULL THEN a.departments_only = 0
                              ELSE a.id IN (SELECT agent_id FROM department_members WHERE department_id = t.department_id) END)
                     """, arguments: [ticketId])

@@ -79,7 +79,7 @@ import UniversalInbox
             #expect(try await t.patchJSON("/api/v1/agents/\(agent.id)", #"{"maxTickets":8}"#, token: admin.token).json["maxTickets"] as? Int == 8)
             let owner = try await t.patchJSON("/api/v1/agents/\(agent.id)", #"{"role":"owner"}"#, token: admin.token)
             #expect(owner.status == 403)
-            #expect(owner.errorCode == "owners_only")
+            #expect(owner.errorCode == "role_above_yours")
             #expect(try await t.get("/api/v1/agents/\(agent.id)").json["role"] as? String == "agent")
         }
     }

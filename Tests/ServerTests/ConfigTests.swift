@@ -39,11 +39,11 @@ import Testing
                 accessToken: t
                 phoneNumberId: "106540352242922"
             """
-        let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm", "SMTP_PASSWORD": "smtp-secret", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
+        let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm-0123456789abcdef0123456789abcdef", "SMTP_PASSWORD": "smtp-secret", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
         #expect(config.server.host == "0.0.0.0")
         #expect(config.server.port == 9100)
         #expect(config.databasePath == "/var/lib/bridge/db.sqlite")
-        #expect(config.adminToken == "adm")
+        #expect(config.adminToken == "adm-0123456789abcdef0123456789abcdef")
         #expect(config.autoCloseAfter == 36 * 3600)
         #expect(config.email == SMTPSettings(url: "smtp://mail.example.com:587", username: "bridge", password: "smtp-secret", from: "Support <support@example.com>"))
         #expect(config.emailRateLimit == RateLimit(perSecond: 5))

@@ -13,6 +13,8 @@ final class LiveClient: Sendable {
     /// Set once the connection has ended (closed, or refused).
     private let ended = Mutex<Bool>(false)
     private let task = Mutex<Task<Void, any Error>?>(nil)
+    /// The close frame the server ended the connection with.
+    private let closeFrame = Mutex<WebSocketCloseFrame?>(nil)
 
     static func connect(_ t: TestBridge, token: String) async throws -> LiveClient {
         let client = LiveClient()
@@ -21,12 +23,13 @@ final class LiveClient: Sendable {
             defer { client.ended.withLock { $0 = true } }
             var logger = Logger(label: "live-client")
             logger.logLevel = .critical
-            try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+            let frame = try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
                 client.writer.withLock { $0 = outbound }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if case .text(let text) = message { client.received.withLock { $0.append(text) } }
                 }
             }
+            client.closeFrame.withLock { $0 = frame }
         }
         client.task.withLock { $0 = task }
         _ = try await client.next("hello") { _ in true }
@@ -52,6 +55,18 @@ final class LiveClient: Sendable {
         }
         throw TestBridge.TimeoutError(what: "a live \(type) message; got \(received.withLock { $0 })")
     }
+
+    /// Waits (up to five seconds) for the server to end the connection; its close frame.
+    func closedByServer() async throws -> WebSocketCloseFrame? {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if ended.withLock({ $0 }) { return closeFrame.withLock { $0 } }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestBridge.TimeoutError(what: "the server to close the live socket")
+    }
+
+    var isOpen: Bool { !ended.withLock { $0 } }
 
     func close() async {
         try? await writer.withLock { $0 }?.close(.normalClosure, reason: nil)

@@ -21,7 +21,7 @@ struct TestBridge {
     static let lineSecret = "line-test-channel-secret"
     static let whatsappSecret = "whatsapp-test-app-secret"
     static let phoneNumberId = "106540352242922"
-    static let adminToken = "test-admin-token"
+    static let adminToken = "test-admin-token-0123456789abcdef"
     static let messengerSecret = "messenger-test-app-secret"
     static let smsToken = "twilio-test-auth-token"
     static let publicBaseURL = "https://bridge.example.com"

@@ -73,8 +73,8 @@ import Testing
             _ = try await t.postLINE(Payloads.lineText("01M2", "hi"), signature: "bad")
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             _ = try await t.postJSON("/api/v1/tickets/\(ticketId)/messages", #"{"text":"hello"}"#)
-            try await t.eventually("a send counted") { try await t.get("/metrics", token: nil).text.contains(#"bridge_sends_total{channel="line",outcome="sent"} 1"#) }
-            let metrics = try await t.get("/metrics", token: nil).text
+            try await t.eventually("a send counted") { try await t.get("/metrics").text.contains(#"bridge_sends_total{channel="line",outcome="sent"} 1"#) }
+            let metrics = try await t.get("/metrics").text
             #expect(metrics.contains(#"bridge_webhooks_total{channel="line",outcome="accepted"} 2"#))
             #expect(metrics.contains(#"bridge_webhooks_total{channel="line",outcome="unauthorized"} 1"#))
             #expect(metrics.contains(#"bridge_inbound_events_total{channel="line",outcome="duplicate"} 1"#))

@@ -1,14 +1,22 @@
 import Hummingbird
+import NIOCore
 import UniversalInbox
 
 /// The request context of every route: who is calling, once the API's auth middleware knows.
 struct BridgeRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var actor: Actor?
+    /// The digest of the agent token the request came with (none for the admin token): a password
+    /// change keeps this one session and ends the others.
+    var tokenDigest: String?
+    /// The connection's peer (login limits per client address).
+    let remoteAddress: SocketAddress?
 
     init(source: Source) {
         coreContext = .init(source: source)
         actor = nil
+        tokenDigest = nil
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// The caller of an authenticated route.

@@ -13,9 +13,16 @@ import WhatsAppChannel
 struct BridgeConfig: Sendable {
     var server = ServerConfig()
     var databasePath = "./data/bridge.sqlite"
+    /// At least 32 characters (`AdminToken.check`); nil: the bridge makes one in `admin-token`.
     var adminToken: String?
     /// bcrypt work factor for agent passwords (4 to 31; each step doubles the time).
     var bcryptCost = 12
+    /// Threads that run bcrypt (logins and password changes), apart from every other request.
+    var bcryptThreads = 1
+    /// bcrypt jobs that may wait for a thread; beyond, a login is answered 503 at once.
+    var bcryptQueue = 16
+    /// Failed logins allowed per account and per client address.
+    var loginLimits = LoginThrottle.Limits()
     /// How long a login token lasts.
     var sessionLifetime: TimeInterval = 12 * 3600
     /// Told to a customer whose new ticket waits for an agent; `{{position}}` and `{{wait}}`
@@ -91,6 +98,14 @@ struct BridgeConfig: Sendable {
         /// The URL platforms reach the bridge at (e.g. https://bridge.example.com): Twilio signs it,
         /// and status callbacks are sent to it. Without it, the request's Host header is used.
         var publicBaseURL: String?
+        /// Who may read `/metrics`.
+        var metrics = MetricsAccess.token
+    }
+
+    /// `server.metrics`: `public` (anyone who can reach the port), `token` (the admin token or an
+    /// owner's or admin's bearer token) or `off` (404).
+    enum MetricsAccess: String, Sendable, CaseIterable {
+        case `public`, token, off
     }
 
     struct MediaConfig: Sendable {

@@ -38,7 +38,14 @@ enum ConfigLoader {
         var config = BridgeConfig()
 
         let server = node.child("server")
-        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL"])
+        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL", "metrics"])
+        if let metrics = try server.child("metrics").string() {
+            // YAML reads a bare `off` as false.
+            guard let access = BridgeConfig.MetricsAccess(rawValue: metrics == "false" ? "off" : metrics) else {
+                throw ConfigError(key: "server.metrics", problem: "must be public, token or off, got \"\(metrics)\"")
+            }
+            config.server.metrics = access
+        }
         config.server.publicBaseURL = try server.child("publicBaseURL").url()
         config.server.host = try server.child("host").string() ?? config.server.host
         config.server.port = try server.child("port").int() ?? config.server.port
@@ -49,11 +56,24 @@ enum ConfigLoader {
         if let url = try database.child("url").string() { config.databasePath = try sqlitePath(url, key: "database.url") }
 
         let auth = node.child("auth")
-        try auth.checkKeys(["adminToken", "bcryptCost", "sessionLifetime"])
+        try auth.checkKeys(["adminToken", "bcryptCost", "bcryptThreads", "bcryptQueue", "sessionLifetime", "loginLimits"])
         config.adminToken = try auth.child("adminToken").string()
         config.bcryptCost = try auth.child("bcryptCost").int() ?? config.bcryptCost
         guard (4...31).contains(config.bcryptCost) else { throw ConfigError(key: "auth.bcryptCost", problem: "must be 4 to 31") }
+        config.bcryptThreads = try auth.child("bcryptThreads").int() ?? config.bcryptThreads
+        guard (1...16).contains(config.bcryptThreads) else { throw ConfigError(key: "auth.bcryptThreads", problem: "must be 1 to 16") }
+        config.bcryptQueue = try auth.child("bcryptQueue").int() ?? config.bcryptQueue
+        guard (0...1000).contains(config.bcryptQueue) else { throw ConfigError(key: "auth.bcryptQueue", problem: "must be 0 to 1000") }
         config.sessionLifetime = try auth.child("sessionLifetime").duration() ?? config.sessionLifetime
+        let limits = auth.child("loginLimits")
+        try limits.checkKeys(["perAccount", "perAddress", "window", "addressHeader"])
+        config.loginLimits.perAccount = try limits.child("perAccount").int() ?? config.loginLimits.perAccount
+        config.loginLimits.perAddress = try limits.child("perAddress").int() ?? config.loginLimits.perAddress
+        config.loginLimits.window = try limits.child("window").duration() ?? config.loginLimits.window
+        config.loginLimits.addressHeader = try limits.child("addressHeader").string()
+        guard config.loginLimits.perAccount >= 1, config.loginLimits.perAddress >= 1, config.loginLimits.window > 0 else {
+            throw ConfigError(key: "auth.loginLimits", problem: "perAccount and perAddress must be at least 1 and window longer than 0")
+        }
 
         let spam = node.child("spam")
         try spam.checkKeys(["threshold", "minimumTraining"])
@@ -172,6 +192,9 @@ enum ConfigLoader {
         }
         if let url = environment["BRIDGE_DATABASE_URL"] { config.databasePath = try sqlitePath(url, key: "BRIDGE_DATABASE_URL") }
         if let token = environment["BRIDGE_ADMIN_TOKEN"] { config.adminToken = token }
+        if let token = config.adminToken {
+            try AdminToken.check(token, key: environment["BRIDGE_ADMIN_TOKEN"] != nil ? "auth.adminToken (BRIDGE_ADMIN_TOKEN)" : "auth.adminToken")
+        }
         if let sms = config.notifier.smsAccount, !seen.contains("sms/\(sms)") {
             throw ConfigError(key: "notifier.smsAccount", problem: "names sms/\(sms), which is not among the channels")
         }

@@ -17,6 +17,8 @@ import WhatsAppChannel
 extension Bridge {
     /// `bridge demo`: the whole loop in a minute, with local stand-ins for the platform APIs.
     struct Demo: AsyncParsableCommand {
+        /// The demo's admin token (printed in its curl commands; the demo's data is throwaway).
+        static let adminToken = "demo-admin-token-0123456789abcdef"
         static let configuration = CommandConfiguration(
             abstract: "Start the bridge with stand-in platform APIs, play signed conversations, and show how to reply.")
 
@@ -42,7 +44,7 @@ extension Bridge {
             var config = BridgeConfig()
             config.server.port = port
             config.databasePath = dir + "/bridge.sqlite"
-            config.adminToken = "demo-admin-token"
+            config.adminToken = Self.adminToken
             config.channels = [
                 .line(LINEConfiguration(id: "main", channelSecret: DemoScript.lineSecret, accessToken: "demo-line-token", apiBaseURL: line.baseURL)),
                 .whatsapp(WhatsAppConfiguration(
@@ -72,7 +74,7 @@ extension Bridge {
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
             let acknowledged = try await script.playConversations()
             let api = "\(bridge.baseURL)/api/v1"
-            let auth = "-H 'Authorization: Bearer demo-admin-token'"
+            let auth = "-H 'Authorization: Bearer \(Self.adminToken)'"
             print("""
 
                 Omnichannel bridge demo
@@ -92,7 +94,7 @@ extension Bridge {
                   curl -s \(auth) -H 'Content-Type: application/json' -d '{"text":"It ships today!"}' \(api)/tickets/2/messages
                 Resolve a ticket:
                   curl -s -X PATCH \(auth) -H 'Content-Type: application/json' -d '{"status":"resolved"}' \(api)/tickets/1
-                Metrics:  curl -s \(bridge.baseURL)/metrics
+                Metrics:  curl -s \(auth) \(bridge.baseURL)/metrics
 
                 """)
             if once {

@@ -2,13 +2,21 @@ import ChannelKit
 import Foundation
 
 /// Signed, expiring links that show a customer their own ticket history: `/history/<token>`,
-/// where the token carries the contact id and expiry and an HMAC-SHA256 over both. The key is
-/// derived from the admin token, so rotating that token revokes every link.
+/// where the token carries the contact id and expiry and an HMAC-SHA256 over both. The key is a
+/// random secret of its own, kept in `history-link-key` beside the database (0600): it has nothing
+/// to do with the admin token, so knowing or guessing that forges no link. Deleting the file (and
+/// restarting) revokes every link.
 struct HistoryLinks: Sendable {
+    static let keyFile = "history-link-key"
     let key: String
 
-    init(adminToken: String) {
-        key = Signatures.sha256Hex(Data("customer-history-links/\(adminToken)".utf8))
+    init(key: String) {
+        self.key = key
+    }
+
+    /// The links of the bridge whose database is at `databasePath`, creating their key on first use.
+    static func loadOrCreate(besides databasePath: String) throws -> HistoryLinks {
+        HistoryLinks(key: try SecretFile.loadOrCreate(keyFile, besides: databasePath).value)
     }
 
     func token(contactId: Int64, expiresAt: Date) -> String {

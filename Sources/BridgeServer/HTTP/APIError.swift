@@ -9,14 +9,17 @@ struct APIError: Error, Sendable {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// Extra response headers, e.g. `Retry-After` on a 429.
+    var headers: HTTPFields = [:]
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
 
-    init(status: HTTPResponse.Status, code: String, message: String) {
+    init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     init(_ error: InboxError) {
@@ -37,7 +40,9 @@ struct APIError: Error, Sendable {
             }
             var error: Detail
         }
-        return JSONResponse.make(Body(error: .init(code: code, message: message)), status: status)
+        var response = JSONResponse.make(Body(error: .init(code: code, message: message)), status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 }
 
@@ -104,11 +109,13 @@ struct BearerAuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
         }
-        guard let actor = try await authenticator.actor(token: String(header.dropFirst(7))) else {
+        let token = String(header.dropFirst(7))
+        guard let actor = try await authenticator.actor(token: token) else {
             return APIError(status: .unauthorized, code: "unauthorized", message: "the token is not valid (unknown, revoked or expired)").response
         }
         var context = context
         context.actor = actor
+        context.tokenDigest = actor.agentId == nil ? nil : AccessTokens.digest(token)
         return try await next(request, context)
     }
 }

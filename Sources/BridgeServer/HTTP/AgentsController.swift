@@ -2,11 +2,14 @@ import Foundation
 import Hummingbird
 import UniversalInbox
 
-/// Agents, departments and agents' API tokens. Owners and admins manage them; an agent may change
-/// its own availability, distribution pause, name and password, and make its own tokens.
+/// Agents, departments and agents' tokens. Who may manage whom is `AgentPolicy`'s one rule, asked
+/// by every route here that changes or reveals an agent's access (`target`): an actor manages only
+/// agents below its own role, itself for its own state, password and tokens, and grants no role
+/// above its own.
 struct AgentsController: Sendable {
     let inbox: Inbox
     let bcryptCost: Int
+    let hasher: PasswordHasher
     /// The VAPID key browsers subscribe to push alerts with, when Web Push is configured.
     let vapidPublicKey: String?
     /// Push endpoints off the push services' hosts are refused unless `egress.allow` lists them.
@@ -24,6 +27,28 @@ struct AgentsController: Sendable {
         }
         group.patch("agents/:id") { request, context in try await change(request, context) }
         group.post("agents/:id/tokens") { request, context in try await token(request, context) }
+        group.get("agents/:id/tokens") { _, context in
+            let (_, agent) = try await target(context, .manageTokens)
+            return JSONResponse.make(ItemsDTO(items: try await inbox.tokens(agentId: agent.id)))
+        }
+        group.delete("agents/:id/tokens") { _, context in
+            let (_, agent) = try await target(context, .manageTokens)
+            try await inbox.revokeTokens(agentId: agent.id)
+            return Response(status: .noContent)
+        }
+        group.delete("agents/:id/tokens/:tokenId") { _, context in
+            let (_, agent) = try await target(context, .manageTokens)
+            try await inbox.revokeToken(id: try context.id("tokenId"), agentId: agent.id)
+            return Response(status: .noContent)
+        }
+        group.post("agents/:id/deactivate") { _, context in
+            let (actor, agent) = try await target(context, .deactivate)
+            return JSONResponse.make(try await inbox.deactivateAgent(id: agent.id, by: actor))
+        }
+        group.post("agents/:id/reactivate") { _, context in
+            let (_, agent) = try await target(context, .deactivate)
+            return JSONResponse.make(try await inbox.reactivateAgent(id: agent.id))
+        }
         group.get("me/alerts") { _, context in
             JSONResponse.make(try await inbox.alertSettings(agentId: try agentId(context)))
         }
@@ -99,14 +124,17 @@ struct AgentsController: Sendable {
         let actor = try context.requireSettingsManager()
         let body = try await request.decode(Body.self)
         let role = try body.role.map { try parseEnum($0, as: AgentRole.self, field: "role") } ?? .agent
-        if role == .owner, actor.role != .owner { throw APIError(status: .forbidden, code: "owners_only", message: "only an owner may add an owner") }
+        try AgentPolicy.checkGrant(actor, role)
+        let passwordHash = try await body.password.asyncMap(hash)
         let agent = try await inbox.createAgent(
             NewAgent(
-                email: body.email, name: body.name, role: role, passwordHash: try body.password.map(hash), maxTickets: body.maxTickets ?? 5,
+                email: body.email, name: body.name, role: role, passwordHash: passwordHash, maxTickets: body.maxTickets ?? 5,
                 departments: body.departments ?? []))
         return JSONResponse.make(agent, status: .created)
     }
 
+    /// `PATCH /api/v1/agents/{id}`. A new password ends the agent's other tokens: all of them when
+    /// someone else resets it, all but the one in use when the agent changes its own.
     func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         struct Body: Decodable {
             var name: String?
@@ -119,7 +147,6 @@ struct AgentsController: Sendable {
             var departments: [Int64]?
             var password: String?
         }
-        let (id, actor) = (try context.id(), try context.requireActor())
         let body = try await request.decode(Body.self)
         var changes = AgentChanges()
         changes.name = body.name
@@ -130,29 +157,42 @@ struct AgentsController: Sendable {
         changes.departmentsOnly = body.departmentsOnly
         changes.answerAssignedOnly = body.answerAssignedOnly
         changes.departments = body.departments
-        changes.passwordHash = try body.password.map(hash)
-        if actor.agentId != id || changes.touchesSettings { _ = try context.requireSettingsManager() }
-        if changes.role == .owner, actor.role != .owner { throw APIError(status: .forbidden, code: "owners_only", message: "only an owner may make an owner") }
-        if let target = try await inbox.agent(id: id), target.role == .owner, actor.role != .owner, actor.agentId != id {
-            throw APIError(status: .forbidden, code: "owners_only", message: "only an owner may change an owner")
-        }
-        return JSONResponse.make(try await inbox.updateAgent(id: id, changes))
+        var actions: [AgentAction] = [.changeState]
+        if changes.touchesSettings { actions.append(.changeSettings) }
+        if let role = changes.role { actions.append(.setRole(role)) }
+        if body.password != nil { actions.append(.setPassword) }
+        let (actor, agent) = try await target(context, actions)
+        changes.passwordHash = try await body.password.asyncMap(hash)
+        let keeping = actor.agentId == agent.id ? context.tokenDigest : nil
+        return JSONResponse.make(try await inbox.updateAgent(id: agent.id, changes, keepingToken: keeping))
     }
 
     /// `POST /api/v1/agents/{id}/tokens {"label"}`: a new API token, shown once.
     func token(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         struct Body: Decodable { var label: String? }
         struct Created: Encodable {
+            var id: Int64
             var token: String
             var agentId: Int64
             var label: String?
         }
-        let (id, actor) = (try context.id(), try context.requireActor())
-        if actor.agentId != id { _ = try context.requireSettingsManager() }
+        let (_, agent) = try await target(context, .manageTokens)
         let body = try await request.decode(Body.self)
         let token = AccessTokens.generate()
-        try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: id, kind: "api", label: body.label, expiresAt: nil)
-        return JSONResponse.make(Created(token: token, agentId: id, label: body.label), status: .created)
+        let id = try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: agent.id, kind: "api", label: body.label, expiresAt: nil)
+        return JSONResponse.make(Created(id: id, token: token, agentId: agent.id, label: body.label), status: .created)
+    }
+
+    /// The agent named by the path, once `AgentPolicy` allows the caller every one of `actions` on it.
+    private func target(_ context: BridgeRequestContext, _ actions: AgentAction...) async throws -> (Actor, Agent) {
+        try await target(context, actions)
+    }
+
+    private func target(_ context: BridgeRequestContext, _ actions: [AgentAction]) async throws -> (Actor, Agent) {
+        let (id, actor) = (try context.id(), try context.requireActor())
+        guard let agent = try await inbox.agent(id: id) else { throw APIError.notFound("agent \(id) does not exist") }
+        for action in actions { try AgentPolicy.check(actor, action, on: agent) }
+        return (actor, agent)
     }
 
     private func agentId(_ context: BridgeRequestContext) throws -> Int64 {
@@ -162,61 +202,20 @@ struct AgentsController: Sendable {
         return id
     }
 
-    private func hash(_ password: String) throws -> String {
+    private func hash(_ password: String) async throws -> String {
         do {
-            return try Passwords.hash(password, cost: bcryptCost)
+            return try await hasher.hash(password, cost: bcryptCost)
         } catch let error as PasswordError {
             throw APIError.badRequest("invalid_password", error.message)
+        } catch is PasswordHasherBusy {
+            throw APIError.passwordsBusy
         }
     }
 }
 
-/// Logging in and out with an e-mail and password; who the token belongs to.
-struct AuthController: Sendable {
-    let inbox: Inbox
-    let sessionLifetime: TimeInterval
-    /// A hash to verify against when the e-mail is unknown, so both failures take the same time.
-    let decoyHash: String
-
-    /// `POST /api/v1/auth/login` is public (it is how an agent gets a token).
-    func addPublicRoutes(to group: RouterGroup<BridgeRequestContext>) {
-        group.post("auth/login") { request, _ in try await login(request) }
-    }
-
-    func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
-        group.post("auth/logout") { request, _ in
-            if let header = request.headers[.authorization], header.hasPrefix("Bearer brg_") {
-                try await inbox.revokeToken(digest: AccessTokens.digest(String(header.dropFirst(7))))
-            }
-            return Response(status: .noContent)
-        }
-        group.get("me") { _, context in
-            let actor = try context.requireActor()
-            guard let id = actor.agentId, let agent = try await inbox.agent(id: id) else {
-                return JSONResponse.make(["name": actor.name, "role": actor.role.rawValue])
-            }
-            return JSONResponse.make(agent)
-        }
-    }
-
-    func login(_ request: Request) async throws -> Response {
-        struct Body: Decodable {
-            var email: String
-            var password: String
-        }
-        struct Session: Encodable {
-            var token: String
-            var expiresAt: Date
-            var agent: Agent
-        }
-        let body = try await request.decode(Body.self, maxBytes: 4096)
-        let found = try await inbox.credentials(email: body.email)
-        guard Passwords.verify(body.password, hash: found?.passwordHash ?? decoyHash), let found else {
-            throw APIError(status: .unauthorized, code: "invalid_credentials", message: "the e-mail or password is wrong")
-        }
-        let token = AccessTokens.generate()
-        let expiresAt = Date().addingTimeInterval(sessionLifetime)
-        try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: found.agent.id, kind: "session", label: nil, expiresAt: expiresAt)
-        return JSONResponse.make(Session(token: token, expiresAt: expiresAt, agent: found.agent), status: .created)
+extension Optional where Wrapped: Sendable {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async throws -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -13,11 +13,19 @@ import UniversalInbox
 /// `ticket_opened`, `message`, `assigned`, `status`, `notification` (a rule's "notify" action, to the
 /// agents it names), `alert` (the agent's desktop alerts: `event`, `ticketId`, `count`, `title`,
 /// `body`), and `error` for a refused request.
+///
+/// A socket keeps only the rights its token has now: whenever an agent's access changes (a token
+/// revoked, a password changed, the agent deactivated, its role or restrictions changed) the inbox
+/// publishes `agentAccessChanged`, and the hub looks that agent's sockets' tokens up again at once:
+/// a token that no longer works gets an `access_revoked` error and the socket is closed (1008);
+/// otherwise the socket carries on with the agent's current rights.
 actor LiveHub: Service {
     enum State: String, Codable { case viewing, typing }
 
     private struct Connection {
-        let actor: Actor
+        var actor: Actor
+        /// The digest of the agent token the socket was opened with; nil for the admin token.
+        let tokenDigest: String?
         let send: AsyncStream<String>.Continuation
     }
 
@@ -32,6 +40,8 @@ actor LiveHub: Service {
     let viewingTimeout: Duration
     private var connections: [UUID: Connection] = [:]
     private var presence: [Int64: [UUID: Presence]] = [:]
+    /// Connections closed because their token stopped working, until the socket is gone.
+    private var revoked: Set<UUID> = []
 
     init(inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75)) {
         self.inbox = inbox
@@ -40,16 +50,52 @@ actor LiveHub: Service {
         self.viewingTimeout = viewingTimeout
     }
 
-    /// A new connection for `actor`: its id and the stream of JSON texts to write to it.
-    func connect(_ actor: Actor) -> (UUID, AsyncStream<String>) {
+    /// A new connection for `actor` (who holds the token with `tokenDigest`): its id and the stream
+    /// of JSON texts to write to it. Call `revalidate(_:)` once it is connected: a token revoked
+    /// between the upgrade's check and this call is caught there.
+    func connect(_ actor: Actor, tokenDigest: String? = nil) -> (UUID, AsyncStream<String>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1000))
-        connections[id] = Connection(actor: actor, send: continuation)
+        connections[id] = Connection(actor: actor, tokenDigest: tokenDigest, send: continuation)
         continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name)))
         return (id, stream)
     }
 
     func disconnect(_ id: UUID) async {
+        revoked.remove(id)
+        await drop(id)
+    }
+
+    /// Whether the hub closed this connection because its token stopped working.
+    func wasRevoked(_ id: UUID) -> Bool { revoked.contains(id) }
+
+    /// Looks the connection's token up again: closes it if the token no longer works, or takes the
+    /// agent's current rights.
+    func revalidate(_ id: UUID) async {
+        guard let digest = connections[id]?.tokenDigest else { return }
+        let actor: Actor?
+        do {
+            actor = try await inbox.actor(tokenDigest: digest)
+        } catch {
+            logger.warning("live token check failed", metadata: ["error": "\(error)"])
+            actor = nil
+        }
+        guard let connection = connections[id] else { return }
+        guard let actor else {
+            connection.send.yield(Self.error("access_revoked", "this token no longer works (revoked, expired, or the agent was deactivated)"))
+            revoked.insert(id)
+            await drop(id)
+            return
+        }
+        connections[id]?.actor = actor
+    }
+
+    private func revalidate(agentId: Int64) async {
+        for (id, connection) in connections where connection.actor.agentId == agentId { await revalidate(id) }
+    }
+
+    /// Ends the connection's stream (the socket then closes) and its presence.
+    private func drop(_ id: UUID) async {
         connections.removeValue(forKey: id)?.send.finish()
         for ticketId in presence.keys where presence[ticketId]?.removeValue(forKey: id) != nil {
             await publishPresence(ticketId)
@@ -135,6 +181,10 @@ actor LiveHub: Service {
     }
 
     func forward(_ event: InboxEvent) async {
+        if case .agentAccessChanged(let agentId) = event {
+            await revalidate(agentId: agentId)
+            return
+        }
         if case .agentsNotified(let ticketId, let agentIds, let text) = event {
             let note = Self.json(Notification(ticketId: ticketId, text: text))
             for connection in connections.values where connection.actor.agentId.map(agentIds.contains) == true { connection.send.yield(note) }

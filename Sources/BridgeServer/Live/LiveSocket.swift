@@ -18,13 +18,19 @@ enum LiveSocket {
                 request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
                 ?? url.queryItems?.first { $0.name == "token" }?.value
             guard let token, let actor = try await authenticator.actor(token: token) else { return .dontUpgrade }
+            let digest = actor.agentId == nil ? nil : AccessTokens.digest(token)
             return .upgrade([:]) { inbound, outbound, _ in
-                let (id, outgoing) = await hub.connect(actor)
+                let (id, outgoing) = await hub.connect(actor, tokenDigest: digest)
                 let writer = Task {
                     for await text in outgoing { try await outbound.write(.text(text)) }
-                    // The hub finished the stream: the bridge is stopping.
-                    try await outbound.close(.goingAway, reason: "the bridge is shutting down")
+                    // The hub finished the stream: the token stopped working, or the bridge is stopping.
+                    if await hub.wasRevoked(id) {
+                        try await outbound.close(.policyViolation, reason: "access revoked")
+                    } else {
+                        try await outbound.close(.goingAway, reason: "the bridge is shutting down")
+                    }
                 }
+                await hub.revalidate(id)
                 do {
                     for try await message in inbound.messages(maxSize: 16 << 10) {
                         if case .text(let text) = message { await hub.receive(id, text) }

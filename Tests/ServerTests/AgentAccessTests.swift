@@ -1,0 +1,198 @@
+@testable import BridgeServer
+import Foundation
+import GRDB
+import Testing
+import UniversalInbox
+
+/// Ending an agent's access: a password change ends the other sessions, tokens are listed and
+/// revoked, an agent is deactivated and reactivated, and open live sockets close at once.
+@Suite struct AgentAccessTests {
+    func login(_ t: TestBridge, _ email: String, _ password: String) async throws -> TestBridge.Reply {
+        try await t.postJSON("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#, token: nil)
+    }
+
+    func session(_ t: TestBridge, _ email: String, _ password: String) async throws -> String {
+        let reply = try await login(t, email, password)
+        return try #require(reply.json["token"] as? String, "login: \(reply.text)")
+    }
+
+    @Test func changingOnesOwnPasswordEndsTheOtherSessionsButNotThisOne() async throws {
+        try await TestBridge.with { t in
+            let ann = try await t.addAgent("Ann", password: "first password")
+            let laptop = try await session(t, "ann@example.com", "first password")
+            let phone = try await session(t, "ann@example.com", "first password")  // say, the one a thief has
+            let changed = try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"password":"second password"}"#, token: laptop)
+            #expect(changed.status == 200)
+            #expect(try await t.get("/api/v1/me", token: laptop).status == 200)  // the session it was changed from
+            #expect(try await t.get("/api/v1/me", token: phone).status == 401)
+            #expect(try await t.get("/api/v1/me", token: ann.token).status == 401)  // API tokens too
+            #expect(try await login(t, "ann@example.com", "first password").status == 401)
+            #expect(try await login(t, "ann@example.com", "second password").status == 201)
+        }
+    }
+
+    @Test func aResetByAnAdminEndsEverySession() async throws {
+        try await TestBridge.with { t in
+            let admin = try await t.addAgent("Ada", role: "admin")
+            let ann = try await t.addAgent("Ann", password: "first password")
+            let laptop = try await session(t, "ann@example.com", "first password")
+            #expect(try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"password":"reset password"}"#, token: admin.token).status == 200)
+            #expect(try await t.get("/api/v1/me", token: laptop).status == 401)
+            #expect(try await t.get("/api/v1/me", token: ann.token).status == 401)
+            #expect(try await t.get("/api/v1/me", token: admin.token).status == 200)  // the admin's own session stays
+            #expect(try await t.get("/api/v1/agents/\(ann.id)/tokens").items.isEmpty)
+        }
+    }
+
+    @Test func tokensAreListedWithoutSecretsAndRevokedOneOrAll() async throws {
+        try await TestBridge.with { t in
+            let ann = try await t.addAgent("Ann", password: "first password")
+            let bob = try await t.addAgent("Bob")
+            let laptop = try await session(t, "ann@example.com", "first password")
+            let ci = try await t.postJSON("/api/v1/agents/\(ann.id)/tokens", #"{"label":"ci"}"#, token: ann.token)
+            let ciToken = try #require(ci.json["token"] as? String)
+            let ciId = try #require(ci.json["id"] as? Int)
+
+            let listed = try await t.get("/api/v1/agents/\(ann.id)/tokens", token: laptop)
+            #expect(listed.items.map { $0["kind"] as? String } == ["api", "session", "api"])
+            #expect(listed.items.compactMap { $0["label"] as? String } == ["test", "ci"])
+            #expect(!listed.text.contains(ciToken) && !listed.text.contains(AccessTokens.digest(ciToken)))
+            #expect(!listed.text.contains(laptop))
+
+            // One token: someone else's id is not found, and changes nothing.
+            #expect(try await t.request(.DELETE, "/api/v1/agents/\(bob.id)/tokens/\(ciId)").status == 404)
+            #expect(try await t.get("/api/v1/me", token: ciToken).status == 200)
+            #expect(try await t.request(.DELETE, "/api/v1/agents/\(ann.id)/tokens/\(ciId)", token: laptop).status == 204)
+            #expect(try await t.get("/api/v1/me", token: ciToken).status == 401)
+            #expect(try await t.get("/api/v1/me", token: laptop).status == 200)
+
+            // All of them.
+            #expect(try await t.request(.DELETE, "/api/v1/agents/\(ann.id)/tokens").status == 204)
+            #expect(try await t.get("/api/v1/me", token: laptop).status == 401)
+            #expect(try await t.get("/api/v1/me", token: ann.token).status == 401)
+            #expect(try await t.get("/api/v1/agents/\(ann.id)/tokens").items.isEmpty)
+            #expect(try await t.get("/api/v1/me", token: bob.token).status == 200)
+        }
+    }
+
+    @Test func aDeactivatedAgentKeepsItsHistoryButLosesAccessAndItsOpenTickets() async throws {
+        try await TestBridge.with { t in
+            let sales = try await t.addDepartment("Sales")
+            let ann = try await t.addAgent("Ann", departments: [sales], password: "first password")
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(sales)}"#)
+            #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token).status == 200)
+            #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/messages", #"{"text":"On it"}"#, token: ann.token).status == 202)
+
+            let deactivated = try await t.postJSON("/api/v1/agents/\(ann.id)/deactivate", "{}")
+            #expect(deactivated.status == 200)
+            #expect(deactivated.json["active"] as? Bool == false)
+            #expect(deactivated.json["availability"] as? String == "offline")
+            // No tokens, no logins, no new tokens.
+            #expect(try await t.get("/api/v1/me", token: ann.token).status == 401)
+            #expect(try await login(t, "ann@example.com", "first password").status == 401)
+            #expect(try await t.postJSON("/api/v1/agents/\(ann.id)/tokens", "{}").errorCode == "agent_deactivated")
+            // Still listed, and the history still names it.
+            #expect(try await t.get("/api/v1/agents").items.first?["active"] as? Bool == false)
+            #expect(try await t.messages(ticket: ticket).contains { $0["author"] as? String == "agent:\(ann.id)" })
+            // Its open ticket went back to the department's queue, with a history entry.
+            let summary = try await t.get("/api/v1/tickets/\(ticket)")
+            #expect(summary.json["agentId"] == nil)
+            #expect(try await t.get("/api/v1/queue").items.compactMap { $0["ticketId"] as? Int } == [ticket])
+            let history = try await t.get("/api/v1/tickets/\(ticket)/history").items
+            #expect(history.contains { $0["kind"] as? String == "transferred" && ($0["detail"] as? [String: Any])?["note"] as? String == "agent deactivated" })
+            // Out of distribution even if someone sets it online, and nobody can transfer to it.
+            #expect(try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"availability":"online"}"#).status == 200)
+            _ = try await t.bridge.inbox.distributeQueued()  // a full pass, besides the distributor's own
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] == nil)
+            #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"agentId":\#(ann.id)}"#).errorCode == "agent_deactivated")
+
+            // Reactivated, it logs in again and takes tickets again.
+            let back = try await t.postJSON("/api/v1/agents/\(ann.id)/reactivate", "{}")
+            #expect(back.json["active"] as? Bool == true)
+            #expect(back.json["availability"] as? String == "offline")
+            let annSession = try await session(t, "ann@example.com", "first password")
+            #expect(try await t.get("/api/v1/me", token: annSession).json["active"] as? Bool == true)
+            _ = try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"availability":"online"}"#, token: annSession)
+            try await t.eventually("the queued ticket to go to Ann") {
+                try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] as? Int == ann.id
+            }
+        }
+    }
+
+    @Test func theLastOwnerCannotBeDeactivatedNorAnyoneThemselves() async throws {
+        try await TestBridge.with { t in
+            let owner = try await t.addAgent("Olga", role: "owner")
+            let admin = try await t.addAgent("Ada", role: "admin")
+            #expect(try await t.postJSON("/api/v1/agents/\(owner.id)/deactivate", "{}").errorCode == "last_owner")
+            #expect(try await t.postJSON("/api/v1/agents/\(admin.id)/deactivate", "{}", token: admin.token).errorCode == "cannot_deactivate_self")
+            #expect(try await t.get("/api/v1/agents").items.allSatisfy { $0["active"] as? Bool == true })
+        }
+    }
+
+    /// Revoking a token, deactivating an agent or resetting its password closes its open live
+    /// sockets at once (the hub re-checks on the inbox's event, no timer); others stay open.
+    @Test(arguments: ["revoke one", "revoke all", "deactivate", "reset password", "log out"])
+    func revocationClosesThatAgentsLiveSockets(_ how: String) async throws {
+        try await TestBridge.with { t in
+            let ann = try await t.addAgent("Ann", password: "first password")
+            let bob = try await t.addAgent("Bob")
+            let laptop = try await session(t, "ann@example.com", "first password")
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            let annLive = try await LiveClient.connect(t, token: laptop)
+            let annOther = try await LiveClient.connect(t, token: ann.token)
+            let bobLive = try await LiveClient.connect(t, token: bob.token)
+
+            switch how {
+            case "revoke one":
+                let sessionId = try #require(try await t.get("/api/v1/agents/\(ann.id)/tokens").items.first { $0["kind"] as? String == "session" }?["id"] as? Int)
+                #expect(try await t.request(.DELETE, "/api/v1/agents/\(ann.id)/tokens/\(sessionId)").status == 204)
+            case "revoke all": #expect(try await t.request(.DELETE, "/api/v1/agents/\(ann.id)/tokens").status == 204)
+            case "deactivate": #expect(try await t.postJSON("/api/v1/agents/\(ann.id)/deactivate", "{}").status == 200)
+            case "reset password": #expect(try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"password":"reset password"}"#).status == 200)
+            default: #expect(try await t.postJSON("/api/v1/auth/logout", "{}", token: laptop).status == 204)
+            }
+
+            let frame = try await annLive.closedByServer()
+            #expect(frame?.closeCode == .policyViolation)
+            #expect(annLive.messages.contains { $0["type"] as? String == "error" && $0["code"] as? String == "access_revoked" })
+            // The socket of Ann's API token closes only when that token ended too.
+            if ["revoke one", "log out"].contains(how) {
+                try await annOther.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
+                _ = try await annOther.next("presence") { ($0["agents"] as? [[String: Any]])?.count == 1 }
+            } else {
+                #expect(try await annOther.closedByServer()?.closeCode == .policyViolation)
+            }
+            // Bob's socket is untouched.
+            try await bobLive.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
+            _ = try await bobLive.next("presence") { LiveTests.agents($0).contains("Bob viewing") }
+            #expect(bobLive.isOpen)
+            await annOther.close()
+            await bobLive.close()
+        }
+    }
+
+    /// A socket whose agent loses a restriction's rights mid-connection gets the new rights, not the
+    /// ones it connected with.
+    @Test func aLiveSocketTakesTheAgentsCurrentRights() async throws {
+        try await TestBridge.with { t in
+            let sales = try await t.addDepartment("Sales")
+            let billing = try await t.addDepartment("Billing")
+            let sam = try await t.addAgent("Sam", departments: [sales])
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(billing)}"#)
+            let live = try await LiveClient.connect(t, token: sam.token)
+            try await live.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
+            _ = try await live.next("presence") { _ in true }
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
+            // The restriction is applied to the open socket: the billing ticket is refused now.
+            try await t.eventually("the socket to take the restriction") {
+                let count = live.messages.count
+                try await live.send(#"{"type":"typing","ticketId":\#(ticket)}"#)
+                return (try? await live.next("error", after: count) { $0["code"] as? String == "not_your_department" }) != nil
+            }
+            #expect(live.isOpen)
+            await live.close()
+        }
+    }
+}
