@@ -4,13 +4,6 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A clock tests move by hand.
-final class ManualClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_750_000_000))
-    var now: Date { current.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
 /// Password guessing is limited per account and per client address (429 with `Retry-After`), and
 /// bcrypt runs on its own threads, so logins never hold the pool every other request runs on.
 @Suite struct LoginLimitTests {
@@ -23,7 +16,7 @@ final class ManualClock: Sendable {
         let throttle = LoginThrottle(limits: .init(perAccount: 3, perAddress: 100, window: 60), now: { clock.now })
         for _ in 0..<3 {
             try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-            clock.advance(10)
+            clock.advance(by: 10)
         }
         // The same account whatever the case; the oldest failure leaves the window 30 s from now.
         #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ANN@example.com ", address: "192.0.2.9") }
@@ -33,9 +26,9 @@ final class ManualClock: Sendable {
             #expect(error.retryAfter == 30)
             #expect(error.scope == "account")
         }
-        clock.advance(29)
+        clock.advance(by: 29)
         #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: nil) }
-        clock.advance(1)
+        clock.advance(by: 1)
         try throttle.begin(account: "ann@example.com", address: nil)  // one slot free again
         #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: nil) }
     }
