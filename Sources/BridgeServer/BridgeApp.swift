@@ -28,7 +28,7 @@ enum BridgeApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         let database = try AppDatabase(path: config.databasePath)
-        let inbox = Inbox(database: database)
+        let inbox = Inbox(database: database, searchLimits: config.search)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
         let transport = transport ?? HTTPClientTransport(client: .shared)
@@ -90,7 +90,7 @@ enum BridgeApp {
         api.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
-        TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        TicketsController(inbox: inbox, registry: registry, metrics: metrics).addRoutes(to: api)
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
         AgentsController(
@@ -104,7 +104,8 @@ enum BridgeApp {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
-        let export = ExportController(inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL)
+        let export = ExportController(
+            inbox: inbox, links: HistoryLinks(adminToken: adminToken), publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
 
@@ -144,7 +145,7 @@ enum BridgeApp {
         ] + ownedClients.map { HTTPClientOwner(client: $0) } + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
-            server: LiveSocket.upgrade(hub: live, authenticator: authenticator),
+            server: LiveSocket.upgrade(hub: live, authenticator: authenticator, connections: config.server.connectionPolicy(metrics: metrics)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },

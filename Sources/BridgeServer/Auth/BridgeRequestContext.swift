@@ -1,14 +1,18 @@
 import Hummingbird
+import NIOCore
 import UniversalInbox
 
 /// The request context of every route: who is calling, once the API's auth middleware knows.
 struct BridgeRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var actor: Actor?
+    /// The connection the request came on (see `untilClientLeaves`).
+    let channel: any Channel
 
     init(source: Source) {
         coreContext = .init(source: source)
         actor = nil
+        channel = source.channel
     }
 
     /// The caller of an authenticated route.

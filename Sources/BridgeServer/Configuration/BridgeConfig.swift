@@ -6,6 +6,7 @@ import LINEChannel
 import MessengerChannel
 import SMSChannel
 import SlackChannel
+import UniversalInbox
 import WeChatChannel
 import WhatsAppChannel
 
@@ -22,6 +23,8 @@ struct BridgeConfig: Sendable {
     /// (minutes) are filled in. Off (nil) by default.
     var queueMessage: String?
     var spam = SpamConfig()
+    /// What a ticket search may ask for and how long it may run (`search:`).
+    var search = SearchLimits()
     var satisfaction = SatisfactionConfig()
     var broadcast = BroadcastConfig()
     var notifier = NotifierConfig()
@@ -89,6 +92,18 @@ struct BridgeConfig: Sendable {
         /// The URL platforms reach the bridge at (e.g. https://bridge.example.com): Twilio signs it,
         /// and status callbacks are sent to it. Without it, the request's Host header is used.
         var publicBaseURL: String?
+        /// A new connection's first request headers must have arrived this long after it opened.
+        var headerReadTimeout: TimeInterval = 10
+        /// A connection with no request in progress, or whose request stopped arriving, is closed after this.
+        var idleTimeout: TimeInterval = 60
+        /// Connections open at once; one more is answered 503 and closed.
+        var maxConnections = 512
+
+        func connectionPolicy(metrics: BridgeMetrics) -> ConnectionPolicy {
+            ConnectionPolicy(
+                headerReadTimeout: .seconds(headerReadTimeout), idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections,
+                onRefused: { metrics.connectionRefused() })
+        }
     }
 
     struct MediaConfig: Sendable {
