@@ -5,7 +5,7 @@ import Foundation
 /// message held a core and gigabytes for minutes. `Inbox.listTickets` checks a query against these
 /// limits before anything runs, and runs it under `timeout` (see `SearchDeadline`).
 public struct SearchLimits: Sendable {
-    /// Most characters in the text searched for, and in the contact searched for.
+    /// Most characters (Unicode scalars) in the text searched for, and in the contact searched for.
     public var maxQueryLength: Int
     /// Most words in the text searched for (each is a phrase of its own for the index).
     public var maxTerms: Int
@@ -32,9 +32,11 @@ public struct SearchLimits: Sendable {
             guard !value.unicodeScalars.contains("\0") else {
                 throw InboxError.invalid(code: "invalid_\(name)", message: "\(name) must not contain a NUL character")
             }
-            guard value.count <= maxQueryLength else {
-                throw InboxError.invalid(
-                    code: "\(name)_too_long", message: "\(name) has \(value.count) characters; at most \(maxQueryLength) are allowed")
+            // Counted in Unicode scalars, not `Character`s: a letter with a thousand combining marks
+            // is one `Character` but a thousand-scalar phrase for the index.
+            let length = value.unicodeScalars.count
+            guard length <= maxQueryLength else {
+                throw InboxError.invalid(code: "\(name)_too_long", message: "\(name) has \(length) characters; at most \(maxQueryLength) are allowed")
             }
         }
         let terms = Self.terms(query.text)

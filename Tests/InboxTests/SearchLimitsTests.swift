@@ -18,6 +18,7 @@ import UniversalInbox
         let inbox = try makeInbox(searchLimits: clock.limits)
         let refusals: [(TicketQuery, String)] = [
             (TicketQuery(text: String(repeating: "a", count: 201)), "q_too_long"),
+            (TicketQuery(text: "a" + String(repeating: "\u{301}", count: 200)), "q_too_long"),  // one Character, 201 scalars
             (TicketQuery(text: (1...11).map { "word\($0)" }.joined(separator: " ")), "too_many_terms"),
             (TicketQuery(contact: String(repeating: "b", count: 201)), "contact_too_long"),
             (TicketQuery(text: "\0ab"), "invalid_q"),

@@ -52,6 +52,11 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .inputClosed? = event as? ChannelEvent { departure.signal() }
+        if event is ChannelShouldQuiesceEvent, !headersRead {
+            // The bridge is stopping and this connection has no request in progress.
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
