@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "ChannelKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/UniversalInbox",

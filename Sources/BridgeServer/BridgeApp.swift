@@ -33,7 +33,7 @@ enum BridgeApp {
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         if let token = config.adminToken { try AdminToken.check(token) }
         let database = try AppDatabase(path: config.databasePath)
-        let inbox = Inbox(database: database, clock: clock)
+        let inbox = Inbox(database: database, searchLimits: config.search, clock: clock)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
         // The bridge's own transport (tests may pass another); shut down when the bridge stops.
@@ -103,7 +103,7 @@ enum BridgeApp {
         api.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
-        TicketsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        TicketsController(inbox: inbox, registry: registry, metrics: metrics).addRoutes(to: api)
         AssignmentController(inbox: inbox).addRoutes(to: api)
         ContactsController(inbox: inbox).addRoutes(to: api)
         AgentsController(
@@ -118,7 +118,7 @@ enum BridgeApp {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
-        let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL)
+        let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
 
@@ -159,7 +159,7 @@ enum BridgeApp {
         ] + [PasswordHasherOwner(hasher: hasher)] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
-            server: LiveSocket.upgrade(hub: live, authenticator: authenticator),
+            server: LiveSocket.upgrade(hub: live, authenticator: authenticator, connections: config.server.connectionPolicy(metrics: metrics)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },

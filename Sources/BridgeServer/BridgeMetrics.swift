@@ -35,5 +35,21 @@ struct BridgeMetrics: Sendable {
         ).increment()
     }
 
+    /// Searches stopped before they finished (`too_costly`: past `search.timeout`; `client_left`).
+    func searchStopped(reason: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "bridge", metricName: "searches_stopped", unitName: "total", helpText: "Ticket searches stopped by reason"),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
+    /// Connections refused for being over `server.maxConnections`.
+    func connectionRefused() {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "bridge", metricName: "connections_refused", unitName: "total", helpText: "Connections refused over server.maxConnections")
+        ).increment()
+    }
+
     func render() -> String { registry.emitToString() }
 }

@@ -8,12 +8,18 @@ public struct Inbox: Sendable {
     public let database: AppDatabase
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
+    /// What a ticket search may ask for and how long it may run.
+    public let searchLimits: SearchLimits
     private let ingestQueue: IngestQueue
 
-    public init(database: AppDatabase, bus: InboxEventBus = InboxEventBus(), clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        database: AppDatabase, bus: InboxEventBus = InboxEventBus(), clock: @escaping @Sendable () -> Date = { Date() },
+        searchLimits: SearchLimits = SearchLimits()
+    ) {
         self.database = database
         self.bus = bus
         self.clock = clock
+        self.searchLimits = searchLimits
         self.ingestQueue = IngestQueue(pool: database.pool, bus: bus, clock: clock)
     }
 

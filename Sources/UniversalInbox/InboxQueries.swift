@@ -74,9 +74,11 @@ enum TicketCursor {
 extension Inbox {
     /// A page of tickets, newest activity first. With search words of 3+ characters (`text`), the
     /// page holds the tickets whose newest matching message is newest, and its cursor continues
-    /// from there (see `searchTickets`).
+    /// from there (see `searchTickets`). A query over `searchLimits` is refused before anything
+    /// runs, and the reads run under its deadline (`searchRead`).
     public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
-        let terms = query.text?.split(whereSeparator: \.isWhitespace).map(String.init) ?? []
+        try searchLimits.check(query)
+        let terms = SearchLimits.terms(query.text)
         if !terms.isEmpty, terms.allSatisfy({ $0.count >= 3 }) { return try await searchTickets(query, terms: terms) }
         var (conditions, arguments) = try Self.filters(query)
         for term in terms {
@@ -99,7 +101,7 @@ extension Inbox {
             """
         let boundArguments = arguments
         let reader = query.actor?.agentId
-        return try await database.pool.read { db in
+        return try await searchRead { db, _ in
             let rows = try Row.fetchAll(db, sql: sql, arguments: boundArguments)
             let items = try rows.prefix(limit).map { try Self.summary($0, db, reader: reader) }
             let next = rows.count > limit ? items.last.map { TicketCursor.encode(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
@@ -128,7 +130,7 @@ extension Inbox {
         let tailMatch = terms.map { _ in "instr(lower(text), lower(?)) > 0" }.joined(separator: " AND ")
         let limit = min(max(query.limit, 1), 200)
         let reader = query.actor?.agentId
-        return try await database.pool.read { db in
+        return try await searchRead { db, deadline in
             let indexedUpTo = try Int64.fetchOne(db, sql: "SELECT last_message_id FROM search_cursor WHERE id = 1") ?? 0
             let ticketSQL = """
                 SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
@@ -140,13 +142,15 @@ extension Inbox {
             let indexedMatch = try db.cachedStatement(sql: "SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?")
             let lowered = terms.map { $0.lowercased() }
             func matches(_ id: Int64, _ text: String) throws -> Bool {
-                id > indexedUpTo
+                try deadline.check()
+                return id > indexedUpTo
                     ? lowered.allSatisfy { text.lowercased().contains($0) }
                     : try Bool.fetchOne(indexedMatch, arguments: [match, id]) != nil
             }
             var seen = Set<Int64>()
             var found: [(row: Row, messageId: Int64)] = []
             func consider(_ messageId: Int64) throws -> Bool {
+                try deadline.check()
                 guard let ticketId = try Int64.fetchOne(ticketOf, arguments: [messageId]), seen.insert(ticketId).inserted else { return false }
                 guard let row = try Row.fetchOne(ticketStatement, arguments: [ticketId] + arguments) else { return false }
                 if before != .max {
@@ -173,6 +177,12 @@ extension Inbox {
             let items = try page.map { try Self.summary($0.row, db, reader: reader) }
             return TicketPage(items: items, nextCursor: full ? page.last.map { SearchCursor.encode($0.messageId) } : nil)
         }
+    }
+
+    /// A read for a ticket list or search, under `searchLimits`' deadline (see `SearchDeadline`).
+    private func searchRead<T: Sendable>(_ body: @Sendable (Database, SearchDeadline) throws -> T) async throws -> T {
+        let limits = searchLimits
+        return try await database.pool.read { db in try SearchDeadline.run(db, limits) { try body(db, $0) } }
     }
 
     /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`.

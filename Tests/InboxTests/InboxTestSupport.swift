@@ -11,10 +11,10 @@ final class TestClock: Sendable {
 }
 
 /// An inbox on a fresh SQLite file in a temporary directory.
-func makeInbox(clock: TestClock = TestClock()) throws -> Inbox {
+func makeInbox(clock: TestClock = TestClock(), searchLimits: SearchLimits = SearchLimits()) throws -> Inbox {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inbox-tests-\(UUID().uuidString)")
     let database = try AppDatabase(path: dir.appendingPathComponent("bridge.sqlite").path)
-    return Inbox(database: database, clock: { clock.date })
+    return Inbox(database: database, clock: { clock.date }, searchLimits: searchLimits)
 }
 
 let lineMain = ChannelAccountRef(kind: .line, id: "main")

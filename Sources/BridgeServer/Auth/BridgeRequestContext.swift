@@ -11,12 +11,15 @@ struct BridgeRequestContext: RequestContext {
     var tokenDigest: String?
     /// The connection's peer (login limits per client address).
     let remoteAddress: SocketAddress?
+    /// The connection the request came on (see `untilClientLeaves`).
+    let channel: any Channel
 
     init(source: Source) {
         coreContext = .init(source: source)
         actor = nil
         tokenDigest = nil
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The caller of an authenticated route.

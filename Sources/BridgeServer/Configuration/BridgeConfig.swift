@@ -6,6 +6,7 @@ import LINEChannel
 import MessengerChannel
 import SMSChannel
 import SlackChannel
+import UniversalInbox
 import WeChatChannel
 import WhatsAppChannel
 
@@ -29,6 +30,8 @@ struct BridgeConfig: Sendable {
     /// (minutes) are filled in. Off (nil) by default.
     var queueMessage: String?
     var spam = SpamConfig()
+    /// What a ticket search may ask for and how long it may run (`search:`).
+    var search = SearchLimits()
     var satisfaction = SatisfactionConfig()
     var broadcast = BroadcastConfig()
     var notifier = NotifierConfig()
@@ -100,6 +103,18 @@ struct BridgeConfig: Sendable {
         var publicBaseURL: String?
         /// Who may read `/metrics`.
         var metrics = MetricsAccess.token
+        /// A new connection's first request headers must have arrived this long after it opened.
+        var headerReadTimeout: TimeInterval = 10
+        /// A connection with no request in progress, or whose request stopped arriving, is closed after this.
+        var idleTimeout: TimeInterval = 60
+        /// Connections open at once; one more is answered 503 and closed.
+        var maxConnections = 512
+
+        func connectionPolicy(metrics: BridgeMetrics) -> ConnectionPolicy {
+            ConnectionPolicy(
+                headerReadTimeout: .seconds(headerReadTimeout), idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections,
+                onRefused: { metrics.connectionRefused() })
+        }
     }
 
     /// `server.metrics`: `public` (anyone who can reach the port), `token` (the admin token or an

@@ -34,11 +34,11 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
+        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "search", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
-        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL", "metrics"])
+        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL", "metrics", "headerReadTimeout", "idleTimeout", "maxConnections"])
         if let metrics = try server.child("metrics").string() {
             // YAML reads a bare `off` as false.
             guard let access = BridgeConfig.MetricsAccess(rawValue: metrics == "false" ? "off" : metrics) else {
@@ -50,6 +50,15 @@ enum ConfigLoader {
         config.server.host = try server.child("host").string() ?? config.server.host
         config.server.port = try server.child("port").int() ?? config.server.port
         config.server.maxWebhookBytes = try server.child("maxWebhookBytes").int() ?? config.server.maxWebhookBytes
+        config.server.headerReadTimeout = try server.child("headerReadTimeout").timeout() ?? config.server.headerReadTimeout
+        config.server.idleTimeout = try server.child("idleTimeout").timeout() ?? config.server.idleTimeout
+        config.server.maxConnections = try server.child("maxConnections").positiveInt() ?? config.server.maxConnections
+
+        let search = node.child("search")
+        try search.checkKeys(["maxQueryLength", "maxTerms", "timeout"])
+        config.search.maxQueryLength = try search.child("maxQueryLength").positiveInt() ?? config.search.maxQueryLength
+        config.search.maxTerms = try search.child("maxTerms").positiveInt() ?? config.search.maxTerms
+        if let timeout = try search.child("timeout").timeout() { config.search.timeout = .seconds(timeout) }
 
         let database = node.child("database")
         try database.checkKeys(["url"])

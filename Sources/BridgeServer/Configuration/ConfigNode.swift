@@ -89,6 +89,20 @@ struct ConfigNode {
         throw ConfigError(key: path, problem: "must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got \"\(s)\"")
     }
 
+    /// A whole number above 0.
+    func positiveInt() throws -> Int? {
+        guard let n = try int() else { return nil }
+        guard n > 0 else { throw ConfigError(key: path, problem: "must be more than 0, got \(n)") }
+        return n
+    }
+
+    /// A duration above 0 and at most a day (see `duration`): a timeout, never infinite.
+    func timeout() throws -> TimeInterval? {
+        guard let d = try duration() else { return nil }
+        guard d > 0, d <= 86400 else { throw ConfigError(key: path, problem: "must be longer than 0 and at most 1d") }
+        return d
+    }
+
     /// An http(s) URL without a trailing slash.
     func url() throws -> String? {
         guard let s = try string() else { return nil }

@@ -2,6 +2,7 @@ import ChannelKit
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import UniversalInbox
 
 /// An error answered as `{"error":{"code","message"}}` with its HTTP status.
@@ -14,6 +15,12 @@ struct APIError: Error, Sendable {
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+    /// A request body over the endpoint's limit (`nil`: a limit the reader did not name).
+    static func bodyTooLarge(maxBytes: Int?) -> APIError {
+        APIError(
+            status: .contentTooLarge, code: "body_too_large",
+            message: "the body is larger than \(maxBytes.map { "\($0) bytes" } ?? "the limit"), the most this endpoint takes")
+    }
 
     init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -92,6 +99,18 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             return APIError(status: error.status, code: code, message: message).response
+        } catch is NIOTooManyBytesError {
+            // A body read with a limit but not through `Request.readBody(upTo:)`, which names the limit
+            // (NIO's error holds what was left of it, not the limit).
+            return APIError.bodyTooLarge(maxBytes: nil).response
+        } catch let error as SearchTooCostly {
+            return APIError(
+                status: .serviceUnavailable, code: "search_too_costly",
+                message: "the search was stopped after \(error.timeout): it costs too much; use more specific words or add filters"
+            ).response
+        } catch is CancellationError {
+            // The client went away (see `untilClientLeaves`), or the bridge is stopping: nobody reads this.
+            return APIError(status: .serviceUnavailable, code: "cancelled", message: "the request was cancelled").response
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return APIError(status: .internalServerError, code: "internal", message: "the bridge could not complete the request").response

@@ -87,7 +87,7 @@ struct BulkController: Sendable {
             var seen = Set<Int64>()
             return ids.filter { seen.insert($0).inserted }
         case (nil, let filter?):
-            var query = try await TicketFilter.query(URI("/?" + filter).queryParameters, actor: actor, inbox: inbox)
+            var query = try await TicketFilter.query(try QueryString.parameters(filter[...]), actor: actor, inbox: inbox)
             query.actor = actor
             query.limit = 200
             var ids: [Int64] = []

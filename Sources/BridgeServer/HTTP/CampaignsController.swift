@@ -29,7 +29,7 @@ struct CampaignsController: Sendable {
         group.get("campaigns/:id/report") { request, context in
             _ = try context.requireSettingsManager()
             let report = try await inbox.campaignReport(id: try context.id())
-            guard request.uri.queryParameters["format"] == "csv" else { return JSONResponse.make(report) }
+            guard try request.query()["format"] == "csv" else { return JSONResponse.make(report) }
             var text = CSV.row(["channel", "sent", "delivered", "read", "failed", "skipped", "pending"])
             for r in report.channels { text += CSV.row([r.channel, String(r.sent), String(r.delivered), String(r.read), String(r.failed), String(r.skipped), String(r.pending)]) }
             text += CSV.row([]) + CSV.row(["status", "reason", "count"])
@@ -38,7 +38,7 @@ struct CampaignsController: Sendable {
         }
         group.get("campaigns/:id/recipients") { request, context in
             _ = try context.requireSettingsManager()
-            let params = request.uri.queryParameters
+            let params = try request.query()
             let limit = min(max(Int(params["limit"] ?? "") ?? 100, 1), 1000)
             let items = try await inbox.campaignRecipients(
                 id: try context.id(), status: params["status"].map(String.init), afterId: Int64(params["after"] ?? "") ?? 0, limit: limit)

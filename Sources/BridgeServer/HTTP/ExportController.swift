@@ -8,13 +8,14 @@ struct ExportController: Sendable {
     let inbox: Inbox
     let links: HistoryLinks
     let publicBaseURL: String?
+    let metrics: BridgeMetrics
     static let maxRows = 50_000
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
             let (id, actor) = (try context.id(), try context.requireActor())
             try await inbox.authorize(actor, .read, .ticket(id))
-            let withNotes = request.uri.queryParameters["notes"] != "false"
+            let withNotes = try request.query()["notes"] != "false"
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
             let html = TranscriptHTML.render(
                 title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),
@@ -72,25 +73,29 @@ struct ExportController: Sendable {
     /// `GET /api/v1/tickets/export.csv?…`: the list's filters, every page.
     func csv(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        var query = try await TicketFilter.query(request.uri.queryParameters, actor: actor, inbox: inbox)
+        var query = try await TicketFilter.query(try request.query(), actor: actor, inbox: inbox)
         query.actor = actor
         query.limit = 200
         query.cursor = nil
         let names = try await agentNames()
-        var text = CSV.row(["id", "status", "priority", "contact_id", "contact_name", "channels", "assignee", "department_id", "tags", "created_at", "updated_at", "resolved_at"])
-        var rows = 0
-        repeat {
-            let page = try await inbox.listTickets(query)
-            for t in page.items {
-                text += CSV.row([
-                    String(t.id), t.status.rawValue, t.priority.rawValue, String(t.contact.id), t.contact.displayName ?? "", t.channels.joined(separator: " "),
-                    t.agentId.flatMap { names[$0] } ?? t.assignee ?? "", t.departmentId.map(String.init) ?? "", t.tags.joined(separator: " "),
-                    TranscriptHTML.time(t.createdAt), TranscriptHTML.time(t.updatedAt), t.resolvedAt.map(TranscriptHTML.time) ?? "",
-                ])
-            }
-            rows += page.items.count
-            query.cursor = page.nextCursor
-        } while query.cursor != nil && rows < Self.maxRows
+        let text = try await context.search(metrics: metrics) { [inbox, query] in
+            var query = query
+            var text = CSV.row(["id", "status", "priority", "contact_id", "contact_name", "channels", "assignee", "department_id", "tags", "created_at", "updated_at", "resolved_at"])
+            var rows = 0
+            repeat {
+                let page = try await inbox.listTickets(query)
+                for t in page.items {
+                    text += CSV.row([
+                        String(t.id), t.status.rawValue, t.priority.rawValue, String(t.contact.id), t.contact.displayName ?? "", t.channels.joined(separator: " "),
+                        t.agentId.flatMap { names[$0] } ?? t.assignee ?? "", t.departmentId.map(String.init) ?? "", t.tags.joined(separator: " "),
+                        TranscriptHTML.time(t.createdAt), TranscriptHTML.time(t.updatedAt), t.resolvedAt.map(TranscriptHTML.time) ?? "",
+                    ])
+                }
+                rows += page.items.count
+                query.cursor = page.nextCursor
+            } while query.cursor != nil && rows < Self.maxRows
+            return text
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"tickets.csv\""],
             body: .init(byteBuffer: ByteBuffer(string: text)))

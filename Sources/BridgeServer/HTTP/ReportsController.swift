@@ -43,7 +43,7 @@ struct ReportsController: Sendable {
     }
 
     private func period(_ request: Request) throws -> (Date, Date, Bool) {
-        let params = request.uri.queryParameters
+        let params = try request.query()
         guard let fromText = params["from"], let toText = params["to"] else {
             throw APIError.badRequest("invalid_period", "from and to are required (e.g. from=2026-11-01&to=2026-11-30)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Request helpers every controller uses: ids from the path, JSON bodies, enum query values.
 extension BridgeRequestContext {
@@ -13,14 +14,22 @@ extension BridgeRequestContext {
 }
 
 extension Request {
-    /// The body decoded as JSON, or a 400 that says why.
+    /// The body decoded as JSON, or a 400 that says why (413 over `maxBytes`).
     func decode<T: Decodable>(_ type: T.Type, maxBytes: Int = 256 << 10) async throws -> T {
-        var request = self
-        let body = try await request.collectBody(upTo: maxBytes)
+        let body = try await readBody(upTo: maxBytes)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch {
             throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \(Self.describe(error))")
+        }
+    }
+
+    /// The whole body, or a 413 naming `maxBytes`. Every route that reads a body reads it here.
+    func readBody(upTo maxBytes: Int) async throws -> ByteBuffer {
+        do {
+            return try await self.body.collect(upTo: maxBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(maxBytes: maxBytes)
         }
     }
 

@@ -57,7 +57,7 @@ struct SettingsController: Sendable {
             let body = try await request.decode(Body.self)
             if body.shared == true { _ = try context.requireSettingsManager() }
             guard body.shared == true || actor.agentId != nil else { throw APIError.badRequest("not_an_agent", "only an agent has views of its own; send shared") }
-            _ = try await TicketFilter.query(URI("/?" + body.filter).queryParameters, actor: actor, inbox: inbox)  // refuse a filter the list would refuse
+            _ = try await TicketFilter.query(try QueryString.parameters(body.filter[...]), actor: actor, inbox: inbox)  // refuse a filter the list would refuse
             return JSONResponse.make(try await inbox.saveView(name: body.name, filter: body.filter, agentId: body.shared == true ? nil : actor.agentId), status: .created)
         }
         group.delete("views/:id") { _, context in
@@ -100,7 +100,7 @@ struct SettingsController: Sendable {
         }
         let actor = try context.requireActor()
         var ticketId: Int64?
-        if let raw = request.uri.queryParameters["ticketId"] {
+        if let raw = try request.query()["ticketId"] {
             guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("invalid_ticketId", "ticketId is a positive whole number") }
             try await inbox.authorize(actor, .read, .ticket(id))
             ticketId = id

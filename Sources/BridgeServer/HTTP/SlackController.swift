@@ -27,8 +27,7 @@ struct SlackController: Sendable {
             metrics.webhook(channel: "slack", outcome: "unknown_account")
             throw APIError(status: .notFound, code: "unknown_account", message: "no slack account \"\(id)\" is configured")
         }
-        var request = request
-        let body = try await request.collectBody(upTo: maxBodyBytes)
+        let body = try await request.readBody(upTo: maxBodyBytes)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let incoming = WebhookRequest(method: "POST", headers: headers, body: Data(buffer: body))

@@ -17,14 +17,22 @@ enum TicketFilter {
         case myPending = "my-pending"
     }
 
-    /// The query for a request, a saved view (`view=<id>`) first applied under the request's own parameters.
+    /// The query for a request, a saved view (`view=<id>`) first applied under the request's own
+    /// parameters. One over the inbox's search limits is refused here already, so a saved view
+    /// or bulk filter that could never run is refused when it is given.
     static func query(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+        let query = try await withSavedView(params, actor: actor, inbox: inbox)
+        try inbox.searchLimits.check(query)
+        return query
+    }
+
+    private static func withSavedView(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
         guard let view = params["view"], View(rawValue: String(view)) == nil else { return try query(params, actor: actor) }
         guard let id = Int64(view), let saved = try await inbox.savedViews(for: actor.agentId).first(where: { $0.id == id }) else {
             throw APIError.badRequest(
                 "invalid_view", "view must be one of \(View.allCases.map(\.rawValue).joined(separator: ", ")) or the id of a saved view of yours")
         }
-        var merged = URI("/?" + saved.filter).queryParameters
+        var merged = try QueryString.parameters(saved.filter[...])
         for (name, value) in params where name != "view" { merged[name] = value }
         return try query(merged, actor: actor)
     }

@@ -9,6 +9,7 @@ import UniversalInbox
 struct TicketsController: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
+    let metrics: BridgeMetrics
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets") { request, context in try await list(request, context) }
@@ -20,9 +21,9 @@ struct TicketsController: Sendable {
 
     func list(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        var query = try await TicketFilter.query(request.uri.queryParameters, actor: actor, inbox: inbox)
+        var query = try await TicketFilter.query(try request.query(), actor: actor, inbox: inbox)
         query.actor = actor
-        let page = try await inbox.listTickets(query)
+        let page = try await context.search(metrics: metrics) { [inbox, query] in try await inbox.listTickets(query) }
         return JSONResponse.make(TicketPageDTO(items: page.items, nextCursor: page.nextCursor))
     }
 

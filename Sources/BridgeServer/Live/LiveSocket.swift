@@ -11,8 +11,8 @@ import Logging
 enum LiveSocket {
     static let path = "/api/v1/live"
 
-    static func upgrade(hub: LiveHub, authenticator: Authenticator) -> HTTPServerBuilder {
-        .http1WebSocketUpgrade { request, _, _ in
+    static func upgrade(hub: LiveHub, authenticator: Authenticator, connections: ConnectionPolicy) -> HTTPServerBuilder {
+        connections.http1WebSocketUpgrade { request, _, _ in
             guard let target = request.path, let url = URLComponents(string: target), url.path == path else { return .dontUpgrade }
             let token =
                 request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }

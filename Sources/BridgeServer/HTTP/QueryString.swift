@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+
+/// Query strings read strictly. Hummingbird's `queryParameters` repairs bytes that are not UTF-8
+/// and passes `%00` through, and a NUL reached SQLite's full-text syntax as a 500. Every route
+/// reads its query here (`Request.query()`), and so do saved and bulk filters, so a value is
+/// either valid UTF-8 without NUL or a 400 naming the parameter.
+enum QueryString {
+    static func parameters(_ raw: Substring?) throws -> Parameters {
+        var parameters = Parameters()
+        for part in (raw ?? "").split(separator: "&") {
+            let (rawName, rawValue) = part.firstIndex(of: "=").map { (part[..<$0], part[part.index(after: $0)...]) } ?? (part, "")
+            let name = try decode(rawName, what: "a query parameter's name")
+            parameters.append(key: name[...], value: try decode(rawValue, what: "query parameter \"\(name)\"")[...])
+        }
+        return parameters
+    }
+
+    /// Percent-decodes `text` (`+` stays `+`, as in Hummingbird's reading).
+    private static func decode(_ text: Substring, what: String) throws -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var input = text.utf8.makeIterator()
+        while let byte = input.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = input.next().flatMap(hexValue), let low = input.next().flatMap(hexValue) else {
+                throw invalid(what, "has a malformed percent escape (% and two hex digits)")
+            }
+            bytes.append(high << 4 | low)
+        }
+        let string = String(decoding: bytes, as: UTF8.self)
+        // Decoding replaces bytes that are not UTF-8 with U+FFFD, so a valid text round-trips.
+        guard string.utf8.elementsEqual(bytes) else { throw invalid(what, "is not valid UTF-8") }
+        guard !bytes.contains(0) else { throw invalid(what, "must not contain a NUL character") }
+        return string
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    private static func invalid(_ what: String, _ problem: String) -> APIError {
+        APIError.badRequest("invalid_query", "\(what) \(problem)")
+    }
+}
+
+extension Request {
+    /// This request's query parameters, read strictly (see `QueryString`).
+    func query() throws -> Parameters {
+        try QueryString.parameters(uri.query.map { $0[...] })
+    }
+}
