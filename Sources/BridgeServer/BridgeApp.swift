@@ -33,7 +33,7 @@ enum BridgeApp {
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         if let token = config.adminToken { try AdminToken.check(token) }
         let database = try AppDatabase(path: config.databasePath)
-        let inbox = Inbox(database: database, searchLimits: config.search, clock: clock)
+        let inbox = Inbox(database: database, clock: clock, searchLimits: config.search)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
         // The bridge's own transport (tests may pass another); shut down when the bridge stops.
