@@ -49,7 +49,7 @@ import Testing
             #expect(try await t.postWhatsApp(Payloads.whatsapp(#""messages":[{"from":"\#(Payloads.customer)","id":"wamid.NAN","timestamp":"nan","type":"text","text":{"body":"x"}}]"#)).status == 200)
             #expect(try await unreadable(t).count == 4)
 
-            let metrics = try await t.get("/metrics", token: nil).text
+            let metrics = try await t.get("/metrics").text
             #expect(metrics.contains(#"bridge_inbound_events_total{channel="whatsapp",outcome="unreadable"} 3"#))
 
             // Kept events hold customer data: agents may not list them.

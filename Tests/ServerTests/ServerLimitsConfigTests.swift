@@ -26,7 +26,7 @@ import Testing
 
     @Test(arguments: [
         ("server: { headerReadTimeout: 0 }", "server.headerReadTimeout must be longer than 0 and at most 1d"),
-        ("server: { idleTimeout: inf }", "server.idleTimeout must be longer than 0 and at most 1d"),
+        ("server: { idleTimeout: inf }", "server.idleTimeout must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got \"inf\""),
         ("server: { maxConnections: 0 }", "server.maxConnections must be more than 0, got 0"),
         ("search: { timeout: 2d }", "search.timeout must be longer than 0 and at most 1d"),
         ("search: { maxTerms: -1 }", "search.maxTerms must be more than 0, got -1"),
