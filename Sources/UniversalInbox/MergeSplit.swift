@@ -7,11 +7,12 @@ extension Inbox {
     /// same contact merge (link the contacts first); all or nothing.
     public func merge(_ others: [Int64], into survivor: Int64, by actor: Actor) async throws -> TicketSummary {
         let others = Array(Set(others)).sorted()
-        guard !others.isEmpty else { throw InboxError.invalid(code: "nothing_to_merge", message: "name the tickets to merge in ticketIds") }
-        guard !others.contains(survivor) else { throw InboxError.invalid(code: "merge_into_itself", message: "a ticket cannot be merged into itself") }
         let now = clock().ms
         try await database.pool.write { db in
+            // Access first: who may not touch the ticket learns nothing more about the request.
             try Self.authorize(db, actor, ticketId: survivor, for: .answer)
+            guard !others.isEmpty else { throw InboxError.invalid(code: "nothing_to_merge", message: "name the tickets to merge in ticketIds") }
+            guard !others.contains(survivor) else { throw InboxError.invalid(code: "merge_into_itself", message: "a ticket cannot be merged into itself") }
             _ = try Self.assignable(db, survivor)
             let contact = try Int64.fetchOne(db, sql: "SELECT contact_id FROM tickets WHERE id = ?", arguments: [survivor])
             for other in others {
