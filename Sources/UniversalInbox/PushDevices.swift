@@ -33,9 +33,14 @@ extension Inbox {
         let stored = platform == .apns ? token.lowercased() : token
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
+            // As with browsers' subscriptions: a device another agent registered stays theirs.
+            let owner = try Int64.fetchOne(db, sql: "SELECT agent_id FROM push_devices WHERE platform = ? AND token = ?", arguments: [platform.rawValue, stored])
+            if let owner, owner != agentId {
+                throw InboxError.conflict(code: "device_taken", message: "another agent has registered this device; they unregister it first")
+            }
             try db.execute(sql: """
                 INSERT INTO push_devices (agent_id, platform, token, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (platform, token) DO UPDATE SET agent_id = excluded.agent_id
+                ON CONFLICT (platform, token) DO NOTHING
                 """, arguments: [agentId, platform.rawValue, stored, now])
             return try Int64.fetchOne(db, sql: "SELECT id FROM push_devices WHERE platform = ? AND token = ?", arguments: [platform.rawValue, stored]) ?? 0
         }

@@ -114,6 +114,12 @@ import _CryptoExtras
         }) { t in
             let ann = try await agentWithPhone(t, platform: "apns", tokens: [phone.uppercased(), gone])
             #expect(try await t.postJSON("/api/v1/me/push-devices", #"{"platform":"apns","token":"not hex"}"#, token: ann.token).errorCode == "invalid_token")
+            // Another agent cannot take Ann's phone over; Ann registering it again keeps it hers.
+            let bob = try await t.addAgent("Bob")
+            let taken = try await t.postJSON("/api/v1/me/push-devices", #"{"platform":"apns","token":"\#(phone)"}"#, token: bob.token)
+            #expect(taken.status == 409)
+            #expect(taken.errorCode == "device_taken")
+            #expect(try await t.postJSON("/api/v1/me/push-devices", #"{"platform":"apns","token":"\#(phone)"}"#, token: ann.token).status == 201)
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"agentId":\#(ann.id)}"#)
             try await t.eventually("the unregistered iPhone dropped") {
