@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer) of every channel's verify+parse: each input is a raw webhook
-# body, signed with the test secret so parsing is reached. Seeded from fixtures/ (and from every
-# crash kept in fixtures/fuzz/). Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+# Coverage-guided fuzzing (libFuzzer) of every channel's verify+parse (each input is a raw webhook
+# body, signed with the test secret so parsing is reached) and of the configuration loader (each
+# input is a bridge.yaml). Seeded from fixtures/ and from every input kept in fixtures/fuzz/.
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: the channels, config)
 # README's test command runs it briefly; for a long run: scripts/fuzz.sh 3600
 # A crash is copied into fixtures/fuzz/<target>/ (where the tests replay it) and fails the run.
 set -euo pipefail
@@ -9,18 +10,23 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(line whatsapp messenger instagram sms wechat slack)
+[ ${#targets[@]} -gt 0 ] || targets=(line whatsapp messenger instagram sms wechat slack config)
 
-echo "== building the fuzzer (-sanitize=fuzzer, .build-fuzz)"
-swift build -c release --scratch-path .build-fuzz --product WebhookFuzz \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -use-ld=lld 2>&1 | grep -E "error|warning: .*(Fuzz|Channels)|Compiling|Build" | tail -3
-fuzzer=.build-fuzz/release/WebhookFuzz
+# One instrumented build for both fuzzers: WebhookFuzz (the channels) and bridge itself, whose
+# fuzzing build reads bridge.yaml inputs (Sources/BridgeServer/Configuration/ConfigFuzzing.swift).
+echo "== building the fuzzers (-sanitize=fuzzer, .build-fuzz)"
+for product in WebhookFuzz bridge; do
+  swift build --scratch-path .build-fuzz --product "$product" \
+    -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -use-ld=lld 2>&1 | grep -E "error|Build" | tail -3
+done
 
 status=0
 for target in "${targets[@]}"; do
   corpus=.build-fuzz/corpus/$target
   crashes=.build-fuzz/crashes/$target
   mkdir -p "$corpus" "$crashes"
+  fuzzer=.build-fuzz/debug/WebhookFuzz
+  [ "$target" = config ] && fuzzer=.build-fuzz/debug/bridge
   # Seeds: the platform's real payloads and every crash found before.
   for f in fixtures/"$target"/*.json fixtures/fuzz/"$target"/*; do
     [ -f "$f" ] || continue

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): builds everything, plays the demo, runs the SIGKILL crash
 # tests (ingest and campaigns) and the benchmarks in quick mode on a release build, then every
-# unit, fixture and end-to-end test. Exits non-zero on the first failure.
+# unit, fixture and end-to-end test, then a bounded fuzzing run. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -35,3 +35,6 @@ echo "== Benchmarks/broadcast (quick mode; figures only)"
 
 echo "== tests"
 swift test --skip-build
+
+echo "== fuzzing: every channel's verify+parse and the config loader, 15 s each (long run: scripts/fuzz.sh 3600)"
+scripts/fuzz.sh 15

@@ -6,6 +6,21 @@ import Foundation
 // ordinary `swift build`), it replays files: `WebhookFuzz TARGET FILE...`.
 
 #if FUZZING
+/// The target, from $FUZZ_TARGET (read once, on the first input).
+let fuzzTarget: FuzzTarget = {
+    guard let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+        fatalError("set FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return target
+}()
+
+/// Called by libFuzzer for every input (whichever main the linker kept: libFuzzer's, or ours below).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    WebhookFuzzHarness.run(fuzzTarget, data.map { Data(bytes: $0, count: size) } ?? Data())
+    return 0
+}
+
 /// libFuzzer's entry for programs with a main of their own (SwiftPM gives every executable one).
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
@@ -13,21 +28,12 @@ func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
 
-nonisolated(unsafe) var fuzzTarget = FuzzTarget.line
-
 @main
 struct WebhookFuzz {
     static func main() {
-        guard let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
-            fatalError("set FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        fuzzTarget = target
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            WebhookFuzzHarness.run(fuzzTarget, data.map { Data(bytes: $0, count: size) } ?? Data())
-            return 0
-        })
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzOneInput($0, $1) })
     }
 }
 #else

@@ -10,14 +10,8 @@ struct Bridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
         abstract: "One inbox for LINE, WhatsApp and more: webhooks in, tickets, replies out.",
-        subcommands: fuzzCommands + [Serve.self, Migrate.self, Demo.self, AgentCommand.self, BroadcastCommand.self, MessageCommand.self],
+        subcommands: [Serve.self, Migrate.self, Demo.self, AgentCommand.self, BroadcastCommand.self, MessageCommand.self],
         defaultSubcommand: Serve.self)
-
-    #if FUZZING
-    static let fuzzCommands: [any ParsableCommand.Type] = [FuzzConfig.self]
-    #else
-    static let fuzzCommands: [any ParsableCommand.Type] = []
-    #endif
 }
 
 struct ConfigOption: ParsableArguments {

@@ -1,6 +1,7 @@
 @testable import BridgeServer
 import ChannelKit
 import Email
+import Foundation
 import Testing
 
 @Suite struct ConfigTests {
@@ -64,6 +65,9 @@ import Testing
         ("database:\n  url: postgres://x", #"database.url must look like sqlite:PATH (PostgreSQL comes later), got "postgres://x""#),
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "soon""#),
         // Values that once reached millisecond arithmetic and trapped.
+        // YAML the YAML library traps on or expands without end (found by scripts/fuzz.sh).
+        ("? [a, b]\n: value\n", "has a key that is not text (a list or mapping used as a key)"),
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", "is too large (aliases expanding to more than 100000 values)"),
         ("outbound:\n  initialBackoff: inf", #"outbound.initialBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "inf""#),
         ("outbound:\n  maxBackoff: 1e300d", #"outbound.maxBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "1e300d""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
@@ -80,6 +84,27 @@ import Testing
             _ = try ConfigLoader.parse(yaml: yaml, environment: [:])
         } catch {
             #expect("\(error)" == message)
+        }
+    }
+}
+
+/// Every bridge.yaml kept in fixtures/fuzz/config (inputs the config fuzzer found or was seeded with)
+/// is read without a trap: a `ConfigError` at most.
+@Suite struct ConfigFuzzReplayTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures/fuzz/config")
+
+    static var inputs: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() }
+
+    @Test func thereAreKeptInputs() { #expect(Self.inputs.count >= 4) }
+
+    @Test(arguments: inputs)
+    func keptInputIsReadOrRefused(_ name: String) throws {
+        let yaml = String(decoding: try Data(contentsOf: Self.directory.appendingPathComponent(name)), as: UTF8.self)
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, environment: ["SECRET": "a-secret-value-from-the-environment-0123"])
+        } catch {
+            #expect(error is ConfigError, "\(name): \(error)")
         }
     }
 }

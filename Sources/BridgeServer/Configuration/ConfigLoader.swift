@@ -25,10 +25,38 @@ enum ConfigLoader {
         return try parse(yaml: text, environment: environment)
     }
 
+    /// YAML that Yams would trap on or take forever to build, refused first: keys that are not
+    /// text (Yams force-unwraps them), nesting deeper than any config has, and aliases expanding
+    /// into more nodes than any config has (a "billion laughs").
+    static func checkShape(_ root: Node) throws {
+        var visited = 0
+        func walk(_ node: Node, depth: Int) throws {
+            visited += 1
+            guard visited <= 100_000 else { throw ConfigError(key: "", problem: "is too large (aliases expanding to more than 100000 values)") }
+            guard depth <= 32 else { throw ConfigError(key: "", problem: "is nested more than 32 levels deep") }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    guard case .scalar = key else { throw ConfigError(key: "", problem: "has a key that is not text (a list or mapping used as a key)") }
+                    try walk(value, depth: depth + 1)
+                }
+            case .sequence(let sequence):
+                for item in sequence { try walk(item, depth: depth + 1) }
+            case .scalar, .alias:
+                break
+            }
+        }
+        try walk(root, depth: 0)
+    }
+
     static func parse(yaml: String, environment: [String: String] = [:]) throws -> BridgeConfig {
         let root: Any?
         do {
-            root = try Yams.load(yaml: yaml)
+            let document = try Yams.compose(yaml: yaml)
+            if let document { try checkShape(document) }
+            root = document?.any
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw ConfigError(key: "", problem: "is not valid YAML: \(error)")
         }
