@@ -48,6 +48,14 @@ import Testing
             let huge = try await t.postLINE(String(repeating: " ", count: (1 << 20) + 10))
             #expect(huge.status == 413)
 
+            // A query string that is not text is refused before anything is verified.
+            for query in ["signature=a%00b&timestamp=1&nonce=2", "signature=%FF&timestamp=1&nonce=2"] {
+                let bad = try await t.request(.POST, "/webhooks/wechat/main?\(query)", body: Data(Payloads.wechatText("1", "x").utf8), token: nil)
+                #expect(bad.status == 400, "\(query)")
+                #expect(bad.errorCode == "invalid_query")
+                #expect(try await t.request(.GET, "/webhooks/wechat/main?\(query)&echostr=x", token: nil).status == 400)
+            }
+
             #expect(try await storedCounts(t) == [0, 0, 0, 0])
             #expect(try await t.get("/api/v1/tickets").items.isEmpty)
         }

@@ -35,11 +35,13 @@ struct WebhookController: Sendable {
         return adapter
     }
 
-    private func webhookRequest(_ request: Request, body: Data) -> WebhookRequest {
+    /// The call as the adapter sees it; a query string that is not text (bad escapes, not UTF-8,
+    /// NUL) is a 400 before anything is verified.
+    private func webhookRequest(_ request: Request, body: Data) throws -> WebhookRequest {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key).removingPercentEncoding ?? String(key)] = String(value) }
+        for (key, value) in try request.query() where query[String(key)] == nil { query[String(key)] = String(value) }
         let origin = publicBaseURL ?? "http://\(request.head.authority ?? "localhost")"
         return WebhookRequest(method: request.method.rawValue, url: origin + request.uri.description, headers: headers, query: query, body: body)
     }
@@ -57,7 +59,13 @@ struct WebhookController: Sendable {
             metrics.webhook(channel: channel, outcome: "too_large")
             throw APIError(status: .contentTooLarge, code: "body_too_large", message: "webhook bodies are limited to \(maxBodyBytes) bytes")
         }
-        let incoming = webhookRequest(request, body: Data(buffer: body))
+        let incoming: WebhookRequest
+        do {
+            incoming = try webhookRequest(request, body: Data(buffer: body))
+        } catch {
+            metrics.webhook(channel: channel, outcome: "malformed")
+            throw error
+        }
         let parsed: ParsedWebhook
         do {
             try adapter.verify(incoming)
@@ -90,7 +98,7 @@ struct WebhookController: Sendable {
     func handshake(_ request: Request, _ context: BridgeRequestContext) throws -> Response {
         let adapter = try adapter(context)
         do {
-            guard let answer = try adapter.handshake(webhookRequest(request, body: Data())) else {
+            guard let answer = try adapter.handshake(try webhookRequest(request, body: Data())) else {
                 throw APIError(status: .methodNotAllowed, code: "no_handshake", message: "\(adapter.account.kind.rawValue) webhooks have no GET handshake")
             }
             return JSONResponse.text(answer.body, status: .init(code: answer.status), contentType: answer.contentType)
