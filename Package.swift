@@ -131,6 +131,7 @@ let package = Package(
             name: "BridgeServer",
             dependencies: [
                 "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier", "Email",
+                "FuzzHarness",  // only its libFuzzer driver, in fuzzing builds
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -201,6 +202,12 @@ let package = Package(
             path: "Benchmarks/inbox",
             swiftSettings: strict
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["UniversalInbox"],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChannelTests",
             dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness",
@@ -210,13 +217,13 @@ let package = Package(
         ),
         .testTarget(
             name: "InboxTests",
-            dependencies: ["UniversalInbox", "ChannelKit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["UniversalInbox", "ChannelKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/InboxTests",
             swiftSettings: strict
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier", "Email", "Broadcast",
+            dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "TestSupport", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier", "Email", "Broadcast",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

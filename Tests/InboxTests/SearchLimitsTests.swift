@@ -1,5 +1,6 @@
 import ChannelKit
 import Foundation
+import TestSupport
 import Testing
 import UniversalInbox
 

@@ -1,6 +1,7 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
+import TestSupport
 import Testing
 import UniversalInbox
 

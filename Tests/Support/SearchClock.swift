@@ -5,9 +5,9 @@ import UniversalInbox
 /// The clock a search's deadline is measured on, driven by the test. `expensive`: every reading is
 /// 10 s after the last, so a search is past a 5 s timeout at its second look. `stall`: the second
 /// reading of a search tells `stalled` and then waits until the search's task is cancelled.
-/// (InboxTests and ServerTests each hold this file: test targets share no sources.)
-final class SearchClock: Sendable {
-    enum Mode { case normal, expensive, stall }
+/// (In TestSupport, a library both InboxTests and ServerTests use: test targets share no sources.)
+public final class SearchClock: Sendable {
+    public enum Mode: Sendable { case normal, expensive, stall }
 
     private struct State {
         var mode = Mode.normal
@@ -17,15 +17,15 @@ final class SearchClock: Sendable {
 
     private let state = Mutex(State())
     private let base = ContinuousClock.now
-    let stalled: AsyncStream<Void>
+    public let stalled: AsyncStream<Void>
     private let stalledContinuation: AsyncStream<Void>.Continuation
 
-    init() {
+    public init() {
         (stalled, stalledContinuation) = AsyncStream.makeStream()
     }
 
     /// Waits until a search stalled (at most 30 s).
-    func waitUntilStalled() async throws {
+    public func waitUntilStalled() async throws {
         let stalled = self.stalled
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -42,21 +42,21 @@ final class SearchClock: Sendable {
         }
     }
 
-    struct NotStalled: Error {}
+    public struct NotStalled: Error {}
 
     /// Readings since the last `set`.
-    var readings: Int { state.withLock { $0.readings } }
+    public var readings: Int { state.withLock { $0.readings } }
 
-    func set(_ mode: Mode) {
+    public func set(_ mode: Mode) {
         state.withLock {
             $0.mode = mode
             $0.readings = 0
         }
     }
 
-    var limits: SearchLimits { SearchLimits(timeout: .seconds(5), now: { self.now() }) }
+    public var limits: SearchLimits { SearchLimits(timeout: .seconds(5), now: { self.now() }) }
 
-    func now() -> ContinuousClock.Instant {
+    public func now() -> ContinuousClock.Instant {
         let (mode, reading, offset) = state.withLock { state in
             state.readings += 1
             if state.mode == .expensive { state.offset += .seconds(10) }
