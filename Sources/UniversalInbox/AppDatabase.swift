@@ -681,6 +681,7 @@ extension Schema {
             received_at INTEGER NOT NULL,
             UNIQUE (account, digest)
         );
+        CREATE INDEX unreadable_events_account ON unreadable_events(account, id);
         """
 }
 

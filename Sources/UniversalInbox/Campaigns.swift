@@ -526,6 +526,8 @@ extension Inbox {
                 INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?)
                 """, arguments: [contactId, identity, now, now])
             let id = db.lastInsertedRowID
+            // A ticket the sender could not answer is not opened at all (the transaction rolls back).
+            try Self.authorize(db, actor, ticketId: id, for: .answer)
             try Self.record(db, ticketId: id, "opened_for_outreach", by: actor.label, [:], at: now)
             return (id, true)
         }

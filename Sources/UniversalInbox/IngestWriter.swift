@@ -42,14 +42,27 @@ struct IngestWriter {
         return result
     }
 
-    /// Keeps events the adapter could not read, once per account and body. Returns how many were new.
+    /// Kept unreadable events: the newest this many per account, each at most `maxRawBytes` of its text.
+    static let keptUnreadable = 10_000
+    static let maxRawBytes = 64 << 10
+
+    /// Keeps events the adapter could not read, once per account and body (the newest
+    /// `keptUnreadable` per account; a longer text is cut). Returns how many were new.
     func keep(_ unreadable: [UnreadableEvent]) throws -> Int {
         var kept = 0
         for event in unreadable {
+            let digest = Signatures.sha256Hex(Data(event.raw.utf8))
+            let raw = event.raw.utf8.count <= Self.maxRawBytes ? event.raw : String(decoding: event.raw.utf8.prefix(Self.maxRawBytes), as: UTF8.self) + "…"
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO unreadable_events (account, reason, raw, digest, received_at) VALUES (?, ?, ?, ?, ?)
-                """).execute(arguments: [account.key, event.reason, event.raw, Signatures.sha256Hex(Data(event.raw.utf8)), now])
+                """).execute(arguments: [account.key, String(event.reason.prefix(500)), raw, digest, now])
             kept += db.changesCount
+        }
+        if kept > 0 {
+            try db.cachedStatement(sql: """
+                DELETE FROM unreadable_events WHERE account = ? AND id <= (
+                    SELECT id FROM unreadable_events WHERE account = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                """).execute(arguments: [account.key, account.key, Self.keptUnreadable])
         }
         return kept
     }

@@ -63,3 +63,19 @@ import WhatsAppChannel
         #expect(MessageContent.choice(answering: answer, from: Self.rating.choices ?? [])?.payload == payload)
     }
 }
+
+/// A customer's answer to numbered choices is any text they type: no number may trap.
+@Suite struct ChoiceAnswerTests {
+    let choices = [MessageContent.Choice(label: "Good", payload: "good"), MessageContent.Choice(label: "Bad", payload: "bad")]
+
+    @Test(arguments: ["-9223372036854775808", "9223372036854775807", "0", "3", "-1", "1e9"])
+    func numbersOutsideTheChoicesPickNothing(_ text: String) {
+        #expect(MessageContent.choice(answering: .text(text), from: choices) == nil)
+    }
+
+    @Test func theNumberOrTheLabelPicks() {
+        #expect(MessageContent.choice(answering: .text(" 2 "), from: choices)?.payload == "bad")
+        #expect(MessageContent.choice(answering: .text("good"), from: choices)?.payload == "good")
+        #expect(MessageContent.choice(answering: .text("1"), from: []) == nil)
+    }
+}

@@ -11,7 +11,7 @@ import Testing
     struct Setup {
         var sam: TestBridge.AgentLogin
         var ken: Int, bea: Int, mia: Int
-        var beaTicket: Int
+        var beaTicket: Int, kenTicket: Int
     }
 
     func setUp(_ t: TestBridge) async throws -> Setup {
@@ -31,7 +31,9 @@ import Testing
         let miaBilling = try #require(try await t.postJSON("/api/v1/tickets/\(miaSales)/split", #"{"messageIds":[\#(second)]}"#).json["id"] as? Int)
         _ = try await t.postJSON("/api/v1/tickets/\(miaBilling)/transfer", #"{"departmentId":\#(billing)}"#)
         func contact(_ ticket: Int) async throws -> Int { try #require((try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["id"] as? Int) }
-        return Setup(sam: sam, ken: try await contact(kenTicket), bea: try await contact(beaTicket), mia: try await contact(miaSales), beaTicket: beaTicket)
+        return Setup(
+            sam: sam, ken: try await contact(kenTicket), bea: try await contact(beaTicket), mia: try await contact(miaSales), beaTicket: beaTicket,
+            kenTicket: kenTicket)
     }
 
     func snapshot(_ t: TestBridge) async throws -> String {
@@ -61,6 +63,15 @@ import Testing
                 #expect(reply.errorCode == "not_your_department", "\(what)")
             }
             #expect(try await snapshot(t) == before)  // nothing changed, no ticket opened for outreach
+
+            // Ken's only ticket is in the spam box: a message to him would open a ticket with no
+            // department, which Sam could not answer, so none is opened.
+            _ = try await t.postJSON("/api/v1/tickets/\(s.kenTicket)/spam", "{}")
+            let spamBefore = try await snapshot(t)
+            let outreach = try await t.postJSON("/api/v1/contacts/\(s.ken)/messages", #"{"text":"hello again"}"#, token: s.sam.token)
+            #expect(outreach.status == 403)
+            #expect(try await snapshot(t) == spamBefore)
+            _ = try await t.request(.DELETE, "/api/v1/tickets/\(s.kenTicket)/spam")
 
             // What Sam may reach stays reachable: his customer, and a customer with one sales ticket.
             #expect(try await t.get("/api/v1/contacts/\(s.ken)", token: s.sam.token).status == 200)
@@ -119,7 +130,22 @@ import Testing
             #expect(names.contains("Mallory\r\n=2+5"))
             #expect(!rows.contains { $0.first?.hasPrefix("=") == true })
             #expect(CSV.cell("=2+5") == "'=2+5")
+            // A quote a combining mark joins is still a quote: doubled, so the cell stays one cell.
+            let sneaky = "a\"\u{301},=2+5,\"\u{301}b"
+            #expect(Self.parseCSV(CSV.row([sneaky, "next"])) == [[sneaky, "next"]])
             #expect(CSV.cell("\r\n=1") == "\"'\r\n=1\"")
+        }
+    }
+
+    @Test func transcriptsEscapeEveryScalarAndRunNothing() async throws {
+        #expect(!TranscriptHTML.escape("\u{600}<img src=x onerror=alert(1)>").contains("<"))
+        try await TestBridge.with { t in
+            let ticket = try await t.customerWrites("Uxss0000000000000000000000000001", "\u{600}<img src=x onerror=alert(1)>")
+            let page = try await t.get("/api/v1/tickets/\(ticket)/transcript")
+            #expect(page.status == 200)
+            #expect(!page.text.contains("<img"))
+            #expect(page.headers["content-security-policy"].first?.hasPrefix("default-src 'none'") == true)
+            #expect(page.headers["x-content-type-options"].first == "nosniff")
         }
     }
 

@@ -20,7 +20,7 @@ struct ExportController: Sendable {
             let html = TranscriptHTML.render(
                 title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),
                 customerView: false)
-            return JSONResponse.text(html, contentType: "text/html; charset=utf-8")
+            return Self.html(html)
         }
         group.get("tickets/export.csv") { request, context in try await csv(request, context) }
         group.post("contacts/:id/history-link") { request, context in try await link(request, context) }
@@ -31,12 +31,10 @@ struct ExportController: Sendable {
         router.get("/history/:token") { _, context in
             let token = context.parameters.get("token") ?? ""
             switch links.check(token) {
-            case .invalid: return JSONResponse.text(page("This link is not valid."), status: .notFound, contentType: "text/html; charset=utf-8")
-            case .expired: return JSONResponse.text(page("This link has expired."), status: .gone, contentType: "text/html; charset=utf-8")
+            case .invalid: return Self.html(page("This link is not valid."), status: .notFound)
+            case .expired: return Self.html(page("This link has expired."), status: .gone)
             case .valid(let contactId):
-                guard let contact = try await inbox.contact(id: contactId) else {
-                    return JSONResponse.text(page("This link is not valid."), status: .notFound, contentType: "text/html; charset=utf-8")
-                }
+                guard let contact = try await inbox.contact(id: contactId) else { return Self.html(page("This link is not valid."), status: .notFound) }
                 var tickets: [TranscriptHTML.Ticket] = []
                 for id in try await inbox.tickets(ofContact: contactId) {
                     if let ticket = try await transcript(id, notes: false) { tickets.append(ticket) }
@@ -44,12 +42,22 @@ struct ExportController: Sendable {
                 let html = TranscriptHTML.render(
                     title: "Your conversations with us" + (contact.displayName.map { " — \($0)" } ?? ""), tickets: tickets,
                     agentNames: try await agentNames(), customerView: true)
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
-                    body: .init(byteBuffer: ByteBuffer(string: html)))
+                return Self.html(html)
             }
         }
+    }
+
+    /// Transcripts and history pages hold customers' words: served so that nothing in them can
+    /// run (no script at all, only the page's own inline style), never cached or sniffed.
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                .xContentTypeOptions: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// `POST /api/v1/contacts/{id}/history-link {"days": 7}`.

@@ -63,7 +63,8 @@ public struct MessageContent: Sendable, Equatable, Codable {
     public static func choice(answering answer: MessageContent, from choices: [Choice]) -> Choice? {
         if let payload = answer.postback, let match = choices.first(where: { $0.payload == payload }) { return match }
         guard let text = answer.text?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !text.isEmpty else { return nil }
-        if let number = Int(text), choices.indices.contains(number - 1) { return choices[number - 1] }
+        // Any number a customer types: only 1...count picks (checked before any arithmetic on it).
+        if let number = Int(text), number >= 1, number <= choices.count { return choices[number - 1] }
         return choices.first { $0.label.lowercased() == text }
     }
 

@@ -5,9 +5,14 @@ public struct RateLimit: Sendable, Equatable, Codable {
     public var perSecond: Double
     public var burst: Int
 
+    /// The rates a limit may have: from one request in about 17 minutes to far beyond any platform's.
+    public static let allowedRates: ClosedRange<Double> = 0.001...100_000
+
+    /// `perSecond` outside `allowedRates` (or not finite) is brought into it, so the bucket's
+    /// arithmetic stays in range; the config loader refuses such values with the key named.
     public init(perSecond: Double, burst: Int? = nil) {
-        self.perSecond = perSecond
-        self.burst = max(1, burst ?? Int(perSecond.rounded(.up)))
+        self.perSecond = perSecond.isFinite ? min(max(perSecond, Self.allowedRates.lowerBound), Self.allowedRates.upperBound) : 1
+        self.burst = max(1, min(burst ?? Int(self.perSecond.rounded(.up)), 1_000_000))
     }
 }
 

@@ -99,68 +99,80 @@ enum WeChatXML {
         }
     }
 
-    static func decodeReferences(_ s: Substring) throws(Failure) -> String {
-        guard s.contains("&") else { return String(s) }
-        var out = ""
-        var rest = s
+    /// Resolves the five predefined and numeric character references, on Unicode scalars.
+    static func decodeReferences(_ s: Substring.UnicodeScalarView) throws(Failure) -> String {
+        var out = String.UnicodeScalarView()
+        var rest = s[...]
         while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
+            out.append(contentsOf: rest[..<amp])
             guard let semi = rest[amp...].firstIndex(of: ";") else { throw .invalid("bare &") }
-            let name = rest[rest.index(after: amp)..<semi]
+            let name = String(String.UnicodeScalarView(rest[rest.index(after: amp)..<semi]))
             switch name {
-            case "lt": out += "<"
-            case "gt": out += ">"
-            case "amp": out += "&"
-            case "quot": out += "\""
-            case "apos": out += "'"
+            case "lt": out.append("<")
+            case "gt": out.append(">")
+            case "amp": out.append("&")
+            case "quot": out.append("\"")
+            case "apos": out.append("'")
             default:
                 let scalar: UInt32? = name.hasPrefix("#x") ? UInt32(name.dropFirst(2), radix: 16) : name.hasPrefix("#") ? UInt32(name.dropFirst()) : nil
                 guard let scalar, let character = Unicode.Scalar(scalar) else { throw .forbidden("entity &\(name); is not allowed") }
-                out.unicodeScalars.append(character)
+                out.append(character)
             }
             rest = rest[rest.index(after: semi)...]
         }
-        return out + rest
+        out.append(contentsOf: rest)
+        return String(out)
     }
 
+    /// Reads the text scalar by scalar: a customer's text ending in a scalar that joins the next
+    /// one into a `Character` (U+0600 before `]]>` or `</`) must not hide the markup after it.
     private struct Scanner {
-        let text: Substring
-        var index: Substring.Index
+        let text: Substring.UnicodeScalarView
+        var index: Substring.UnicodeScalarView.Index
 
         init(_ text: String) {
-            self.text = text[...]
+            self.text = text.unicodeScalars[...]
             self.index = self.text.startIndex
         }
 
         var atEnd: Bool { index == text.endIndex }
-        func peek(_ s: String) -> Bool { text[index...].hasPrefix(s) }
+        func peek(_ s: String) -> Bool { text[index...].starts(with: s.unicodeScalars) }
 
         mutating func take(_ s: String) -> Bool {
             guard peek(s) else { return false }
-            index = text.index(index, offsetBy: s.count)
+            index = text.index(index, offsetBy: s.unicodeScalars.count)
             return true
         }
 
         mutating func skipSpace() {
-            while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+            while index < text.endIndex, text[index].properties.isWhitespace { index = text.index(after: index) }
         }
 
         mutating func until(_ end: String) -> String? {
-            guard let range = text[index...].range(of: end) else { return nil }
-            let value = String(text[index..<range.lowerBound])
-            index = range.upperBound
-            return value
+            let marker = Array(end.unicodeScalars)
+            var i = index
+            while i < text.endIndex {
+                if text[i...].starts(with: marker) {
+                    let value = String(String.UnicodeScalarView(text[index..<i]))
+                    index = text.index(i, offsetBy: marker.count)
+                    return value
+                }
+                i = text.index(after: i)
+            }
+            return nil
         }
 
         mutating func skip(past end: String) -> Bool { until(end) != nil }
 
         mutating func name() -> String? {
             let start = index
-            while index < text.endIndex, text[index].isLetter || text[index].isNumber || text[index] == "_" { index = text.index(after: index) }
-            return start == index ? nil : String(text[start..<index])
+            while index < text.endIndex, text[index].properties.isAlphabetic || text[index].properties.numericType != nil || text[index] == "_" {
+                index = text.index(after: index)
+            }
+            return start == index ? nil : String(String.UnicodeScalarView(text[start..<index]))
         }
 
-        mutating func characters() -> Substring? {
+        mutating func characters() -> Substring.UnicodeScalarView? {
             let start = index
             while index < text.endIndex, text[index] != "<" { index = text.index(after: index) }
             return index == text.endIndex ? nil : text[start..<index]
