@@ -174,6 +174,15 @@ extension Inbox {
                 try db.execute(sql: "UPDATE agents SET \(column) = ?, updated_at = ? WHERE id = ?", arguments: [value, now, id])
             }
             if let departments = changes.departments { try Self.setDepartments(db, agentId: id, departments) }
+            // Restrictions are for agents: an owner or admin manages agents and settings across every
+            // department, so a "restricted admin" could lift its own restriction or mint a wider agent.
+            if let row = try Row.fetchOne(db, sql: "SELECT role, departments_only, answer_assigned_only FROM agents WHERE id = ?", arguments: [id]),
+                (row["role"] as String) != AgentRole.agent.rawValue, (row["departments_only"] as Bool) || (row["answer_assigned_only"] as Bool)
+            {
+                throw InboxError.invalid(
+                    code: "restrictions_are_for_agents",
+                    message: "departmentsOnly and answerAssignedOnly restrict agents; an owner or admin works across every department (clear them to change the role)")
+            }
             if changes.passwordHash != nil {
                 try db.execute(sql: "DELETE FROM agent_tokens WHERE agent_id = ? AND token_hash IS NOT ?", arguments: [id, keepingToken])
             }

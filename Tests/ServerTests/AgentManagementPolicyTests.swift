@@ -37,6 +37,22 @@ import UniversalInbox
         }
     }
 
+    @Test func restrictionsAreForAgentsOnly() async throws {
+        try await TestBridge.with { t in
+            let admin = try await t.addAgent("Ada", role: "admin")
+            let sam = try await t.addAgent("Sam")
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
+            // A restricted admin could lift its own restriction, or mint a wider agent: there is none.
+            let restrictedAdmin = try await t.patchJSON("/api/v1/agents/\(admin.id)", #"{"departmentsOnly":true}"#)
+            #expect(restrictedAdmin.status == 400)
+            #expect(restrictedAdmin.errorCode == "restrictions_are_for_agents")
+            let promoted = try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"role":"admin"}"#)
+            #expect(promoted.errorCode == "restrictions_are_for_agents")
+            #expect(try await t.get("/api/v1/agents/\(sam.id)").json["role"] as? String == "agent")  // nothing changed
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"role":"admin","departmentsOnly":false}"#).status == 200)
+        }
+    }
+
     @Test func grantsStopAtTheGrantersRole() async throws {
         try await TestBridge.with { t in
             let owner = try await t.addAgent("Olga", role: "owner")
