@@ -2,13 +2,16 @@ import Foundation
 
 /// One element of a platform's event array, decoded on its own: a failure to decode it is kept
 /// with the element's JSON instead of failing the whole body (see `ParsedWebhook`).
+///
+/// The element's text is taken from the body only for an event that cannot be read (by its path),
+/// so a readable delivery is decoded once, as before.
 public struct EachEvent<Event: Decodable>: Decodable {
     public let decoded: Result<Event, WebhookError>
-    /// The element as JSON (re-encoded with sorted keys), for keeping an unreadable event.
-    public let raw: String
+    /// Where the element is in the body: object keys and array indices.
+    let path: [JSONPath]
 
     public init(from decoder: any Decoder) throws {
-        raw = (try? JSONValue(from: decoder)).map(\.text) ?? "null"
+        path = decoder.codingPath.map { $0.intValue.map(JSONPath.index) ?? .key($0.stringValue) }
         do {
             decoded = .success(try Event(from: decoder))
         } catch {
@@ -16,10 +19,17 @@ public struct EachEvent<Event: Decodable>: Decodable {
         }
     }
 
-    /// Reads the element with `map`, collecting its events or keeping it as unreadable.
-    public func read(into parsed: inout ParsedWebhook, _ map: (Event) throws(WebhookError) -> [InboundEvent]) {
-        parsed.add(raw: raw) { () throws(WebhookError) in try map(decoded.get()) }
+    /// Reads the element with `map`, collecting its events, or keeping it as unreadable with its
+    /// text out of `body` (the webhook's body it was decoded from).
+    public func read(into parsed: inout ParsedWebhook, body: Data, _ map: (Event) throws(WebhookError) -> [InboundEvent]) {
+        parsed.add(raw: JSONValue.element(at: path, in: body)) { () throws(WebhookError) in try map(decoded.get()) }
     }
+}
+
+/// A step into a JSON document.
+enum JSONPath: Sendable, Equatable {
+    case key(String)
+    case index(Int)
 }
 
 /// Any JSON value: what an unreadable event is kept as.
@@ -62,6 +72,19 @@ public enum JSONValue: Codable, Sendable, Equatable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+
+    /// The element at `path` in the JSON `body`, as compact JSON (the whole body if it is not there).
+    static func element(at path: [JSONPath], in body: Data) -> String {
+        guard var value = try? JSONDecoder().decode(JSONValue.self, from: body) else { return String(decoding: body, as: UTF8.self) }
+        for step in path {
+            switch (step, value) {
+            case (.key(let key), .object(let object)) where object[key] != nil: value = object[key]!
+            case (.index(let index), .array(let array)) where array.indices.contains(index): value = array[index]
+            default: return String(decoding: body, as: UTF8.self)
+            }
+        }
+        return value.text
     }
 
     /// Compact JSON with sorted keys.

@@ -28,7 +28,7 @@ public struct LINEAdapter: ChannelAdapter {
     }
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
-        LINEEventMapper.events(from: try PlatformAPI.decodeWebhook(LINEWebhookPayload.self, from: request.body))
+        LINEEventMapper.events(from: try PlatformAPI.decodeWebhook(LINEWebhookPayload.self, from: request.body), body: request.body)
     }
 
     public func refusal(for message: OutboundMessage) -> SendError? {

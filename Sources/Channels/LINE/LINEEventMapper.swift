@@ -3,10 +3,10 @@ import Foundation
 
 /// Turns LINE webhook events into normalised events.
 enum LINEEventMapper {
-    static func events(from payload: LINEWebhookPayload) -> ParsedWebhook {
+    static func events(from payload: LINEWebhookPayload, body: Data) -> ParsedWebhook {
         var parsed = ParsedWebhook()
         for item in payload.events {
-            item.read(into: &parsed) { e throws(WebhookError) in try event(e).map { [$0] } ?? [] }
+            item.read(into: &parsed, body: body) { e throws(WebhookError) in try event(e).map { [$0] } ?? [] }
         }
         return parsed
     }

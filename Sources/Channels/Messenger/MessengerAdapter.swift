@@ -31,7 +31,7 @@ public struct MessengerAdapter: ChannelAdapter {
         guard payload.object == configuration.webhookObject else {
             throw .malformed("object is \(payload.object), expected \(configuration.webhookObject)")
         }
-        return MessengerEventMapper.events(from: payload, receivedAt: request.receivedAt)
+        return MessengerEventMapper.events(from: payload, body: request.body, receivedAt: request.receivedAt)
     }
 
     /// How a message may go now: `RESPONSE` within 24 hours of the customer's last message,

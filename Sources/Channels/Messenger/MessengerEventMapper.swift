@@ -6,11 +6,11 @@ enum MessengerEventMapper {
     /// Chat-plugin guests have no page-scoped id; their identity is their `user_ref` behind this prefix.
     static let guestPrefix = "user_ref:"
 
-    static func events(from payload: MessengerWebhookPayload, receivedAt: Date) -> ParsedWebhook {
+    static func events(from payload: MessengerWebhookPayload, body: Data, receivedAt: Date) -> ParsedWebhook {
         var parsed = ParsedWebhook()
         for entry in payload.entry {
             for item in entry.messaging ?? [] {
-                item.read(into: &parsed) { m throws(WebhookError) in try events(m, entryTime: entry.time, receivedAt: receivedAt) }
+                item.read(into: &parsed, body: body) { m throws(WebhookError) in try events(m, entryTime: entry.time, receivedAt: receivedAt) }
             }
         }
         return parsed

@@ -28,7 +28,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
         let payload = try PlatformAPI.decodeWebhook(WhatsAppWebhookPayload.self, from: request.body)
-        return try WhatsAppEventMapper.events(from: payload, phoneNumberId: configuration.phoneNumberId)
+        return try WhatsAppEventMapper.events(from: payload, body: request.body, phoneNumberId: configuration.phoneNumberId)
     }
 
     public func refusal(for message: OutboundMessage) -> SendError? {

@@ -3,7 +3,7 @@ import Foundation
 
 /// Turns Cloud API webhook values into normalised events.
 enum WhatsAppEventMapper {
-    static func events(from payload: WhatsAppWebhookPayload, phoneNumberId: String) throws(WebhookError) -> ParsedWebhook {
+    static func events(from payload: WhatsAppWebhookPayload, body: Data, phoneNumberId: String) throws(WebhookError) -> ParsedWebhook {
         guard payload.object == "whatsapp_business_account" else {
             throw .malformed("object is \(payload.object), expected whatsapp_business_account")
         }
@@ -11,7 +11,7 @@ enum WhatsAppEventMapper {
         for entry in payload.entry {
             for item in entry.changes {
                 guard case .success(let change) = item.decoded else {
-                    item.read(into: &parsed) { _ throws(WebhookError) in [] }
+                    item.read(into: &parsed, body: body) { _ throws(WebhookError) in [] }
                     continue
                 }
                 // Other fields (account updates, template status, ...) carry no customer message.
@@ -25,10 +25,10 @@ enum WhatsAppEventMapper {
                     for id in [contact.wa_id, contact.user_id].compactMap({ $0 }) where names[id] == nil { names[id] = name }
                 }
                 for message in value.messages ?? [] {
-                    message.read(into: &parsed) { m throws(WebhookError) in [try event(m, names: names)] }
+                    message.read(into: &parsed, body: body) { m throws(WebhookError) in [try event(m, names: names)] }
                 }
                 for status in value.statuses ?? [] {
-                    status.read(into: &parsed) { s throws(WebhookError) in try receipt(s).map { [$0] } ?? [] }
+                    status.read(into: &parsed, body: body) { s throws(WebhookError) in try receipt(s).map { [$0] } ?? [] }
                 }
             }
         }
