@@ -28,8 +28,9 @@ struct CampaignsController: Sendable {
         }
         group.get("campaigns/:id/report") { request, context in
             _ = try context.requireSettingsManager()
-            let report = try await inbox.campaignReport(id: try context.id())
-            guard try request.query().value("format", as: ReportFormat.self) == .csv else { return JSONResponse.make(report) }
+            let (id, format) = (try context.id(), try request.query().value("format", as: ReportFormat.self))
+            let report = try await inbox.campaignReport(id: id)
+            guard format == .csv else { return JSONResponse.make(report) }
             var text = CSV.row(["channel", "sent", "delivered", "read", "failed", "skipped", "pending"])
             for r in report.channels { text += CSV.row([r.channel, String(r.sent), String(r.delivered), String(r.read), String(r.failed), String(r.skipped), String(r.pending)]) }
             text += CSV.row([]) + CSV.row(["status", "reason", "count"])

@@ -13,9 +13,8 @@ struct ExportController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
-            let (id, actor) = (try context.id(), try context.requireActor())
+            let (id, actor, withNotes) = (try context.id(), try context.requireActor(), try request.query().boolean("notes") ?? true)
             try await inbox.authorize(actor, .read, .ticket(id))
-            let withNotes = try request.query().boolean("notes") ?? true
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
             let html = TranscriptHTML.render(
                 title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),

@@ -8,7 +8,7 @@ import Hummingbird
 /// Add it to the router after every route: a router middleware wraps only the routes added after
 /// it, and the not-found responder, built last, so this one runs only for requests no route took.
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Each routed path's segments (`:name` and `*` match any one segment) and its methods.
+    /// Each routed path's segments (a `{name}` capture or `*` matches any one segment) and its methods.
     private let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
 
     init(routes: [(path: String, method: HTTPRequest.Method)]) {
@@ -30,6 +30,6 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     private static func segments(_ path: String) -> [Substring] { path.split(separator: "/") }
 
     private static func matches(_ pattern: [Substring], _ path: [Substring]) -> Bool {
-        pattern.count == path.count && zip(pattern, path).allSatisfy { $0.hasPrefix(":") || $0 == "*" || $0 == $1 }
+        pattern.count == path.count && zip(pattern, path).allSatisfy { ($0.hasPrefix("{") && $0.hasSuffix("}")) || $0 == "*" || $0 == $1 }
     }
 }
