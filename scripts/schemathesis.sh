@@ -146,8 +146,17 @@ status=0
   --generation-database none \
   --no-color \
   "$@") || status=$?
+# A bridge that stopped during the run crashed: that fails the run whatever schemathesis says.
+if ! kill -0 "$bridge_pid" 2>/dev/null; then
+  wait "$bridge_pid" 2>/dev/null || true
+  bridge_pid=""
+  echo "the bridge stopped during the run; the end of its log:" >&2
+  tail -n 40 "$work/bridge.log" >&2
+  status=1
+fi
 stop_bridge
+cp "$work/bridge.log" .build/schemathesis/bridge.log
 if [ "$status" -ne 0 ]; then
-  echo "schemathesis found disagreements between the OpenAPI document and the server (exit $status)" >&2
+  echo "schemathesis found disagreements between the OpenAPI document and the server (exit $status); the bridge's log: .build/schemathesis/bridge.log" >&2
 fi
 exit "$status"

@@ -19,8 +19,11 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = Self.segments(request.uri.path)
-        let allowed = routes.filter { Self.matches($0.segments, path) }.flatMap(\.methods)
-        guard !allowed.isEmpty else { return try await next(request, context) }
+        // As the router resolves a path: a literal segment wins over a capture (`tickets/export.csv`
+        // is not `tickets/{id}`), so only the most literal of the matching routes count.
+        let matching = routes.compactMap { route in Self.literals(route.segments, path).map { (route.methods, $0) } }
+        guard let best = matching.map(\.1).max(by: { $0.lexicographicallyPrecedes($1) }) else { return try await next(request, context) }
+        let allowed = matching.filter { $0.1 == best }.flatMap(\.0)
         let allow = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
         throw APIError(
             status: .methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not allowed here; use \(allow)",
@@ -29,7 +32,20 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private static func segments(_ path: String) -> [Substring] { path.split(separator: "/") }
 
-    private static func matches(_ pattern: [Substring], _ path: [Substring]) -> Bool {
-        pattern.count == path.count && zip(pattern, path).allSatisfy { ($0.hasPrefix("{") && $0.hasSuffix("}")) || $0 == "*" || $0 == $1 }
+    /// For a route that matches `path`, 1 for each segment it matched literally and 0 for each it
+    /// captured; nil when it does not match.
+    private static func literals(_ pattern: [Substring], _ path: [Substring]) -> [Int]? {
+        guard pattern.count == path.count else { return nil }
+        var literals: [Int] = []
+        for (segment, part) in zip(pattern, path) {
+            if segment == part {
+                literals.append(1)
+            } else if (segment.hasPrefix("{") && segment.hasSuffix("}")) || segment == "*" {
+                literals.append(0)
+            } else {
+                return nil
+            }
+        }
+        return literals
     }
 }
