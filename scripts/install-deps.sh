@@ -3,7 +3,8 @@
 # - SQLite's headers (GRDB links the system libsqlite3), libxcrypt's (bcrypt for agent passwords)
 #   and libcurl's (SMTP with STARTTLS and AUTH for e-mail); openssl makes the tests' certificates.
 # - For the tests: a Python virtual environment in .build/python with aiosmtpd, the real SMTP
-#   server the e-mail tests start (scripts/smtp_test_server.py).
+#   server the e-mail tests start (scripts/smtp_test_server.py), and schemathesis, which checks the
+#   served OpenAPI document against the server (scripts/schemathesis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -19,4 +20,8 @@ if ! .build/python/bin/python -c 'import aiosmtpd' >/dev/null 2>&1; then
   echo "installing: aiosmtpd (Python, for the e-mail tests) in .build/python"
   python3 -m venv .build/python
   .build/python/bin/pip install -q 'aiosmtpd>=1.4,<2'
+fi
+if ! .build/python/bin/schemathesis --version 2>/dev/null | grep -q ' 4\.32\.5$'; then
+  echo "installing: schemathesis (Python, for scripts/schemathesis.sh) in .build/python"
+  .build/python/bin/pip install -q 'schemathesis==4.32.5'
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command (README.md, .ci/run): builds everything, plays the demo, runs the SIGKILL crash
-# tests (ingest and campaigns) and the benchmarks in quick mode on a release build, then every
-# unit, fixture and end-to-end test, then a bounded fuzzing run. Exits non-zero on the first failure.
+# The test command (README.md, .ci/run): builds everything, plays the demo, checks the API against
+# its OpenAPI document (schemathesis), runs the SIGKILL crash tests (ingest and campaigns) and the
+# benchmarks in quick mode on a release build, then every unit, fixture and end-to-end test, then a
+# bounded fuzzing run. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,6 +12,9 @@ swift build --build-tests
 
 echo "== demo (the whole loop once)"
 swift run --skip-build bridge demo --once --port 0
+
+echo "== the API against its OpenAPI document (schemathesis, bounded)"
+scripts/schemathesis.sh --skip-build
 
 echo "== release build for the benchmark and crash test"
 swift build -c release --product bridge

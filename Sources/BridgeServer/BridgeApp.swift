@@ -121,6 +121,8 @@ enum BridgeApp {
         let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
+        // Last: it runs only for requests no route took (see `MethodNotAllowedMiddleware`).
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method) }))
 
         // The transports' owners come first: services stop in reverse order, so the clients close last.
         let services: [any Service] = ownedTransports.map { HTTPTransportOwner(transport: $0) } + consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) } + [

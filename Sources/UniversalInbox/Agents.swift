@@ -147,8 +147,8 @@ extension Inbox {
     /// except `keepingToken` (the digest of the token the agent changed its own password with), in
     /// the same transaction, so a token minted with a stolen password does not outlive it.
     public func updateAgent(id: Int64, _ changes: AgentChanges, keepingToken: String? = nil) async throws -> Agent {
-        if let name = changes.name, name.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw InboxError.invalid(code: "invalid_name", message: "name must not be blank")
+        if let name = changes.name, !TextRules.isName(name, maxLength: 100) {
+            throw InboxError.invalid(code: "invalid_name", message: "name must be 1 to 100 characters, not all blank")
         }
         if let max = changes.maxTickets, !(0...500).contains(max) {
             throw InboxError.invalid(code: "invalid_max_tickets", message: "maxTickets must be 0 to 500")
@@ -262,7 +262,9 @@ extension Inbox {
 
     public func createDepartment(name: String) async throws -> Department {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else { throw InboxError.invalid(code: "invalid_name", message: "a department needs a name of 1 to 100 characters") }
+        guard TextRules.isName(name, maxLength: 100) else {
+            throw InboxError.invalid(code: "invalid_name", message: "a department needs a name of 1 to 100 characters, not all blank")
+        }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE name = ?", arguments: [name]) != nil {
@@ -306,19 +308,18 @@ extension Inbox {
         try db.execute(sql: "DELETE FROM department_members WHERE agent_id = ?", arguments: [agentId])
         for department in Set(departments) {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) != nil else {
-                throw InboxError.invalid(code: "no_such_department", message: "department \(department) does not exist")
+                throw InboxError.unprocessable(code: "no_such_department", message: "department \(department) does not exist")
             }
             try db.execute(sql: "INSERT INTO department_members (department_id, agent_id) VALUES (?, ?)", arguments: [department, agentId])
         }
     }
 
     static func validate(email: String, name: String, maxTickets: Int) throws {
-        let parts = email.split(separator: "@")
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(where: \.isWhitespace), email.count <= 254 else {
+        guard TextRules.isEmail(email) else {
             throw InboxError.invalid(code: "invalid_email", message: "\(email) is not an e-mail address")
         }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100 else {
-            throw InboxError.invalid(code: "invalid_name", message: "name must be 1 to 100 characters")
+        guard TextRules.isName(name, maxLength: 100) else {
+            throw InboxError.invalid(code: "invalid_name", message: "name must be 1 to 100 characters, not all blank")
         }
         guard (0...500).contains(maxTickets) else { throw InboxError.invalid(code: "invalid_max_tickets", message: "maxTickets must be 0 to 500") }
     }

@@ -31,7 +31,7 @@ extension Inbox {
     /// a ticket someone else has is a conflict.
     public func claim(ticketId: Int64, by actor: Actor) async throws -> TicketSummary {
         guard let agentId = actor.agentId else {
-            throw InboxError.invalid(code: "not_an_agent", message: "only an agent can keep a ticket; use a transfer to assign one")
+            throw InboxError.forbidden(code: "not_an_agent", message: "only an agent can keep a ticket; use a transfer to assign one")
         }
         let now = clock().ms
         let assigned: Bool = try await database.pool.write { db in
@@ -56,24 +56,24 @@ extension Inbox {
         guard target.agentId != nil || target.departmentId != nil else {
             throw InboxError.invalid(code: "no_target", message: "name an agentId, a departmentId, or both")
         }
+        if let note, TextRules.length(note) > 4096 { throw InboxError.invalid(code: "note_too_long", message: "a note is at most 4096 characters") }
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        if let note, note.count > 4096 { throw InboxError.invalid(code: "note_too_long", message: "a note is at most 4096 characters") }
         let now = clock().ms
         try await database.pool.write { db in
             try Self.authorize(db, actor, ticketId: ticketId, for: .answer)
             let row = try Self.assignable(db, ticketId)
             if let department = target.departmentId {
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) != nil else {
-                    throw InboxError.invalid(code: "no_such_department", message: "department \(department) does not exist")
+                    throw InboxError.unprocessable(code: "no_such_department", message: "department \(department) does not exist")
                 }
                 try db.execute(sql: "UPDATE tickets SET department_id = ? WHERE id = ?", arguments: [department, ticketId])
             }
             if let agentId = target.agentId {
                 guard let agent = try Row.fetchOne(db, sql: "SELECT name, deactivated_at FROM agents WHERE id = ?", arguments: [agentId]) else {
-                    throw InboxError.invalid(code: "no_such_agent", message: "agent \(agentId) does not exist")
+                    throw InboxError.unprocessable(code: "no_such_agent", message: "agent \(agentId) does not exist")
                 }
                 guard agent["deactivated_at"] as Int64? == nil else {
-                    throw InboxError.invalid(code: "agent_deactivated", message: "agent \(agentId) is deactivated")
+                    throw InboxError.unprocessable(code: "agent_deactivated", message: "agent \(agentId) is deactivated")
                 }
                 let name: String = agent["name"]
                 try Self.assign(db, ticketId: ticketId, to: agentId, name: name, now: now)

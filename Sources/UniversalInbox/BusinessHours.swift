@@ -36,18 +36,21 @@ public struct BusinessHours: Sendable, Equatable, Codable {
 
     /// Refuses an unknown time zone, weekday, malformed time or date, or a period that ends before it starts.
     func validate() throws {
-        guard TimeZone(identifier: timeZone) != nil else { throw InboxError.invalid(code: "invalid_time_zone", message: "\(timeZone) is not a time zone (e.g. Asia/Tokyo)") }
         for (day, periods) in weekly {
             guard Self.weekdays.contains(day) else { throw InboxError.invalid(code: "invalid_weekday", message: "\(day) is not one of \(Self.weekdays.joined(separator: ", "))") }
             for period in periods {
-                guard period.count == 2, let start = Self.minutes(period[0]), let end = Self.minutes(period[1]), start < end else {
-                    throw InboxError.invalid(code: "invalid_period", message: "\(day): a period is [\"HH:MM\", \"HH:MM\"] with the start before the end")
+                guard period.count == 2, period.allSatisfy(Self.isClockTime) else {
+                    throw InboxError.invalid(code: "invalid_period", message: "\(day): a period is [\"HH:MM\", \"HH:MM\"]")
+                }
+                guard let start = Self.minutes(period[0]), let end = Self.minutes(period[1]), start < end else {
+                    throw InboxError.unprocessable(code: "invalid_period", message: "\(day): a period is [\"HH:MM\", \"HH:MM\"] with the start before the end")
                 }
             }
         }
-        for holiday in holidays where (try? Date(holiday, strategy: Date.ISO8601FormatStyle().year().month().day())) == nil {
+        for holiday in holidays where RFC3339.date(holiday) == nil {
             throw InboxError.invalid(code: "invalid_holiday", message: "\(holiday) is not a date like 2026-12-31")
         }
+        guard TimeZone(identifier: timeZone) != nil else { throw InboxError.unprocessable(code: "invalid_time_zone", message: "\(timeZone) is not a time zone (e.g. Asia/Tokyo)") }
     }
 
     /// Whether `date` falls in an opening period (and not on a holiday), in the department's time zone.
@@ -64,6 +67,12 @@ public struct BusinessHours: Sendable, Equatable, Codable {
             guard let start = Self.minutes(period[0]), let end = Self.minutes(period[1]) else { return false }
             return now >= start && now < end
         }
+    }
+
+    /// `HH:MM` exactly (00:00 to 24:00), as openapi.yaml's `ClockTime` pattern says; what is
+    /// refused when hours or quiet hours are set.
+    static func isClockTime(_ text: String) -> Bool {
+        text.wholeMatch(of: /([01][0-9]|2[0-3]):[0-5][0-9]|24:00/) != nil
     }
 
     static func minutes(_ text: String) -> Int? {

@@ -125,10 +125,15 @@ extension Inbox {
     public func createCampaign(
         name: String, audience: CampaignAudience, channel: String?, content: CampaignContent, scheduledAt: Date?, createdBy: String
     ) async throws -> Campaign {
+        guard TextRules.isName(name, maxLength: 200) else {
+            throw InboxError.invalid(code: "invalid_name", message: "a campaign needs a name of 1 to 200 characters, not all blank")
+        }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw InboxError.invalid(code: "invalid_name", message: "a campaign needs a name of 1 to 200 characters") }
         guard content.text?.isEmpty == false || content.imageUrl != nil || content.template != nil else {
-            throw InboxError.invalid(code: "no_content", message: "a campaign needs text, an imageUrl or a WhatsApp template")
+            throw InboxError.unprocessable(code: "no_content", message: "a campaign needs text, an imageUrl or a WhatsApp template")
+        }
+        if let template = content.template, template.name.isEmpty || template.language.isEmpty {
+            throw InboxError.invalid(code: "invalid_template", message: "a template needs a name and a language")
         }
         if let url = content.imageUrl, !url.hasPrefix("https://") { throw InboxError.invalid(code: "invalid_image", message: "imageUrl must be an https URL") }
         for name in [channel, audience.channel].compactMap({ $0 }) where ChannelKind(rawValue: name) == nil && name != Self.emailChannel {
@@ -138,17 +143,17 @@ extension Inbox {
             var others = audience
             others.followersOf = nil
             guard others == CampaignAudience(), channel == nil || channel == ChannelKind.line.rawValue else {
-                throw InboxError.invalid(code: "invalid_audience", message: "followersOf is a whole audience: give no other conditions and no other channel")
+                throw InboxError.unprocessable(code: "invalid_audience", message: "followersOf is a whole audience: give no other conditions and no other channel")
             }
             guard account.hasPrefix(ChannelKind.line.rawValue + "/") else {
                 throw InboxError.invalid(code: "invalid_audience", message: "followersOf names a LINE account, e.g. line/main")
             }
             guard content.isSameForEveryone, content.template == nil else {
-                throw InboxError.invalid(code: "invalid_content", message: "a broadcast to all followers says the same to everyone: no {{…}} variables")
+                throw InboxError.unprocessable(code: "invalid_content", message: "a broadcast to all followers says the same to everyone: no {{…}} variables")
             }
         }
         if audience.contactIds == nil, audience == CampaignAudience() {
-            throw InboxError.invalid(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
+            throw InboxError.unprocessable(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
         }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
@@ -521,7 +526,7 @@ extension Inbox {
             guard let identity = try Int64.fetchOne(db, sql: """
                 SELECT id FROM identities WHERE contact_id = ? AND (? IS NULL OR channel = ?) ORDER BY coalesce(last_inbound_at, 0) DESC, id DESC LIMIT 1
                 """, arguments: [contactId, channel, channel])
-            else { throw InboxError.invalid(code: "no_such_channel", message: "contact \(contactId) has no \(channel ?? "channel") identity") }
+            else { throw InboxError.unprocessable(code: "no_such_channel", message: "contact \(contactId) has no \(channel ?? "channel") identity") }
             try db.execute(sql: """
                 INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?)
                 """, arguments: [contactId, identity, now, now])

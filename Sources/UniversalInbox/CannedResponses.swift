@@ -45,17 +45,19 @@ extension Inbox {
         shortcut: String, title: String, text: String, agentId: Int64?, departmentId: Int64?
     ) async throws -> CannedResponse {
         let shortcut = try Self.shortcut(shortcut)
+        guard TextRules.isName(text, maxLength: 4096) else {
+            throw InboxError.invalid(code: "invalid_text", message: "a canned response is 1 to 4096 characters, not all blank")
+        }
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.count <= 4096 else { throw InboxError.invalid(code: "invalid_text", message: "a canned response is 1 to 4096 characters") }
         if let unknown = TemplateText.variables(in: text).first(where: { !Self.isCannedVariable($0) }) {
-            throw InboxError.invalid(
+            throw InboxError.unprocessable(
                 code: "unknown_variable",
                 message: "{{\(unknown)}} is not a variable; use contact.name, contact.email, contact.field.KEY, agent.name, agent.email, ticket.id, ticket.field.KEY")
         }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
             if let departmentId, try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [departmentId]) == nil {
-                throw InboxError.invalid(code: "no_such_department", message: "department \(departmentId) does not exist")
+                throw InboxError.unprocessable(code: "no_such_department", message: "department \(departmentId) does not exist")
             }
             if try Bool.fetchOne(db, sql: """
                 SELECT 1 FROM canned_responses WHERE shortcut = ? AND coalesce(agent_id, 0) = ? AND coalesce(department_id, 0) = ?
@@ -103,7 +105,7 @@ extension Inbox {
                     ?? candidates.first(where: { $0.departmentId != nil && $0.departmentId == department })
                     ?? candidates.first(where: { $0.departmentId != nil })
                     ?? candidates.first(where: { $0.agentId == nil && $0.departmentId == nil })
-            else { throw InboxError.invalid(code: "no_such_canned_response", message: "there is no canned response #\(shortcut) for you") }
+            else { throw InboxError.unprocessable(code: "no_such_canned_response", message: "there is no canned response #\(shortcut) for you") }
             return TemplateText.fill(chosen.text, try Self.templateValues(db, ticketId: ticketId, contactId: ticket["contact_id"], actor: actor))
         }
     }
@@ -144,7 +146,7 @@ extension Inbox {
 
     static func shortcut(_ raw: String) throws -> String {
         let shortcut = raw.hasPrefix("#") ? String(raw.dropFirst()) : raw
-        guard shortcut.range(of: "^[a-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
+        guard shortcut.wholeMatch(of: /[a-z0-9_-]{1,40}/) != nil else {
             throw InboxError.invalid(code: "invalid_shortcut", message: "a shortcut is # and 1 to 40 lower-case letters, digits, - or _")
         }
         return shortcut

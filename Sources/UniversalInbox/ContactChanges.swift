@@ -17,12 +17,11 @@ public struct ContactChanges: Sendable, Equatable {
 extension Inbox {
     /// Names a contact, sets its e-mail address and custom contact fields, all or nothing.
     public func updateContact(_ contactId: Int64, _ changes: ContactChanges) async throws -> ContactDetail {
-        if let name = changes.displayName, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 {
-            throw InboxError.invalid(code: "invalid_name", message: "a contact name is 1 to 200 characters")
+        if let name = changes.displayName, !TextRules.isName(name, maxLength: 200) {
+            throw InboxError.invalid(code: "invalid_name", message: "a contact name is 1 to 200 characters, not all blank")
         }
         if case .some(.some(let email)) = changes.email {
-            let parts = email.split(separator: "@")
-            guard parts.count == 2, parts[1].contains("."), !email.contains(where: \.isWhitespace) else {
+            guard TextRules.isEmail(email) else {
                 throw InboxError.invalid(code: "invalid_email", message: "\(email) is not an e-mail address")
             }
         }

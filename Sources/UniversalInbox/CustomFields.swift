@@ -43,7 +43,7 @@ public struct CustomField: Sendable, Equatable, Codable {
                 case .date: "a date like 2026-11-21"
                 case .select: "one of \((options ?? []).joined(separator: ", "))"
                 }
-            throw InboxError.invalid(code: "invalid_field_value", message: "\(key) must be \(expected)")
+            throw InboxError.unprocessable(code: "invalid_field_value", message: "\(key) must be \(expected)")
         }
         return value
     }
@@ -51,12 +51,12 @@ public struct CustomField: Sendable, Equatable, Codable {
 
 extension Inbox {
     public func createField(_ field: CustomField) async throws -> CustomField {
-        guard field.key.range(of: "^[a-z][a-z0-9_]{0,39}$", options: .regularExpression) != nil else {
+        guard field.key.wholeMatch(of: /[a-z][a-z0-9_]{0,39}/) != nil else {
             throw InboxError.invalid(code: "invalid_key", message: "a field key is 1 to 40 lower-case letters, digits or _, starting with a letter")
         }
-        guard !field.label.trimmingCharacters(in: .whitespaces).isEmpty else { throw InboxError.invalid(code: "invalid_label", message: "a field needs a label") }
+        guard !TextRules.isBlank(field.label) else { throw InboxError.invalid(code: "invalid_label", message: "a field needs a label") }
         if field.type == .select, (field.options ?? []).isEmpty {
-            throw InboxError.invalid(code: "invalid_options", message: "a select field needs options")
+            throw InboxError.unprocessable(code: "invalid_options", message: "a select field needs options")
         }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
@@ -95,7 +95,7 @@ extension Inbox {
         var applied: [String: String?] = [:]
         for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let field = defined[key] else {
-                throw InboxError.invalid(code: "unknown_field", message: "there is no \(scope.rawValue) field \(key)")
+                throw InboxError.unprocessable(code: "unknown_field", message: "there is no \(scope.rawValue) field \(key)")
             }
             if let value {
                 let normalized = try field.normalize(value)

@@ -10,8 +10,10 @@ public struct ForbiddenMatch: Sendable, Equatable, Codable {
 
 extension Inbox {
     public func addForbiddenWord(_ word: String) async throws -> [String] {
+        guard TextRules.isName(word, maxLength: 100) else {
+            throw InboxError.invalid(code: "invalid_word", message: "a forbidden word is 1 to 100 characters, not all blank")
+        }
         let word = word.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !word.isEmpty, word.count <= 100 else { throw InboxError.invalid(code: "invalid_word", message: "a forbidden word is 1 to 100 characters") }
         let now = clock().ms
         try await database.pool.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO forbidden_words (word, created_at) VALUES (?, ?)", arguments: [word, now])

@@ -39,7 +39,7 @@ public struct Inbox: Sendable {
     /// `contactId`, and `other` is removed. From then on the customer's messages on every channel
     /// route to one ticket.
     public func linkContacts(_ contactId: Int64, absorbing other: Int64) async throws -> ContactDetail {
-        guard contactId != other else { throw InboxError.invalid(code: "same_contact", message: "a contact cannot be linked to itself") }
+        guard contactId != other else { throw InboxError.unprocessable(code: "same_contact", message: "a contact cannot be linked to itself") }
         let now = clock().ms
         try await database.pool.write { db in
             for id in [contactId, other] where try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) == nil {

@@ -88,7 +88,7 @@ extension Inbox {
         }
         if let cursor = query.cursor {
             guard let (updatedAt, id) = TicketCursor.decode(cursor) else {
-                throw InboxError.invalid(code: "invalid_cursor", message: "cursor is not one this server returned")
+                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned")
             }
             conditions.append("(t.updated_at < ? OR (t.updated_at = ? AND t.id < ?))")
             _ = arguments.append(contentsOf: [updatedAt, updatedAt, id])
@@ -120,7 +120,7 @@ extension Inbox {
         let before: Int64
         if let cursor = query.cursor {
             guard let id = SearchCursor.decode(cursor) else {
-                throw InboxError.invalid(code: "invalid_cursor", message: "cursor is not one this server returned")
+                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned")
             }
             before = id
         } else {

@@ -12,7 +12,7 @@ extension Inbox {
             // Access first: who may not touch the ticket learns nothing more about the request.
             try Self.authorize(db, actor, ticketId: survivor, for: .answer)
             guard !others.isEmpty else { throw InboxError.invalid(code: "nothing_to_merge", message: "name the tickets to merge in ticketIds") }
-            guard !others.contains(survivor) else { throw InboxError.invalid(code: "merge_into_itself", message: "a ticket cannot be merged into itself") }
+            guard !others.contains(survivor) else { throw InboxError.unprocessable(code: "merge_into_itself", message: "a ticket cannot be merged into itself") }
             _ = try Self.assignable(db, survivor)
             let contact = try Int64.fetchOne(db, sql: "SELECT contact_id FROM tickets WHERE id = ?", arguments: [survivor])
             for other in others {
@@ -54,10 +54,10 @@ extension Inbox {
             _ = try Self.assignable(db, ticketId)
             let own = Set(try Int64.fetchAll(db, sql: "SELECT id FROM messages WHERE ticket_id = ?", arguments: [ticketId]))
             if let stranger = chosen.first(where: { !own.contains($0) }) {
-                throw InboxError.invalid(code: "not_in_ticket", message: "message \(stranger) is not in ticket \(ticketId)")
+                throw InboxError.unprocessable(code: "not_in_ticket", message: "message \(stranger) is not in ticket \(ticketId)")
             }
             guard own.count > chosen.count else {
-                throw InboxError.invalid(code: "nothing_left", message: "at least one message must stay in ticket \(ticketId)")
+                throw InboxError.unprocessable(code: "nothing_left", message: "at least one message must stay in ticket \(ticketId)")
             }
             let ids = chosen.map(String.init).joined(separator: ",")
             guard let identity = try Int64.fetchOne(db, sql: "SELECT identity_id FROM messages WHERE id IN (\(ids)) ORDER BY created_at DESC, id DESC LIMIT 1")

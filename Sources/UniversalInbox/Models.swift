@@ -156,7 +156,11 @@ public enum InboxEvent: Sendable, Equatable {
 public enum InboxError: Error, Sendable, Equatable {
     case notFound(String)
     case conflict(code: String, message: String)
+    /// The request breaks a rule openapi.yaml states as a schema (a length, a pattern, a range): 400.
     case invalid(code: String, message: String)
+    /// The request is well formed but refers to what does not exist or breaks a rule the document
+    /// states in words (a time zone, a regular expression, fields that go together): 422.
+    case unprocessable(code: String, message: String)
     case refused(SendError)
     /// The actor's role or restrictions do not allow the operation.
     case forbidden(code: String, message: String)
@@ -166,7 +170,8 @@ extension InboxError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let what): "\(what) does not exist"
-        case .conflict(let code, let message), .invalid(let code, let message), .forbidden(let code, let message): "\(code): \(message)"
+        case .conflict(let code, let message), .invalid(let code, let message), .unprocessable(let code, let message), .forbidden(let code, let message):
+            "\(code): \(message)"
         case .refused(let error): "\(error.code): \(error.reason)"
         }
     }

@@ -67,13 +67,13 @@ public struct AlertSettings: Sendable, Equatable, Codable {
     }
 
     func validate() throws {
-        for time in [quietStart, quietEnd].compactMap({ $0 }) where BusinessHours.minutes(time) == nil {
+        for time in [quietStart, quietEnd].compactMap({ $0 }) where !BusinessHours.isClockTime(time) {
             throw InboxError.invalid(code: "invalid_quiet_hours", message: "\(time) is not a time like 22:00")
         }
-        if (quietStart == nil) != (quietEnd == nil) { throw InboxError.invalid(code: "invalid_quiet_hours", message: "give both quietStart and quietEnd") }
-        if let zone = timeZone, TimeZone(identifier: zone) == nil { throw InboxError.invalid(code: "invalid_time_zone", message: "\(zone) is not a time zone") }
+        if (quietStart == nil) != (quietEnd == nil) { throw InboxError.unprocessable(code: "invalid_quiet_hours", message: "give both quietStart and quietEnd") }
+        if let zone = timeZone, TimeZone(identifier: zone) == nil { throw InboxError.unprocessable(code: "invalid_time_zone", message: "\(zone) is not a time zone") }
         if media.values.contains(where: { $0.contains(.sms) }), phone?.isEmpty ?? true {
-            throw InboxError.invalid(code: "no_phone", message: "alerts by SMS need a phone number")
+            throw InboxError.unprocessable(code: "no_phone", message: "alerts by SMS need a phone number")
         }
     }
 }
@@ -220,10 +220,10 @@ extension Inbox {
     /// another agent registered stays theirs (`endpoint_taken`), so no one can take over another's alerts.
     public func addPushSubscription(agentId: Int64, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
         guard let url = URL(string: endpoint), url.scheme == "https" || url.scheme == "http", url.host != nil else {
-            throw InboxError.invalid(code: "invalid_endpoint", message: "endpoint must be the push service's URL")
+            throw InboxError.unprocessable(code: "invalid_endpoint", message: "endpoint must be the push service's URL")
         }
         guard Base64URL.decode(p256dh)?.count == 65, Base64URL.decode(auth)?.count == 16 else {
-            throw InboxError.invalid(code: "invalid_keys", message: "keys.p256dh must be a 65-byte P-256 key and keys.auth 16 bytes, base64url")
+            throw InboxError.unprocessable(code: "invalid_keys", message: "keys.p256dh must be a 65-byte P-256 key and keys.auth 16 bytes, base64url")
         }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in

@@ -67,7 +67,7 @@ extension Inbox {
                 WHERE t.id = ? AND i.channel = ? ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
                 """, arguments: [ticketId, channel])
             else {
-                throw InboxError.invalid(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no \(channel) identity")
+                throw InboxError.unprocessable(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no \(channel) identity")
             }
             identity = chosen
         } else {

@@ -41,7 +41,7 @@ public struct WebhookDeliveryStatus: Sendable, Equatable, Codable {
 extension Inbox {
     public func createWebhook(url: String, secret: String, events: [String]) async throws -> OutgoingWebhook {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-            throw InboxError.invalid(code: "invalid_url", message: "url must be an http(s) URL")
+            throw InboxError.unprocessable(code: "invalid_url", message: "url must be an http(s) URL")
         }
         let events = events.isEmpty ? ["*"] : events
         if let unknown = events.first(where: { $0 != "*" && !OutgoingWebhook.eventTypes.contains($0) }) {

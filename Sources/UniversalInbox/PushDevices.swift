@@ -23,11 +23,11 @@ extension Inbox {
         switch platform {
         case .apns:
             guard token.count >= 64, token.count <= 200, token.count % 2 == 0, token.allSatisfy(\.isHexDigit) else {
-                throw InboxError.invalid(code: "invalid_token", message: "an APNs device token is hexadecimal (64 characters or more)")
+                throw InboxError.unprocessable(code: "invalid_token", message: "an APNs device token is hexadecimal (64 characters or more)")
             }
         case .fcm:
             guard !token.isEmpty, token.count <= 4096, !token.contains(where: { $0.isWhitespace || $0 == "/" }) else {
-                throw InboxError.invalid(code: "invalid_token", message: "an FCM registration token is one word of up to 4096 characters")
+                throw InboxError.unprocessable(code: "invalid_token", message: "an FCM registration token is one word of up to 4096 characters")
             }
         }
         let stored = platform == .apns ? token.lowercased() : token

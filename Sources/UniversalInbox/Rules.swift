@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import GRDB
 
@@ -101,14 +102,20 @@ public struct Rule: Sendable, Equatable, Codable {
     /// Refuses rules that could not run: missing action fields, a bad regular expression, a
     /// time rule without its status and delay.
     func validate() throws {
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw InboxError.invalid(code: "invalid_name", message: "a rule needs a name") }
+        guard !TextRules.isBlank(name) else { throw InboxError.invalid(code: "invalid_name", message: "a rule needs a name") }
         guard !actions.isEmpty else { throw InboxError.invalid(code: "no_actions", message: "a rule needs at least one action") }
-        if trigger == .timePassed, !(1...Self.maxAfterSeconds).contains(afterSeconds ?? 0) || conditions.status == nil {
-            throw InboxError.invalid(
+        if let afterSeconds, !(1...Self.maxAfterSeconds).contains(afterSeconds) {
+            throw InboxError.invalid(code: "invalid_time_rule", message: "afterSeconds is 1 to \(Self.maxAfterSeconds) (a year)")
+        }
+        if let unknown = conditions.channels?.first(where: { ChannelKind(rawValue: $0) == nil }) {
+            throw InboxError.invalid(code: "invalid_condition", message: "\(unknown) is not a channel")
+        }
+        if trigger == .timePassed, afterSeconds == nil || conditions.status == nil {
+            throw InboxError.unprocessable(
                 code: "invalid_time_rule", message: "a time_passed rule needs afterSeconds from 1 to \(Self.maxAfterSeconds) (a year) and conditions.status")
         }
         if let pattern = conditions.textMatches, (try? NSRegularExpression(pattern: pattern)) == nil {
-            throw InboxError.invalid(code: "invalid_regex", message: "textMatches is not a regular expression")
+            throw InboxError.unprocessable(code: "invalid_regex", message: "textMatches is not a regular expression")
         }
         if let hours = conditions.businessHours, !["inside", "outside"].contains(hours) {
             throw InboxError.invalid(code: "invalid_condition", message: "businessHours is inside or outside")
@@ -126,7 +133,7 @@ public struct Rule: Sendable, Equatable, Codable {
                 case .webhook: action.webhookId != nil
                 }
             guard complete else {
-                throw InboxError.invalid(code: "invalid_action", message: "\(action.type.rawValue) is missing what it needs (see the API documentation)")
+                throw InboxError.unprocessable(code: "invalid_action", message: "\(action.type.rawValue) is missing what it needs (see the API documentation)")
             }
         }
     }
@@ -169,7 +176,7 @@ extension Inbox {
         try await database.pool.write { db in
             let existing = Set(try Int64.fetchAll(db, sql: "SELECT id FROM rules"))
             guard Set(ids) == existing, ids.count == existing.count else {
-                throw InboxError.invalid(code: "invalid_order", message: "list every rule id exactly once")
+                throw InboxError.unprocessable(code: "invalid_order", message: "list every rule id exactly once")
             }
             for (index, id) in ids.enumerated() {
                 try db.execute(sql: "UPDATE rules SET position = ? WHERE id = ?", arguments: [index + 1, id])

@@ -182,7 +182,7 @@ extension Inbox {
     static func matches(_ c: Rule.Conditions, _ db: Database, ticketId: Int64, messageId: Int64?, now: Date) throws -> Bool {
         guard let ticket = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [ticketId]) else { return false }
         if let status = c.status, ticket["status"] != status.rawValue { return false }
-        if let department = c.departmentId, ticket["department_id"] != department { return false }
+        if let department = c.departmentId, ticket["department_id"] as Int64? != department { return false }  // a ticket may have no department
         if let channels = c.channels {
             let used = Set(try String.fetchAll(db, sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ?", arguments: [ticketId]))
             guard !used.isDisjoint(with: channels) else { return false }

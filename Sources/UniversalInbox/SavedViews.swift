@@ -13,9 +13,11 @@ public struct SavedView: Sendable, Equatable, Codable {
 
 extension Inbox {
     public func saveView(name: String, filter: String, agentId: Int64?) async throws -> SavedView {
+        guard TextRules.isName(name, maxLength: 100) else {
+            throw InboxError.invalid(code: "invalid_name", message: "a view needs a name of 1 to 100 characters, not all blank")
+        }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else { throw InboxError.invalid(code: "invalid_name", message: "a view needs a name of 1 to 100 characters") }
-        guard filter.count <= 2000 else { throw InboxError.invalid(code: "invalid_filter", message: "a filter is at most 2000 characters") }
+        guard TextRules.length(filter) <= 2000 else { throw InboxError.invalid(code: "invalid_filter", message: "a filter is at most 2000 characters") }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM saved_views WHERE coalesce(agent_id, 0) = ? AND name = ?", arguments: [agentId ?? 0, name]) != nil {

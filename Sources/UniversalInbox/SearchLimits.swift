@@ -41,7 +41,7 @@ public struct SearchLimits: Sendable {
         }
         let terms = Self.terms(query.text)
         guard terms.count <= maxTerms else {
-            throw InboxError.invalid(code: "too_many_terms", message: "q has \(terms.count) words; at most \(maxTerms) are allowed")
+            throw InboxError.unprocessable(code: "too_many_terms", message: "q has \(terms.count) words; at most \(maxTerms) are allowed")
         }
     }
 

@@ -89,8 +89,10 @@ extension Inbox {
 
     /// Adds an internal note.
     public func addNote(ticketId: Int64, text: String, by actor: Actor) async throws -> TicketNote {
+        guard TextRules.isName(text, maxLength: 4096) else {
+            throw InboxError.invalid(code: "invalid_note", message: "a note is 1 to 4096 characters, not all blank")
+        }
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.count <= 4096 else { throw InboxError.invalid(code: "invalid_note", message: "a note is 1 to 4096 characters") }
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
             try Self.authorize(db, actor, ticketId: ticketId, for: .read)
@@ -112,7 +114,7 @@ extension Inbox {
     /// Marks the ticket read (up to its newest message) or unread for the acting agent.
     public func markRead(ticketId: Int64, _ read: Bool, by actor: Actor) async throws -> TicketSummary {
         guard let agentId = actor.agentId else {
-            throw InboxError.invalid(code: "not_an_agent", message: "read marks belong to agents; use an agent's token")
+            throw InboxError.forbidden(code: "not_an_agent", message: "read marks belong to agents; use an agent's token")
         }
         try await database.pool.write { db in
             try Self.authorize(db, actor, ticketId: ticketId, for: .read)
@@ -137,10 +139,9 @@ extension Inbox {
         return db.lastInsertedRowID
     }
 
-    /// Tags are trimmed and lower-cased, 1 to 50 characters.
+    /// Tags are 1 to 50 characters, not all blank, as sent; they are kept trimmed and lower-cased.
     static func tag(_ raw: String) throws -> String {
-        let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard !tag.isEmpty, tag.count <= 50 else { throw InboxError.invalid(code: "invalid_tag", message: "a tag is 1 to 50 characters") }
-        return tag
+        guard TextRules.isName(raw, maxLength: 50) else { throw InboxError.invalid(code: "invalid_tag", message: "a tag is 1 to 50 characters, not all blank") }
+        return raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 }

@@ -253,7 +253,7 @@ import Testing
                 "http://[fd00:ec2::254]/", "ftp://example.com/hook",
             ] {
                 let reply = try await t.postJSON("/api/v1/webhooks", #"{"url":"\#(url)"}"#)
-                #expect(reply.status == 400, "\(url)")
+                #expect(reply.status == 422, "\(url)")
                 #expect(reply.errorCode == "invalid_url", "\(url)")
             }
             #expect(try await t.postJSON("/api/v1/webhooks", #"{"url":"http://169.254.169.254/"}"#).errorMessage?.contains("metadata") == true)

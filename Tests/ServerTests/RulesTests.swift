@@ -13,6 +13,20 @@ import UniversalInbox
         try await t.get("/api/v1/tickets/\(ticket)/history").items.map { ($0["kind"] as? String ?? "", $0["actor"] as? String ?? "") }
     }
 
+    /// A department condition on a ticket without a department does not hold (it used to read the
+    /// NULL column as a number and trap, taking the bridge down; schemathesis found it).
+    @Test func aDepartmentConditionOnATicketWithoutOneDoesNotHold() async throws {
+        try await TestBridge.with { t in
+            let billing = try await t.addDepartment("Billing")
+            let conditioned = #"{"name":"Billing only","trigger":"ticket_created","conditions":{"departmentId":\#(billing)},"actions":[{"type":"add_tag","tag":"billing"}]}"#
+            #expect(try await t.postJSON("/api/v1/rules", conditioned).status == 201)
+            #expect(try await t.postJSON("/api/v1/rules", #"{"name":"All","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"seen"}]}"#).status == 201)
+            let ticket = try await t.customerWrites(Self.user(1), "hello")
+            try await t.eventually("the rules ran") { try await t.get("/api/v1/tickets/\(ticket)").json["tags"] as? [String] == ["seen"] }
+            #expect(try await t.get("/health", token: nil).status == 200)
+        }
+    }
+
     @Test func rulesRunInOrderAndStop() async throws {
         try await TestBridge.with { t in
             let billing = try await t.addDepartment("Billing")

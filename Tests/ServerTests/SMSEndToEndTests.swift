@@ -95,7 +95,7 @@ import Testing
             #expect(chosen.json["channel"] as? String == "whatsapp")
             try await t.eventually("the reply on WhatsApp") { t.whatsapp.requests.count == 1 }
             let none = try await t.postJSON("/api/v1/tickets/\(ticketId)/messages", #"{"text":"x","channel":"line"}"#)
-            #expect(none.status == 400)
+            #expect(none.status == 422)
             #expect(none.errorCode == "no_such_channel")
         }
     }

@@ -8,7 +8,8 @@ import UniversalInbox
 /// Issue 13, point 9: a search's words are bounded, it runs under a deadline, and it stops when
 /// the client leaves.
 @Suite struct SearchLimitAPITests {
-    @Test func overLongQueriesAndTooManyWordsAre400AndNothingRuns() async throws {
+    /// Over-long is 400 (the document's `maxLength`), too many words 422 (a rule in its words).
+    @Test func overLongQueriesAndTooManyWordsAreRefusedAndNothingRuns() async throws {
         let clock = SearchClock()
         try await TestBridge.with(configure: { $0.search = clock.limits }) { t in
             let long = String(repeating: "a", count: 201)
@@ -17,14 +18,14 @@ import UniversalInbox
             #expect(tooLong.errorCode == "q_too_long")
             #expect(tooLong.errorMessage == "q has 201 characters; at most 200 are allowed")
             let tooMany = try await t.get("/api/v1/tickets?q=" + (1...11).map { "word\($0)" }.joined(separator: "%20"))
-            #expect(tooMany.status == 400)
+            #expect(tooMany.status == 422)
             #expect(tooMany.errorCode == "too_many_terms")
             #expect(tooMany.errorMessage == "q has 11 words; at most 10 are allowed")
             #expect(try await t.get("/api/v1/tickets/export.csv?q=\(long)").errorCode == "q_too_long")
             #expect(try await t.get("/api/v1/tickets?contact=\(long)").errorCode == "contact_too_long")
-            // A saved view that could never run is refused when it is given.
+            // A saved view that could never run is refused when it is given (422: the filter is a string to the document).
             let view = try await t.postJSON("/api/v1/views", #"{"name":"long","filter":"q=\#(long)","shared":true}"#)
-            #expect(view.status == 400)
+            #expect(view.status == 422)
             #expect(view.errorCode == "q_too_long")
             #expect(clock.readings == 0, "no search ran")
         }

@@ -24,8 +24,8 @@ enum Passwords {
     }
 
     static func check(_ password: String) throws {
-        guard password.count >= 8 else { throw PasswordError(message: "a password has at least 8 characters") }
-        guard password.utf8.count <= maxBytes else { throw PasswordError(message: "a password has at most \(maxBytes) bytes") }
+        guard password.unicodeScalars.count >= 8 else { throw PasswordError(message: "a password has at least 8 characters") }
+        guard password.utf8.count <= maxBytes else { throw PasswordError(message: "a password has at most \(maxBytes) bytes", tooLong: true) }
     }
 
     private static func crypt(_ password: String, setting: String) -> String? {
@@ -40,5 +40,7 @@ enum Passwords {
 
 struct PasswordError: Error, CustomStringConvertible {
     var message: String
+    /// Over bcrypt's 72 bytes (rather than too short, or bcrypt failing).
+    var tooLong = false
     var description: String { message }
 }

@@ -11,18 +11,19 @@ enum WebPushSubscriptionRule {
     /// and Windows (WNS), Safari (Apple).
     static let pushHosts = ["fcm.googleapis.com", "updates.push.services.mozilla.com", "*.notify.windows.com", "web.push.apple.com", "*.push.apple.com"]
 
+    /// Refusals are 422: the document types these as strings, the rules are in its words.
     static func check(endpoint: String, p256dh: String, auth: String, egress: EgressPolicy) throws(APIError) {
         guard isAllowed(endpoint: endpoint, egress: egress) else {
-            throw APIError.badRequest(
+            throw APIError.unprocessable(
                 "invalid_endpoint", "endpoint must be an https URL on a browser push service (\(pushHosts.joined(separator: ", ")))")
         }
         guard let key = Base64URL.decode(p256dh), key.count == 65, key.first == 0x04,
             (try? P256.KeyAgreement.PublicKey(x963Representation: key)) != nil
         else {
-            throw APIError.badRequest("invalid_keys", "keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url) on the curve")
+            throw APIError.unprocessable("invalid_keys", "keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url) on the curve")
         }
         guard Base64URL.decode(auth)?.count == 16 else {
-            throw APIError.badRequest("invalid_keys", "keys.auth must be the 16-byte auth secret, base64url")
+            throw APIError.unprocessable("invalid_keys", "keys.auth must be the 16-byte auth secret, base64url")
         }
     }
 

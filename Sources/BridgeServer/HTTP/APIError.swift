@@ -15,6 +15,10 @@ struct APIError: Error, Sendable {
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+    /// A well-formed request refused by a rule the document states in words (422).
+    static func unprocessable(_ code: String, _ message: String) -> APIError { APIError(status: .unprocessableContent, code: code, message: message) }
+    /// The admin token asked for what only an agent has (its own alerts, read marks, views).
+    static func notAnAgent(_ message: String) -> APIError { APIError(status: .forbidden, code: "not_an_agent", message: message) }
     /// A request body over the endpoint's limit (`nil`: a limit the reader did not name).
     static func bodyTooLarge(maxBytes: Int?) -> APIError {
         APIError(
@@ -34,6 +38,7 @@ struct APIError: Error, Sendable {
         case .notFound(let what): self.init(status: .notFound, code: "not_found", message: "\(what) does not exist")
         case .conflict(let code, let message): self.init(status: .conflict, code: code, message: message)
         case .invalid(let code, let message): self.init(status: .badRequest, code: code, message: message)
+        case .unprocessable(let code, let message): self.init(status: .unprocessableContent, code: code, message: message)
         case .refused(let send): self.init(status: .unprocessableContent, code: send.code, message: send.reason)
         case .forbidden(let code, let message): self.init(status: .forbidden, code: code, message: message)
         }

@@ -101,26 +101,37 @@ struct ReplyRequest: Decodable, Sendable {
 
     static let maxTextLength = 4096
 
+    /// What can be checked without the ticket: the channel's name, and either a canned response
+    /// alone or content (`content()`).
+    func check() throws {
+        if let channel { _ = try parseEnum(channel, as: ChannelKind.self, field: "channel") }
+        if canned == nil {
+            _ = try content()
+        } else if text != nil || template != nil || image != nil {
+            throw APIError.unprocessable("invalid_request", "send canned or text/image/template, not both")
+        }
+    }
+
     func content() throws -> MessageContent {
         let kinds = [image != nil, template != nil].filter { $0 }.count
-        guard kinds <= 1 else { throw APIError.badRequest("invalid_request", "send one of image or template, not both") }
+        guard kinds <= 1 else { throw APIError.unprocessable("invalid_request", "send one of image or template, not both") }
         if let template {
             guard !template.name.isEmpty, !template.language.isEmpty else {
                 throw APIError.badRequest("invalid_request", "template needs a name and a language")
             }
             return MessageContent(kind: .template, template: template)
         }
-        if let text, text.count > Self.maxTextLength {
+        if let text, TextRules.length(text) > Self.maxTextLength {
             throw APIError.badRequest("text_too_long", "text is limited to \(Self.maxTextLength) characters")
         }
         if let image {
             guard let url = URL(string: image.url), url.scheme == "https" || url.scheme == "http" else {
-                throw APIError.badRequest("invalid_request", "image.url must be an http(s) URL")
+                throw APIError.unprocessable("invalid_request", "image.url must be an http(s) URL")
             }
             return MessageContent(kind: .image, text: text, media: MediaReference(url: image.url, previewURL: image.previewUrl))
         }
-        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw APIError.badRequest("invalid_request", "send a non-empty \"text\", an \"image\" or a \"template\"")
+        guard let text, !TextRules.isBlank(text) else {
+            throw APIError.unprocessable("invalid_request", "send a non-empty \"text\", an \"image\" or a \"template\"")
         }
         return .text(text)
     }

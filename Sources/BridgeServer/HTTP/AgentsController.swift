@@ -169,7 +169,7 @@ struct AgentsController: Sendable {
 
     /// `POST /api/v1/agents/{id}/tokens {"label"}`: a new API token, shown once.
     func token(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        struct Body: Decodable { var label: String? }
+        struct Body: Decodable { var label: String? = nil }
         struct Created: Encodable {
             var id: Int64
             var token: String
@@ -177,7 +177,7 @@ struct AgentsController: Sendable {
             var label: String?
         }
         let (_, agent) = try await target(context, .manageTokens)
-        let body = try await request.decode(Body.self)
+        let body = try await request.decode(Body.self, whenEmpty: Body())
         let token = AccessTokens.generate()
         let id = try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: agent.id, kind: "api", label: body.label, expiresAt: nil)
         return JSONResponse.make(Created(id: id, token: token, agentId: agent.id, label: body.label), status: .created)
@@ -197,7 +197,7 @@ struct AgentsController: Sendable {
 
     private func agentId(_ context: BridgeRequestContext) throws -> Int64 {
         guard let id = try context.requireActor().agentId else {
-            throw APIError.badRequest("not_an_agent", "alerts belong to agents; use an agent's token")
+            throw APIError.notAnAgent("alerts belong to agents; use an agent's token")
         }
         return id
     }
@@ -206,7 +206,8 @@ struct AgentsController: Sendable {
         do {
             return try await hasher.hash(password, cost: bcryptCost)
         } catch let error as PasswordError {
-            throw APIError.badRequest("invalid_password", error.message)
+            // Under 8 characters breaks the document's minLength (400); over bcrypt's 72 bytes is a rule in words (422).
+            throw error.tooLong ? APIError.unprocessable("invalid_password", error.message) : APIError.badRequest("invalid_password", error.message)
         } catch is PasswordHasherBusy {
             throw APIError.passwordsBusy
         }

@@ -59,7 +59,7 @@ struct BulkController: Sendable {
         let actor = try context.requireActor()
         let body = try await request.decode(Body.self, maxBytes: 1 << 20)
         guard [body.changes != nil, body.transfer != nil, body.reply != nil].filter({ $0 }).count == 1 else {
-            throw APIError.badRequest("one_action", "send exactly one of changes, transfer or reply")
+            throw APIError.unprocessable("one_action", "send exactly one of changes, transfer or reply")
         }
         let action = try self.action(body, actor: actor)
         let ids = try await tickets(body, actor: actor)
@@ -87,7 +87,7 @@ struct BulkController: Sendable {
             var seen = Set<Int64>()
             return ids.filter { seen.insert($0).inserted }
         case (nil, let filter?):
-            var query = try await TicketFilter.query(try QueryString.parameters(filter[...]), actor: actor, inbox: inbox)
+            var query = try await TicketFilter.query(filter: filter, actor: actor, inbox: inbox)
             query.actor = actor
             query.limit = 200
             var ids: [Int64] = []
@@ -96,12 +96,12 @@ struct BulkController: Sendable {
                 ids += page.items.map(\.id)
                 query.cursor = page.nextCursor
                 if ids.count > Self.maxTickets {
-                    throw APIError.badRequest("too_many_tickets", "the filter finds more than \(Self.maxTickets) tickets; narrow it")
+                    throw APIError.unprocessable("too_many_tickets", "the filter finds more than \(Self.maxTickets) tickets; narrow it")
                 }
             } while query.cursor != nil
             return ids
         default:
-            throw APIError.badRequest("invalid_selection", "send ticketIds or filter (one of them)")
+            throw APIError.unprocessable("invalid_selection", "send ticketIds or filter (one of them)")
         }
     }
 
@@ -120,7 +120,7 @@ struct BulkController: Sendable {
             return { id in _ = try await inbox.transfer(ticketId: id, to: target, note: transfer.note, by: actor) }
         }
         let reply = body.reply!
-        if reply.canned == nil { _ = try reply.content() }  // a malformed reply fails the request, not each ticket
+        try reply.check()  // a malformed reply fails the request, not each ticket
         let composer = ReplyComposer(inbox: inbox, registry: registry)
         return { id in _ = try await composer.send(reply, to: id, by: actor, checkVersion: false) }
     }

@@ -28,8 +28,9 @@ struct CampaignsController: Sendable {
         }
         group.get("campaigns/:id/report") { request, context in
             _ = try context.requireSettingsManager()
-            let report = try await inbox.campaignReport(id: try context.id())
-            guard try request.query()["format"] == "csv" else { return JSONResponse.make(report) }
+            let (id, format) = (try context.id(), try request.query().value("format", as: ReportFormat.self))
+            let report = try await inbox.campaignReport(id: id)
+            guard format == .csv else { return JSONResponse.make(report) }
             var text = CSV.row(["channel", "sent", "delivered", "read", "failed", "skipped", "pending"])
             for r in report.channels { text += CSV.row([r.channel, String(r.sent), String(r.delivered), String(r.read), String(r.failed), String(r.skipped), String(r.pending)]) }
             text += CSV.row([]) + CSV.row(["status", "reason", "count"])
@@ -39,9 +40,9 @@ struct CampaignsController: Sendable {
         group.get("campaigns/:id/recipients") { request, context in
             _ = try context.requireSettingsManager()
             let params = try request.query()
-            let limit = min(max(Int(params["limit"] ?? "") ?? 100, 1), 1000)
             let items = try await inbox.campaignRecipients(
-                id: try context.id(), status: params["status"].map(String.init), afterId: Int64(params["after"] ?? "") ?? 0, limit: limit)
+                id: try context.id(), status: try params.single("status").map(String.init), afterId: try params.integer("after", in: 0...Int64.max) ?? 0,
+                limit: Int(try params.integer("limit", in: 1...1000) ?? 100))
             return JSONResponse.make(ItemsDTO(items: items))
         }
         group.post("contacts/:id/messages") { request, context in try await individual(request, context) }
@@ -80,14 +81,14 @@ struct CampaignsController: Sendable {
         audience.optedIn = body.audience.optedIn
         if let account = body.audience.followersOf {
             guard registry.adapter(for: account) is any FollowerBroadcasting else {
-                throw APIError.badRequest("invalid_audience", "followersOf must name a configured LINE account (\(account) is not one)")
+                throw APIError.unprocessable("invalid_audience", "followersOf must name a configured LINE account (\(account) is not one)")
             }
             audience.followersOf = account
         }
         if let tag = body.content.messengerTag, !MessengerAdapter.broadcastTags.contains(tag) {
             throw APIError.badRequest("invalid_messengerTag", "messengerTag must be one of \(MessengerAdapter.broadcastTags.sorted().joined(separator: ", "))")
         }
-        let scheduledAt = try body.scheduledAt.map { try TicketFilter.date(Substring($0), "scheduledAt") }
+        let scheduledAt = try body.scheduledAt.map { try TicketFilter.dateTime($0, "scheduledAt") }
         var campaign = try await inbox.createCampaign(
             name: body.name, audience: audience, channel: body.channel,
             content: body.content, scheduledAt: scheduledAt, createdBy: actor.label)
@@ -100,6 +101,7 @@ struct CampaignsController: Sendable {
     func individual(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (contactId, actor) = (try context.id(), try context.requireActor())
         let body = try await request.decode(ReplyRequest.self)
+        try body.check()  // before a ticket may be opened for the message
         try await inbox.authorize(actor, .answer, .contact(contactId))
         let ticketId = try await inbox.ticketForOutreach(contactId: contactId, channel: body.channel, by: actor)
         let message = try await ReplyComposer(inbox: inbox, registry: registry).send(body, to: ticketId, by: actor, checkVersion: false)

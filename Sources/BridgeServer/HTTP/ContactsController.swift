@@ -20,7 +20,8 @@ struct ContactsController: Sendable {
 
     /// `PATCH /api/v1/contacts/{id} {"displayName", "email" (null clears), "fields": {key: value|null}}`.
     func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        struct Body: Decodable {
+        struct Body: Decodable, NullableFields {
+            static var nullableFields: Set<String> { ["email", "fields.*"] }
             var changes = ContactChanges()
             enum Keys: String, CodingKey { case displayName, email, fields }
             init(from decoder: any Decoder) throws {

@@ -13,9 +13,8 @@ struct ExportController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
-            let (id, actor) = (try context.id(), try context.requireActor())
+            let (id, actor, withNotes) = (try context.id(), try context.requireActor(), try request.query().boolean("notes") ?? true)
             try await inbox.authorize(actor, .read, .ticket(id))
-            let withNotes = try request.query()["notes"] != "false"
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
             let html = TranscriptHTML.render(
                 title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),
@@ -62,7 +61,7 @@ struct ExportController: Sendable {
 
     /// `POST /api/v1/contacts/{id}/history-link {"days": 7}`.
     func link(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        struct Body: Decodable { var days: Int? }
+        struct Body: Decodable { var days: Int? = nil }
         struct Link: Encodable {
             var url: String
             var expiresAt: Date
@@ -70,7 +69,7 @@ struct ExportController: Sendable {
         let id = try context.id()
         // The link shows every ticket of the contact: only for someone who may read them all.
         try await inbox.authorize(try context.requireActor(), .read, .contactHistory(id))
-        let body = try await request.decode(Body.self)
+        let body = try await request.decode(Body.self, whenEmpty: Body())
         let days = body.days ?? 7
         guard (1...90).contains(days) else { throw APIError.badRequest("invalid_days", "days must be 1 to 90") }
         let expiresAt = Date().addingTimeInterval(Double(days) * 86400).rounded()

@@ -58,3 +58,47 @@ extension Request {
         try QueryString.parameters(uri.query.map { $0[...] })
     }
 }
+
+/// Typed reads of query parameters, each as openapi.yaml types it: a value that does not fit
+/// (not a whole number, out of range, not `true`/`false`, not one of the values, or given twice)
+/// is a 400 `invalid_<name>`, never clamped or ignored.
+extension Parameters {
+    /// The one value of `name`, or nil when it is absent.
+    func single(_ name: String) throws -> Substring? {
+        let values = self[values: name[...]]
+        guard values.count <= 1 else { throw APIError.badRequest("invalid_\(name)", "\(name) is given more than once") }
+        return values.first
+    }
+
+    /// A whole number in `range`.
+    func integer(_ name: String, in range: ClosedRange<Int64>) throws -> Int64? {
+        guard let text = try single(name) else { return nil }
+        guard let value = Int64(text), range.contains(value) else {
+            let upper = range.upperBound == .max ? "" : " to \(range.upperBound)"
+            throw APIError.badRequest("invalid_\(name)", "\(name) must be a whole number from \(range.lowerBound)\(upper)")
+        }
+        return value
+    }
+
+    /// An id: a whole number from 1.
+    func id(_ name: String) throws -> Int64? {
+        guard let text = try single(name) else { return nil }
+        guard let value = Int64(text), value > 0 else { throw APIError.badRequest("invalid_\(name)", "\(name) is an id (a positive whole number)") }
+        return value
+    }
+
+    /// `true` or `false`.
+    func boolean(_ name: String) throws -> Bool? {
+        switch try single(name) {
+        case nil: return nil
+        case "true": return true
+        case "false": return false
+        default: throw APIError.badRequest("invalid_\(name)", "\(name) must be true or false")
+        }
+    }
+
+    /// One of an enum's values.
+    func value<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
+        try single(name).map { try parseEnum(String($0), as: type, field: name) }
+    }
+}

@@ -17,11 +17,9 @@ struct ReplyComposer: Sendable {
     }
 
     func send(_ body: ReplyRequest, to ticketId: Int64, by actor: Actor, checkVersion: Bool = true) async throws -> StoredMessage {
+        try body.check()
         var body = body
         if let canned = body.canned {
-            guard body.text == nil, body.template == nil, body.image == nil else {
-                throw APIError.badRequest("invalid_request", "send canned or text/image/template, not both")
-            }
             try await inbox.authorize(actor, .read, .ticket(ticketId))
             body.text = try await inbox.renderCannedResponse(canned, ticketId: ticketId, by: actor)
         }
@@ -30,7 +28,6 @@ struct ReplyComposer: Sendable {
             let matches = try await inbox.forbiddenMatches(in: text)
             if !matches.isEmpty { throw ForbiddenWords(matches: matches) }
         }
-        if let channel = body.channel { _ = try parseEnum(channel, as: ChannelKind.self, field: "channel") }
         let registry = self.registry
         return try await inbox.queueReply(
             ticketId: ticketId, content: content, channel: body.channel, by: actor,

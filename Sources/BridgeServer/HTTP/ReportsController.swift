@@ -44,16 +44,15 @@ struct ReportsController: Sendable {
 
     private func period(_ request: Request) throws -> (Date, Date, Bool) {
         let params = try request.query()
-        guard let fromText = params["from"], let toText = params["to"] else {
+        guard let fromText = try params.single("from"), let toText = try params.single("to") else {
             throw APIError.badRequest("invalid_period", "from and to are required (e.g. from=2026-11-01&to=2026-11-30)")
         }
         let from = try TicketFilter.date(fromText, "from")
         var to = try TicketFilter.date(toText, "to")
         if toText.count == 10 { to = to.addingTimeInterval(86400) }
-        guard from < to else { throw APIError.badRequest("invalid_period", "from must be before to") }
-        let format = params["format"].map(String.init) ?? "json"
-        guard ["json", "csv"].contains(format) else { throw APIError.badRequest("invalid_format", "format must be json or csv") }
-        return (from, to, format == "csv")
+        let format = try params.value("format", as: ReportFormat.self) ?? .json
+        guard from < to else { throw APIError.unprocessable("invalid_period", "from must be before to") }
+        return (from, to, format == .csv)
     }
 
     private func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
@@ -63,4 +62,9 @@ struct ReportsController: Sendable {
             status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).csv\""],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+/// `format=` of reports: JSON (the default) or CSV.
+enum ReportFormat: String, CaseIterable {
+    case json, csv
 }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Request helpers every controller uses: ids from the path, JSON bodies, enum query values.
+/// Request helpers every controller uses: ids from the path, JSON bodies, enum values.
 extension BridgeRequestContext {
     /// The positive whole number in path parameter `name`.
     func id(_ name: String = "id") throws -> Int64 {
@@ -13,12 +13,28 @@ extension BridgeRequestContext {
     }
 }
 
+/// A request body type with fields where `null` means something (clear the value). Every other
+/// `null` a body gives one of its fields is refused: openapi.yaml types those fields without
+/// `null`, and Swift's decoding would read it as "left out".
+protocol NullableFields {
+    /// Dotted paths of the fields that take `null`; `*` stands for any key of an object.
+    static var nullableFields: Set<String> { get }
+}
+
 extension Request {
-    /// The body decoded as JSON, or a 400 that says why (413 over `maxBytes`).
-    func decode<T: Decodable>(_ type: T.Type, maxBytes: Int = 256 << 10) async throws -> T {
+    /// The body decoded as JSON, or a 400 that says why (413 over `maxBytes`). A `null` given to a
+    /// field of `T` is refused unless `T` lists it (`NullableFields`); one under a key `T` does not
+    /// read is ignored, like the key. An empty body is `whenEmpty` for operations whose body is
+    /// optional, and refused otherwise.
+    func decode<T: Decodable>(_ type: T.Type, maxBytes: Int = 256 << 10, whenEmpty: T? = nil) async throws -> T {
         let body = try await readBody(upTo: maxBytes)
+        if body.readableBytes == 0, let whenEmpty { return whenEmpty }
+        let data = Data(buffer: body)
+        if let path = NullProbe.refusedNull(in: data, for: T.self) {
+            throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \"\(path)\" must not be null")
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch {
             throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \(Self.describe(error))")
         }

@@ -56,8 +56,8 @@ struct SettingsController: Sendable {
             let actor = try context.requireActor()
             let body = try await request.decode(Body.self)
             if body.shared == true { _ = try context.requireSettingsManager() }
-            guard body.shared == true || actor.agentId != nil else { throw APIError.badRequest("not_an_agent", "only an agent has views of its own; send shared") }
-            _ = try await TicketFilter.query(try QueryString.parameters(body.filter[...]), actor: actor, inbox: inbox)  // refuse a filter the list would refuse
+            guard body.shared == true || actor.agentId != nil else { throw APIError.notAnAgent("only an agent has views of its own; send shared") }
+            _ = try await TicketFilter.query(filter: body.filter, actor: actor, inbox: inbox)  // refuse a filter the list would refuse
             return JSONResponse.make(try await inbox.saveView(name: body.name, filter: body.filter, agentId: body.shared == true ? nil : actor.agentId), status: .created)
         }
         group.delete("views/:id") { _, context in
@@ -100,8 +100,7 @@ struct SettingsController: Sendable {
         }
         let actor = try context.requireActor()
         var ticketId: Int64?
-        if let raw = try request.query()["ticketId"] {
-            guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("invalid_ticketId", "ticketId is a positive whole number") }
+        if let id = try request.query().id("ticketId") {
             try await inbox.authorize(actor, .read, .ticket(id))
             ticketId = id
         }
@@ -127,7 +126,7 @@ struct SettingsController: Sendable {
         let body = try await request.decode(Body.self)
         let mine = body.mine ?? !actor.managesSettings
         if !mine { _ = try context.requireSettingsManager() }
-        guard !mine || actor.agentId != nil else { throw APIError.badRequest("not_an_agent", "\"mine\" needs an agent's token") }
+        guard !mine || actor.agentId != nil else { throw APIError.notAnAgent("\"mine\" needs an agent's token") }
         let response = try await inbox.createCannedResponse(
             shortcut: body.shortcut, title: body.title ?? "", text: body.text, agentId: mine ? actor.agentId : nil, departmentId: mine ? nil : body.departmentId)
         return JSONResponse.make(response, status: .created)

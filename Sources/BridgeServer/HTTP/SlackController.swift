@@ -67,7 +67,7 @@ struct SlackController: Sendable {
             let why: String
             switch error {
             case .refused(let send): why = send.reason
-            case .conflict(_, let message), .invalid(_, let message), .forbidden(_, let message): why = message
+            case .conflict(_, let message), .invalid(_, let message), .unprocessable(_, let message), .forbidden(_, let message): why = message
             case .notFound(let what): why = "\(what) does not exist"
             }
             notify(console, reply.threadTs, "❌ not sent to the customer: \(why)")

@@ -26,11 +26,26 @@ enum TicketFilter {
         return query
     }
 
+    /// The query a filter in a request body (a bulk action's, a saved view's) stands for. The
+    /// document types such a filter as a string, so what is wrong inside it is 422, not 400.
+    static func query(filter: String, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+        do {
+            return try await query(try QueryString.parameters(filter[...]), actor: actor, inbox: inbox)
+        } catch let error as APIError where error.status == .badRequest {
+            throw APIError.unprocessable(error.code, "filter: \(error.message)")
+        } catch InboxError.invalid(let code, let message) {
+            throw APIError.unprocessable(code, "filter: \(message)")
+        }
+    }
+
     private static func withSavedView(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
-        guard let view = params["view"], View(rawValue: String(view)) == nil else { return try query(params, actor: actor) }
-        guard let id = Int64(view), let saved = try await inbox.savedViews(for: actor.agentId).first(where: { $0.id == id }) else {
+        guard let view = try params.single("view"), View(rawValue: String(view)) == nil else { return try query(params, actor: actor) }
+        guard let id = Int64(view), id > 0 else {
             throw APIError.badRequest(
                 "invalid_view", "view must be one of \(View.allCases.map(\.rawValue).joined(separator: ", ")) or the id of a saved view of yours")
+        }
+        guard let saved = try await inbox.savedViews(for: actor.agentId).first(where: { $0.id == id }) else {
+            throw APIError.unprocessable("invalid_view", "there is no saved view \(id) of yours")
         }
         var merged = try QueryString.parameters(saved.filter[...])
         for (name, value) in params where name != "view" { merged[name] = value }
@@ -39,20 +54,19 @@ enum TicketFilter {
 
     static func query(_ params: Parameters, actor: Actor) throws -> TicketQuery {
         var query = TicketQuery()
-        if let status = params["status"] { query.status = try parseEnum(String(status), as: TicketStatus.self, field: "status") }
-        if let channel = params["channel"] { query.channel = try parseEnum(String(channel), as: ChannelKind.self, field: "channel").rawValue }
-        if let priority = params["priority"] { query.priority = try parseEnum(String(priority), as: TicketPriority.self, field: "priority") }
-        if let tag = params["tag"] { query.tag = String(tag) }
-        if let department = params["department"] { query.departmentId = try number(department, "department") }
-        if let agent = params["agent"] {
-            switch agent {
-            case "none": query.unassigned = true
-            case "me": query.agentId = try me(actor)
-            default: query.agentId = try number(agent, "agent")
-            }
+        query.status = try params.value("status", as: TicketStatus.self)
+        query.channel = try params.value("channel", as: ChannelKind.self)?.rawValue
+        query.priority = try params.value("priority", as: TicketPriority.self)
+        query.tag = try params.single("tag").map(String.init)
+        query.departmentId = try params.id("department")
+        switch try params.single("agent") {
+        case nil: break
+        case "none": query.unassigned = true
+        case "me": query.agentId = try me(actor)
+        default: query.agentId = try params.id("agent")
         }
-        if let view = params["view"], View(rawValue: String(view)) != nil {
-            switch try parseEnum(String(view), as: View.self, field: "view") {
+        if let view = try params.single("view").flatMap({ View(rawValue: String($0)) }) {
+            switch view {
             case .unassigned: query.unassigned = true
             case .spam: query.status = .spam
             case .mine: query.agentId = try me(actor)
@@ -61,36 +75,37 @@ enum TicketFilter {
                 query.status = .pending
             }
         }
-        if let from = params["createdFrom"] { query.createdFrom = try date(from, "createdFrom") }
-        if let before = params["createdBefore"] { query.createdBefore = try date(before, "createdBefore") }
-        if let limit = params["limit"] {
-            guard let n = Int(limit), (1...200).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be 1 to 200") }
-            query.limit = n
-        }
+        query.createdFrom = try params.single("createdFrom").map { try date($0, "createdFrom") }
+        query.createdBefore = try params.single("createdBefore").map { try date($0, "createdBefore") }
+        if let limit = try params.integer("limit", in: 1...200) { query.limit = Int(limit) }
         for (name, value) in params {
             if name.hasPrefix("field.") { query.ticketFields[String(name.dropFirst(6))] = String(value) }
             if name.hasPrefix("contact.") { query.contactFields[String(name.dropFirst(8))] = String(value) }
         }
-        query.cursor = params["cursor"].map(String.init)
-        query.text = params["q"].map(String.init)
-        query.contact = params["contact"].map(String.init)
+        query.cursor = try params.single("cursor").map(String.init)
+        query.text = try params.single("q").map(String.init)
+        query.contact = try params.single("contact").map(String.init)
         return query
     }
 
     private static func me(_ actor: Actor) throws -> Int64 {
-        guard let id = actor.agentId else { throw APIError.badRequest("not_an_agent", "\"me\" needs an agent's token, not the admin token") }
+        guard let id = actor.agentId else { throw APIError.notAnAgent("\"me\" needs an agent's token, not the admin token") }
         return id
     }
 
-    private static func number(_ text: Substring, _ field: String) throws -> Int64 {
-        guard let n = Int64(text), n > 0 else { throw APIError.badRequest("invalid_\(field)", "\(field) is an id (a positive whole number)") }
-        return n
+    /// An RFC 3339 date (midnight UTC) or date-time, or a 400 naming `field`.
+    static func date(_ text: Substring, _ field: String) throws -> Date {
+        guard let date = RFC3339.dateTime(String(text)) ?? RFC3339.date(String(text)) else {
+            throw APIError.badRequest("invalid_\(field)", "\(field) must be an ISO-8601 date (2026-11-21) or date-time (2026-11-21T09:00:00Z)")
+        }
+        return date
     }
 
-    static func date(_ text: Substring, _ field: String) throws -> Date {
-        let text = String(text)
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let day = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return day }
-        throw APIError.badRequest("invalid_\(field)", "\(field) must be an ISO-8601 date (2026-11-21) or date-time (2026-11-21T09:00:00Z)")
+    /// An RFC 3339 date-time, or a 400 naming `field`.
+    static func dateTime(_ text: String, _ field: String) throws -> Date {
+        guard let date = RFC3339.dateTime(text) else {
+            throw APIError.badRequest("invalid_\(field)", "\(field) must be an ISO-8601 date-time (2026-11-21T09:00:00Z)")
+        }
+        return date
     }
 }

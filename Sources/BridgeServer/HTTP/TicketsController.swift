@@ -36,7 +36,8 @@ struct TicketsController: Sendable {
 
     /// `PATCH /api/v1/tickets/{id}`: status, priority, resolution reason, tags to add or remove.
     func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        struct Body: Decodable {
+        struct Body: Decodable, NullableFields {
+            static var nullableFields: Set<String> { ["fields.*"] }
             var status: String?
             var priority: String?
             var resolutionReason: String?

@@ -11,18 +11,9 @@ struct UnreadableEventsController: Sendable {
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("unreadable-events") { request, context in
             _ = try context.requireSettingsManager()
-            let params = request.uri.queryParameters
-            var limit = 50
-            if let text = params["limit"] {
-                guard let n = Int(text), (1...200).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be 1 to 200") }
-                limit = n
-            }
-            var before: Int64?
-            if let text = params["before"] {
-                guard let id = Int64(text), id > 0 else { throw APIError.badRequest("invalid_before", "before must be an event id") }
-                before = id
-            }
-            return JSONResponse.make(ItemsDTO(items: try await inbox.unreadableEvents(limit: limit, before: before)))
+            let params = try request.query()
+            let limit = Int(try params.integer("limit", in: 1...200) ?? 50)
+            return JSONResponse.make(ItemsDTO(items: try await inbox.unreadableEvents(limit: limit, before: try params.id("before"))))
         }
     }
 }

@@ -21,13 +21,13 @@ struct WebhooksController: Sendable {
             }
             _ = try context.requireSettingsManager()
             let body = try await request.decode(Body.self)
-            if let secret = body.secret, secret.count < 16 {
+            if let secret = body.secret, TextRules.length(secret) < 16 {
                 throw APIError.badRequest("invalid_secret", "a signing secret has at least 16 characters (leave it out to get a generated one)")
             }
             do {
                 _ = try await egress.destination(for: body.url)
             } catch {
-                throw APIError.badRequest("invalid_url", "url is not allowed: \(error)")
+                throw APIError.unprocessable("invalid_url", "url is not allowed: \(error)")
             }
             let secret = body.secret ?? AccessTokens.generate().replacingOccurrences(of: "brg_", with: "whsec_")
             return JSONResponse.make(try await inbox.createWebhook(url: body.url, secret: secret, events: body.events ?? ["*"]), status: .created)

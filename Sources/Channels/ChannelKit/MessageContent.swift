@@ -150,4 +150,14 @@ public struct Template: Sendable, Equatable, Codable {
         self.language = language
         self.parameters = parameters
     }
+
+    enum CodingKeys: String, CodingKey { case name, language, parameters }
+
+    /// `parameters` may be left out (a template without variables).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), language: try c.decode(String.self, forKey: .language),
+            parameters: try c.decodeIfPresent([String].self, forKey: .parameters) ?? [])
+    }
 }
