@@ -179,7 +179,7 @@ extension Inbox {
             if let row = try Row.fetchOne(db, sql: "SELECT role, departments_only, answer_assigned_only FROM agents WHERE id = ?", arguments: [id]),
                 (row["role"] as String) != AgentRole.agent.rawValue, (row["departments_only"] as Bool) || (row["answer_assigned_only"] as Bool)
             {
-                throw InboxError.invalid(
+                throw InboxError.unprocessable(
                     code: "restrictions_are_for_agents",
                     message: "departmentsOnly and answerAssignedOnly restrict agents; an owner or admin works across every department (clear them to change the role)")
             }

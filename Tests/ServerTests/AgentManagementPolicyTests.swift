@@ -44,7 +44,7 @@ import UniversalInbox
             #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
             // A restricted admin could lift its own restriction, or mint a wider agent: there is none.
             let restrictedAdmin = try await t.patchJSON("/api/v1/agents/\(admin.id)", #"{"departmentsOnly":true}"#)
-            #expect(restrictedAdmin.status == 400)
+            #expect(restrictedAdmin.status == 422)
             #expect(restrictedAdmin.errorCode == "restrictions_are_for_agents")
             let promoted = try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"role":"admin"}"#)
             #expect(promoted.errorCode == "restrictions_are_for_agents")
