@@ -8,10 +8,11 @@ import Testing
     static let health = "GET /health HTTP/1.1\r\nHost: bridge\r\n\r\n"
 
     @Test func halfOpenSlowAndIdleConnectionsAreClosed() async throws {
-        try await TestBridge.with(configure: { $0.server.headerReadTimeout = 0.3; $0.server.idleTimeout = 0.3 }) { t in
+        // Short enough to wait for, long enough that a loaded machine still sends each request in time.
+        try await TestBridge.with(configure: { $0.server.headerReadTimeout = 1.5; $0.server.idleTimeout = 1.5 }) { t in
             let port = t.bridge.port
             try await RawConnection.with(port: port) { connection in
-                try await connection.send("GET /hea")
+                try await connection.sendUnlessClosed("GET /hea")
                 #expect(try await connection.readUntilClosed() == "")
             }
             try await RawConnection.with(port: port) { connection in
@@ -19,7 +20,7 @@ import Testing
                 #expect(received == "")
             }
             try await RawConnection.with(port: port) { connection in
-                try await connection.send("GET /health HTTP/1.1\r\nHost: bridge\r\n")  // headers that never end
+                try await connection.sendUnlessClosed("GET /health HTTP/1.1\r\nHost: bridge\r\n")  // headers that never end
                 #expect(try await connection.readUntilClosed() == "")
             }
             // After an answered request: idle, or half of the next request.
@@ -31,7 +32,7 @@ import Testing
             try await RawConnection.with(port: port) { connection in
                 try await connection.send(Self.health)
                 #expect(try await connection.readResponse().status == 200)
-                try await connection.send("GET /hea")
+                try await connection.sendUnlessClosed("GET /hea")
                 #expect(try await connection.readUntilClosed() == "")
             }
         }
