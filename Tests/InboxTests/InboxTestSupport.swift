@@ -1,20 +1,14 @@
 import ChannelKit
 import Foundation
 import Synchronization
+import TestSupport
 import UniversalInbox
 
-/// A settable clock for the inbox.
-final class TestClock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
-    var date: Date { now.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
 /// An inbox on a fresh SQLite file in a temporary directory.
-func makeInbox(clock: TestClock = TestClock(), searchLimits: SearchLimits = SearchLimits()) throws -> Inbox {
+func makeInbox(clock: ManualClock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000)), searchLimits: SearchLimits = SearchLimits()) throws -> Inbox {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inbox-tests-\(UUID().uuidString)")
     let database = try AppDatabase(path: dir.appendingPathComponent("bridge.sqlite").path)
-    return Inbox(database: database, clock: { clock.date }, searchLimits: searchLimits)
+    return Inbox(database: database, clock: { clock.now }, searchLimits: searchLimits)
 }
 
 let lineMain = ChannelAccountRef(kind: .line, id: "main")

@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 import UniversalInbox
 
@@ -97,16 +98,16 @@ import UniversalInbox
     }
 
     @Test func resolvedTicketsCloseAfterThePeriod() async throws {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
         let inbox = try makeInbox(clock: clock)
         _ = try await inbox.ingest([textEvent("e1", from: "U1")], from: lineMain)
         _ = try await inbox.ingest([textEvent("e2", from: "U2")], from: lineMain)
         let ids = try await inbox.listTickets(TicketQuery()).items.map(\.id)
         _ = try await inbox.setStatus(ticketId: ids[0], to: .resolved)
-        clock.advance(13 * 86400)
+        clock.advance(by: 13 * 86400)
         _ = try await inbox.setStatus(ticketId: ids[1], to: .resolved)
-        clock.advance(1 * 86400 + 1)
-        let cutoff = clock.date.addingTimeInterval(-14 * 86400)
+        clock.advance(by: 1 * 86400 + 1)
+        let cutoff = clock.now.addingTimeInterval(-14 * 86400)
         #expect(try await inbox.closeResolvedTickets(resolvedBefore: cutoff) == 1)
         #expect(try await inbox.ticket(id: ids[0])?.status == .closed)
         #expect(try await inbox.ticket(id: ids[1])?.status == .resolved)
@@ -147,14 +148,14 @@ import UniversalInbox
     }
 
     @Test func listFiltersAndPaginates() async throws {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
         let inbox = try makeInbox(clock: clock)
         for i in 0..<5 {
-            clock.advance(1)
+            clock.advance(by: 1)
             _ = try await inbox.ingest([textEvent("l\(i)", from: "L\(i)")], from: lineMain)
         }
         for i in 0..<3 {
-            clock.advance(1)
+            clock.advance(by: 1)
             _ = try await inbox.ingest([textEvent("w\(i)", from: "W\(i)")], from: whatsappMain)
         }
         let whatsapp = try await inbox.listTickets(TicketQuery(channel: "whatsapp"))

@@ -1,6 +1,7 @@
 import ChannelKit
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 import UniversalInbox
 
@@ -126,20 +127,20 @@ import UniversalInbox
 
 @Suite struct WatermarkReceiptTests {
     @Test func readWatermarkMovesEarlierSentMessages() async throws {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
         let inbox = try makeInbox(clock: clock)
         let messenger = ChannelAccountRef(kind: .messenger, id: "main")
         _ = try await inbox.ingest([textEvent("e1", from: "PSID1")], from: messenger)
         let ticket = try await inbox.listTickets(TicketQuery()).items[0].id
         var ids: [Int64] = []
         for text in ["one", "two"] {
-            clock.advance(10)
+            clock.advance(by: 10)
             ids.append(try await reply(inbox, ticket: ticket, text).id)
             let job = try await inbox.claimOutbound(limit: 1, lease: 60)[0]
             try await inbox.outboundSent(job, receipt: SendReceipt(platformMessageId: "m_\(text)"))
         }
         // Read up to just after the first reply: only the first is read.
-        let watermark = clock.date.addingTimeInterval(-5)
+        let watermark = clock.now.addingTimeInterval(-5)
         _ = try await inbox.ingest([InboundEvent(
             kind: .receipt, eventId: "read:PSID1:1", occurredAt: watermark, sender: Sender(id: "PSID1"),
             receipt: DeliveryReceipt(upTo: watermark, status: .read))], from: messenger)
@@ -147,8 +148,8 @@ import UniversalInbox
         #expect(try await inbox.message(id: ids[1])?.status == "sent")
         // Another customer's watermark touches nothing of this one.
         _ = try await inbox.ingest([InboundEvent(
-            kind: .receipt, eventId: "read:PSID2:1", occurredAt: clock.date, sender: Sender(id: "PSID2"),
-            receipt: DeliveryReceipt(upTo: clock.date, status: .read))], from: messenger)
+            kind: .receipt, eventId: "read:PSID2:1", occurredAt: clock.now, sender: Sender(id: "PSID2"),
+            receipt: DeliveryReceipt(upTo: clock.now, status: .read))], from: messenger)
         #expect(try await inbox.message(id: ids[1])?.status == "sent")
     }
 }

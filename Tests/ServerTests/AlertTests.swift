@@ -3,6 +3,7 @@ import ChannelKit
 import Foundation
 import GRDB
 import PlatformStandIns
+import TestSupport
 import Testing
 import UniversalInbox
 

@@ -2,6 +2,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Password guessing is limited per account and per client address (429 with `Retry-After`), and

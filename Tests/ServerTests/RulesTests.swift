@@ -2,6 +2,7 @@
 import ChannelKit
 import Foundation
 import PlatformStandIns
+import TestSupport
 import Testing
 import UniversalInbox
 

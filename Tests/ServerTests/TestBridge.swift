@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Synchronization
+import TestSupport
 @testable import BridgeServer
 import ChannelKit
 import Foundation
@@ -321,15 +321,4 @@ extension TestBridge {
         }
         await t.stop()
     }
-}
-
-/// A clock the test moves by hand: what the bridge's inbox, rules and alerts take as now.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date()) { current = Mutex(start) }
-
-    var now: Date { current.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

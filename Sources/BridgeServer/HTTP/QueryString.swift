@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import Hummingbird
 
@@ -26,7 +27,7 @@ enum QueryString {
                 bytes.append(byte)
                 continue
             }
-            guard let high = input.next().flatMap(hexValue), let low = input.next().flatMap(hexValue) else {
+            guard let high = input.next().flatMap(Hex.nibble), let low = input.next().flatMap(Hex.nibble) else {
                 throw invalid(what, "has a malformed percent escape (% and two hex digits)")
             }
             bytes.append(high << 4 | low)
@@ -36,15 +37,6 @@ enum QueryString {
         guard string.utf8.elementsEqual(bytes) else { throw invalid(what, "is not valid UTF-8") }
         guard !bytes.contains(0) else { throw invalid(what, "must not contain a NUL character") }
         return string
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     private static func invalid(_ what: String, _ problem: String) -> APIError {
