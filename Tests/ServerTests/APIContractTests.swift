@@ -134,6 +134,12 @@ import Yams
             #expect(blankName.status == 400)
             #expect(blankName.errorCode == "invalid_name")
             #expect(try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"addTags":[]}"#).errorCode == "nothing_to_change")
+            // A campaign's audience is checked when it is made, not later when it starts (a start
+            // has no body: 400 there would say nothing the caller sent was wrong).
+            let campaign = try await t.postJSON("/api/v1/campaigns", #"{"name":"Sale","audience":{"tags":[" "]},"content":{"text":"20% off"}}"#)
+            #expect(campaign.status == 400)
+            #expect(campaign.errorCode == "invalid_tag")
+            #expect(try await t.get("/api/v1/campaigns").items.isEmpty)
             #expect(try await t.get("/api/v1/tickets/\(ticket)").json["priority"] as? String == "normal", "nothing changed")
         }
     }
