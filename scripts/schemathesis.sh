@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Checks the served OpenAPI document against the server: starts the debug `bridge serve` on a free
 # loopback port with a fresh data directory, seeds a little data (departments, agents, a canned
-# response, tickets from signed LINE webhooks) so operations reach their business logic, runs
-# schemathesis (scripts/install-deps.sh installs it in .build/python) with every check, stops the
-# bridge and exits non-zero on any failure. Bounded: --max-examples per operation and --max-time for
-# the whole run (about 3 minutes on 2 cores).
+# response, a forbidden word, a custom field, a saved view, tickets from signed LINE webhooks) so
+# operations reach their business logic, runs schemathesis (scripts/install-deps.sh installs it in
+# .build/python; settings in scripts/schemathesis.toml) with every check, stops the bridge and exits
+# non-zero on any failure, or when the bridge stopped during the run. Bounded: --max-examples per
+# operation and --max-time for the whole run (about 3 minutes on 2 cores). A failure prints its
+# seed; `--seed N` runs the same cases again.
 #
 #   scripts/schemathesis.sh [--skip-build] [more schemathesis options, e.g. --seed 1 --max-time 900]
 set -euo pipefail
@@ -55,6 +57,7 @@ channels:
     apiBaseURL: http://127.0.0.1:9
 EOF
 
+# Port 0: the system picks a free one, and the bridge logs it (`http.address=`).
 .build/debug/bridge serve --config "$work/bridge.yaml" 2>"$work/bridge.log" &
 bridge_pid=$!
 base=""
@@ -130,6 +133,8 @@ PY
 # - /api/v1/live: a WebSocket upgrade, not a JSON call (the live-feed tests cover it).
 # schemathesis keeps its cache (what `st replay <id>` replays) in .schemathesis/ of the directory it
 # runs in: .build/schemathesis here, so replay from there.
+# One worker: with two, CPython 3.11's ast module (Hypothesis describes strategies with it) failed
+# with "AST constructor recursion depth mismatch" while generating examples.
 root=$PWD
 mkdir -p .build/schemathesis
 status=0

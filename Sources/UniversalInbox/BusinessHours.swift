@@ -72,7 +72,7 @@ public struct BusinessHours: Sendable, Equatable, Codable {
     /// `HH:MM` exactly (00:00 to 24:00), as openapi.yaml's `ClockTime` pattern says; what is
     /// refused when hours or quiet hours are set.
     static func isClockTime(_ text: String) -> Bool {
-        text.wholeMatch(of: /([01][0-9]|2[0-3]):[0-5][0-9]|24:00/) != nil
+        text.wholeMatch(of: /([01][0-9]|2[0-3]):[0-5][0-9]|24:00/.matchingSemantics(.unicodeScalar)) != nil
     }
 
     static func minutes(_ text: String) -> Int? {

@@ -132,6 +132,7 @@ extension Inbox {
         guard content.text?.isEmpty == false || content.imageUrl != nil || content.template != nil else {
             throw InboxError.unprocessable(code: "no_content", message: "a campaign needs text, an imageUrl or a WhatsApp template")
         }
+        _ = try audience.tags?.map(Self.tag)  // here, not when the campaign starts
         if let template = content.template, template.name.isEmpty || template.language.isEmpty {
             throw InboxError.invalid(code: "invalid_template", message: "a template needs a name and a language")
         }

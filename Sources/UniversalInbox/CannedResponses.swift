@@ -146,7 +146,7 @@ extension Inbox {
 
     static func shortcut(_ raw: String) throws -> String {
         let shortcut = raw.hasPrefix("#") ? String(raw.dropFirst()) : raw
-        guard shortcut.wholeMatch(of: /[a-z0-9_-]{1,40}/) != nil else {
+        guard shortcut.wholeMatch(of: /[a-z0-9_-]{1,40}/.matchingSemantics(.unicodeScalar)) != nil else {  // as openapi.yaml's pattern reads it
             throw InboxError.invalid(code: "invalid_shortcut", message: "a shortcut is # and 1 to 40 lower-case letters, digits, - or _")
         }
         return shortcut

@@ -51,7 +51,7 @@ public struct CustomField: Sendable, Equatable, Codable {
 
 extension Inbox {
     public func createField(_ field: CustomField) async throws -> CustomField {
-        guard field.key.wholeMatch(of: /[a-z][a-z0-9_]{0,39}/) != nil else {
+        guard field.key.wholeMatch(of: /[a-z][a-z0-9_]{0,39}/.matchingSemantics(.unicodeScalar)) != nil else {  // as openapi.yaml's pattern reads it
             throw InboxError.invalid(code: "invalid_key", message: "a field key is 1 to 40 lower-case letters, digits or _, starting with a letter")
         }
         guard !TextRules.isBlank(field.label) else { throw InboxError.invalid(code: "invalid_label", message: "a field needs a label") }

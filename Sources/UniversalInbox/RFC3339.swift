@@ -11,8 +11,8 @@ public enum RFC3339 {
         return Date(timeIntervalSince1970: Double(date) * 86400)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in either case; a leap second (`:60`)
-    /// counts as the next second.
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in either case; a leap second (`:60`,
+    /// at 23:59 UTC only) counts as the next second.
     public static func dateTime(_ text: String) -> Date? {
         var reader = Reader(text)
         guard let days = reader.fullDate(), reader.take(["T", "t"]),
@@ -34,6 +34,8 @@ public enum RFC3339 {
             offset = (sign == "-" ? -1 : 1) * (hours * 60 + minutes) * 60
         }
         guard reader.atEnd else { return nil }
+        // A leap second is only ever the last second of a UTC day.
+        if second == 60, ((hour * 60 + minute) * 60 - offset).modulo(86400) != (23 * 60 + 59) * 60 { return nil }
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
@@ -105,4 +107,8 @@ public enum RFC3339 {
             return era * 146097 + dayOfEra - 719468
         }
     }
+}
+
+extension Int {
+    fileprivate func modulo(_ n: Int) -> Int { ((self % n) + n) % n }
 }

@@ -22,8 +22,11 @@ public enum TextRules {
     /// At most 254 scalars: a local part, `@`, and a domain of dot-separated labels, none of them
     /// empty, without whitespace or another `@` (`^[^@W]+@[^@W.]+(\.[^@W.]+)+$` in the document).
     public static func isEmail(_ text: String) -> Bool {
-        guard length(text) <= 254, !text.unicodeScalars.contains(where: whitespace.contains) else { return false }
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        // Scalars, not `Character`s: "@" followed by a combining mark or an emoji modifier is one
+        // `Character`, and would not be split there.
+        let scalars = text.unicodeScalars
+        guard scalars.count <= 254, !scalars.contains(where: whitespace.contains) else { return false }
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return false }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }

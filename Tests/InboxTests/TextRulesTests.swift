@@ -13,6 +13,7 @@ import UniversalInbox
         ("2026-11-21T00:00:00-09:00", 1_795_251_600.0),
         ("0001-01-01T00:00:00Z", -62_135_596_800.0),
         ("2000-02-29T23:59:60Z", 951_868_800.0),
+        ("2000-03-01T08:59:60+09:00", 951_868_800.0),
     ])
     func dateTimesAsRFC3339WritesThem(text: String, seconds: Double) throws {
         let date = try #require(RFC3339.dateTime(text))
@@ -22,6 +23,7 @@ import UniversalInbox
     @Test(arguments: [
         "2026-11-21", "2026-11-21T09:00:00", "2026-11-21 09:00:00Z", "2026-11-21T24:00:00Z", "2026-13-01T00:00:00Z", "2001-02-29T00:00:00Z",
         "2026-04-31T00:00:00Z", "2026-11-21T09:00:00.Z", "2026-11-21T09:00:00+0900", "2026-11-21T09:00Z", "２０２６-11-21T09:00:00Z", "",
+        "2000-01-01T12:30:60Z", "2000-01-01T23:59:60+01:00",
     ])
     func notDateTimes(text: String) {
         #expect(RFC3339.dateTime(text) == nil, "\(text)")
@@ -46,7 +48,8 @@ import UniversalInbox
     }
 
     @Test func emailAddressesAreWhatTheDocumentsPatternSays() {
-        for good in ["ann@example.com", "a.b+c@mail.example.co.jp", "ü@bücher.de"] { #expect(TextRules.isEmail(good), "\(good)") }
+        // "@🏻" and ".\u{301}" are one `Character` each; the document's pattern reads code points.
+        for good in ["ann@example.com", "a.b+c@mail.example.co.jp", "ü@bücher.de", "x@🏻.a", "x@a.\u{301}b"] { #expect(TextRules.isEmail(good), "\(good)") }
         for bad in ["ann", "@example.com", "ann@@example.com", "ann@example", "ann@.com", "ann@example.", "a nn@example.com", "ann@exa\u{3000}mple.com"] {
             #expect(!TextRules.isEmail(bad), "\(bad)")
         }

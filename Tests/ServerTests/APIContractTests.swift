@@ -45,6 +45,21 @@ import Yams
         }
     }
 
+    /// Text with a NUL is 400: SQLite hands text back cut at the NUL, so it was stored and shown
+    /// cut ("\u0000Plan" came back as ""; schemathesis found it through a field's label).
+    @Test func textWithANulIsRefused() async throws {
+        try await TestBridge.with { t in
+            let field = try await t.postJSON("/api/v1/fields", #"{"key":"plan","label":"\u0000Plan","type":"text"}"#)
+            #expect(field.status == 400)
+            #expect(field.errorMessage?.contains("\"label\" must not contain a NUL character") == true)
+            #expect(try await t.get("/api/v1/fields").items.isEmpty)
+            let rule = #"{"name":"a\u0000b","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"x"}],"other":"\u0000"}"#
+            #expect(try await t.postJSON("/api/v1/rules", rule).status == 400)
+            // A key the operation does not read may hold anything.
+            #expect(try await t.postJSON("/api/v1/departments", #"{"name":"Sales","note":"\u0000"}"#).status == 201)
+        }
+    }
+
     /// A query value the document does not allow is 400, never clamped or ignored.
     @Test func queryValuesAreReadAsTheDocumentTypesThem() async throws {
         try await TestBridge.with { t in
@@ -134,6 +149,12 @@ import Yams
             #expect(blankName.status == 400)
             #expect(blankName.errorCode == "invalid_name")
             #expect(try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"addTags":[]}"#).errorCode == "nothing_to_change")
+            // A campaign's audience is checked when it is made, not later when it starts (a start
+            // has no body: 400 there would say nothing the caller sent was wrong).
+            let campaign = try await t.postJSON("/api/v1/campaigns", #"{"name":"Sale","audience":{"tags":[" "]},"content":{"text":"20% off"}}"#)
+            #expect(campaign.status == 400)
+            #expect(campaign.errorCode == "invalid_tag")
+            #expect(try await t.get("/api/v1/campaigns").items.isEmpty)
             #expect(try await t.get("/api/v1/tickets/\(ticket)").json["priority"] as? String == "normal", "nothing changed")
         }
     }

@@ -31,7 +31,8 @@ import Testing
             let reply = try await t.get("/api/v1/tickets?\(query)")
             #expect(reply.status == 400)
             #expect(reply.errorCode == "invalid_query")
-            // A saved view's filter is read the same way, and is not stored (422: the body itself is valid).
+            // A saved view's filter is read the same way, and is not stored (422: to the document the
+            // filter is any string, so what is wrong inside it is not a 400).
             let view = try await t.postJSON("/api/v1/views", #"{"name":"bad","filter":"\#(query)","shared":true}"#)
             #expect(view.status == 422)
             #expect(view.errorCode == "invalid_query")

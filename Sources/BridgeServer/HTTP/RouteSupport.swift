@@ -23,15 +23,15 @@ protocol NullableFields {
 
 extension Request {
     /// The body decoded as JSON, or a 400 that says why (413 over `maxBytes`). A `null` given to a
-    /// field of `T` is refused unless `T` lists it (`NullableFields`); one under a key `T` does not
-    /// read is ignored, like the key. An empty body is `whenEmpty` for operations whose body is
-    /// optional, and refused otherwise.
+    /// field of `T` is refused unless `T` lists it (`NullableFields`), and so is text with a NUL
+    /// (`BodyProbe`); under a key `T` does not read, either is ignored, like the key. An empty
+    /// body is `whenEmpty` for operations whose body is optional, and refused otherwise.
     func decode<T: Decodable>(_ type: T.Type, maxBytes: Int = 256 << 10, whenEmpty: T? = nil) async throws -> T {
         let body = try await readBody(upTo: maxBytes)
         if body.readableBytes == 0, let whenEmpty { return whenEmpty }
         let data = Data(buffer: body)
-        if let path = NullProbe.refusedNull(in: data, for: T.self) {
-            throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \"\(path)\" must not be null")
+        if let refusal = BodyProbe.refusal(in: data, for: T.self) {
+            throw APIError.badRequest("invalid_json", "the body is not the JSON this endpoint takes: \(refusal.message)")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
