@@ -123,7 +123,7 @@ struct Harness {
                 channelSecret: bench-line-secret
                 accessToken: bench-line-token
                 apiBaseURL: \(line.baseURL)
-                rateLimit: { perSecond: 1000000 }
+                rateLimit: { perSecond: 100000 }
               - kind: whatsapp
                 id: bench
                 appSecret: bench-app-secret
@@ -131,7 +131,7 @@ struct Harness {
                 accessToken: bench-wa-token
                 phoneNumberId: "106540352242922"
                 apiBaseURL: \(whatsapp.baseURL)
-                rateLimit: { perSecond: \(whatsappRate ?? 1_000_000) }
+                rateLimit: { perSecond: \(whatsappRate ?? 100_000) }
             """)
         try Generator.fill(databasePath: bridge.databasePath, line: lineRecipients, whatsapp: whatsappRecipients)
         try bridge.start()
@@ -142,6 +142,7 @@ struct Harness {
 
     func waitUntilHealthy() async throws {
         for _ in 0..<300 {
+            try bridge.checkRunning()
             if (try? await call(.GET, "/health")) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }

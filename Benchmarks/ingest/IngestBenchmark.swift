@@ -42,6 +42,7 @@ struct Harness {
 
     func waitUntilHealthy() async throws {
         for _ in 0..<300 {
+            try bridge.checkRunning()
             if await client.send("/health", body: nil, signature: nil) == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }

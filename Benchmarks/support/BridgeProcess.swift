@@ -52,6 +52,13 @@ public final class BridgeProcess: @unchecked Sendable {
         lock.withLock { self.process = process }
     }
 
+    /// Throws when the child has exited (a configuration it refused, a crash): a benchmark waiting for
+    /// it to come up stops at once instead of waiting out its deadline.
+    public func checkRunning() throws {
+        guard let process = lock.withLock({ self.process }), !process.isRunning else { return }
+        throw BenchmarkError("the bridge exited with status \(process.terminationStatus) before it was ready")
+    }
+
     /// SIGKILL: no shutdown code runs.
     public func kill() {
         guard let process = lock.withLock({ self.process.take() }) else { return }
