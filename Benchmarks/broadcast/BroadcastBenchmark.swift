@@ -143,7 +143,7 @@ struct Harness {
     func waitUntilHealthy() async throws {
         for _ in 0..<300 {
             try bridge.checkRunning()
-            if (try? await call(.GET, "/health")) != nil { return }
+            if (try? await call(.GET, "/health", timeout: .seconds(1))) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BenchmarkError("the bridge did not come up at \(bridge.baseURL)")
@@ -172,7 +172,7 @@ struct Harness {
         throw BenchmarkError("campaign \(id) did not finish in time")
     }
 
-    func call(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> [String: Any] {
+    func call(_ method: HTTPMethod, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(30)) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: bridge.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(BridgeProcess.adminToken)")
@@ -180,7 +180,7 @@ struct Harness {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 4 << 20)
         guard (200..<300).contains(response.status.code) else {
             throw BenchmarkError("\(method) \(path): \(response.status.code) \(String(buffer: bytes))")
