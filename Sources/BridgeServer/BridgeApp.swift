@@ -115,6 +115,7 @@ enum BridgeApp {
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
+        EventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)

@@ -87,6 +87,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v19-agent-access") { db in
             try db.execute(sql: Schema.agentAccess)
         }
+        migrator.registerMigration("v20-event-log") { db in
+            try db.execute(sql: Schema.eventLog)
+        }
         return migrator
     }
 }

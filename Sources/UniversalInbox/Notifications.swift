@@ -186,23 +186,26 @@ extension Inbox {
                 let name: String = row?["display_name"] ?? "a customer"
                 return "\(name): \(String((row?["text"] as String? ?? "").prefix(120)))"
             }
-            for ticketId in try Self.advanceFeed(db, "notify.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit) {
-                for agent in try departmentAgents(ticketId) { try alert(agent, .newTicket, ticketId: ticketId, summary: try summary(ticketId), delay: 0) }
-            }
-            for messageId in try Self.advanceFeed(db, "notify.messages", "SELECT id FROM messages WHERE id > ? AND direction = 'in' ORDER BY id LIMIT ?", limit) {
-                guard let row = try Row.fetchOne(db, sql: "SELECT m.ticket_id, t.agent_id FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.id = ?", arguments: [messageId]),
-                    let agent = row["agent_id"] as Int64?
-                else { continue }
-                let ticketId: Int64 = row["ticket_id"]
-                try alert(agent, .customerMessage, ticketId: ticketId, summary: try summary(ticketId), delay: coalesceWindow)
-            }
-            for entryId in try Self.advanceFeed(db, "notify.ticket_events", "SELECT id FROM ticket_events WHERE id > ? AND kind IN ('assigned', 'transferred') ORDER BY id LIMIT ?", limit) {
-                guard let row = try Row.fetchOne(db, sql: "SELECT ticket_id, actor, detail FROM ticket_events WHERE id = ?", arguments: [entryId]) else { continue }
-                let detail = (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:]
-                // Keeping a ticket oneself is no news to oneself.
-                guard let agent = detail["agentId"].flatMap(Int64.init), row["actor"] != "agent:\(agent)" else { continue }
-                let ticketId: Int64 = row["ticket_id"]
-                try alert(agent, .assigned, ticketId: ticketId, summary: try summary(ticketId), delay: 0)
+            for event in try Self.followLog(db, "notify", types: [.ticketOpened, .message, .history], limit: limit) {
+                switch event.type {
+                case .ticketOpened:
+                    for agent in try departmentAgents(event.ticketId) {
+                        try alert(agent, .newTicket, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: 0)
+                    }
+                case .message:
+                    guard event.direction == MessageDirection.inbound.rawValue,
+                        let agent = try Int64.fetchOne(db, sql: "SELECT agent_id FROM tickets WHERE id = ?", arguments: [event.ticketId])
+                    else { continue }
+                    try alert(agent, .customerMessage, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: coalesceWindow)
+                default:
+                    guard ["assigned", "transferred"].contains(event.kind),
+                        let row = try Row.fetchOne(db, sql: "SELECT actor, detail FROM ticket_events WHERE id = ?", arguments: [event.historyId])
+                    else { continue }
+                    let detail = (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:]
+                    // Keeping a ticket oneself is no news to oneself.
+                    guard let agent = detail["agentId"].flatMap(Int64.init), row["actor"] != "agent:\(agent)" else { continue }
+                    try alert(agent, .assigned, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: 0)
+                }
             }
             let waiting = try Int64.fetchAll(db, sql: """
                 SELECT t.id FROM tickets t WHERE t.queued_at IS NOT NULL AND t.queued_at <= ? AND t.agent_id IS NULL AND t.status IN ('new', 'open')
@@ -294,25 +297,12 @@ extension Inbox {
         }
     }
 
-    /// Moves a feed's three cursors (`<feed>.tickets`, `.messages`, `.ticket_events`) to the newest
-    /// rows, so a feed that was idle starts from now instead of acting on history.
+    /// Moves a feed's cursor over the event log (`<feed>.log`) to the log's head, so a feed that was
+    /// idle starts from now instead of acting on history.
     static func moveFeedToNow(_ db: Database, _ feed: String) throws {
-        for table in ["tickets", "messages", "ticket_events"] {
-            try db.execute(
-                sql: "UPDATE feed_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM \(table)) WHERE name = ?", arguments: ["\(feed).\(table)"])
-        }
-    }
-
-    /// Ids past a feed cursor (up to `limit`), moving the cursor past them.
-    static func advanceFeed(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> [Int64] {
-        let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0
-        let ids = try Int64.fetchAll(db, sql: sql, arguments: [last, limit])
-        if let newest = ids.last {
-            try db.execute(
-                sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
-                arguments: [name, newest])
-        }
-        return ids
+        try db.execute(
+            sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
+            arguments: ["\(feed).log", try eventLogHead(db)])
     }
 }
 

@@ -91,9 +91,9 @@ extension Inbox {
         }
     }
 
-    /// Reads tickets, messages and history entries committed since the last call (durable cursors)
-    /// and queues a delivery for each webhook that wants the event. Returns how many were queued.
-    /// (SQLite has one writer, so ids are committed in order and a cursor never skips a row.)
+    /// Reads the event log past the webhooks' cursor (new tickets, messages and history entries) and
+    /// queues a delivery for each webhook that wants the event, in the log's order. A new ticket is
+    /// described as it is when the feed reads it. Returns how many were queued.
     @discardableResult
     public func feedWebhooks(limit: Int = 500) async throws -> Int {
         // No webhooks, no work (and no write competing with ingest).
@@ -115,24 +115,23 @@ extension Inbox {
                     queued += 1
                 }
             }
-            let tickets = try Self.advanceFeed(db, "webhooks.tickets", "SELECT id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit)
-            for id in tickets {
-                let row = try Row.fetchOne(db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [id])
-                if let row { try deliver("ticket.created", try Self.summary(row, db), at: row["created_at"]) }
-            }
-            let messages = try Self.advanceFeed(db, "webhooks.messages", "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?", limit)
-            for id in messages {
-                if let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]) {
-                    try deliver("message.created", try Self.message(row, attachments: []), at: row["created_at"])
+            for event in try Self.followLog(db, "webhooks", types: [.ticketOpened, .message, .history], limit: limit) {
+                switch event.type {
+                case .ticketOpened:
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [event.ticketId])
+                    if let row { try deliver("ticket.created", try Self.summary(row, db), at: row["created_at"]) }
+                case .message:
+                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [event.messageId]) {
+                        try deliver("message.created", try Self.message(row, attachments: []), at: row["created_at"])
+                    }
+                default:
+                    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket_events WHERE id = ?", arguments: [event.historyId]) else { continue }
+                    let entry = TicketUpdate(
+                        ticketId: row["ticket_id"], kind: row["kind"], actor: row["actor"],
+                        detail: (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:])
+                    try deliver("ticket.updated", entry, at: row["created_at"])
                 }
-            }
-            let entries = try Self.advanceFeed(db, "webhooks.ticket_events", "SELECT id FROM ticket_events WHERE id > ? ORDER BY id LIMIT ?", limit)
-            for id in entries {
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket_events WHERE id = ?", arguments: [id]) else { continue }
-                let entry = TicketUpdate(
-                    ticketId: row["ticket_id"], kind: row["kind"], actor: row["actor"],
-                    detail: (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:])
-                try deliver("ticket.updated", entry, at: row["created_at"])
             }
             return queued
         }
@@ -158,7 +157,8 @@ extension Inbox {
         bus.publish([.webhookEventsQueued])
     }
 
-    /// Leases due deliveries.
+    /// Leases due deliveries: for each webhook only its oldest pending one, so a receiver gets the
+    /// events in the log's order (a delivery waiting for its retry holds back the later ones).
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
         let now = clock().ms
         guard try await database.pool.read({ db in
@@ -168,6 +168,7 @@ extension Inbox {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until <= ?)
+                    AND d.id = (SELECT min(p.id) FROM webhook_deliveries p WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')
                 ORDER BY d.id LIMIT ?
                 """, arguments: [now, now, limit])
             for row in rows {

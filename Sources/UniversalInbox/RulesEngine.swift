@@ -11,8 +11,8 @@ import GRDB
 /// skipped, their replies are outbound), and a rule runs at most once per event and ticket
 /// (`rule_runs`, written before its actions).
 extension Inbox {
-    /// One pass over up to `limit` of each kind of event; returns how many events it read (a full
-    /// batch means more may be waiting).
+    /// One pass over up to `limit` entries of the event log; returns `limit` when more may be
+    /// waiting.
     @discardableResult
     public func runRules(limit: Int = 200, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         // No rules and no business hours: nothing to do, and no write competing with ingest. (The
@@ -20,36 +20,32 @@ extension Inbox {
         guard try await database.pool.read({ db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)")
         }) == true else { return 0 }
-        let (tickets, messages, changes) = try await database.pool.read { db in
-            (
-                try Self.pending(db, "rules.tickets", "SELECT id, id AS ticket_id FROM tickets WHERE id > ? ORDER BY id LIMIT ?", limit),
-                try Self.pending(db, "rules.messages", "SELECT id, ticket_id FROM messages WHERE id > ? AND direction = 'in' ORDER BY id LIMIT ?", limit),
-                try Self.pending(db, "rules.ticket_events", """
-                    SELECT id, ticket_id FROM ticket_events WHERE id > ? AND kind IN ('status', 'marked_spam', 'restored_from_spam')
-                        AND actor NOT LIKE 'rule:%' ORDER BY id LIMIT ?
-                    """, limit)
-            )
+        // The log in order: a ticket's creation, its customers' messages and its status changes
+        // (not the rules' own, so rules cannot loop) reach the rules as they happened.
+        let pending = try await database.pool.read { db in
+            let pending = try Self.pendingLog(db, "rules", types: [.ticketOpened, .message, .history], limit: limit)
+            let statusChanges = try Set(Int64.fetchAll(db, sql: """
+                SELECT id FROM ticket_events WHERE id IN (\(pending.events.compactMap(\.historyId).map(String.init).joined(separator: ",")))
+                    AND kind IN ('status', 'marked_spam', 'restored_from_spam') AND actor NOT LIKE 'rule:%'
+                """))
+            return (events: pending.events, next: pending.next, more: pending.more, statusChanges: statusChanges)
         }
-        for (id, ticketId) in tickets.rows {
-            try await run(.ticketCreated, ticketId: ticketId, key: "ticket:\(id)", messageId: nil, vet: vet)
-            try await acknowledge(ticketId: ticketId, vet: vet)
-        }
-        for (id, ticketId) in messages.rows {
-            try await run(.messageReceived, ticketId: ticketId, key: "message:\(id)", messageId: id, vet: vet)
-        }
-        for (id, ticketId) in changes.rows {
-            try await run(.statusChanged, ticketId: ticketId, key: "event:\(id)", messageId: nil, vet: vet)
-        }
-        try await database.pool.write { db in
-            for (name, last) in [("rules.tickets", tickets.last), ("rules.messages", messages.last), ("rules.ticket_events", changes.last)] {
-                guard let last else { continue }
-                try db.execute(
-                    sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
-                    arguments: [name, last])
+        for event in pending.events {
+            switch event.type {
+            case .ticketOpened:
+                try await run(.ticketCreated, ticketId: event.ticketId, key: "ticket:\(event.ticketId)", messageId: nil, vet: vet)
+                try await acknowledge(ticketId: event.ticketId, vet: vet)
+            case .message:
+                guard event.direction == MessageDirection.inbound.rawValue, let id = event.messageId else { continue }
+                try await run(.messageReceived, ticketId: event.ticketId, key: "message:\(id)", messageId: id, vet: vet)
+            default:
+                guard let id = event.historyId, pending.statusChanges.contains(id) else { continue }
+                try await run(.statusChanged, ticketId: event.ticketId, key: "event:\(id)", messageId: nil, vet: vet)
             }
         }
+        try await database.pool.write { db in try Self.moveLog(db, "rules", to: pending.next) }
         try await runTimeRules(vet: vet)
-        return max(tickets.rows.count, messages.rows.count, changes.rows.count)
+        return pending.more ? limit : pending.events.count
     }
 
     /// When neither rules nor business hours exist, the rules' cursors stand still; the first one
@@ -212,12 +208,5 @@ extension Inbox {
             if (wanted == "inside") != open { return false }
         }
         return true
-    }
-
-    /// Ids past a cursor, without moving it (moved after the batch ran).
-    private static func pending(_ db: Database, _ name: String, _ sql: String, _ limit: Int) throws -> (rows: [(Int64, Int64)], last: Int64?) {
-        let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: [name]) ?? 0
-        let rows = try Row.fetchAll(db, sql: sql, arguments: [last, limit]).map { ($0["id"] as Int64, $0["ticket_id"] as Int64) }
-        return (rows, rows.last?.0)
     }
 }

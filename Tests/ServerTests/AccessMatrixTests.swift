@@ -49,6 +49,7 @@ import Yams
         "POST /api/v1/tickets/bulk": (.anyone, #"{"ticketIds":[{ticket}],"changes":{"addTags":["matrix"]}}"#),
         "GET /api/v1/queue": (.anyone, nil),
         "GET /api/v1/live": (.anyone, nil),
+        "GET /api/v1/events": (.anyone, nil),
         "POST /api/v1/auth/logout": (.anyone, nil),
         "GET /api/v1/me": (.anyone, nil),
         "GET /api/v1/me/alerts": (.anyone, nil),

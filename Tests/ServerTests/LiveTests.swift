@@ -16,9 +16,10 @@ final class LiveClient: Sendable {
     /// The close frame the server ended the connection with.
     private let closeFrame = Mutex<WebSocketCloseFrame?>(nil)
 
-    static func connect(_ t: TestBridge, token: String) async throws -> LiveClient {
+    /// `after`: resume from the event log after that `seq`.
+    static func connect(_ t: TestBridge, token: String, after: Int? = nil) async throws -> LiveClient {
         let client = LiveClient()
-        let url = "ws://127.0.0.1:\(t.bridge.port)/api/v1/live?token=\(token)"
+        let url = "ws://127.0.0.1:\(t.bridge.port)/api/v1/live?token=\(token)" + (after.map { "&after=\($0)" } ?? "")
         let task = Task {
             defer { client.ended.withLock { $0 = true } }
             var logger = Logger(label: "live-client")

@@ -9,10 +9,19 @@ import UniversalInbox
 ///
 /// Client → server: `{"type":"viewing"|"typing"|"left","ticketId":N}`; send `viewing` again at least
 /// every `viewingTimeout` to stay listed, `typing` lapses back to viewing after `typingTimeout`.
-/// Server → client: `hello`, `presence` (`ticketId`, `agents: [{agentId, name, state}]`),
-/// `ticket_opened`, `message`, `assigned`, `status`, `notification` (a rule's "notify" action, to the
-/// agents it names), `alert` (the agent's desktop alerts: `event`, `ticketId`, `count`, `title`,
-/// `body`), and `error` for a refused request.
+/// Server → client: `hello` (with `seq`, where the connection stands in the event log), the event
+/// log's entries the agent may read, in `seq` order (`LoggedEvent`: `ticket_opened`, `message`,
+/// `message_status`, `status`, `assigned`, `ticket_updated`, `note`, `history`), `ticket_hidden`
+/// when a ticket the agent could read was reassigned or moved out of its reach (a page drops it),
+/// `resync` when the asked position is no longer in the log, `presence` (`ticketId`,
+/// `agents: [{agentId, name, state}]`), `notification` (a rule's "notify" action, to the agents it
+/// names), `alert` (the agent's desktop alerts: `event`, `ticketId`, `count`, `title`, `body`),
+/// and `error` for a refused request.
+///
+/// Catching up is exact: a page connects with the last `seq` it applied and gets every later entry
+/// first, then the live ones, from one pump that reads the log (never from memory), so nothing is
+/// missed or reordered after a sleep, a dropped network or a restart. A socket whose buffer
+/// overflows is closed: its page reconnects from where it stopped.
 ///
 /// A socket keeps only the rights its token has now: whenever an agent's access changes (a token
 /// revoked, a password changed, the agent deactivated, its role or restrictions changed) the inbox
@@ -27,7 +36,16 @@ actor LiveHub: Service {
         /// The digest of the agent token the socket was opened with; nil for the admin token.
         let tokenDigest: String?
         let send: AsyncStream<String>.Continuation
+        /// The last log entry the connection was sent (or was not allowed to see).
+        var cursor: Int64
     }
+
+    /// The most entries replayed to a connecting page; further behind, it gets `resync` and reloads.
+    static let maxReplay: Int64 = 1_000
+    /// Messages waiting to be written to one socket before it counts as stuck and is closed.
+    static let maxBuffered = 2_000
+    /// Entries read from the log at a time.
+    static let pumpBatch = 500
 
     private struct Presence {
         var state: State
@@ -42,6 +60,8 @@ actor LiveHub: Service {
     private var presence: [Int64: [UUID: Presence]] = [:]
     /// Connections closed because their token stopped working, until the socket is gone.
     private var revoked: Set<UUID> = []
+    /// Wakes the pump: an inbox event was published, or a connection joined.
+    private let wake = WakeSignal()
 
     init(inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75)) {
         self.inbox = inbox
@@ -51,13 +71,31 @@ actor LiveHub: Service {
     }
 
     /// A new connection for `actor` (who holds the token with `tokenDigest`): its id and the stream
-    /// of JSON texts to write to it. Call `revalidate(_:)` once it is connected: a token revoked
-    /// between the upgrade's check and this call is caught there.
-    func connect(_ actor: Actor, tokenDigest: String? = nil) -> (UUID, AsyncStream<String>) {
+    /// of JSON texts to write to it. `after` is the last log entry the page applied: the entries
+    /// after it are replayed first (or `resync` is sent when they are gone or too many). Call
+    /// `revalidate(_:)` once it is connected: a token revoked between the upgrade's check and this
+    /// call is caught there.
+    func connect(_ actor: Actor, tokenDigest: String? = nil, after: Int64? = nil) async -> (UUID, AsyncStream<String>) {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1000))
-        connections[id] = Connection(actor: actor, tokenDigest: tokenDigest, send: continuation)
-        continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name)))
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.maxBuffered))
+        var cursor: Int64 = 0
+        var resync = false
+        do {
+            let position = try await inbox.events(after: after ?? 0, limit: 0, for: actor)
+            cursor = position.head
+            if let after, !position.resync, position.head - after <= Self.maxReplay {
+                cursor = after
+            } else {
+                resync = after != nil
+            }
+        } catch {
+            logger.error("live log position failed", metadata: ["error": "\(error)"])
+            resync = true
+        }
+        connections[id] = Connection(actor: actor, tokenDigest: tokenDigest, send: continuation, cursor: cursor)
+        continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name, seq: cursor)))
+        if resync { continuation.yield(Self.json(Resync(seq: cursor))) }
+        wake.signal()
         return (id, stream)
     }
 
@@ -146,7 +184,9 @@ actor LiveHub: Service {
         for ticketId in changed { await publishPresence(ticketId) }
     }
 
-    /// Forwards inbox events and sweeps presence until shutdown; then closes every connection.
+    /// Follows the event log, handles access changes and rule notifications, and sweeps presence
+    /// until shutdown; then closes every connection. The pump also runs every second, for changes
+    /// that publish no in-process event.
     func run() async throws {
         let events = inbox.bus.subscribe()
         await cancelWhenGracefulShutdown {
@@ -156,16 +196,59 @@ actor LiveHub: Service {
                 }
                 group.addTask {
                     while !Task.isCancelled {
+                        await self.pump()
+                        await self.wake.wait(timeout: .seconds(1))
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(1))
                         await self.sweep()
                     }
                 }
                 await group.next()
                 group.cancelAll()
+                self.wake.signal()
             }
         }
         for connection in connections.values { connection.send.finish() }
         connections.removeAll()
+    }
+
+    /// Sends every connection the log entries after its cursor that its agent may read, in order.
+    /// Only the run loop calls it, so entries leave in `seq` order; a connection that joins while
+    /// the log is being read is served on the next round.
+    func pump() async {
+        while let from = connections.values.map(\.cursor).min() {
+            let batch: [(event: LoggedEvent, agentId: Int64?, departmentId: Int64?)]
+            do {
+                batch = try await inbox.logEntries(after: from, limit: Self.pumpBatch)
+            } catch {
+                logger.error("live log read failed", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let last = batch.last?.event.seq else { return }
+            for (id, connection) in connections where connection.cursor >= from {
+                var stuck = false
+                for entry in batch where entry.event.seq > connection.cursor && !stuck {
+                    let text: String
+                    if connection.actor.may(.read, assignedTo: entry.agentId, department: entry.departmentId) {
+                        text = Self.json(entry.event)
+                    } else if let before = entry.event.before, connection.actor.may(.read, assignedTo: before.agentId, department: before.departmentId) {
+                        text = Self.json(TicketHidden(seq: entry.event.seq, ticketId: entry.event.ticketId))
+                    } else {
+                        continue
+                    }
+                    if case .dropped = connection.send.yield(text) { stuck = true }
+                }
+                if stuck {
+                    logger.warning("live socket fell behind; closing it", metadata: ["agent.id": "\(connection.actor.agentId ?? 0)"])
+                    await drop(id)
+                } else {
+                    connections[id]?.cursor = last
+                }
+            }
+        }
     }
 
     /// A desktop alert to every open inbox of one agent (the web inbox shows a browser notification,
@@ -180,30 +263,17 @@ actor LiveHub: Service {
         return reached
     }
 
+    /// Access changes and rule notifications act at once; anything else wakes the log pump.
     func forward(_ event: InboxEvent) async {
-        if case .agentAccessChanged(let agentId) = event {
+        switch event {
+        case .agentAccessChanged(let agentId):
             await revalidate(agentId: agentId)
-            return
-        }
-        if case .agentsNotified(let ticketId, let agentIds, let text) = event {
+        case .agentsNotified(let ticketId, let agentIds, let text):
             let note = Self.json(Notification(ticketId: ticketId, text: text))
             for connection in connections.values where connection.actor.agentId.map(agentIds.contains) == true { connection.send.yield(note) }
-            return
+        default:
+            wake.signal()
         }
-        let message: (ticketId: Int64, text: String)? =
-            switch event {
-            case .ticketOpened(let ticketId): (ticketId, Self.json(TicketEvent(type: "ticket_opened", ticketId: ticketId)))
-            case .messageReceived(let ticketId, let messageId):
-                (ticketId, Self.json(TicketEvent(type: "message", ticketId: ticketId, messageId: messageId, direction: "in")))
-            case .messageQueued(let ticketId, let messageId):
-                (ticketId, Self.json(TicketEvent(type: "message", ticketId: ticketId, messageId: messageId, direction: "out")))
-            case .ticketAssigned(let ticketId, let agentId): (ticketId, Self.json(TicketEvent(type: "assigned", ticketId: ticketId, agentId: agentId)))
-            case .ticketStatusChanged(let ticketId, let status):
-                (ticketId, Self.json(TicketEvent(type: "status", ticketId: ticketId, status: status.rawValue)))
-            default: nil
-            }
-        guard let message, !connections.isEmpty else { return }
-        await send(message.text, aboutTicket: message.ticketId)
     }
 
     private func publishPresence(_ ticketId: Int64) async {
@@ -231,6 +301,18 @@ actor LiveHub: Service {
         var type: String
         var agentId: Int64?
         var name: String
+        var seq: Int64
+    }
+
+    private struct Resync: Encodable {
+        var type = "resync"
+        var seq: Int64
+    }
+
+    private struct TicketHidden: Encodable {
+        var type = "ticket_hidden"
+        var seq: Int64
+        var ticketId: Int64
     }
 
     private struct PresenceMessage: Encodable {
@@ -242,15 +324,6 @@ actor LiveHub: Service {
         var type = "presence"
         var ticketId: Int64
         var agents: [Agent]
-    }
-
-    private struct TicketEvent: Encodable {
-        var type: String
-        var ticketId: Int64
-        var messageId: Int64?
-        var direction: String?
-        var agentId: Int64?
-        var status: String?
     }
 
     private struct AlertMessage: Encodable {

@@ -19,8 +19,11 @@ enum LiveSocket {
                 ?? url.queryItems?.first { $0.name == "token" }?.value
             guard let token, let actor = try await authenticator.actor(token: token) else { return .dontUpgrade }
             let digest = actor.agentId == nil ? nil : AccessTokens.digest(token)
+            // The last log entry the page applied; anything else than a whole number is ignored
+            // (the page then starts from now and reloads).
+            let after = url.queryItems?.first { $0.name == "after" }?.value.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
             return .upgrade([:]) { inbound, outbound, _ in
-                let (id, outgoing) = await hub.connect(actor, tokenDigest: digest)
+                let (id, outgoing) = await hub.connect(actor, tokenDigest: digest, after: after)
                 let writer = Task {
                     for await text in outgoing { try await outbound.write(.text(text)) }
                     // The hub finished the stream: the token stopped working, or the bridge is stopping.
