@@ -1,0 +1,2 @@
+// Placeholder: the inbox app replaces this file.
+document.title = "Inbox";
