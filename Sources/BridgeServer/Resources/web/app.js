@@ -21,11 +21,14 @@ class InboxApp extends HTMLElement {
     this.addEventListener('ticket-action', (event) => this.act(event.detail));
     document.addEventListener('keydown', (event) => this.key(event));
     onLanguageChange(() => this.relabel());
+    let me;
     try {
-      this.signedIn(await api.me());
+      me = await api.me();
     } catch {
       this.showSignIn();
+      return;
     }
+    this.signedIn(me);
   }
 
   showSignIn(notice) {
@@ -112,6 +115,7 @@ class InboxApp extends HTMLElement {
     store.addEventListener('change', (event) => {
       const { what } = event.detail;
       if (what === 'live') this.renderLive();
+      if (what === 'meta') this.relabel();
       if (what === 'list') this.renderTitle();
       if (what === 'open' || what === 'list') {
         this.panes.classList.toggle('has-open', store.openId != null);

@@ -41,6 +41,7 @@ export class ReplyComposer extends HTMLElement {
   }
 
   relabel() {
+    if (!this.built) return;
     this.legend.textContent = t('composer.mode');
     this.modes.reply.label.textContent = t('composer.reply');
     this.modes.note.label.textContent = t('composer.note');

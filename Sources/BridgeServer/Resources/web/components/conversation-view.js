@@ -26,7 +26,7 @@ export class ConversationView extends HTMLElement {
     this.built = true;
     this.setAttribute('aria-label', t('conv.label'));
     this.back = el('button', { class: 'back', attrs: { type: 'button' }, on: { click: () => this.dispatchEvent(new CustomEvent('open-ticket', { bubbles: true, detail: null })) } });
-    this.title = el('h2', { class: 'conv-title', attrs: { tabindex: '-1' } });
+    this.titleEl = el('h2', { class: 'conv-title', attrs: { tabindex: '-1' } });
     this.meta = el('div', { class: 'conv-meta' });
     this.actions = el('div', { class: 'conv-actions', attrs: { role: 'toolbar' } });
     this.presence = el('p', { class: 'presence', attrs: { role: 'status' } });
@@ -40,8 +40,8 @@ export class ConversationView extends HTMLElement {
     this.composer.store = this._store;
     this.composer.live = this.live;
     this.emptyNote = el('p', { class: 'conv-empty' });
-    this.body = el('div', { class: 'conv' },
-      el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.title, this.meta), this.actions),
+    this.panel = el('div', { class: 'conv' },
+      el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.titleEl, this.meta), this.actions),
       this.presence, this.scroller, this.composer);
     this.items = new Map();
     this.shown = WINDOW;
@@ -74,7 +74,7 @@ export class ConversationView extends HTMLElement {
     this.log.replaceChildren();
     this.shown = WINDOW;
     this.stickToBottom = true;
-    if (!this.body.isConnected) this.replaceChildren(this.body);
+    if (!this.panel.isConnected) this.replaceChildren(this.panel);
     this.composer.show(ticketId);
     this.renderHead();
     this.renderTimeline();
@@ -85,30 +85,32 @@ export class ConversationView extends HTMLElement {
     const store = this._store;
     const ticket = store.tickets.get(this.ticketId);
     if (!ticket) return;
-    this.title.textContent = ticket.contact.displayName || t('contact.unknown', { id: ticket.contact.id });
+    this.titleEl.textContent = ticket.contact.displayName || t('contact.unknown', { id: ticket.contact.id });
     const channels = ticket.channels.map((channel) => {
       const node = el('span', { class: 'channel' }, el('span', { class: 'channel-icon', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'channel-name' }));
       fillChannel(node, channel, t);
       return node;
     });
-    this.meta.replaceChildren(
+    this.meta.replaceChildren(...[
       el('span', { class: 'ticket-number', text: `#${ticket.id}` }),
       ...channels,
       el('span', { class: `label status-${ticket.status}`, text: t(`status.${ticket.status}`) }),
       ticket.priority !== 'normal' ? el('span', { class: `label priority-${ticket.priority}`, text: t(`priority.${ticket.priority}`) }) : null,
       el('span', { class: 'assignee', text: ticket.assignee ?? t('list.unassigned') }),
-      ...(ticket.tags ?? []).map((tag) => el('span', { class: 'tag', text: `#${tag}` })));
+      ...(ticket.tags ?? []).map((tag) => el('span', { class: 'tag', text: `#${tag}` })),
+    ].filter(Boolean));
     const action = (name, label, key) => el('button', {
       text: t(label), attrs: { type: 'button', 'aria-keyshortcuts': key, 'data-action': name },
       on: { click: () => this.dispatchEvent(new CustomEvent('ticket-action', { bubbles: true, detail: name })) },
     });
     const mine = ticket.agentId != null && ticket.agentId === store.me?.id;
     const closed = ['resolved', 'closed', 'spam'].includes(ticket.status);
-    this.actions.replaceChildren(
+    this.actions.replaceChildren(...[
       store.isAgent && !mine && !closed ? action('claim', 'action.claim', 'a') : null,
       !closed && ticket.status !== 'pending' ? action('pending', 'action.pending') : null,
       !closed ? action('resolved', 'action.resolve', 'e') : null,
-      ticket.status === 'resolved' || ticket.status === 'pending' ? action('open', 'action.reopen') : null);
+      ticket.status === 'resolved' || ticket.status === 'pending' ? action('open', 'action.reopen') : null,
+    ].filter(Boolean));
   }
 
   renderPresence() {
@@ -172,7 +174,7 @@ export class ConversationView extends HTMLElement {
     node.dataset.messageId = message.id;
     node.querySelector('.author').textContent = this.author(message);
     fillChannel(channel, message.channel, t);
-    node.querySelector('.body').textContent = this.body(message);
+    node.querySelector('.body').textContent = this.bodyText(message);
     node.querySelector('.media').replaceChildren(...message.attachments.map((a) => this.attachment(a)));
     const delivery = node.querySelector('.delivery');
     if (message.direction === 'out') {
@@ -196,7 +198,7 @@ export class ConversationView extends HTMLElement {
     return t('conv.system');
   }
 
-  body(message) {
+  bodyText(message) {
     const content = message.content ?? {};
     switch (content.kind) {
       case 'text': return content.text ?? message.text;
