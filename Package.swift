@@ -148,7 +148,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/BridgeServer",
-            resources: [.copy("Resources/openapi.yaml")],
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/web")],
             swiftSettings: strict
         ),
         // Fuzzing: every channel's verify+parse on signed inputs (scripts/fuzz.sh builds WebhookFuzz

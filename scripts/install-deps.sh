@@ -5,10 +5,14 @@
 # - For the tests: a Python virtual environment in .build/python with aiosmtpd, the real SMTP
 #   server the e-mail tests start (scripts/smtp_test_server.py), and schemathesis, which checks the
 #   served OpenAPI document against the server (scripts/schemathesis.sh).
+# - For the browser tests (scripts/browser-tests.sh): Debian's chromium and a Japanese font (the
+#   Japanese screens render as text, not boxes), and in .build/python
+#   Playwright for Python (which drives that chromium through executable_path; never
+#   `playwright install`, which would download a browser) and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,4 +28,8 @@ fi
 if ! .build/python/bin/schemathesis --version 2>/dev/null | grep -q ' 4\.32\.5$'; then
   echo "installing: schemathesis (Python, for scripts/schemathesis.sh) in .build/python"
   .build/python/bin/pip install -q 'schemathesis==4.32.5'
+fi
+if ! .build/python/bin/python -c 'import playwright, pytest, sys; from importlib.metadata import version as v; sys.exit(v("playwright") != "1.65.2" or v("pytest") != "9.2.0")' >/dev/null 2>&1; then
+  echo "installing: playwright and pytest (Python, for the browser tests) in .build/python"
+  .build/python/bin/pip install -q 'playwright==1.65.2' 'pytest==9.2.0'
 fi

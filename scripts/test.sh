@@ -13,6 +13,9 @@ swift build --build-tests
 echo "== demo (the whole loop once)"
 swift run --skip-build bridge demo --once --port 0
 
+echo "== the web inbox in a real browser (Playwright + Debian's chromium; screenshots in .build/screenshots)"
+scripts/browser-tests.sh
+
 echo "== the API against its OpenAPI document (schemathesis, bounded)"
 scripts/schemathesis.sh --skip-build --seed 20261128  # a fixed seed: the same cases every run (another seed: scripts/schemathesis.sh)
 

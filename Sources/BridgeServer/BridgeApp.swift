@@ -20,7 +20,7 @@ enum BridgeApp {
         var adminToken: String
         /// The threads bcrypt runs on.
         var passwordHasher: PasswordHasher
-        /// Every route as `METHOD /path/{param}`, for checking the OpenAPI document against.
+        /// Every route as `METHOD /path/{param}` (a trailing `**` as `{path}`), for checking the OpenAPI document against.
         var routes: [String]
     }
 
@@ -119,6 +119,7 @@ enum BridgeApp {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        try WebController(assets: WebAssets.bundled()).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
@@ -169,7 +170,7 @@ enum BridgeApp {
             logger: logger)
         let routes = router.routes.map { route in
             "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
-                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }.joined(separator: "/")
         }
         return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes))
     }

@@ -251,6 +251,12 @@ extension Inbox {
     static func summary(_ row: Row, _ db: Database, reader: Int64? = nil) throws -> TicketSummary {
         let id: Int64 = row["id"]
         let channels = try String.fetchAll(db.cachedStatement(sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ? ORDER BY rowid"), arguments: [id])
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE ticket_id = ?"), arguments: [id]) ?? 0
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT direction, text, created_at FROM messages WHERE id = ?"), arguments: [version])
+        let waitingSince = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT min(created_at) FROM messages WHERE ticket_id = ?1 AND direction = 'in'
+                AND created_at > coalesce((SELECT max(created_at) FROM messages WHERE ticket_id = ?1 AND direction = 'out'), -1)
+            """), arguments: [id])
         return TicketSummary(
             id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
             contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,
@@ -261,14 +267,16 @@ extension Inbox {
             tags: try String.fetchAll(db.cachedStatement(sql: "SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag"), arguments: [id]),
             resolutionReason: (row["resolution_reason"] as String?).flatMap(ResolutionReason.init(rawValue:)),
             mergedInto: row["merged_into"], queuedAt: (row["queued_at"] as Int64?).map { Date(ms: $0) },
-            version: try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE ticket_id = ?"), arguments: [id]) ?? 0,
+            version: version,
             unread: try reader.map { agent in
                 try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = ?1 AND direction = 'in'
                         AND id > coalesce((SELECT last_message_id FROM ticket_reads WHERE ticket_id = ?1 AND agent_id = ?2), 0))
                     """), arguments: [id, agent]) ?? false
             },
-            fields: try Self.fieldValues(db, scope: .ticket, subject: id))
+            fields: try Self.fieldValues(db, scope: .ticket, subject: id),
+            lastMessage: last.map { TicketSummary.LastMessage(direction: $0["direction"], text: $0["text"], createdAt: Date(ms: $0["created_at"])) },
+            waitingSince: waitingSince.map { Date(ms: $0) })
     }
 
     /// A contact's tickets, newest first (tickets merged into another are left out: their messages moved).

@@ -40,6 +40,17 @@ public struct TicketSummary: Sendable, Equatable, Codable {
     public var unread: Bool?
     /// Custom ticket field values by key.
     public var fields: [String: String]
+    /// The newest message, so a ticket list can show a preview without loading the conversation.
+    public var lastMessage: LastMessage? = nil
+    /// The customer's oldest message since the last reply: how long they have waited (nil when answered).
+    public var waitingSince: Date? = nil
+
+    public struct LastMessage: Sendable, Equatable, Codable {
+        public var direction: String
+        /// The one-line rendering of the message (as `Message.text`).
+        public var text: String
+        public var createdAt: Date
+    }
 }
 
 public enum TicketPriority: String, Sendable, Codable, CaseIterable {

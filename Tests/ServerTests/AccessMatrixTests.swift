@@ -14,7 +14,7 @@ import Yams
 
     /// Who an operation is for (see `Access.allowed`).
     enum Access {
-        /// No bearer token at all (signed webhooks, the login, a history link, the document).
+        /// No bearer token at all (signed webhooks, the login, a history link, the document, the web pages).
         case unauthenticated
         /// Every caller, each seeing only what the access policy lets them (lists, search, the queue).
         case anyone
@@ -43,6 +43,10 @@ import Yams
         "GET /api/v1/openapi.yaml": (.unauthenticated, nil),
         "POST /api/v1/auth/login": (.unauthenticated, nil),
         "GET /history/{token}": (.unauthenticated, nil),
+        "GET /": (.unauthenticated, nil),
+        "GET /inbox": (.unauthenticated, nil),
+        "GET /inbox/{path}": (.unauthenticated, nil),
+        "GET /assets/{version}/{path}": (.unauthenticated, nil),
 
         "GET /api/v1/tickets": (.anyone, nil),
         "GET /api/v1/tickets/export.csv": (.anyone, nil),

@@ -8,7 +8,8 @@ import Hummingbird
 /// Add it to the router after every route: a router middleware wraps only the routes added after
 /// it, and the not-found responder, built last, so this one runs only for requests no route took.
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Each routed path's segments (a `{name}` capture or `*` matches any one segment) and its methods.
+    /// Each routed path's segments (a `{name}` capture or `*` matches any one segment, a last `**`
+    /// one or more) and its methods.
     private let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
 
     init(routes: [(path: String, method: HTTPRequest.Method)]) {
@@ -35,6 +36,10 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     /// For a route that matches `path`, 1 for each segment it matched literally and 0 for each it
     /// captured; nil when it does not match.
     private static func literals(_ pattern: [Substring], _ path: [Substring]) -> [Int]? {
+        if pattern.last == "**" {
+            guard path.count >= pattern.count else { return nil }
+            return literals(pattern.dropLast() + ["*"], Array(path.prefix(pattern.count)))
+        }
         guard pattern.count == path.count else { return nil }
         var literals: [Int] = []
         for (segment, part) in zip(pattern, path) {

@@ -1,0 +1,75 @@
+// The page's only door to the bridge: JSON over fetch with the session cookie. Every answer that is
+// not 2xx becomes an ApiError carrying the API's {"error":{code,message}}; a 401 outside signing in
+// also tells the app (the session expired) so it can bring the sign-in back without losing state.
+
+export class ApiError extends Error {
+  constructor(status, code, message, body, retryAfter) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.body = body;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Fired on window when a request is refused with 401 (the session ended or was revoked). */
+export const UNAUTHORIZED = 'bridge:unauthorized';
+
+async function request(method, path, body, { quiet401 = false } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, 'network', error.message);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!response.ok) {
+    const retry = Number(response.headers.get('Retry-After')) || undefined;
+    const error = new ApiError(response.status, data?.error?.code, data?.error?.message, data, retry);
+    if (response.status === 401 && !quiet401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED));
+    throw error;
+  }
+  return data;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+const id = (value) => encodeURIComponent(String(value));
+
+export const api = {
+  signIn: (email, password) => request('POST', '/api/v1/auth/session', { email, password }, { quiet401: true }),
+  signOut: () => request('DELETE', '/api/v1/auth/session', undefined, { quiet401: true }),
+  me: () => request('GET', '/api/v1/me', undefined, { quiet401: true }),
+  setAvailability: (agentId, availability) => request('PATCH', `/api/v1/agents/${id(agentId)}`, { availability }),
+  agents: () => request('GET', '/api/v1/agents'),
+  departments: () => request('GET', '/api/v1/departments'),
+  views: () => request('GET', '/api/v1/views'),
+  tickets: (params) => request('GET', `/api/v1/tickets${query(params)}`),
+  ticket: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}`),
+  messages: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}/messages`),
+  notes: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}/notes`),
+  history: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}/history`),
+  events: (after, limit = 500) => request('GET', `/api/v1/events${query({ after, limit })}`),
+  reply: (ticketId, body) => request('POST', `/api/v1/tickets/${id(ticketId)}/messages`, body),
+  note: (ticketId, text) => request('POST', `/api/v1/tickets/${id(ticketId)}/notes`, { text }),
+  claim: (ticketId) => request('POST', `/api/v1/tickets/${id(ticketId)}/claim`),
+  update: (ticketId, changes) => request('PATCH', `/api/v1/tickets/${id(ticketId)}`, changes),
+  markRead: (ticketId) => request('PUT', `/api/v1/tickets/${id(ticketId)}/read`),
+};

@@ -1,0 +1,247 @@
+// The open ticket: header with its actions, who else is here, and the conversation (messages,
+// internal notes set apart, history entries between them) rendered from the store. Long
+// conversations show their newest 50 items; earlier ones come in pages as the agent scrolls up.
+import { clone, el, fillChannel } from '../dom.js';
+import { formatFullTime, formatList, formatTime, t } from '../i18n.js';
+import './composer.js';
+
+const WINDOW = 50;
+
+export class ConversationView extends HTMLElement {
+  set store(store) {
+    this._store = store;
+    store.addEventListener('change', (event) => {
+      const { what, ticketId } = event.detail;
+      if (what === 'open') this.show(ticketId);
+      else if (ticketId !== store.openId) return;
+      else if (what === 'ticket') this.renderHead();
+      else if (what === 'conversation') this.renderTimeline();
+      else if (what === 'presence') this.renderPresence();
+      else if (what === 'draft') { this.composer.ticketId = undefined; this.composer.show(ticketId); }
+    });
+  }
+
+  connectedCallback() {
+    if (this.built) return;
+    this.built = true;
+    this.setAttribute('aria-label', t('conv.label'));
+    this.back = el('button', { class: 'back', attrs: { type: 'button' }, on: { click: () => this.dispatchEvent(new CustomEvent('open-ticket', { bubbles: true, detail: null })) } });
+    this.titleEl = el('h2', { class: 'conv-title', attrs: { tabindex: '-1' } });
+    this.meta = el('div', { class: 'conv-meta' });
+    this.actions = el('div', { class: 'conv-actions', attrs: { role: 'toolbar' } });
+    this.presence = el('p', { class: 'presence', attrs: { role: 'status' } });
+    this.earlier = el('button', { class: 'earlier', attrs: { type: 'button' }, on: { click: () => this.showEarlier() } });
+    this.log = el('ol', { class: 'timeline', attrs: { role: 'log' } });
+    this.scroller = el('div', { class: 'timeline-scroll' }, this.earlier, this.log);
+    new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden) this.showEarlier();
+    }, { root: this.scroller }).observe(this.earlier);
+    this.composer = document.createElement('reply-composer');
+    this.composer.store = this._store;
+    this.composer.live = this.live;
+    this.emptyNote = el('p', { class: 'conv-empty' });
+    this.panel = el('div', { class: 'conv' },
+      el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.titleEl, this.meta), this.actions),
+      this.presence, this.scroller, this.composer);
+    this.items = new Map();
+    this.shown = WINDOW;
+    this.relabel();
+    this.show(this._store.openId);
+  }
+
+  relabel() {
+    this.setAttribute('aria-label', t('conv.label'));
+    this.back.textContent = '←';
+    this.back.setAttribute('aria-label', t('conv.back'));
+    this.earlier.textContent = t('conv.earlier');
+    this.log.setAttribute('aria-label', t('conv.label'));
+    this.emptyNote.textContent = t('conv.empty');
+    this.composer.relabel?.();
+    this.items.clear();
+    this.log.replaceChildren();
+    this.renderHead();
+    this.renderTimeline();
+    this.renderPresence();
+  }
+
+  show(ticketId) {
+    this.ticketId = ticketId;
+    if (ticketId == null) {
+      this.replaceChildren(this.emptyNote);
+      return;
+    }
+    this.items.clear();
+    this.log.replaceChildren();
+    this.shown = WINDOW;
+    this.stickToBottom = true;
+    if (!this.panel.isConnected) this.replaceChildren(this.panel);
+    this.composer.show(ticketId);
+    this.renderHead();
+    this.renderTimeline();
+    this.renderPresence();
+  }
+
+  renderHead() {
+    const store = this._store;
+    const ticket = store.tickets.get(this.ticketId);
+    if (!ticket) return;
+    this.titleEl.textContent = ticket.contact.displayName || t('contact.unknown', { id: ticket.contact.id });
+    const channels = ticket.channels.map((channel) => {
+      const node = el('span', { class: 'channel' }, el('span', { class: 'channel-icon', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'channel-name' }));
+      fillChannel(node, channel, t);
+      return node;
+    });
+    this.meta.replaceChildren(...[
+      el('span', { class: 'ticket-number', text: `#${ticket.id}` }),
+      ...channels,
+      el('span', { class: `label status-${ticket.status}`, text: t(`status.${ticket.status}`) }),
+      ticket.priority !== 'normal' ? el('span', { class: `label priority-${ticket.priority}`, text: t(`priority.${ticket.priority}`) }) : null,
+      el('span', { class: 'assignee', text: ticket.assignee ?? t('list.unassigned') }),
+      ...(ticket.tags ?? []).map((tag) => el('span', { class: 'tag', text: `#${tag}` })),
+    ].filter(Boolean));
+    const action = (name, label, key) => el('button', {
+      text: t(label), attrs: { type: 'button', 'aria-keyshortcuts': key, 'data-action': name },
+      on: { click: () => this.dispatchEvent(new CustomEvent('ticket-action', { bubbles: true, detail: name })) },
+    });
+    const mine = ticket.agentId != null && ticket.agentId === store.me?.id;
+    const closed = ['resolved', 'closed', 'spam'].includes(ticket.status);
+    this.actions.replaceChildren(...[
+      store.isAgent && !mine && !closed ? action('claim', 'action.claim', 'a') : null,
+      !closed && ticket.status !== 'pending' ? action('pending', 'action.pending') : null,
+      !closed ? action('resolved', 'action.resolve', 'e') : null,
+      ticket.status === 'resolved' || ticket.status === 'pending' ? action('open', 'action.reopen') : null,
+    ].filter(Boolean));
+  }
+
+  renderPresence() {
+    const others = this._store.presence.get(this.ticketId) ?? [];
+    const typing = others.filter((a) => a.state === 'typing').map((a) => a.name);
+    const viewing = others.filter((a) => a.state !== 'typing').map((a) => a.name);
+    const parts = [];
+    if (typing.length) parts.push(t('conv.typing', { names: formatList(typing) }));
+    if (viewing.length) parts.push(t('conv.viewing', { names: formatList(viewing) }));
+    this.presence.textContent = parts.join(' · ');
+    this.presence.hidden = parts.length === 0;
+  }
+
+  showEarlier() {
+    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
+    this.shown += WINDOW;
+    this.stickToBottom = false;
+    this.renderTimeline();
+    this.scroller.scrollTop = this.scroller.scrollHeight - before;
+  }
+
+  renderTimeline() {
+    const timeline = this._store.timeline(this.ticketId);
+    if (!timeline || !this.log) return;
+    const nearBottom = this.stickToBottom || this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
+    const visible = timeline.slice(-this.shown);
+    this.earlier.hidden = visible.length === timeline.length;
+    const keep = new Set(visible.map((item) => item.key));
+    for (const [key, node] of this.items) if (!keep.has(key)) { node.remove(); this.items.delete(key); }
+    let previous = null;
+    for (const item of visible) {
+      const node = this.render(item, this.items.get(item.key));
+      this.items.set(item.key, node);
+      const expected = previous ? previous.nextElementSibling : this.log.firstElementChild;
+      if (expected !== node) this.log.insertBefore(node, expected);
+      previous = node;
+    }
+    if (nearBottom) {
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.stickToBottom = false;
+    }
+  }
+
+  render(item, existing) {
+    if (item.kind === 'history') return existing ?? el('li', { class: 'item history' }, el('span', { text: this.historyText(item.data) }), el('time', { text: formatTime(item.at), attrs: { datetime: item.at } }));
+    const node = existing ?? clone('message-item');
+    const time = node.querySelector('time');
+    time.textContent = formatTime(item.at);
+    time.dateTime = item.at;
+    time.title = formatFullTime(item.at);
+    const channel = node.querySelector('.channel');
+    if (item.kind === 'note') {
+      node.className = 'item note';
+      node.querySelector('.author').textContent = `${item.data.author} · ${t('conv.note')}`;
+      channel.hidden = true;
+      node.querySelector('.body').textContent = item.data.text;
+      return node;
+    }
+    const message = item.data;
+    node.className = `item message ${message.direction}`;
+    node.dataset.messageId = message.id;
+    node.querySelector('.author').textContent = this.author(message);
+    fillChannel(channel, message.channel, t);
+    node.querySelector('.body').textContent = this.bodyText(message);
+    node.querySelector('.media').replaceChildren(...message.attachments.map((a) => this.attachment(a)));
+    const delivery = node.querySelector('.delivery');
+    if (message.direction === 'out') {
+      const failed = message.status === 'failed';
+      delivery.className = `delivery label delivery-${message.status}`;
+      delivery.textContent = failed && message.failure?.reason ? t('delivery.failedReason', { reason: message.failure.reason }) : t(`delivery.${message.status}`);
+      delivery.hidden = false;
+    } else {
+      delivery.hidden = true;
+    }
+    return node;
+  }
+
+  author(message) {
+    if (message.direction === 'in') {
+      return this._store.tickets.get(message.ticketId)?.contact.displayName || t('conv.customer');
+    }
+    const author = message.author ?? 'system';
+    if (author.startsWith('agent:')) return this._store.agentName(author.slice(6)) ?? author;
+    if (author.startsWith('slack:')) return `${author.slice(6)} (Slack)`;
+    return t('conv.system');
+  }
+
+  bodyText(message) {
+    const content = message.content ?? {};
+    switch (content.kind) {
+      case 'text': return content.text ?? message.text;
+      case 'sticker': return t('conv.sticker');
+      case 'location': {
+        const l = content.location ?? {};
+        return t('conv.location', { place: l.title || l.address || `${l.latitude}, ${l.longitude}` });
+      }
+      case 'image': case 'video': case 'audio': case 'file': return content.text ?? '';
+      default: return message.text;
+    }
+  }
+
+  attachment(a) {
+    if (a.status === 'pending') return el('p', { class: 'attachment', text: t('conv.attachmentPending') });
+    if (a.status === 'failed') return el('p', { class: 'attachment failed', text: t('conv.attachmentFailed', { reason: a.failureReason ?? '' }) });
+    if ((a.mimeType ?? '').startsWith('image/')) {
+      const name = this._store.tickets.get(this.ticketId)?.contact.displayName ?? t('conv.customer');
+      return el('a', { attrs: { href: a.url, target: '_blank', rel: 'noopener' } },
+        el('img', { class: 'attachment-image', attrs: { src: a.url, alt: t('conv.image', { name }), loading: 'lazy' } }));
+    }
+    return el('a', { class: 'attachment', text: t('conv.file', { name: a.fileName ?? a.id }), attrs: { href: a.url, download: a.fileName ?? '' } });
+  }
+
+  historyText(entry) {
+    const actor = this.actorName(entry.actor);
+    const d = entry.detail ?? {};
+    const status = (s) => (s ? t(`status.${s}`) : '');
+    const params = { actor, kind: entry.kind, ...d };
+    switch (entry.kind) {
+      case 'assigned': return t('history.assigned', { ...params, agent: this._store.agentName(d.agentId) ?? d.agentId });
+      case 'status': return t('history.status', { ...params, from: status(d.from), to: status(d.to) });
+      case 'priority': return t('history.priority', { ...params, to: t(`priority.${d.to}`) });
+      case 'transferred': case 'tagged': case 'untagged': case 'resolution_reason': case 'merged': case 'merged_in':
+        return t(`history.${entry.kind}`, params);
+      default: return t('history.other', params);
+    }
+  }
+
+  actorName(actor) {
+    if (actor?.startsWith('agent:')) return this._store.agentName(actor.slice(6)) ?? actor;
+    if (actor === 'system') return t('conv.system');
+    return actor ?? '';
+  }
+}
+customElements.define('conversation-view', ConversationView);

@@ -1,0 +1,217 @@
+"""Fixtures for the browser tests: a live `bridge serve` (the debug build) with a LINE channel that
+talks to a Python stand-in of the LINE API, agents made through the API with the admin token, and
+Debian's chromium driven by Playwright. Every page fails its test on any console error, uncaught
+exception or CSP violation (network answers a test expects, like the 401 of a wrong password, are
+listed per test), and `shot()` saves screenshots under .build/screenshots/."""
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from line_standin import LineStandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+BRIDGE = ROOT / ".build" / "debug" / "bridge"
+SCREENSHOTS = ROOT / ".build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def wait_until(condition, timeout=10.0, what="condition"):
+    """Waits for a condition (never a fixed sleep as the assertion); fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class Bridge:
+    """A running bridge and the ways a test drives it from outside the browser."""
+
+    def __init__(self, base_url, admin_token, line_secret, line, log_path):
+        self.base_url = base_url
+        self.admin_token = admin_token
+        self.line_secret = line_secret
+        self.line = line
+        self.log_path = log_path
+        self._events = itertools.count(1)
+
+    def api(self, method, path, body=None, token=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", f"Bearer {token or self.admin_token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read()
+                return json.loads(text) if text else None
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path} answered {error.code}: {error.read().decode()}") from None
+
+    def add_agent(self, name, role="agent", departments=()):
+        email = f"{re.sub(r'[^a-z]', '', name.lower()) or 'agent'}-{secrets.token_hex(3)}@example.com"
+        password = f"pw-{secrets.token_hex(8)}"
+        agent = self.api("POST", "/api/v1/agents", {"email": email, "name": name, "role": role,
+                                                    "password": password, "departments": list(departments)})
+        return {"id": agent["id"], "name": name, "email": email, "password": password}
+
+    def line_message(self, user_id, text, display_name=None):
+        """Posts a LINE webhook with one text message, signed as LINE signs: base64 HMAC-SHA256 of
+        the body with the channel secret, in x-line-signature."""
+        if display_name:
+            self.line.display_names[user_id] = display_name
+        n = next(self._events)
+        event = {"type": "message", "timestamp": int(time.time() * 1000), "webhookEventId": f"01BROWSER{n:08d}{secrets.token_hex(4)}",
+                 "deliveryContext": {"isRedelivery": False}, "replyToken": f"reply-{n}", "mode": "active",
+                 "source": {"type": "user", "userId": user_id},
+                 "message": {"id": f"m{n}{secrets.token_hex(4)}", "type": "text", "quoteToken": "q", "text": text}}
+        body = json.dumps({"destination": "Ubot", "events": [event]}).encode()
+        signature = base64.b64encode(hmac.new(self.line_secret.encode(), body, hashlib.sha256).digest()).decode()
+        request = urllib.request.Request(self.base_url + "/webhooks/line/main", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("x-line-signature", signature)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200, response.status
+
+    def ticket_of(self, display_name):
+        tickets = self.api("GET", "/api/v1/tickets?limit=200")["items"]
+        return next(t for t in tickets if t["contact"].get("displayName") == display_name)
+
+
+@pytest.fixture(scope="session")
+def bridge():
+    assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
+    work = Path(tempfile.mkdtemp(prefix="browser-tests-"))
+    line = LineStandIn().start()
+    admin_token = secrets.token_hex(32)
+    line_secret = secrets.token_hex(16)
+    (work / "bridge.yaml").write_text(f"""
+server:
+  host: 127.0.0.1
+  port: 0
+database:
+  url: sqlite:{work}/data/bridge.sqlite
+auth:
+  adminToken: {admin_token}
+  bcryptCost: 4
+egress:
+  allow: [127.0.0.1]
+channels:
+  - kind: line
+    id: main
+    channelSecret: {line_secret}
+    accessToken: browser-test-line-token
+    apiBaseURL: {line.base_url}
+""")
+    log_path = work / "bridge.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen([str(BRIDGE), "serve", "--config", str(work / "bridge.yaml")], cwd=work, stdout=log, stderr=log)
+    try:
+        def address():
+            if process.poll() is not None:
+                raise AssertionError(f"the bridge stopped: {log_path.read_text()[-3000:]}")
+            found = re.search(r"http\.address=(\S+)", log_path.read_text())
+            return found and found.group(1)
+        base_url = "http://" + wait_until(address, timeout=30, what="the bridge to listen")
+        yield Bridge(base_url, admin_token, line_secret, line, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        line.stop()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "bridge.log").write_text(log_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+# Reported in the console whenever CSP refuses something, in addition to Chromium's own message.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
+class PageProblems:
+    """Console errors, uncaught exceptions and CSP violations seen on a page."""
+
+    def __init__(self):
+        self.problems = []
+        # (status, path) answers the test expects; Chromium logs every 4xx as a console error.
+        self.expected = {(401, "/api/v1/me")}
+
+    def on_console(self, message):
+        if message.type not in ("error", "assert"):
+            return
+        failed = re.match(r"Failed to load resource: the server responded with a status of (\d+)", message.text)
+        if failed:
+            path = urllib.parse.urlsplit(message.location.get("url", "")).path
+            if (int(failed.group(1)), path) in self.expected:
+                return
+        self.problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
+
+    def on_error(self, error):
+        self.problems.append(f"uncaught: {error}")
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """open_page(locale='en-US', width=1280, height=800) → (page, problems); checked at teardown."""
+    contexts = []
+
+    def open_page(locale="en-US", width=1280, height=800, color_scheme="light"):
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": height},
+                                      color_scheme=color_scheme, timezone_id="Asia/Tokyo")
+        context.add_init_script(CSP_LISTENER)
+        page = context.new_page()
+        problems = PageProblems()
+        page.on("console", problems.on_console)
+        page.on("pageerror", problems.on_error)
+        contexts.append((context, problems))
+        return page, problems
+
+    yield open_page
+    seen = [p for _, problems in contexts for p in problems.problems]
+    for context, _ in contexts:
+        context.close()
+    assert not seen, "problems in the page:\n" + "\n".join(seen)
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, 'name') saves .build/screenshots/<test>-<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(page, name):
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{name}.png"))
+
+    return shot
+
+

@@ -1,0 +1,84 @@
+"""A small stand-in for the LINE Messaging API, answering as LINE does (see
+Sources/PlatformStandIns/StandInPlatforms.swift): push and reply accept with `sentMessages`, a
+repeated X-Line-Retry-Key is 409, profiles answer a display name, content answers a PNG. It records
+every push so a test can wait for the bridge's send."""
+
+import itertools
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + b"*" * 1024
+
+
+class LineStandIn:
+    def __init__(self):
+        self.pushes = []
+        self.display_names = {}
+        self._keys = {}
+        self._ids = itertools.count(1000)
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _json(self, status, body, headers=None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.startswith(("/v2/bot/message/push", "/v2/bot/message/reply")):
+                    key = self.headers.get("X-Line-Retry-Key")
+                    with stand_in._lock:
+                        if key and key in stand_in._keys:
+                            return self._json(409, {"message": "The retry key is already accepted"},
+                                              {"x-line-accepted-request-id": stand_in._keys[key]})
+                        request_id = f"req-{next(stand_in._ids)}"
+                        if key:
+                            stand_in._keys[key] = request_id
+                        stand_in.pushes.append({"path": self.path, "body": body})
+                    return self._json(200, {"sentMessages": [{"id": str(next(stand_in._ids)), "quoteToken": "q"}]},
+                                      {"x-line-request-id": request_id})
+                self._json(404, {"message": "Not found"})
+
+            def do_GET(self):
+                if self.path.startswith("/v2/bot/profile/"):
+                    user_id = self.path[len("/v2/bot/profile/"):]
+                    name = stand_in.display_names.get(user_id, f"LINE user {user_id[-4:]}")
+                    return self._json(200, {"displayName": name, "userId": user_id, "language": "en"})
+                if self.path.endswith("/content/transcoding"):
+                    return self._json(200, {"status": "succeeded"})
+                if self.path.endswith("/content"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(PNG)))
+                    self.end_headers()
+                    self.wfile.write(PNG)
+                    return
+                self._json(404, {"message": "Not found"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def pushed_texts(self):
+        with self._lock:
+            return [m.get("text") for p in self.pushes for m in p["body"].get("messages", [])]

@@ -1,0 +1,97 @@
+"""Page objects: every selector of the inbox lives here, by role and label (which also checks
+that the page names its parts for assistive technology)."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+class InboxPage:
+    def __init__(self, page: Page, base_url: str, texts=None):
+        self.page = page
+        self.base_url = base_url
+        self.t = texts or EN
+
+    def goto(self):
+        self.page.goto(self.base_url + "/inbox/")
+
+    # Sign-in
+    @property
+    def sign_in_form(self):
+        return self.page.get_by_role("form", name=self.t["signin.title"])
+
+    def sign_in(self, email, password):
+        self.page.get_by_label(self.t["signin.email"]).fill(email)
+        self.page.get_by_label(self.t["signin.password"]).fill(password)
+        self.page.get_by_role("button", name=self.t["signin.submit"]).click()
+
+    @property
+    def sign_in_error(self):
+        return self.sign_in_form.get_by_role("alert")
+
+    def sign_out(self):
+        self.page.get_by_role("button", name=self.t["signout"]).click()
+
+    # The inbox
+    @property
+    def views(self):
+        return self.page.get_by_role("navigation", name=self.t["views"])
+
+    def choose_view(self, name):
+        self.views.get_by_role("button", name=name, exact=True).click()
+
+    @property
+    def tickets(self):
+        return self.page.get_by_role("listbox", name=self.t["list.label"])
+
+    def ticket(self, contact_name):
+        return self.tickets.get_by_role("option", name=re.compile(re.escape(contact_name)))
+
+    @property
+    def selected_ticket(self):
+        return self.tickets.get_by_role("option", selected=True)
+
+    @property
+    def search(self):
+        return self.page.get_by_role("searchbox", name=self.t["list.search"])
+
+    @property
+    def conversation(self):
+        return self.page.get_by_role("log", name=self.t["conv.label"])
+
+    @property
+    def conversation_title(self):
+        return self.page.get_by_role("heading", level=2)
+
+    @property
+    def reply_box(self):
+        return self.page.get_by_label(self.t["composer.replyLabel"])
+
+    def reply(self, text):
+        self.reply_box.fill(text)
+        self.page.get_by_role("button", name=self.t["composer.send"], exact=True).click()
+
+    def message(self, text):
+        return self.conversation.get_by_role("listitem").filter(has_text=text)
+
+    @property
+    def help(self):
+        return self.page.get_by_role("dialog", name=self.t["help.title"])
+
+    def expect_signed_in(self, name):
+        expect(self.page.get_by_role("banner")).to_contain_text(name)
+        expect(self.tickets).to_be_visible()
+
+
+EN = {
+    "signin.title": "Sign in to the inbox", "signin.email": "E-mail", "signin.password": "Password",
+    "signin.submit": "Sign in", "signout": "Sign out", "views": "Views", "list.label": "Tickets",
+    "list.search": "Search", "conv.label": "Conversation", "composer.replyLabel": "Reply to the customer",
+    "composer.send": "Send", "help.title": "Keyboard shortcuts",
+}
+JA = {
+    "signin.title": "受信箱にサインイン", "signin.email": "メールアドレス", "signin.password": "パスワード",
+    "signin.submit": "サインイン", "signout": "サインアウト", "views": "ビュー", "list.label": "チケット",
+    "list.search": "検索", "conv.label": "会話", "composer.replyLabel": "お客様への返信",
+    "composer.send": "送信", "help.title": "キーボードショートカット",
+}

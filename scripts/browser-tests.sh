@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The browser tests (Tests/browser): Playwright for Python drives Debian's chromium against the
+# debug `bridge serve` (build it first) and a LINE stand-in; screenshots of every screen go to
+# .build/screenshots/. scripts/install-deps.sh installs chromium, playwright and pytest.
+#
+#   scripts/browser-tests.sh [pytest options, e.g. -k keyboard]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .build/debug/bridge ] || { echo ".build/debug/bridge is missing: run swift build first" >&2; exit 1; }
+[ -x .build/python/bin/pytest ] || { echo "pytest is missing: run scripts/install-deps.sh" >&2; exit 1; }
+rm -rf .build/screenshots
+exec .build/python/bin/pytest Tests/browser -q -p no:cacheprovider "$@"
