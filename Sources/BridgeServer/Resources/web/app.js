@@ -6,6 +6,9 @@ import { el, typingTarget } from './dom.js';
 import { currentLanguage, languages, onLanguageChange, setLanguage, t } from './i18n.js';
 import { Live } from './live.js';
 import { Store } from './store.js';
+import { Alerts } from './alerts.js';
+import { ticketActions } from './access.js';
+import { openAlertSettings } from './components/alert-settings.js';
 import './components/sign-in.js';
 import './components/views-nav.js';
 import './components/ticket-list.js';
@@ -19,6 +22,7 @@ class InboxApp extends HTMLElement {
     this.addEventListener('choose-view', (event) => this.chooseView(event.detail));
     this.addEventListener('open-ticket', (event) => this.openTicket(event.detail));
     this.addEventListener('ticket-action', (event) => this.act(event.detail));
+    this.addEventListener('action-failed', (event) => this.conversation?.composer.showError({ message: t('action.failed', { message: event.detail.message }) }));
     document.addEventListener('keydown', (event) => this.key(event));
     onLanguageChange(() => this.relabel());
     let me;
@@ -62,9 +66,12 @@ class InboxApp extends HTMLElement {
       return;
     }
     this.live?.stop();
+    this.alerts?.stop();
     this.overlay = null;
     this.store = new Store();
     this.live = new Live(this.store);
+    this.alerts = new Alerts(this.store);
+    this.alerts.addEventListener('open-ticket', (event) => this.openTicket(event.detail));
     this.buildShell();
     const [viewKey, ticketId] = this.route();
     this.live.start();
@@ -93,6 +100,7 @@ class InboxApp extends HTMLElement {
     this.languageLabel = el('label', { class: 'visually-hidden', attrs: { for: 'language' } });
     this.helpButton = el('button', { class: 'icon-button', text: '?', attrs: { type: 'button' }, on: { click: () => this.help.open() } });
     this.signOutButton = el('button', { attrs: { type: 'button' }, on: { click: () => this.signOut() } });
+    this.alertsButton = el('button', { attrs: { type: 'button' }, on: { click: () => openAlertSettings(this.alerts) } });
     this.who = el('span', { class: 'who' });
     this.brand = el('span', { class: 'brand' });
     this.nav = document.createElement('views-nav');
@@ -109,7 +117,7 @@ class InboxApp extends HTMLElement {
       el('section', { class: 'pane pane-conv' }, this.conversation));
     this.shell = el('div', { class: 'shell' },
       el('header', { class: 'topbar' }, this.brand, this.liveStatus, el('span', { class: 'spacer' }),
-        this.availabilityLabel, this.availability, this.languageLabel, this.language, this.helpButton, this.who, this.signOutButton),
+        this.availabilityLabel, this.availability, this.languageLabel, this.language, this.alertsButton, this.helpButton, this.who, this.signOutButton),
       el('main', { class: 'main' }, this.panes), this.help);
     this.replaceChildren(this.shell);
     store.addEventListener('change', (event) => {
@@ -117,6 +125,7 @@ class InboxApp extends HTMLElement {
       if (what === 'live') this.renderLive();
       if (what === 'meta') this.relabel();
       if (what === 'list') this.renderTitle();
+      if (what === 'hidden' && event.detail.ticketId === store.openId) this.openTicket(null);
       if (what === 'open' || what === 'list') {
         this.panes.classList.toggle('has-open', store.openId != null);
         this.saveRoute();
@@ -140,6 +149,8 @@ class InboxApp extends HTMLElement {
     this.helpButton.setAttribute('aria-label', t('help.open'));
     this.helpButton.title = t('help.open');
     this.signOutButton.textContent = t('signout');
+    this.alertsButton.textContent = t('alerts.open');
+    this.alertsButton.hidden = !this.store.isAgent;
     this.who.textContent = this.store.me?.name ?? '';
     this.nav.render?.();
     this.list.relabel?.();
@@ -170,6 +181,8 @@ class InboxApp extends HTMLElement {
 
   async signOut() {
     this.live.stop();
+    this.alerts?.stop();
+    this.alerts = null;
     try { await api.signOut(); } catch { /* the cookie is cleared or already invalid */ }
     this.shell = null;
     this.store = null;
@@ -206,9 +219,18 @@ class InboxApp extends HTMLElement {
     this.openTicket(next).then(() => this.list.querySelector(`.row[data-id="${next}"]`)?.focus());
   }
 
+  /** x: selects the focused row (or the open ticket) for a mass action. */
+  toggleSelection() {
+    const row = document.activeElement?.closest?.('.row');
+    const id = row ? Number(row.dataset.id) : this.store.openId;
+    if (id == null) return;
+    const check = this.list.querySelector(`.row[data-id="${id}"] .row-check`);
+    if (check && !check.disabled) this.store.toggleSelected(id);
+  }
+
   key(event) {
     if (!this.store || this.overlay || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (this.help.isOpen) return;
+    if (this.help.isOpen || document.querySelector('dialog[open]')) return;
     if (typingTarget(event.target)) {
       if (event.key === 'Escape') event.target.blur();
       return;
@@ -221,8 +243,9 @@ class InboxApp extends HTMLElement {
       '?': () => this.help.open(),
       r: () => open && this.conversation.composer.focusMode('reply'),
       n: () => open && this.conversation.composer.focusMode('note'),
-      e: () => open && this.act('resolved'),
-      a: () => open && this.store.isAgent && this.act('claim'),
+      e: () => open && this.conversation.resolve(),
+      a: () => open && ticketActions(this.store.me, this.store.tickets.get(this.store.openId)).claim && this.act('claim'),
+      x: () => this.toggleSelection(),
       Escape: () => open && window.matchMedia('(max-width: 720px)').matches && this.openTicket(null),
     };
     const run = actions[event.key];

@@ -18,7 +18,9 @@ export const builtInViews = [
   { key: 'spam', label: 'views.spam', params: { view: 'spam' } },
 ];
 
-const ticketEvents = new Set(['ticket_opened', 'message', 'message_status', 'assigned', 'status', 'ticket_updated']);
+const ticketEvents = new Set(['ticket_opened', 'message', 'message_status', 'assigned', 'status', 'ticket_updated', 'note', 'history']);
+/** Events that change nothing a list row shows. */
+const conversationOnly = new Set(['message_status', 'note', 'history']);
 
 export class Store extends EventTarget {
   constructor() {
@@ -42,6 +44,10 @@ export class Store extends EventTarget {
     this.pending = new Set();
     this.listDirty = false;
     this.flushTimer = null;
+    this.selected = new Set();
+    this.selectAnchor = null;
+    this.contacts = new Map();
+    this.cannedCache = new Map();
   }
 
   emit(what, ticketId) {
@@ -96,6 +102,7 @@ export class Store extends EventTarget {
 
   async loadList() {
     const request = ++this.listRequest;
+    this.staleDuringLoad = false;
     this.list = { ids: [], nextCursor: null, loading: true, loaded: false, error: null };
     this.emit('list');
     try {
@@ -108,6 +115,11 @@ export class Store extends EventTarget {
       this.list = { ...this.list, loading: false, error: error.message };
     }
     this.emit('list');
+    // Events that came while this page was being read may not be in it: read the head again.
+    if (this.staleDuringLoad) {
+      this.staleDuringLoad = false;
+      this.refreshListHead();
+    }
   }
 
   async loadMore() {
@@ -129,6 +141,7 @@ export class Store extends EventTarget {
 
   /** After live events: the first page again, merged in front of the pages already loaded. */
   async refreshListHead() {
+    if (this.list.loading && !this.list.loaded) { this.staleDuringLoad = true; return; }
     const request = this.listRequest;
     try {
       const page = await api.tickets(this.listParams());
@@ -261,11 +274,29 @@ export class Store extends EventTarget {
       this.emit('presence', event.ticketId);
       return;
     }
+    if (event.type === 'alert' || event.type === 'notification') {
+      this.dispatchEvent(new CustomEvent('alert', { detail: event }));
+      return;
+    }
+    if (event.type === 'ticket_hidden' && typeof event.ticketId === 'number') {
+      this.hide(event.ticketId);
+      return;
+    }
     if (ticketEvents.has(event.type) && typeof event.ticketId === 'number') {
       this.pending.add(event.ticketId);
-      if (event.type !== 'message_status') this.listDirty = true;
+      if (!conversationOnly.has(event.type)) this.listDirty = true;
+      if (event.type === 'message' && event.direction === 'in') this.dispatchEvent(new CustomEvent('customer-message', { detail: event }));
       if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), 0);
     }
+  }
+
+  /** A ticket left the agent's reach (reassigned, moved to another department): drop it from view. */
+  hide(ticketId) {
+    this.tickets.delete(ticketId);
+    this.list = { ...this.list, ids: this.list.ids.filter((id) => id !== ticketId) };
+    this.selected.delete(ticketId);
+    this.emit('list');
+    this.emit('hidden', ticketId);
   }
 
   /** Events applied in one turn of the event loop share one refetch per ticket. */
@@ -283,6 +314,21 @@ export class Store extends EventTarget {
     }
   }
 
+  /** The contact of a ticket with its identities (cached; `fresh` reloads). */
+  async contact(contactId, fresh = false) {
+    if (!fresh && this.contacts.has(contactId)) return this.contacts.get(contactId);
+    const contact = await api.contact(contactId);
+    this.contacts.set(contactId, contact);
+    this.emit('contact', contactId);
+    return contact;
+  }
+
+  /** Canned responses filled in for a ticket (cached per ticket for the session of the composer). */
+  async canned(ticketId) {
+    if (!this.cannedCache.has(ticketId)) this.cannedCache.set(ticketId, api.canned(ticketId).then((r) => r.items).catch(() => []));
+    return this.cannedCache.get(ticketId);
+  }
+
   // Drafts: one per ticket, in memory, so a draft can never follow the agent to another ticket. ------
 
   draft(ticketId) { return this.drafts.get(ticketId) ?? { mode: 'reply', text: '' }; }
@@ -296,10 +342,11 @@ export class Store extends EventTarget {
   // Actions ----------------------------------------------------------------------------------------
 
   /** Sends a reply with the ticket's version as the agent saw it (409 ticket_changed when it moved). */
-  async reply(ticketId, text, force = false) {
+  async reply(ticketId, content, force = false) {
     const version = this.tickets.get(ticketId)?.version;
+    const body = typeof content === 'string' ? { text: content } : content;
     try {
-      await api.reply(ticketId, { text, version, force: force || undefined });
+      await api.reply(ticketId, { ...body, version, force: force || undefined });
     } catch (error) {
       if (error.status === 409) await this.refreshConversation(ticketId);
       throw error;
@@ -313,10 +360,61 @@ export class Store extends EventTarget {
   }
 
   async act(ticketId, action) {
-    const ticket = action === 'claim' ? await api.claim(ticketId) : await api.update(ticketId, { status: action });
-    this.tickets.set(ticketId, ticket);
+    await this.change(ticketId, () => (action === 'claim' ? api.claim(ticketId) : api.update(ticketId, { status: action })));
+  }
+
+  /** Runs one change through the API, then shows the ticket as the server has it now. */
+  async change(ticketId, call) {
+    const ticket = await call();
+    if (ticket?.id === ticketId) this.tickets.set(ticketId, ticket);
     this.emit('ticket', ticketId);
-    await this.refreshConversation(ticketId);
+    if (ticketId === this.openId) await this.refreshConversation(ticketId);
     this.refreshListHead();
+    return ticket;
+  }
+
+  resolve(ticketId, resolutionReason) {
+    return this.change(ticketId, () => api.update(ticketId, { status: 'resolved', ...(resolutionReason ? { resolutionReason } : {}) }));
+  }
+
+  transfer(ticketId, target) { return this.change(ticketId, () => api.transfer(ticketId, target)); }
+  setPriority(ticketId, priority) { return this.change(ticketId, () => api.update(ticketId, { priority })); }
+  addTags(ticketId, tags) { return this.change(ticketId, () => api.update(ticketId, { addTags: tags })); }
+  removeTags(ticketId, tags) { return this.change(ticketId, () => api.update(ticketId, { removeTags: tags })); }
+  spam(ticketId) { return this.change(ticketId, () => api.spam(ticketId)); }
+  restore(ticketId) { return this.change(ticketId, () => api.unspam(ticketId)); }
+  merge(ticketId, others) { return this.change(ticketId, () => api.merge(ticketId, others)); }
+  split(ticketId, messageIds) { return this.change(ticketId, () => api.split(ticketId, messageIds)); }
+
+  // Selection and mass actions -------------------------------------------------------------------
+
+  /** Toggles one ticket in the selection; with `range`, everything between the last toggled one and it. */
+  toggleSelected(ticketId, { range = false, on } = {}) {
+    const ids = this.visibleIds();
+    const value = on ?? !this.selected.has(ticketId);
+    const targets = range && this.selectAnchor != null && ids.includes(this.selectAnchor)
+      ? ids.slice(Math.min(ids.indexOf(this.selectAnchor), ids.indexOf(ticketId)), Math.max(ids.indexOf(this.selectAnchor), ids.indexOf(ticketId)) + 1)
+      : [ticketId];
+    for (const id of targets) value ? this.selected.add(id) : this.selected.delete(id);
+    this.selectAnchor = ticketId;
+    this.emit('selection');
+  }
+
+  clearSelection() {
+    this.selected.clear();
+    this.selectAnchor = null;
+    this.emit('selection');
+  }
+
+  /** One action on the selected tickets (POST /tickets/bulk): the answer says which failed. */
+  async bulk(action) {
+    const ticketIds = [...this.selected];
+    const result = await api.bulk({ ticketIds, ...action });
+    const failed = new Set(result.items.filter((item) => !item.ok).map((item) => item.ticketId));
+    this.selected = new Set(ticketIds.filter((id) => failed.has(id)));
+    this.emit('selection');
+    await Promise.all(ticketIds.map((id) => (id === this.openId ? this.refreshConversation(id) : this.refreshTicket(id))));
+    await this.refreshListHead();
+    return result;
   }
 }

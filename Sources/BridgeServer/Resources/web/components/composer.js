@@ -1,9 +1,16 @@
 // The composer: a reply to the customer or an internal note, for the open ticket only. The draft
 // lives in the store per ticket (so switching tickets never carries text across, and a sign-in in
 // the middle keeps it). A reply goes with the ticket's version; a 409 ticket_changed shows the
-// newer messages (the store reloads them) and asks: send anyway, or discard.
+// newer messages (the store reloads them) and asks: send anyway, or discard. Before a reply is
+// sent its forbidden words are checked (POST /forbidden-words/check) and need an explicit "send
+// anyway". `#shortcut` opens the canned responses, filled in for this ticket by the server.
+// The channel picker appears when the contact can be answered on more than one channel.
+import { api } from '../api.js';
 import { el } from '../dom.js';
-import { t } from '../i18n.js';
+import { formatSince, t } from '../i18n.js';
+import { mayAnswer } from '../access.js';
+
+const SHORTCUT = /(^|\s)#([a-z0-9_-]{0,40})$/;
 
 export class ReplyComposer extends HTMLElement {
   connectedCallback() {
@@ -17,26 +24,47 @@ export class ReplyComposer extends HTMLElement {
     };
     this.modes = { reply: radio('reply'), note: radio('note') };
     this.legend = el('legend', { class: 'visually-hidden' });
-    this.text = el('textarea', { attrs: { id: 'composer-text', rows: 3 } });
+    this.channel = el('select', { class: 'composer-channel', attrs: { id: 'composer-channel' } });
+    this.channelLabel = el('label', { class: 'channel-label', attrs: { for: 'composer-channel' } });
+    this.channelBox = el('span', { class: 'channel-pick' }, this.channelLabel, this.channel);
+    this.channel.addEventListener('change', () => { this.store.setDraft(this.ticketId, { channel: this.channel.value }); this.renderWindow(); });
+    this.windowNote = el('p', { class: 'reply-window', attrs: { role: 'note' } });
+    this.text = el('textarea', { attrs: { id: 'composer-text', rows: 3, 'aria-autocomplete': 'list', 'aria-controls': 'canned-list' } });
     this.label = el('label', { class: 'visually-hidden', attrs: { for: 'composer-text' } });
+    this.cannedList = el('ul', { class: 'canned', attrs: { id: 'canned-list', role: 'listbox' } });
+    this.cannedList.hidden = true;
+    this.cannedList.addEventListener('mousedown', (event) => event.preventDefault());
+    this.cannedList.addEventListener('click', (event) => {
+      const option = event.target.closest('[role="option"]');
+      if (option) this.insertCanned(Number(option.dataset.index));
+    });
+    this.imageToggle = el('button', { class: 'quiet', attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'composer-image' }, on: { click: () => this.toggleImage() } });
+    this.image = el('input', { attrs: { id: 'composer-image', type: 'url', inputmode: 'url', placeholder: 'https://' } });
+    this.imageLabel = el('label', { attrs: { for: 'composer-image' } });
+    this.imageBox = el('div', { class: 'image-url' }, this.imageLabel, this.image);
+    this.imageBox.hidden = true;
+    this.image.addEventListener('input', () => this.store.setDraft(this.ticketId, { image: this.image.value }));
     this.send = el('button', { class: 'primary', attrs: { type: 'submit' } });
     this.hint = el('span', { class: 'hint' });
     this.alert = el('div', { class: 'composer-alert', attrs: { role: 'alert' } });
+    this.readOnly = el('p', { class: 'composer-readonly' });
     this.form = el('form', { class: 'composer' },
-      el('fieldset', { class: 'modes' }, this.legend, this.modes.reply.input, this.modes.reply.label, this.modes.note.input, this.modes.note.label),
-      this.label, this.text, this.alert,
-      el('div', { class: 'composer-foot' }, this.hint, this.send));
-    this.form.addEventListener('submit', (event) => { event.preventDefault(); this.submit(false); });
+      el('div', { class: 'composer-top' },
+        el('fieldset', { class: 'modes' }, this.legend, this.modes.reply.input, this.modes.reply.label, this.modes.note.input, this.modes.note.label),
+        this.channelBox),
+      this.windowNote,
+      this.label, el('div', { class: 'composer-text' }, this.text, this.cannedList), this.imageBox, this.alert,
+      el('div', { class: 'composer-foot' }, this.imageToggle, this.hint, el('span', { class: 'spacer' }), this.send));
+    this.form.addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
     this.text.addEventListener('input', () => {
       if (this.ticketId == null) return;
       this.store.setDraft(this.ticketId, { text: this.text.value });
       if (this.mode === 'reply') this.live?.typing(this.ticketId);
+      this.updateCanned();
     });
-    this.text.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); this.submit(false); }
-      if (event.key === 'Escape') this.text.blur();
-    });
-    this.replaceChildren(this.form);
+    this.text.addEventListener('keydown', (event) => this.keydown(event));
+    this.text.addEventListener('blur', () => this.closeCanned());
+    this.replaceChildren(this.form, this.readOnly);
     this.relabel();
   }
 
@@ -46,24 +74,74 @@ export class ReplyComposer extends HTMLElement {
     this.modes.reply.label.textContent = t('composer.reply');
     this.modes.note.label.textContent = t('composer.note');
     this.hint.textContent = t('composer.hint');
+    this.channelLabel.textContent = t('composer.channel');
+    this.imageLabel.textContent = t('composer.imageURL');
+    this.readOnly.textContent = t('composer.readOnly');
     this.applyMode();
+    this.renderChannels();
   }
 
   /** Shows the draft of another ticket (or none). */
   show(ticketId) {
-    if (ticketId === this.ticketId) return;
+    if (ticketId === this.ticketId) { this.renderChannels(); return; }
     this.ticketId = ticketId;
     this.alert.replaceChildren();
+    this.closeCanned();
     const draft = ticketId == null ? { mode: 'reply', text: '' } : this.store.draft(ticketId);
     this.text.value = draft.text;
+    this.image.value = draft.image ?? '';
+    this.imageBox.hidden = !draft.image;
+    this.imageToggle.setAttribute('aria-expanded', String(!!draft.image));
     this.mode = draft.mode;
     this.applyMode();
+    this.renderChannels();
+  }
+
+  /** The ticket changed (or its contact loaded): which channels, the reply window, may we answer. */
+  renderChannels() {
+    if (!this.built || this.ticketId == null || !this.store) return;
+    const ticket = this.store.tickets.get(this.ticketId);
+    if (!ticket) return;
+    const canAnswer = mayAnswer(this.store.me, ticket) && ticket.status !== 'closed';
+    this.modes.reply.input.disabled = !canAnswer;
+    if (!canAnswer && this.mode === 'reply') this.setMode('note');
+    this.readOnly.hidden = canAnswer;
+    const contact = this.store.contacts.get(ticket.contact.id);
+    const channels = [...new Set((contact?.identities ?? []).filter((i) => !i.blocked).map((i) => i.channel))];
+    this.channelBox.hidden = channels.length < 2 || this.mode === 'note';
+    if (channels.length >= 2) {
+      const draft = this.store.draft(this.ticketId);
+      const latest = (contact.identities ?? []).filter((i) => i.lastInboundAt).sort((a, b) => b.lastInboundAt.localeCompare(a.lastInboundAt))[0]?.channel;
+      this.channel.replaceChildren(...channels.map((c) => el('option', { text: t(`channel.${c}`), attrs: { value: c } })));
+      this.channel.value = draft.channel && channels.includes(draft.channel) ? draft.channel : (latest ?? channels[0]);
+    }
+    this.renderWindow();
+  }
+
+  /** "WhatsApp: window closes in 3 h — after that only templates", from the ticket's replyWindows. */
+  renderWindow() {
+    const ticket = this.store.tickets.get(this.ticketId);
+    const windows = Array.isArray(ticket?.replyWindows) ? ticket.replyWindows : [];
+    const chosen = this.channelBox.hidden ? (ticket?.channels ?? []).at(-1) : this.channel.value;
+    const w = windows.find((x) => x.channel === chosen) ?? (windows.length === 1 ? windows[0] : null);
+    if (!w || this.mode === 'note') { this.windowNote.hidden = true; return; }
+    const name = t(`channel.${w.channel}`);
+    const closes = w.closesAt ?? w.until ?? w.expiresAt;
+    const open = w.open ?? (closes ? new Date(closes) > new Date() : true);
+    let text;
+    if (!open) text = t('composer.windowClosed', { channel: name, after: t(`composer.after.${w.after ?? 'template'}`) });
+    else if (closes) text = t('composer.windowCloses', { channel: name, in: formatSince(new Date().toISOString(), new Date(closes).getTime()), after: t(`composer.after.${w.after ?? 'template'}`) });
+    else { this.windowNote.hidden = true; return; }
+    this.windowNote.textContent = text;
+    this.windowNote.classList.toggle('closed', !open);
+    this.windowNote.hidden = false;
   }
 
   setMode(mode) {
     this.mode = mode;
     if (this.ticketId != null) this.store.setDraft(this.ticketId, { mode });
     this.applyMode();
+    this.renderChannels();
   }
 
   applyMode() {
@@ -71,32 +149,136 @@ export class ReplyComposer extends HTMLElement {
     this.modes[mode].input.checked = true;
     this.form.classList.toggle('note-mode', mode === 'note');
     this.label.textContent = mode === 'note' ? t('composer.noteLabel') : t('composer.replyLabel');
-    this.text.placeholder = this.label.textContent;
+    this.text.placeholder = mode === 'note' ? t('composer.noteLabel') : t('composer.replyPlaceholder');
     this.send.textContent = mode === 'note' ? t('composer.addNote') : t('composer.send');
+    this.imageToggle.hidden = mode === 'note';
+    this.imageToggle.textContent = t('composer.attachImage');
+    if (mode === 'note') this.imageBox.hidden = true;
   }
 
   /** r / n: focus the text in that mode. */
   focusMode(mode) {
+    if (mode === 'reply' && this.modes.reply.input.disabled) return;
     this.setMode(mode);
     this.text.focus();
   }
 
-  async submit(force) {
+  toggleImage() {
+    const show = this.imageBox.hidden;
+    this.imageBox.hidden = !show;
+    this.imageToggle.setAttribute('aria-expanded', String(show));
+    if (show) this.image.focus();
+    else { this.image.value = ''; this.store.setDraft(this.ticketId, { image: '' }); }
+  }
+
+  // Canned responses ----------------------------------------------------------------------------
+
+  async updateCanned() {
+    const match = this.mode === 'reply' || this.mode === 'note'
+      ? SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart)) : null;
+    if (!match) { this.closeCanned(); return; }
     const ticketId = this.ticketId;
+    const all = await this.store.canned(ticketId);
+    if (ticketId !== this.ticketId) return;
+    const again = SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart));
+    if (!again) { this.closeCanned(); return; }
+    const prefix = again[2];
+    this.cannedItems = all.filter((c) => c.shortcut.replace(/^#/, '').startsWith(prefix)).slice(0, 8);
+    this.cannedToken = prefix.length + 1;
+    if (!this.cannedItems.length) { this.closeCanned(); return; }
+    this.cannedIndex = 0;
+    this.cannedList.replaceChildren(...this.cannedItems.map((c, index) => el('li', {
+      attrs: { role: 'option', id: `canned-${index}`, 'data-index': index, 'aria-selected': String(index === 0) },
+    }, el('span', { class: 'canned-shortcut', text: c.shortcut.startsWith('#') ? c.shortcut : `#${c.shortcut}` }),
+    el('span', { class: 'canned-title', text: c.title || '' }),
+    el('span', { class: 'canned-text', text: c.rendered ?? c.text }))));
+    this.cannedList.hidden = false;
+    this.text.setAttribute('aria-expanded', 'true');
+    this.text.setAttribute('aria-activedescendant', 'canned-0');
+  }
+
+  closeCanned() {
+    if (!this.cannedList) return;
+    this.cannedList.hidden = true;
+    this.cannedItems = null;
+    this.text.setAttribute('aria-expanded', 'false');
+    this.text.removeAttribute('aria-activedescendant');
+  }
+
+  moveCanned(delta) {
+    const count = this.cannedItems.length;
+    this.cannedIndex = (this.cannedIndex + delta + count) % count;
+    for (const option of this.cannedList.children) option.setAttribute('aria-selected', String(Number(option.dataset.index) === this.cannedIndex));
+    this.text.setAttribute('aria-activedescendant', `canned-${this.cannedIndex}`);
+    this.cannedList.children[this.cannedIndex].scrollIntoView({ block: 'nearest' });
+  }
+
+  /** Replaces the typed #shortcut with the response as filled in for this ticket. */
+  insertCanned(index) {
+    const canned = this.cannedItems?.[index];
+    if (!canned) return;
+    const end = this.text.selectionStart;
+    const start = end - this.cannedToken;
+    const fill = canned.rendered ?? canned.text;
+    this.text.setRangeText(fill, start, end, 'end');
+    this.store.setDraft(this.ticketId, { text: this.text.value });
+    this.closeCanned();
+    this.text.focus();
+  }
+
+  keydown(event) {
+    if (this.cannedItems) {
+      const keys = { ArrowDown: () => this.moveCanned(1), ArrowUp: () => this.moveCanned(-1), Enter: () => this.insertCanned(this.cannedIndex), Tab: () => this.insertCanned(this.cannedIndex), Escape: () => this.closeCanned() };
+      if (keys[event.key] && !event.ctrlKey && !event.metaKey) { event.preventDefault(); event.stopPropagation(); keys[event.key](); return; }
+    }
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); this.submit(); }
+    if (event.key === 'Escape') this.text.blur();
+  }
+
+  // Sending ---------------------------------------------------------------------------------------
+
+  /** What the reply sends: text, an image by URL with the text as caption, on the chosen channel. */
+  content() {
+    const body = {};
     const text = this.text.value;
+    const image = this.imageBox.hidden ? '' : this.image.value.trim();
+    if (image) body.image = { url: image };
+    if (text.trim()) body.text = text;
+    if (!this.channelBox.hidden && this.channel.value) body.channel = this.channel.value;
+    return body;
+  }
+
+  /** force: send despite a 409; allowForbidden: send despite forbidden words (both asked first). */
+  async submit({ force = false, allowForbidden = false } = {}) {
+    const ticketId = this.ticketId;
     const mode = this.mode ?? 'reply';
-    if (ticketId == null || !text.trim() || this.busy) return;
+    const body = mode === 'note' ? { text: this.text.value } : this.content();
+    if (ticketId == null || (!body.text?.trim() && !body.image) || this.busy) return;
     this.busy = true;
     this.send.disabled = true;
     this.send.textContent = t('composer.sending');
     this.alert.replaceChildren();
     try {
-      if (mode === 'note') await this.store.note(ticketId, text);
-      else await this.store.reply(ticketId, text, force);
+      if (mode === 'note') {
+        await this.store.note(ticketId, body.text);
+      } else {
+        if (!allowForbidden && body.text) {
+          const { matches } = await api.checkWords(body.text);
+          if (matches.length) {
+            if (this.ticketId === ticketId) this.showForbidden(matches.map((m) => m.word), force);
+            return;
+          }
+        }
+        await this.store.reply(ticketId, { ...body, allowForbidden: allowForbidden || undefined }, force);
+      }
       this.store.clearDraft(ticketId);
-      if (this.ticketId === ticketId) this.text.value = '';
+      if (this.ticketId === ticketId) {
+        this.text.value = '';
+        this.image.value = '';
+        this.imageBox.hidden = true;
+      }
     } catch (error) {
-      if (this.ticketId === ticketId) this.showError(error);
+      if (this.ticketId === ticketId) this.showError(error, { force, allowForbidden });
     } finally {
       this.busy = false;
       this.send.disabled = false;
@@ -104,14 +286,22 @@ export class ReplyComposer extends HTMLElement {
     }
   }
 
-  showError(error) {
+  showForbidden(words, force) {
+    this.alert.replaceChildren(
+      el('p', { text: t('composer.forbidden', { words: [...new Set(words)].join(', ') }) }),
+      el('button', { text: t('composer.sendAnyway'), attrs: { type: 'button' }, on: { click: () => this.submit({ force, allowForbidden: true }) } }),
+      el('button', { text: t('composer.edit'), attrs: { type: 'button' }, on: { click: () => { this.alert.replaceChildren(); this.text.focus(); } } }));
+    this.alert.querySelector('button').focus();
+  }
+
+  showError(error, sent = {}) {
     if (error.status === 409 && error.code === 'ticket_changed') {
       this.alert.replaceChildren(
         el('p', { text: t('composer.conflict') }),
-        el('button', { text: t('composer.sendAnyway'), attrs: { type: 'button' }, on: { click: () => this.submit(true) } }),
+        el('button', { text: t('composer.sendAnyway'), attrs: { type: 'button' }, on: { click: () => this.submit({ ...sent, force: true }) } }),
         el('button', { text: t('composer.discard'), attrs: { type: 'button' }, on: { click: () => this.discard() } }));
     } else if (error.code === 'forbidden_words') {
-      this.alert.replaceChildren(el('p', { text: t('composer.forbidden', { words: error.message }) }));
+      this.showForbidden([error.message], sent.force);
     } else if (error.status !== 401) {
       this.alert.replaceChildren(el('p', { text: t('composer.failed', { message: error.message }) }));
     }
@@ -121,6 +311,8 @@ export class ReplyComposer extends HTMLElement {
     if (this.ticketId == null) return;
     this.store.clearDraft(this.ticketId);
     this.text.value = '';
+    this.image.value = '';
+    this.imageBox.hidden = true;
     this.alert.replaceChildren();
     this.text.focus();
   }

@@ -4,6 +4,8 @@
 import { clone, el, fillChannel } from '../dom.js';
 import { formatFullTime, formatList, formatTime, t } from '../i18n.js';
 import './composer.js';
+import './ticket-actions.js';
+import './contact-panel.js';
 
 const WINDOW = 50;
 
@@ -14,10 +16,13 @@ export class ConversationView extends HTMLElement {
       const { what, ticketId } = event.detail;
       if (what === 'open') this.show(ticketId);
       else if (ticketId !== store.openId) return;
-      else if (what === 'ticket') this.renderHead();
+      else if (what === 'ticket') { this.renderHead(); this.composer.renderChannels?.(); this.contactPanel.show(store.tickets.get(ticketId)); }
       else if (what === 'conversation') this.renderTimeline();
       else if (what === 'presence') this.renderPresence();
       else if (what === 'draft') { this.composer.ticketId = undefined; this.composer.show(ticketId); }
+    });
+    store.addEventListener('change', (event) => {
+      if (event.detail.what === 'contact') this.composer?.renderChannels?.();
     });
   }
 
@@ -28,7 +33,11 @@ export class ConversationView extends HTMLElement {
     this.back = el('button', { class: 'back', attrs: { type: 'button' }, on: { click: () => this.dispatchEvent(new CustomEvent('open-ticket', { bubbles: true, detail: null })) } });
     this.titleEl = el('h2', { class: 'conv-title', attrs: { tabindex: '-1' } });
     this.meta = el('div', { class: 'conv-meta' });
-    this.actions = el('div', { class: 'conv-actions', attrs: { role: 'toolbar' } });
+    this.actions = document.createElement('ticket-actions');
+    this.actions.className = 'conv-actions';
+    this.contactPanel = document.createElement('contact-panel');
+    this.contactPanel.store = this._store;
+    this.contactToggle = el('button', { class: 'contact-toggle', attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'contact-panel' }, on: { click: () => this.toggleContact() } });
     this.presence = el('p', { class: 'presence', attrs: { role: 'status' } });
     this.earlier = el('button', { class: 'earlier', attrs: { type: 'button' }, on: { click: () => this.showEarlier() } });
     this.log = el('ol', { class: 'timeline', attrs: { role: 'log' } });
@@ -41,8 +50,9 @@ export class ConversationView extends HTMLElement {
     this.composer.live = this.live;
     this.emptyNote = el('p', { class: 'conv-empty' });
     this.panel = el('div', { class: 'conv' },
-      el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.titleEl, this.meta), this.actions),
-      this.presence, this.scroller, this.composer);
+      el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.titleEl, this.meta), this.contactToggle, this.actions),
+      this.presence,
+      el('div', { class: 'conv-body' }, el('div', { class: 'conv-main' }, this.scroller, this.composer), this.contactPanel));
     this.items = new Map();
     this.shown = WINDOW;
     this.relabel();
@@ -56,6 +66,8 @@ export class ConversationView extends HTMLElement {
     this.earlier.textContent = t('conv.earlier');
     this.log.setAttribute('aria-label', t('conv.label'));
     this.emptyNote.textContent = t('conv.empty');
+    this.contactToggle.textContent = t('contact.toggle');
+    this.contactPanel.relabel?.();
     this.composer.relabel?.();
     this.items.clear();
     this.log.replaceChildren();
@@ -76,6 +88,7 @@ export class ConversationView extends HTMLElement {
     this.stickToBottom = true;
     if (!this.panel.isConnected) this.replaceChildren(this.panel);
     this.composer.show(ticketId);
+    this.contactPanel.show(this._store.tickets.get(ticketId));
     this.renderHead();
     this.renderTimeline();
     this.renderPresence();
@@ -96,22 +109,21 @@ export class ConversationView extends HTMLElement {
       ...channels,
       el('span', { class: `label status-${ticket.status}`, text: t(`status.${ticket.status}`) }),
       ticket.priority !== 'normal' ? el('span', { class: `label priority-${ticket.priority}`, text: t(`priority.${ticket.priority}`) }) : null,
+      ticket.resolutionReason ? el('span', { class: 'reason', text: t(`reason.${ticket.resolutionReason}`) }) : null,
       el('span', { class: 'assignee', text: ticket.assignee ?? t('list.unassigned') }),
+      ticket.departmentId ? el('span', { class: 'department', text: store.departments.find((d) => d.id === ticket.departmentId)?.name ?? '' }) : null,
       ...(ticket.tags ?? []).map((tag) => el('span', { class: 'tag', text: `#${tag}` })),
     ].filter(Boolean));
-    const action = (name, label, key) => el('button', {
-      text: t(label), attrs: { type: 'button', 'aria-keyshortcuts': key, 'data-action': name },
-      on: { click: () => this.dispatchEvent(new CustomEvent('ticket-action', { bubbles: true, detail: name })) },
-    });
-    const mine = ticket.agentId != null && ticket.agentId === store.me?.id;
-    const closed = ['resolved', 'closed', 'spam'].includes(ticket.status);
-    this.actions.replaceChildren(...[
-      store.isAgent && !mine && !closed ? action('claim', 'action.claim', 'a') : null,
-      !closed && ticket.status !== 'pending' ? action('pending', 'action.pending') : null,
-      !closed ? action('resolved', 'action.resolve', 'e') : null,
-      ticket.status === 'resolved' || ticket.status === 'pending' ? action('open', 'action.reopen') : null,
-    ].filter(Boolean));
+    this.actions.render(store, ticket);
   }
+
+  toggleContact() {
+    const open = this.panel.classList.toggle('contact-open');
+    this.contactToggle.setAttribute('aria-expanded', String(open));
+  }
+
+  /** The resolve dialog (the `e` key). */
+  resolve() { return this.actions.resolve(); }
 
   renderPresence() {
     const others = this._store.presence.get(this.ticketId) ?? [];

@@ -2,7 +2,7 @@
 import { el } from '../dom.js';
 import { t } from '../i18n.js';
 
-const keys = [['j', 'help.j'], ['k', 'help.k'], ['r', 'help.r'], ['n', 'help.n'], ['e', 'help.e'], ['a', 'help.a'], ['/', 'help.slash'], ['?', 'help.question'], ['Esc', 'help.escape']];
+const keys = [['j', 'help.j'], ['k', 'help.k'], ['r', 'help.r'], ['n', 'help.n'], ['e', 'help.e'], ['a', 'help.a'], ['x', 'help.x'], ['/', 'help.slash'], ['?', 'help.question'], ['Esc', 'help.escape']];
 
 export class HelpDialog extends HTMLElement {
   open() {

@@ -2,13 +2,15 @@
 // (the API's cursor pages; the next page loads when the end of the list scrolls into view).
 import { clone, el, fillChannel } from '../dom.js';
 import { formatSince, formatTime, t } from '../i18n.js';
+import { mayAnswer } from '../access.js';
+import './bulk-bar.js';
 
 export class TicketList extends HTMLElement {
   set store(store) {
     this._store = store;
     store.addEventListener('change', (event) => {
       const { what } = event.detail;
-      if (what === 'list' || what === 'ticket' || what === 'open') this.renderRows();
+      if (what === 'list' || what === 'ticket' || what === 'open' || what === 'selection') this.renderRows();
     });
   }
 
@@ -34,7 +36,16 @@ export class TicketList extends HTMLElement {
     this.list = el('ul', { class: 'rows', attrs: { role: 'listbox', 'aria-label': t('list.label') } });
     this.list.addEventListener('click', (event) => {
       const row = event.target.closest('.row');
-      if (row) this.choose(Number(row.dataset.id));
+      if (!row) return;
+      const id = Number(row.dataset.id);
+      if (event.target.closest('.row-pick') || event.shiftKey) {
+        // The checkbox (or shift-click anywhere on a row): select, shift for a range.
+        event.preventDefault();
+        if (row.querySelector('.row-check').disabled) return;
+        this._store.toggleSelected(id, { range: event.shiftKey });
+        return;
+      }
+      this.choose(id);
     });
     this.list.addEventListener('keydown', (event) => {
       const row = event.target.closest('.row');
@@ -47,8 +58,11 @@ export class TicketList extends HTMLElement {
       if (entries.some((e) => e.isIntersecting)) this._store.loadMore();
     }).observe(this.sentinel);
     this.rows = new Map();
+    this.bulkBar = document.createElement('bulk-bar');
+    this.bulkBar.store = this._store;
     this.replaceChildren(
       el('div', { class: 'list-head' }, this.searchLabel, this.search, this.sortLabel, this.sort),
+      this.bulkBar,
       el('div', { class: 'list-scroll' }, this.list, this.status, this.more, this.sentinel));
     this.clock = setInterval(() => this.renderRows(), 60000);
     this.relabel();
@@ -67,6 +81,7 @@ export class TicketList extends HTMLElement {
       el('option', { text: t('list.sort.waiting'), attrs: { value: 'waiting' } }));
     this.sort.value = this._store?.sort ?? 'newest';
     this.more.textContent = t('list.more');
+    this.bulkBar?.render?.();
   }
 
   choose(id) {
@@ -108,6 +123,12 @@ export class TicketList extends HTMLElement {
     row.tabIndex = selected ? 0 : -1;
     row.classList.toggle('unread', !!ticket.unread);
     const name = ticket.contact.displayName || t('contact.unknown', { id: ticket.contact.id });
+    const check = row.querySelector('.row-check');
+    const selectable = mayAnswer(store.me, ticket);
+    check.disabled = !selectable;
+    check.checked = selectable && store.selected.has(ticket.id);
+    check.setAttribute('aria-label', t('list.select', { name }));
+    row.classList.toggle('picked', check.checked);
     row.querySelector('.row-name').textContent = name;
     row.querySelector('.row-name').title = name;
     row.querySelector('.row-unread').textContent = ticket.unread ? '●' : '';

@@ -1,0 +1,115 @@
+// The contact beside the conversation: identities on every channel (GET /contacts/{id}), e-mail,
+// custom contact fields (labels from GET /fields), earlier tickets (GET /tickets?contact=id), and
+// "link another identity" (POST /contacts/{id}/links) for an agent who may answer the ticket.
+import { api } from '../api.js';
+import { el, fillChannel } from '../dom.js';
+import { formatTime, t } from '../i18n.js';
+import { mayAnswer } from '../access.js';
+import { field, openDialog } from './dialog.js';
+
+export class ContactPanel extends HTMLElement {
+  connectedCallback() {
+    this.id = 'contact-panel';
+    this.setAttribute('role', 'complementary');
+    this.relabel();
+  }
+
+  relabel() {
+    this.setAttribute('aria-label', t('contact.panel'));
+    if (this.ticket) this.render();
+  }
+
+  /** Shows the contact of a ticket; loads it (and its earlier tickets) when the contact changes. */
+  async show(ticket) {
+    this.ticket = ticket;
+    if (!ticket) { this.replaceChildren(); this.contactId = null; return; }
+    const contactId = ticket.contact.id;
+    if (contactId !== this.contactId) {
+      this.contactId = contactId;
+      this.earlier = null;
+      this.render();
+      const [, earlier] = await Promise.all([
+        this.store.contact(contactId, true).catch(() => null),
+        api.tickets({ contact: String(contactId), limit: 20 }).catch(() => ({ items: [] })),
+        this.loadFields(),
+      ]);
+      if (contactId !== this.contactId) return;
+      this.earlier = earlier.items.filter((x) => x.contact.id === contactId);
+    }
+    this.render();
+  }
+
+  async loadFields() {
+    if (!this.store.fieldDefs) this.store.fieldDefs = await api.fields().then((r) => r.items).catch(() => []);
+  }
+
+  render() {
+    const ticket = this.ticket;
+    if (!ticket) return;
+    const contact = this.store.contacts.get(ticket.contact.id);
+    const name = contact?.displayName || ticket.contact.displayName || t('contact.unknown', { id: ticket.contact.id });
+    const section = (title, ...children) => el('section', { class: 'cp-section' }, el('h4', { text: title }), ...children);
+    const identities = (contact?.identities ?? []).map((i) => {
+      const channel = el('span', { class: 'channel' }, el('span', { class: 'channel-icon', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'channel-name' }));
+      fillChannel(channel, i.channel, t);
+      return el('li', { class: 'identity' }, channel,
+        el('span', { class: 'identity-id', text: i.phone || i.displayName || i.platformUserId, attrs: { title: i.platformUserId } }),
+        i.blocked ? el('span', { class: 'label status-spam', text: t('contact.blocked') }) : null,
+        i.lastInboundAt ? el('time', { class: 'identity-last', text: formatTime(i.lastInboundAt), attrs: { datetime: i.lastInboundAt, title: t('contact.lastInbound') } }) : null);
+    });
+    const defs = (this.store.fieldDefs ?? []).filter((f) => f.scope === 'contact');
+    const values = contact?.fields ?? {};
+    const fieldRows = Object.keys(values).map((key) => [defs.find((d) => d.key === key)?.label ?? key, values[key]]);
+    if (contact?.email) fieldRows.unshift([t('contact.email'), contact.email]);
+    const earlier = (this.earlier ?? []).filter((x) => x.id !== ticket.id).map((x) => el('li', {},
+      el('a', { class: 'earlier-ticket', attrs: { href: `#/${this.store.viewKey ?? 'all'}/${x.id}` }, on: { click: (event) => { event.preventDefault(); this.dispatchEvent(new CustomEvent('open-ticket', { bubbles: true, detail: x.id })); } } },
+        el('span', { class: 'ticket-number', text: `#${x.id}` }),
+        el('span', { class: `label status-${x.status}`, text: t(`status.${x.status}`) }),
+        el('span', { class: 'earlier-preview', text: x.lastMessage?.text ?? '' }),
+        el('time', { text: formatTime(x.updatedAt), attrs: { datetime: x.updatedAt } }))));
+    const link = mayAnswer(this.store.me, ticket) && !this.store.me?.departmentsOnly
+      ? el('button', { class: 'quiet', text: t('contact.link'), attrs: { type: 'button' }, on: { click: () => this.link() } }) : null;
+    this.replaceChildren(
+      el('h3', { class: 'cp-name', text: name }),
+      section(t('contact.identities'), identities.length ? el('ul', { class: 'identities' }, identities) : el('p', { class: 'faint', text: contact ? '—' : t('list.loading') }), link),
+      fieldRows.length ? section(t('contact.fields'), el('dl', { class: 'cp-fields' }, fieldRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))) : null,
+      section(t('contact.earlier'), this.earlier == null ? el('p', { class: 'faint', text: t('list.loading') })
+        : earlier.length ? el('ul', { class: 'earlier-tickets' }, earlier) : el('p', { class: 'faint', text: t('contact.noEarlier') })));
+  }
+
+  /** Finds another contact (name, phone, channel user id, e-mail or id) and links it to this one. */
+  link() {
+    const ticket = this.ticket;
+    const store = this.store;
+    const query = el('input', { attrs: { type: 'search', autocomplete: 'off' } });
+    const results = el('div', { class: 'checks', attrs: { role: 'radiogroup', 'aria-label': t('contact.linkResults') } });
+    let timer;
+    query.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        if (!query.value.trim()) { results.replaceChildren(); return; }
+        const page = await api.tickets({ contact: query.value.trim(), limit: 20 }).catch(() => ({ items: [] }));
+        const seen = new Map();
+        for (const x of page.items) if (x.contact.id !== ticket.contact.id && !seen.has(x.contact.id)) seen.set(x.contact.id, x);
+        results.replaceChildren(...[...seen.values()].map((x) => el('label', { class: 'check' },
+          el('input', { attrs: { type: 'radio', name: 'link-contact', value: x.contact.id } }),
+          el('span', { text: `${x.contact.displayName || t('contact.unknown', { id: x.contact.id })} · ${x.channels.map((c) => t(`channel.${c}`)).join(', ')}` }))));
+        if (!seen.size) results.append(el('p', { class: 'faint', text: t('contact.linkNone') }));
+      }, 250);
+    });
+    return openDialog({
+      title: t('contact.linkTitle'),
+      fields: [field(t('contact.linkFind'), query), results],
+      submitLabel: t('contact.link'),
+      submit: async () => {
+        const chosen = results.querySelector('input:checked');
+        if (!chosen) throw new Error(t('contact.linkPick'));
+        await api.linkContact(ticket.contact.id, Number(chosen.value));
+        await store.contact(ticket.contact.id, true);
+        this.contactId = null;
+        await this.show(store.tickets.get(ticket.id) ?? ticket);
+      },
+    });
+  }
+}
+customElements.define('contact-panel', ContactPanel);
