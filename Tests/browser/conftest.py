@@ -91,9 +91,81 @@ class Bridge:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200, response.status
 
+    def add_department(self, name):
+        return self.api("POST", "/api/v1/departments", {"name": name})["id"]
+
+    def restrict(self, agent, **flags):
+        """Sets departmentsOnly / answerAssignedOnly on an agent."""
+        self.api("PATCH", f"/api/v1/agents/{agent['id']}", flags)
+
     def ticket_of(self, display_name):
-        tickets = self.api("GET", "/api/v1/tickets?limit=200")["items"]
+        tickets = self.api("GET", "/api/v1/tickets?limit=200&contact=" + urllib.parse.quote(display_name))["items"]
         return next(t for t in tickets if t["contact"].get("displayName") == display_name)
+
+
+CONFIG = """
+server:
+  host: 127.0.0.1
+  port: {port}
+database:
+  url: sqlite:{work}/data/bridge.sqlite
+auth:
+  adminToken: {admin_token}
+  bcryptCost: 4
+egress:
+  allow: [127.0.0.1]
+notifier:
+  vapidPrivateKey: {vapid}
+  vapidSubject: mailto:tests@example.com
+channels:
+  - kind: line
+    id: main
+    channelSecret: {line_secret}
+    accessToken: browser-test-line-token
+    apiBaseURL: {line_url}
+"""
+
+
+class BridgeProcess:
+    """`bridge serve` as a child process; `restart()` stops it and starts it again on the same port
+    and database (what an agent's page sees as a server restart)."""
+
+    def __init__(self, work, settings):
+        self.work = work
+        self.settings = settings
+        self.log_path = work / "bridge.log"
+        self.process = None
+        self.log = None
+        self.address = None
+
+    def start(self, port=0):
+        (self.work / "bridge.yaml").write_text(CONFIG.format(port=port, work=self.work, **self.settings))
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen([str(BRIDGE), "serve", "--config", str(self.work / "bridge.yaml")],
+                                        cwd=self.work, stdout=self.log, stderr=self.log)
+
+        def address():
+            if self.process.poll() is not None:
+                raise AssertionError(f"the bridge stopped: {self.log_path.read_text()[-3000:]}")
+            found = re.search(r"http\.address=(\S+)", self.log_path.read_text()[offset:])
+            return found and found.group(1)
+        self.address = wait_until(address, timeout=30, what="the bridge to listen")
+        return self.address
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+    def restart(self):
+        port = int(self.address.rsplit(":", 1)[1])
+        self.stop()
+        self.start(port)
 
 
 @pytest.fixture(scope="session")
@@ -103,45 +175,19 @@ def bridge():
     line = LineStandIn().start()
     admin_token = secrets.token_hex(32)
     line_secret = secrets.token_hex(16)
-    (work / "bridge.yaml").write_text(f"""
-server:
-  host: 127.0.0.1
-  port: 0
-database:
-  url: sqlite:{work}/data/bridge.sqlite
-auth:
-  adminToken: {admin_token}
-  bcryptCost: 4
-egress:
-  allow: [127.0.0.1]
-channels:
-  - kind: line
-    id: main
-    channelSecret: {line_secret}
-    accessToken: browser-test-line-token
-    apiBaseURL: {line.base_url}
-""")
-    log_path = work / "bridge.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen([str(BRIDGE), "serve", "--config", str(work / "bridge.yaml")], cwd=work, stdout=log, stderr=log)
+    # A P-256 private key is 32 random bytes below the group order (all but a 2^-32 share are).
+    vapid = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    process = BridgeProcess(work, {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid})
     try:
-        def address():
-            if process.poll() is not None:
-                raise AssertionError(f"the bridge stopped: {log_path.read_text()[-3000:]}")
-            found = re.search(r"http\.address=(\S+)", log_path.read_text())
-            return found and found.group(1)
-        base_url = "http://" + wait_until(address, timeout=30, what="the bridge to listen")
-        yield Bridge(base_url, admin_token, line_secret, line, log_path)
+        base_url = "http://" + process.start()
+        bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path)
+        bridge.process = process
+        yield bridge
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        process.stop()
         line.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "bridge.log").write_text(log_path.read_text())
+        (SCREENSHOTS / "bridge.log").write_text(process.log_path.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -166,6 +212,9 @@ class PageProblems:
         self.problems = []
         # (status, path) answers the test expects; Chromium logs every 4xx as a console error.
         self.expected = {(401, "/api/v1/me")}
+        # Console messages a test expects (regular expressions), e.g. the browser's own report of a
+        # WebSocket that could not connect while the network is down or the server restarts.
+        self.allowed = []
 
     def on_console(self, message):
         if message.type not in ("error", "assert"):
@@ -175,6 +224,8 @@ class PageProblems:
             path = urllib.parse.urlsplit(message.location.get("url", "")).path
             if (int(failed.group(1)), path) in self.expected:
                 return
+        if any(re.search(pattern, message.text) for pattern in self.allowed):
+            return
         self.problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
 
     def on_error(self, error):

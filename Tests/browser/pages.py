@@ -61,7 +61,7 @@ class InboxPage:
 
     @property
     def conversation_title(self):
-        return self.page.get_by_role("heading", level=2)
+        return self.page.locator("conversation-view").get_by_role("heading", level=2)
 
     @property
     def reply_box(self):
@@ -95,3 +95,57 @@ JA = {
     "list.search": "検索", "conv.label": "会話", "composer.replyLabel": "お客様への返信",
     "composer.send": "送信", "help.title": "キーボードショートカット",
 }
+
+
+class WorkPage(InboxPage):
+    """The inbox's working parts: ticket actions and their dialogs, the composer's helpers, the
+    selection and mass actions, the contact panel, alerts."""
+
+    @property
+    def actions(self):
+        return self.page.get_by_role("toolbar", name="Ticket actions")
+
+    def action(self, name):
+        return self.actions.get_by_role("button", name=name, exact=True)
+
+    def more(self, item):
+        self.actions.get_by_role("button", name="More").click()
+        self.page.get_by_role("menuitem", name=item).click()
+
+    def dialog(self, title):
+        return self.page.get_by_role("dialog", name=title)
+
+    @property
+    def composer(self):
+        return self.page.locator("reply-composer")
+
+    @property
+    def composer_alert(self):
+        return self.composer.get_by_role("alert")
+
+    @property
+    def send_button(self):
+        return self.page.get_by_role("button", name="Send", exact=True)
+
+    @property
+    def canned(self):
+        return self.page.get_by_role("listbox", name="Canned responses")
+
+    @property
+    def presence(self):
+        return self.page.locator(".presence")
+
+    @property
+    def meta(self):
+        return self.page.locator(".conv-meta")
+
+    def row_checkbox(self, contact_name):
+        return self.tickets.get_by_role("checkbox", name=f"Select {contact_name}")
+
+    @property
+    def bulk(self):
+        return self.page.get_by_role("toolbar", name="Selected tickets")
+
+    @property
+    def contact_panel(self):
+        return self.page.get_by_role("complementary", name="Contact")

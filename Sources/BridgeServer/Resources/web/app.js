@@ -216,7 +216,9 @@ class InboxApp extends HTMLElement {
     if (!ids.length) return;
     const at = ids.indexOf(this.store.openId);
     const next = ids[Math.min(ids.length - 1, Math.max(0, at === -1 ? 0 : at + delta))];
-    this.openTicket(next).then(() => this.list.querySelector(`.row[data-id="${next}"]`)?.focus());
+    // Focus moves now, not when the ticket has loaded: a later key (r, e) must not lose it.
+    this.list.querySelector(`.row[data-id="${next}"]`)?.focus();
+    this.openTicket(next);
   }
 
   /** x: selects the focused row (or the open ticket) for a mass action. */

@@ -76,6 +76,8 @@ export class Live {
       this.socket = null;
       if (this.stopped) return;
       this.store.setLive('offline');
+      // Offline: the browser's `online` event reconnects (no attempts that cannot succeed).
+      if (!navigator.onLine) return;
       // A socket refused before it opened may mean the session ended: ask, so the sign-in comes back.
       if (!opened) api.me().catch((error) => { if (error.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED)); });
       this.schedule();

@@ -74,7 +74,9 @@ export class Store extends EventTarget {
 
   views() {
     const views = builtInViews.filter((v) => this.isAgent || !v.agentOnly).map((v) => ({ ...v, group: 'main' }));
-    for (const d of this.departments) views.push({ key: `dept-${d.id}`, name: d.name, params: { department: d.id }, group: 'departments' });
+    // A restricted agent reads only its departments' queues: the others would always be empty.
+    const departments = this.me?.departmentsOnly ? this.departments.filter((d) => (this.me.departments ?? []).includes(d.id)) : this.departments;
+    for (const d of departments) views.push({ key: `dept-${d.id}`, name: d.name, params: { department: d.id }, group: 'departments' });
     for (const v of this.savedViews) views.push({ key: `view-${v.id}`, name: v.name, params: { view: v.id }, group: 'saved' });
     return views;
   }
@@ -333,8 +335,14 @@ export class Store extends EventTarget {
 
   draft(ticketId) { return this.drafts.get(ticketId) ?? { mode: 'reply', text: '' }; }
 
+  /** A draft remembers the ticket's version when its text began: the reply is checked against what
+   *  the agent had read when starting to write, not what arrived while typing (409 ticket_changed). */
   setDraft(ticketId, draft) {
-    this.drafts.set(ticketId, { ...this.draft(ticketId), ...draft });
+    const before = this.draft(ticketId);
+    const next = { ...before, ...draft };
+    if (!before.text && draft.text) next.version = this.tickets.get(ticketId)?.version;
+    if (!next.text) delete next.version;
+    this.drafts.set(ticketId, next);
   }
 
   clearDraft(ticketId) { this.drafts.set(ticketId, { mode: this.draft(ticketId).mode, text: '' }); this.emit('draft', ticketId); }
@@ -343,7 +351,7 @@ export class Store extends EventTarget {
 
   /** Sends a reply with the ticket's version as the agent saw it (409 ticket_changed when it moved). */
   async reply(ticketId, content, force = false) {
-    const version = this.tickets.get(ticketId)?.version;
+    const version = this.draft(ticketId).version ?? this.tickets.get(ticketId)?.version;
     const body = typeof content === 'string' ? { text: content } : content;
     try {
       await api.reply(ticketId, { ...body, version, force: force || undefined });

@@ -77,6 +77,7 @@ export class ReplyComposer extends HTMLElement {
     this.channelLabel.textContent = t('composer.channel');
     this.imageLabel.textContent = t('composer.imageURL');
     this.readOnly.textContent = t('composer.readOnly');
+    this.cannedList.setAttribute('aria-label', t('composer.canned'));
     this.applyMode();
     this.renderChannels();
   }

@@ -41,6 +41,10 @@ export function openDialog({ title, fields, submitLabel, submit, danger = false 
       resolve(value);
     };
     cancel.addEventListener('click', () => finish(false));
+    // Enter on a closed <select> submits, as it does in a text field (keyboard-only use).
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && event.target.tagName === 'SELECT') { event.preventDefault(); form.requestSubmit(ok); }
+    });
     dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();

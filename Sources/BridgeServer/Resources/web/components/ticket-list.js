@@ -39,8 +39,9 @@ export class TicketList extends HTMLElement {
       if (!row) return;
       const id = Number(row.dataset.id);
       if (event.target.closest('.row-pick') || event.shiftKey) {
-        // The checkbox (or shift-click anywhere on a row): select, shift for a range.
-        event.preventDefault();
+        // The checkbox (or shift-click anywhere on a row): select, shift for a range. The box's own
+        // click keeps its default (preventing it would undo the checked state the render sets).
+        if (!event.target.matches('.row-check')) event.preventDefault();
         if (row.querySelector('.row-check').disabled) return;
         this._store.toggleSelected(id, { range: event.shiftKey });
         return;

@@ -219,4 +219,5 @@ export default {
   "alerts.follower": "Another of your inbox tabs plays the sound.",
   "alerts.save": "Save",
   "help.x": "Select for a mass action",
+  'composer.canned': 'Canned responses',
 };

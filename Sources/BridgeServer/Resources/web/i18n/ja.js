@@ -219,4 +219,5 @@ export default {
   "alerts.follower": "通知音は別の受信箱タブが鳴らします。",
   "alerts.save": "保存",
   "help.x": "一括操作用に選択",
+  'composer.canned': '定型文',
 };

@@ -1,0 +1,340 @@
+"""The inbox's working parts in a real Chromium against a live bridge: two agents at once, the 409
+flow, canned responses, forbidden words, transfer, resolve, mass actions, a restricted agent, a
+dropped network and a server restart, the keyboard-only flow and the one tab that rings."""
+
+import re
+import secrets
+import urllib.parse
+
+from playwright.sync_api import expect
+
+from conftest import wait_until
+from pages import WorkPage
+
+
+def line_user():
+    return "U" + secrets.token_hex(16)
+
+
+def signed_in(open_page, bridge, agent, view="All", **options):
+    page, problems = open_page(**options)
+    inbox = WorkPage(page, bridge.base_url)
+    inbox.goto()
+    inbox.sign_in(agent["email"], agent["password"])
+    inbox.expect_signed_in(agent["name"])
+    if view:
+        inbox.choose_view(view)
+    return inbox, problems
+
+
+def customer(bridge, name, text):
+    """A customer writes on LINE; returns (LINE user id, ticket id)."""
+    user = line_user()
+    bridge.line_message(user, text, display_name=name)
+    ticket = wait_until(lambda: next(iter(bridge.api("GET", "/api/v1/tickets?contact=" + urllib.parse.quote(name))["items"]), None),
+                        what=f"{name}'s ticket")
+    return user, ticket["id"]
+
+
+def open_ticket(inbox, name):
+    inbox.ticket(name).click()
+    expect(inbox.conversation_title).to_have_text(name)
+
+
+def test_two_agents_see_each_other_and_the_stale_reply_gets_the_409_flow(bridge, open_page, shot):
+    alice = bridge.add_agent("Alice Two")
+    bob = bridge.add_agent("Bob Two")
+    user, ticket = customer(bridge, "Naoko Presence", "Is the shop open on Sunday?")
+    a, a_problems = signed_in(open_page, bridge, alice)
+    b, b_problems = signed_in(open_page, bridge, bob)
+    for problems in (a_problems, b_problems):
+        problems.expected.add((409, f"/api/v1/tickets/{ticket}/messages"))  # the stale replies
+    open_ticket(a, "Naoko Presence")
+    open_ticket(b, "Naoko Presence")
+    expect(a.presence).to_contain_text("Bob Two viewing")
+    expect(b.presence).to_contain_text("Alice Two viewing")
+
+    b.reply_box.press_sequentially("We are open")
+    expect(a.presence).to_contain_text("Bob Two typing")
+    shot(a.page, "colleague-typing")
+
+    # Alice writes while the customer sends another message: her reply is stale.
+    a.reply_box.fill("Yes, 10 to 6.")
+    bridge.line_message(user, "Also, do you sell gift cards?")
+    expect(b.message("Also, do you sell gift cards?")).to_be_visible()  # the log has it
+    a.send_button.click()
+    expect(a.composer_alert).to_contain_text("New messages arrived")
+    expect(a.message("Also, do you sell gift cards?")).to_be_visible()
+    shot(a.page, "conflict")
+    a.composer_alert.get_by_role("button", name="Send anyway").click()
+    wait_until(lambda: "Yes, 10 to 6." in bridge.line.pushed_texts(), what="the forced reply")
+    expect(a.message("Yes, 10 to 6.")).to_be_visible()
+    expect(b.message("Yes, 10 to 6.")).to_be_visible()
+
+    # Bob's reply is now stale too: he discards it.
+    b.reply_box.fill("We are open on Sunday")
+    b.send_button.click()
+    expect(b.composer_alert).to_contain_text("New messages arrived")
+    b.composer_alert.get_by_role("button", name="Discard").click()
+    expect(b.reply_box).to_have_value("")
+    assert "We are open on Sunday" not in bridge.line.pushed_texts()
+
+
+def test_shortcut_fills_a_canned_response(bridge, open_page, shot):
+    agent = bridge.add_agent("Chie Canned")
+    shortcut = f"thanks{secrets.token_hex(2)}"
+    bridge.api("POST", "/api/v1/canned-responses", {"shortcut": f"#{shortcut}", "title": "Thank you",
+                                                    "text": "Thank you, {{contact.name}}! {{agent.name}} here.", "mine": False})
+    customer(bridge, "Yuki Canned", "Hello there")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Yuki Canned")
+    inbox.reply_box.click()
+    inbox.page.keyboard.type(f"Hi. #{shortcut[:5]}")
+    option = inbox.canned.get_by_role("option").filter(has_text=f"#{shortcut}")
+    expect(option).to_contain_text("Thank you, Yuki Canned! Chie Canned here.")  # filled in by the server
+    shot(inbox.page, "canned")
+    inbox.page.keyboard.press("Enter")
+    expect(inbox.reply_box).to_have_value("Hi. Thank you, Yuki Canned! Chie Canned here.")
+    expect(inbox.canned).to_be_hidden()
+
+
+def test_a_forbidden_word_needs_send_anyway(bridge, open_page, shot):
+    agent = bridge.add_agent("Dai Words")
+    word = f"blorf{secrets.token_hex(2)}"
+    bridge.api("POST", "/api/v1/forbidden-words", {"word": word})
+    customer(bridge, "Emi Words", "My parcel is late")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Emi Words")
+    inbox.reply_box.fill(f"Sorry, that {word} courier again.")
+    inbox.send_button.click()
+    expect(inbox.composer_alert).to_contain_text(f"forbidden words: {word}")
+    shot(inbox.page, "forbidden")
+    assert not any(word in (t or "") for t in bridge.line.pushed_texts())  # nothing went out
+    inbox.composer_alert.get_by_role("button", name="Send anyway").click()
+    wait_until(lambda: f"Sorry, that {word} courier again." in bridge.line.pushed_texts(), what="the reply")
+    expect(inbox.message(f"Sorry, that {word} courier again.")).to_be_visible()
+
+
+def test_transfer_to_a_department_with_a_note(bridge, open_page, shot):
+    agent = bridge.add_agent("Fumi Transfer")
+    department = f"Billing {secrets.token_hex(2)}"
+    bridge.add_department(department)
+    _, ticket = customer(bridge, "Goro Transfer", "I was charged twice")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Goro Transfer")
+    inbox.action("Transfer…").click()
+    dialog = inbox.dialog(f"Transfer ticket #{ticket}")
+    dialog.get_by_label("Transfer to").select_option(label=department)
+    dialog.get_by_label("Note for the colleague").fill("Double charge on the 3rd")
+    shot(inbox.page, "transfer")
+    dialog.get_by_role("button", name="Transfer…").click()
+    expect(dialog).to_be_hidden()
+    expect(inbox.meta).to_contain_text(department)
+    expect(inbox.message("Double charge on the 3rd")).to_be_visible()  # the note, in the timeline
+    assert bridge.api("GET", f"/api/v1/tickets/{ticket}")["departmentId"]
+
+
+def test_resolve_with_a_reason(bridge, open_page, shot):
+    agent = bridge.add_agent("Hana Resolve")
+    _, ticket = customer(bridge, "Ichiro Resolve", "Got it, thanks")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Ichiro Resolve")
+    inbox.action("Resolve").click()
+    dialog = inbox.dialog(f"Resolve ticket #{ticket}")
+    dialog.get_by_label("Resolution reason").select_option(label="Solved by chat")
+    shot(inbox.page, "resolve")
+    dialog.get_by_role("button", name="Resolve").click()
+    expect(inbox.meta).to_contain_text("Resolved")
+    expect(inbox.meta).to_contain_text("Solved by chat")
+    got = bridge.api("GET", f"/api/v1/tickets/{ticket}")
+    assert (got["status"], got.get("resolutionReason")) == ("resolved", "solved by chat")
+
+
+def test_mass_resolve_a_selection(bridge, open_page, shot):
+    agent = bridge.add_agent("Jun Bulk")
+    tag = f"bulk{secrets.token_hex(2)}"
+    names = [f"Bulk {n} {tag}" for n in ("One", "Two", "Three", "Four")]
+    ids = {}
+    for name in names:
+        _, ids[name] = customer(bridge, name, f"Hello from {name}")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    inbox.search.fill(tag)
+    inbox.search.press("Enter")
+    for name in names:
+        expect(inbox.ticket(name)).to_be_visible()
+    # Newest first: Four, Three, Two, One. Check Four, shift-click Two (Four..Two), x on One's row.
+    inbox.row_checkbox(names[3]).click()
+    inbox.ticket(names[1]).click(modifiers=["Shift"])
+    expect(inbox.bulk).to_contain_text("3 selected")
+    inbox.ticket(names[0]).focus()
+    inbox.page.keyboard.press("x")
+    expect(inbox.bulk).to_contain_text("4 selected")
+    inbox.page.keyboard.press("x")  # and off again
+    expect(inbox.bulk).to_contain_text("3 selected")
+    shot(inbox.page, "selection")
+    inbox.bulk.get_by_role("button", name="Resolve").click()
+    dialog = inbox.dialog("Resolve 3 tickets")
+    dialog.get_by_label("Resolution reason").select_option(label="Duplicate")
+    dialog.get_by_role("button", name="Resolve").click()
+    expect(inbox.bulk).to_be_hidden()
+    for name in names[1:]:
+        expect(inbox.ticket(name)).to_contain_text("Resolved")
+    expect(inbox.ticket(names[0])).not_to_contain_text("Resolved")
+    statuses = {n: bridge.api("GET", f"/api/v1/tickets/{ids[n]}")["status"] for n in names}
+    assert statuses == {names[0]: "new", names[1]: "resolved", names[2]: "resolved", names[3]: "resolved"}, statuses
+    shot(inbox.page, "mass-resolved")
+
+
+def test_a_restricted_agent_sees_only_its_department_and_no_refused_action(bridge, open_page, shot):
+    sales = bridge.add_department(f"Sales {secrets.token_hex(2)}")
+    billing_name = f"Billing {secrets.token_hex(2)}"
+    billing = bridge.add_department(billing_name)
+    sam = bridge.add_agent("Sam Restricted", departments=[sales])
+    bridge.restrict(sam, departmentsOnly=True, answerAssignedOnly=True)
+    _, ken = customer(bridge, "Ken Sales", "I want to buy ten")
+    _, bea = customer(bridge, "Bea Billing", "My invoice is wrong")
+    bridge.api("POST", f"/api/v1/tickets/{ken}/transfer", {"departmentId": sales})
+    bridge.api("POST", f"/api/v1/tickets/{bea}/transfer", {"departmentId": billing})
+
+    inbox, _ = signed_in(open_page, bridge, sam)
+    expect(inbox.ticket("Ken Sales")).to_be_visible()
+    expect(inbox.ticket("Bea Billing")).to_have_count(0)
+    expect(inbox.views.get_by_role("button", name=billing_name)).to_have_count(0)
+    expect(inbox.row_checkbox("Ken Sales")).to_be_hidden()  # not his to change: no mass action either
+    open_ticket(inbox, "Ken Sales")
+    # Not assigned to him: he may claim it (and read it), nothing else.
+    expect(inbox.actions.get_by_role("button")).to_have_text(["Claim", "More"])
+    inbox.actions.get_by_role("button", name="More").click()
+    expect(inbox.page.get_by_role("menuitem")).to_have_text(["Transcript"])
+    inbox.page.keyboard.press("Escape")
+    expect(inbox.page.get_by_role("radio", name="Reply")).to_be_disabled()
+    shot(inbox.page, "restricted")
+    inbox.page.keyboard.press("e")  # the resolve key offers nothing he may not do
+    expect(inbox.page.get_by_role("dialog")).to_have_count(0)
+
+    inbox.action("Claim").click()
+    expect(inbox.action("Resolve")).to_be_visible()
+    expect(inbox.action("Transfer…")).to_be_visible()
+    expect(inbox.page.get_by_role("radio", name="Reply")).to_be_enabled()
+    expect(inbox.row_checkbox("Ken Sales")).to_be_visible()
+    shot(inbox.page, "restricted-claimed")
+
+
+def test_offline_then_back_shows_what_happened_without_a_reload(bridge, open_page, shot):
+    agent = bridge.add_agent("Kana Offline")
+    user, ticket = customer(bridge, "Offline Customer", "First message")
+    inbox, problems = signed_in(open_page, bridge, agent)
+    problems.allowed.append(r"net::ERR_INTERNET_DISCONNECTED")
+    open_ticket(inbox, "Offline Customer")
+    live = inbox.page.get_by_role("status").filter(has_text=re.compile("^Live$"))
+    expect(live).to_be_visible()
+    inbox.page.evaluate("window.__noReload = true")
+
+    inbox.page.context.set_offline(True)
+    expect(inbox.page.get_by_role("status").filter(has_text="Offline")).to_be_visible()
+    bridge.line_message(user, "Second message while you were away")
+    bridge.line_message(user, "Third message while you were away")
+    bridge.api("PATCH", f"/api/v1/tickets/{ticket}", {"status": "pending"})  # a colleague
+    shot(inbox.page, "offline")
+    inbox.page.context.set_offline(False)
+
+    expect(inbox.message("Second message while you were away")).to_be_visible(timeout=15000)
+    expect(inbox.message("Third message while you were away")).to_be_visible()
+    expect(inbox.meta).to_contain_text("Pending")
+    expect(inbox.ticket("Offline Customer")).to_contain_text("Pending")
+    assert inbox.page.evaluate("window.__noReload") is True  # the same document: no reload
+    shot(inbox.page, "back-online")
+
+
+def test_a_server_restart_is_caught_up_without_a_reload(bridge, open_page, shot):
+    agent = bridge.add_agent("Koji Restart")
+    user, ticket = customer(bridge, "Restart Customer", "Before the restart")
+    inbox, problems = signed_in(open_page, bridge, agent)
+    problems.allowed += [r"net::ERR_CONNECTION_REFUSED", r"WebSocket connection to .* failed"]
+    open_ticket(inbox, "Restart Customer")
+    expect(inbox.page.get_by_role("status").filter(has_text=re.compile("^Live$"))).to_be_visible()
+    inbox.page.evaluate("window.__noReload = true")
+
+    port = bridge.process.address
+    bridge.process.stop()
+    expect(inbox.page.get_by_role("status").filter(has_text="Offline")).to_be_visible()
+    bridge.process.start(int(port.rsplit(":", 1)[1]))
+    bridge.line_message(user, "After the restart, one")
+    bridge.line_message(user, "After the restart, two")
+    bridge.api("PATCH", f"/api/v1/tickets/{ticket}", {"status": "pending"})
+
+    expect(inbox.message("After the restart, two")).to_be_visible(timeout=40000)
+    expect(inbox.message("After the restart, one")).to_be_visible()
+    expect(inbox.meta).to_contain_text("Pending")
+    assert inbox.page.evaluate("window.__noReload") is True
+    shot(inbox.page, "after-restart")
+
+
+def test_keyboard_only_main_flow(bridge, open_page, shot):
+    agent = bridge.add_agent("Mao Keys")
+    tag = f"keys{secrets.token_hex(2)}"
+    customer(bridge, f"Keys First {tag}", f"first {tag}")
+    _, second = customer(bridge, f"Keys Second {tag}", f"second {tag}")
+    page, _ = open_page()
+    inbox = WorkPage(page, bridge.base_url)
+    page.goto(bridge.base_url + "/inbox/#/all")  # the All view, by its address
+    kb = page.keyboard
+    expect(page.get_by_label("E-mail")).to_be_focused()
+    kb.type(agent["email"])
+    kb.press("Tab")
+    kb.type(agent["password"])
+    kb.press("Enter")
+    inbox.expect_signed_in(agent["name"])
+    kb.press("/")
+    expect(inbox.search).to_be_focused()
+    kb.type(tag)
+    kb.press("Enter")
+    expect(inbox.ticket(f"Keys First {tag}")).to_be_visible()
+    kb.press("Escape")
+    kb.press("j")
+    expect(inbox.conversation_title).to_have_text(f"Keys Second {tag}")
+    kb.press("j")
+    expect(inbox.conversation_title).to_have_text(f"Keys First {tag}")
+    kb.press("k")
+    expect(inbox.conversation_title).to_have_text(f"Keys Second {tag}")
+    kb.press("r")
+    expect(inbox.reply_box).to_be_focused()
+    kb.type("Typed without a mouse.")
+    kb.press("Control+Enter")
+    expect(inbox.message("Typed without a mouse.")).to_be_visible()
+    kb.press("Escape")
+    kb.press("e")
+    dialog = inbox.dialog(f"Resolve ticket #{second}")
+    expect(dialog.get_by_label("Resolution reason")).to_be_focused()
+    kb.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(inbox.meta).to_contain_text("Resolved")
+    shot(page, "keyboard-resolved")
+    wait_until(lambda: "Typed without a mouse." in bridge.line.pushed_texts(), what="the reply")
+
+
+def test_only_one_tab_of_an_agent_rings_and_another_takes_over(bridge, open_page, shot):
+    agent = bridge.add_agent("Nao Tabs")
+    first, _ = signed_in(open_page, bridge, agent, view="Mine")
+    second_page = first.page.context.new_page()
+    second = WorkPage(second_page, bridge.base_url)
+    second.goto()
+    second.expect_signed_in(agent["name"])  # the same cookie: already signed in
+    second.choose_view("Mine")
+    html = lambda p: p.locator("html")  # noqa: E731
+    _, ticket = customer(bridge, "Tab Customer", "ring ring")
+    bridge.api("POST", f"/api/v1/tickets/{ticket}/transfer", {"agentId": agent["id"]})  # alerts Nao
+    expect(first.ticket("Tab Customer")).to_be_visible()
+    expect(second.ticket("Tab Customer")).to_be_visible()
+    expect(html(first.page)).to_have_attribute("data-alerts", "1")
+    assert second_page.locator("html").get_attribute("data-alerts") is None
+    expect(first.page).to_have_title(re.compile(r"^\(1\) Inbox$"))  # unread in the tab title
+    first.page.get_by_role("button", name="Alerts").click()
+    expect(first.page.get_by_role("dialog", name="Alerts")).to_contain_text("This tab plays the sound")
+    shot(first.page, "alerts")
+    first.page.get_by_role("button", name="Cancel").click()
+
+    first.page.close()  # the leader goes: the lock passes to the other tab
+    _, other = customer(bridge, "Tab Customer Two", "ring again")
+    bridge.api("POST", f"/api/v1/tickets/{other}/transfer", {"agentId": agent["id"]})
+    expect(html(second_page)).to_have_attribute("data-alerts", re.compile(r"^[1-9]\d*$"))  # it rings now
