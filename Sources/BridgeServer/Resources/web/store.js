@@ -158,7 +158,25 @@ export class Store extends EventTarget {
   }
 
   remember(tickets) {
-    for (const ticket of tickets) this.tickets.set(ticket.id, ticket);
+    for (const ticket of tickets) {
+      this.tickets.set(ticket.id, ticket);
+      if (!ticket.contact.displayName) this.awaitName(ticket.id);
+    }
+  }
+
+  /** A new contact's name comes from the platform's profile a moment after the ticket, and the event
+   *  log has no entry for it (contacts are not logged): ask for the ticket again a few times. */
+  awaitName(ticketId) {
+    this.nameTries ??= new Map();
+    const tries = this.nameTries.get(ticketId) ?? 0;
+    if (tries >= 3 || this.nameTimers?.has(ticketId)) return;
+    this.nameTimers ??= new Set();
+    this.nameTimers.add(ticketId);
+    this.nameTries.set(ticketId, tries + 1);
+    setTimeout(() => {
+      this.nameTimers.delete(ticketId);
+      if (this.tickets.has(ticketId)) this.refreshTicket(ticketId).then(() => { const t = this.tickets.get(ticketId); if (t && !t.contact.displayName) this.awaitName(ticketId); });
+    }, 700 * (tries + 1));
   }
 
   /** The list in the chosen order: the server's (newest activity), or longest waiting first. */
@@ -194,6 +212,7 @@ export class Store extends EventTarget {
   async refreshTicket(ticketId) {
     try {
       this.tickets.set(ticketId, await api.ticket(ticketId));
+      this.emit('list');
     } catch (error) {
       if (error.status === 404 || error.status === 403) this.tickets.delete(ticketId);
     }
