@@ -158,3 +158,18 @@ import Testing
         }
     }
 }
+
+/// `bridge demo`'s agent: the login it prints signs in to the web inbox.
+@Suite struct DemoAgentTests {
+    @Test func theDemoAgentSignsInWithThePrintedLogin() async throws {
+        try await TestBridge.with { t in
+            try await Bridge.Demo.addAgent(to: t.bridge.inbox, cost: 4)
+            try await Bridge.Demo.addAgent(to: t.bridge.inbox, cost: 4)  // a reused --data-dir keeps it
+            let reply = try await t.request(
+                .POST, "/api/v1/auth/session",
+                body: Data(#"{"email":"\#(Bridge.Demo.agentEmail)","password":"\#(Bridge.Demo.agentPassword)"}"#.utf8), token: nil)
+            #expect(reply.status == 201)
+            #expect((reply.json["agent"] as? [String: Any])?["email"] as? String == "agent@demo.example")
+        }
+    }
+}

@@ -19,6 +19,9 @@ extension Bridge {
     struct Demo: AsyncParsableCommand {
         /// The demo's admin token (printed in its curl commands; the demo's data is throwaway).
         static let adminToken = "demo-admin-token-0123456789abcdef"
+        /// The demo agent's login for the web inbox (printed too; throwaway like the rest).
+        static let agentEmail = "agent@demo.example"
+        static let agentPassword = "demo-inbox-password"
         static let configuration = CommandConfiguration(
             abstract: "Start the bridge with stand-in platform APIs, play signed conversations, and show how to reply.")
 
@@ -71,6 +74,8 @@ extension Bridge {
                 URL(string: standIn.baseURL)?.port.flatMap { EgressAllowEntry("127.0.0.1:\($0)") }
             }
             let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
+            // Before the conversations, so that they are news to the agent (alerts start with the first agent).
+            try await Self.addAgent(to: bridge.inbox, cost: config.bcryptCost)
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
             let acknowledged = try await script.playConversations()
             let api = "\(bridge.baseURL)/api/v1"
@@ -87,7 +92,11 @@ extension Bridge {
                   Slack stand-in:    \(slack.baseURL)  (the agent console: each ticket is a thread in C0SUPPORT)
                   played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger and Instagram (Lena), WeChat
 
-                Look at the inbox:
+                Open the web inbox in a browser and sign in:
+                  \(bridge.baseURL)/
+                  e-mail \(Self.agentEmail), password \(Self.agentPassword)
+
+                Or look at the inbox with the API:
                   curl -s \(auth) \(api)/tickets
                   curl -s \(auth) \(api)/tickets/1/messages
                 Reply to a customer (goes out through the stand-in platform API):
@@ -106,6 +115,13 @@ extension Bridge {
                 try await bridge.wait()
             }
             for standIn in [line, whatsapp, messenger, sms, wechat, slack] { await standIn.stop() }
+        }
+
+        /// The agent who signs in to the web inbox; kept when `--data-dir` already has it.
+        static func addAgent(to inbox: Inbox, cost: Int) async throws {
+            guard try await inbox.credentials(email: agentEmail) == nil else { return }
+            _ = try await inbox.createAgent(
+                NewAgent(email: agentEmail, name: "Demo Agent", role: .agent, passwordHash: try Passwords.hash(agentPassword, cost: cost)))
         }
 
         /// Alice answers Kenji's LINE ticket from its Slack thread; the reply goes out on LINE.
