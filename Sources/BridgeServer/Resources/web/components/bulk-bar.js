@@ -25,14 +25,15 @@ export class BulkBar extends HTMLElement {
     this.setAttribute('aria-label', t('bulk.label'));
     if (!count) { this.replaceChildren(); this.result = null; return; }
     const button = (label, run) => el('button', { text: t(label), attrs: { type: 'button' }, on: { click: run } });
-    this.replaceChildren(
+    this.replaceChildren(...[
       el('span', { class: 'bulk-count', text: t('bulk.count', { count }), attrs: { role: 'status' } }),
       button('action.resolve', () => this.resolve()),
       button('bulk.assign', () => this.assign()),
       button('bulk.tag', () => this.tag()),
       el('span', { class: 'spacer' }),
       this.result ? el('span', { class: 'bulk-result', text: this.result }) : null,
-      el('button', { class: 'quiet', text: t('bulk.clear'), attrs: { type: 'button' }, on: { click: () => store.clearSelection() } }));
+      el('button', { class: 'quiet', text: t('bulk.clear'), attrs: { type: 'button' }, on: { click: () => store.clearSelection() } }),
+    ].filter(Boolean));
   }
 
   async apply(action) {

@@ -69,12 +69,13 @@ export class ContactPanel extends HTMLElement {
         el('time', { text: formatTime(x.updatedAt), attrs: { datetime: x.updatedAt } }))));
     const link = mayAnswer(this.store.me, ticket) && !this.store.me?.departmentsOnly
       ? el('button', { class: 'quiet', text: t('contact.link'), attrs: { type: 'button' }, on: { click: () => this.link() } }) : null;
-    this.replaceChildren(
+    this.replaceChildren(...[
       el('h3', { class: 'cp-name', text: name }),
       section(t('contact.identities'), identities.length ? el('ul', { class: 'identities' }, identities) : el('p', { class: 'faint', text: contact ? '—' : t('list.loading') }), link),
       fieldRows.length ? section(t('contact.fields'), el('dl', { class: 'cp-fields' }, fieldRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))) : null,
       section(t('contact.earlier'), this.earlier == null ? el('p', { class: 'faint', text: t('list.loading') })
-        : earlier.length ? el('ul', { class: 'earlier-tickets' }, earlier) : el('p', { class: 'faint', text: t('contact.noEarlier') })));
+        : earlier.length ? el('ul', { class: 'earlier-tickets' }, earlier) : el('p', { class: 'faint', text: t('contact.noEarlier') })),
+    ].filter(Boolean));
   }
 
   /** Finds another contact (name, phone, channel user id, e-mail or id) and links it to this one. */
