@@ -86,6 +86,7 @@ export class ReplyComposer extends HTMLElement {
   show(ticketId) {
     if (ticketId === this.ticketId) { this.renderChannels(); return; }
     this.ticketId = ticketId;
+    this.forcedNote = false;
     this.alert.replaceChildren();
     this.closeCanned();
     const draft = ticketId == null ? { mode: 'reply', text: '' } : this.store.draft(ticketId);
@@ -105,7 +106,8 @@ export class ReplyComposer extends HTMLElement {
     if (!ticket) return;
     const canAnswer = mayAnswer(this.store.me, ticket) && ticket.status !== 'closed';
     this.modes.reply.input.disabled = !canAnswer;
-    if (!canAnswer && this.mode === 'reply') this.setMode('note');
+    if (!canAnswer && this.mode === 'reply') { this.forcedNote = true; this.setMode('note'); return; }
+    if (canAnswer && this.forcedNote && !this.text.value) { this.forcedNote = false; this.setMode('reply'); return; }
     this.readOnly.hidden = canAnswer;
     const contact = this.store.contacts.get(ticket.contact.id);
     const channels = [...new Set((contact?.identities ?? []).filter((i) => !i.blocked).map((i) => i.channel))];

@@ -74,7 +74,7 @@ export class TicketActions extends HTMLElement {
       if (event.key === 'ArrowUp') { event.preventDefault(); buttons[(at - 1 + buttons.length) % buttons.length].focus(); }
       if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); close(); toggle.focus(); }
     });
-    const box = el('div', { class: 'more' }, toggle, menu);
+    const box = el('div', { class: 'more-box' }, toggle, menu);
     box.addEventListener('focusout', (event) => { if (!box.contains(event.relatedTarget)) close(); });
     return box;
   }
