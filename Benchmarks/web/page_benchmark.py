@@ -56,20 +56,21 @@ PROBE = """
   const bench = window.__bench = { submit: null, firstRow: null, firstRowFrame: null, click: null,
                                    newest: null, newestFrame: null, newestText: null, live: {} };
   const frame = (set) => requestAnimationFrame(() => set(performance.now()));
-  document.addEventListener('submit', () => { bench.submit ??= performance.now(); }, true);
+  const mark = (name) => { performance.mark(name); return performance.now(); };  // marks show in a --trace
+  document.addEventListener('submit', () => { bench.submit ??= mark('bench-submit'); }, true);
   document.addEventListener('click', (e) => {
-    if (e.target.closest?.('[role=listbox] [role=option]')) { bench.click = performance.now(); bench.newest = null; bench.newestFrame = null; }
+    if (e.target.closest?.('[role=listbox] [role=option]')) { bench.click = mark('bench-click'); bench.newest = null; bench.newestFrame = null; }
   }, true);
   const check = () => {
     const now = performance.now();
     if (bench.submit !== null && bench.firstRow === null && document.querySelector('[role=listbox] [role=option]')) {
       bench.firstRow = now;
-      frame((t) => { bench.firstRowFrame = t; });
+      frame((t) => { bench.firstRowFrame = t; performance.mark('bench-first-rows'); });
     }
     if (bench.click !== null && bench.newest === null && bench.newestText
         && document.querySelector('[role=log]')?.textContent.includes(bench.newestText)) {
       bench.newest = now;
-      frame((t) => { bench.newestFrame = t; });
+      frame((t) => { bench.newestFrame = t; performance.mark('bench-newest'); });
     }
     const waiting = Object.entries(bench.live).filter(([, v]) => v.seen === null);
     if (waiting.length) {
@@ -295,6 +296,36 @@ def api_timings(server, ticket):
         print(f"  {'GET ' + path.replace(str(ticket), '{long}'):<46} {ms:7.1f} ms  {size / 1024:7.1f} KB")
 
 
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "loading"]
+# Renderer main-thread slices worth naming (inclusive times; script time includes forced layouts).
+TRACE_SLICES = {"RunTask": "main thread busy", "FunctionCall": "script (calls)", "EvaluateScript": "script (module eval)",
+                "v8.compile": "script compile", "ParseHTML": "HTML parse", "UpdateLayoutTree": "style recalc",
+                "Layout": "layout", "PrePaint": "pre-paint", "Paint": "paint", "Layerize": "layerize"}
+
+
+def summarize_trace(path):
+    """Where the renderer's main thread spent the sign-in (submit → first rows painted) and the
+    ticket open (click → newest message painted), from Chromium's performance timeline."""
+    events = json.loads(Path(path).read_text())["traceEvents"]
+    main = {(e["pid"], e["tid"]) for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
+            and e.get("args", {}).get("name") == "CrRendererMain"}
+    marks = {}
+    for e in events:
+        if e.get("cat", "").startswith("blink.user_timing") and e.get("name", "").startswith("bench-") and e["name"] not in marks:
+            marks[e["name"]] = e["ts"]
+    for title, start, end in (("sign-in", "bench-submit", "bench-first-rows"), ("ticket open", "bench-click", "bench-newest")):
+        if start not in marks or end not in marks:
+            print(f"    trace: no {start}/{end} marks")
+            continue
+        t0, t1 = marks[start], marks[end]
+        totals = {}
+        for e in events:
+            if e.get("ph") == "X" and (e["pid"], e["tid"]) in main and e.get("name") in TRACE_SLICES and t0 <= e["ts"] < t1:
+                totals[e["name"]] = totals.get(e["name"], 0) + min(e.get("dur", 0), t1 - e["ts"])
+        parts = ", ".join(f"{TRACE_SLICES[n]} {totals[n] / 1000:.1f}" for n in TRACE_SLICES if n in totals)
+        print(f"    {title}: {(t1 - t0) / 1000:.1f} ms on the clock; renderer main thread (ms): {parts}")
+
+
 def login_token(base_url):
     request = urllib.request.Request(base_url + "/api/v1/auth/login", method="POST",
                                      data=json.dumps({"email": EMAIL, "password": PASSWORD}).encode())
@@ -311,6 +342,7 @@ def main():
     parser.add_argument("--runs", type=int, help="sign-in and ticket-open runs (default 15; --quick 5)")
     parser.add_argument("--live", type=int, help="live messages (default 40; --quick 30)")
     parser.add_argument("--profile", action="store_true", help="also time the API calls the page makes")
+    parser.add_argument("--trace", metavar="FILE", help="record Chromium's performance timeline of the cold run to FILE and summarize it")
     args = parser.parse_args()
     runs = args.runs or (5 if args.quick else 15)
     live_count = args.live or (30 if args.quick else 40)
@@ -328,8 +360,12 @@ def main():
             try:
                 # A cold first load: what the page costs on the wire, and a warm-up for the server.
                 first = Run(browser, server, target, cookie_sessions, record_assets=True)
+                if args.trace:
+                    browser.start_tracing(page=first.page, path=args.trace, categories=TRACE_CATEGORIES)
                 cold_rows, cold_frame = first.sign_in()
                 cold_open, _ = first.open_long_ticket()
+                if args.trace:
+                    browser.stop_tracing()
                 assets = first.assets
                 sign_in_requests = [(m, p, t) for m, p, t in first.requests if p.startswith("api/")]
                 first.close()
@@ -369,6 +405,9 @@ def main():
         if args.profile:
             print("  the same API calls from Python (median of 5, warm):")
             api_timings(server, target["id"])
+        if args.trace:
+            print(f"  Chromium performance timeline of the cold run ({args.trace}):")
+            summarize_trace(args.trace)
         if errors:
             print(f"  page errors seen ({len(errors)}): {errors[:3]}")
     finally:
