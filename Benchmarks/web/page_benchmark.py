@@ -296,7 +296,8 @@ def api_timings(server, ticket):
         print(f"  {'GET ' + path.replace(str(ticket), '{long}'):<46} {ms:7.1f} ms  {size / 1024:7.1f} KB")
 
 
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "loading"]
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "loading",
+                    "disabled-by-default-v8.cpu_profiler"]
 # Renderer main-thread slices worth naming (inclusive times; script time includes forced layouts).
 TRACE_SLICES = {"RunTask": "main thread busy", "FunctionCall": "script (calls)", "EvaluateScript": "script (module eval)",
                 "v8.compile": "script compile", "ParseHTML": "HTML parse", "UpdateLayoutTree": "style recalc",
@@ -307,12 +308,14 @@ def summarize_trace(path):
     """Where the renderer's main thread spent the sign-in (submit → first rows painted) and the
     ticket open (click → newest message painted), from Chromium's performance timeline."""
     events = json.loads(Path(path).read_text())["traceEvents"]
-    main = {(e["pid"], e["tid"]) for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
-            and e.get("args", {}).get("name") == "CrRendererMain"}
-    marks = {}
+    marks, pages = {}, set()
     for e in events:
         if e.get("cat", "").startswith("blink.user_timing") and e.get("name", "").startswith("bench-") and e["name"] not in marks:
             marks[e["name"]] = e["ts"]
+            pages.add(e["pid"])
+    # The inbox page's renderer only (the browser runs others of its own).
+    main = {(e["pid"], e["tid"]) for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
+            and e.get("args", {}).get("name") == "CrRendererMain" and e["pid"] in pages}
     for title, start, end in (("sign-in", "bench-submit", "bench-first-rows"), ("ticket open", "bench-click", "bench-newest")):
         if start not in marks or end not in marks:
             print(f"    trace: no {start}/{end} marks")
@@ -324,6 +327,37 @@ def summarize_trace(path):
                 totals[e["name"]] = totals.get(e["name"], 0) + min(e.get("dur", 0), t1 - e["ts"])
         parts = ", ".join(f"{TRACE_SLICES[n]} {totals[n] / 1000:.1f}" for n in TRACE_SLICES if n in totals)
         print(f"    {title}: {(t1 - t0) / 1000:.1f} ms on the clock; renderer main thread (ms): {parts}")
+        hot = hot_functions(events, {pid for pid, _ in main}, t0, t1)
+        if hot:
+            print("      JS self time (sampled): " + ", ".join(f"{name} {ms:.1f}" for name, ms in hot))
+
+
+def hot_functions(events, pids, t0, t1, top=8):
+    """Self time per function from the page renderer's V8 CPU profile samples inside [t0, t1) (µs)."""
+    names, clocks, self_time = {}, {}, {}
+    for e in events:
+        if e.get("pid") not in pids:
+            continue
+        if e.get("name") == "Profile":
+            clocks[e.get("id")] = e.get("args", {}).get("data", {}).get("startTime", 0)
+        if e.get("name") != "ProfileChunk":
+            continue
+        data = e.get("args", {}).get("data", {})
+        profile = data.get("cpuProfile", {})
+        for node in profile.get("nodes", []):
+            frame = node["callFrame"]
+            url = frame.get("url", "").rsplit("/", 1)[-1]
+            name = frame.get("functionName") or "(anonymous)"
+            names[node["id"]] = f"{name} {url}:{frame.get('lineNumber', -1) + 1}" if url else name
+        clock = clocks.get(e.get("id"), 0)
+        for sample, delta in zip(profile.get("samples", []), data.get("timeDeltas", [])):
+            clock += delta
+            if t0 <= clock < t1:
+                name = names.get(sample, "?")
+                self_time[name] = self_time.get(name, 0) + delta
+        clocks[e.get("id")] = clock
+    ranked = sorted(((n, us / 1000) for n, us in self_time.items() if n not in ("(idle)", "(program)")), key=lambda x: -x[1])
+    return ranked[:top]
 
 
 def login_token(base_url):
