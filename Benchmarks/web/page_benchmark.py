@@ -138,7 +138,11 @@ channels:
                 raise SystemExit(f"the bridge stopped: {self.log_path.read_text()[-3000:]}")
             found = re.search(r"http\.address=(\S+)", self.log_path.read_text())
             return found and found.group(1)
-        self.base_url = "http://" + wait_until(address, timeout=60, what="the bridge to listen")
+        try:
+            self.base_url = "http://" + wait_until(address, timeout=60, what="the bridge to listen")
+        except BaseException:
+            self.stop()
+            raise
         self.bridge = Bridge(self.base_url, self.admin_token, self.line_secret, self.line, self.log_path)
 
     def stop(self):
@@ -444,6 +448,9 @@ def main():
             summarize_trace(args.trace)
         if errors:
             print(f"  page errors seen ({len(errors)}): {errors[:3]}")
+    except BaseException:
+        print(f"the bridge's log ends with:\n{server.log_path.read_text()[-3000:]}", file=sys.stderr)
+        raise
     finally:
         server.stop()
 
