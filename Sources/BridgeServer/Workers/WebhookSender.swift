@@ -4,9 +4,10 @@ import Logging
 import ServiceLifecycle
 import UniversalInbox
 
-/// Outgoing webhooks: turns new tickets, messages and history entries into deliveries (durable
-/// cursors, so nothing is skipped across restarts), then POSTs each, signed, retrying with the
-/// dispatcher's backoff on 408, 429, 5xx and network errors.
+/// Outgoing webhooks: turns the event log's new tickets, messages and history entries into
+/// deliveries (a durable cursor over the log, so nothing is skipped across restarts), then POSTs
+/// them, signed, one at a time per webhook in the log's order, retrying with the dispatcher's
+/// backoff on 408, 429, 5xx and network errors.
 ///
 /// Headers: `X-Bridge-Event`, `X-Bridge-Delivery` (id, the same on retries), `X-Bridge-Timestamp`
 /// (Unix seconds) and `X-Bridge-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
@@ -18,7 +19,7 @@ struct WebhookSender: Service {
     let signal = WakeSignal()
 
     func run() async throws {
-        // Feeding (tickets, messages, history → deliveries) runs at most every 100 ms however busy
+        // Feeding (the log → deliveries) runs at most every 100 ms however busy
         // ingest is, and costs one read while no webhook exists; sending wakes when deliveries wait.
         let feedSignal = WakeSignal()
         let feedWakeups = feedSignal.follow(inbox.bus) { event in
