@@ -96,9 +96,10 @@ enum BridgeApp {
         ).addRoutes(to: router)
         let hasher = PasswordHasher(threads: config.bcryptThreads, maxWaiting: config.bcryptQueue)
         let auth = AuthController(
-            inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash, throttle: LoginThrottle(limits: config.loginLimits), hasher: hasher)
+            inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: decoyHash, throttle: LoginThrottle(limits: config.loginLimits), hasher: hasher,
+            publicBaseURL: config.server.publicBaseURL)
         auth.addPublicRoutes(to: router.group("/api/v1"))
-        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: authenticator))
+        let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: authenticator, publicBaseURL: config.server.publicBaseURL))
         auth.addRoutes(to: api)
         api.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
@@ -163,7 +164,9 @@ enum BridgeApp {
         ] + [PasswordHasherOwner(hasher: hasher)] + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
         let app = Application(
             router: router,
-            server: LiveSocket.upgrade(hub: live, authenticator: authenticator, connections: config.server.connectionPolicy(metrics: metrics)),
+            server: LiveSocket.upgrade(
+                hub: live, authenticator: authenticator, publicBaseURL: config.server.publicBaseURL,
+                connections: config.server.connectionPolicy(metrics: metrics)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },

@@ -42,6 +42,8 @@ import Yams
         "GET /webhooks/{kind}/{accountId}": (.unauthenticated, nil),
         "GET /api/v1/openapi.yaml": (.unauthenticated, nil),
         "POST /api/v1/auth/login": (.unauthenticated, nil),
+        "POST /api/v1/auth/session": (.unauthenticated, nil),
+        "DELETE /api/v1/auth/session": (.unauthenticated, nil),
         "GET /history/{token}": (.unauthenticated, nil),
         "GET /": (.unauthenticated, nil),
         "GET /inbox": (.unauthenticated, nil),

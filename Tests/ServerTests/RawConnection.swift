@@ -66,6 +66,15 @@ struct RawConnection {
         }
     }
 
+    /// Reads until what arrived (after the last response read) contains `text`; all of it.
+    mutating func read(until text: String) async throws -> String {
+        while !String(buffer: received).contains(text) {
+            guard var more = try await inbound.next() else { throw Closed(watchdog: watchdog.fired) }
+            received.writeBuffer(&more)
+        }
+        return String(buffer: received)
+    }
+
     /// Waits until the server closes the connection; what it sent meanwhile. Throws if the
     /// watchdog closed it instead.
     mutating func readUntilClosed() async throws -> String {

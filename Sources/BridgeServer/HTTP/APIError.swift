@@ -123,19 +123,41 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Requires `Authorization: Bearer <token>` (see `Authenticator`) and puts the caller in the context.
+/// Requires `Authorization: Bearer <token>` (see `Authenticator`), or, without that header, the web
+/// page's session cookie (an agent's login token, see `SessionCookie`), and puts the caller in the
+/// context. A cookie-authenticated request that changes anything must come from the bridge's own
+/// origin, else 403 `cross_origin`: browsers attach cookies to other sites' requests too.
 struct BearerAuthMiddleware: RouterMiddleware {
     let authenticator: Authenticator
+    /// `server.publicBaseURL`, whose origin is the bridge's own besides the request's `Host`.
+    let publicBaseURL: String?
 
     func handle(
         _ request: Request, context: BridgeRequestContext, next: (Request, BridgeRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
-        }
-        let token = String(header.dropFirst(7))
-        guard let actor = try await authenticator.actor(token: token) else {
-            return APIError(status: .unauthorized, code: "unauthorized", message: "the token is not valid (unknown, revoked or expired)").response
+        let token: String
+        let actor: Actor
+        if let header = request.headers[.authorization] {
+            guard header.hasPrefix("Bearer ") else {
+                return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response
+            }
+            token = String(header.dropFirst(7))
+            guard let found = try await authenticator.actor(token: token) else {
+                return APIError(status: .unauthorized, code: "unauthorized", message: "the token is not valid (unknown, revoked or expired)").response
+            }
+            actor = found
+        } else if let cookie = SessionCookie.token(in: request.headers) {
+            // Only agents sign in to the page: the admin token is never a cookie.
+            guard let found = try await authenticator.actor(token: cookie), found.agentId != nil else {
+                return APIError(status: .unauthorized, code: "unauthorized", message: "the session has ended (signed out or expired); sign in again").response
+            }
+            guard SameOrigin.isSafe(request.method)
+                || SameOrigin.allows(origin: request.headers[.origin], authority: request.head.authority, publicBaseURL: publicBaseURL)
+            else { return APIError.crossOrigin.response }
+            token = cookie
+            actor = found
+        } else {
+            return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>, or sign in").response
         }
         var context = context
         context.actor = actor

@@ -5,7 +5,8 @@ import UniversalInbox
 
 /// Logging in and out with an e-mail and password; who the token belongs to. Logins are limited
 /// per account and per client address (`LoginThrottle`), and bcrypt runs on the password threads
-/// (`PasswordHasher`), never on the pool every other request shares.
+/// (`PasswordHasher`), never on the pool every other request shares. The web page signs in the
+/// same way, but keeps its token in a cookie (`SessionCookie`) instead of being shown it.
 struct AuthController: Sendable {
     let inbox: Inbox
     let sessionLifetime: TimeInterval
@@ -13,10 +14,51 @@ struct AuthController: Sendable {
     let decoyHash: String
     let throttle: LoginThrottle
     let hasher: PasswordHasher
+    /// `server.publicBaseURL`: its origin is the page's own, and https there makes the cookie `Secure`.
+    let publicBaseURL: String?
 
-    /// `POST /api/v1/auth/login` is public (it is how an agent gets a token).
+    /// Signing in (`POST /api/v1/auth/login`, `POST /api/v1/auth/session`) is public: it is how an
+    /// agent gets a token or a session cookie. So is signing out of the page (`DELETE .../session`).
     func addPublicRoutes(to group: RouterGroup<BridgeRequestContext>) {
-        group.post("auth/login") { request, context in try await login(request, context) }
+        group.post("auth/login") { request, context in
+            struct Session: Encodable {
+                var token: String
+                var expiresAt: Date
+                var agent: Agent
+            }
+            let session = try await signIn(request, context)
+            return JSONResponse.make(Session(token: session.token, expiresAt: session.expiresAt, agent: session.agent), status: .created)
+        }
+        group.post("auth/session") { request, context in
+            struct Session: Encodable {
+                var expiresAt: Date
+                var agent: Agent
+            }
+            // A sign-in posted by another site's page would sign the browser into someone else's
+            // account: a browser's `Origin` must be ours (clients without one are not browsers).
+            if let origin = request.headers[.origin], !SameOrigin.allows(origin: origin, authority: request.head.authority, publicBaseURL: publicBaseURL) {
+                throw APIError.crossOrigin
+            }
+            let session = try await signIn(request, context)
+            var response = JSONResponse.make(Session(expiresAt: session.expiresAt, agent: session.agent), status: .created)
+            response.headers[.setCookie] = SessionCookie.set(
+                session.token, lifetime: sessionLifetime,
+                secure: SessionCookie.secure(request.headers, publicBaseURL: publicBaseURL))
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        // Signing out of the page: the cookie's token stops working and the browser drops the cookie.
+        // Public, so that a page whose session already ended can still clear its cookie.
+        group.delete("auth/session") { request, _ in
+            if let token = SessionCookie.token(in: request.headers) {
+                guard SameOrigin.allows(origin: request.headers[.origin], authority: request.head.authority, publicBaseURL: publicBaseURL) else {
+                    throw APIError.crossOrigin
+                }
+                try await inbox.revokeToken(digest: AccessTokens.digest(token))
+            }
+            return Response(
+                status: .noContent, headers: [.setCookie: SessionCookie.clear(secure: SessionCookie.secure(request.headers, publicBaseURL: publicBaseURL))])
+        }
     }
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
@@ -33,15 +75,12 @@ struct AuthController: Sendable {
         }
     }
 
-    func login(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+    /// Checks the e-mail and password (throttled, bcrypt on the password threads, the decoy hash for
+    /// unknown e-mails) and stores a new login token.
+    private func signIn(_ request: Request, _ context: BridgeRequestContext) async throws -> (token: String, expiresAt: Date, agent: Agent) {
         struct Body: Decodable {
             var email: String
             var password: String
-        }
-        struct Session: Encodable {
-            var token: String
-            var expiresAt: Date
-            var agent: Agent
         }
         let body = try await request.decode(Body.self, maxBytes: 4096)
         let address = clientAddress(request, context)
@@ -68,7 +107,7 @@ struct AuthController: Sendable {
         let token = AccessTokens.generate()
         let expiresAt = Date().addingTimeInterval(sessionLifetime)
         try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: found.agent.id, kind: "session", label: nil, expiresAt: expiresAt)
-        return JSONResponse.make(Session(token: token, expiresAt: expiresAt, agent: found.agent), status: .created)
+        return (token, expiresAt, found.agent)
     }
 
     /// The client's address: the last entry of the configured proxy header, else the peer's IP.
@@ -83,6 +122,9 @@ struct AuthController: Sendable {
 }
 
 extension APIError {
+    /// A request authenticated by the session cookie (or a sign-in) from a page that is not the bridge's.
+    static let crossOrigin = APIError(
+        status: .forbidden, code: "cross_origin", message: "a request with the session cookie must come from the bridge's own pages (Origin)")
     /// Every password thread is busy and the queue is full.
     static let passwordsBusy = APIError(
         status: .serviceUnavailable, code: "busy", message: "too many logins or password changes at once; try again shortly",

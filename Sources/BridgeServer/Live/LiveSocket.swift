@@ -6,18 +6,28 @@ import HummingbirdWebSocket
 import Logging
 
 /// Upgrades `GET /api/v1/live` to a WebSocket for an authenticated agent: `Authorization: Bearer`,
-/// or `?token=` for browsers (which cannot set headers on a WebSocket). A request that is not an
-/// upgrade, or has no valid token, goes on to the REST route, which answers with a JSON error.
+/// `?token=` for clients that cannot set headers on a WebSocket, or the web page's session cookie,
+/// which then needs the bridge's own `Origin` (any site's page may open a WebSocket, and the browser
+/// sends the cookie with it). A request that is not an upgrade goes on to the REST route, which
+/// answers with a JSON error; an upgrade without a valid token is refused (an empty 400).
 enum LiveSocket {
     static let path = "/api/v1/live"
 
-    static func upgrade(hub: LiveHub, authenticator: Authenticator, connections: ConnectionPolicy) -> HTTPServerBuilder {
+    static func upgrade(hub: LiveHub, authenticator: Authenticator, publicBaseURL: String?, connections: ConnectionPolicy) -> HTTPServerBuilder {
         connections.http1WebSocketUpgrade { request, _, _ in
             guard let target = request.path, let url = URLComponents(string: target), url.path == path else { return .dontUpgrade }
-            let token =
+            var token =
                 request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
                 ?? url.queryItems?.first { $0.name == "token" }?.value
-            guard let token, let actor = try await authenticator.actor(token: token) else { return .dontUpgrade }
+            var byCookie = false
+            if token == nil, let cookie = SessionCookie.token(in: request.headerFields) {
+                guard SameOrigin.allows(origin: request.headerFields[.origin], authority: request.authority, publicBaseURL: publicBaseURL) else {
+                    return .dontUpgrade
+                }
+                (token, byCookie) = (cookie, true)
+            }
+            // Only agents sign in to the page: the admin token is never a cookie.
+            guard let token, let actor = try await authenticator.actor(token: token), !byCookie || actor.agentId != nil else { return .dontUpgrade }
             let digest = actor.agentId == nil ? nil : AccessTokens.digest(token)
             // The last log entry the page applied; anything else than a whole number is ignored
             // (the page then starts from now and reloads).
