@@ -6,6 +6,10 @@ time (it fails only when the page cannot be driven at all).
     .build/release/InboxBenchmark generate --path /tmp/inbox.sqlite [--quick]
     .build/python/bin/python Benchmarks/web/page_benchmark.py --db /tmp/inbox.sqlite [--quick]
 
+Agent 1 signs in through the page's own form (POST /api/v1/auth/session, the session cookie,
+bcrypt at the bridge's default cost) and lands on its "Mine" view. A first, cold run (new server,
+empty caches) is printed apart and gives the JS+CSS bytes; the medians and p95s are of the runs after.
+
 How each figure is taken:
 - sign-in → usable inbox: page-side, from the sign-in form's `submit` event to the first ticket row
   (`[role=listbox] [role=option]`) in the DOM, seen by a MutationObserver, then to the start of
@@ -13,13 +17,17 @@ How each figure is taken:
   Chromium coarsens to 0.1 ms. A new browser context (no cookies, no cache) for each run.
 - opening the 1,000-message ticket: page-side, from the click on its row to its newest message in
   the conversation log (same observer, same clock), in the context that just signed in.
-- live message: the ack is Python's `time.time()` when the signed webhook's 200 has arrived; the row
+- live message (the page on the "All" view; each new LINE customer writes twice, so half the
+  messages open a ticket and half move one to the top): the ack is Python's `time.time()` when the signed webhook's 200 has arrived; the row
   is the page's `performance.timeOrigin + performance.now()` when the message's text appears in the
   ticket list (observer) and at the next frame. The two clocks are tied by the round trip with
   the smallest spread among a few `page.evaluate` calls; that half round trip is printed as the
   uncertainty.
 - JS+CSS: every script and stylesheet answer of a cold first load, body bytes as sent (encoded)
   and as decoded.
+`--profile` also times the page's API calls from Python; `--trace FILE` records Chromium's
+performance timeline of the cold run and prints where the page's renderer spent each interval
+(main-thread slices, and the hottest JS functions from V8's sampling profiler).
 """
 
 import argparse
@@ -34,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -168,40 +175,12 @@ def long_ticket(database):
     return {"id": ticket_id, "name": name, "messages": count, "newest": newest, "tickets": tickets, "all_messages": messages}
 
 
-def has_session_endpoint(base_url):
-    request = urllib.request.Request(base_url + "/api/v1/auth/session", data=b"{}", method="POST")
-    request.add_header("Content-Type", "application/json")
-    try:
-        urllib.request.urlopen(request, timeout=10)
-    except urllib.error.HTTPError as error:
-        return error.code != 404
-    return True
-
-
-def bearer_sign_in(context, base_url):
-    """Until the bridge has cookie sessions (POST /api/v1/auth/session), the page's sign-in request is
-    answered here from a real POST /api/v1/auth/login (bcrypt included), and the token rides on every
-    later request of the context as a header. Only for branches without the session endpoint."""
-    def handle(route):
-        if route.request.method != "POST":
-            return route.fallback()
-        request = urllib.request.Request(base_url + "/api/v1/auth/login", data=route.request.post_data_buffer, method="POST")
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            session = json.loads(response.read())
-        context.set_extra_http_headers({"Authorization": f"Bearer {session['token']}"})
-        route.fulfill(status=201, json={"expiresAt": session["expiresAt"], "agent": session["agent"]})
-    context.route("**/api/v1/auth/session", handle)
-
-
 class Run:
     """One new browser context: load the page, sign in, wait for the first rows."""
 
-    def __init__(self, browser, server, target, cookie_sessions, record_assets=False):
+    def __init__(self, browser, server, target, record_assets=False):
         self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="Asia/Tokyo")
         self.context.add_init_script(PROBE)
-        if not cookie_sessions:
-            bearer_sign_in(self.context, server.base_url)
         self.page = self.context.new_page()
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -390,14 +369,11 @@ def main():
           f"({target['name']}) has {target['messages']}; headless {CHROMIUM}{' (quick)' if args.quick else ''}", flush=True)
     server = Server(args.bridge, args.db)
     try:
-        cookie_sessions = has_session_endpoint(server.base_url)
-        if not cookie_sessions:
-            print("  (this bridge has no POST /api/v1/auth/session yet: the page's sign-in is answered from /api/v1/auth/login)")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
             try:
                 # A cold first load: what the page costs on the wire, and a warm-up for the server.
-                first = Run(browser, server, target, cookie_sessions, record_assets=True)
+                first = Run(browser, server, target, record_assets=True)
                 if args.trace:
                     browser.start_tracing(page=first.page, path=args.trace, categories=TRACE_CATEGORIES)
                 cold_rows, cold_frame = first.sign_in()
@@ -409,7 +385,7 @@ def main():
                 first.close()
                 rows, rows_frame, opens, opens_frame, errors = [], [], [], [], list(first.errors)
                 for n in range(runs):
-                    run = Run(browser, server, target, cookie_sessions)
+                    run = Run(browser, server, target)
                     r, rf = run.sign_in()
                     o, of = run.open_long_ticket()
                     rows.append(r)
