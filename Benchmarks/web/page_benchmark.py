@@ -304,15 +304,31 @@ def summarize_trace(path):
             print(f"    trace: no {start}/{end} marks")
             continue
         t0, t1 = marks[start], marks[end]
-        totals = {}
+        spans = {}
         for e in events:
-            if e.get("ph") == "X" and (e["pid"], e["tid"]) in main and e.get("name") in TRACE_SLICES and t0 <= e["ts"] < t1:
-                totals[e["name"]] = totals.get(e["name"], 0) + min(e.get("dur", 0), t1 - e["ts"])
+            if e.get("ph") == "X" and (e["pid"], e["tid"]) in main and e.get("name") in TRACE_SLICES:
+                start, end = max(e["ts"], t0), min(e["ts"] + e.get("dur", 0), t1)
+                if start < end:
+                    spans.setdefault(e["name"], []).append((start, end))
+        totals = {name: covered(intervals) for name, intervals in spans.items()}
         parts = ", ".join(f"{TRACE_SLICES[n]} {totals[n] / 1000:.1f}" for n in TRACE_SLICES if n in totals)
         print(f"    {title}: {(t1 - t0) / 1000:.1f} ms on the clock; renderer main thread (ms): {parts}")
         hot = hot_functions(events, {pid for pid, _ in main}, t0, t1)
         if hot:
             print("      JS self time (sampled): " + ", ".join(f"{name} {ms:.1f}" for name, ms in hot))
+
+
+def covered(intervals):
+    """The time the union of [start, end) intervals covers (nested slices of one name count once)."""
+    total, reach = 0, None
+    for start, end in sorted(intervals):
+        if reach is None or start >= reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
 
 
 def hot_functions(events, pids, t0, t1, top=8):
