@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): builds everything, plays the demo, checks the API against
 # its OpenAPI document (schemathesis), runs the SIGKILL crash tests (ingest and campaigns) and the
-# benchmarks in quick mode on a release build, then every unit, fixture and end-to-end test, then a
-# bounded fuzzing run. Exits non-zero on the first failure.
+# benchmarks (the web page's too) in quick mode on a release build, then every unit, fixture and
+# end-to-end test, then a bounded fuzzing run. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -39,6 +39,12 @@ echo "== campaign crash test: SIGKILL mid-campaign, restart, every recipient exa
 
 echo "== Benchmarks/broadcast (quick mode; figures only)"
 .build/release/BroadcastBenchmark run --quick
+
+echo "== Benchmarks/web: the inbox page in headless chromium on a generated inbox (quick mode; figures only)"
+page_bench=$(mktemp -d)
+.build/release/InboxBenchmark generate --quick --path "$page_bench/inbox.sqlite"
+.build/python/bin/python Benchmarks/web/page_benchmark.py --quick --db "$page_bench/inbox.sqlite"
+rm -rf "$page_bench"
 
 echo "== tests"
 swift test --skip-build

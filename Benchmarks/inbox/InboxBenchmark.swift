@@ -5,10 +5,17 @@ import GRDB
 import UniversalInbox
 
 /// `Benchmarks/inbox`: a generated inbox of many tickets and messages on a real SQLite file, and
-/// the time to list with filters, to search the full text, and to open a ticket.
+/// the time to list with filters, to search the full text, and to open a ticket (`run`, the
+/// default); `generate` writes such an inbox to a file for the page benchmark (`Benchmarks/web`).
 @main
 struct InboxBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inbox-benchmark", abstract: "Inbox query latency on a large generated database.")
+    static let configuration = CommandConfiguration(
+        commandName: "inbox-benchmark", abstract: "A large generated inbox: query latency, or the database itself.",
+        subcommands: [QueryBenchmark.self, GenerateCommand.self], defaultSubcommand: QueryBenchmark.self)
+}
+
+struct QueryBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Inbox query latency on a large generated database.")
 
     @Flag(help: "10,000 tickets and 100,000 messages instead of 100,000 and 1,000,000.") var quick = false
     @Option(help: "Timed runs of each query.") var runs = 200
@@ -92,8 +99,8 @@ struct InboxBenchmark: AsyncParsableCommand {
         let label = name.count < 44 ? name + String(repeating: " ", count: 44 - name.count) : name + " "
         say("  \(label)" + String(format: "p50 %7.2f ms   p95 %7.2f ms", stats.p50, stats.p95))
     }
-
-    func seconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
 }
 
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+func seconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
