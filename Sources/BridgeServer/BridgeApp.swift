@@ -111,6 +111,7 @@ enum BridgeApp {
             pushPlatforms: Set([config.notifier.fcm.map { _ in PushPlatform.fcm }, config.notifier.apns.map { _ in PushPlatform.apns }].compactMap { $0 })
         ).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
+        DraftsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
