@@ -112,6 +112,7 @@ enum BridgeApp {
         ).addRoutes(to: api)
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         DraftsController(inbox: inbox).addRoutes(to: api)
+        ViewCountsController(inbox: inbox).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)

@@ -51,6 +51,7 @@ import Yams
         "GET /api/v1/tickets": (.anyone, nil),
         "GET /api/v1/tickets/export.csv": (.anyone, nil),
         "POST /api/v1/tickets/bulk": (.anyone, #"{"ticketIds":[{ticket}],"changes":{"addTags":["matrix"]}}"#),
+        "POST /api/v1/tickets/counts": (.anyone, #"{"filters":{"all":"","sales":"department={billing}"}}"#),
         "GET /api/v1/queue": (.anyone, nil),
         "GET /api/v1/live": (.anyone, nil),
         "GET /api/v1/events": (.anyone, nil),
