@@ -93,6 +93,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v21-drafts") { db in
             try db.execute(sql: Schema.drafts)
         }
+        migrator.registerMigration("v22-waiting-since") { db in
+            try db.execute(sql: Schema.waitingSince)
+        }
         return migrator
     }
 }
