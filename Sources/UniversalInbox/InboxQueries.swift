@@ -196,8 +196,10 @@ extension Inbox {
         return try await database.pool.read { db in try SearchDeadline.run(db, limits) { try body(db, $0) } }
     }
 
-    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`.
-    static func filters(_ query: TicketQuery) throws -> (conditions: [String], arguments: StatementArguments) {
+    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`. A list walks
+    /// the tickets in its order and stops after a page, so it checks a channel per ticket; a count
+    /// (`counting`) reads every match, so it takes the channel's tickets from its index instead.
+    static func filters(_ query: TicketQuery, counting: Bool = false) throws -> (conditions: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         func add(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) {
@@ -205,7 +207,11 @@ extension Inbox {
             _ = arguments.append(contentsOf: StatementArguments(values))
         }
         if let status = query.status { add("t.status = ?", [status.rawValue]) }
-        if let channel = query.channel { add("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel]) }
+        if let channel = query.channel {
+            add(counting
+                ? "t.id IN (SELECT ticket_id FROM ticket_channels WHERE channel = ?)"
+                : "EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel])
+        }
         if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
             let digits = contact.filter(\.isNumber)
             let byId = """

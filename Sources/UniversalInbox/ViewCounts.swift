@@ -20,7 +20,7 @@ extension Inbox {
             query.cursor = nil
             let (conditions, arguments): ([String], StatementArguments)
             do {
-                (conditions, arguments) = try Self.filters(query)
+                (conditions, arguments) = try Self.filters(query, counting: true)
             } catch InboxError.invalid(let code, let message), InboxError.unprocessable(let code, let message) {
                 // Inside a filter string (typed as a string by the API), what is wrong is 422.
                 throw InboxError.unprocessable(code: code, message: "\(key): \(message)")
