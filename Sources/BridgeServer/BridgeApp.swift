@@ -113,6 +113,7 @@ enum BridgeApp {
         TicketActionsController(inbox: inbox).addRoutes(to: api)
         DraftsController(inbox: inbox).addRoutes(to: api)
         ViewCountsController(inbox: inbox).addRoutes(to: api)
+        MessageRetryController(inbox: inbox, registry: registry).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)

@@ -142,6 +142,7 @@ import Yams
         "GET /api/v1/contacts/{id}": (.customer, nil),
         "POST /api/v1/contacts/{id}/links": (.customer, #"{"contactId":{otherContact}}"#),
         "GET /api/v1/attachments/{id}": (.customer, nil),
+        "POST /api/v1/messages/{id}/retry": (.customer, nil),
     ]
 
     static func documentedOperations() throws -> [String] {
@@ -214,6 +215,7 @@ import Yams
             case "tickets": world.values["ticket"]!
             case "contacts": world.values["contact"]!
             case "attachments": world.values["attachment"]!
+            case "messages": world.values["message"]!
             case "agents": world.values["otto"]!
             case "departments": world.values["billing"]!
             case "webhooks": world.values["webhook"]!
