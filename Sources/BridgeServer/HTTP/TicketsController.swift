@@ -30,7 +30,8 @@ struct TicketsController: Sendable {
     func show(_ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
         try await inbox.authorize(actor, .read, .ticket(id))
-        guard let ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
+        guard var ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
+        ticket.replyWindows = try await inbox.replyWindows(ticketId: id)
         return JSONResponse.make(ticket)
     }
 
