@@ -90,6 +90,12 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v20-event-log") { db in
             try db.execute(sql: Schema.eventLog)
         }
+        migrator.registerMigration("v21-drafts") { db in
+            try db.execute(sql: Schema.drafts)
+        }
+        migrator.registerMigration("v22-waiting-since") { db in
+            try db.execute(sql: Schema.waitingSince)
+        }
         return migrator
     }
 }

@@ -24,6 +24,8 @@ public struct TicketQuery: Sendable, Equatable {
     public var createdBefore: Date?
     public var cursor: String?
     public var limit: Int
+    /// Newest activity first, or longest waiting first (not with full-text words).
+    public var sort: TicketSort = .newest
     /// Who is asking: limits the list to what they may read and fills `unread`.
     public var actor: Actor?
 
@@ -79,8 +81,17 @@ extension Inbox {
     public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
         try searchLimits.check(query)
         let terms = SearchLimits.terms(query.text)
+        if query.sort == .waiting, !terms.isEmpty {
+            throw InboxError.unprocessable(code: "invalid_sort", message: "sort=waiting does not combine with q; search results come newest match first")
+        }
         if !terms.isEmpty, terms.allSatisfy({ $0.count >= 3 }) { return try await searchTickets(query, terms: terms) }
         var (conditions, arguments) = try Self.filters(query)
+        if query.sort == .waiting {
+            let (limit, reader, boundArguments, cursor) = (min(max(query.limit, 1), 200), query.actor?.agentId, arguments, query.cursor)
+            return try await searchRead { [conditions] db, _ in
+                try Self.waitingPage(db, conditions: conditions, arguments: boundArguments, cursor: cursor, limit: limit, reader: reader)
+            }
+        }
         for term in terms {
             // Shorter than a trigram: a plain scan.
             conditions.append("EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND instr(lower(m.text), lower(?)) > 0)")
@@ -185,8 +196,10 @@ extension Inbox {
         return try await database.pool.read { db in try SearchDeadline.run(db, limits) { try body(db, $0) } }
     }
 
-    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`.
-    static func filters(_ query: TicketQuery) throws -> (conditions: [String], arguments: StatementArguments) {
+    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`. A list walks
+    /// the tickets in its order and stops after a page, so it checks a channel per ticket; a count
+    /// (`counting`) reads every match, so it takes the channel's tickets from its index instead.
+    static func filters(_ query: TicketQuery, counting: Bool = false) throws -> (conditions: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         func add(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) {
@@ -194,7 +207,11 @@ extension Inbox {
             _ = arguments.append(contentsOf: StatementArguments(values))
         }
         if let status = query.status { add("t.status = ?", [status.rawValue]) }
-        if let channel = query.channel { add("EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel]) }
+        if let channel = query.channel {
+            add(counting
+                ? "t.id IN (SELECT ticket_id FROM ticket_channels WHERE channel = ?)"
+                : "EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel])
+        }
         if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
             let digits = contact.filter(\.isNumber)
             let byId = """
@@ -253,10 +270,7 @@ extension Inbox {
         let channels = try String.fetchAll(db.cachedStatement(sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ? ORDER BY rowid"), arguments: [id])
         let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE ticket_id = ?"), arguments: [id]) ?? 0
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT direction, text, created_at FROM messages WHERE id = ?"), arguments: [version])
-        let waitingSince = try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT min(created_at) FROM messages WHERE ticket_id = ?1 AND direction = 'in'
-                AND created_at > coalesce((SELECT max(created_at) FROM messages WHERE ticket_id = ?1 AND direction = 'out'), -1)
-            """), arguments: [id])
+        let waitingSince: Int64? = row["waiting_since"]
         return TicketSummary(
             id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
             contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,

@@ -44,6 +44,9 @@ public struct TicketSummary: Sendable, Equatable, Codable {
     public var lastMessage: LastMessage? = nil
     /// The customer's oldest message since the last reply: how long they have waited (nil when answered).
     public var waitingSince: Date? = nil
+    /// How long the agent may still answer on each of the contact's identities (one ticket's
+    /// answer only, not lists).
+    public var replyWindows: [TicketReplyWindow]? = nil
 
     public struct LastMessage: Sendable, Equatable, Codable {
         public var direction: String

@@ -40,7 +40,9 @@ extension Inbox {
                 throw InboxError.conflict(
                     code: "ticket_changed", message: "ticket \(ticketId) has messages newer than version \(expectedVersion); read them, or send with force")
             }
-            return try Self.insertReply(db, ticketId: ticketId, content: content, channel: channel, author: author, now: now, vet: vet)
+            let id = try Self.insertReply(db, ticketId: ticketId, content: content, channel: channel, author: author, now: now, vet: vet)
+            try Self.draftSent(db, ticketId: ticketId, mode: .reply, by: actor)
+            return id
         }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         guard let message = try await message(id: messageId) else { throw InboxError.notFound("message \(messageId)") }

@@ -96,6 +96,7 @@ extension Inbox {
         let now = clock().ms
         let id: Int64 = try await database.pool.write { db in
             try Self.authorize(db, actor, ticketId: ticketId, for: .read)
+            try Self.draftSent(db, ticketId: ticketId, mode: .note, by: actor)
             return try Self.insertNote(db, ticketId: ticketId, text: text, by: actor, at: now)
         }
         return TicketNote(id: id, ticketId: ticketId, agentId: actor.agentId, author: actor.name, text: text, createdAt: Date(ms: now))

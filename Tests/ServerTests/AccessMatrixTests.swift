@@ -53,6 +53,7 @@ import Yams
         "GET /api/v1/tickets": (.anyone, nil),
         "GET /api/v1/tickets/export.csv": (.anyone, nil),
         "POST /api/v1/tickets/bulk": (.anyone, #"{"ticketIds":[{ticket}],"changes":{"addTags":["matrix"]}}"#),
+        "POST /api/v1/tickets/counts": (.anyone, #"{"filters":{"all":"","sales":"department={billing}"}}"#),
         "GET /api/v1/queue": (.anyone, nil),
         "GET /api/v1/live": (.anyone, nil),
         "GET /api/v1/events": (.anyone, nil),
@@ -126,6 +127,9 @@ import Yams
         "POST /api/v1/tickets/{id}/transfer": (.customer, #"{"departmentId":{billing}}"#),
         "GET /api/v1/tickets/{id}/history": (.customer, nil),
         "GET /api/v1/tickets/{id}/notes": (.customer, nil),
+        "GET /api/v1/tickets/{id}/draft": (.customer, nil),
+        "PUT /api/v1/tickets/{id}/draft": (.customer, #"{"text":"draft by {role}"}"#),
+        "DELETE /api/v1/tickets/{id}/draft": (.customer, nil),
         "POST /api/v1/tickets/{id}/notes": (.customer, #"{"text":"note by {role}"}"#),
         "PUT /api/v1/tickets/{id}/read": (.customer, nil),
         "DELETE /api/v1/tickets/{id}/read": (.customer, nil),
@@ -140,6 +144,7 @@ import Yams
         "GET /api/v1/contacts/{id}": (.customer, nil),
         "POST /api/v1/contacts/{id}/links": (.customer, #"{"contactId":{otherContact}}"#),
         "GET /api/v1/attachments/{id}": (.customer, nil),
+        "POST /api/v1/messages/{id}/retry": (.customer, nil),
     ]
 
     static func documentedOperations() throws -> [String] {
@@ -212,6 +217,7 @@ import Yams
             case "tickets": world.values["ticket"]!
             case "contacts": world.values["contact"]!
             case "attachments": world.values["attachment"]!
+            case "messages": world.values["message"]!
             case "agents": world.values["otto"]!
             case "departments": world.values["billing"]!
             case "webhooks": world.values["webhook"]!

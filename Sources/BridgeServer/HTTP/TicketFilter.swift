@@ -9,7 +9,7 @@ import UniversalInbox
 /// `status`, `channel`, `priority`, `tag`, `department` (id), `agent` (id, `me` or `none`),
 /// `createdFrom`/`createdBefore` (ISO-8601 date or date-time), `contact` (name, user id or phone),
 /// `q` (full text over messages), `view` (`unassigned`, `mine`, `my-pending`, `spam`),
-/// `field.KEY` / `contact.KEY` (a custom ticket / contact field's value), `limit`, `cursor`.
+/// `field.KEY` / `contact.KEY` (a custom ticket / contact field's value), `sort` (`newest`, `waiting`), `limit`, `cursor`.
 enum TicketFilter {
     /// Saved views: named filter sets.
     enum View: String, CaseIterable {
@@ -82,6 +82,7 @@ enum TicketFilter {
             if name.hasPrefix("field.") { query.ticketFields[String(name.dropFirst(6))] = String(value) }
             if name.hasPrefix("contact.") { query.contactFields[String(name.dropFirst(8))] = String(value) }
         }
+        query.sort = try params.value("sort", as: TicketSort.self) ?? .newest
         query.cursor = try params.single("cursor").map(String.init)
         query.text = try params.single("q").map(String.init)
         query.contact = try params.single("contact").map(String.init)

@@ -15,7 +15,7 @@ struct TicketsController: Sendable {
         group.get("tickets") { request, context in try await list(request, context) }
         group.get("tickets/:id") { _, context in try await show(context) }
         group.patch("tickets/:id") { request, context in try await change(request, context) }
-        group.get("tickets/:id/messages") { _, context in try await messages(context) }
+        group.get("tickets/:id/messages") { request, context in try await messages(request, context) }
         group.post("tickets/:id/messages") { request, context in try await reply(request, context) }
     }
 
@@ -30,7 +30,8 @@ struct TicketsController: Sendable {
     func show(_ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
         try await inbox.authorize(actor, .read, .ticket(id))
-        guard let ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
+        guard var ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
+        ticket.replyWindows = try await inbox.replyWindows(ticketId: id)
         return JSONResponse.make(ticket)
     }
 
@@ -55,11 +56,22 @@ struct TicketsController: Sendable {
         return JSONResponse.make(try await inbox.updateTicket(id, changes, by: actor))
     }
 
-    func messages(_ context: BridgeRequestContext) async throws -> Response {
+    /// The conversation: all of it without `before` and `limit` (as before paging existed), or a
+    /// page of `limit` (default 50 with `before`) newest first, oldest first within the page.
+    func messages(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (id, actor) = (try context.id(), try context.requireActor())
+        let params = try request.query()
+        let before = try params.id("before")
+        let limit = try params.integer("limit", in: 1...200)
         try await inbox.authorize(actor, .read, .ticket(id))
-        guard let messages = try await inbox.messages(ticketId: id) else { throw APIError.notFound("ticket \(id) does not exist") }
-        return JSONResponse.make(ItemsDTO(items: messages.map(MessageDTO.init)))
+        guard before != nil || limit != nil else {
+            guard let messages = try await inbox.messages(ticketId: id) else { throw APIError.notFound("ticket \(id) does not exist") }
+            return JSONResponse.make(ItemsDTO(items: messages.map(MessageDTO.init)))
+        }
+        guard let page = try await inbox.messagePage(ticketId: id, before: before, limit: Int(limit ?? 50)) else {
+            throw APIError.notFound("ticket \(id) does not exist")
+        }
+        return JSONResponse.make(MessagePageDTO(items: page.items.map(MessageDTO.init), nextBefore: page.nextBefore))
     }
 
     /// Queues a reply. With `version` (the ticket's version the agent saw) a ticket that changed
@@ -81,6 +93,12 @@ struct TicketsController: Sendable {
                 TicketChangedDTO(error: .init(code: "ticket_changed", message: message), newerMessages: newer.map(MessageDTO.init)), status: .conflict)
         }
     }
+}
+
+/// A page of a conversation; `nextBefore` is absent on the oldest page.
+struct MessagePageDTO: Encodable {
+    var items: [MessageDTO]
+    var nextBefore: Int64?
 }
 
 /// The 422 a reply with forbidden words gets.

@@ -9,8 +9,8 @@ public struct MessengerAdapter: ChannelAdapter {
     public var account: ChannelAccountRef { ChannelAccountRef(kind: configuration.kind, id: configuration.id) }
     /// Send API: 300 calls/s per Page (or Instagram account) for text.
     public var defaultRateLimit: RateLimit { RateLimit(perSecond: 300) }
-    public static let standardWindow: TimeInterval = 24 * 3600
-    public static let humanAgentWindow: TimeInterval = 7 * 24 * 3600
+    public static let standardWindow: TimeInterval = ReplyWindow.messenger.window
+    public static let humanAgentWindow: TimeInterval = ReplyWindow.messenger.humanAgentWindow ?? 0
 
     public init(configuration: MessengerConfiguration) {
         self.configuration = configuration

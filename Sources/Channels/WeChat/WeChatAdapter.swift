@@ -11,7 +11,7 @@ public struct WeChatAdapter: ChannelAdapter {
     public var account: ChannelAccountRef { ChannelAccountRef(kind: .wechat, id: configuration.id) }
     /// No per-second limit is published (daily quotas apply); this keeps bursts polite.
     public var defaultRateLimit: RateLimit { RateLimit(perSecond: 20) }
-    public static let serviceWindow: TimeInterval = 48 * 3600
+    public static let serviceWindow: TimeInterval = ReplyWindow.wechat.window
     /// Error codes meaning the access token is no longer valid.
     static let tokenExpired: Set<Int> = [40001, 40014, 42001]
 

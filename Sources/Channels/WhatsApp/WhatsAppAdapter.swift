@@ -10,7 +10,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
     /// 80 messages/s per number.
     public var defaultRateLimit: RateLimit { RateLimit(perSecond: 80) }
     /// Free-form messages are allowed this long after the customer's last message.
-    public static let serviceWindow: TimeInterval = 24 * 3600
+    public static let serviceWindow: TimeInterval = ReplyWindow.whatsapp.window
 
     public init(configuration: WhatsAppConfiguration) {
         self.configuration = configuration

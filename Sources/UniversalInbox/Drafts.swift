@@ -1,0 +1,106 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// What an agent has typed in a ticket's composer and not sent yet, kept on the server so it
+/// follows the agent to another device. There is one per agent per ticket, keyed by the ticket:
+/// a draft is only ever shown (and sent) on the ticket it was written on, never to another
+/// customer. Drafts of a merged ticket stay with it (they were written for that conversation).
+public struct Draft: Sendable, Equatable, Codable {
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        case reply, note
+    }
+
+    public var text: String
+    public var mode: Mode
+    /// The channel account (`kind/id`) the reply should go on; nil for the one the customer last wrote on.
+    public var channel: String?
+    public var updatedAt: Date
+
+    /// The longest draft: the longest reply or note.
+    public static let maxLength = 4096
+}
+
+extension Inbox {
+    /// The acting agent's draft on a ticket they may read, or nil.
+    public func draft(ticketId: Int64, by actor: Actor) async throws -> Draft? {
+        let agentId = try Self.draftOwner(actor)
+        return try await database.pool.read { db in
+            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
+            return try Row.fetchOne(
+                db, sql: "SELECT * FROM drafts WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId]
+            ).map { row in
+                Draft(text: row["text"], mode: Draft.Mode(rawValue: row["mode"]) ?? .reply, channel: row["channel"], updatedAt: Date(ms: row["updated_at"]))
+            }
+        }
+    }
+
+    /// Replaces the acting agent's draft on a ticket; empty text deletes it (and returns nil).
+    /// `channel` must be an account the ticket's contact has an identity on.
+    public func saveDraft(ticketId: Int64, text: String, mode: Draft.Mode, channel: String?, by actor: Actor) async throws -> Draft? {
+        let agentId = try Self.draftOwner(actor)
+        guard TextRules.length(text) <= Draft.maxLength else {
+            throw InboxError.invalid(code: "text_too_long", message: "a draft is limited to \(Draft.maxLength) characters, like a reply")
+        }
+        if let channel {
+            let parts = channel.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, ChannelKind(rawValue: String(parts[0])) != nil, !parts[1].isEmpty else {
+                throw InboxError.invalid(
+                    code: "invalid_channel", message: "channel is a channel account, kind/id (e.g. whatsapp/main), with kind one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        let now = clock().ms
+        return try await database.pool.write { db in
+            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
+            guard !text.isEmpty else {
+                try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId])
+                return nil
+            }
+            if let channel, try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM identities i JOIN tickets t ON t.contact_id = i.contact_id WHERE t.id = ? AND i.account = ?
+                """, arguments: [ticketId, channel]) == nil
+            {
+                throw InboxError.unprocessable(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no identity on \(channel)")
+            }
+            try db.execute(sql: """
+                INSERT INTO drafts (ticket_id, agent_id, mode, text, channel, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (ticket_id, agent_id) DO UPDATE SET mode = excluded.mode, text = excluded.text, channel = excluded.channel,
+                    updated_at = excluded.updated_at
+                """, arguments: [ticketId, agentId, mode.rawValue, text, channel, now])
+            return Draft(text: text, mode: mode, channel: channel, updatedAt: Date(ms: now))
+        }
+    }
+
+    /// Deletes the acting agent's draft on a ticket (nothing to delete is fine).
+    public func deleteDraft(ticketId: Int64, by actor: Actor) async throws {
+        _ = try await saveDraft(ticketId: ticketId, text: "", mode: .reply, channel: nil, by: actor)
+    }
+
+    /// Inside a send's transaction: the sender's draft of that mode is used up.
+    static func draftSent(_ db: Database, ticketId: Int64, mode: Draft.Mode, by actor: Actor) throws {
+        guard let agentId = actor.agentId else { return }
+        try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = ?", arguments: [ticketId, agentId, mode.rawValue])
+    }
+
+    private static func draftOwner(_ actor: Actor) throws -> Int64 {
+        guard let agentId = actor.agentId else {
+            throw InboxError.forbidden(code: "not_an_agent", message: "drafts belong to agents; use an agent's token")
+        }
+        return agentId
+    }
+}
+
+extension Schema {
+    /// One draft per agent per ticket (`Draft`).
+    static let drafts = """
+        CREATE TABLE drafts (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+            agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL,
+            text TEXT NOT NULL,
+            channel TEXT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (ticket_id, agent_id)
+        ) WITHOUT ROWID;
+        """
+}

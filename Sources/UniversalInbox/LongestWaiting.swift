@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+
+/// The order of a ticket list.
+public enum TicketSort: String, Sendable, CaseIterable {
+    /// Newest activity first (`updated_at`).
+    case newest
+    /// Longest waiting first: oldest `waitingSince` first, then the tickets nobody waits on, newest
+    /// activity first.
+    case waiting
+}
+
+/// A ticket's `waiting_since`: the time of the customer's oldest message that is not answered yet,
+/// null when every customer message is answered. A customer message is answered by any outbound
+/// message written at or after it, except the bridge's own automatic ones (author `system`: queue
+/// notices, acknowledgements, out-of-hours replies, satisfaction questions), which answer nobody.
+/// Notes are not messages and answer nothing either.
+///
+/// It is kept in the ticket row by triggers (`Schema.waitingSince`) whenever a message is added,
+/// moved (merge, split) or removed, so the longest-waiting list walks an index instead of
+/// computing it for every ticket.
+enum WaitingSince {
+    /// The value for `tickets.id` (SQL correlated on `tickets`). Both lookups walk `messages_ticket`
+    /// from one end and stop at the first row of the wanted direction.
+    static let sql = """
+        (SELECT m.created_at FROM messages m
+         WHERE m.ticket_id = tickets.id AND m.direction = 'in'
+           AND m.created_at > coalesce((SELECT o.created_at FROM messages o
+                                        WHERE o.ticket_id = tickets.id AND o.direction = 'out' AND o.author IS NOT 'system'
+                                        ORDER BY o.created_at DESC LIMIT 1), -1)
+         ORDER BY m.created_at LIMIT 1)
+        """
+}
+
+/// Keyset cursor of the longest-waiting list, opaque to clients: `w:<waiting>:<updated>:<id>` while
+/// in the waiting tickets, `n:<updated>:<id>` in the answered ones after them.
+enum WaitingCursor {
+    enum Position: Equatable {
+        case waiting(since: Int64, updatedAt: Int64, id: Int64)
+        case answered(updatedAt: Int64, id: Int64)
+    }
+
+    static func encode(_ position: Position) -> String {
+        let text =
+            switch position {
+            case .waiting(let since, let updatedAt, let id): "w:\(since):\(updatedAt):\(id)"
+            case .answered(let updatedAt, let id): "n:\(updatedAt):\(id)"
+            }
+        return Data(text.utf8).base64EncodedString()
+    }
+
+    static func decode(_ cursor: String) -> Position? {
+        guard let data = Data(base64Encoded: cursor) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false)
+        let numbers = parts.dropFirst().compactMap { Int64($0) }
+        guard numbers.count == parts.count - 1 else { return nil }
+        switch (parts.first, numbers.count) {
+        case ("w", 3): return .waiting(since: numbers[0], updatedAt: numbers[1], id: numbers[2])
+        case ("n", 2): return .answered(updatedAt: numbers[0], id: numbers[1])
+        default: return nil
+        }
+    }
+}
+
+extension Inbox {
+    /// A page of the longest-waiting list: the waiting tickets oldest first (index
+    /// `tickets_waiting`), then the answered ones newest activity first (the same index, its null
+    /// part backwards). `conditions` are the list's filters.
+    static func waitingPage(
+        _ db: Database, conditions: [String], arguments: StatementArguments, cursor: String?, limit: Int, reader: Int64?
+    ) throws -> TicketPage {
+        var position: WaitingCursor.Position?
+        if let cursor {
+            guard let decoded = WaitingCursor.decode(cursor) else {
+                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned for sort=waiting")
+            }
+            position = decoded
+        }
+        func fetch(_ extra: [String], _ extraArguments: StatementArguments, order: String, limit: Int) throws -> [Row] {
+            let all = conditions + extra
+            return try Row.fetchAll(db, sql: """
+                SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
+                WHERE \(all.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)
+                """, arguments: arguments + extraArguments)
+        }
+        var rows: [Row] = []
+        switch position {
+        case nil:
+            rows = try fetch(["t.waiting_since IS NOT NULL"], [], order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
+        case .waiting(let since, let updatedAt, let id):
+            rows = try fetch(
+                ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.updated_at, t.id) > (?, ?, ?)"], [since, updatedAt, id],
+                order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
+        case .answered: break
+        }
+        if rows.count <= limit {
+            var answered = ["t.waiting_since IS NULL"]
+            var answeredArguments: StatementArguments = []
+            if case .answered(let updatedAt, let id) = position {
+                answered.append("(t.updated_at, t.id) < (?, ?)")
+                answeredArguments = [updatedAt, id]
+            }
+            rows += try fetch(answered, answeredArguments, order: "t.updated_at DESC, t.id DESC", limit: limit + 1 - rows.count)
+        }
+        let page = rows.prefix(limit)
+        let items = try page.map { try Self.summary($0, db, reader: reader) }
+        var next: String?
+        if rows.count > limit, let last = page.last {
+            let (since, updatedAt, id): (Int64?, Int64, Int64) = (last["waiting_since"], last["updated_at"], last["id"])
+            next = WaitingCursor.encode(since.map { .waiting(since: $0, updatedAt: updatedAt, id: id) } ?? .answered(updatedAt: updatedAt, id: id))
+        }
+        return TicketPage(items: items, nextCursor: next)
+    }
+}
+
+extension Schema {
+    /// `tickets.waiting_since` (see `WaitingSince`), filled in for every ticket, kept by triggers,
+    /// and indexed for the longest-waiting list.
+    static let waitingSince = """
+        ALTER TABLE tickets ADD COLUMN waiting_since INTEGER;
+        UPDATE tickets SET waiting_since = \(WaitingSince.sql);
+        CREATE INDEX tickets_waiting ON tickets(waiting_since, updated_at, id);
+        CREATE TRIGGER waiting_message_added AFTER INSERT ON messages BEGIN
+            UPDATE tickets SET waiting_since = \(WaitingSince.sql) WHERE id = NEW.ticket_id;
+        END;
+        CREATE TRIGGER waiting_message_moved AFTER UPDATE OF ticket_id ON messages WHEN OLD.ticket_id IS NOT NEW.ticket_id BEGIN
+            UPDATE tickets SET waiting_since = \(WaitingSince.sql) WHERE id IN (OLD.ticket_id, NEW.ticket_id);
+        END;
+        CREATE TRIGGER waiting_message_removed AFTER DELETE ON messages BEGIN
+            UPDATE tickets SET waiting_since = \(WaitingSince.sql) WHERE id = OLD.ticket_id;
+        END;
+        """
+}
