@@ -5,14 +5,14 @@
 # - For the tests: a Python virtual environment in .build/python with aiosmtpd, the real SMTP
 #   server the e-mail tests start (scripts/smtp_test_server.py), and schemathesis, which checks the
 #   served OpenAPI document against the server (scripts/schemathesis.sh).
-# - For the browser tests (scripts/browser-tests.sh): Debian's chromium and a Japanese font (the
+# - For the browser tests (scripts/browser-tests.sh): Debian's chromium, a Japanese and a Chinese font (the
 #   Japanese screens render as text, not boxes), and in .build/python
 #   Playwright for Python (which drives that chromium through executable_path; never
 #   `playwright install`, which would download a browser) and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic fonts-wqy-zenhei; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
