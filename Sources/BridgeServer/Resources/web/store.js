@@ -185,9 +185,17 @@ export class Store extends EventTarget {
     } catch { /* the next event or reconnect tries again */ }
   }
 
+  /** Keeps a ticket as the server answered it. Only GET /tickets/{id} tells the reply windows: an
+   *  answer without them (a list page, a change) keeps the ones known. */
+  setTicket(ticket) {
+    const known = this.tickets.get(ticket.id);
+    if (known?.replyWindows && !ticket.replyWindows) ticket.replyWindows = known.replyWindows;
+    this.tickets.set(ticket.id, ticket);
+  }
+
   remember(tickets) {
     for (const ticket of tickets) {
-      this.tickets.set(ticket.id, ticket);
+      this.setTicket(ticket);
       if (!ticket.contact.displayName) this.awaitName(ticket.id);
     }
   }
@@ -225,7 +233,7 @@ export class Store extends EventTarget {
     const ticket = this.tickets.get(ticketId);
     if (this.isAgent && ticket?.unread) {
       try {
-        this.tickets.set(ticketId, await api.markRead(ticketId));
+        this.setTicket(await api.markRead(ticketId));
         this.emit('ticket', ticketId);
         this.emit('list');
       } catch { /* read marks are a convenience */ }
@@ -584,7 +592,7 @@ export class Store extends EventTarget {
   /** Runs one change through the API, then shows the ticket as the server has it now. */
   async change(ticketId, call) {
     const ticket = await call();
-    if (ticket?.id === ticketId) this.tickets.set(ticketId, ticket);
+    if (ticket?.id === ticketId) this.setTicket(ticket);
     this.emit('ticket', ticketId);
     if (ticketId === this.openId) await this.refreshConversation(ticketId);
     this.refreshListHead();
