@@ -12,8 +12,6 @@ import { el } from '../dom.js';
 import { formatSince, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
 
-const SHORTCUT = /(^|\s)#([a-z0-9_-]{0,40})$/;
-
 export class ReplyComposer extends HTMLElement {
   connectedCallback() {
     clearInterval(this.clock);
@@ -201,28 +199,10 @@ export class ReplyComposer extends HTMLElement {
 
   // Canned responses ----------------------------------------------------------------------------
 
+  /** The canned responses' list (canned.js, loaded when `#` is first typed). */
   async updateCanned() {
-    const match = this.mode === 'reply' || this.mode === 'note'
-      ? SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart)) : null;
-    if (!match) { this.closeCanned(); return; }
-    const ticketId = this.ticketId;
-    const all = await this.store.canned(ticketId);
-    if (ticketId !== this.ticketId) return;
-    const again = SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart));
-    if (!again) { this.closeCanned(); return; }
-    const prefix = again[2];
-    this.cannedItems = all.filter((c) => c.shortcut.replace(/^#/, '').startsWith(prefix)).slice(0, 8);
-    this.cannedToken = prefix.length + 1;
-    if (!this.cannedItems.length) { this.closeCanned(); return; }
-    this.cannedIndex = 0;
-    this.cannedList.replaceChildren(...this.cannedItems.map((c, index) => el('li', {
-      attrs: { role: 'option', id: `canned-${index}`, 'data-index': index, 'aria-selected': String(index === 0) },
-    }, el('span', { class: 'canned-shortcut', text: c.shortcut.startsWith('#') ? c.shortcut : `#${c.shortcut}` }),
-    el('span', { class: 'canned-title', text: c.title || '' }),
-    el('span', { class: 'canned-text', text: c.rendered ?? c.text }))));
-    this.cannedList.hidden = false;
-    this.text.setAttribute('aria-expanded', 'true');
-    this.text.setAttribute('aria-activedescendant', 'canned-0');
+    if (!this.text.value.includes('#') && !this.cannedItems) return;
+    (await import('./canned.js')).updateCanned(this);
   }
 
   closeCanned() {
@@ -233,26 +213,9 @@ export class ReplyComposer extends HTMLElement {
     this.text.removeAttribute('aria-activedescendant');
   }
 
-  moveCanned(delta) {
-    const count = this.cannedItems.length;
-    this.cannedIndex = (this.cannedIndex + delta + count) % count;
-    for (const option of this.cannedList.children) option.setAttribute('aria-selected', String(Number(option.dataset.index) === this.cannedIndex));
-    this.text.setAttribute('aria-activedescendant', `canned-${this.cannedIndex}`);
-    this.cannedList.children[this.cannedIndex].scrollIntoView({ block: 'nearest' });
-  }
+  moveCanned(delta) { import('./canned.js').then((m) => m.moveCanned(this, delta)); }
 
-  /** Replaces the typed #shortcut with the response as filled in for this ticket. */
-  insertCanned(index) {
-    const canned = this.cannedItems?.[index];
-    if (!canned) return;
-    const end = this.text.selectionStart;
-    const start = end - this.cannedToken;
-    const fill = canned.rendered ?? canned.text;
-    this.text.setRangeText(fill, start, end, 'end');
-    this.store.setDraft(this.ticketId, { text: this.text.value });
-    this.closeCanned();
-    this.text.focus();
-  }
+  insertCanned(index) { import('./canned.js').then((m) => m.insertCanned(this, index)); }
 
   keydown(event) {
     if (this.cannedItems) {
