@@ -96,6 +96,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v22-waiting-since") { db in
             try db.execute(sql: Schema.waitingSince)
         }
+        migrator.registerMigration("v23-event-log-contacts") { db in
+            try db.execute(sql: Schema.eventLogContacts)
+        }
         return migrator
     }
 }

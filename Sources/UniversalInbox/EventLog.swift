@@ -237,4 +237,20 @@ extension Schema {
             INSERT INTO events (type, ticket_id, data) VALUES ('history', NEW.ticket_id, json_object('historyId', NEW.id, 'kind', NEW.kind));
         END;
         """
+
+    /// A contact's name arriving (platform profiles come after the first message) or an identity
+    /// joining the contact changes how its tickets read: `ticket_updated` for each ticket that is
+    /// not closed, so a page showing "Customer #12" shows the name without a reload.
+    static let eventLogContacts = """
+        CREATE TRIGGER events_contact_named AFTER UPDATE OF display_name ON contacts WHEN OLD.display_name IS NOT NEW.display_name BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_identity_added AFTER INSERT ON identities BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_identity_moved AFTER UPDATE OF contact_id ON identities WHEN OLD.contact_id IS NOT NEW.contact_id BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets
+                WHERE contact_id IN (OLD.contact_id, NEW.contact_id) AND status != 'closed';
+        END;
+        """
 }

@@ -12,6 +12,9 @@ import UniversalInbox
             let support = try await t.addDepartment("Support")
             let ann = try await t.addAgent("Ann", departments: [support])
             let ticket = try await t.customerWrites(Payloads.lineUser, "Where is my parcel?")
+            try await t.eventually("the customer's name fetched") {
+                (try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["displayName"] as? String == "Kenji"
+            }
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
             let reply = try await t.postJSON("/api/v1/tickets/\(ticket)/messages", #"{"text":"On its way"}"#, token: ann.token)
             let replyId = try #require(reply.json["id"] as? Int)
@@ -31,8 +34,9 @@ import UniversalInbox
             let kinds = events.map { event in
                 [event["type"] as? String, event["direction"] as? String, event["status"] as? String, event["kind"] as? String].compactMap { $0 }.joined(separator: " ")
             }
-            // In the order the changes were made (the delivery states of the reply arrive as the dispatcher works).
-            let expected = ["ticket_opened", "message in", "assigned", "status open", "history assigned", "message out", "note", "ticket_updated", "ticket_updated", "status resolved"]
+            // In the order the changes were made (the customer's name, then the agent's changes; the
+            // delivery states of the reply arrive as the dispatcher works).
+            let expected = ["ticket_opened", "message in", "ticket_updated", "assigned", "status open", "history assigned", "message out", "note", "ticket_updated", "ticket_updated", "status resolved"]
             #expect(kinds.filter { !$0.hasPrefix("message_status") && !$0.hasPrefix("history") || $0 == "history assigned" } == expected, "\(kinds)")
             #expect(kinds.contains("message_status sent"))
             #expect(events.first { $0["type"] as? String == "assigned" }?["agentId"] as? Int == ann.id)
@@ -111,6 +115,22 @@ import UniversalInbox
             _ = try await live.next("ticket_hidden") { $0["ticketId"] as? Int == ticket }
             #expect(!live.messages.contains { $0["ticketId"] as? Int == other })
             await live.close()
+        }
+    }
+}
+
+/// Names and identities arrive after a ticket: the ticket is marked updated so a page shows them.
+@Suite struct EventLogContactTests {
+    @Test func aContactsNameArrivingUpdatesItsOpenTickets() async throws {
+        try await TestBridge.with { t in
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            // The profile (with the name) is fetched after the message was filed.
+            try await t.eventually("the name fetched") {
+                (try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["displayName"] as? String == "Kenji"
+            }
+            let types = try await t.get("/api/v1/events?after=0").events.filter { $0["ticketId"] as? Int == ticket }.map { $0["type"] as? String ?? "" }
+            let afterMessage = types.drop { $0 != "message" }
+            #expect(afterMessage.contains("ticket_updated"), "\(types)")
         }
     }
 }
