@@ -1,5 +1,5 @@
-"""Fixtures for the browser tests: a live `bridge serve` (the debug build) with a LINE channel that
-talks to a Python stand-in of the LINE API, agents made through the API with the admin token, and
+"""Fixtures for the browser tests: a live `bridge serve` (the debug build) with a LINE and a WhatsApp
+channel that talk to a Python stand-in of their APIs, agents made through the API with the admin token, and
 Debian's chromium driven by Playwright. Every page fails its test on any console error, uncaught
 exception or CSP violation (network answers a test expects, like the 401 of a wrong password, are
 listed per test), and `shot()` saves screenshots under .build/screenshots/."""
@@ -46,10 +46,11 @@ def wait_until(condition, timeout=10.0, what="condition"):
 class Bridge:
     """A running bridge and the ways a test drives it from outside the browser."""
 
-    def __init__(self, base_url, admin_token, line_secret, line, log_path):
+    def __init__(self, base_url, admin_token, line_secret, line, log_path, whatsapp_secret=None):
         self.base_url = base_url
         self.admin_token = admin_token
         self.line_secret = line_secret
+        self.whatsapp_secret = whatsapp_secret
         self.line = line
         self.log_path = log_path
         self._events = itertools.count(1)
@@ -76,18 +77,42 @@ class Bridge:
     def line_message(self, user_id, text, display_name=None):
         """Posts a LINE webhook with one text message, signed as LINE signs: base64 HMAC-SHA256 of
         the body with the channel secret, in x-line-signature."""
+        self.line_messages(user_id, [text], display_name)
+
+    def line_messages(self, user_id, texts, display_name=None):
+        """One LINE webhook carrying a text message event per text, in order (a long conversation)."""
         if display_name:
             self.line.display_names[user_id] = display_name
-        n = next(self._events)
-        event = {"type": "message", "timestamp": int(time.time() * 1000), "webhookEventId": f"01BROWSER{n:08d}{secrets.token_hex(4)}",
-                 "deliveryContext": {"isRedelivery": False}, "replyToken": f"reply-{n}", "mode": "active",
-                 "source": {"type": "user", "userId": user_id},
-                 "message": {"id": f"m{n}{secrets.token_hex(4)}", "type": "text", "quoteToken": "q", "text": text}}
-        body = json.dumps({"destination": "Ubot", "events": [event]}).encode()
+        events = []
+        now = int(time.time() * 1000) - len(texts)
+        for i, text in enumerate(texts):
+            n = next(self._events)
+            events.append({"type": "message", "timestamp": now + i, "webhookEventId": f"01BROWSER{n:08d}{secrets.token_hex(4)}",
+                           "deliveryContext": {"isRedelivery": False}, "replyToken": f"reply-{n}", "mode": "active",
+                           "source": {"type": "user", "userId": user_id},
+                           "message": {"id": f"m{n}{secrets.token_hex(4)}", "type": "text", "quoteToken": "q", "text": text}})
+        body = json.dumps({"destination": "Ubot", "events": events}).encode()
         signature = base64.b64encode(hmac.new(self.line_secret.encode(), body, hashlib.sha256).digest()).decode()
         request = urllib.request.Request(self.base_url + "/webhooks/line/main", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         request.add_header("x-line-signature", signature)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200, response.status
+
+    def whatsapp_message(self, wa_id, text, name, hours_ago=0):
+        """Posts a WhatsApp Cloud API webhook with one text message, signed as Meta signs:
+        X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body with the app secret>. `hours_ago`
+        dates the message back (the reply window counts from it)."""
+        n = next(self._events)
+        message = {"from": wa_id, "id": f"wamid.BROWSER{n:08d}{secrets.token_hex(6)}", "timestamp": str(int(time.time() - hours_ago * 3600)),
+                   "type": "text", "text": {"body": text}}
+        value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_ID},
+                 "contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}).encode()
+        signature = "sha256=" + hmac.new(self.whatsapp_secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(self.base_url + "/webhooks/whatsapp/main", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("X-Hub-Signature-256", signature)
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200, response.status
 
@@ -123,7 +148,15 @@ channels:
     channelSecret: {line_secret}
     accessToken: browser-test-line-token
     apiBaseURL: {line_url}
+  - kind: whatsapp
+    id: main
+    appSecret: {whatsapp_secret}
+    verifyToken: browser-test-verify
+    accessToken: browser-test-whatsapp-token
+    phoneNumberId: "{whatsapp_phone_id}"
+    apiBaseURL: {line_url}
 """
+WHATSAPP_PHONE_ID = "106540352242922"
 
 
 class BridgeProcess:
@@ -175,12 +208,14 @@ def bridge():
     line = LineStandIn().start()
     admin_token = secrets.token_hex(32)
     line_secret = secrets.token_hex(16)
+    whatsapp_secret = secrets.token_hex(16)
     # A P-256 private key is 32 random bytes below the group order (all but a 2^-32 share are).
     vapid = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    process = BridgeProcess(work, {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid})
+    process = BridgeProcess(work, {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid,
+                                   "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID})
     try:
         base_url = "http://" + process.start()
-        bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path)
+        bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path, whatsapp_secret)
         bridge.process = process
         yield bridge
     finally:

@@ -1,7 +1,10 @@
 """A small stand-in for the LINE Messaging API, answering as LINE does (see
 Sources/PlatformStandIns/StandInPlatforms.swift): push and reply accept with `sentMessages`, a
 repeated X-Line-Retry-Key is 409, profiles answer a display name, content answers a PNG. It records
-every push so a test can wait for the bridge's send."""
+every push so a test can wait for the bridge's send; `fail_next_push(message)` makes the next push (or
+reply) answer 400 with that message, as LINE refuses a bad request (the bridge marks the reply failed
+with it as the reason). It also answers the WhatsApp Cloud API's send (`POST /<version>/<phone
+number id>/messages`) as Meta does, recording each in `whatsapp`."""
 
 import itertools
 import json
@@ -14,6 +17,8 @@ PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + b"*" * 1024
 class LineStandIn:
     def __init__(self):
         self.pushes = []
+        self.whatsapp = []
+        self._failures = []
         self.display_names = {}
         self._keys = {}
         self._ids = itertools.count(1000)
@@ -40,6 +45,10 @@ class LineStandIn:
                 if self.path.startswith(("/v2/bot/message/push", "/v2/bot/message/reply")):
                     key = self.headers.get("X-Line-Retry-Key")
                     with stand_in._lock:
+                        failure = stand_in._failures.pop(0) if stand_in._failures else None
+                    if failure:
+                        return self._json(400, {"message": failure})
+                    with stand_in._lock:
                         if key and key in stand_in._keys:
                             return self._json(409, {"message": "The retry key is already accepted"},
                                               {"x-line-accepted-request-id": stand_in._keys[key]})
@@ -49,6 +58,12 @@ class LineStandIn:
                         stand_in.pushes.append({"path": self.path, "body": body})
                     return self._json(200, {"sentMessages": [{"id": str(next(stand_in._ids)), "quoteToken": "q"}]},
                                       {"x-line-request-id": request_id})
+                if self.path.endswith("/messages") and self.path.count("/") == 3:
+                    with stand_in._lock:
+                        stand_in.whatsapp.append({"path": self.path, "body": body})
+                        wamid = f"wamid.standin{next(stand_in._ids)}"
+                    return self._json(200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                                            "messages": [{"id": wamid}]})
                 self._json(404, {"message": "Not found"})
 
             def do_GET(self):
@@ -78,6 +93,14 @@ class LineStandIn:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def fail_next_push(self, message):
+        with self._lock:
+            self._failures.append(message)
+
+    def whatsapp_templates(self):
+        with self._lock:
+            return [w["body"]["template"] for w in self.whatsapp if "template" in w["body"]]
 
     def pushed_texts(self):
         with self._lock:

@@ -3,8 +3,8 @@
 // the live feed), and every open tab of the agent receives it. One tab only — the leader, chosen
 // with a Web Lock that passes to another tab when the leader closes — plays the sound and shows the
 // desktop notification; the tabs tell each other about settings on a BroadcastChannel. Web Push
-// (the service worker sw.js) brings alerts when no tab is open.
-import { api } from './api.js';
+// (the service worker sw.js, subscribed from push.js, which the alert settings load) brings alerts when
+// no tab is open.
 import { t } from './i18n.js';
 
 const LOCK = 'inbox-alert-leader';
@@ -89,55 +89,4 @@ export class Alerts extends EventTarget {
     this.audio.currentTime = 0;
     this.audio.play().catch(() => { /* autoplay refused until the agent interacts: the title still counts */ });
   }
-
-  // Web Push ------------------------------------------------------------------------------------
-
-  get pushSupported() { return 'serviceWorker' in navigator && 'PushManager' in window; }
-
-  /** The service worker lives at /assets/<version>/sw.js (its scope is that folder: enough for
-   *  push, which needs no control over the page). Registrations of older versions are removed. */
-  async registration() {
-    const url = `${this.assets}/sw.js`;
-    const scope = `${this.assets}/`;
-    for (const old of await navigator.serviceWorker.getRegistrations()) {
-      if (!old.scope.endsWith(scope)) {
-        const sub = await old.pushManager.getSubscription().catch(() => null);
-        if (sub) await this.forget(sub.endpoint).catch(() => {});
-        await old.unregister();
-      }
-    }
-    return navigator.serviceWorker.register(url, { scope });
-  }
-
-  async forget(endpoint) {
-    const { items } = await api.pushSubscriptions();
-    const mine = items.find((s) => s.endpoint === endpoint);
-    if (mine) await api.unsubscribePush(mine.id);
-  }
-
-  async pushState() {
-    if (!this.pushSupported) return 'unsupported';
-    const registration = (await navigator.serviceWorker.getRegistrations()).find((r) => r.scope.endsWith(`${this.assets}/`));
-    const sub = await registration?.pushManager.getSubscription().catch(() => null);
-    return sub ? 'on' : 'off';
-  }
-
-  async setPush(on) {
-    const registration = await this.registration();
-    const existing = await registration.pushManager.getSubscription();
-    if (!on) {
-      if (existing) { await this.forget(existing.endpoint).catch(() => {}); await existing.unsubscribe(); }
-      return 'off';
-    }
-    const { publicKey } = await api.vapidKey();
-    const sub = existing ?? await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64url(publicKey) });
-    const json = sub.toJSON();
-    await api.subscribePush({ endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } });
-    return 'on';
-  }
-}
-
-function base64url(text) {
-  const b64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }

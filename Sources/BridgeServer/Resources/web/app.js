@@ -1,6 +1,7 @@
 // The app: who is signed in, the inbox's three panes, routing (#/<view>/<ticket>), keyboard
 // shortcuts and the live feed. A session that ends mid-work (any 401) brings the sign-in form
-// back over the inbox; the store (and so every unsent draft) stays as it was.
+// back over the inbox; the store (and so every unsent draft) stays as it was. Rarely used dialogs
+// (keys, alert settings) load the first time they open.
 import { api, UNAUTHORIZED } from './api.js';
 import { el, typingTarget } from './dom.js';
 import { currentLanguage, languages, onLanguageChange, setLanguage, t } from './i18n.js';
@@ -8,12 +9,10 @@ import { Live } from './live.js';
 import { Store } from './store.js';
 import { Alerts } from './alerts.js';
 import { ticketActions } from './access.js';
-import { openAlertSettings } from './components/alert-settings.js';
 import './components/sign-in.js';
 import './components/views-nav.js';
 import './components/ticket-list.js';
 import './components/conversation-view.js';
-import './components/help-dialog.js';
 
 class InboxApp extends HTMLElement {
   async connectedCallback() {
@@ -98,9 +97,9 @@ class InboxApp extends HTMLElement {
     this.language = el('select', { attrs: { id: 'language' }, on: { change: () => setLanguage(this.language.value) } },
       languages.map(([code, name]) => el('option', { text: name, attrs: { value: code, lang: code } })));
     this.languageLabel = el('label', { class: 'visually-hidden', attrs: { for: 'language' } });
-    this.helpButton = el('button', { class: 'icon-button', text: '?', attrs: { type: 'button' }, on: { click: () => this.help.open() } });
+    this.helpButton = el('button', { class: 'icon-button', text: '?', attrs: { type: 'button' }, on: { click: () => this.openHelp() } });
     this.signOutButton = el('button', { attrs: { type: 'button' }, on: { click: () => this.signOut() } });
-    this.alertsButton = el('button', { attrs: { type: 'button' }, on: { click: () => openAlertSettings(this.alerts) } });
+    this.alertsButton = el('button', { attrs: { type: 'button' }, on: { click: () => this.openAlertSettings() } });
     this.who = el('span', { class: 'who' });
     this.brand = el('span', { class: 'brand' });
     this.nav = document.createElement('views-nav');
@@ -110,7 +109,6 @@ class InboxApp extends HTMLElement {
     this.conversation = document.createElement('conversation-view');
     this.conversation.store = store;
     this.conversation.live = this.live;
-    this.help = document.createElement('help-dialog');
     this.panes = el('div', { class: 'panes' },
       el('aside', { class: 'pane pane-nav' }, this.nav),
       el('section', { class: 'pane pane-list' }, this.list),
@@ -118,7 +116,7 @@ class InboxApp extends HTMLElement {
     this.shell = el('div', { class: 'shell' },
       el('header', { class: 'topbar' }, this.brand, this.liveStatus, el('span', { class: 'spacer' }),
         this.availabilityLabel, this.availability, this.languageLabel, this.language, this.alertsButton, this.helpButton, this.who, this.signOutButton),
-      el('main', { class: 'main' }, this.panes), this.help);
+      el('main', { class: 'main' }, this.panes));
     this.replaceChildren(this.shell);
     store.addEventListener('change', (event) => {
       const { what } = event.detail;
@@ -158,6 +156,14 @@ class InboxApp extends HTMLElement {
     this.conversation.relabel?.();
     this.renderLive();
     this.renderTitle();
+  }
+
+  async openHelp() {
+    (await import('./components/help-dialog.js')).openHelp();
+  }
+
+  async openAlertSettings() {
+    (await import('./components/alert-settings.js')).openAlertSettings(this.alerts);
   }
 
   renderLive() {
@@ -232,7 +238,7 @@ class InboxApp extends HTMLElement {
 
   key(event) {
     if (!this.store || this.overlay || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (this.help.isOpen || document.querySelector('dialog[open]')) return;
+    if (document.querySelector('dialog[open]')) return;
     if (typingTarget(event.target)) {
       if (event.key === 'Escape') event.target.blur();
       return;
@@ -242,7 +248,7 @@ class InboxApp extends HTMLElement {
       j: () => this.step(1),
       k: () => this.step(-1),
       '/': () => this.list.focusSearch(),
-      '?': () => this.help.open(),
+      '?': () => this.openHelp(),
       r: () => open && this.conversation.composer.focusMode('reply'),
       n: () => open && this.conversation.composer.focusMode('note'),
       e: () => open && this.conversation.resolve(),

@@ -1,26 +1,30 @@
 // Language choice and formatting. The language comes from the browser unless the agent picked one
-// (kept in localStorage); dates and times use Intl in the agent's own time zone.
-import en from './i18n/en.js';
-import ja from './i18n/ja.js';
-
-const catalogues = { en, ja };
+// (kept in localStorage); only that language's catalogue is loaded (another is fetched when the
+// agent switches). Dates and times use Intl in the agent's own time zone; the Intl formatters are
+// made once per language and options (building one costs far more than using it).
 export const languages = [['en', 'English'], ['ja', '日本語']];
+const codes = languages.map(([code]) => code);
 
 function initial() {
   const saved = localStorage.getItem('inbox.language');
-  if (saved && catalogues[saved]) return saved;
+  if (saved && codes.includes(saved)) return saved;
   const preferred = (navigator.languages || [navigator.language || 'en']).map((l) => l.slice(0, 2).toLowerCase());
-  return preferred.find((l) => catalogues[l]) || 'en';
+  return preferred.find((l) => codes.includes(l)) || 'en';
 }
 
+const load = (code) => import(`./i18n/${code}.js`).then((module) => module.default);
+
 let language = initial();
+let catalogue = await load(language);
 const listeners = new Set();
 
 export function currentLanguage() { return language; }
 
-export function setLanguage(next) {
-  if (!catalogues[next] || next === language) return;
+export async function setLanguage(next) {
+  if (!codes.includes(next) || next === language) return;
+  const loaded = await load(next);
   language = next;
+  catalogue = loaded;
   localStorage.setItem('inbox.language', next);
   document.documentElement.lang = next;
   for (const listener of listeners) listener(next);
@@ -30,32 +34,55 @@ export function onLanguageChange(listener) { listeners.add(listener); }
 
 /** The catalogue text for key, {placeholders} filled from params (as text). */
 export function t(key, params = {}) {
-  const text = catalogues[language][key] ?? en[key] ?? key;
+  const text = catalogue[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`).toString());
 }
+
+const formatters = new Map();
+
+/** One Intl formatter per kind, language and options. */
+function formatter(Kind, options) {
+  const key = `${Kind.name}|${language}|${JSON.stringify(options)}`;
+  let made = formatters.get(key);
+  if (!made) {
+    made = new Kind(language, options);
+    formatters.set(key, made);
+  }
+  return made;
+}
+
+const CLOCK = { hour: '2-digit', minute: '2-digit' };
+const DAY_CLOCK = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+const FULL = { dateStyle: 'full', timeStyle: 'short' };
 
 /** A time: the clock time today, else day and time (agent's time zone). */
 export function formatTime(iso) {
   const date = new Date(iso);
   const now = new Date();
-  const sameDay = date.toDateString() === now.toDateString();
-  const options = sameDay ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(language, options).format(date);
+  const sameDay = date.getDate() === now.getDate() && date.getMonth() === now.getMonth() && date.getFullYear() === now.getFullYear();
+  return formatter(Intl.DateTimeFormat, sameDay ? CLOCK : DAY_CLOCK).format(date);
 }
 
 export function formatFullTime(iso) {
-  return new Intl.DateTimeFormat(language, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
+  return formatter(Intl.DateTimeFormat, FULL).format(new Date(iso));
 }
+
+const UNITS = {};
+for (const unit of ['minute', 'hour', 'day']) UNITS[unit] = { style: 'unit', unit, unitDisplay: 'short' };
 
 /** A duration since iso, short: "5 min", "3 hr", "2 days". */
 export function formatSince(iso, now = Date.now()) {
-  const minutes = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 60000));
+  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60000));
   const [value, unit] = minutes < 60 ? [minutes, 'minute'] : minutes < 48 * 60 ? [Math.floor(minutes / 60), 'hour'] : [Math.floor(minutes / 1440), 'day'];
-  return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+  return formatter(Intl.NumberFormat, UNITS[unit]).format(value);
+}
+
+export function formatNumber(value) {
+  return formatter(Intl.NumberFormat, undefined).format(value);
 }
 
 export function formatList(items) {
-  return new Intl.ListFormat(language, { style: 'short', type: 'conjunction' }).format(items);
+  return formatter(Intl.ListFormat, { style: 'short', type: 'conjunction' }).format(items);
 }
 
 document.documentElement.lang = language;

@@ -1,12 +1,16 @@
 // The one source of truth in the page. It holds what the page knows (tickets, conversations,
-// presence, drafts), loads it through the API, and applies live events in sequence-number order:
-// an event only says which ticket changed, and the store refetches that ticket (and its
-// conversation when open) rather than patching anything from the socket. Components render from
-// here and listen for 'change' events ({what: 'list' | 'ticket' | 'conversation' | 'presence' |
-// 'live' | 'meta' | 'draft', ticketId?}).
+// presence, drafts, view counts), loads it through the API, and applies live events in
+// sequence-number order: an event only says which ticket changed, and the store refetches that
+// ticket (and its conversation when open) rather than patching anything from the socket.
+// Components render from here and listen for 'change' events ({what: 'list' | 'ticket' |
+// 'conversation' | 'presence' | 'live' | 'meta' | 'draft' | 'counts', ticketId?}).
 import { api } from './api.js';
 
 const PAGE = 50;
+/** Typing is saved to the server this long after the last key (drafts follow the agent). */
+const DRAFT_DELAY = 600;
+/** View counts are asked for at most once a second, however many events arrive. */
+const COUNTS_EVERY = 1000;
 
 /** Built-in views; departments and saved views are added from the API. */
 export const builtInViews = [
@@ -48,6 +52,11 @@ export class Store extends EventTarget {
     this.selectAnchor = null;
     this.contacts = new Map();
     this.cannedCache = new Map();
+    this.draftSync = new Map();
+    this.counts = new Map();
+    this.countsTimer = null;
+    this.countsAt = 0;
+    this.countsBusy = false;
   }
 
   emit(what, ticketId) {
@@ -56,9 +65,13 @@ export class Store extends EventTarget {
 
   get isAgent() { return typeof this.me?.id === 'number'; }
 
-  /** Who the caller is and what the navigation needs; then the first page of the list. */
+  /** Who the caller is, what the navigation needs and the first page of the list, all at once (a
+   *  view's list parameters follow from its key alone); then the views' counts. */
   async boot(me, viewKey) {
     this.me = me;
+    const fallback = this.isAgent ? 'mine' : 'all';
+    this.viewKey = viewKey && this.paramsOf(viewKey) ? viewKey : fallback;
+    const list = this.loadList();
     const [agents, departments, views] = await Promise.all([
       api.agents().catch(() => ({ items: [] })),
       api.departments().catch(() => ({ items: [] })),
@@ -69,7 +82,19 @@ export class Store extends EventTarget {
     this.departments = departments.items;
     this.savedViews = views.items.filter((v) => /^\d+$/.test(String(v.id)));
     this.emit('meta');
-    await this.setView(this.views().some((v) => v.key === viewKey) ? viewKey : (this.isAgent ? 'mine' : 'all'));
+    if (this.views().some((v) => v.key === this.viewKey)) await list;
+    else await this.setView(fallback);
+    this.refreshCounts();
+  }
+
+  /** A view's list parameters from its key (null: no such view for this caller). */
+  paramsOf(key) {
+    const builtIn = builtInViews.find((v) => v.key === key);
+    if (builtIn) return builtIn.agentOnly && !this.isAgent ? null : builtIn.params;
+    const [, kind, id] = /^(dept|view)-(\d+)$/.exec(key ?? '') ?? [];
+    if (kind === 'dept') return { department: Number(id) };
+    if (kind === 'view') return { view: Number(id) };
+    return null;
   }
 
   views() {
@@ -81,9 +106,11 @@ export class Store extends EventTarget {
     return views;
   }
 
+  /** The list's query. Longest waiting is the server's order (`sort=waiting`); a search is always
+   *  newest match first (the API refuses `sort` with `q`). */
   listParams() {
-    const view = this.views().find((v) => v.key === this.viewKey) ?? { params: {} };
-    return { ...view.params, q: this.q.trim() || undefined, limit: PAGE };
+    const q = this.q.trim() || undefined;
+    return { ...(this.paramsOf(this.viewKey) ?? {}), q, sort: this.sort === 'waiting' && !q ? 'waiting' : undefined, limit: PAGE };
   }
 
   async setView(key) {
@@ -97,9 +124,10 @@ export class Store extends EventTarget {
     await this.loadList();
   }
 
-  setSort(sort) {
+  async setSort(sort) {
+    if (sort === this.sort) return;
     this.sort = sort;
-    this.emit('list');
+    await this.loadList();
   }
 
   async loadList() {
@@ -157,9 +185,17 @@ export class Store extends EventTarget {
     } catch { /* the next event or reconnect tries again */ }
   }
 
+  /** Keeps a ticket as the server answered it. Only GET /tickets/{id} tells the reply windows: an
+   *  answer without them (a list page, a change) keeps the ones known. */
+  setTicket(ticket) {
+    const known = this.tickets.get(ticket.id);
+    if (known?.replyWindows && !ticket.replyWindows) ticket.replyWindows = known.replyWindows;
+    this.tickets.set(ticket.id, ticket);
+  }
+
   remember(tickets) {
     for (const ticket of tickets) {
-      this.tickets.set(ticket.id, ticket);
+      this.setTicket(ticket);
       if (!ticket.contact.displayName) this.awaitName(ticket.id);
     }
   }
@@ -179,15 +215,9 @@ export class Store extends EventTarget {
     }, 700 * (tries + 1));
   }
 
-  /** The list in the chosen order: the server's (newest activity), or longest waiting first. */
+  /** The list in the server's order (newest activity, or longest waiting: see listParams). */
   visibleIds() {
-    const ids = this.list.ids.filter((id) => this.tickets.has(id));
-    if (this.sort !== 'waiting') return ids;
-    const since = (id) => {
-      const at = this.tickets.get(id).waitingSince;
-      return at ? new Date(at).getTime() : Infinity;
-    };
-    return ids.slice().sort((a, b) => since(a) - since(b));
+    return this.list.ids.filter((id) => this.tickets.has(id));
   }
 
   unreadCount() {
@@ -198,11 +228,12 @@ export class Store extends EventTarget {
     this.openId = ticketId;
     this.emit('open', ticketId);
     if (ticketId == null) return;
+    this.loadDraft(ticketId);
     await this.refreshConversation(ticketId);
     const ticket = this.tickets.get(ticketId);
     if (this.isAgent && ticket?.unread) {
       try {
-        this.tickets.set(ticketId, await api.markRead(ticketId));
+        this.setTicket(await api.markRead(ticketId));
         this.emit('ticket', ticketId);
         this.emit('list');
       } catch { /* read marks are a convenience */ }
@@ -219,34 +250,61 @@ export class Store extends EventTarget {
     this.emit('ticket', ticketId);
   }
 
+  /** The ticket, its newest page of messages (older pages already loaded stay), notes and history. */
   async refreshConversation(ticketId) {
     try {
-      const [ticket, messages, notes, history] = await Promise.all([
+      const [ticket, page, notes, history] = await Promise.all([
         api.ticket(ticketId),
-        api.messages(ticketId),
+        api.messages(ticketId, { limit: PAGE }),
         api.notes(ticketId).catch(() => ({ items: [] })),
         api.history(ticketId).catch(() => ({ items: [] })),
       ]);
       this.tickets.set(ticketId, ticket);
-      this.conversations.set(ticketId, { messages: messages.items, notes: notes.items, history: history.items, error: null });
+      const { messages, nextBefore } = mergeNewest(this.conversations.get(ticketId), page);
+      this.conversations.set(ticketId, { messages, nextBefore, notes: notes.items, history: history.items, error: null });
     } catch (error) {
-      this.conversations.set(ticketId, { messages: [], notes: [], history: [], error: error.message });
+      this.conversations.set(ticketId, { messages: [], nextBefore: null, notes: [], history: [], error: error.message });
     }
     this.emit('ticket', ticketId);
     this.emit('conversation', ticketId);
     this.emit('list');
   }
 
-  /** Messages, notes and history entries of a ticket, oldest first. */
+  /** The page of messages before the oldest one loaded (scrolling up a long conversation). */
+  async loadOlder(ticketId) {
+    const c = this.conversations.get(ticketId);
+    if (!c?.nextBefore || c.loadingOlder) return;
+    c.loadingOlder = true;
+    try {
+      const page = await api.messages(ticketId, { before: c.nextBefore, limit: PAGE });
+      const now = this.conversations.get(ticketId);
+      const known = new Set(now.messages.map((m) => m.id));
+      now.messages = page.items.filter((m) => !known.has(m.id)).concat(now.messages);
+      now.nextBefore = page.nextBefore ?? null;
+      now.timeline = null;
+    } catch { /* the next scroll asks again */ }
+    c.loadingOlder = false;
+    const now = this.conversations.get(ticketId);
+    if (now) now.loadingOlder = false;
+    this.emit('conversation', ticketId);
+  }
+
+  /** Messages, notes and history entries of a ticket, oldest first (computed once per change). While
+   *  older messages are not loaded, notes and history from before them wait with them. */
   timeline(ticketId) {
     const c = this.conversations.get(ticketId);
     if (!c) return null;
+    if (c.timeline) return c.timeline;
+    const from = c.nextBefore && c.messages.length ? Date.parse(c.messages[0].createdAt) : -Infinity;
+    const entry = (kind, prefix) => (x) => ({ key: `${prefix}${x.id}`, kind, at: x.createdAt, time: Date.parse(x.createdAt), data: x });
     const items = [
-      ...c.messages.map((m) => ({ key: `m${m.id}`, kind: 'message', at: m.createdAt, data: m })),
-      ...c.notes.map((n) => ({ key: `n${n.id}`, kind: 'note', at: n.createdAt, data: n })),
-      ...c.history.map((h) => ({ key: `h${h.id}`, kind: 'history', at: h.createdAt, data: h })),
+      ...c.messages.map(entry('message', 'm')),
+      ...c.notes.map(entry('note', 'n')).filter((x) => x.time >= from),
+      ...c.history.map(entry('history', 'h')).filter((x) => x.time >= from),
     ];
-    return items.sort((a, b) => new Date(a.at) - new Date(b.at) || a.key.localeCompare(b.key));
+    // Timestamps parsed once above; the sort is stable, so equal times keep messages first in order.
+    c.timeline = items.sort((a, b) => a.time - b.time);
+    return c.timeline;
   }
 
   agentName(agentId) { return this.agents.get(Number(agentId))?.name; }
@@ -266,6 +324,9 @@ export class Store extends EventTarget {
       if (this.lastSeq === null) {
         this.lastSeq = message.seq;
         if (reconnect) this.reloadAll();
+      } else if (reconnect) {
+        // The replay brings what changed; counts may also have moved with tickets we never saw.
+        this.refreshCounts();
       }
     } else if (reconnect) {
       this.reloadAll();
@@ -280,6 +341,8 @@ export class Store extends EventTarget {
 
   reloadAll() {
     this.loadList();
+    this.refreshCounts();
+    this.flushDrafts();
     if (this.openId != null) this.refreshConversation(this.openId);
   }
 
@@ -308,6 +371,7 @@ export class Store extends EventTarget {
       if (!conversationOnly.has(event.type)) this.listDirty = true;
       if (event.type === 'message' && event.direction === 'in') this.dispatchEvent(new CustomEvent('customer-message', { detail: event }));
       if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), 0);
+      if (!conversationOnly.has(event.type)) this.refreshCounts();
     }
   }
 
@@ -318,6 +382,57 @@ export class Store extends EventTarget {
     this.selected.delete(ticketId);
     this.emit('list');
     this.emit('hidden', ticketId);
+    this.refreshCounts();
+  }
+
+  // View counts ----------------------------------------------------------------------------------
+
+  /** The filter each view is counted by; saved views that search words (`q`) cannot be counted. */
+  countFilters() {
+    const filters = {};
+    for (const view of this.views()) {
+      if (view.group === 'saved') {
+        const saved = this.savedViews.find((v) => `view-${v.id}` === view.key);
+        if (new URLSearchParams(saved?.filter ?? '').has('q')) continue;
+      }
+      if (this.uncountable?.has(view.key)) continue;
+      filters[view.key] = new URLSearchParams(Object.entries(view.params).map(([k, v]) => [k, String(v)])).toString();
+    }
+    return filters;
+  }
+
+  /** Asks for the counts now, or once the second since the last ask is over (one ask at a time). */
+  refreshCounts() {
+    if (!this.me || this.countsTimer) return;
+    const wait = Math.max(0, this.countsAt + COUNTS_EVERY - Date.now());
+    this.countsTimer = setTimeout(() => this.loadCounts(), this.countsBusy ? COUNTS_EVERY : wait);
+  }
+
+  async loadCounts() {
+    this.countsTimer = null;
+    if (this.countsBusy) { this.refreshCounts(); return; }
+    this.countsBusy = true;
+    this.countsAt = Date.now();
+    try {
+      const filters = this.countFilters();
+      if (Object.keys(filters).length) {
+        const { counts } = await api.counts(filters);
+        this.counts = new Map(Object.entries(counts));
+        this.emit('counts');
+      }
+    } catch (error) {
+      // A view the server will not count (`filters.<key>: ...`): leave it uncounted, ask again.
+      const key = /filters\.([\w-]+)/.exec(error.message ?? '')?.[1];
+      if (error.status === 422 && key && !this.uncountable?.has(key)) {
+        (this.uncountable ??= new Set()).add(key);
+        this.countsBusy = false;
+        this.countsAt = 0;
+        this.refreshCounts();
+        return;
+      }
+    } finally {
+      this.countsBusy = false;
+    }
   }
 
   /** Events applied in one turn of the event loop share one refetch per ticket. */
@@ -350,7 +465,10 @@ export class Store extends EventTarget {
     return this.cannedCache.get(ticketId);
   }
 
-  // Drafts: one per ticket, in memory, so a draft can never follow the agent to another ticket. ------
+  // Drafts: one per ticket, keyed by the ticket everywhere (memory, timers, the server's
+  // /tickets/{id}/draft), so a draft can never follow the agent to another ticket; it does follow
+  // the agent to another device. The in-memory copy is the one being typed: it is saved a moment
+  // after the last key and kept when a save fails (a session that ended saves it after sign-in).
 
   draft(ticketId) { return this.drafts.get(ticketId) ?? { mode: 'reply', text: '' }; }
 
@@ -362,9 +480,84 @@ export class Store extends EventTarget {
     if (!before.text && draft.text) next.version = this.tickets.get(ticketId)?.version;
     if (!next.text) delete next.version;
     this.drafts.set(ticketId, next);
+    if (next.text !== before.text || next.mode !== before.mode || next.channel !== before.channel) this.scheduleDraftSave(ticketId);
   }
 
-  clearDraft(ticketId) { this.drafts.set(ticketId, { mode: this.draft(ticketId).mode, text: '' }); this.emit('draft', ticketId); }
+  sync(ticketId) {
+    if (!this.draftSync.has(ticketId)) this.draftSync.set(ticketId, { timer: null, revision: 0, saved: 0, chain: Promise.resolve() });
+    return this.draftSync.get(ticketId);
+  }
+
+  /** Is there typing on this ticket the server does not have yet? */
+  draftDirty(ticketId) {
+    const s = this.draftSync.get(ticketId);
+    return !!s && s.saved < s.revision;
+  }
+
+  scheduleDraftSave(ticketId) {
+    if (!this.isAgent) return;
+    const s = this.sync(ticketId);
+    s.revision += 1;
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => this.saveDraft(ticketId), DRAFT_DELAY);
+  }
+
+  /** Saves the ticket's draft as it is now; saves of one ticket go one after another. */
+  saveDraft(ticketId) {
+    const s = this.sync(ticketId);
+    clearTimeout(s.timer);
+    s.timer = null;
+    s.chain = s.chain.then(async () => {
+      const revision = s.revision;
+      if (s.saved >= revision) return;
+      const draft = this.draft(ticketId);
+      try {
+        if (draft.text) await api.saveDraft(ticketId, { text: draft.text, mode: draft.mode ?? 'reply', channel: this.accountOf(ticketId, draft.channel) });
+        else await api.deleteDraft(ticketId);
+        s.saved = Math.max(s.saved, revision);
+      } catch { /* kept in memory and dirty: saved again on the next key or after sign-in */ }
+    });
+    return s.chain;
+  }
+
+  /** After a sign-in or a reconnect: every draft typed while the server could not be told. */
+  flushDrafts() {
+    for (const ticketId of this.draftSync.keys()) if (this.draftDirty(ticketId)) this.saveDraft(ticketId);
+  }
+
+  /** The channel account (`kind/id`) a reply on channel kind goes to, from the ticket's identities. */
+  accountOf(ticketId, kind) {
+    if (!kind) return null;
+    return (this.tickets.get(ticketId)?.replyWindows ?? []).find((w) => w.channel === kind)?.account ?? null;
+  }
+
+  /** The server's draft for a ticket being opened, unless the agent has typed here meanwhile. */
+  async loadDraft(ticketId) {
+    if (!this.isAgent || this.draftDirty(ticketId)) return;
+    let saved;
+    try { saved = await api.draft(ticketId); } catch { return; }
+    if (this.draftDirty(ticketId)) return;
+    const current = this.draft(ticketId);
+    const text = saved?.text ?? '';
+    const mode = saved?.mode ?? current.mode;
+    const channel = saved?.channel ? saved.channel.split('/')[0] : undefined;
+    if (text === current.text && mode === current.mode && channel === current.channel) return;
+    const next = { ...current, text, mode, channel };
+    if (text) next.version = current.text ? current.version : this.tickets.get(ticketId)?.version;
+    else delete next.version;
+    this.drafts.set(ticketId, next);
+    this.emit('draft', ticketId);
+  }
+
+  /** Sent or discarded: empty here, and deleted on the server after any save still on its way. */
+  clearDraft(ticketId) {
+    this.drafts.set(ticketId, { mode: this.draft(ticketId).mode, text: '' });
+    if (this.isAgent) {
+      this.sync(ticketId).revision += 1;
+      this.saveDraft(ticketId);
+    }
+    this.emit('draft', ticketId);
+  }
 
   // Actions ----------------------------------------------------------------------------------------
 
@@ -381,6 +574,12 @@ export class Store extends EventTarget {
     await this.refreshConversation(ticketId);
   }
 
+  /** Sends a failed message again (it goes back to `queued`). */
+  async retry(ticketId, messageId) {
+    await api.retry(messageId);
+    await this.refreshConversation(ticketId);
+  }
+
   async note(ticketId, text) {
     await api.note(ticketId, text);
     await this.refreshConversation(ticketId);
@@ -393,7 +592,7 @@ export class Store extends EventTarget {
   /** Runs one change through the API, then shows the ticket as the server has it now. */
   async change(ticketId, call) {
     const ticket = await call();
-    if (ticket?.id === ticketId) this.tickets.set(ticketId, ticket);
+    if (ticket?.id === ticketId) this.setTicket(ticket);
     this.emit('ticket', ticketId);
     if (ticketId === this.openId) await this.refreshConversation(ticketId);
     this.refreshListHead();
@@ -444,4 +643,14 @@ export class Store extends EventTarget {
     await this.refreshListHead();
     return result;
   }
+}
+
+/** The newest page of messages put together with what is loaded: older pages stay when the page
+ *  reaches them (its oldest message is one we have); otherwise the page starts afresh. */
+function mergeNewest(old, page) {
+  const nextBefore = page.nextBefore ?? null;
+  if (!old || old.error || !old.messages.length || nextBefore == null || !page.items.length) return { messages: page.items, nextBefore };
+  const at = old.messages.findIndex((m) => m.id === page.items[0].id);
+  if (at === -1) return { messages: page.items, nextBefore };
+  return { messages: old.messages.slice(0, at).concat(page.items), nextBefore: at === 0 ? nextBefore : old.nextBefore };
 }

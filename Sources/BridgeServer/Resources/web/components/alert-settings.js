@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { el } from '../dom.js';
 import { t } from '../i18n.js';
 import { openDialog } from './dialog.js';
+import { pushState as readPushState, setPush } from '../push.js';
 
 const EVENTS = ['new_ticket', 'customer_message', 'assigned', 'waiting'];
 
@@ -24,7 +25,7 @@ export async function openAlertSettings(alerts) {
 
   const desktop = el('input', { attrs: { type: 'checkbox', id: 'alert-desktop', checked: alerts.desktopOn, disabled: !alerts.desktopSupported } });
   const sound = el('input', { attrs: { type: 'checkbox', id: 'alert-sound', checked: alerts.soundOn } });
-  const pushState = await alerts.pushState().catch(() => 'unsupported');
+  const pushState = await readPushState(alerts.assets).catch(() => 'unsupported');
   const push = el('input', { attrs: { type: 'checkbox', id: 'alert-push', checked: pushState === 'on', disabled: pushState === 'unsupported' } });
   const denied = alerts.desktopSupported && Notification.permission === 'denied';
   const leader = el('p', { class: 'faint', text: alerts.leader ? t('alerts.leader') : t('alerts.follower'), attrs: { role: 'status' } });
@@ -52,7 +53,7 @@ export async function openAlertSettings(alerts) {
       await api.setAlerts({ ...settings, media: chosen });
       alerts.soundOn = sound.checked;
       if (desktop.checked !== alerts.desktopOn) await alerts.setDesktop(desktop.checked);
-      if (!push.disabled && push.checked !== (pushState === 'on')) await alerts.setPush(push.checked);
+      if (!push.disabled && push.checked !== (pushState === 'on')) await setPush(alerts.assets, push.checked);
     },
   });
 }

@@ -3,8 +3,6 @@
 // the server could not change stays selected and the bar says how many failed.
 import { el } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, openDialog, select } from './dialog.js';
-import { RESOLUTION_REASONS } from './ticket-actions.js';
 
 export class BulkBar extends HTMLElement {
   set store(store) {
@@ -42,48 +40,13 @@ export class BulkBar extends HTMLElement {
     this.render();
   }
 
-  resolve() {
-    const reason = select([['', t('resolve.noReason')], ...RESOLUTION_REASONS.map((r) => [r, t(`reason.${r}`)])], '');
-    return openDialog({
-      title: t('bulk.resolveTitle', { count: this._store.selected.size }),
-      fields: [field(t('resolve.reason'), reason)],
-      submitLabel: t('action.resolve'),
-      submit: () => this.apply({ changes: { status: 'resolved', ...(reason.value ? { resolutionReason: reason.value } : {}) } }),
-    });
+  async dialog(name) {
+    const dialogs = await import('./action-dialogs.js');
+    return dialogs[name](this._store, (action) => this.apply(action));
   }
 
-  assign() {
-    const store = this._store;
-    const target = el('select', {},
-      store.departments.length ? el('optgroup', { attrs: { label: t('transfer.departments') } }, store.departments.map((d) => el('option', { text: d.name, attrs: { value: `d${d.id}` } }))) : null,
-      el('optgroup', { attrs: { label: t('transfer.agents') } }, [...store.agents.values()].filter((a) => typeof a.id === 'number' && a.active !== false)
-        .map((a) => el('option', { text: a.id === store.me?.id ? `${a.name} (${t('list.you')})` : a.name, attrs: { value: `a${a.id}` } }))));
-    const note = el('textarea', { attrs: { rows: 2, maxlength: 4096 } });
-    return openDialog({
-      title: t('bulk.assignTitle', { count: store.selected.size }),
-      fields: [field(t('transfer.to'), target), field(t('transfer.note'), note)],
-      submitLabel: t('bulk.assign'),
-      submit: () => {
-        const v = target.value;
-        const transfer = v.startsWith('d') ? { departmentId: Number(v.slice(1)) } : { agentId: Number(v.slice(1)) };
-        if (note.value.trim()) transfer.note = note.value;
-        return this.apply({ transfer });
-      },
-    });
-  }
-
-  tag() {
-    const input = el('input', { attrs: { type: 'text', autocomplete: 'off', placeholder: t('tags.placeholder') } });
-    return openDialog({
-      title: t('bulk.tagTitle', { count: this._store.selected.size }),
-      fields: [field(t('tags.add'), input)],
-      submitLabel: t('bulk.tag'),
-      submit: () => {
-        const tags = input.value.split(/[,\s]+/).map((s) => s.replace(/^#/, '').trim().toLowerCase()).filter(Boolean);
-        if (!tags.length) throw new Error(t('tags.pick'));
-        return this.apply({ changes: { addTags: tags } });
-      },
-    });
-  }
+  resolve() { return this.dialog('bulkResolve'); }
+  assign() { return this.dialog('bulkAssign'); }
+  tag() { return this.dialog('bulkTag'); }
 }
 customElements.define('bulk-bar', BulkBar);

@@ -1,19 +1,21 @@
 // The composer: a reply to the customer or an internal note, for the open ticket only. The draft
-// lives in the store per ticket (so switching tickets never carries text across, and a sign-in in
-// the middle keeps it). A reply goes with the ticket's version; a 409 ticket_changed shows the
+// lives in the store per ticket, which keeps it on the server too (so switching tickets never
+// carries text across, another device shows it, and a sign-in in the middle keeps it). A reply goes with the ticket's version; a 409 ticket_changed shows the
 // newer messages (the store reloads them) and asks: send anyway, or discard. Before a reply is
 // sent its forbidden words are checked (POST /forbidden-words/check) and need an explicit "send
 // anyway". `#shortcut` opens the canned responses, filled in for this ticket by the server.
-// The channel picker appears when the contact can be answered on more than one channel.
+// The channel picker appears when the contact can be answered on more than one channel; the reply
+// window of the chosen channel is shown (ticket.replyWindows), with a template form on WhatsApp
+// once only templates may go.
 import { api } from '../api.js';
 import { el } from '../dom.js';
 import { formatSince, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
 
-const SHORTCUT = /(^|\s)#([a-z0-9_-]{0,40})$/;
-
 export class ReplyComposer extends HTMLElement {
   connectedCallback() {
+    clearInterval(this.clock);
+    this.clock = setInterval(() => this.renderWindow(), 60000);
     if (this.built) return;
     this.built = true;
     const radio = (mode) => {
@@ -28,7 +30,9 @@ export class ReplyComposer extends HTMLElement {
     this.channelLabel = el('label', { class: 'channel-label', attrs: { for: 'composer-channel' } });
     this.channelBox = el('span', { class: 'channel-pick' }, this.channelLabel, this.channel);
     this.channel.addEventListener('change', () => { this.store.setDraft(this.ticketId, { channel: this.channel.value }); this.renderWindow(); });
-    this.windowNote = el('p', { class: 'reply-window', attrs: { role: 'note' } });
+    this.windowText = el('span');
+    this.templateButton = el('button', { class: 'quiet', attrs: { type: 'button' }, on: { click: () => this.openTemplate() } });
+    this.windowNote = el('p', { class: 'reply-window', attrs: { role: 'note' } }, this.windowText, this.templateButton);
     this.text = el('textarea', { attrs: { id: 'composer-text', rows: 3, 'aria-autocomplete': 'list', 'aria-controls': 'canned-list' } });
     this.label = el('label', { class: 'visually-hidden', attrs: { for: 'composer-text' } });
     this.cannedList = el('ul', { class: 'canned', attrs: { id: 'canned-list', role: 'listbox' } });
@@ -68,6 +72,8 @@ export class ReplyComposer extends HTMLElement {
     this.relabel();
   }
 
+  disconnectedCallback() { clearInterval(this.clock); }
+
   relabel() {
     if (!this.built) return;
     this.legend.textContent = t('composer.mode');
@@ -78,6 +84,7 @@ export class ReplyComposer extends HTMLElement {
     this.imageLabel.textContent = t('composer.imageURL');
     this.readOnly.textContent = t('composer.readOnly');
     this.cannedList.setAttribute('aria-label', t('composer.canned'));
+    this.templateButton.textContent = t('template.open');
     this.applyMode();
     this.renderChannels();
   }
@@ -112,32 +119,48 @@ export class ReplyComposer extends HTMLElement {
     const contact = this.store.contacts.get(ticket.contact.id);
     const channels = [...new Set((contact?.identities ?? []).filter((i) => !i.blocked).map((i) => i.channel))];
     this.channelBox.hidden = channels.length < 2 || this.mode === 'note';
+    const latest = (contact?.identities ?? []).filter((i) => i.lastInboundAt).sort((a, b) => b.lastInboundAt.localeCompare(a.lastInboundAt))[0]?.channel;
+    this.latestChannel = latest ?? ticket.channels.at(-1);
     if (channels.length >= 2) {
       const draft = this.store.draft(this.ticketId);
-      const latest = (contact.identities ?? []).filter((i) => i.lastInboundAt).sort((a, b) => b.lastInboundAt.localeCompare(a.lastInboundAt))[0]?.channel;
       this.channel.replaceChildren(...channels.map((c) => el('option', { text: t(`channel.${c}`), attrs: { value: c } })));
       this.channel.value = draft.channel && channels.includes(draft.channel) ? draft.channel : (latest ?? channels[0]);
     }
     this.renderWindow();
   }
 
-  /** "WhatsApp: window closes in 3 h — after that only templates", from the ticket's replyWindows. */
+  /** The channel a reply goes on: the one picked, else the one the customer last wrote on. */
+  replyChannel() {
+    return this.channelBox.hidden ? this.latestChannel : this.channel.value;
+  }
+
+  /** "WhatsApp: window closes in 3 h — after that only templates", from the ticket's replyWindows
+   *  (closesAt: when the current way of answering ends; afterwards: what may go then). */
   renderWindow() {
+    if (!this.built || this.ticketId == null) return;
     const ticket = this.store.tickets.get(this.ticketId);
-    const windows = Array.isArray(ticket?.replyWindows) ? ticket.replyWindows : [];
-    const chosen = this.channelBox.hidden ? (ticket?.channels ?? []).at(-1) : this.channel.value;
-    const w = windows.find((x) => x.channel === chosen) ?? (windows.length === 1 ? windows[0] : null);
+    const windows = Array.isArray(ticket?.replyWindows) ? ticket.replyWindows.filter((x) => x.closesAt || x.afterwards) : [];
+    const chosen = this.replyChannel();
+    const w = windows.find((x) => x.channel === chosen);
+    this.templatesOnly = false;
     if (!w || this.mode === 'note') { this.windowNote.hidden = true; return; }
-    const name = t(`channel.${w.channel}`);
-    const closes = w.closesAt ?? w.until ?? w.expiresAt;
-    const open = w.open ?? (closes ? new Date(closes) > new Date() : true);
-    let text;
-    if (!open) text = t('composer.windowClosed', { channel: name, after: t(`composer.after.${w.after ?? 'template'}`) });
-    else if (closes) text = t('composer.windowCloses', { channel: name, in: formatSince(new Date().toISOString(), new Date(closes).getTime()), after: t(`composer.after.${w.after ?? 'template'}`) });
-    else { this.windowNote.hidden = true; return; }
-    this.windowNote.textContent = text;
+    const now = Date.now();
+    const closes = w.closesAt ? Date.parse(w.closesAt) : null;
+    const open = closes != null && closes > now;
+    const humanAgent = open && w.afterwards === 'closed' && (w.channel === 'messenger' || w.channel === 'instagram');
+    const key = humanAgent ? 'window.humanAgent' : open ? `window.open.${w.afterwards}` : `window.shut.${w.afterwards === 'templates' ? 'templates' : 'closed'}`;
+    this.windowText.textContent = t(key, { channel: t(`channel.${w.channel}`), in: open ? formatSince(new Date(now).toISOString(), closes) : '' });
+    this.templatesOnly = !open && w.afterwards === 'templates';
+    this.templateChannel = w.channel;
+    this.templateButton.hidden = !this.templatesOnly;
     this.windowNote.classList.toggle('closed', !open);
     this.windowNote.hidden = false;
+  }
+
+  /** The template form (its own module, loaded the first time it is needed). */
+  async openTemplate() {
+    const { sendTemplate } = await import('./action-dialogs.js');
+    sendTemplate(this.store, this.ticketId, this.templateChannel);
   }
 
   setMode(mode) {
@@ -176,28 +199,10 @@ export class ReplyComposer extends HTMLElement {
 
   // Canned responses ----------------------------------------------------------------------------
 
+  /** The canned responses' list (canned.js, loaded when `#` is first typed). */
   async updateCanned() {
-    const match = this.mode === 'reply' || this.mode === 'note'
-      ? SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart)) : null;
-    if (!match) { this.closeCanned(); return; }
-    const ticketId = this.ticketId;
-    const all = await this.store.canned(ticketId);
-    if (ticketId !== this.ticketId) return;
-    const again = SHORTCUT.exec(this.text.value.slice(0, this.text.selectionStart));
-    if (!again) { this.closeCanned(); return; }
-    const prefix = again[2];
-    this.cannedItems = all.filter((c) => c.shortcut.replace(/^#/, '').startsWith(prefix)).slice(0, 8);
-    this.cannedToken = prefix.length + 1;
-    if (!this.cannedItems.length) { this.closeCanned(); return; }
-    this.cannedIndex = 0;
-    this.cannedList.replaceChildren(...this.cannedItems.map((c, index) => el('li', {
-      attrs: { role: 'option', id: `canned-${index}`, 'data-index': index, 'aria-selected': String(index === 0) },
-    }, el('span', { class: 'canned-shortcut', text: c.shortcut.startsWith('#') ? c.shortcut : `#${c.shortcut}` }),
-    el('span', { class: 'canned-title', text: c.title || '' }),
-    el('span', { class: 'canned-text', text: c.rendered ?? c.text }))));
-    this.cannedList.hidden = false;
-    this.text.setAttribute('aria-expanded', 'true');
-    this.text.setAttribute('aria-activedescendant', 'canned-0');
+    if (!this.text.value.includes('#') && !this.cannedItems) return;
+    (await import('./canned.js')).updateCanned(this);
   }
 
   closeCanned() {
@@ -208,26 +213,9 @@ export class ReplyComposer extends HTMLElement {
     this.text.removeAttribute('aria-activedescendant');
   }
 
-  moveCanned(delta) {
-    const count = this.cannedItems.length;
-    this.cannedIndex = (this.cannedIndex + delta + count) % count;
-    for (const option of this.cannedList.children) option.setAttribute('aria-selected', String(Number(option.dataset.index) === this.cannedIndex));
-    this.text.setAttribute('aria-activedescendant', `canned-${this.cannedIndex}`);
-    this.cannedList.children[this.cannedIndex].scrollIntoView({ block: 'nearest' });
-  }
+  moveCanned(delta) { import('./canned.js').then((m) => m.moveCanned(this, delta)); }
 
-  /** Replaces the typed #shortcut with the response as filled in for this ticket. */
-  insertCanned(index) {
-    const canned = this.cannedItems?.[index];
-    if (!canned) return;
-    const end = this.text.selectionStart;
-    const start = end - this.cannedToken;
-    const fill = canned.rendered ?? canned.text;
-    this.text.setRangeText(fill, start, end, 'end');
-    this.store.setDraft(this.ticketId, { text: this.text.value });
-    this.closeCanned();
-    this.text.focus();
-  }
+  insertCanned(index) { import('./canned.js').then((m) => m.insertCanned(this, index)); }
 
   keydown(event) {
     if (this.cannedItems) {

@@ -5,7 +5,6 @@ import { api } from '../api.js';
 import { el, fillChannel } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
-import { field, openDialog } from './dialog.js';
 
 export class ContactPanel extends HTMLElement {
   connectedCallback() {
@@ -78,38 +77,13 @@ export class ContactPanel extends HTMLElement {
     ].filter(Boolean));
   }
 
-  /** Finds another contact (name, phone, channel user id, e-mail or id) and links it to this one. */
-  link() {
+  /** Finds another contact and links it to this one (action-dialogs.js, loaded on first use). */
+  async link() {
     const ticket = this.ticket;
-    const store = this.store;
-    const query = el('input', { attrs: { type: 'search', autocomplete: 'off' } });
-    const results = el('div', { class: 'checks', attrs: { role: 'radiogroup', 'aria-label': t('contact.linkResults') } });
-    let timer;
-    query.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(async () => {
-        if (!query.value.trim()) { results.replaceChildren(); return; }
-        const page = await api.tickets({ contact: query.value.trim(), limit: 20 }).catch(() => ({ items: [] }));
-        const seen = new Map();
-        for (const x of page.items) if (x.contact.id !== ticket.contact.id && !seen.has(x.contact.id)) seen.set(x.contact.id, x);
-        results.replaceChildren(...[...seen.values()].map((x) => el('label', { class: 'check' },
-          el('input', { attrs: { type: 'radio', name: 'link-contact', value: x.contact.id } }),
-          el('span', { text: `${x.contact.displayName || t('contact.unknown', { id: x.contact.id })} · ${x.channels.map((c) => t(`channel.${c}`)).join(', ')}` }))));
-        if (!seen.size) results.append(el('p', { class: 'faint', text: t('contact.linkNone') }));
-      }, 250);
-    });
-    return openDialog({
-      title: t('contact.linkTitle'),
-      fields: [field(t('contact.linkFind'), query), results],
-      submitLabel: t('contact.link'),
-      submit: async () => {
-        const chosen = results.querySelector('input:checked');
-        if (!chosen) throw new Error(t('contact.linkPick'));
-        await api.linkContact(ticket.contact.id, Number(chosen.value));
-        await store.contact(ticket.contact.id, true);
-        this.contactId = null;
-        await this.show(store.tickets.get(ticket.id) ?? ticket);
-      },
+    const { linkContact } = await import('./action-dialogs.js');
+    return linkContact(this.store, ticket, async () => {
+      this.contactId = null;
+      await this.show(this.store.tickets.get(ticket.id) ?? ticket);
     });
   }
 }

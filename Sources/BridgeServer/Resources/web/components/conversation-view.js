@@ -1,13 +1,13 @@
 // The open ticket: header with its actions, who else is here, and the conversation (messages,
 // internal notes set apart, history entries between them) rendered from the store. Long
-// conversations show their newest 50 items; earlier ones come in pages as the agent scrolls up.
+// conversations load their newest 50 messages; older pages come from the API (`before`) as the agent
+// scrolls up. A failed reply shows the platform's reason and a Retry button.
 import { clone, el, fillChannel } from '../dom.js';
 import { formatFullTime, formatList, formatTime, t } from '../i18n.js';
+import { mayAnswer } from '../access.js';
 import './composer.js';
 import './ticket-actions.js';
 import './contact-panel.js';
-
-const WINDOW = 50;
 
 export class ConversationView extends HTMLElement {
   set store(store) {
@@ -53,8 +53,11 @@ export class ConversationView extends HTMLElement {
       el('header', { class: 'conv-head' }, this.back, el('div', { class: 'conv-heading' }, this.titleEl, this.meta), this.contactToggle, this.actions),
       this.presence,
       el('div', { class: 'conv-body' }, el('div', { class: 'conv-main' }, this.scroller, this.composer), this.contactPanel));
+    this.log.addEventListener('click', (event) => {
+      const retry = event.target.closest('.retry');
+      if (retry) this.retry(Number(retry.closest('.item').dataset.messageId), retry);
+    });
     this.items = new Map();
-    this.shown = WINDOW;
     this.relabel();
     this.show(this._store.openId);
   }
@@ -84,7 +87,6 @@ export class ConversationView extends HTMLElement {
     }
     this.items.clear();
     this.log.replaceChildren();
-    this.shown = WINDOW;
     this.stickToBottom = true;
     if (!this.panel.isConnected) this.replaceChildren(this.panel);
     this.composer.show(ticketId);
@@ -136,20 +138,32 @@ export class ConversationView extends HTMLElement {
     this.presence.hidden = parts.length === 0;
   }
 
-  showEarlier() {
-    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
-    this.shown += WINDOW;
+  /** The page of older messages; what the agent was reading stays where it was on the screen. */
+  async showEarlier() {
+    const ticketId = this.ticketId;
+    const c = this._store.conversations.get(ticketId);
+    if (!c?.nextBefore || c.loadingOlder) return;
     this.stickToBottom = false;
-    this.renderTimeline();
-    this.scroller.scrollTop = this.scroller.scrollHeight - before;
+    this.keepFromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+    await this._store.loadOlder(ticketId);
+  }
+
+  async retry(messageId, button) {
+    button.disabled = true;
+    try {
+      await this._store.retry(this.ticketId, messageId);
+    } catch (error) {
+      button.disabled = false;
+      if (error.status !== 401) this.composer.showError({ message: t('delivery.retryFailed', { message: error.message }) });
+    }
   }
 
   renderTimeline() {
     const timeline = this._store.timeline(this.ticketId);
     if (!timeline || !this.log) return;
     const nearBottom = this.stickToBottom || this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
-    const visible = timeline.slice(-this.shown);
-    this.earlier.hidden = visible.length === timeline.length;
+    const visible = timeline;
+    this.earlier.hidden = !this._store.conversations.get(this.ticketId)?.nextBefore;
     const keep = new Set(visible.map((item) => item.key));
     for (const [key, node] of this.items) if (!keep.has(key)) { node.remove(); this.items.delete(key); }
     let previous = null;
@@ -160,7 +174,10 @@ export class ConversationView extends HTMLElement {
       if (expected !== node) this.log.insertBefore(node, expected);
       previous = node;
     }
-    if (nearBottom) {
+    if (this.keepFromBottom != null) {
+      this.scroller.scrollTop = this.scroller.scrollHeight - this.keepFromBottom;
+      this.keepFromBottom = null;
+    } else if (nearBottom) {
       this.scroller.scrollTop = this.scroller.scrollHeight;
       this.stickToBottom = false;
     }
@@ -194,6 +211,15 @@ export class ConversationView extends HTMLElement {
       delivery.className = `delivery label delivery-${message.status}`;
       delivery.textContent = failed && message.failure?.reason ? t('delivery.failedReason', { reason: message.failure.reason }) : t(`delivery.${message.status}`);
       delivery.hidden = false;
+      let retry = node.querySelector('.retry');
+      if (failed && mayAnswer(this._store.me, this._store.tickets.get(message.ticketId))) {
+        retry ??= el('button', { class: 'retry quiet', attrs: { type: 'button' } });
+        retry.textContent = t('delivery.retry');
+        retry.disabled = false;
+        delivery.after(retry);
+      } else {
+        retry?.remove();
+      }
     } else {
       delivery.hidden = true;
     }

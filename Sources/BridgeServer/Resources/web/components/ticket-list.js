@@ -1,5 +1,8 @@
 // The ticket list of the chosen view: search, sort, and rows rendered from the store, 50 at a time
-// (the API's cursor pages; the next page loads when the end of the list scrolls into view).
+// (the API's cursor pages; the next page loads when the end of the list scrolls into view). A row is
+// filled again only when its ticket (a new object from the store), its selection or its checkbox
+// changed, or when every row must be (language, the minute clock): opening a ticket moves the
+// selection mark between two rows rather than refilling the list.
 import { clone, el, fillChannel } from '../dom.js';
 import { formatSince, formatTime, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
@@ -65,7 +68,8 @@ export class TicketList extends HTMLElement {
       el('div', { class: 'list-head' }, this.searchLabel, this.search, this.sortLabel, this.sort),
       this.bulkBar,
       el('div', { class: 'list-scroll' }, this.list, this.status, this.more, this.sentinel));
-    this.clock = setInterval(() => this.renderRows(), 60000);
+    this.generation = 0;
+    this.clock = setInterval(() => { this.generation += 1; this.renderRows(); }, 60000);
     this.relabel();
     this.renderRows();
   }
@@ -73,6 +77,7 @@ export class TicketList extends HTMLElement {
   disconnectedCallback() { clearInterval(this.clock); }
 
   relabel() {
+    this.generation += 1;
     this.search.placeholder = t('list.searchPlaceholder');
     this.searchLabel.textContent = t('list.search');
     this.sortLabel.textContent = t('list.sort');
@@ -105,7 +110,14 @@ export class TicketList extends HTMLElement {
     for (const id of ids) {
       let row = this.rows.get(id);
       if (!row) { row = clone('ticket-row'); this.rows.set(id, row); }
-      this.fill(row, store.tickets.get(id), id === store.openId);
+      const ticket = store.tickets.get(id);
+      const open = id === store.openId;
+      const picked = store.selected.has(id);
+      const was = row.filledWith;
+      if (!was || was.ticket !== ticket || was.open !== open || was.picked !== picked || was.generation !== this.generation) {
+        this.fill(row, ticket, open);
+        row.filledWith = { ticket, open, picked, generation: this.generation };
+      }
       const expected = previous ? previous.nextElementSibling : this.list.firstElementChild;
       if (expected !== row) this.list.insertBefore(row, expected);
       previous = row;

@@ -1,0 +1,217 @@
+// The dialogs of the less frequent actions, in a module of their own that loads the first time one
+// is opened (the inbox's first load stays small): resolve with a reason, transfer, tags, merge,
+// split, the customer history link, the same for a selection of tickets, linking another identity
+// to a contact, and a WhatsApp template when only templates may go. Each resolves to true when its
+// action succeeded, false when cancelled (openDialog in dialog.js).
+import { api } from '../api.js';
+import { el } from '../dom.js';
+import { formatTime, t } from '../i18n.js';
+import { field, openDialog, select } from './dialog.js';
+
+export const RESOLUTION_REASONS = ['solved by chat', 'solved by phone', 'duplicate', 'spam', 'test', 'other'];
+
+/** Tells the page an action failed (shown by the composer's alert). */
+function failed(error) {
+  if (error.status !== 401) document.querySelector('inbox-app')?.dispatchEvent(new CustomEvent('action-failed', { detail: error }));
+}
+
+/** e: resolve, with the reason the API keeps (ResolutionReason). */
+export function resolve(store, ticket) {
+  const reason = select([['', t('resolve.noReason')], ...RESOLUTION_REASONS.map((r) => [r, t(`reason.${r}`)])], '');
+  return openDialog({
+    title: t('resolve.title', { id: ticket.id }),
+    fields: [field(t('resolve.reason'), reason)],
+    submitLabel: t('action.resolve'),
+    submit: () => store.resolve(ticket.id, reason.value || undefined),
+  });
+}
+
+export function transfer(store, ticket) {
+  const departments = store.departments.map((d) => [`d${d.id}`, d.name]);
+  const agents = [...store.agents.values()].filter((a) => a.active !== false && a.id !== store.me?.id && typeof a.id === 'number')
+    .map((a) => [`a${a.id}`, `${a.name}${a.availability && a.availability !== 'online' ? ` (${t(`availability.${a.availability}`)})` : ''}`]);
+  const target = el('select', {},
+    departments.length ? el('optgroup', { attrs: { label: t('transfer.departments') } }, departments.map(([v, l]) => el('option', { text: l, attrs: { value: v } }))) : null,
+    agents.length ? el('optgroup', { attrs: { label: t('transfer.agents') } }, agents.map(([v, l]) => el('option', { text: l, attrs: { value: v } }))) : null);
+  const note = el('textarea', { attrs: { rows: 3, maxlength: 4096 } });
+  return openDialog({
+    title: t('transfer.title', { id: ticket.id }),
+    fields: [field(t('transfer.to'), target), field(t('transfer.note'), note)],
+    submitLabel: t('action.transfer'),
+    submit: () => {
+      const value = target.value;
+      const body = value.startsWith('d') ? { departmentId: Number(value.slice(1)) } : { agentId: Number(value.slice(1)) };
+      if (note.value.trim()) body.note = note.value;
+      return store.transfer(ticket.id, body);
+    },
+  });
+}
+
+export function tags(store, ticket) {
+  const current = new Set(ticket.tags ?? []);
+  const boxes = [...current].map((tag) => {
+    const box = el('input', { attrs: { type: 'checkbox', value: tag, checked: true } });
+    return el('label', { class: 'check' }, box, el('span', { text: `#${tag}` }));
+  });
+  const add = el('input', { attrs: { type: 'text', placeholder: t('tags.placeholder'), autocomplete: 'off' } });
+  return openDialog({
+    title: t('tags.title', { id: ticket.id }),
+    fields: [boxes.length ? el('fieldset', { class: 'checks' }, el('legend', { text: t('tags.current') }), boxes) : null,
+      field(t('tags.add'), add)].filter(Boolean),
+    submitLabel: t('tags.save'),
+    submit: async () => {
+      const remove = boxes.map((b) => b.querySelector('input')).filter((b) => !b.checked).map((b) => b.value);
+      const added = add.value.split(/[,\s]+/).map((s) => s.replace(/^#/, '').trim().toLowerCase()).filter((s) => s && !current.has(s));
+      if (remove.length) await store.removeTags(ticket.id, remove);
+      if (added.length) await store.addTags(ticket.id, added);
+    },
+  });
+}
+
+/** Merge: the contact's other open tickets into this one (the API refuses other contacts'). */
+export async function merge(store, ticket) {
+  let others = [];
+  try {
+    const page = await api.tickets({ contact: String(ticket.contact.id), limit: 50 });
+    others = page.items.filter((x) => x.id !== ticket.id && x.contact.id === ticket.contact.id && !['closed', 'spam'].includes(x.status));
+  } catch { /* shown as none */ }
+  const boxes = others.map((x) => el('label', { class: 'check' },
+    el('input', { attrs: { type: 'checkbox', value: x.id } }),
+    el('span', { text: `#${x.id} · ${t(`status.${x.status}`)} · ${x.lastMessage?.text ?? ''}` })));
+  return openDialog({
+    title: t('merge.title', { id: ticket.id }),
+    fields: boxes.length ? [el('fieldset', { class: 'checks' }, el('legend', { text: t('merge.choose') }), boxes)] : [el('p', { text: t('merge.none') })],
+    submitLabel: t('action.merge'),
+    submit: () => {
+      const ids = boxes.map((b) => b.querySelector('input')).filter((b) => b.checked).map((b) => Number(b.value));
+      if (!ids.length) throw new Error(t('merge.pick'));
+      return store.merge(ticket.id, ids);
+    },
+  });
+}
+
+/** Split: chosen messages to a new ticket of the same contact. */
+export function split(store, ticket) {
+  const messages = store.conversations.get(ticket.id)?.messages ?? [];
+  const boxes = messages.map((m) => el('label', { class: 'check' },
+    el('input', { attrs: { type: 'checkbox', value: m.id } }),
+    el('span', { text: `${formatTime(m.createdAt)} · ${m.direction === 'in' ? '→' : '←'} ${m.text}` })));
+  return openDialog({
+    title: t('split.title', { id: ticket.id }),
+    fields: [el('fieldset', { class: 'checks scroll' }, el('legend', { text: t('split.choose') }), boxes)],
+    submitLabel: t('action.split'),
+    submit: () => {
+      const ids = boxes.map((b) => b.querySelector('input')).filter((b) => b.checked).map((b) => Number(b.value));
+      if (!ids.length) throw new Error(t('split.pick'));
+      return store.split(ticket.id, ids);
+    },
+  });
+}
+
+/** A signed link that shows the customer their own history; shown to copy. */
+export async function historyLink(store, ticket) {
+  let link;
+  try { link = await api.historyLink(ticket.contact.id); } catch (error) { failed(error); return; }
+  const url = new URL(link.url, location.origin).href;
+  const input = el('input', { attrs: { type: 'text', readonly: true, value: url } });
+  await openDialog({
+    title: t('historyLink.title'),
+    fields: [field(t('historyLink.label', { until: formatTime(link.expiresAt) }), input)],
+    submitLabel: t('historyLink.copy'),
+    submit: async () => { input.select(); await navigator.clipboard?.writeText(url).catch(() => {}); },
+  });
+}
+
+export function bulkResolve(store, apply) {
+  const reason = select([['', t('resolve.noReason')], ...RESOLUTION_REASONS.map((r) => [r, t(`reason.${r}`)])], '');
+  return openDialog({
+    title: t('bulk.resolveTitle', { count: store.selected.size }),
+    fields: [field(t('resolve.reason'), reason)],
+    submitLabel: t('action.resolve'),
+    submit: () => apply({ changes: { status: 'resolved', ...(reason.value ? { resolutionReason: reason.value } : {}) } }),
+  });
+}
+
+export function bulkAssign(store, apply) {
+  const target = el('select', {},
+    store.departments.length ? el('optgroup', { attrs: { label: t('transfer.departments') } }, store.departments.map((d) => el('option', { text: d.name, attrs: { value: `d${d.id}` } }))) : null,
+    el('optgroup', { attrs: { label: t('transfer.agents') } }, [...store.agents.values()].filter((a) => typeof a.id === 'number' && a.active !== false)
+      .map((a) => el('option', { text: a.id === store.me?.id ? `${a.name} (${t('list.you')})` : a.name, attrs: { value: `a${a.id}` } }))));
+  const note = el('textarea', { attrs: { rows: 2, maxlength: 4096 } });
+  return openDialog({
+    title: t('bulk.assignTitle', { count: store.selected.size }),
+    fields: [field(t('transfer.to'), target), field(t('transfer.note'), note)],
+    submitLabel: t('bulk.assign'),
+    submit: () => {
+      const v = target.value;
+      const transfer = v.startsWith('d') ? { departmentId: Number(v.slice(1)) } : { agentId: Number(v.slice(1)) };
+      if (note.value.trim()) transfer.note = note.value;
+      return apply({ transfer });
+    },
+  });
+}
+
+export function bulkTag(store, apply) {
+  const input = el('input', { attrs: { type: 'text', autocomplete: 'off', placeholder: t('tags.placeholder') } });
+  return openDialog({
+    title: t('bulk.tagTitle', { count: store.selected.size }),
+    fields: [field(t('tags.add'), input)],
+    submitLabel: t('bulk.tag'),
+    submit: () => {
+      const tags = input.value.split(/[,\s]+/).map((s) => s.replace(/^#/, '').trim().toLowerCase()).filter(Boolean);
+      if (!tags.length) throw new Error(t('tags.pick'));
+      return apply({ changes: { addTags: tags } });
+    },
+  });
+}
+
+/** Finds another contact (name, phone, channel user id, e-mail or id) and links it to this one. */
+export function linkContact(store, ticket, done) {
+  const query = el('input', { attrs: { type: 'search', autocomplete: 'off' } });
+  const results = el('div', { class: 'checks', attrs: { role: 'radiogroup', 'aria-label': t('contact.linkResults') } });
+  let timer;
+  query.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!query.value.trim()) { results.replaceChildren(); return; }
+      const page = await api.tickets({ contact: query.value.trim(), limit: 20 }).catch(() => ({ items: [] }));
+      const seen = new Map();
+      for (const x of page.items) if (x.contact.id !== ticket.contact.id && !seen.has(x.contact.id)) seen.set(x.contact.id, x);
+      results.replaceChildren(...[...seen.values()].map((x) => el('label', { class: 'check' },
+        el('input', { attrs: { type: 'radio', name: 'link-contact', value: x.contact.id } }),
+        el('span', { text: `${x.contact.displayName || t('contact.unknown', { id: x.contact.id })} · ${x.channels.map((c) => t(`channel.${c}`)).join(', ')}` }))));
+      if (!seen.size) results.append(el('p', { class: 'faint', text: t('contact.linkNone') }));
+    }, 250);
+  });
+  return openDialog({
+    title: t('contact.linkTitle'),
+    fields: [field(t('contact.linkFind'), query), results],
+    submitLabel: t('contact.link'),
+    submit: async () => {
+      const chosen = results.querySelector('input:checked');
+      if (!chosen) throw new Error(t('contact.linkPick'));
+      await api.linkContact(ticket.contact.id, Number(chosen.value));
+      await store.contact(ticket.contact.id, true);
+      await done();
+    },
+  });
+}
+
+/** A WhatsApp template (there is no list of the account's templates: name and language are typed). */
+export function sendTemplate(store, ticketId, channel) {
+  const name = el('input', { attrs: { type: 'text', required: true, autocomplete: 'off', pattern: '[a-z0-9_]+', spellcheck: 'false' } });
+  const language = el('input', { attrs: { type: 'text', required: true, autocomplete: 'off', value: document.documentElement.lang === 'ja' ? 'ja' : 'en_US', spellcheck: 'false' } });
+  const parameters = el('textarea', { attrs: { rows: 3 } });
+  return openDialog({
+    title: t('template.title'),
+    fields: [field(t('template.name'), name), field(t('template.language'), language), field(t('template.parameters'), parameters)],
+    submitLabel: t('template.send'),
+    submit: () => {
+      if (!name.value.trim() || !language.value.trim()) throw new Error(t('template.name'));
+      const template = { name: name.value.trim(), language: language.value.trim() };
+      const values = parameters.value.split('\n').map((line) => line.trim()).filter(Boolean);
+      if (values.length) template.parameters = values;
+      return store.reply(ticketId, { template, channel });
+    },
+  });
+}
