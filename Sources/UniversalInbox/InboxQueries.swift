@@ -5,6 +5,8 @@ import GRDB
 /// A filtered page of the ticket list, newest activity first.
 public struct TicketQuery: Sendable, Equatable {
     public var status: TicketStatus?
+    /// Only tickets still being worked: new, open or pending (the inbox's Mine, Unassigned and All).
+    public var activeOnly = false
     public var channel: String?
     /// Words that must appear in one of the ticket's messages (any language; 3+ characters use the index).
     public var text: String?
@@ -207,6 +209,7 @@ extension Inbox {
             _ = arguments.append(contentsOf: StatementArguments(values))
         }
         if let status = query.status { add("t.status = ?", [status.rawValue]) }
+        if query.activeOnly { add("t.status IN ('new', 'open', 'pending')", []) }
         if let channel = query.channel {
             add(counting
                 ? "t.id IN (SELECT ticket_id FROM ticket_channels WHERE channel = ?)"

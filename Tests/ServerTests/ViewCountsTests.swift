@@ -41,6 +41,12 @@ import UniversalInbox
                 #expect(try await t.get("/api/v1/tickets?limit=200&" + filter, token: ann.token).items.count == got[key], "\(key)")
             }
 
+            // `status=active` is what is still being worked: a resolved ticket leaves Unassigned and All.
+            _ = try await t.patchJSON("/api/v1/tickets/\(third)", #"{"status":"resolved"}"#)
+            let active = ["all": "status=active", "unassigned": "view=unassigned&status=active", "resolved": "status=resolved"]
+            #expect(try await counts(t, active, token: ann.token).json["counts"] as? [String: Int] == ["all": 2, "unassigned": 1, "resolved": 1])
+            #expect(try await t.get("/api/v1/tickets?status=active", token: ann.token).items.compactMap { $0["id"] as? Int }.sorted() == [first, second].sorted())
+
             // A restricted agent counts only what it may read: Sales and its own.
             let sams = try await counts(t, ["all": "", "pending": "status=pending", "billing": "department=\(billing)"], token: sam.token)
             #expect(sams.json["counts"] as? [String: Int] == ["all": 1, "pending": 0, "billing": 0])

@@ -6,7 +6,7 @@ import UniversalInbox
 
 /// The ticket list's query parameters → a `TicketQuery`. Filters combine (all must hold).
 ///
-/// `status`, `channel`, `priority`, `tag`, `department` (id), `agent` (id, `me` or `none`),
+/// `status` (one, or `active`: new, open or pending), `channel`, `priority`, `tag`, `department` (id), `agent` (id, `me` or `none`),
 /// `createdFrom`/`createdBefore` (ISO-8601 date or date-time), `contact` (name, user id or phone),
 /// `q` (full text over messages), `view` (`unassigned`, `mine`, `my-pending`, `spam`),
 /// `field.KEY` / `contact.KEY` (a custom ticket / contact field's value), `sort` (`newest`, `waiting`), `limit`, `cursor`.
@@ -54,7 +54,11 @@ enum TicketFilter {
 
     static func query(_ params: Parameters, actor: Actor) throws -> TicketQuery {
         var query = TicketQuery()
-        query.status = try params.value("status", as: TicketStatus.self)
+        if try params.single("status") == "active" {
+            query.activeOnly = true
+        } else {
+            query.status = try params.value("status", as: TicketStatus.self)
+        }
         query.channel = try params.value("channel", as: ChannelKind.self)?.rawValue
         query.priority = try params.value("priority", as: TicketPriority.self)
         query.tag = try params.single("tag").map(String.init)

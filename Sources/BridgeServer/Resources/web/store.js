@@ -14,9 +14,9 @@ const COUNTS_EVERY = 1000;
 
 /** Built-in views; departments and saved views are added from the API. */
 export const builtInViews = [
-  { key: 'mine', label: 'views.mine', params: { view: 'mine' }, agentOnly: true },
-  { key: 'unassigned', label: 'views.unassigned', params: { view: 'unassigned' } },
-  { key: 'all', label: 'views.all', params: {} },
+  { key: 'mine', label: 'views.mine', params: { view: 'mine', status: 'active' }, agentOnly: true },
+  { key: 'unassigned', label: 'views.unassigned', params: { view: 'unassigned', status: 'active' } },
+  { key: 'all', label: 'views.all', params: { status: 'active' } },
   { key: 'pending', label: 'views.pending', params: { status: 'pending' } },
   { key: 'resolved', label: 'views.resolved', params: { status: 'resolved' } },
   { key: 'spam', label: 'views.spam', params: { view: 'spam' } },
@@ -101,7 +101,7 @@ export class Store extends EventTarget {
     const views = builtInViews.filter((v) => this.isAgent || !v.agentOnly).map((v) => ({ ...v, group: 'main' }));
     // A restricted agent reads only its departments' queues: the others would always be empty.
     const departments = this.me?.departmentsOnly ? this.departments.filter((d) => (this.me.departments ?? []).includes(d.id)) : this.departments;
-    for (const d of departments) views.push({ key: `dept-${d.id}`, name: d.name, params: { department: d.id }, group: 'departments' });
+    for (const d of departments) views.push({ key: `dept-${d.id}`, name: d.name, params: { department: d.id, status: 'active' }, group: 'departments' });
     for (const v of this.savedViews) views.push({ key: `view-${v.id}`, name: v.name, params: { view: v.id }, group: 'saved' });
     return views;
   }
