@@ -100,14 +100,21 @@ class Bridge:
             assert response.status == 200, response.status
 
     def whatsapp_message(self, wa_id, text, name, hours_ago=0):
-        """Posts a WhatsApp Cloud API webhook with one text message, signed as Meta signs:
-        X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body with the app secret>. `hours_ago`
-        dates the message back (the reply window counts from it)."""
+        """Posts a WhatsApp Cloud API webhook with one customer text message. `hours_ago` dates the
+        message back (the reply window counts from it)."""
         n = next(self._events)
         message = {"from": wa_id, "id": f"wamid.BROWSER{n:08d}{secrets.token_hex(6)}", "timestamp": str(int(time.time() - hours_ago * 3600)),
                    "type": "text", "text": {"body": text}}
-        value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_ID},
-                 "contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        self._post_whatsapp({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]})
+
+    def whatsapp_status(self, wamid, status, wa_id):
+        """Posts WhatsApp's receipt for one of our messages (`delivered`, `read`), signed as Meta signs."""
+        self._post_whatsapp({"statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": wa_id}]})
+
+    def _post_whatsapp(self, change):
+        """A Cloud API webhook with one change for our number, signed:
+        X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body with the app secret>."""
+        value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_ID}, **change}
         body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}).encode()
         signature = "sha256=" + hmac.new(self.whatsapp_secret.encode(), body, hashlib.sha256).hexdigest()
         request = urllib.request.Request(self.base_url + "/webhooks/whatsapp/main", data=body, method="POST")

@@ -60,8 +60,8 @@ class LineStandIn:
                                       {"x-line-request-id": request_id})
                 if self.path.endswith("/messages") and self.path.count("/") == 3:
                     with stand_in._lock:
-                        stand_in.whatsapp.append({"path": self.path, "body": body})
                         wamid = f"wamid.standin{next(stand_in._ids)}"
+                        stand_in.whatsapp.append({"path": self.path, "body": body, "id": wamid})
                     return self._json(200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
                                             "messages": [{"id": wamid}]})
                 self._json(404, {"message": "Not found"})
@@ -101,6 +101,11 @@ class LineStandIn:
     def whatsapp_templates(self):
         with self._lock:
             return [w["body"]["template"] for w in self.whatsapp if "template" in w["body"]]
+
+    def whatsapp_sent(self, text):
+        """The message id the stand-in gave the WhatsApp text `text`, once it was sent."""
+        with self._lock:
+            return next((w["id"] for w in self.whatsapp if w["body"].get("text", {}).get("body") == text), None)
 
     def pushed_texts(self):
         with self._lock:

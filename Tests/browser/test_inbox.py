@@ -71,6 +71,24 @@ def test_line_message_arrives_live_and_the_reply_goes_out(bridge, open_page, sho
     expect(inbox.message("Thank you!")).to_be_visible()
 
 
+def test_a_whatsapp_reply_shows_delivered_then_read_from_the_receipts(bridge, open_page, shot):
+    agent = bridge.add_agent("Dora Receipts")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    inbox.choose_view("All")
+    bridge.whatsapp_message("5511988880077", "Did my parcel leave?", "Rita Receipts")
+    inbox.ticket("Rita Receipts").click()
+    expect(inbox.message("Did my parcel leave?")).to_be_visible()
+    inbox.reply("Yes, this morning.")
+    wamid = wait_until(lambda: bridge.line.whatsapp_sent("Yes, this morning."), what="the WhatsApp send")
+    expect(inbox.message("Yes, this morning.")).to_contain_text("Sent")
+    # WhatsApp's signed receipts move the message on, live.
+    bridge.whatsapp_status(wamid, "delivered", "5511988880077")
+    expect(inbox.message("Yes, this morning.")).to_contain_text("Delivered")
+    shot(inbox.page, "delivered")
+    bridge.whatsapp_status(wamid, "read", "5511988880077")
+    expect(inbox.message("Yes, this morning.")).to_contain_text("Read")
+
+
 def test_japanese_ui_renders(bridge, open_page, shot):
     agent = bridge.add_agent("佐藤 花子")
     page, _ = open_page(locale="ja-JP")
