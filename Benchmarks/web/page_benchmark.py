@@ -33,12 +33,10 @@ performance timeline of the cold run and prints where the page's renderer spent 
 import argparse
 import json
 import os
-import re
 import secrets
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +48,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "browser"))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM, Bridge, wait_until  # noqa: E402
+from conftest import CHROMIUM, Bridge, BridgeProcess, wait_until  # noqa: E402
 from line_standin import LineStandIn  # noqa: E402
 from pages import InboxPage  # noqa: E402
 
@@ -118,10 +116,10 @@ class Server:
         self.line = LineStandIn().start()
         self.admin_token = secrets.token_hex(32)
         self.line_secret = secrets.token_hex(16)
-        (self.work / "bridge.yaml").write_text(f"""
+        config = f"""
 server:
   host: 127.0.0.1
-  port: 0
+  port: {{port}}
 database:
   url: sqlite:{self.database}
 auth:
@@ -134,31 +132,19 @@ channels:
     channelSecret: {self.line_secret}
     accessToken: page-bench-line-token
     apiBaseURL: {self.line.base_url}
-""")
-        self.log_path = self.work / "bridge.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([str(binary), "serve", "--config", str(self.work / "bridge.yaml")],
-                                        cwd=self.work, stdout=self.log, stderr=self.log)
-
-        def address():
-            if self.process.poll() is not None:
-                raise SystemExit(f"the bridge stopped: {self.log_path.read_text()[-3000:]}")
-            found = re.search(r"http\.address=(\S+)", self.log_path.read_text())
-            return found and found.group(1)
+"""
+        self.process = BridgeProcess(self.work, lambda port: config.format(port=port), binary=binary)
+        self.log_path = self.process.log_path
         try:
-            self.base_url = "http://" + wait_until(address, timeout=60, what="the bridge to listen")
+            self.base_url = "http://" + self.process.start()
         except BaseException:
             self.stop()
             raise
         self.bridge = Bridge(self.base_url, self.admin_token, self.line_secret, self.line, self.log_path)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        if self.process.process:
+            self.process.stop()
         self.line.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 

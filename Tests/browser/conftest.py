@@ -170,19 +170,21 @@ class BridgeProcess:
     """`bridge serve` as a child process; `restart()` stops it and starts it again on the same port
     and database (what an agent's page sees as a server restart)."""
 
-    def __init__(self, work, settings):
+    def __init__(self, work, config, binary=BRIDGE):
+        """`config(port)` is the bridge.yaml to start with; `binary` the `bridge` to run."""
         self.work = work
-        self.settings = settings
+        self.config = config
+        self.binary = binary
         self.log_path = work / "bridge.log"
         self.process = None
         self.log = None
         self.address = None
 
     def start(self, port=0):
-        (self.work / "bridge.yaml").write_text(CONFIG.format(port=port, work=self.work, **self.settings))
+        (self.work / "bridge.yaml").write_text(self.config(port))
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "a")
-        self.process = subprocess.Popen([str(BRIDGE), "serve", "--config", str(self.work / "bridge.yaml")],
+        self.process = subprocess.Popen([str(self.binary), "serve", "--config", str(self.work / "bridge.yaml")],
                                         cwd=self.work, stdout=self.log, stderr=self.log)
 
         def address():
@@ -218,8 +220,9 @@ def bridge():
     whatsapp_secret = secrets.token_hex(16)
     # A P-256 private key is 32 random bytes below the group order (all but a 2^-32 share are).
     vapid = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    process = BridgeProcess(work, {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid,
-                                   "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID})
+    settings = {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid,
+                "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID}
+    process = BridgeProcess(work, lambda port: CONFIG.format(port=port, work=work, **settings))
     try:
         base_url = "http://" + process.start()
         bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path, whatsapp_secret)
