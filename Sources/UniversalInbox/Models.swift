@@ -82,6 +82,16 @@ public struct ContactDetail: Sendable, Equatable, Codable {
     public var fields: [String: String]
     public var identities: [Identity]
     public var createdAt: Date
+    /// The customer's answered satisfaction ratings, newest first, on the tickets the caller may
+    /// read: only `GET /contacts/{id}` fills them in (nil elsewhere, so left out of the JSON).
+    public var ratings: [Rated]?
+
+    /// One satisfaction answer: the ticket it rates, the answer (`good`/`bad`) and when it came.
+    public struct Rated: Sendable, Equatable, Codable {
+        public var ticketId: Int64
+        public var rating: String
+        public var answeredAt: Date
+    }
 
     public struct Identity: Sendable, Equatable, Codable {
         public var channel: String

@@ -56,6 +56,25 @@ extension Inbox {
     }
 }
 
+extension Inbox {
+    /// A contact's answered ratings, newest first, on the tickets `actor` may read (a restricted
+    /// agent sees no answer about a ticket outside its departments). The contact is found through
+    /// the tickets, so ratings follow tickets moved by a contact link.
+    public func answeredRatings(contactId: Int64, readableBy actor: Actor, limit: Int = 20) async throws -> [ContactDetail.Rated] {
+        try await database.pool.read { db in
+            try Array(Row.fetchCursor(db, sql: """
+                SELECT r.ticket_id, r.rating, r.rated_at, t.agent_id, t.department_id
+                FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                WHERE t.contact_id = ? AND r.rating IS NOT NULL AND r.rated_at IS NOT NULL
+                ORDER BY r.rated_at DESC, r.ticket_id DESC
+                """, arguments: [contactId])
+            .filter { actor.may(.read, assignedTo: $0["agent_id"], department: $0["department_id"]) }
+            .prefix(limit)
+            .map { ContactDetail.Rated(ticketId: $0["ticket_id"], rating: $0["rating"], answeredAt: Date(ms: $0["rated_at"])) })
+        }
+    }
+}
+
 extension IngestWriter {
     /// When the contact has a rating request waiting and this message answers it, records the rating
     /// (for the agent who had the ticket) and files the answer in that ticket without reopening it.

@@ -131,3 +131,53 @@ import UniversalInbox
         }
     }
 }
+
+/// The contact's satisfaction answers on `GET /contacts/{id}` (the contact panel shows them).
+@Suite struct ContactRatingsTests {
+    @Test func aContactShowsItsAnsweredRatingsOnReadableTicketsNewestFirst() async throws {
+        try await TestBridge.with(configure: { $0.satisfaction.enabled = true }) { t in
+            let sales = try await t.addDepartment("Sales")
+            let billing = try await t.addDepartment("Billing")
+            let sam = try await t.addAgent("Sam", departments: [sales])
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
+            let first = try await t.customerWrites(Payloads.lineUser, "Where is my order?")
+            _ = try await t.customerWrites(Payloads.lineUser, "And my invoice is wrong")
+            let second = try #require(try await t.messages(ticket: first).last?["id"] as? Int)
+            let billingTicket = try #require(try await t.postJSON("/api/v1/tickets/\(first)/split", #"{"messageIds":[\#(second)]}"#).json["id"] as? Int)
+            _ = try await t.postJSON("/api/v1/tickets/\(first)/transfer", #"{"departmentId":\#(sales)}"#)
+            _ = try await t.postJSON("/api/v1/tickets/\(billingTicket)/transfer", #"{"departmentId":\#(billing)}"#)
+            let contact = try #require((try await t.get("/api/v1/tickets/\(first)").json["contact"] as? [String: Any])?["id"] as? Int)
+            func ratings(_ token: String? = nil) async throws -> [[String: Any]] {
+                let reply = try await t.get("/api/v1/contacts/\(contact)", token: token ?? TestBridge.adminToken)
+                return try #require(reply.json["ratings"] as? [[String: Any]], "ratings in \(reply.text)")
+            }
+
+            // Asked but not answered yet: nothing to show.
+            _ = try await t.patchJSON("/api/v1/tickets/\(first)", #"{"status":"resolved"}"#)
+            try await t.eventually("the rating request sent") {
+                t.line.requests(to: "/v2/bot/message").contains { $0.text.contains("quickReply") }
+            }
+            #expect(try await ratings().isEmpty)
+
+            // The customer taps "Good", as in the test above.
+            #expect(try await t.postLINE(SatisfactionAndReportsTests.linePostback("01RATECONTACT1", "rating:good")).status == 200)
+            // A later "bad" on the billing ticket, recorded as the ingest records an answer.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            try await t.bridge.inbox.database.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO ratings (ticket_id, contact_id, requested_at, state, choices, rating, rated_at)
+                    VALUES (?, ?, ?, 'requested', '[]', 'bad', ?)
+                    """, arguments: [billingTicket, contact, now, now + 60000])
+            }
+
+            let all = try await ratings()
+            #expect(all.map { $0["ticketId"] as? Int } == [billingTicket, first])
+            #expect(all.map { $0["rating"] as? String } == ["bad", "good"])
+            #expect(all.allSatisfy { ($0["answeredAt"] as? String)?.hasPrefix("20") == true })
+            // Sam works Sales only: the billing ticket's answer is not his to read.
+            let sams = try await ratings(sam.token)
+            #expect(sams.map { $0["ticketId"] as? Int } == [first])
+            #expect(sams.map { $0["rating"] as? String } == ["good"])
+        }
+    }
+}

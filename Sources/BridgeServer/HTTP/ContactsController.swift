@@ -8,9 +8,10 @@ struct ContactsController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("contacts/:id") { _, context in
-            let id = try context.id()
-            try await inbox.authorize(try context.requireActor(), .read, .contact(id))
-            guard let contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
+            let (id, actor) = (try context.id(), try context.requireActor())
+            try await inbox.authorize(actor, .read, .contact(id))
+            guard var contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
+            contact.ratings = try await inbox.answeredRatings(contactId: id, readableBy: actor)
             return JSONResponse.make(contact)
         }
         group.patch("contacts/:id") { request, context in try await change(request, context) }

@@ -36,6 +36,8 @@ export class Store extends EventTarget {
     this.viewKey = null;
     this.sort = 'newest';
     this.q = '';
+    /** Extra list filters (channel, priority, tag) per view key, kept while the page is open. */
+    this.viewFilters = new Map();
     this.list = { ids: [], nextCursor: null, loading: false, loaded: false, error: null };
     this.tickets = new Map();
     this.conversations = new Map();
@@ -110,11 +112,25 @@ export class Store extends EventTarget {
    *  newest match first (the API refuses `sort` with `q`). */
   listParams() {
     const q = this.q.trim() || undefined;
-    return { ...(this.paramsOf(this.viewKey) ?? {}), q, sort: this.sort === 'waiting' && !q ? 'waiting' : undefined, limit: PAGE };
+    return { ...(this.paramsOf(this.viewKey) ?? {}), ...this.filters(), q, sort: this.sort === 'waiting' && !q ? 'waiting' : undefined, limit: PAGE };
+  }
+
+  /** The current view's extra filters ({channel?, priority?, tag?}). */
+  filters() { return this.viewFilters.get(this.viewKey) ?? {}; }
+
+  /** Sets (or, with an empty value, removes) one filter of the current view and reloads the list. */
+  async setFilter(name, value) {
+    const filters = { ...this.filters() };
+    if (value) filters[name] = value; else delete filters[name];
+    if (filters[name] === this.filters()[name]) return;
+    this.viewFilters.set(this.viewKey, filters);
+    this.emit('filters');
+    await this.loadList();
   }
 
   async setView(key) {
     this.viewKey = key;
+    this.emit('filters');
     await this.loadList();
   }
 

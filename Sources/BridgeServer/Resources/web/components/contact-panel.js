@@ -1,5 +1,6 @@
 // The contact beside the conversation: identities on every channel (GET /contacts/{id}), e-mail,
-// custom contact fields (labels from GET /fields), earlier tickets (GET /tickets?contact=id), and
+// custom contact fields (labels from GET /fields), earlier tickets (GET /tickets?contact=id), their
+// satisfaction answers (the contact's `ratings`), and
 // "link another identity" (POST /contacts/{id}/links) for an agent who may answer the ticket.
 import { api } from '../api.js';
 import { el, fillChannel } from '../dom.js';
@@ -66,6 +67,10 @@ export class ContactPanel extends HTMLElement {
         el('span', { class: `label status-${x.status}`, text: t(`status.${x.status}`) }),
         el('span', { class: 'earlier-preview', text: x.lastMessage?.text ?? '' }),
         el('time', { text: formatTime(x.updatedAt), attrs: { datetime: x.updatedAt } }))));
+    const ratings = (contact?.ratings ?? []).map((r) => el('li', { class: 'rating' },
+      el('span', { class: `label rating-${r.rating}`, text: ['good', 'bad'].includes(r.rating) ? t(`contact.rating.${r.rating}`) : r.rating }),
+      el('span', { class: 'ticket-number', text: `#${r.ticketId}` }),
+      el('time', { text: formatTime(r.answeredAt), attrs: { datetime: r.answeredAt, title: t('contact.ratedAt') } })));
     const link = mayAnswer(this.store.me, ticket) && !this.store.me?.departmentsOnly
       ? el('button', { class: 'quiet', text: t('contact.link'), attrs: { type: 'button' }, on: { click: () => this.link() } }) : null;
     this.replaceChildren(...[
@@ -74,6 +79,7 @@ export class ContactPanel extends HTMLElement {
       fieldRows.length ? section(t('contact.fields'), el('dl', { class: 'cp-fields' }, fieldRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))) : null,
       section(t('contact.earlier'), this.earlier == null ? el('p', { class: 'faint', text: t('list.loading') })
         : earlier.length ? el('ul', { class: 'earlier-tickets' }, earlier) : el('p', { class: 'faint', text: t('contact.noEarlier') })),
+      ratings.length ? section(t('contact.ratings'), el('ul', { class: 'ratings' }, ratings)) : null,
     ].filter(Boolean));
   }
 

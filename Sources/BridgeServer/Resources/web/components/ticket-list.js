@@ -7,6 +7,7 @@ import { clone, el, fillChannel } from '../dom.js';
 import { formatSince, formatTime, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
 import './bulk-bar.js';
+import './list-filters.js';
 
 export class TicketList extends HTMLElement {
   set store(store) {
@@ -64,8 +65,11 @@ export class TicketList extends HTMLElement {
     this.rows = new Map();
     this.bulkBar = document.createElement('bulk-bar');
     this.bulkBar.store = this._store;
+    this.filters = document.createElement('list-filters');
+    this.filters.store = this._store;
     this.replaceChildren(
       el('div', { class: 'list-head' }, this.searchLabel, this.search, this.sortLabel, this.sort),
+      this.filters,
       this.bulkBar,
       el('div', { class: 'list-scroll' }, this.list, this.status, this.more, this.sentinel));
     this.generation = 0;
@@ -88,6 +92,7 @@ export class TicketList extends HTMLElement {
     this.sort.value = this._store?.sort ?? 'newest';
     this.more.textContent = t('list.more');
     this.bulkBar?.render?.();
+    this.filters?.relabel?.();
   }
 
   choose(id) {
