@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "browser"))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM, Bridge, BridgeProcess, wait_until  # noqa: E402
+from conftest import CHROMIUM, Bridge, BridgeProcess  # noqa: E402
 from line_standin import LineStandIn  # noqa: E402
 from pages import InboxPage  # noqa: E402
 

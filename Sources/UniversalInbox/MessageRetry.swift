@@ -28,18 +28,12 @@ extension Inbox {
             guard let identity = try Row.fetchOne(db, sql: "SELECT * FROM identities WHERE id = ?", arguments: [identityId]) else {
                 throw InboxError.notFound("identity \(identityId)")
             }
-            let target = ReplyTarget(
-                account: row["account"],
-                message: OutboundMessage(
-                    id: row["idempotency_key"], recipient: identity["platform_user_id"],
-                    content: try ContentCoding.decode(MessageContent.self, row["content"]), context: Self.context(identity, now: now)))
-            if let refusal = vet(target) { throw InboxError.refused(refusal) }
+            let content = try ContentCoding.decode(MessageContent.self, row["content"])
+            if let refusal = vet(Self.replyTarget(identity, key: row["idempotency_key"], content: content, now: now)) { throw InboxError.refused(refusal) }
             try db.execute(
                 sql: "UPDATE messages SET status = 'queued', failure_code = NULL, failure_reason = NULL, updated_at = ? WHERE id = ?",
                 arguments: [now.ms, messageId])
-            try db.execute(
-                sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
-                arguments: [messageId, ticketId, row["account"] as String, now.ms])
+            try Self.enqueue(db, messageId: messageId, ticketId: ticketId, account: row["account"], at: now)
             return ticketId
         }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])

@@ -81,12 +81,7 @@ extension Inbox {
         }
         let identityId: Int64 = identity["id"]
         let key = UUID().uuidString.lowercased()
-        let target = ReplyTarget(
-            account: identity["account"],
-            message: OutboundMessage(
-                id: key, recipient: identity["platform_user_id"], content: content,
-                context: Self.context(identity, now: now)))
-        if let refusal = vet(target) { throw InboxError.refused(refusal) }
+        if let refusal = vet(Self.replyTarget(identity, key: key, content: content, now: now)) { throw InboxError.refused(refusal) }
         let account: String = identity["account"]
         try db.execute(sql: """
             INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
@@ -97,13 +92,25 @@ extension Inbox {
                 key, author, now.ms, now.ms,
             ])
         let id = db.lastInsertedRowID
-        try db.execute(
-            sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
-            arguments: [id, ticketId, account, now.ms])
+        try Self.enqueue(db, messageId: id, ticketId: ticketId, account: account, at: now)
         try db.execute(sql: """
             UPDATE tickets SET updated_at = ?, status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = ?
             """, arguments: [now.ms, ticketId])
         return id
+    }
+
+    /// What the channel's rules are asked about before a message to `identity` is queued.
+    static func replyTarget(_ identity: Row, key: String, content: MessageContent, now: Date) -> ReplyTarget {
+        ReplyTarget(
+            account: identity["account"],
+            message: OutboundMessage(id: key, recipient: identity["platform_user_id"], content: content, context: Self.context(identity, now: now)))
+    }
+
+    /// Puts a queued message in the outbox for the dispatcher, due at once.
+    static func enqueue(_ db: Database, messageId: Int64, ticketId: Int64, account: String, at now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO outbox (message_id, ticket_id, account, next_attempt_at) VALUES (?, ?, ?, ?)",
+            arguments: [messageId, ticketId, account, now.ms])
     }
 
     /// Tells the customer of a queued ticket their place and the expected wait, once per ticket.
