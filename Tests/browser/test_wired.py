@@ -42,6 +42,32 @@ def test_a_draft_follows_the_agent_to_another_browser_and_stays_on_its_ticket(br
     expect(laptop.reply_box).to_have_value("")
 
 
+def test_a_session_ending_mid_reply_brings_the_sign_in_back_and_keeps_the_draft(bridge, open_page, shot):
+    agent = bridge.add_agent("Sam Session")
+    _, ticket = customer(bridge, "Expiry Customer", "Where is my parcel?")
+    inbox, problems = signed_in(open_page, bridge, agent)
+    problems.expected.add((401, f"/api/v1/tickets/{ticket}/draft"))
+    open_ticket(inbox, "Expiry Customer")
+    with inbox.page.expect_response(lambda r: r.url.endswith("/draft") and r.request.method == "PUT" and r.status == 200):
+        inbox.reply_box.press_sequentially("Your parcel left")
+
+    # The session cookie expires (the browser drops it at its Max-Age) while the agent types on.
+    inbox.page.context.clear_cookies()
+    with inbox.page.expect_response(lambda r: r.url.endswith("/draft") and r.status == 401):
+        inbox.reply_box.press_sequentially(" our warehouse today")
+    expect(inbox.sign_in_form).to_be_visible()
+    shot(inbox.page, "session-ended")
+
+    # Signing in again brings back the same ticket and the whole unsent text, and saves it.
+    with inbox.page.expect_response(lambda r: r.url.endswith("/draft") and r.request.method == "PUT" and r.status == 200):
+        inbox.sign_in(agent["email"], agent["password"])
+    expect(inbox.sign_in_form).to_be_hidden()
+    expect(inbox.conversation_title).to_have_text("Expiry Customer")
+    expect(inbox.reply_box).to_have_value("Your parcel left our warehouse today")
+    token = bridge.api("POST", "/api/v1/auth/login", {"email": agent["email"], "password": agent["password"]})["token"]
+    assert bridge.api("GET", f"/api/v1/tickets/{ticket}/draft", token=token)["text"] == "Your parcel left our warehouse today"
+
+
 def test_view_counts_change_live_when_a_ticket_arrives_and_when_it_is_resolved(bridge, open_page, shot):
     agent = bridge.add_agent("Kei Count")
     inbox, _ = signed_in(open_page, bridge, agent)
