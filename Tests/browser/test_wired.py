@@ -164,6 +164,12 @@ def test_japanese_reply_window_and_template_form_at_360_px(bridge, open_page, sh
     inbox.expect_signed_in(agent["name"])
     inbox.choose_view("すべて")
     shot(page, "list-ja-360")
+    # Every control of the top bar is on the screen (none hidden off its right edge).
+    outside = page.evaluate("""() => [...document.querySelector('.topbar').children]
+        .filter((e) => e.getClientRects().length && !e.classList.contains('visually-hidden'))
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .map((e) => e.textContent || e.className)""")
+    assert outside == [], outside
     inbox.ticket("佐々木 長い名前のお客様です").click()
     window = page.locator("reply-composer").get_by_role("note")
     expect(window).to_contain_text("WhatsApp: 返信期間は終了 — テンプレートのみ送れます")
