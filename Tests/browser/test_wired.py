@@ -68,6 +68,40 @@ def test_a_session_ending_mid_reply_brings_the_sign_in_back_and_keeps_the_draft(
     assert bridge.api("GET", f"/api/v1/tickets/{ticket}/draft", token=token)["text"] == "Your parcel left our warehouse today"
 
 
+def test_refetches_of_a_ticket_run_one_at_a_time_so_a_late_answer_never_shows_an_older_state(bridge, open_page, shot):
+    agent = bridge.add_agent("Oda Order")
+    user, ticket = customer(bridge, "Order Customer", "zero")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Order Customer")
+    expect(inbox.message("zero")).to_be_visible()
+
+    # The refetch after "first" is held, with the server's answer of that moment (zero, first).
+    held, later = [], []
+
+    def messages(route):
+        if not held:
+            held.append((route, route.fetch()))
+            return
+        later.append(route.request.url)
+        route.fulfill(response=route.fetch())
+    inbox.page.route(f"**/api/v1/tickets/{ticket}/messages*", messages)
+    row = inbox.ticket("Order Customer")
+    bridge.line_message(user, "first")
+    expect(row).to_contain_text("first")
+    assert held, "the refetch after the first message"
+
+    # "second" arrives while that answer is still on its way: no second refetch of the ticket
+    # starts meanwhile (it would land first, and the late answer would then hide "second").
+    bridge.line_message(user, "second")
+    expect(row).to_contain_text("second")
+    assert later == [], f"a refetch ran beside the held one: {later}"
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(inbox.message("second")).to_be_visible()
+    expect(inbox.conversation.get_by_role("listitem")).to_have_count(3)
+    wait_until(lambda: later or inbox.page.wait_for_timeout(50), what="the refetch after the held one")
+
+
 def test_view_counts_change_live_when_a_ticket_arrives_and_when_it_is_resolved(bridge, open_page, shot):
     agent = bridge.add_agent("Kei Count")
     inbox, _ = signed_in(open_page, bridge, agent)

@@ -48,6 +48,7 @@ export class Store extends EventTarget {
     this.live = 'connecting';
     this.listRequest = 0;
     this.pending = new Set();
+    this.refetches = new Map();
     this.listDirty = false;
     this.flushTimer = null;
     this.selected = new Set();
@@ -185,8 +186,36 @@ export class Store extends EventTarget {
     this.emit('list');
   }
 
+  /** One refetch per key at a time. Asks made while one runs become a single run after it (the
+   *  latest ask's, or the widest: a conversation's refetch includes its ticket's), so a burst of
+   *  events shares a fetch and an older answer can never land after, and over, a newer one.
+   *  Resolves once the state includes everything asked for so far. */
+  serially(key, run, width = 0) {
+    const running = this.refetches.get(key);
+    if (running) {
+      if (!running.next || width >= running.width) Object.assign(running, { next: run, width });
+      return running.done;
+    }
+    const entry = { next: run, width };
+    entry.done = (async () => {
+      try {
+        while (entry.next) {
+          const step = entry.next;
+          Object.assign(entry, { next: null, width: 0 });
+          await step();
+        }
+      } finally {
+        this.refetches.delete(key);
+      }
+    })();
+    this.refetches.set(key, entry);
+    return entry.done;
+  }
+
   /** After live events: the first page again, merged in front of the pages already loaded. */
-  async refreshListHead() {
+  refreshListHead() { return this.serially('list', () => this.fetchListHead()); }
+
+  async fetchListHead() {
     if (this.list.loading && !this.list.loaded) { this.staleDuringLoad = true; return; }
     const request = this.listRequest;
     try {
@@ -256,7 +285,9 @@ export class Store extends EventTarget {
     }
   }
 
-  async refreshTicket(ticketId) {
+  refreshTicket(ticketId) { return this.serially(`ticket-${ticketId}`, () => this.fetchTicket(ticketId)); }
+
+  async fetchTicket(ticketId) {
     try {
       this.tickets.set(ticketId, await api.ticket(ticketId));
       this.emit('list');
@@ -267,7 +298,9 @@ export class Store extends EventTarget {
   }
 
   /** The ticket, its newest page of messages (older pages already loaded stay), notes and history. */
-  async refreshConversation(ticketId) {
+  refreshConversation(ticketId) { return this.serially(`ticket-${ticketId}`, () => this.fetchConversation(ticketId), 1); }
+
+  async fetchConversation(ticketId) {
     try {
       const [ticket, page, notes, history] = await Promise.all([
         api.ticket(ticketId),
