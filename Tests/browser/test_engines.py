@@ -89,6 +89,7 @@ def test_main_flow_in_firefox_and_webkit(engine, bridge):
     page = Page(engine)
     engine.goto(bridge.base_url + "/inbox/")
     page.wait("form", "Sign in to the inbox")
+    engine.screenshot(SCREENSHOTS / f"engine-{engine.name}-sign-in.png")
     engine.type(page.wait("label", "E-mail"), agent["email"])
     engine.type(page.wait("label", "Password"), agent["password"])
     engine.click(page.wait("button", "Sign in"))
@@ -117,3 +118,6 @@ def test_main_flow_in_firefox_and_webkit(engine, bridge):
     page.wait("button", "Send", within="reply-composer", what="the Send button back")
     assert engine.call("() => window.__sameDocument === true"), "the page reloaded"
     engine.screenshot(SCREENSHOTS / f"engine-{engine.name}-replied.png")
+    engine.set_size(360, 740)  # phone-sized: the conversation stays readable
+    wait_until(lambda: page.find("conversation-view h2", name), what="the conversation on a narrow screen")
+    engine.screenshot(SCREENSHOTS / f"engine-{engine.name}-360.png")
