@@ -55,6 +55,10 @@ WATCH = """() => {
 }"""
 
 
+class StaleElement(AssertionError):
+    """The element was replaced (a re-render) between finding and using it: find it again."""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -122,7 +126,9 @@ class WebKit:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return json.load(response)["value"]
         except urllib.error.HTTPError as error:
-            raise AssertionError(f"WebDriver {method} {path}: {error.read().decode()}") from None
+            text = error.read().decode()
+            stale = '"stale element reference"' in text
+            raise (StaleElement if stale else AssertionError)(f"WebDriver {method} {path}: {text}") from None
 
     def _session(self, method, path, body=None):
         return self._send(method, f"/session/{self.session}{path}", body)
@@ -230,7 +236,9 @@ class Firefox:
                 raise AssertionError(f"BiDi {method}: no answer")
             answer = self.answers.pop(number)
         if answer.get("type") == "error":
-            raise AssertionError(f"BiDi {method}: {answer.get('error')}: {answer.get('message')}")
+            # A node a re-render removed is "no such node" once collected, "not displayed" before.
+            stale = answer.get("error") == "no such node" or (method == "input.performActions" and answer.get("error") == "move target out of bounds")
+            raise (StaleElement if stale else AssertionError)(f"BiDi {method}: {answer.get('error')}: {answer.get('message')}")
         return answer["result"]
 
     def set_size(self, width, height):
@@ -276,6 +284,8 @@ class Firefox:
         return {"sharedId": value["sharedId"]} if value["type"] == "node" else None
 
     def click(self, element):
+        if not self.call("(e) => e.isConnected && (e.scrollIntoView({ block: 'nearest' }), true)", element):
+            raise StaleElement("the element left the page")
         self.send("input.performActions", {"context": self.context, "actions": [{"type": "pointer", "id": "mouse", "actions": [
             {"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": element}},
             {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]})

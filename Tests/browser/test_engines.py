@@ -73,6 +73,22 @@ class Page:
     def wait(self, query, name=None, within=None, what=None):
         return wait_until(lambda: self.find(query, name, within), what=what or f"{query} {name or ''}".strip())
 
+    def click(self, query, name=None, within=None):
+        """Finds and clicks, again if a re-render replaced the element in between."""
+        self._use(lambda element: self.browser.click(element), query, name, within, "to click")
+
+    def type(self, query, name, text):
+        self._use(lambda element: self.browser.type(element, text), query, name, None, "to type in")
+
+    def _use(self, action, query, name, within, what):
+        def done():
+            element = self.find(query, name, within)
+            try:
+                return element and (action(element) or True)
+            except engines.StaleElement:
+                return False
+        wait_until(done, what=f"{query} {name or ''} {what}")
+
     def text_of(self, query, name):
         """The text of what `find` finds ('' when nothing), in one round trip (no stale element)."""
         return self.browser.call(f"(...a) => ({FIND})(...a)?.textContent ?? ''", query, name, "")
@@ -90,26 +106,26 @@ def test_main_flow_in_firefox_and_webkit(engine, bridge):
     engine.goto(bridge.base_url + "/inbox/")
     page.wait("form", "Sign in to the inbox")
     engine.screenshot(SCREENSHOTS / f"engine-{engine.name}-sign-in.png")
-    engine.type(page.wait("label", "E-mail"), agent["email"])
-    engine.type(page.wait("label", "Password"), agent["password"])
-    engine.click(page.wait("button", "Sign in"))
+    page.type("label", "E-mail", agent["email"])
+    page.type("label", "Password", agent["password"])
+    page.click("button", "Sign in")
     page.wait("header", agent["name"], what="the signed-in agent's name")
     page.wait('[role="listbox"][aria-label="Tickets"]')
-    engine.click(page.wait("view", "All"))
+    page.click("view", "All")
     page.wait('[role="status"]', "Live", what="the live feed")
     engine.call("() => { window.__sameDocument = true; }")  # gone if the page reloads
 
     name = f"Kenji {engine.name.title()}"
     bridge.line_message(line_user(), "Where is my order #1234?", display_name=name)
-    row = page.wait("option", name, what="the new ticket in the list")
+    page.wait("option", name, what="the new ticket in the list")
     wait_until(lambda: "Where is my order #1234?" in page.text_of("option", name), what="the preview")
     assert engine.call("() => window.__sameDocument === true"), "the page reloaded"
 
-    engine.click(row)
+    page.click("option", name)
     wait_until(lambda: page.text("conversation-view h2") == name, what="the conversation's title")
     page.wait("message", "Where is my order #1234?")
-    engine.type(page.wait("#composer-text"), "It ships today.")
-    engine.click(page.wait("button", "Send", within="reply-composer"))
+    page.type("#composer-text", None, "It ships today.")
+    page.click("button", "Send", within="reply-composer")
     wait_until(lambda: "It ships today." in bridge.line.pushed_texts(), what="the LINE push")
     # LINE has no delivery receipts (docs/platforms.md): the furthest a LINE reply gets is `sent`.
     wait_until(lambda: "Sent" in page.message_text("It ships today."), what="the reply marked sent")
