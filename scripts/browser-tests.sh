@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser tests (Tests/browser): Playwright for Python drives Debian's chromium against the
 # debug `bridge serve` (build it first) and a LINE stand-in; screenshots of every screen go to
-# .build/screenshots/. scripts/install-deps.sh installs chromium, playwright and pytest.
+# .build/screenshots/. test_engines.py runs the main flow in firefox-esr and WebKitGTK too (engines.py).
+# scripts/install-deps.sh installs the browsers, playwright, websockets and pytest.
 #
 #   scripts/browser-tests.sh [pytest options, e.g. -k keyboard]
 set -euo pipefail

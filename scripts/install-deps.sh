@@ -9,10 +9,13 @@
 #   Japanese screens render as text, not boxes), and in .build/python
 #   Playwright for Python (which drives that chromium through executable_path; never
 #   `playwright install`, which would download a browser) and pytest.
+# - For the same flow in Firefox and WebKit (Tests/browser/test_engines.py): Debian's firefox-esr
+#   (driven over its own WebDriver BiDi socket, so `websockets` in .build/python), webkit2gtk-driver
+#   (WebKitWebDriver and WebKitGTK's MiniBrowser, Safari's engine) and xvfb (MiniBrowser's display).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic fonts-wqy-zenhei; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,4 +35,8 @@ fi
 if ! .build/python/bin/python -c 'import playwright, pytest, sys; from importlib.metadata import version as v; sys.exit(v("playwright") != "1.65.2" or v("pytest") != "9.2.0")' >/dev/null 2>&1; then
   echo "installing: playwright and pytest (Python, for the browser tests) in .build/python"
   .build/python/bin/pip install -q 'playwright==1.65.2' 'pytest==9.2.0'
+fi
+if ! .build/python/bin/python -c 'import sys; from importlib.metadata import version as v; sys.exit(v("websockets") != "17.4")' >/dev/null 2>&1; then
+  echo "installing: websockets (Python, drives firefox-esr over WebDriver BiDi) in .build/python"
+  .build/python/bin/pip install -q 'websockets==17.4'
 fi
