@@ -44,6 +44,7 @@ enum BridgeApp {
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
         let historyLinks = try HistoryLinks.loadOrCreate(besides: config.databasePath)
+        let uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: config.databasePath)
         let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         let live = LiveHub(inbox: inbox, logger: logger)
         let mailer = config.email.map(SMTPMailer.init(settings:))
@@ -127,6 +128,9 @@ enum BridgeApp {
         let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)
+        let uploadsController = UploadsController(store: uploads, maxBytes: config.media.maxUploadBytes, publicBaseURL: config.server.publicBaseURL)
+        uploadsController.addRoutes(to: api)
+        uploadsController.addPublicRoutes(to: router)
         // Last: it runs only for requests no route took (see `MethodNotAllowedMiddleware`).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method) }))
 
@@ -137,7 +141,9 @@ enum BridgeApp {
                 inbox: inbox, registry: registry, transport: transport,
                 attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,
                 retry: config.retry, logger: logger),
-            TicketJanitor(inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, logger: logger),
+            TicketJanitor(
+                inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, uploads: uploads,
+                uploadRetention: config.media.uploadRetention, logger: logger),
             SearchIndexer(inbox: inbox, logger: logger),
             Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
             live,

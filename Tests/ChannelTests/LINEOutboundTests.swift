@@ -67,6 +67,16 @@ import Testing
         }
     }
 
+    @Test func anImagesCaptionFollowsItAsText() async throws {
+        try await withStandIn(StandInPlatforms.line()) { standIn, transport in
+            let content = MessageContent(kind: .image, text: "The receipt", media: MediaReference(url: "https://cdn.example.com/p.jpg"))
+            _ = try await TestAccounts.line(apiBaseURL: standIn.baseURL).send(outbound(content, to: user), transport: transport)
+            #expect(sameJSON(try #require(standIn.requests.first).body, #"""
+                {"to":"U4af4980629a1b2c3d4e5f60718293a4b","messages":[{"type":"image","originalContentUrl":"https://cdn.example.com/p.jpg","previewImageUrl":"https://cdn.example.com/p.jpg"},{"type":"text","text":"The receipt"}]}
+                """#))
+        }
+    }
+
     @Test func alreadyAcceptedRetryKeyIsSuccess() async throws {
         try await withStandIn(StandInPlatforms.line()) { standIn, transport in
             standIn.script("/v2/bot/message/push", [.json(#"{"message":"The retry key is already accepted"}"#, status: 409, headers: ["x-line-accepted-request-id": "req-77"])])

@@ -127,11 +127,22 @@ struct BridgeConfig: Sendable {
         /// Where downloaded attachments are kept; defaults to `attachments/` beside the database.
         var directory: String?
         var maxBytes = 20 << 20
+        /// Largest image an agent may upload (`POST /api/v1/uploads`): 10 MiB, LINE's limit for
+        /// images sent by URL (WhatsApp takes 5 MB; Messenger 25 MB).
+        var maxUploadBytes = 10 << 20
+        /// Uploaded images are deleted this long after they were uploaded (the platforms fetch
+        /// them when the reply goes, and LINE again when a customer opens an image it let expire).
+        var uploadRetention: TimeInterval = 30 * 86400
     }
 
     /// The attachment directory in force.
     var mediaDirectory: String {
         media.directory ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("attachments").path
+    }
+
+    /// Where agents' uploaded images are kept: `uploads/` beside the attachment directory.
+    var uploadsDirectory: String {
+        URL(fileURLWithPath: mediaDirectory).standardizedFileURL.deletingLastPathComponent().appendingPathComponent("uploads").path
     }
 }
 

@@ -188,9 +188,14 @@ enum ConfigLoader {
         }
 
         let media = node.child("media")
-        try media.checkKeys(["directory", "maxBytes"])
+        try media.checkKeys(["directory", "maxBytes", "maxUploadBytes", "uploadRetention"])
         config.media.directory = try media.child("directory").string()
         config.media.maxBytes = try media.child("maxBytes").int() ?? config.media.maxBytes
+        config.media.maxUploadBytes = try media.child("maxUploadBytes").positiveInt() ?? config.media.maxUploadBytes
+        config.media.uploadRetention = try media.child("uploadRetention").duration() ?? config.media.uploadRetention
+        guard config.media.uploadRetention >= 86400 else {
+            throw ConfigError(key: "media.uploadRetention", problem: "must be at least 1d (the platforms fetch the image after the reply is sent)")
+        }
 
         let tickets = node.child("tickets")
         try tickets.checkKeys(["autoCloseAfter", "queueMessage"])

@@ -49,7 +49,12 @@ public struct LINEAdapter: ChannelAdapter {
 
     public func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt {
         if let refusal = refusal(for: message) { throw refusal }
-        let messages = [outMessage(message.content)]
+        var messages = [outMessage(message.content)]
+        // LINE's image message has no caption: the text goes as a text message right after it, in
+        // the same request (so both or neither are sent).
+        if message.content.kind == .image, let caption = message.content.text, !caption.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            messages.append(LINEOutMessage(type: "text", text: caption))
+        }
         if let token = message.context.replyToken, let issued = message.context.replyTokenIssuedAt,
             message.context.now.timeIntervalSince(issued) < Self.replyTokenLifetime
         {

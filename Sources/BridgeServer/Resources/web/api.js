@@ -15,9 +15,12 @@ export class ApiError extends Error {
 /** Fired on window when a request is refused with 401 (the session ended or was revoked). */
 export const UNAUTHORIZED = 'bridge:unauthorized';
 
-async function request(method, path, body, { quiet401 = false } = {}) {
+async function request(method, path, body, { quiet401 = false, file } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
+  if (file) {
+    init.headers['Content-Type'] = file.type;
+    init.body = file;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -74,6 +77,8 @@ export const api = {
   history: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}/history`),
   events: (after, limit = 500) => request('GET', `/api/v1/events${query({ after, limit })}`),
   reply: (ticketId, body) => request('POST', `/api/v1/tickets/${id(ticketId)}/messages`, body),
+  /** Stores an image (a File) for a reply: {id, url, contentType, bytes}; `url` goes in image.url. */
+  upload: (file) => request('POST', '/api/v1/uploads', undefined, { file }),
   note: (ticketId, text) => request('POST', `/api/v1/tickets/${id(ticketId)}/notes`, { text }),
   claim: (ticketId) => request('POST', `/api/v1/tickets/${id(ticketId)}/claim`),
   update: (ticketId, changes) => request('PATCH', `/api/v1/tickets/${id(ticketId)}`, changes),

@@ -7,10 +7,18 @@
 // The channel picker appears when the contact can be answered on more than one channel; the reply
 // window of the chosen channel is shown (ticket.replyWindows), with a template form on WhatsApp
 // once only templates may go.
+// "Attach image" opens a file picker (JPEG, PNG, GIF, WebP) with a thumbnail; the file stays in the
+// page with this ticket's draft (never on the server's draft), and on send it is uploaded
+// (POST /uploads) and the reply goes with the upload's public URL, the text as its caption.
 import { api } from '../api.js';
 import { el } from '../dom.js';
 import { formatSince, t } from '../i18n.js';
 import { mayAnswer } from '../access.js';
+
+/** The image types the bridge takes (POST /uploads) and every platform sends by URL. */
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+
+const formatBytes = (n) => (n < 1024 * 1024 ? `${Math.max(1, Math.round(n / 1024))} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 export class ReplyComposer extends HTMLElement {
   connectedCallback() {
@@ -43,11 +51,16 @@ export class ReplyComposer extends HTMLElement {
       if (option) this.insertCanned(Number(option.dataset.index));
     });
     this.imageToggle = el('button', { class: 'quiet', attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'composer-image' }, on: { click: () => this.toggleImage() } });
-    this.image = el('input', { attrs: { id: 'composer-image', type: 'url', inputmode: 'url', placeholder: 'https://' } });
+    this.image = el('input', { attrs: { id: 'composer-image', type: 'file', accept: IMAGE_TYPES.join(',') } });
     this.imageLabel = el('label', { attrs: { for: 'composer-image' } });
-    this.imageBox = el('div', { class: 'image-url' }, this.imageLabel, this.image);
+    this.preview = el('img', { class: 'image-preview', attrs: { alt: '' } });
+    this.imageName = el('span', { class: 'image-name' });
+    this.imageClear = el('button', { class: 'quiet', attrs: { type: 'button' }, on: { click: () => this.clearImage(true) } });
+    this.chosen = el('div', { class: 'image-chosen' }, this.preview, this.imageName, this.imageClear);
+    this.chosen.hidden = true;
+    this.imageBox = el('div', { class: 'image-pick' }, this.imageLabel, this.image, this.chosen);
     this.imageBox.hidden = true;
-    this.image.addEventListener('input', () => this.store.setDraft(this.ticketId, { image: this.image.value }));
+    this.image.addEventListener('change', () => this.pickImage(this.image.files?.[0]));
     this.send = el('button', { class: 'primary', attrs: { type: 'submit' } });
     this.hint = el('span', { class: 'hint' });
     this.alert = el('div', { class: 'composer-alert', attrs: { role: 'alert' } });
@@ -81,7 +94,9 @@ export class ReplyComposer extends HTMLElement {
     this.modes.note.label.textContent = t('composer.note');
     this.hint.textContent = t('composer.hint');
     this.channelLabel.textContent = t('composer.channel');
-    this.imageLabel.textContent = t('composer.imageURL');
+    this.imageLabel.textContent = t('composer.imageFile');
+    this.imageClear.textContent = t('composer.imageRemove');
+    this.renderImage();
     this.readOnly.textContent = t('composer.readOnly');
     this.cannedList.setAttribute('aria-label', t('composer.canned'));
     this.templateButton.textContent = t('template.open');
@@ -98,9 +113,10 @@ export class ReplyComposer extends HTMLElement {
     this.closeCanned();
     const draft = ticketId == null ? { mode: 'reply', text: '' } : this.store.draft(ticketId);
     this.text.value = draft.text;
-    this.image.value = draft.image ?? '';
+    this.image.value = '';
     this.imageBox.hidden = !draft.image;
     this.imageToggle.setAttribute('aria-expanded', String(!!draft.image));
+    this.renderImage();
     this.mode = draft.mode;
     this.applyMode();
     this.renderChannels();
@@ -194,7 +210,46 @@ export class ReplyComposer extends HTMLElement {
     this.imageBox.hidden = !show;
     this.imageToggle.setAttribute('aria-expanded', String(show));
     if (show) this.image.focus();
-    else { this.image.value = ''; this.store.setDraft(this.ticketId, { image: '' }); }
+    else this.clearImage(false);
+  }
+
+  /** A file was chosen: kept with this ticket's draft (in the page only) if it is an image we send. */
+  pickImage(file) {
+    if (!file || this.ticketId == null) return;
+    this.alert.replaceChildren();
+    if (!IMAGE_TYPES.includes(file.type)) {
+      this.image.value = '';
+      this.alert.replaceChildren(el('p', { text: t('composer.imageType') }));
+      return;
+    }
+    this.store.setDraft(this.ticketId, { image: { file } });
+    this.renderImage();
+  }
+
+  /** The chosen image's thumbnail (an object URL, let go when the image changes), name and size. */
+  renderImage() {
+    if (!this.built) return;
+    const file = this.ticketId == null ? null : this.store?.draft(this.ticketId).image?.file;
+    if (this.previewFile !== file) {
+      if (this.previewURL) URL.revokeObjectURL(this.previewURL);
+      this.previewURL = file ? URL.createObjectURL(file) : null;
+      this.previewFile = file;
+      if (this.previewURL) this.preview.src = this.previewURL;
+      else this.preview.removeAttribute('src');
+    }
+    this.chosen.hidden = !file;
+    if (!file) return;
+    this.preview.alt = t('composer.imagePreview', { name: file.name });
+    this.imageName.textContent = t('composer.imageChosen', { name: file.name, size: formatBytes(file.size) });
+    this.imageClear.setAttribute('aria-label', t('composer.imageRemoveNamed', { name: file.name }));
+  }
+
+  /** Drops the chosen image; `focus` puts the keyboard back on the picker. */
+  clearImage(focus) {
+    this.image.value = '';
+    if (this.ticketId != null) this.store.setDraft(this.ticketId, { image: null });
+    this.renderImage();
+    if (focus) this.image.focus();
   }
 
   // Canned responses ----------------------------------------------------------------------------
@@ -228,15 +283,24 @@ export class ReplyComposer extends HTMLElement {
 
   // Sending ---------------------------------------------------------------------------------------
 
-  /** What the reply sends: text, an image by URL with the text as caption, on the chosen channel. */
+  /** What the reply sends: text, the chosen image (text as its caption), on the chosen channel. */
   content() {
     const body = {};
     const text = this.text.value;
-    const image = this.imageBox.hidden ? '' : this.image.value.trim();
-    if (image) body.image = { url: image };
+    const image = this.imageBox.hidden ? null : this.store.draft(this.ticketId).image;
+    if (image?.file) body.image = image;
     if (text.trim()) body.text = text;
     if (!this.channelBox.hidden && this.channel.value) body.channel = this.channel.value;
     return body;
+  }
+
+  /** The image's public URL: uploaded once per chosen file (a resend after 409 reuses it). */
+  async uploadImage(ticketId, image) {
+    if (image.url) return image.url;
+    this.send.textContent = t('composer.uploading');
+    const { url } = await api.upload(image.file);
+    if (this.store.draft(ticketId).image?.file === image.file) this.store.setDraft(ticketId, { image: { ...image, url } });
+    return url;
   }
 
   /** force: send despite a 409; allowForbidden: send despite forbidden words (both asked first). */
@@ -260,6 +324,7 @@ export class ReplyComposer extends HTMLElement {
             return;
           }
         }
+        if (body.image) body.image = { url: await this.uploadImage(ticketId, body.image) };
         await this.store.reply(ticketId, { ...body, allowForbidden: allowForbidden || undefined }, force);
       }
       this.store.clearDraft(ticketId);
@@ -267,6 +332,8 @@ export class ReplyComposer extends HTMLElement {
         this.text.value = '';
         this.image.value = '';
         this.imageBox.hidden = true;
+        this.imageToggle.setAttribute('aria-expanded', 'false');
+        this.renderImage();
       }
     } catch (error) {
       if (this.ticketId === ticketId) this.showError(error, { force, allowForbidden });
@@ -304,6 +371,8 @@ export class ReplyComposer extends HTMLElement {
     this.text.value = '';
     this.image.value = '';
     this.imageBox.hidden = true;
+    this.imageToggle.setAttribute('aria-expanded', 'false');
+    this.renderImage();
     this.alert.replaceChildren();
     this.text.focus();
   }

@@ -204,7 +204,7 @@ export class ConversationView extends HTMLElement {
     node.querySelector('.author').textContent = this.author(message);
     fillChannel(channel, message.channel, t);
     node.querySelector('.body').textContent = this.bodyText(message);
-    node.querySelector('.media').replaceChildren(...message.attachments.map((a) => this.attachment(a)));
+    node.querySelector('.media').replaceChildren(...message.attachments.map((a) => this.attachment(a)), ...this.sentImage(message));
     const delivery = node.querySelector('.delivery');
     if (message.direction === 'out') {
       const failed = message.status === 'failed';
@@ -259,6 +259,21 @@ export class ConversationView extends HTMLElement {
         el('img', { class: 'attachment-image', attrs: { src: a.url, alt: t('conv.image', { name }), loading: 'lazy' } }));
     }
     return el('a', { class: 'attachment', text: t('conv.file', { name: a.fileName ?? a.id }), attrs: { href: a.url, download: a.fileName ?? '' } });
+  }
+
+  /** An image we sent by URL. One the bridge itself serves (an upload's /media/<id>/<signature>)
+   *  is shown inline from this origin, whatever host the public URL names; another host's image
+   *  is a link (the page's CSP loads images only from the bridge). */
+  sentImage(message) {
+    const url = message.direction === 'out' && message.content?.kind === 'image' ? message.content.media?.url : null;
+    if (!url) return [];
+    let parsed;
+    try { parsed = new URL(url); } catch { return []; }
+    if (/^\/media\/[0-9a-f]{32}\/[0-9a-f]{64}$/.test(parsed.pathname)) {
+      return [el('a', { attrs: { href: parsed.pathname, target: '_blank', rel: 'noopener' } },
+        el('img', { class: 'attachment-image', attrs: { src: parsed.pathname, alt: t('conv.sentImage'), loading: 'lazy' } }))];
+    }
+    return [el('a', { class: 'attachment', text: t('conv.sentImageLink', { url }), attrs: { href: url, target: '_blank', rel: 'noopener noreferrer' } })];
   }
 
   historyText(entry) {
