@@ -253,6 +253,7 @@ export function sendTemplate(store, ticketId, channel) {
     status.textContent = reason;
     pick.hidden = true;
     manual.hidden = false;
+    if (name.isConnected) name.focus();
   };
 
   api.templates(channel, account).then((answer) => {
