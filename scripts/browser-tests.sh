@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser tests (Tests/browser): Playwright for Python drives Debian's chromium against the
-# debug `bridge serve` (build it first) and a LINE stand-in; screenshots of every screen go to
+# debug `bridge serve` (build it first) and LINE and WhatsApp stand-ins; screenshots of every screen go to
 # .build/screenshots/. scripts/install-deps.sh installs chromium, playwright and pytest.
 #
 #   scripts/browser-tests.sh [pytest options, e.g. -k keyboard]
