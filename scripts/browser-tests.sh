@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser tests (Tests/browser): Playwright for Python drives Debian's chromium against the
-# debug `bridge serve` (build it first) and a LINE stand-in; screenshots of every screen go to
+# debug `bridge serve` (build it first) and LINE and WhatsApp stand-ins; screenshots of every screen go to
 # .build/screenshots/. test_engines.py runs the main flow in firefox-esr and WebKitGTK too (engines.py).
 # scripts/install-deps.sh installs the browsers, playwright, websockets and pytest.
 #

@@ -124,6 +124,7 @@ enum BridgeApp {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        TemplatesController(registry: registry, transport: transport, cache: TemplateCache(clock: clock), logger: logger).addRoutes(to: api)
         try WebController(assets: WebAssets.bundled()).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)

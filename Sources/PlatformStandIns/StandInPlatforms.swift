@@ -39,10 +39,14 @@ public enum StandInPlatforms {
         }
     }
 
-    /// WhatsApp Cloud API: messages accept with a `wamid`, media lookups point at a download on the stand-in.
+    /// WhatsApp Cloud API: messages accept with a `wamid`, media lookups point at a download on the
+    /// stand-in, `/{WABA-ID}/message_templates` lists `whatsappTemplates` (one page).
     public static func whatsapp() -> PlatformStandIn.Responder {
         { request, baseURL in
             let path = request.path
+            if path.contains("/message_templates") {
+                return .json(#"{"data":\#(whatsappTemplates),"paging":{"cursors":{"before":"MAZDZD","after":"MjQZD"}}}"#)
+            }
             if path.hasSuffix("/messages") {
                 let to = (request.json as? [String: Any])?["to"] as? String ?? ""
                 return .json(#"{"messaging_product":"whatsapp","contacts":[{"input":"\#(to)","wa_id":"\#(to)"}],"messages":[{"id":"wamid.\#(sequenceId())"}]}"#)
@@ -56,6 +60,15 @@ public enum StandInPlatforms {
             return .json(#"{"url":"\#(baseURL)/media-download/\#(id)","mime_type":"image/jpeg","sha256":"\#(sha)","file_size":\#(sampleMedia.count),"id":"\#(id)","messaging_product":"whatsapp"}"#)
         }
     }
+
+    /// Approved templates as the Graph API lists them: two the bridge can send (body parameters
+    /// only), one with an image header and one with named parameters (which it cannot).
+    public static let whatsappTemplates = #"""
+        [{"name":"order_shipped","language":"en_US","status":"APPROVED","category":"UTILITY","id":"1001","components":[{"type":"HEADER","format":"TEXT","text":"Good news"},{"type":"BODY","text":"Your order {{1}} has shipped and arrives on {{2}}.","example":{"body_text":[["#1234","Monday"]]}},{"type":"FOOTER","text":"Reply STOP to opt out"}]},
+         {"name":"hello_world","language":"en_US","status":"APPROVED","category":"UTILITY","id":"1002","components":[{"type":"BODY","text":"Hello! Thanks for writing to us."}]},
+         {"name":"spring_sale","language":"en_US","status":"APPROVED","category":"MARKETING","id":"1003","components":[{"type":"HEADER","format":"IMAGE","example":{"header_handle":["4::aW"]}},{"type":"BODY","text":"Spring sale: {{1}} off."}]},
+         {"name":"named_greeting","language":"en_US","status":"APPROVED","category":"UTILITY","parameter_format":"NAMED","id":"1004","components":[{"type":"BODY","text":"Hi {{first_name}}!"}]}]
+        """#
 
     /// Messenger Platform (Messenger and Instagram): the Send API accepts with a `mid`, profiles
     /// answer a name, `/cdn/...` serves `sampleMedia` as a CDN would.

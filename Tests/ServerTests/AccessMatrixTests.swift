@@ -79,6 +79,7 @@ import Yams
         "GET /api/v1/business-hours": (.anyone, nil),
         "GET /api/v1/departments/{id}/hours": (.anyone, nil),
         "GET /api/v1/views": (.anyone, nil),
+        "GET /api/v1/channels/{channel}/templates": (.anyone, nil),
 
         "POST /api/v1/agents": (.settings, #"{"email":"new.{role}@example.com","name":"New"}"#),
         "POST /api/v1/departments": (.settings, #"{"name":"Dept {role}"}"#),
@@ -228,7 +229,7 @@ import Yams
             default: "999999"  // another agent's push subscription or device: not found, never someone else's
             }
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{tokenId}", with: world.values["ottoToken"]!)
-            .replacingOccurrences(of: "{word}", with: "darn")
+            .replacingOccurrences(of: "{word}", with: "darn").replacingOccurrences(of: "{channel}", with: "whatsapp")
     }
 
     func fill(_ body: String, _ world: World, _ role: Role) -> String {

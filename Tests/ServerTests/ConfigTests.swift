@@ -39,6 +39,7 @@ import Testing
                 verifyToken: v
                 accessToken: t
                 phoneNumberId: "106540352242922"
+                businessAccountId: "102290129340398"
             """
         let config = try ConfigLoader.parse(yaml: yaml, environment: ["ADMIN": "adm-0123456789abcdef0123456789abcdef", "SMTP_PASSWORD": "smtp-secret", "LINE_SECRET": "sec", "LINE_TOKEN": "tok", "BRIDGE_PORT": "9100"])
         #expect(config.server.host == "0.0.0.0")
@@ -54,6 +55,8 @@ import Testing
         #expect(line.apiBaseURL == "http://127.0.0.1:9999")
         #expect(line.dataAPIBaseURL == "http://127.0.0.1:9999")
         #expect(line.rateLimit == RateLimit(perSecond: 100, burst: 20))
+        guard case .whatsapp(let whatsapp) = config.channels[1] else { Issue.record("not WhatsApp"); return }
+        #expect(whatsapp.businessAccountId == "102290129340398")
     }
 
     @Test(arguments: [
@@ -61,6 +64,8 @@ import Testing
         ("channels:\n  - kind: telegram\n    id: a", #"channels[0].kind is "telegram"; supported kinds are line, whatsapp, messenger, instagram, sms, wechat, slack"#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: ${MISSING}\n    accessToken: t", "channels[0].channelSecret refers to ${MISSING}, which is not set in the environment"),
         ("channels:\n  - kind: line\n    id: a\n    chanelSecret: x\n    channelSecret: y\n    accessToken: t", "channels[0].chanelSecret is not a known setting (expected one of: accessToken, apiBaseURL, channelSecret, id, kind, rateLimit)"),
+        ("channels:\n  - {kind: whatsapp, id: a, appSecret: s, verifyToken: v, accessToken: t, phoneNumberId: \"1\", businessAccountId: \"10/../x\"}",
+         "channels[0].businessAccountId must be the WhatsApp Business Account's id (digits)"),
         ("server:\n  port: eighty", #"server.port must be a whole number, got "eighty""#),
         ("database:\n  url: postgres://x", #"database.url must look like sqlite:PATH (PostgreSQL comes later), got "postgres://x""#),
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "soon""#),

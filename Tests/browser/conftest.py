@@ -1,5 +1,5 @@
-"""Fixtures for the browser tests: a live `bridge serve` (the debug build) with a LINE and a WhatsApp
-channel that talk to a Python stand-in of their APIs, agents made through the API with the admin token, and
+"""Fixtures for the browser tests: a live `bridge serve` (the debug build) with a LINE and two WhatsApp
+channels that talk to Python stand-ins of their APIs (the second WhatsApp number lists templates), agents made through the API with the admin token, and
 Debian's chromium driven by Playwright. Every page fails its test on any console error, uncaught
 exception or CSP violation (network answers a test expects, like the 401 of a wrong password, are
 listed per test), and `shot()` saves screenshots under .build/screenshots/."""
@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from line_standin import LineStandIn
+from whatsapp_standin import WhatsAppStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIDGE = ROOT / ".build" / "debug" / "bridge"
@@ -99,25 +100,27 @@ class Bridge:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200, response.status
 
-    def whatsapp_message(self, wa_id, text, name, hours_ago=0):
+    def whatsapp_message(self, wa_id, text, name, hours_ago=0, account="main"):
         """Posts a WhatsApp Cloud API webhook with one customer text message. `hours_ago` dates the
-        message back (the reply window counts from it)."""
+        message back (the reply window counts from it); `account` "templates" is the number whose
+        API is the WhatsApp stand-in (`self.whatsapp`), with a business account id."""
         n = next(self._events)
         message = {"from": wa_id, "id": f"wamid.BROWSER{n:08d}{secrets.token_hex(6)}", "timestamp": str(int(time.time() - hours_ago * 3600)),
                    "type": "text", "text": {"body": text}}
-        self._post_whatsapp({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]})
+        self._post_whatsapp({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}, account)
 
     def whatsapp_status(self, wamid, status, wa_id):
         """Posts WhatsApp's receipt for one of our messages (`delivered`, `read`), signed as Meta signs."""
         self._post_whatsapp({"statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": wa_id}]})
 
-    def _post_whatsapp(self, change):
+    def _post_whatsapp(self, change, account="main"):
         """A Cloud API webhook with one change for our number, signed:
         X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body with the app secret>."""
-        value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_ID}, **change}
+        phone_id = {"main": WHATSAPP_PHONE_ID, "templates": TEMPLATES_PHONE_ID}[account]
+        value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_id}, **change}
         body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}).encode()
         signature = "sha256=" + hmac.new(self.whatsapp_secret.encode(), body, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(self.base_url + "/webhooks/whatsapp/main", data=body, method="POST")
+        request = urllib.request.Request(self.base_url + f"/webhooks/whatsapp/{account}", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         request.add_header("X-Hub-Signature-256", signature)
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -162,8 +165,19 @@ channels:
     accessToken: browser-test-whatsapp-token
     phoneNumberId: "{whatsapp_phone_id}"
     apiBaseURL: {line_url}
+  - kind: whatsapp
+    id: templates
+    appSecret: {whatsapp_secret}
+    verifyToken: browser-test-verify
+    accessToken: {whatsapp_token}
+    phoneNumberId: "{templates_phone_id}"
+    businessAccountId: "{waba_id}"
+    apiBaseURL: {whatsapp_url}
 """
 WHATSAPP_PHONE_ID = "106540352242922"
+# The second WhatsApp number: its API is the WhatsApp stand-in, which lists message templates.
+TEMPLATES_PHONE_ID = "106540352242999"
+WABA_ID = "102290129340398"
 
 
 class BridgeProcess:
@@ -215,22 +229,27 @@ def bridge():
     assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
     work = Path(tempfile.mkdtemp(prefix="browser-tests-"))
     line = LineStandIn().start()
+    whatsapp_token = "browser-test-whatsapp-" + secrets.token_hex(8)
+    whatsapp = WhatsAppStandIn(whatsapp_token, WABA_ID).start()
     admin_token = secrets.token_hex(32)
     line_secret = secrets.token_hex(16)
     whatsapp_secret = secrets.token_hex(16)
     # A P-256 private key is 32 random bytes below the group order (all but a 2^-32 share are).
     vapid = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
     settings = {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid,
-                "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID}
+                "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID,
+                "whatsapp_token": whatsapp_token, "templates_phone_id": TEMPLATES_PHONE_ID, "waba_id": WABA_ID, "whatsapp_url": whatsapp.base_url}
     process = BridgeProcess(work, lambda port: CONFIG.format(port=port, work=work, **settings))
     try:
         base_url = "http://" + process.start()
         bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path, whatsapp_secret)
         bridge.process = process
+        bridge.whatsapp = whatsapp
         yield bridge
     finally:
         process.stop()
         line.stop()
+        whatsapp.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "bridge.log").write_text(process.log_path.read_text())
 

@@ -270,11 +270,16 @@ enum ConfigLoader {
                 id: id, channelSecret: try item.child("channelSecret").requiredString(),
                 accessToken: try item.child("accessToken").requiredString(), apiBaseURL: apiBaseURL, rateLimit: rateLimit))
         case .whatsapp:
-            try item.checkKeys(["kind", "id", "appSecret", "verifyToken", "accessToken", "phoneNumberId", "apiBaseURL", "apiVersion", "rateLimit"])
+            try item.checkKeys(["kind", "id", "appSecret", "verifyToken", "accessToken", "phoneNumberId", "businessAccountId", "apiBaseURL", "apiVersion", "rateLimit"])
+            let businessAccountId = try item.child("businessAccountId").string()
+            if let businessAccountId, businessAccountId.isEmpty || !businessAccountId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                throw ConfigError(key: item.child("businessAccountId").path, problem: "must be the WhatsApp Business Account's id (digits)")
+            }
             return .whatsapp(WhatsAppConfiguration(
                 id: id, appSecret: try item.child("appSecret").requiredString(), verifyToken: try item.child("verifyToken").requiredString(),
                 accessToken: try item.child("accessToken").requiredString(), phoneNumberId: try item.child("phoneNumberId").requiredString(),
-                apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit))
+                apiBaseURL: apiBaseURL, apiVersion: try item.child("apiVersion").string() ?? "v21.0", rateLimit: rateLimit,
+                businessAccountId: businessAccountId))
         case .messenger, .instagram:
             try item.checkKeys(["kind", "id", "appSecret", "verifyToken", "pageAccessToken", "pageId", "apiBaseURL", "apiVersion", "rateLimit"])
             return .messenger(MessengerConfiguration(

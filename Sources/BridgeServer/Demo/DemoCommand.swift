@@ -52,7 +52,8 @@ extension Bridge {
                 .line(LINEConfiguration(id: "main", channelSecret: DemoScript.lineSecret, accessToken: "demo-line-token", apiBaseURL: line.baseURL)),
                 .whatsapp(WhatsAppConfiguration(
                     id: "main", appSecret: DemoScript.whatsappSecret, verifyToken: "demo-verify", accessToken: "demo-wa-token",
-                    phoneNumberId: DemoScript.whatsappPhoneNumberId, apiBaseURL: whatsapp.baseURL)),
+                    phoneNumberId: DemoScript.whatsappPhoneNumberId, apiBaseURL: whatsapp.baseURL,
+                    businessAccountId: "102290129340398")),  // the stand-in lists its sample templates
                 .messenger(MessengerConfiguration(
                     kind: .messenger, id: "main", appSecret: DemoScript.messengerSecret, verifyToken: "demo-verify",
                     pageAccessToken: "demo-page-token", pageId: DemoScript.messengerPage, apiBaseURL: messenger.baseURL)),

@@ -7,6 +7,9 @@ public struct WhatsAppConfiguration: Sendable {
     public var verifyToken: String
     public var accessToken: String
     public var phoneNumberId: String
+    /// The WhatsApp Business Account (WABA) the number belongs to: its approved message templates
+    /// are listed from it. Optional; without it agents type a template's name by hand.
+    public var businessAccountId: String?
     /// `https://graph.facebook.com` unless pointed elsewhere.
     public var apiBaseURL: String
     public var apiVersion: String
@@ -14,13 +17,14 @@ public struct WhatsAppConfiguration: Sendable {
 
     public init(
         id: String, appSecret: String, verifyToken: String, accessToken: String, phoneNumberId: String,
-        apiBaseURL: String? = nil, apiVersion: String = "v21.0", rateLimit: RateLimit? = nil
+        apiBaseURL: String? = nil, apiVersion: String = "v21.0", rateLimit: RateLimit? = nil, businessAccountId: String? = nil
     ) {
         self.id = id
         self.appSecret = appSecret
         self.verifyToken = verifyToken
         self.accessToken = accessToken
         self.phoneNumberId = phoneNumberId
+        self.businessAccountId = businessAccountId
         self.apiBaseURL = apiBaseURL ?? "https://graph.facebook.com"
         self.apiVersion = apiVersion
         self.rateLimit = rateLimit

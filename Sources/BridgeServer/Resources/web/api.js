@@ -95,6 +95,8 @@ export const api = {
   historyLink: (contactId) => request('POST', `/api/v1/contacts/${id(contactId)}/history-link`, {}),
   fields: () => request('GET', '/api/v1/fields'),
   canned: (ticketId) => request('GET', `/api/v1/canned-responses${query({ ticketId })}`),
+  /** The approved message templates of a channel account (WhatsApp), for the template picker. */
+  templates: (channel, account) => request('GET', `/api/v1/channels/${id(channel)}/templates${query({ account })}`),
   checkWords: (text) => request('POST', '/api/v1/forbidden-words/check', { text }),
   alerts: () => request('GET', '/api/v1/me/alerts'),
   setAlerts: (settings) => request('PUT', '/api/v1/me/alerts', settings),

@@ -197,20 +197,96 @@ export function linkContact(store, ticket, done) {
   });
 }
 
-/** A WhatsApp template (there is no list of the account's templates: name and language are typed). */
+/** Fills a template body's numbered placeholders (`{{1}}`…) with the values typed so far;
+ *  an empty value leaves its placeholder showing. Plain text in, plain text out. */
+export function fillTemplate(body, values) {
+  return body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n) => values[Number(n) - 1]?.trim() || whole);
+}
+
+/** A WhatsApp template: picked from the account's approved list (GET /channels/{channel}/templates),
+ *  one input per placeholder and a live preview of the filled body. When the list cannot be had
+ *  (no business account id configured, Meta refusing) the reason is shown and the name, language
+ *  and parameters are typed by hand as before. */
 export function sendTemplate(store, ticketId, channel) {
-  const name = el('input', { attrs: { type: 'text', required: true, autocomplete: 'off', pattern: '[a-z0-9_]+', spellcheck: 'false' } });
-  const language = el('input', { attrs: { type: 'text', required: true, autocomplete: 'off', value: document.documentElement.lang === 'ja' ? 'ja' : 'en_US', spellcheck: 'false' } });
+  // The account the reply goes on: that of the channel's identity the customer wrote from last.
+  const windows = (store.tickets.get(ticketId)?.replyWindows ?? []).filter((w) => w.channel === channel);
+  const account = windows.sort((a, b) => (a.closesAt ?? '').localeCompare(b.closesAt ?? '')).at(-1)?.account;
+
+  const status = el('p', { class: 'template-status', text: t('template.loading'), attrs: { role: 'status' } });
+  const choice = el('select', { attrs: { id: 'template-choice' } });
+  const meta = el('p', { class: 'template-meta' });
+  const body = el('p', { class: 'template-body' });
+  const inputs = el('div', { class: 'template-params' });
+  const preview = el('p', { class: 'template-preview', attrs: { 'aria-live': 'polite' } });
+  const pick = el('div', { class: 'template-pick' },
+    field(t('template.choose'), choice), meta,
+    el('div', { class: 'field' }, el('span', { class: 'template-label', text: t('template.body') }), body),
+    inputs,
+    el('div', { class: 'field' }, el('span', { class: 'template-label', text: t('template.preview') }), preview));
+  pick.hidden = true;
+
+  const name = el('input', { attrs: { type: 'text', autocomplete: 'off', pattern: '[a-z0-9_]+', spellcheck: 'false' } });
+  const language = el('input', { attrs: { type: 'text', autocomplete: 'off', value: document.documentElement.lang === 'ja' ? 'ja' : 'en_US', spellcheck: 'false' } });
   const parameters = el('textarea', { attrs: { rows: 3 } });
+  const manual = el('div', { class: 'template-manual' },
+    field(t('template.name'), name), field(t('template.language'), language), field(t('template.parameters'), parameters));
+  manual.hidden = true;
+
+  let templates = [];
+  const current = () => templates[Number(choice.value)];
+  const values = () => [...inputs.querySelectorAll('input')].map((input) => input.value);
+  const renderPreview = () => { preview.textContent = current() ? fillTemplate(current().body, values()) : ''; };
+  const renderChoice = () => {
+    const template = current();
+    if (!template) return;
+    meta.textContent = t('template.meta', { language: template.language, category: template.category });
+    body.textContent = template.body;
+    inputs.replaceChildren(...Array.from({ length: template.parameters }, (_, i) => {
+      const input = el('input', { attrs: { type: 'text', autocomplete: 'off', 'data-parameter': i + 1 } });
+      input.addEventListener('input', renderPreview);
+      return field(t('template.parameter', { n: i + 1 }), input);
+    }));
+    renderPreview();
+  };
+  choice.addEventListener('change', renderChoice);
+  const typeByHand = (reason) => {
+    status.textContent = reason;
+    pick.hidden = true;
+    manual.hidden = false;
+    if (name.isConnected) name.focus();
+  };
+
+  api.templates(channel, account).then((answer) => {
+    templates = answer?.templates ?? [];
+    if (!templates.length) { typeByHand(t('template.none')); return; }
+    choice.replaceChildren(...templates.map((template, index) => el('option', {
+      text: t('template.option', { name: template.name, language: template.language, category: template.category }), attrs: { value: index },
+    })));
+    status.textContent = '';
+    pick.hidden = false;
+    renderChoice();
+    if (choice.isConnected) choice.focus();
+  }).catch((error) => {
+    if (error.status !== 401) typeByHand(t('template.unavailable', { message: error.message }));
+  });
+
   return openDialog({
     title: t('template.title'),
-    fields: [field(t('template.name'), name), field(t('template.language'), language), field(t('template.parameters'), parameters)],
+    fields: [status, pick, manual],
     submitLabel: t('template.send'),
     submit: () => {
-      if (!name.value.trim() || !language.value.trim()) throw new Error(t('template.name'));
-      const template = { name: name.value.trim(), language: language.value.trim() };
-      const values = parameters.value.split('\n').map((line) => line.trim()).filter(Boolean);
-      if (values.length) template.parameters = values;
+      let template;
+      if (!pick.hidden && current()) {
+        const filled = values().map((value) => value.trim());
+        if (filled.some((value) => !value)) throw new Error(t('template.fillAll'));
+        template = { name: current().name, language: current().language };
+        if (filled.length) template.parameters = filled;
+      } else {
+        if (manual.hidden || !name.value.trim() || !language.value.trim()) throw new Error(t('template.name'));
+        template = { name: name.value.trim(), language: language.value.trim() };
+        const typed = parameters.value.split('\n').map((line) => line.trim()).filter(Boolean);
+        if (typed.length) template.parameters = typed;
+      }
       return store.reply(ticketId, { template, channel });
     },
   });
