@@ -45,6 +45,7 @@ import Yams
         "POST /api/v1/auth/session": (.unauthenticated, nil),
         "DELETE /api/v1/auth/session": (.unauthenticated, nil),
         "GET /history/{token}": (.unauthenticated, nil),
+        "GET /media/{id}/{signature}": (.unauthenticated, nil),
         "GET /": (.unauthenticated, nil),
         "GET /inbox": (.unauthenticated, nil),
         "GET /inbox/{path}": (.unauthenticated, nil),
@@ -80,6 +81,7 @@ import Yams
         "GET /api/v1/departments/{id}/hours": (.anyone, nil),
         "GET /api/v1/views": (.anyone, nil),
         "GET /api/v1/channels/{channel}/templates": (.anyone, nil),
+        "POST /api/v1/uploads": (.anyone, nil),
 
         "POST /api/v1/agents": (.settings, #"{"email":"new.{role}@example.com","name":"New"}"#),
         "POST /api/v1/departments": (.settings, #"{"name":"Dept {role}"}"#),
