@@ -5,6 +5,7 @@ exception or CSP violation (network answers a test expects, like the 401 of a wr
 listed per test), and `shot()` saves screenshots under .build/screenshots/."""
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -210,6 +211,8 @@ class BridgeProcess:
         return self.address
 
     def stop(self):
+        if self.process is None:  # never started
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
@@ -224,10 +227,12 @@ class BridgeProcess:
         self.start(port)
 
 
-@pytest.fixture(scope="session")
-def bridge():
+@contextlib.contextmanager
+def running_bridge(prefix="browser-tests-", public_base_url=None):
+    """A `bridge serve` with its LINE and WhatsApp stand-ins in a fresh directory, stopped on exit.
+    `public_base_url` sets `server.publicBaseURL` (the address platforms fetch uploads from)."""
     assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
-    work = Path(tempfile.mkdtemp(prefix="browser-tests-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     line = LineStandIn().start()
     whatsapp_token = "browser-test-whatsapp-" + secrets.token_hex(8)
     whatsapp = WhatsAppStandIn(whatsapp_token, WABA_ID).start()
@@ -239,7 +244,10 @@ def bridge():
     settings = {"admin_token": admin_token, "line_secret": line_secret, "line_url": line.base_url, "vapid": vapid,
                 "whatsapp_secret": whatsapp_secret, "whatsapp_phone_id": WHATSAPP_PHONE_ID,
                 "whatsapp_token": whatsapp_token, "templates_phone_id": TEMPLATES_PHONE_ID, "waba_id": WABA_ID, "whatsapp_url": whatsapp.base_url}
-    process = BridgeProcess(work, lambda port: CONFIG.format(port=port, work=work, **settings))
+    config = CONFIG
+    if public_base_url:
+        config = config.replace("server:\n", f"server:\n  publicBaseURL: {public_base_url}\n", 1)
+    process = BridgeProcess(work, lambda port: config.format(port=port, work=work, **settings))
     try:
         base_url = "http://" + process.start()
         bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path, whatsapp_secret)
@@ -250,8 +258,16 @@ def bridge():
         process.stop()
         line.stop()
         whatsapp.stop()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "bridge.log").write_text(process.log_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def bridge():
+    with running_bridge() as bridge:
+        try:
+            yield bridge
+        finally:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (SCREENSHOTS / "bridge.log").write_text(bridge.log_path.read_text())
 
 
 @pytest.fixture(scope="session")

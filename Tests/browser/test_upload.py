@@ -11,17 +11,14 @@ for Chromium, so the Secure cookie an https publicBaseURL brings is kept)."""
 import re
 import secrets
 import struct
-import tempfile
 import urllib.parse
 import urllib.request
 import zlib
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import BRIDGE, CONFIG, WHATSAPP_PHONE_ID, Bridge, BridgeProcess, wait_until
-from line_standin import LineStandIn
+from conftest import running_bridge, wait_until
 from pages import WorkPage
 
 PUBLIC = "https://bridge.test"
@@ -39,21 +36,8 @@ def png(width=24, height=16):
 @pytest.fixture(scope="module")
 def public_bridge():
     """A bridge of its own whose public URL is https (see the module's note)."""
-    assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
-    work = Path(tempfile.mkdtemp(prefix="browser-upload-"))
-    line = LineStandIn().start()
-    settings = {"admin_token": secrets.token_hex(32), "line_secret": secrets.token_hex(16), "line_url": line.base_url,
-                "vapid": "", "whatsapp_secret": secrets.token_hex(16), "whatsapp_phone_id": WHATSAPP_PHONE_ID}
-    config = CONFIG.replace("server:\n", f"server:\n  publicBaseURL: {PUBLIC}\n", 1)
-    config = "\n".join(line for line in config.splitlines() if "vapid" not in line)
-    process = BridgeProcess(work, lambda port: config.format(port=port, work=work, **settings))
-    try:
-        bridge = Bridge("http://" + process.start(), settings["admin_token"], settings["line_secret"], line, process.log_path,
-                        settings["whatsapp_secret"])
+    with running_bridge(prefix="browser-upload-", public_base_url=PUBLIC) as bridge:
         yield bridge
-    finally:
-        process.stop()
-        line.stop()
 
 
 def pushed_images(line):
