@@ -33,3 +33,4 @@ if ! .build/python/bin/python -c 'import playwright, pytest, sys; from importlib
   echo "installing: playwright and pytest (Python, for the browser tests) in .build/python"
   .build/python/bin/pip install -q 'playwright==1.65.2' 'pytest==9.2.0'
 fi
+.build/python/bin/python -c 'import sys; from importlib.metadata import version as v; sys.exit(v("cryptography") != "50.0.2")' >/dev/null 2>&1 || .build/python/bin/pip install -q 'cryptography==50.0.2'  # the browser tests' Web Push stand-in (ECDH, HKDF, AES-GCM, ES256)
