@@ -135,6 +135,7 @@ class PushStandIn:
     def __init__(self):
         self.received = []  # {"endpoint", "headers", "claims", "data" (the decrypted text), "payload" (its JSON)}
         self.refused = []  # (endpoint, status, reason)
+        self.gone = []  # endpoints pushed to after they were unsubscribed (answered 410)
         self._subscriptions = {}  # endpoint → Subscription
         self._by_scope = {}  # service-worker scope → endpoint (the browser's side)
         self._lock = threading.Lock()
@@ -162,8 +163,10 @@ class PushStandIn:
                     stand_in._accept(endpoint, self.headers, body)
                 except Refused as refusal:
                     status, text = refusal.status, str(refusal)
-                    if status != 410:
-                        with stand_in._lock:
+                    with stand_in._lock:
+                        if status == 410:
+                            stand_in.gone.append(endpoint)
+                        else:
                             stand_in.refused.append((endpoint, status, text))
                 self._answer(status, text)
 
@@ -191,6 +194,12 @@ class PushStandIn:
         data = subscription.decrypt(body).decode()
         with self._lock:
             self.received.append({"endpoint": endpoint, "headers": dict(headers), "claims": claims, "data": data, "payload": json.loads(data)})
+
+    def forget_all(self):
+        """Every subscription is gone (as when the browser goes away): pushes to them answer 410."""
+        with self._lock:
+            self._subscriptions.clear()
+            self._by_scope.clear()
 
     def pushes_to(self, endpoint):
         with self._lock:

@@ -6,7 +6,7 @@ the bridge, a signed LINE webhook opens a ticket, the bridge's notifier POSTs an
 VAPID-signed push that the stand-in checks and decrypts, the payload goes to the real service worker
 through the DevTools protocol (as the browser hands it a message from its push service), and the
 worker shows the notification. Unsubscribing in the settings removes the subscription from the
-bridge, and the next alert sends nothing."""
+bridge, and the next alert sends nothing. On a browser agents share, pushes follow who is signed in."""
 
 import json
 import secrets
@@ -27,11 +27,20 @@ NOTIFICATIONS = """async (scope) => {
 }"""
 
 
-@pytest.fixture
-def push_service():
+@pytest.fixture(scope="session")
+def push_standin():
     service = PushStandIn().start()
     yield service
     service.stop()
+
+
+@pytest.fixture
+def push_service(push_standin):
+    """The push service for one test. It outlives the test (the bridge is shared by the session):
+    the subscriptions a test leaves behind then answer 410, and the bridge drops them instead of
+    retrying pushes to a closed port for the rest of the run."""
+    yield push_standin
+    push_standin.forget_all()
 
 
 def new_ticket(bridge, name, text):
@@ -55,6 +64,25 @@ def alert_outcome(bridge, agent_id, ticket_id):
         row = db.execute("SELECT status FROM notifications WHERE agent_id = ? AND medium = 'push' AND event = 'new_ticket' AND ticket_id = ?",
                          (agent_id, ticket_id)).fetchone()
     return row[0] if row and row[0] != "pending" else None
+
+
+def turn_push_on(page, inbox):
+    """In the alert settings: push for new tickets, and push on for this browser; saved without an error."""
+    page.get_by_role("button", name="Alerts").click()
+    settings = inbox.dialog("Alerts")
+    settings.get_by_label("New ticket in my departments: Push").check()
+    settings.get_by_label("Push alerts when the inbox is closed").check()
+    settings.get_by_role("button", name="Save").click()
+    try:
+        expect(settings).to_be_hidden()
+    except AssertionError:
+        raise AssertionError(f"the alert settings were not saved: {settings.get_by_role('alert').text_content()!r}") from None
+
+
+def subscriptions_of(bridge, agent):
+    """The agent's push subscriptions on the bridge (asked with a login token of the agent's own)."""
+    agent.setdefault("token", bridge.api("POST", "/api/v1/auth/login", {"email": agent["email"], "password": agent["password"]})["token"])
+    return [s["endpoint"] for s in bridge.api("GET", "/api/v1/me/push-subscriptions", token=agent["token"])["items"]]
 
 
 def test_web_push_reaches_the_service_worker_and_stops_when_unsubscribed(bridge, open_page, push_service, shot):
@@ -110,6 +138,10 @@ def test_web_push_reaches_the_service_worker_and_stops_when_unsubscribed(bridge,
     cdp.send("ServiceWorker.deliverPushMessage", {"origin": bridge.base_url, "registrationId": registration, "data": pushes[0]["data"]})
     shown = wait_until(lambda: page.evaluate(NOTIFICATIONS, scope), what="the service worker's notification")
     assert shown == [{"title": f"Ticket #{ticket}", "body": payload["body"], "tag": f"ticket-{ticket}"}]
+    # A push that is not the bridge's JSON (a push service's test message) still shows, as text.
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": bridge.base_url, "registrationId": registration, "data": "plain words"})
+    shown = wait_until(lambda: (lambda all: len(all) == 2 and all)(page.evaluate(NOTIFICATIONS, scope)), what="the second notification")
+    assert {"title": "Inbox", "body": "plain words", "tag": ""} in shown
 
     # Push off: the subscription leaves the bridge and the browser.
     page.get_by_role("button", name="Alerts").click()
@@ -126,3 +158,54 @@ def test_web_push_reaches_the_service_worker_and_stops_when_unsubscribed(bridge,
     assert wait_until(lambda: alert_outcome(bridge, agent["id"], later), what="the bridge to handle the push alert") == "unreached"
     assert len(push_service.pushes_to(subscription.endpoint)) == 1
     assert push_service.refused == []
+
+
+def test_a_shared_browser_pushes_only_the_signed_in_agents_alerts(bridge, open_page, push_service, shot):
+    """Agents on shifts share a desk: signing out stops that browser's pushes (they carry customers'
+    words), and the next agent can turn push on there, even when the last one's session just lapsed."""
+    ann, ben = bridge.add_agent("Ann Shift"), bridge.add_agent("Ben Shift")
+    page, problems = open_page()
+    page.context.grant_permissions(["notifications"], origin=bridge.base_url)
+    push_service.install(page.context)
+    inbox = WorkPage(page, bridge.base_url)
+    inbox.goto()
+    inbox.sign_in(ann["email"], ann["password"])
+    inbox.expect_signed_in(ann["name"])
+    turn_push_on(page, inbox)
+    scope = page.evaluate("navigator.serviceWorker.getRegistrations().then((all) => all[0].scope)")
+    anns = push_service.subscription_of(scope).endpoint
+    assert subscriptions_of(bridge, ann) == [anns]
+
+    # Ann signs out: the browser and the bridge forget her subscription.
+    inbox.sign_out()
+    expect(inbox.sign_in_form).to_be_visible()
+    wait_until(lambda: page.evaluate("true") and push_service.subscription_of(scope) is None, what="the browser to unsubscribe")
+    assert subscriptions_of(bridge, ann) == []
+
+    # Ben, on the same browser, turns push on and gets his alerts; Ann gets none here.
+    inbox.sign_in(ben["email"], ben["password"])
+    inbox.expect_signed_in(ben["name"])
+    turn_push_on(page, inbox)
+    bens = push_service.subscription_of(scope).endpoint
+    assert bens != anns and subscriptions_of(bridge, ben) == [bens]
+    ticket = new_ticket(bridge, "Shift Customer", "anyone there?")
+    wait_until(lambda: pushes_for(push_service, bens, ticket), what="Ben's push")
+    assert wait_until(lambda: alert_outcome(bridge, ann["id"], ticket), what="Ann's push alert") == "unreached"
+    assert push_service.pushes_to(anns) == [] and anns not in push_service.gone
+
+    # Ben's session lapses without a sign-out (cookies gone); Ann signs in and turns push on here
+    # again: the browser's subscription is still Ben's, so hers is a new one, and Ben's is dropped
+    # by the bridge when its push service answers 410.
+    page.context.clear_cookies()
+    page.reload()
+    problems.expected.add((409, "/api/v1/me/push-subscriptions"))  # endpoint_taken: the page then subscribes anew
+    expect(inbox.sign_in_form).to_be_visible()
+    inbox.sign_in(ann["email"], ann["password"])
+    inbox.expect_signed_in(ann["name"])
+    turn_push_on(page, inbox)
+    again = push_service.subscription_of(scope).endpoint
+    assert again not in (anns, bens) and subscriptions_of(bridge, ann) == [again]
+    later = new_ticket(bridge, "Shift Customer Later", "hello again")
+    wait_until(lambda: pushes_for(push_service, again, later), what="Ann's push")
+    wait_until(lambda: bens in push_service.gone and subscriptions_of(bridge, ben) == [], what="Ben's gone subscription to be dropped")
+    assert [p["payload"]["ticketId"] for p in push_service.pushes_to(bens)] == [ticket]
