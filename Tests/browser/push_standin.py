@@ -23,7 +23,6 @@ import json
 import secrets
 import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
