@@ -40,3 +40,7 @@ if ! .build/python/bin/python -c 'import sys; from importlib.metadata import ver
   echo "installing: websockets (Python, drives firefox-esr over WebDriver BiDi) in .build/python"
   .build/python/bin/pip install -q 'websockets==17.4'
 fi
+if ! .build/python/bin/python -c 'import sys; from importlib.metadata import version as v; sys.exit(v("cryptography") != "50.0.2")' >/dev/null 2>&1; then
+  echo "installing: cryptography (Python, the Web Push stand-in's ECDH, HKDF, AES-GCM and ES256) in .build/python"
+  .build/python/bin/pip install -q 'cryptography==50.0.2'
+fi

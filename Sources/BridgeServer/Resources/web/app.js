@@ -189,6 +189,8 @@ class InboxApp extends HTMLElement {
     this.live.stop();
     this.alerts?.stop();
     this.alerts = null;
+    // Before the session ends: this browser's pushes were this agent's alone.
+    await import('./push.js').then((push) => push.pushOff()).catch(() => {});
     try { await api.signOut(); } catch { /* the cookie is cleared or already invalid */ }
     this.shell = null;
     this.store = null;

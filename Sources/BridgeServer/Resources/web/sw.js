@@ -9,12 +9,9 @@ self.addEventListener('push', (event) => {
   let data = {};
   try { data = event.data ? event.data.json() : {}; } catch { data = { body: event.data?.text() ?? '' }; }
   const title = data.title || 'Inbox';
-  event.waitUntil(self.registration.showNotification(title, {
-    body: data.body ?? '',
-    tag: data.ticketId ? `ticket-${data.ticketId}` : undefined,
-    renotify: true,
-    data: { ticketId: data.ticketId },
-  }));
+  // renotify needs a tag (showNotification throws without one, and the push would show nothing).
+  const tag = data.ticketId ? { tag: `ticket-${data.ticketId}`, renotify: true } : {};
+  event.waitUntil(self.registration.showNotification(title, { body: data.body ?? '', ...tag, data: { ticketId: data.ticketId } }));
 });
 
 self.addEventListener('notificationclick', (event) => {
