@@ -9,12 +9,13 @@ number id>/messages`) as Meta does, recording each in `whatsapp`."""
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_server import StandInHandler, StandInServer
 
 PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + b"*" * 1024
 
 
-class LineStandIn:
+class LineStandIn(StandInServer):
     def __init__(self):
         self.pushes = []
         self.whatsapp = []
@@ -25,20 +26,7 @@ class LineStandIn:
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _json(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(StandInHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -74,25 +62,10 @@ class LineStandIn:
                 if self.path.endswith("/content/transcoding"):
                     return self._json(200, {"status": "succeeded"})
                 if self.path.endswith("/content"):
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/png")
-                    self.send_header("Content-Length", str(len(PNG)))
-                    self.end_headers()
-                    self.wfile.write(PNG)
-                    return
+                    return self.answer(200, PNG, "image/png")
                 self._json(404, {"message": "Not found"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.listen(Handler)
 
     def fail_next_push(self, message):
         with self._lock:

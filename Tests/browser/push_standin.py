@@ -23,7 +23,6 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from standin_server import StandInHandler, StandInServer
 
 
 def b64url(data: bytes) -> str:
@@ -130,7 +131,7 @@ def check_vapid(authorization, subscription, origin, now):
     return claims
 
 
-class PushStandIn:
+class PushStandIn(StandInServer):
     def __init__(self):
         self.received = []  # {"endpoint", "headers", "claims", "data" (the decrypted text), "payload" (its JSON)}
         self.refused = []  # (endpoint, status, reason)
@@ -140,19 +141,10 @@ class PushStandIn:
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(StandInHandler):
             def _answer(self, status, text=""):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                if status == 201:
-                    self.send_header("Location", f"{stand_in.base_url}/message/{secrets.token_hex(8)}")
-                self.end_headers()
-                self.wfile.write(data)
+                location = {"Location": f"{stand_in.base_url}/message/{secrets.token_hex(8)}"} if status == 201 else None
+                self.answer(status, text.encode(), "text/plain", location)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -169,16 +161,7 @@ class PushStandIn:
                             stand_in.refused.append((endpoint, status, text))
                 self._answer(status, text)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self):
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self.listen(Handler)
 
     def _accept(self, endpoint, headers, body):
         with self._lock:

@@ -8,7 +8,8 @@ import itertools
 import json
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_server import StandInHandler, StandInServer
 
 TEMPLATES = [
     {"name": "order_shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY", "id": "2001",
@@ -21,7 +22,7 @@ TEMPLATES = [
 ]
 
 
-class WhatsAppStandIn:
+class WhatsAppStandIn(StandInServer):
     def __init__(self, access_token, business_account_id):
         self.access_token = access_token
         self.business_account_id = business_account_id
@@ -31,18 +32,7 @@ class WhatsAppStandIn:
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _json(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(StandInHandler):
             def _authorized(self):
                 if self.headers.get("Authorization") == f"Bearer {stand_in.access_token}":
                     return True
@@ -75,17 +65,7 @@ class WhatsAppStandIn:
                                             "messages": [{"id": wamid}]})
                 self._json(404, {"error": {"message": "Unknown path", "type": "GraphMethodException", "code": 100}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.listen(Handler)
 
     def templates_sent(self):
         """The `template` objects of the sends so far, in order."""
