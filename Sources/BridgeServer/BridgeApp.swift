@@ -188,15 +188,18 @@ final class RunningBridge: Sendable {
     let parts: BridgeApp.Parts
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    /// Held while serving, so `bridge restore` refuses to replace the database meanwhile.
+    private let lock: ServingLock
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var inbox: Inbox { parts.inbox }
 
-    private init(port: Int, parts: BridgeApp.Parts, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, parts: BridgeApp.Parts, group: ServiceGroup, task: Task<Void, any Error>, lock: ServingLock) {
         self.port = port
         self.parts = parts
         self.group = group
         self.task = task
+        self.lock = lock
     }
 
     /// Starts the server and returns once it accepts connections.
@@ -204,6 +207,7 @@ final class RunningBridge: Sendable {
         config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
         janitorInterval: Duration = .seconds(60), shutdownSignals: [UnixSignal] = []
     ) async throws -> RunningBridge {
+        let lock = try ServingLock.serving(databasePath: config.databasePath)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (app, parts) = try BridgeApp.build(
             config: config, logger: logger, transport: transport, clock: clock, janitorInterval: janitorInterval,
@@ -223,16 +227,20 @@ final class RunningBridge: Sendable {
             _ = try await task.value
             throw ConfigError(key: "server", problem: "the server stopped before it started listening")
         }
-        return RunningBridge(port: port, parts: parts, group: group, task: task)
+        return RunningBridge(port: port, parts: parts, group: group, task: task, lock: lock)
     }
 
     /// Waits until the bridge stops (a shutdown signal, or `stop()`).
-    func wait() async throws { try await task.value }
+    func wait() async throws {
+        defer { lock.release() }
+        try await task.value
+    }
 
     /// Graceful shutdown: stop accepting, drain the dispatcher, then return.
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
+        lock.release()
     }
 }
 
