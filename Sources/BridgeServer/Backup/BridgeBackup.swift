@@ -52,9 +52,9 @@ enum BridgeBackup {
         config: BridgeConfig, to target: String, now: Date, afterSnapshot: () async throws -> Void
     ) async throws -> BackupManifest {
         let databaseCopy = target + "/" + BackupManifest.databaseFileName
-        let snapshot: DatabaseSnapshot.Summary
+        let snapshot: DatabaseBackup.Summary
         do {
-            snapshot = try DatabaseSnapshot.take(from: config.databasePath, to: databaseCopy)
+            snapshot = try DatabaseBackup.take(from: config.databasePath, to: databaseCopy)
         } catch let error as SnapshotError {
             throw BackupError(error.description)
         }

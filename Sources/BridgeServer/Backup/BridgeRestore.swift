@@ -30,7 +30,7 @@ enum BridgeRestore {
         guard try PrivateCopy.sha256(of: backupDatabase) == manifest.database.sha256 else {
             throw BackupError("\(backupDatabase) does not match the SHA-256 in its manifest: it was changed or damaged after the backup; nothing restored")
         }
-        let unknown = manifest.schema.migrations.filter { !DatabaseSnapshot.knownMigrations.contains($0) }
+        let unknown = manifest.schema.migrations.filter { !DatabaseBackup.knownMigrations.contains($0) }
         guard unknown.isEmpty else {
             throw BackupError(
                 "the backup's schema is newer than this bridge (migrations it does not know: \(unknown.joined(separator: ", "))); restore it with a newer bridge")
@@ -59,7 +59,7 @@ enum BridgeRestore {
                 moves.append((directory.path, destination))
             }
             do {
-                _ = try DatabaseSnapshot.prepareForRestore(at: stagedDatabase, moves: moves)
+                _ = try DatabaseBackup.prepareForRestore(at: stagedDatabase, moves: moves)
             } catch let error as SnapshotError {
                 throw BackupError(error.description)
             }
@@ -95,7 +95,7 @@ enum BridgeRestore {
 
         // 4. Bring an older backup up to this binary's schema.
         _ = try AppDatabase(path: databasePath)
-        return Outcome(manifest: manifest, schemaVersion: DatabaseSnapshot.knownMigrations.last ?? "")
+        return Outcome(manifest: manifest, schemaVersion: DatabaseBackup.knownMigrations.last ?? "")
     }
 
     private static func readManifest(_ source: String) throws -> BackupManifest {

@@ -3,7 +3,7 @@ import GRDB
 
 /// The database side of `bridge backup` and `bridge restore`: a consistent copy of a live database
 /// taken with SQLite's online backup, and the checks a copy passes before it replaces a database.
-public enum DatabaseSnapshot {
+public enum DatabaseBackup {
     /// What a snapshot holds, read from the copy itself (so it describes exactly what was saved).
     public struct Summary: Sendable, Equatable {
         /// Applied migrations, in the order this binary knows them; unknown ones (a newer bridge's) last.
