@@ -22,6 +22,8 @@ enum BridgeApp {
         var passwordHasher: PasswordHasher
         /// Every route as `METHOD /path/{param}` (a trailing `**` as `{path}`), for checking the OpenAPI document against.
         var routes: [String]
+        /// Held while the bridge runs, so `bridge restore` refuses to replace the database meanwhile.
+        var servingLock: ServingLock
     }
 
     /// `clock` is the time the inbox, its rules and alerts see (tests move it by hand).
@@ -32,6 +34,7 @@ enum BridgeApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         if let token = config.adminToken { try AdminToken.check(token) }
+        let servingLock = try ServingLock.serving(databasePath: config.databasePath)
         let database = try AppDatabase(path: config.databasePath)
         let inbox = Inbox(database: database, clock: clock, searchLimits: config.search)
         let registry = ChannelRegistry(config.channels)
@@ -178,7 +181,7 @@ enum BridgeApp {
             "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }.joined(separator: "/")
         }
-        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes))
+        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes, servingLock: servingLock))
     }
 }
 
@@ -188,18 +191,15 @@ final class RunningBridge: Sendable {
     let parts: BridgeApp.Parts
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
-    /// Held while serving, so `bridge restore` refuses to replace the database meanwhile.
-    private let lock: ServingLock
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var inbox: Inbox { parts.inbox }
 
-    private init(port: Int, parts: BridgeApp.Parts, group: ServiceGroup, task: Task<Void, any Error>, lock: ServingLock) {
+    private init(port: Int, parts: BridgeApp.Parts, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
         self.parts = parts
         self.group = group
         self.task = task
-        self.lock = lock
     }
 
     /// Starts the server and returns once it accepts connections.
@@ -207,7 +207,6 @@ final class RunningBridge: Sendable {
         config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
         janitorInterval: Duration = .seconds(60), shutdownSignals: [UnixSignal] = []
     ) async throws -> RunningBridge {
-        let lock = try ServingLock.serving(databasePath: config.databasePath)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (app, parts) = try BridgeApp.build(
             config: config, logger: logger, transport: transport, clock: clock, janitorInterval: janitorInterval,
@@ -227,12 +226,12 @@ final class RunningBridge: Sendable {
             _ = try await task.value
             throw ConfigError(key: "server", problem: "the server stopped before it started listening")
         }
-        return RunningBridge(port: port, parts: parts, group: group, task: task, lock: lock)
+        return RunningBridge(port: port, parts: parts, group: group, task: task)
     }
 
     /// Waits until the bridge stops (a shutdown signal, or `stop()`).
     func wait() async throws {
-        defer { lock.release() }
+        defer { parts.servingLock.release() }
         try await task.value
     }
 
@@ -240,7 +239,7 @@ final class RunningBridge: Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
-        lock.release()
+        parts.servingLock.release()
     }
 }
 

@@ -61,8 +61,10 @@ import UniversalInbox
         var acknowledgedBefore: Set<String> = []
         var attachmentURL = ""
         var manifest: BackupManifest?
+        var original = ""
 
         try await TestBridge.with { t in
+            original = t.dataDirectory
             // A customer's image, so there is a file the database names.
             #expect(try await t.postLINE(Payloads.lineImage("01BACKUPIMG")).status == 200)
             try await t.eventually("the image stored") {
@@ -97,7 +99,8 @@ import UniversalInbox
         #expect(taken.missingFiles.isEmpty)
         #expect(taken.schema.version == DatabaseBackup.knownMigrations.last)
 
-        // Restored somewhere else entirely, and a bridge started on it.
+        // The machine is lost; the backup is restored somewhere else entirely, and a bridge started on it.
+        try FileManager.default.removeItem(atPath: original)
         let restored = Self.temporaryDirectory("restored")
         _ = try BridgeRestore.run(config: Self.config(restored), from: backup)
         try await TestBridge.with(configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in
