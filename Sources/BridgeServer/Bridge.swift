@@ -10,7 +10,7 @@ struct Bridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
         abstract: "One inbox for LINE, WhatsApp and more: webhooks in, tickets, replies out.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, AgentCommand.self, BroadcastCommand.self, MessageCommand.self],
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Demo.self, AgentCommand.self, BroadcastCommand.self, MessageCommand.self],
         defaultSubcommand: Serve.self)
 }
 

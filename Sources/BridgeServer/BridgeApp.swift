@@ -22,6 +22,8 @@ enum BridgeApp {
         var passwordHasher: PasswordHasher
         /// Every route as `METHOD /path/{param}` (a trailing `**` as `{path}`), for checking the OpenAPI document against.
         var routes: [String]
+        /// Held while the bridge runs, so `bridge restore` refuses to replace the database meanwhile.
+        var servingLock: ServingLock
     }
 
     /// `clock` is the time the inbox, its rules and alerts see (tests move it by hand).
@@ -32,6 +34,7 @@ enum BridgeApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         if let token = config.adminToken { try AdminToken.check(token) }
+        let servingLock = try ServingLock.serving(databasePath: config.databasePath)
         let database = try AppDatabase(path: config.databasePath)
         let inbox = Inbox(database: database, clock: clock, searchLimits: config.search)
         let registry = ChannelRegistry(config.channels)
@@ -185,7 +188,7 @@ enum BridgeApp {
             "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }.joined(separator: "/")
         }
-        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes))
+        return (app, Parts(inbox: inbox, registry: registry, metrics: metrics, adminToken: adminToken, passwordHasher: hasher, routes: routes, servingLock: servingLock))
     }
 }
 
@@ -234,12 +237,16 @@ final class RunningBridge: Sendable {
     }
 
     /// Waits until the bridge stops (a shutdown signal, or `stop()`).
-    func wait() async throws { try await task.value }
+    func wait() async throws {
+        defer { parts.servingLock.release() }
+        try await task.value
+    }
 
     /// Graceful shutdown: stop accepting, drain the dispatcher, then return.
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
+        parts.servingLock.release()
     }
 }
 
