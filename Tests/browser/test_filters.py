@@ -38,3 +38,15 @@ def test_a_channel_filter_shows_one_channel_and_removing_its_chip_shows_both(bri
     expect(chip).to_have_count(0)
     expect(line_row).to_be_visible()
     expect(whatsapp_row).to_be_visible()
+
+
+def test_a_search_of_several_words_finds_the_ticket_that_has_them_all(bridge, open_page, shot):
+    agent = bridge.add_agent("Sora Search")
+    customer(bridge, "Osaka Parcel Customer", "my parcel from Osaka is late")
+    customer(bridge, "Other Parcel Customer", "my parcel arrived, thank you")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    inbox.search.fill("parcel late")
+    inbox.search.press("Enter")
+    expect(inbox.ticket("Osaka Parcel Customer")).to_be_visible()
+    expect(inbox.ticket("Other Parcel Customer")).to_have_count(0)
+    shot(inbox.page, "two-word-search")

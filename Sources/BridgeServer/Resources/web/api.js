@@ -45,12 +45,17 @@ async function request(method, path, body, { quiet401 = false, file } = {}) {
   return data;
 }
 
+/** `a=1&b=two%20words`: the API reads `+` as a plus sign (phone numbers), never as a space, so
+ *  values are percent-encoded throughout (URLSearchParams would write a space as `+`). */
+export function queryString(params) {
+  return Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+    .join('&');
+}
+
 function query(params) {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') search.set(key, value);
-  }
-  const text = search.toString();
+  const text = queryString(params);
   return text ? `?${text}` : '';
 }
 

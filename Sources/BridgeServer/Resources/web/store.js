@@ -4,7 +4,7 @@
 // ticket (and its conversation when open) rather than patching anything from the socket.
 // Components render from here and listen for 'change' events ({what: 'list' | 'ticket' |
 // 'conversation' | 'presence' | 'live' | 'meta' | 'draft' | 'counts', ticketId?}).
-import { api } from './api.js';
+import { api, queryString } from './api.js';
 
 const PAGE = 50;
 /** Typing is saved to the server this long after the last key (drafts follow the agent). */
@@ -445,7 +445,7 @@ export class Store extends EventTarget {
         if (new URLSearchParams(saved?.filter ?? '').has('q')) continue;
       }
       if (this.uncountable?.has(view.key)) continue;
-      filters[view.key] = new URLSearchParams(Object.entries(view.params).map(([k, v]) => [k, String(v)])).toString();
+      filters[view.key] = queryString(view.params);
     }
     return filters;
   }
