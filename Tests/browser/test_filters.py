@@ -50,3 +50,18 @@ def test_a_search_of_several_words_finds_the_ticket_that_has_them_all(bridge, op
     expect(inbox.ticket("Osaka Parcel Customer")).to_be_visible()
     expect(inbox.ticket("Other Parcel Customer")).to_have_count(0)
     shot(inbox.page, "two-word-search")
+
+
+def test_a_very_long_name_is_cut_short_and_the_row_keeps_its_waiting_time_in_view(bridge, open_page, shot):
+    agent = bridge.add_agent("Luz Long")
+    name = "Long Spaced Name " + "Tanaka " * 12
+    customer(bridge, name.strip(), "Hello, a short question")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    row = inbox.ticket("Long Spaced Name")
+    expect(row).to_be_visible()
+    shot(inbox.page, "long-name")
+    pane = inbox.page.locator(".pane-list").bounding_box()
+    for part in (".row-wait", ".row-name", ".row-preview"):
+        box = row.locator(part).bounding_box()
+        assert box["x"] + box["width"] <= pane["x"] + pane["width"] + 0.5, (part, box, pane)
+    assert row.locator(".row-name").evaluate("(e) => e.scrollWidth > e.clientWidth"), "the name is cut with an ellipsis"
