@@ -80,15 +80,24 @@ extension Inbox {
                 throw InboxError.notFound("contact \(id)")
             }
             guard actor.departmentsOnly || (level == .answer && actor.answerAssignedOnly) else { return }
-            let tickets = try Row.fetchAll(db, sql: "SELECT agent_id, department_id FROM tickets WHERE contact_id = ?", arguments: [id])
-                .map { actor.may(level, assignedTo: $0["agent_id"], department: $0["department_id"]) }
+            let rows = try Row.fetchAll(db, sql: "SELECT agent_id, department_id FROM tickets WHERE contact_id = ?", arguments: [id])
+            let tickets = rows.map { actor.may(level, assignedTo: $0["agent_id"], department: $0["department_id"]) }
             let allowed = target == .contactHistory(id) ? !tickets.isEmpty && tickets.allSatisfy { $0 } : tickets.contains(true)
             guard allowed else {
-                throw InboxError.forbidden(
-                    code: "not_your_department",
-                    message: target == .contactHistory(id)
-                        ? "contact \(id) has tickets in departments you are not in"
-                        : "contact \(id) has no ticket you may \(level == .read ? "read" : "answer")")
+                // Name the rule that refused: a ticket the actor cannot even read is another
+                // department's; one it reads but may not answer is someone else's (answerAssignedOnly).
+                let outsideDepartments = zip(rows, tickets).contains { row, ok in
+                    !ok && !actor.may(.read, assignedTo: row["agent_id"], department: row["department_id"])
+                }
+                guard target == .contactHistory(id), !tickets.isEmpty else {
+                    throw InboxError.forbidden(
+                        code: level == .answer && actor.answerAssignedOnly && !outsideDepartments ? "not_assigned_to_you" : "not_your_department",
+                        message: "contact \(id) has no ticket you may \(level == .read ? "read" : "answer")")
+                }
+                throw outsideDepartments
+                    ? InboxError.forbidden(code: "not_your_department", message: "contact \(id) has tickets in departments you are not in")
+                    : InboxError.forbidden(
+                        code: "not_assigned_to_you", message: "you may answer only tickets assigned to you; contact \(id) has tickets that are not")
             }
         }
     }

@@ -85,6 +85,8 @@ public struct ContactDetail: Sendable, Equatable, Codable {
     /// The customer's answered satisfaction ratings, newest first, on the tickets the caller may
     /// read: only `GET /contacts/{id}` fills them in (nil elsewhere, so left out of the JSON).
     public var ratings: [Rated]?
+    /// The contact's tickets counted as the caller reaches them: only `GET /contacts/{id}` fills it in.
+    public var ticketAccess: ContactTicketAccess?
 
     /// One satisfaction answer: the ticket it rates, the answer (`good`/`bad`) and when it came.
     public struct Rated: Sendable, Equatable, Codable {

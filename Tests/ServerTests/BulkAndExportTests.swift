@@ -68,6 +68,33 @@ import UniversalInbox
         }
     }
 
+    /// The transcript shows times in the reader's zone (`tz`, which the page sends) and names it.
+    @Test func transcriptTimesAreInTheAgentsTimeZone() async throws {
+        let tokyo = try #require(TimeZone(identifier: "Asia/Tokyo"))
+        let lateEvening = Date(timeIntervalSince1970: 1_704_151_800)  // 2024-01-01 23:30 UTC
+        #expect(TranscriptHTML.time(lateEvening, in: tokyo) == "2024-01-02 08:30:00 +09:00")
+        #expect(TranscriptHTML.time(lateEvening, in: TranscriptHTML.utc) == "2024-01-01 23:30:00 +00:00")
+        #expect(TranscriptHTML.time(lateEvening, in: try #require(TimeZone(identifier: "America/St_Johns"))) == "2024-01-01 20:00:00 -03:30")
+        try await TestBridge.with { t in
+            let ticket = try await t.customerWrites(Payloads.lineUser, "What time is it there?")
+            let createdAt = try #require(try await t.messages(ticket: ticket).first?["createdAt"] as? String)
+            let sent = try #require(try? Date(createdAt, strategy: .iso8601))
+            let inTokyo = try await t.get("/api/v1/tickets/\(ticket)/transcript?tz=Asia%2FTokyo")
+            #expect(inTokyo.status == 200)
+            #expect(inTokyo.text.contains("Times in Asia/Tokyo (UTC+09:00)"))
+            #expect(inTokyo.text.contains(TranscriptHTML.time(sent, in: tokyo)))
+            #expect(!inTokyo.text.contains(TranscriptHTML.time(sent, in: TranscriptHTML.utc)))
+            let plain = try await t.get("/api/v1/tickets/\(ticket)/transcript")
+            #expect(plain.text.contains("Times in UTC"))
+            #expect(plain.text.contains(TranscriptHTML.time(sent, in: TranscriptHTML.utc)))
+            for bad in ["Mars%2FOlympus", "", "Asia%2FTokyo&tz=UTC"] {
+                let refused = try await t.get("/api/v1/tickets/\(ticket)/transcript?tz=\(bad)")
+                #expect(refused.status == 400, "\(bad)")
+                #expect(refused.errorCode == "invalid_tz", "\(bad)")
+            }
+        }
+    }
+
     @Test func customersSeeTheirOwnHistoryThroughASignedExpiringLink() async throws {
         try await TestBridge.with { t in
             let first = try await t.customerWrites(Payloads.lineUser, "first question")

@@ -61,6 +61,7 @@ import Testing
                 let reply = try await attempt()
                 #expect(reply.status == 403, "\(what): \(reply.status) \(reply.text)")
                 #expect(reply.errorCode == "not_your_department", "\(what)")
+                #expect(reply.errorMessage?.contains("assigned") == false, "\(what): \(reply.errorMessage ?? "")")
             }
             #expect(try await snapshot(t) == before)  // nothing changed, no ticket opened for outreach
 
@@ -80,6 +81,43 @@ import Testing
             #expect(try await t.postJSON("/api/v1/contacts/\(s.ken)/history-link", "{}", token: s.sam.token).status == 201)
             // An unrestricted admin reaches everyone.
             #expect(try await t.postJSON("/api/v1/contacts/\(s.bea)/history-link", "{}").status == 201)
+        }
+    }
+
+    /// An agent who may answer only its own tickets (`answerAssignedOnly`, no department limit)
+    /// reads a contact with two tickets, one of them its own: the contact's `ticketAccess` counts
+    /// let the page apply the contact rules, and a refusal names the rule that refused.
+    @Test func assignedOnlyAgentSeesTheCountsAndIsToldWhichRuleRefused() async throws {
+        try await TestBridge.with { t in
+            let ann = try await t.addAgent("Ann Assigned")
+            #expect(try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"answerAssignedOnly":true}"#).status == 200)
+            let first = try await t.customerWrites("Uann00000000000000000000000000001", "first question")
+            _ = try await t.customerWrites("Uann00000000000000000000000000001", "second question")
+            let second = try #require(try await t.messages(ticket: first).last?["id"] as? Int)
+            let mine = try #require(try await t.postJSON("/api/v1/tickets/\(first)/split", #"{"messageIds":[\#(second)]}"#).json["id"] as? Int)
+            #expect(try await t.postJSON("/api/v1/tickets/\(mine)/transfer", #"{"agentId":\#(ann.id)}"#).status == 200)
+            let other = try await t.customerWrites("Uann00000000000000000000000000002", "someone else")
+            func contact(_ ticket: Int) async throws -> Int { try #require((try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["id"] as? Int) }
+            let (customer, stranger) = (try await contact(first), try await contact(other))
+
+            let counts = try await t.get("/api/v1/contacts/\(customer)", token: ann.token).json["ticketAccess"] as? [String: Int]
+            #expect(counts == ["total": 2, "readable": 2, "answerable": 1])
+            #expect(try await t.get("/api/v1/contacts/\(stranger)", token: ann.token).json["ticketAccess"] as? [String: Int]
+                == ["total": 1, "readable": 1, "answerable": 0])
+            #expect(try await t.get("/api/v1/contacts/\(stranger)").json["ticketAccess"] as? [String: Int] == ["total": 1, "readable": 1, "answerable": 1])
+
+            // Linking the stranger in would move a ticket that is not hers: refused, saying so.
+            let link = try await t.postJSON("/api/v1/contacts/\(customer)/links", #"{"contactId":\#(stranger)}"#, token: ann.token)
+            #expect(link.status == 403)
+            #expect(link.errorCode == "not_assigned_to_you")
+            #expect(link.errorMessage == "you may answer only tickets assigned to you; contact \(stranger) has tickets that are not")
+            // Her customer's first ticket is not hers either: absorbing the whole customer is refused the same way.
+            let absorb = try await t.postJSON("/api/v1/contacts/\(stranger)/links", #"{"contactId":\#(customer)}"#, token: ann.token)
+            #expect(absorb.status == 403)
+            #expect(absorb.errorCode == "not_assigned_to_you", "\(absorb.text)")
+            let merge = try await t.postJSON("/api/v1/tickets/\(mine)/merge", #"{"ticketIds":[\#(first)]}"#, token: ann.token)
+            #expect(merge.status == 403)
+            #expect(merge.errorCode == "not_assigned_to_you")
         }
     }
 

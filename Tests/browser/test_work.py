@@ -9,7 +9,7 @@ import urllib.parse
 from playwright.sync_api import expect
 
 from conftest import wait_until
-from pages import WorkPage
+from pages import JA, WorkPage
 
 
 def line_user():
@@ -210,19 +210,104 @@ def test_a_restricted_agent_sees_only_its_department_and_no_refused_action(bridg
     # Not assigned to him: he may claim it (and read it), nothing else.
     expect(inbox.actions.get_by_role("button")).to_have_text(["Claim", "More"])
     inbox.actions.get_by_role("button", name="More").click()
-    expect(inbox.page.get_by_role("menuitem")).to_have_text(["Transcript"])
+    # Ken's every ticket is in Sales, so Ken's history link is Sam's to make (the API gives it).
+    expect(inbox.page.get_by_role("menuitem")).to_have_text(["Transcript", "Customer history link…"])
     inbox.page.keyboard.press("Escape")
     expect(inbox.page.get_by_role("radio", name="Reply")).to_be_disabled()
     shot(inbox.page, "restricted")
-    inbox.page.keyboard.press("e")  # the resolve key offers nothing he may not do
+    # The resolve key asks access.js as the button does: refused, it says so (the guard has run and
+    # opened nothing; a dialog would only have come from the other branch).
+    inbox.page.keyboard.press("e")
+    expect(inbox.composer_alert).to_have_text(f"e (Resolve) is not available on ticket #{ken}")
     expect(inbox.page.get_by_role("dialog")).to_have_count(0)
 
     inbox.action("Claim").click()
     expect(inbox.action("Resolve")).to_be_visible()
+    inbox.page.keyboard.press("e")  # now his: the same key opens the resolve dialog
+    expect(inbox.dialog(f"Resolve ticket #{ken}")).to_be_visible()
+    inbox.page.keyboard.press("Escape")
+    expect(inbox.page.get_by_role("dialog")).to_have_count(0)
     expect(inbox.action("Transfer…")).to_be_visible()
     expect(inbox.page.get_by_role("radio", name="Reply")).to_be_enabled()
     expect(inbox.row_checkbox("Ken Sales")).to_be_visible()
     shot(inbox.page, "restricted-claimed")
+
+
+def split_off_last_message(bridge, ticket):
+    """Splits the ticket's last message into a new ticket of the same customer; returns its id."""
+    messages = bridge.api("GET", f"/api/v1/tickets/{ticket}/messages")["items"]
+    return bridge.api("POST", f"/api/v1/tickets/{ticket}/split", {"messageIds": [messages[-1]["id"]]})["id"]
+
+
+def test_an_agent_who_answers_only_its_own_tickets_is_offered_no_merge_or_link_the_api_refuses(bridge, open_page, shot):
+    ann = bridge.add_agent("Ann Assigned")
+    bridge.restrict(ann, answerAssignedOnly=True)
+    user = line_user()
+    bridge.line_messages(user, ["First question", "Second question"], display_name="Yui Twice")
+    first = wait_until(lambda: next((t["id"] for t in bridge.api("GET", "/api/v1/tickets?contact=Yui%20Twice")["items"]), None), what="Yui's ticket")
+    wait_until(lambda: len(bridge.api("GET", f"/api/v1/tickets/{first}/messages")["items"]) == 2, what="both messages")
+    mine = split_off_last_message(bridge, first)
+    bridge.api("POST", f"/api/v1/tickets/{mine}/transfer", {"agentId": ann["id"]})
+    customer(bridge, "Zed Other", "A ticket that is not Ann's")
+    _, uma = customer(bridge, "Uma Mine", "A ticket that is Ann's")
+    bridge.api("POST", f"/api/v1/tickets/{uma}/transfer", {"agentId": ann["id"]})
+
+    inbox, _ = signed_in(open_page, bridge, ann, view="Mine")
+    open_ticket(inbox, "Yui Twice")
+    expect(inbox.meta).to_contain_text(f"#{mine}")
+    # Yui's first ticket is not Ann's: not a merge candidate (the API would refuse it with 403).
+    inbox.more("Merge…")
+    merge = inbox.dialog(f"Merge into ticket #{mine}")
+    expect(merge).to_contain_text("This customer has no other open ticket.")
+    expect(merge.get_by_role("checkbox")).to_have_count(0)
+    merge.get_by_role("button", name="Cancel").click()
+    expect(merge).to_have_count(0)
+
+    # Linking moves every ticket of the other contact over: Zed's ticket is not hers, Uma's is.
+    inbox.contact_panel.get_by_role("button", name="Link another identity…").click()
+    link = inbox.dialog("Link another identity")
+    find = link.get_by_label("Find by name, phone, e-mail or user id")
+    find.fill("Zed")  # one word: api.js sends a space as "+" (the lead's query-encoding fix)
+    expect(link).to_contain_text("No other contact found.")
+    expect(link.get_by_role("radio")).to_have_count(0)
+    find.fill("Uma")
+    link.get_by_role("radio", name="Uma Mine · LINE").check()
+    shot(inbox.page, "assigned-only-link")
+    link.get_by_role("button", name="Link another identity…").click()
+    expect(link).to_have_count(0)
+    expect(inbox.contact_panel.locator(".identity")).to_have_count(2)
+
+
+def test_history_entries_render_in_japanese(bridge, open_page, shot):
+    agent = bridge.add_agent("佐藤 履歴")
+    colleague = bridge.add_agent("鈴木 同僚")
+    user = line_user()
+    bridge.line_messages(user, ["一つ目の質問です", "二つ目の質問です"], display_name="履歴 テスト")
+    first = wait_until(lambda: next((t["id"] for t in bridge.api("GET", "/api/v1/tickets?contact=" + urllib.parse.quote("履歴 テスト"))["items"]), None),
+                       what="the ticket")
+    wait_until(lambda: len(bridge.api("GET", f"/api/v1/tickets/{first}/messages")["items"]) == 2, what="both messages")
+    newer = split_off_last_message(bridge, first)
+    bridge.api("POST", "/api/v1/fields", {"key": "order_no", "label": "注文番号", "type": "text"})
+    bridge.api("PATCH", f"/api/v1/tickets/{first}", {"fields": {"order_no": "A-1"}})
+    bridge.api("POST", f"/api/v1/tickets/{first}/spam", {})
+    bridge.api("DELETE", f"/api/v1/tickets/{first}/spam")
+    bridge.api("POST", f"/api/v1/tickets/{first}/transfer", {"agentId": colleague["id"]})
+
+    page, _ = open_page(locale="ja-JP")
+    inbox = WorkPage(page, bridge.base_url, JA)
+    inbox.goto()
+    inbox.sign_in(agent["email"], agent["password"])
+    inbox.expect_signed_in(agent["name"])
+    inbox.choose_view("すべて")
+    inbox.tickets.locator(f'.row[data-id="{first}"]').click()
+    history = inbox.page.locator(".item.history")
+    expect(history.filter(has_text="分割")).to_have_text(re.compile(f"^管理トークン がメッセージ 1 件を新しいチケット #{newer} に分割しました"))
+    expect(history.filter(has_text="「A-1」")).to_have_text(re.compile("^管理トークン が (注文番号|order_no) を「A-1」にしました"))
+    expect(history.filter(has_text="スパムにしました")).to_have_text(re.compile("^管理トークン がチケットをスパムにしました"))
+    expect(history.filter(has_text="スパムから戻しました")).to_have_text(re.compile("^管理トークン がチケットをスパムから戻しました"))
+    expect(history.filter(has_text="転送")).to_have_text(re.compile("^管理トークン が 鈴木 同僚 に転送しました"))
+    expect(history.filter(has_text="admin token")).to_have_count(0)
+    shot(inbox.page, "history-ja")
 
 
 def test_offline_then_back_shows_what_happened_without_a_reload(bridge, open_page, shot):

@@ -3,6 +3,7 @@ import UniversalInbox
 
 /// A readable HTML transcript of tickets: who wrote what, when, on which channel. Agents' copies
 /// may include internal notes; the customer's never do. Everything from users is HTML-escaped.
+/// Times are shown in the reader's time zone (the agent's page sends it) and the zone is named.
 enum TranscriptHTML {
     struct Ticket {
         var summary: TicketSummary
@@ -10,7 +11,10 @@ enum TranscriptHTML {
         var notes: [TicketNote]
     }
 
-    static func render(title: String, tickets: [Ticket], agentNames: [Int64: String], customerView: Bool) -> String {
+    static let utc = TimeZone(identifier: "UTC")!
+
+    static func render(title: String, tickets: [Ticket], agentNames: [Int64: String], customerView: Bool, timeZone: TimeZone = utc) -> String {
+        let time = { (date: Date) in Self.time(date, in: timeZone) }  // every time on the page is in the reader's zone
         var html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -23,6 +27,7 @@ enum TranscriptHTML {
             .meta{font-size:.75rem;color:#666}
             </style></head><body>
             <h1>\(escape(title))</h1>
+            <p class="meta">Times in \(escape(zoneName(timeZone)))</p>
 
             """
         for ticket in tickets {
@@ -59,8 +64,28 @@ enum TranscriptHTML {
         return "Support"
     }
 
+    /// `2024-01-01 23:30:00Z`: UTC, as the CSV export writes times.
     static func time(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle().year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// `2024-01-02 08:30:00 +09:00`: the date and time in `zone`, with its offset.
+    static func time(_ date: Date, in zone: TimeZone) -> String {
+        let offset = zone.secondsFromGMT(for: date)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let sign = offset < 0 ? "-" : "+"
+        func two(_ n: Int?) -> String { String(format: "%02d", n ?? 0) }
+        return String(format: "%04d", c.year ?? 0) + "-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) "
+            + "\(sign)\(two(abs(offset) / 3600)):\(two(abs(offset) % 3600 / 60))"
+    }
+
+    /// `Asia/Tokyo (UTC+09:00)`, or `UTC`.
+    static func zoneName(_ zone: TimeZone, at date: Date = Date()) -> String {
+        guard !["UTC", "GMT"].contains(zone.identifier) else { return "UTC" }  // Foundation names UTC "GMT"
+        let offset = time(date, in: zone).suffix(6)
+        return "\(zone.identifier) (UTC\(offset))"
     }
 
     /// Escapes over Unicode scalars, not `Character`s: a customer's `"\u{600}<"` is one Character

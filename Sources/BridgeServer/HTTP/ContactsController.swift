@@ -12,6 +12,7 @@ struct ContactsController: Sendable {
             try await inbox.authorize(actor, .read, .contact(id))
             guard var contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
             contact.ratings = try await inbox.answeredRatings(contactId: id, readableBy: actor)
+            contact.ticketAccess = try await inbox.ticketAccess(contactId: id, for: actor)
             return JSONResponse.make(contact)
         }
         group.patch("contacts/:id") { request, context in try await change(request, context) }

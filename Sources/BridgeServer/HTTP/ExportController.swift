@@ -13,12 +13,13 @@ struct ExportController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
-            let (id, actor, withNotes) = (try context.id(), try context.requireActor(), try request.query().boolean("notes") ?? true)
+            let (id, actor, query) = (try context.id(), try context.requireActor(), try request.query())
+            let (withNotes, zone) = (try query.boolean("notes") ?? true, try Self.timeZone(query))
             try await inbox.authorize(actor, .read, .ticket(id))
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
             let html = TranscriptHTML.render(
                 title: "Ticket #\(id) — \(ticket.summary.contact.displayName ?? "customer")", tickets: [ticket], agentNames: try await agentNames(),
-                customerView: false)
+                customerView: false, timeZone: zone)
             return Self.html(html)
         }
         group.get("tickets/export.csv") { request, context in try await csv(request, context) }
@@ -44,6 +45,15 @@ struct ExportController: Sendable {
                 return Self.html(html)
             }
         }
+    }
+
+    /// `tz`: the IANA time zone the reader's page sends (`Asia/Tokyo`); UTC when left out.
+    static func timeZone(_ query: Parameters) throws -> TimeZone {
+        guard let name = try query.single("tz") else { return TranscriptHTML.utc }
+        guard !name.isEmpty, let zone = TimeZone(identifier: String(name)) else {
+            throw APIError.badRequest("invalid_tz", "tz must be an IANA time zone such as Asia/Tokyo or UTC")
+        }
+        return zone
     }
 
     /// Transcripts and history pages hold customers' words: served so that nothing in them can

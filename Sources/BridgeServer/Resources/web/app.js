@@ -218,6 +218,15 @@ class InboxApp extends HTMLElement {
     }
   }
 
+  /** A key for a ticket action asks access.js, as the action's button does: a key whose action
+   *  is not offered on the open ticket says so (the composer's alert) instead of doing it. */
+  ticketKey(key, action, run) {
+    const ticket = this.store.tickets.get(this.store.openId);
+    if (!ticket) return;
+    if (ticketActions(this.store.me, ticket, this.store.contacts.get(ticket.contact.id))[action]) run();
+    else this.conversation.composer.showNotice(t('keys.notOffered', { key, action: t(`help.${key}`), id: ticket.id }));
+  }
+
   /** Moves to the next (+1) or previous (-1) ticket of the list and opens it. */
   step(delta) {
     const ids = this.store.visibleIds();
@@ -253,8 +262,8 @@ class InboxApp extends HTMLElement {
       '?': () => this.openHelp(),
       r: () => open && this.conversation.composer.focusMode('reply'),
       n: () => open && this.conversation.composer.focusMode('note'),
-      e: () => open && this.conversation.resolve(),
-      a: () => open && ticketActions(this.store.me, this.store.tickets.get(this.store.openId)).claim && this.act('claim'),
+      e: () => open && this.ticketKey('e', 'resolve', () => this.conversation.resolve()),
+      a: () => open && this.ticketKey('a', 'claim', () => this.act('claim')),
       x: () => this.toggleSelection(),
       Escape: () => open && window.matchMedia('(max-width: 720px)').matches && this.openTicket(null),
     };

@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { el } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { field, openDialog, select } from './dialog.js';
+import { mayLink, mergeCandidates } from '../access.js';
 
 export const RESOLUTION_REASONS = ['solved by chat', 'solved by phone', 'duplicate', 'spam', 'test', 'other'];
 
@@ -68,12 +69,12 @@ export function tags(store, ticket) {
   });
 }
 
-/** Merge: the contact's other open tickets into this one (the API refuses other contacts'). */
+/** Merge: the contact's other open tickets into this one, those the agent may answer (access.js). */
 export async function merge(store, ticket) {
   let others = [];
   try {
     const page = await api.tickets({ contact: String(ticket.contact.id), limit: 50 });
-    others = page.items.filter((x) => x.id !== ticket.id && x.contact.id === ticket.contact.id && !['closed', 'spam'].includes(x.status));
+    others = mergeCandidates(store.me, ticket, page.items);
   } catch { /* shown as none */ }
   const boxes = others.map((x) => el('label', { class: 'check' },
     el('input', { attrs: { type: 'checkbox', value: x.id } }),
@@ -174,9 +175,16 @@ export function linkContact(store, ticket, done) {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       if (!query.value.trim()) { results.replaceChildren(); return; }
-      const page = await api.tickets({ contact: query.value.trim(), limit: 20 }).catch(() => ({ items: [] }));
+      const asked = query.value;
+      const page = await api.tickets({ contact: asked.trim(), limit: 20 }).catch(() => ({ items: [] }));
       const seen = new Map();
       for (const x of page.items) if (x.contact.id !== ticket.contact.id && !seen.has(x.contact.id)) seen.set(x.contact.id, x);
+      // Only contacts the agent may link (every ticket of theirs answerable: access.js, with counts from the API).
+      const here = await store.contact(ticket.contact.id).catch(() => null);
+      const found = await Promise.all([...seen.keys()].map((id) => store.contact(id, true).catch(() => null)));
+      if (query.value !== asked) return;
+      for (const other of found) if (other && !mayLink(store.me, here, other)) seen.delete(other.id);
+      for (const [id] of seen) if (!found.some((c) => c?.id === id)) seen.delete(id);
       results.replaceChildren(...[...seen.values()].map((x) => el('label', { class: 'check' },
         el('input', { attrs: { type: 'radio', name: 'link-contact', value: x.contact.id } }),
         el('span', { text: `${x.contact.displayName || t('contact.unknown', { id: x.contact.id })} · ${x.channels.map((c) => t(`channel.${c}`)).join(', ')}` }))));

@@ -352,6 +352,11 @@ export class ReplyComposer extends HTMLElement {
     this.alert.querySelector('button').focus();
   }
 
+  /** A plain notice in the alert (a key whose action is not offered here). */
+  showNotice(text) {
+    this.alert.replaceChildren(el('p', { text }));
+  }
+
   showError(error, sent = {}) {
     if (error.status === 409 && error.code === 'ticket_changed') {
       this.alert.replaceChildren(

@@ -1,11 +1,12 @@
 // The contact beside the conversation: identities on every channel (GET /contacts/{id}), e-mail,
 // custom contact fields (labels from GET /fields), earlier tickets (GET /tickets?contact=id), their
 // satisfaction answers (the contact's `ratings`), and
-// "link another identity" (POST /contacts/{id}/links) for an agent who may answer the ticket.
+// "link another identity" (POST /contacts/{id}/links) when access.js says the contact may be changed;
+// its dialog lists only the contacts the agent may link into this one.
 import { api } from '../api.js';
 import { el, fillChannel } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
-import { mayAnswer } from '../access.js';
+import { mayReachContact } from '../access.js';
 
 export class ContactPanel extends HTMLElement {
   connectedCallback() {
@@ -71,7 +72,7 @@ export class ContactPanel extends HTMLElement {
       el('span', { class: `label rating-${r.rating}`, text: ['good', 'bad'].includes(r.rating) ? t(`contact.rating.${r.rating}`) : r.rating }),
       el('span', { class: 'ticket-number', text: `#${r.ticketId}` }),
       el('time', { text: formatTime(r.answeredAt), attrs: { datetime: r.answeredAt, title: t('contact.ratedAt') } })));
-    const link = mayAnswer(this.store.me, ticket) && !this.store.me?.departmentsOnly
+    const link = contact && mayReachContact(this.store.me, contact, 'answer')
       ? el('button', { class: 'quiet', text: t('contact.link'), attrs: { type: 'button' }, on: { click: () => this.link() } }) : null;
     this.replaceChildren(...[
       el('h3', { class: 'cp-name', text: name }),

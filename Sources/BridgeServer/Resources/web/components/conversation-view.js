@@ -22,7 +22,10 @@ export class ConversationView extends HTMLElement {
       else if (what === 'draft') { this.composer.ticketId = undefined; this.composer.show(ticketId); }
     });
     store.addEventListener('change', (event) => {
-      if (event.detail.what === 'contact') this.composer?.renderChannels?.();
+      if (event.detail.what !== 'contact') return;
+      this.composer?.renderChannels?.();
+      // The actions depend on the contact too (its history link): offered once it is known.
+      if (store.tickets.get(store.openId)?.contact.id === event.detail.ticketId) this.renderHead();
     });
   }
 
@@ -276,24 +279,54 @@ export class ConversationView extends HTMLElement {
     return [el('a', { class: 'attachment', text: t('conv.sentImageLink', { url }), attrs: { href: url, target: '_blank', rel: 'noopener noreferrer' } })];
   }
 
+  /** One history entry in the agent's language. Every kind the server records (`Inbox.record`:
+   *  assignment, transfer, status, spam, merge, split, fields, automatic replies, rules, ratings)
+   *  has its own text; only a kind from a newer server falls back to `history.other`. */
   historyText(entry) {
     const actor = this.actorName(entry.actor);
     const d = entry.detail ?? {};
     const status = (s) => (s ? t(`status.${s}`) : '');
+    const agent = (id) => this._store.agentName(id) ?? t('history.agentNumber', { id });
     const params = { actor, kind: entry.kind, ...d };
     switch (entry.kind) {
-      case 'assigned': return t('history.assigned', { ...params, agent: this._store.agentName(d.agentId) ?? d.agentId });
+      case 'assigned': return t(d.how === 'claim' ? 'history.claimed' : d.how?.startsWith('automatic') ? 'history.assignedAutomatically' : 'history.assigned',
+        { ...params, agent: d.agentId ? agent(d.agentId) : actor });
+      case 'transferred':
+        if (d.agentId) return t('history.transferredToAgent', { ...params, agent: agent(d.agentId) });
+        if (d.departmentId) {
+          const department = this._store.departments.find((x) => String(x.id) === d.departmentId)?.name ?? t('history.departmentNumber', { id: d.departmentId });
+          return t('history.transferredToDepartment', { ...params, department });
+        }
+        return t('history.requeued', { ...params, from: d.fromAgentId ? agent(d.fromAgentId) : '' });
       case 'status': return t('history.status', { ...params, from: status(d.from), to: status(d.to) });
       case 'priority': return t('history.priority', { ...params, to: t(`priority.${d.to}`) });
-      case 'transferred': case 'tagged': case 'untagged': case 'resolution_reason': case 'merged': case 'merged_in':
+      case 'resolution_reason': return t('history.resolution_reason', { ...params, to: t(`reason.${d.to}`) });
+      case 'field': {
+        const label = this._store.fieldDefs?.find((f) => f.key === d.key)?.label ?? d.key;
+        return t(d.value == null ? 'history.fieldCleared' : 'history.field', { ...params, field: label });
+      }
+      case 'split': case 'split_from':
+        return t(`history.${entry.kind}`, { ...params, count: (d.messages ?? '').split(',').filter(Boolean).length });
+      case 'spam_filter': return t('history.spam_filter', { ...params, percent: Math.round(Number(d.probability) * 100) });
+      case 'rated': return t('history.rated', { ...params, rating: ['good', 'bad'].includes(d.rating) ? t(`contact.rating.${d.rating}`) : d.rating });
+      case 'notified': return t('history.notified', {
+        ...params, agents: formatList((d.agentIds ?? '').split(',').filter(Boolean).map(agent)) || t('history.nobody'),
+      });
+      case 'tagged': case 'untagged': case 'merged': case 'merged_in': case 'marked_spam': case 'restored_from_spam':
+      case 'opened_for_outreach': case 'queue_notice': case 'acknowledgement': case 'out_of_hours_reply':
+      case 'queue_notice_not_sent': case 'acknowledgement_not_sent': case 'out_of_hours_reply_not_sent': case 'rule_action_failed':
         return t(`history.${entry.kind}`, params);
       default: return t('history.other', params);
     }
   }
 
+  /** Who did it: an agent by name; the admin token, the bridge, a rule and the customer in words. */
   actorName(actor) {
-    if (actor?.startsWith('agent:')) return this._store.agentName(actor.slice(6)) ?? actor;
+    if (actor?.startsWith('agent:')) return this._store.agentName(actor.slice(6)) ?? t('history.agentNumber', { id: actor.slice(6) });
+    if (actor?.startsWith('rule:')) return t('history.actor.rule', { id: actor.slice(5) });
     if (actor === 'system') return t('conv.system');
+    if (actor === 'admin token') return t('history.actor.adminToken');
+    if (actor === 'customer') return t('history.actor.customer');
     return actor ?? '';
   }
 }

@@ -9,6 +9,12 @@ import { ticketActions } from '../access.js';
 
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 
+/** The transcript, its times in the agent's own time zone (the API's `tz`). */
+function transcriptURL(ticketId) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone ? `${api.transcriptURL(ticketId)}?tz=${encodeURIComponent(zone)}` : api.transcriptURL(ticketId);
+}
+
 export class TicketActions extends HTMLElement {
   connectedCallback() {
     this.setAttribute('role', 'toolbar');
@@ -20,7 +26,7 @@ export class TicketActions extends HTMLElement {
     this.ticket = ticket;
     this.setAttribute('aria-label', t('action.toolbar'));
     if (!ticket) { this.replaceChildren(); return; }
-    const can = ticketActions(store.me, ticket);
+    const can = ticketActions(store.me, ticket, store.contacts.get(ticket.contact.id));
     const button = (name, label, run, key) => (can[name] ? el('button', {
       text: t(label), attrs: { type: 'button', 'data-action': name, 'aria-keyshortcuts': key ?? false }, on: { click: run },
     }) : null);
@@ -50,7 +56,7 @@ export class TicketActions extends HTMLElement {
       ['restore', 'action.restore', () => this.run(() => this.store.restore(this.ticket.id))],
       ['merge', 'action.merge', () => this.merge()],
       ['split', 'action.split', () => this.split()],
-      ['transcript', 'action.transcript', () => window.open(api.transcriptURL(this.ticket.id), '_blank', 'noopener')],
+      ['transcript', 'action.transcript', () => window.open(transcriptURL(this.ticket.id), '_blank', 'noopener')],
       ['historyLink', 'action.historyLink', () => this.historyLink()],
     ].filter(([name]) => can[name]);
     if (!items.length) return null;
@@ -94,7 +100,7 @@ export class TicketActions extends HTMLElement {
 
   /** e: resolve, with the reason the API keeps (ResolutionReason). */
   resolve() {
-    if (!ticketActions(this.store.me, this.ticket).resolve) return null;
+    if (!ticketActions(this.store.me, this.ticket, this.store.contacts.get(this.ticket.contact.id)).resolve) return null;
     return this.dialog('resolve');
   }
 
