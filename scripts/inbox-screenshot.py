@@ -8,11 +8,11 @@ from playwright.sync_api import sync_playwright
 port = int(sys.argv[1]); outdir = sys.argv[2]
 d = tempfile.mkdtemp()
 log = open(f"{d}/demo.log", "w")
-p = subprocess.Popen([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "bridge"), "demo", "--port", str(port), "--data-dir", d + "/data"], stdout=log, stderr=subprocess.STDOUT)
+p = subprocess.Popen([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "bridge"), "demo", "--port", str(port), "--pace", "0", "--data-dir", d + "/data"], stdout=log, stderr=subprocess.STDOUT)
 try:
     for _ in range(240):
         time.sleep(0.5)
-        if "Press Ctrl-C" in open(f"{d}/demo.log").read(): break
+        if "signed webhooks from customers" in open(f"{d}/demo.log").read(): break  # every conversation played
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path="/usr/bin/chromium")
         for name, locale in (("inbox", "en-US"), ("inbox-ja", "ja-JP")):

@@ -49,7 +49,7 @@ enum BridgeApp {
         let historyLinks = try HistoryLinks.loadOrCreate(besides: config.databasePath)
         let uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: config.databasePath)
         let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
-        let live = LiveHub(inbox: inbox, logger: logger)
+        let live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
         let mailer = config.email.map(SMTPMailer.init(settings:))
         let campaignAccounts = CampaignAccounts(registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) })
         let vapid: VAPIDKey?

@@ -149,6 +149,35 @@ final class LiveClient: Sendable {
         }
     }
 
+    /// A socket that dies without a close is only noticed by its silence: every socket hears a
+    /// heartbeat every `server.liveHeartbeat` (announced in `hello`), carrying the log position it
+    /// has been served up to, past entries its agent may not read.
+    @Test func everySocketHearsAHeartbeatWithItsLogPosition() async throws {
+        try await TestBridge.with(configure: { $0.server.liveHeartbeat = 0.2 }) { t in
+            let sales = try await t.addDepartment("Sales")
+            let sam = try await t.addAgent("Sam", departments: [sales])
+            _ = try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#)
+            let ann = try await t.addAgent("Ann")
+            let annLive = try await LiveClient.connect(t, token: ann.token)
+            let samLive = try await LiveClient.connect(t, token: sam.token)
+            let hello = try await samLive.next("hello") { _ in true }
+            #expect(hello["heartbeat"] as? Double == 0.2)
+            let start = try #require(hello["seq"] as? Int)
+            _ = try await samLive.next("heartbeat") { $0["seq"] as? Int == start }
+            _ = try await samLive.next("heartbeat", after: samLive.messages.count) { $0["seq"] as? Int == start }  // again, with nothing new
+
+            // A ticket Sam may not read: Ann gets its entries; Sam only hears the position move past them.
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            let message = try await annLive.next("message") { $0["ticketId"] as? Int == ticket }
+            let seq = try #require(message["seq"] as? Int)
+            _ = try await samLive.next("heartbeat") { ($0["seq"] as? Int ?? 0) >= seq }
+            _ = try await annLive.next("heartbeat") { ($0["seq"] as? Int ?? 0) >= seq }
+            #expect(samLive.messages.allSatisfy { ["hello", "heartbeat"].contains($0["type"] as? String) })
+            await samLive.close()
+            await annLive.close()
+        }
+    }
+
     @Test func typingLapsesToViewingThenViewingLapses() async throws {
         try await TestBridge.with { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")

@@ -228,9 +228,10 @@ class BridgeProcess:
 
 
 @contextlib.contextmanager
-def running_bridge(prefix="browser-tests-", public_base_url=None):
+def running_bridge(prefix="browser-tests-", public_base_url=None, live_heartbeat=None):
     """A `bridge serve` with its LINE and WhatsApp stand-ins in a fresh directory, stopped on exit.
-    `public_base_url` sets `server.publicBaseURL` (the address platforms fetch uploads from)."""
+    `public_base_url` sets `server.publicBaseURL` (the address platforms fetch uploads from),
+    `live_heartbeat` `server.liveHeartbeat` (how often live sockets hear from the server, e.g. "0.5s")."""
     assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
     work = Path(tempfile.mkdtemp(prefix=prefix))
     line = LineStandIn().start()
@@ -247,6 +248,8 @@ def running_bridge(prefix="browser-tests-", public_base_url=None):
     config = CONFIG
     if public_base_url:
         config = config.replace("server:\n", f"server:\n  publicBaseURL: {public_base_url}\n", 1)
+    if live_heartbeat:
+        config = config.replace("server:\n", f"server:\n  liveHeartbeat: {live_heartbeat}\n", 1)
     process = BridgeProcess(work, lambda port: config.format(port=port, work=work, **settings))
     try:
         base_url = "http://" + process.start()

@@ -109,6 +109,10 @@ struct BridgeConfig: Sendable {
         var idleTimeout: TimeInterval = 60
         /// Connections open at once; one more is answered 503 and closed.
         var maxConnections = 512
+        /// How often every live socket gets a `heartbeat`: a page that hears nothing for a few of
+        /// them takes its socket for dead (a laptop that slept, a proxy that dropped it half-open)
+        /// and reconnects. Below proxies' usual 60 s idle cut-off.
+        var liveHeartbeat: TimeInterval = 25
 
         func connectionPolicy(metrics: BridgeMetrics) -> ConnectionPolicy {
             ConnectionPolicy(

@@ -66,7 +66,7 @@ enum ConfigLoader {
         var config = BridgeConfig()
 
         let server = node.child("server")
-        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL", "metrics", "headerReadTimeout", "idleTimeout", "maxConnections"])
+        try server.checkKeys(["host", "port", "maxWebhookBytes", "publicBaseURL", "metrics", "headerReadTimeout", "idleTimeout", "maxConnections", "liveHeartbeat"])
         if let metrics = try server.child("metrics").string() {
             // YAML reads a bare `off` as false.
             guard let access = BridgeConfig.MetricsAccess(rawValue: metrics == "false" ? "off" : metrics) else {
@@ -81,6 +81,10 @@ enum ConfigLoader {
         config.server.headerReadTimeout = try server.child("headerReadTimeout").timeout() ?? config.server.headerReadTimeout
         config.server.idleTimeout = try server.child("idleTimeout").timeout() ?? config.server.idleTimeout
         config.server.maxConnections = try server.child("maxConnections").positiveInt() ?? config.server.maxConnections
+        if let heartbeat = try server.child("liveHeartbeat").timeout() {
+            guard heartbeat >= 0.1 else { throw ConfigError(key: "server.liveHeartbeat", problem: "must be at least 0.1s") }
+            config.server.liveHeartbeat = heartbeat
+        }
 
         let search = node.child("search")
         try search.checkKeys(["maxQueryLength", "maxTerms", "timeout"])

@@ -23,11 +23,17 @@ extension Bridge {
         static let agentEmail = "agent@demo.example"
         static let agentPassword = "demo-inbox-password"
         static let configuration = CommandConfiguration(
-            abstract: "Start the bridge with stand-in platform APIs, play signed conversations, and show how to reply.")
+            abstract: "Start the bridge with stand-in platform APIs, print the inbox's address, play signed conversations into it, and show how to reply.")
 
         @Option(help: "Port for the bridge.") var port = 8080
         @Option(help: "Data directory for the demo database (default: a new temporary directory).") var dataDir: String?
         @Flag(help: "Play the conversations, send one agent reply through, print the inbox and exit.") var once = false
+        @Option(help: "Seconds between the customers' messages that arrive after the inbox address is printed (0: all at once; --once plays them at once).")
+        var pace: Double = 8
+
+        func validate() throws {
+            guard pace.isFinite, pace >= 0, pace <= 600 else { throw ValidationError("--pace must be between 0 and 600 seconds, got \(pace)") }
+        }
 
         func run() async throws {
             let logger = Logs.bootstrap()
@@ -78,7 +84,9 @@ extension Bridge {
             // Before the conversations, so that they are news to the agent (alerts start with the first agent).
             try await Self.addAgent(to: bridge.inbox, cost: config.bcryptCost)
             let script = DemoScript(bridgeURL: bridge.baseURL, client: .shared)
-            let acknowledged = try await script.playConversations()
+            // One conversation waits in the inbox; the others arrive after the address is printed,
+            // so that a newcomer who signs in sees them come in.
+            let opened = try await script.play(script.opening())
             let api = "\(bridge.baseURL)/api/v1"
             let auth = "-H 'Authorization: Bearer \(Self.adminToken)'"
             print("""
@@ -91,7 +99,6 @@ extension Bridge {
                   SMS stand-in:      \(sms.baseURL)
                   WeChat stand-in:   \(wechat.baseURL)
                   Slack stand-in:    \(slack.baseURL)  (the agent console: each ticket is a thread in C0SUPPORT)
-                  played \(acknowledged) signed webhooks from customers on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger and Instagram (Lena), WeChat
 
                 Open the web inbox in a browser and sign in:
                   \(bridge.baseURL)/
@@ -101,19 +108,39 @@ extension Bridge {
                   curl -s \(auth) \(api)/tickets
                   curl -s \(auth) \(api)/tickets/1/messages
                 Reply to a customer (goes out through the stand-in platform API):
-                  curl -s \(auth) -H 'Content-Type: application/json' -d '{"text":"It ships today!"}' \(api)/tickets/2/messages
+                  curl -s \(auth) -H 'Content-Type: application/json' -d '{"text":"It ships today!"}' \(api)/tickets/1/messages
                 Resolve a ticket:
                   curl -s -X PATCH \(auth) -H 'Content-Type: application/json' -d '{"status":"resolved"}' \(api)/tickets/1
                 Metrics:  curl -s \(auth) \(bridge.baseURL)/metrics
 
                 """)
+            let summary = " on LINE (Kenji), WhatsApp and SMS (Ana, one ticket), Messenger and Instagram (Lena), WeChat"
             if once {
+                let arrived = try await script.play(script.arrivals())
+                print("  played \(opened + arrived) signed webhooks from customers\(summary)")
                 try await replyAndConfirm(bridge: bridge, script: script, whatsapp: whatsapp)
                 try await replyFromSlack(bridge: bridge, script: script, slack: slack, line: line)
                 await bridge.stop()
             } else {
-                print("Press Ctrl-C to stop.")
+                let pace = Duration.milliseconds(Int64(pace * 1000))
+                print(pace > .zero ? "Customers are writing now, one message every \(self.pace.formatted()) s; watch them arrive in the inbox. Press Ctrl-C to stop." : "Press Ctrl-C to stop.")
+                fflush(nil)  // into a file or a pipe too, the address shows before the customers write
+                let customers = Task {
+                    do {
+                        let arrived = try await script.play(script.arrivals(), pace: pace) { step in
+                            print("  \(Date().formatted(date: .omitted, time: .standard))  \(step.says)")
+                            fflush(nil)
+                        }
+                        print("  played \(opened + arrived) signed webhooks from customers\(summary)")
+                        fflush(nil)
+                    } catch is CancellationError {
+                        // Ctrl-C before every customer wrote.
+                    } catch {
+                        logger.error("demo: a customer's webhook could not be posted", metadata: ["error": "\(error)"])
+                    }
+                }
                 try await bridge.wait()
+                customers.cancel()
             }
             for standIn in [line, whatsapp, messenger, sms, wechat, slack] { await standIn.stop() }
         }

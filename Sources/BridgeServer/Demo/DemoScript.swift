@@ -90,26 +90,64 @@ struct DemoScript {
         whatsappValue(#""statuses":[{"id":"\#(wamid)","status":"\#(status)","timestamp":"\#(seconds)","recipient_id":"\#(whatsappUser)"}]"#)
     }
 
-    /// Plays the conversations; returns how many webhooks the bridge acknowledged.
-    func playConversations() async throws -> Int {
+    /// One customer webhook, and how the demo announces it when it plays it live.
+    struct Step: Sendable {
+        let says: String
+        let post: @Sendable () async throws -> Int
+    }
+
+    /// Kenji's LINE conversation: already waiting in the inbox when the agent first signs in.
+    func opening() -> [Step] {
         let ms = Int64(Date().timeIntervalSince1970 * 1000) - 5000
-        let s = ms / 1000
-        let webhooks: [() async throws -> Int] = [
-            { try await postLINE(Self.lineEvent("1", "follow", #","follow":{"isUnblocked":false}"#, at: ms)) },
-            { try await postLINE(Self.lineEvent("2", "message", #","message":{"id":"500000000000000001","type":"text","quoteToken":"q1","text":"Hi! Where is my order #1234?"}"#, at: ms + 1)) },
-            { try await postLINE(Self.lineEvent("3", "message", #","message":{"id":"500000000000000002","type":"image","quoteToken":"q2","contentProvider":{"type":"line"}}"#, at: ms + 2)) },
-            { try await postWhatsApp(Self.whatsappMessage("1", "text", #""text":{"body":"Olá! Order status?"}"#, at: s)) },
-            { try await postWhatsApp(Self.whatsappMessage("2", "location", #""location":{"latitude":-23.5505,"longitude":-46.6333,"name":"Home","address":"Av. Paulista 1000"}"#, at: s + 1)) },
-            { try await postWhatsApp(Self.whatsappMessage("3", "interactive", #""interactive":{"type":"button_reply","button_reply":{"id":"track-order","title":"Track my order"}}"#, at: s + 2)) },
-            { try await postMessenger(Self.messengerMessage("m_demo1", #""text":"Hallo! Can I change my delivery address?""#, at: ms + 3)) },
-            { try await postMessenger(Self.messengerMessage("m_demo2", #""text":"Home","quick_reply":{"payload":"ADDRESS_HOME"}"#, at: ms + 4)) },
-            // Ana again, by SMS from the same number: it joins her WhatsApp ticket.
-            { try await postSMS([("MessageSid", "SMdemo1"), ("From", "+" + Self.whatsappUser), ("To", "+15552223333"), ("Body", "My data ran out, texting instead"), ("NumMedia", "0")]) },
-            { try await postWeChat("24190000000000001", "你好，我的订单什么时候发货？", at: s + 5) },
-            { try await postMessenger(Self.messengerMessage("m_ig1", #""text":"Saw your post, is the blue one in stock?""#, at: ms + 6, object: "instagram"), kind: "instagram") },
+        return [
+            Step(says: "Kenji follows the LINE account") { try await postLINE(Self.lineEvent("1", "follow", #","follow":{"isUnblocked":false}"#, at: ms)) },
+            Step(says: "Kenji on LINE: Hi! Where is my order #1234?") {
+                try await postLINE(Self.lineEvent("2", "message", #","message":{"id":"500000000000000001","type":"text","quoteToken":"q1","text":"Hi! Where is my order #1234?"}"#, at: ms + 1))
+            },
+            Step(says: "Kenji on LINE: (an image)") {
+                try await postLINE(Self.lineEvent("3", "message", #","message":{"id":"500000000000000002","type":"image","quoteToken":"q2","contentProvider":{"type":"line"}}"#, at: ms + 2))
+            },
         ]
+    }
+
+    /// The other customers, who write while the agent watches the inbox.
+    func arrivals() -> [Step] {
+        // Dated when posted (they may be played minutes apart), a little in the past and in order
+        // even when played all at once.
+        var ms: Int64 { Int64(Date().timeIntervalSince1970 * 1000) - 6000 }
+        var s: Int64 { ms / 1000 }
+        return [
+            Step(says: "Ana on WhatsApp: Olá! Order status?") { try await postWhatsApp(Self.whatsappMessage("1", "text", #""text":{"body":"Olá! Order status?"}"#, at: s)) },
+            Step(says: "Ana on WhatsApp: (her location)") {
+                try await postWhatsApp(Self.whatsappMessage("2", "location", #""location":{"latitude":-23.5505,"longitude":-46.6333,"name":"Home","address":"Av. Paulista 1000"}"#, at: s + 1))
+            },
+            Step(says: "Ana on WhatsApp: Track my order (a button)") {
+                try await postWhatsApp(Self.whatsappMessage("3", "interactive", #""interactive":{"type":"button_reply","button_reply":{"id":"track-order","title":"Track my order"}}"#, at: s + 2))
+            },
+            Step(says: "Lena on Messenger: Hallo! Can I change my delivery address?") {
+                try await postMessenger(Self.messengerMessage("m_demo1", #""text":"Hallo! Can I change my delivery address?""#, at: ms + 3))
+            },
+            Step(says: "Lena on Messenger: Home (a quick reply)") { try await postMessenger(Self.messengerMessage("m_demo2", #""text":"Home","quick_reply":{"payload":"ADDRESS_HOME"}"#, at: ms + 4)) },
+            // Ana again, by SMS from the same number: it joins her WhatsApp ticket.
+            Step(says: "Ana by SMS, from the same number (it joins her WhatsApp ticket): My data ran out, texting instead") {
+                try await postSMS([("MessageSid", "SMdemo1"), ("From", "+" + Self.whatsappUser), ("To", "+15552223333"), ("Body", "My data ran out, texting instead"), ("NumMedia", "0")])
+            },
+            Step(says: "A customer on WeChat: 你好，我的订单什么时候发货？") { try await postWeChat("24190000000000001", "你好，我的订单什么时候发货？", at: s + 5) },
+            Step(says: "Lena on Instagram: Saw your post, is the blue one in stock?") {
+                try await postMessenger(Self.messengerMessage("m_ig1", #""text":"Saw your post, is the blue one in stock?""#, at: ms + 6, object: "instagram"), kind: "instagram")
+            },
+        ]
+    }
+
+    /// Plays `steps` in order, waiting `pace` before each and calling `played` after it; returns how
+    /// many webhooks the bridge acknowledged. Ends early (CancellationError) when its task is cancelled.
+    func play(_ steps: [Step], pace: Duration = .zero, played: (Step) -> Void = { _ in }) async throws -> Int {
         var acknowledged = 0
-        for webhook in webhooks where (200..<300).contains(try await webhook()) { acknowledged += 1 }
+        for step in steps {
+            if pace > .zero { try await Task.sleep(for: pace) }
+            if (200..<300).contains(try await step.post()) { acknowledged += 1 }
+            played(step)
+        }
         return acknowledged
     }
 }

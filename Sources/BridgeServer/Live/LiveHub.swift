@@ -13,8 +13,8 @@ import UniversalInbox
 /// log's entries the agent may read, in `seq` order (`LoggedEvent`: `ticket_opened`, `message`,
 /// `message_status`, `status`, `assigned`, `ticket_updated`, `note`, `history`), `ticket_hidden`
 /// when a ticket the agent could read was reassigned or moved out of its reach (a page drops it),
-/// `resync` when the asked position is no longer in the log, `presence` (`ticketId`,
-/// `agents: [{agentId, name, state}]`), `notification` (a rule's "notify" action, to the agents it
+/// `resync` when the asked position is no longer in the log, `heartbeat` (below), `presence`
+/// (`ticketId`, `agents: [{agentId, name, state}]`), `notification` (a rule's "notify" action, to the agents it
 /// names), `alert` (the agent's desktop alerts: `event`, `ticketId`, `count`, `title`, `body`),
 /// and `error` for a refused request.
 ///
@@ -22,6 +22,13 @@ import UniversalInbox
 /// first, then the live ones, from one pump that reads the log (never from memory), so nothing is
 /// missed or reordered after a sleep, a dropped network or a restart. A socket whose buffer
 /// overflows is closed: its page reconnects from where it stopped.
+///
+/// A socket can also die silently (a laptop slept, a NAT or proxy dropped it half-open): no close
+/// ever arrives. So every socket gets `{"type":"heartbeat","seq"}` every `heartbeat` (announced in
+/// `hello` as `heartbeat`, in seconds), and a page that hears nothing for a few intervals drops the
+/// socket and reconnects with its last `seq`. The heartbeat's `seq` is the connection's cursor: every
+/// entry up to it that the agent may read has been sent before it on the same socket, so the page
+/// may count it as applied (and a later reconnect replays less).
 ///
 /// A socket keeps only the rights its token has now: whenever an agent's access changes (a token
 /// revoked, a password changed, the agent deactivated, its role or restrictions changed) the inbox
@@ -56,6 +63,7 @@ actor LiveHub: Service {
     let logger: Logger
     let typingTimeout: Duration
     let viewingTimeout: Duration
+    let heartbeat: Duration
     private var connections: [UUID: Connection] = [:]
     private var presence: [Int64: [UUID: Presence]] = [:]
     /// Connections closed because their token stopped working, until the socket is gone.
@@ -63,11 +71,15 @@ actor LiveHub: Service {
     /// Wakes the pump: an inbox event was published, or a connection joined.
     private let wake = WakeSignal()
 
-    init(inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75)) {
+    init(
+        inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75),
+        heartbeat: Duration = .seconds(25)
+    ) {
         self.inbox = inbox
         self.logger = logger
         self.typingTimeout = typingTimeout
         self.viewingTimeout = viewingTimeout
+        self.heartbeat = heartbeat
     }
 
     /// A new connection for `actor` (who holds the token with `tokenDigest`): its id and the stream
@@ -93,7 +105,7 @@ actor LiveHub: Service {
             resync = true
         }
         connections[id] = Connection(actor: actor, tokenDigest: tokenDigest, send: continuation, cursor: cursor)
-        continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name, seq: cursor)))
+        continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name, seq: cursor, heartbeat: Self.seconds(heartbeat))))
         if resync { continuation.yield(Self.json(Resync(seq: cursor))) }
         wake.signal()
         return (id, stream)
@@ -206,6 +218,12 @@ actor LiveHub: Service {
                         await self.sweep()
                     }
                 }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.heartbeat)
+                        await self.beat()
+                    }
+                }
                 await group.next()
                 group.cancelAll()
                 self.wake.signal()
@@ -213,6 +231,11 @@ actor LiveHub: Service {
         }
         for connection in connections.values { connection.send.finish() }
         connections.removeAll()
+    }
+
+    /// A `heartbeat` to every connection, with the log position it has been served up to.
+    func beat() {
+        for connection in connections.values { connection.send.yield(Self.json(Heartbeat(seq: connection.cursor))) }
     }
 
     /// Sends every connection the log entries after its cursor that its agent may read, in order.
@@ -302,6 +325,13 @@ actor LiveHub: Service {
         var agentId: Int64?
         var name: String
         var seq: Int64
+        /// Seconds between heartbeats.
+        var heartbeat: Double
+    }
+
+    private struct Heartbeat: Encodable {
+        var type = "heartbeat"
+        var seq: Int64
     }
 
     private struct Resync: Encodable {
@@ -345,6 +375,10 @@ actor LiveHub: Service {
         var type = "error"
         var code: String
         var message: String
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private static func error(_ code: String, _ message: String) -> String { json(ErrorMessage(code: code, message: message)) }

@@ -2,11 +2,15 @@
 // ?after=<last applied seq> so the server replays what the page missed. It reconnects by itself,
 // with exponential backoff and jitter, after a close, when the browser comes back online and when
 // the tab becomes visible again (a laptop waking up). Everything it receives goes to the store.
+// A socket can also die without a close (a laptop slept, a NAT or proxy dropped it half-open): the
+// server sends a heartbeat every `hello.heartbeat` seconds, and a socket silent for SILENT_BEATS of
+// them is taken for dead, dropped, and replaced (resuming from the last seq, like any reconnect).
 import { api, UNAUTHORIZED } from './api.js';
 
 const MAX_DELAY = 30000;
 const VIEWING_EVERY = 30000; // the server lists a viewer for 60 s after each `viewing`
 const TYPING_EVERY = 3000;
+const SILENT_BEATS = 2.5; // one late heartbeat is not yet a dead socket; two and a half are
 
 export class Live {
   constructor(store) {
@@ -22,10 +26,16 @@ export class Live {
     this.onOffline = () => { this.store.setLive('offline'); this.socket?.close(); };
     this.onVisible = () => {
       if (document.visibilityState !== 'visible') return;
+      // After a sleep the watchdog's timer may not have run yet (timers stand still while the
+      // machine sleeps; Date.now() does not): a socket silent for too long is given up at once.
+      if (this.socket?.readyState === WebSocket.OPEN && this.silentAfter !== null && Date.now() - this.lastHeard > this.silentAfter) this.dead(this.socket);
       if (this.socket?.readyState === WebSocket.OPEN) this.sendViewing();
       else this.reconnectNow();
     };
     this.heartbeat = null;
+    this.silence = null; // the watchdog: fires when the socket has said nothing for too long
+    this.silentAfter = null; // ms; known once the server's hello announced its heartbeat
+    this.lastHeard = 0;
   }
 
   start() {
@@ -41,6 +51,7 @@ export class Live {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.silence);
     clearInterval(this.heartbeat);
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);
@@ -63,35 +74,65 @@ export class Live {
     socket.addEventListener('open', () => {
       opened = true;
       this.attempts = 0;
+      this.heard(socket);
       this.store.setLive('connected');
       this.sendViewing();
     });
     socket.addEventListener('message', (message) => {
+      if (this.socket !== socket) return;
+      this.heard(socket);
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
       this.receive(event);
     });
-    socket.addEventListener('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (this.stopped) return;
-      this.store.setLive('offline');
-      // Offline: the browser's `online` event reconnects (no attempts that cannot succeed).
-      if (!navigator.onLine) return;
-      // A socket refused before it opened may mean the session ended: ask, so the sign-in comes back.
-      if (!opened) api.me().catch((error) => { if (error.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED)); });
-      this.schedule();
-    });
+    socket.addEventListener('close', () => this.closed(socket, opened));
+  }
+
+  /** The socket ended (or was given up for dead): say so, and reconnect unless the page stopped. */
+  closed(socket, opened) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    clearTimeout(this.silence);
+    if (this.stopped) return;
+    this.store.setLive('offline');
+    // Offline: the browser's `online` event reconnects (no attempts that cannot succeed).
+    if (!navigator.onLine) return;
+    // A socket refused before it opened may mean the session ended: ask, so the sign-in comes back.
+    if (!opened) api.me().catch((error) => { if (error.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED)); });
+    this.schedule();
+  }
+
+  /** Anything from the server shows the socket is alive: restart the watchdog. */
+  heard(socket) {
+    this.lastHeard = Date.now();
+    clearTimeout(this.silence);
+    if (this.silentAfter !== null) this.silence = setTimeout(() => this.dead(socket), this.silentAfter);
+  }
+
+  /** Gives up a socket that went silent. No close will come from a dead peer (and close() waits for
+   *  its answer): let go of it first, so anything late from it is ignored, then reconnect as after a close. */
+  dead(socket) {
+    this.closed(socket, true);
+    socket.close();
   }
 
   receive(event) {
     switch (event.type) {
       case 'hello': {
+        // An older server announces no heartbeat: then silence proves nothing, and there is no watchdog.
+        this.silentAfter = event.heartbeat > 0 ? event.heartbeat * 1000 * SILENT_BEATS : null;
+        if (this.socket) this.heard(this.socket);
         const reconnect = this.everConnected;
         this.everConnected = true;
         this.store.hello(event, reconnect);
         break;
       }
+      case 'heartbeat':
+        // Its seq is where the server has served this socket up to (entries the agent may not read
+        // are skipped): count it as applied, so a reconnect replays only what came after. A gap
+        // cannot open on one ordered socket, so the heartbeat needs no catching up of its own.
+        this.store.apply(event);
+        break;
       case 'resync':
         this.store.resync();
         break;
