@@ -102,3 +102,27 @@ extension Inbox {
         return leases.compactMap { lease in byId[lease.id].map { (lease, $0) } }
     }
 }
+
+/// `LeaseQueueStore` on the SQLite database, with the Inbox's clock.
+public struct SQLiteLeaseQueueStore: LeaseQueueStore {
+    let database: AppDatabase
+    let clock: @Sendable () -> Date
+
+    public init(database: AppDatabase, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.clock = clock
+    }
+
+    public func claim(_ queue: LeaseQueue, limit: Int, lease: TimeInterval) async throws -> [Lease] {
+        let now = clock().ms
+        return try await database.pool.write { db in try queue.claim(db, limit: limit, lease: lease, now: now) }
+    }
+
+    public func reschedule(_ queue: LeaseQueue, _ lease: Lease, at next: Date, error: String?) async throws {
+        try await database.pool.write { db in try queue.reschedule(db, lease, at: next.ms, error: error) }
+    }
+
+    public func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws {
+        try await database.pool.write { db in try queue.complete(db, lease, status: status, error: error) }
+    }
+}

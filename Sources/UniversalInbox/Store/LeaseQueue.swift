@@ -64,6 +64,11 @@ public struct LeaseLost: Error, Sendable, Equatable, CustomStringConvertible {
     public let table: String
     public let id: Int64
 
+    public init(table: String, id: Int64) {
+        self.table = table
+        self.id = id
+    }
+
     public var description: String { "lease lost: \(table) row \(id) was claimed again after its lease ran out; its new holder reports it" }
 }
 
@@ -77,4 +82,19 @@ extension LeaseQueue {
     public static let alerts = LeaseQueue(table: "notifications", dueColumn: "due_at", finish: .status(pending: "pending"))
     /// Outgoing webhook deliveries, in the event log's order per webhook; kept as delivered or failed.
     public static let webhookDeliveries = LeaseQueue(table: "webhook_deliveries", finish: .status(pending: "pending"), oneAtATimePer: "webhook_id")
+}
+
+/// The lease-queue operations a store offers, on their own. The Inbox's queues (`claimOutbound`,
+/// `claimAlerts`, ...) run the same operations inside the transaction that reads what a worker
+/// needs; this protocol is what the contract test drives, and what a PostgreSQL store implements
+/// second (its claim: `SELECT ... FOR UPDATE SKIP LOCKED`, then the same `UPDATE`).
+public protocol LeaseQueueStore: Sendable {
+    /// Leases up to `limit` ready rows of `queue`, in its order, for `lease` seconds.
+    func claim(_ queue: LeaseQueue, limit: Int, lease: TimeInterval) async throws -> [Lease]
+    /// Another attempt at `next`: attempts + 1, `error` kept, the lease cleared. `LeaseLost` if
+    /// another worker has claimed the row since.
+    func reschedule(_ queue: LeaseQueue, _ lease: Lease, at next: Date, error: String?) async throws
+    /// Takes the row out of the queue (deleted, or given its final `status`). `LeaseLost` if
+    /// another worker has claimed the row since.
+    func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws
 }
