@@ -53,9 +53,12 @@ struct OutboxDispatcher: Service {
             try await inbox.outboundSent(job, receipt: receipt)
             metrics.send(channel: channel, outcome: "sent")
             log.debug("message sent")
+        } catch let lost as LeaseLost {
+            // Recorded as sent; the job's new holder (this lease ran out) sends it again under the same idempotency key.
+            metrics.send(channel: channel, outcome: "sent")
+            log.warning("message sent after its lease ran out", metadata: ["error": "\(lost)"])
         } catch {
-            // Sent, but the record failed (the job is sent again after its lease, under the same
-            // idempotency key) or the lease was lost (the message is recorded as sent; the job's new holder sends it again).
+            // The job is sent again after its lease, under the same idempotency key.
             metrics.send(channel: channel, outcome: "sent")
             log.error("could not record a sent message", metadata: ["error": "\(error)"])
         }
