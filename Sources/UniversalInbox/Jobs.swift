@@ -10,7 +10,9 @@ public enum FollowUpKind: String, Sendable {
 
 /// A leased follow-up job with what the worker needs to do it.
 public struct FollowUpJob: Sendable, Equatable {
-    public var id: Int64
+    /// The job row's lease; a report on the job presents it.
+    public var lease: Lease
+    public var id: Int64 { lease.id }
     public var kind: FollowUpKind
     public var account: String
     /// The attachment (media) or identity (profile) the job is about.
@@ -34,32 +36,27 @@ struct JobWriter {
 }
 
 extension Inbox {
-    /// Leases up to `limit` due follow-up jobs for `lease`.
+    /// Leases up to `limit` due follow-up jobs (`LeaseQueue.jobs`) for `lease`.
     public func claimFollowUps(limit: Int, lease: TimeInterval) async throws -> [FollowUpJob] {
-        let now = clock().ms
-        return try await database.pool.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT j.id, j.kind, j.account, j.subject_id, j.attempts, a.media, json_extract(m.content, '$.kind') AS media_kind,
+        try await claim(.jobs, limit: limit, lease: lease) { db, leases, _ in
+            try Self.rows(db, for: leases, sql: """
+                SELECT j.id AS lease_id, j.kind, j.account, j.subject_id, j.attempts, a.media, json_extract(m.content, '$.kind') AS media_kind,
                     i.platform_user_id
                 FROM jobs j
                 LEFT JOIN attachments a ON j.kind = 'media' AND a.id = j.subject_id
                 LEFT JOIN messages m ON m.id = a.message_id
                 LEFT JOIN identities i ON j.kind = 'profile' AND i.id = j.subject_id
-                WHERE j.next_attempt_at <= ? AND (j.leased_until IS NULL OR j.leased_until <= ?)
-                ORDER BY j.next_attempt_at, j.id LIMIT ?
-                """, arguments: [now, now, limit])
-            var jobs: [FollowUpJob] = []
-            for row in rows {
-                guard let kind = FollowUpKind(rawValue: row["kind"]) else { continue }
+                WHERE j.id IN ({ids})
+                """
+            ).compactMap { lease, row in
+                guard let kind = FollowUpKind(rawValue: row["kind"]) else { return nil }
                 let mediaJSON: String? = row["media"]
-                jobs.append(FollowUpJob(
-                    id: row["id"], kind: kind, account: row["account"], subjectId: row["subject_id"], attempts: row["attempts"],
+                return FollowUpJob(
+                    lease: lease, kind: kind, account: row["account"], subjectId: row["subject_id"], attempts: row["attempts"],
                     media: try mediaJSON.map { try ContentCoding.decode(MediaReference.self, $0) },
                     mediaKind: (row["media_kind"] as String?).flatMap(MessageContent.Kind.init(rawValue:)),
-                    platformUserId: row["platform_user_id"]))
-                try db.execute(sql: "UPDATE jobs SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), row["id"] as Int64])
+                    platformUserId: row["platform_user_id"])
             }
-            return jobs
         }
     }
 
@@ -70,7 +67,7 @@ extension Inbox {
             try db.execute(sql: """
                 UPDATE attachments SET status = 'stored', path = ?, mime_type = coalesce(?, mime_type), size = ?, updated_at = ? WHERE id = ?
                 """, arguments: [path, mimeType, size, now, job.subjectId])
-            try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [job.id])
+            try LeaseQueue.jobs.complete(db, job.lease)
         }
     }
 
@@ -85,7 +82,7 @@ extension Inbox {
                     WHERE id = (SELECT contact_id FROM identities WHERE id = ?)
                     """, arguments: [displayName, now, job.subjectId])
             }
-            try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [job.id])
+            try LeaseQueue.jobs.complete(db, job.lease)
         }
     }
 
@@ -98,16 +95,14 @@ extension Inbox {
                     sql: "UPDATE attachments SET status = 'failed', failure_reason = ?, updated_at = ? WHERE id = ?",
                     arguments: [reason, now, job.subjectId])
             }
-            try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [job.id])
+            try LeaseQueue.jobs.complete(db, job.lease)
         }
     }
 
     /// Schedules another attempt of a job.
     public func retryFollowUp(job: FollowUpJob, at next: Date, error: String) async throws {
         try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE jobs SET attempts = attempts + 1, next_attempt_at = ?, leased_until = NULL, last_error = ? WHERE id = ?",
-                arguments: [next.ms, error, job.id])
+            try LeaseQueue.jobs.reschedule(db, job.lease, at: next.ms, error: error)
         }
     }
 }

@@ -80,7 +80,9 @@ public struct AlertSettings: Sendable, Equatable, Codable {
 
 /// An alert due to go out.
 public struct PendingAlert: Sendable, Equatable {
-    public var id: Int64
+    /// The alert row's lease; a report on the alert presents it.
+    public var lease: Lease
+    public var id: Int64 { lease.id }
     public var agentId: Int64
     public var medium: AlertMedium
     public var event: AlertEvent
@@ -259,25 +261,17 @@ extension Inbox {
         }
     }
 
-    /// Leases alerts that are due.
+    /// Leases alerts that are due (`LeaseQueue.alerts`).
     public func claimAlerts(limit: Int, lease: TimeInterval) async throws -> [PendingAlert] {
-        let now = clock().ms
-        guard try await database.pool.read({ db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM notifications WHERE status = 'pending' AND due_at <= ? LIMIT 1", arguments: [now])
-        }) != nil else { return [] }
-        return try await database.pool.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT * FROM notifications WHERE status = 'pending' AND due_at <= ? AND (leased_until IS NULL OR leased_until <= ?) ORDER BY id LIMIT ?
-                """, arguments: [now, now, limit])
-            return try rows.compactMap { row in
-                let id: Int64 = row["id"]
-                try db.execute(sql: "UPDATE notifications SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), id])
-                guard let medium = AlertMedium(rawValue: row["medium"]), let event = AlertEvent(rawValue: row["event"]) else { return nil }
-                return PendingAlert(
-                    id: id, agentId: row["agent_id"], medium: medium, event: event, ticketId: row["ticket_id"], count: row["count"], summary: row["summary"],
-                    attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]),
-                    email: try String.fetchOne(db.cachedStatement(sql: "SELECT email FROM agents WHERE id = ?"), arguments: [row["agent_id"]]) ?? "")
-            }
+        try await claim(.alerts, limit: limit, lease: lease) { db, leases, _ in
+            try Self.rows(db, for: leases, sql: "SELECT n.id AS lease_id, n.*, a.email FROM notifications n LEFT JOIN agents a ON a.id = n.agent_id WHERE n.id IN ({ids})")
+                .compactMap { lease, row in
+                    guard let medium = AlertMedium(rawValue: row["medium"]), let event = AlertEvent(rawValue: row["event"]) else { return nil }
+                    return PendingAlert(
+                        lease: lease, agentId: row["agent_id"], medium: medium, event: event, ticketId: row["ticket_id"], count: row["count"],
+                        summary: row["summary"], attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]),
+                        email: row["email"] ?? "")
+                }
         }
     }
 
@@ -286,13 +280,9 @@ extension Inbox {
         let now = clock().ms
         try await database.pool.write { db in
             if let next {
-                try db.execute(
-                    sql: "UPDATE notifications SET attempts = attempts + 1, due_at = ?, leased_until = NULL, last_error = ? WHERE id = ?",
-                    arguments: [next.ms, error, alert.id])
+                try LeaseQueue.alerts.reschedule(db, alert.lease, at: next.ms, error: error)
             } else {
-                try db.execute(sql: """
-                    UPDATE notifications SET status = ?, attempts = attempts + 1, leased_until = NULL, last_error = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?
-                    """, arguments: [status, error, status, now, alert.id])
+                try LeaseQueue.alerts.complete(db, alert.lease, status: status, error: error, setting: ["sent_at": status == "sent" ? now : nil])
             }
         }
     }

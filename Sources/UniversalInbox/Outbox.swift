@@ -4,7 +4,9 @@ import GRDB
 
 /// A leased outbound message with everything its adapter needs to send it.
 public struct OutboundJob: Sendable, Equatable {
-    public var id: Int64
+    /// The outbox row's lease; a report on the job presents it.
+    public var lease: Lease
+    public var id: Int64 { lease.id }
     public var messageId: Int64
     public var ticketId: Int64
     public var account: String
@@ -159,43 +161,39 @@ extension Inbox {
             recipientBlocked: identity["blocked"] as Bool? ?? false, now: now)
     }
 
-    /// Leases due outbound jobs, at most one per ticket (the oldest), so each conversation's
-    /// messages leave in order. A LINE reply token handed out here is taken off the identity: it is single-use.
+    /// Leases due outbound jobs (`LeaseQueue.outbox`: at most one per ticket, the oldest, so each
+    /// conversation's messages leave in order). A LINE reply token handed out here is taken off the
+    /// identity: it is single-use.
     public func claimOutbound(limit: Int, lease: TimeInterval) async throws -> [OutboundJob] {
-        let now = clock()
-        return try await database.pool.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.id AS job_id, o.message_id, o.ticket_id, o.account AS job_account, o.attempts,
+        try await claim(.outbox, limit: limit, lease: lease) { db, leases, now in
+            try Self.rows(db, for: leases, sql: """
+                SELECT o.id AS lease_id, o.message_id, o.ticket_id, o.account AS job_account, o.attempts,
                     m.content, m.idempotency_key, i.*
                 FROM outbox o
                 JOIN messages m ON m.id = o.message_id
                 JOIN identities i ON i.id = m.identity_id
-                WHERE o.next_attempt_at <= ? AND (o.leased_until IS NULL OR o.leased_until <= ?)
-                    AND o.id = (SELECT min(o2.id) FROM outbox o2 WHERE o2.ticket_id = o.ticket_id)
-                ORDER BY o.id LIMIT ?
-                """, arguments: [now.ms, now.ms, limit])
-            var jobs: [OutboundJob] = []
-            for row in rows {
-                let jobId: Int64 = row["job_id"]
-                try db.execute(sql: "UPDATE outbox SET leased_until = ? WHERE id = ?", arguments: [now.ms + Int64(lease * 1000), jobId])
+                WHERE o.id IN ({ids})
+                """
+            ).map { lease, row in
                 if row["reply_token"] as String? != nil {
                     try db.execute(sql: "UPDATE identities SET reply_token = NULL, reply_token_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
                 }
-                jobs.append(OutboundJob(
-                    id: jobId, messageId: row["message_id"], ticketId: row["ticket_id"], account: row["job_account"], attempts: row["attempts"],
+                return OutboundJob(
+                    lease: lease, messageId: row["message_id"], ticketId: row["ticket_id"], account: row["job_account"], attempts: row["attempts"],
                     message: OutboundMessage(
                         id: row["idempotency_key"], recipient: row["platform_user_id"],
                         content: try ContentCoding.decode(MessageContent.self, row["content"]),
-                        context: Self.context(row, now: now))))
+                        context: Self.context(row, now: now)))
             }
-            return jobs
         }
     }
 
-    /// Records an accepted send and applies any receipt that arrived before it.
+    /// Records an accepted send and applies any receipt that arrived before it. The send is a fact
+    /// and is recorded even when the job's lease ran out and another worker claimed it since; the
+    /// outbox row is then left to that worker (`LeaseLost` is thrown after the commit).
     public func outboundSent(_ job: OutboundJob, receipt: SendReceipt) async throws {
         let now = clock().ms
-        let events: [InboxEvent] = try await database.pool.write { db in
+        let (events, lost): ([InboxEvent], LeaseLost?) = try await database.pool.write { db in
             var events: [InboxEvent] = [.messageStatusChanged(messageId: job.messageId, status: .sent)]
             try db.execute(
                 sql: """
@@ -203,23 +201,25 @@ extension Inbox {
                     WHERE id = ? AND status = 'queued'
                     """,
                 arguments: [receipt.platformMessageId, receipt.segments?.count, receipt.segments?.encoding, now, job.messageId])
-            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [job.id])
+            var lost: LeaseLost?
+            do { try LeaseQueue.outbox.complete(db, job.lease) } catch let error as LeaseLost { lost = error }
             if let platformId = receipt.platformMessageId, let account = Self.accountRef(job.account) {
                 try ReceiptWriter(db: db, account: account, now: now).applyPending(platformMessageId: platformId, into: &events)
             }
-            return events
+            return (events, lost)
         }
         bus.publish(events)
+        if let lost { throw lost }
     }
 
-    /// Marks a message failed for good with the platform's reason.
+    /// Marks a message failed for good with the platform's reason (one that was sent meanwhile stays sent).
     public func outboundFailed(_ job: OutboundJob, error: SendError) async throws {
         let now = clock().ms
         try await database.pool.write { db in
+            try LeaseQueue.outbox.complete(db, job.lease)
             try db.execute(
-                sql: "UPDATE messages SET status = 'failed', failure_code = ?, failure_reason = ?, updated_at = ? WHERE id = ?",
+                sql: "UPDATE messages SET status = 'failed', failure_code = ?, failure_reason = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
                 arguments: [error.code, error.reason, now, job.messageId])
-            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [job.id])
         }
         bus.publish([.messageStatusChanged(messageId: job.messageId, status: .failed)])
     }
@@ -227,17 +227,7 @@ extension Inbox {
     /// Schedules another attempt; later messages of the same ticket wait behind it.
     public func retryOutbound(_ job: OutboundJob, at next: Date, error: SendError) async throws {
         try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, leased_until = NULL, last_error = ? WHERE id = ?",
-                arguments: [next.ms, error.description, job.id])
-        }
-    }
-
-    /// Releases every lease, for a process that starts after another stopped mid-send.
-    public func releaseLeases() async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "UPDATE outbox SET leased_until = NULL WHERE leased_until IS NOT NULL")
-            try db.execute(sql: "UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL")
+            try LeaseQueue.outbox.reschedule(db, job.lease, at: next.ms, error: error.description)
         }
     }
 

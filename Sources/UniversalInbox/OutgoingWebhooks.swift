@@ -17,7 +17,9 @@ public struct OutgoingWebhook: Sendable, Equatable, Codable {
 
 /// One event on its way to one webhook.
 public struct WebhookDelivery: Sendable, Equatable {
-    public var id: Int64
+    /// The delivery row's lease; a report on the delivery presents it.
+    public var lease: Lease
+    public var id: Int64 { lease.id }
     public var webhookId: Int64
     public var url: String
     public var secret: String
@@ -157,27 +159,19 @@ extension Inbox {
         bus.publish([.webhookEventsQueued])
     }
 
-    /// Leases due deliveries: for each webhook only its oldest pending one, so a receiver gets the
-    /// events in the log's order (a delivery waiting for its retry holds back the later ones).
+    /// Leases due deliveries (`LeaseQueue.webhookDeliveries`): for each webhook only its oldest
+    /// pending one, so a receiver gets the events in the log's order (a delivery waiting for its
+    /// retry holds back the later ones).
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
-        let now = clock().ms
-        guard try await database.pool.read({ db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1", arguments: [now])
-        }) != nil else { return [] }
-        return try await database.pool.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT d.id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until <= ?)
-                    AND d.id = (SELECT min(p.id) FROM webhook_deliveries p WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')
-                ORDER BY d.id LIMIT ?
-                """, arguments: [now, now, limit])
-            for row in rows {
-                try db.execute(sql: "UPDATE webhook_deliveries SET leased_until = ? WHERE id = ?", arguments: [now + Int64(lease * 1000), row["id"] as Int64])
-            }
-            return rows.map {
+        try await claim(.webhookDeliveries, limit: limit, lease: lease) { db, leases, _ in
+            try Self.rows(db, for: leases, sql: """
+                SELECT d.id AS lease_id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret
+                FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id IN ({ids})
+                """
+            ).map { lease, row in
                 WebhookDelivery(
-                    id: $0["id"], webhookId: $0["webhook_id"], url: $0["url"], secret: $0["secret"], event: $0["event"], payload: $0["payload"],
-                    attempts: $0["attempts"])
+                    lease: lease, webhookId: row["webhook_id"], url: row["url"], secret: row["secret"], event: row["event"], payload: row["payload"],
+                    attempts: row["attempts"])
             }
         }
     }
@@ -186,18 +180,13 @@ extension Inbox {
     public func webhookDelivered(_ delivery: WebhookDelivery, error: String?, retryAt next: Date?) async throws {
         let now = clock().ms
         try await database.pool.write { db in
+            let queue = LeaseQueue.webhookDeliveries
             if error == nil {
-                try db.execute(sql: """
-                    UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, leased_until = NULL, last_error = NULL WHERE id = ?
-                    """, arguments: [now, delivery.id])
+                try queue.complete(db, delivery.lease, status: "delivered", setting: ["delivered_at": now])
             } else if let next {
-                try db.execute(sql: """
-                    UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, leased_until = NULL, last_error = ? WHERE id = ?
-                    """, arguments: [next.ms, error, delivery.id])
+                try queue.reschedule(db, delivery.lease, at: next.ms, error: error)
             } else {
-                try db.execute(sql: """
-                    UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, leased_until = NULL, last_error = ? WHERE id = ?
-                    """, arguments: [error, delivery.id])
+                try queue.complete(db, delivery.lease, status: "failed", error: error)
             }
         }
     }

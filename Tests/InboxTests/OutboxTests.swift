@@ -114,14 +114,37 @@ import UniversalInbox
         #expect(pending == 0)
     }
 
-    @Test func releasedLeasesAreClaimedAgain() async throws {
-        let inbox = try makeInbox()
+    @Test func expiredLeasesAreClaimedAgain() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let inbox = try makeInbox(clock: clock)
         let ticket = try await ticketWithCustomer(inbox)
         _ = try await reply(inbox, ticket: ticket, "x")
         #expect(try await inbox.claimOutbound(limit: 1, lease: 600).count == 1)
         #expect(try await inbox.claimOutbound(limit: 1, lease: 600).isEmpty)
-        try await inbox.releaseLeases()
+        // A process that stopped mid-send: its lease runs out and the job is claimed again.
+        clock.advance(by: 600)
         #expect(try await inbox.claimOutbound(limit: 1, lease: 600).count == 1)
+    }
+    /// A dispatcher whose lease ran out while another took the job over: its send is recorded (it
+    /// happened), but it neither retries, fails nor removes the job, which is the new holder's.
+    @Test func aStaleDispatcherLeavesTheJobToItsNewHolder() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let inbox = try makeInbox(clock: clock)
+        let ticket = try await ticketWithCustomer(inbox)
+        let message = try await reply(inbox, ticket: ticket, "x")
+        let stale = try #require(try await inbox.claimOutbound(limit: 1, lease: 60).first)
+        clock.advance(by: 60)
+        let current = try #require(try await inbox.claimOutbound(limit: 1, lease: 60).first)
+        await #expect(throws: LeaseLost(table: "outbox", id: stale.id)) {
+            try await inbox.retryOutbound(stale, at: clock.now, error: .retryable("http_500", "boom"))
+        }
+        await #expect(throws: LeaseLost.self) { try await inbox.outboundFailed(stale, error: .permanent("http_400", "no")) }
+        #expect(try await inbox.message(id: message.id)?.status == "queued")
+        await #expect(throws: LeaseLost.self) { try await inbox.outboundSent(stale, receipt: SendReceipt(platformMessageId: "p1")) }
+        #expect(try await inbox.message(id: message.id)?.status == "sent")
+        #expect(try await inbox.outboxDepth() == 1)
+        try await inbox.outboundSent(current, receipt: SendReceipt(platformMessageId: "p1"))
+        #expect(try await inbox.outboxDepth() == 0)
     }
 }
 

@@ -20,7 +20,6 @@ struct OutboxDispatcher: Service {
     let signal = WakeSignal()
 
     func run() async throws {
-        try await inbox.releaseLeases()
         let wakeups = signal.follow(inbox.bus) { if case .messageQueued = $0 { true } else { false } }
         defer { wakeups.cancel() }
         await WorkLoop<OutboundJob>(
@@ -40,33 +39,49 @@ struct OutboxDispatcher: Service {
         log[metadataKey: "channel.account"] = "\(job.account)"
         log[metadataKey: "message.id"] = "\(job.messageId)"
         log[metadataKey: "ticket.id"] = "\(job.ticketId)"
+        let receipt: SendReceipt
         do {
             guard let adapter = registry.adapter(for: job.account), let bucket = registry.bucket(for: job.account) else {
                 throw SendError.permanent("unknown_account", "channel account \(job.account) is no longer configured")
             }
             try await bucket.acquire()
-            let receipt = try await adapter.send(job.message, transport: transport)
+            receipt = try await adapter.send(job.message, transport: transport)
+        } catch {
+            return await sendFailed(job, SendError.classify(error), log: log)
+        }
+        do {
             try await inbox.outboundSent(job, receipt: receipt)
             metrics.send(channel: channel, outcome: "sent")
             log.debug("message sent")
+        } catch let lost as LeaseLost {
+            // Recorded as sent; the job's new holder (this lease ran out) sends it again under the same idempotency key.
+            metrics.send(channel: channel, outcome: "sent")
+            log.warning("message sent after its lease ran out", metadata: ["error": "\(lost)"])
         } catch {
-            let failure = SendError.classify(error)
-            let attempt = job.attempts + 1
-            do {
-                switch retry.decide(after: failure, attempt: attempt) {
-                case .retry(let delay):
-                    try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.timeInterval), error: failure)
-                    metrics.send(channel: channel, outcome: "retry")
-                    log.warning("send failed, will retry", metadata: ["error.code": "\(failure.code)", "retry.in": "\(delay)", "attempt": "\(attempt)"])
-                case .giveUp(let final):
-                    try await inbox.outboundFailed(job, error: final)
-                    metrics.send(channel: channel, outcome: "failed")
-                    log.warning("send failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
-                }
-            } catch {
-                // The lease runs out and the job is tried again.
-                log.error("could not record send outcome", metadata: ["error": "\(error)"])
+            // The job is sent again after its lease, under the same idempotency key.
+            metrics.send(channel: channel, outcome: "sent")
+            log.error("could not record a sent message", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records a failed send: another attempt later (backoff with jitter, honouring Retry-After) or failed for good.
+    func sendFailed(_ job: OutboundJob, _ failure: SendError, log: Logger) async {
+        let channel = Inbox.channel(ofAccount: job.account)
+        let attempt = job.attempts + 1
+        do {
+            switch retry.decide(after: failure, attempt: attempt) {
+            case .retry(let delay):
+                try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.timeInterval), error: failure)
+                metrics.send(channel: channel, outcome: "retry")
+                log.warning("send failed, will retry", metadata: ["error.code": "\(failure.code)", "retry.in": "\(delay)", "attempt": "\(attempt)"])
+            case .giveUp(let final):
+                try await inbox.outboundFailed(job, error: final)
+                metrics.send(channel: channel, outcome: "failed")
+                log.warning("send failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
             }
+        } catch {
+            // The lease runs out and the job is tried again, or it was lost and its new holder reports it.
+            log.error("could not record send outcome", metadata: ["error": "\(error)"])
         }
     }
 }

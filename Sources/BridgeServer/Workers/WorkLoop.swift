@@ -3,9 +3,12 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The loop both background workers run: lease due jobs, work on up to `maxInFlight` at once,
-/// sleep until woken or the poll interval passes. On graceful shutdown it stops leasing and
-/// waits for the jobs in flight to finish, so nothing is left half-done.
+/// The loop every queue worker runs (outbox, follow-ups, alerts, webhook deliveries): lease due
+/// jobs (`claim`, over a `LeaseQueue`), work on up to `maxInFlight` at once, each `perform`
+/// reporting its own outcome (complete, reschedule or fail, presenting the job's lease), and sleep
+/// until woken or the poll interval passes. On graceful shutdown it stops leasing and waits for
+/// the jobs in flight to finish, so nothing is left half-done; a crash leaves leases that simply
+/// run out. Work that is not a queue (feeds, rules, the indexer) runs on `WakeSignal.runUntilShutdown`.
 struct WorkLoop<Job: Sendable>: Sendable {
     let name: String
     let maxInFlight: Int
