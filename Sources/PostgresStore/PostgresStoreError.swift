@@ -32,6 +32,7 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
             return reason(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error)
         }
         guard let error = error as? PSQLError else { return "\(error)" }
+        if error.code == .sslUnsupported { return "the server does not offer TLS, which sslmode=require demands" }
         if let info = error.serverInfo, let message = info[.message] {
             let code = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return message + code

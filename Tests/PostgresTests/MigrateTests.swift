@@ -113,6 +113,20 @@ import Testing
         }
     }
 
+    /// `postgres:///db?host=/socket/dir&port=N` reaches the server through its Unix socket.
+    @Test(.enabled(if: TestServer.socketURL != nil, "BRIDGE_TEST_POSTGRES_SOCKET_URL is not set (scripts/test.sh sets it)"))
+    func theUnixSocketFormConnects() async throws {
+        let settings = try TestServer.settings(TestServer.socketURL)
+        guard case .socket = settings.endpoint else { Issue.record("not a socket: \(settings)"); return }
+        let (database, address) = try await PostgresConnector.withConnection(settings, logger: logger) { db in
+            // inet_client_addr() is NULL over a Unix socket.
+            (try await db.value("SELECT current_database()::text", as: String.self),
+             try await db.value("SELECT coalesce(host(inet_client_addr()), 'unix')", as: String.self))
+        }
+        #expect(database == (try TestServer.settings()).database)
+        #expect(address == "unix")
+    }
+
     /// No server: the error names `database.url` and the host and port, never the password, and
     /// comes at once (a pool would retry for a minute).
     @Test func anUnreachableServerIsNamed() async throws {

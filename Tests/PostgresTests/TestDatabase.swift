@@ -9,6 +9,7 @@ import Testing
 /// `BRIDGE_TEST_POSTGRES_URL`. Without it the tests that need a server are reported as skipped.
 enum TestServer {
     static let url = ProcessInfo.processInfo.environment["BRIDGE_TEST_POSTGRES_URL"]
+    static let socketURL = ProcessInfo.processInfo.environment["BRIDGE_TEST_POSTGRES_SOCKET_URL"]
     static let available = url != nil
     static let skipReason: Comment = "BRIDGE_TEST_POSTGRES_URL is not set (scripts/test.sh starts a throwaway PostgreSQL with scripts/postgres.sh)"
     static let logger: Logger = {
@@ -18,7 +19,7 @@ enum TestServer {
     }()
 
     /// The server's settings, parsed as `database.url` is.
-    static func settings() throws -> PostgresSettings {
+    static func settings(_ url: String? = TestServer.url) throws -> PostgresSettings {
         guard let url else { throw SkipError() }
         guard case .postgres(let settings) = try DatabaseURL.parse(url, key: "BRIDGE_TEST_POSTGRES_URL") else { throw SkipError() }
         return settings
