@@ -81,7 +81,7 @@ public enum PostgresMigrator {
                 }
             } catch let error as PostgresTransactionError {
                 if let ours = error.closureError as? PostgresStoreError { throw ours }
-                throw PostgresStoreError.cannotConnect(server: server, reason: PostgresStoreError.reason(error))
+                throw PostgresStoreError.migrateFailed(server: server, reason: PostgresStoreError.reason(error))
             }
             guard let step else { break }
             logger.info("postgres migration applied", metadata: ["version": "\(step.version)", "name": "\(step.name)"])

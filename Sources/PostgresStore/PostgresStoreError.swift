@@ -11,6 +11,9 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
     case schemaOlder(server: String, database: Int, binary: Int)
     /// A migration failed; its transaction was rolled back, the ones before it stay.
     case migrationFailed(server: String, version: Int, name: String, reason: String)
+    /// Migrating failed outside a migration's own statements (the connection dropped, a query on
+    /// `schema_migrations` failed); what was committed before stays.
+    case migrateFailed(server: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +25,8 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
             "database.url: the PostgreSQL schema at \(server) is at version \(database), older than this bridge's \(binary); run `bridge migrate` first"
         case .migrationFailed(let server, let version, let name, let reason):
             "database.url: migration \(version) (\(name)) failed on PostgreSQL at \(server) and was rolled back: \(reason)"
+        case .migrateFailed(let server, let reason):
+            "database.url: migrating PostgreSQL at \(server) failed: \(reason)"
         }
     }
 
