@@ -2,6 +2,8 @@
 # What the bridge and its tests need beyond the Swift toolchain. Installs only what is missing.
 # - SQLite's headers (GRDB links the system libsqlite3), libxcrypt's (bcrypt for agent passwords)
 #   and libcurl's (SMTP with STARTTLS and AUTH for e-mail); openssl makes the tests' certificates.
+# - PostgreSQL 15 with its contrib modules (pg_trgm): scripts/test.sh runs the tests against a
+#   throwaway cluster of its own (scripts/postgres.sh), never the system's.
 # - For the tests: a Python virtual environment in .build/python with aiosmtpd, the real SMTP
 #   server the e-mail tests start (scripts/smtp_test_server.py), and schemathesis, which checks the
 #   served OpenAPI document against the server (scripts/schemathesis.sh).
@@ -15,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

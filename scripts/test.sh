@@ -3,12 +3,26 @@
 # its OpenAPI document (schemathesis), runs the SIGKILL crash tests (ingest and campaigns) and the
 # benchmarks (the web page's too) in quick mode on a release build, then every unit, fixture and
 # end-to-end test, then a bounded fuzzing run. Exits non-zero on the first failure.
+# A throwaway PostgreSQL (scripts/postgres.sh) runs for the whole script; its URL is
+# BRIDGE_TEST_POSTGRES_URL (BRIDGE_TEST_POSTGRES_SOCKET_URL through its Unix socket), and it is
+# stopped and removed on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
+echo "== a throwaway PostgreSQL for the tests"
+postgres_dir=$(mktemp -d)
+trap 'scripts/postgres.sh stop "$postgres_dir" || true' EXIT
+BRIDGE_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$postgres_dir")
+BRIDGE_TEST_POSTGRES_SOCKET_URL=$(scripts/postgres.sh socket-url "$postgres_dir")
+export BRIDGE_TEST_POSTGRES_URL BRIDGE_TEST_POSTGRES_SOCKET_URL
+
 echo "== debug build with tests"
 swift build --build-tests
+
+echo "== bridge migrate on the throwaway PostgreSQL (twice: the second finds it current)"
+BRIDGE_DATABASE_URL=$BRIDGE_TEST_POSTGRES_URL swift run --skip-build bridge migrate
+BRIDGE_DATABASE_URL=$BRIDGE_TEST_POSTGRES_SOCKET_URL swift run --skip-build bridge migrate
 
 echo "== demo (the whole loop once)"
 swift run --skip-build bridge demo --once --port 0

@@ -23,7 +23,7 @@ extension Bridge {
             func run() async throws {
                 let config = try options.load()
                 guard let role = AgentRole(rawValue: role) else { throw ValidationError("--role must be owner, admin or agent") }
-                let inbox = Inbox(database: try AppDatabase(path: config.databasePath))
+                let inbox = Inbox(database: try AppDatabase(path: config.sqliteDatabasePath(for: "`bridge agent add`")))
                 var passwordHash: String?
                 if passwordStdin {
                     guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PostgresStore
 import UnixSignals
 import UniversalInbox
 
@@ -57,7 +58,7 @@ extension Bridge {
             logger.info(
                 "bridge listening",
                 metadata: [
-                    "http.address": "\(config.server.host):\(bridge.port)", "database": "\(config.databasePath)",
+                    "http.address": "\(config.server.host):\(bridge.port)", "database": "\(config.database)",
                     "channels": "\(bridge.parts.registry.accounts.map { $0.key }.joined(separator: ","))",
                 ])
             try await bridge.wait()
@@ -66,13 +67,25 @@ extension Bridge {
     }
 
     struct Migrate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create or upgrade the database, then exit.")
+        static let configuration = CommandConfiguration(abstract: "Create or upgrade the database (SQLite or PostgreSQL), then exit.")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
             let config = try options.load()
-            _ = try AppDatabase(path: config.databasePath)
-            print("database ready at \(config.databasePath)")
+            switch config.database {
+            case .sqlite(let path):
+                _ = try AppDatabase(path: path)
+                print("database ready at \(path)")
+            case .postgres(let settings):
+                let logger = Logs.bootstrap()
+                do {
+                    let outcome = try await PostgresMigrator.migrate(settings, logger: logger)
+                    let applied = outcome.applied.isEmpty ? "already current" : "applied \(outcome.applied.map(String.init).joined(separator: ", "))"
+                    print("database ready at \(settings): PostgreSQL schema version \(outcome.version) (\(applied))")
+                } catch let error as PostgresStoreError {
+                    throw StartupError(description: error.description)
+                }
+            }
         }
     }
 }

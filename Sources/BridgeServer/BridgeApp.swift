@@ -34,8 +34,9 @@ enum BridgeApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
         if let token = config.adminToken { try AdminToken.check(token) }
-        let servingLock = try ServingLock.serving(databasePath: config.databasePath)
-        let database = try AppDatabase(path: config.databasePath)
+        let databasePath = try config.sqliteDatabasePath(for: "`bridge serve`")
+        let servingLock = try ServingLock.serving(databasePath: databasePath)
+        let database = try AppDatabase(path: databasePath)
         let inbox = Inbox(database: database, clock: clock, searchLimits: config.search)
         let registry = ChannelRegistry(config.channels)
         let metrics = BridgeMetrics()
@@ -43,11 +44,11 @@ enum BridgeApp {
         let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
         var ownedTransports = [ownTransport]
         let transport = transport ?? ownTransport
-        let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: config.databasePath, logger: logger)
+        let adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: databasePath, logger: logger)
 
         let decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
-        let historyLinks = try HistoryLinks.loadOrCreate(besides: config.databasePath)
-        let uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: config.databasePath)
+        let historyLinks = try HistoryLinks.loadOrCreate(besides: databasePath)
+        let uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: databasePath)
         let authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         let live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
         let mailer = config.email.map(SMTPMailer.init(settings:))

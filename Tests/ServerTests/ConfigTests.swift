@@ -67,7 +67,7 @@ import Testing
         ("channels:\n  - {kind: whatsapp, id: a, appSecret: s, verifyToken: v, accessToken: t, phoneNumberId: \"1\", businessAccountId: \"10/../x\"}",
          "channels[0].businessAccountId must be the WhatsApp Business Account's id (digits)"),
         ("server:\n  port: eighty", #"server.port must be a whole number, got "eighty""#),
-        ("database:\n  url: postgres://x", #"database.url must look like sqlite:PATH (PostgreSQL comes later), got "postgres://x""#),
+        ("database:\n  url: mysql://x", #"database.url must look like sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE, got "mysql://x""#),
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "soon""#),
         // Values that once reached millisecond arithmetic and trapped.
         // Rates whose token-bucket arithmetic would trap (found in review).

@@ -18,6 +18,7 @@ enum BridgeBackup {
     static func take(
         config: BridgeConfig, to target: String, now: Date = Date(), afterSnapshot: () async throws -> Void = {}
     ) async throws -> BackupManifest {
+        _ = try config.sqliteDatabasePath(for: "`bridge backup`")  // PostgreSQL: refused before anything is written
         let createdDirectory = try prepareTarget(target)
         do {
             return try await write(config: config, to: target, now: now, afterSnapshot: afterSnapshot)

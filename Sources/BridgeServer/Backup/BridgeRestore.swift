@@ -35,7 +35,7 @@ enum BridgeRestore {
             throw BackupError(
                 "the backup's schema is newer than this bridge (migrations it does not know: \(unknown.joined(separator: ", "))); restore it with a newer bridge")
         }
-        let databasePath = config.databasePath
+        let databasePath = try config.sqliteDatabasePath(for: "`bridge restore`")
         guard let lock = try ServingLock.exclusive(databasePath: databasePath) else {
             throw BackupError("a bridge is serving \(databasePath); stop it before restoring (nothing restored)")
         }

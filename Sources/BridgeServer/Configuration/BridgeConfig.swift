@@ -10,10 +10,29 @@ import UniversalInbox
 import WeChatChannel
 import WhatsAppChannel
 
+extension BridgeConfig {
+    /// The SQLite file `command` works on, or a clear refusal when `database.url` is PostgreSQL,
+    /// whose store is not built yet (only `bridge migrate` works on it).
+    func sqliteDatabasePath(for command: String) throws -> String {
+        guard let path = database.sqlitePath else {
+            throw StartupError(
+                description: "database.url is PostgreSQL (\(database)): \(command) is not available on PostgreSQL yet; only `bridge migrate` is")
+        }
+        return path
+    }
+}
+
 /// Everything `bridge.yaml` can say, with the defaults that let `bridge serve` run with no file.
 struct BridgeConfig: Sendable {
     var server = ServerConfig()
-    var databasePath = "./data/bridge.sqlite"
+    /// `database.url`: SQLite (the default) or PostgreSQL.
+    var database = DatabaseLocation.default
+    /// The SQLite file. Only SQLite serves today: every command that opens the store asks
+    /// `sqliteDatabasePath(for:)`, which refuses PostgreSQL; this is its default path there.
+    var databasePath: String {
+        get { database.sqlitePath ?? "./data/bridge.sqlite" }
+        set { database = .sqlite(path: newValue) }
+    }
     /// At least 32 characters (`AdminToken.check`); nil: the bridge makes one in `admin-token`.
     var adminToken: String?
     /// bcrypt work factor for agent passwords (4 to 31; each step doubles the time).

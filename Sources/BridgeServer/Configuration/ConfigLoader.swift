@@ -94,7 +94,7 @@ enum ConfigLoader {
 
         let database = node.child("database")
         try database.checkKeys(["url"])
-        if let url = try database.child("url").string() { config.databasePath = try sqlitePath(url, key: "database.url") }
+        if let url = try database.child("url").string() { config.database = try DatabaseURL.parse(url, key: "database.url") }
 
         let auth = node.child("auth")
         try auth.checkKeys(["adminToken", "bcryptCost", "bcryptThreads", "bcryptQueue", "sessionLifetime", "loginLimits"])
@@ -236,7 +236,7 @@ enum ConfigLoader {
             guard let p = Int(port) else { throw ConfigError(key: "BRIDGE_PORT", problem: "must be a whole number") }
             config.server.port = p
         }
-        if let url = environment["BRIDGE_DATABASE_URL"] { config.databasePath = try sqlitePath(url, key: "BRIDGE_DATABASE_URL") }
+        if let url = environment["BRIDGE_DATABASE_URL"] { config.database = try DatabaseURL.parse(url, key: "BRIDGE_DATABASE_URL") }
         if let token = environment["BRIDGE_ADMIN_TOKEN"] { config.adminToken = token }
         if let token = config.adminToken {
             try AdminToken.check(token, key: environment["BRIDGE_ADMIN_TOKEN"] != nil ? "auth.adminToken (BRIDGE_ADMIN_TOKEN)" : "auth.adminToken")
@@ -245,13 +245,6 @@ enum ConfigLoader {
             throw ConfigError(key: "notifier.smsAccount", problem: "names sms/\(sms), which is not among the channels")
         }
         return config
-    }
-
-    private static func sqlitePath(_ url: String, key: String) throws -> String {
-        guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
-            throw ConfigError(key: key, problem: "must look like sqlite:PATH (PostgreSQL comes later), got \"\(url)\"")
-        }
-        return String(url.dropFirst("sqlite:".count))
     }
 
     private static func parseChannel(_ item: ConfigNode, publicBaseURL: String?) throws -> ChannelConfig {
