@@ -428,3 +428,43 @@ def test_only_one_tab_of_an_agent_rings_and_another_takes_over(bridge, open_page
     _, other = customer(bridge, "Tab Customer Two", "ring again")
     bridge.api("POST", f"/api/v1/tickets/{other}/transfer", {"agentId": agent["id"]})
     expect(html(second_page)).to_have_attribute("data-alerts", re.compile(r"^[1-9]\d*$"))  # it rings now
+
+
+# Records every desktop notification the page makes (the real Notification still runs).
+NOTIFICATION_SPY = """
+(() => {
+  const Real = window.Notification;
+  if (!Real) return;
+  window.__notifications = [];
+  window.Notification = class extends Real {
+    constructor(title, options) { super(title, options); window.__notifications.push({ title, options, n: this }); }
+  };
+  window.Notification.requestPermission = Real.requestPermission.bind(Real);
+  Object.defineProperty(window.Notification, 'permission', { get: () => Real.permission });
+})();
+"""
+
+
+def test_a_desktop_notification_for_an_assigned_ticket_opens_it_when_clicked(bridge, open_page, shot):
+    agent = bridge.add_agent("Desi Desktop")
+    page, _ = open_page()
+    page.context.grant_permissions(["notifications"], origin=bridge.base_url)
+    page.context.add_init_script(NOTIFICATION_SPY)
+    inbox = WorkPage(page, bridge.base_url)
+    inbox.goto()
+    inbox.sign_in(agent["email"], agent["password"])
+    inbox.expect_signed_in(agent["name"])
+    page.get_by_role("button", name="Alerts").click()
+    settings = inbox.dialog("Alerts")
+    settings.get_by_label("Desktop notifications").check()
+    settings.get_by_role("button", name="Save").click()
+    expect(settings).to_be_hidden()
+
+    _, ticket = customer(bridge, "Desktop Customer", "Can someone help me?")
+    bridge.api("POST", f"/api/v1/tickets/{ticket}/transfer", {"agentId": agent["id"]})  # alerts Desi
+    page.wait_for_function("() => window.__notifications.length > 0")
+    shown = page.evaluate("() => window.__notifications.map(({ title, options }) => ({ title, tag: options?.tag }))")
+    assert shown[-1]["tag"] == f"ticket-{ticket}", shown
+    page.evaluate("() => window.__notifications.at(-1).n.dispatchEvent(new Event('click'))")
+    expect(inbox.conversation_title).to_have_text("Desktop Customer")
+    shot(page, "opened-from-notification")
