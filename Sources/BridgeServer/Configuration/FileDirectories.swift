@@ -5,11 +5,10 @@ extension BridgeConfig {
     /// its folder in a backup. `bridge backup` copies each one that exists and `bridge restore` puts
     /// each back where this configuration keeps it: a new kind of stored file gets a line here.
     var fileDirectories: [(name: String, path: String)] {
-        let mediaRoot = URL(fileURLWithPath: mediaDirectory).standardizedFileURL.deletingLastPathComponent()
-        return [
+        [
             ("attachments", mediaDirectory),
             // Agents' uploaded images, beside the attachments (`UploadStore`).
-            ("uploads", mediaRoot.appendingPathComponent("uploads").path),
+            ("uploads", uploadsDirectory),
         ]
     }
 }
