@@ -45,7 +45,7 @@ struct QueryBenchmark: AsyncParsableCommand {
             ("list, unassigned & department 2", false, { _ = try await inbox.listTickets(Self.query { $0.unassigned = true; $0.departmentId = 2 }) }),
             ("list, tag=vip & priority=high", false, { _ = try await inbox.listTickets(Self.query { $0.tag = "vip"; $0.priority = .high }) }),
             ("list, restricted agent (departments 1, 3)", false, {
-                _ = try await inbox.listTickets(Self.query { $0.actor = Actor(agentId: 1, name: "Agent 1", role: .agent, departmentsOnly: true, departments: [1, 3]) })
+                _ = try await inbox.listTickets(Self.query { $0.actor = Caller(agentId: 1, name: "Agent 1", role: .agent, departmentsOnly: true, departments: [1, 3]) })
             }),
             ("search \"refund\"", true, { _ = try await inbox.listTickets(TicketQuery(text: "refund")) }),
             ("search \"配送が遅れて\"", true, { _ = try await inbox.listTickets(TicketQuery(text: "配送が遅れて")) }),

@@ -91,7 +91,7 @@ enum BridgeApp {
             return JSONResponse.text(metrics.render(), contentType: "text/plain; version=0.0.4")
         }
         router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
-        WebhookController(
+        PlatformWebhookController(
             inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
             publicBaseURL: config.server.publicBaseURL)
             .addRoutes(to: router)
@@ -122,7 +122,7 @@ enum BridgeApp {
         MessageRetryController(inbox: inbox, registry: registry).addRoutes(to: api)
         SettingsController(inbox: inbox).addRoutes(to: api)
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
-        WebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
+        OutgoingWebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
         EventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)

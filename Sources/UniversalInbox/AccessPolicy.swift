@@ -3,8 +3,8 @@ import GRDB
 
 /// The access policy for customer data: every route that reads or changes a ticket, a message,
 /// an attachment or a contact asks `Inbox.authorize(_:_:_:)` (lists and search filter with
-/// `Actor.visibility()`, the live feed with `Actor.may`). Settings are owners' and admins' alone
-/// (`Actor.managesSettings`).
+/// `Caller.visibility()`, the live feed with `Caller.may`). Settings are owners' and admins' alone
+/// (`Caller.managesSettings`).
 ///
 /// Only restricted agents see less than everything: `departmentsOnly` agents reach the tickets of
 /// their departments and their own, `answerAssignedOnly` agents answer only their own. A contact
@@ -31,7 +31,7 @@ public enum Guarded: Sendable, Equatable {
     case contactHistory(Int64)
 }
 
-extension Actor {
+extension Caller {
     /// Whether the actor may act on a ticket assigned to `agentId` in `departmentId`.
     /// Restricted agents see only their departments' tickets (and their own); some may answer only their own.
     public func may(_ level: TicketAccessLevel, assignedTo agentId: Int64?, department departmentId: Int64?) -> Bool {
@@ -56,11 +56,11 @@ extension Actor {
 
 extension Inbox {
     /// Refuses with `notFound` or `forbidden` unless `actor` may reach `target` at `level`.
-    public func authorize(_ actor: Actor, _ level: TicketAccessLevel, _ target: Guarded) async throws {
+    public func authorize(_ actor: Caller, _ level: TicketAccessLevel, _ target: Guarded) async throws {
         try await database.pool.read { db in try Self.authorize(db, actor, level, target) }
     }
 
-    static func authorize(_ db: Database, _ actor: Actor, _ level: TicketAccessLevel, _ target: Guarded) throws {
+    static func authorize(_ db: Database, _ actor: Caller, _ level: TicketAccessLevel, _ target: Guarded) throws {
         switch target {
         case .ticket(let id):
             try authorize(db, actor, ticketId: id, for: level)
@@ -102,7 +102,7 @@ extension Inbox {
         }
     }
 
-    static func authorize(_ db: Database, _ actor: Actor, ticketId: Int64, for level: TicketAccessLevel) throws {
+    static func authorize(_ db: Database, _ actor: Caller, ticketId: Int64, for level: TicketAccessLevel) throws {
         guard let row = try Row.fetchOne(db, sql: "SELECT agent_id, department_id FROM tickets WHERE id = ?", arguments: [ticketId]) else {
             throw InboxError.notFound("ticket \(ticketId)")
         }

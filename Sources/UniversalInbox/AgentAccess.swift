@@ -55,7 +55,7 @@ extension Inbox {
     /// offline and out of distribution; its tickets still in progress (new, open, pending) go back to
     /// their department's queue for someone else, each with a history entry; its pending alerts are
     /// dropped. The last active owner cannot be deactivated. Deactivating twice changes nothing more.
-    public func deactivateAgent(id: Int64, by actor: Actor) async throws -> Agent {
+    public func deactivateAgent(id: Int64, by actor: Caller) async throws -> Agent {
         let now = clock().ms
         let requeued: [Int64] = try await database.pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT role, deactivated_at FROM agents WHERE id = ?", arguments: [id]) else {

@@ -19,7 +19,7 @@ public enum AgentAction: Sendable, Equatable {
 /// owner and act as one.
 public enum AgentPolicy {
     /// owner 2, admin 1, agent 0; the admin token and the bridge (no agent row) 3.
-    public static func rank(_ actor: Actor) -> Int { actor.agentId == nil ? 3 : rank(actor.role) }
+    public static func rank(_ actor: Caller) -> Int { actor.agentId == nil ? 3 : rank(actor.role) }
 
     public static func rank(_ role: AgentRole) -> Int {
         switch role {
@@ -30,7 +30,7 @@ public enum AgentPolicy {
     }
 
     /// Refuses (403) `action` by `actor` on `target`.
-    public static func check(_ actor: Actor, _ action: AgentAction, on target: Agent) throws {
+    public static func check(_ actor: Caller, _ action: AgentAction, on target: Agent) throws {
         if case .setRole(let role) = action { try checkGrant(actor, role) }
         if actor.agentId == target.id {
             switch action {
@@ -52,7 +52,7 @@ public enum AgentPolicy {
     }
 
     /// Refuses (403) giving `role` to anyone (a new agent or a role change) when it is above the actor's.
-    public static func checkGrant(_ actor: Actor, _ role: AgentRole) throws {
+    public static func checkGrant(_ actor: Caller, _ role: AgentRole) throws {
         guard actor.managesSettings else { throw adminsOnly }
         guard rank(role) <= rank(actor) else {
             throw InboxError.forbidden(code: "role_above_yours", message: "nobody may grant a role above their own (\(actor.role.rawValue))")

@@ -81,8 +81,9 @@ public struct Department: Sendable, Equatable, Codable {
     public var members: [Int64]
 }
 
-/// Who performs an operation: an agent, or the bridge's admin token (an owner with no agent row).
-public struct Actor: Sendable, Equatable {
+/// Who performs an operation: an agent, the bridge's admin token (an owner with no agent row), or the
+/// bridge itself (`system`). Named `Caller`, not `Actor`, which is Swift's own protocol.
+public struct Caller: Sendable, Equatable {
     public var agentId: Int64?
     public var name: String
     public var role: AgentRole
@@ -102,9 +103,9 @@ public struct Actor: Sendable, Equatable {
     }
 
     /// The admin API token: may do everything.
-    public static let adminToken = Actor(agentId: nil, name: "admin token", role: .owner)
+    public static let adminToken = Caller(agentId: nil, name: "admin token", role: .owner)
     /// The bridge itself (automatic distribution, rules).
-    public static let system = Actor(agentId: nil, name: "system", role: .owner)
+    public static let system = Caller(agentId: nil, name: "system", role: .owner)
 
     public var managesSettings: Bool { role != .agent }
 
@@ -244,7 +245,7 @@ extension Inbox {
     }
 
     /// Who holds the token with this digest, if it exists, has not expired and its agent is active.
-    public func actor(tokenDigest: String) async throws -> Actor? {
+    public func actor(tokenDigest: String) async throws -> Caller? {
         let now = clock().ms
         return try await database.pool.read { db in
             guard
@@ -256,7 +257,7 @@ extension Inbox {
                     arguments: [tokenDigest, now]),
                 let agent = try Self.agents(db, where: "a.id = ?", [agentId]).first
             else { return nil }
-            return Actor(agent)
+            return Caller(agent)
         }
     }
 

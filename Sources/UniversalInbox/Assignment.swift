@@ -29,7 +29,7 @@ public struct QueuedTicket: Sendable, Equatable, Codable {
 extension Inbox {
     /// "Keep": the acting agent takes an unassigned ticket. Taking one's own ticket again is a no-op;
     /// a ticket someone else has is a conflict.
-    public func claim(ticketId: Int64, by actor: Actor) async throws -> TicketSummary {
+    public func claim(ticketId: Int64, by actor: Caller) async throws -> TicketSummary {
         guard let agentId = actor.agentId else {
             throw InboxError.forbidden(code: "not_an_agent", message: "only an agent can keep a ticket; use a transfer to assign one")
         }
@@ -52,7 +52,7 @@ extension Inbox {
 
     /// Gives a ticket to an agent, or puts it in a department's queue for distribution (no agent
     /// named). The note is kept as an internal note and in the history.
-    public func transfer(ticketId: Int64, to target: TransferTarget, note: String?, by actor: Actor) async throws -> TicketSummary {
+    public func transfer(ticketId: Int64, to target: TransferTarget, note: String?, by actor: Caller) async throws -> TicketSummary {
         guard target.agentId != nil || target.departmentId != nil else {
             throw InboxError.invalid(code: "no_target", message: "name an agentId, a departmentId, or both")
         }
@@ -140,7 +140,7 @@ extension Inbox {
                 agents[chosen].active += 1
                 try Self.assign(db, ticketId: ticketId, to: agents[chosen].id, name: agents[chosen].name, now: now)
                 try Self.record(
-                    db, ticketId: ticketId, "assigned", by: Actor.system.label,
+                    db, ticketId: ticketId, "assigned", by: Caller.system.label,
                     ["agentId": String(agents[chosen].id), "how": agents[chosen].id == previous ? "automatic, served this contact before" : "automatic"],
                     at: now)
                 handed.append(Distribution(ticketId: ticketId, agentId: agents[chosen].id))

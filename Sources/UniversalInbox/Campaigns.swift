@@ -513,7 +513,7 @@ public struct RecipientState: Sendable, Equatable, Codable {
 extension Inbox {
     /// The ticket an individual message to a contact goes in: their current ticket, or a new one
     /// (pending: the bridge spoke first) on the identity of `channel` or their most recently used one.
-    public func ticketForOutreach(contactId: Int64, channel: String?, by actor: Actor) async throws -> Int64 {
+    public func ticketForOutreach(contactId: Int64, channel: String?, by actor: Caller) async throws -> Int64 {
         let now = clock().ms
         let (ticketId, created): (Int64, Bool) = try await database.pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [contactId]) != nil else {

@@ -73,11 +73,11 @@ extension Inbox {
     }
 
     /// The canned responses an actor may use: global ones, its departments' and its own.
-    public func cannedResponses(for actor: Actor) async throws -> [CannedResponse] {
+    public func cannedResponses(for actor: Caller) async throws -> [CannedResponse] {
         try await database.pool.read { db in try Self.canned(db, for: actor) }
     }
 
-    public func deleteCannedResponse(id: Int64, by actor: Actor) async throws {
+    public func deleteCannedResponse(id: Int64, by actor: Caller) async throws {
         try await database.pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT agent_id FROM canned_responses WHERE id = ?", arguments: [id]) else {
                 throw InboxError.notFound("canned response \(id)")
@@ -92,7 +92,7 @@ extension Inbox {
 
     /// The text of `#shortcut` for a ticket, variables filled in. The actor's own response wins over
     /// the ticket's department's, which wins over a global one.
-    public func renderCannedResponse(_ shortcut: String, ticketId: Int64, by actor: Actor) async throws -> String {
+    public func renderCannedResponse(_ shortcut: String, ticketId: Int64, by actor: Caller) async throws -> String {
         let shortcut = try Self.shortcut(shortcut)
         return try await database.pool.read { db in
             guard let ticket = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [ticketId]) else {
@@ -111,7 +111,7 @@ extension Inbox {
     }
 
     /// Values for `{{...}}` placeholders about a ticket, its contact and the acting agent.
-    static func templateValues(_ db: Database, ticketId: Int64?, contactId: Int64, actor: Actor?) throws -> [String: String] {
+    static func templateValues(_ db: Database, ticketId: Int64?, contactId: Int64, actor: Caller?) throws -> [String: String] {
         var values: [String: String] = [:]
         if let contact = try Row.fetchOne(db, sql: "SELECT display_name, email FROM contacts WHERE id = ?", arguments: [contactId]) {
             values["contact.name"] = contact["display_name"]
@@ -134,7 +134,7 @@ extension Inbox {
             || name.hasPrefix("contact.field.") || name.hasPrefix("ticket.field.")
     }
 
-    static func canned(_ db: Database, for actor: Actor) throws -> [CannedResponse] {
+    static func canned(_ db: Database, for actor: Caller) throws -> [CannedResponse] {
         let departments = actor.departments.isEmpty ? "NULL" : actor.departments.map(String.init).joined(separator: ",")
         let scope = actor.managesSettings && actor.agentId == nil
             ? "1" : "(agent_id IS NULL AND (department_id IS NULL OR department_id IN (\(departments)) OR ?)) OR agent_id = ?"

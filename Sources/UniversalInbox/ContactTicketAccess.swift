@@ -14,8 +14,8 @@ public struct ContactTicketAccess: Sendable, Equatable, Codable {
 }
 
 extension Inbox {
-    /// The contact's ticket counts as `actor` reaches them (`Actor.may`, the rule `authorize` applies).
-    public func ticketAccess(contactId: Int64, for actor: Actor) async throws -> ContactTicketAccess {
+    /// The contact's ticket counts as `actor` reaches them (`Caller.may`, the rule `authorize` applies).
+    public func ticketAccess(contactId: Int64, for actor: Caller) async throws -> ContactTicketAccess {
         try await database.pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT agent_id, department_id FROM tickets WHERE contact_id = ?", arguments: [contactId])
             func count(_ level: TicketAccessLevel) -> Int {

@@ -23,7 +23,7 @@ public struct Draft: Sendable, Equatable, Codable {
 
 extension Inbox {
     /// The acting agent's draft on a ticket they may read, or nil.
-    public func draft(ticketId: Int64, by actor: Actor) async throws -> Draft? {
+    public func draft(ticketId: Int64, by actor: Caller) async throws -> Draft? {
         let agentId = try Self.draftOwner(actor)
         return try await database.pool.read { db in
             try Self.authorize(db, actor, ticketId: ticketId, for: .read)
@@ -37,7 +37,7 @@ extension Inbox {
 
     /// Replaces the acting agent's draft on a ticket; empty text deletes it (and returns nil).
     /// `channel` must be an account the ticket's contact has an identity on.
-    public func saveDraft(ticketId: Int64, text: String, mode: Draft.Mode, channel: String?, by actor: Actor) async throws -> Draft? {
+    public func saveDraft(ticketId: Int64, text: String, mode: Draft.Mode, channel: String?, by actor: Caller) async throws -> Draft? {
         let agentId = try Self.draftOwner(actor)
         guard TextRules.length(text) <= Draft.maxLength else {
             throw InboxError.invalid(code: "text_too_long", message: "a draft is limited to \(Draft.maxLength) characters, like a reply")
@@ -72,17 +72,17 @@ extension Inbox {
     }
 
     /// Deletes the acting agent's draft on a ticket (nothing to delete is fine).
-    public func deleteDraft(ticketId: Int64, by actor: Actor) async throws {
+    public func deleteDraft(ticketId: Int64, by actor: Caller) async throws {
         _ = try await saveDraft(ticketId: ticketId, text: "", mode: .reply, channel: nil, by: actor)
     }
 
     /// Inside a send's transaction: the sender's draft of that mode is used up.
-    static func draftSent(_ db: Database, ticketId: Int64, mode: Draft.Mode, by actor: Actor) throws {
+    static func draftSent(_ db: Database, ticketId: Int64, mode: Draft.Mode, by actor: Caller) throws {
         guard let agentId = actor.agentId else { return }
         try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = ?", arguments: [ticketId, agentId, mode.rawValue])
     }
 
-    private static func draftOwner(_ actor: Actor) throws -> Int64 {
+    private static func draftOwner(_ actor: Caller) throws -> Int64 {
         guard let agentId = actor.agentId else {
             throw InboxError.forbidden(code: "not_an_agent", message: "drafts belong to agents; use an agent's token")
         }

@@ -76,7 +76,7 @@ extension Inbox {
 
     /// Up to `limit` events after `after`, as `actor` may read them (by the tickets' assignment and
     /// department now). Reading a page is one snapshot: `head` and the events agree.
-    public func events(after: Int64, limit: Int, for actor: Actor) async throws -> EventLogPage {
+    public func events(after: Int64, limit: Int, for actor: Caller) async throws -> EventLogPage {
         try await database.pool.read { db in
             let head = try Self.eventLogHead(db)
             let pruned = try Int64.fetchOne(db, sql: "SELECT pruned_through FROM event_log_state") ?? 0

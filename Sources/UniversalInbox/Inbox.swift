@@ -31,7 +31,7 @@ public struct Inbox: Sendable {
     }
 
     /// Changes a ticket's status. A closed ticket stays closed.
-    public func setStatus(ticketId: Int64, to status: TicketStatus, by actor: Actor = .system) async throws -> TicketSummary {
+    public func setStatus(ticketId: Int64, to status: TicketStatus, by actor: Caller = .system) async throws -> TicketSummary {
         try await updateTicket(ticketId, TicketChanges(status: status), by: actor)
     }
 

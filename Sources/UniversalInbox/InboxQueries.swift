@@ -29,7 +29,7 @@ public struct TicketQuery: Sendable, Equatable {
     /// Newest activity first, or longest waiting first (not with full-text words).
     public var sort: TicketSort = .newest
     /// Who is asking: limits the list to what they may read and fills `unread`.
-    public var actor: Actor?
+    public var actor: Caller?
 
     public init(
         status: TicketStatus? = nil, channel: String? = nil, text: String? = nil, contact: String? = nil, cursor: String? = nil, limit: Int = 50

@@ -5,7 +5,7 @@ extension Inbox {
     /// Merges `others` into `survivor`: their messages, notes and tags move over (messages stay in
     /// time order), and each merged ticket is closed pointing at the survivor. Only tickets of the
     /// same contact merge (link the contacts first); all or nothing.
-    public func merge(_ others: [Int64], into survivor: Int64, by actor: Actor) async throws -> TicketSummary {
+    public func merge(_ others: [Int64], into survivor: Int64, by actor: Caller) async throws -> TicketSummary {
         let others = Array(Set(others)).sorted()
         let now = clock().ms
         try await database.pool.write { db in
@@ -45,7 +45,7 @@ extension Inbox {
 
     /// Moves `messageIds` of a ticket to a new ticket of the same contact, which opens and joins the
     /// queue; at least one message must stay. Returns the new ticket.
-    public func split(ticketId: Int64, messageIds: [Int64], by actor: Actor) async throws -> TicketSummary {
+    public func split(ticketId: Int64, messageIds: [Int64], by actor: Caller) async throws -> TicketSummary {
         let chosen = Array(Set(messageIds)).sorted()
         guard !chosen.isEmpty else { throw InboxError.invalid(code: "nothing_to_split", message: "name the messages to move in messageIds") }
         let now = clock().ms

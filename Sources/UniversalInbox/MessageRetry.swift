@@ -9,7 +9,7 @@ extension Inbox {
     /// that took an earlier attempt after all (LINE's retry key answers 409) does not deliver it
     /// twice. The channel's rules are checked as they stand now (`vet`: a window may have closed
     /// since), and a refusal changes nothing. Not failed (or not outbound): `not_failed`.
-    public func retryFailedMessage(_ messageId: Int64, by actor: Actor, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> StoredMessage {
+    public func retryFailedMessage(_ messageId: Int64, by actor: Caller, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> StoredMessage {
         let now = clock()
         let ticketId: Int64 = try await database.pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """

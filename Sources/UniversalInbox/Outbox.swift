@@ -28,7 +28,7 @@ extension Inbox {
     /// message id the agent saw), a ticket that got newer messages meanwhile is a `ticket_changed`
     /// conflict: two agents answering at once, one of them is told.
     public func queueReply(
-        ticketId: Int64, content: MessageContent, channel: String? = nil, author: String? = nil, by actor: Actor = .system,
+        ticketId: Int64, content: MessageContent, channel: String? = nil, author: String? = nil, by actor: Caller = .system,
         expectedVersion: Int64? = nil, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> StoredMessage {
         let now = clock()
@@ -142,10 +142,10 @@ extension Inbox {
             else { return nil }
             do {
                 let id = try Self.insertReply(db, ticketId: ticketId, content: .text(text), channel: nil, author: "system", now: now, vet: vet)
-                try Self.record(db, ticketId: ticketId, kind, by: Actor.system.label, detail, at: now.ms)
+                try Self.record(db, ticketId: ticketId, kind, by: Caller.system.label, detail, at: now.ms)
                 return id
             } catch InboxError.refused(let refusal) {
-                try Self.record(db, ticketId: ticketId, kind + "_not_sent", by: Actor.system.label, ["reason": refusal.reason], at: now.ms)
+                try Self.record(db, ticketId: ticketId, kind + "_not_sent", by: Caller.system.label, ["reason": refusal.reason], at: now.ms)
                 return nil
             }
         }

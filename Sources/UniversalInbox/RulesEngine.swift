@@ -106,7 +106,7 @@ extension Inbox {
             return db.changesCount == 1
         }
         guard matched else { return false }
-        let actor = Actor(agentId: nil, name: "rule:\(rule.id)", role: .owner)
+        let actor = Caller(agentId: nil, name: "rule:\(rule.id)", role: .owner)
         for action in rule.actions {
             do {
                 try await perform(action, rule: rule, ticketId: ticketId, actor: actor, vet: vet)
@@ -122,7 +122,7 @@ extension Inbox {
     }
 
     private func perform(
-        _ action: Rule.Action, rule: Rule, ticketId: Int64, actor: Actor, vet: @escaping @Sendable (ReplyTarget) -> SendError?
+        _ action: Rule.Action, rule: Rule, ticketId: Int64, actor: Caller, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws {
         switch action.type {
         case .assignAgent: _ = try await transfer(ticketId: ticketId, to: TransferTarget(agentId: action.agentId), note: nil, by: actor)

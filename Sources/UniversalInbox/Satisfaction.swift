@@ -60,7 +60,7 @@ extension Inbox {
     /// A contact's answered ratings, newest first, on the tickets `actor` may read (a restricted
     /// agent sees no answer about a ticket outside its departments). The contact is found through
     /// the tickets, so ratings follow tickets moved by a contact link.
-    public func answeredRatings(contactId: Int64, readableBy actor: Actor, limit: Int = 20) async throws -> [ContactDetail.Rated] {
+    public func answeredRatings(contactId: Int64, readableBy actor: Caller, limit: Int = 20) async throws -> [ContactDetail.Rated] {
         try await database.pool.read { db in
             try Array(Row.fetchCursor(db, sql: """
                 SELECT r.ticket_id, r.rating, r.rated_at, t.agent_id, t.department_id

@@ -39,7 +39,7 @@ extension Inbox {
     }
 
     /// Deletes a view: its owner, or (for shared views) an owner or admin.
-    public func deleteView(id: Int64, by actor: Actor) async throws {
+    public func deleteView(id: Int64, by actor: Caller) async throws {
         try await database.pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT agent_id FROM saved_views WHERE id = ?", arguments: [id]) else {
                 throw InboxError.notFound("view \(id)")

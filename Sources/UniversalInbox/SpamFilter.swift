@@ -51,7 +51,7 @@ public enum SpamWords {
 extension Inbox {
     /// Marks a ticket as spam (it moves to the spam box) or restores it (open again), and teaches
     /// the filter with the ticket's customer messages. Deciding again re-labels, never double-counts.
-    public func markSpam(ticketId: Int64, _ spam: Bool, by actor: Actor) async throws -> TicketSummary {
+    public func markSpam(ticketId: Int64, _ spam: Bool, by actor: Caller) async throws -> TicketSummary {
         let now = clock().ms
         let status: TicketStatus = spam ? .spam : .open
         try await database.pool.write { db in
@@ -103,7 +103,7 @@ extension Inbox {
                         WHERE id = ? AND status IN ('new', 'open')
                         """, arguments: [probability, now, ticketId])
                     if db.changesCount == 1 {
-                        try Self.record(db, ticketId: ticketId, "spam_filter", by: Actor.system.label, ["probability": String(format: "%.3f", probability)], at: now)
+                        try Self.record(db, ticketId: ticketId, "spam_filter", by: Caller.system.label, ["probability": String(format: "%.3f", probability)], at: now)
                         flagged.append(ticketId)
                     }
                 }

@@ -39,7 +39,7 @@ public struct TicketNote: Sendable, Equatable, Codable {
 extension Inbox {
     /// Applies `changes` atomically and records each in the ticket's history. A closed ticket stays
     /// closed; reopening clears the resolution reason.
-    public func updateTicket(_ ticketId: Int64, _ changes: TicketChanges, by actor: Actor) async throws -> TicketSummary {
+    public func updateTicket(_ ticketId: Int64, _ changes: TicketChanges, by actor: Caller) async throws -> TicketSummary {
         guard !changes.isEmpty else { throw InboxError.invalid(code: "nothing_to_change", message: "name at least one change") }
         let addTags = try changes.addTags.map(Self.tag)
         let removeTags = try changes.removeTags.map(Self.tag)
@@ -88,7 +88,7 @@ extension Inbox {
     }
 
     /// Adds an internal note.
-    public func addNote(ticketId: Int64, text: String, by actor: Actor) async throws -> TicketNote {
+    public func addNote(ticketId: Int64, text: String, by actor: Caller) async throws -> TicketNote {
         guard TextRules.isName(text, maxLength: 4096) else {
             throw InboxError.invalid(code: "invalid_note", message: "a note is 1 to 4096 characters, not all blank")
         }
@@ -113,7 +113,7 @@ extension Inbox {
     }
 
     /// Marks the ticket read (up to its newest message) or unread for the acting agent.
-    public func markRead(ticketId: Int64, _ read: Bool, by actor: Actor) async throws -> TicketSummary {
+    public func markRead(ticketId: Int64, _ read: Bool, by actor: Caller) async throws -> TicketSummary {
         guard let agentId = actor.agentId else {
             throw InboxError.forbidden(code: "not_an_agent", message: "read marks belong to agents; use an agent's token")
         }
@@ -133,7 +133,7 @@ extension Inbox {
     }
 
     @discardableResult
-    static func insertNote(_ db: Database, ticketId: Int64, text: String, by actor: Actor, at now: Int64) throws -> Int64 {
+    static func insertNote(_ db: Database, ticketId: Int64, text: String, by actor: Caller, at now: Int64) throws -> Int64 {
         try db.execute(
             sql: "INSERT INTO ticket_notes (ticket_id, agent_id, author, text, created_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [ticketId, actor.agentId, actor.name, text, now])

@@ -8,7 +8,7 @@ struct Authenticator: Sendable {
     let adminToken: String
     let inbox: Inbox
 
-    func actor(token: String) async throws -> Actor? {
+    func actor(token: String) async throws -> Caller? {
         // The admin token is at least 32 characters (AdminToken.check); an empty one never matches.
         guard !token.isEmpty else { return nil }
         if Signatures.constantTimeEquals(token, adminToken) { return .adminToken }

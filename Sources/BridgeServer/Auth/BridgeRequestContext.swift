@@ -5,7 +5,7 @@ import UniversalInbox
 /// The request context of every route: who is calling, once the API's auth middleware knows.
 struct BridgeRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    var actor: Actor?
+    var actor: Caller?
     /// The digest of the agent token the request came with (none for the admin token): a password
     /// change keeps this one session and ends the others.
     var tokenDigest: String?
@@ -23,14 +23,14 @@ struct BridgeRequestContext: RequestContext {
     }
 
     /// The caller of an authenticated route.
-    func requireActor() throws -> Actor {
+    func requireCaller() throws -> Caller {
         guard let actor else { throw APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>") }
         return actor
     }
 
     /// The caller, if they may change settings (owners and admins).
-    func requireSettingsManager() throws -> Actor {
-        let actor = try requireActor()
+    func requireSettingsManager() throws -> Caller {
+        let actor = try requireCaller()
         guard actor.managesSettings else {
             throw APIError(status: .forbidden, code: "admins_only", message: "only an owner or admin may change settings")
         }

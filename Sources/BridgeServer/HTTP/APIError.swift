@@ -136,7 +136,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
         _ request: Request, context: BridgeRequestContext, next: (Request, BridgeRequestContext) async throws -> Response
     ) async throws -> Response {
         let token: String
-        let actor: Actor
+        let actor: Caller
         if let header = request.headers[.authorization] {
             guard header.hasPrefix("Bearer ") else {
                 return APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>").response

@@ -184,19 +184,19 @@ struct AgentsController: Sendable {
     }
 
     /// The agent named by the path, once `AgentPolicy` allows the caller every one of `actions` on it.
-    private func target(_ context: BridgeRequestContext, _ actions: AgentAction...) async throws -> (Actor, Agent) {
+    private func target(_ context: BridgeRequestContext, _ actions: AgentAction...) async throws -> (Caller, Agent) {
         try await target(context, actions)
     }
 
-    private func target(_ context: BridgeRequestContext, _ actions: [AgentAction]) async throws -> (Actor, Agent) {
-        let (id, actor) = (try context.id(), try context.requireActor())
+    private func target(_ context: BridgeRequestContext, _ actions: [AgentAction]) async throws -> (Caller, Agent) {
+        let (id, actor) = (try context.id(), try context.requireCaller())
         guard let agent = try await inbox.agent(id: id) else { throw APIError.notFound("agent \(id) does not exist") }
         for action in actions { try AgentPolicy.check(actor, action, on: agent) }
         return (actor, agent)
     }
 
     private func agentId(_ context: BridgeRequestContext) throws -> Int64 {
-        guard let id = try context.requireActor().agentId else {
+        guard let id = try context.requireCaller().agentId else {
             throw APIError.notAnAgent("alerts belong to agents; use an agent's token")
         }
         return id

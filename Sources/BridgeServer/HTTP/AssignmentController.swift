@@ -9,7 +9,7 @@ struct AssignmentController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.post("tickets/:id/claim") { _, context in
-            JSONResponse.make(try await inbox.claim(ticketId: try context.id(), by: try context.requireActor()))
+            JSONResponse.make(try await inbox.claim(ticketId: try context.id(), by: try context.requireCaller()))
         }
         group.post("tickets/:id/transfer") { request, context in try await transfer(request, context) }
         group.get("tickets/:id/history") { _, context in
@@ -25,16 +25,16 @@ struct AssignmentController: Sendable {
         group.post("tickets/:id/notes") { request, context in
             struct Body: Decodable { var text: String }
             let body = try await request.decode(Body.self)
-            return JSONResponse.make(try await inbox.addNote(ticketId: try context.id(), text: body.text, by: try context.requireActor()), status: .created)
+            return JSONResponse.make(try await inbox.addNote(ticketId: try context.id(), text: body.text, by: try context.requireCaller()), status: .created)
         }
         group.put("tickets/:id/read") { _, context in
-            JSONResponse.make(try await inbox.markRead(ticketId: try context.id(), true, by: try context.requireActor()))
+            JSONResponse.make(try await inbox.markRead(ticketId: try context.id(), true, by: try context.requireCaller()))
         }
         group.delete("tickets/:id/read") { _, context in
-            JSONResponse.make(try await inbox.markRead(ticketId: try context.id(), false, by: try context.requireActor()))
+            JSONResponse.make(try await inbox.markRead(ticketId: try context.id(), false, by: try context.requireCaller()))
         }
         group.get("queue") { _, context in
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             let visible = try await inbox.queue().filter { actor.may(.read, assignedTo: nil, department: $0.departmentId) }
             return JSONResponse.make(ItemsDTO(items: visible))
         }
@@ -51,12 +51,12 @@ struct AssignmentController: Sendable {
         return JSONResponse.make(
             try await inbox.transfer(
                 ticketId: try context.id(), to: TransferTarget(agentId: body.agentId, departmentId: body.departmentId), note: body.note,
-                by: try context.requireActor()))
+                by: try context.requireCaller()))
     }
 
     private func readable(_ context: BridgeRequestContext) async throws -> Int64 {
         let id = try context.id()
-        try await inbox.authorize(try context.requireActor(), .read, .ticket(id))
+        try await inbox.authorize(try context.requireCaller(), .read, .ticket(id))
         return id
     }
 }

@@ -67,7 +67,7 @@ struct AuthController: Sendable {
             return Response(status: .noContent)
         }
         group.get("me") { _, context in
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             guard let id = actor.agentId, let agent = try await inbox.agent(id: id) else {
                 return JSONResponse.make(["name": actor.name, "role": actor.role.rawValue])
             }

@@ -56,7 +56,7 @@ struct BulkController: Sendable {
     }
 
     func bulk(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         let body = try await request.decode(Body.self, maxBytes: 1 << 20)
         guard [body.changes != nil, body.transfer != nil, body.reply != nil].filter({ $0 }).count == 1 else {
             throw APIError.unprocessable("one_action", "send exactly one of changes, transfer or reply")
@@ -78,7 +78,7 @@ struct BulkController: Sendable {
     }
 
     /// The ticket ids named, or found by the filter (as the caller may see them), oldest activity last.
-    private func tickets(_ body: Body, actor: Actor) async throws -> [Int64] {
+    private func tickets(_ body: Body, actor: Caller) async throws -> [Int64] {
         switch (body.ticketIds, body.filter) {
         case (let ids?, nil):
             guard !ids.isEmpty, ids.count <= Self.maxTickets else {
@@ -105,7 +105,7 @@ struct BulkController: Sendable {
         }
     }
 
-    private func action(_ body: Body, actor: Actor) throws -> @Sendable (Int64) async throws -> Void {
+    private func action(_ body: Body, actor: Caller) throws -> @Sendable (Int64) async throws -> Void {
         let inbox = self.inbox
         if let changes = body.changes {
             let parsed = TicketChanges(

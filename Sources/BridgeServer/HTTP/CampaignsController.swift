@@ -99,7 +99,7 @@ struct CampaignsController: Sendable {
     /// `POST /api/v1/contacts/{id}/messages`: one message to one contact, in their current ticket
     /// (or a new one), on `channel` or the one they last used — through the outbox, like a reply.
     func individual(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (contactId, actor) = (try context.id(), try context.requireActor())
+        let (contactId, actor) = (try context.id(), try context.requireCaller())
         let body = try await request.decode(ReplyRequest.self)
         try body.check()  // before a ticket may be opened for the message
         try await inbox.authorize(actor, .answer, .contact(contactId))

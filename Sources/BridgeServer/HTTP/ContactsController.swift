@@ -8,7 +8,7 @@ struct ContactsController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("contacts/:id") { _, context in
-            let (id, actor) = (try context.id(), try context.requireActor())
+            let (id, actor) = (try context.id(), try context.requireCaller())
             try await inbox.authorize(actor, .read, .contact(id))
             guard var contact = try await inbox.contact(id: id) else { throw APIError.notFound("contact \(id) does not exist") }
             contact.ratings = try await inbox.answeredRatings(contactId: id, readableBy: actor)
@@ -36,7 +36,7 @@ struct ContactsController: Sendable {
             }
         }
         let id = try context.id()
-        try await inbox.authorize(try context.requireActor(), .answer, .contact(id))
+        try await inbox.authorize(try context.requireCaller(), .answer, .contact(id))
         let body = try await request.decode(Body.self)
         return JSONResponse.make(try await inbox.updateContact(id, body.changes))
     }
@@ -45,7 +45,7 @@ struct ContactsController: Sendable {
     /// Linking moves every ticket of `other` to `id`: the actor must be able to answer both.
     func link(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         struct LinkRequest: Decodable { var contactId: Int64 }
-        let (id, actor) = (try context.id(), try context.requireActor())
+        let (id, actor) = (try context.id(), try context.requireCaller())
         let body = try await request.decode(LinkRequest.self)
         try await inbox.authorize(actor, .answer, .contact(id))
         try await inbox.authorize(actor, .answer, .contactHistory(body.contactId))
@@ -57,7 +57,7 @@ struct ContactsController: Sendable {
     /// every answer is sandboxed and never sniffed.
     func attachment(_ context: BridgeRequestContext) async throws -> Response {
         let id = try context.id()
-        try await inbox.authorize(try context.requireActor(), .read, .attachment(id))
+        try await inbox.authorize(try context.requireCaller(), .read, .attachment(id))
         guard let attachment = try await inbox.attachment(id: id) else { throw APIError.notFound("attachment \(id) does not exist") }
         switch attachment.status {
         case .pending:

@@ -9,7 +9,7 @@ struct DraftsController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/draft") { _, context in
-            let draft = try await inbox.draft(ticketId: try context.id(), by: try context.requireActor())
+            let draft = try await inbox.draft(ticketId: try context.id(), by: try context.requireCaller())
             return draft.map { JSONResponse.make(DraftDTO($0)) } ?? Response(status: .noContent)
         }
         group.put("tickets/:id/draft") { request, context in
@@ -19,14 +19,14 @@ struct DraftsController: Sendable {
                 var mode: String?
                 var channel: String?
             }
-            let (id, actor) = (try context.id(), try context.requireActor())
+            let (id, actor) = (try context.id(), try context.requireCaller())
             let body = try await request.decode(Body.self)
             let mode = try body.mode.map { try parseEnum($0, as: Draft.Mode.self, field: "mode") } ?? .reply
             let draft = try await inbox.saveDraft(ticketId: id, text: body.text, mode: mode, channel: body.channel, by: actor)
             return draft.map { JSONResponse.make(DraftDTO($0)) } ?? Response(status: .noContent)
         }
         group.delete("tickets/:id/draft") { _, context in
-            try await inbox.deleteDraft(ticketId: try context.id(), by: try context.requireActor())
+            try await inbox.deleteDraft(ticketId: try context.id(), by: try context.requireCaller())
             return Response(status: .noContent)
         }
     }

@@ -10,7 +10,7 @@ struct EventsController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("events") { request, context in
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             let params = try request.query()
             let after = try params.integer("after", in: 0...Int64.max) ?? 0
             let limit = Int(try params.integer("limit", in: 1...1000) ?? 500)

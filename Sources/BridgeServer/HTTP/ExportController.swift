@@ -13,7 +13,7 @@ struct ExportController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("tickets/:id/transcript") { request, context in
-            let (id, actor, query) = (try context.id(), try context.requireActor(), try request.query())
+            let (id, actor, query) = (try context.id(), try context.requireCaller(), try request.query())
             let (withNotes, zone) = (try query.boolean("notes") ?? true, try Self.timeZone(query))
             try await inbox.authorize(actor, .read, .ticket(id))
             guard let ticket = try await transcript(id, notes: withNotes) else { throw APIError.notFound("ticket \(id) does not exist") }
@@ -78,7 +78,7 @@ struct ExportController: Sendable {
         }
         let id = try context.id()
         // The link shows every ticket of the contact: only for someone who may read them all.
-        try await inbox.authorize(try context.requireActor(), .read, .contactHistory(id))
+        try await inbox.authorize(try context.requireCaller(), .read, .contactHistory(id))
         let body = try await request.decode(Body.self, whenEmpty: Body())
         let days = body.days ?? 7
         guard (1...90).contains(days) else { throw APIError.badRequest("invalid_days", "days must be 1 to 90") }
@@ -89,7 +89,7 @@ struct ExportController: Sendable {
 
     /// `GET /api/v1/tickets/export.csv?…`: the list's filters, every page.
     func csv(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         var query = try await TicketFilter.query(try request.query(), actor: actor, inbox: inbox)
         query.actor = actor
         query.limit = 200

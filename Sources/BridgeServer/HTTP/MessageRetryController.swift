@@ -11,7 +11,7 @@ struct MessageRetryController: Sendable {
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.post("messages/:id/retry") { _, context in
             let registry = self.registry
-            let message = try await inbox.retryFailedMessage(try context.id(), by: try context.requireActor()) { registry.refusal(for: $0) }
+            let message = try await inbox.retryFailedMessage(try context.id(), by: try context.requireCaller()) { registry.refusal(for: $0) }
             return JSONResponse.make(MessageDTO(message), status: .accepted)
         }
     }

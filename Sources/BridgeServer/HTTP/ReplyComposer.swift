@@ -16,7 +16,7 @@ struct ReplyComposer: Sendable {
         }
     }
 
-    func send(_ body: ReplyRequest, to ticketId: Int64, by actor: Actor, checkVersion: Bool = true) async throws -> StoredMessage {
+    func send(_ body: ReplyRequest, to ticketId: Int64, by actor: Caller, checkVersion: Bool = true) async throws -> StoredMessage {
         try body.check()
         var body = body
         if let canned = body.canned {

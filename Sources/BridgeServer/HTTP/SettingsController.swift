@@ -29,7 +29,7 @@ struct SettingsController: Sendable {
         group.get("canned-responses") { request, context in try await canned(request, context) }
         group.post("canned-responses") { request, context in try await createCanned(request, context) }
         group.delete("canned-responses/:id") { _, context in
-            try await inbox.deleteCannedResponse(id: try context.id(), by: try context.requireActor())
+            try await inbox.deleteCannedResponse(id: try context.id(), by: try context.requireCaller())
             return Response(status: .noContent)
         }
 
@@ -40,7 +40,7 @@ struct SettingsController: Sendable {
                 var filter: String
                 var shared: Bool
             }
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             let builtIn = [("unassigned", "Unassigned"), ("mine", "Mine"), ("my-pending", "My pending"), ("spam", "Spam")].map {
                 View(id: $0.0, name: $0.1, filter: "view=\($0.0)", shared: true)
             }
@@ -53,7 +53,7 @@ struct SettingsController: Sendable {
                 var filter: String
                 var shared: Bool?
             }
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             let body = try await request.decode(Body.self)
             if body.shared == true { _ = try context.requireSettingsManager() }
             guard body.shared == true || actor.agentId != nil else { throw APIError.notAnAgent("only an agent has views of its own; send shared") }
@@ -61,7 +61,7 @@ struct SettingsController: Sendable {
             return JSONResponse.make(try await inbox.saveView(name: body.name, filter: body.filter, agentId: body.shared == true ? nil : actor.agentId), status: .created)
         }
         group.delete("views/:id") { _, context in
-            try await inbox.deleteView(id: try context.id(), by: try context.requireActor())
+            try await inbox.deleteView(id: try context.id(), by: try context.requireCaller())
             return Response(status: .noContent)
         }
 
@@ -98,7 +98,7 @@ struct SettingsController: Sendable {
             }
             enum Keys: String, CodingKey { case rendered }
         }
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         var ticketId: Int64?
         if let id = try request.query().id("ticketId") {
             try await inbox.authorize(actor, .read, .ticket(id))
@@ -122,7 +122,7 @@ struct SettingsController: Sendable {
             var departmentId: Int64?
             var mine: Bool?
         }
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         let body = try await request.decode(Body.self)
         let mine = body.mine ?? !actor.managesSettings
         if !mine { _ = try context.requireSettingsManager() }

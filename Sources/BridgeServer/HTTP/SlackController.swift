@@ -78,7 +78,7 @@ struct SlackController: Sendable {
         guard try await inbox.recordOnce(account: console.accountKey, eventId: action.eventId) else { return }
         let agent = await names.name(action.user, console: console, transport: transport)
         let line: String
-        let actor = Actor(agentId: nil, name: "slack:\(agent)", role: .agent)
+        let actor = Caller(agentId: nil, name: "slack:\(agent)", role: .agent)
         do {
             switch action.kind {
             case .claim:

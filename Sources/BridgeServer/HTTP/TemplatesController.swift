@@ -25,7 +25,7 @@ struct TemplatesController: Sendable {
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("channels/:channel/templates") { request, context in
-            _ = try context.requireActor()
+            _ = try context.requireCaller()
             let kind = try parseEnum(context.parameters.get("channel") ?? "", as: ChannelKind.self, field: "channel")
             let adapter = try account(kind, named: try request.query().single("account").map(String.init))
             guard let catalog = adapter as? any TemplateCatalog else {

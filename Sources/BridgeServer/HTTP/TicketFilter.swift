@@ -20,7 +20,7 @@ enum TicketFilter {
     /// The query for a request, a saved view (`view=<id>`) first applied under the request's own
     /// parameters. One over the inbox's search limits is refused here already, so a saved view
     /// or bulk filter that could never run is refused when it is given.
-    static func query(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+    static func query(_ params: Parameters, actor: Caller, inbox: Inbox) async throws -> TicketQuery {
         let query = try await withSavedView(params, actor: actor, inbox: inbox)
         try inbox.searchLimits.check(query)
         return query
@@ -28,7 +28,7 @@ enum TicketFilter {
 
     /// The query a filter in a request body (a bulk action's, a saved view's) stands for. The
     /// document types such a filter as a string, so what is wrong inside it is 422, not 400.
-    static func query(filter: String, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+    static func query(filter: String, actor: Caller, inbox: Inbox) async throws -> TicketQuery {
         do {
             return try await query(try QueryString.parameters(filter[...]), actor: actor, inbox: inbox)
         } catch let error as APIError where error.status == .badRequest {
@@ -38,7 +38,7 @@ enum TicketFilter {
         }
     }
 
-    private static func withSavedView(_ params: Parameters, actor: Actor, inbox: Inbox) async throws -> TicketQuery {
+    private static func withSavedView(_ params: Parameters, actor: Caller, inbox: Inbox) async throws -> TicketQuery {
         guard let view = try params.single("view"), View(rawValue: String(view)) == nil else { return try query(params, actor: actor) }
         guard let id = Int64(view), id > 0 else {
             throw APIError.badRequest(
@@ -52,7 +52,7 @@ enum TicketFilter {
         return try query(merged, actor: actor)
     }
 
-    static func query(_ params: Parameters, actor: Actor) throws -> TicketQuery {
+    static func query(_ params: Parameters, actor: Caller) throws -> TicketQuery {
         var query = TicketQuery()
         if try params.single("status") == "active" {
             query.activeOnly = true
@@ -93,7 +93,7 @@ enum TicketFilter {
         return query
     }
 
-    private static func me(_ actor: Actor) throws -> Int64 {
+    private static func me(_ actor: Caller) throws -> Int64 {
         guard let id = actor.agentId else { throw APIError.notAnAgent("\"me\" needs an agent's token, not the admin token") }
         return id
     }

@@ -20,7 +20,7 @@ struct TicketsController: Sendable {
     }
 
     func list(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         var query = try await TicketFilter.query(try request.query(), actor: actor, inbox: inbox)
         query.actor = actor
         let page = try await context.search(metrics: metrics) { [inbox, query] in try await inbox.listTickets(query) }
@@ -28,7 +28,7 @@ struct TicketsController: Sendable {
     }
 
     func show(_ context: BridgeRequestContext) async throws -> Response {
-        let (id, actor) = (try context.id(), try context.requireActor())
+        let (id, actor) = (try context.id(), try context.requireCaller())
         try await inbox.authorize(actor, .read, .ticket(id))
         guard var ticket = try await inbox.ticket(id: id, reader: actor.agentId) else { throw APIError.notFound("ticket \(id) does not exist") }
         ticket.replyWindows = try await inbox.replyWindows(ticketId: id)
@@ -46,7 +46,7 @@ struct TicketsController: Sendable {
             var removeTags: [String]?
             var fields: [String: String?]?
         }
-        let (id, actor) = (try context.id(), try context.requireActor())
+        let (id, actor) = (try context.id(), try context.requireCaller())
         let body = try await request.decode(Body.self)
         let changes = TicketChanges(
             status: try body.status.map { try parseEnum($0, as: TicketStatus.self, field: "status") },
@@ -59,7 +59,7 @@ struct TicketsController: Sendable {
     /// The conversation: all of it without `before` and `limit` (as before paging existed), or a
     /// page of `limit` (default 50 with `before`) newest first, oldest first within the page.
     func messages(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (id, actor) = (try context.id(), try context.requireActor())
+        let (id, actor) = (try context.id(), try context.requireCaller())
         let params = try request.query()
         let before = try params.id("before")
         let limit = try params.integer("limit", in: 1...200)
@@ -79,7 +79,7 @@ struct TicketsController: Sendable {
     /// sends a canned response filled in for this ticket. Text with forbidden words is refused
     /// with 422 and the matches, unless `allowForbidden` is true.
     func reply(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (id, actor) = (try context.id(), try context.requireActor())
+        let (id, actor) = (try context.id(), try context.requireCaller())
         let body = try await request.decode(ReplyRequest.self)
         do {
             let message = try await ReplyComposer(inbox: inbox, registry: registry).send(body, to: id, by: actor)

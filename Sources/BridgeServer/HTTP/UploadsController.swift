@@ -31,7 +31,7 @@ struct UploadsController: Sendable {
     /// Checks everything it can before reading the body (publicBaseURL, type, declared length),
     /// reads at most `maxBytes`, and checks the bytes are the declared image before writing.
     func upload(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
+        let actor = try context.requireCaller()
         guard let publicBaseURL else {
             throw APIError(
                 status: .conflict, code: "no_public_url",

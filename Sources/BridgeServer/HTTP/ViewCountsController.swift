@@ -16,7 +16,7 @@ struct ViewCountsController: Sendable {
             struct Body: Decodable {
                 var filters: [String: String]
             }
-            let actor = try context.requireActor()
+            let actor = try context.requireCaller()
             let body = try await request.decode(Body.self)
             guard body.filters.count <= Self.maxFilters else {
                 throw APIError.badRequest("too_many_filters", "at most \(Self.maxFilters) filters at once")

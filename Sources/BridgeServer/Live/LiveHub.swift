@@ -39,7 +39,7 @@ actor LiveHub: Service {
     enum State: String, Codable { case viewing, typing }
 
     private struct Connection {
-        var actor: Actor
+        var actor: Caller
         /// The digest of the agent token the socket was opened with; nil for the admin token.
         let tokenDigest: String?
         let send: AsyncStream<String>.Continuation
@@ -87,7 +87,7 @@ actor LiveHub: Service {
     /// after it are replayed first (or `resync` is sent when they are gone or too many). Call
     /// `revalidate(_:)` once it is connected: a token revoked between the upgrade's check and this
     /// call is caught there.
-    func connect(_ actor: Actor, tokenDigest: String? = nil, after: Int64? = nil) async -> (UUID, AsyncStream<String>) {
+    func connect(_ actor: Caller, tokenDigest: String? = nil, after: Int64? = nil) async -> (UUID, AsyncStream<String>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.maxBuffered))
         var cursor: Int64 = 0
@@ -123,7 +123,7 @@ actor LiveHub: Service {
     /// agent's current rights.
     func revalidate(_ id: UUID) async {
         guard let digest = connections[id]?.tokenDigest else { return }
-        let actor: Actor?
+        let actor: Caller?
         do {
             actor = try await inbox.actor(tokenDigest: digest)
         } catch {

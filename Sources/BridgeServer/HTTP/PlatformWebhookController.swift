@@ -8,7 +8,7 @@ import UniversalInbox
 /// `POST /webhooks/{kind}/{accountId}` and its `GET` handshake. Verify on the raw bytes, then
 /// parse, then commit, then answer: an acknowledged event is durable. Events the adapter could
 /// not read are committed too, as unreadable (`GET /api/v1/unreadable-events`), and acknowledged.
-struct WebhookController: Sendable {
+struct PlatformWebhookController: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
     let metrics: BridgeMetrics

@@ -3,7 +3,7 @@ import Hummingbird
 import UniversalInbox
 
 /// Outgoing webhooks (owners and admins): where to send ticket and message events, and what happened to them.
-struct WebhooksController: Sendable {
+struct OutgoingWebhooksController: Sendable {
     let inbox: Inbox
     /// A URL the transport would refuse is refused here already, with the reason.
     let egress: EgressPolicy
