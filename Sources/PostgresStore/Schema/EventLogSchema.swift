@@ -4,7 +4,7 @@ extension PostgresSchema {
     /// notification loses nothing.
     public static let eventChannel = "bridge_events"
 
-    /// The ordered event log (SQLite v20 and v23, `UniversalInbox/EventLog.swift`): `events`, how far
+    /// The ordered event log (SQLite v20 and v23, `UniversalInbox/Feeds/EventLog.swift`): `events`, how far
     /// it was pruned, and triggers that append in the writing transaction, one PL/pgSQL function per
     /// SQLite trigger.
     ///

@@ -1,4 +1,4 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/AppDatabase.swift`, migrations v1..v23)
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v23)
 /// translated, as it stands after v23, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here.
 ///

@@ -1,5 +1,5 @@
 extension PostgresSchema {
-    /// `tickets.waiting_since` kept by triggers (SQLite v22, `UniversalInbox/LongestWaiting.swift`):
+    /// `tickets.waiting_since` kept by triggers (SQLite v22, `UniversalInbox/Tickets/LongestWaiting.swift`):
     /// the time of the customer's first message after the last reply that was not the system's.
     static let waitingSince = [
         """
