@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Broadcast
+import ChannelKit
+import Email
+import Foundation
+import Logging
+import Notifier
+import SlackChannel
+import UniversalInbox
+
+/// What the routes and the background services share, made once from the configuration: the store,
+/// the channel adapters, the outbound transports, the keys and secrets kept beside the database, the
+/// live hub and the alert deliveries. `BridgeRouter` and `BridgeServices` only read it.
+struct BridgeCore: Sendable {
+    let config: BridgeConfig
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    let databasePath: String
+    let servingLock: ServingLock
+    let inbox: Inbox
+    let registry: ChannelRegistry
+    let metrics: BridgeMetrics
+    /// What every outbound call goes through (tests may pass their own).
+    let transport: any HTTPTransport
+    /// The transports the bridge made itself, shut down when it stops (after every other service).
+    let ownedTransports: [HTTPClientTransport]
+    let adminToken: String
+    /// A bcrypt hash of nothing, checked when an e-mail is unknown so sign-in takes as long either way.
+    let decoyHash: String
+    let historyLinks: HistoryLinks
+    let uploads: UploadStore
+    let authenticator: Authenticator
+    let live: LiveHub
+    let mailer: SMTPMailer?
+    let campaignAccounts: CampaignAccounts
+    let vapid: VAPIDKey?
+    /// Push alerts: browsers (Web Push), phones (FCM, APNs over HTTP/2).
+    let push: [any AlertDelivery]
+    let hasher: PasswordHasher
+    let consoles: [String: SlackConsole]
+
+    init(config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)?, clock: @escaping @Sendable () -> Date) throws {
+        if let token = config.adminToken { try AdminToken.check(token) }
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        databasePath = try config.sqliteDatabasePath(for: "`bridge serve`")
+        servingLock = try ServingLock.serving(databasePath: databasePath)
+        let inbox = Inbox(database: try AppDatabase(path: databasePath), clock: clock, searchLimits: config.search)
+        self.inbox = inbox
+        registry = ChannelRegistry(config.channels)
+        metrics = BridgeMetrics()
+        let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
+        var ownedTransports = [ownTransport]
+        let transport = transport ?? ownTransport
+        self.transport = transport
+        adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: databasePath, logger: logger)
+        decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
+        historyLinks = try HistoryLinks.loadOrCreate(besides: databasePath)
+        uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: databasePath)
+        authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
+        live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
+        mailer = config.email.map(SMTPMailer.init(settings:))
+        campaignAccounts = CampaignAccounts(registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) })
+        do {
+            vapid = try config.notifier.vapidPrivateKey.map { try VAPIDKey(privateKey: $0, subject: config.notifier.vapidSubject) }
+        } catch {
+            throw ConfigError(key: "notifier.vapidPrivateKey", problem: "must be a P-256 private key (32 bytes, base64url)")
+        }
+        var push: [any AlertDelivery] = vapid.map { [WebPushAlertDelivery(inbox: inbox, vapid: $0, transport: transport)] } ?? []
+        do {
+            if let account = config.notifier.fcm {
+                push.append(try FCMAlertDelivery(inbox: inbox, account: account, apiBaseURL: config.notifier.fcmAPIBaseURL, transport: transport))
+            }
+        } catch {
+            throw ConfigError(key: "notifier.fcm.serviceAccountFile", problem: "has a private_key that is not an RSA key in PEM")
+        }
+        if let apns = config.notifier.apns {
+            // A private CA gets a client of its own.
+            var apnsTransport = transport
+            if let caFile = config.notifier.apnsCAFile {
+                let own = HTTPClientTransport(policy: config.egress, tls: try .trusting(caFile: caFile), logger: logger)
+                ownedTransports.append(own)
+                apnsTransport = own
+            }
+            do {
+                push.append(try APNsAlertDelivery(inbox: inbox, settings: apns, transport: apnsTransport))
+            } catch {
+                throw ConfigError(key: "notifier.apns.privateKeyFile", problem: "must hold a P-256 private key in PEM (the .p8 file)")
+            }
+        }
+        self.push = push
+        self.ownedTransports = ownedTransports
+        hasher = PasswordHasher(threads: config.bcryptThreads, maxWaiting: config.bcryptQueue)
+        consoles = Dictionary(uniqueKeysWithValues: config.consoles.map { ($0.id, SlackConsole(configuration: $0)) })
+    }
+}

@@ -1,0 +1,54 @@
+import Broadcast
+import ChannelKit
+import Foundation
+import Notifier
+import ServiceLifecycle
+import UniversalInbox
+
+/// The bridge's background services: the outbox dispatcher and follow-up worker, the janitor,
+/// search indexer and distributor, the live hub, outgoing webhooks, rules, alerts, campaigns, the
+/// Slack mirrors and the satisfaction surveyor. They start with the server and stop in reverse order.
+enum BridgeServices {
+    static func make(_ core: BridgeCore, janitorInterval: Duration) throws -> [any Service] {
+        let (config, inbox, registry, transport, logger) = (core.config, core.inbox, core.registry, core.transport, core.logger)
+        // The transports' owners come first: services stop in reverse order, so the clients close last.
+        return core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
+            + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) }
+            + [
+                OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: core.metrics, logger: logger),
+                FollowUpWorker(
+                    inbox: inbox, registry: registry, transport: transport,
+                    attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,
+                    retry: config.retry, logger: logger),
+                TicketJanitor(
+                    inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, uploads: core.uploads,
+                    uploadRetention: config.media.uploadRetention, logger: logger),
+                SearchIndexer(inbox: inbox, logger: logger),
+                Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
+                core.live,
+                WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
+                RulesRunner(inbox: inbox, registry: registry, logger: logger),
+                AlertWorker(inbox: inbox, notifier: notifier(core), config: config.notifier, logger: logger),
+                CampaignRunner(
+                    inbox: inbox, registry: registry,
+                    sender: CampaignSender(
+                        inbox: inbox, accounts: core.campaignAccounts, transport: transport, retry: config.retry, logger: logger,
+                        chunkSize: config.broadcast.chunkSize, concurrency: config.broadcast.concurrency),
+                    logger: logger),
+                PasswordHasherOwner(hasher: core.hasher),
+            ]
+            + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
+    }
+
+    /// Who gets alerted how: the page (desktop), push, SMS and e-mail, each where it is configured.
+    private static func notifier(_ core: BridgeCore) -> Notifier {
+        let config = core.config
+        var deliveries: [AlertMedium: any AlertDelivery] = [.desktop: DesktopAlertDelivery(live: core.live)]
+        if !core.push.isEmpty { deliveries[.push] = PushAlertDelivery(services: core.push, logger: core.logger) }
+        if let id = config.notifier.smsAccount, let adapter = core.registry.adapter(kind: .sms, id: id) {
+            deliveries[.sms] = SMSAlertDelivery(adapter: adapter, bucket: core.registry.bucket(for: "sms/\(id)"), transport: core.transport)
+        }
+        if let mailer = core.mailer { deliveries[.email] = EmailAlertDelivery(mailer: mailer, bucket: core.campaignAccounts.emailBucket) }
+        return Notifier(inbox: core.inbox, deliveries: deliveries, retry: config.retry, logger: core.logger)
+    }
+}
