@@ -47,11 +47,16 @@ struct ExportController: Sendable {
         }
     }
 
-    /// `tz`: the IANA time zone the reader's page sends (`Asia/Tokyo`); UTC when left out.
+    /// `tz`: the IANA time zone the reader's page sends (`Asia/Tokyo`); UTC when left out. A value
+    /// that cannot be a zone name (openapi.yaml's pattern) is a 400; a well-formed name this system
+    /// does not know (`Mars/Olympus`) is a 422, as every rule the document cannot state.
     static func timeZone(_ query: Parameters) throws -> TimeZone {
         guard let name = try query.single("tz") else { return TranscriptHTML.utc }
-        guard !name.isEmpty, let zone = TimeZone(identifier: String(name)) else {
-            throw APIError.badRequest("invalid_tz", "tz must be an IANA time zone such as Asia/Tokyo or UTC")
+        guard name.utf8.count <= 64, String(name).wholeMatch(of: /[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+){0,2}/) != nil else {
+            throw APIError.badRequest("invalid_tz", "tz must be an IANA time zone name such as Asia/Tokyo or UTC")
+        }
+        guard let zone = TimeZone(identifier: String(name)) else {
+            throw APIError.unprocessable("invalid_tz", "tz \"\(name)\" is not a time zone this server knows (IANA names such as Asia/Tokyo or UTC)")
         }
         return zone
     }
