@@ -3,6 +3,7 @@ that slept, a NAT or proxy that dropped the connection half-open) and the live i
 
 import re
 import secrets
+import time
 
 from playwright.sync_api import expect
 
@@ -50,11 +51,18 @@ def test_a_silently_dead_socket_is_noticed_and_the_page_catches_up(open_page, sh
         dead["before"] = len(sockets)
         bridge.line_message(user, "Did my message get through?")
 
-        # Only a new socket can bring it: the page must notice the silence, reconnect and catch up.
+        # The page must notice the silence and open a new socket by itself (the route handler runs
+        # while Playwright is waiting, so the wait is Playwright's own).
+        deadline = time.monotonic() + 20
+        while len(sockets) <= dead["before"]:
+            assert time.monotonic() < deadline, "the page never gave up the silent socket"
+            page.wait_for_timeout(50)
         expect(inbox.message("Did my message get through?")).to_be_visible(timeout=20000)
         expect(inbox.ticket("Quiet Customer")).to_contain_text("Did my message get through?")
         expect(page.get_by_role("status").filter(has_text=re.compile("^Live$"))).to_be_visible()
-        assert len(sockets) > dead["before"]
+        # And the new socket is live: the next message arrives on it.
+        bridge.line_message(user, "Hello again")
+        expect(inbox.message("Hello again")).to_be_visible()
         assert page.evaluate("window.__noReload") is True  # the same document: no reload
         shot(page, "caught-up")
 
