@@ -100,6 +100,37 @@ import Testing
         }
     }
 
+    /// What shows beside a contact's tickets (tags, custom fields, e-mail: SQLite v24) logs
+    /// `ticket_updated` for each of its tickets that is not closed, as on SQLite.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func contactChangesAreLoggedForItsOpenTickets() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, logger: logger)
+            let db = try await PostgresConnector.connect(settings, logger: logger)
+            defer { Task { [db] in try? await db.close() } }
+            let (contact, identity) = try await Self.customer(db)
+            let closed = try await Self.openTicket(db, contact: contact, identity: identity)
+            let open = try await Self.openTicket(db, contact: contact, identity: identity)
+            try await db.query("UPDATE tickets SET status = 'closed' WHERE id = \(closed)", logger: logger)
+            let field = try await db.value(
+                "INSERT INTO custom_fields (scope, key, label, type, created_at) VALUES ('contact', 'tier', 'Tier', 'text', 1) RETURNING id", as: Int64.self)
+            let changes = [
+                "INSERT INTO contact_tags (contact_id, tag) VALUES (\(contact), 'vip')",
+                "DELETE FROM contact_tags WHERE contact_id = \(contact)",
+                "INSERT INTO contact_fields (contact_id, field_id, value) VALUES (\(contact), \(field), 'gold')",
+                "UPDATE contact_fields SET value = 'silver' WHERE contact_id = \(contact)",
+                "DELETE FROM contact_fields WHERE contact_id = \(contact)",
+                "UPDATE contacts SET email = 'kim@example.com' WHERE id = \(contact)",
+            ]
+            for change in changes {
+                let head = try await db.value("SELECT seq FROM event_seq", as: Int64.self)
+                try await db.query(PostgresQuery(unsafeSQL: change), logger: logger)
+                let logged = try await db.values("SELECT type || ' ' || ticket_id FROM events WHERE seq > \(head) ORDER BY seq", as: String.self)
+                #expect(logged == ["ticket_updated \(open)"], "\(change)")
+            }
+        }
+    }
+
     static func customer(_ db: PostgresConnection) async throws -> (contact: Int64, identity: Int64) {
         let contact = try await db.value("INSERT INTO contacts (display_name, created_at, updated_at) VALUES (NULL, 1, 1) RETURNING id", as: Int64.self)
         let identity = try await db.value(

@@ -38,7 +38,7 @@ import Testing
 
     func snapshot(_ t: TestBridge) async throws -> String {
         try await t.bridge.inbox.database.pool.read { db in
-            try ["contacts", "identities", "tickets", "messages", "contact_fields", "outbox"].map { table in
+            try ["contacts", "identities", "tickets", "messages", "contact_fields", "contact_tags", "outbox"].map { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2").description
             }.joined(separator: "\n")
         }
@@ -51,6 +51,7 @@ import Testing
             let attempts: [(String, () async throws -> TestBridge.Reply)] = [
                 ("read", { try await t.get("/api/v1/contacts/\(s.bea)", token: s.sam.token) }),
                 ("change", { try await t.patchJSON("/api/v1/contacts/\(s.bea)", #"{"displayName":"hijacked","email":"sam@evil.example"}"#, token: s.sam.token) }),
+                ("tag her", { try await t.patchJSON("/api/v1/contacts/\(s.bea)", #"{"addTags":["fraud"]}"#, token: s.sam.token) }),
                 ("absorb her identity", { try await t.postJSON("/api/v1/contacts/\(s.ken)/links", #"{"contactId":\#(s.bea)}"#, token: s.sam.token) }),
                 ("be absorbed", { try await t.postJSON("/api/v1/contacts/\(s.bea)/links", #"{"contactId":\#(s.ken)}"#, token: s.sam.token) }),
                 ("history link", { try await t.postJSON("/api/v1/contacts/\(s.bea)/history-link", "{}", token: s.sam.token) }),

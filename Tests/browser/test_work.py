@@ -278,6 +278,46 @@ def test_an_agent_who_answers_only_its_own_tickets_is_offered_no_merge_or_link_t
     expect(inbox.contact_panel.locator(".identity")).to_have_count(2)
 
 
+def test_contact_tags_are_edited_in_the_panel_and_a_colleague_sees_them_live(bridge, open_page, shot):
+    key = "tier_" + secrets.token_hex(3)
+    bridge.api("POST", "/api/v1/fields", {"scope": "contact", "key": key, "label": "Tier", "type": "text"})
+    alice = bridge.add_agent("Alice Tags")
+    bob = bridge.add_agent("Bob Tags")
+    carl = bridge.add_agent("Carl Tags")
+    bridge.restrict(carl, answerAssignedOnly=True)
+    _, ticket = customer(bridge, "Rin Tagged", "Where is my order?")
+    contact = bridge.api("GET", f"/api/v1/tickets/{ticket}")["contact"]["id"]
+    bridge.api("PATCH", f"/api/v1/contacts/{contact}", {"email": "rin@example.com", "fields": {key: "gold"}, "addTags": ["vip"]})
+
+    a, _ = signed_in(open_page, bridge, alice)
+    b, _ = signed_in(open_page, bridge, bob)
+    c, _ = signed_in(open_page, bridge, carl)
+    for inbox in (a, b, c):
+        open_ticket(inbox, "Rin Tagged")
+        expect(inbox.contact_panel.locator(".cp-tags")).to_have_text("#vip")
+        expect(inbox.contact_panel).to_contain_text("rin@example.com")
+        expect(inbox.contact_panel.locator(".cp-fields")).to_contain_text("Tier")
+    # Carl may not change a ticket that is not his, so not its contact either: shown, not offered.
+    expect(c.contact_panel.get_by_role("button", name="Edit tags…")).to_have_count(0)
+
+    a.contact_panel.get_by_role("button", name="Edit tags…").click()
+    dialog = a.dialog("Tags of Rin Tagged")
+    dialog.get_by_role("checkbox", name="#vip").uncheck()
+    dialog.get_by_label("Add tags (comma separated)").fill("Wholesale, #late-payer")
+    shot(a.page, "contact-tags-dialog")
+    dialog.get_by_role("button", name="Save tags").click()
+    expect(dialog).to_have_count(0)
+    expect(a.contact_panel.locator(".cp-tags .tag")).to_have_text(["#late-payer", "#wholesale"])
+    assert bridge.api("GET", f"/api/v1/contacts/{contact}")["tags"] == ["late-payer", "wholesale"]
+    # The ticket's own tags are not the contact's.
+    assert bridge.api("GET", f"/api/v1/tickets/{ticket}")["tags"] == []
+
+    # Bob and Carl, who did nothing, see the change from the event log without a reload.
+    for inbox in (b, c):
+        expect(inbox.contact_panel.locator(".cp-tags .tag")).to_have_text(["#late-payer", "#wholesale"])
+    shot(b.page, "contact-tags-live")
+
+
 def test_history_entries_render_in_japanese(bridge, open_page, shot):
     agent = bridge.add_agent("佐藤 履歴")
     colleague = bridge.add_agent("鈴木 同僚")

@@ -20,12 +20,13 @@ struct ContactsController: Sendable {
         group.get("attachments/:id") { _, context in try await attachment(context) }
     }
 
-    /// `PATCH /api/v1/contacts/{id} {"displayName", "email" (null clears), "fields": {key: value|null}}`.
+    /// `PATCH /api/v1/contacts/{id} {"displayName", "email" (null clears), "fields": {key: value|null},
+    /// "addTags", "removeTags"}`.
     func change(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         struct Body: Decodable, NullableFields {
             static var nullableFields: Set<String> { ["email", "fields.*"] }
             var changes = ContactChanges()
-            enum Keys: String, CodingKey { case displayName, email, fields }
+            enum Keys: String, CodingKey { case displayName, email, fields, addTags, removeTags }
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: Keys.self)
                 changes.displayName = try container.decodeIfPresent(String.self, forKey: .displayName)
@@ -33,6 +34,8 @@ struct ContactsController: Sendable {
                     changes.email = .some(try container.decodeNil(forKey: .email) ? nil : try container.decode(String.self, forKey: .email))
                 }
                 changes.fields = try container.decodeIfPresent([String: String?].self, forKey: .fields) ?? [:]
+                changes.addTags = try container.decodeIfPresent([String].self, forKey: .addTags) ?? []
+                changes.removeTags = try container.decodeIfPresent([String].self, forKey: .removeTags) ?? []
             }
         }
         let id = try context.id()

@@ -84,12 +84,10 @@ extension PostgresSchema {
             "events_history", "AFTER INSERT ON ticket_events",
             body: "PERFORM append_event('history', NEW.ticket_id, jsonb_build_object('historyId', NEW.id, 'kind', NEW.kind));")
         // SQLite v23: a contact's name or identities change how its open tickets read.
-        + trigger(
+        + contactChanged(
             "events_contact_named", "AFTER UPDATE OF display_name ON contacts", when: "OLD.display_name IS DISTINCT FROM NEW.display_name",
-            body: "PERFORM append_event('ticket_updated', id) FROM tickets WHERE contact_id = NEW.id AND status <> 'closed' ORDER BY id;")
-        + trigger(
-            "events_identity_added", "AFTER INSERT ON identities",
-            body: "PERFORM append_event('ticket_updated', id) FROM tickets WHERE contact_id = NEW.contact_id AND status <> 'closed' ORDER BY id;")
+            contact: "NEW.id")
+        + contactChanged("events_identity_added", "AFTER INSERT ON identities", contact: "NEW.contact_id")
         + trigger(
             "events_identity_moved", "AFTER UPDATE OF contact_id ON identities", when: "OLD.contact_id IS DISTINCT FROM NEW.contact_id",
             body: """

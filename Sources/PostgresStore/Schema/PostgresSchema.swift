@@ -1,5 +1,5 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v23)
-/// translated, as it stands after v23, in migrations grouped by what the tables hold. A later
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v24)
+/// translated, as it stands after v24, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here.
 ///
 /// The translation keeps the representation the store code maps: ids and Unix-millisecond times
@@ -17,6 +17,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 4, name: "search", statements: search),
         PostgresMigration(version: 5, name: "event-log", statements: eventLog),
         PostgresMigration(version: 6, name: "waiting-since", statements: waitingSince),
+        PostgresMigration(version: 7, name: "contact-tags", statements: contactTags),
     ]
 
     /// The newest version this binary knows.
@@ -29,7 +30,7 @@ public enum PostgresSchema {
     public static let tables = [
         "contacts", "identities", "departments", "agents", "department_members", "agent_tokens", "tickets", "ticket_channels",
         "messages", "processed_events", "pending_receipts", "attachments", "unreadable_events", "console_threads",
-        "console_cursors", "custom_fields", "ticket_fields", "contact_fields",
+        "console_cursors", "custom_fields", "ticket_fields", "contact_fields", "contact_tags",
         "ticket_events", "ticket_tags", "ticket_notes", "ticket_reads", "canned_responses", "forbidden_words", "spam_tokens",
         "spam_training", "spam_state", "saved_views", "drafts", "ratings", "business_hours", "rules", "rule_runs",
         "notification_settings", "push_subscriptions", "push_devices",

@@ -5,7 +5,7 @@ import GRDB
 /// Who a campaign goes to: listed contacts, or everyone a segment matches (all conditions hold).
 public struct CampaignAudience: Sendable, Equatable, Codable {
     public var contactIds: [Int64]?
-    /// Contacts with a ticket carrying any of these tags.
+    /// Contacts tagged with any of these tags, or with a ticket carrying one.
     public var tags: [String]?
     /// Contacts with an identity on this channel (`email`: with an e-mail address).
     public var channel: String?
@@ -436,8 +436,12 @@ extension Inbox {
             _ = arguments.append(contentsOf: [try ContentCoding.encode(ids)])
         }
         if let tags = audience.tags, !tags.isEmpty {
-            conditions.append("EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag IN (SELECT value FROM json_each(?)))")
-            _ = arguments.append(contentsOf: [try ContentCoding.encode(try tags.map(Self.tag))])
+            let wanted = try ContentCoding.encode(try tags.map(Self.tag))
+            conditions.append("""
+                (EXISTS (SELECT 1 FROM contact_tags k WHERE k.contact_id = c.id AND k.tag IN (SELECT value FROM json_each(?)))
+                 OR EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag IN (SELECT value FROM json_each(?))))
+                """)
+            _ = arguments.append(contentsOf: [wanted, wanted])
         }
         if audience.channel == Self.emailChannel {
             conditions.append("coalesce(c.email, '') <> ''")

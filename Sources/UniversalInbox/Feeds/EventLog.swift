@@ -21,7 +21,8 @@ public struct LoggedEvent: Sendable, Equatable, Encodable {
         case status
         /// The ticket was assigned (`agentId`) or unassigned (no `agentId`).
         case assigned
-        /// The ticket's priority, department, tags or merge target changed.
+        /// The ticket's priority, department, tags or merge target changed, or what shows of its
+        /// contact (name, identities, tags, custom fields, e-mail: v23, v24).
         case ticketUpdated = "ticket_updated"
         /// An internal note was added (`noteId`).
         case note

@@ -99,6 +99,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v23-event-log-contacts") { db in
             try db.execute(sql: Schema.eventLogContacts)
         }
+        migrator.registerMigration("v24-contact-tags") { db in
+            try db.execute(sql: Schema.contactTags)
+        }
         return migrator
     }
 }

@@ -37,7 +37,8 @@ public struct Inbox: Sendable {
 
     /// Links two contacts that are the same customer: `other`'s channel identities and tickets move to
     /// `contactId`, and `other` is removed. From then on the customer's messages on every channel
-    /// route to one ticket.
+    /// route to one ticket. Nothing known about `other` is lost: its tags join `contactId`'s, and its
+    /// name, e-mail address and custom field values fill those `contactId` does not have.
     public func linkContacts(_ contactId: Int64, absorbing other: Int64) async throws -> ContactDetail {
         guard contactId != other else { throw InboxError.unprocessable(code: "same_contact", message: "a contact cannot be linked to itself") }
         let now = clock().ms
@@ -48,9 +49,14 @@ public struct Inbox: Sendable {
             try db.execute(sql: "UPDATE identities SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
             try db.execute(sql: "UPDATE tickets SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
             try db.execute(sql: """
-                UPDATE contacts SET display_name = coalesce(display_name, (SELECT display_name FROM contacts WHERE id = ?)), updated_at = ?
+                UPDATE contacts SET display_name = coalesce(display_name, (SELECT display_name FROM contacts WHERE id = ?)),
+                    email = coalesce(email, (SELECT email FROM contacts WHERE id = ?)), updated_at = ?
                 WHERE id = ?
-                """, arguments: [other, now, contactId])
+                """, arguments: [other, other, now, contactId])
+            try db.execute(sql: "INSERT OR IGNORE INTO contact_tags (contact_id, tag) SELECT ?, tag FROM contact_tags WHERE contact_id = ?", arguments: [contactId, other])
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO contact_fields (contact_id, field_id, value) SELECT ?, field_id, value FROM contact_fields WHERE contact_id = ?
+                """, arguments: [contactId, other])
             try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [other])
         }
         guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }

@@ -356,7 +356,7 @@ extension Inbox {
             }
             return ContactDetail(
                 id: id, displayName: row["display_name"], email: row["email"], fields: try Self.fieldValues(db, scope: .contact, subject: id),
-                identities: identities, createdAt: Date(ms: row["created_at"]))
+                tags: try Self.contactTags(db, contactId: id), identities: identities, createdAt: Date(ms: row["created_at"]))
         }
     }
 }

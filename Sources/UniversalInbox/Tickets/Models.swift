@@ -80,6 +80,8 @@ public struct ContactDetail: Sendable, Equatable, Codable {
     public var email: String?
     /// Custom contact field values by key.
     public var fields: [String: String]
+    /// The contact's own tags (not its tickets'), sorted.
+    public var tags: [String]
     public var identities: [Identity]
     public var createdAt: Date
     /// The customer's answered satisfaction ratings, newest first, on the tickets the caller may

@@ -96,6 +96,7 @@ export const api = {
   bulk: (body) => request('POST', '/api/v1/tickets/bulk', body),
   transcriptURL: (ticketId) => `/api/v1/tickets/${id(ticketId)}/transcript`,
   contact: (contactId) => request('GET', `/api/v1/contacts/${id(contactId)}`),
+  updateContact: (contactId, body) => request('PATCH', `/api/v1/contacts/${id(contactId)}`, body),
   linkContact: (contactId, otherId) => request('POST', `/api/v1/contacts/${id(contactId)}/links`, { contactId: otherId }),
   historyLink: (contactId) => request('POST', `/api/v1/contacts/${id(contactId)}/history-link`, {}),
   fields: () => request('GET', '/api/v1/fields'),

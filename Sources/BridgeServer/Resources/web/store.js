@@ -419,6 +419,8 @@ export class Store extends EventTarget {
       this.pending.add(event.ticketId);
       if (!conversationOnly.has(event.type)) this.listDirty = true;
       if (event.type === 'message' && event.direction === 'in') this.dispatchEvent(new CustomEvent('customer-message', { detail: event }));
+      // The contact's tags, fields, e-mail or identities may be what changed (EventLog.swift, v23, v24).
+      if (event.type === 'ticket_updated' && event.ticketId === this.openId) this.contactStale = true;
       if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), 0);
       if (!conversationOnly.has(event.type)) this.refreshCounts();
     }
@@ -493,6 +495,9 @@ export class Store extends EventTarget {
       if (id === this.openId) this.refreshConversation(id);
       else if (this.tickets.has(id)) this.refreshTicket(id);
     }
+    const contactId = this.tickets.get(this.openId)?.contact?.id;
+    if (this.contactStale && contactId != null) this.contact(contactId, true).catch(() => {});
+    this.contactStale = false;
     if (this.listDirty) {
       this.listDirty = false;
       this.refreshListHead();
@@ -506,6 +511,15 @@ export class Store extends EventTarget {
     this.contacts.set(contactId, contact);
     this.emit('contact', contactId);
     return contact;
+  }
+
+  /** Adds and removes a contact's own tags; the answer is the contact as the server has it now. */
+  async changeContactTags(contactId, addTags, removeTags) {
+    const changed = await api.updateContact(contactId, { addTags, removeTags });
+    // PATCH answers without the caller's counts and ratings (GET /contacts/{id} adds them): keep ours.
+    this.contacts.set(contactId, { ...this.contacts.get(contactId), ...changed });
+    this.emit('contact', contactId);
+    return changed;
   }
 
   /** Canned responses filled in for a ticket (cached per ticket for the session of the composer). */

@@ -1,5 +1,6 @@
 // The dialogs of the less frequent actions, in a module of their own that loads the first time one
-// is opened (the inbox's first load stays small): resolve with a reason, transfer, tags, merge,
+// is opened (the inbox's first load stays small): resolve with a reason, transfer, tags (a ticket's
+// or a contact's), merge,
 // split, the customer history link, the same for a selection of tickets, linking another identity
 // to a contact, and a WhatsApp template when only templates may go. Each resolves to true when its
 // action succeeded, false when cancelled (openDialog in dialog.js).
@@ -48,23 +49,37 @@ export function transfer(store, ticket) {
   });
 }
 
+/** A ticket's tags: keep or drop the current ones, add more. */
 export function tags(store, ticket) {
-  const current = new Set(ticket.tags ?? []);
+  return editTags(t('tags.title', { id: ticket.id }), ticket.tags, async (added, removed) => {
+    if (removed.length) await store.removeTags(ticket.id, removed);
+    if (added.length) await store.addTags(ticket.id, added);
+  });
+}
+
+/** A contact's own tags (PATCH /contacts/{id}), the same dialog as a ticket's. */
+export function contactTags(store, contact, name) {
+  return editTags(t('contact.tagsTitle', { name }), contact.tags, (addTags, removeTags) => store.changeContactTags(contact.id, addTags, removeTags));
+}
+
+/** The tags dialog: a checkbox per current tag (unchecked is removed), and new ones typed comma
+ *  or space separated, `#` optional; `save(added, removed)` makes the change. */
+function editTags(title, tagList, save) {
+  const current = new Set(tagList ?? []);
   const boxes = [...current].map((tag) => {
     const box = el('input', { attrs: { type: 'checkbox', value: tag, checked: true } });
     return el('label', { class: 'check' }, box, el('span', { text: `#${tag}` }));
   });
   const add = el('input', { attrs: { type: 'text', placeholder: t('tags.placeholder'), autocomplete: 'off' } });
   return openDialog({
-    title: t('tags.title', { id: ticket.id }),
+    title,
     fields: [boxes.length ? el('fieldset', { class: 'checks' }, el('legend', { text: t('tags.current') }), boxes) : null,
       field(t('tags.add'), add)].filter(Boolean),
     submitLabel: t('tags.save'),
     submit: async () => {
-      const remove = boxes.map((b) => b.querySelector('input')).filter((b) => !b.checked).map((b) => b.value);
+      const removed = boxes.map((b) => b.querySelector('input')).filter((b) => !b.checked).map((b) => b.value);
       const added = add.value.split(/[,\s]+/).map((s) => s.replace(/^#/, '').trim().toLowerCase()).filter((s) => s && !current.has(s));
-      if (remove.length) await store.removeTags(ticket.id, remove);
-      if (added.length) await store.addTags(ticket.id, added);
+      if (removed.length || added.length) await save(added, removed);
     },
   });
 }

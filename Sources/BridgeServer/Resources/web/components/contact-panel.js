@@ -1,8 +1,9 @@
 // The contact beside the conversation: identities on every channel (GET /contacts/{id}), e-mail,
-// custom contact fields (labels from GET /fields), earlier tickets (GET /tickets?contact=id), their
-// satisfaction answers (the contact's `ratings`), and
-// "link another identity" (POST /contacts/{id}/links) when access.js says the contact may be changed;
-// its dialog lists only the contacts the agent may link into this one.
+// custom contact fields (labels from GET /fields), the contact's own tags, earlier tickets
+// (GET /tickets?contact=id), their satisfaction answers (the contact's `ratings`), and, when
+// access.js says the contact may be changed, editing its tags (PATCH /contacts/{id}) and "link
+// another identity" (POST /contacts/{id}/links), whose dialog lists only the contacts the agent may
+// link into this one.
 import { api } from '../api.js';
 import { el, fillChannel } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
@@ -72,16 +73,27 @@ export class ContactPanel extends HTMLElement {
       el('span', { class: `label rating-${r.rating}`, text: ['good', 'bad'].includes(r.rating) ? t(`contact.rating.${r.rating}`) : r.rating }),
       el('span', { class: 'ticket-number', text: `#${r.ticketId}` }),
       el('time', { text: formatTime(r.answeredAt), attrs: { datetime: r.answeredAt, title: t('contact.ratedAt') } })));
-    const link = contact && mayReachContact(this.store.me, contact, 'answer')
+    const changeable = contact && mayReachContact(this.store.me, contact, 'answer');
+    const link = changeable
       ? el('button', { class: 'quiet', text: t('contact.link'), attrs: { type: 'button' }, on: { click: () => this.link() } }) : null;
+    const tags = (contact?.tags ?? []).map((tag) => el('li', { class: 'tag', text: `#${tag}` }));
+    const editTags = changeable
+      ? el('button', { class: 'quiet', text: t('contact.editTags'), attrs: { type: 'button' }, on: { click: () => this.editTags(contact, name) } }) : null;
     this.replaceChildren(...[
       el('h3', { class: 'cp-name', text: name }),
       section(t('contact.identities'), identities.length ? el('ul', { class: 'identities' }, identities) : el('p', { class: 'faint', text: contact ? '—' : t('list.loading') }), link),
       fieldRows.length ? section(t('contact.fields'), el('dl', { class: 'cp-fields' }, fieldRows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))) : null,
+      tags.length || editTags ? section(t('contact.tags'), tags.length ? el('ul', { class: 'cp-tags' }, tags) : el('p', { class: 'faint', text: t('contact.noTags') }), editTags) : null,
       section(t('contact.earlier'), this.earlier == null ? el('p', { class: 'faint', text: t('list.loading') })
         : earlier.length ? el('ul', { class: 'earlier-tickets' }, earlier) : el('p', { class: 'faint', text: t('contact.noEarlier') })),
       ratings.length ? section(t('contact.ratings'), el('ul', { class: 'ratings' }, ratings)) : null,
     ].filter(Boolean));
+  }
+
+  /** Keeps, drops and adds the contact's own tags (action-dialogs.js, loaded on first use). */
+  async editTags(contact, name) {
+    const { contactTags } = await import('./action-dialogs.js');
+    return contactTags(this.store, contact, name);
   }
 
   /** Finds another contact and links it to this one (action-dialogs.js, loaded on first use). */

@@ -25,7 +25,9 @@ export class ConversationView extends HTMLElement {
       if (event.detail.what !== 'contact') return;
       this.composer?.renderChannels?.();
       // The actions depend on the contact too (its history link): offered once it is known.
-      if (store.tickets.get(store.openId)?.contact.id === event.detail.ticketId) this.renderHead();
+      if (store.tickets.get(store.openId)?.contact.id !== event.detail.ticketId) return;
+      this.renderHead();
+      this.contactPanel.render();
     });
   }
 

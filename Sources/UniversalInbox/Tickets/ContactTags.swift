@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+
+extension Schema {
+    /// Contacts' tags (v24): what the business knows about the customer ("vip", "wholesale"),
+    /// beside the tags of single tickets, and targetable by campaigns. Tags, custom contact fields
+    /// and the e-mail address show beside every ticket of the contact, so a change to them appends
+    /// `ticket_updated` for each ticket that is not closed (like a name arriving, v23): another
+    /// agent's page showing the contact reloads it.
+    static let contactTags = """
+        CREATE TABLE contact_tags (
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (contact_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX contact_tags_tag ON contact_tags(tag);
+        CREATE TRIGGER events_contact_tagged AFTER INSERT ON contact_tags BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_contact_untagged AFTER DELETE ON contact_tags BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = OLD.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_contact_field_set AFTER INSERT ON contact_fields BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_contact_field_changed AFTER UPDATE OF value ON contact_fields WHEN OLD.value IS NOT NEW.value BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_contact_field_cleared AFTER DELETE ON contact_fields BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = OLD.contact_id AND status != 'closed';
+        END;
+        CREATE TRIGGER events_contact_email AFTER UPDATE OF email ON contacts WHEN OLD.email IS NOT NEW.email BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.id AND status != 'closed';
+        END;
+        """
+}
+
+extension Inbox {
+    /// A contact's tags, sorted.
+    static func contactTags(_ db: Database, contactId: Int64) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", arguments: [contactId])
+    }
+
+    /// Adds and removes a contact's tags (already checked with `tag(_:)`); a tag both added and
+    /// removed ends removed.
+    static func changeContactTags(_ db: Database, contactId: Int64, add: [String], remove: [String]) throws {
+        for tag in add {
+            try db.execute(sql: "INSERT OR IGNORE INTO contact_tags (contact_id, tag) VALUES (?, ?)", arguments: [contactId, tag])
+        }
+        for tag in remove {
+            try db.execute(sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag = ?", arguments: [contactId, tag])
+        }
+    }
+}
