@@ -85,10 +85,12 @@ let package = Package(
             path: "Sources/UniversalInbox",
             swiftSettings: strict
         ),
-        // The PostgreSQL side of the store: connection settings, the schema and `bridge migrate`.
+        // The PostgreSQL side of the store: connection settings, the schema, `bridge migrate`, and
+        // the PostgreSQL implementations of UniversalInbox's store protocols.
         .target(
             name: "PostgresStore",
             dependencies: [
+                "UniversalInbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -233,11 +235,16 @@ let package = Package(
             path: "Tests/InboxTests",
             swiftSettings: strict
         ),
-        // Against the throwaway PostgreSQL that scripts/test.sh starts (BRIDGE_TEST_POSTGRES_URL); skipped without it.
+        // The store: the contract every store protocol's implementations keep, run against SQLite and
+        // against the throwaway PostgreSQL that scripts/test.sh starts (BRIDGE_TEST_POSTGRES_URL; the
+        // PostgreSQL half is skipped without it), and the PostgreSQL schema itself.
         .testTarget(
-            name: "PostgresTests",
-            dependencies: ["BridgeServer", "PostgresStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
-            path: "Tests/PostgresTests",
+            name: "StoreTests",
+            dependencies: [
+                "BridgeServer", "PostgresStore", "UniversalInbox", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/StoreTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -38,6 +38,8 @@ struct BridgeCore: Sendable {
     let push: [any AlertDelivery]
     let hasher: PasswordHasher
     let consoles: [String: SlackConsole]
+    /// Which of the duties that run in one process at a time (distribution, feeds, ...) this one holds.
+    let runOnce: RunOnceLeaser
 
     init(config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)?, clock: @escaping @Sendable () -> Date) throws {
         if let token = config.adminToken { try AdminToken.check(token) }
@@ -48,6 +50,11 @@ struct BridgeCore: Sendable {
         servingLock = try ServingLock.serving(databasePath: databasePath)
         let inbox = Inbox(database: try AppDatabase(path: databasePath), clock: clock, searchLimits: config.search)
         self.inbox = inbox
+        // The serving lock proves no other process uses this database: leases a crashed
+        // predecessor left are free, so the duties start at once.
+        let leases = SQLiteRunOnceLeases(database: inbox.database)
+        try leases.releaseAll()
+        runOnce = RunOnceLeaser(leases: leases, clock: clock, logger: logger)
         registry = ChannelRegistry(config.channels)
         metrics = BridgeMetrics()
         let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)

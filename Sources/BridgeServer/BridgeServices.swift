@@ -11,9 +11,11 @@ import UniversalInbox
 enum BridgeServices {
     static func make(_ core: BridgeCore, janitorInterval: Duration) throws -> [any Service] {
         let (config, inbox, registry, transport, logger) = (core.config, core.inbox, core.registry, core.transport, core.logger)
-        // The transports' owners come first: services stop in reverse order, so the clients close last.
+        // The transports' owners come first: services stop in reverse order, so the clients close last;
+        // then the run-once leases, so that they are released only after every duty's step finished.
         return core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
-            + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, logger: logger) }
+            + [core.runOnce]
+            + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, logger: logger) }
             + [
                 OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: core.metrics, logger: logger),
                 FollowUpWorker(
@@ -22,22 +24,22 @@ enum BridgeServices {
                     retry: config.retry, logger: logger),
                 TicketJanitor(
                     inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, uploads: core.uploads,
-                    uploadRetention: config.media.uploadRetention, logger: logger),
-                SearchIndexer(inbox: inbox, logger: logger),
-                Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, logger: logger),
+                    uploadRetention: config.media.uploadRetention, leaser: core.runOnce, logger: logger),
+                SearchIndexer(inbox: inbox, leaser: core.runOnce, logger: logger),
+                Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
-                WebhookSender(inbox: inbox, transport: transport, retry: config.retry, logger: logger),
-                RulesRunner(inbox: inbox, registry: registry, logger: logger),
-                AlertWorker(inbox: inbox, notifier: notifier(core), config: config.notifier, logger: logger),
+                WebhookSender(inbox: inbox, transport: transport, retry: config.retry, leaser: core.runOnce, logger: logger),
+                RulesRunner(inbox: inbox, registry: registry, leaser: core.runOnce, logger: logger),
+                AlertWorker(inbox: inbox, notifier: notifier(core), config: config.notifier, leaser: core.runOnce, logger: logger),
                 CampaignRunner(
                     inbox: inbox, registry: registry,
                     sender: CampaignSender(
                         inbox: inbox, accounts: core.campaignAccounts, transport: transport, retry: config.retry, logger: logger,
                         chunkSize: config.broadcast.chunkSize, concurrency: config.broadcast.concurrency),
-                    logger: logger),
+                    leaser: core.runOnce, logger: logger),
                 PasswordHasherOwner(hasher: core.hasher),
             ]
-            + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, logger: logger)] : [])
+            + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, leaser: core.runOnce, logger: logger)] : [])
     }
 
     /// Who gets alerted how: the page (desktop), push, SMS and e-mail, each where it is configured.

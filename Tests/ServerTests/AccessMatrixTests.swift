@@ -239,12 +239,12 @@ import Yams
     }
 
     /// Everything a request could change, without the followers' own bookkeeping (cursors, the
-    /// search index, alerts and jobs move on their own).
+    /// search index, alerts, jobs and the run-once leases' renewals move on their own).
     func snapshot(_ t: TestBridge) async throws -> String {
         try await t.bridge.inbox.database.pool.read { db in
             let tables = try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'
-                  AND name NOT IN ('feed_cursors', 'search_cursor', 'console_cursors', 'console_threads', 'notifications', 'jobs', 'rule_runs', 'grdb_migrations')
+                  AND name NOT IN ('feed_cursors', 'search_cursor', 'console_cursors', 'console_threads', 'notifications', 'jobs', 'rule_runs', 'run_once_leases', 'grdb_migrations')
                 ORDER BY name
                 """)
             return try tables.map { "\($0): " + (try Row.fetchAll(db, sql: "SELECT * FROM \($0) ORDER BY 1").description) }.joined(separator: "\n")

@@ -11,6 +11,7 @@ struct AlertWorker: Service {
     let inbox: Inbox
     let notifier: Notifier
     let config: BridgeConfig.NotifierConfig
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -27,7 +28,7 @@ struct AlertWorker: Service {
             group.addTask {
                 // Often enough to notice a ticket crossing the waiting threshold soon after it does.
                 let interval = Duration.milliseconds(Int64(max(0.2, min(5, config.waitingAfter / 2)) * 1000))
-                await feedSignal.runFeed(interval: interval, name: "alerts", logger: logger) {
+                await feedSignal.runFeed(interval: interval, name: "alerts", leaser: leaser, logger: logger) {
                     if try await inbox.feedAlerts(coalesceWindow: config.coalesceWindow, waitingAfter: config.waitingAfter) > 0 { signal.signal() }
                 }
             }

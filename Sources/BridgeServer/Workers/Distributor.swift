@@ -12,6 +12,7 @@ struct Distributor: Service {
     let registry: ChannelRegistry
     let queueMessage: String?
     let spam: BridgeConfig.SpamConfig
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -24,7 +25,7 @@ struct Distributor: Service {
         } catch {
             logger.error("could not set the spam filter's minimum", metadata: ["error": "\(error)"])
         }
-        await signal.runUntilShutdown(interval: .seconds(5)) {
+        await signal.runUntilShutdown("distribution", leaser: leaser, interval: .seconds(5)) {
             do {
                 let flagged = try await inbox.screenNewTickets(threshold: spam.threshold, minimum: spam.minimumTraining)
                 if !flagged.isEmpty { logger.info("tickets sent to the spam box", metadata: ["tickets.count": "\(flagged.count)"]) }

@@ -8,6 +8,7 @@ import UniversalInbox
 struct RulesRunner: Service {
     let inbox: Inbox
     let registry: ChannelRegistry
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -20,7 +21,7 @@ struct RulesRunner: Service {
         }
         defer { wakeups.cancel() }
         let registry = self.registry
-        await signal.runUntilShutdown(interval: .seconds(30)) {
+        await signal.runUntilShutdown("rules", leaser: leaser, interval: .seconds(30)) {
             do {
                 while try await inbox.runRules(limit: 200, vet: { registry.refusal(for: $0) }) == 200 {}
             } catch {

@@ -10,6 +10,7 @@ struct SatisfactionSurveyor: Service {
     let inbox: Inbox
     let registry: ChannelRegistry
     let config: BridgeConfig.SatisfactionConfig
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -18,7 +19,7 @@ struct SatisfactionSurveyor: Service {
         defer { wakeups.cancel() }
         let choices = [MessageContent.Choice(label: config.good, payload: "rating:good"), MessageContent.Choice(label: config.bad, payload: "rating:bad")]
         let registry = self.registry
-        await signal.runUntilShutdown(interval: .seconds(30)) {
+        await signal.runUntilShutdown("satisfaction", leaser: leaser, interval: .seconds(30)) {
             do {
                 for ticketId in try await inbox.ticketsAwaitingRatingRequest() {
                     try await inbox.requestRating(ticketId: ticketId, question: config.question, choices: choices) { registry.refusal(for: $0) }

@@ -13,6 +13,7 @@ struct SlackMirror: Service {
     let console: SlackConsole
     let inbox: Inbox
     let transport: any HTTPTransport
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -30,7 +31,7 @@ struct SlackMirror: Service {
             wakeups.cancel()
             outcomes.cancel()
         }
-        await signal.runUntilShutdown(interval: .seconds(2)) { await mirrorNew(bucket: bucket) }
+        await signal.runUntilShutdown("slack-mirror/\(account)", leaser: leaser, interval: .seconds(2)) { await mirrorNew(bucket: bucket) }
     }
 
     func mirrorNew(bucket: TokenBucket) async {

@@ -12,24 +12,22 @@ struct TicketJanitor: Service {
     let interval: Duration
     var uploads: UploadStore? = nil
     var uploadRetention: TimeInterval = 30 * 86400
+    let leaser: RunOnceLeaser
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let closed = try await inbox.closeResolvedTickets(resolvedBefore: Date().addingTimeInterval(-autoCloseAfter))
-                    if closed > 0 { logger.info("closed resolved tickets", metadata: ["tickets.closed": "\(closed)"]) }
-                    let pruned = try await inbox.pruneEventLog()
-                    if pruned > 0 { logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"]) }
-                    if let uploads {
-                        let deleted = uploads.deleteOlder(than: Date().addingTimeInterval(-uploadRetention))
-                        if deleted > 0 { logger.info("deleted expired uploads", metadata: ["uploads.deleted": "\(deleted)"]) }
-                    }
-                } catch {
-                    logger.error("could not close resolved tickets", metadata: ["error": "\(error)"])
+        await WakeSignal().runUntilShutdown("janitor", leaser: leaser, interval: interval) {
+            do {
+                let closed = try await inbox.closeResolvedTickets(resolvedBefore: Date().addingTimeInterval(-autoCloseAfter))
+                if closed > 0 { logger.info("closed resolved tickets", metadata: ["tickets.closed": "\(closed)"]) }
+                let pruned = try await inbox.pruneEventLog()
+                if pruned > 0 { logger.info("pruned the event log", metadata: ["events.pruned": "\(pruned)"]) }
+                if let uploads {
+                    let deleted = uploads.deleteOlder(than: Date().addingTimeInterval(-uploadRetention))
+                    if deleted > 0 { logger.info("deleted expired uploads", metadata: ["uploads.deleted": "\(deleted)"]) }
                 }
-                try? await Task.sleep(for: interval)
+            } catch {
+                logger.error("could not close resolved tickets", metadata: ["error": "\(error)"])
             }
         }
     }

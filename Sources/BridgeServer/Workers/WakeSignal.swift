@@ -54,9 +54,10 @@ extension WakeSignal {
     }
 
     /// Runs a feed (store events → work rows) like `runUntilShutdown`, at most every 100 ms however
-    /// often it is signalled; a failing run is logged as "`name` feed failed" and the next one tries again.
-    func runFeed(interval: Duration, name: String, logger: Logger, _ feed: @Sendable () async throws -> Void) async {
-        await runUntilShutdown(interval: interval) {
+    /// often it is signalled; a failing run is logged as "`name` feed failed" and the next one tries
+    /// again. A feed reads the log from one cursor, so one process runs it: duty `feed/<name>`.
+    func runFeed(interval: Duration, name: String, leaser: RunOnceLeaser, logger: Logger, _ feed: @Sendable () async throws -> Void) async {
+        await runUntilShutdown("feed/\(name)", leaser: leaser, interval: interval) {
             do {
                 try await feed()
             } catch {
@@ -66,12 +67,25 @@ extension WakeSignal {
         }
     }
 
-    /// Runs `step` now and then whenever signalled (or after `interval`), until graceful shutdown;
-    /// a step in progress finishes first.
-    func runUntilShutdown(interval: Duration, _ step: @Sendable () async -> Void) async {
+    /// Runs `step` now and then whenever signalled (or after `interval`), until graceful shutdown
+    /// (a step in progress finishes first), in the one process of several that holds `duty`
+    /// (`RunOnceLeaser`); a process without it asks again every `standbyRecheck`. `onTake` runs
+    /// first whenever this process takes the duty, e.g. to settle what a dead holder left half done.
+    func runUntilShutdown(
+        _ duty: String, leaser: RunOnceLeaser, interval: Duration, onTake: (@Sendable () async -> Void)? = nil, _ step: @Sendable () async -> Void
+    ) async {
         let stop = StopFlag()
         await withGracefulShutdownHandler {
             while !stop.isSet {
+                switch await leaser.standing(duty) {
+                case .standby:
+                    await wait(timeout: RunOnceLeaser.standbyRecheck)
+                    continue
+                case .taken:
+                    await onTake?()
+                case .held:
+                    break
+                }
                 await step()
                 await wait(timeout: interval)
             }

@@ -15,6 +15,7 @@ struct WebhookSender: Service {
     let inbox: Inbox
     let transport: any HTTPTransport
     let retry: RetryPolicy
+    let leaser: RunOnceLeaser
     let logger: Logger
     let signal = WakeSignal()
 
@@ -35,7 +36,7 @@ struct WebhookSender: Service {
         }
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await feedSignal.runFeed(interval: .seconds(2), name: "webhooks", logger: logger) {
+                await feedSignal.runFeed(interval: .seconds(2), name: "webhooks", leaser: leaser, logger: logger) {
                     try await inbox.feedWebhooks()
                 }
             }

@@ -1,5 +1,5 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v24)
-/// translated, as it stands after v24, in migrations grouped by what the tables hold. A later
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v25)
+/// translated, as it stands after v25, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here.
 ///
 /// The translation keeps the representation the store code maps: ids and Unix-millisecond times
@@ -18,6 +18,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 5, name: "event-log", statements: eventLog),
         PostgresMigration(version: 6, name: "waiting-since", statements: waitingSince),
         PostgresMigration(version: 7, name: "contact-tags", statements: contactTags),
+        PostgresMigration(version: 8, name: "run-once-leases", statements: runOnceLeases),
     ]
 
     /// The newest version this binary knows.
@@ -35,6 +36,6 @@ public enum PostgresSchema {
         "spam_training", "spam_state", "saved_views", "drafts", "ratings", "business_hours", "rules", "rule_runs",
         "notification_settings", "push_subscriptions", "push_devices",
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
-        "event_seq", "events", "event_log_state",
+        "event_seq", "events", "event_log_state", "run_once_leases",
     ]
 }

@@ -102,6 +102,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v24-contact-tags") { db in
             try db.execute(sql: Schema.contactTags)
         }
+        migrator.registerMigration("v25-run-once-leases") { db in
+            try db.execute(sql: Schema.runOnceLeases)
+        }
         return migrator
     }
 }
@@ -704,11 +707,11 @@ extension Date {
     /// Unix milliseconds, the store's time unit. Saturates instead of trapping on a time no clock
     /// or platform gives (NaN, or beyond ±292 million years); platform input is checked before
     /// it gets here (`PlatformTime`).
-    var ms: Int64 {
+    public var ms: Int64 {
         let value = (timeIntervalSince1970 * 1000).rounded()
         guard value.isFinite else { return 0 }
         guard let exact = Int64(exactly: value) else { return value > 0 ? .max : .min }
         return exact
     }
-    init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+    public init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
 }

@@ -1,0 +1,40 @@
+import Foundation
+import PostgresNIO
+import PostgresStore
+import Testing
+import UniversalInbox
+
+/// The databases a contract test runs on: SQLite always, PostgreSQL when scripts/test.sh started
+/// one (`BRIDGE_TEST_POSTGRES_URL`).
+enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var available: [StoreKind] { TestServer.available ? [.sqlite, .postgres] : [.sqlite] }
+    var testDescription: String { rawValue }
+}
+
+/// A fresh, migrated database of one kind, with each store protocol's implementation on it.
+struct Stores: Sendable {
+    let runOnceLeases: any RunOnceLeases
+
+    /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
+    static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
+            try await body(Stores(runOnceLeases: SQLiteRunOnceLeases(database: database)))
+        case .postgres:
+            try await TestServer.withFreshDatabase { settings in
+                _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
+                let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: TestServer.logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    defer { group.cancelAll() }
+                    try await body(Stores(runOnceLeases: PostgresRunOnceLeases(client: client, logger: TestServer.logger)))
+                }
+            }
+        }
+    }
+}
