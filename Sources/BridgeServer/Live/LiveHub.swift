@@ -243,7 +243,7 @@ actor LiveHub: Service {
     /// the log is being read is served on the next round.
     func pump() async {
         while let from = connections.values.map(\.cursor).min() {
-            let batch: [(event: LoggedEvent, agentId: Int64?, departmentId: Int64?)]
+            let batch: [EventLogSlice.Entry]
             do {
                 batch = try await inbox.logEntries(after: from, limit: Self.pumpBatch)
             } catch {
@@ -255,7 +255,7 @@ actor LiveHub: Service {
                 var stuck = false
                 for entry in batch where entry.event.seq > connection.cursor && !stuck {
                     let text: String
-                    if connection.actor.may(.read, assignedTo: entry.agentId, department: entry.departmentId) {
+                    if connection.actor.may(.read, assignedTo: entry.place.agentId, department: entry.place.departmentId) {
                         text = Self.json(entry.event)
                     } else if let before = entry.event.before, connection.actor.may(.read, assignedTo: before.agentId, department: before.departmentId) {
                         text = Self.json(TicketHidden(seq: entry.event.seq, ticketId: entry.event.ticketId))

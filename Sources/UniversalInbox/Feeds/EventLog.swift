@@ -54,6 +54,11 @@ public struct LoggedEvent: Sendable, Equatable, Encodable {
 public struct TicketPlace: Sendable, Equatable {
     public var agentId: Int64?
     public var departmentId: Int64?
+
+    public init(agentId: Int64?, departmentId: Int64?) {
+        self.agentId = agentId
+        self.departmentId = departmentId
+    }
 }
 
 /// A page of the log and where it stands.
@@ -72,24 +77,16 @@ public struct EventLogPage: Sendable, Encodable {
 extension Inbox {
     /// The newest `seq` (0 for an empty log).
     public func eventLogHead() async throws -> Int64 {
-        try await database.pool.read { db in try Self.eventLogHead(db) }
+        try await eventLog.head()
     }
 
     /// Up to `limit` events after `after`, as `actor` may read them (by the tickets' assignment and
     /// department now). Reading a page is one snapshot: `head` and the events agree.
     public func events(after: Int64, limit: Int, for actor: Caller) async throws -> EventLogPage {
-        try await database.pool.read { db in
-            let head = try Self.eventLogHead(db)
-            let pruned = try Int64.fetchOne(db, sql: "SELECT pruned_through FROM event_log_state") ?? 0
-            guard after >= pruned, after <= head else { return EventLogPage(events: [], next: head, head: head, resync: true) }
-            var next = after
-            var events: [LoggedEvent] = []
-            for (event, agentId, departmentId) in try Self.loggedEvents(db, after: after, limit: limit) {
-                next = event.seq
-                if actor.may(.read, assignedTo: agentId, department: departmentId) { events.append(event) }
-            }
-            return EventLogPage(events: events, next: next, head: head, resync: false)
-        }
+        let slice = try await eventLog.slice(after: after, limit: limit)
+        guard after >= slice.prunedThrough, after <= slice.head else { return EventLogPage(events: [], next: slice.head, head: slice.head, resync: true) }
+        let readable = slice.entries.filter { actor.may(.read, assignedTo: $0.place.agentId, department: $0.place.departmentId) }
+        return EventLogPage(events: readable.map(\.event), next: slice.entries.last?.event.seq ?? after, head: slice.head, resync: false)
     }
 
     /// Deletes all but the newest `keep` entries: the log is for catching up after a sleep, a
@@ -97,46 +94,13 @@ extension Inbox {
     /// behind than the pruned entries is told to reload (`resync`). Returns how many were deleted.
     @discardableResult
     public func pruneEventLog(keep: Int = 1_000_000) async throws -> Int {
-        try await database.pool.write { db in
-            let through = try Self.eventLogHead(db) - Int64(keep)
-            guard through > 0 else { return 0 }
-            try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [through])
-            let deleted = db.changesCount
-            try db.execute(sql: "UPDATE event_log_state SET pruned_through = max(pruned_through, ?)", arguments: [through])
-            return deleted
-        }
+        try await eventLog.prune(keep: keep)
     }
 
     /// Up to `limit` entries after `after`, each with its ticket's current assignee and department,
     /// for a follower that checks access per reader (the live feed).
-    public func logEntries(after: Int64, limit: Int) async throws -> [(event: LoggedEvent, agentId: Int64?, departmentId: Int64?)] {
-        try await database.pool.read { db in try Self.loggedEvents(db, after: after, limit: limit) }
-    }
-
-    static func eventLogHead(_ db: Database) throws -> Int64 {
-        // AUTOINCREMENT keeps the high-water mark in sqlite_sequence even when every entry is pruned.
-        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-    }
-
-    /// Entries after `after` with their tickets' current assignee and department (for access checks).
-    static func loggedEvents(_ db: Database, after: Int64, limit: Int, types: [LoggedEvent.Kind]? = nil) throws
-        -> [(event: LoggedEvent, agentId: Int64?, departmentId: Int64?)]
-    {
-        let filter = types.map { " AND e.type IN (\($0.map { "'\($0.rawValue)'" }.joined(separator: ",")))" } ?? ""
-        return try Row.fetchAll(db, sql: """
-            SELECT e.*, t.agent_id AS ticket_agent_id, t.department_id AS ticket_department_id
-            FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
-            WHERE e.seq > ?\(filter) ORDER BY e.seq LIMIT ?
-            """, arguments: [after, limit]
-        ).compactMap { row in
-            guard let type = LoggedEvent.Kind(rawValue: row["type"]) else { return nil }
-            let data = (row["data"] as String?).flatMap { try? JSONDecoder().decode(LogData.self, from: Data($0.utf8)) } ?? LogData()
-            let event = LoggedEvent(
-                seq: row["seq"], type: type, ticketId: row["ticket_id"], messageId: data.messageId, noteId: data.noteId, historyId: data.historyId,
-                direction: data.direction, status: data.status, agentId: data.agentId, kind: data.kind,
-                before: data.moved == 1 ? TicketPlace(agentId: data.fromAgentId, departmentId: data.fromDepartmentId) : nil)
-            return (event, row["ticket_agent_id"], row["ticket_department_id"])
-        }
+    public func logEntries(after: Int64, limit: Int) async throws -> [EventLogSlice.Entry] {
+        try await eventLog.slice(after: after, limit: limit).entries
     }
 
     /// The entries of `types` past a follower's durable cursor (`feed_cursors`, named `<feed>.log`),
@@ -153,9 +117,9 @@ extension Inbox {
     static func pendingLog(_ db: Database, _ feed: String, types: [LoggedEvent.Kind], limit: Int) throws
         -> (events: [LoggedEvent], next: Int64, more: Bool)
     {
-        let head = try eventLogHead(db)
+        let head = try SQLiteEventLogStore.head(db)
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM feed_cursors WHERE name = ?", arguments: ["\(feed).log"]) ?? head
-        let events = try loggedEvents(db, after: last, limit: limit, types: types).map(\.event)
+        let events = try SQLiteEventLogStore.entries(db, after: last, limit: limit, types: types).map(\.event)
         // A full batch ends at its last entry; a short one read everything of these types up to the head.
         return events.count == limit ? (events, events[limit - 1].seq, true) : (events, max(last, head), false)
     }
@@ -165,20 +129,6 @@ extension Inbox {
         try db.execute(
             sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
             arguments: ["\(feed).log", seq])
-    }
-
-    /// The type-specific fields, as the triggers write them.
-    private struct LogData: Decodable {
-        var messageId: Int64?
-        var noteId: Int64?
-        var historyId: Int64?
-        var direction: String?
-        var status: String?
-        var agentId: Int64?
-        var kind: String?
-        var moved: Int?
-        var fromAgentId: Int64?
-        var fromDepartmentId: Int64?
     }
 }
 

@@ -292,7 +292,7 @@ extension Inbox {
     static func moveFeedToNow(_ db: Database, _ feed: String) throws {
         try db.execute(
             sql: "INSERT INTO feed_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
-            arguments: ["\(feed).log", try eventLogHead(db)])
+            arguments: ["\(feed).log", try SQLiteEventLogStore.head(db)])
     }
 }
 

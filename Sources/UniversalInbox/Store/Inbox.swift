@@ -6,6 +6,8 @@ import GRDB
 /// Writes go through here; events are published on `bus` once committed.
 public struct Inbox: Sendable {
     public let database: AppDatabase
+    /// The ordered event log's readers' side (`EventLogStore`).
+    public let eventLog: any EventLogStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -17,6 +19,7 @@ public struct Inbox: Sendable {
         searchLimits: SearchLimits = SearchLimits()
     ) {
         self.database = database
+        self.eventLog = SQLiteEventLogStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

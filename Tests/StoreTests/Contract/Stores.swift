@@ -16,6 +16,9 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 /// A fresh, migrated database of one kind, with each store protocol's implementation on it.
 struct Stores: Sendable {
     let runOnceLeases: any RunOnceLeases
+    let eventLog: any EventLogStore
+    /// Runs fixture SQL written to mean the same on both databases (literal values, no parameters).
+    let execute: @Sendable (String) async throws -> Void
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
@@ -24,7 +27,10 @@ struct Stores: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
-            try await body(Stores(runOnceLeases: SQLiteRunOnceLeases(database: database)))
+            try await body(
+                Stores(
+                    runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
+                    execute: { sql in try await database.pool.write { try $0.execute(sql: sql) } }))
         case .postgres:
             try await TestServer.withFreshDatabase { settings in
                 _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
@@ -32,7 +38,11 @@ struct Stores: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await client.run() }
                     defer { group.cancelAll() }
-                    try await body(Stores(runOnceLeases: PostgresRunOnceLeases(client: client, logger: TestServer.logger)))
+                    let logger = TestServer.logger
+                    try await body(
+                        Stores(
+                            runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
+                            execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }))
                 }
             }
         }
