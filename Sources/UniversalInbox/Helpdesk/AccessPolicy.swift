@@ -54,62 +54,75 @@ extension Caller {
     }
 }
 
+extension Caller {
+    /// The policy on what a target is reached through: the places (assignee, department) of the
+    /// ticket it belongs to, or of every ticket of a contact. Refuses with `forbidden`, naming the
+    /// rule that refused; allows silently.
+    public func check(_ level: TicketAccessLevel, _ target: Guarded, places: [TicketPlace]) throws {
+        switch target {
+        case .ticket(let id), .message(let id), .attachment(let id):
+            guard let place = places.first else { throw InboxError.notFound("\(target.noun) \(id)") }
+            guard may(level, assignedTo: place.agentId, department: place.departmentId) else {
+                let ticket = target.noun == "ticket" ? "ticket \(id)" : "the ticket of \(target.noun) \(id)"
+                throw level == .read
+                    ? InboxError.forbidden(code: "not_your_department", message: "\(ticket) belongs to a department you are not in")
+                    : InboxError.forbidden(code: "not_assigned_to_you", message: "you may answer only tickets assigned to you; \(ticket) is not")
+            }
+        case .contact(let id), .contactHistory(let id):
+            guard departmentsOnly || (level == .answer && answerAssignedOnly) else { return }
+            let tickets = places.map { may(level, assignedTo: $0.agentId, department: $0.departmentId) }
+            let whole = target == .contactHistory(id)
+            guard !(whole ? !tickets.isEmpty && tickets.allSatisfy { $0 } : tickets.contains(true)) else { return }
+            // Name the rule that refused: a ticket the actor cannot even read is another
+            // department's; one it reads but may not answer is someone else's (answerAssignedOnly).
+            let outsideDepartments = zip(places, tickets).contains { place, ok in
+                !ok && !may(.read, assignedTo: place.agentId, department: place.departmentId)
+            }
+            guard whole, !tickets.isEmpty else {
+                throw InboxError.forbidden(
+                    code: level == .answer && answerAssignedOnly && !outsideDepartments ? "not_assigned_to_you" : "not_your_department",
+                    message: "contact \(id) has no ticket you may \(level == .read ? "read" : "answer")")
+            }
+            throw outsideDepartments
+                ? InboxError.forbidden(code: "not_your_department", message: "contact \(id) has tickets in departments you are not in")
+                : InboxError.forbidden(
+                    code: "not_assigned_to_you", message: "you may answer only tickets assigned to you; contact \(id) has tickets that are not")
+        }
+    }
+}
+
+extension Guarded {
+    /// What the target is called in a refusal.
+    var noun: String {
+        switch self {
+        case .ticket: "ticket"
+        case .message: "message"
+        case .attachment: "attachment"
+        case .contact, .contactHistory: "contact"
+        }
+    }
+
+    var id: Int64 {
+        switch self {
+        case .ticket(let id), .message(let id), .attachment(let id), .contact(let id), .contactHistory(let id): id
+        }
+    }
+}
+
 extension Inbox {
     /// Refuses with `notFound` or `forbidden` unless `actor` may reach `target` at `level`.
     public func authorize(_ actor: Caller, _ level: TicketAccessLevel, _ target: Guarded) async throws {
-        try await database.pool.read { db in try Self.authorize(db, actor, level, target) }
+        guard let places = try await access.places(of: target) else { throw InboxError.notFound("\(target.noun) \(target.id)") }
+        try actor.check(level, target, places: places)
     }
 
+    /// The same inside a SQLite transaction, so that the check and the change it guards commit together.
     static func authorize(_ db: Database, _ actor: Caller, _ level: TicketAccessLevel, _ target: Guarded) throws {
-        switch target {
-        case .ticket(let id):
-            try authorize(db, actor, ticketId: id, for: level)
-        case .message(let id):
-            guard let ticket = try Int64.fetchOne(db, sql: "SELECT ticket_id FROM messages WHERE id = ?", arguments: [id]) else {
-                throw InboxError.notFound("message \(id)")
-            }
-            try authorize(db, actor, ticketId: ticket, for: level)
-        case .attachment(let id):
-            guard let ticket = try Int64.fetchOne(db, sql: """
-                SELECT m.ticket_id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?
-                """, arguments: [id])
-            else { throw InboxError.notFound("attachment \(id)") }
-            try authorize(db, actor, ticketId: ticket, for: level)
-        case .contact(let id), .contactHistory(let id):
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) != nil else {
-                throw InboxError.notFound("contact \(id)")
-            }
-            guard actor.departmentsOnly || (level == .answer && actor.answerAssignedOnly) else { return }
-            let rows = try Row.fetchAll(db, sql: "SELECT agent_id, department_id FROM tickets WHERE contact_id = ?", arguments: [id])
-            let tickets = rows.map { actor.may(level, assignedTo: $0["agent_id"], department: $0["department_id"]) }
-            let allowed = target == .contactHistory(id) ? !tickets.isEmpty && tickets.allSatisfy { $0 } : tickets.contains(true)
-            guard allowed else {
-                // Name the rule that refused: a ticket the actor cannot even read is another
-                // department's; one it reads but may not answer is someone else's (answerAssignedOnly).
-                let outsideDepartments = zip(rows, tickets).contains { row, ok in
-                    !ok && !actor.may(.read, assignedTo: row["agent_id"], department: row["department_id"])
-                }
-                guard target == .contactHistory(id), !tickets.isEmpty else {
-                    throw InboxError.forbidden(
-                        code: level == .answer && actor.answerAssignedOnly && !outsideDepartments ? "not_assigned_to_you" : "not_your_department",
-                        message: "contact \(id) has no ticket you may \(level == .read ? "read" : "answer")")
-                }
-                throw outsideDepartments
-                    ? InboxError.forbidden(code: "not_your_department", message: "contact \(id) has tickets in departments you are not in")
-                    : InboxError.forbidden(
-                        code: "not_assigned_to_you", message: "you may answer only tickets assigned to you; contact \(id) has tickets that are not")
-            }
-        }
+        guard let places = try SQLiteAccessStore.places(db, of: target) else { throw InboxError.notFound("\(target.noun) \(target.id)") }
+        try actor.check(level, target, places: places)
     }
 
     static func authorize(_ db: Database, _ actor: Caller, ticketId: Int64, for level: TicketAccessLevel) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT agent_id, department_id FROM tickets WHERE id = ?", arguments: [ticketId]) else {
-            throw InboxError.notFound("ticket \(ticketId)")
-        }
-        guard actor.may(level, assignedTo: row["agent_id"], department: row["department_id"]) else {
-            throw level == .read
-                ? InboxError.forbidden(code: "not_your_department", message: "ticket \(ticketId) belongs to a department you are not in")
-                : InboxError.forbidden(code: "not_assigned_to_you", message: "you may answer only tickets assigned to you; ticket \(ticketId) is not")
-        }
+        try authorize(db, actor, level, .ticket(ticketId))
     }
 }

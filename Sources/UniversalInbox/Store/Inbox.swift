@@ -8,6 +8,8 @@ public struct Inbox: Sendable {
     public let database: AppDatabase
     /// The ordered event log's readers' side (`EventLogStore`).
     public let eventLog: any EventLogStore
+    /// Where the tickets a guarded target is reached through stand (`AccessStore`).
+    public let access: any AccessStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -20,6 +22,7 @@ public struct Inbox: Sendable {
     ) {
         self.database = database
         self.eventLog = SQLiteEventLogStore(database: database)
+        self.access = SQLiteAccessStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

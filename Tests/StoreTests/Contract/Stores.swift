@@ -17,6 +17,7 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 struct Stores: Sendable {
     let runOnceLeases: any RunOnceLeases
     let eventLog: any EventLogStore
+    let access: any AccessStore
     /// Runs fixture SQL written to mean the same on both databases (literal values, no parameters).
     let execute: @Sendable (String) async throws -> Void
 
@@ -30,6 +31,7 @@ struct Stores: Sendable {
             try await body(
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
+                    access: SQLiteAccessStore(database: database),
                     execute: { sql in try await database.pool.write { try $0.execute(sql: sql) } }))
         case .postgres:
             try await TestServer.withFreshDatabase { settings in
@@ -42,6 +44,7 @@ struct Stores: Sendable {
                     try await body(
                         Stores(
                             runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
+                            access: PostgresAccessStore(client: client, logger: logger),
                             execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }))
                 }
             }
