@@ -16,6 +16,9 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 /// A fresh, migrated database of one kind, with each store protocol's implementation on it.
 struct Stores: Sendable {
     let runOnceLeases: any RunOnceLeases
+    let leaseQueues: any LeaseQueueStore
+    /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
+    let sql: PlainSQL
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
@@ -24,7 +27,9 @@ struct Stores: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
-            try await body(Stores(runOnceLeases: SQLiteRunOnceLeases(database: database)))
+            try await body(Stores(
+                runOnceLeases: SQLiteRunOnceLeases(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
+                sql: .sqlite(database)))
         case .postgres:
             try await TestServer.withFreshDatabase { settings in
                 _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
@@ -32,7 +37,10 @@ struct Stores: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await client.run() }
                     defer { group.cancelAll() }
-                    try await body(Stores(runOnceLeases: PostgresRunOnceLeases(client: client, logger: TestServer.logger)))
+                    try await body(Stores(
+                        runOnceLeases: PostgresRunOnceLeases(client: client, logger: TestServer.logger),
+                        leaseQueues: PostgresLeaseQueueStore(client: client, logger: TestServer.logger),
+                        sql: .postgres(client)))
                 }
             }
         }
