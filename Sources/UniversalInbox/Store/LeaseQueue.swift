@@ -7,9 +7,10 @@ import Foundation
 /// again — nothing releases leases at start, since another process on the same database may
 /// hold them.
 ///
-/// This is the description, shared by every database; `LeaseQueue+SQLite.swift` runs it on SQLite
-/// (claims are serialised by SQLite's single writer). A PostgreSQL implementation runs the same
-/// description with `SELECT ... FOR UPDATE SKIP LOCKED` in the claim.
+/// This is the description and the SQL, shared by every database; `LeaseQueue+SQLite.swift` runs it
+/// on SQLite (claims are serialised by SQLite's single writer), `PostgresStore/PostgresLeaseQueue.swift`
+/// on PostgreSQL (the claim locks the rows it takes with `FOR UPDATE SKIP LOCKED`, so processes
+/// claiming at once pass each other's rows by).
 ///
 /// **The lease is the fence.** A claim stores `leased_until` and hands it back in the `Lease`;
 /// reschedule and complete only act `WHERE id = ? AND leased_until = <that value>`. A row can
@@ -33,7 +34,11 @@ public struct LeaseQueue: Sendable {
     public let order: [String]
     /// Rows sharing this column's value go strictly in id order, one at a time: only the oldest
     /// live row of each group is ever claimable, so a later one waits while the oldest is in
-    /// flight or waiting for its retry (each ticket's replies, each webhook's deliveries).
+    /// flight or waiting for its retry (each ticket's replies, each webhook's deliveries). The
+    /// oldest live row leads its group until it is finished, whoever holds or locks it, so this
+    /// holds across processes too; it needs a group's ids to be given in commit order (SQLite's
+    /// single writer does; on PostgreSQL a writer adding to a group that other processes also add
+    /// to must take a lock on the group, e.g. its ticket's row, before taking the id).
     public let oneAtATimePer: String?
 
     public init(table: String, dueColumn: String = "next_attempt_at", finish: Finish, order: [String] = ["id"], oneAtATimePer: String? = nil) {
@@ -84,17 +89,80 @@ extension LeaseQueue {
     public static let webhookDeliveries = LeaseQueue(table: "webhook_deliveries", finish: .status(pending: "pending"), oneAtATimePer: "webhook_id")
 }
 
-/// The lease-queue operations a store offers, on their own. The Inbox's queues (`claimOutbound`,
-/// `claimAlerts`, ...) run the same operations inside the transaction that reads what a worker
-/// needs; this protocol is what the contract test drives, and what a PostgreSQL store implements
-/// second (its claim: `SELECT ... FOR UPDATE SKIP LOCKED`, then the same `UPDATE`).
+/// The lease-queue operations a store offers, each in a transaction of its own. The Inbox's queues
+/// (`claimOutbound`, `claimAlerts`, ...) run the same operations inside the transaction that reads
+/// what a worker needs; this protocol is what the contract test
+/// (`Tests/StoreTests/Contract/LeaseQueueContractTests.swift`) drives on both databases.
 public protocol LeaseQueueStore: Sendable {
-    /// Leases up to `limit` ready rows of `queue`, in its order, for `lease` seconds.
-    func claim(_ queue: LeaseQueue, limit: Int, lease: TimeInterval) async throws -> [Lease]
+    /// Leases up to `limit` ready rows of `queue` at `now`, in its order, for `lease` seconds.
+    func claim(_ queue: LeaseQueue, limit: Int, lease: TimeInterval, now: Date) async throws -> [Lease]
     /// Another attempt at `next`: attempts + 1, `error` kept, the lease cleared. `LeaseLost` if
     /// another worker has claimed the row since.
     func reschedule(_ queue: LeaseQueue, _ lease: Lease, at next: Date, error: String?) async throws
     /// Takes the row out of the queue (deleted, or given its final `status`). `LeaseLost` if
     /// another worker has claimed the row since.
     func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws
+}
+
+// MARK: - The SQL, written once for both databases
+
+/// Statements with `?` placeholders, bound in the order they appear (PostgreSQL numbers them).
+extension LeaseQueue {
+    /// `leased_until` for a claim at `now`: at least 1 ms later, so that each claim of a row stores
+    /// a larger value than the one before (the fence).
+    package static func leaseEnd(now: Int64, lease: TimeInterval) -> Int64 {
+        now + max(1, Int64((lease * 1000).rounded(.up)))
+    }
+
+    /// One row if any is ready. Arguments: now, now. It leaves the group rule out (a cheap
+    /// check): a group's later row waiting behind its oldest counts, and the claim then takes nothing.
+    package var hasReadySQL: String { "SELECT 1 FROM \(table) q WHERE \(readySQL("q")) LIMIT 1" }
+
+    /// The ids of up to `limit` ready rows, in claim order, as `q`. Arguments: now, now, limit.
+    package var readySelectSQL: String {
+        var sql = "SELECT q.id FROM \(table) q WHERE \(readySQL("q"))"
+        if let group = oneAtATimePer {
+            let live = liveSQL("p").map { " AND \($0)" } ?? ""
+            sql += " AND q.id = (SELECT min(p.id) FROM \(table) p WHERE p.\(group) = q.\(group)\(live))"
+        }
+        return sql + " ORDER BY \(order.map { "q.\($0)" }.joined(separator: ", ")) LIMIT ?"
+    }
+
+    /// Another attempt. Arguments: next, error, id, leased until.
+    package var rescheduleSQL: String {
+        "UPDATE \(table) SET attempts = attempts + 1, \(dueColumn) = ?, leased_until = NULL, last_error = ? WHERE id = ? AND leased_until = ?"
+    }
+
+    /// Takes the row out of the queue. Arguments: for `.delete` id, leased until; for `.status`
+    /// status, error, one value per column of `columns`, id, leased until.
+    package func completeSQL(setting columns: [String]) -> String {
+        switch finish {
+        case .delete:
+            return "DELETE FROM \(table) WHERE id = ? AND leased_until = ?"
+        case .status:
+            let assignments = ["status = ?", "attempts = attempts + 1", "leased_until = NULL", "last_error = ?"] + columns.map { "\($0) = ?" }
+            return "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ? AND leased_until = ?"
+        }
+    }
+
+    /// The final status a completion stores (`done` unless given); never the pending one.
+    package func finalStatus(_ status: String?) -> String {
+        let status = status ?? "done"
+        if case .status(let pending) = finish {
+            precondition(status != pending, "complete a \(table) row with a final status; reschedule keeps it pending")
+        }
+        return status
+    }
+
+    /// Ready: live, due (first argument: now) and not leased, or leased until no later than now (second).
+    private func readySQL(_ alias: String) -> String {
+        let due = "\(alias).\(dueColumn) <= ? AND (\(alias).leased_until IS NULL OR \(alias).leased_until <= ?)"
+        return liveSQL(alias).map { "\($0) AND \(due)" } ?? due
+    }
+
+    /// The condition for a row still in the queue, if finished rows stay in the table.
+    private func liveSQL(_ alias: String) -> String? {
+        guard case .status(let pending) = finish else { return nil }
+        return "\(alias).status = '\(pending.replacingOccurrences(of: "'", with: "''"))'"
+    }
 }

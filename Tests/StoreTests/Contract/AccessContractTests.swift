@@ -27,7 +27,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func placesOfEachKindOfTarget(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            for sql in Self.fixture { try await stores.execute(sql) }
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
             let ann = TicketPlace(agentId: 7, departmentId: 1)
             let nobody = TicketPlace(agentId: nil, departmentId: nil)
             let access = stores.access
@@ -42,7 +42,7 @@ import UniversalInbox
                 #expect(try await access.places(of: missing) == nil, "\(missing)")
             }
             // Places are read now: a transfer shows at once.
-            try await stores.execute("UPDATE tickets SET agent_id = NULL, department_id = 1 WHERE id = 2")
+            try await stores.sql.execute("UPDATE tickets SET agent_id = NULL, department_id = 1 WHERE id = 2")
             #expect(try await access.places(of: .attachment(5)) == [TicketPlace(agentId: nil, departmentId: 1)])
         }
     }

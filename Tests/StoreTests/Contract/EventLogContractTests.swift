@@ -27,7 +27,7 @@ import UniversalInbox
     func entriesComeInOrderWithTheirFieldsAndTheTicketsPlaceNow(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             #expect(try await stores.eventLog.head() == 0)
-            for sql in Self.fixture { try await stores.execute(sql) }
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
             let slice = try await stores.eventLog.slice(after: 0, limit: 100)
             #expect(slice.head == 5)
             #expect(slice.prunedThrough == 0)
@@ -48,7 +48,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func pruningKeepsTheNewestAndNeverLowersTheHead(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            for sql in Self.fixture { try await stores.execute(sql) }
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
             #expect(try await stores.eventLog.prune(keep: 10) == 0)
             #expect(try await stores.eventLog.prune(keep: 2) == 3)
             let kept = try await stores.eventLog.slice(after: 0, limit: 100)
@@ -59,7 +59,7 @@ import UniversalInbox
             #expect(empty.entries.isEmpty && empty.head == 5 && empty.prunedThrough == 5)
             #expect(try await stores.eventLog.head() == 5)
             // The next change continues the numbering.
-            try await stores.execute("UPDATE tickets SET status = 'pending' WHERE id = 1")
+            try await stores.sql.execute("UPDATE tickets SET status = 'pending' WHERE id = 1")
             #expect(try await stores.eventLog.slice(after: 5, limit: 10).entries.map(\.event.seq) == [6])
         }
     }
@@ -68,9 +68,9 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func anUnknownTypeIsSkipped(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            for sql in Self.fixture.prefix(5) { try await stores.execute(sql) }
-            try await stores.execute("UPDATE tickets SET status = 'open' WHERE id = 1")
-            try await stores.execute("UPDATE events SET type = 'from_the_future' WHERE seq = 1")
+            for sql in Self.fixture.prefix(5) { try await stores.sql.execute(sql) }
+            try await stores.sql.execute("UPDATE tickets SET status = 'open' WHERE id = 1")
+            try await stores.sql.execute("UPDATE events SET type = 'from_the_future' WHERE seq = 1")
             let slice = try await stores.eventLog.slice(after: 0, limit: 10)
             #expect(slice.entries.map(\.event.seq) == [2])
             #expect(slice.head == 2)

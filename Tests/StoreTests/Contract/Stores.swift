@@ -18,8 +18,9 @@ struct Stores: Sendable {
     let runOnceLeases: any RunOnceLeases
     let eventLog: any EventLogStore
     let access: any AccessStore
-    /// Runs fixture SQL written to mean the same on both databases (literal values, no parameters).
-    let execute: @Sendable (String) async throws -> Void
+    let leaseQueues: any LeaseQueueStore
+    /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
+    let sql: PlainSQL
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
@@ -31,8 +32,7 @@ struct Stores: Sendable {
             try await body(
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
-                    access: SQLiteAccessStore(database: database),
-                    execute: { sql in try await database.pool.write { try $0.execute(sql: sql) } }))
+                    access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database), sql: .sqlite(database)))
         case .postgres:
             try await TestServer.withFreshDatabase { settings in
                 _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
@@ -44,8 +44,8 @@ struct Stores: Sendable {
                     try await body(
                         Stores(
                             runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
-                            access: PostgresAccessStore(client: client, logger: logger),
-                            execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }))
+                            access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
+                            sql: .postgres(client)))
                 }
             }
         }
