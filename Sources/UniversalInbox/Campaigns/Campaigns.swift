@@ -191,7 +191,7 @@ extension Inbox {
             guard let row = try Row.fetchOne(db, sql: "SELECT status, audience, channel FROM campaigns WHERE id = ?", arguments: [id]) else {
                 throw InboxError.notFound("campaign \(id)")
             }
-            let status = CampaignStatus(rawValue: row["status"]) ?? .draft
+            let status = try row.decode("status", as: CampaignStatus.self)
             let allowed: [CampaignAction: Set<CampaignStatus>] = [
                 .start: [.draft, .scheduled], .pause: [.running, .scheduled], .resume: [.paused], .cancel: [.draft, .scheduled, .running, .paused],
             ]
@@ -491,7 +491,7 @@ extension Inbox {
             }
         }
         return Campaign(
-            id: id, name: row["name"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,
+            id: id, name: row["name"], status: try row.decode("status", as: CampaignStatus.self),
             audience: try ContentCoding.decode(CampaignAudience.self, row["audience"]), channel: row["channel"],
             content: try ContentCoding.decode(CampaignContent.self, row["content"]), scheduledAt: (row["scheduled_at"] as Int64?).map { Date(ms: $0) },
             startedAt: (row["started_at"] as Int64?).map { Date(ms: $0) }, finishedAt: (row["finished_at"] as Int64?).map { Date(ms: $0) },

@@ -295,8 +295,8 @@ extension Inbox {
         ).map { row in
             let id: Int64 = row["id"]
             return Agent(
-                id: id, email: row["email"], name: row["name"], role: AgentRole(rawValue: row["role"]) ?? .agent,
-                availability: Availability(rawValue: row["availability"]) ?? .offline, maxTickets: row["max_tickets"],
+                id: id, email: row["email"], name: row["name"], role: try row.decode("role", as: AgentRole.self),
+                availability: try row.decode("availability", as: Availability.self), maxTickets: row["max_tickets"],
                 distributionPaused: row["distribution_paused"], departmentsOnly: row["departments_only"],
                 answerAssignedOnly: row["answer_assigned_only"],
                 departments: try Int64.fetchAll(

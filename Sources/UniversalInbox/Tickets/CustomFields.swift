@@ -82,8 +82,8 @@ extension Inbox {
             db, sql: "SELECT * FROM custom_fields WHERE ? IS NULL OR scope = ? ORDER BY id", arguments: [scope?.rawValue, scope?.rawValue]
         ).map { row in
             CustomField(
-                id: row["id"], scope: CustomField.Scope(rawValue: row["scope"]) ?? .ticket, key: row["key"], label: row["label"],
-                type: CustomField.Kind(rawValue: row["type"]) ?? .text, options: (row["options"] as String?).flatMap { try? ContentCoding.decode([String].self, $0) })
+                id: row["id"], scope: try row.decode("scope", as: CustomField.Scope.self), key: row["key"], label: row["label"],
+                type: try row.decode("type", as: CustomField.Kind.self), options: (row["options"] as String?).flatMap { try? ContentCoding.decode([String].self, $0) })
         }
     }
 

@@ -30,7 +30,7 @@ extension Inbox {
             return try Row.fetchOne(
                 db, sql: "SELECT * FROM drafts WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId]
             ).map { row in
-                Draft(text: row["text"], mode: Draft.Mode(rawValue: row["mode"]) ?? .reply, channel: row["channel"], updatedAt: Date(ms: row["updated_at"]))
+                Draft(text: row["text"], mode: try row.decode("mode", as: Draft.Mode.self), channel: row["channel"], updatedAt: Date(ms: row["updated_at"]))
             }
         }
     }

@@ -275,14 +275,14 @@ extension Inbox {
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT direction, text, created_at FROM messages WHERE id = ?"), arguments: [version])
         let waitingSince: Int64? = row["waiting_since"]
         return TicketSummary(
-            id: id, status: TicketStatus(rawValue: row["status"]) ?? .open,
+            id: id, status: try row.decode("status", as: TicketStatus.self),
             contact: ContactSummary(id: row["contact_id"], displayName: row["display_name"]), channels: channels,
             createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]),
             resolvedAt: (row["resolved_at"] as Int64?).map { Date(ms: $0) }, assignee: row["assignee"],
             agentId: row["agent_id"], departmentId: row["department_id"],
-            priority: TicketPriority(rawValue: row["priority"]) ?? .normal,
+            priority: try row.decode("priority", as: TicketPriority.self),
             tags: try String.fetchAll(db.cachedStatement(sql: "SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag"), arguments: [id]),
-            resolutionReason: (row["resolution_reason"] as String?).flatMap(ResolutionReason.init(rawValue:)),
+            resolutionReason: try row.decodeIfPresent("resolution_reason", as: ResolutionReason.self),
             mergedInto: row["merged_into"], queuedAt: (row["queued_at"] as Int64?).map { Date(ms: $0) },
             version: version,
             unread: try reader.map { agent in
@@ -323,7 +323,7 @@ extension Inbox {
 
     static func message(_ row: Row, attachments: [AttachmentInfo]) throws -> StoredMessage {
         StoredMessage(
-            id: row["id"], ticketId: row["ticket_id"], direction: MessageDirection(rawValue: row["direction"]) ?? .inbound,
+            id: row["id"], ticketId: row["ticket_id"], direction: try row.decode("direction", as: MessageDirection.self),
             channel: row["channel"], account: row["account"], content: try ContentCoding.decode(MessageContent.self, row["content"]),
             text: row["text"], status: row["status"], platformMessageId: row["platform_message_id"],
             failureCode: row["failure_code"], failureReason: row["failure_reason"],
@@ -341,7 +341,7 @@ extension Inbox {
         try Row.fetchAll(db, sql: "SELECT * FROM attachments WHERE \(condition) ORDER BY id", arguments: arguments).map { row in
             let media = try? ContentCoding.decode(MediaReference.self, row["media"])
             return AttachmentInfo(
-                id: row["id"], messageId: row["message_id"], status: AttachmentInfo.Status(rawValue: row["status"]) ?? .pending,
+                id: row["id"], messageId: row["message_id"], status: try row.decode("status", as: AttachmentInfo.Status.self),
                 mimeType: row["mime_type"], size: row["size"], fileName: media?.fileName, path: row["path"], failureReason: row["failure_reason"])
         }
     }
