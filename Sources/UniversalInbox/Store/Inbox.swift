@@ -10,6 +10,8 @@ public struct Inbox: Sendable {
     public let eventLog: any EventLogStore
     /// Where the tickets a guarded target is reached through stand (`AccessStore`).
     public let access: any AccessStore
+    /// Agents' unsent drafts (`DraftStore`).
+    public let drafts: any DraftStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -23,6 +25,7 @@ public struct Inbox: Sendable {
         self.database = database
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
+        self.drafts = SQLiteDraftStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

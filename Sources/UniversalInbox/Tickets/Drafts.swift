@@ -19,20 +19,21 @@ public struct Draft: Sendable, Equatable, Codable {
 
     /// The longest draft: the longest reply or note.
     public static let maxLength = 4096
+
+    public init(text: String, mode: Mode, channel: String?, updatedAt: Date) {
+        self.text = text
+        self.mode = mode
+        self.channel = channel
+        self.updatedAt = updatedAt
+    }
 }
 
 extension Inbox {
     /// The acting agent's draft on a ticket they may read, or nil.
     public func draft(ticketId: Int64, by actor: Caller) async throws -> Draft? {
         let agentId = try Self.draftOwner(actor)
-        return try await database.pool.read { db in
-            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
-            return try Row.fetchOne(
-                db, sql: "SELECT * FROM drafts WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId]
-            ).map { row in
-                Draft(text: row["text"], mode: try row.decode("mode", as: Draft.Mode.self), channel: row["channel"], updatedAt: Date(ms: row["updated_at"]))
-            }
-        }
+        try await authorize(actor, .read, .ticket(ticketId))
+        return try await drafts.draft(ticketId: ticketId, agentId: agentId)
     }
 
     /// Replaces the acting agent's draft on a ticket; empty text deletes it (and returns nil).
@@ -49,26 +50,14 @@ extension Inbox {
                     code: "invalid_channel", message: "channel is a channel account, kind/id (e.g. whatsapp/main), with kind one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
-        let now = clock().ms
-        return try await database.pool.write { db in
-            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
-            guard !text.isEmpty else {
-                try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId])
-                return nil
-            }
-            if let channel, try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM identities i JOIN tickets t ON t.contact_id = i.contact_id WHERE t.id = ? AND i.account = ?
-                """, arguments: [ticketId, channel]) == nil
-            {
-                throw InboxError.unprocessable(code: "no_such_channel", message: "the customer of ticket \(ticketId) has no identity on \(channel)")
-            }
-            try db.execute(sql: """
-                INSERT INTO drafts (ticket_id, agent_id, mode, text, channel, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (ticket_id, agent_id) DO UPDATE SET mode = excluded.mode, text = excluded.text, channel = excluded.channel,
-                    updated_at = excluded.updated_at
-                """, arguments: [ticketId, agentId, mode.rawValue, text, channel, now])
-            return Draft(text: text, mode: mode, channel: channel, updatedAt: Date(ms: now))
+        try await authorize(actor, .read, .ticket(ticketId))
+        guard !text.isEmpty else {
+            try await drafts.delete(ticketId: ticketId, agentId: agentId)
+            return nil
         }
+        let draft = Draft(text: text, mode: mode, channel: channel, updatedAt: Date(ms: clock().ms))
+        try await drafts.save(draft, ticketId: ticketId, agentId: agentId)
+        return draft
     }
 
     /// Deletes the acting agent's draft on a ticket (nothing to delete is fine).

@@ -19,6 +19,7 @@ struct Stores: Sendable {
     let eventLog: any EventLogStore
     let access: any AccessStore
     let leaseQueues: any LeaseQueueStore
+    let drafts: any DraftStore
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
 
@@ -32,7 +33,8 @@ struct Stores: Sendable {
             try await body(
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
-                    access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database), sql: .sqlite(database)))
+                    access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
+                    drafts: SQLiteDraftStore(database: database), sql: .sqlite(database)))
         case .postgres:
             try await TestServer.withFreshDatabase { settings in
                 _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
@@ -45,7 +47,7 @@ struct Stores: Sendable {
                         Stores(
                             runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
                             access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
-                            sql: .postgres(client)))
+                            drafts: PostgresDraftStore(client: client, logger: logger), sql: .postgres(client)))
                 }
             }
         }
