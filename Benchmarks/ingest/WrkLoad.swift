@@ -1,5 +1,8 @@
 import BenchmarkSupport
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Debian's `wrk` as the load generator: a C client on epoll that is not the limit here (the
 /// benchmark's own Swift client tops out far below the server's `/health` ceiling on this machine,
@@ -34,6 +37,8 @@ struct WrkLoad {
         /// that went round the file again sent duplicates (cheap to answer) and does not count.
         var bodies: Int
         var overshoot: Int
+        /// CPU seconds wrk itself used (it shares the machine with the bridge).
+        var cpuSeconds: Double
 
         var acknowledged: Int { requests - refused }
         var rate: Double { Double(acknowledged) / seconds }
@@ -56,9 +61,11 @@ struct WrkLoad {
         ]
         let output = Pipe()
         process.standardOutput = output
+        let before = Self.childrenCPUSeconds()
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let cpu = Self.childrenCPUSeconds() - before
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("wrk-result ") }) else {
             throw BenchmarkError("wrk failed (status \(process.terminationStatus)): \(text)")
@@ -73,7 +80,15 @@ struct WrkLoad {
             requests: Int(value("requests")), seconds: value("duration_us") / 1e6, refused: Int(value("status_errors")),
             socketErrors: Int(value("socket_errors")), timeouts: Int(value("timeouts")),
             p50: value("p50_us") / 1000, p99: value("p99_us") / 1000, max: value("max_us") / 1000,
-            bodies: Int(value("bodies")), overshoot: Int(value("overshoot")))
+            bodies: Int(value("bodies")), overshoot: Int(value("overshoot")), cpuSeconds: cpu)
+    }
+
+    /// CPU seconds of the child processes that have ended (wrk, once it is waited for).
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// wrk's script: with a bodies file, thread k of n pre-formats lines k, k+n, k+2n, ... as signed
