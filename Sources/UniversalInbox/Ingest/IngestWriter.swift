@@ -158,14 +158,15 @@ struct IngestWriter {
         }
         let id: Int64 = current["id"]
         let status = TicketStatus(rawValue: current["status"]) ?? .open
-        let reopen = status == .pending || status == .resolved
-        try db.cachedStatement(sql: """
-            UPDATE tickets SET updated_at = ?, last_identity_id = ?,
-                status = CASE WHEN status IN ('pending', 'resolved') THEN 'open' ELSE status END,
-                resolved_at = CASE WHEN status IN ('pending', 'resolved') THEN NULL ELSE resolved_at END
-            WHERE id = ?
-            """).execute(arguments: [now, identityId, id])
-        if reopen { result.events.append(.ticketStatusChanged(ticketId: id, status: .open)) }
+        // Only the columns that change: SQLite rewrites the entries of every index on a column the
+        // UPDATE sets, even to the same value (status is in three of the ticket indexes).
+        if status == .pending || status == .resolved {
+            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ?, status = 'open', resolved_at = NULL WHERE id = ?")
+                .execute(arguments: [now, identityId, id])
+            result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
+        } else {
+            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?").execute(arguments: [now, identityId, id])
+        }
         return id
     }
 }
