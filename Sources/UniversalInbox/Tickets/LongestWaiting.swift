@@ -138,7 +138,7 @@ extension Schema {
     /// and `t` is after the last reply. The ticket row answers the first test, so the reply lookup
     /// runs only for a customer message that may start a wait (the first after a reply, or one
     /// delivered late), not for every message of a long conversation (on a ticket without a reply it
-    /// read every message: most of the cost of filing a message at 60 messages a ticket). Other
+    /// read every message: a third of the SQL of filing a message at 60 messages a ticket). Other
     /// messages recompute it as before.
     static let waitingSinceOnInsert = """
         DROP TRIGGER waiting_message_added;
