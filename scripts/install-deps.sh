@@ -14,10 +14,12 @@
 # - For the same flow in Firefox and WebKit (Tests/browser/test_engines.py): Debian's firefox-esr
 #   (driven over its own WebDriver BiDi socket, so `websockets` in .build/python), webkit2gtk-driver
 #   (WebKitWebDriver and WebKitGTK's MiniBrowser, Safari's engine) and xvfb (MiniBrowser's display).
+# - For Benchmarks/ingest: wrk, the load generator that is not itself the limit (the benchmark's
+#   own client falls well short of the server's /health ceiling).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb wrk; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -60,10 +60,12 @@ struct Harness {
         return harness
     }
 
+    /// Stops everything and removes the bridge's directory (its database grows by ~1 KB an event).
     func stop() async throws {
         bridge.stop()
         try await client.shutdown()
         await standIn.stop()
+        try? FileManager.default.removeItem(at: bridge.directory)
     }
 
     func countStored(seed: String) throws -> (events: Int, messages: Int, duplicatedMessages: Int) {
@@ -91,27 +93,27 @@ extension IngestBenchmark {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Events/s and ack latency, with /health as the ceiling.")
 
         @Flag(help: "Small runs for CI.") var quick = false
-        @Option(help: "Webhooks in the throughput run.") var events = 40_000
+        @Option(help: "Seconds of each wrk run (/health, then ingest).") var seconds = 10
+        @Option(help: "Webhooks in the throughput run when the benchmark's own client measures it (no wrk).") var events = 40_000
         @Option(help: "Concurrent connections.") var concurrency = 64
+        @Option(help: "wrk threads.") var wrkThreads = 2
+        @Flag(help: "Measure throughput with the benchmark's own client even when wrk is installed.") var ownClient = false
         @Option(help: "Offered rate (events/s) for the latency run.") var rate = 2000.0
         @Option(help: "Seconds of the latency run.") var duration = 10.0
 
         func run() async throws {
-            let events = quick ? 4_000 : self.events
             let duration = quick ? 2.0 : self.duration
             let harness = try await Harness.start(concurrency: concurrency)
-            say("ingest benchmark: bridge pid on \(harness.bridge.baseURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, concurrency \(concurrency)\(quick ? " (quick)" : "")")
-
-            _ = await harness.client.closedLoop(count: 2_000, concurrency: concurrency) { _ in ("/health", nil, nil) }  // warm up
-            let health = await harness.client.closedLoop(count: events, concurrency: concurrency) { _ in ("/health", nil, nil) }
-            say(String(format: "  /health ceiling:      %8.0f req/s     %@", health.rate, health.latencies.summary))
+            let wrk = ownClient ? nil : WrkLoad.find(threads: wrkThreads, connections: concurrency)
+            say("ingest benchmark: bridge on \(harness.bridge.baseURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, concurrency \(concurrency), load from \(wrk.map { "wrk (\($0.threads) threads)" } ?? "the benchmark's own client (may be the limit)")\(quick ? " (quick)" : "")")
 
             let seed = "t" + UUID().uuidString.prefix(6).lowercased()
-            let plan = LoadPlan(events: events, seed: seed)
-            let ingest = await harness.client.closedLoop(count: events, concurrency: concurrency) { i in
-                ("/webhooks/line/bench", plan.bodies[i], plan.signatures[i])
+            let acknowledged: Int
+            if let wrk {
+                acknowledged = try throughput(wrk, harness: harness, seed: seed)
+            } else {
+                acknowledged = await throughput(harness: harness, events: quick ? 4_000 : events, seed: seed)
             }
-            say(String(format: "  webhook ingest:       %8.0f events/s  %@  (%d of %d acknowledged)", ingest.rate, ingest.latencies.summary, ingest.ok, events))
 
             let count = Int(rate * duration)
             let seed2 = "o" + UUID().uuidString.prefix(6).lowercased()
@@ -119,15 +121,74 @@ extension IngestBenchmark {
             let open = await harness.client.openLoop(count: count, rate: rate) { i in
                 ("/webhooks/line/bench", openPlan.bodies[i], openPlan.signatures[i])
             }
-            say(String(format: "  at %.0f events/s offered: %8.0f events/s  %@  (%d of %d acknowledged)", rate, open.rate, open.latencies.summary, open.ok, count))
+            say(String(format: "  at %.0f events/s offered: %8.0f events/s  %@  (%d of %d acknowledged; the benchmark's own client)", rate, open.rate, open.latencies.summary, open.ok, count))
 
             let stored = try harness.countStored(seed: seed)
             let stored2 = try harness.countStored(seed: seed2)
-            say("  stored: \(stored.events + stored2.events) events, \(stored.messages + stored2.messages) messages for \(ingest.ok + open.ok) acknowledged webhooks; \(stored.duplicatedMessages + stored2.duplicatedMessages) duplicated")
+            say("  stored: \(stored.events + stored2.events) events, \(stored.messages + stored2.messages) messages for \(acknowledged + open.ok) acknowledged webhooks; \(stored.duplicatedMessages + stored2.duplicatedMessages) duplicated")
             try await harness.stop()
-            guard stored.messages >= ingest.ok, stored2.messages >= open.ok, stored.duplicatedMessages + stored2.duplicatedMessages == 0 else {
+            guard stored.messages >= acknowledged, stored2.messages >= open.ok, stored.duplicatedMessages + stored2.duplicatedMessages == 0 else {
                 throw BenchmarkError("acknowledged events are missing or doubled in the store")
             }
+        }
+
+        /// `/health`, then signed webhooks, each for `seconds` with wrk against the same server; returns
+        /// how many webhooks were acknowledged (their message ids all begin with `seed`).
+        func throughput(_ wrk: WrkLoad, harness: Harness, seed: String) throws -> Int {
+            let seconds = quick ? 3 : self.seconds
+            let directory = harness.bridge.directory.appendingPathComponent("wrk")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            _ = try wrk.run(url: harness.bridge.baseURL + "/health", seconds: 1, in: directory)  // warm up
+            var cpu = harness.bridge.cpuSeconds() ?? 0
+            let health = try wrk.run(url: harness.bridge.baseURL + "/health", seconds: seconds, in: directory)
+            let healthCPU = (harness.bridge.cpuSeconds() ?? 0) - cpu
+            say(String(format: "  /health ceiling:      %8.0f req/s     %@", health.rate, health.summary))
+
+            // Half the bodies /health would have taken in that time; if ingest is faster than that (wrk
+            // went round the file), once more with as many as /health took and a margin, and new ids.
+            let file = directory.appendingPathComponent("bodies.txt")
+            var ingest: WrkLoad.Result
+            var ingestCPU: Double
+            var acknowledged = 0
+            var share = 0.5
+            var attempt = seed
+            while true {
+                try LoadPlan.writeSigned(events: max(20_000, Int(health.rate * Double(seconds) * share)), seed: attempt, to: file)
+                cpu = harness.bridge.cpuSeconds() ?? 0
+                ingest = try wrk.run(url: harness.bridge.baseURL + "/webhooks/line/bench", seconds: seconds, bodies: file, in: directory)
+                ingestCPU = (harness.bridge.cpuSeconds() ?? 0) - cpu
+                try? FileManager.default.removeItem(at: file)
+                acknowledged += ingest.acknowledged
+                guard ingest.wrapped, share < 1 else { break }
+                say("  (ingest went round its \(ingest.bodies) bodies: again with more)")
+                share = 1.2
+                attempt += "w"
+            }
+            say(String(format: "  webhook ingest:       %8.0f events/s  %@  (%d acknowledged, %d refused, %d socket errors, %d timeouts)",
+                ingest.rate, ingest.summary, ingest.acknowledged, ingest.refused, ingest.socketErrors, ingest.timeouts))
+            say(String(format: "  ingest / ceiling:     %8.3f", ingest.rate / health.rate))
+            say(String(format: "  CPU per request:      /health %.1f µs bridge + %.1f µs wrk; ingest %.1f µs bridge + %.1f µs wrk (reading its bodies too)",
+                healthCPU / Double(health.requests) * 1e6, health.cpuSeconds / Double(health.requests) * 1e6,
+                ingestCPU / Double(ingest.requests) * 1e6, ingest.cpuSeconds / Double(ingest.requests) * 1e6))
+            guard !ingest.wrapped else {
+                throw BenchmarkError("wrk went round its \(ingest.bodies) bodies (duplicates answered from the dedupe): the figure does not count")
+            }
+            guard ingest.refused == 0, ingest.timeouts == 0 else { throw BenchmarkError("webhooks were refused or timed out under load") }
+            return acknowledged
+        }
+
+        /// The same with the benchmark's own client (closed loop, `events` requests each).
+        func throughput(harness: Harness, events: Int, seed: String) async -> Int {
+            _ = await harness.client.closedLoop(count: 2_000, concurrency: concurrency) { _ in ("/health", nil, nil) }  // warm up
+            let health = await harness.client.closedLoop(count: events, concurrency: concurrency) { _ in ("/health", nil, nil) }
+            say(String(format: "  /health ceiling:      %8.0f req/s     %@", health.rate, health.latencies.summary))
+            let plan = LoadPlan(events: events, seed: seed)
+            let ingest = await harness.client.closedLoop(count: events, concurrency: concurrency) { i in
+                ("/webhooks/line/bench", plan.bodies[i], plan.signatures[i])
+            }
+            say(String(format: "  webhook ingest:       %8.0f events/s  %@  (%d of %d acknowledged)", ingest.rate, ingest.latencies.summary, ingest.ok, events))
+            say(String(format: "  ingest / ceiling:     %8.3f", ingest.rate / health.rate))
+            return ingest.ok
         }
     }
 

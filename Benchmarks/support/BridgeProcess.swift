@@ -73,6 +73,18 @@ public final class BridgeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// CPU seconds (user and system) the child has used so far; nil when it is not running.
+    public func cpuSeconds() -> Double? {
+        guard let pid = lock.withLock({ process?.processIdentifier }),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm)": state is field 3, utime and stime are fields 14 and 15, in clock ticks.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The child's peak resident memory so far (VmHWM), in bytes; nil when it is not running.
     public func peakMemoryBytes() -> Int? {
         guard let pid = lock.withLock({ process?.processIdentifier }),

@@ -105,6 +105,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v25-run-once-leases") { db in
             try db.execute(sql: Schema.runOnceLeases)
         }
+        migrator.registerMigration("v26-waiting-since-on-insert") { db in
+            try db.execute(sql: Schema.waitingSinceOnInsert)
+        }
         return migrator
     }
 }
