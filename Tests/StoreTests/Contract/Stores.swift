@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import PostgresNIO
 import PostgresStore
@@ -16,6 +17,9 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 /// A fresh, migrated database of one kind, with each store protocol's implementation on it.
 struct Stores: Sendable {
     let runOnceLeases: any RunOnceLeases
+    /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
+    /// buckets live in that process and there is no second process to share them with.
+    let rateLimits: any RateLimitLedger
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
@@ -24,16 +28,29 @@ struct Stores: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
-            try await body(Stores(runOnceLeases: SQLiteRunOnceLeases(database: database)))
+            try await body(Stores(runOnceLeases: SQLiteRunOnceLeases(database: database), rateLimits: InProcessRateLimitLedger()))
         case .postgres:
-            try await TestServer.withFreshDatabase { settings in
-                _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
-                let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: TestServer.logger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await client.run() }
-                    defer { group.cancelAll() }
-                    try await body(Stores(runOnceLeases: PostgresRunOnceLeases(client: client, logger: TestServer.logger)))
-                }
+            try await withPostgresProcesses(1) { try await body($0[0]) }
+        }
+    }
+
+    /// `count` bridge processes on one fresh PostgreSQL database: each its own `PostgresClient`
+    /// (its own connections), as separate processes have. SQLite has no such case: one process
+    /// serves a SQLite database.
+    static func withPostgresProcesses(_ count: Int, _ body: ([Stores]) async throws -> Void) async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
+            let clients = try (0..<count).map { _ in
+                PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: TestServer.logger)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in clients { group.addTask { await client.run() } }
+                defer { group.cancelAll() }
+                try await body(clients.map {
+                    Stores(
+                        runOnceLeases: PostgresRunOnceLeases(client: $0, logger: TestServer.logger),
+                        rateLimits: PostgresRateLimitLedger(client: $0, logger: TestServer.logger))
+                })
             }
         }
     }
