@@ -15,8 +15,8 @@ struct ChannelRegistry: Sendable {
         var batchBuckets: [String: TokenBucket] = [:]
         for channel in channels {
             let adapter = channel.makeAdapter()
-            adapters[channel.account.key] = adapter
             let key = channel.account.key
+            adapters[key] = adapter
             buckets[key] = TokenBucket(limit: channel.rateLimit ?? adapter.defaultRateLimit, name: key, ledger: rateLimits)
             if let batching = adapter as? any BatchSending {
                 batchBuckets[key] = TokenBucket(limit: batching.batchRateLimit, name: "batch:\(key)", ledger: rateLimits)
