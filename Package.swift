@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "PostgresStore",
             dependencies: [
-                "UniversalInbox",
+                "ChannelKit", "UniversalInbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,6 +147,7 @@ let package = Package(
                 "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier", "Email", "PostgresStore",
                 "FuzzHarness",  // only its libFuzzer driver, in fuzzing builds
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -241,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "BridgeServer", "PostgresStore", "UniversalInbox", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "BridgeServer", "ChannelKit", "PostgresStore", "UniversalInbox", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/StoreTests",

@@ -18,6 +18,8 @@ struct BridgeCore: Sendable {
     let databasePath: String
     let servingLock: ServingLock
     let inbox: Inbox
+    /// Where the accounts' token buckets keep their balances (`RateLimitLedgers`).
+    let rateLimits: any RateLimitLedger
     let registry: ChannelRegistry
     let metrics: BridgeMetrics
     /// What every outbound call goes through (tests may pass their own).
@@ -55,7 +57,9 @@ struct BridgeCore: Sendable {
         let leases = SQLiteRunOnceLeases(database: inbox.database)
         try leases.releaseAll()
         runOnce = RunOnceLeaser(leases: leases, clock: clock, logger: logger)
-        registry = ChannelRegistry(config.channels)
+        let rateLimits = RateLimitLedgers.make(for: .sqlite(servingLock), logger: logger)
+        self.rateLimits = rateLimits
+        registry = ChannelRegistry(config.channels, rateLimits: rateLimits)
         metrics = BridgeMetrics()
         let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
         var ownedTransports = [ownTransport]
@@ -68,7 +72,8 @@ struct BridgeCore: Sendable {
         authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
         mailer = config.email.map(SMTPMailer.init(settings:))
-        campaignAccounts = CampaignAccounts(registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) })
+        campaignAccounts = CampaignAccounts(
+            registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) }, rateLimits: rateLimits)
         do {
             vapid = try config.notifier.vapidPrivateKey.map { try VAPIDKey(privateKey: $0, subject: config.notifier.vapidSubject) }
         } catch {

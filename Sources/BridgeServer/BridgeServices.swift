@@ -15,7 +15,7 @@ enum BridgeServices {
         // then the run-once leases, so that they are released only after every duty's step finished.
         return core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
             + [core.runOnce]
-            + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, logger: logger) }
+            + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, rateLimits: core.rateLimits, logger: logger) }
             + [
                 OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: core.metrics, logger: logger),
                 FollowUpWorker(

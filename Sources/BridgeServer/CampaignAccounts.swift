@@ -10,10 +10,10 @@ struct CampaignAccounts: BroadcastAccounts {
     let email: EmailSender?
     let emailBucket: TokenBucket?
 
-    init(registry: ChannelRegistry, email: EmailSender?) {
+    init(registry: ChannelRegistry, email: EmailSender?, rateLimits: any RateLimitLedger) {
         self.registry = registry
         self.email = email
-        self.emailBucket = email.map { TokenBucket(limit: $0.defaultRateLimit) }
+        self.emailBucket = email.map { TokenBucket(limit: $0.defaultRateLimit, name: Inbox.emailChannel, ledger: rateLimits) }
     }
 
     func adapter(for account: String) -> (any MessageSender)? {

@@ -2,22 +2,24 @@ import ChannelKit
 import UniversalInbox
 
 /// The configured channel accounts: their adapters and their outbound token buckets (one per
-/// account for single sends, shared by agents' replies and campaigns; one for batch requests).
+/// account for single sends, shared by agents' replies and campaigns; one for batch requests),
+/// whose balances live in `rateLimits` under the account's key (`batch:` before it for batches).
 struct ChannelRegistry: Sendable {
     private let adapters: [String: any ChannelAdapter]
     private let buckets: [String: TokenBucket]
     private let batchBuckets: [String: TokenBucket]
 
-    init(_ channels: [ChannelConfig]) {
+    init(_ channels: [ChannelConfig], rateLimits: any RateLimitLedger) {
         var adapters: [String: any ChannelAdapter] = [:]
         var buckets: [String: TokenBucket] = [:]
         var batchBuckets: [String: TokenBucket] = [:]
         for channel in channels {
             let adapter = channel.makeAdapter()
-            adapters[channel.account.key] = adapter
-            buckets[channel.account.key] = TokenBucket(limit: channel.rateLimit ?? adapter.defaultRateLimit)
+            let key = channel.account.key
+            adapters[key] = adapter
+            buckets[key] = TokenBucket(limit: channel.rateLimit ?? adapter.defaultRateLimit, name: key, ledger: rateLimits)
             if let batching = adapter as? any BatchSending {
-                batchBuckets[channel.account.key] = TokenBucket(limit: batching.batchRateLimit)
+                batchBuckets[key] = TokenBucket(limit: batching.batchRateLimit, name: "batch:\(key)", ledger: rateLimits)
             }
         }
         self.adapters = adapters

@@ -1,28 +1,29 @@
 import ChannelKit
+import Foundation
 import Testing
 
 @Suite struct RateLimitAndRetryTests {
     @Test func bucketAllowsBurstThenPacesAtRate() {
         var bucket = TokenBucketState(limit: RateLimit(perSecond: 80, burst: 80))
-        let start = ContinuousClock.now
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
         for _ in 0..<80 { #expect(bucket.reserve(at: start) == .zero) }
         // The 81st token at the same instant is 1/80 s away, the 82nd 2/80 s.
         #expect(bucket.reserve(at: start) == .milliseconds(12.5))
         #expect(bucket.reserve(at: start) == .milliseconds(25))
         // One second later the debt is paid and 78 tokens are back.
-        var later = start + .seconds(1)
+        var later = start.addingTimeInterval(1)
         var free = 0
         while bucket.reserve(at: later) == .zero { free += 1 }
         #expect(free == 78)
-        later += .seconds(10)
+        later.addTimeInterval(10)
         #expect(bucket.reserve(at: later) == .zero)
     }
 
     @Test func bucketNeverSavesMoreThanBurst() {
         var bucket = TokenBucketState(limit: RateLimit(perSecond: 10, burst: 5))
-        let start = ContinuousClock.now
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
         _ = bucket.reserve(at: start)
-        let later = start + .seconds(3600)
+        let later = start.addingTimeInterval(3600)
         var free = 0
         while bucket.reserve(at: later) == .zero { free += 1 }
         #expect(free == 5)

@@ -14,13 +14,15 @@ struct SlackMirror: Service {
     let inbox: Inbox
     let transport: any HTTPTransport
     let leaser: RunOnceLeaser
+    /// Where the console's bucket keeps its balance, under the console's account key.
+    let rateLimits: any RateLimitLedger
     let logger: Logger
     let signal = WakeSignal()
 
     var account: String { console.accountKey }
 
     func run() async throws {
-        let bucket = TokenBucket(limit: console.configuration.rateLimit)
+        let bucket = TokenBucket(limit: console.configuration.rateLimit, name: account, ledger: rateLimits)
         let wakeups = signal.follow(inbox.bus, when: SearchIndexer.isNewMessage)
         let outcomes = Task {
             for await event in inbox.bus.subscribe() {

@@ -1,6 +1,7 @@
 /// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v25)
 /// translated, as it stands after v25, in migrations grouped by what the tables hold. A later
-/// SQLite migration gets its PostgreSQL twin appended here.
+/// SQLite migration gets its PostgreSQL twin appended here, as does a table only PostgreSQL needs
+/// (the rate-limit buckets several processes share).
 ///
 /// The translation keeps the representation the store code maps: ids and Unix-millisecond times
 /// are BIGINT, flags are INTEGER 0/1, JSON is TEXT (the store encodes and decodes it itself, and a
@@ -19,6 +20,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 6, name: "waiting-since", statements: waitingSince),
         PostgresMigration(version: 7, name: "contact-tags", statements: contactTags),
         PostgresMigration(version: 8, name: "run-once-leases", statements: runOnceLeases),
+        PostgresMigration(version: 9, name: "rate-limit-buckets", statements: rateLimitLedger),
     ]
 
     /// The newest version this binary knows.
@@ -36,6 +38,6 @@ public enum PostgresSchema {
         "spam_training", "spam_state", "saved_views", "drafts", "ratings", "business_hours", "rules", "rule_runs",
         "notification_settings", "push_subscriptions", "push_devices",
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
-        "event_seq", "events", "event_log_state", "run_once_leases",
+        "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
     ]
 }

@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import PostgresNIO
 import PostgresStore
@@ -20,6 +21,9 @@ struct Stores: Sendable {
     let access: any AccessStore
     let leaseQueues: any LeaseQueueStore
     let drafts: any DraftStore
+    /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
+    /// buckets live in that process and there is no second process to share them with.
+    let rateLimits: any RateLimitLedger
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
 
@@ -34,21 +38,32 @@ struct Stores: Sendable {
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
                     access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
-                    drafts: SQLiteDraftStore(database: database), sql: .sqlite(database)))
+                    drafts: SQLiteDraftStore(database: database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
-            try await TestServer.withFreshDatabase { settings in
-                _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
-                let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: TestServer.logger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await client.run() }
-                    defer { group.cancelAll() }
-                    let logger = TestServer.logger
-                    try await body(
-                        Stores(
-                            runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
-                            access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
-                            drafts: PostgresDraftStore(client: client, logger: logger), sql: .postgres(client)))
-                }
+            try await withPostgresProcesses(1) { try await body($0[0]) }
+        }
+    }
+
+    /// `count` bridge processes on one fresh PostgreSQL database: each its own `PostgresClient`
+    /// (its own connections), as separate processes have. SQLite has no such case: one process
+    /// serves a SQLite database.
+    static func withPostgresProcesses(_ count: Int, _ body: ([Stores]) async throws -> Void) async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, logger: TestServer.logger)
+            let clients = try (0..<count).map { _ in
+                PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: TestServer.logger)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in clients { group.addTask { await client.run() } }
+                defer { group.cancelAll() }
+                let logger = TestServer.logger
+                try await body(clients.map { client in
+                    Stores(
+                        runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
+                        access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
+                        drafts: PostgresDraftStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        sql: .postgres(client))
+                })
             }
         }
     }
