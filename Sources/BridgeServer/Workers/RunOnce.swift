@@ -73,6 +73,8 @@ final class RunOnceLeaser: Service, Sendable {
             let lost = duties.subtracting(kept)
             if !lost.isEmpty { logger.warning("run-once duties taken by another process", metadata: ["duties": "\(lost.sorted())"]) }
         } catch {
+            // A graceful stop cancels a renewal in flight: not a failure (the leases are released next).
+            guard !Task.isCancelled else { return }
             // The leases keep their last expiry: `standing` asks the database again once half is gone.
             logger.error("could not renew run-once duties", metadata: ["error": "\(error)"])
         }
