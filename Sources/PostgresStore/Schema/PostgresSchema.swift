@@ -1,5 +1,5 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v25)
-/// translated, as it stands after v25, in migrations grouped by what the tables hold. A later
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v26)
+/// translated, as it stands after v26, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here, as does a table only PostgreSQL needs
 /// (the rate-limit buckets several processes share).
 ///
@@ -21,6 +21,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 7, name: "contact-tags", statements: contactTags),
         PostgresMigration(version: 8, name: "run-once-leases", statements: runOnceLeases),
         PostgresMigration(version: 9, name: "rate-limit-buckets", statements: rateLimitLedger),
+        PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
     ]
 
     /// The newest version this binary knows.
