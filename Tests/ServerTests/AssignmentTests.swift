@@ -9,13 +9,13 @@ import UniversalInbox
     static func user(_ n: Int) -> String { "U" + String(format: "%032d", n) }
 
     @Test func keepAndTransferWithANote() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
 
             let kept = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
-            #expect(kept.json["agentId"] as? Int == ann.id)
+            #expect(kept.json["agentId"] as? Int64 == ann.id)
             #expect(kept.json["assignee"] as? String == "Ann")
             #expect(kept.json["status"] as? String == "open")
             let taken = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: bob.token)
@@ -25,7 +25,7 @@ import UniversalInbox
 
             let moved = try await t.postJSON(
                 "/api/v1/tickets/\(ticket)/transfer", #"{"agentId":\#(bob.id),"note":"Customer prefers Portuguese"}"#, token: ann.token)
-            #expect(moved.json["agentId"] as? Int == bob.id)
+            #expect(moved.json["agentId"] as? Int64 == bob.id)
             let notes = try await t.get("/api/v1/tickets/\(ticket)/notes", token: bob.token).items
             #expect(notes.map { $0["text"] as? String } == ["Customer prefers Portuguese"])
             #expect(notes.first?["author"] as? String == "Ann")
@@ -41,12 +41,12 @@ import UniversalInbox
             #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", "{}").errorCode == "no_target")
             #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"agentId":999}"#).errorCode == "no_such_agent")
             #expect(try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":999}"#).errorCode == "no_such_department")
-            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] as? Int == bob.id)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] as? Int64 == bob.id)
         }
     }
 
     @Test func newTicketsGoToTheLeastBusyAvailableAgentOfTheirDepartment() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let ann = try await t.addAgent("Ann", departments: [sales], availability: "online")
             let bob = try await t.addAgent("Bob", departments: [sales], availability: "online")
@@ -57,10 +57,10 @@ import UniversalInbox
             // Ann already has one ticket: the next one goes to Bob.
             let first = try await t.customerWrites(Self.user(1), "first")
             try await t.eventually("the first ticket distributed") { try await t.get("/api/v1/tickets/\(first)").json["agentId"] is Int }
-            let firstAgent = try #require(try await t.get("/api/v1/tickets/\(first)").json["agentId"] as? Int)
+            let firstAgent = try #require(try await t.get("/api/v1/tickets/\(first)").json["agentId"] as? Int64)
             let second = try await t.customerWrites(Self.user(2), "second")
             try await t.eventually("the second ticket distributed") { try await t.get("/api/v1/tickets/\(second)").json["agentId"] is Int }
-            let secondAgent = try await t.get("/api/v1/tickets/\(second)").json["agentId"] as? Int
+            let secondAgent = try await t.get("/api/v1/tickets/\(second)").json["agentId"] as? Int64
             #expect(Set([firstAgent, secondAgent]) == Set([ann.id, bob.id]))
             for agent in [off, paused] {
                 #expect(try await t.get("/api/v1/tickets?agent=\(agent.id)").items.isEmpty)
@@ -72,7 +72,7 @@ import UniversalInbox
     }
 
     @Test func theAgentWhoServedTheContactBeforeComesFirst() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann", availability: "online")
             let bob = try await t.addAgent("Bob", availability: "online")
             let ticket = try await t.customerWrites(Payloads.lineUser, "my order")
@@ -93,14 +93,14 @@ import UniversalInbox
     }
 
     @Test func ticketsWaitInTheQueueUntilSomeoneIsAvailable() async throws {
-        try await TestBridge.with(configure: { $0.queueMessage = "You are number {{position}} in line; about {{wait}} min." }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.queueMessage = "You are number {{position}} in line; about {{wait}} min." }) { t in
             let ann = try await t.addAgent("Ann", maxTickets: 1, availability: "offline")
             let first = try await t.customerWrites(Self.user(1), "first")
             let second = try await t.customerWrites(Self.user(2), "second")
             // New tickets join the queue once the spam filter has screened them (at once when untrained).
             try await t.eventually("both tickets queued") { try await t.get("/api/v1/queue").items.count == 2 }
             let queue = try await t.get("/api/v1/queue").items
-            #expect(queue.map { $0["ticketId"] as? Int } == [first, second])
+            #expect(queue.map { $0["ticketId"] as? Int64 } == [first, second])
             #expect(queue.map { $0["position"] as? Int } == [1, 2])
 
             // Each waiting customer is told their place, once.
@@ -109,20 +109,20 @@ import UniversalInbox
             #expect(texts == ["You are number 1 in line; about 5 min.", "You are number 2 in line; about 10 min."])
 
             _ = try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"availability":"online"}"#, token: ann.token)
-            try await t.eventually("the oldest ticket handed out") { try await t.get("/api/v1/tickets/\(first)").json["agentId"] as? Int == ann.id }
+            try await t.eventually("the oldest ticket handed out") { try await t.get("/api/v1/tickets/\(first)").json["agentId"] as? Int64 == ann.id }
             // Her maximum is 1: the second waits until she resolves the first.
             try await Task.sleep(for: .milliseconds(200))
             #expect(try await t.get("/api/v1/tickets/\(second)").json["agentId"] == nil)
             #expect(try await t.get("/api/v1/queue").items.map { $0["position"] as? Int } == [1])
             #expect(try await t.patchJSON("/api/v1/tickets/\(first)", #"{"status":"resolved"}"#, token: ann.token).status == 200)
-            try await t.eventually("the second ticket handed out") { try await t.get("/api/v1/tickets/\(second)").json["agentId"] as? Int == ann.id }
+            try await t.eventually("the second ticket handed out") { try await t.get("/api/v1/tickets/\(second)").json["agentId"] as? Int64 == ann.id }
             #expect(try await t.get("/api/v1/queue").items.isEmpty)
             #expect(t.line.requests(to: "/v2/bot/message/reply").count + t.line.requests(to: "/v2/bot/message/push").count == 2)
         }
     }
 
     @Test func concurrentDistributionNeverExceedsAMaximum() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann", maxTickets: 3)
             let bob = try await t.addAgent("Bob", maxTickets: 2)
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -7,7 +7,7 @@ import UniversalInbox
 /// page first; without the parameters the whole conversation, as before.
 @Suite struct MessagePagesTests {
     @Test func pagesGoBackInConversationOrderAndAddUpToTheWhole() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let start = Int64(Date().timeIntervalSince1970 * 1000) - 600_000
             var ticket = 0
             // Seven messages; the fourth and fifth at the same millisecond (ordered by id).

@@ -6,13 +6,13 @@ import UniversalInbox
 /// Spam box, restore, and the learning filter.
 @Suite struct SpamTests {
     @Test func markSpamAndRestore() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let ticket = try await t.customerWrites(Payloads.lineUser, "WIN A FREE IPHONE click bit.ly/x")
             let spam = try await t.postJSON("/api/v1/tickets/\(ticket)/spam", "{}", token: ann.token)
             #expect(spam.json["status"] as? String == "spam")
             #expect(spam.json["resolutionReason"] as? String == "spam")
-            #expect(try await t.get("/api/v1/tickets?view=spam").items.compactMap { $0["id"] as? Int } == [ticket])
+            #expect(try await t.get("/api/v1/tickets?view=spam").items.compactMap { $0["id"] as? Int64 } == [ticket])
             #expect(try await t.get("/api/v1/tickets?status=new").items.isEmpty)
             let restored = try await t.request(.DELETE, "/api/v1/tickets/\(ticket)/spam", token: ann.token)
             #expect(restored.json["status"] as? String == "open")
@@ -33,9 +33,9 @@ import UniversalInbox
     @Test func filterLearnsFromAgentsAndSendsLikelySpamToTheSpamBox() async throws {
         let spam = LabelledSet.messages(LabelledSet.spamTemplates, count: 120, seed: 1)
         let genuine = LabelledSet.messages(LabelledSet.genuineTemplates, count: 120, seed: 2)
-        try await TestBridge.with(configure: { $0.spam = .init(threshold: 0.9, minimumTraining: 20) }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.spam = .init(threshold: 0.9, minimumTraining: 20) }) { t in
             var n = 0
-            func write(_ text: String) async throws -> Int {
+            func write(_ text: String) async throws -> Int64 {
                 n += 1
                 return try await t.customerWrites("U" + String(format: "%032d", n), text)
             }

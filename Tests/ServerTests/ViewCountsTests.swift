@@ -12,7 +12,7 @@ import UniversalInbox
     }
 
     @Test func eachFilterCountsWhatTheListFindsForTheCaller() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let billing = try await t.addDepartment("Billing")
             let ann = try await t.addAgent("Ann")
@@ -45,7 +45,7 @@ import UniversalInbox
             _ = try await t.patchJSON("/api/v1/tickets/\(third)", #"{"status":"resolved"}"#)
             let active = ["all": "status=active", "unassigned": "view=unassigned&status=active", "resolved": "status=resolved"]
             #expect(try await counts(t, active, token: ann.token).json["counts"] as? [String: Int] == ["all": 2, "unassigned": 1, "resolved": 1])
-            #expect(try await t.get("/api/v1/tickets?status=active", token: ann.token).items.compactMap { $0["id"] as? Int }.sorted() == [first, second].sorted())
+            #expect(try await t.get("/api/v1/tickets?status=active", token: ann.token).items.compactMap { $0["id"] as? Int64 }.sorted() == [first, second].sorted())
 
             // A restricted agent counts only what it may read: Sales and its own.
             let sams = try await counts(t, ["all": "", "pending": "status=pending", "billing": "department=\(billing)"], token: sam.token)
@@ -55,7 +55,7 @@ import UniversalInbox
     }
 
     @Test func aBadFilterIsRefusedWithItsKeyNamed() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             _ = try await t.customerWrites(Payloads.lineUser, "order")
             let bad = try await counts(t, ["ok": "status=open", "broken": "status=sleeping"], token: ann.token)

@@ -108,8 +108,8 @@ struct ForbiddenWordsDTO: Encodable {
 }
 
 /// The 409 a reply gets when the ticket changed after the agent looked.
-struct TicketChangedDTO: Encodable {
-    struct Detail: Encodable {
+struct TicketChangedDTO: Codable {
+    struct Detail: Codable {
         var code: String
         var message: String
     }
