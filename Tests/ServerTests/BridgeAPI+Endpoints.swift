@@ -91,14 +91,18 @@ extension BridgeAPI {
         return try await send(.POST, "/api/v1/tickets/\(ticket)/claim", Body())
     }
 
-    /// `POST /tickets/{id}/transfer` to an agent or a department.
-    func transfer(_ ticket: Int64, agent: Int64? = nil, department: Int64? = nil) async throws -> TicketSummary {
+    /// `POST /tickets/{id}/transfer` to an agent or a department, with a note for whoever gets it.
+    func transfer(_ ticket: Int64, agent: Int64? = nil, department: Int64? = nil, note: String? = nil) async throws -> TicketSummary {
         struct Body: Encodable {
             var agentId: Int64?
             var departmentId: Int64?
+            var note: String?
         }
-        return try await send(.POST, "/api/v1/tickets/\(ticket)/transfer", Body(agentId: agent, departmentId: department))
+        return try await send(.POST, "/api/v1/tickets/\(ticket)/transfer", Body(agentId: agent, departmentId: department, note: note))
     }
+
+    /// The tickets waiting for automatic distribution that the caller may read, in queue order.
+    func queue() async throws -> [QueuedTicket] { try await send(.GET, "/api/v1/queue", as: ItemsDTO<QueuedTicket>.self).items }
 
     /// `POST` (spam) or `DELETE` (restore) `/tickets/{id}/spam`.
     func markSpam(_ ticket: Int64, _ spam: Bool = true) async throws -> TicketSummary {
@@ -224,6 +228,7 @@ extension BridgeAPI {
     /// `PATCH /agents/{id}` (`AgentsController.change`'s body, the fields tests send).
     struct AgentChange: Encodable {
         var availability: String? = nil
+        var distributionPaused: Bool? = nil
         var departmentsOnly: Bool? = nil
         var answerAssignedOnly: Bool? = nil
     }
