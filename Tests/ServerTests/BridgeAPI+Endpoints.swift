@@ -56,6 +56,18 @@ extension BridgeAPI {
         try await send(.POST, "/api/v1/tickets/\(ticket)/messages", reply, expect: 202)
     }
 
+    /// A page of the conversation, newest page first: `limit` messages before `before`.
+    func messagePage(_ ticket: Int64, before: Int64? = nil, limit: Int? = nil) async throws -> MessagePageDTO {
+        let query = [before.map { "before=\($0)" }, limit.map { "limit=\($0)" }].compactMap { $0 }.joined(separator: "&")
+        return try await send(.GET, "/api/v1/tickets/\(ticket)/messages?" + query)
+    }
+
+    /// `POST /tickets/counts`: how many tickets each filter (a list query string) finds for the caller.
+    func counts(_ filters: [String: String]) async throws -> [String: Int] {
+        struct Body: Encodable { var filters: [String: String] }
+        return try await send(.POST, "/api/v1/tickets/counts", Body(filters: filters), as: ViewCountsController.CountsDTO.self).counts
+    }
+
     func notes(_ ticket: Int64) async throws -> [TicketNote] {
         try await send(.GET, "/api/v1/tickets/\(ticket)/notes", as: ItemsDTO<TicketNote>.self).items
     }
@@ -209,6 +221,16 @@ extension BridgeAPI {
 
     func createField(_ field: FieldDefinition) async throws -> CustomField {
         try await send(.POST, "/api/v1/fields", field, expect: 201)
+    }
+
+    /// `POST /views` (`SettingsController`'s body): the caller's own view, or everyone's with `shared`.
+    func saveView(name: String, filter: String, shared: Bool? = nil) async throws -> SavedView {
+        struct Body: Encodable {
+            var name: String
+            var filter: String
+            var shared: Bool?
+        }
+        return try await send(.POST, "/api/v1/views", Body(name: name, filter: filter, shared: shared), expect: 201)
     }
 
     func fields() async throws -> [CustomField] { try await send(.GET, "/api/v1/fields", as: ItemsDTO<CustomField>.self).items }

@@ -96,7 +96,7 @@ struct TicketsController: Sendable {
 }
 
 /// A page of a conversation; `nextBefore` is absent on the oldest page.
-struct MessagePageDTO: Encodable {
+struct MessagePageDTO: Codable {
     var items: [MessageDTO]
     var nextBefore: Int64?
 }
