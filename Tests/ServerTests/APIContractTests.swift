@@ -11,7 +11,7 @@ import Yams
 @Suite struct APIContractTests {
     /// `null` where the document has none is 400 and changes nothing; it used to read as "left out".
     @Test func nullWhereTheDocumentHasNoneIsRefused() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             let changed = try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"status":"pending","priority":null}"#)
             #expect(changed.status == 400)
@@ -62,7 +62,7 @@ import Yams
 
     /// A query value the document does not allow is 400, never clamped or ignored.
     @Test func queryValuesAreReadAsTheDocumentTypesThem() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             for (path, code) in [
                 ("/api/v1/campaigns/1/recipients?limit=1001", "invalid_limit"),
@@ -108,7 +108,7 @@ import Yams
 
     /// The admin token is not an agent: what only an agent has is 403, and `/me` is its name and role.
     @Test func theAdminTokenIsRefusedWhatOnlyAnAgentHas() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             for reply in [
                 try await t.get("/api/v1/me/alerts"),
@@ -128,7 +128,7 @@ import Yams
 
     /// A request the document calls valid, refused by a rule in its words, is 422 (never 400).
     @Test func wellFormedRequestsRefusedByRulesInWordsAre422() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             let hours = #"{"timeZone":"Mars/Olympus","weekly":{"mon":[["09:00","18:00"]]}}"#
             for (reply, code) in [
@@ -162,7 +162,7 @@ import Yams
     /// Lengths are the document's: Unicode code points, so "\r\n" is two and a letter with a
     /// combining mark is two (a Swift `Character` count says one).
     @Test func lengthsAreCountedAsTheDocumentCountsThem() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             let note = String(repeating: "e\\u0301", count: 2049)  // 4098 code points, 2049 characters
             let long = try await t.postJSON("/api/v1/tickets/\(ticket)/notes", #"{"text":"\#(note)"}"#)

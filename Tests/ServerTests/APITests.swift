@@ -19,7 +19,7 @@ import Yams
     }
 
     @Test func badRequestsAreRefusedWithReasons() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01API", "hello"))
             let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
 
@@ -56,7 +56,7 @@ import Yams
     }
 
     @Test func whatsappWindowRefusesFreeTextButTakesTemplates() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             let twoDaysAgo = Int64(Date().timeIntervalSince1970) - 2 * 86400
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.OLD", "hello from last week", at: twoDaysAgo))
             let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
@@ -78,7 +78,7 @@ import Yams
     }
 
     @Test func replyWithAnImageByURL() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.IMG", "can I see it?"))
             let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             let bad = try await t.postJSON("/api/v1/tickets/\(id)/messages", #"{"image":{"url":"ftp://x/y.jpg"}}"#)
@@ -94,7 +94,7 @@ import Yams
     }
 
     @Test func statusChanges() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01ST", "hello"))
             let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             let resolved = try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"resolved"}"#)
@@ -110,7 +110,7 @@ import Yams
     }
 
     @Test func resolvedTicketsCloseByThemselves() async throws {
-        try await TestBridge.with(janitorInterval: .milliseconds(50), configure: { $0.autoCloseAfter = 0.2 }) { t in
+        try await TestBridge.with(standIns: [.line], janitorInterval: .milliseconds(50), configure: { $0.autoCloseAfter = 0.2 }) { t in
             _ = try await t.postLINE(Payloads.lineText("01AC", "hello"))
             let id = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             _ = try await t.patchJSON("/api/v1/tickets/\(id)", #"{"status":"resolved"}"#)
@@ -148,7 +148,7 @@ import Yams
 
 @Suite struct SearchAPITests {
     @Test func searchThroughTheAPI() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01SEARCH1", "注文はどこですか"))
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.SEARCH2", "Where is my parcel?"))
             let japanese = try await t.get("/api/v1/tickets?q=%E3%81%A9%E3%81%93%E3%81%A7%E3%81%99")  // どこです

@@ -76,7 +76,7 @@ import UniversalInbox
     }
 
     @Test func aDeactivatedAgentKeepsItsHistoryButLosesAccessAndItsOpenTickets() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let ann = try await t.addAgent("Ann", departments: [sales], password: "first password")
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
@@ -98,7 +98,7 @@ import UniversalInbox
             // Its open ticket went back to the department's queue, with a history entry.
             let summary = try await t.get("/api/v1/tickets/\(ticket)")
             #expect(summary.json["agentId"] == nil)
-            #expect(try await t.get("/api/v1/queue").items.compactMap { $0["ticketId"] as? Int } == [ticket])
+            #expect(try await t.get("/api/v1/queue").items.compactMap { $0["ticketId"] as? Int64 } == [ticket])
             let history = try await t.get("/api/v1/tickets/\(ticket)/history").items
             #expect(history.contains { $0["kind"] as? String == "transferred" && ($0["detail"] as? [String: Any])?["note"] as? String == "agent deactivated" })
             // Out of distribution even if someone sets it online, and nobody can transfer to it.
@@ -115,7 +115,7 @@ import UniversalInbox
             #expect(try await t.get("/api/v1/me", token: annSession).json["active"] as? Bool == true)
             _ = try await t.patchJSON("/api/v1/agents/\(ann.id)", #"{"availability":"online"}"#, token: annSession)
             try await t.eventually("the queued ticket to go to Ann") {
-                try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] as? Int == ann.id
+                try await t.get("/api/v1/tickets/\(ticket)").json["agentId"] as? Int64 == ann.id
             }
         }
     }
@@ -134,7 +134,7 @@ import UniversalInbox
     /// sockets at once (the hub re-checks on the inbox's event, no timer); others stay open.
     @Test(arguments: ["revoke one", "revoke all", "deactivate", "reset password", "log out"])
     func revocationClosesThatAgentsLiveSockets(_ how: String) async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann", password: "first password")
             let bob = try await t.addAgent("Bob")
             let laptop = try await session(t, "ann@example.com", "first password")
@@ -175,7 +175,7 @@ import UniversalInbox
     /// A socket whose agent loses a restriction's rights mid-connection gets the new rights, not the
     /// ones it connected with.
     @Test func aLiveSocketTakesTheAgentsCurrentRights() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let billing = try await t.addDepartment("Billing")
             let sam = try await t.addAgent("Sam", departments: [sales])

@@ -85,7 +85,7 @@ import UniversalInbox
     }
 
     @Test func departmentRestrictionHidesOtherDepartmentsTickets() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let billing = try await t.addDepartment("Billing")
             let sam = try await t.addAgent("Sam", departments: [sales])
@@ -95,7 +95,7 @@ import UniversalInbox
             _ = try await t.postJSON("/api/v1/tickets/\(salesTicket)/transfer", #"{"departmentId":\#(sales)}"#)
             _ = try await t.postJSON("/api/v1/tickets/\(billingTicket)/transfer", #"{"departmentId":\#(billing)}"#)
 
-            let listed = try await t.get("/api/v1/tickets", token: sam.token).items.compactMap { $0["id"] as? Int }
+            let listed = try await t.get("/api/v1/tickets", token: sam.token).items.compactMap { $0["id"] as? Int64 }
             #expect(listed == [salesTicket])
             for path in ["", "/messages", "/notes", "/history"] {
                 let refused = try await t.get("/api/v1/tickets/\(billingTicket)\(path)", token: sam.token)
@@ -115,7 +115,7 @@ import UniversalInbox
     }
 
     @Test func answerOnlyAssignedTickets() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ria = try await t.addAgent("Ria")
             _ = try await t.patchJSON("/api/v1/agents/\(ria.id)", #"{"answerAssignedOnly":true}"#)
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")

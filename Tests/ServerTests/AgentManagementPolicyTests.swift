@@ -86,21 +86,21 @@ import UniversalInbox
             let people: [(name: String, role: String)] = [
                 ("Olga", "owner"), ("Ada", "admin"), ("Carl", "agent"), ("Otto", "owner"), ("Anna", "admin"), ("Cleo", "agent"),
             ]
-            var ids: [String: Int] = [:]
+            var ids: [String: Int64] = [:]
             for person in people { ids[person.name] = try await t.addAgent(person.name, role: person.role).id }
             let rank = ["agent": 0, "admin": 1, "owner": 2]
             let actors: [(name: String, role: String)] = [("Olga", "owner"), ("Ada", "admin"), ("Carl", "agent"), ("admin token", "token")]
             let targets: [(name: String, role: String)] = [("Otto", "owner"), ("Anna", "admin"), ("Cleo", "agent")]
 
             /// A fresh token for `agentId`, minted with the admin token; its id and value.
-            func mint(_ agentId: Int) async throws -> (id: Int, token: String) {
+            func mint(_ agentId: Int64) async throws -> (id: Int, token: String) {
                 let reply = try await t.postJSON("/api/v1/agents/\(agentId)/tokens", #"{"label":"matrix"}"#)
                 guard let id = reply.json["id"] as? Int, let token = reply.json["token"] as? String else {
                     throw TestBridge.TimeoutError(what: "a token for agent \(agentId): \(reply.text)")
                 }
                 return (id, token)
             }
-            func snapshot(_ target: Int) async throws -> String {
+            func snapshot(_ target: Int64) async throws -> String {
                 try await t.get("/api/v1/agents").text + (try await t.get("/api/v1/agents/\(target)/tokens").text)
             }
 

@@ -26,7 +26,7 @@ import UniversalInbox
     @Test func desktopAlertsAndABurstBecomesOneAlertWithACount() async throws {
         // The bridge's clock stands still until the test moves it: the burst cannot outlast the window.
         let clock = ManualClock()
-        try await TestBridge.with(clock: clock, configure: {
+        try await TestBridge.with(standIns: [.line], clock: clock, configure: {
             Self.fast(&$0)
             $0.notifier.coalesceWindow = 3
         }) { t in
@@ -34,7 +34,7 @@ import UniversalInbox
             let live = try await LiveClient.connect(t, token: ann.token)
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello?")
             let opened = try await live.next("alert") { $0["event"] as? String == "new_ticket" }
-            #expect(opened["ticketId"] as? Int == ticket)
+            #expect(opened["ticketId"] as? Int64 == ticket)
             #expect((opened["body"] as? String)?.contains("hello?") == true)
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
 
@@ -55,14 +55,14 @@ import UniversalInbox
             try await t.eventually("the next alert gathered") { try await pendingCount() == 1 }
             clock.advance(by: 3.1)
             let next = try await live.next("alert") { $0["event"] as? String == "customer_message" && $0["count"] as? Int == 1 }
-            #expect(next["ticketId"] as? Int == ticket)
+            #expect(next["ticketId"] as? Int64 == ticket)
             #expect(live.messages.filter { $0["type"] as? String == "alert" && $0["event"] as? String == "customer_message" }.count == 2)
             await live.close()
         }
     }
 
     @Test func smsAlertsFollowPreferencesAndQuietHours() async throws {
-        try await TestBridge.with(configure: Self.fast) { t in
+        try await TestBridge.with(standIns: [.line, .sms], configure: Self.fast) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             #expect(try await t.request(.PUT, "/api/v1/me/alerts", body: Data(#"{"media":{"assigned":["sms"]}}"#.utf8), token: ann.token).errorCode == "no_phone")
@@ -101,7 +101,7 @@ import UniversalInbox
     }
 
     @Test func aFailingMediumIsRetried() async throws {
-        try await TestBridge.with(configure: Self.fast) { t in
+        try await TestBridge.with(standIns: [.line, .sms], configure: Self.fast) { t in
             let ann = try await t.addAgent("Ann")
             _ = try await t.request(.PUT, "/api/v1/me/alerts", body: Data(#"{"media":{"assigned":["sms"]},"phone":"+15550100003"}"#.utf8), token: ann.token)
             t.sms.script("/2010-04-01/Accounts/AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a/Messages.json", [.json(#"{"code":20500,"message":"down"}"#, status: 503)])
@@ -120,7 +120,7 @@ import UniversalInbox
 
     @Test func ticketsWaitingTooLongAlertTheirDepartment() async throws {
         // Long enough that the ticket is in Sales's queue before it counts as waiting.
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             Self.fast(&$0)
             $0.notifier.waitingAfter = 2
         }) { t in
@@ -132,7 +132,7 @@ import UniversalInbox
             let ticket = try await t.customerWrites(Payloads.lineUser, "anyone?")
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(sales)}"#)
             let waiting = try await samLive.next("alert") { $0["event"] as? String == "waiting" }
-            #expect(waiting["ticketId"] as? Int == ticket)
+            #expect(waiting["ticketId"] as? Int64 == ticket)
             let ottoWaiting = try await t.bridge.inbox.database.pool.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM notifications WHERE agent_id = ? AND event = 'waiting'", arguments: [other.id])
             }

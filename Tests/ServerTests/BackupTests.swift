@@ -63,7 +63,7 @@ import UniversalInbox
         var manifest: BackupManifest?
         var original = ""
 
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             original = t.dataDirectory
             // A customer's image, so there is a file the database names.
             #expect(try await t.postLINE(Payloads.lineImage("01BACKUPIMG")).status == 200)
@@ -103,7 +103,7 @@ import UniversalInbox
         try FileManager.default.removeItem(atPath: original)
         let restored = Self.temporaryDirectory("restored")
         _ = try BridgeRestore.run(config: Self.config(restored), from: backup)
-        try await TestBridge.with(configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in
             let pool = t.bridge.inbox.database.pool
             let (check, inbound) = try await pool.read { db in
                 (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try String.fetchAll(db, sql: "SELECT text FROM messages WHERE direction = 'in'"))
@@ -121,7 +121,7 @@ import UniversalInbox
     }
 
     @Test func aBackupRefusesANonEmptyDirectory() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.customerWrites("Ubac00000000000000000000000000001", "hello")
             let target = Self.temporaryDirectory("taken")
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
@@ -149,7 +149,7 @@ import UniversalInbox
     }
 
     @Test func restoreIsRefusedWhileABridgeServesTheDatabase() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites("Ubac00000000000000000000000000002", "before the backup")
             let backup = Self.temporaryDirectory("backup")
             _ = try await BridgeBackup.take(config: Self.config(t.dataDirectory), to: backup)
@@ -168,7 +168,7 @@ import UniversalInbox
 
     @Test func restoreRefusesATamperedOrUnknownBackup() async throws {
         let backup = Self.temporaryDirectory("backup")
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.customerWrites("Ubac00000000000000000000000000003", "the original words")
             _ = try await BridgeBackup.take(config: Self.config(t.dataDirectory), to: backup)
         }

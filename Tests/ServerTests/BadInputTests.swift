@@ -6,7 +6,7 @@ import Testing
 /// are 400, with JSON errors, and change nothing.
 @Suite struct BadInputTests {
     @Test func oversizeBodiesAre413AndChangeNothing() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line, .slack]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             let before = try await t.messages(ticket: ticket).count
             let reply = try await t.postJSON("/api/v1/tickets/\(ticket)/messages", #"{"text":"\#(String(repeating: "a", count: 300_000))"}"#)

@@ -8,9 +8,9 @@ import UniversalInbox
     static func user(_ n: Int) -> String { "U" + String(format: "%032d", n) }
 
     @Test func massActionsOnASelectionOrAFilterReportEachTicket() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
-            var ids: [Int] = []
+            var ids: [Int64] = []
             for n in 1...4 { ids.append(try await t.customerWrites(Self.user(n), "hello \(n)")) }
             _ = try await t.patchJSON("/api/v1/tickets/\(ids[3])", #"{"status":"closed"}"#)
 
@@ -26,7 +26,7 @@ import UniversalInbox
             #expect(replied.json["succeeded"] as? Int == 3)
             #expect(replied.json["failed"] as? Int == 1)
             let failure = replied.items.first { $0["ok"] as? Bool == false }
-            #expect(failure?["ticketId"] as? Int == ids[3])
+            #expect(failure?["ticketId"] as? Int64 == ids[3])
             #expect((failure?["error"] as? [String: Any])?["code"] as? String == "ticket_closed")
             try await t.eventually("three replies sent") { t.line.requests(to: "/v2/bot/message").count == 3 }
 
@@ -42,7 +42,7 @@ import UniversalInbox
     }
 
     @Test func transcriptAndCSV() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let ticket = try await t.customerWrites(Payloads.lineUser, "My <b>order</b> & 'parcel'")
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/messages", #"{"text":"On its way!"}"#, token: ann.token)
@@ -75,7 +75,7 @@ import UniversalInbox
         #expect(TranscriptHTML.time(lateEvening, in: tokyo) == "2024-01-02 08:30:00 +09:00")
         #expect(TranscriptHTML.time(lateEvening, in: TranscriptHTML.utc) == "2024-01-01 23:30:00 +00:00")
         #expect(TranscriptHTML.time(lateEvening, in: try #require(TimeZone(identifier: "America/St_Johns"))) == "2024-01-01 20:00:00 -03:30")
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "What time is it there?")
             let createdAt = try #require(try await t.messages(ticket: ticket).first?["createdAt"] as? String)
             let sent = try #require(try? Date(createdAt, strategy: .iso8601))
@@ -96,7 +96,7 @@ import UniversalInbox
     }
 
     @Test func customersSeeTheirOwnHistoryThroughASignedExpiringLink() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let first = try await t.customerWrites(Payloads.lineUser, "first question")
             _ = try await t.postJSON("/api/v1/tickets/\(first)/notes", #"{"text":"secret internal note"}"#)
             _ = try await t.patchJSON("/api/v1/tickets/\(first)", #"{"status":"closed"}"#)

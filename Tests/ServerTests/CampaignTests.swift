@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func eachPlatformsRulesDecideAndExcludedRecipientsAreReported() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line, .whatsapp, .meta, .sms]) { t in
             // Three LINE customers, one of whom blocked the account; a WhatsApp customer last heard
             // from two days ago; an SMS customer who texted STOP; a Messenger customer from last week.
             _ = try await t.postLINE(Self.lineTexts((1...3).map(Self.user)))
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func whatsappTemplatesAndMessengerTagsCarryOutsideTheWindow() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp, .meta]) { t in
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.OLD2", "hi", at: Int64(Date().timeIntervalSince1970) - 2 * 86400))
             let lastWeek = Int64(Date().timeIntervalSince1970 * 1000) - 8 * 86_400_000
             _ = try await t.postMeta(.messenger, Payloads.meta(.messenger, #""message":{"mid":"m_old2","text":"hello"}"#, at: lastWeek))
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func lineGoesOutInMulticastBatchesOfFiveHundred() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let users = (1...1201).map(Self.user)
             for start in stride(from: 0, to: users.count, by: 100) {
                 #expect(try await t.postLINE(Self.lineTexts(Array(users[start..<min(start + 100, users.count)]))).status == 200)
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func aBroadcastToAllLINEFollowersIsOneKeyedRequest() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Self.lineTexts((1...3).map(Self.user)))
             let refused = [
                 (#"{"followersOf":"line/main","tags":["vip"]}"#, #"{"text":"x"}"#, "invalid_audience"),
@@ -151,7 +151,7 @@ import Testing
     }
 
     @Test func scheduledPausedResumedAndCancelled() async throws {
-        try await TestBridge.with(configure: { config in
+        try await TestBridge.with(standIns: [.whatsapp], configure: { config in
             config.channels = config.channels.map { channel in
                 guard case .whatsapp(var whatsapp) = channel else { return channel }
                 whatsapp.rateLimit = RateLimit(perSecond: 20, burst: 1)
@@ -195,7 +195,7 @@ import Testing
     }
 
     @Test func aRestartResendsInterruptedBatchesUnderTheirKeyAndNeverDoubles() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line, .sms]) { t in
             _ = try await t.postLINE(Self.lineTexts((1...5).map(Self.user)))
             _ = try await t.postSMS(Payloads.sms("SM0000000000000000000000000000CA02", "hi", from: "+15550001212"))
             let id = try #require(try await t.postJSON("/api/v1/campaigns", #"{"name":"Crash","audience":{"contactIds":[1,2,3,4,5,6]},"content":{"text":"Same for all"}}"#).json["id"] as? Int)
@@ -238,7 +238,7 @@ import Testing
     }
 
     @Test func individualMessagesReachAContactOnAnyOfTheirChannels() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.sms]) { t in
             let ann = try await t.addAgent("Ann")
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.IND1", "hello"))
             _ = try await t.postSMS(Payloads.sms("SM0000000000000000000000000000IN01", "and by text"))  // same phone: same contact
@@ -258,7 +258,7 @@ import Testing
     }
 
     @Test func theCommandLineSendsACampaignAndAMessage() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Self.lineTexts((1...3).map(Self.user)))
             let send = try Bridge.BroadcastCommand.Send.parse([
                 "--url", t.bridge.baseURL, "--token", TestBridge.adminToken, "--name", "From the CLI", "--segment-channel", "line", "--opted-in",
@@ -281,7 +281,7 @@ import Testing
     }
 
     @Test func weChatFollowersOutsideTheWindowGetAMassSendOthersACustomerServiceMessage() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.wechat]) { t in
             let threeDaysAgo = Int(Date().timeIntervalSince1970) - 3 * 86400
             for (n, openId) in ["oFollowerAAAAAAAAAAAAAAAAAAA1", "oFollowerBBBBBBBBBBBBBBBBBBB2", "oFollowerCCCCCCCCCCCCCCCCCCC3"].enumerated() {
                 let at = n < 2 ? threeDaysAgo : Int(Date().timeIntervalSince1970)

@@ -206,7 +206,7 @@ import Testing
         try await redirectToInternal.start()
         defer { Task { await redirectToInternal.stop() } }
 
-        try await TestBridge.with(configure: Self.onlyStandIns(plus: [cdn, redirectToInternal])) { t in
+        try await TestBridge.with(standIns: [.line], configure: Self.onlyStandIns(plus: [cdn, redirectToInternal])) { t in
             // Internal: on loopback like the stand-ins, but on a port egress.allow does not list.
             let refused = try await Self.lineImage(t, "01EGRESS1", url: intranet.baseURL + "/admin.png")
             #expect(refused["status"] as? String == "failed")
@@ -308,7 +308,7 @@ import Testing
         try await intranet.start()
         defer { Task { await intranet.stop() } }
         let vapid = P256.Signing.PrivateKey()
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             Self.onlyStandIns()(&$0)
             $0.notifier.vapidPrivateKey = Base64URL.encode(vapid.rawRepresentation)
         }) { t in

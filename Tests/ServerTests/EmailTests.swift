@@ -67,7 +67,7 @@ import Testing
     @Test func agentsGetAlertsByEmail() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             $0.email = server.settings(from: "Bridge alerts <alerts@example.com>")
             $0.notifier.coalesceWindow = 0.5
         }) { t in
@@ -93,7 +93,7 @@ import Testing
     @Test func campaignsGoByEmailAndReportWhoCouldNotGetIt() async throws {
         let server = try SMTPTestServer(reject: ["gone@example.com"])
         defer { server.stop() }
-        try await TestBridge.with(configure: { $0.email = server.settings(from: "Shop <news@example.com>") }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.email = server.settings(from: "Shop <news@example.com>") }) { t in
             _ = try await t.postLINE(CampaignTests.lineTexts((1...3).map(CampaignTests.user)))
             try await t.eventually("three contacts") { try await t.get("/api/v1/contacts/3").status == 200 }
             #expect(try await t.patchJSON("/api/v1/contacts/1", #"{"email":"kenji@example.jp"}"#).status == 200)

@@ -8,7 +8,7 @@ import Testing
 /// through the stand-in platform, status receipt back.
 @Suite struct EndToEndTests {
     @Test func whatsappConversationRoundTrip() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             let webhook = try await t.postWhatsApp(Payloads.whatsappText("wamid.IN1", "Order status?"))
             #expect(webhook.status == 200)
 
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func lineReplyTokenMediaAndProfile() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             #expect(try await t.postLINE(Payloads.lineImage("01EVT1")).status == 200)
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
 
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func repliesLeaveInOrder() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01ORDER", "hi", replyToken: "x", at: Int64(Date().timeIntervalSince1970 - 3600) * 1000))
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             // Slow platform: each send takes a moment, so later replies queue up behind earlier ones.

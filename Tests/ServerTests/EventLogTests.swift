@@ -8,7 +8,7 @@ import UniversalInbox
 @Suite struct EventLogTests {
     /// Every kind of change, made through the API and webhooks, is in the log once, in order.
     @Test func everyChangeIsLoggedInTheOrderItWasMade() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let support = try await t.addDepartment("Support")
             let ann = try await t.addAgent("Ann", departments: [support])
             let ticket = try await t.customerWrites(Payloads.lineUser, "Where is my parcel?")
@@ -27,7 +27,7 @@ import UniversalInbox
 
             let page = try await t.get("/api/v1/events?after=0")
             #expect(page.status == 200)
-            let events = page.events.filter { $0["ticketId"] as? Int == ticket }
+            let events = page.events.filter { $0["ticketId"] as? Int64 == ticket }
             let seqs = events.compactMap { $0["seq"] as? Int }
             #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
             #expect(page.json["head"] as? Int == page.events.compactMap { $0["seq"] as? Int }.max())
@@ -39,7 +39,7 @@ import UniversalInbox
             let expected = ["ticket_opened", "message in", "ticket_updated", "assigned", "status open", "history assigned", "message out", "note", "ticket_updated", "ticket_updated", "status resolved"]
             #expect(kinds.filter { !$0.hasPrefix("message_status") && !$0.hasPrefix("history") || $0 == "history assigned" } == expected, "\(kinds)")
             #expect(kinds.contains("message_status sent"))
-            #expect(events.first { $0["type"] as? String == "assigned" }?["agentId"] as? Int == ann.id)
+            #expect(events.first { $0["type"] as? String == "assigned" }?["agentId"] as? Int64 == ann.id)
 
             // Paging: `next` moves on, and asking from there gives the rest.
             let first = try await t.get("/api/v1/events?after=0&limit=2")
@@ -60,7 +60,7 @@ import UniversalInbox
     /// A page that was away (asleep, offline, the server restarted) reconnects with the last `seq`
     /// it applied and gets exactly what it missed, in order, then live entries.
     @Test func aReconnectingPageCatchesUpExactly() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             let ticket = try await t.customerWrites(Payloads.lineUser, "first")
@@ -85,7 +85,7 @@ import UniversalInbox
             // Then live entries follow, after the replayed ones.
             _ = try await t.customerWrites(Payloads.lineUser, "fourth")
             let live4 = try await back.next("message") { ($0["seq"] as? Int ?? 0) > (missed.last?["seq"] as? Int ?? .max) }
-            #expect(live4["ticketId"] as? Int == ticket)
+            #expect(live4["ticketId"] as? Int64 == ticket)
             await back.close()
 
             // A position the log does not hold (ahead of it) gets `resync`, and live entries from now.
@@ -98,7 +98,7 @@ import UniversalInbox
     /// Entries are filtered by what the reader may see now; a ticket moved out of a restricted
     /// agent's reach is announced as hidden, and one it never saw is not announced at all.
     @Test func restrictedReadersGetOnlyTheirTickets() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let support = try await t.addDepartment("Support")
             let sam = try await t.addAgent("Sam", departments: [sales])
@@ -108,12 +108,12 @@ import UniversalInbox
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(sales)}"#)
             let live = try await LiveClient.connect(t, token: sam.token)
 
-            #expect(try await t.get("/api/v1/events?after=0", token: sam.token).events.allSatisfy { $0["ticketId"] as? Int == ticket })
+            #expect(try await t.get("/api/v1/events?after=0", token: sam.token).events.allSatisfy { $0["ticketId"] as? Int64 == ticket })
             // Moved to Support: Sam is told to drop it; the other ticket moving is none of his business.
             _ = try await t.postJSON("/api/v1/tickets/\(other)/transfer", #"{"departmentId":\#(support)}"#)
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(support)}"#)
-            _ = try await live.next("ticket_hidden") { $0["ticketId"] as? Int == ticket }
-            #expect(!live.messages.contains { $0["ticketId"] as? Int == other })
+            _ = try await live.next("ticket_hidden") { $0["ticketId"] as? Int64 == ticket }
+            #expect(!live.messages.contains { $0["ticketId"] as? Int64 == other })
             await live.close()
         }
     }
@@ -122,13 +122,13 @@ import UniversalInbox
 /// Names and identities arrive after a ticket: the ticket is marked updated so a page shows them.
 @Suite struct EventLogContactTests {
     @Test func aContactsNameArrivingUpdatesItsOpenTickets() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             // The profile (with the name) is fetched after the message was filed.
             try await t.eventually("the name fetched") {
                 (try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["displayName"] as? String == "Kenji"
             }
-            let types = try await t.get("/api/v1/events?after=0").events.filter { $0["ticketId"] as? Int == ticket }.map { $0["type"] as? String ?? "" }
+            let types = try await t.get("/api/v1/events?after=0").events.filter { $0["ticketId"] as? Int64 == ticket }.map { $0["type"] as? String ?? "" }
             let afterMessage = types.drop { $0 != "message" }
             #expect(afterMessage.contains("ticket_updated"), "\(types)")
         }

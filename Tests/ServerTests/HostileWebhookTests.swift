@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func impossibleTimestampsNeverTrapAndBlockNothing() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             // LINE: Int64.max milliseconds beside a good event in the same delivery.
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let good = Payloads.lineText("01GOOD", "still filed", at: now)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func variantsThePlatformsSendAreFiled() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.meta]) { t in
             // WhatsApp: a customer known only by a business-scoped user id.
             let bsuid = "US.13491208655302741918"
             let whatsapp = Payloads.whatsapp(

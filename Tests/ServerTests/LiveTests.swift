@@ -82,7 +82,7 @@ final class LiveClient: Sendable {
     }
 
     @Test func colleaguesSeeWhoIsViewingAndTyping() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
@@ -91,7 +91,7 @@ final class LiveClient: Sendable {
 
             try await annLive.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
             let viewing = try await bobLive.next("presence") { Self.agents($0) == ["Ann viewing"] }
-            #expect(viewing["ticketId"] as? Int == ticket)
+            #expect(viewing["ticketId"] as? Int64 == ticket)
             try await annLive.send(#"{"type":"typing","ticketId":\#(ticket)}"#)
             _ = try await bobLive.next("presence") { Self.agents($0) == ["Ann typing"] }
             try await bobLive.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
@@ -112,7 +112,7 @@ final class LiveClient: Sendable {
     }
 
     @Test func inboxEventsReachOnlyAgentsWhoMayReadTheTicket() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let support = try await t.addDepartment("Support")
             let sam = try await t.addAgent("Sam", departments: [sales])
@@ -122,10 +122,10 @@ final class LiveClient: Sendable {
             let adaLive = try await LiveClient.connect(t, token: ada.token)
 
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
-            _ = try await adaLive.next("ticket_opened") { $0["ticketId"] as? Int == ticket }
-            _ = try await adaLive.next("message") { $0["ticketId"] as? Int == ticket && $0["direction"] as? String == "in" }
+            _ = try await adaLive.next("ticket_opened") { $0["ticketId"] as? Int64 == ticket }
+            _ = try await adaLive.next("message") { $0["ticketId"] as? Int64 == ticket && $0["direction"] as? String == "in" }
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(support),"agentId":\#(ada.id)}"#)
-            _ = try await adaLive.next("assigned") { $0["agentId"] as? Int == ada.id }
+            _ = try await adaLive.next("assigned") { $0["agentId"] as? Int64 == ada.id }
 
             // Sam sees only Sales: nothing about this ticket, and may not watch it.
             try await samLive.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
@@ -133,7 +133,7 @@ final class LiveClient: Sendable {
             try await adaLive.send(#"{"type":"typing","ticketId":\#(ticket)}"#)
             _ = try await adaLive.next("presence") { Self.agents($0) == ["Ada typing"] }
             try await Task.sleep(for: .milliseconds(200))
-            #expect(samLive.messages.filter { $0["ticketId"] as? Int == ticket && $0["type"] as? String != "error" }.isEmpty)
+            #expect(samLive.messages.filter { $0["ticketId"] as? Int64 == ticket && $0["type"] as? String != "error" }.isEmpty)
             await samLive.close()
             await adaLive.close()
         }
@@ -153,7 +153,7 @@ final class LiveClient: Sendable {
     /// heartbeat every `server.liveHeartbeat` (announced in `hello`), carrying the log position it
     /// has been served up to, past entries its agent may not read.
     @Test func everySocketHearsAHeartbeatWithItsLogPosition() async throws {
-        try await TestBridge.with(configure: { $0.server.liveHeartbeat = 0.2 }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.server.liveHeartbeat = 0.2 }) { t in
             let sales = try await t.addDepartment("Sales")
             let sam = try await t.addAgent("Sam", departments: [sales])
             _ = try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#)
@@ -168,7 +168,7 @@ final class LiveClient: Sendable {
 
             // A ticket Sam may not read: Ann gets its entries; Sam only hears the position move past them.
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
-            let message = try await annLive.next("message") { $0["ticketId"] as? Int == ticket }
+            let message = try await annLive.next("message") { $0["ticketId"] as? Int64 == ticket }
             let seq = try #require(message["seq"] as? Int)
             _ = try await samLive.next("heartbeat") { ($0["seq"] as? Int ?? 0) >= seq }
             _ = try await annLive.next("heartbeat") { ($0["seq"] as? Int ?? 0) >= seq }
@@ -179,7 +179,7 @@ final class LiveClient: Sendable {
     }
 
     @Test func typingLapsesToViewingThenViewingLapses() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
             let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), typingTimeout: .seconds(5), viewingTimeout: .seconds(60))
             let (id, stream) = await hub.connect(.adminToken)

@@ -43,7 +43,7 @@ import UniversalInbox
     }
 
     @Test func oldestUnansweredFirstThenTheAnsweredPageByPage() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let a = try await writes(t, user(1), "A", at: now - 3 * Self.hour)
             let b = try await writes(t, user(2), "B", at: now - 2 * Self.hour)
             let c = try await writes(t, user(3), "C", at: now - 1 * Self.hour)
@@ -83,7 +83,7 @@ import UniversalInbox
     }
 
     @Test func movingMessagesMovesTheWait() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await writes(t, user(1), "first", at: now - 2 * Self.hour)
             _ = try await writes(t, user(1), "second", at: now - 1 * Self.hour)
             let messages = try await t.messages(ticket: ticket)
@@ -99,7 +99,7 @@ import UniversalInbox
     }
 
     @Test func badSortsAndCursorsAreRefused() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await writes(t, user(1), "hello", at: now)
             _ = try await writes(t, user(2), "hello", at: now)
             #expect(try await t.get("/api/v1/tickets?sort=oldest").errorCode == "invalid_sort")

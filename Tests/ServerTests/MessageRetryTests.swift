@@ -9,7 +9,7 @@ import UniversalInbox
     let push = "/v2/bot/message/push"
 
     @Test func aFailedMessageIsQueuedAgainWithItsKeyAndSent() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             // An old event: its reply token has expired, so the reply goes by push; the first push is refused for good.
             _ = try await t.postLINE(Payloads.lineText("01RETRY0000000000000000000", "hello", replyToken: "expired", at: 1_700_000_000_000))
@@ -22,7 +22,7 @@ import UniversalInbox
             let head = try #require(try await t.get("/api/v1/events?after=0").json["head"] as? Int)
 
             // Not failed: 409, and nothing changes.
-            let inbound = try #require(try await t.messages(ticket: ticket).first?["id"] as? Int)
+            let inbound = try #require(try await t.messages(ticket: ticket).first?["id"] as? Int64)
             #expect(try await t.postJSON("/api/v1/messages/\(inbound)/retry", "", token: ann.token).errorCode == "not_failed")
             #expect(try await t.postJSON("/api/v1/messages/999999/retry", "", token: ann.token).status == 404)
 
@@ -44,7 +44,7 @@ import UniversalInbox
     }
 
     @Test func onlyWhoMayAnswerTheTicketAndNotOnAClosedOne() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             _ = try await t.patchJSON("/api/v1/agents/\(bob.id)", #"{"answerAssignedOnly":true}"#)

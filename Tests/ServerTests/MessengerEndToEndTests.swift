@@ -7,7 +7,7 @@ import Testing
 @Suite struct MessengerEndToEndTests {
     @Test(arguments: [ChannelKind.messenger, .instagram])
     func conversationRoundTrip(_ kind: ChannelKind) async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.meta]) { t in
             let image = t.meta.baseURL + "/cdn/photo.jpg"
             let webhook = try await t.postMeta(kind, Payloads.meta(kind, #""message":{"mid":"m_in1","text":"is this yours?","attachments":[{"type":"image","payload":{"url":"\#(image)"}}]}"#))
             #expect(webhook.status == 200)
@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func staleConversationIsRefusedWithTheReason() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.meta]) { t in
             let eightDaysAgo = Int64(Date().timeIntervalSince1970 * 1000) - 8 * 86_400_000
             _ = try await t.postMeta(.messenger, Payloads.meta(.messenger, #""message":{"mid":"m_old","text":"hello"}"#, at: eightDaysAgo))
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)

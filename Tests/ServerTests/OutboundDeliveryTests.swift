@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func throttledSendWaitsForRetryAfter() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             t.line.script(push, [.json(#"{"message":"Too many requests"}"#, status: 429, headers: ["retry-after": "1"])])
             let ids = try await replyOnNewTicket(t, "01R429")
             try await t.eventually("sent after the throttle") { try await status(t, ids)?["status"] as? String == "sent" }
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func serverErrorIsRetried() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             t.line.script(push, [.json(#"{"message":"Internal error"}"#, status: 500), .json(#"{"message":"Internal error"}"#, status: 502)])
             let ids = try await replyOnNewTicket(t, "01R500")
             try await t.eventually("sent after two outages") { try await status(t, ids)?["status"] as? String == "sent" }
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func badTokenFailsWithoutRetry() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             t.line.script(push, [.json(#"{"message":"Authentication failed. Confirm that the access token in the authorization header is valid."}"#, status: 401)])
             let ids = try await replyOnNewTicket(t, "01R401")
             try await t.eventually("failed") { try await status(t, ids)?["status"] as? String == "failed" }
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func persistentOutageGivesUpAfterMaxAttempts() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             t.line.script(push, (0..<4).map { _ in .json(#"{"message":"down"}"#, status: 503) })
             let ids = try await replyOnNewTicket(t, "01RGIVE")
             try await t.eventually("failed after 4 attempts") { try await status(t, ids)?["status"] as? String == "failed" }
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func shutdownDrainsSendsInFlight() async throws {
-        let t = try await TestBridge.start()
+        let t = try await TestBridge.start(standIns: [.line])
         t.line.script(push, [.json(#"{"sentMessages":[{"id":"777"}]}"#, delay: .milliseconds(700))])
         let ids = try await replyOnNewTicket(t, "01DRAIN")
         try await t.eventually("the send in flight") { t.line.requests(to: push).count == 1 }
@@ -74,11 +74,6 @@ import Testing
         let message = try #require(await t.bridge.inbox.message(id: Int64(ids.message)))
         #expect(message.status == "sent")
         #expect(message.platformMessageId == "777")
-        await t.line.stop()
-        await t.whatsapp.stop()
-        await t.meta.stop()
-        await t.sms.stop()
-        await t.wechat.stop()
-        await t.slack.stop()
+        await t.stopStandIns()
     }
 }

@@ -15,7 +15,7 @@ import UniversalInbox
         defer { Task { await crm.stop() } }
         // The CRM is down for the first two deliveries.
         crm.script("/hooks/bridge", [.json(#"{"error":"down"}"#, status: 503), .json(#"{"error":"down"}"#, status: 500)])
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             #expect(try await t.postJSON("/api/v1/webhooks", #"{"url":"\#(crm.baseURL)/hooks"}"#, token: ann.token).status == 403)
             #expect(try await t.postJSON("/api/v1/webhooks", #"{"url":"ftp://x"}"#).errorCode == "invalid_url")
@@ -75,7 +75,7 @@ import UniversalInbox
         let crm = PlatformStandIn { _, _ in .json(#"{"error":"no such hook"}"#, status: 404) }
         try await crm.start()
         defer { Task { await crm.stop() } }
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let hook = try #require(try await t.postJSON("/api/v1/webhooks", #"{"url":"\#(crm.baseURL)/gone","events":["ticket.created"]}"#).json["id"] as? Int)
             _ = try await t.customerWrites(Payloads.lineUser, "hi")
             try await t.eventually("the delivery failed") { try await t.get("/api/v1/webhooks/\(hook)/deliveries").items.first?["status"] as? String == "failed" }

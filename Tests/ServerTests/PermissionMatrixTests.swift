@@ -62,7 +62,7 @@ import UniversalInbox
     }
 
     @Test func savedViewsPerAgentAndShared() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
             let vip = try await t.customerWrites("U00000000000000000000000000000091", "hi")
@@ -71,7 +71,7 @@ import UniversalInbox
             let saved = try await t.postJSON("/api/v1/views", #"{"name":"My VIPs","filter":"tag=vip&priority=high"}"#, token: ann.token)
             #expect(saved.status == 201)
             let id = try #require(saved.json["id"] as? Int)
-            #expect(try await t.get("/api/v1/tickets?view=\(id)", token: ann.token).items.compactMap { $0["id"] as? Int } == [vip])
+            #expect(try await t.get("/api/v1/tickets?view=\(id)", token: ann.token).items.compactMap { $0["id"] as? Int64 } == [vip])
             // The request's own parameters narrow a saved view.
             #expect(try await t.get("/api/v1/tickets?view=\(id)&status=closed", token: ann.token).items.isEmpty)
             // Bob does not have Ann's view.

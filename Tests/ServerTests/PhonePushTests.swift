@@ -55,7 +55,7 @@ import _CryptoExtras
         try JSONSerialization.data(withJSONObject: serviceAccount).write(to: keyFile)
         let yaml = "notifier: { fcm: { serviceAccountFile: \(keyFile.path), apiBaseURL: \"\(fcm.baseURL)\" } }"
 
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             let parsed = try? ConfigLoader.parse(yaml: yaml)
             $0.notifier.fcm = parsed?.notifier.fcm
             $0.notifier.fcmAPIBaseURL = parsed?.notifier.fcmAPIBaseURL ?? ""
@@ -108,7 +108,7 @@ import _CryptoExtras
         let gone = String(repeating: "cd", count: 32)
         apns.script("/3/device/\(gone)", [.json(#"{"reason":"Unregistered","timestamp":1700000000000}"#, status: 410)])
 
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             $0.notifier.apns = APNsSettings(teamId: "TEAM123456", keyId: "KEY1234567", privateKey: key.pemRepresentation, topic: "com.example.inbox", apiBaseURL: apns.baseURL)
             $0.notifier.apnsCAFile = tls.certificate
         }) { t in

@@ -6,7 +6,7 @@ import UniversalInbox
 /// Canned responses and forbidden words, through the REST API.
 @Suite struct ReplyToolsTests {
     @Test func cannedResponsesWithVariablesForAgentsAndDepartments() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let sales = try await t.addDepartment("Sales")
             let ann = try await t.addAgent("Ann", departments: [sales])
             let bob = try await t.addAgent("Bob")
@@ -43,7 +43,7 @@ import UniversalInbox
     }
 
     @Test func forbiddenWordsNeedAnExplicitOverride() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             #expect(try await t.postJSON("/api/v1/forbidden-words", #"{"word":"guarantee"}"#, token: ann.token).status == 403)
             for word in ["guarantee", "damn", "バカ"] {

@@ -10,14 +10,14 @@ import UniversalInbox
 @Suite struct RulesTests {
     static func user(_ n: Int) -> String { "U" + String(format: "%032d", n) }
 
-    func history(_ t: TestBridge, _ ticket: Int) async throws -> [(kind: String, actor: String)] {
+    func history(_ t: TestBridge, _ ticket: some BinaryInteger) async throws -> [(kind: String, actor: String)] {
         try await t.get("/api/v1/tickets/\(ticket)/history").items.map { ($0["kind"] as? String ?? "", $0["actor"] as? String ?? "") }
     }
 
     /// A department condition on a ticket without a department does not hold (it used to read the
     /// NULL column as a number and trap, taking the bridge down; schemathesis found it).
     @Test func aDepartmentConditionOnATicketWithoutOneDoesNotHold() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let billing = try await t.addDepartment("Billing")
             let conditioned = #"{"name":"Billing only","trigger":"ticket_created","conditions":{"departmentId":\#(billing)},"actions":[{"type":"add_tag","tag":"billing"}]}"#
             #expect(try await t.postJSON("/api/v1/rules", conditioned).status == 201)
@@ -29,7 +29,7 @@ import UniversalInbox
     }
 
     @Test func rulesRunInOrderAndStop() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let billing = try await t.addDepartment("Billing")
             let ann = try await t.addAgent("Ann")
             #expect(try await t.postJSON("/api/v1/rules", #"{"name":"x","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"a"}]}"#, token: ann.token).status == 403)
@@ -46,7 +46,7 @@ import UniversalInbox
             let other = try await t.customerWrites(Self.user(2), "hello")
             try await t.eventually("rules ran on both") {
                 let general = try await t.get("/api/v1/tickets/\(other)").json["tags"] as? [String] == ["general"]
-                let routed = try await t.get("/api/v1/tickets/\(refundTicket)").json["departmentId"] as? Int == billing
+                let routed = try await t.get("/api/v1/tickets/\(refundTicket)").json["departmentId"] as? Int64 == billing
                 return general && routed
             }
             let ticket = try await t.get("/api/v1/tickets/\(refundTicket)").json
@@ -75,7 +75,7 @@ import UniversalInbox
     }
 
     @Test func replyOnAMessageAndStatusRulesNeverLoop() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             _ = try await t.postJSON("/api/v1/canned-responses", ##"{"shortcut":"#track","text":"Hi {{contact.name}}, track it at example.com/track"}"##)
             _ = try await t.postJSON("/api/v1/rules", #"""
                 {"name":"Order numbers","trigger":"message_received","conditions":{"textMatches":"order\\s*#?\\d+"},"actions":[{"type":"reply","canned":"#track"}]}
@@ -113,7 +113,7 @@ import UniversalInbox
 
     @Test func timePassedRulesFireOncePerIdlePeriod() async throws {
         let clock = ManualClock()
-        try await TestBridge.with(clock: clock) { t in
+        try await TestBridge.with(standIns: [.line], clock: clock) { t in
             _ = try await t.postJSON("/api/v1/rules", #"""
                 {"name":"Close stale pending","trigger":"time_passed","afterSeconds":1,"conditions":{"status":"pending"},"actions":[{"type":"set_status","status":"resolved"},{"type":"set_priority","priority":"low"}]}
                 """#)
@@ -149,7 +149,7 @@ import UniversalInbox
         let crm = PlatformStandIn()
         try await crm.start()
         defer { Task { await crm.stop() } }
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let hook = try #require(try await t.postJSON("/api/v1/webhooks", #"{"url":"\#(crm.baseURL)/rules","events":["ticket.created"]}"#).json["id"] as? Int)
             _ = try await t.postJSON("/api/v1/rules", #"""
@@ -158,7 +158,7 @@ import UniversalInbox
                 """#)
             let live = try await LiveClient.connect(t, token: ann.token)
             let ticket = try await t.customerWrites(Payloads.lineUser, "This is URGENT")
-            let note = try await live.next("notification") { $0["ticketId"] as? Int == ticket }
+            let note = try await live.next("notification") { $0["ticketId"] as? Int64 == ticket }
             #expect(note["text"] as? String == "Urgent message")
             try await t.eventually("the rule's webhook delivered") {
                 crm.requests(to: "/rules").contains { $0.headers["x-bridge-event"] == "rule.fired" }
@@ -170,7 +170,7 @@ import UniversalInbox
     }
 
     @Test func businessHoursAcknowledgementAndOutOfHoursReply() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             let today = ISO8601DateFormatter().string(from: Date()).prefix(10)
             let closed = try await t.request(.PUT, "/api/v1/business-hours", body: Data(#"""
                 {"timeZone":"UTC","weekly":{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],"fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]},

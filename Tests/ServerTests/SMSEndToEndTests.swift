@@ -7,7 +7,7 @@ import Testing
     let sendPath = "/2010-04-01/Accounts/AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a/Messages.json"
 
     @Test func smsRoundTripWithSegmentsAndStatusCallback() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.sms]) { t in
             let webhook = try await t.postSMS(Payloads.sms("SM0001", "Where is my order?", from: "+15550001111"))
             #expect(webhook.status == 200)
             #expect(webhook.headers.first(name: "content-type") == "text/xml")
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func stopOptsOutAndStartOptsBackIn() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.sms]) { t in
             _ = try await t.postSMS(Payloads.sms("SM0100", "hi", from: "+15550002222"))
             _ = try await t.postSMS(Payloads.sms("SM0101", "STOP", from: "+15550002222"))
             let ticketId = try #require(try await t.get("/api/v1/tickets?channel=sms").items.first?["id"] as? Int)
@@ -70,7 +70,7 @@ import Testing
     /// One customer on WhatsApp and SMS (the same phone number): one ticket, both channels, and the
     /// reply goes where they last wrote — or where the agent says.
     @Test func whatsappThenSMSIsOneTicketAndTheReplyGoesBySMS() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp, .sms]) { t in
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.X1", "Hi, it's Ana"))
             _ = try await t.postSMS(Payloads.sms("SM0300", "my data ran out, texting instead"))
             let tickets = try await t.get("/api/v1/tickets").items
@@ -104,7 +104,7 @@ import Testing
 @Suite struct ContactLinkTests {
     /// A LINE customer and a Messenger customer an agent knows to be the same person.
     @Test func linkedContactsShareOneTicketFromThenOn() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line, .meta]) { t in
             _ = try await t.postLINE(Payloads.lineText("01LINK1", "hi from LINE"))
             _ = try await t.postMeta(.messenger, Payloads.meta(.messenger, #""message":{"mid":"m_link1","text":"hi from Messenger"}"#))
             let tickets = try await t.get("/api/v1/tickets").items

@@ -13,7 +13,7 @@ import UniversalInbox
     }
 
     @Test func resolvedTicketsAskForARatingAndTheAnswerIsCreditedToTheAgent() async throws {
-        try await TestBridge.with(configure: { $0.satisfaction.enabled = true }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.satisfaction.enabled = true }) { t in
             let ann = try await t.addAgent("Ann")
             let ticket = try await t.customerWrites(Payloads.lineUser, "Where is my order?")
             _ = try await t.postJSON("/api/v1/tickets/\(ticket)/claim", "{}", token: ann.token)
@@ -49,7 +49,7 @@ import UniversalInbox
     }
 
     @Test func smsCustomersAnswerWithANumber() async throws {
-        try await TestBridge.with(configure: { $0.satisfaction.enabled = true }) { t in
+        try await TestBridge.with(standIns: [.sms], configure: { $0.satisfaction.enabled = true }) { t in
             _ = try await t.postSMS(Payloads.sms("SM00000000000000000000000000000001", "my bill is wrong"))
             let ticket = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
             _ = try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"status":"resolved"}"#)
@@ -69,7 +69,7 @@ import UniversalInbox
     }
 
     @Test func aClosedWindowIsRecordedInsteadOfSending() async throws {
-        try await TestBridge.with(configure: { $0.satisfaction.enabled = true }) { t in
+        try await TestBridge.with(standIns: [.whatsapp], configure: { $0.satisfaction.enabled = true }) { t in
             let twoDaysAgo = Int64(Date().timeIntervalSince1970) - 2 * 86400
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.RATE1", "hello", at: twoDaysAgo))
             let ticket = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
@@ -84,10 +84,10 @@ import UniversalInbox
     }
 
     @Test func agentAndChannelReports() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
-            var tickets: [Int] = []
+            var tickets: [Int64] = []
             for n in 1...3 { tickets.append(try await t.customerWrites("U" + String(format: "%032d", n), "question \(n)")) }
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.REPORT1", "hola"))
             for id in tickets.prefix(2) {
@@ -135,7 +135,7 @@ import UniversalInbox
 /// The contact's satisfaction answers on `GET /contacts/{id}` (the contact panel shows them).
 @Suite struct ContactRatingsTests {
     @Test func aContactShowsItsAnsweredRatingsOnReadableTicketsNewestFirst() async throws {
-        try await TestBridge.with(configure: { $0.satisfaction.enabled = true }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.satisfaction.enabled = true }) { t in
             let sales = try await t.addDepartment("Sales")
             let billing = try await t.addDepartment("Billing")
             let sam = try await t.addAgent("Sam", departments: [sales])
@@ -143,7 +143,7 @@ import UniversalInbox
             let first = try await t.customerWrites(Payloads.lineUser, "Where is my order?")
             _ = try await t.customerWrites(Payloads.lineUser, "And my invoice is wrong")
             let second = try #require(try await t.messages(ticket: first).last?["id"] as? Int)
-            let billingTicket = try #require(try await t.postJSON("/api/v1/tickets/\(first)/split", #"{"messageIds":[\#(second)]}"#).json["id"] as? Int)
+            let billingTicket = try #require(try await t.postJSON("/api/v1/tickets/\(first)/split", #"{"messageIds":[\#(second)]}"#).json["id"] as? Int64)
             _ = try await t.postJSON("/api/v1/tickets/\(first)/transfer", #"{"departmentId":\#(sales)}"#)
             _ = try await t.postJSON("/api/v1/tickets/\(billingTicket)/transfer", #"{"departmentId":\#(billing)}"#)
             let contact = try #require((try await t.get("/api/v1/tickets/\(first)").json["contact"] as? [String: Any])?["id"] as? Int)
@@ -171,12 +171,12 @@ import UniversalInbox
             }
 
             let all = try await ratings()
-            #expect(all.map { $0["ticketId"] as? Int } == [billingTicket, first])
+            #expect(all.map { $0["ticketId"] as? Int64 } == [billingTicket, first])
             #expect(all.map { $0["rating"] as? String } == ["bad", "good"])
             #expect(all.allSatisfy { ($0["answeredAt"] as? String)?.hasPrefix("20") == true })
             // Sam works Sales only: the billing ticket's answer is not his to read.
             let sams = try await ratings(sam.token)
-            #expect(sams.map { $0["ticketId"] as? Int } == [first])
+            #expect(sams.map { $0["ticketId"] as? Int64 } == [first])
             #expect(sams.map { $0["rating"] as? String } == ["good"])
         }
     }

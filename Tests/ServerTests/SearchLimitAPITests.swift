@@ -33,7 +33,7 @@ import UniversalInbox
 
     @Test func aSearchPastItsDeadlineIsStoppedWith503() async throws {
         let clock = SearchClock()
-        try await TestBridge.with(configure: { $0.search = clock.limits }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.search = clock.limits }) { t in
             _ = try await t.customerWrites(Payloads.lineUser, "where is my order")
             clock.set(.expensive)
             let stopped = try await t.get("/api/v1/tickets?q=order")

@@ -93,7 +93,7 @@ import UniversalInbox
     /// anyone who knew or guessed the token could forge one) shows nothing; links are signed with a
     /// random key of their own kept beside the database.
     @Test func historyLinksHaveAKeyOfTheirOwn() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites(Payloads.lineUser, "my order")
             let contact = try #require((try await t.get("/api/v1/tickets/\(ticket)").json["contact"] as? [String: Any])?["id"] as? Int)
             let expires = Int64(Date().addingTimeInterval(3600).timeIntervalSince1970)
@@ -114,7 +114,7 @@ import UniversalInbox
     }
 
     @Test func theDatabaseAndSecretsAreReadableByTheBridgeOnly() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.customerWrites(Payloads.lineUser, "hello")  // the WAL and its index exist now
             let dir = t.dataDirectory
             #expect(Self.mode(dir) == "700")

@@ -7,7 +7,7 @@ import Testing
 /// their channel, buttons act on the ticket, and the thread shows what happened.
 @Suite struct SlackEndToEndTests {
     @Test func agentWorksATicketFromSlack() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp, .slack]) { t in
             // A new WhatsApp ticket becomes a parent message with buttons.
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.S1", "Order status?"))
             try await t.eventually("the ticket in Slack") { t.slackPosts.count == 1 }
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func refusedReplyIsExplainedInTheThread() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp, .slack]) { t in
             let twoDaysAgo = Int64(Date().timeIntervalSince1970) - 2 * 86400
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.OLD1", "hello", at: twoDaysAgo))
             try await t.eventually("the ticket in Slack") { t.slackPosts.count == 1 }
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func slackRequestsAreVerified() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp, .slack]) { t in
             let challenge = try await t.postSlack(#"{"token":"x","challenge":"abc123","type":"url_verification"}"#)
             #expect(challenge.status == 200)
             #expect(challenge.text == "abc123")

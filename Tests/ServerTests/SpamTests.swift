@@ -6,20 +6,19 @@ import UniversalInbox
 /// Spam box, restore, and the learning filter.
 @Suite struct SpamTests {
     @Test func markSpamAndRestore() async throws {
-        try await TestBridge.with { t in
-            let ann = try await t.addAgent("Ann")
+        try await TestBridge.with(standIns: [.line]) { t in
+            let (api, ann) = (t.api, t.api(as: try await t.addAgent("Ann")))
             let ticket = try await t.customerWrites(Payloads.lineUser, "WIN A FREE IPHONE click bit.ly/x")
-            let spam = try await t.postJSON("/api/v1/tickets/\(ticket)/spam", "{}", token: ann.token)
-            #expect(spam.json["status"] as? String == "spam")
-            #expect(spam.json["resolutionReason"] as? String == "spam")
-            #expect(try await t.get("/api/v1/tickets?view=spam").items.compactMap { $0["id"] as? Int } == [ticket])
-            #expect(try await t.get("/api/v1/tickets?status=new").items.isEmpty)
-            let restored = try await t.request(.DELETE, "/api/v1/tickets/\(ticket)/spam", token: ann.token)
-            #expect(restored.json["status"] as? String == "open")
-            #expect(restored.json["resolutionReason"] == nil)
-            #expect(try await t.get("/api/v1/tickets?view=spam").items.isEmpty)
-            let kinds = try await t.get("/api/v1/tickets/\(ticket)/history").items.compactMap { $0["kind"] as? String }
-            #expect(kinds == ["marked_spam", "restored_from_spam"])
+            let spam = try await ann.markSpam(ticket)
+            #expect(spam.status == .spam)
+            #expect(spam.resolutionReason == .spam)
+            #expect(try await api.ticketIds("view=spam") == [ticket])
+            #expect(try await api.ticketIds("status=new").isEmpty)
+            let restored = try await ann.markSpam(ticket, false)
+            #expect(restored.status == .open)
+            #expect(restored.resolutionReason == nil)
+            #expect(try await api.ticketIds("view=spam").isEmpty)
+            #expect(try await api.history(ticket).map(\.kind) == ["marked_spam", "restored_from_spam"])
             // The decision trained the filter once, as its latest label.
             let labels = try await t.bridge.inbox.database.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT label FROM spam_training WHERE ticket_id = ?", arguments: [ticket])
@@ -33,24 +32,24 @@ import UniversalInbox
     @Test func filterLearnsFromAgentsAndSendsLikelySpamToTheSpamBox() async throws {
         let spam = LabelledSet.messages(LabelledSet.spamTemplates, count: 120, seed: 1)
         let genuine = LabelledSet.messages(LabelledSet.genuineTemplates, count: 120, seed: 2)
-        try await TestBridge.with(configure: { $0.spam = .init(threshold: 0.9, minimumTraining: 20) }) { t in
+        try await TestBridge.with(standIns: [.line], configure: { $0.spam = .init(threshold: 0.9, minimumTraining: 20) }) { t in
             var n = 0
-            func write(_ text: String) async throws -> Int {
+            func write(_ text: String) async throws -> Int64 {
                 n += 1
                 return try await t.customerWrites("U" + String(format: "%032d", n), text)
             }
             // Untrained, nothing is filtered.
             let early = try await write(spam[0])
             try await t.eventually("the first ticket screened") { try await t.bridge.inbox.spamProbability(of: "x", minimum: 1) == nil }
-            #expect(try await t.get("/api/v1/tickets/\(early)").json["status"] as? String == "new")
+            #expect(try await t.api.ticket(early).status == .new)
             for (index, text) in spam.prefix(80).enumerated() {
                 let id = index == 0 ? early : try await write(text)
-                #expect(try await t.postJSON("/api/v1/tickets/\(id)/spam", "{}").status == 200)
+                _ = try await t.api.markSpam(id)
             }
             for text in genuine.prefix(80) {
                 let id = try await write(text)
                 // A genuine ticket the agent handled: marking "not spam" is the agent's decision.
-                #expect(try await t.request(.DELETE, "/api/v1/tickets/\(id)/spam").status == 200)
+                _ = try await t.api.markSpam(id, false)
             }
 
             var truePositive = 0, falsePositive = 0, falseNegative = 0
@@ -61,7 +60,7 @@ import UniversalInbox
                         try Int.fetchOne(db, sql: "SELECT screened FROM tickets WHERE id = ?", arguments: [id]) == 1
                     }
                 }
-                let flagged = try await t.get("/api/v1/tickets/\(id)").json["status"] as? String == "spam"
+                let flagged = try await t.api.ticket(id).status == .spam
                 switch (flagged, isSpam) {
                 case (true, true): truePositive += 1
                 case (true, false): falsePositive += 1
@@ -74,7 +73,7 @@ import UniversalInbox
             print(String(format: "spam filter on 40 spam + 40 genuine unseen messages: precision %.2f, recall %.2f (threshold 0.9)", precision, recall))
             #expect(precision >= 0.9)
             #expect(recall >= 0.75)
-            let flaggedHistory = try await t.get("/api/v1/tickets?view=spam&limit=200").items.count
+            let flaggedHistory = try await t.api.tickets("view=spam&limit=200").items.count
             #expect(flaggedHistory == 80 + truePositive + falsePositive)
         }
     }

@@ -32,7 +32,7 @@ import WhatsAppChannel
     }
 
     @Test func listsTheApprovedTemplatesTheBridgeCanSend() async throws {
-        try await TestBridge.with(configure: Self.withBusinessAccount) { t in
+        try await TestBridge.with(standIns: [.whatsapp], configure: Self.withBusinessAccount) { t in
             let agent = try await t.addAgent("Tomo")
             let reply = try await t.get("/api/v1/channels/whatsapp/templates", token: agent.token)
             #expect(reply.status == 200, "\(reply.text)")
@@ -59,7 +59,7 @@ import WhatsAppChannel
     }
 
     @Test func followsPagingOnTheGraphHostOnly() async throws {
-        try await TestBridge.with(configure: Self.withBusinessAccount) { t in
+        try await TestBridge.with(standIns: [.whatsapp], configure: Self.withBusinessAccount) { t in
             let base = t.whatsapp.baseURL
             t.whatsapp.script(Self.listPath, [
                 Self.page(["first_a", "first_b"], next: "\(base)\(Self.listPath)?after=p2&limit=2"),
@@ -78,7 +78,7 @@ import WhatsAppChannel
 
     @Test func keepsTheListAFewMinutesPerAccount() async throws {
         let clock = ManualClock()
-        try await TestBridge.with(clock: clock, configure: Self.withBusinessAccount) { t in
+        try await TestBridge.with(standIns: [.whatsapp], clock: clock, configure: Self.withBusinessAccount) { t in
             let first = try await t.get("/api/v1/channels/whatsapp/templates")
             #expect(first.status == 200)
             clock.advance(by: 60)
@@ -93,7 +93,7 @@ import WhatsAppChannel
     }
 
     @Test func metaRefusingIsA502WithItsReasonAndNeverTheToken() async throws {
-        try await TestBridge.with(configure: Self.withBusinessAccount) { t in
+        try await TestBridge.with(standIns: [.whatsapp], configure: Self.withBusinessAccount) { t in
             t.whatsapp.script(Self.listPath, [
                 .json(
                     #"{"error":{"message":"Malformed access token wa-test-token","type":"OAuthException","code":190,"fbtrace_id":"AbC"}}"#,
@@ -117,7 +117,7 @@ import WhatsAppChannel
     }
 
     @Test func withoutABusinessAccountIdTheAnswerSaysWhatToConfigure() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.whatsapp]) { t in
             let reply = try await t.get("/api/v1/channels/whatsapp/templates")
             #expect(reply.status == 409)
             #expect(reply.errorCode == "templates_not_configured")

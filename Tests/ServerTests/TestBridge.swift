@@ -12,11 +12,17 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PlatformStandIns
+import Testing
 import UniversalInbox
 import WhatsAppChannel
 
-/// A bridge on a loopback port with a fresh SQLite file, its LINE and WhatsApp accounts pointed at
-/// local stand-ins, and helpers to call it like a platform or an agent would.
+/// A bridge on a loopback port with a fresh SQLite file, every channel configured, and helpers to
+/// call it like a platform or an agent would (`api`: the typed REST client).
+///
+/// Only the platform stand-ins a test names in `standIns` are started; every other channel's API
+/// points at `NotStartedStandIns`, which answers 404 and makes `stop()` fail the test naming the
+/// call and the stand-in to add. The Slack console (which mirrors every ticket to Slack) is
+/// configured only with `.slack`.
 struct TestBridge {
     static let lineSecret = "line-test-channel-secret"
     static let whatsappSecret = "whatsapp-test-app-secret"
@@ -30,31 +36,70 @@ struct TestBridge {
     /// 127.0.0.1, which the egress policy refuses; tests of the policy itself narrow this.
     static let standInsAllowed = [EgressAllowEntry("127.0.0.1")].compactMap { $0 }
 
+    /// A platform's API stand-in a test can ask for.
+    enum StandIn: String, CaseIterable, Sendable {
+        case line, whatsapp
+        /// Serves both the Messenger and the Instagram account.
+        case meta
+        case sms, wechat, slack
+    }
+
     let bridge: RunningBridge
-    let line: PlatformStandIn
-    let whatsapp: PlatformStandIn
-    /// Serves both the Messenger and the Instagram account.
-    let meta: PlatformStandIn
-    let sms: PlatformStandIn
-    let wechat: PlatformStandIn
-    let slack: PlatformStandIn
+    /// The stand-ins the test asked for, started.
+    let started: [StandIn: PlatformStandIn]
+    /// Where this bridge's calls to stand-ins it did not start end up (`NotStartedStandIns`).
+    let notStartedPrefix: String
     let dataDirectory: String
 
+    var line: PlatformStandIn { standIn(.line) }
+    var whatsapp: PlatformStandIn { standIn(.whatsapp) }
+    var meta: PlatformStandIn { standIn(.meta) }
+    var sms: PlatformStandIn { standIn(.sms) }
+    var wechat: PlatformStandIn { standIn(.wechat) }
+    var slack: PlatformStandIn { standIn(.slack) }
+
+    /// A started stand-in; one the test did not ask for fails the test (and answers a stand-in
+    /// that never started, which has no requests).
+    func standIn(_ which: StandIn) -> PlatformStandIn {
+        if let standIn = started[which] { return standIn }
+        Issue.record("the test uses the \(which.rawValue) stand-in without starting it: TestBridge.with(standIns: [.\(which.rawValue), ...])")
+        return PlatformStandIn()
+    }
+
+    /// Fails the test unless `which` was started: the bridge will call it for what the test does next.
+    func requireStandIn(_ which: StandIn, for what: String) {
+        if started[which] == nil {
+            Issue.record("\(what) makes the bridge call the \(which.rawValue) stand-in: TestBridge.with(standIns: [.\(which.rawValue), ...])")
+        }
+    }
+
     static func start(
-        janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil, configure: (inout BridgeConfig) -> Void = { _ in }
+        standIns: Set<StandIn> = [], janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil,
+        configure: (inout BridgeConfig) -> Void = { _ in }
     ) async throws -> TestBridge {
-        let line = PlatformStandIn(responder: StandInPlatforms.line(displayNames: ["U4af4980629a1b2c3d4e5f60718293a4b": "Kenji"]))
-        let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
-        let meta = PlatformStandIn(responder: StandInPlatforms.messenger(displayNames: ["6543210987654321": "Lena Vogel"]))
-        try await line.start()
-        try await whatsapp.start()
-        let sms = PlatformStandIn(responder: StandInPlatforms.sms())
-        let wechat = PlatformStandIn(responder: StandInPlatforms.wechat())
-        try await wechat.start()
-        let slack = PlatformStandIn(responder: StandInPlatforms.slack(users: ["U0BOB": ("Bob Ito", "bob@example.com")]))
-        try await slack.start()
-        try await meta.start()
-        try await sms.start()
+        await StartGate.shared.enter()
+        do {
+            let t = try await launch(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure)
+            await StartGate.shared.leave()
+            return t
+        } catch {
+            await StartGate.shared.leave()
+            throw error
+        }
+    }
+
+    private static func launch(
+        standIns: Set<StandIn>, janitorInterval: Duration, clock: ManualClock?, configure: (inout BridgeConfig) -> Void
+    ) async throws -> TestBridge {
+        var started: [StandIn: PlatformStandIn] = [:]
+        for which in StandIn.allCases where standIns.contains(which) {
+            let standIn = PlatformStandIn(responder: responder(which))
+            try await standIn.start()
+            started[which] = standIn
+        }
+        let notStartedPrefix = "/\(UUID().uuidString)/"
+        let notStarted = try await NotStartedStandIns.baseURL() + notStartedPrefix
+        func baseURL(_ which: StandIn) -> String { started[which]?.baseURL ?? notStarted + which.rawValue }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-e2e-\(UUID().uuidString)").path
         var config = BridgeConfig()
         config.server.port = 0
@@ -65,44 +110,93 @@ struct TestBridge {
         config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
         config.egress.allow = standInsAllowed
         config.channels = [
-            .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: line.baseURL)),
+            .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: baseURL(.line))),
             .whatsapp(WhatsAppConfiguration(
                 id: "main", appSecret: whatsappSecret, verifyToken: "wa-verify-token", accessToken: "wa-test-token",
-                phoneNumberId: phoneNumberId, apiBaseURL: whatsapp.baseURL)),
+                phoneNumberId: phoneNumberId, apiBaseURL: baseURL(.whatsapp))),
         ] + [ChannelKind.messenger, .instagram].map {
             .messenger(MessengerConfiguration(
                 kind: $0, id: "main", appSecret: messengerSecret, verifyToken: "ms-verify-token", pageAccessToken: "page-test-token",
-                pageId: "1122334455", apiBaseURL: meta.baseURL))
+                pageId: "1122334455", apiBaseURL: baseURL(.meta)))
         } + [
             .sms(SMSConfiguration(
                 id: "main", accountSid: "AC9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a", authToken: smsToken, from: "+15552223333",
-                apiBaseURL: sms.baseURL, statusCallbackURL: publicBaseURL + "/webhooks/sms/main")),
+                apiBaseURL: baseURL(.sms), statusCallbackURL: publicBaseURL + "/webhooks/sms/main")),
             .wechat(WeChatConfiguration(
                 id: "main", appId: "wx1234567890abcdef", appSecret: "wx-test-app-secret", token: "wxtoken",
-                encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", apiBaseURL: wechat.baseURL)),
+                encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", apiBaseURL: baseURL(.wechat))),
         ]
-        config.consoles = [
-            SlackConfiguration(
-                id: "main", signingSecret: slackSecret, botToken: "xoxb-test", channel: "C0SUPPORT", apiBaseURL: slack.baseURL,
-                agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 1000))
-        ]
+        if let slack = started[.slack] {
+            config.consoles = [
+                SlackConfiguration(
+                    id: "main", signingSecret: slackSecret, botToken: "xoxb-test", channel: "C0SUPPORT", apiBaseURL: slack.baseURL,
+                    agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 1000))
+            ]
+        }
         configure(&config)
         var logger = Logger(label: "bridge-test")
         logger.logLevel = .critical
         let now: @Sendable () -> Date
         if let clock { now = { clock.now } } else { now = { Date() } }
-        let bridge = try await RunningBridge.start(config: config, logger: logger, clock: now, janitorInterval: janitorInterval)
-        return TestBridge(bridge: bridge, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, slack: slack, dataDirectory: dir)
+        let bridge: RunningBridge
+        do {
+            bridge = try await RunningBridge.start(config: config, logger: logger, clock: now, janitorInterval: janitorInterval)
+        } catch {
+            for standIn in started.values { await standIn.stop() }
+            throw error
+        }
+        return TestBridge(bridge: bridge, started: started, notStartedPrefix: notStartedPrefix, dataDirectory: dir)
     }
 
+    /// Lets a few bridges start at a time. Swift Testing starts every test at once: a couple of
+    /// hundred bridges migrating their databases together keep the process's threads busy for
+    /// seconds, long enough for other suites' stand-ins to miss their callers' read timeouts.
+    private actor StartGate {
+        static let shared = StartGate(limit: max(2, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        private var free: Int
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        init(limit: Int) { free = limit }
+
+        func enter() async {
+            if free > 0 {
+                free -= 1
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func leave() {
+            if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+        }
+    }
+
+    /// Each platform's stand-in behaviour, with the names the tests' customers have there.
+    private static func responder(_ which: StandIn) -> PlatformStandIn.Responder {
+        switch which {
+        case .line: StandInPlatforms.line(displayNames: ["U4af4980629a1b2c3d4e5f60718293a4b": "Kenji"])
+        case .whatsapp: StandInPlatforms.whatsapp()
+        case .meta: StandInPlatforms.messenger(displayNames: ["6543210987654321": "Lena Vogel"])
+        case .sms: StandInPlatforms.sms()
+        case .wechat: StandInPlatforms.wechat()
+        case .slack: StandInPlatforms.slack(users: ["U0BOB": ("Bob Ito", "bob@example.com")])
+        }
+    }
+
+    /// Stops the bridge, then its stand-ins; fails the test for each call the bridge made to a
+    /// stand-in the test did not start.
     func stop() async {
         await bridge.stop()
-        await line.stop()
-        await whatsapp.stop()
-        await meta.stop()
-        await sms.stop()
-        await wechat.stop()
-        await slack.stop()
+        await stopStandIns()
+    }
+
+    /// Stops the stand-ins (after the bridge, which may still be sending) and reports calls to the
+    /// ones not started.
+    func stopStandIns() async {
+        for standIn in started.values { await standIn.stop() }
+        for call in await NotStartedStandIns.calls(under: notStartedPrefix) {
+            Issue.record("the bridge called \(call.method) \(call.path) on a stand-in the test did not start: TestBridge.with(standIns: [.\(call.standIn), ...])")
+        }
     }
 
     struct Reply {
@@ -116,15 +210,17 @@ struct TestBridge {
         var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
     }
 
+    /// The REST API as the admin token.
+    var api: BridgeAPI { api(token: Self.adminToken) }
+
+    /// The REST API as `agent`.
+    func api(as agent: AgentLogin) -> BridgeAPI { api(token: agent.token) }
+
+    /// The REST API with this bearer token (nil: none).
+    func api(token: String?) -> BridgeAPI { BridgeAPI(baseURL: bridge.baseURL, token: token) }
+
     func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [], token: String? = adminToken) async throws -> Reply {
-        var request = HTTPClientRequest(url: bridge.baseURL + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), body: Data(buffer: bytes), headers: response.headers)
+        try await api(token: token).raw(method, path, body: body, headers: headers)
     }
 
     func get(_ path: String, token: String? = adminToken) async throws -> Reply { try await request(.GET, path, token: token) }
@@ -139,46 +235,40 @@ struct TestBridge {
 
     /// An agent added through the admin API, with an API token of its own.
     struct AgentLogin {
-        var id: Int
+        var id: Int64
         var token: String
     }
 
     func addAgent(
-        _ name: String, role: String = "agent", departments: [Int] = [], maxTickets: Int = 5, availability: String? = nil, password: String? = nil
+        _ name: String, role: String = "agent", departments: [Int64] = [], maxTickets: Int = 5, availability: String? = nil, password: String? = nil
     ) async throws -> AgentLogin {
         let email = name.lowercased().replacingOccurrences(of: " ", with: ".") + "@example.com"
-        let password = password.map { #","password":"\#($0)""# } ?? ""
-        let created = try await postJSON(
-            "/api/v1/agents",
-            #"{"email":"\#(email)","name":"\#(name)","role":"\#(role)","maxTickets":\#(maxTickets),"departments":\#(departments)\#(password)}"#)
-        guard created.status == 201, let id = created.json["id"] as? Int else { throw TimeoutError(what: "agent \(name) created: \(created.text)") }
-        let token = try await postJSON("/api/v1/agents/\(id)/tokens", #"{"label":"test"}"#)
-        guard let value = token.json["token"] as? String else { throw TimeoutError(what: "a token for \(name): \(token.text)") }
+        let agent = try await api.createAgent(
+            .init(email: email, name: name, role: role, password: password, maxTickets: maxTickets, departments: departments))
+        let token = try await api.createToken(agent: agent.id, label: "test").token
         if let availability {
-            _ = try await patchJSON("/api/v1/agents/\(id)", #"{"availability":"\#(availability)"}"#, token: value)
+            _ = try await api(token: token).updateAgent(agent.id, .init(availability: availability))
         }
-        return AgentLogin(id: id, token: value)
+        return AgentLogin(id: agent.id, token: token)
     }
 
-    func addDepartment(_ name: String) async throws -> Int {
-        let reply = try await postJSON("/api/v1/departments", #"{"name":"\#(name)"}"#)
-        guard let id = reply.json["id"] as? Int else { throw TimeoutError(what: "department \(name): \(reply.text)") }
-        return id
-    }
+    func addDepartment(_ name: String) async throws -> Int64 { try await api.createDepartment(name).id }
 
     /// A LINE customer writes; returns their ticket's id.
-    func customerWrites(_ user: String, _ text: String) async throws -> Int {
+    func customerWrites(_ user: String, _ text: String) async throws -> Int64 {
         let eventId = "01" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)
         _ = try await postLINE(Payloads.lineText(String(eventId), text, user: user))
-        let page = try await get("/api/v1/tickets?contact=\(user)")
-        guard let id = page.items.first?["id"] as? Int else { throw TimeoutError(what: "a ticket for \(user)") }
+        guard let id = try await api.ticketIds("contact=\(user)").first else { throw TimeoutError(what: "a ticket for \(user)") }
         return id
     }
 
     /// Posts a LINE webhook signed with the channel secret (or with `signature` as given).
+    /// An accepted one makes the bridge call LINE (the sender's profile, media): the test must start `.line`.
     func postLINE(_ body: String, signature: String? = nil, account: String = "main") async throws -> Reply {
         let headers = signature.map { [("X-Line-Signature", $0)] } ?? PlatformSignatures.line(Data(body.utf8), channelSecret: Self.lineSecret)
-        return try await request(.POST, "/webhooks/line/\(account)", body: Data(body.utf8), headers: headers, token: nil)
+        let reply = try await request(.POST, "/webhooks/line/\(account)", body: Data(body.utf8), headers: headers, token: nil)
+        if reply.status == 200 { requireStandIn(.line, for: "a LINE webhook the bridge accepts") }
+        return reply
     }
 
     /// Posts a WhatsApp webhook signed with the app secret.
@@ -187,11 +277,14 @@ struct TestBridge {
         return try await request(.POST, "/webhooks/whatsapp/main", body: Data(body.utf8), headers: headers, token: nil)
     }
 
-    /// Posts a Messenger or Instagram webhook signed with the app secret.
+    /// Posts a Messenger or Instagram webhook signed with the app secret. An accepted one makes the
+    /// bridge call the Graph API (the sender's profile): the test must start `.meta`.
     func postMeta(_ kind: ChannelKind, _ body: String) async throws -> Reply {
-        try await request(
+        let reply = try await request(
             .POST, "/webhooks/\(kind.rawValue)/main", body: Data(body.utf8), headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.messengerSecret),
             token: nil)
+        if reply.status == 200 { requireStandIn(.meta, for: "a \(kind.rawValue) webhook the bridge accepts") }
+        return reply
     }
 
     /// Posts a Twilio form webhook signed for the bridge's public URL.
@@ -217,6 +310,7 @@ struct TestBridge {
 
     /// Posts a Slack Events API or interactivity body signed with the signing secret, timestamped now.
     func postSlack(_ body: String, form: Bool = false, retryNum: Int? = nil, timestamp: Int = Int(Date().timeIntervalSince1970)) async throws -> Reply {
+        requireStandIn(.slack, for: "the Slack console (configured only with its stand-in)")
         var headers = PlatformSignatures.slack(Data(body.utf8), signingSecret: Self.slackSecret, timestamp: timestamp)
             + [("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json")]
         if let retryNum { headers += [("X-Slack-Retry-Num", String(retryNum)), ("X-Slack-Retry-Reason", "http_timeout")] }
@@ -241,7 +335,7 @@ struct TestBridge {
         var description: String { "timed out waiting for \(what)" }
     }
 
-    func messages(ticket: Int) async throws -> [[String: Any]] { try await get("/api/v1/tickets/\(ticket)/messages").items }
+    func messages(ticket: some BinaryInteger) async throws -> [[String: Any]] { try await get("/api/v1/tickets/\(ticket)/messages").items }
 }
 
 /// Real-format payloads for the end-to-end tests.
@@ -309,10 +403,10 @@ enum Payloads {
 extension TestBridge {
     /// Runs `body` against a started bridge and always stops it (and its stand-ins) afterwards.
     static func with(
-        janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil, configure: (inout BridgeConfig) -> Void = { _ in },
-        _ body: (TestBridge) async throws -> Void
+        standIns: Set<StandIn> = [], janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil,
+        configure: (inout BridgeConfig) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
     ) async throws {
-        let t = try await start(janitorInterval: janitorInterval, clock: clock, configure: configure)
+        let t = try await start(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure)
         do {
             try await body(t)
         } catch {

@@ -146,7 +146,7 @@ import UniversalInbox
     }
 
     @Test func theUploadsLinkIsWhatTheReplySends() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             let ticket = try await t.customerWrites("U4af4980629a1b2c3d4e5f60718293a4b", "Here is my receipt?")
             let upload = try await Self.upload(t, Self.png, type: "image/png")
             let url = try #require(upload.json["url"] as? String)

@@ -19,7 +19,7 @@ import Testing
 
     @Test(arguments: [false, true])
     func conversationRoundTrip(safeMode: Bool) async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.wechat]) { t in
             let webhook = try await t.postWeChat(Payloads.wechatText("24190000000000001", "你好，我的订单在哪里？"), safe: safeMode)
             #expect(webhook.status == 200)
             #expect(webhook.text == "success")
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func imageIsCopiedByMediaId() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.wechat]) { t in
             let xml = "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[\(Payloads.openId)]]></FromUserName><CreateTime>\(Int(Date().timeIntervalSince1970))</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/x/0]]></PicUrl><MediaId><![CDATA[MEDIA_ID_IMG]]></MediaId><MsgId>24190000000000002</MsgId></xml>"
             #expect(try await t.postWeChat(xml).status == 200)
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)

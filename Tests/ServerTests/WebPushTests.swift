@@ -50,7 +50,7 @@ import UniversalInbox
         try await pushService.start()
         defer { Task { await pushService.stop() } }
         let vapid = P256.Signing.PrivateKey()
-        try await TestBridge.with(configure: {
+        try await TestBridge.with(standIns: [.line], configure: {
             $0.notifier.vapidPrivateKey = Base64URL.encode(vapid.rawRepresentation)
             $0.notifier.vapidSubject = "mailto:ops@example.com"
         }) { t in
@@ -75,7 +75,7 @@ import UniversalInbox
             // (The customer's name may or may not have come from LINE's profile API yet.)
             let text = try #require(payload["body"] as? String)
             #expect(text.hasPrefix("Ticket #\(ticket) is now yours: ") && text.hasSuffix(": help"))
-            #expect(payload["ticketId"] as? Int == ticket)
+            #expect(payload["ticketId"] as? Int64 == ticket)
 
             // VAPID: a JWT for the push service's origin, signed with the key browsers were given.
             let authorization = try #require(push.headers["authorization"])

@@ -36,7 +36,7 @@ import Testing
             let cookie = try #require(token)
             #expect(reply.headers["Set-Cookie"] == ["bridge_session=\(cookie); HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"])
             #expect(reply.json["token"] == nil && !reply.text.contains(cookie))  // the page never sees it
-            #expect((reply.json["agent"] as? [String: Any])?["id"] as? Int == ann.id)
+            #expect((reply.json["agent"] as? [String: Any])?["id"] as? Int64 == ann.id)
             #expect(reply.json["expiresAt"] is String)
             // The cookie is who the page is.
             let me = try await Self.withCookie(t, .GET, "/api/v1/me", cookie)

@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func metricsCountWebhooksAndSends() async throws {
-        try await TestBridge.with { t in
+        try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01M1", "hi"))
             _ = try await t.postLINE(Payloads.lineText("01M1", "hi"))
             _ = try await t.postLINE(Payloads.lineText("01M2", "hi"), signature: "bad")

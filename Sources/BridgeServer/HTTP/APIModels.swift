@@ -2,8 +2,9 @@ import ChannelKit
 import Foundation
 import UniversalInbox
 
-/// A message as the REST API shows it (local file paths replaced by download URLs).
-struct MessageDTO: Encodable {
+/// A message as the REST API shows it (local file paths replaced by download URLs). Decodable for
+/// the tests' API client.
+struct MessageDTO: Codable {
     var id: Int64
     var ticketId: Int64
     var direction: String
@@ -23,12 +24,12 @@ struct MessageDTO: Encodable {
     var createdAt: Date
     var updatedAt: Date
 
-    struct Failure: Encodable {
+    struct Failure: Codable {
         var code: String?
         var reason: String?
     }
 
-    struct Attachment: Encodable {
+    struct Attachment: Codable {
         var id: Int64
         var status: String
         var mimeType: String?
@@ -65,7 +66,9 @@ struct ItemsDTO<Item: Encodable>: Encodable {
     var items: [Item]
 }
 
-struct TicketPageDTO: Encodable {
+extension ItemsDTO: Decodable where Item: Decodable {}
+
+struct TicketPageDTO: Codable {
     var items: [TicketSummary]
     var nextCursor: String?
 

@@ -33,7 +33,7 @@ struct DraftsController: Sendable {
 }
 
 /// A draft as the API shows it: `channel` is always present (null: the customer's last channel).
-struct DraftDTO: Encodable {
+struct DraftDTO: Codable {
     var text: String
     var mode: Draft.Mode
     var channel: String?

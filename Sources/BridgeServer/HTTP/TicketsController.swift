@@ -96,7 +96,7 @@ struct TicketsController: Sendable {
 }
 
 /// A page of a conversation; `nextBefore` is absent on the oldest page.
-struct MessagePageDTO: Encodable {
+struct MessagePageDTO: Codable {
     var items: [MessageDTO]
     var nextBefore: Int64?
 }
@@ -108,8 +108,8 @@ struct ForbiddenWordsDTO: Encodable {
 }
 
 /// The 409 a reply gets when the ticket changed after the agent looked.
-struct TicketChangedDTO: Encodable {
-    struct Detail: Encodable {
+struct TicketChangedDTO: Codable {
+    struct Detail: Codable {
         var code: String
         var message: String
     }

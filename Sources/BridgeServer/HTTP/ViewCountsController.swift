@@ -43,7 +43,7 @@ struct ViewCountsController: Sendable {
         }
     }
 
-    struct CountsDTO: Encodable {
+    struct CountsDTO: Codable {
         var counts: [String: Int]
     }
 }

@@ -9,7 +9,7 @@ import GRDB
 /// `seq` N has seen everything before it. Everything that follows the inbox (the live feed, the
 /// web page, outgoing webhooks, alerts) reads the log by `seq`; the in-process `InboxEventBus`
 /// only wakes them.
-public struct LoggedEvent: Sendable, Equatable, Encodable {
+public struct LoggedEvent: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// A ticket was opened (by a customer's message, an outreach or a split).
         case ticketOpened = "ticket_opened"
@@ -62,7 +62,7 @@ public struct TicketPlace: Sendable, Equatable {
 }
 
 /// A page of the log and where it stands.
-public struct EventLogPage: Sendable, Encodable {
+public struct EventLogPage: Sendable, Codable {
     /// The events after the asked position that the caller may read, oldest first.
     public var events: [LoggedEvent]
     /// The position to ask from next: the last event read (readable or not), or the asked position.
