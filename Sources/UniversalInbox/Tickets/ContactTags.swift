@@ -14,25 +14,25 @@ extension Schema {
             PRIMARY KEY (contact_id, tag)
         ) WITHOUT ROWID;
         CREATE INDEX contact_tags_tag ON contact_tags(tag);
-        CREATE TRIGGER events_contact_tagged AFTER INSERT ON contact_tags BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
-        END;
-        CREATE TRIGGER events_contact_untagged AFTER DELETE ON contact_tags BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = OLD.contact_id AND status != 'closed';
-        END;
-        CREATE TRIGGER events_contact_field_set AFTER INSERT ON contact_fields BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
-        END;
-        CREATE TRIGGER events_contact_field_changed AFTER UPDATE OF value ON contact_fields WHEN OLD.value IS NOT NEW.value BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.contact_id AND status != 'closed';
-        END;
-        CREATE TRIGGER events_contact_field_cleared AFTER DELETE ON contact_fields BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = OLD.contact_id AND status != 'closed';
-        END;
-        CREATE TRIGGER events_contact_email AFTER UPDATE OF email ON contacts WHEN OLD.email IS NOT NEW.email BEGIN
-            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = NEW.id AND status != 'closed';
+        """
+        + contactChanged("events_contact_tagged", "AFTER INSERT ON contact_tags", contact: "NEW.contact_id")
+        + contactChanged("events_contact_untagged", "AFTER DELETE ON contact_tags", contact: "OLD.contact_id")
+        + contactChanged("events_contact_field_set", "AFTER INSERT ON contact_fields", contact: "NEW.contact_id")
+        + contactChanged(
+            "events_contact_field_changed", "AFTER UPDATE OF value ON contact_fields", when: "OLD.value IS NOT NEW.value", contact: "NEW.contact_id")
+        + contactChanged("events_contact_field_cleared", "AFTER DELETE ON contact_fields", contact: "OLD.contact_id")
+        + contactChanged("events_contact_email", "AFTER UPDATE OF email ON contacts", when: "OLD.email IS NOT NEW.email", contact: "NEW.id")
+
+    /// A trigger appending `ticket_updated` for each ticket that is not closed of the contact
+    /// `contact` names (the SQLite twin of `PostgresSchema.contactChanged`).
+    static func contactChanged(_ name: String, _ event: String, when condition: String? = nil, contact: String) -> String {
+        """
+
+        CREATE TRIGGER \(name) \(event)\(condition.map { " WHEN \($0)" } ?? "") BEGIN
+            INSERT INTO events (type, ticket_id) SELECT 'ticket_updated', id FROM tickets WHERE contact_id = \(contact) AND status != 'closed';
         END;
         """
+    }
 }
 
 extension Inbox {
