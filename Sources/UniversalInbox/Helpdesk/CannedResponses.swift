@@ -11,6 +11,15 @@ public struct CannedResponse: Sendable, Equatable, Codable {
     public var text: String
     public var agentId: Int64?
     public var departmentId: Int64?
+
+    public init(id: Int64, shortcut: String, title: String, text: String, agentId: Int64?, departmentId: Int64?) {
+        self.id = id
+        self.shortcut = shortcut
+        self.title = title
+        self.text = text
+        self.agentId = agentId
+        self.departmentId = departmentId
+    }
 }
 
 /// `{{name}}` placeholders filled from a dictionary; `{{name|fallback}}` when the value may be unknown
@@ -54,60 +63,39 @@ extension Inbox {
                 code: "unknown_variable",
                 message: "{{\(unknown)}} is not a variable; use contact.name, contact.email, contact.field.KEY, agent.name, agent.email, ticket.id, ticket.field.KEY")
         }
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            if let departmentId, try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [departmentId]) == nil {
-                throw InboxError.unprocessable(code: "no_such_department", message: "department \(departmentId) does not exist")
-            }
-            if try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM canned_responses WHERE shortcut = ? AND coalesce(agent_id, 0) = ? AND coalesce(department_id, 0) = ?
-                """, arguments: [shortcut, agentId ?? 0, departmentId ?? 0]) != nil {
-                throw InboxError.conflict(code: "shortcut_taken", message: "#\(shortcut) already exists here")
-            }
-            try db.execute(sql: """
-                INSERT INTO canned_responses (shortcut, title, text, agent_id, department_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [shortcut, title.isEmpty ? shortcut : title, text, agentId, departmentId, now])
-            return db.lastInsertedRowID
-        }
-        return CannedResponse(id: id, shortcut: shortcut, title: title.isEmpty ? shortcut : title, text: text, agentId: agentId, departmentId: departmentId)
+        return try await cannedResponseStore.add(
+            shortcut: shortcut, title: title.isEmpty ? shortcut : title, text: text, agentId: agentId, departmentId: departmentId, at: clock())
     }
 
     /// The canned responses an actor may use: global ones, its departments' and its own.
     public func cannedResponses(for actor: Caller) async throws -> [CannedResponse] {
-        try await database.pool.read { db in try Self.canned(db, for: actor) }
+        try await cannedResponseStore.responses(in: CannedResponseScope(actor))
     }
 
     public func deleteCannedResponse(id: Int64, by actor: Caller) async throws {
-        try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT agent_id FROM canned_responses WHERE id = ?", arguments: [id]) else {
-                throw InboxError.notFound("canned response \(id)")
-            }
-            let owner: Int64? = row["agent_id"]
-            guard actor.managesSettings || (owner != nil && owner == actor.agentId) else {
-                throw InboxError.forbidden(code: "not_yours", message: "agents may delete only their own canned responses")
-            }
-            try db.execute(sql: "DELETE FROM canned_responses WHERE id = ?", arguments: [id])
+        guard let response = try await cannedResponseStore.response(id: id) else { throw InboxError.notFound("canned response \(id)") }
+        guard actor.managesSettings || (response.agentId != nil && response.agentId == actor.agentId) else {
+            throw InboxError.forbidden(code: "not_yours", message: "agents may delete only their own canned responses")
         }
+        guard try await cannedResponseStore.delete(id: id) else { throw InboxError.notFound("canned response \(id)") }
     }
 
     /// The text of `#shortcut` for a ticket, variables filled in. The actor's own response wins over
     /// the ticket's department's, which wins over a global one.
     public func renderCannedResponse(_ shortcut: String, ticketId: Int64, by actor: Caller) async throws -> String {
         let shortcut = try Self.shortcut(shortcut)
-        return try await database.pool.read { db in
-            guard let ticket = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [ticketId]) else {
-                throw InboxError.notFound("ticket \(ticketId)")
-            }
-            let department: Int64? = ticket["department_id"]
-            let candidates = try Self.canned(db, for: actor).filter { $0.shortcut == shortcut }
-            guard
-                let chosen = candidates.first(where: { $0.agentId != nil && $0.agentId == actor.agentId })
-                    ?? candidates.first(where: { $0.departmentId != nil && $0.departmentId == department })
-                    ?? candidates.first(where: { $0.departmentId != nil })
-                    ?? candidates.first(where: { $0.agentId == nil && $0.departmentId == nil })
-            else { throw InboxError.unprocessable(code: "no_such_canned_response", message: "there is no canned response #\(shortcut) for you") }
-            return TemplateText.fill(chosen.text, try Self.templateValues(db, ticketId: ticketId, contactId: ticket["contact_id"], actor: actor))
+        guard var context = try await cannedResponseStore.templateContext(ticketId: ticketId, agentId: actor.agentId) else {
+            throw InboxError.notFound("ticket \(ticketId)")
         }
+        let candidates = try await cannedResponses(for: actor).filter { $0.shortcut == shortcut }
+        guard
+            let chosen = candidates.first(where: { $0.agentId != nil && $0.agentId == actor.agentId })
+                ?? candidates.first(where: { $0.departmentId != nil && $0.departmentId == context.departmentId })
+                ?? candidates.first(where: { $0.departmentId != nil })
+                ?? candidates.first(where: { $0.agentId == nil && $0.departmentId == nil })
+        else { throw InboxError.unprocessable(code: "no_such_canned_response", message: "there is no canned response #\(shortcut) for you") }
+        context.values["agent.name"] = actor.name
+        return TemplateText.fill(chosen.text, context.values)
     }
 
     /// Values for `{{...}}` placeholders about a ticket, its contact and the acting agent.
@@ -132,16 +120,6 @@ extension Inbox {
     static func isCannedVariable(_ name: String) -> Bool {
         ["contact.name", "contact.email", "agent.name", "agent.email", "ticket.id"].contains(name)
             || name.hasPrefix("contact.field.") || name.hasPrefix("ticket.field.")
-    }
-
-    static func canned(_ db: Database, for actor: Caller) throws -> [CannedResponse] {
-        let departments = actor.departments.isEmpty ? "NULL" : actor.departments.map(String.init).joined(separator: ",")
-        let scope = actor.managesSettings && actor.agentId == nil
-            ? "1" : "(agent_id IS NULL AND (department_id IS NULL OR department_id IN (\(departments)) OR ?)) OR agent_id = ?"
-        let arguments: StatementArguments = actor.managesSettings && actor.agentId == nil ? [] : [actor.managesSettings, actor.agentId ?? -1]
-        return try Row.fetchAll(db, sql: "SELECT * FROM canned_responses WHERE \(scope) ORDER BY shortcut, id", arguments: arguments).map {
-            CannedResponse(id: $0["id"], shortcut: $0["shortcut"], title: $0["title"], text: $0["text"], agentId: $0["agent_id"], departmentId: $0["department_id"])
-        }
     }
 
     static func shortcut(_ raw: String) throws -> String {

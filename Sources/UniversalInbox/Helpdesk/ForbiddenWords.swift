@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A forbidden word found in a draft: where it is, in characters from the start.
 public struct ForbiddenMatch: Sendable, Equatable, Codable {
@@ -14,23 +13,17 @@ extension Inbox {
             throw InboxError.invalid(code: "invalid_word", message: "a forbidden word is 1 to 100 characters, not all blank")
         }
         let word = word.trimmingCharacters(in: .whitespacesAndNewlines)
-        let now = clock().ms
-        try await database.pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO forbidden_words (word, created_at) VALUES (?, ?)", arguments: [word, now])
-        }
+        try await forbiddenWordStore.add(word, at: clock())
         return try await forbiddenWords()
     }
 
     public func removeForbiddenWord(_ word: String) async throws -> [String] {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM forbidden_words WHERE word = ?", arguments: [word])
-            guard db.changesCount == 1 else { throw InboxError.notFound("forbidden word \"\(word)\"") }
-        }
+        guard try await forbiddenWordStore.remove(word) else { throw InboxError.notFound("forbidden word \"\(word)\"") }
         return try await forbiddenWords()
     }
 
     public func forbiddenWords() async throws -> [String] {
-        try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT word FROM forbidden_words ORDER BY word COLLATE NOCASE") }
+        try await forbiddenWordStore.words()
     }
 
     /// Forbidden words in `text`, in order: whole words for words in Latin letters (so "ass" does not

@@ -12,6 +12,12 @@ public struct Inbox: Sendable {
     public let access: any AccessStore
     /// Agents' unsent drafts (`DraftStore`).
     public let drafts: any DraftStore
+    /// Saved ticket-list views (`SavedViewStore`).
+    public let savedViewStore: any SavedViewStore
+    /// Words a reply is checked against (`ForbiddenWordStore`).
+    public let forbiddenWordStore: any ForbiddenWordStore
+    /// Canned responses and what they are filled from (`CannedResponseStore`).
+    public let cannedResponseStore: any CannedResponseStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -26,6 +32,9 @@ public struct Inbox: Sendable {
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
         self.drafts = SQLiteDraftStore(database: database)
+        self.savedViewStore = SQLiteSavedViewStore(database: database)
+        self.forbiddenWordStore = SQLiteForbiddenWordStore(database: database)
+        self.cannedResponseStore = SQLiteCannedResponseStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
