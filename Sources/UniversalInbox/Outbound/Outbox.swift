@@ -13,6 +13,15 @@ public struct OutboundJob: Sendable, Equatable {
     /// Attempts made before this one.
     public var attempts: Int
     public var message: OutboundMessage
+
+    public init(lease: Lease, messageId: Int64, ticketId: Int64, account: String, attempts: Int, message: OutboundMessage) {
+        self.lease = lease
+        self.messageId = messageId
+        self.ticketId = ticketId
+        self.account = account
+        self.attempts = attempts
+        self.message = message
+    }
 }
 
 /// Who a reply goes to and what the channel's rules need to know, checked before it is queued.
