@@ -231,9 +231,10 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                                     Issue.record("nothing to claim for a long time, with replies still unsent")
                                     return
                                 }
+                                // All in flight at once, each until just before its send is recorded (the next
+                                // reply of its ticket can only be claimed after that).
+                                for job in jobs { await flight.claimed(job) }
                                 for job in jobs {
-                                    await flight.claimed(job)
-                                    // Out of flight before the send is recorded: the next reply can only be claimed after.
                                     await flight.landed(job)
                                     _ = try await process.outbox.markSent(job, receipt: SendReceipt(platformMessageId: "m\(job.messageId)"), at: at(1))
                                     await flight.sent()
