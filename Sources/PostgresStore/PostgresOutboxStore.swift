@@ -13,7 +13,9 @@ import UniversalInbox
 /// queueing on one ticket could otherwise take ids 10 and 11, commit 11 first, and have 11 claimed
 /// and sent before 10 exists. So queueing (and re-queueing a failed message) starts with
 /// `SELECT ... FROM tickets WHERE id = $1 FOR UPDATE`, before any id is taken: a ticket's queuers
-/// take their ids one after the other, in commit order.
+/// take their ids one after the other, in commit order. Lock order: the ticket's row before the
+/// event log's counter (`event_seq`, taken by the triggers when the message is written), so a
+/// writer that appends events and then changes a ticket could deadlock with a queuer.
 public struct PostgresOutboxStore: OutboxStore {
     let client: PostgresClient
     let logger: Logger
@@ -126,12 +128,12 @@ public struct PostgresOutboxStore: OutboxStore {
         return try await transaction { connection in
             let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
             guard !leases.isEmpty else { return [] }
-            // The identities are locked: a reply token is read and taken in one go, so two
-            // processes never both hand it out.
+            // The identities are locked (in id order; NO KEY, so a reply being queued to one meanwhile
+            // is not held up): a reply token is read and taken in one go, never handed out twice.
             let rows = try await connection.query("""
                 SELECT o.id, o.message_id, o.ticket_id, o.account, o.attempts, m.content, m.idempotency_key, \(unescaped: Self.identityColumns("i"))
                 FROM outbox o JOIN messages m ON m.id = o.message_id JOIN identities i ON i.id = m.identity_id
-                WHERE o.id = ANY(\(leases.map(\.id))) ORDER BY i.id FOR UPDATE OF i
+                WHERE o.id = ANY(\(leases.map(\.id))) ORDER BY i.id FOR NO KEY UPDATE OF i
                 """, logger: logger)
             var byId: [Int64: (message: Int64, ticket: Int64, account: String, attempts: Int, content: String, key: String, identity: OutboxIdentity)] = [:]
             for try await row in rows {

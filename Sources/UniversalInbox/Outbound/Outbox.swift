@@ -72,7 +72,9 @@ extension Inbox {
     /// Sends the bridge's own message on a ticket at most once per `kind` (a queue notice, an
     /// acknowledgement, an out-of-hours reply): the history entry and the message commit together.
     /// `compose` returns the text and history details, or nil to send nothing. A refusal by the
-    /// channel's rules (a closed window) is recorded as `<kind>_not_sent`.
+    /// channel's rules (a closed window) is recorded as `<kind>_not_sent`. Still SQLite only: `compose`
+    /// reads the ticket's queue place and template values inside the transaction (their areas'
+    /// SQL), so this moves behind `OutboxStore` once those have stores of their own.
     @discardableResult
     func sendAutomaticReply(
         ticketId: Int64, kind: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?,
