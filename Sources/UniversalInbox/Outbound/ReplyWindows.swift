@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// For one of the contact's identities: how long the agent may still answer freely there, by the
 /// channel's rules (`ChannelKit.ReplyWindow`) and the customer's last message on it.
@@ -26,19 +25,12 @@ extension Inbox {
     /// The reply windows of a ticket's contact, one per identity (oldest identity first).
     public func replyWindows(ticketId: Int64) async throws -> [TicketReplyWindow] {
         let now = clock()
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT i.channel, i.account, i.last_inbound_at FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
-                WHERE t.id = ? ORDER BY i.id
-                """, arguments: [ticketId]
-            ).map { row in
-                let channel: String = row["channel"]
-                var window = TicketReplyWindow(channel: channel, account: row["account"], closesAt: nil, afterwards: nil)
-                if let rule = ChannelKind(rawValue: channel).flatMap(ReplyWindow.of) {
-                    (window.closesAt, window.afterwards) = rule.state(lastInboundAt: (row["last_inbound_at"] as Int64?).map { Date(ms: $0) }, now: now)
-                }
-                return window
+        return try await outbox.replyChannels(ticketId: ticketId).map { identity in
+            var window = TicketReplyWindow(channel: identity.channel, account: identity.account, closesAt: nil, afterwards: nil)
+            if let rule = ChannelKind(rawValue: identity.channel).flatMap(ReplyWindow.of) {
+                (window.closesAt, window.afterwards) = rule.state(lastInboundAt: identity.lastInboundAt, now: now)
             }
+            return window
         }
     }
 }

@@ -18,6 +18,8 @@ public struct Inbox: Sendable {
     public let forbiddenWordStore: any ForbiddenWordStore
     /// Canned responses and what they are filled from (`CannedResponseStore`).
     public let cannedResponseStore: any CannedResponseStore
+    /// Replies waiting to be sent, and what a send records (`OutboxStore`).
+    public let outbox: any OutboxStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -35,6 +37,7 @@ public struct Inbox: Sendable {
         self.savedViewStore = SQLiteSavedViewStore(database: database)
         self.forbiddenWordStore = SQLiteForbiddenWordStore(database: database)
         self.cannedResponseStore = SQLiteCannedResponseStore(database: database)
+        self.outbox = SQLiteOutboxStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
