@@ -253,8 +253,15 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                     group.addTask {
                         let store = process.campaigns
                         var claimed: [Int64] = []
-                        // Until the campaign completes: a claim may come back empty while the other holds the last ones.
+                        // Until the campaign completes: a claim may come back empty while the other holds the
+                        // last ones. Bounded, so a store that never completes it fails instead of hanging.
+                        var rounds = 0
                         while try await store.isRunning(id) {
+                            rounds += 1
+                            guard rounds <= 10_000 else {
+                                Issue.record("the campaign never completed")
+                                break
+                            }
                             let batch = try await store.claimRecipients(campaignId: id, limit: 3, now: at(2))
                             claimed += batch.map(\.id)
                             try await store.recordOutcomes(batch.map { ($0.id, .sent(platformMessageId: nil)) }, now: at(3))
