@@ -7,10 +7,13 @@ import Foundation
 /// no policy: what a campaign may hold, and who may change it, is the domain's (`Inbox`'s
 /// campaign methods, which also publish on the bus). Times are passed in.
 ///
-/// Recipients are not a `LeaseQueue`: their in-flight state is the `sending` status (which the
-/// report, the API and `recoverInterruptedSends` read), not a `leased_until` column the table
-/// does not have, and a claim takes an interrupted batch's rows first. A claim marks the rows it
-/// takes `sending` in the same statement that selects them; on PostgreSQL that select locks them
+/// Recipients are not a `LeaseQueue`, though they are claimed like one. A lease queue claims a row
+/// again once its lease runs out; a recipient left `sending` by a stopped process must not be
+/// (resending could reach the customer twice): `recoverInterruptedSends` decides per recipient,
+/// when a process takes the `campaigns` duty. Their in-flight state is the `sending` status, which
+/// the report and the API show, not a `leased_until` column (the table has none, nor `last_error`),
+/// and a claim is per campaign, an interrupted batch's rows first. A claim marks the rows it takes
+/// `sending` in the statement that selects them; on PostgreSQL that select locks them
 /// `FOR UPDATE SKIP LOCKED`, so two processes claiming one campaign's recipients at once never
 /// take the same one.
 public protocol CampaignStore: Sendable {
