@@ -156,67 +156,32 @@ extension Inbox {
         if audience.contactIds == nil, audience == CampaignAudience() {
             throw InboxError.unprocessable(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
         }
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO campaigns (name, status, audience, channel, content, scheduled_at, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    name, (scheduledAt == nil ? CampaignStatus.draft : .scheduled).rawValue, try ContentCoding.encode(audience), channel,
-                    try ContentCoding.encode(content), scheduledAt?.ms, createdBy, now, now,
-                ])
-            return db.lastInsertedRowID
-        }
+        let id = try await campaignStore.create(
+            name: name, status: scheduledAt == nil ? .draft : .scheduled, audience: audience, channel: channel, content: content,
+            scheduledAt: scheduledAt, createdBy: createdBy, now: clock())
         return try await campaign(id: id)
     }
 
     public func campaign(id: Int64) async throws -> Campaign {
-        try await database.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ?", arguments: [id]) else {
-                throw InboxError.notFound("campaign \(id)")
-            }
-            return try Self.campaign(row, db)
-        }
+        guard let campaign = try await campaignStore.campaign(id: id) else { throw InboxError.notFound("campaign \(id)") }
+        return campaign
     }
 
     public func campaigns() async throws -> [Campaign] {
-        try await database.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM campaigns ORDER BY id DESC LIMIT 200").map { try Self.campaign($0, db) } }
+        try await campaignStore.campaigns(limit: 200)
     }
 
     /// Moves a campaign along: start (a draft or scheduled one: now), pause, resume, cancel.
     /// Starting resolves the audience into recipients, in the database, in one statement.
     public func changeCampaign(_ id: Int64, to action: CampaignAction) async throws -> Campaign {
-        let now = clock().ms
-        try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, audience, channel FROM campaigns WHERE id = ?", arguments: [id]) else {
-                throw InboxError.notFound("campaign \(id)")
-            }
-            let status = try row.decode("status", as: CampaignStatus.self)
-            let allowed: [CampaignAction: Set<CampaignStatus>] = [
-                .start: [.draft, .scheduled], .pause: [.running, .scheduled], .resume: [.paused], .cancel: [.draft, .scheduled, .running, .paused],
-            ]
-            guard allowed[action]?.contains(status) == true else {
-                throw InboxError.conflict(code: "invalid_transition", message: "a \(status.rawValue) campaign cannot \(action.rawValue)")
-            }
-            switch action {
-            case .start:
-                try Self.resolveAudience(db, campaignId: id, audience: try ContentCoding.decode(CampaignAudience.self, row["audience"]), channel: row["channel"], now: now)
-                try db.execute(sql: "UPDATE campaigns SET status = 'running', started_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, id])
-            case .pause:
-                try db.execute(sql: "UPDATE campaigns SET status = 'paused', updated_at = ? WHERE id = ?", arguments: [now, id])
-            case .resume:
-                // A paused scheduled campaign that never started starts now.
-                let started = try Bool.fetchOne(db, sql: "SELECT started_at IS NOT NULL FROM campaigns WHERE id = ?", arguments: [id]) ?? false
-                if !started {
-                    try Self.resolveAudience(db, campaignId: id, audience: try ContentCoding.decode(CampaignAudience.self, row["audience"]), channel: row["channel"], now: now)
-                }
-                try db.execute(sql: "UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, ?), updated_at = ? WHERE id = ?", arguments: [now, now, id])
-            case .cancel:
-                try db.execute(
-                    sql: "UPDATE campaign_recipients SET status = 'cancelled', reason = 'campaign cancelled', updated_at = ? WHERE campaign_id = ? AND status = 'pending'",
-                    arguments: [now, id])
-                try db.execute(sql: "UPDATE campaigns SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, id])
-            }
+        let allowed: [CampaignAction: Set<CampaignStatus>] = [
+            .start: [.draft, .scheduled], .pause: [.running, .scheduled], .resume: [.paused], .cancel: [.draft, .scheduled, .running, .paused],
+        ]
+        switch try await campaignStore.change(id, to: action, from: allowed[action] ?? [], now: clock()) {
+        case .changed: break
+        case .notFound: throw InboxError.notFound("campaign \(id)")
+        case .refused(let status):
+            throw InboxError.conflict(code: "invalid_transition", message: "a \(status.rawValue) campaign cannot \(action.rawValue)")
         }
         bus.publish([.campaignChanged(campaignId: id)])
         return try await campaign(id: id)
@@ -224,123 +189,32 @@ extension Inbox {
 
     /// Campaigns due to go: running ones, and scheduled ones whose time has come (started here).
     public func runnableCampaigns() async throws -> [Campaign] {
-        let now = clock().ms
-        let due = try await database.pool.read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?", arguments: [now])
-        }
-        for id in due { _ = try? await changeCampaign(id, to: .start) }
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE status = 'running' ORDER BY id").map { try Self.campaign($0, db, withProgress: false) }
-        }
+        for id in try await campaignStore.dueScheduled(now: clock()) { _ = try? await changeCampaign(id, to: .start) }
+        return try await campaignStore.running()
     }
 
     /// Leases up to `limit` recipients of a running campaign: first those of a batch that was
     /// interrupted (to be resent under the same key), then pending ones that are due. They are
     /// marked `sending` before this returns. Empty when the campaign is not running.
     public func claimRecipients(campaignId: Int64, limit: Int) async throws -> [CampaignRecipient] {
-        let now = clock()
-        return try await database.pool.write { db in
-            guard try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [campaignId]) == CampaignStatus.running.rawValue else {
-                return []
-            }
-            var rows = try Row.fetchAll(db, sql: """
-                SELECT r.* FROM campaign_recipients r
-                WHERE r.campaign_id = ? AND r.status = 'pending' AND r.batch_key IS NOT NULL ORDER BY r.batch_key, r.id LIMIT ?
-                """, arguments: [campaignId, limit])
-            if rows.isEmpty {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT r.* FROM campaign_recipients r
-                    WHERE r.campaign_id = ? AND r.status = 'pending' AND r.next_attempt_at <= ? ORDER BY r.id LIMIT ?
-                    """, arguments: [campaignId, now.ms, limit])
-            }
-            guard !rows.isEmpty else {
-                // Nothing left to send and nothing in flight: the campaign is done.
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM campaign_recipients WHERE campaign_id = ? AND status IN ('pending', 'sending') LIMIT 1", arguments: [campaignId]) == nil {
-                    try db.execute(
-                        sql: "UPDATE campaigns SET status = 'completed', finished_at = ?, updated_at = ? WHERE id = ? AND status = 'running'",
-                        arguments: [now.ms, now.ms, campaignId])
-                }
-                return []
-            }
-            let ids = rows.map { $0["id"] as Int64 }
-            try db.execute(
-                sql: "UPDATE campaign_recipients SET status = 'sending', updated_at = ? WHERE id IN (\(ids.map(String.init).joined(separator: ",")))",
-                arguments: [now.ms])
-            let identity = try db.cachedStatement(sql: "SELECT * FROM identities WHERE id = ?")
-            let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
-            return try rows.compactMap { row in
-                let contactId: Int64 = row["contact_id"]
-                var values: [String: String] = [:]
-                let contactRow = try Row.fetchOne(contact, arguments: [contactId])
-                if let c = contactRow {
-                    values["contact.name"] = c["display_name"]
-                    values["contact.email"] = c["email"]
-                }
-                for (key, value) in try Self.fieldValues(db, scope: .contact, subject: contactId) { values["contact.field.\(key)"] = value }
-                var context = ConversationContext(now: now)
-                let address: String
-                if contactId == CampaignRecipient.allFollowers {
-                    address = ""
-                } else if row["channel"] == Self.emailChannel {
-                    guard let email: String = contactRow?["email"] else { return nil }
-                    address = email
-                } else {
-                    guard let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?]) else { return nil }
-                    address = identityRow["platform_user_id"]
-                    // A campaign never spends the customer's reply token: that is for the agent's answer.
-                    context = Self.context(identityRow, now: now)
-                    context.replyToken = nil
-                    context.replyTokenIssuedAt = nil
-                }
-                return CampaignRecipient(
-                    id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], platformUserId: address,
-                    batchKey: row["batch_key"], attempts: row["attempts"], context: context, values: values)
-            }
-        }
+        try await campaignStore.claimRecipients(campaignId: campaignId, limit: limit, now: clock())
     }
 
     /// Gives recipients a batch key before their batch is sent, so an interrupted batch is resent whole under it.
     public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE campaign_recipients SET batch_key = ? WHERE id IN (\(recipientIds.map(String.init).joined(separator: ",")))", arguments: [key])
-        }
+        guard !recipientIds.isEmpty else { return }
+        try await campaignStore.assignBatch(recipientIds, key: key)
     }
 
     /// Whether a campaign is still running (a sender checks between sends, so pause and cancel act at once).
     public func isCampaignRunning(_ id: Int64) async throws -> Bool {
-        try await database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [id]) == CampaignStatus.running.rawValue
-        }
+        try await campaignStore.isRunning(id)
     }
 
     /// Records what became of recipients, in one transaction.
     public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)]) async throws {
         guard !outcomes.isEmpty else { return }
-        let now = clock().ms
-        try await database.pool.write { db in
-            let sent = try db.cachedStatement(sql: "UPDATE campaign_recipients SET status = 'sent', platform_message_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?")
-            let done = try db.cachedStatement(sql: "UPDATE campaign_recipients SET status = ?, reason = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?")
-            let retry = try db.cachedStatement(sql: """
-                UPDATE campaign_recipients SET status = 'pending', reason = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?
-                """)
-            let release = try db.cachedStatement(sql: """
-                UPDATE campaign_recipients SET
-                    status = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
-                    reason = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'campaign cancelled' ELSE reason END,
-                    updated_at = ?
-                WHERE id = ?
-                """)
-            for (id, outcome) in outcomes {
-                switch outcome {
-                case .released: try release.execute(arguments: [now, id])
-                case .sent(let platformId): try sent.execute(arguments: [platformId, now, id])
-                case .failed(let reason): try done.execute(arguments: ["failed", reason, 1, now, id])
-                case .skipped(let reason): try done.execute(arguments: ["skipped", reason, 0, now, id])
-                case .retry(let at, let reason): try retry.execute(arguments: [reason, at.ms, now, id])
-                }
-            }
-        }
+        try await campaignStore.recordOutcomes(outcomes, now: clock())
     }
 
     /// After a restart: recipients left `sending` by the stopped process. Those in a batch, or on a
@@ -349,154 +223,21 @@ extension Inbox {
     /// could reach the customer twice. Returns how many of each.
     @discardableResult
     public func recoverInterruptedSends(idempotentAccounts: Set<String>) async throws -> (resumed: Int, failed: Int) {
-        let now = clock().ms
-        return try await database.pool.write { db in
-            let accounts = idempotentAccounts.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ",")
-            try db.execute(sql: """
-                UPDATE campaign_recipients SET status = 'pending', updated_at = ?
-                WHERE status = 'sending' AND (batch_key IS NOT NULL OR account IN (\(accounts.isEmpty ? "NULL" : accounts)))
-                """, arguments: [now])
-            let resumed = db.changesCount
-            try db.execute(sql: """
-                UPDATE campaign_recipients SET status = 'failed', reason = 'interrupted by a restart while sending; not resent, so the customer cannot get it twice (it may have arrived)', updated_at = ?
-                WHERE status = 'sending'
-                """, arguments: [now])
-            return (resumed, db.changesCount)
-        }
+        try await campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, now: clock())
     }
 
     public func campaignReport(id: Int64) async throws -> CampaignReport {
-        try await database.pool.read { db in
-            guard let status = try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [id]) else {
-                throw InboxError.notFound("campaign \(id)")
-            }
-            var rows: [String: CampaignReport.Row] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT coalesce(channel, '-') AS channel, status, count(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY 1, 2
-                """, arguments: [id]) {
-                let channel: String = row["channel"]
-                var entry = rows[channel] ?? CampaignReport.Row(channel: channel, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, pending: 0)
-                let n: Int = row["n"]
-                switch row["status"] as String {
-                case "sent": entry.sent += n
-                case "delivered": entry.delivered += n
-                case "read": entry.read += n
-                case "failed": entry.failed += n
-                case "skipped", "cancelled": entry.skipped += n
-                default: entry.pending += n
-                }
-                rows[channel] = entry
-            }
-            let reasons = try Row.fetchAll(db, sql: """
-                SELECT status, reason, count(*) AS n FROM campaign_recipients
-                WHERE campaign_id = ? AND status IN ('failed', 'skipped', 'cancelled') GROUP BY status, reason ORDER BY n DESC LIMIT 50
-                """, arguments: [id]).map { CampaignReport.Reason(status: $0["status"], reason: $0["reason"] ?? "", count: $0["n"]) }
-            return CampaignReport(
-                campaignId: id, status: CampaignStatus(rawValue: status) ?? .draft, channels: rows.values.sorted { $0.channel < $1.channel }, reasons: reasons)
-        }
+        guard let report = try await campaignStore.report(id: id) else { throw InboxError.notFound("campaign \(id)") }
+        return report
     }
 
     /// Recipients of a campaign, optionally in one state, after `afterId` (paging).
     public func campaignRecipients(id: Int64, status: String?, afterId: Int64, limit: Int) async throws -> [RecipientState] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, contact_id, channel, status, reason, platform_message_id, updated_at FROM campaign_recipients
-                WHERE campaign_id = ? AND (? IS NULL OR status = ?) AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [id, status, status, afterId, limit]
-            ).map {
-                RecipientState(
-                    id: $0["id"], contactId: $0["contact_id"], channel: $0["channel"], status: $0["status"], reason: $0["reason"],
-                    platformMessageId: $0["platform_message_id"], updatedAt: Date(ms: $0["updated_at"]))
-            }
-        }
+        try await campaignStore.recipients(campaignId: id, status: status, afterId: afterId, limit: limit)
     }
 
-    /// Puts every contact the audience matches into the campaign, each on one identity: the chosen
-    /// channel's, or the contact's most recently used. Contacts without one are skipped with the reason.
     /// The channel (and account) of campaign messages sent by e-mail to contacts' addresses.
     public static let emailChannel = "email"
-
-    static func resolveAudience(_ db: Database, campaignId: Int64, audience: CampaignAudience, channel: String?, now: Int64) throws {
-        if let account = audience.followersOf {
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, account, channel, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)
-                """, arguments: [campaignId, CampaignRecipient.allFollowers, account, ChannelKind.line.rawValue, now])
-            try db.execute(sql: "UPDATE campaigns SET audience_size = 1 WHERE id = ?", arguments: [campaignId])
-            return
-        }
-        var conditions: [String] = []
-        // In the order of the statement's placeholders: the SELECT's, the identity pick's, the conditions'.
-        var arguments: StatementArguments = [
-            campaignId, channel == Self.emailChannel ? "no e-mail address" : "no identity on \(channel ?? "any channel") and no e-mail address", now,
-        ]
-        let pick = channel.map { _ in "AND i2.channel = ?" } ?? ""
-        if let channel { _ = arguments.append(contentsOf: [channel]) }
-        if let ids = audience.contactIds {
-            conditions.append("c.id IN (SELECT value FROM json_each(?))")
-            _ = arguments.append(contentsOf: [try ContentCoding.encode(ids)])
-        }
-        if let tags = audience.tags, !tags.isEmpty {
-            let wanted = try ContentCoding.encode(try tags.map(Self.tag))
-            conditions.append("""
-                (EXISTS (SELECT 1 FROM contact_tags k WHERE k.contact_id = c.id AND k.tag IN (SELECT value FROM json_each(?)))
-                 OR EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag IN (SELECT value FROM json_each(?))))
-                """)
-            _ = arguments.append(contentsOf: [wanted, wanted])
-        }
-        if audience.channel == Self.emailChannel {
-            conditions.append("coalesce(c.email, '') <> ''")
-        } else if let segmentChannel = audience.channel {
-            conditions.append("EXISTS (SELECT 1 FROM identities s WHERE s.contact_id = c.id AND s.channel = ?)")
-            _ = arguments.append(contentsOf: [segmentChannel])
-        }
-        for (key, value) in (audience.contactFields ?? [:]).sorted(by: { $0.key < $1.key }) {
-            conditions.append("""
-                EXISTS (SELECT 1 FROM contact_fields f JOIN custom_fields d ON d.id = f.field_id
-                        WHERE f.contact_id = c.id AND d.scope = 'contact' AND d.key = ? AND f.value = ?)
-                """)
-            _ = arguments.append(contentsOf: [key, value])
-        }
-        if let after = audience.lastContactAfter {
-            conditions.append("(SELECT max(last_inbound_at) FROM identities s WHERE s.contact_id = c.id) >= ?")
-            _ = arguments.append(contentsOf: [after.ms])
-        }
-        if let before = audience.lastContactBefore {
-            conditions.append("(SELECT max(last_inbound_at) FROM identities s WHERE s.contact_id = c.id) < ?")
-            _ = arguments.append(contentsOf: [before.ms])
-        }
-        if audience.optedIn == true { conditions.append("(i.id IS NULL OR i.blocked = 0)") }
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
-            SELECT ?, c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' ELSE 'pending' END, CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? END, ?
-            FROM contacts c
-            LEFT JOIN identities i ON i.id = (
-                SELECT i2.id FROM identities i2 WHERE i2.contact_id = c.id \(pick) ORDER BY coalesce(i2.last_inbound_at, 0) DESC, i2.id DESC LIMIT 1)
-            LEFT JOIN (SELECT '\(Self.emailChannel)' AS channel) e ON coalesce(c.email, '') <> '' AND \(channel == nil || channel == Self.emailChannel ? "1" : "0")
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY c.id
-            """, arguments: arguments)
-        try db.execute(
-            sql: "UPDATE campaigns SET audience_size = (SELECT count(*) FROM campaign_recipients WHERE campaign_id = ?) WHERE id = ?",
-            arguments: [campaignId, campaignId])
-    }
-
-    /// A campaign row; its progress (a count over its recipients) only when asked.
-    static func campaign(_ row: Row, _ db: Database, withProgress: Bool = true) throws -> Campaign {
-        let id: Int64 = row["id"]
-        var progress: [String: Int] = [:]
-        if withProgress {
-            for p in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY status", arguments: [id]) {
-                progress[p["status"]] = p["n"]
-            }
-        }
-        return Campaign(
-            id: id, name: row["name"], status: try row.decode("status", as: CampaignStatus.self),
-            audience: try ContentCoding.decode(CampaignAudience.self, row["audience"]), channel: row["channel"],
-            content: try ContentCoding.decode(CampaignContent.self, row["content"]), scheduledAt: (row["scheduled_at"] as Int64?).map { Date(ms: $0) },
-            startedAt: (row["started_at"] as Int64?).map { Date(ms: $0) }, finishedAt: (row["finished_at"] as Int64?).map { Date(ms: $0) },
-            createdBy: row["created_by"], createdAt: Date(ms: row["created_at"]), progress: progress, total: progress.values.reduce(0, +))
-    }
 }
 
 public enum CampaignAction: String, Sendable, CaseIterable {

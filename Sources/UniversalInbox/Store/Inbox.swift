@@ -20,6 +20,8 @@ public struct Inbox: Sendable {
     public let cannedResponseStore: any CannedResponseStore
     /// Replies waiting to be sent, and what a send records (`OutboxStore`).
     public let outbox: any OutboxStore
+    /// Campaigns and their recipients (`CampaignStore`).
+    public let campaignStore: any CampaignStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -38,6 +40,7 @@ public struct Inbox: Sendable {
         self.forbiddenWordStore = SQLiteForbiddenWordStore(database: database)
         self.cannedResponseStore = SQLiteCannedResponseStore(database: database)
         self.outbox = SQLiteOutboxStore(database: database)
+        self.campaignStore = SQLiteCampaignStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

@@ -25,6 +25,7 @@ struct Stores: Sendable {
     let forbiddenWords: any ForbiddenWordStore
     let cannedResponses: any CannedResponseStore
     let outbox: any OutboxStore
+    let campaigns: any CampaignStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -44,7 +45,7 @@ struct Stores: Sendable {
                     access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
                     drafts: SQLiteDraftStore(database: database), savedViews: SQLiteSavedViewStore(database: database),
                     forbiddenWords: SQLiteForbiddenWordStore(database: database), cannedResponses: SQLiteCannedResponseStore(database: database),
-                    outbox: SQLiteOutboxStore(database: database),
+                    outbox: SQLiteOutboxStore(database: database), campaigns: SQLiteCampaignStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -71,7 +72,8 @@ struct Stores: Sendable {
                         drafts: PostgresDraftStore(client: client, logger: logger), savedViews: PostgresSavedViewStore(client: client, logger: logger),
                         forbiddenWords: PostgresForbiddenWordStore(client: client, logger: logger),
                         cannedResponses: PostgresCannedResponseStore(client: client, logger: logger),
-                        outbox: PostgresOutboxStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        outbox: PostgresOutboxStore(client: client, logger: logger),
+                        campaigns: PostgresCampaignStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
             }
