@@ -23,7 +23,7 @@ public struct PostgresCannedResponseStore: CannedResponseStore {
             added AS (
                 INSERT INTO canned_responses (shortcut, title, text, agent_id, department_id, created_at)
                 SELECT \(shortcut), \(title), \(text), \(agentId), \(departmentId), \(at.ms) FROM department WHERE exists
-                ON CONFLICT DO NOTHING RETURNING id)
+                ON CONFLICT (shortcut, coalesce(agent_id, 0), coalesce(department_id, 0)) DO NOTHING RETURNING id)
             SELECT (SELECT exists FROM department), (SELECT id FROM added)
             """, logger: logger)
         for try await (departmentExists, id) in rows.decode((Bool, Int64?).self) {
@@ -57,7 +57,7 @@ public struct PostgresCannedResponseStore: CannedResponseStore {
 
     public func templateContext(ticketId: Int64, agentId: Int64?) async throws -> TemplateContext? {
         // One snapshot, so the ticket, its contact and the fields are read as of one moment.
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             let tickets = try await connection.query("""
                 SELECT t.department_id, c.id, c.display_name, c.email FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = \(ticketId)

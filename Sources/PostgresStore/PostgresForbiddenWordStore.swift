@@ -14,7 +14,7 @@ public struct PostgresForbiddenWordStore: ForbiddenWordStore {
     }
 
     public func add(_ word: String, at: Date) async throws {
-        try await client.query("INSERT INTO forbidden_words (word, created_at) VALUES (\(word), \(at.ms)) ON CONFLICT DO NOTHING", logger: logger)
+        try await client.query("INSERT INTO forbidden_words (word, created_at) VALUES (\(word), \(at.ms)) ON CONFLICT ((lower(word))) DO NOTHING", logger: logger)
     }
 
     public func remove(_ word: String) async throws -> Bool {

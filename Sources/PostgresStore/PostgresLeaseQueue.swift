@@ -114,29 +114,20 @@ public struct PostgresLeaseQueueStore: LeaseQueueStore {
     }
 
     public func claim(_ queue: LeaseQueue, limit: Int, lease: TimeInterval, now: Date) async throws -> [Lease] {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
         }
     }
 
     public func reschedule(_ queue: LeaseQueue, _ lease: Lease, at next: Date, error: String?) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await queue.reschedule(on: connection, lease, at: next.ms, error: error, logger: logger)
         }
     }
 
     public func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await queue.complete(on: connection, lease, status: status, error: error, logger: logger)
-        }
-    }
-
-    /// `body` in a transaction; its own error (e.g. `LeaseLost`) is rethrown as it is, not wrapped.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
         }
     }
 }

@@ -12,6 +12,8 @@ public struct Inbox: Sendable {
     public let access: any AccessStore
     /// Agents' unsent drafts (`DraftStore`).
     public let drafts: any DraftStore
+    /// Agents, departments and tokens (`AgentStore`).
+    public let agentStore: any AgentStore
     /// Saved ticket-list views (`SavedViewStore`).
     public let savedViewStore: any SavedViewStore
     /// Words a reply is checked against (`ForbiddenWordStore`).
@@ -36,6 +38,7 @@ public struct Inbox: Sendable {
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
         self.drafts = SQLiteDraftStore(database: database)
+        self.agentStore = SQLiteAgentStore(database: database)
         self.savedViewStore = SQLiteSavedViewStore(database: database)
         self.forbiddenWordStore = SQLiteForbiddenWordStore(database: database)
         self.cannedResponseStore = SQLiteCannedResponseStore(database: database)

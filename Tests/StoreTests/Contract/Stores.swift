@@ -21,6 +21,7 @@ struct Stores: Sendable {
     let access: any AccessStore
     let leaseQueues: any LeaseQueueStore
     let drafts: any DraftStore
+    let agents: any AgentStore
     let savedViews: any SavedViewStore
     let forbiddenWords: any ForbiddenWordStore
     let cannedResponses: any CannedResponseStore
@@ -43,7 +44,8 @@ struct Stores: Sendable {
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
                     access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
-                    drafts: SQLiteDraftStore(database: database), savedViews: SQLiteSavedViewStore(database: database),
+                    drafts: SQLiteDraftStore(database: database), agents: SQLiteAgentStore(database: database),
+                    savedViews: SQLiteSavedViewStore(database: database),
                     forbiddenWords: SQLiteForbiddenWordStore(database: database), cannedResponses: SQLiteCannedResponseStore(database: database),
                     outbox: SQLiteOutboxStore(database: database), campaigns: SQLiteCampaignStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
@@ -69,7 +71,8 @@ struct Stores: Sendable {
                     Stores(
                         runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
                         access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
-                        drafts: PostgresDraftStore(client: client, logger: logger), savedViews: PostgresSavedViewStore(client: client, logger: logger),
+                        drafts: PostgresDraftStore(client: client, logger: logger), agents: PostgresAgentStore(client: client, logger: logger),
+                        savedViews: PostgresSavedViewStore(client: client, logger: logger),
                         forbiddenWords: PostgresForbiddenWordStore(client: client, logger: logger),
                         cannedResponses: PostgresCannedResponseStore(client: client, logger: logger),
                         outbox: PostgresOutboxStore(client: client, logger: logger),
