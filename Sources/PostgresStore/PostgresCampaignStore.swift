@@ -47,7 +47,7 @@ public struct PostgresCampaignStore: CampaignStore {
 
     public func change(_ id: Int64, to action: CampaignAction, from allowed: Set<CampaignStatus>, now: Date) async throws -> CampaignChange {
         let now = now.ms
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let rows = try await connection.query(
                 "SELECT status, audience, channel, started_at FROM campaigns WHERE id = \(id) FOR UPDATE", logger: logger)
             var found: (status: String, audience: String, channel: String?, startedAt: Int64?)?
@@ -100,7 +100,7 @@ public struct PostgresCampaignStore: CampaignStore {
 
     public func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient] {
         let nowMs = now.ms
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             var status: String?
             for try await value in try await connection.query("SELECT status FROM campaigns WHERE id = \(campaignId)", logger: logger).decode(String.self) {
                 status = value
@@ -181,7 +181,7 @@ public struct PostgresCampaignStore: CampaignStore {
             }
         }
         guard !statements.isEmpty else { return }
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             for statement in statements { try await connection.query(statement, logger: logger) }
         }
     }
@@ -189,7 +189,7 @@ public struct PostgresCampaignStore: CampaignStore {
     public func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int) {
         let now = now.ms
         let accounts = idempotentAccounts.sorted()
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let resumed = try await count(on: connection, """
                 UPDATE campaign_recipients SET status = 'pending', updated_at = \(now)
                 WHERE status = 'sending' AND (batch_key IS NOT NULL OR account = ANY(\(accounts)))
@@ -205,7 +205,7 @@ public struct PostgresCampaignStore: CampaignStore {
     }
 
     public func report(id: Int64) async throws -> CampaignReport? {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             var status: String?
             for try await value in try await connection.query("SELECT status FROM campaigns WHERE id = \(id)", logger: logger).decode(String.self) {
                 status = value
@@ -380,14 +380,6 @@ public struct PostgresCampaignStore: CampaignStore {
         }
     }
 
-    /// `body` in a transaction; its own error is rethrown as it is, not wrapped.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
-    }
 }
 
 enum PostgresCampaignStoreError: Error {

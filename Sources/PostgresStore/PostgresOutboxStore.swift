@@ -29,7 +29,7 @@ public struct PostgresOutboxStore: OutboxStore {
         _ reply: NewReply, check: @escaping TicketCheck, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int64 {
         let ticketId = reply.ticketId
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let tickets = try await connection.query(
                 "SELECT status, last_identity_id, agent_id, department_id FROM tickets WHERE id = \(ticketId) FOR UPDATE", logger: logger)
             var found: (status: String, lastIdentity: Int64, place: TicketPlace)?
@@ -89,7 +89,7 @@ public struct PostgresOutboxStore: OutboxStore {
     public func requeueFailed(
         messageId: Int64, at now: Date, check: @escaping TicketCheck, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int64 {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             // The ticket's row is locked before the outbox id is taken (see above); the message's,
             // so that two retries of it queue it once.
             let rows = try await connection.query("""
@@ -125,7 +125,7 @@ public struct PostgresOutboxStore: OutboxStore {
         let queue = LeaseQueue.outbox
         // A read first, so an idle dispatcher's poll takes no locks.
         guard try await client.withConnection({ try await queue.hasReady(on: $0, now: now.ms, logger: logger) }) else { return [] }
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
             guard !leases.isEmpty else { return [] }
             // The identities are locked (in id order; NO KEY, so a reply being queued to one meanwhile
@@ -160,7 +160,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func markSent(_ job: OutboundJob, receipt: SendReceipt, at now: Date) async throws -> SentRecord {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             var events: [InboxEvent] = [.messageStatusChanged(messageId: job.messageId, status: .sent)]
             let segments = receipt.segments.map { Int32($0.count) }
             try await connection.query("""
@@ -179,7 +179,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func markFailed(_ job: OutboundJob, error: SendError, at now: Date) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await LeaseQueue.outbox.complete(on: connection, job.lease, logger: logger)
             try await connection.query("""
                 UPDATE messages SET status = 'failed', failure_code = \(error.code), failure_reason = \(error.reason), updated_at = \(now.ms)
@@ -189,7 +189,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func reschedule(_ job: OutboundJob, at next: Date, error: SendError) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await LeaseQueue.outbox.reschedule(on: connection, job.lease, at: next.ms, error: error.description, logger: logger)
         }
     }
@@ -281,14 +281,5 @@ public struct PostgresOutboxStore: OutboxStore {
         }
         try await connection.query(
             "DELETE FROM pending_receipts WHERE account = \(account) AND platform_message_id = \(platformMessageId)", logger: logger)
-    }
-
-    /// `body` in a transaction; its own error (a refusal, `LeaseLost`) is rethrown as it is, not wrapped.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
     }
 }
