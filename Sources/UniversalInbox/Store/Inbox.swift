@@ -12,6 +12,8 @@ public struct Inbox: Sendable {
     public let access: any AccessStore
     /// Agents' unsent drafts (`DraftStore`).
     public let drafts: any DraftStore
+    /// Where webhooks' events are filed (`IngestStore`); `ingest` groups webhooks on top of it.
+    public let ingestStore: any IngestStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -26,10 +28,11 @@ public struct Inbox: Sendable {
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
         self.drafts = SQLiteDraftStore(database: database)
+        self.ingestStore = SQLiteIngestStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
-        self.ingestQueue = IngestQueue(pool: database.pool, bus: bus, clock: clock)
+        self.ingestQueue = IngestQueue(store: ingestStore, bus: bus, clock: clock)
     }
 
     /// Files one webhook's verified events, and keeps the ones its adapter could not read (in the
