@@ -6,11 +6,12 @@ import UniversalInbox
 
 /// `IngestStore` on PostgreSQL: a group of webhooks in one transaction, as on SQLite. Several
 /// processes may file the same events at once, so every find-or-create holds against a concurrent
-/// transaction (`PostgresIngestWriter`): an event's dedupe row is `INSERT ... ON CONFLICT DO
-/// NOTHING` on `processed_events`' key (a second process waits for the first's commit and then
-/// counts a duplicate). Two groups can then wait on each other's rows (and every message waits
-/// for `event_seq`'s row lock): PostgreSQL breaks such a deadlock by failing one of them, and that
-/// group goes again whole, finding what the other committed.
+/// transaction (`PostgresIngestWriter`): the group's dedupe rows go first, `INSERT ... ON CONFLICT
+/// DO NOTHING` on `processed_events`' key in a fixed order (a second process waits for the first's
+/// commit and then counts a duplicate), then `event_seq`'s lock, under which contacts, identities
+/// and tickets are found or created. Should a group still meet a deadlock (with another kind of
+/// writer), PostgreSQL fails one transaction and that group goes again whole, finding what the
+/// other committed.
 public struct PostgresIngestStore: IngestStore {
     let client: PostgresClient
     let logger: Logger
@@ -29,9 +30,11 @@ public struct PostgresIngestStore: IngestStore {
         do {
             return try await retrying {
                 try await transaction { connection in
+                    var claimed = try await PostgresIngestWriter.claim(group, now: now, on: connection, logger: logger)
                     var results: [Result<IngestResult, any Error>] = []
                     for webhook in group {
-                        results.append(.success(try await PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now).write(webhook)))
+                        let writer = PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now)
+                        results.append(.success(try await writer.write(webhook, claimed: &claimed)))
                     }
                     return results
                 }
@@ -46,7 +49,9 @@ public struct PostgresIngestStore: IngestStore {
                     for webhook in group {
                         try await connection.query("SAVEPOINT webhook", logger: logger)
                         do {
-                            let result = try await PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now).write(webhook)
+                            var claimed = try await PostgresIngestWriter.claim([webhook], now: now, on: connection, logger: logger)
+                            let writer = PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now)
+                            let result = try await writer.write(webhook, claimed: &claimed)
                             try await connection.query("RELEASE SAVEPOINT webhook", logger: logger)
                             results.append(.success(result))
                         } catch let error where !Self.isConflict(error) {

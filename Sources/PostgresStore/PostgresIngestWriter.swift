@@ -22,20 +22,48 @@ struct PostgresIngestWriter {
     let account: ChannelAccountRef
     let now: Int64
 
-    func write(_ webhook: WebhookEvents) async throws -> IngestResult {
-        var result = try await ingest(webhook.events)
+    /// An event's dedupe key: the platform's event id on an account.
+    struct EventKey: Hashable {
+        var account: String
+        var eventId: String
+    }
+
+    /// Begins writing `webhooks`: inserts their events' dedupe rows in one statement, in one order
+    /// every process uses (account, then event id), so two groups sharing events wait for each
+    /// other rather than deadlock; then, when any event is new, takes `event_seq`'s row lock
+    /// (which the first message's log entry would take anyway), so the contact, identity and
+    /// message rows below are only ever locked by one ingest transaction at a time and two
+    /// processes' groups cannot deadlock on them. Answers the keys this transaction inserted.
+    static func claim(_ webhooks: [WebhookEvents], now: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Set<EventKey> {
+        let keys = webhooks.flatMap { webhook in webhook.events.map { EventKey(account: webhook.account.key, eventId: $0.eventId) } }
+        guard !keys.isEmpty else { return [] }
+        let rows = try await connection.query("""
+            INSERT INTO processed_events (account, event_id, received_at)
+            SELECT DISTINCT k.account, k.event_id, \(now)::bigint FROM unnest(\(keys.map(\.account))::text[], \(keys.map(\.eventId))::text[]) AS k (account, event_id)
+            ORDER BY k.account, k.event_id
+            ON CONFLICT DO NOTHING
+            RETURNING account, event_id
+            """, logger: logger)
+        var claimed: Set<EventKey> = []
+        for try await (account, eventId) in rows.decode((String, String).self) { claimed.insert(EventKey(account: account, eventId: eventId)) }
+        if !claimed.isEmpty {
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
+        }
+        return claimed
+    }
+
+    /// Files the webhook's events whose keys are in `claimed` (taking each out: the same event
+    /// later in the group is a duplicate) and keeps its unreadable events.
+    func write(_ webhook: WebhookEvents, claimed: inout Set<EventKey>) async throws -> IngestResult {
+        var result = try await ingest(webhook.events, claimed: &claimed)
         result.unreadable = try await keep(webhook.unreadable)
         return result
     }
 
-    func ingest(_ events: [InboundEvent]) async throws -> IngestResult {
+    private func ingest(_ events: [InboundEvent], claimed: inout Set<EventKey>) async throws -> IngestResult {
         var result = IngestResult()
         for event in events {
-            guard try await int64("""
-                INSERT INTO processed_events (account, event_id, received_at) VALUES (\(account.key), \(event.eventId), \(now))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """) != nil
-            else {
+            guard claimed.remove(EventKey(account: account.key, eventId: event.eventId)) != nil else {
                 result.duplicates += 1
                 continue
             }
