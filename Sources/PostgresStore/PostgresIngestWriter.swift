@@ -16,6 +16,10 @@ import UniversalInbox
 ///   processes never both create one. The schema has no unique index on a contact's open ticket,
 ///   and cannot have one: linking two contacts moves the other's tickets over, so a contact may
 ///   hold several tickets that are not closed.
+/// After `claim` a group holds `event_seq`'s lock, so ingest transactions already take these steps
+/// one at a time; each step is still safe on its own, so correctness does not rest on where the
+/// event log takes its lock (Tests/StoreTests' two-process contracts fail without the contact and
+/// phone locks when the early `event_seq` lock is taken out).
 struct PostgresIngestWriter {
     let connection: PostgresConnection
     let logger: Logger

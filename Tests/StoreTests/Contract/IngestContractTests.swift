@@ -207,6 +207,62 @@ import UniversalInbox
         }
     }
 
+    /// Ten customers, each on WhatsApp and SMS with one phone number, whose tickets were closed
+    /// write again, and each one's new messages reach two processes (four writers each, half of
+    /// them on each channel) at once: one new ticket per customer, not one per writer. (Messages
+    /// through one identity would wait for each other on its row; through two they meet only
+    /// where the ticket is found or created.)
+    @Test(arguments: StoreKind.available)
+    func aReturningCustomersMessagesFiledByTwoProcessesAtOnceOpenOneTicket(_ kind: StoreKind) async throws {
+        try await Self.processes(kind) { processes throws in
+            let customers = 0..<10
+            let accounts = [Self.whatsapp, Self.sms]
+            let first = await processes[0].ingest.file(
+                customers.flatMap { n in accounts.map { WebhookEvents(account: $0, events: [Self.text("first-\(n)", from: "1555000\(n)", phone: "1555000\(n)")]) } },
+                now: Self.now)
+            #expect(try first.map { try $0.get().stored } == first.map { _ in 1 })
+            #expect(try await processes[0].sql.rows("SELECT count(*) FROM contacts") == [[.int(10)]])
+            try await processes[0].sql.execute("UPDATE tickets SET status = 'closed'")
+            let writers = processes.flatMap { [$0.ingest, $0.ingest, $0.ingest, $0.ingest] }
+            for n in customers {
+                let results = await withTaskGroup(of: [Result<IngestResult, any Error>].self) { group in
+                    for (w, store) in writers.enumerated() {
+                        let webhook = WebhookEvents(account: accounts[w % 2], events: [Self.text("again-\(n)-\(w)", from: "1555000\(n)", phone: "1555000\(n)")])
+                        group.addTask { await store.file([webhook], now: Self.now) }
+                    }
+                    return await group.reduce(into: []) { $0 += $1 }
+                }
+                #expect(try results.map { try $0.get().stored } == writers.map { _ in 1 })
+            }
+            #expect(try await processes[0].sql.rows("SELECT count(*), count(DISTINCT contact_id) FROM tickets WHERE status <> 'closed'") == [[.int(10), .int(10)]])
+            #expect(try await processes[0].sql.rows("SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.status <> 'closed'") == [[.int(80)]])
+        }
+    }
+
+    /// Ten new customers' first messages, each customer's on WhatsApp and SMS from one phone
+    /// number, reach two processes (four writers each, half of them on each channel) at once:
+    /// one contact per phone number, with its two identities and one ticket.
+    @Test(arguments: StoreKind.available)
+    func aNewCustomersFirstMessagesOnTwoChannelsFiledAtOnceMakeOneContact(_ kind: StoreKind) async throws {
+        try await Self.processes(kind) { processes throws in
+            let accounts = [Self.whatsapp, Self.sms]
+            let writers = processes.flatMap { [$0.ingest, $0.ingest, $0.ingest, $0.ingest] }
+            for n in 0..<10 {
+                let results = await withTaskGroup(of: [Result<IngestResult, any Error>].self) { group in
+                    for (w, store) in writers.enumerated() {
+                        let webhook = WebhookEvents(account: accounts[w % 2], events: [Self.text("new-\(n)-\(w)", from: "1666000\(n)", phone: "1666000\(n)")])
+                        group.addTask { await store.file([webhook], now: Self.now) }
+                    }
+                    return await group.reduce(into: []) { $0 += $1 }
+                }
+                #expect(try results.map { try $0.get().stored } == writers.map { _ in 1 })
+            }
+            #expect(try await processes[0].sql.rows("SELECT count(*) FROM contacts") == [[.int(10)]])
+            #expect(try await processes[0].sql.rows("SELECT count(*), count(DISTINCT contact_id) FROM identities") == [[.int(20), .int(10)]])
+            #expect(try await processes[0].sql.rows("SELECT count(*), count(DISTINCT contact_id) FROM tickets") == [[.int(10), .int(10)]])
+        }
+    }
+
     /// Two processes on PostgreSQL; on SQLite the one process's stores twice.
     static func processes(_ kind: StoreKind, _ body: ([Stores]) async throws -> Void) async throws {
         switch kind {
