@@ -156,6 +156,35 @@ import UniversalInbox
         }
     }
 
+    /// A webhook of a group that cannot be stored (here a trigger refuses its message) fails alone
+    /// and leaves nothing, not even its dedupe row, so the platform's redelivery is stored once the
+    /// cause is gone; the group's other webhooks are stored.
+    @Test(arguments: StoreKind.available)
+    func aWebhookThatCannotBeStoredFailsAloneAndLeavesNothing(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            switch kind {
+            case .sqlite:
+                try await stores.sql.execute("CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+            case .postgres:
+                try await stores.sql.execute("""
+                    CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN IF NEW.text = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$
+                    """)
+                try await stores.sql.execute("CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION poison()")
+            }
+            let group = ["first", "poison", "third"].enumerated().map { i, text in
+                WebhookEvents(account: Self.line, events: [Self.text("b\(i)", from: "U\(i)", text)])
+            }
+            let results = await stores.ingest.file(group, now: Self.now)
+            #expect(results.map { (try? $0.get())?.stored } == [1, nil, 1])
+            #expect(try await stores.sql.rows("SELECT text FROM messages ORDER BY id") == [[.text("first")], [.text("third")]])
+            #expect(try await stores.sql.rows("SELECT event_id FROM processed_events ORDER BY event_id") == [[.text("b0")], [.text("b2")]])
+            #expect(try await stores.sql.rows("SELECT platform_user_id FROM identities ORDER BY platform_user_id") == [[.text("U0")], [.text("U2")]])
+            try await stores.sql.execute(kind == .sqlite ? "DROP TRIGGER poison" : "DROP TRIGGER poison ON messages")
+            #expect(try await stores.ingest.file([group[1]], now: Self.now)[0].get().stored == 1)
+        }
+    }
+
     /// Two bridge processes (on SQLite one process: its store twice), four writers each, file the
     /// same 40 events (8 LINE customers without a name, 2 phone numbers on WhatsApp and SMS) in groups, each writer
     /// in its own order: every event is stored once and found a duplicate by the other seven, and
