@@ -156,6 +156,46 @@ import UniversalInbox
         }
     }
 
+    /// Delivery receipts move sent messages forward only; one for a message whose send is not
+    /// recorded yet is kept for later; a watermark moves every earlier message to the customer.
+    @Test(arguments: StoreKind.available)
+    func receiptsMoveMessagesForwardOnly(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in [
+                "INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (1, 'Kim', 1, 1)",
+                "INSERT INTO identities (id, contact_id, account, channel, platform_user_id, created_at) VALUES (1, 1, 'line/main', 'line', 'U1', 1)",
+                "INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at) VALUES (1, 1, 'open', 1, 1, 1)",
+                """
+                INSERT INTO messages (id, ticket_id, identity_id, direction, channel, account, content, text, status, platform_message_id,
+                    idempotency_key, created_at, updated_at)
+                VALUES (1, 1, 1, 'out', 'line', 'line/main', '{}', 'one', 'sent', 'p1', 'k1', 10, 10),
+                    (2, 1, 1, 'out', 'line', 'line/main', '{}', 'two', 'sent', 'p2', 'k2', 20, 20),
+                    (3, 1, 1, 'out', 'line', 'line/main', '{}', 'three', 'sent', 'p3', 'k3', 30, 30)
+                """,
+            ] {
+                try await stores.sql.execute(sql)
+            }
+            func receipt(_ id: String, _ receipt: DeliveryReceipt, from customer: String? = nil) async throws -> [InboxEvent] {
+                let event = InboundEvent(kind: .receipt, eventId: id, occurredAt: Self.now, sender: customer.map { Sender(id: $0) }, receipt: receipt)
+                return try await stores.ingest.file([WebhookEvents(account: Self.line, events: [event])], now: Self.now)[0].get().events
+            }
+            #expect(try await receipt("r1", DeliveryReceipt(messageId: "p1", status: .delivered)) == [.messageStatusChanged(messageId: 1, status: .delivered)])
+            // A late "sent" does not move it back.
+            #expect(try await receipt("r2", DeliveryReceipt(messageId: "p1", status: .sent)) == [])
+            #expect(try await receipt("r3", DeliveryReceipt(messageId: "p2", status: .failed, errorCode: "131047", errorMessage: "window closed"))
+                == [.messageStatusChanged(messageId: 2, status: .failed)])
+            // Not sent yet as far as the bridge knows: kept for when the send is recorded.
+            #expect(try await receipt("r4", DeliveryReceipt(messageId: "p9", status: .read)) == [])
+            // Read up to 25: the delivered message 1 (the failed one stays failed, 3 is later).
+            #expect(try await receipt("r5", DeliveryReceipt(upTo: Date(ms: 25), status: .read), from: "U1") == [.messageStatusChanged(messageId: 1, status: .read)])
+            #expect(try await stores.sql.rows("SELECT id, status, failure_code, failure_reason FROM messages ORDER BY id") == [
+                [.int(1), .text("read"), .null, .null], [.int(2), .text("failed"), .text("131047"), .text("window closed")], [.int(3), .text("sent"), .null, .null],
+            ])
+            #expect(try await stores.sql.rows("SELECT account, platform_message_id, status FROM pending_receipts")
+                == [[.text("line/main"), .text("p9"), .text("read")]])
+        }
+    }
+
     /// A webhook of a group that cannot be stored (here a trigger refuses its message) fails alone
     /// and leaves nothing, not even its dedupe row, so the platform's redelivery is stored once the
     /// cause is gone; the group's other webhooks are stored.
