@@ -5,8 +5,8 @@ import PostgresNIO
 import UniversalInbox
 
 /// One webhook's events on PostgreSQL, inside the group's transaction: the twin of SQLite's
-/// `IngestWriter`, statement for statement, made safe against another process filing the same
-/// customer at the same time:
+/// `IngestWriter` (the same steps and rows; the group's dedupe rows are inserted up front by
+/// `claim`), made safe against another process filing the same customer at the same time:
 /// - an identity is created with `ON CONFLICT (account, platform_user_id) DO NOTHING`; when another
 ///   transaction created it first, this one removes the contact it had just made and takes the
 ///   other's (re-selected once that committed), so a customer has one contact and one identity;
