@@ -14,9 +14,9 @@ import Testing
             try db.execute(sql: "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
         }
         let batch = ["first", "poison", "third"].enumerated().map { i, text in
-            IngestQueue.Webhook(account: lineMain, events: [textEvent("b\(i)", from: "U\(i)", text: text)], unreadable: [])
+            WebhookEvents(account: lineMain, events: [textEvent("b\(i)", from: "U\(i)", text: text)])
         }
-        let results = await IngestQueue.commit(batch, to: inbox.database.pool, now: 1_700_000_000_000)
+        let results = await SQLiteIngestStore(database: inbox.database).file(batch, now: Date(ms: 1_700_000_000_000))
         #expect(results.map { (try? $0.get())?.stored } == [1, nil, 1])
         let (texts, seen, customers) = try await inbox.database.pool.read { db in
             (

@@ -1,32 +1,31 @@
 import ChannelKit
 import Foundation
-import GRDB
 
-/// Group commit for webhooks: requests that arrive while a transaction is being written wait and go
-/// together in the next one. Every caller returns only after its events are committed, so an
-/// acknowledged webhook is durable, at thousands of webhooks per second. One webhook that cannot be
-/// stored fails alone (`commit(_:to:now:)`).
+/// Group commit for webhooks: requests that arrive while a group is being written wait and go
+/// together in the next one (`IngestStore.file`, one transaction). Every caller returns only after
+/// its events are committed, so an acknowledged webhook is durable, at thousands of webhooks per
+/// second. One webhook that cannot be stored fails alone.
 actor IngestQueue {
     private struct Pending {
-        var webhook: Webhook
+        var webhook: WebhookEvents
         var continuation: CheckedContinuation<IngestResult, any Error>
     }
 
-    private let pool: DatabasePool
+    private let store: any IngestStore
     private let bus: InboxEventBus
     private let clock: @Sendable () -> Date
     private var pending: [Pending] = []
     private var draining = false
 
-    init(pool: DatabasePool, bus: InboxEventBus, clock: @escaping @Sendable () -> Date) {
-        self.pool = pool
+    init(store: any IngestStore, bus: InboxEventBus, clock: @escaping @Sendable () -> Date) {
+        self.store = store
         self.bus = bus
         self.clock = clock
     }
 
     func submit(_ events: [InboundEvent], unreadable: [UnreadableEvent], from account: ChannelAccountRef) async throws -> IngestResult {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(webhook: Webhook(account: account, events: events, unreadable: unreadable), continuation: continuation))
+            pending.append(Pending(webhook: WebhookEvents(account: account, events: events, unreadable: unreadable), continuation: continuation))
             if !draining {
                 draining = true
                 Task { await self.drain() }
@@ -36,60 +35,16 @@ actor IngestQueue {
 
     private func drain() async {
         while !pending.isEmpty {
-            let batch = pending
+            let group = pending
             pending.removeAll(keepingCapacity: true)
-            let results = await Self.commit(batch.map(\.webhook), to: pool, now: clock().ms)
+            let results = await store.file(group.map(\.webhook), now: clock())
             var published: [InboxEvent] = []
-            for (item, result) in zip(batch, results) {
+            for (item, result) in zip(group, results) {
                 item.continuation.resume(with: result)
                 if case .success(let r) = result { published += r.events }
             }
             bus.publish(published)
         }
         draining = false
-    }
-
-    /// One webhook's part of a batch.
-    struct Webhook: Sendable {
-        var account: ChannelAccountRef
-        var events: [InboundEvent]
-        var unreadable: [UnreadableEvent]
-    }
-
-    /// Writes a batch in one transaction and returns each webhook's result. When the transaction
-    /// fails, the batch goes again with each webhook in its own savepoint, so one that cannot be
-    /// stored fails alone and the others commit. Savepoints are not the usual path: SQLite copies
-    /// every page a savepoint changes to its sub-journal first, which at 64 webhooks a batch was most
-    /// of the writer's system calls (16 page writes a webhook instead of 3).
-    static func commit(_ batch: [Webhook], to pool: DatabasePool, now: Int64) async -> [Result<IngestResult, any Error>] {
-        do {
-            return try await pool.write { db in
-                try batch.map { webhook -> Result<IngestResult, any Error> in .success(try write(webhook, db: db, now: now)) }
-            }
-        } catch {
-            do {
-                return try await pool.write { db in
-                    batch.map { webhook in
-                        Result {
-                            var result = IngestResult()
-                            try db.inSavepoint {
-                                result = try write(webhook, db: db, now: now)
-                                return .commit
-                            }
-                            return result
-                        }
-                    }
-                }
-            } catch {
-                return Array(repeating: .failure(error), count: batch.count)
-            }
-        }
-    }
-
-    private static func write(_ webhook: Webhook, db: Database, now: Int64) throws -> IngestResult {
-        let writer = IngestWriter(db: db, account: webhook.account, now: now)
-        var result = try writer.ingest(webhook.events)
-        result.unreadable = try writer.keep(webhook.unreadable)
-        return result
     }
 }

@@ -2,7 +2,7 @@ import ChannelKit
 import Foundation
 import GRDB
 
-/// The SQL of ingesting one webhook's events, run inside the caller's transaction: dedupe on the
+/// The SQL of ingesting one webhook's events on SQLite (`SQLiteIngestStore`), run inside the caller's transaction: dedupe on the
 /// platform's event id, upsert the contact and identity, route to the open ticket, append, and
 /// queue follow-up jobs. One way in for every channel.
 struct IngestWriter {
@@ -42,27 +42,22 @@ struct IngestWriter {
         return result
     }
 
-    /// Kept unreadable events: the newest this many per account, each at most `maxRawBytes` of its text.
-    static let keptUnreadable = 10_000
-    static let maxRawBytes = 64 << 10
-
     /// Keeps events the adapter could not read, once per account and body (the newest
-    /// `keptUnreadable` per account; a longer text is cut). Returns how many were new.
+    /// `UnreadableEvent.keptPerAccount` per account; a longer text is cut). Returns how many were new.
     func keep(_ unreadable: [UnreadableEvent]) throws -> Int {
         var kept = 0
         for event in unreadable {
-            let digest = Signatures.sha256Hex(Data(event.raw.utf8))
-            let raw = event.raw.utf8.count <= Self.maxRawBytes ? event.raw : String(decoding: event.raw.utf8.prefix(Self.maxRawBytes), as: UTF8.self) + "…"
+            let (reason, raw, digest) = event.kept
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO unreadable_events (account, reason, raw, digest, received_at) VALUES (?, ?, ?, ?, ?)
-                """).execute(arguments: [account.key, String(event.reason.prefix(500)), raw, digest, now])
+                """).execute(arguments: [account.key, reason, raw, digest, now])
             kept += db.changesCount
         }
         if kept > 0 {
             try db.cachedStatement(sql: """
                 DELETE FROM unreadable_events WHERE account = ? AND id <= (
                     SELECT id FROM unreadable_events WHERE account = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
-                """).execute(arguments: [account.key, account.key, Self.keptUnreadable])
+                """).execute(arguments: [account.key, account.key, UnreadableEvent.keptPerAccount])
         }
         return kept
     }
@@ -263,15 +258,15 @@ struct ReceiptWriter {
     }
 }
 
-/// JSON columns.
-enum ContentCoding {
-    static func encode(_ value: some Encodable) throws -> String {
+/// JSON columns (public for the PostgreSQL store, which writes the same JSON).
+public enum ContentCoding {
+    public static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
         try JSONDecoder().decode(T.self, from: Data(json.utf8))
     }
 }

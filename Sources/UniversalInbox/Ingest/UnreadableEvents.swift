@@ -12,6 +12,21 @@ public struct UnreadableEventRecord: Sendable, Codable, Equatable {
     public var receivedAt: Date
 }
 
+extension UnreadableEvent {
+    /// Kept unreadable events: the newest this many per account.
+    public static let keptPerAccount = 10_000
+    /// At most this many bytes of an unreadable event's text are kept.
+    public static let maxRawBytes = 64 << 10
+
+    /// What an `IngestStore` keeps of the event: its reason (at most 500 characters), its text (a
+    /// longer one cut to `maxRawBytes` and marked "…"), and the digest of the whole text that keeps
+    /// an event once per account.
+    public var kept: (reason: String, raw: String, digest: String) {
+        let raw = raw.utf8.count <= Self.maxRawBytes ? raw : String(decoding: raw.utf8.prefix(Self.maxRawBytes), as: UTF8.self) + "…"
+        return (String(reason.prefix(500)), raw, Signatures.sha256Hex(Data(self.raw.utf8)))
+    }
+}
+
 extension Inbox {
     /// Kept unreadable events, newest first, older than `before` (an id) when given.
     public func unreadableEvents(limit: Int, before: Int64? = nil) async throws -> [UnreadableEventRecord] {

@@ -24,6 +24,8 @@ public struct Inbox: Sendable {
     public let outbox: any OutboxStore
     /// Campaigns and their recipients (`CampaignStore`).
     public let campaignStore: any CampaignStore
+    /// Where webhooks' events are filed (`IngestStore`); `ingest` groups webhooks on top of it.
+    public let ingestStore: any IngestStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -44,10 +46,11 @@ public struct Inbox: Sendable {
         self.cannedResponseStore = SQLiteCannedResponseStore(database: database)
         self.outbox = SQLiteOutboxStore(database: database)
         self.campaignStore = SQLiteCampaignStore(database: database)
+        self.ingestStore = SQLiteIngestStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
-        self.ingestQueue = IngestQueue(pool: database.pool, bus: bus, clock: clock)
+        self.ingestQueue = IngestQueue(store: ingestStore, bus: bus, clock: clock)
     }
 
     /// Files one webhook's verified events, and keeps the ones its adapter could not read (in the

@@ -27,6 +27,7 @@ struct Stores: Sendable {
     let cannedResponses: any CannedResponseStore
     let outbox: any OutboxStore
     let campaigns: any CampaignStore
+    let ingest: any IngestStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -48,6 +49,7 @@ struct Stores: Sendable {
                     savedViews: SQLiteSavedViewStore(database: database),
                     forbiddenWords: SQLiteForbiddenWordStore(database: database), cannedResponses: SQLiteCannedResponseStore(database: database),
                     outbox: SQLiteOutboxStore(database: database), campaigns: SQLiteCampaignStore(database: database),
+                    ingest: SQLiteIngestStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -76,7 +78,8 @@ struct Stores: Sendable {
                         forbiddenWords: PostgresForbiddenWordStore(client: client, logger: logger),
                         cannedResponses: PostgresCannedResponseStore(client: client, logger: logger),
                         outbox: PostgresOutboxStore(client: client, logger: logger),
-                        campaigns: PostgresCampaignStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        campaigns: PostgresCampaignStore(client: client, logger: logger), ingest: PostgresIngestStore(client: client, logger: logger),
+                        rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
             }

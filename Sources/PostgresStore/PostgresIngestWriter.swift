@@ -1,0 +1,290 @@
+import ChannelKit
+import Foundation
+import Logging
+import PostgresNIO
+import UniversalInbox
+
+/// One webhook's events on PostgreSQL, inside the group's transaction: the twin of SQLite's
+/// `IngestWriter` (the same steps and rows; the group's dedupe rows are inserted up front by
+/// `claim`), made safe against another process filing the same customer at the same time:
+/// - an identity is created with `ON CONFLICT (account, platform_user_id) DO NOTHING`; when another
+///   transaction created it first, this one removes the contact it had just made and takes the
+///   other's (re-selected once that committed), so a customer has one contact and one identity;
+/// - a new identity matched to a contact by phone number takes a transaction advisory lock on the
+///   number first, so two channels' first messages from one number find one contact;
+/// - routing locks the contact's row (`FOR UPDATE`) before looking for its open ticket, so two
+///   processes never both create one. The schema has no unique index on a contact's open ticket,
+///   and cannot have one: linking two contacts moves the other's tickets over, so a contact may
+///   hold several tickets that are not closed.
+/// After `claim` a group holds `event_seq`'s lock, so ingest transactions already take these steps
+/// one at a time; each step is still safe on its own, so correctness does not rest on where the
+/// event log takes its lock (Tests/StoreTests' two-process contracts fail without the contact and
+/// phone locks when the early `event_seq` lock is taken out).
+struct PostgresIngestWriter {
+    let connection: PostgresConnection
+    let logger: Logger
+    let account: ChannelAccountRef
+    let now: Int64
+
+    /// An event's dedupe key: the platform's event id on an account.
+    struct EventKey: Hashable {
+        var account: String
+        var eventId: String
+    }
+
+    /// Begins writing `webhooks`: inserts their events' dedupe rows in one statement, in one order
+    /// every process uses (account, then event id), so two groups sharing events wait for each
+    /// other rather than deadlock; then, when any event is new, takes `event_seq`'s row lock
+    /// (which the first message's log entry would take anyway), so the contact, identity and
+    /// message rows below are only ever locked by one ingest transaction at a time and two
+    /// processes' groups cannot deadlock on them. Answers the keys this transaction inserted.
+    static func claim(_ webhooks: [WebhookEvents], now: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Set<EventKey> {
+        let keys = webhooks.flatMap { webhook in webhook.events.map { EventKey(account: webhook.account.key, eventId: $0.eventId) } }
+        guard !keys.isEmpty else { return [] }
+        let rows = try await connection.query("""
+            INSERT INTO processed_events (account, event_id, received_at)
+            SELECT DISTINCT k.account, k.event_id, \(now)::bigint FROM unnest(\(keys.map(\.account))::text[], \(keys.map(\.eventId))::text[]) AS k (account, event_id)
+            ORDER BY k.account, k.event_id
+            ON CONFLICT DO NOTHING
+            RETURNING account, event_id
+            """, logger: logger)
+        var claimed: Set<EventKey> = []
+        for try await (account, eventId) in rows.decode((String, String).self) { claimed.insert(EventKey(account: account, eventId: eventId)) }
+        if !claimed.isEmpty {
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
+        }
+        return claimed
+    }
+
+    /// Files the webhook's events whose keys are in `claimed` (taking each out: the same event
+    /// later in the group is a duplicate) and keeps its unreadable events.
+    func write(_ webhook: WebhookEvents, claimed: inout Set<EventKey>) async throws -> IngestResult {
+        var result = try await ingest(webhook.events, claimed: &claimed)
+        result.unreadable = try await keep(webhook.unreadable)
+        return result
+    }
+
+    private func ingest(_ events: [InboundEvent], claimed: inout Set<EventKey>) async throws -> IngestResult {
+        var result = IngestResult()
+        for event in events {
+            guard claimed.remove(EventKey(account: account.key, eventId: event.eventId)) != nil else {
+                result.duplicates += 1
+                continue
+            }
+            result.stored += 1
+            switch event.kind {
+            case .message:
+                guard let sender = event.sender, let message = event.message else { continue }
+                try await appendInbound(message, from: sender, at: event.occurredAt.ms, into: &result)
+            case .follow, .unfollow:
+                guard let sender = event.sender else { continue }
+                let identity = try await upsertIdentity(sender, into: &result)
+                let blocked: Int32 = event.kind == .unfollow ? 1 : 0
+                try await run("UPDATE identities SET blocked = \(blocked) WHERE id = \(identity.id)")
+            case .receipt:
+                guard let receipt = event.receipt else { continue }
+                let writer = PostgresReceiptWriter(connection: connection, logger: logger, account: account, now: now)
+                if let upTo = receipt.upTo, let customer = event.sender {
+                    try await writer.applyWatermark(receipt.status, upTo: upTo.ms, customer: customer.id, into: &result.events)
+                } else {
+                    try await writer.apply(receipt, into: &result.events)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Keeps events the adapter could not read, once per account and body (the newest
+    /// `UnreadableEvent.keptPerAccount` per account). Returns how many were new.
+    func keep(_ unreadable: [UnreadableEvent]) async throws -> Int {
+        var kept = 0
+        for event in unreadable {
+            let (reason, raw, digest) = event.kept
+            if try await int64("""
+                INSERT INTO unreadable_events (account, reason, raw, digest, received_at) VALUES (\(account.key), \(reason), \(raw), \(digest), \(now))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """) != nil
+            {
+                kept += 1
+            }
+        }
+        if kept > 0 {
+            try await run("""
+                DELETE FROM unreadable_events WHERE account = \(account.key) AND id <= (
+                    SELECT id FROM unreadable_events WHERE account = \(account.key) ORDER BY id DESC LIMIT 1 OFFSET \(Int64(UnreadableEvent.keptPerAccount)))
+                """)
+        }
+        return kept
+    }
+
+    private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) async throws {
+        let identity = try await upsertIdentity(sender, into: &result)
+        try await run("""
+            UPDATE identities SET last_inbound_at = greatest(coalesce(last_inbound_at, 0), \(occurredAt)),
+                reply_token = coalesce(\(message.replyToken)::text, reply_token),
+                reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN reply_token_at ELSE \(occurredAt) END
+            WHERE id = \(identity.id)
+            """)
+        // The contact's row lock: one process at a time answers its rating request or routes its message.
+        try await run("SELECT 1 FROM contacts WHERE id = \(identity.contactId) FOR UPDATE")
+        let content = message.content
+        let ticketId: Int64
+        if let answered = try await ratingAnswer(content, contactId: identity.contactId) {
+            ticketId = answered
+        } else {
+            ticketId = try await route(contactId: identity.contactId, identityId: identity.id, into: &result)
+        }
+        let messageId = try await required("""
+            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                platform_message_id, idempotency_key, created_at, updated_at)
+            VALUES (\(ticketId), \(identity.id), 'in', \(account.kind.rawValue), \(account.key), \(try ContentCoding.encode(content)), \(content.summary),
+                'received', \(message.id), \(UUID().uuidString), \(occurredAt), \(now))
+            RETURNING id
+            """)
+        try await run("INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT DO NOTHING")
+        if let media = content.media, content.needsDownload {
+            let attachmentId = try await required("""
+                INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
+                VALUES (\(messageId), \(account.key), \(try ContentCoding.encode(media)), 'pending', \(media.mimeType), \(media.size.map(Int64.init)), \(now), \(now))
+                RETURNING id
+                """)
+            try await enqueue(.media, subjectId: attachmentId)
+            result.events.append(.followUpQueued)
+        }
+        result.events.append(.messageReceived(ticketId: ticketId, messageId: messageId))
+    }
+
+    struct IdentityRow {
+        var id: Int64
+        var contactId: Int64
+    }
+
+    /// Finds or creates the contact and its identity on this account; keeps the platform's name fresh.
+    private func upsertIdentity(_ sender: Sender, into result: inout IngestResult) async throws -> IdentityRow {
+        if let identity = try await existingIdentity(sender) { return identity }
+        var contactId: Int64?
+        if let phone = sender.phone, !phone.isEmpty {
+            // The same phone number on another channel (WhatsApp, SMS) is the same customer: the
+            // number's lock makes a concurrent first message from it wait and then find this contact.
+            try await run("SELECT pg_advisory_xact_lock(hashtextextended(\("identity-phone:" + phone), 0))")
+            contactId = try await int64("SELECT contact_id FROM identities WHERE phone = \(phone) ORDER BY id LIMIT 1")
+        }
+        let createdContact = contactId == nil
+        let contact: Int64
+        if let contactId {
+            contact = contactId
+        } else {
+            contact = try await required("""
+                INSERT INTO contacts (display_name, created_at, updated_at) VALUES (\(sender.displayName), \(now), \(now)) RETURNING id
+                """)
+        }
+        guard let identityId = try await int64("""
+            INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, created_at)
+            VALUES (\(contact), \(account.key), \(account.kind.rawValue), \(sender.id), \(sender.displayName), \(sender.phone), \(now))
+            ON CONFLICT (account, platform_user_id) DO NOTHING
+            RETURNING id
+            """)
+        else {
+            // Another process filed this customer's first event at the same time and committed
+            // first (ON CONFLICT waited for it): its identity and contact are the customer's.
+            if createdContact { try await run("DELETE FROM contacts WHERE id = \(contact)") }
+            guard let identity = try await existingIdentity(sender) else { throw IdentityVanished(account: account.key) }
+            return identity
+        }
+        if sender.displayName == nil {
+            try await enqueue(.profile, subjectId: identityId)
+            result.events.append(.followUpQueued)
+        }
+        return IdentityRow(id: identityId, contactId: contact)
+    }
+
+    /// The identity on this account, its name (and its contact's) brought up to the platform's.
+    private func existingIdentity(_ sender: Sender) async throws -> IdentityRow? {
+        let rows = try await connection.query(
+            "SELECT id, contact_id, display_name FROM identities WHERE account = \(account.key) AND platform_user_id = \(sender.id)", logger: logger)
+        for try await (id, contactId, displayName) in rows.decode((Int64, Int64, String?).self) {
+            if let name = sender.displayName, name != displayName {
+                try await run("UPDATE identities SET display_name = \(name) WHERE id = \(id)")
+                try await run("UPDATE contacts SET display_name = \(name), updated_at = \(now) WHERE id = \(contactId)")
+            }
+            return IdentityRow(id: id, contactId: contactId)
+        }
+        return nil
+    }
+
+    /// An identity that conflicted on insert was not there when looked up again: it was removed
+    /// in between (a contact link or delete), and the webhook fails rather than guess.
+    struct IdentityVanished: Error { let account: String }
+
+    /// When the contact has a rating request waiting and this message answers it, records the rating
+    /// and answers that ticket (the answer is filed there without reopening it).
+    private func ratingAnswer(_ content: MessageContent, contactId: Int64) async throws -> Int64? {
+        let rows = try await connection.query("""
+            SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+            WHERE r.contact_id = \(contactId) AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
+            ORDER BY r.requested_at DESC LIMIT 1
+            """, logger: logger)
+        var pending: (ticketId: Int64, choices: String)?
+        for try await row in rows.decode((Int64, String).self) { pending = row }
+        guard let pending else { return nil }
+        let choices = try ContentCoding.decode([MessageContent.Choice].self, pending.choices)
+        guard let choice = MessageContent.choice(answering: content, from: choices),
+            let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
+        else { return nil }
+        try await run("UPDATE ratings SET rating = \(rating.rawValue), rated_at = \(now) WHERE ticket_id = \(pending.ticketId)")
+        try await run("""
+            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
+            VALUES (\(pending.ticketId), 'rated', 'customer', \(try ContentCoding.encode(["rating": rating.rawValue])), \(now))
+            """)
+        return pending.ticketId
+    }
+
+    /// The contact's current ticket, reopened if it waited on the customer, or a new one. The
+    /// caller holds the contact's row lock.
+    private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
+        let rows = try await connection.query(
+            "SELECT id, status FROM tickets WHERE contact_id = \(contactId) AND status <> 'closed' ORDER BY id DESC LIMIT 1", logger: logger)
+        var current: (id: Int64, status: String)?
+        for try await row in rows.decode((Int64, String).self) { current = row }
+        guard let current else {
+            let id = try await required("""
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
+                VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
+                RETURNING id
+                """)
+            result.events.append(.ticketOpened(ticketId: id))
+            return id
+        }
+        let status = TicketStatus(rawValue: current.status) ?? .open
+        if status == .pending || status == .resolved {
+            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId), status = 'open', resolved_at = NULL WHERE id = \(current.id)")
+            result.events.append(.ticketStatusChanged(ticketId: current.id, status: .open))
+        } else {
+            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId) WHERE id = \(current.id)")
+        }
+        return current.id
+    }
+
+    private func enqueue(_ kind: FollowUpKind, subjectId: Int64) async throws {
+        try await run("INSERT INTO jobs (kind, account, subject_id, next_attempt_at) VALUES (\(kind.rawValue), \(account.key), \(subjectId), \(now))")
+    }
+
+    private func run(_ query: PostgresQuery) async throws {
+        try await connection.query(query, logger: logger)
+    }
+
+    /// The first column of the first row, if any.
+    private func int64(_ query: PostgresQuery) async throws -> Int64? {
+        var value: Int64?
+        for try await row in try await connection.query(query, logger: logger).decode(Int64.self) where value == nil { value = row }
+        return value
+    }
+
+    /// The first column of the first row of an `INSERT ... RETURNING id`.
+    private func required(_ query: PostgresQuery) async throws -> Int64 {
+        guard let value = try await int64(query) else { throw NoRowReturned() }
+        return value
+    }
+
+    struct NoRowReturned: Error {}
+}

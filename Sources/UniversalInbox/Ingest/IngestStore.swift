@@ -1,0 +1,78 @@
+import ChannelKit
+import Foundation
+import GRDB
+
+/// One webhook's part of a group that `IngestStore.file` writes together.
+public struct WebhookEvents: Sendable {
+    public var account: ChannelAccountRef
+    public var events: [InboundEvent]
+    public var unreadable: [UnreadableEvent]
+
+    public init(account: ChannelAccountRef, events: [InboundEvent], unreadable: [UnreadableEvent] = []) {
+        self.account = account
+        self.events = events
+        self.unreadable = unreadable
+    }
+}
+
+/// Where ingest files webhooks' events: dedupe on the platform's event id, find or create the contact
+/// and identity, route to the contact's open ticket, append, queue follow-up jobs, apply receipts and
+/// keep unreadable events. One implementation per database (`SQLiteIngestStore` below,
+/// `PostgresIngestStore` in PostgresStore), held to one contract (Tests/StoreTests). Group commit
+/// (which webhooks go together, acknowledging each after its commit, publishing) is the domain's
+/// (`IngestQueue`).
+public protocol IngestStore: Sendable {
+    /// Files a group of webhooks' events in one transaction at `now`, and answers each webhook's
+    /// result in order: how many events were new (`stored`), seen before on the account
+    /// (`duplicates`, which change nothing), kept as unreadable, and what happened (`events`, to
+    /// publish once committed). A webhook that cannot be stored fails alone and leaves nothing,
+    /// not even its events' dedupe rows, so the platform's redelivery is stored once the cause is gone.
+    func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>]
+}
+
+/// `IngestStore` on SQLite (the SQL is `IngestWriter`'s).
+public struct SQLiteIngestStore: IngestStore {
+    let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    /// Writes a group in one transaction. When the transaction fails, the group goes again with each
+    /// webhook in its own savepoint, so one that cannot be stored fails alone and the others commit.
+    /// Savepoints are not the usual path: SQLite copies every page a savepoint changes to its
+    /// sub-journal first, which at 64 webhooks a group was most of the writer's system calls (16 page
+    /// writes a webhook instead of 3).
+    public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
+        let now = now.ms
+        do {
+            return try await database.pool.write { db in
+                try group.map { webhook -> Result<IngestResult, any Error> in .success(try Self.write(webhook, db: db, now: now)) }
+            }
+        } catch {
+            do {
+                return try await database.pool.write { db in
+                    group.map { webhook in
+                        Result {
+                            var result = IngestResult()
+                            try db.inSavepoint {
+                                result = try Self.write(webhook, db: db, now: now)
+                                return .commit
+                            }
+                            return result
+                        }
+                    }
+                }
+            } catch {
+                return Array(repeating: .failure(error), count: group.count)
+            }
+        }
+    }
+
+    private static func write(_ webhook: WebhookEvents, db: Database, now: Int64) throws -> IngestResult {
+        let writer = IngestWriter(db: db, account: webhook.account, now: now)
+        var result = try writer.ingest(webhook.events)
+        result.unreadable = try writer.keep(webhook.unreadable)
+        return result
+    }
+}
