@@ -12,6 +12,12 @@ public struct Inbox: Sendable {
     public let access: any AccessStore
     /// Agents' unsent drafts (`DraftStore`).
     public let drafts: any DraftStore
+    /// Agents' browsers and phones for push alerts (`PushDeviceStore`).
+    public let pushTargets: any PushDeviceStore
+    /// Agents' alert settings, who gets alerted, and the queued alerts (`AlertStore`).
+    public let alerts: any AlertStore
+    /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
+    public let webhookStore: any OutgoingWebhookStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -26,6 +32,9 @@ public struct Inbox: Sendable {
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
         self.drafts = SQLiteDraftStore(database: database)
+        self.pushTargets = SQLitePushDeviceStore(database: database)
+        self.alerts = SQLiteAlertStore(database: database)
+        self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

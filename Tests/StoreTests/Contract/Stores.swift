@@ -26,6 +26,9 @@ struct Stores: Sendable {
     let rateLimits: any RateLimitLedger
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
+    let pushTargets: any PushDeviceStore
+    let alerts: any AlertStore
+    let webhooks: any OutgoingWebhookStore
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
@@ -38,7 +41,9 @@ struct Stores: Sendable {
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
                     access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
-                    drafts: SQLiteDraftStore(database: database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
+                    drafts: SQLiteDraftStore(database: database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database),
+                    pushTargets: SQLitePushDeviceStore(database: database), alerts: SQLiteAlertStore(database: database),
+                    webhooks: SQLiteOutgoingWebhookStore(database: database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
         }
@@ -62,7 +67,9 @@ struct Stores: Sendable {
                         runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
                         access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
                         drafts: PostgresDraftStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
-                        sql: .postgres(client))
+                        sql: .postgres(client),
+                        pushTargets: PostgresPushDeviceStore(client: client, logger: logger), alerts: PostgresAlertStore(client: client, logger: logger),
+                        webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger))
                 })
             }
         }
