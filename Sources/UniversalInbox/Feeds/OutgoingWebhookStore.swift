@@ -200,10 +200,11 @@ public struct SQLiteOutgoingWebhookStore: OutgoingWebhookStore {
         }
     }
 
+    /// Inserts a delivery unless its webhook was deleted since the batch was read.
     private static func insert(_ db: Database, _ delivery: NewWebhookDelivery, now: Date) throws {
         try db.execute(sql: """
-            INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [delivery.webhookId, delivery.event, delivery.payload, now.ms, now.ms])
+            INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) SELECT id, ?, ?, ?, ? FROM webhooks WHERE id = ?
+            """, arguments: [delivery.event, delivery.payload, now.ms, now.ms, delivery.webhookId])
     }
 
     public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [WebhookDelivery] {

@@ -100,7 +100,7 @@ extension Inbox {
     @discardableResult
     public func feedWebhooks(limit: Int = 500) async throws -> Int {
         // No webhooks, no work (and no write competing with ingest).
-        guard let batch = try await webhookStore.pendingEvents(limit: limit) else { return 0 }
+        guard let batch = try await webhookStore.pendingEvents(limit: limit), !batch.events.isEmpty || batch.next != batch.from else { return 0 }
         var deliveries: [NewWebhookDelivery] = []
         func deliver(_ event: String, _ data: some Encodable, at createdAt: Date) throws {
             let payload = try WebhookPayload.encode(WebhookPayload(event: event, createdAt: createdAt, data: data))
