@@ -33,6 +33,13 @@ public struct PushSubscription: Sendable, Equatable, Codable {
     /// The browser's P-256 public key (65 bytes, base64url) and the 16-byte auth secret (base64url).
     public var p256dh: String
     public var auth: String
+
+    public init(id: Int64, endpoint: String, p256dh: String, auth: String) {
+        self.id = id
+        self.endpoint = endpoint
+        self.p256dh = p256dh
+        self.auth = auth
+    }
 }
 
 /// An agent's alert settings: media per event, phone for SMS, quiet hours (no SMS then; desktop
@@ -96,6 +103,22 @@ public struct PendingAlert: Sendable, Equatable {
     /// The agent's (login) e-mail address.
     public var email: String
 
+    public init(
+        lease: Lease, agentId: Int64, medium: AlertMedium, event: AlertEvent, ticketId: Int64, count: Int, summary: String, attempts: Int,
+        settings: AlertSettings, email: String
+    ) {
+        self.lease = lease
+        self.agentId = agentId
+        self.medium = medium
+        self.event = event
+        self.ticketId = ticketId
+        self.count = count
+        self.summary = summary
+        self.attempts = attempts
+        self.settings = settings
+        self.email = email
+    }
+
     /// A short heading (push title, e-mail subject), e.g. "Ticket #12: 3 new messages".
     public var title: String {
         switch event {
@@ -119,106 +142,24 @@ public struct PendingAlert: Sendable, Equatable {
 
 extension Inbox {
     public func alertSettings(agentId: Int64) async throws -> AlertSettings {
-        try await database.pool.read { db in try Self.alertSettings(db, agentId: agentId) }
+        try await alerts.settings(agentId: agentId)
     }
 
     public func setAlertSettings(_ settings: AlertSettings, agentId: Int64) async throws -> AlertSettings {
         try settings.validate()
-        let now = clock().ms
-        try await database.pool.write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO notification_settings (agent_id, media, phone, quiet_start, quiet_end, time_zone, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    agentId, try ContentCoding.encode(settings.media.mapKeys(\.rawValue)), settings.phone, settings.quietStart, settings.quietEnd, settings.timeZone, now,
-                ])
-        }
+        try await alerts.saveSettings(settings, agentId: agentId, now: clock())
         return settings
-    }
-
-    static func alertSettings(_ db: Database, agentId: Int64) throws -> AlertSettings {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM notification_settings WHERE agent_id = ?"), arguments: [agentId]) else {
-            return AlertSettings()
-        }
-        let raw = try ContentCoding.decode([String: [AlertMedium]].self, row["media"])
-        return AlertSettings(
-            media: Dictionary(uniqueKeysWithValues: raw.compactMap { key, value in AlertEvent(rawValue: key).map { ($0, value) } }), phone: row["phone"],
-            quietStart: row["quiet_start"], quietEnd: row["quiet_end"], timeZone: row["time_zone"])
     }
 
     /// Turns what happened since the last call (new tickets, customer messages, assignments —
     /// durable cursors — and tickets queued longer than `waitingAfter`) into alerts for the agents
     /// concerned, on the media each chose. An event on a ticket that already has a pending alert of
     /// its kind for the agent grows that alert's count instead: customer messages wait
-    /// `coalesceWindow` before they go, so a burst becomes one alert. Returns how many were queued or grown.
+    /// `coalesceWindow` before they go, so a burst becomes one alert. Returns how many were queued
+    /// or grown. Who is concerned is the store's query (`AlertStore.queueAlerts`, `AlertRecipients`).
     @discardableResult
     public func feedAlerts(coalesceWindow: TimeInterval, waitingAfter: TimeInterval, limit: Int = 500) async throws -> Int {
-        let now = clock()
-        // No agents, no alerts, and no write (the first agent moves the cursors to now).
-        guard try await database.pool.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM agents LIMIT 1") }) != nil else { return 0 }
-        return try await database.pool.write { db in
-            var queued = 0
-            func alert(_ agentId: Int64, _ event: AlertEvent, ticketId: Int64, summary: String, delay: TimeInterval) throws {
-                let settings = try Self.alertSettings(db, agentId: agentId)
-                for medium in settings.media[event] ?? [] {
-                    try db.execute(sql: """
-                        UPDATE notifications SET count = count + 1, summary = ? WHERE agent_id = ? AND medium = ? AND event = ? AND ticket_id = ? AND status = 'pending'
-                        """, arguments: [summary, agentId, medium.rawValue, event.rawValue, ticketId])
-                    if db.changesCount == 0 {
-                        try db.execute(sql: """
-                            INSERT INTO notifications (agent_id, medium, event, ticket_id, summary, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [agentId, medium.rawValue, event.rawValue, ticketId, summary, now.addingTimeInterval(delay).ms, now.ms])
-                    }
-                    queued += 1
-                }
-            }
-            func departmentAgents(_ ticketId: Int64) throws -> [Int64] {
-                // A ticket without a department concerns every agent who may see it (not those
-                // restricted to their departments).
-                try Int64.fetchAll(db, sql: """
-                    SELECT a.id FROM agents a, tickets t WHERE t.id = ? AND a.deactivated_at IS NULL
-                        AND (CASE WHEN t.department_id IS NULL THEN a.departments_only = 0
-                             ELSE a.id IN (SELECT agent_id FROM department_members WHERE department_id = t.department_id) END)
-                    """, arguments: [ticketId])
-            }
-            func summary(_ ticketId: Int64) throws -> String {
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT c.display_name, (SELECT text FROM messages m WHERE m.ticket_id = t.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1) AS text
-                    FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?
-                    """, arguments: [ticketId])
-                let name: String = row?["display_name"] ?? "a customer"
-                return "\(name): \(String((row?["text"] as String? ?? "").prefix(120)))"
-            }
-            for event in try Self.followLog(db, "notify", types: [.ticketOpened, .message, .history], limit: limit) {
-                switch event.type {
-                case .ticketOpened:
-                    for agent in try departmentAgents(event.ticketId) {
-                        try alert(agent, .newTicket, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: 0)
-                    }
-                case .message:
-                    guard event.direction == MessageDirection.inbound.rawValue,
-                        let agent = try Int64.fetchOne(db, sql: "SELECT agent_id FROM tickets WHERE id = ?", arguments: [event.ticketId])
-                    else { continue }
-                    try alert(agent, .customerMessage, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: coalesceWindow)
-                default:
-                    guard ["assigned", "transferred"].contains(event.kind),
-                        let row = try Row.fetchOne(db, sql: "SELECT actor, detail FROM ticket_events WHERE id = ?", arguments: [event.historyId])
-                    else { continue }
-                    let detail = (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:]
-                    // Keeping a ticket oneself is no news to oneself.
-                    guard let agent = detail["agentId"].flatMap(Int64.init), row["actor"] != "agent:\(agent)" else { continue }
-                    try alert(agent, .assigned, ticketId: event.ticketId, summary: try summary(event.ticketId), delay: 0)
-                }
-            }
-            let waiting = try Int64.fetchAll(db, sql: """
-                SELECT t.id FROM tickets t WHERE t.queued_at IS NOT NULL AND t.queued_at <= ? AND t.agent_id IS NULL AND t.status IN ('new', 'open')
-                    AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.ticket_id = t.id AND n.event = 'waiting')
-                ORDER BY t.queued_at LIMIT ?
-                """, arguments: [now.addingTimeInterval(-waitingAfter).ms, limit])
-            for ticketId in waiting {
-                for agent in try departmentAgents(ticketId) { try alert(agent, .waiting, ticketId: ticketId, summary: try summary(ticketId), delay: 0) }
-            }
-            return queued
-        }
+        try await alerts.queueAlerts(coalesceWindow: coalesceWindow, waitingAfter: waitingAfter, limit: limit, now: clock())
     }
 
     /// Adds a browser's push subscription, or renews the keys of the agent's own; an endpoint
@@ -230,61 +171,29 @@ extension Inbox {
         guard Base64URL.decode(p256dh)?.count == 65, Base64URL.decode(auth)?.count == 16 else {
             throw InboxError.unprocessable(code: "invalid_keys", message: "keys.p256dh must be a 65-byte P-256 key and keys.auth 16 bytes, base64url")
         }
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            let owner = try Int64.fetchOne(db, sql: "SELECT agent_id FROM push_subscriptions WHERE endpoint = ?", arguments: [endpoint])
-            if let owner, owner != agentId {
-                throw InboxError.conflict(code: "endpoint_taken", message: "another agent has registered this push endpoint")
-            }
-            try db.execute(sql: """
-                INSERT INTO push_subscriptions (agent_id, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth
-                """, arguments: [agentId, endpoint, p256dh, auth, now])
-            return try Int64.fetchOne(db, sql: "SELECT id FROM push_subscriptions WHERE endpoint = ?", arguments: [endpoint]) ?? 0
-        }
+        let id = try await pushTargets.addSubscription(agentId: agentId, endpoint: endpoint, p256dh: p256dh, auth: auth, now: clock())
         return PushSubscription(id: id, endpoint: endpoint, p256dh: p256dh, auth: auth)
     }
 
     public func pushSubscriptions(agentId: Int64) async throws -> [PushSubscription] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM push_subscriptions WHERE agent_id = ? ORDER BY id", arguments: [agentId]).map {
-                PushSubscription(id: $0["id"], endpoint: $0["endpoint"], p256dh: $0["p256dh"], auth: $0["auth"])
-            }
-        }
+        try await pushTargets.subscriptions(agentId: agentId)
     }
 
     /// Forgets a subscription (the agent's choice, or the push service answered that it is gone).
     public func removePushSubscription(id: Int64, agentId: Int64? = nil) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM push_subscriptions WHERE id = ? AND (? IS NULL OR agent_id = ?)", arguments: [id, agentId, agentId])
-            guard db.changesCount == 1 || agentId == nil else { throw InboxError.notFound("push subscription \(id)") }
+        guard try await pushTargets.removeSubscription(id: id, agentId: agentId) || agentId == nil else {
+            throw InboxError.notFound("push subscription \(id)")
         }
     }
 
     /// Leases alerts that are due (`LeaseQueue.alerts`).
     public func claimAlerts(limit: Int, lease: TimeInterval) async throws -> [PendingAlert] {
-        try await claim(.alerts, limit: limit, lease: lease) { db, leases, _ in
-            try Self.rows(db, for: leases, sql: "SELECT n.id AS lease_id, n.*, a.email FROM notifications n LEFT JOIN agents a ON a.id = n.agent_id WHERE n.id IN ({ids})")
-                .compactMap { lease, row in
-                    guard let medium = AlertMedium(rawValue: row["medium"]), let event = AlertEvent(rawValue: row["event"]) else { return nil }
-                    return PendingAlert(
-                        lease: lease, agentId: row["agent_id"], medium: medium, event: event, ticketId: row["ticket_id"], count: row["count"],
-                        summary: row["summary"], attempts: row["attempts"], settings: try Self.alertSettings(db, agentId: row["agent_id"]),
-                        email: row["email"] ?? "")
-                }
-        }
+        try await alerts.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records an alert's outcome: sent, suppressed (quiet hours), retry at `next`, or failed.
     public func alertDone(_ alert: PendingAlert, status: String, error: String? = nil, retryAt next: Date? = nil) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            if let next {
-                try LeaseQueue.alerts.reschedule(db, alert.lease, at: next.ms, error: error)
-            } else {
-                try LeaseQueue.alerts.complete(db, alert.lease, status: status, error: error, setting: ["sent_at": status == "sent" ? now : nil])
-            }
-        }
+        try await alerts.finish(alert, status: status, error: error, retryAt: next, now: clock())
     }
 
     /// Moves a feed's cursor over the event log (`<feed>.log`) to the log's head, so a feed that was
@@ -296,6 +205,3 @@ extension Inbox {
     }
 }
 
-extension Dictionary {
-    func mapKeys<T: Hashable>(_ transform: (Key) -> T) -> [T: Value] { Dictionary<T, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) }) }
-}

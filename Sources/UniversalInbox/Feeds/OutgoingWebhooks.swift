@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A CRM (or any system) told about tickets and messages: `ticket.created`, `ticket.updated`
 /// (assignment, status, priority, tags, merge... one per history entry) and `message.created`.
@@ -13,6 +12,14 @@ public struct OutgoingWebhook: Sendable, Equatable, Codable {
     /// Event types, or `["*"]` for all.
     public var events: [String]
     public var active: Bool
+
+    public init(id: Int64, url: String, secret: String?, events: [String], active: Bool) {
+        self.id = id
+        self.url = url
+        self.secret = secret
+        self.events = events
+        self.active = active
+    }
 }
 
 /// One event on its way to one webhook.
@@ -27,6 +34,16 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var payload: String
     /// Attempts made before this one.
     public var attempts: Int
+
+    public init(lease: Lease, webhookId: Int64, url: String, secret: String, event: String, payload: String, attempts: Int) {
+        self.lease = lease
+        self.webhookId = webhookId
+        self.url = url
+        self.secret = secret
+        self.event = event
+        self.payload = payload
+        self.attempts = attempts
+    }
 }
 
 /// A delivery as the API shows it.
@@ -38,6 +55,16 @@ public struct WebhookDeliveryStatus: Sendable, Equatable, Codable {
     public var lastError: String?
     public var createdAt: Date
     public var deliveredAt: Date?
+
+    public init(id: Int64, event: String, status: String, attempts: Int, lastError: String?, createdAt: Date, deliveredAt: Date?) {
+        self.id = id
+        self.event = event
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+    }
 }
 
 extension Inbox {
@@ -49,113 +76,67 @@ extension Inbox {
         if let unknown = events.first(where: { $0 != "*" && !OutgoingWebhook.eventTypes.contains($0) }) {
             throw InboxError.invalid(code: "invalid_event", message: "\(unknown) is not an event; use \(OutgoingWebhook.eventTypes.joined(separator: ", ")) or *")
         }
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE active = 1") == nil {
-                // The feed idles while there are no webhooks: the first one starts from now.
-                try Self.moveFeedToNow(db, "webhooks")
-            }
-            try db.execute(
-                sql: "INSERT INTO webhooks (url, secret, events, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [url, secret, try ContentCoding.encode(events), now])
-            return db.lastInsertedRowID
-        }
+        let id = try await webhookStore.create(url: url, secret: secret, events: events, now: clock())
         bus.publish([.webhookEventsQueued])
         return OutgoingWebhook(id: id, url: url, secret: secret, events: events, active: true)
     }
 
     public func webhooks() async throws -> [OutgoingWebhook] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhooks ORDER BY id").map {
-                OutgoingWebhook(
-                    id: $0["id"], url: $0["url"], secret: nil, events: (try? ContentCoding.decode([String].self, $0["events"])) ?? [], active: $0["active"])
-            }
-        }
+        try await webhookStore.webhooks()
     }
 
     public func deleteWebhook(id: Int64) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM webhooks WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw InboxError.notFound("webhook \(id)") }
-        }
+        guard try await webhookStore.delete(id: id) else { throw InboxError.notFound("webhook \(id)") }
     }
 
     public func webhookDeliveries(webhookId: Int64, limit: Int = 100) async throws -> [WebhookDeliveryStatus]? {
-        try await database.pool.read { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ?", arguments: [webhookId]) != nil else { return nil }
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?", arguments: [webhookId, limit]
-            ).map {
-                WebhookDeliveryStatus(
-                    id: $0["id"], event: $0["event"], status: $0["status"], attempts: $0["attempts"], lastError: $0["last_error"],
-                    createdAt: Date(ms: $0["created_at"]), deliveredAt: ($0["delivered_at"] as Int64?).map { Date(ms: $0) })
-            }
-        }
+        try await webhookStore.deliveries(webhookId: webhookId, limit: limit)
     }
 
     /// Reads the event log past the webhooks' cursor (new tickets, messages and history entries) and
     /// queues a delivery for each webhook that wants the event, in the log's order. A new ticket is
-    /// described as it is when the feed reads it. Returns how many were queued.
+    /// described as it is when the feed reads it. Returns how many were queued (none when another
+    /// process queued the same entries first: `OutgoingWebhookStore.queue`).
     @discardableResult
     public func feedWebhooks(limit: Int = 500) async throws -> Int {
         // No webhooks, no work (and no write competing with ingest).
-        guard try await database.pool.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE active = 1") }) != nil else {
-            return 0
+        guard let batch = try await webhookStore.pendingEvents(limit: limit), !batch.events.isEmpty || batch.next != batch.from else { return 0 }
+        var deliveries: [NewWebhookDelivery] = []
+        func deliver(_ event: String, _ data: some Encodable, at createdAt: Date) throws {
+            let payload = try WebhookPayload.encode(WebhookPayload(event: event, createdAt: createdAt, data: data))
+            for hook in batch.subscriptions where hook.wants(event) {
+                deliveries.append(NewWebhookDelivery(webhookId: hook.id, event: event, payload: payload))
+            }
         }
-        let now = clock().ms
-        let queued: Int = try await database.pool.write { db in
-            let hooks = try Row.fetchAll(db, sql: "SELECT id, events FROM webhooks WHERE active = 1").map {
-                (id: $0["id"] as Int64, events: Set((try? ContentCoding.decode([String].self, $0["events"])) ?? []))
-            }
-            var queued = 0
-            func deliver(_ event: String, _ data: some Encodable, at createdAt: Int64) throws {
-                let payload = try WebhookPayload.encode(WebhookPayload(event: event, createdAt: Date(ms: createdAt), data: data))
-                for hook in hooks where hook.events.contains("*") || hook.events.contains(event) {
-                    try db.execute(sql: """
-                        INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [hook.id, event, payload, now, now])
-                    queued += 1
+        for event in batch.events {
+            switch event.type {
+            case .ticketOpened:
+                if let ticket = try await ticket(id: event.ticketId) { try deliver("ticket.created", ticket, at: ticket.createdAt) }
+            case .message:
+                // A message is described as it was filed: its attachments follow in their own time.
+                if let id = event.messageId, var message = try await message(id: id) {
+                    message.attachments = []
+                    try deliver("message.created", message, at: message.createdAt)
                 }
+            default:
+                guard let id = event.historyId, let entry = batch.history[id] else { continue }
+                let update = TicketUpdate(
+                    ticketId: entry.ticketId, kind: entry.kind, actor: entry.actor,
+                    detail: (try? ContentCoding.decode([String: String].self, entry.detail)) ?? [:])
+                try deliver("ticket.updated", update, at: entry.createdAt)
             }
-            for event in try Self.followLog(db, "webhooks", types: [.ticketOpened, .message, .history], limit: limit) {
-                switch event.type {
-                case .ticketOpened:
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [event.ticketId])
-                    if let row { try deliver("ticket.created", try Self.summary(row, db), at: row["created_at"]) }
-                case .message:
-                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [event.messageId]) {
-                        try deliver("message.created", try Self.message(row, attachments: []), at: row["created_at"])
-                    }
-                default:
-                    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket_events WHERE id = ?", arguments: [event.historyId]) else { continue }
-                    let entry = TicketUpdate(
-                        ticketId: row["ticket_id"], kind: row["kind"], actor: row["actor"],
-                        detail: (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:])
-                    try deliver("ticket.updated", entry, at: row["created_at"])
-                }
-            }
-            return queued
         }
-        if queued > 0 { bus.publish([.webhookEventsQueued]) }
-        return queued
+        guard try await webhookStore.queue(deliveries, movingCursorFrom: batch.from, to: batch.next, now: clock()) else { return 0 }
+        if !deliveries.isEmpty { bus.publish([.webhookEventsQueued]) }
+        return deliveries.count
     }
 
     /// Queues the ticket for one webhook as `rule.fired` (a rule's "call a webhook" action).
     func queueRuleWebhook(_ webhookId: Int64, rule: Rule, ticketId: Int64) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ? AND active = 1", arguments: [webhookId]) != nil else {
-                throw InboxError.notFound("webhook \(webhookId)")
-            }
-            guard let row = try Row.fetchOne(db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [ticketId])
-            else { throw InboxError.notFound("ticket \(ticketId)") }
-            let payload = try WebhookPayload.encode(
-                WebhookPayload(event: "rule.fired", createdAt: Date(ms: now), data: RuleFired(rule: rule.name, ruleId: rule.id, ticket: try Self.summary(row, db))))
-            try db.execute(sql: """
-                INSERT INTO webhook_deliveries (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, 'rule.fired', ?, ?, ?)
-                """, arguments: [webhookId, payload, now, now])
-        }
+        let now = clock()
+        guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
+        let payload = try WebhookPayload.encode(WebhookPayload(event: "rule.fired", createdAt: now, data: RuleFired(rule: rule.name, ruleId: rule.id, ticket: ticket)))
+        try await webhookStore.queue(NewWebhookDelivery(webhookId: webhookId, event: "rule.fired", payload: payload), now: now)
         bus.publish([.webhookEventsQueued])
     }
 
@@ -163,32 +144,12 @@ extension Inbox {
     /// pending one, so a receiver gets the events in the log's order (a delivery waiting for its
     /// retry holds back the later ones).
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
-        try await claim(.webhookDeliveries, limit: limit, lease: lease) { db, leases, _ in
-            try Self.rows(db, for: leases, sql: """
-                SELECT d.id AS lease_id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret
-                FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id IN ({ids})
-                """
-            ).map { lease, row in
-                WebhookDelivery(
-                    lease: lease, webhookId: row["webhook_id"], url: row["url"], secret: row["secret"], event: row["event"], payload: row["payload"],
-                    attempts: row["attempts"])
-            }
-        }
+        try await webhookStore.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records a delivery's outcome: delivered, retry at `next`, or failed for good.
     public func webhookDelivered(_ delivery: WebhookDelivery, error: String?, retryAt next: Date?) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            let queue = LeaseQueue.webhookDeliveries
-            if error == nil {
-                try queue.complete(db, delivery.lease, status: "delivered", setting: ["delivered_at": now])
-            } else if let next {
-                try queue.reschedule(db, delivery.lease, at: next.ms, error: error)
-            } else {
-                try queue.complete(db, delivery.lease, status: "failed", error: error)
-            }
-        }
+        try await webhookStore.finish(delivery, error: error, retryAt: next, now: clock())
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Where a phone's push alerts go through.
 public enum PushPlatform: String, Sendable, Codable, CaseIterable {
@@ -14,6 +13,12 @@ public struct PushDevice: Sendable, Equatable, Codable {
     public var id: Int64
     public var platform: PushPlatform
     public var token: String
+
+    public init(id: Int64, platform: PushPlatform, token: String) {
+        self.id = id
+        self.platform = platform
+        self.token = token
+    }
 }
 
 extension Inbox {
@@ -31,39 +36,17 @@ extension Inbox {
             }
         }
         let stored = platform == .apns ? token.lowercased() : token
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            // As with browsers' subscriptions: a device another agent registered stays theirs.
-            let owner = try Int64.fetchOne(db, sql: "SELECT agent_id FROM push_devices WHERE platform = ? AND token = ?", arguments: [platform.rawValue, stored])
-            if let owner, owner != agentId {
-                throw InboxError.conflict(code: "device_taken", message: "another agent has registered this device; they unregister it first")
-            }
-            try db.execute(sql: """
-                INSERT INTO push_devices (agent_id, platform, token, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (platform, token) DO NOTHING
-                """, arguments: [agentId, platform.rawValue, stored, now])
-            return try Int64.fetchOne(db, sql: "SELECT id FROM push_devices WHERE platform = ? AND token = ?", arguments: [platform.rawValue, stored]) ?? 0
-        }
+        let id = try await pushTargets.addDevice(agentId: agentId, platform: platform, token: stored, now: clock())
         return PushDevice(id: id, platform: platform, token: stored)
     }
 
     /// The agent's phones, on one platform or all.
     public func pushDevices(agentId: Int64, platform: PushPlatform? = nil) async throws -> [PushDevice] {
-        try await database.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM push_devices WHERE agent_id = ? AND (? IS NULL OR platform = ?) ORDER BY id",
-                arguments: [agentId, platform?.rawValue, platform?.rawValue]
-            ).compactMap { row in
-                PushPlatform(rawValue: row["platform"]).map { PushDevice(id: row["id"], platform: $0, token: row["token"]) }
-            }
-        }
+        try await pushTargets.devices(agentId: agentId, platform: platform)
     }
 
     /// Forgets a phone (the agent's choice, or the push service said the token is no longer valid).
     public func removePushDevice(id: Int64, agentId: Int64? = nil) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM push_devices WHERE id = ? AND (? IS NULL OR agent_id = ?)", arguments: [id, agentId, agentId])
-            guard db.changesCount == 1 || agentId == nil else { throw InboxError.notFound("push device \(id)") }
-        }
+        guard try await pushTargets.removeDevice(id: id, agentId: agentId) || agentId == nil else { throw InboxError.notFound("push device \(id)") }
     }
 }

@@ -26,6 +26,12 @@ public struct Inbox: Sendable {
     public let campaignStore: any CampaignStore
     /// Where webhooks' events are filed (`IngestStore`); `ingest` groups webhooks on top of it.
     public let ingestStore: any IngestStore
+    /// Agents' browsers and phones for push alerts (`PushDeviceStore`).
+    public let pushTargets: any PushDeviceStore
+    /// Agents' alert settings, who gets alerted, and the queued alerts (`AlertStore`).
+    public let alerts: any AlertStore
+    /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
+    public let webhookStore: any OutgoingWebhookStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -47,6 +53,9 @@ public struct Inbox: Sendable {
         self.outbox = SQLiteOutboxStore(database: database)
         self.campaignStore = SQLiteCampaignStore(database: database)
         self.ingestStore = SQLiteIngestStore(database: database)
+        self.pushTargets = SQLitePushDeviceStore(database: database)
+        self.alerts = SQLiteAlertStore(database: database)
+        self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

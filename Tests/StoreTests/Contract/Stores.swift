@@ -28,6 +28,9 @@ struct Stores: Sendable {
     let outbox: any OutboxStore
     let campaigns: any CampaignStore
     let ingest: any IngestStore
+    let pushTargets: any PushDeviceStore
+    let alerts: any AlertStore
+    let webhooks: any OutgoingWebhookStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -50,6 +53,9 @@ struct Stores: Sendable {
                     forbiddenWords: SQLiteForbiddenWordStore(database: database), cannedResponses: SQLiteCannedResponseStore(database: database),
                     outbox: SQLiteOutboxStore(database: database), campaigns: SQLiteCampaignStore(database: database),
                     ingest: SQLiteIngestStore(database: database),
+                    pushTargets: SQLitePushDeviceStore(database: database),
+                    alerts: SQLiteAlertStore(database: database),
+                    webhooks: SQLiteOutgoingWebhookStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -79,6 +85,9 @@ struct Stores: Sendable {
                         cannedResponses: PostgresCannedResponseStore(client: client, logger: logger),
                         outbox: PostgresOutboxStore(client: client, logger: logger),
                         campaigns: PostgresCampaignStore(client: client, logger: logger), ingest: PostgresIngestStore(client: client, logger: logger),
+                        pushTargets: PostgresPushDeviceStore(client: client, logger: logger),
+                        alerts: PostgresAlertStore(client: client, logger: logger),
+                        webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
