@@ -242,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "BridgeServer", "ChannelKit", "PostgresStore", "UniversalInbox", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "BridgeServer", "ChannelKit", "PostgresStore", "TestSupport", "UniversalInbox", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/StoreTests",

@@ -77,13 +77,13 @@ struct TestBridge {
         standIns: Set<StandIn> = [], janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil,
         configure: (inout BridgeConfig) -> Void = { _ in }
     ) async throws -> TestBridge {
-        await StartGate.shared.enter()
+        await Self.startGate.enter()
         do {
             let t = try await launch(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure)
-            await StartGate.shared.leave()
+            await Self.startGate.leave()
             return t
         } catch {
-            await StartGate.shared.leave()
+            await Self.startGate.leave()
             throw error
         }
     }
@@ -148,28 +148,8 @@ struct TestBridge {
         return TestBridge(bridge: bridge, started: started, notStartedPrefix: notStartedPrefix, dataDirectory: dir)
     }
 
-    /// Lets a few bridges start at a time. Swift Testing starts every test at once: a couple of
-    /// hundred bridges migrating their databases together keep the process's threads busy for
-    /// seconds, long enough for other suites' stand-ins to miss their callers' read timeouts.
-    private actor StartGate {
-        static let shared = StartGate(limit: max(2, 2 * ProcessInfo.processInfo.activeProcessorCount))
-        private var free: Int
-        private var waiting: [CheckedContinuation<Void, Never>] = []
-
-        init(limit: Int) { free = limit }
-
-        func enter() async {
-            if free > 0 {
-                free -= 1
-                return
-            }
-            await withCheckedContinuation { waiting.append($0) }
-        }
-
-        func leave() {
-            if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
-        }
-    }
+    /// A few bridges start at a time (see `TestGate`).
+    private static let startGate = TestGate(limit: max(2, 2 * ProcessInfo.processInfo.activeProcessorCount))
 
     /// Each platform's stand-in behaviour, with the names the tests' customers have there.
     private static func responder(_ which: StandIn) -> PlatformStandIn.Responder {

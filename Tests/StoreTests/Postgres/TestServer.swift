@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import PostgresStore
 import Testing
+import TestSupport
 
 /// The throwaway PostgreSQL that scripts/test.sh starts (scripts/postgres.sh), from
 /// `BRIDGE_TEST_POSTGRES_URL`. Without it the tests that need a server are reported as skipped.
@@ -29,6 +30,17 @@ enum TestServer {
     /// see each other's schema.
     static func withFreshDatabase(_ body: (PostgresSettings) async throws -> Void) async throws {
         let server = try settings()
+        await databaseGate.enter()
+        do {
+            try await withFreshDatabase(on: server, body)
+            await databaseGate.leave()
+        } catch {
+            await databaseGate.leave()
+            throw error
+        }
+    }
+
+    private static func withFreshDatabase(on server: PostgresSettings, _ body: (PostgresSettings) async throws -> Void) async throws {
         let name = "bridge_test_\(UInt64.random(in: 0...UInt64.max))"
         try await PostgresConnector.withConnection(server, logger: logger) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
@@ -43,6 +55,9 @@ enum TestServer {
         }
         try await drop(name, on: server)
     }
+
+    /// A few fresh databases at a time (see `TestGate`): each test's clients hold connections.
+    private static let databaseGate = TestGate(limit: 8)
 
     private static func drop(_ name: String, on server: PostgresSettings) async throws {
         try await PostgresConnector.withConnection(server, logger: logger) { admin in
