@@ -50,7 +50,7 @@ public struct PostgresAlertStore: AlertStore {
     public func queueAlerts(coalesceWindow: TimeInterval, waitingAfter: TimeInterval, limit: Int, now: Date) async throws -> Int {
         // No agents, no alerts, and no write (the first agent moves the cursor to now).
         guard try await exists(try await client.query("SELECT 1 FROM agents LIMIT 1", logger: logger)) else { return 0 }
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let feed = Feed(connection: connection, logger: logger, now: now)
             var queued = 0
             for event in try await feed.follow(limit: limit) {
@@ -78,7 +78,7 @@ public struct PostgresAlertStore: AlertStore {
         let queue = LeaseQueue.alerts
         let ready = try await client.withConnection { try await queue.hasReady(on: $0, now: now.ms, logger: logger) }
         guard ready else { return [] }
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
             guard !leases.isEmpty else { return [] }
             let rows = try await connection.query("""
@@ -106,7 +106,7 @@ public struct PostgresAlertStore: AlertStore {
     }
 
     public func finish(_ alert: PendingAlert, status: String, error: String?, retryAt next: Date?, now: Date) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             if let next {
                 try await LeaseQueue.alerts.reschedule(on: connection, alert.lease, at: next.ms, error: error, logger: logger)
             } else {
@@ -121,14 +121,6 @@ public struct PostgresAlertStore: AlertStore {
         return false
     }
 
-    /// `body` in a transaction; its own error (e.g. `LeaseLost`) is rethrown as it is, not wrapped.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
-    }
 }
 
 /// One run of the alert feed, on the transaction's connection.
@@ -140,35 +132,14 @@ private struct Feed {
     /// The followed entries past the `notify.log` cursor, up to `limit` and the head, with the
     /// cursor locked and moved past them.
     func follow(limit: Int) async throws -> [LoggedEvent] {
-        var last: Int64?
-        for try await value in try await connection.query("SELECT last_id FROM feed_cursors WHERE name = 'notify.log' FOR UPDATE", logger: logger)
-            .decode(Int64.self)
-        {
-            last = value
-        }
-        var head: Int64 = 0
-        for try await seq in try await connection.query("SELECT seq FROM event_seq", logger: logger).decode(Int64.self) { head = seq }
-        let after = last ?? head
-        let kinds = AlertRecipients.followedKinds.map(\.rawValue)
-        let rows = try await connection.query("""
-            SELECT seq, type, ticket_id, data::text FROM events WHERE seq > \(after) AND seq <= \(head) AND type = ANY(\(kinds))
-            ORDER BY seq LIMIT \(Int64(limit))
-            """, logger: logger)
-        var events: [LoggedEvent] = []
-        var read = 0
-        var lastSeq = after
-        for try await (seq, type, ticketId, data) in rows.decode((Int64, String, Int64, String?).self) {
-            read += 1
-            lastSeq = seq
-            if let event = LoggedEvent(seq: seq, type: type, ticketId: ticketId, data: data) { events.append(event) }
-        }
-        // A full batch ends at its last entry; a short one read everything of these kinds up to the head.
-        let next = read == limit ? lastSeq : max(after, head)
+        let read = try await PostgresFeedRead.read(
+            connection, cursor: "notify.log", kinds: AlertRecipients.followedKinds, limit: limit, lockingCursor: true, logger: logger)
+        let next = read.next
         try await connection.query("""
             INSERT INTO feed_cursors (name, last_id) VALUES ('notify.log', \(next))
             ON CONFLICT (name) DO UPDATE SET last_id = greatest(feed_cursors.last_id, excluded.last_id)
             """, logger: logger)
-        return events
+        return read.events
     }
 
     func departmentAgents(_ ticketId: Int64) async throws -> [Int64] {
@@ -223,7 +194,7 @@ private struct Feed {
     }
 
     private func summary(_ ticketId: Int64) async throws -> String {
-        for try await (name, text) in try await connection.query(Self.numbered(AlertRecipients.summarySQL, [ticketId]), logger: logger)
+        for try await (name, text) in try await connection.query(PostgresQuery.shared(AlertRecipients.summarySQL, [ticketId]), logger: logger)
             .decode((String?, String?).self)
         {
             return AlertRecipients.summary(name: name, text: text)
@@ -233,25 +204,7 @@ private struct Feed {
 
     private func ids(_ sql: String, _ arguments: [Int64]) async throws -> [Int64] {
         var ids: [Int64] = []
-        for try await id in try await connection.query(Self.numbered(sql, arguments), logger: logger).decode(Int64.self) { ids.append(id) }
+        for try await id in try await connection.query(PostgresQuery.shared(sql, arguments.map { $0 }), logger: logger).decode(Int64.self) { ids.append(id) }
         return ids
-    }
-
-    /// The shared SQL with its `?`s numbered `$1, $2, ...` and `arguments` bound to them.
-    static func numbered(_ sql: String, _ arguments: [Int64]) -> PostgresQuery {
-        var numbered = ""
-        var count = 0
-        for character in sql {
-            if character == "?" {
-                count += 1
-                numbered += "$\(count)"
-            } else {
-                numbered.append(character)
-            }
-        }
-        precondition(count == arguments.count, "\(count) placeholders, \(arguments.count) arguments: \(sql)")
-        var bindings = PostgresBindings(capacity: arguments.count)
-        for argument in arguments { bindings.append(argument) }
-        return PostgresQuery(unsafeSQL: numbered, binds: bindings)
     }
 }

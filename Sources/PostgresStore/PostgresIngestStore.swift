@@ -29,7 +29,7 @@ public struct PostgresIngestStore: IngestStore {
         let now = now.ms
         do {
             return try await retrying {
-                try await transaction { connection in
+                try await client.transaction(logger: logger) { connection in
                     var claimed = try await PostgresIngestWriter.claim(group, now: now, on: connection, logger: logger)
                     var results: [Result<IngestResult, any Error>] = []
                     for webhook in group {
@@ -44,7 +44,7 @@ public struct PostgresIngestStore: IngestStore {
         }
         do {
             return try await retrying {
-                try await transaction { connection in
+                try await client.transaction(logger: logger) { connection in
                     var results: [Result<IngestResult, any Error>] = []
                     for webhook in group {
                         try await connection.query("SAVEPOINT webhook", logger: logger)
@@ -80,16 +80,6 @@ public struct PostgresIngestStore: IngestStore {
         }
     }
 
-    /// `body` in a transaction; its own error is thrown as it is, not wrapped.
-    private func transaction(
-        _ body: (PostgresConnection) async throws -> sending [Result<IngestResult, any Error>]
-    ) async throws -> [Result<IngestResult, any Error>] {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.commitError ?? error
-        }
-    }
 
     /// A deadlock (40P01) or serialization failure (40001): nothing is wrong with the group, it
     /// only met another transaction, and goes again.

@@ -27,7 +27,7 @@ extension LeaseQueue {
     /// Whether any row is ready to claim (a group's later row counts too: `hasReadySQL`): a read,
     /// so an idle worker's poll takes no locks.
     public func hasReady(on connection: PostgresConnection, now: Int64, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query(Self.query(hasReadySQL, [now, now]), logger: logger)
+        let rows = try await connection.query(PostgresQuery.shared(hasReadySQL, [now, now]), logger: logger)
         for try await _ in rows { return true }
         return false
     }
@@ -43,7 +43,7 @@ extension LeaseQueue {
             claimed AS (UPDATE \(table) t SET leased_until = ? FROM ready WHERE t.id = ready.id RETURNING \(returned.map { "t.\($0)" }.joined(separator: ", ")))
             SELECT id FROM claimed ORDER BY \(order.joined(separator: ", "))
             """
-        let rows = try await connection.query(Self.query(sql, [now, now, Int64(limit), until]), logger: logger)
+        let rows = try await connection.query(PostgresQuery.shared(sql, [now, now, Int64(limit), until]), logger: logger)
         var leases: [Lease] = []
         for try await id in rows.decode(Int64.self) { leases.append(Lease(id: id, until: until)) }
         return leases
@@ -64,41 +64,18 @@ extension LeaseQueue {
         case .delete:
             try await fenced(on: connection, lease, completeSQL(setting: []), [lease.id, lease.until], logger: logger)
         case .status:
-            let arguments: [Argument] = [finalStatus(status), error] + columns.map(\.value) + [lease.id, lease.until]
+            let arguments: [(any PostgresDynamicTypeEncodable)?] = [finalStatus(status), error] + columns.map(\.value) + [lease.id, lease.until]
             try await fenced(on: connection, lease, completeSQL(setting: columns.map(\.key)), arguments, logger: logger)
         }
     }
 
     /// Runs a statement on the leased row; `LeaseLost` when it matched none (the lease is not the
     /// row's any more).
-    private func fenced(on connection: PostgresConnection, _ lease: Lease, _ sql: String, _ arguments: [Argument], logger: Logger) async throws {
-        let rows = try await connection.query(Self.query(sql + " RETURNING id", arguments), logger: logger)
+    private func fenced(on connection: PostgresConnection, _ lease: Lease, _ sql: String, _ arguments: [(any PostgresDynamicTypeEncodable)?], logger: Logger) async throws {
+        let rows = try await connection.query(PostgresQuery.shared(sql + " RETURNING id", arguments), logger: logger)
         var changed = 0
         for try await _ in rows { changed += 1 }
         guard changed == 1 else { throw LeaseLost(table: table, id: lease.id) }
-    }
-
-    /// A value bound to a `?` of the shared SQL (nil: NULL).
-    private typealias Argument = (any PostgresDynamicTypeEncodable)?
-
-    /// The shared SQL with its `?`s numbered `$1, $2, ...` in order and `arguments` bound to them.
-    private static func query(_ sql: String, _ arguments: [Argument]) -> PostgresQuery {
-        var numbered = ""
-        var count = 0
-        for character in sql {
-            if character == "?" {
-                count += 1
-                numbered += "$\(count)"
-            } else {
-                numbered.append(character)
-            }
-        }
-        precondition(count == arguments.count, "\(count) placeholders, \(arguments.count) arguments: \(sql)")
-        var bindings = PostgresBindings(capacity: arguments.count)
-        for argument in arguments {
-            if let argument { bindings.append(argument) } else { bindings.appendNull() }
-        }
-        return PostgresQuery(unsafeSQL: numbered, binds: bindings)
     }
 }
 

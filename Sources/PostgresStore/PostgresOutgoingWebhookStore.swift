@@ -26,7 +26,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
 
     public func create(url: String, secret: String, events: [String], now: Date) async throws -> Int64 {
         let events = try OutgoingWebhook.storedEvents(events)
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             // The cursor row is the lock: two first webhooks created at once move it once.
             _ = try await exists(try await connection.query("SELECT last_id FROM feed_cursors WHERE name = 'webhooks.log' FOR UPDATE", logger: logger))
             if try await !exists(try await connection.query("SELECT 1 FROM webhooks WHERE active = 1 LIMIT 1", logger: logger)) {
@@ -57,7 +57,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
     }
 
     public func deliveries(webhookId: Int64, limit: Int) async throws -> [WebhookDeliveryStatus]? {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             guard try await exists(try await connection.query("SELECT 1 FROM webhooks WHERE id = \(webhookId)", logger: logger)) else { return nil }
             let rows = try await connection.query("""
@@ -77,7 +77,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
     }
 
     public func pendingEvents(limit: Int) async throws -> WebhookFeedBatch? {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var subscriptions: [WebhookFeedBatch.Subscription] = []
             for try await (id, events) in try await connection.query("SELECT id, events FROM webhooks WHERE active = 1 ORDER BY id", logger: logger)
@@ -86,28 +86,9 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
                 subscriptions.append(WebhookFeedBatch.Subscription(id: id, events: Set(OutgoingWebhook.events(stored: events))))
             }
             guard !subscriptions.isEmpty else { return nil }
-            var head: Int64 = 0
-            for try await seq in try await connection.query("SELECT seq FROM event_seq", logger: logger).decode(Int64.self) { head = seq }
-            var cursor: Int64?
-            for try await last in try await connection.query("SELECT last_id FROM feed_cursors WHERE name = 'webhooks.log'", logger: logger)
-                .decode(Int64.self)
-            {
-                cursor = last
-            }
-            let from = cursor ?? head
-            let kinds = WebhookFeedBatch.followedKinds.map(\.rawValue)
-            let rows = try await connection.query("""
-                SELECT seq, type, ticket_id, data::text FROM events WHERE seq > \(from) AND seq <= \(head) AND type = ANY(\(kinds))
-                ORDER BY seq LIMIT \(Int64(limit))
-                """, logger: logger)
-            var events: [LoggedEvent] = []
-            var read = 0
-            var last = from
-            for try await (seq, type, ticketId, data) in rows.decode((Int64, String, Int64, String?).self) {
-                read += 1
-                last = seq
-                if let event = LoggedEvent(seq: seq, type: type, ticketId: ticketId, data: data) { events.append(event) }
-            }
+            let read = try await PostgresFeedRead.read(
+                connection, cursor: "webhooks.log", kinds: WebhookFeedBatch.followedKinds, limit: limit, lockingCursor: false, logger: logger)
+            let events = read.events
             var history: [Int64: WebhookFeedBatch.HistoryEntry] = [:]
             let historyIds = events.compactMap(\.historyId)
             if !historyIds.isEmpty {
@@ -117,14 +98,12 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
                     history[id] = WebhookFeedBatch.HistoryEntry(ticketId: ticketId, kind: kind, actor: actor, detail: detail, createdAt: Date(ms: createdAt))
                 }
             }
-            // A full batch ends at its last entry; a short one read everything of these kinds up to the head.
-            let next = read == limit ? last : max(from, head)
-            return WebhookFeedBatch(subscriptions: subscriptions, events: events, history: history, from: from, next: next)
+            return WebhookFeedBatch(subscriptions: subscriptions, events: events, history: history, from: read.from, next: read.next)
         }
     }
 
     public func queue(_ deliveries: [NewWebhookDelivery], movingCursorFrom from: Int64, to: Int64, now: Date) async throws -> Bool {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             var cursor: Int64?
             for try await last in try await connection.query("SELECT last_id FROM feed_cursors WHERE name = 'webhooks.log' FOR UPDATE", logger: logger)
                 .decode(Int64.self)
@@ -142,7 +121,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
     }
 
     public func queue(_ delivery: NewWebhookDelivery, now: Date) async throws {
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             guard try await exists(try await connection.query(
                 "SELECT 1 FROM webhooks WHERE id = \(delivery.webhookId) AND active = 1 FOR UPDATE", logger: logger))
             else { throw InboxError.notFound("webhook \(delivery.webhookId)") }
@@ -163,7 +142,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
         let queue = LeaseQueue.webhookDeliveries
         let ready = try await client.withConnection { try await queue.hasReady(on: $0, now: now.ms, logger: logger) }
         guard ready else { return [] }
-        return try await transaction { connection in
+        return try await client.transaction(logger: logger) { connection in
             let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
             guard !leases.isEmpty else { return [] }
             let rows = try await connection.query("""
@@ -184,7 +163,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
 
     public func finish(_ delivery: WebhookDelivery, error: String?, retryAt next: Date?, now: Date) async throws {
         let queue = LeaseQueue.webhookDeliveries
-        try await transaction { connection in
+        try await client.transaction(logger: logger) { connection in
             if error == nil {
                 try await queue.complete(on: connection, delivery.lease, status: "delivered", setting: ["delivered_at": now.ms], logger: logger)
             } else if let next {
@@ -200,12 +179,4 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
         return false
     }
 
-    /// `body` in a transaction; its own error (e.g. `LeaseLost`, `notFound`) is rethrown as it is, not wrapped.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
-    }
 }
