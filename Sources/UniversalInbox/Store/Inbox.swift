@@ -12,6 +12,8 @@ public struct Inbox: Sendable {
     public let access: any AccessStore
     /// Agents' unsent drafts (`DraftStore`).
     public let drafts: any DraftStore
+    /// The ticket lists, their counts and full-text search (`TicketQueryStore`).
+    public let ticketQueries: any TicketQueryStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -26,6 +28,7 @@ public struct Inbox: Sendable {
         self.eventLog = SQLiteEventLogStore(database: database)
         self.access = SQLiteAccessStore(database: database)
         self.drafts = SQLiteDraftStore(database: database)
+        self.ticketQueries = SQLiteTicketQueryStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

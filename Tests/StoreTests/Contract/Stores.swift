@@ -21,6 +21,7 @@ struct Stores: Sendable {
     let access: any AccessStore
     let leaseQueues: any LeaseQueueStore
     let drafts: any DraftStore
+    let ticketQueries: any TicketQueryStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -38,7 +39,7 @@ struct Stores: Sendable {
                 Stores(
                     runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
                     access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
-                    drafts: SQLiteDraftStore(database: database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
+                    drafts: SQLiteDraftStore(database: database), ticketQueries: SQLiteTicketQueryStore(database: database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
         }
@@ -61,7 +62,8 @@ struct Stores: Sendable {
                     Stores(
                         runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
                         access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
-                        drafts: PostgresDraftStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        drafts: PostgresDraftStore(client: client, logger: logger),
+                        ticketQueries: PostgresTicketQueryStore(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
             }
