@@ -94,31 +94,62 @@ public struct PostgresTicketQueryStore: TicketQueryStore {
         }
     }
 
-    /// One statement: the matching messages (`ILIKE`, each term a pattern, through the trigram
-    /// index), each ticket's newest match, the filters, newest match first. A ticket whose newest
-    /// match is at or after the cursor was listed already: this is what SQLite's page-at-a-time
-    /// walk lists, but PostgreSQL reads every match of the terms to group them, so a very common
-    /// word costs every match, bounded by the deadline.
+    /// Stops after a page, as SQLite's search does: matching messages are read newest first in
+    /// windows of message ids (`ILIKE`, each term a pattern, through the trigram index or the
+    /// primary key, whichever the planner finds cheaper for the window), each message's ticket is
+    /// checked against the filters once, and reading stops at `limit + 1` tickets. A window that
+    /// yields less than a page doubles the next, so a rare word takes a few windows, not one per
+    /// few thousand messages. After a cursor, a ticket with a match at or after it was listed already.
+    /// (Grouping every match by ticket in one statement read every match of a common word: 600 ms
+    /// for "refund" at 1,000,000 messages.)
     public func search(
         _ filter: TicketFilter, terms: [String], after: TicketListPosition?, limit: Int, reader: Int64?, limits: SearchLimits
     ) async throws -> TicketListPage {
-        var sql = SQL()
-        let matches = try terms.map { "m.text ILIKE \(try sql.bind("%" + Self.escapeLike($0) + "%"))" }
-        var conditions = try sql.conditions(filter)
-        if case .match(let messageId) = after { conditions.append("h.hit < \(try sql.bind(messageId))") }
-        let text = """
-            WITH hits AS (SELECT m.ticket_id, max(m.id) AS hit FROM messages m WHERE \(matches.joined(separator: " AND ")) GROUP BY m.ticket_id)
-            SELECT t.id, h.hit FROM hits h JOIN tickets t ON t.id = h.ticket_id JOIN contacts c ON c.id = t.contact_id
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY h.hit DESC LIMIT \(limit + 1)
-            """
-        let query = PostgresQuery(unsafeSQL: text, binds: sql.binds)
+        let before: Int64? = if case .match(let messageId) = after { messageId } else { nil }
+        let patterns = terms.map { "%" + Self.escapeLike($0) + "%" }
+        func matching(_ sql: inout SQL) throws -> String {
+            try patterns.map { "m.text ILIKE \(try sql.bind($0))" }.joined(separator: " AND ")
+        }
+        func window(below top: Int64, from bottom: Int64) throws -> PostgresQuery {
+            var sql = SQL()
+            let text = "SELECT m.id, m.ticket_id FROM messages m WHERE m.id < \(try sql.bind(top)) AND m.id >= \(try sql.bind(bottom)) AND \(try matching(&sql)) ORDER BY m.id DESC"
+            return PostgresQuery(unsafeSQL: text, binds: sql.binds)
+        }
+        func listable(_ tickets: [Int64]) throws -> PostgresQuery {
+            var sql = SQL()
+            var conditions = try sql.conditions(filter)
+            conditions.append("t.id = ANY(\(try sql.bind(tickets)))")
+            if let before {
+                conditions.append("NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND m.id >= \(try sql.bind(before)) AND \(try matching(&sql)))")
+            }
+            let text = "SELECT t.id FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE \(conditions.joined(separator: " AND "))"
+            return PostgresQuery(unsafeSQL: text, binds: sql.binds)
+        }
         return try await read(limits) { read in
-            var rows: [(id: Int64, hit: Int64)] = []
-            for try await row in try await read.query(query).decode((Int64, Int64).self) { rows.append(row) }
-            let page = rows.prefix(limit)
+            var top = before ?? 0
+            if before == nil {
+                for try await newest in try await read.query("SELECT coalesce(max(id), 0) + 1 FROM messages").decode(Int64.self) { top = newest }
+            }
+            var size: Int64 = 5_000
+            var seen = Set<Int64>()
+            var found: [(id: Int64, hit: Int64)] = []
+            while top > 1, found.count <= limit {
+                let bottom = max(1, top - size)
+                var candidates: [(id: Int64, hit: Int64)] = []
+                for try await (message, ticket) in try await read.query(window(below: top, from: bottom)).decode((Int64, Int64).self)
+                where seen.insert(ticket).inserted {
+                    candidates.append((ticket, message))
+                }
+                if !candidates.isEmpty {
+                    let accepted = Set(try await read.ids(listable(candidates.map(\.id))))
+                    found += candidates.filter { accepted.contains($0.id) }
+                }
+                if candidates.count <= limit { size *= 2 }
+                top = bottom
+            }
+            let page = found.prefix(limit)
             let items = try await read.summaries(page.map(\.id), reader: reader)
-            return TicketListPage(items: items, next: rows.count > limit ? page.last.map { .match(messageId: $0.hit) } : nil)
+            return TicketListPage(items: items, next: found.count > limit ? page.last.map { .match(messageId: $0.hit) } : nil)
         }
     }
 
