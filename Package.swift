@@ -210,8 +210,9 @@ let package = Package(
         .executableTarget(
             name: "InboxBenchmark",
             dependencies: [
-                "UniversalInbox", "ChannelKit",
+                "UniversalInbox", "ChannelKit", "PostgresStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/inbox",

@@ -43,14 +43,11 @@ extension Caller {
         return true
     }
 
-    /// SQL (over `tickets t`) limiting a list to what the actor may read, with its arguments.
-    /// The unary `+` keeps SQLite from answering the OR with two index lookups and a sort of every
-    /// visible ticket: an agent's departments hold a good share of the tickets, so walking the
-    /// newest-first index and stopping after a page is cheaper.
-    func visibility() -> (sql: String, arguments: StatementArguments)? {
+    /// What a list shows the actor: their own tickets and their departments' for a
+    /// `departmentsOnly` agent, everything (nil) for everyone else.
+    func visibility() -> TicketVisibility? {
         guard departmentsOnly else { return nil }
-        let departments = self.departments.isEmpty ? "NULL" : self.departments.map(String.init).joined(separator: ",")
-        return ("(+t.agent_id = ? OR +t.department_id IN (\(departments)))", [agentId ?? -1])
+        return TicketVisibility(agentId: agentId, departments: departments.sorted())
     }
 }
 

@@ -54,4 +54,8 @@ public struct SearchLimits: Sendable {
 /// A search stopped because it ran past `SearchLimits.timeout`.
 public struct SearchTooCostly: Error, Sendable {
     public var timeout: Duration
+
+    public init(timeout: Duration) {
+        self.timeout = timeout
+    }
 }

@@ -78,184 +78,77 @@ enum TicketCursor {
 extension Inbox {
     /// A page of tickets, newest activity first. With search words of 3+ characters (`text`), the
     /// page holds the tickets whose newest matching message is newest, and its cursor continues
-    /// from there (see `searchTickets`). A query over `searchLimits` is refused before anything
-    /// runs, and the reads run under its deadline (`searchRead`).
+    /// from there (`TicketQueryStore.search`); shorter words are scanned for in the newest-first
+    /// list. A query over `searchLimits` is refused before anything runs, and the reads run under
+    /// its deadline. What the caller may see (`Caller.visibility()`) is decided here.
     public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
         try searchLimits.check(query)
         let terms = SearchLimits.terms(query.text)
         if query.sort == .waiting, !terms.isEmpty {
             throw InboxError.unprocessable(code: "invalid_sort", message: "sort=waiting does not combine with q; search results come newest match first")
         }
-        if !terms.isEmpty, terms.allSatisfy({ $0.count >= 3 }) { return try await searchTickets(query, terms: terms) }
-        var (conditions, arguments) = try Self.filters(query)
-        if query.sort == .waiting {
-            let (limit, reader, boundArguments, cursor) = (min(max(query.limit, 1), 200), query.actor?.agentId, arguments, query.cursor)
-            return try await searchRead { [conditions] db, _ in
-                try Self.waitingPage(db, conditions: conditions, arguments: boundArguments, cursor: cursor, limit: limit, reader: reader)
-            }
-        }
-        for term in terms {
-            // Shorter than a trigram: a plain scan.
-            conditions.append("EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND instr(lower(m.text), lower(?)) > 0)")
-            _ = arguments.append(contentsOf: [term])
-        }
-        if let cursor = query.cursor {
-            guard let (updatedAt, id) = TicketCursor.decode(cursor) else {
-                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned")
-            }
-            conditions.append("(t.updated_at < ? OR (t.updated_at = ? AND t.id < ?))")
-            _ = arguments.append(contentsOf: [updatedAt, updatedAt, id])
-        }
-        let limit = min(max(query.limit, 1), 200)
-        let sql = """
-            SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY t.updated_at DESC, t.id DESC LIMIT \(limit + 1)
-            """
-        let boundArguments = arguments
-        let reader = query.actor?.agentId
-        return try await searchRead { db, _ in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: boundArguments)
-            let items = try rows.prefix(limit).map { try Self.summary($0, db, reader: reader) }
-            let next = rows.count > limit ? items.last.map { TicketCursor.encode(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
-            return TicketPage(items: items, nextCursor: next)
-        }
-    }
-
-    /// Full-text search that stops after a page: matching messages are read newest first (the
-    /// unindexed tail by a scan, then the FTS5 index in descending rowid order), each message's
-    /// ticket is checked against the other filters once, and reading stops at `limit + 1` tickets.
-    /// A common word costs a page's worth of matches, not every match. The cursor is the last
-    /// listed ticket's matching message; a later page skips tickets that matched after it (they
-    /// were listed already).
-    func searchTickets(_ query: TicketQuery, terms: [String]) async throws -> TicketPage {
-        let (conditions, arguments) = try Self.filters(query)
-        let before: Int64
-        if let cursor = query.cursor {
-            guard let id = SearchCursor.decode(cursor) else {
-                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned")
-            }
-            before = id
-        } else {
-            before = .max
-        }
-        let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " AND ")
-        let tailMatch = terms.map { _ in "instr(lower(text), lower(?)) > 0" }.joined(separator: " AND ")
+        let filter = try Self.filter(query)
         let limit = min(max(query.limit, 1), 200)
         let reader = query.actor?.agentId
-        return try await searchRead { db, deadline in
-            let indexedUpTo = try Int64.fetchOne(db, sql: "SELECT last_message_id FROM search_cursor WHERE id = 1") ?? 0
-            let ticketSQL = """
-                SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
-                WHERE t.id = ?\(conditions.map { " AND " + $0 }.joined())
-                """
-            let ticketStatement = try db.makeStatement(sql: ticketSQL)
-            let ticketOf = try db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE id = ?")
-            let laterMessages = try db.cachedStatement(sql: "SELECT id, text FROM messages WHERE ticket_id = ? AND id >= ?")
-            let indexedMatch = try db.cachedStatement(sql: "SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?")
-            let lowered = terms.map { $0.lowercased() }
-            func matches(_ id: Int64, _ text: String) throws -> Bool {
-                try deadline.check()
-                return id > indexedUpTo
-                    ? lowered.allSatisfy { text.lowercased().contains($0) }
-                    : try Bool.fetchOne(indexedMatch, arguments: [match, id]) != nil
+        let page: TicketListPage
+        if !terms.isEmpty, terms.allSatisfy({ $0.count >= 3 }) {
+            let after = try query.cursor.map { cursor in
+                guard let id = SearchCursor.decode(cursor) else { throw Self.invalidCursor("") }
+                return TicketListPosition.match(messageId: id)
             }
-            var seen = Set<Int64>()
-            var found: [(row: Row, messageId: Int64)] = []
-            func consider(_ messageId: Int64) throws -> Bool {
-                try deadline.check()
-                guard let ticketId = try Int64.fetchOne(ticketOf, arguments: [messageId]), seen.insert(ticketId).inserted else { return false }
-                guard let row = try Row.fetchOne(ticketStatement, arguments: [ticketId] + arguments) else { return false }
-                if before != .max {
-                    // Listed on an earlier page if it has a match at or after the cursor.
-                    for later in try Row.fetchAll(laterMessages, arguments: [ticketId, before]) where try matches(later["id"], later["text"]) {
-                        return false
-                    }
+            page = try await ticketQueries.search(filter, terms: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
+        } else if query.sort == .waiting {
+            let after = try query.cursor.map { cursor in
+                switch WaitingCursor.decode(cursor) {
+                case .waiting(let since, let updatedAt, let id): TicketListPosition.waiting(since: since, updatedAt: updatedAt, id: id)
+                case .answered(let updatedAt, let id): TicketListPosition.answered(updatedAt: updatedAt, id: id)
+                case nil: throw Self.invalidCursor(" for sort=waiting")
                 }
-                found.append((row, messageId))
-                return found.count > limit
             }
-            let tail = try Int64.fetchCursor(
-                db, sql: "SELECT id FROM messages WHERE id > ? AND id < ? AND \(tailMatch) ORDER BY id DESC",
-                arguments: [indexedUpTo, before] + StatementArguments(terms))
-            var full = false
-            while !full, let id = try tail.next() { full = try consider(id) }
-            if !full {
-                let indexed = try Int64.fetchCursor(
-                    db, sql: "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid <= ? AND rowid < ? ORDER BY rowid DESC",
-                    arguments: [match, indexedUpTo, before])
-                while !full, let id = try indexed.next() { full = try consider(id) }
+            page = try await ticketQueries.longestWaiting(filter, after: after, limit: limit, reader: reader, limits: searchLimits)
+        } else {
+            let after = try query.cursor.map { cursor in
+                guard let (updatedAt, id) = TicketCursor.decode(cursor) else { throw Self.invalidCursor("") }
+                return TicketListPosition.newest(updatedAt: updatedAt, id: id)
             }
-            let page = found.prefix(limit)
-            let items = try page.map { try Self.summary($0.row, db, reader: reader) }
-            return TicketPage(items: items, nextCursor: full ? page.last.map { SearchCursor.encode($0.messageId) } : nil)
+            page = try await ticketQueries.newest(filter, containing: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
+        }
+        return TicketPage(items: page.items, nextCursor: page.next.map(Self.cursor))
+    }
+
+    private static func invalidCursor(_ list: String) -> InboxError {
+        .unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned\(list)")
+    }
+
+    /// The opaque text of a page's end.
+    private static func cursor(_ position: TicketListPosition) -> String {
+        switch position {
+        case .newest(let updatedAt, let id): TicketCursor.encode(updatedAt: updatedAt, id: id)
+        case .match(let messageId): SearchCursor.encode(messageId)
+        case .waiting(let since, let updatedAt, let id): WaitingCursor.encode(.waiting(since: since, updatedAt: updatedAt, id: id))
+        case .answered(let updatedAt, let id): WaitingCursor.encode(.answered(updatedAt: updatedAt, id: id))
         }
     }
 
-    /// A read for a ticket list or search, under `searchLimits`' deadline (see `SearchDeadline`).
-    private func searchRead<T: Sendable>(_ body: @Sendable (Database, SearchDeadline) throws -> T) async throws -> T {
-        let limits = searchLimits
-        return try await database.pool.read { db in try SearchDeadline.run(db, limits) { try body(db, $0) } }
-    }
-
-    /// The filters other than text and cursor, as SQL over `tickets t JOIN contacts c`. A list walks
-    /// the tickets in its order and stops after a page, so it checks a channel per ticket; a count
-    /// (`counting`) reads every match, so it takes the channel's tickets from its index instead.
-    static func filters(_ query: TicketQuery, counting: Bool = false) throws -> (conditions: [String], arguments: StatementArguments) {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        func add(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) {
-            conditions.append(sql)
-            _ = arguments.append(contentsOf: StatementArguments(values))
-        }
-        if let status = query.status { add("t.status = ?", [status.rawValue]) }
-        if query.activeOnly { add("t.status IN ('new', 'open', 'pending')", []) }
-        if let channel = query.channel {
-            add(counting
-                ? "t.id IN (SELECT ticket_id FROM ticket_channels WHERE channel = ?)"
-                : "EXISTS (SELECT 1 FROM ticket_channels tc WHERE tc.ticket_id = t.id AND tc.channel = ?)", [channel])
-        }
-        if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty {
-            let digits = contact.filter(\.isNumber)
-            let byId = """
-                t.contact_id IN (SELECT contact_id FROM identities WHERE platform_user_id = ?)
-                OR (? != '' AND t.contact_id IN (SELECT contact_id FROM identities WHERE phone = ?))
-                OR t.contact_id IN (SELECT id FROM contacts WHERE email = ? COLLATE NOCASE)
-                OR t.contact_id = ?
-                """
-            let contactId = Int64(contact) ?? -1
-            if contact.count >= 3 {
-                // The trigram index on names finds any part of a name.
-                let phrase = "\"" + contact.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                add("(t.contact_id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?) OR \(byId))", [phrase, contact, digits, digits, contact, contactId])
-            } else {
-                add("(instr(lower(coalesce(c.display_name, '')), lower(?)) > 0 OR \(byId))", [contact, contact, digits, digits, contact, contactId])
-            }
-        }
-        if let agentId = query.agentId { add("t.agent_id = ?", [agentId]) }
-        if query.unassigned { add("t.agent_id IS NULL AND t.assignee IS NULL", []) }
-        if let departmentId = query.departmentId { add("t.department_id = ?", [departmentId]) }
-        if let tag = query.tag { add("t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", [try Self.tag(tag)]) }
-        if let priority = query.priority { add("t.priority = ?", [priority.rawValue]) }
-        for (key, value) in query.ticketFields.sorted(by: { $0.key < $1.key }) {
-            add("""
-                t.id IN (SELECT ticket_id FROM ticket_fields WHERE value = ?
-                         AND field_id = (SELECT id FROM custom_fields WHERE scope = 'ticket' AND key = ?))
-                """, [value, key])
-        }
-        for (key, value) in query.contactFields.sorted(by: { $0.key < $1.key }) {
-            add("""
-                t.contact_id IN (SELECT contact_id FROM contact_fields WHERE value = ?
-                                 AND field_id = (SELECT id FROM custom_fields WHERE scope = 'contact' AND key = ?))
-                """, [value, key])
-        }
-        if let from = query.createdFrom { add("t.created_at >= ?", [from.ms]) }
-        if let before = query.createdBefore { add("t.created_at < ?", [before.ms]) }
-        if let visibility = query.actor?.visibility() {
-            conditions.append(visibility.sql)
-            _ = arguments.append(contentsOf: visibility.arguments)
-        }
-        return (conditions, arguments)
+    /// The query's filters other than words, cursor and order, checked (a tag must be a tag), with
+    /// what its actor may see.
+    static func filter(_ query: TicketQuery) throws -> TicketFilter {
+        var filter = TicketFilter()
+        filter.status = query.status
+        filter.activeOnly = query.activeOnly
+        filter.channel = query.channel
+        if let contact = query.contact?.trimmingCharacters(in: .whitespacesAndNewlines), !contact.isEmpty { filter.contact = contact }
+        filter.agentId = query.agentId
+        filter.unassigned = query.unassigned
+        filter.departmentId = query.departmentId
+        filter.tag = try query.tag.map(Self.tag)
+        filter.priority = query.priority
+        filter.ticketFields = query.ticketFields
+        filter.contactFields = query.contactFields
+        filter.createdFrom = query.createdFrom
+        filter.createdBefore = query.createdBefore
+        filter.visibility = query.actor?.visibility()
+        return filter
     }
 
     /// A ticket; `reader` (an agent id) fills `unread`.

@@ -64,57 +64,6 @@ enum WaitingCursor {
     }
 }
 
-extension Inbox {
-    /// A page of the longest-waiting list: the waiting tickets oldest first (index
-    /// `tickets_waiting`), then the answered ones newest activity first (the same index, its null
-    /// part backwards). `conditions` are the list's filters.
-    static func waitingPage(
-        _ db: Database, conditions: [String], arguments: StatementArguments, cursor: String?, limit: Int, reader: Int64?
-    ) throws -> TicketPage {
-        var position: WaitingCursor.Position?
-        if let cursor {
-            guard let decoded = WaitingCursor.decode(cursor) else {
-                throw InboxError.unprocessable(code: "invalid_cursor", message: "cursor is not one this server returned for sort=waiting")
-            }
-            position = decoded
-        }
-        func fetch(_ extra: [String], _ extraArguments: StatementArguments, order: String, limit: Int) throws -> [Row] {
-            let all = conditions + extra
-            return try Row.fetchAll(db, sql: """
-                SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
-                WHERE \(all.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)
-                """, arguments: arguments + extraArguments)
-        }
-        var rows: [Row] = []
-        switch position {
-        case nil:
-            rows = try fetch(["t.waiting_since IS NOT NULL"], [], order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
-        case .waiting(let since, let updatedAt, let id):
-            rows = try fetch(
-                ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.updated_at, t.id) > (?, ?, ?)"], [since, updatedAt, id],
-                order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
-        case .answered: break
-        }
-        if rows.count <= limit {
-            var answered = ["t.waiting_since IS NULL"]
-            var answeredArguments: StatementArguments = []
-            if case .answered(let updatedAt, let id) = position {
-                answered.append("(t.updated_at, t.id) < (?, ?)")
-                answeredArguments = [updatedAt, id]
-            }
-            rows += try fetch(answered, answeredArguments, order: "t.updated_at DESC, t.id DESC", limit: limit + 1 - rows.count)
-        }
-        let page = rows.prefix(limit)
-        let items = try page.map { try Self.summary($0, db, reader: reader) }
-        var next: String?
-        if rows.count > limit, let last = page.last {
-            let (since, updatedAt, id): (Int64?, Int64, Int64) = (last["waiting_since"], last["updated_at"], last["id"])
-            next = WaitingCursor.encode(since.map { .waiting(since: $0, updatedAt: updatedAt, id: id) } ?? .answered(updatedAt: updatedAt, id: id))
-        }
-        return TicketPage(items: items, nextCursor: next)
-    }
-}
-
 extension Schema {
     /// `tickets.waiting_since` (see `WaitingSince`), filled in for every ticket, kept by triggers,
     /// and indexed for the longest-waiting list.

@@ -53,6 +53,42 @@ public struct TicketSummary: Sendable, Equatable, Codable {
         /// The one-line rendering of the message (as `Message.text`).
         public var text: String
         public var createdAt: Date
+
+        public init(direction: String, text: String, createdAt: Date) {
+            self.direction = direction
+            self.text = text
+            self.createdAt = createdAt
+        }
+    }
+
+    /// Public for the stores outside this module (`TicketQueryStore`).
+    public init(
+        id: Int64, status: TicketStatus, contact: ContactSummary, channels: [String], createdAt: Date, updatedAt: Date, resolvedAt: Date?,
+        assignee: String?, agentId: Int64?, departmentId: Int64?, priority: TicketPriority, tags: [String],
+        resolutionReason: ResolutionReason?, mergedInto: Int64?, queuedAt: Date?, version: Int64, unread: Bool?, fields: [String: String],
+        lastMessage: LastMessage? = nil, waitingSince: Date? = nil, replyWindows: [TicketReplyWindow]? = nil
+    ) {
+        self.id = id
+        self.status = status
+        self.contact = contact
+        self.channels = channels
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.resolvedAt = resolvedAt
+        self.assignee = assignee
+        self.agentId = agentId
+        self.departmentId = departmentId
+        self.priority = priority
+        self.tags = tags
+        self.resolutionReason = resolutionReason
+        self.mergedInto = mergedInto
+        self.queuedAt = queuedAt
+        self.version = version
+        self.unread = unread
+        self.fields = fields
+        self.lastMessage = lastMessage
+        self.waitingSince = waitingSince
+        self.replyWindows = replyWindows
     }
 }
 
@@ -71,6 +107,11 @@ public enum ResolutionReason: String, Sendable, Codable, CaseIterable {
 public struct ContactSummary: Sendable, Equatable, Codable {
     public var id: Int64
     public var displayName: String?
+
+    public init(id: Int64, displayName: String?) {
+        self.id = id
+        self.displayName = displayName
+    }
 }
 
 /// A contact with all its channel identities.
