@@ -32,6 +32,8 @@ public struct Inbox: Sendable {
     public let alerts: any AlertStore
     /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
     public let webhookStore: any OutgoingWebhookStore
+    /// Tickets' notes, read marks and history, and closing resolved tickets (`TicketStore`).
+    public let ticketStore: any TicketStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -56,6 +58,7 @@ public struct Inbox: Sendable {
         self.pushTargets = SQLitePushDeviceStore(database: database)
         self.alerts = SQLiteAlertStore(database: database)
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
+        self.ticketStore = SQLiteTicketStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
@@ -105,15 +108,7 @@ public struct Inbox: Sendable {
     /// Closes tickets resolved before `cutoff`. Returns how many were closed.
     @discardableResult
     public func closeResolvedTickets(resolvedBefore cutoff: Date) async throws -> Int {
-        let now = clock().ms
-        let ids: [Int64] = try await database.pool.write { db in
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < ?", arguments: [cutoff.ms])
-            try db.execute(
-                sql: "UPDATE tickets SET status = 'closed', updated_at = ? WHERE status = 'resolved' AND resolved_at < ?",
-                arguments: [now, cutoff.ms])
-            return ids
-        }
+        let ids = try await ticketStore.closeResolved(before: cutoff, at: clock())
         bus.publish(ids.map { .ticketStatusChanged(ticketId: $0, status: .closed) })
         return ids.count
     }
