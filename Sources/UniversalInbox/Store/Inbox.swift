@@ -34,6 +34,8 @@ public struct Inbox: Sendable {
     public let webhookStore: any OutgoingWebhookStore
     /// The ticket lists, their counts and full-text search (`TicketQueryStore`).
     public let ticketQueries: any TicketQueryStore
+    /// Tickets' notes, read marks and history, and closing resolved tickets (`TicketStore`).
+    public let ticketStore: any TicketStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -59,6 +61,7 @@ public struct Inbox: Sendable {
         self.alerts = SQLiteAlertStore(database: database)
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.ticketQueries = SQLiteTicketQueryStore(database: database)
+        self.ticketStore = SQLiteTicketStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
@@ -108,15 +111,7 @@ public struct Inbox: Sendable {
     /// Closes tickets resolved before `cutoff`. Returns how many were closed.
     @discardableResult
     public func closeResolvedTickets(resolvedBefore cutoff: Date) async throws -> Int {
-        let now = clock().ms
-        let ids: [Int64] = try await database.pool.write { db in
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < ?", arguments: [cutoff.ms])
-            try db.execute(
-                sql: "UPDATE tickets SET status = 'closed', updated_at = ? WHERE status = 'resolved' AND resolved_at < ?",
-                arguments: [now, cutoff.ms])
-            return ids
-        }
+        let ids = try await ticketStore.closeResolved(before: cutoff, at: clock())
         bus.publish(ids.map { .ticketStatusChanged(ticketId: $0, status: .closed) })
         return ids.count
     }

@@ -34,6 +34,15 @@ public struct TicketNote: Sendable, Equatable, Codable {
     public var author: String
     public var text: String
     public var createdAt: Date
+
+    public init(id: Int64, ticketId: Int64, agentId: Int64?, author: String, text: String, createdAt: Date) {
+        self.id = id
+        self.ticketId = ticketId
+        self.agentId = agentId
+        self.author = author
+        self.text = text
+        self.createdAt = createdAt
+    }
 }
 
 extension Inbox {
@@ -87,29 +96,19 @@ extension Inbox {
         return try await summary(ticketId)
     }
 
-    /// Adds an internal note.
+    /// Adds an internal note; the author's note draft on the ticket is used up with it.
     public func addNote(ticketId: Int64, text: String, by actor: Caller) async throws -> TicketNote {
         guard TextRules.isName(text, maxLength: 4096) else {
             throw InboxError.invalid(code: "invalid_note", message: "a note is 1 to 4096 characters, not all blank")
         }
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
-            try Self.draftSent(db, ticketId: ticketId, mode: .note, by: actor)
-            return try Self.insertNote(db, ticketId: ticketId, text: text, by: actor, at: now)
-        }
-        return TicketNote(id: id, ticketId: ticketId, agentId: actor.agentId, author: actor.name, text: text, createdAt: Date(ms: now))
+        try await authorize(actor, .read, .ticket(ticketId))
+        return try await ticketStore.addNote(ticketId: ticketId, text: text, agentId: actor.agentId, author: actor.name, at: clock())
     }
 
     /// A ticket's internal notes, oldest first, or `nil` if there is no such ticket.
     public func notes(ticketId: Int64) async throws -> [TicketNote]? {
-        try await database.pool.read { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE id = ?", arguments: [ticketId]) != nil else { return nil }
-            return try Row.fetchAll(db, sql: "SELECT * FROM ticket_notes WHERE ticket_id = ? ORDER BY id", arguments: [ticketId]).map {
-                TicketNote(id: $0["id"], ticketId: $0["ticket_id"], agentId: $0["agent_id"], author: $0["author"], text: $0["text"], createdAt: Date(ms: $0["created_at"]))
-            }
-        }
+        try await ticketStore.notes(ticketId: ticketId)
     }
 
     /// Marks the ticket read (up to its newest message) or unread for the acting agent.
@@ -117,27 +116,15 @@ extension Inbox {
         guard let agentId = actor.agentId else {
             throw InboxError.forbidden(code: "not_an_agent", message: "read marks belong to agents; use an agent's token")
         }
-        try await database.pool.write { db in
-            try Self.authorize(db, actor, ticketId: ticketId, for: .read)
-            if read {
-                try db.execute(sql: """
-                    INSERT INTO ticket_reads (ticket_id, agent_id, last_message_id)
-                    VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE ticket_id = ?))
-                    ON CONFLICT (ticket_id, agent_id) DO UPDATE SET last_message_id = excluded.last_message_id
-                    """, arguments: [ticketId, agentId, ticketId])
-            } else {
-                try db.execute(sql: "DELETE FROM ticket_reads WHERE ticket_id = ? AND agent_id = ?", arguments: [ticketId, agentId])
-            }
-        }
+        try await authorize(actor, .read, .ticket(ticketId))
+        try await ticketStore.markRead(ticketId: ticketId, agentId: agentId, read)
         return try await summary(ticketId, reader: agentId)
     }
 
+    /// Adds a note inside the caller's SQLite transaction.
     @discardableResult
     static func insertNote(_ db: Database, ticketId: Int64, text: String, by actor: Caller, at now: Int64) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO ticket_notes (ticket_id, agent_id, author, text, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [ticketId, actor.agentId, actor.name, text, now])
-        return db.lastInsertedRowID
+        try SQLiteTicketStore.insertNote(db, ticketId: ticketId, text: text, agentId: actor.agentId, author: actor.name, at: now)
     }
 
     /// Tags are 1 to 50 characters, not all blank, as sent; they are kept trimmed and lower-cased.

@@ -9,26 +9,29 @@ public struct TicketHistoryEntry: Sendable, Equatable, Codable {
     public var actor: String
     public var detail: [String: String]
     public var createdAt: Date
+
+    public init(id: Int64, kind: String, actor: String, detail: [String: String], createdAt: Date) {
+        self.id = id
+        self.kind = kind
+        self.actor = actor
+        self.detail = detail
+        self.createdAt = createdAt
+    }
+
+    /// An entry as stored: `detail` is a JSON object of strings (an unreadable one reads as empty).
+    public init(id: Int64, kind: String, actor: String, detail json: String, createdAt: Date) {
+        self.init(id: id, kind: kind, actor: actor, detail: (try? ContentCoding.decode([String: String].self, json)) ?? [:], createdAt: createdAt)
+    }
 }
 
 extension Inbox {
     /// A ticket's history, oldest first, or `nil` if there is no such ticket.
     public func history(ticketId: Int64) async throws -> [TicketHistoryEntry]? {
-        try await database.pool.read { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE id = ?", arguments: [ticketId]) != nil else { return nil }
-            return try Row.fetchAll(db, sql: "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", arguments: [ticketId]).map { row in
-                TicketHistoryEntry(
-                    id: row["id"], kind: row["kind"], actor: row["actor"],
-                    detail: (try? ContentCoding.decode([String: String].self, row["detail"])) ?? [:],
-                    createdAt: Date(ms: row["created_at"]))
-            }
-        }
+        try await ticketStore.history(ticketId: ticketId)
     }
 
-    /// Appends to a ticket's history inside the caller's transaction.
+    /// Appends to a ticket's history inside the caller's SQLite transaction.
     static func record(_ db: Database, ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String?] = [:], at now: Int64) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [ticketId, kind, actor, try ContentCoding.encode(detail.compactMapValues { $0 }), now])
+        try SQLiteTicketStore.record(db, ticketId: ticketId, kind, by: actor, detail, at: now)
     }
 }

@@ -32,6 +32,7 @@ struct Stores: Sendable {
     let alerts: any AlertStore
     let webhooks: any OutgoingWebhookStore
     let ticketQueries: any TicketQueryStore
+    let tickets: any TicketStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -58,6 +59,7 @@ struct Stores: Sendable {
                     alerts: SQLiteAlertStore(database: database),
                     webhooks: SQLiteOutgoingWebhookStore(database: database),
                     ticketQueries: SQLiteTicketQueryStore(database: database),
+                    tickets: SQLiteTicketStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -91,6 +93,7 @@ struct Stores: Sendable {
                         alerts: PostgresAlertStore(client: client, logger: logger),
                         webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
                         ticketQueries: PostgresTicketQueryStore(client: client, logger: logger),
+                        tickets: PostgresTicketStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
