@@ -147,4 +147,29 @@ import UniversalInbox
             }
         }
     }
+
+    /// One process tagging a contact while another links it away: the tag either reaches the
+    /// surviving contact or the update finds its contact gone (`notFound`); it is never lost.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func aTagAddedWhileTheContactIsLinkedAwayIsNeverLost() async throws {
+        try await Stores.withPostgresProcesses(2) { processes throws in
+            for round in Int64(0)..<5 {
+                let (a, b) = (200 + 2 * round, 201 + 2 * round)
+                try await processes[0].sql.execute("INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (\(a), 'A', 1, 1), (\(b), 'B', 1, 1)")
+                async let linked: Void = processes[0].contacts.link(a, absorbing: b, at: Date(ms: 5))
+                let tagged: Result<Void, InboxError>
+                do {
+                    try await processes[1].contacts.update(contactId: b, ContactUpdate(addTags: ["late"]), at: Date(ms: 5))
+                    tagged = .success(())
+                } catch let error as InboxError {
+                    tagged = .failure(error)
+                }
+                try await linked
+                switch tagged {
+                case .success: #expect(try await Self.tags(processes[1], a) == ["late"])
+                case .failure(let error): #expect(error == .notFound("contact \(b)"))
+                }
+            }
+        }
+    }
 }
