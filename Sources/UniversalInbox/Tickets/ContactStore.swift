@@ -65,7 +65,13 @@ public struct SQLiteContactStore: ContactStore {
                     try db.execute(sql: "DELETE FROM contact_fields WHERE contact_id = ? AND field_id = ?", arguments: [contactId, fieldId])
                 }
             }
-            try Inbox.changeContactTags(db, contactId: contactId, add: update.addTags, remove: update.removeTags)
+            // Removed after added: a tag both added and removed ends removed.
+            for tag in update.addTags {
+                try db.execute(sql: "INSERT OR IGNORE INTO contact_tags (contact_id, tag) VALUES (?, ?)", arguments: [contactId, tag])
+            }
+            for tag in update.removeTags {
+                try db.execute(sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag = ?", arguments: [contactId, tag])
+            }
         }
     }
 
