@@ -36,6 +36,10 @@ public struct Inbox: Sendable {
     public let ticketQueries: any TicketQueryStore
     /// Tickets' notes, read marks and history, and closing resolved tickets (`TicketStore`).
     public let ticketStore: any TicketStore
+    /// Contacts' changes, tags, field values and links (`ContactStore`).
+    public let contactStore: any ContactStore
+    /// Custom field definitions (`CustomFieldStore`).
+    public let customFieldStore: any CustomFieldStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -62,6 +66,8 @@ public struct Inbox: Sendable {
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.ticketQueries = SQLiteTicketQueryStore(database: database)
         self.ticketStore = SQLiteTicketStore(database: database)
+        self.contactStore = SQLiteContactStore(database: database)
+        self.customFieldStore = SQLiteCustomFieldStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
@@ -86,24 +92,7 @@ public struct Inbox: Sendable {
     /// name, e-mail address and custom field values fill those `contactId` does not have.
     public func linkContacts(_ contactId: Int64, absorbing other: Int64) async throws -> ContactDetail {
         guard contactId != other else { throw InboxError.unprocessable(code: "same_contact", message: "a contact cannot be linked to itself") }
-        let now = clock().ms
-        try await database.pool.write { db in
-            for id in [contactId, other] where try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) == nil {
-                throw InboxError.notFound("contact \(id)")
-            }
-            try db.execute(sql: "UPDATE identities SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
-            try db.execute(sql: "UPDATE tickets SET contact_id = ? WHERE contact_id = ?", arguments: [contactId, other])
-            try db.execute(sql: """
-                UPDATE contacts SET display_name = coalesce(display_name, (SELECT display_name FROM contacts WHERE id = ?)),
-                    email = coalesce(email, (SELECT email FROM contacts WHERE id = ?)), updated_at = ?
-                WHERE id = ?
-                """, arguments: [other, other, now, contactId])
-            try db.execute(sql: "INSERT OR IGNORE INTO contact_tags (contact_id, tag) SELECT ?, tag FROM contact_tags WHERE contact_id = ?", arguments: [contactId, other])
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO contact_fields (contact_id, field_id, value) SELECT ?, field_id, value FROM contact_fields WHERE contact_id = ?
-                """, arguments: [contactId, other])
-            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [other])
-        }
+        try await contactStore.link(contactId, absorbing: other, at: clock())
         guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }
         return contact
     }

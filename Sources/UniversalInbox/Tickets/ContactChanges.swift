@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Changes to a contact; `nil` leaves a field, a field set to `.some(nil)` clears it.
 public struct ContactChanges: Sendable, Equatable {
@@ -34,21 +33,25 @@ extension Inbox {
         }
         let addTags = try changes.addTags.map(Self.tag)
         let removeTags = try changes.removeTags.map(Self.tag)
-        let now = clock().ms
-        try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [contactId]) != nil else {
-                throw InboxError.notFound("contact \(contactId)")
-            }
-            if let name = changes.displayName {
-                try db.execute(sql: "UPDATE contacts SET display_name = ?, updated_at = ? WHERE id = ?", arguments: [name, now, contactId])
-            }
-            if let email = changes.email {
-                try db.execute(sql: "UPDATE contacts SET email = ?, updated_at = ? WHERE id = ?", arguments: [email, now, contactId])
-            }
-            _ = try Self.setFields(db, scope: .contact, subject: contactId, changes.fields)
-            try Self.changeContactTags(db, contactId: contactId, add: addTags, remove: removeTags)
-        }
+        let update = ContactUpdate(
+            displayName: changes.displayName, email: changes.email, fields: try await contactFieldValues(changes.fields), addTags: addTags,
+            removeTags: removeTags)
+        try await contactStore.update(contactId: contactId, update, at: clock())
         guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }
         return contact
+    }
+
+    /// Contact field values by key, checked against their definitions and normalized, keyed by the field's id.
+    private func contactFieldValues(_ values: [String: String?]) async throws -> [Int64: String?] {
+        guard !values.isEmpty else { return [:] }
+        let defined = Dictionary(uniqueKeysWithValues: try await customFieldStore.fields(scope: .contact).map { ($0.key, $0) })
+        var normalized: [Int64: String?] = [:]
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let field = defined[key] else {
+                throw InboxError.unprocessable(code: "unknown_field", message: "there is no contact field \(key)")
+            }
+            normalized.updateValue(try value.map(field.normalize), forKey: field.id)
+        }
+        return normalized
     }
 }

@@ -36,19 +36,8 @@ extension Schema {
 }
 
 extension Inbox {
-    /// A contact's tags, sorted.
+    /// A contact's tags, sorted (for SQLite reads; `SQLiteContactStore` changes them).
     static func contactTags(_ db: Database, contactId: Int64) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", arguments: [contactId])
-    }
-
-    /// Adds and removes a contact's tags (already checked with `tag(_:)`); a tag both added and
-    /// removed ends removed.
-    static func changeContactTags(_ db: Database, contactId: Int64, add: [String], remove: [String]) throws {
-        for tag in add {
-            try db.execute(sql: "INSERT OR IGNORE INTO contact_tags (contact_id, tag) VALUES (?, ?)", arguments: [contactId, tag])
-        }
-        for tag in remove {
-            try db.execute(sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag = ?", arguments: [contactId, tag])
-        }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// How many tickets a contact has and how many of them the caller may read and answer. A contact
 /// is reached through its tickets (`authorize`, `.contact` and `.contactHistory`), and a restricted
@@ -16,12 +15,10 @@ public struct ContactTicketAccess: Sendable, Equatable, Codable {
 extension Inbox {
     /// The contact's ticket counts as `actor` reaches them (`Caller.may`, the rule `authorize` applies).
     public func ticketAccess(contactId: Int64, for actor: Caller) async throws -> ContactTicketAccess {
-        try await database.pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT agent_id, department_id FROM tickets WHERE contact_id = ?", arguments: [contactId])
-            func count(_ level: TicketAccessLevel) -> Int {
-                rows.filter { actor.may(level, assignedTo: $0["agent_id"], department: $0["department_id"]) }.count
-            }
-            return ContactTicketAccess(total: rows.count, readable: count(.read), answerable: count(.answer))
+        let places = try await access.places(of: .contact(contactId)) ?? []
+        func count(_ level: TicketAccessLevel) -> Int {
+            places.filter { actor.may(level, assignedTo: $0.agentId, department: $0.departmentId) }.count
         }
+        return ContactTicketAccess(total: places.count, readable: count(.read), answerable: count(.answer))
     }
 }

@@ -58,23 +58,13 @@ extension Inbox {
         if field.type == .select, (field.options ?? []).isEmpty {
             throw InboxError.unprocessable(code: "invalid_options", message: "a select field needs options")
         }
-        let now = clock().ms
-        let id: Int64 = try await database.pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM custom_fields WHERE scope = ? AND key = ?", arguments: [field.scope.rawValue, field.key]) != nil {
-                throw InboxError.conflict(code: "key_taken", message: "a \(field.scope.rawValue) field \(field.key) already exists")
-            }
-            try db.execute(
-                sql: "INSERT INTO custom_fields (scope, key, label, type, options, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [field.scope.rawValue, field.key, field.label, field.type.rawValue, try field.options.map(ContentCoding.encode), now])
-            return db.lastInsertedRowID
-        }
         var created = field
-        created.id = id
+        created.id = try await customFieldStore.create(field, at: clock())
         return created
     }
 
     public func fields(scope: CustomField.Scope? = nil) async throws -> [CustomField] {
-        try await database.pool.read { db in try Self.fields(db, scope: scope) }
+        try await customFieldStore.fields(scope: scope)
     }
 
     static func fields(_ db: Database, scope: CustomField.Scope?) throws -> [CustomField] {

@@ -33,6 +33,8 @@ struct Stores: Sendable {
     let webhooks: any OutgoingWebhookStore
     let ticketQueries: any TicketQueryStore
     let tickets: any TicketStore
+    let contacts: any ContactStore
+    let customFields: any CustomFieldStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -60,6 +62,8 @@ struct Stores: Sendable {
                     webhooks: SQLiteOutgoingWebhookStore(database: database),
                     ticketQueries: SQLiteTicketQueryStore(database: database),
                     tickets: SQLiteTicketStore(database: database),
+                    contacts: SQLiteContactStore(database: database),
+                    customFields: SQLiteCustomFieldStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -94,6 +98,8 @@ struct Stores: Sendable {
                         webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
                         ticketQueries: PostgresTicketQueryStore(client: client, logger: logger),
                         tickets: PostgresTicketStore(client: client, logger: logger),
+                        contacts: PostgresContactStore(client: client, logger: logger),
+                        customFields: PostgresCustomFieldStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
