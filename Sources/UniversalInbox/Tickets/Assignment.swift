@@ -28,6 +28,13 @@ public struct QueuedTicket: Sendable, Equatable, Codable {
     public var departmentId: Int64?
     public var position: Int
     public var queuedAt: Date
+
+    public init(ticketId: Int64, departmentId: Int64?, position: Int, queuedAt: Date) {
+        self.ticketId = ticketId
+        self.departmentId = departmentId
+        self.position = position
+        self.queuedAt = queuedAt
+    }
 }
 
 extension Inbox {

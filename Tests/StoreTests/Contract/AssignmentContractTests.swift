@@ -109,4 +109,134 @@ import UniversalInbox
             #expect(try await Self.history(sql, 3).isEmpty)
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func aTransferMovesTheTicketAndRecordsIt(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let sql = stores.sql
+            for statement in Self.fixture { try await sql.execute(statement) }
+            try await Self.ticket(sql, id: 1, contact: 1, status: "open", agent: 7, department: 1)
+            try await Self.ticket(sql, id: 2, contact: 2, status: "closed", agent: 7)
+            let store = stores.assignments
+            try await store.transfer(
+                ticketId: 1, to: TransferTarget(agentId: 8, departmentId: 2), note: "VIP customer", by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+            #expect(try await Self.state(sql, 1) == [.int(8), .int(2), .text("open"), .null])
+            #expect(try await sql.rows("SELECT assignee FROM tickets WHERE id = 1") == [[.text("Bo")]])
+            #expect(try await sql.rows("SELECT agent_id, author, text, created_at FROM ticket_notes WHERE ticket_id = 1") == [[.int(7), .text("Ann"), .text("VIP customer"), .int(1_000)]])
+            // Back to Sales' queue, unassigned, without a note.
+            try await store.transfer(ticketId: 1, to: TransferTarget(departmentId: 1), note: nil, by: Self.bo, at: Date(ms: 2_000), check: Self.allow)
+            #expect(try await Self.state(sql, 1) == [.null, .int(1), .text("open"), .int(2_000)])
+            #expect(try await sql.rows("SELECT assignee FROM tickets WHERE id = 1") == [[.null]])
+            #expect(try await sql.int64("SELECT count(*) FROM ticket_notes WHERE ticket_id = 1") == 1)
+            #expect(try await Self.history(sql, 1) == [
+                Self.History(kind: "transferred", actor: "agent:7", detail: ["fromAgentId": "7", "agentId": "8", "departmentId": "2", "note": "VIP customer"], at: 1_000),
+                Self.History(kind: "transferred", actor: "agent:8", detail: ["fromAgentId": "8", "departmentId": "1"], at: 2_000),
+            ])
+            // Refusals change nothing.
+            let refusals: [(TransferTarget, Int64, InboxError)] = [
+                (TransferTarget(agentId: 8, departmentId: 99), 1, .noSuchDepartment(99)),
+                (TransferTarget(agentId: 99, departmentId: 2), 1, .noSuchAgent(99)),
+                (TransferTarget(agentId: 11), 1, .transferToDeactivated(11)),
+                (TransferTarget(agentId: 8), 2, .closedTicketAssignment(2)),
+                (TransferTarget(agentId: 8), 98, .notFound("ticket 98")),
+                (TransferTarget(agentId: 8, departmentId: 2), 1, .forbidden(code: "no", message: "1 [nil/1]")),
+            ]
+            for (target, ticket, error) in refusals {
+                await #expect(throws: error) {
+                    try await store.transfer(
+                        ticketId: ticket, to: target, note: "x", by: Self.ann, at: Date(ms: 3_000), check: error == .forbidden(code: "no", message: "1 [nil/1]") ? Self.refuse : Self.allow)
+                }
+            }
+            #expect(try await Self.state(sql, 1) == [.null, .int(1), .text("open"), .int(2_000)])
+            #expect(try await Self.state(sql, 2) == [.int(7), .null, .text("closed"), .null])
+            #expect(try await sql.int64("SELECT count(*) FROM ticket_events") == 2)
+            #expect(try await sql.int64("SELECT count(*) FROM ticket_notes") == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func distributionHandsOutTheOldestWithinDepartmentsAndMaximums(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let sql = stores.sql
+            for statement in Self.fixture { try await sql.execute(statement) }
+            try await sql.execute("UPDATE agents SET max_tickets = 3 WHERE id = 7")
+            // Bo served customer 1 before (resolved: not active); Ann has one active ticket.
+            try await Self.ticket(sql, id: 1, contact: 1, status: "resolved", agent: 8)
+            try await Self.ticket(sql, id: 2, contact: 6, status: "open", agent: 7)
+            try await Self.ticket(sql, id: 10, contact: 1, queuedAt: 100)
+            try await Self.ticket(sql, id: 11, contact: 2, department: 1, queuedAt: 110)
+            try await Self.ticket(sql, id: 12, contact: 3, queuedAt: 120)
+            try await Self.ticket(sql, id: 13, contact: 4, department: 1, queuedAt: 130)
+            try await Self.ticket(sql, id: 14, contact: 5, department: 2, queuedAt: 140)
+            try await Self.ticket(sql, id: 15, contact: 5, department: 2, queuedAt: 90, screened: 0)
+            try await Self.ticket(sql, id: 16, contact: 2, department: 2, queuedAt: 150)
+            try await Self.ticket(sql, id: 17, contact: 3, department: 1, queuedAt: 160)
+            let store = stores.assignments
+            // The oldest screened ticket first: customer 1's goes to Bo, who served them before.
+            #expect(try await store.distribute(limit: 1, at: Date(ms: 1_000)) == [Distribution(ticketId: 10, agentId: 8)])
+            #expect(try await Self.state(sql, 10) == [.int(8), .null, .text("open"), .null])
+            #expect(try await Self.history(sql, 10) == [
+                Self.History(kind: "assigned", actor: "system", detail: ["agentId": "8", "how": "automatic, served this contact before"], at: 1_000)
+            ])
+            // Sales to Ann; no department to the one with fewer active tickets (Bo 1, Ann 2); Support
+            // to Bo; then both are at their maximum (Ann 3, Bo 3) and 16 and 17 wait. Cy is
+            // offline, Di paused; 15 is not screened.
+            #expect(try await store.distribute(limit: 500, at: Date(ms: 2_000)) == [
+                Distribution(ticketId: 11, agentId: 7), Distribution(ticketId: 12, agentId: 8), Distribution(ticketId: 13, agentId: 7),
+                Distribution(ticketId: 14, agentId: 8),
+            ])
+            #expect(try await Self.history(sql, 12) == [Self.History(kind: "assigned", actor: "system", detail: ["agentId": "8", "how": "automatic"], at: 2_000)])
+            #expect(try await store.distribute(limit: 500, at: Date(ms: 3_000)) == [])
+            #expect(try await store.queue().map(\.ticketId) == [16, 17])
+            #expect(try await sql.rows("SELECT agent_id, count(*) FROM tickets WHERE status IN ('new', 'open') AND agent_id IS NOT NULL GROUP BY agent_id ORDER BY agent_id") == [
+                [.int(7), .int(3)], [.int(8), .int(3)],
+            ])
+            // Room again (Ann resolves one): Sales' 17 goes to her.
+            try await sql.execute("UPDATE tickets SET status = 'resolved' WHERE id = 2")
+            #expect(try await store.distribute(limit: 500, at: Date(ms: 4_000)) == [Distribution(ticketId: 17, agentId: 7)])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theQueueNumbersWaitingTicketsPerDepartment(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let sql = stores.sql
+            for statement in Self.fixture { try await sql.execute(statement) }
+            try await Self.ticket(sql, id: 20, contact: 1, department: 1, queuedAt: 100)
+            try await Self.ticket(sql, id: 21, contact: 2, queuedAt: 100)
+            try await Self.ticket(sql, id: 22, contact: 3, department: 1, queuedAt: 90)
+            try await Self.ticket(sql, id: 23, contact: 4, department: 2, queuedAt: 200)
+            try await Self.ticket(sql, id: 24, contact: 5, department: 1, queuedAt: 50, screened: 0)
+            try await Self.ticket(sql, id: 25, contact: 6, status: "open", agent: 7, department: 1)
+            try await Self.ticket(sql, id: 26, contact: 6, status: "resolved", agent: 7, department: 1, createdAt: 0)
+            try await Self.ticket(sql, id: 27, contact: 6, status: "resolved", agent: 7, department: 1, createdAt: 0)
+            try await Self.ticket(sql, id: 28, contact: 6, status: "closed", department: 1, queuedAt: 10)
+            let store = stores.assignments
+            #expect(try await store.queue() == [
+                QueuedTicket(ticketId: 22, departmentId: 1, position: 1, queuedAt: Date(ms: 90)),
+                QueuedTicket(ticketId: 20, departmentId: 1, position: 2, queuedAt: Date(ms: 100)),
+                QueuedTicket(ticketId: 21, departmentId: nil, position: 1, queuedAt: Date(ms: 100)),
+                QueuedTicket(ticketId: 23, departmentId: 2, position: 1, queuedAt: Date(ms: 200)),
+            ])
+            // No history: 5 minutes a place.
+            #expect(try await store.queuePlace(ticketId: 20) == QueuePlace(position: 2, waitMinutes: 10))
+            #expect(try await store.queuePlace(ticketId: 21) == QueuePlace(position: 1, waitMinutes: 5))
+            #expect(try await store.queuePlace(ticketId: 25) == nil)
+            #expect(try await store.queuePlace(ticketId: 28) == nil)
+            #expect(try await store.queuePlace(ticketId: 99) == nil)
+            // Sales' automatic assignments waited 3 minutes (an agent's own claim does not count).
+            try await sql.execute("""
+                INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES
+                    (26, 'assigned', 'system', '{}', 180000), (27, 'assigned', 'agent:7', '{}', 3600000)
+                """)
+            #expect(try await store.queuePlace(ticketId: 22) == QueuePlace(position: 1, waitMinutes: 3))
+            #expect(try await store.queuePlace(ticketId: 20) == QueuePlace(position: 2, waitMinutes: 6))
+            #expect(try await store.queuePlace(ticketId: 23) == QueuePlace(position: 1, waitMinutes: 5))
+            // Who still has to be told their place: not 22 (told), oldest first.
+            try await sql.execute("INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (22, 'queue_notice', 'system', '{}', 1)")
+            try await sql.execute("INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (23, 'queue_notice_not_sent', 'system', '{}', 1)")
+            #expect(try await store.ticketsAwaitingQueueNotice(limit: 10) == [20, 21])
+            #expect(try await store.ticketsAwaitingQueueNotice(limit: 1) == [20])
+        }
+    }
 }
