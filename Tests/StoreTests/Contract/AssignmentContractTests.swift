@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Testing
 import UniversalInbox
 
@@ -239,4 +240,123 @@ import UniversalInbox
             #expect(try await store.ticketsAwaitingQueueNotice(limit: 1) == [20])
         }
     }
+
+    // MARK: - Several processes (PostgreSQL)
+
+    /// Process 1 runs `held` in a transaction it keeps open (an assignment under way, not committed)
+    /// while process 0 starts `operation`; commits once the operation waits on a lock (or has
+    /// finished without waiting: it took no lock) and returns the operation's task.
+    static func whileHeld<T: Sendable>(
+        _ processes: [Stores], _ held: [String], _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> Task<T, any Error> {
+        guard case .postgres(let client) = processes[1].sql else { preconditionFailure("PostgreSQL only") }
+        return try await client.withTransaction(logger: TestServer.logger) { connection in
+            for statement in held { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestServer.logger) }
+            let finished = Finished()
+            let task = Task {
+                defer { Task { await finished.set() } }
+                return try await operation()
+            }
+            var waiting = false
+            while !waiting, await !finished.value {
+                waiting = try await processes[0].sql.int64("""
+                    SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """) > 0
+                if !waiting { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            return task
+        }
+    }
+
+    /// Two agents keep one ticket at once, in two processes: the second waits for the first and
+    /// is refused. Then both processes claim each of 30 tickets concurrently: one claim wins each.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func twoProcessesClaimingOneTicketOneWins() async throws {
+        try await Stores.withPostgresProcesses(2) { processes in
+            let sql = processes[0].sql
+            for statement in Self.fixture { try await sql.execute(statement) }
+            try await Self.ticket(sql, id: 1, contact: 1, department: 1, queuedAt: 100)
+            let claim = try await Self.whileHeld(processes, [
+                "SELECT id FROM tickets WHERE id = 1 FOR UPDATE",
+                "UPDATE tickets SET agent_id = 8, assignee = 'Bo', queued_at = NULL, status = 'open' WHERE id = 1",
+            ]) {
+                try await processes[0].assignments.claim(ticketId: 1, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+            }
+            await #expect(throws: InboxError.alreadyAssigned(ticketId: 1, to: "Bo")) { try await claim.value }
+            #expect(try await Self.state(sql, 1) == [.int(8), .int(1), .text("open"), .null])
+            #expect(try await Self.history(sql, 1).isEmpty)
+
+            let tickets = Array(Int64(100)..<130)
+            for id in tickets { try await Self.ticket(sql, id: id, contact: 1 + id % 6, queuedAt: id) }
+            let won = try await withThrowingTaskGroup(of: (Int64, Int64)?.self) { group in
+                for id in tickets {
+                    for (process, agent) in [(processes[0], Self.ann), (processes[1], Self.bo)] {
+                        group.addTask {
+                            do {
+                                return try await process.assignments.claim(ticketId: id, by: agent, at: Date(ms: 2_000), check: Self.allow) ? (id, agent.agentId!) : nil
+                            } catch InboxError.conflict(code: "already_assigned", _) {
+                                return nil
+                            }
+                        }
+                    }
+                }
+                var won: [Int64: [Int64]] = [:]
+                for try await case let (id, agent)? in group { won[id, default: []].append(agent) }
+                return won
+            }
+            #expect(won.keys.sorted() == tickets)
+            #expect(won.values.allSatisfy { $0.count == 1 })
+            let holders = try await sql.rows("SELECT id, agent_id FROM tickets WHERE id >= 100 ORDER BY id")
+            #expect(holders == tickets.map { [.int($0), .int(won[$0]?.first ?? 0)] })
+            #expect(try await sql.int64("SELECT count(*) FROM ticket_events WHERE kind = 'assigned' AND ticket_id >= 100") == Int64(tickets.count))
+        }
+    }
+
+    /// A distribution run in process 0 starts while one in process 1 is giving Ann (maximum 1) a
+    /// ticket: it waits for it and gives her nothing more. Then both processes distribute 40
+    /// queued tickets at once, repeatedly: nobody passes their maximum, no ticket goes out twice.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func twoProcessesDistributingNeverPassAMaximum() async throws {
+        try await Stores.withPostgresProcesses(2) { processes in
+            let sql = processes[0].sql
+            for statement in Self.fixture { try await sql.execute(statement) }
+            try await sql.execute("UPDATE agents SET max_tickets = 1 WHERE id = 7")
+            try await Self.ticket(sql, id: 1, contact: 1, department: 1, queuedAt: 100)
+            try await Self.ticket(sql, id: 2, contact: 2, department: 1, queuedAt: 200)
+            let run = try await Self.whileHeld(processes, [
+                "SELECT id FROM agents WHERE id = 7 FOR UPDATE",
+                "UPDATE tickets SET agent_id = 7, assignee = 'Ann', queued_at = NULL, status = 'open' WHERE id = 1",
+            ]) {
+                try await processes[0].assignments.distribute(limit: 500, at: Date(ms: 1_000))
+            }
+            #expect(try await run.value == [])
+            #expect(try await Self.state(sql, 2) == [.null, .int(1), .text("new"), .int(200)])
+
+            try await sql.execute("UPDATE agents SET max_tickets = 5 WHERE id = 7")
+            try await sql.execute("UPDATE agents SET max_tickets = 7 WHERE id = 8")
+            let tickets = Array(Int64(100)..<140)
+            for id in tickets { try await Self.ticket(sql, id: id, contact: 1 + id % 6, queuedAt: id) }
+            let handed = try await withThrowingTaskGroup(of: [Distribution].self) { group in
+                for process in processes {
+                    for round in 0..<3 {
+                        group.addTask { try await process.assignments.distribute(limit: 4 + round, at: Date(ms: 2_000)) }
+                    }
+                }
+                return try await group.reduce([], +)
+            }
+            // Ann: 1 before and 4 more; Bo: 7.
+            #expect(handed.count == 11)
+            #expect(Set(handed.map(\.ticketId)).count == handed.count)
+            #expect(try await sql.rows("SELECT agent_id, count(*) FROM tickets WHERE status IN ('new', 'open') AND agent_id IS NOT NULL GROUP BY agent_id ORDER BY agent_id") == [
+                [.int(7), .int(5)], [.int(8), .int(7)],
+            ])
+            #expect(try await sql.int64("SELECT count(*) FROM ticket_events WHERE kind = 'assigned'") == 11)
+        }
+    }
+}
+
+/// Whether an operation started by `whileHeld` has finished.
+private actor Finished {
+    var value = false
+    func set() { value = true }
 }
