@@ -160,10 +160,12 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let sql = stores.sql
             for statement in Self.fixture { try await sql.execute(statement) }
-            try await sql.execute("UPDATE agents SET max_tickets = 3 WHERE id = 7")
-            // Bo served customer 1 before (resolved: not active); Ann has one active ticket.
+            try await sql.execute("UPDATE agents SET max_tickets = 4 WHERE id IN (7, 8)")
+            // Bo served customer 1 before (resolved: not active); Ann has one active ticket, Bo two.
             try await Self.ticket(sql, id: 1, contact: 1, status: "resolved", agent: 8)
             try await Self.ticket(sql, id: 2, contact: 6, status: "open", agent: 7)
+            try await Self.ticket(sql, id: 3, contact: 6, status: "open", agent: 8)
+            try await Self.ticket(sql, id: 4, contact: 6, status: "new", agent: 8)
             try await Self.ticket(sql, id: 10, contact: 1, queuedAt: 100)
             try await Self.ticket(sql, id: 11, contact: 2, department: 1, queuedAt: 110)
             try await Self.ticket(sql, id: 12, contact: 3, queuedAt: 120)
@@ -173,24 +175,25 @@ import UniversalInbox
             try await Self.ticket(sql, id: 16, contact: 2, department: 2, queuedAt: 150)
             try await Self.ticket(sql, id: 17, contact: 3, department: 1, queuedAt: 160)
             let store = stores.assignments
-            // The oldest screened ticket first: customer 1's goes to Bo, who served them before.
+            // The oldest screened ticket first: customer 1's goes to Bo, who served them before
+            // (though Ann has fewer active tickets).
             #expect(try await store.distribute(limit: 1, at: Date(ms: 1_000)) == [Distribution(ticketId: 10, agentId: 8)])
             #expect(try await Self.state(sql, 10) == [.int(8), .null, .text("open"), .null])
             #expect(try await Self.history(sql, 10) == [
                 Self.History(kind: "assigned", actor: "system", detail: ["agentId": "8", "how": "automatic, served this contact before"], at: 1_000)
             ])
-            // Sales to Ann; no department to the one with fewer active tickets (Bo 1, Ann 2); Support
-            // to Bo; then both are at their maximum (Ann 3, Bo 3) and 16 and 17 wait. Cy is
+            // Sales to Ann; no department to the one with fewer active tickets (Ann 2, Bo 3); Sales
+            // to Ann, Support to Bo; then both are at their maximum (4) and 16 and 17 wait. Cy is
             // offline, Di paused; 15 is not screened.
             #expect(try await store.distribute(limit: 500, at: Date(ms: 2_000)) == [
-                Distribution(ticketId: 11, agentId: 7), Distribution(ticketId: 12, agentId: 8), Distribution(ticketId: 13, agentId: 7),
+                Distribution(ticketId: 11, agentId: 7), Distribution(ticketId: 12, agentId: 7), Distribution(ticketId: 13, agentId: 7),
                 Distribution(ticketId: 14, agentId: 8),
             ])
-            #expect(try await Self.history(sql, 12) == [Self.History(kind: "assigned", actor: "system", detail: ["agentId": "8", "how": "automatic"], at: 2_000)])
+            #expect(try await Self.history(sql, 12) == [Self.History(kind: "assigned", actor: "system", detail: ["agentId": "7", "how": "automatic"], at: 2_000)])
             #expect(try await store.distribute(limit: 500, at: Date(ms: 3_000)) == [])
             #expect(try await store.queue().map(\.ticketId) == [16, 17])
             #expect(try await sql.rows("SELECT agent_id, count(*) FROM tickets WHERE status IN ('new', 'open') AND agent_id IS NOT NULL GROUP BY agent_id ORDER BY agent_id") == [
-                [.int(7), .int(3)], [.int(8), .int(3)],
+                [.int(7), .int(4)], [.int(8), .int(4)],
             ])
             // Room again (Ann resolves one): Sales' 17 goes to her.
             try await sql.execute("UPDATE tickets SET status = 'resolved' WHERE id = 2")
