@@ -16,6 +16,10 @@ import UniversalInbox
 ///   two runs, in any processes, take turns and never push an agent past `max_tickets`. It then
 ///   takes the queued tickets `FOR UPDATE SKIP LOCKED`, which never waits (a ticket being claimed
 ///   or transferred is left for the next run), so nobody waits on a ticket while holding one.
+/// The one writer that takes `event_seq` first and a ticket after is ingest (a group holds
+/// `event_seq` from its claim on, then updates the contact's ticket); against it any ticket-first
+/// writer (these, `PostgresOutboxStore`'s queueing) can deadlock, which PostgreSQL detects and
+/// ends by failing one of the two transactions (40P01), not by hanging.
 public struct PostgresAssignmentStore: AssignmentStore {
     let client: PostgresClient
     let logger: Logger
