@@ -40,6 +40,8 @@ public struct Inbox: Sendable {
     public let contactStore: any ContactStore
     /// Custom field definitions (`CustomFieldStore`).
     public let customFieldStore: any CustomFieldStore
+    /// Claims, transfers, distribution and the queue (`AssignmentStore`).
+    public let assignmentStore: any AssignmentStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -68,6 +70,7 @@ public struct Inbox: Sendable {
         self.ticketStore = SQLiteTicketStore(database: database)
         self.contactStore = SQLiteContactStore(database: database)
         self.customFieldStore = SQLiteCustomFieldStore(database: database)
+        self.assignmentStore = SQLiteAssignmentStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

@@ -35,6 +35,7 @@ struct Stores: Sendable {
     let tickets: any TicketStore
     let contacts: any ContactStore
     let customFields: any CustomFieldStore
+    let assignments: any AssignmentStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -64,6 +65,7 @@ struct Stores: Sendable {
                     tickets: SQLiteTicketStore(database: database),
                     contacts: SQLiteContactStore(database: database),
                     customFields: SQLiteCustomFieldStore(database: database),
+                    assignments: SQLiteAssignmentStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -100,6 +102,7 @@ struct Stores: Sendable {
                         tickets: PostgresTicketStore(client: client, logger: logger),
                         contacts: PostgresContactStore(client: client, logger: logger),
                         customFields: PostgresCustomFieldStore(client: client, logger: logger),
+                        assignments: PostgresAssignmentStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
