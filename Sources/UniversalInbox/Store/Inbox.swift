@@ -32,6 +32,10 @@ public struct Inbox: Sendable {
     public let alerts: any AlertStore
     /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
     public let webhookStore: any OutgoingWebhookStore
+    /// Automation rules in their run order (`RuleStore`).
+    public let ruleStore: any RuleStore
+    /// Departments' business hours (`BusinessHoursStore`).
+    public let businessHoursStore: any BusinessHoursStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -56,6 +60,8 @@ public struct Inbox: Sendable {
         self.pushTargets = SQLitePushDeviceStore(database: database)
         self.alerts = SQLiteAlertStore(database: database)
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
+        self.ruleStore = SQLiteRuleStore(database: database)
+        self.businessHoursStore = SQLiteBusinessHoursStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

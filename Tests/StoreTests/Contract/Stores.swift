@@ -31,6 +31,8 @@ struct Stores: Sendable {
     let pushTargets: any PushDeviceStore
     let alerts: any AlertStore
     let webhooks: any OutgoingWebhookStore
+    let rules: any RuleStore
+    let businessHours: any BusinessHoursStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -56,6 +58,7 @@ struct Stores: Sendable {
                     pushTargets: SQLitePushDeviceStore(database: database),
                     alerts: SQLiteAlertStore(database: database),
                     webhooks: SQLiteOutgoingWebhookStore(database: database),
+                    rules: SQLiteRuleStore(database: database), businessHours: SQLiteBusinessHoursStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -88,6 +91,8 @@ struct Stores: Sendable {
                         pushTargets: PostgresPushDeviceStore(client: client, logger: logger),
                         alerts: PostgresAlertStore(client: client, logger: logger),
                         webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
+                        rules: PostgresRuleStore(client: client, logger: logger),
+                        businessHours: PostgresBusinessHoursStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
