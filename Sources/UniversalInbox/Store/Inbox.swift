@@ -36,6 +36,8 @@ public struct Inbox: Sendable {
     public let ruleStore: any RuleStore
     /// Departments' business hours (`BusinessHoursStore`).
     public let businessHoursStore: any BusinessHoursStore
+    /// Tickets to ask for a rating, and contacts' answers (`SatisfactionStore`).
+    public let satisfactionStore: any SatisfactionStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -62,6 +64,7 @@ public struct Inbox: Sendable {
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.ruleStore = SQLiteRuleStore(database: database)
         self.businessHoursStore = SQLiteBusinessHoursStore(database: database)
+        self.satisfactionStore = SQLiteSatisfactionStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
