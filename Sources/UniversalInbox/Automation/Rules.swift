@@ -143,57 +143,24 @@ extension Inbox {
     /// Adds a rule at the end of the order.
     public func createRule(_ rule: Rule) async throws -> Rule {
         try rule.validate()
-        let now = clock().ms
-        return try await database.pool.write { db in
-            try Self.startRulesFeedIfIdle(db)
-            let position = (try Int.fetchOne(db, sql: "SELECT max(position) FROM rules") ?? 0) + 1
-            try db.execute(sql: """
-                INSERT INTO rules (position, name, trigger, after_seconds, conditions, actions, stop, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    position, rule.name, rule.trigger.rawValue, rule.afterSeconds, try ContentCoding.encode(rule.conditions),
-                    try ContentCoding.encode(rule.actions), rule.stop, rule.active, now,
-                ])
-            var created = rule
-            created.id = db.lastInsertedRowID
-            created.position = position
-            return created
-        }
+        return try await ruleStore.create(rule, now: clock())
     }
 
     public func rules() async throws -> [Rule] {
-        try await database.pool.read { db in try Self.rules(db, trigger: nil) }
+        try await ruleStore.rules()
     }
 
     public func deleteRule(id: Int64) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM rules WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw InboxError.notFound("rule \(id)") }
-        }
+        guard try await ruleStore.delete(id: id) else { throw InboxError.notFound("rule \(id)") }
     }
 
     /// Puts the rules in this order (every rule id, once).
     public func reorderRules(_ ids: [Int64]) async throws -> [Rule] {
-        try await database.pool.write { db in
-            let existing = Set(try Int64.fetchAll(db, sql: "SELECT id FROM rules"))
-            guard Set(ids) == existing, ids.count == existing.count else {
-                throw InboxError.unprocessable(code: "invalid_order", message: "list every rule id exactly once")
-            }
-            for (index, id) in ids.enumerated() {
-                try db.execute(sql: "UPDATE rules SET position = ? WHERE id = ?", arguments: [index + 1, id])
-            }
-            return try Self.rules(db, trigger: nil)
-        }
+        try await ruleStore.reorder(ids)
     }
 
+    /// The active rules of one trigger (every rule when nil), in run order, for the rules engine.
     static func rules(_ db: Database, trigger: Rule.Trigger?) throws -> [Rule] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM rules WHERE ? IS NULL OR (trigger = ? AND active = 1) ORDER BY position, id",
-            arguments: [trigger?.rawValue, trigger?.rawValue]
-        ).map {
-            Rule(
-                id: $0["id"], position: $0["position"], name: $0["name"], trigger: Rule.Trigger(rawValue: $0["trigger"]) ?? .ticketCreated,
-                afterSeconds: $0["after_seconds"], conditions: try ContentCoding.decode(Rule.Conditions.self, $0["conditions"]),
-                actions: try ContentCoding.decode([Rule.Action].self, $0["actions"]), stop: $0["stop"], active: $0["active"])
-        }
+        try SQLiteRuleStore.rules(db, trigger: trigger)
     }
 }

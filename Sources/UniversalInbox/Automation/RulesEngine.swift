@@ -16,7 +16,7 @@ extension Inbox {
     @discardableResult
     public func runRules(limit: Int = 200, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         // No rules and no business hours: nothing to do, and no write competing with ingest. (The
-        // first rule or hours start from that moment: see `startRulesFeedIfIdle`.)
+        // first rule or hours start from that moment: see `RuleStore`.)
         guard try await database.pool.read({ db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)")
         }) == true else { return 0 }
@@ -46,15 +46,6 @@ extension Inbox {
         try await database.pool.write { db in try Self.moveLog(db, "rules", to: pending.next) }
         try await runTimeRules(vet: vet)
         return pending.more ? limit : pending.events.count
-    }
-
-    /// When neither rules nor business hours exist, the rules' cursors stand still; the first one
-    /// moves them to now, so it does not act on history.
-    static func startRulesFeedIfIdle(_ db: Database) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)") == false else {
-            return
-        }
-        try Self.moveFeedToNow(db, "rules")
     }
 
     /// `time_passed` rules: tickets in the rule's status with no activity for its delay; once per

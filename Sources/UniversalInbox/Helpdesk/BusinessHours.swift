@@ -88,35 +88,22 @@ extension Inbox {
     /// Sets a department's hours (`nil`: the hours for tickets without a department).
     public func setBusinessHours(_ hours: BusinessHours, department: Int64?) async throws -> BusinessHours {
         try hours.validate()
-        let now = clock().ms
-        try await database.pool.write { db in
-            if let department, try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) == nil {
-                throw InboxError.notFound("department \(department)")
-            }
-            try Self.startRulesFeedIfIdle(db)
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO business_hours (department_id, time_zone, weekly, holidays, acknowledgement, out_of_hours_reply, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    department ?? 0, hours.timeZone, try ContentCoding.encode(hours.weekly), try ContentCoding.encode(hours.holidays),
-                    hours.acknowledgement, hours.outOfHoursReply, now,
-                ])
-        }
+        try await businessHoursStore.set(hours, department: department, now: clock())
         return hours
     }
 
     /// A department's hours, falling back to the default hours; nil when none are set (always open).
     public func businessHours(department: Int64?) async throws -> BusinessHours? {
-        try await database.pool.read { db in try Self.businessHours(db, department: department) }
+        try await businessHoursStore.hours(department: department)
     }
 
+    /// `businessHours(department:)` inside a SQLite read or write (the rules engine, reports).
     static func businessHours(_ db: Database, department: Int64?) throws -> BusinessHours? {
         let row = try Row.fetchOne(
             db, sql: "SELECT * FROM business_hours WHERE department_id IN (?, 0) ORDER BY department_id DESC LIMIT 1", arguments: [department ?? 0])
         return try row.map {
-            BusinessHours(
-                timeZone: $0["time_zone"], weekly: try ContentCoding.decode([String: [[String]]].self, $0["weekly"]),
-                holidays: try ContentCoding.decode([String].self, $0["holidays"]), acknowledgement: $0["acknowledgement"],
+            try BusinessHours(
+                timeZone: $0["time_zone"], storedWeekly: $0["weekly"], storedHolidays: $0["holidays"], acknowledgement: $0["acknowledgement"],
                 outOfHoursReply: $0["out_of_hours_reply"])
         }
     }

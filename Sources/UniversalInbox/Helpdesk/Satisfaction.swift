@@ -10,14 +10,7 @@ public enum Rating: String, Sendable, Codable, CaseIterable {
 extension Inbox {
     /// Resolved tickets (in the last `within`) that have had no rating request yet.
     public func ticketsAwaitingRatingRequest(within: TimeInterval = 86400, limit: Int = 100) async throws -> [Int64] {
-        let since = clock().addingTimeInterval(-within).ms
-        return try await database.pool.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT t.id FROM tickets t WHERE t.status = 'resolved' AND t.resolved_at >= ?
-                    AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = t.id)
-                ORDER BY t.resolved_at LIMIT ?
-                """, arguments: [since, limit])
-        }
+        try await satisfactionStore.ticketsAwaitingRatingRequest(resolvedSince: clock().addingTimeInterval(-within), limit: limit)
     }
 
     /// Asks the customer of a resolved ticket to rate it, on their channel, once per ticket; the
@@ -61,17 +54,10 @@ extension Inbox {
     /// agent sees no answer about a ticket outside its departments). The contact is found through
     /// the tickets, so ratings follow tickets moved by a contact link.
     public func answeredRatings(contactId: Int64, readableBy actor: Caller, limit: Int = 20) async throws -> [ContactDetail.Rated] {
-        try await database.pool.read { db in
-            try Array(Row.fetchCursor(db, sql: """
-                SELECT r.ticket_id, r.rating, r.rated_at, t.agent_id, t.department_id
-                FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-                WHERE t.contact_id = ? AND r.rating IS NOT NULL AND r.rated_at IS NOT NULL
-                ORDER BY r.rated_at DESC, r.ticket_id DESC
-                """, arguments: [contactId])
-            .filter { actor.may(.read, assignedTo: $0["agent_id"], department: $0["department_id"]) }
+        try await satisfactionStore.answeredRatings(contactId: contactId)
+            .filter { actor.may(.read, assignedTo: $0.agentId, department: $0.departmentId) }
             .prefix(limit)
-            .map { ContactDetail.Rated(ticketId: $0["ticket_id"], rating: $0["rating"], answeredAt: Date(ms: $0["rated_at"])) })
-        }
+            .map { ContactDetail.Rated(ticketId: $0.ticketId, rating: $0.rating, answeredAt: $0.answeredAt) }
     }
 }
 

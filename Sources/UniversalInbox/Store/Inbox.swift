@@ -42,6 +42,12 @@ public struct Inbox: Sendable {
     public let customFieldStore: any CustomFieldStore
     /// Claims, transfers, distribution and the queue (`AssignmentStore`).
     public let assignmentStore: any AssignmentStore
+    /// Automation rules in their run order (`RuleStore`).
+    public let ruleStore: any RuleStore
+    /// Departments' business hours (`BusinessHoursStore`).
+    public let businessHoursStore: any BusinessHoursStore
+    /// Tickets to ask for a rating, and contacts' answers (`SatisfactionStore`).
+    public let satisfactionStore: any SatisfactionStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -71,6 +77,9 @@ public struct Inbox: Sendable {
         self.contactStore = SQLiteContactStore(database: database)
         self.customFieldStore = SQLiteCustomFieldStore(database: database)
         self.assignmentStore = SQLiteAssignmentStore(database: database)
+        self.ruleStore = SQLiteRuleStore(database: database)
+        self.businessHoursStore = SQLiteBusinessHoursStore(database: database)
+        self.satisfactionStore = SQLiteSatisfactionStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

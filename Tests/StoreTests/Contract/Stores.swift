@@ -36,6 +36,9 @@ struct Stores: Sendable {
     let contacts: any ContactStore
     let customFields: any CustomFieldStore
     let assignments: any AssignmentStore
+    let rules: any RuleStore
+    let businessHours: any BusinessHoursStore
+    let satisfaction: any SatisfactionStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -66,6 +69,9 @@ struct Stores: Sendable {
                     contacts: SQLiteContactStore(database: database),
                     customFields: SQLiteCustomFieldStore(database: database),
                     assignments: SQLiteAssignmentStore(database: database),
+                    rules: SQLiteRuleStore(database: database),
+                    businessHours: SQLiteBusinessHoursStore(database: database),
+                    satisfaction: SQLiteSatisfactionStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -103,6 +109,9 @@ struct Stores: Sendable {
                         contacts: PostgresContactStore(client: client, logger: logger),
                         customFields: PostgresCustomFieldStore(client: client, logger: logger),
                         assignments: PostgresAssignmentStore(client: client, logger: logger),
+                        rules: PostgresRuleStore(client: client, logger: logger),
+                        businessHours: PostgresBusinessHoursStore(client: client, logger: logger),
+                        satisfaction: PostgresSatisfactionStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
