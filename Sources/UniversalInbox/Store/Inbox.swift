@@ -32,6 +32,8 @@ public struct Inbox: Sendable {
     public let alerts: any AlertStore
     /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
     public let webhookStore: any OutgoingWebhookStore
+    /// Media downloads and profile look-ups queued by ingest (`FollowUpJobStore`).
+    public let followUpJobStore: any FollowUpJobStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -56,6 +58,7 @@ public struct Inbox: Sendable {
         self.pushTargets = SQLitePushDeviceStore(database: database)
         self.alerts = SQLiteAlertStore(database: database)
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
+        self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
