@@ -34,6 +34,8 @@ public struct Inbox: Sendable {
     public let webhookStore: any OutgoingWebhookStore
     /// Media downloads and profile look-ups queued by ingest (`FollowUpJobStore`).
     public let followUpJobStore: any FollowUpJobStore
+    /// What the agent and channel reports are worked out from (`ReportStore`).
+    public let reportStore: any ReportStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -59,6 +61,7 @@ public struct Inbox: Sendable {
         self.alerts = SQLiteAlertStore(database: database)
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
+        self.reportStore = SQLiteReportStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

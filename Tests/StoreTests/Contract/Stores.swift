@@ -32,6 +32,7 @@ struct Stores: Sendable {
     let alerts: any AlertStore
     let webhooks: any OutgoingWebhookStore
     let followUpJobs: any FollowUpJobStore
+    let reports: any ReportStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -57,7 +58,7 @@ struct Stores: Sendable {
                     pushTargets: SQLitePushDeviceStore(database: database),
                     alerts: SQLiteAlertStore(database: database),
                     webhooks: SQLiteOutgoingWebhookStore(database: database),
-                    followUpJobs: SQLiteFollowUpJobStore(database: database),
+                    followUpJobs: SQLiteFollowUpJobStore(database: database), reports: SQLiteReportStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -91,6 +92,7 @@ struct Stores: Sendable {
                         alerts: PostgresAlertStore(client: client, logger: logger),
                         webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
                         followUpJobs: PostgresFollowUpJobStore(client: client, logger: logger),
+                        reports: PostgresReportStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
