@@ -36,6 +36,8 @@ public struct Inbox: Sendable {
     public let followUpJobStore: any FollowUpJobStore
     /// What the agent and channel reports are worked out from (`ReportStore`).
     public let reportStore: any ReportStore
+    /// Agent consoles' threads, cursors and events acted on (`ConsoleStore`).
+    public let consoleStore: any ConsoleStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -62,6 +64,7 @@ public struct Inbox: Sendable {
         self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
         self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
         self.reportStore = SQLiteReportStore(database: database)
+        self.consoleStore = SQLiteConsoleStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

@@ -33,6 +33,7 @@ struct Stores: Sendable {
     let webhooks: any OutgoingWebhookStore
     let followUpJobs: any FollowUpJobStore
     let reports: any ReportStore
+    let console: any ConsoleStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -59,6 +60,7 @@ struct Stores: Sendable {
                     alerts: SQLiteAlertStore(database: database),
                     webhooks: SQLiteOutgoingWebhookStore(database: database),
                     followUpJobs: SQLiteFollowUpJobStore(database: database), reports: SQLiteReportStore(database: database),
+                    console: SQLiteConsoleStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -93,6 +95,7 @@ struct Stores: Sendable {
                         webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
                         followUpJobs: PostgresFollowUpJobStore(client: client, logger: logger),
                         reports: PostgresReportStore(client: client, logger: logger),
+                        console: PostgresConsoleStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
