@@ -32,14 +32,104 @@ public struct ChannelReport: Sendable, Equatable, Codable {
     public var newTickets: Int
     public var inboundMessages: Int
     public var outboundMessages: Int
+
+    public init(channel: String, newTickets: Int, inboundMessages: Int, outboundMessages: Int) {
+        self.channel = channel
+        self.newTickets = newTickets
+        self.inboundMessages = inboundMessages
+        self.outboundMessages = outboundMessages
+    }
+}
+
+/// What a report is worked out from, one row per agent (`ReportStore.agentFigures`): the counts,
+/// and the single durations in ms that the medians are taken of.
+public struct AgentFigures: Sendable, Equatable {
+    public var agentId: Int64
+    public var name: String
+    public var ticketsHandled: Int
+    /// For tickets opened in the period whose first agent reply was this agent's: ms from opening to it.
+    public var firstResponses: [Int64]
+    /// For tickets assigned to the agent first resolved in the period: ms from opening to that.
+    public var resolutions: [Int64]
+    /// Tickets opened in the period and assigned to the agent, and how many of them are resolved or closed.
+    public var assigned: Int
+    public var assignedDone: Int
+    public var ratingsGood: Int
+    public var ratingsBad: Int
+
+    public init(
+        agentId: Int64, name: String, ticketsHandled: Int, firstResponses: [Int64], resolutions: [Int64], assigned: Int, assignedDone: Int,
+        ratingsGood: Int, ratingsBad: Int
+    ) {
+        self.agentId = agentId
+        self.name = name
+        self.ticketsHandled = ticketsHandled
+        self.firstResponses = firstResponses
+        self.resolutions = resolutions
+        self.assigned = assigned
+        self.assignedDone = assignedDone
+        self.ratingsGood = ratingsGood
+        self.ratingsBad = ratingsBad
+    }
+}
+
+/// The reads behind the reports, for a period `[from, to)`. One implementation per database
+/// (`SQLiteReportStore` below, `PostgresReportStore` in PostgresStore), held to one contract
+/// (Tests/StoreTests); the domain (`Inbox.agentReport`) works out medians, rates and ranks.
+public protocol ReportStore: Sendable {
+    /// Every agent's figures, in id order.
+    func agentFigures(from: Date, to: Date) async throws -> [AgentFigures]
+    /// Each channel's volume: tickets opened there (a ticket counts on the channel it was opened
+    /// on; merged ones not at all), messages in and out; in no particular order.
+    func channelVolumes(from: Date, to: Date) async throws -> [ChannelReport]
 }
 
 extension Inbox {
     public func agentReport(from: Date, to: Date) async throws -> [AgentReport] {
+        let reports = try await reportStore.agentFigures(from: from, to: to).map { figures in
+            let (good, bad) = (figures.ratingsGood, figures.ratingsBad)
+            return AgentReport(
+                agentId: figures.agentId, name: figures.name, ticketsHandled: figures.ticketsHandled, ticketsResolved: figures.resolutions.count,
+                medianFirstResponseSeconds: Self.median(figures.firstResponses), medianResolutionSeconds: Self.median(figures.resolutions),
+                resolutionRate: figures.assigned == 0 ? nil : Double(figures.assignedDone) / Double(figures.assigned),
+                ratingsGood: good, ratingsBad: bad, satisfaction: good + bad == 0 ? nil : Double(good) / Double(good + bad), rank: 0)
+        }
+        let ranked = reports.sorted {
+            ($0.ticketsResolved, $0.satisfaction ?? -1, -($0.medianFirstResponseSeconds ?? .infinity), -$0.agentId)
+                > ($1.ticketsResolved, $1.satisfaction ?? -1, -($1.medianFirstResponseSeconds ?? .infinity), -$1.agentId)
+        }
+        return ranked.enumerated().map { index, report in
+            var report = report
+            report.rank = index + 1
+            return report
+        }
+    }
+
+    public func channelReport(from: Date, to: Date) async throws -> [ChannelReport] {
+        try await reportStore.channelVolumes(from: from, to: to).sorted { ($0.newTickets, $0.channel) > ($1.newTickets, $1.channel) }
+    }
+
+    static func median(_ values: [Int64]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        let ms = sorted.count % 2 == 1 ? Double(sorted[middle]) : Double(sorted[middle - 1] + sorted[middle]) / 2
+        return ms / 1000
+    }
+}
+
+/// `ReportStore` on the SQLite database.
+public struct SQLiteReportStore: ReportStore {
+    let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    public func agentFigures(from: Date, to: Date) async throws -> [AgentFigures] {
         let (start, end) = (from.ms, to.ms)
         return try await database.pool.read { db in
-            var reports: [AgentReport] = []
-            for agent in try Row.fetchAll(db, sql: "SELECT id, name FROM agents ORDER BY id") {
+            try Row.fetchAll(db, sql: "SELECT id, name FROM agents ORDER BY id").map { agent in
                 let id: Int64 = agent["id"]
                 let author = "agent:\(id)"
                 let handled = try Int.fetchOne(db, sql: """
@@ -68,28 +158,15 @@ extension Inbox {
                     SELECT sum(CASE WHEN rating = 'good' THEN 1 ELSE 0 END) AS good, sum(CASE WHEN rating = 'bad' THEN 1 ELSE 0 END) AS bad
                     FROM ratings WHERE agent_id = ? AND rated_at >= ? AND rated_at < ?
                     """, arguments: [id, start, end])
-                let total: Int = assigned?["total"] ?? 0
-                let good: Int = ratings?["good"] ?? 0
-                let bad: Int = ratings?["bad"] ?? 0
-                reports.append(AgentReport(
-                    agentId: id, name: agent["name"], ticketsHandled: handled, ticketsResolved: resolutions.count,
-                    medianFirstResponseSeconds: Self.median(firstResponses), medianResolutionSeconds: Self.median(resolutions),
-                    resolutionRate: total == 0 ? nil : Double(assigned?["done"] as Int? ?? 0) / Double(total),
-                    ratingsGood: good, ratingsBad: bad, satisfaction: good + bad == 0 ? nil : Double(good) / Double(good + bad), rank: 0))
-            }
-            let ranked = reports.sorted {
-                ($0.ticketsResolved, $0.satisfaction ?? -1, -($0.medianFirstResponseSeconds ?? .infinity), -$0.agentId)
-                    > ($1.ticketsResolved, $1.satisfaction ?? -1, -($1.medianFirstResponseSeconds ?? .infinity), -$1.agentId)
-            }
-            return ranked.enumerated().map { index, report in
-                var report = report
-                report.rank = index + 1
-                return report
+                return AgentFigures(
+                    agentId: id, name: agent["name"], ticketsHandled: handled, firstResponses: firstResponses, resolutions: resolutions,
+                    assigned: assigned?["total"] ?? 0, assignedDone: assigned?["done"] ?? 0, ratingsGood: ratings?["good"] ?? 0,
+                    ratingsBad: ratings?["bad"] ?? 0)
             }
         }
     }
 
-    public func channelReport(from: Date, to: Date) async throws -> [ChannelReport] {
+    public func channelVolumes(from: Date, to: Date) async throws -> [ChannelReport] {
         let (start, end) = (from.ms, to.ms)
         return try await database.pool.read { db in
             var byChannel: [String: ChannelReport] = [:]
@@ -110,15 +187,7 @@ extension Inbox {
                 if row["direction"] == MessageDirection.inbound.rawValue { report.inboundMessages = row["n"] } else { report.outboundMessages = row["n"] }
                 byChannel[report.channel] = report
             }
-            return byChannel.values.sorted { ($0.newTickets, $0.channel) > ($1.newTickets, $1.channel) }
+            return Array(byChannel.values)
         }
-    }
-
-    static func median(_ values: [Int64]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        let ms = sorted.count % 2 == 1 ? Double(sorted[middle]) : Double(sorted[middle - 1] + sorted[middle]) / 2
-        return ms / 1000
     }
 }

@@ -28,6 +28,10 @@ public protocol IngestStore: Sendable {
     /// publish once committed). A webhook that cannot be stored fails alone and leaves nothing,
     /// not even its events' dedupe rows, so the platform's redelivery is stored once the cause is gone.
     func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>]
+
+    /// Kept unreadable events, newest first, at most `limit`, with ids below `before` when given
+    /// (`UnreadableEvents.swift` has the SQLite implementation).
+    func unreadableEvents(limit: Int, before: Int64?) async throws -> [UnreadableEventRecord]
 }
 
 /// `IngestStore` on SQLite (the SQL is `IngestWriter`'s).

@@ -38,71 +38,26 @@ struct JobWriter {
 extension Inbox {
     /// Leases up to `limit` due follow-up jobs (`LeaseQueue.jobs`) for `lease`.
     public func claimFollowUps(limit: Int, lease: TimeInterval) async throws -> [FollowUpJob] {
-        try await claim(.jobs, limit: limit, lease: lease) { db, leases, _ in
-            try Self.rows(db, for: leases, sql: """
-                SELECT j.id AS lease_id, j.kind, j.account, j.subject_id, j.attempts, a.media, json_extract(m.content, '$.kind') AS media_kind,
-                    i.platform_user_id
-                FROM jobs j
-                LEFT JOIN attachments a ON j.kind = 'media' AND a.id = j.subject_id
-                LEFT JOIN messages m ON m.id = a.message_id
-                LEFT JOIN identities i ON j.kind = 'profile' AND i.id = j.subject_id
-                WHERE j.id IN ({ids})
-                """
-            ).compactMap { lease, row in
-                guard let kind = FollowUpKind(rawValue: row["kind"]) else { return nil }
-                let mediaJSON: String? = row["media"]
-                return FollowUpJob(
-                    lease: lease, kind: kind, account: row["account"], subjectId: row["subject_id"], attempts: row["attempts"],
-                    media: try mediaJSON.map { try ContentCoding.decode(MediaReference.self, $0) },
-                    mediaKind: (row["media_kind"] as String?).flatMap(MessageContent.Kind.init(rawValue:)),
-                    platformUserId: row["platform_user_id"])
-            }
-        }
+        try await followUpJobStore.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records a downloaded attachment and finishes its job.
     public func attachmentStored(job: FollowUpJob, path: String, mimeType: String?, size: Int) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            try db.execute(sql: """
-                UPDATE attachments SET status = 'stored', path = ?, mime_type = coalesce(?, mime_type), size = ?, updated_at = ? WHERE id = ?
-                """, arguments: [path, mimeType, size, now, job.subjectId])
-            try LeaseQueue.jobs.complete(db, job.lease)
-        }
+        try await followUpJobStore.attachmentStored(job, path: path, mimeType: mimeType, size: size, at: clock())
     }
 
     /// Records a contact's display name from the platform's profile and finishes the job.
     public func profileFetched(job: FollowUpJob, displayName: String?) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            if let displayName {
-                try db.execute(sql: "UPDATE identities SET display_name = ? WHERE id = ?", arguments: [displayName, job.subjectId])
-                try db.execute(sql: """
-                    UPDATE contacts SET display_name = coalesce(display_name, ?), updated_at = ?
-                    WHERE id = (SELECT contact_id FROM identities WHERE id = ?)
-                    """, arguments: [displayName, now, job.subjectId])
-            }
-            try LeaseQueue.jobs.complete(db, job.lease)
-        }
+        try await followUpJobStore.profileFetched(job, displayName: displayName, at: clock())
     }
 
     /// Gives up on a job; a media job marks its attachment failed with the reason.
     public func followUpFailed(job: FollowUpJob, reason: String) async throws {
-        let now = clock().ms
-        try await database.pool.write { db in
-            if job.kind == .media {
-                try db.execute(
-                    sql: "UPDATE attachments SET status = 'failed', failure_reason = ?, updated_at = ? WHERE id = ?",
-                    arguments: [reason, now, job.subjectId])
-            }
-            try LeaseQueue.jobs.complete(db, job.lease)
-        }
+        try await followUpJobStore.failed(job, reason: reason, at: clock())
     }
 
     /// Schedules another attempt of a job.
     public func retryFollowUp(job: FollowUpJob, at next: Date, error: String) async throws {
-        try await database.pool.write { db in
-            try LeaseQueue.jobs.reschedule(db, job.lease, at: next.ms, error: error)
-        }
+        try await followUpJobStore.reschedule(job, at: next, error: error)
     }
 }

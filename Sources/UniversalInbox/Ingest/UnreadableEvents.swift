@@ -10,6 +10,14 @@ public struct UnreadableEventRecord: Sendable, Codable, Equatable {
     public var reason: String
     public var raw: String
     public var receivedAt: Date
+
+    public init(id: Int64, account: String, reason: String, raw: String, receivedAt: Date) {
+        self.id = id
+        self.account = account
+        self.reason = reason
+        self.raw = raw
+        self.receivedAt = receivedAt
+    }
 }
 
 extension UnreadableEvent {
@@ -30,6 +38,12 @@ extension UnreadableEvent {
 extension Inbox {
     /// Kept unreadable events, newest first, older than `before` (an id) when given.
     public func unreadableEvents(limit: Int, before: Int64? = nil) async throws -> [UnreadableEventRecord] {
+        try await ingestStore.unreadableEvents(limit: limit, before: before)
+    }
+}
+
+extension SQLiteIngestStore {
+    public func unreadableEvents(limit: Int, before: Int64?) async throws -> [UnreadableEventRecord] {
         try await database.pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM unreadable_events WHERE id < ? ORDER BY id DESC LIMIT ?",

@@ -34,44 +34,27 @@ extension Inbox {
 
     /// Moves the console's cursor past `messageId`.
     public func advanceConsole(account: String, past messageId: Int64) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE console_cursors SET last_message_id = max(last_message_id, ?) WHERE account = ?", arguments: [messageId, account])
-        }
+        try await consoleStore.advance(account: account, past: messageId)
     }
 
     /// Records the console thread of a ticket.
     public func setConsoleThread(account: String, ticketId: Int64, channel: String, thread: String) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO console_threads (account, ticket_id, channel, thread) VALUES (?, ?, ?, ?)",
-                arguments: [account, ticketId, channel, thread])
-        }
+        try await consoleStore.setThread(account: account, ticketId: ticketId, channel: channel, thread: thread)
     }
 
     /// The ticket a console thread belongs to.
     public func ticket(consoleAccount account: String, channel: String, thread: String) async throws -> Int64? {
-        try await database.pool.read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT ticket_id FROM console_threads WHERE account = ? AND channel = ? AND thread = ?", arguments: [account, channel, thread])
-        }
+        try await consoleStore.ticket(account: account, channel: channel, thread: thread)
     }
 
     /// The console thread of a ticket.
     public func consoleThread(account: String, ticketId: Int64) async throws -> String? {
-        try await database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT thread FROM console_threads WHERE account = ? AND ticket_id = ?", arguments: [account, ticketId])
-        }
+        try await consoleStore.thread(account: account, ticketId: ticketId)
     }
 
     /// Records an event id once; false when it was seen before (console retries, double clicks).
     public func recordOnce(account: String, eventId: String) async throws -> Bool {
-        let now = clock().ms
-        return try await database.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO processed_events (account, event_id, received_at) VALUES (?, ?, ?)", arguments: [account, eventId, now])
-            return db.changesCount == 1
-        }
+        try await consoleStore.recordOnce(account: account, eventId: eventId, now: clock())
     }
 
     /// A console user takes the ticket: the agent with that e-mail or name when there is one,

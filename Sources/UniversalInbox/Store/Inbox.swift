@@ -48,6 +48,12 @@ public struct Inbox: Sendable {
     public let businessHoursStore: any BusinessHoursStore
     /// Tickets to ask for a rating, and contacts' answers (`SatisfactionStore`).
     public let satisfactionStore: any SatisfactionStore
+    /// Media downloads and profile look-ups queued by ingest (`FollowUpJobStore`).
+    public let followUpJobStore: any FollowUpJobStore
+    /// What the agent and channel reports are worked out from (`ReportStore`).
+    public let reportStore: any ReportStore
+    /// Agent consoles' threads, cursors and events acted on (`ConsoleStore`).
+    public let consoleStore: any ConsoleStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -80,6 +86,9 @@ public struct Inbox: Sendable {
         self.ruleStore = SQLiteRuleStore(database: database)
         self.businessHoursStore = SQLiteBusinessHoursStore(database: database)
         self.satisfactionStore = SQLiteSatisfactionStore(database: database)
+        self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
+        self.reportStore = SQLiteReportStore(database: database)
+        self.consoleStore = SQLiteConsoleStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

@@ -39,6 +39,9 @@ struct Stores: Sendable {
     let rules: any RuleStore
     let businessHours: any BusinessHoursStore
     let satisfaction: any SatisfactionStore
+    let followUpJobs: any FollowUpJobStore
+    let reports: any ReportStore
+    let console: any ConsoleStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -72,6 +75,9 @@ struct Stores: Sendable {
                     rules: SQLiteRuleStore(database: database),
                     businessHours: SQLiteBusinessHoursStore(database: database),
                     satisfaction: SQLiteSatisfactionStore(database: database),
+                    followUpJobs: SQLiteFollowUpJobStore(database: database),
+                    reports: SQLiteReportStore(database: database),
+                    console: SQLiteConsoleStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -112,6 +118,9 @@ struct Stores: Sendable {
                         rules: PostgresRuleStore(client: client, logger: logger),
                         businessHours: PostgresBusinessHoursStore(client: client, logger: logger),
                         satisfaction: PostgresSatisfactionStore(client: client, logger: logger),
+                        followUpJobs: PostgresFollowUpJobStore(client: client, logger: logger),
+                        reports: PostgresReportStore(client: client, logger: logger),
+                        console: PostgresConsoleStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })

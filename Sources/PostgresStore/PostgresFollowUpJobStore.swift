@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PostgresNIO
+import UniversalInbox
+
+/// `FollowUpJobStore` on PostgreSQL, for several bridge processes on one database. Claims,
+/// reschedules and completions go through the shared lease queue (`PostgresLeaseQueue.swift`,
+/// `LeaseQueue.jobs`), so two processes claiming at once never get the same job, and a worker
+/// whose lease ran out and whose job another has claimed since changes nothing (`LeaseLost`,
+/// the whole transaction rolled back).
+public struct PostgresFollowUpJobStore: FollowUpJobStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [FollowUpJob] {
+        let queue = LeaseQueue.jobs
+        // A read first, so an idle worker's poll takes no locks.
+        guard try await client.withConnection({ try await queue.hasReady(on: $0, now: now.ms, logger: logger) }) else { return [] }
+        return try await client.transaction(logger: logger) { connection in
+            let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
+            guard !leases.isEmpty else { return [] }
+            let rows = try await connection.query("""
+                SELECT j.id, j.kind, j.account, j.subject_id, j.attempts, a.media, m.content::jsonb ->> 'kind', i.platform_user_id
+                FROM jobs j
+                LEFT JOIN attachments a ON j.kind = 'media' AND a.id = j.subject_id
+                LEFT JOIN messages m ON m.id = a.message_id
+                LEFT JOIN identities i ON j.kind = 'profile' AND i.id = j.subject_id
+                WHERE j.id = ANY(\(leases.map(\.id)))
+                """, logger: logger)
+            var byId: [Int64: (kind: String, account: String, subject: Int64, attempts: Int, media: String?, mediaKind: String?, user: String?)] = [:]
+            for try await (id, kind, account, subject, attempts, media, mediaKind, user) in rows.decode(
+                (Int64, String, String, Int64, Int, String?, String?, String?).self)
+            {
+                byId[id] = (kind, account, subject, attempts, media, mediaKind, user)
+            }
+            return try leases.compactMap { lease in
+                guard let row = byId[lease.id] else { return nil }
+                return try FollowUpJob(
+                    lease: lease, kind: row.kind, account: row.account, subjectId: row.subject, attempts: row.attempts,
+                    mediaJSON: row.media, mediaKind: row.mediaKind, platformUserId: row.user)
+            }
+        }
+    }
+
+    public func attachmentStored(_ job: FollowUpJob, path: String, mimeType: String?, size: Int, at now: Date) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("""
+                UPDATE attachments SET status = 'stored', path = \(path), mime_type = coalesce(\(mimeType), mime_type), size = \(Int64(size)),
+                    updated_at = \(now.ms)
+                WHERE id = \(job.subjectId)
+                """, logger: logger)
+            try await LeaseQueue.jobs.complete(on: connection, job.lease, logger: logger)
+        }
+    }
+
+    public func profileFetched(_ job: FollowUpJob, displayName: String?, at now: Date) async throws {
+        try await client.transaction(logger: logger) { connection in
+            if let displayName {
+                try await connection.query("UPDATE identities SET display_name = \(displayName) WHERE id = \(job.subjectId)", logger: logger)
+                try await connection.query("""
+                    UPDATE contacts SET display_name = coalesce(display_name, \(displayName)), updated_at = \(now.ms)
+                    WHERE id = (SELECT contact_id FROM identities WHERE id = \(job.subjectId))
+                    """, logger: logger)
+            }
+            try await LeaseQueue.jobs.complete(on: connection, job.lease, logger: logger)
+        }
+    }
+
+    public func failed(_ job: FollowUpJob, reason: String, at now: Date) async throws {
+        try await client.transaction(logger: logger) { connection in
+            if job.kind == .media {
+                try await connection.query(
+                    "UPDATE attachments SET status = 'failed', failure_reason = \(reason), updated_at = \(now.ms) WHERE id = \(job.subjectId)",
+                    logger: logger)
+            }
+            try await LeaseQueue.jobs.complete(on: connection, job.lease, logger: logger)
+        }
+    }
+
+    public func reschedule(_ job: FollowUpJob, at next: Date, error: String) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await LeaseQueue.jobs.reschedule(on: connection, job.lease, at: next.ms, error: error, logger: logger)
+        }
+    }
+}
