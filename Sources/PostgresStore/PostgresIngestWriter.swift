@@ -45,7 +45,7 @@ struct PostgresIngestWriter {
             INSERT INTO processed_events (account, event_id, received_at)
             SELECT DISTINCT k.account, k.event_id, \(now)::bigint FROM unnest(\(keys.map(\.account))::text[], \(keys.map(\.eventId))::text[]) AS k (account, event_id)
             ORDER BY k.account, k.event_id
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (account, event_id) DO NOTHING
             RETURNING account, event_id
             """, logger: logger)
         var claimed: Set<EventKey> = []
@@ -102,7 +102,7 @@ struct PostgresIngestWriter {
             let (reason, raw, digest) = event.kept
             if try await int64("""
                 INSERT INTO unreadable_events (account, reason, raw, digest, received_at) VALUES (\(account.key), \(reason), \(raw), \(digest), \(now))
-                ON CONFLICT DO NOTHING RETURNING 1
+                ON CONFLICT (account, digest) DO NOTHING RETURNING 1
                 """) != nil
             {
                 kept += 1
@@ -141,7 +141,7 @@ struct PostgresIngestWriter {
                 'received', \(message.id), \(UUID().uuidString), \(occurredAt), \(now))
             RETURNING id
             """)
-        try await run("INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT DO NOTHING")
+        try await run("INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT (ticket_id, channel) DO NOTHING")
         if let media = content.media, content.needsDownload {
             let attachmentId = try await required("""
                 INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)

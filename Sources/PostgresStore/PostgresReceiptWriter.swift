@@ -25,7 +25,7 @@ struct PostgresReceiptWriter {
             try await connection.query("""
                 INSERT INTO pending_receipts (account, platform_message_id, status, error_code, error_message, received_at)
                 VALUES (\(account.key), \(messageId), \(receipt.status.rawValue), \(receipt.errorCode), \(receipt.errorMessage), \(now))
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (account, platform_message_id, status) DO NOTHING
                 """, logger: logger)
             return
         }
