@@ -75,12 +75,7 @@ public struct PostgresAlertStore: AlertStore {
     }
 
     public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [PendingAlert] {
-        let queue = LeaseQueue.alerts
-        let ready = try await client.withConnection { try await queue.hasReady(on: $0, now: now.ms, logger: logger) }
-        guard ready else { return [] }
-        return try await client.transaction(logger: logger) { connection in
-            let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
-            guard !leases.isEmpty else { return [] }
+        return try await LeaseQueue.alerts.claim(with: client, limit: limit, lease: lease, now: now, logger: logger) { connection, leases in
             let rows = try await connection.query("""
                 SELECT n.id, n.agent_id, n.medium, n.event, n.ticket_id, n.count, n.summary, n.attempts, a.email
                 FROM notifications n LEFT JOIN agents a ON a.id = n.agent_id WHERE n.id = ANY(\(leases.map(\.id)))

@@ -18,12 +18,7 @@ public struct PostgresFollowUpJobStore: FollowUpJobStore {
     }
 
     public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [FollowUpJob] {
-        let queue = LeaseQueue.jobs
-        // A read first, so an idle worker's poll takes no locks.
-        guard try await client.withConnection({ try await queue.hasReady(on: $0, now: now.ms, logger: logger) }) else { return [] }
-        return try await client.transaction(logger: logger) { connection in
-            let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
-            guard !leases.isEmpty else { return [] }
+        return try await LeaseQueue.jobs.claim(with: client, limit: limit, lease: lease, now: now, logger: logger) { connection, leases in
             let rows = try await connection.query("""
                 SELECT j.id, j.kind, j.account, j.subject_id, j.attempts, a.media, m.content::jsonb ->> 'kind', i.platform_user_id
                 FROM jobs j

@@ -32,6 +32,20 @@ extension LeaseQueue {
         return false
     }
 
+    /// Claims up to `limit` ready rows and reads what their worker needs (`read`, given the leases)
+    /// in the same transaction. A plain read comes first, so an idle worker's poll takes no locks.
+    func claim<Item: Sendable>(
+        with client: PostgresClient, limit: Int, lease: TimeInterval, now: Date, logger: Logger,
+        reading read: (PostgresConnection, [Lease]) async throws -> [Item]
+    ) async throws -> [Item] {
+        guard try await client.withConnection({ try await hasReady(on: $0, now: now.ms, logger: logger) }) else { return [] }
+        return try await client.transaction(logger: logger) { connection in
+            let leases = try await claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
+            guard !leases.isEmpty else { return [] }
+            return try await read(connection, leases)
+        }
+    }
+
     /// Leases up to `limit` ready rows, in the queue's order, until `now + lease`.
     public func claim(on connection: PostgresConnection, limit: Int, lease: TimeInterval, now: Int64, logger: Logger) async throws -> [Lease] {
         guard limit > 0 else { return [] }

@@ -122,12 +122,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [OutboundJob] {
-        let queue = LeaseQueue.outbox
-        // A read first, so an idle dispatcher's poll takes no locks.
-        guard try await client.withConnection({ try await queue.hasReady(on: $0, now: now.ms, logger: logger) }) else { return [] }
-        return try await client.transaction(logger: logger) { connection in
-            let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
-            guard !leases.isEmpty else { return [] }
+        return try await LeaseQueue.outbox.claim(with: client, limit: limit, lease: lease, now: now, logger: logger) { connection, leases in
             // The identities are locked (in id order; NO KEY, so a reply being queued to one meanwhile
             // is not held up): a reply token is read and taken in one go, never handed out twice.
             let rows = try await connection.query("""

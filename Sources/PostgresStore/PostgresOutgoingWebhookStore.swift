@@ -139,12 +139,7 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
     }
 
     public func claim(limit: Int, lease: TimeInterval, now: Date) async throws -> [WebhookDelivery] {
-        let queue = LeaseQueue.webhookDeliveries
-        let ready = try await client.withConnection { try await queue.hasReady(on: $0, now: now.ms, logger: logger) }
-        guard ready else { return [] }
-        return try await client.transaction(logger: logger) { connection in
-            let leases = try await queue.claim(on: connection, limit: limit, lease: lease, now: now.ms, logger: logger)
-            guard !leases.isEmpty else { return [] }
+        return try await LeaseQueue.webhookDeliveries.claim(with: client, limit: limit, lease: lease, now: now, logger: logger) { connection, leases in
             let rows = try await connection.query("""
                 SELECT d.id, d.webhook_id, d.event, d.payload, d.attempts, w.url, w.secret
                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ANY(\(leases.map(\.id)))
