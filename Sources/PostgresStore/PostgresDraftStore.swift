@@ -37,6 +37,12 @@ public struct PostgresDraftStore: DraftStore {
         throw InboxError.noSuchChannel(ticketId: ticketId, channel: draft.channel ?? "")
     }
 
+    /// Inside a send's or a note's transaction: the author's draft of that mode is used up.
+    static func useUp(_ connection: PostgresConnection, ticketId: Int64, agentId: Int64, mode: Draft.Mode, logger: Logger) async throws {
+        try await connection.query(
+            "DELETE FROM drafts WHERE ticket_id = \(ticketId) AND agent_id = \(agentId) AND mode = \(mode.rawValue)", logger: logger)
+    }
+
     public func delete(ticketId: Int64, agentId: Int64) async throws {
         try await client.query("DELETE FROM drafts WHERE ticket_id = \(ticketId) AND agent_id = \(agentId)", logger: logger)
     }

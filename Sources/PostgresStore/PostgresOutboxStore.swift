@@ -79,8 +79,7 @@ public struct PostgresOutboxStore: OutboxStore {
                 UPDATE tickets SET updated_at = \(now.ms), status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = \(ticketId)
                 """, logger: logger)
             if let agentId = reply.draftOf {
-                try await connection.query(
-                    "DELETE FROM drafts WHERE ticket_id = \(ticketId) AND agent_id = \(agentId) AND mode = 'reply'", logger: logger)
+                try await PostgresDraftStore.useUp(connection, ticketId: ticketId, agentId: agentId, mode: .reply, logger: logger)
             }
             return messageId
         }

@@ -17,8 +17,7 @@ public struct PostgresTicketStore: TicketStore {
     public func addNote(ticketId: Int64, text: String, agentId: Int64?, author: String, at now: Date) async throws -> TicketNote {
         let id = try await client.transaction(logger: logger) { connection in
             if let agentId {
-                try await connection.query(
-                    "DELETE FROM drafts WHERE ticket_id = \(ticketId) AND agent_id = \(agentId) AND mode = 'note'", logger: logger)
+                try await PostgresDraftStore.useUp(connection, ticketId: ticketId, agentId: agentId, mode: .note, logger: logger)
             }
             let ids = try await connection.query("""
                 INSERT INTO ticket_notes (ticket_id, agent_id, author, text, created_at) VALUES (\(ticketId), \(agentId), \(author), \(text), \(now.ms))

@@ -204,7 +204,7 @@ public struct SQLiteOutboxStore: OutboxStore {
             let id = try Self.insertReply(
                 db, ticketId: reply.ticketId, content: reply.content, channel: reply.channel, author: reply.author, now: reply.now, vet: vet)
             if let agentId = reply.draftOf {
-                try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = 'reply'", arguments: [reply.ticketId, agentId])
+                try SQLiteDraftStore.useUp(db, ticketId: reply.ticketId, agentId: agentId, mode: .reply)
             }
             return id
         }

@@ -24,6 +24,11 @@ extension InboxError {
 
 /// `DraftStore` on SQLite.
 public struct SQLiteDraftStore: DraftStore {
+    /// Inside a send's or a note's transaction: the author's draft of that mode is used up.
+    static func useUp(_ db: Database, ticketId: Int64, agentId: Int64, mode: Draft.Mode) throws {
+        try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = ?", arguments: [ticketId, agentId, mode.rawValue])
+    }
+
     let database: AppDatabase
 
     public init(database: AppDatabase) {

@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// What an agent has typed in a ticket's composer and not sent yet, kept on the server so it
 /// follows the agent to another device. There is one per agent per ticket, keyed by the ticket:
@@ -63,12 +62,6 @@ extension Inbox {
     /// Deletes the acting agent's draft on a ticket (nothing to delete is fine).
     public func deleteDraft(ticketId: Int64, by actor: Caller) async throws {
         _ = try await saveDraft(ticketId: ticketId, text: "", mode: .reply, channel: nil, by: actor)
-    }
-
-    /// Inside a send's transaction: the sender's draft of that mode is used up.
-    static func draftSent(_ db: Database, ticketId: Int64, mode: Draft.Mode, by actor: Caller) throws {
-        guard let agentId = actor.agentId else { return }
-        try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = ?", arguments: [ticketId, agentId, mode.rawValue])
     }
 
     private static func draftOwner(_ actor: Caller) throws -> Int64 {

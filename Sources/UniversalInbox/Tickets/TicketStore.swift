@@ -37,7 +37,7 @@ public struct SQLiteTicketStore: TicketStore {
     public func addNote(ticketId: Int64, text: String, agentId: Int64?, author: String, at now: Date) async throws -> TicketNote {
         let id: Int64 = try await database.pool.write { db in
             if let agentId {
-                try db.execute(sql: "DELETE FROM drafts WHERE ticket_id = ? AND agent_id = ? AND mode = 'note'", arguments: [ticketId, agentId])
+                try SQLiteDraftStore.useUp(db, ticketId: ticketId, agentId: agentId, mode: .note)
             }
             return try Self.insertNote(db, ticketId: ticketId, text: text, agentId: agentId, author: author, at: now.ms)
         }

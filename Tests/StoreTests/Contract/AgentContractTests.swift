@@ -155,7 +155,7 @@ import UniversalInbox
             // Twice: nothing more happens.
             #expect(try await agents.deactivate(id: ann, by: "agent:\(owner)", at: Self.at(200)) == nil)
             #expect(try await stores.sql.rows("SELECT count(*) FROM ticket_events") == [[.int(2)]])
-            await #expect(throws: InboxError.addTokenRefused(ann)) {
+            await #expect(throws: InboxError.agentDeactivated(ann)) {
                 try await agents.addToken(digest: "d-again", agentId: ann, kind: "api", label: nil, expiresAt: nil, at: Self.at(201))
             }
             await #expect(throws: InboxError.lastOwnerDeactivated) { try await agents.deactivate(id: owner, by: "admin token", at: Self.at(200)) }
@@ -210,8 +210,4 @@ import UniversalInbox
             }
         }
     }
-}
-
-extension InboxError {
-    static func addTokenRefused(_ id: Int64) -> InboxError { .agentDeactivated(id) }
 }
