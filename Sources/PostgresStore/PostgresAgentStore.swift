@@ -150,7 +150,7 @@ public struct PostgresAgentStore: AgentStore {
 
     public func deactivate(id: Int64, by actor: String, at: Date) async throws -> [Int64]? {
         let detail = try AgentDeactivation.historyDetail(agentId: id)
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let owners = try await Self.activeOwners(connection, logger: logger)
             let rows = try await connection.query(
                 "SELECT role, deactivated_at FROM agents WHERE id = \(id) FOR UPDATE", logger: logger

@@ -5,9 +5,9 @@ import UniversalInbox
 
 /// `AssignmentStore` on PostgreSQL, for several bridge processes on one database.
 ///
-/// **Locks, and why they cannot deadlock.** Every transaction here takes agent rows before ticket
-/// rows (and both before the event log's counter, `event_seq`, which the triggers take when a
-/// ticket changes), the order `PostgresAgentStore.deactivate` already uses (agent, then its tickets):
+/// **Locks, and why they cannot deadlock.** Every transaction here takes the event log's counter
+/// first (`appendsToLog`, as every writer of logged rows does), then agent rows before ticket rows,
+/// the order `PostgresAgentStore.deactivate` already uses (agent, then its tickets):
 /// - a claim locks the ticket (`FOR UPDATE`) and reads who has it: of two agents claiming at once,
 ///   the second waits, then sees the first one's assignment and gets `already_assigned`;
 /// - a transfer to an agent holds the agent `FOR SHARE` (not deactivated under it), then locks the ticket;
@@ -16,10 +16,6 @@ import UniversalInbox
 ///   two runs, in any processes, take turns and never push an agent past `max_tickets`. It then
 ///   takes the queued tickets `FOR UPDATE SKIP LOCKED`, which never waits (a ticket being claimed
 ///   or transferred is left for the next run), so nobody waits on a ticket while holding one.
-/// The one writer that takes `event_seq` first and a ticket after is ingest (a group holds
-/// `event_seq` from its claim on, then updates the contact's ticket); against it any ticket-first
-/// writer (these, `PostgresOutboxStore`'s queueing) can deadlock, which PostgreSQL detects and
-/// ends by failing one of the two transactions (40P01), not by hanging.
 public struct PostgresAssignmentStore: AssignmentStore {
     let client: PostgresClient
     let logger: Logger
@@ -32,7 +28,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
     public func claim(ticketId: Int64, by agent: Caller, at now: Date, check: @escaping TicketCheck) async throws -> Bool {
         guard let agentId = agent.agentId else { throw InboxError.forbidden(code: "not_an_agent", message: "only an agent can keep a ticket") }
         let logger = logger
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let current = try await Self.lockTicket(ticketId, on: connection, check: check, logger: logger)
             if let current {
                 if current == agentId { return false }
@@ -48,7 +44,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
     public func transfer(ticketId: Int64, to target: TransferTarget, note: String?, by actor: Caller, at now: Date, check: @escaping TicketCheck) async throws {
         let logger = logger
         let now = now.ms
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             // The agent before the ticket (the lock order above); its refusals come after the ticket's.
             var agent: (name: String, deactivated: Bool)?
             if let agentId = target.agentId {
@@ -95,7 +91,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
                 AND EXISTS (SELECT 1 FROM tickets WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1)
             """, logger: logger).decode(Bool.self).all()
         guard worthTrying.first == true else { return [] }
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let locked = try await connection.query("""
                 SELECT id, name, max_tickets FROM agents
                 WHERE availability = 'online' AND distribution_paused = 0 AND deactivated_at IS NULL ORDER BY id FOR UPDATE

@@ -6,13 +6,31 @@ extension PostgresClient {
     /// error (`InboxError`, `LeaseLost`) is rethrown as it is, not wrapped in `PostgresTransactionError`,
     /// so callers see the same errors as from the SQLite stores, and so is a failed commit's (a
     /// serialization failure a caller may retry).
+    ///
+    /// `appendsToLog`: the transaction writes rows the event log's triggers record (tickets, their
+    /// tags, notes and history, messages, contacts' names, identities). It then takes the log's
+    /// counter lock (`PostgresConnection.lockEventLog`) before anything else, so every writer locks
+    /// in one order, the counter first and rows after. Ingest holds the counter while it locks
+    /// contacts and tickets; a writer that locked a ticket first and reached the counter later
+    /// through a trigger would deadlock with it (40P01).
     func transaction<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> sending Result
+        logger: Logger, appendsToLog: Bool = false, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> Result {
         do {
-            return try await withTransaction(logger: logger, body)
+            return try await withTransaction(logger: logger) { connection in
+                if appendsToLog { try await connection.lockEventLog(logger: logger) }
+                return try await body(connection)
+            }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.commitError ?? error
         }
+    }
+}
+
+extension PostgresConnection {
+    /// Takes the row lock on `event_seq`, the event log's counter, until the transaction ends: the
+    /// lock `append_event` takes for each entry anyway (so `seq` order is commit order), taken early.
+    func lockEventLog(logger: Logger) async throws {
+        try await query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
     }
 }

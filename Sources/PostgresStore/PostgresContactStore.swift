@@ -18,7 +18,7 @@ public struct PostgresContactStore: ContactStore {
 
     public func update(contactId: Int64, _ update: ContactUpdate, at now: Date) async throws {
         let logger = logger
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let found = try await connection.query("SELECT id FROM contacts WHERE id = \(contactId) FOR UPDATE", logger: logger).decode(Int64.self).all()
             guard !found.isEmpty else { throw InboxError.notFound("contact \(contactId)") }
             if let name = update.displayName {
@@ -49,7 +49,7 @@ public struct PostgresContactStore: ContactStore {
 
     public func link(_ contactId: Int64, absorbing other: Int64, at now: Date) async throws {
         let logger = logger
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let found = try await connection.query(
                 "SELECT id FROM contacts WHERE id IN (\(contactId), \(other)) ORDER BY id FOR UPDATE", logger: logger
             ).decode(Int64.self).all()

@@ -54,7 +54,7 @@ public struct PostgresFollowUpJobStore: FollowUpJobStore {
     }
 
     public func profileFetched(_ job: FollowUpJob, displayName: String?, at now: Date) async throws {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             if let displayName {
                 try await connection.query("UPDATE identities SET display_name = \(displayName) WHERE id = \(job.subjectId)", logger: logger)
                 try await connection.query("""

@@ -51,7 +51,7 @@ struct PostgresIngestWriter {
         var claimed: Set<EventKey> = []
         for try await (account, eventId) in rows.decode((String, String).self) { claimed.insert(EventKey(account: account, eventId: eventId)) }
         if !claimed.isEmpty {
-            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
+            try await connection.lockEventLog(logger: logger)
         }
         return claimed
     }

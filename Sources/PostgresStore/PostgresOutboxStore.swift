@@ -13,9 +13,8 @@ import UniversalInbox
 /// queueing on one ticket could otherwise take ids 10 and 11, commit 11 first, and have 11 claimed
 /// and sent before 10 exists. So queueing (and re-queueing a failed message) starts with
 /// `SELECT ... FROM tickets WHERE id = $1 FOR UPDATE`, before any id is taken: a ticket's queuers
-/// take their ids one after the other, in commit order. Lock order: the ticket's row before the
-/// event log's counter (`event_seq`, taken by the triggers when the message is written), so a
-/// writer that appends events and then changes a ticket could deadlock with a queuer.
+/// take their ids one after the other, in commit order. Lock order: the event log's counter first
+/// (`appendsToLog`, as ingest and every other writer of logged rows take it), then the ticket.
 public struct PostgresOutboxStore: OutboxStore {
     let client: PostgresClient
     let logger: Logger
@@ -29,7 +28,7 @@ public struct PostgresOutboxStore: OutboxStore {
         _ reply: NewReply, check: @escaping TicketCheck, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int64 {
         let ticketId = reply.ticketId
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let tickets = try await connection.query(
                 "SELECT status, last_identity_id, agent_id, department_id FROM tickets WHERE id = \(ticketId) FOR UPDATE", logger: logger)
             var found: (status: String, lastIdentity: Int64, place: TicketPlace)?
@@ -88,7 +87,7 @@ public struct PostgresOutboxStore: OutboxStore {
     public func requeueFailed(
         messageId: Int64, at now: Date, check: @escaping TicketCheck, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int64 {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             // The ticket's row is locked before the outbox id is taken (see above); the message's,
             // so that two retries of it queue it once.
             let rows = try await connection.query("""
@@ -154,7 +153,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func markSent(_ job: OutboundJob, receipt: SendReceipt, at now: Date) async throws -> SentRecord {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             var events: [InboxEvent] = [.messageStatusChanged(messageId: job.messageId, status: .sent)]
             let segments = receipt.segments.map { Int32($0.count) }
             try await connection.query("""
@@ -173,7 +172,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func markFailed(_ job: OutboundJob, error: SendError, at now: Date) async throws {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             try await LeaseQueue.outbox.complete(on: connection, job.lease, logger: logger)
             try await connection.query("""
                 UPDATE messages SET status = 'failed', failure_code = \(error.code), failure_reason = \(error.reason), updated_at = \(now.ms)

@@ -15,7 +15,7 @@ public struct PostgresTicketStore: TicketStore {
     }
 
     public func addNote(ticketId: Int64, text: String, agentId: Int64?, author: String, at now: Date) async throws -> TicketNote {
-        let id = try await client.transaction(logger: logger) { connection in
+        let id = try await client.transaction(logger: logger, appendsToLog: true) { connection in
             if let agentId {
                 try await PostgresDraftStore.useUp(connection, ticketId: ticketId, agentId: agentId, mode: .note, logger: logger)
             }
@@ -62,9 +62,11 @@ public struct PostgresTicketStore: TicketStore {
     }
 
     public func closeResolved(before cutoff: Date, at now: Date) async throws -> [Int64] {
-        try await client.query("""
-            UPDATE tickets SET status = 'closed', updated_at = \(now.ms) WHERE status = 'resolved' AND resolved_at < \(cutoff.ms) RETURNING id
-            """, logger: logger).decode(Int64.self).all().sorted()
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
+            try await connection.query("""
+                UPDATE tickets SET status = 'closed', updated_at = \(now.ms) WHERE status = 'resolved' AND resolved_at < \(cutoff.ms) RETURNING id
+                """, logger: logger).decode(Int64.self).all().sorted()
+        }
     }
 
     private func exists(_ ticketId: Int64, _ connection: PostgresConnection) async throws -> Bool {
