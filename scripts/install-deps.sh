@@ -15,11 +15,13 @@
 #   (driven over its own WebDriver BiDi socket, so `websockets` in .build/python), webkit2gtk-driver
 #   (WebKitWebDriver and WebKitGTK's MiniBrowser, Safari's engine) and xvfb (MiniBrowser's display).
 # - For Benchmarks/ingest: wrk, the load generator that is not itself the limit (the benchmark's
-#   own client falls well short of the server's /health ceiling).
+#   own client falls well short of the server's /health ceiling), and nginx, the load balancer in
+#   front of several bridge processes (deploy/nginx/bridge.conf, run by the benchmark and the
+#   cluster test in a directory of their own, never as the system's service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb wrk; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb wrk nginx; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

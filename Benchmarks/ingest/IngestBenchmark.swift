@@ -1,7 +1,6 @@
 import ArgumentParser
 import BenchmarkSupport
 import Foundation
-import GRDB
 import PlatformStandIns
 
 /// `Benchmarks/ingest`: signed LINE webhooks against a real `bridge` process over loopback.
@@ -13,79 +12,6 @@ struct IngestBenchmark: AsyncParsableCommand {
         abstract: "Webhook ingest throughput and latency, and the SIGKILL crash check.",
         subcommands: [Throughput.self, Crash.self],
         defaultSubcommand: Throughput.self)
-}
-
-/// A bridge process with a LINE stand-in (for the profile lookups new customers trigger).
-struct Harness {
-    let standIn: PlatformStandIn
-    let bridge: BridgeProcess
-    let client: LoadClient
-
-    static func start(concurrency: Int, requestTimeout: Duration = .seconds(30)) async throws -> Harness {
-        let standIn = PlatformStandIn(responder: StandInPlatforms.line())
-        try await standIn.start()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString.prefix(8))")
-        let bridge = try BridgeProcess(directory: dir, channels: """
-              - kind: line
-                id: bench
-                channelSecret: \(LoadPlan.lineSecret)
-                accessToken: bench-line-token
-                apiBaseURL: \(standIn.baseURL)
-            """)
-        try bridge.start()
-        let harness = Harness(standIn: standIn, bridge: bridge, client: LoadClient(
-                baseURL: bridge.baseURL, connections: concurrency,
-                requestTimeout: .nanoseconds(requestTimeout.components.seconds * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)))
-        try await harness.waitUntilHealthy()
-        return harness
-    }
-
-    func waitUntilHealthy() async throws {
-        for _ in 0..<300 {
-            try bridge.checkRunning()
-            if await client.send("/health", body: nil, signature: nil) == 200 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw BenchmarkError("the bridge did not come up at \(bridge.baseURL)")
-    }
-
-    /// Starts the bridge again on the same database, with a new client (the old pool backs off from the dead server).
-    func restarted() async throws -> Harness {
-        try? await client.shutdown()
-        try bridge.start()
-        let harness = Harness(
-            standIn: standIn, bridge: bridge,
-            client: LoadClient(baseURL: bridge.baseURL, connections: client.connections, requestTimeout: client.requestTimeout))
-        try await harness.waitUntilHealthy()
-        return harness
-    }
-
-    /// Stops everything and removes the bridge's directory (its database grows by ~1 KB an event).
-    func stop() async throws {
-        bridge.stop()
-        try await client.shutdown()
-        await standIn.stop()
-        try? FileManager.default.removeItem(at: bridge.directory)
-    }
-
-    func countStored(seed: String) throws -> (events: Int, messages: Int, duplicatedMessages: Int) {
-        let queue = try DatabaseQueue(path: bridge.databasePath)
-        return try queue.read { db in
-            let events = try Int.fetchOne(db, sql: "SELECT count(*) FROM processed_events WHERE event_id LIKE ?", arguments: ["\(seed)-%"]) ?? 0
-            let messages = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE platform_message_id LIKE ?", arguments: ["\(seed)%"]) ?? 0
-            let duplicated = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (SELECT platform_message_id FROM messages WHERE platform_message_id LIKE ? GROUP BY platform_message_id HAVING count(*) > 1)
-                """, arguments: ["\(seed)%"]) ?? 0
-            return (events, messages, duplicated)
-        }
-    }
-
-    func storedMessageIds(seed: String) throws -> Set<String> {
-        let queue = try DatabaseQueue(path: bridge.databasePath)
-        return try queue.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT platform_message_id FROM messages WHERE platform_message_id LIKE ?", arguments: ["\(seed)%"]))
-        }
-    }
 }
 
 extension IngestBenchmark {
@@ -100,12 +26,27 @@ extension IngestBenchmark {
         @Flag(help: "Measure throughput with the benchmark's own client even when wrk is installed.") var ownClient = false
         @Option(help: "Offered rate (events/s) for the latency run.") var rate = 2000.0
         @Option(help: "Seconds of the latency run.") var duration = 10.0
+        @Option(help: "The bridges' database.url (default: a new SQLite file); postgres://… runs them on that PostgreSQL.") var database: String?
+        @Option(help: "Bridge processes on the PostgreSQL, behind nginx (deploy/nginx/bridge.conf); N > 1 measures 1 process, then N.")
+        var processes = 1
+
+        func validate() throws {
+            guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+            guard processes == 1 || database?.hasPrefix("postgres") == true else {
+                throw ValidationError("several processes need a PostgreSQL --database (one process serves a SQLite file)")
+            }
+        }
 
         func run() async throws {
+            for count in processes == 1 ? [1] : [1, processes] { try await measure(processes: count) }
+        }
+
+        func measure(processes: Int) async throws {
             let duration = quick ? 2.0 : self.duration
-            let harness = try await Harness.start(concurrency: concurrency)
+            let harness = try await Harness.start(concurrency: concurrency, database: database, processes: processes)
             let wrk = ownClient ? nil : WrkLoad.find(threads: wrkThreads, connections: concurrency)
-            say("ingest benchmark: bridge on \(harness.bridge.baseURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, concurrency \(concurrency), load from \(wrk.map { "wrk (\($0.threads) threads)" } ?? "the benchmark's own client (may be the limit)")\(quick ? " (quick)" : "")")
+            let serving = processes == 1 ? "one bridge on \(harness.isPostgres ? "PostgreSQL" : "SQLite")" : "\(processes) bridges on PostgreSQL behind nginx"
+            say("ingest benchmark: \(serving) at \(harness.baseURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, concurrency \(concurrency), load from \(wrk.map { "wrk (\($0.threads) threads)" } ?? "the benchmark's own client (may be the limit)")\(quick ? " (quick)" : "")")
 
             let seed = "t" + UUID().uuidString.prefix(6).lowercased()
             let acknowledged: Int
@@ -136,27 +77,28 @@ extension IngestBenchmark {
         /// how many webhooks were acknowledged (their message ids all begin with `seed`).
         func throughput(_ wrk: WrkLoad, harness: Harness, seed: String) throws -> Int {
             let seconds = quick ? 3 : self.seconds
-            let directory = harness.bridge.directory.appendingPathComponent("wrk")
+            let directory = harness.directory.appendingPathComponent("wrk")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            _ = try wrk.run(url: harness.bridge.baseURL + "/health", seconds: 1, in: directory)  // warm up
-            var cpu = harness.bridge.cpuSeconds() ?? 0
-            let health = try wrk.run(url: harness.bridge.baseURL + "/health", seconds: seconds, in: directory)
-            let healthCPU = (harness.bridge.cpuSeconds() ?? 0) - cpu
+            _ = try wrk.run(url: harness.baseURL + "/health", seconds: 1, in: directory)  // warm up
+            var cpu = harness.cpu()
+            let health = try wrk.run(url: harness.baseURL + "/health", seconds: seconds, in: directory)
+            let healthCPU = harness.cpu().bridges - cpu.bridges
             say(String(format: "  /health ceiling:      %8.0f req/s     %@", health.rate, health.summary))
 
             // Half the bodies /health would have taken in that time; if ingest is faster than that (wrk
             // went round the file), once more with as many as /health took and a margin, and new ids.
             let file = directory.appendingPathComponent("bodies.txt")
             var ingest: WrkLoad.Result
-            var ingestCPU: Double
+            var used: (bridges: Double, postgres: Double, nginx: Double)
             var acknowledged = 0
             var share = 0.5
             var attempt = seed
             while true {
                 try LoadPlan.writeSigned(events: max(20_000, Int(health.rate * Double(seconds) * share)), seed: attempt, to: file)
-                cpu = harness.bridge.cpuSeconds() ?? 0
-                ingest = try wrk.run(url: harness.bridge.baseURL + "/webhooks/line/bench", seconds: seconds, bodies: file, in: directory)
-                ingestCPU = (harness.bridge.cpuSeconds() ?? 0) - cpu
+                cpu = harness.cpu()
+                ingest = try wrk.run(url: harness.baseURL + "/webhooks/line/bench", seconds: seconds, bodies: file, in: directory)
+                let after = harness.cpu()
+                used = (after.bridges - cpu.bridges, after.postgres - cpu.postgres, after.nginx - cpu.nginx)
                 try? FileManager.default.removeItem(at: file)
                 acknowledged += ingest.acknowledged
                 guard ingest.wrapped, share < 1 else { break }
@@ -169,7 +111,10 @@ extension IngestBenchmark {
             say(String(format: "  ingest / ceiling:     %8.3f", ingest.rate / health.rate))
             say(String(format: "  CPU per request:      /health %.1f µs bridge + %.1f µs wrk; ingest %.1f µs bridge + %.1f µs wrk (reading its bodies too)",
                 healthCPU / Double(health.requests) * 1e6, health.cpuSeconds / Double(health.requests) * 1e6,
-                ingestCPU / Double(ingest.requests) * 1e6, ingest.cpuSeconds / Double(ingest.requests) * 1e6))
+                used.bridges / Double(ingest.requests) * 1e6, ingest.cpuSeconds / Double(ingest.requests) * 1e6))
+            let perThousand = 1_000 / Double(max(ingest.requests, 1))
+            say(String(format: "  CPU s per 1,000 events: bridges %.3f, PostgreSQL %.3f, nginx %.3f",
+                used.bridges * perThousand, used.postgres * perThousand, used.nginx * perThousand))
             guard !ingest.wrapped else {
                 throw BenchmarkError("wrk went round its \(ingest.bodies) bodies (duplicates answered from the dedupe): the figure does not count")
             }
@@ -211,7 +156,7 @@ extension IngestBenchmark {
             // The platform stops delivering once the server is gone; what was not acknowledged it delivers again later.
             let acks = Ticket()
             let killed = StopSignal()
-            let process = harness.bridge
+            let process = harness.bridges[0]
             let killer = Task {
                 while acks.current < events / 3 { try await Task.sleep(for: .milliseconds(2)) }
                 process.kill()

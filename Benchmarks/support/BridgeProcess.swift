@@ -9,25 +9,32 @@ import Glibc
 public final class BridgeProcess: @unchecked Sendable {
     public let directory: URL
     public let port: Int
+    /// The `database.url` it serves.
+    public let database: String
+    let configFile: URL
     private let lock = NSLock()
     private var process: Process?
 
     /// `channels` is the YAML list of channel accounts; the server, database, admin token
     /// (`adminToken`) and `egress.allow` (loopback, where the stand-ins listen) are set here. `extra` is more top-level YAML.
-    public init(directory: URL, channels: String, extra: String = "") throws {
+    /// `database` is a `database.url` (default: `bridge.sqlite` in `directory`). Processes of one
+    /// cluster share `directory` (the keys kept there) and are told apart by `name`, their config's name.
+    public init(directory: URL, channels: String, database: String? = nil, name: String = "bridge", extra: String = "") throws {
         self.directory = directory
         self.port = try Self.freePort()
+        self.database = database ?? "sqlite:\(directory.path)/bridge.sqlite"
+        self.configFile = directory.appendingPathComponent("\(name).yaml")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             server: { host: 127.0.0.1, port: \(port) }
-            database: { url: "sqlite:\(directory.path)/bridge.sqlite" }
+            database: { url: "\(self.database)" }
             auth: { adminToken: \(Self.adminToken) }
             egress: { allow: [127.0.0.1] }
             \(extra)
             channels:
             \(channels)
             """
-        try config.write(to: directory.appendingPathComponent("bridge.yaml"), atomically: true, encoding: .utf8)
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
     }
 
     public static let adminToken = "bench-admin-token-0123456789abcdef"
@@ -43,7 +50,7 @@ public final class BridgeProcess: @unchecked Sendable {
     public func start() throws {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--config", directory.appendingPathComponent("bridge.yaml").path]
+        process.arguments = ["serve", "--config", configFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["LOG_LEVEL"] = "error"
         process.environment = environment
@@ -75,14 +82,8 @@ public final class BridgeProcess: @unchecked Sendable {
 
     /// CPU seconds (user and system) the child has used so far; nil when it is not running.
     public func cpuSeconds() -> Double? {
-        guard let pid = lock.withLock({ process?.processIdentifier }),
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let end = stat.lastIndex(of: ")")
-        else { return nil }
-        // After "pid (comm)": state is field 3, utime and stime are fields 14 and 15, in clock ticks.
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let pid = lock.withLock({ process?.processIdentifier }) else { return nil }
+        return ProcessCPU.read(pid)?.own
     }
 
     /// The child's peak resident memory so far (VmHWM), in bytes; nil when it is not running.

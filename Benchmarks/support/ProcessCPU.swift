@@ -1,0 +1,35 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CPU time from `/proc/PID/stat`, for the benchmarks' "CPU seconds per 1,000 events" figures.
+public enum ProcessCPU {
+    /// A process's own CPU seconds (user and system), and those of its children it has waited for.
+    public static func read(_ pid: Int32) -> (own: Double, reapedChildren: Double, name: String, parent: Int32)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm)": state is field 3, ppid 4, utime and stime 14 and 15, cutime and cstime 16 and 17, in clock ticks.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 15, let parent = Int32(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]),
+            let childUser = Double(fields[13]), let childSystem = Double(fields[14])
+        else { return nil }
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((user + system) / tick, (childUser + childSystem) / tick, String(stat[stat.index(after: open)..<end]), parent)
+    }
+
+    /// CPU seconds every PostgreSQL process on this machine has used: the live ones' own, plus what
+    /// the server's exited backends used (counted in their parent's reaped-children time). The
+    /// benchmarks run their own throwaway server (scripts/postgres.sh), the only one here.
+    public static func postgres() -> Double {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+        let processes = pids.compactMap { pid in read(pid).map { (pid, $0) } }.filter { $0.1.name == "postgres" }
+        let ids = Set(processes.map(\.0))
+        return processes.reduce(0) { total, entry in
+            // A server's root process is the one whose parent is not a postgres process: its reaped
+            // children are backends that have exited.
+            total + entry.1.own + (ids.contains(entry.1.parent) ? 0 : entry.1.reapedChildren)
+        }
+    }
+}
