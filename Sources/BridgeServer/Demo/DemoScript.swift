@@ -25,69 +25,61 @@ struct DemoScript {
 
     /// Posts a LINE webhook body signed with the demo channel secret.
     func postLINE(_ body: String) async throws -> Int {
-        try await post("/webhooks/line/main", body: body, headers: PlatformSignatures.line(Data(body.utf8), channelSecret: Self.lineSecret))
+        try await post(.line(body, account: "main", channelSecret: Self.lineSecret))
     }
 
     /// Posts a WhatsApp webhook body signed with the demo app secret.
     func postWhatsApp(_ body: String) async throws -> Int {
-        try await post("/webhooks/whatsapp/main", body: body, headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.whatsappSecret))
+        try await post(.meta(body, kind: "whatsapp", account: "main", appSecret: Self.whatsappSecret))
     }
 
     /// Posts a Messenger Platform webhook (Messenger or Instagram) signed with the demo app secret.
     func postMessenger(_ body: String, kind: String = "messenger") async throws -> Int {
-        try await post("/webhooks/\(kind)/main", body: body, headers: PlatformSignatures.meta(Data(body.utf8), appSecret: Self.messengerSecret))
+        try await post(.meta(body, kind: kind, account: "main", appSecret: Self.messengerSecret))
     }
 
     /// Posts a Twilio form webhook signed for the URL the bridge is reached at.
     func postSMS(_ params: [(String, String)]) async throws -> Int {
-        let headers = PlatformSignatures.twilio(url: bridgeURL + "/webhooks/sms/main", params: params, authToken: Self.smsToken)
-        return try await post("/webhooks/sms/main", body: FormEncoding.encode(params), headers: headers)
+        try await post(.twilio(params, account: "main", authToken: Self.smsToken, publicBaseURL: bridgeURL))
     }
 
     /// Posts a WeChat message signed in the query with the demo token (plaintext mode).
     func postWeChat(_ msgId: String, _ text: String, at seconds: Int64) async throws -> Int {
-        let query = PlatformSignatures.wechatQuery(token: Self.wechatToken, timestamp: "\(seconds)", nonce: "demo\(msgId)")
-        let xml = "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[\(Self.wechatUser)]]></FromUserName><CreateTime>\(seconds)</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[\(text)]]></Content><MsgId>\(msgId)</MsgId></xml>"
-        return try await post("/webhooks/wechat/main?\(query)&openid=\(Self.wechatUser)", body: xml, headers: [("Content-Type", "text/xml")])
+        try await post(.wechat(account: "main", token: Self.wechatToken, from: Self.wechatUser, msgId: msgId, text: text, at: seconds))
     }
 
     /// Posts an agent's Slack thread reply, signed as Slack signs Events API calls.
     func postSlackThreadReply(thread: String, text: String) async throws -> Int {
         let timestamp = Int(Date().timeIntervalSince1970)
         let body = #"{"type":"event_callback","team_id":"T0DEMO","event_id":"EvDEMO\#(timestamp)","event":{"type":"message","channel":"C0SUPPORT","user":"U0AGENT","text":"\#(text)","ts":"\#(timestamp).000900","thread_ts":"\#(thread)"}}"#
-        return try await post(
-            "/webhooks/slack/main", body: body,
-            headers: PlatformSignatures.slack(Data(body.utf8), signingSecret: Self.slackSecret, timestamp: timestamp) + [("Content-Type", "application/json")])
+        return try await post(SignedWebhook(
+            path: "/webhooks/slack/main", body: body,
+            headers: PlatformSignatures.slack(Data(body.utf8), signingSecret: Self.slackSecret, timestamp: timestamp) + [("Content-Type", "application/json")]))
     }
 
     static func messengerMessage(_ mid: String, _ fields: String, at ms: Int64, object: String = "page") -> String {
-        #"{"object":"\#(object)","entry":[{"time":\#(ms),"id":"\#(messengerPage)","messaging":[{"sender":{"id":"\#(messengerUser)"},"recipient":{"id":"\#(messengerPage)"},"timestamp":\#(ms),"message":{"mid":"\#(mid)",\#(fields)}}]}]}"#
+        SignedWebhook.messengerMessage(mid, fields, from: messengerUser, page: messengerPage, at: ms, object: object)
     }
 
-    private func post(_ path: String, body: String, headers: [(String, String)]) async throws -> Int {
-        var request = HTTPClientRequest(url: bridgeURL + path)
+    private func post(_ webhook: SignedWebhook) async throws -> Int {
+        var request = HTTPClientRequest(url: bridgeURL + webhook.path)
         request.method = .POST
-        if !headers.contains(where: { $0.0 == "Content-Type" }) { request.headers.add(name: "Content-Type", value: "application/json") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: body))
+        for (name, value) in webhook.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: webhook.body))
         let response = try await client.execute(request, timeout: .seconds(10))
         return Int(response.status.code)
     }
 
     static func lineEvent(_ id: String, _ type: String, _ fields: String, at ms: Int64) -> String {
-        #"{"destination":"Ubot","events":[{"type":"\#(type)","timestamp":\#(ms),"webhookEventId":"01DEMO\#(id)","deliveryContext":{"isRedelivery":false},"replyToken":"demo-reply-\#(id)","mode":"active","source":{"type":"user","userId":"\#(lineUser)"}\#(fields)}]}"#
-    }
-
-    static func whatsappValue(_ inner: String) -> String {
-        #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"\#(whatsappPhoneNumberId)"},\#(inner)}}]}]}"#
+        SignedWebhook.lineEvent("DEMO" + id, type, fields, from: lineUser, at: ms)
     }
 
     static func whatsappMessage(_ id: String, _ type: String, _ body: String, at seconds: Int64) -> String {
-        whatsappValue(#""contacts":[{"profile":{"name":"Ana"},"wa_id":"\#(whatsappUser)"}],"messages":[{"from":"\#(whatsappUser)","id":"wamid.DEMO\#(id)","timestamp":"\#(seconds)","type":"\#(type)",\#(body)}]"#)
+        SignedWebhook.whatsappMessage("wamid.DEMO" + id, type, body, from: whatsappUser, name: "Ana", phoneNumberId: whatsappPhoneNumberId, at: seconds)
     }
 
     static func whatsappStatus(_ wamid: String, _ status: String, at seconds: Int64) -> String {
-        whatsappValue(#""statuses":[{"id":"\#(wamid)","status":"\#(status)","timestamp":"\#(seconds)","recipient_id":"\#(whatsappUser)"}]"#)
+        SignedWebhook.whatsappStatus(wamid, status, to: whatsappUser, phoneNumberId: whatsappPhoneNumberId, at: seconds)
     }
 
     /// One customer webhook, and how the demo announces it when it plays it live.
