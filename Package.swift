@@ -197,6 +197,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "ClusterTest",
+            dependencies: [
+                "PlatformStandIns", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/cluster",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "BroadcastBenchmark",
             dependencies: [
                 "UniversalInbox", "PlatformStandIns", "BenchmarkSupport",

@@ -221,9 +221,3 @@ enum Generator {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

@@ -21,7 +21,7 @@ struct Harness {
         let standIn = PlatformStandIn(responder: StandInPlatforms.line())
         try await standIn.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString.prefix(8))")
-        if let database { try migrate(database) }
+        if let database { try BridgeProcess.migrate(database) }
         let bridges = try (1...processes).map { n in
             try BridgeProcess(directory: dir, channels: """
                   - kind: line
@@ -45,18 +45,6 @@ struct Harness {
             requestTimeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
         try await harness.waitUntilHealthy()
         return harness
-    }
-
-    /// `bridge migrate` on a PostgreSQL database (it answers at once when the schema is current).
-    static func migrate(_ database: String) throws {
-        let process = Process()
-        process.executableURL = BridgeProcess.executable
-        process.arguments = ["migrate"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BRIDGE_DATABASE_URL": database, "LOG_LEVEL": "error"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchmarkError("bridge migrate failed on \(database)") }
     }
 
     /// Every process answers `/health`, and so does the address the load goes to.
@@ -130,15 +118,6 @@ struct Harness {
                 try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { String.fromDatabaseValue($0) ?? Int64.fromDatabaseValue($0).map(String.init) ?? "" } }
             }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = [database, "-X", "-A", "-t", "-F", "\t", "-c", sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchmarkError("psql failed: \(sql)") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        return try PostgresCLI.query(database, sql)
     }
 }

@@ -192,8 +192,3 @@ extension IngestBenchmark {
         }
     }
 }
-
-/// Prints a line at once (stdout is not line-buffered when piped, and a killed run must still show what it saw).
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}

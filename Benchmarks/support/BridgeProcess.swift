@@ -47,6 +47,18 @@ public final class BridgeProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("bridge")
     }
 
+    /// `bridge migrate` on `database` (a `database.url`): creates or upgrades its schema.
+    public static func migrate(_ database: String) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["migrate"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BRIDGE_DATABASE_URL": database, "LOG_LEVEL": "error"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchmarkError("bridge migrate failed on \(database)") }
+    }
+
     public func start() throws {
         let process = Process()
         process.executableURL = Self.executable
@@ -65,6 +77,9 @@ public final class BridgeProcess: @unchecked Sendable {
         guard let process = lock.withLock({ self.process }), !process.isRunning else { return }
         throw BenchmarkError("the bridge exited with status \(process.terminationStatus) before it was ready")
     }
+
+    /// The running child's process id.
+    public var pid: Int32? { lock.withLock { process?.processIdentifier } }
 
     /// SIGKILL: no shutdown code runs.
     public func kill() {
@@ -96,7 +111,7 @@ public final class BridgeProcess: @unchecked Sendable {
         return kilobytes * 1024
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

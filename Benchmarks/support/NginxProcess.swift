@@ -9,17 +9,19 @@ public final class NginxProcess: @unchecked Sendable {
     private var process: Process?
 
     /// `configuration`: the repository's `deploy/nginx/bridge.conf`; `upstreams`: the bridges' ports.
-    public init(configuration: URL, upstreams: [Int], directory: URL) throws {
-        port = try BridgeProcess.freePort()
+    /// `port`: where nginx listens (default: a free one).
+    public init(configuration: URL, upstreams: [Int], directory: URL, port: Int? = nil) throws {
+        self.port = try port ?? BridgeProcess.freePort()
         self.directory = directory
         var text = try String(contentsOf: configuration, encoding: .utf8)
         let servers = text.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.contains("server 127.0.0.1:") }
-        guard let first = servers.first, servers.count >= 1, text.contains("listen 127.0.0.1:8080;") else {
+        guard let first = servers.first, text.contains("listen 127.0.0.1:8080;") else {
             throw BenchmarkError("\(configuration.path) no longer has the `listen 127.0.0.1:8080;` and `server 127.0.0.1:…` lines this benchmark replaces")
         }
-        let ours = upstreams.map { first.replacingOccurrences(of: first.split(separator: " ").first { $0.hasPrefix("127.0.0.1:") } ?? "", with: "127.0.0.1:\($0)") }
+        let address = first.split(separator: " ").first { $0.hasPrefix("127.0.0.1:") }.map(String.init) ?? ""
+        let ours = upstreams.map { first.replacingOccurrences(of: address, with: "127.0.0.1:\($0)") }
         text = text.replacingOccurrences(of: servers.joined(separator: "\n"), with: ours.joined(separator: "\n"))
-        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(port);")
+        text = text.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(self.port);")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
         try text.write(to: directory.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
     }
