@@ -17,7 +17,9 @@ enum BridgeServices {
             + [core.runOnce]
             + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, rateLimits: core.rateLimits, logger: logger) }
             + [
-                OutboxDispatcher(inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: core.metrics, logger: logger),
+                OutboxDispatcher(
+                    inbox: inbox, registry: registry, transport: transport, retry: config.retry, metrics: core.metrics, logger: logger,
+                    lease: config.outboundLease),
                 FollowUpWorker(
                     inbox: inbox, registry: registry, transport: transport,
                     attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,

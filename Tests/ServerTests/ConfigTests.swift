@@ -11,7 +11,9 @@ import Testing
         #expect(config.server.port == 8080)
         #expect(config.databasePath == "./data/bridge.sqlite")
         #expect(config.autoCloseAfter == 14 * 86400)
+        #expect(config.outboundLease == 120)
         #expect(config.channels.isEmpty)
+        #expect(try ConfigLoader.parse(yaml: "outbound: { lease: 5s }").outboundLease == 5)
     }
 
     @Test func fullConfigWithEnvironmentSecrets() throws {
@@ -77,6 +79,7 @@ import Testing
         ("? [a, b]\n: value\n", "has a key that is not text (a list or mapping used as a key)"),
         ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", "is too large (aliases expanding to more than 100000 values)"),
         ("outbound:\n  initialBackoff: inf", #"outbound.initialBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "inf""#),
+        ("outbound:\n  lease: 0.5s", "outbound.lease must be at least 1s (a send must finish within it)"),
         ("outbound:\n  maxBackoff: 1e300d", #"outbound.maxBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "1e300d""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),

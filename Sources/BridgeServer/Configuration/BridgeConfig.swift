@@ -106,6 +106,9 @@ struct BridgeConfig: Sendable {
     /// A resolved ticket closes by itself after this long.
     var autoCloseAfter: TimeInterval = 14 * 24 * 3600
     var retry = RetryPolicy()
+    /// How long a process holds a reply it is sending before another may take it over (`outbound.lease`):
+    /// after a crash, a cluster's other processes send what the dead one had claimed once this runs out.
+    var outboundLease: TimeInterval = 120
     /// Where outbound HTTP may go (`egress.allow`) and how long a request may take.
     var egress = EgressPolicy()
     var channels: [ChannelConfig] = []

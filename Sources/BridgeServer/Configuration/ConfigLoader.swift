@@ -207,10 +207,14 @@ enum ConfigLoader {
         config.queueMessage = try tickets.child("queueMessage").string()
 
         let outbound = node.child("outbound")
-        try outbound.checkKeys(["maxAttempts", "initialBackoff", "maxBackoff"])
+        try outbound.checkKeys(["maxAttempts", "initialBackoff", "maxBackoff", "lease"])
         if let n = try outbound.child("maxAttempts").int() { config.retry.maxAttempts = n }
         if let d = try outbound.child("initialBackoff").duration() { config.retry.initialDelay = .milliseconds(Int64(d * 1000)) }
         if let d = try outbound.child("maxBackoff").duration() { config.retry.maxDelay = .milliseconds(Int64(d * 1000)) }
+        if let d = try outbound.child("lease").duration() {
+            guard d >= 1 else { throw ConfigError(key: "outbound.lease", problem: "must be at least 1s (a send must finish within it)") }
+            config.outboundLease = d
+        }
 
         config.egress = try parseEgress(node.child("egress"))
 
