@@ -16,6 +16,9 @@ public struct PostgresTicketStore: TicketStore {
 
     public func addNote(ticketId: Int64, text: String, agentId: Int64?, author: String, at now: Date) async throws -> TicketNote {
         let id = try await client.transaction(logger: logger) { connection in
+            // The note's foreign key holds the ticket, then its trigger logs it: the log's counter
+            // first, as a merge takes it before locking the tickets, or the two could deadlock.
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
             if let agentId {
                 try await PostgresDraftStore.useUp(connection, ticketId: ticketId, agentId: agentId, mode: .note, logger: logger)
             }
