@@ -121,7 +121,7 @@ public struct SQLiteCampaignStore: CampaignStore {
                     identity: identityRow.map {
                         .init(platformUserId: $0["platform_user_id"], lastInboundAt: $0["last_inbound_at"], blocked: $0["blocked"] as Bool? ?? false)
                     },
-                    fields: try Inbox.fieldValues(db, scope: .contact, subject: contactId), now: now)
+                    fields: try SQLiteCustomFieldStore.values(db, scope: .contact, subject: contactId), now: now)
             }
         }
     }

@@ -128,7 +128,7 @@ public struct SQLiteAssignmentStore: AssignmentStore {
                     "fromAgentId": (row["agent_id"] as Int64?).map(String.init), "agentId": target.agentId.map(String.init),
                     "departmentId": target.departmentId.map(String.init), "note": note,
                 ], at: now)
-            if let note { try Inbox.insertNote(db, ticketId: ticketId, text: note, by: actor, at: now) }
+            if let note { try SQLiteTicketStore.insertNote(db, ticketId: ticketId, text: note, agentId: actor.agentId, author: actor.name, at: now) }
         }
     }
 

@@ -20,8 +20,8 @@ extension InboxError {
     }
 }
 
-/// `CustomFieldStore` on SQLite; `Inbox.fields(_:scope:)`, `setFields` and `fieldValues` serve other
-/// SQLite transactions.
+/// `CustomFieldStore` on SQLite; its statics read and write field values inside other SQLite
+/// stores' transactions (a ticket's edit, templates, rules, campaigns).
 public struct SQLiteCustomFieldStore: CustomFieldStore {
     let database: AppDatabase
 
@@ -42,6 +42,49 @@ public struct SQLiteCustomFieldStore: CustomFieldStore {
     }
 
     public func fields(scope: CustomField.Scope?) async throws -> [CustomField] {
-        try await database.pool.read { db in try Inbox.fields(db, scope: scope) }
+        try await database.pool.read { db in try Self.fields(db, scope: scope) }
+    }
+
+    /// The fields of `scope` (every scope for nil) inside the caller's transaction.
+    static func fields(_ db: Database, scope: CustomField.Scope?) throws -> [CustomField] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM custom_fields WHERE ? IS NULL OR scope = ? ORDER BY id", arguments: [scope?.rawValue, scope?.rawValue]
+        ).map { row in
+            CustomField(
+                id: row["id"], scope: try row.decode("scope", as: CustomField.Scope.self), key: row["key"], label: row["label"],
+                type: try row.decode("type", as: CustomField.Kind.self), options: (row["options"] as String?).flatMap { try? ContentCoding.decode([String].self, $0) })
+        }
+    }
+
+    /// Sets (or, with a nil value, clears) a ticket's or contact's field value inside the caller's transaction.
+    static func set(_ db: Database, _ change: FieldValueChange, scope: CustomField.Scope, subject: Int64) throws {
+        let (table, column) = scope.valueTable
+        if let value = change.value {
+            try db.execute(sql: """
+                INSERT INTO \(table) (\(column), field_id, value) VALUES (?, ?, ?)
+                ON CONFLICT (\(column), field_id) DO UPDATE SET value = excluded.value
+                """, arguments: [subject, change.field.id, value])
+        } else {
+            try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ? AND field_id = ?", arguments: [subject, change.field.id])
+        }
+    }
+
+    /// A ticket's or contact's field values by key, inside the caller's transaction.
+    static func values(_ db: Database, scope: CustomField.Scope, subject: Int64) throws -> [String: String] {
+        let (table, column) = scope.valueTable
+        return Dictionary(uniqueKeysWithValues: try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT f.key, v.value FROM \(table) v JOIN custom_fields f ON f.id = v.field_id WHERE v.\(column) = ?"),
+            arguments: [subject]
+        ).map { ($0["key"] as String, $0["value"] as String) })
+    }
+}
+
+extension CustomField.Scope {
+    /// Where a scope's values are kept, and the column naming their ticket or contact.
+    var valueTable: (table: String, column: String) {
+        switch self {
+        case .ticket: ("ticket_fields", "ticket_id")
+        case .contact: ("contact_fields", "contact_id")
+        }
     }
 }

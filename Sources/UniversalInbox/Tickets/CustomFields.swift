@@ -67,47 +67,9 @@ extension Inbox {
         try await customFieldStore.fields(scope: scope)
     }
 
-    static func fields(_ db: Database, scope: CustomField.Scope?) throws -> [CustomField] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM custom_fields WHERE ? IS NULL OR scope = ? ORDER BY id", arguments: [scope?.rawValue, scope?.rawValue]
-        ).map { row in
-            CustomField(
-                id: row["id"], scope: try row.decode("scope", as: CustomField.Scope.self), key: row["key"], label: row["label"],
-                type: try row.decode("type", as: CustomField.Kind.self), options: (row["options"] as String?).flatMap { try? ContentCoding.decode([String].self, $0) })
-        }
-    }
-
-    /// Sets (or, with `nil`, clears) field values of a ticket or contact inside the caller's transaction.
-    static func setFields(_ db: Database, scope: CustomField.Scope, subject: Int64, _ values: [String: String?]) throws -> [String: String?] {
-        let defined = Dictionary(uniqueKeysWithValues: try fields(db, scope: scope).map { ($0.key, $0) })
-        let table = scope == .ticket ? "ticket_fields" : "contact_fields"
-        let column = scope == .ticket ? "ticket_id" : "contact_id"
-        var applied: [String: String?] = [:]
-        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            guard let field = defined[key] else {
-                throw InboxError.unprocessable(code: "unknown_field", message: "there is no \(scope.rawValue) field \(key)")
-            }
-            if let value {
-                let normalized = try field.normalize(value)
-                try db.execute(sql: """
-                    INSERT INTO \(table) (\(column), field_id, value) VALUES (?, ?, ?)
-                    ON CONFLICT (\(column), field_id) DO UPDATE SET value = excluded.value
-                    """, arguments: [subject, field.id, normalized])
-                applied[key] = normalized
-            } else {
-                try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ? AND field_id = ?", arguments: [subject, field.id])
-                applied[key] = .some(nil)
-            }
-        }
-        return applied
-    }
-
+    /// A ticket's or contact's field values by key, inside the caller's SQLite transaction
+    /// (templates, rules, summaries); `SQLiteCustomFieldStore.values` under the name they call.
     static func fieldValues(_ db: Database, scope: CustomField.Scope, subject: Int64) throws -> [String: String] {
-        let table = scope == .ticket ? "ticket_fields" : "contact_fields"
-        let column = scope == .ticket ? "ticket_id" : "contact_id"
-        return Dictionary(uniqueKeysWithValues: try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT f.key, v.value FROM \(table) v JOIN custom_fields f ON f.id = v.field_id WHERE v.\(column) = ?"),
-            arguments: [subject]
-        ).map { ($0["key"] as String, $0["value"] as String) })
+        try SQLiteCustomFieldStore.values(db, scope: scope, subject: subject)
     }
 }

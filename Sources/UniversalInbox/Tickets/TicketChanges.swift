@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Changes an agent makes to a ticket in one go; `nil` and empty lists leave things as they are.
 public struct TicketChanges: Sendable, Equatable {
@@ -45,6 +44,42 @@ public struct TicketNote: Sendable, Equatable, Codable {
     }
 }
 
+/// A ticket's change as the store applies it (`TicketStore.update`): checked by the domain
+/// (`Inbox.updateTicket`), tags trimmed and lower-cased, field values normalized. `nil` and empty
+/// lists leave things as they are.
+public struct TicketEdit: Sendable, Equatable {
+    public var status: TicketStatus?
+    public var priority: TicketPriority?
+    public var resolutionReason: ResolutionReason?
+    public var addTags: [String]
+    public var removeTags: [String]
+    /// Ticket fields to set (value normalized) or clear (nil), in key order.
+    public var fields: [FieldValueChange]
+
+    public init(
+        status: TicketStatus? = nil, priority: TicketPriority? = nil, resolutionReason: ResolutionReason? = nil, addTags: [String] = [],
+        removeTags: [String] = [], fields: [FieldValueChange] = []
+    ) {
+        self.status = status
+        self.priority = priority
+        self.resolutionReason = resolutionReason
+        self.addTags = addTags
+        self.removeTags = removeTags
+        self.fields = fields
+    }
+}
+
+/// A custom field's new value, already normalized against its definition; nil clears it.
+public struct FieldValueChange: Sendable, Equatable {
+    public var field: CustomField
+    public var value: String?
+
+    public init(field: CustomField, value: String?) {
+        self.field = field
+        self.value = value
+    }
+}
+
 extension Inbox {
     /// Applies `changes` atomically and records each in the ticket's history. A closed ticket stays
     /// closed; reopening clears the resolution reason.
@@ -52,48 +87,27 @@ extension Inbox {
         guard !changes.isEmpty else { throw InboxError.invalid(code: "nothing_to_change", message: "name at least one change") }
         let addTags = try changes.addTags.map(Self.tag)
         let removeTags = try changes.removeTags.map(Self.tag)
-        let now = clock().ms
-        try await database.pool.write { db in
-            try Self.authorize(db, actor, ticketId: ticketId, for: .answer)
-            guard let current = try Row.fetchOne(db, sql: "SELECT status, priority FROM tickets WHERE id = ?", arguments: [ticketId]) else {
-                throw InboxError.notFound("ticket \(ticketId)")
-            }
-            if let status = changes.status, status.rawValue != current["status"] as String {
-                if current["status"] == TicketStatus.closed.rawValue {
-                    throw InboxError.conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed and cannot be reopened")
-                }
-                let reopened = [.new, .open, .pending].contains(status)
-                try db.execute(sql: """
-                    UPDATE tickets SET status = ?, updated_at = ?,
-                        resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END,
-                        resolution_reason = CASE WHEN ? THEN NULL ELSE resolution_reason END,
-                        queued_at = CASE WHEN ? THEN queued_at ELSE NULL END
-                    WHERE id = ?
-                    """, arguments: [status.rawValue, now, status.rawValue, now, reopened, reopened, ticketId])
-                try Self.record(db, ticketId: ticketId, "status", by: actor.label, ["from": current["status"], "to": status.rawValue], at: now)
-            }
-            if let priority = changes.priority, priority.rawValue != current["priority"] {
-                try db.execute(sql: "UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ?", arguments: [priority.rawValue, now, ticketId])
-                try Self.record(db, ticketId: ticketId, "priority", by: actor.label, ["from": current["priority"], "to": priority.rawValue], at: now)
-            }
-            if let reason = changes.resolutionReason {
-                try db.execute(sql: "UPDATE tickets SET resolution_reason = ?, updated_at = ? WHERE id = ?", arguments: [reason.rawValue, now, ticketId])
-                try Self.record(db, ticketId: ticketId, "resolution_reason", by: actor.label, ["to": reason.rawValue], at: now)
-            }
-            for tag in addTags {
-                try db.execute(sql: "INSERT OR IGNORE INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", arguments: [ticketId, tag])
-                if db.changesCount > 0 { try Self.record(db, ticketId: ticketId, "tagged", by: actor.label, ["tag": tag], at: now) }
-            }
-            for tag in removeTags {
-                try db.execute(sql: "DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?", arguments: [ticketId, tag])
-                if db.changesCount > 0 { try Self.record(db, ticketId: ticketId, "untagged", by: actor.label, ["tag": tag], at: now) }
-            }
-            for (key, value) in try Self.setFields(db, scope: .ticket, subject: ticketId, changes.fields).sorted(by: { $0.key < $1.key }) {
-                try Self.record(db, ticketId: ticketId, "field", by: actor.label, ["key": key, "value": value], at: now)
-            }
+        var fields: [FieldValueChange] = []
+        if !changes.fields.isEmpty {
+            // Access before the fields' definitions: who may not touch the ticket learns nothing more.
+            try await authorize(actor, .answer, .ticket(ticketId))
+            fields = try await ticketFieldChanges(changes.fields)
         }
+        let update = TicketEdit(
+            status: changes.status, priority: changes.priority, resolutionReason: changes.resolutionReason, addTags: addTags, removeTags: removeTags,
+            fields: fields)
+        try await ticketStore.update(ticketId: ticketId, update, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         if let status = changes.status { bus.publish([.ticketStatusChanged(ticketId: ticketId, status: status)]) }
         return try await summary(ticketId)
+    }
+
+    /// Ticket field values by key, checked against their definitions and normalized, in key order.
+    private func ticketFieldChanges(_ values: [String: String?]) async throws -> [FieldValueChange] {
+        let defined = Dictionary(uniqueKeysWithValues: try await customFieldStore.fields(scope: .ticket).map { ($0.key, $0) })
+        return try values.sorted(by: { $0.key < $1.key }).map { key, value in
+            guard let field = defined[key] else { throw InboxError.unprocessable(code: "unknown_field", message: "there is no ticket field \(key)") }
+            return FieldValueChange(field: field, value: try value.map(field.normalize))
+        }
     }
 
     /// Adds an internal note; the author's note draft on the ticket is used up with it.
@@ -121,15 +135,21 @@ extension Inbox {
         return try await summary(ticketId, reader: agentId)
     }
 
-    /// Adds a note inside the caller's SQLite transaction.
-    @discardableResult
-    static func insertNote(_ db: Database, ticketId: Int64, text: String, by actor: Caller, at now: Int64) throws -> Int64 {
-        try SQLiteTicketStore.insertNote(db, ticketId: ticketId, text: text, agentId: actor.agentId, author: actor.name, at: now)
-    }
-
     /// Tags are 1 to 50 characters, not all blank, as sent; they are kept trimmed and lower-cased.
     static func tag(_ raw: String) throws -> String {
         guard TextRules.isName(raw, maxLength: 50) else { throw InboxError.invalid(code: "invalid_tag", message: "a tag is 1 to 50 characters, not all blank") }
         return raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
+
+extension TicketStatus {
+    /// New, open and pending tickets are being worked on: reaching one clears the resolution reason,
+    /// and only they keep their place in the queue.
+    public var reopens: Bool { [.new, .open, .pending].contains(self) }
+}
+
+extension InboxError {
+    public static func closedTicketReopened(_ ticketId: Int64) -> InboxError {
+        .conflict(code: "ticket_closed", message: "ticket \(ticketId) is closed and cannot be reopened")
     }
 }

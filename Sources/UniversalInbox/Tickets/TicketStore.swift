@@ -23,10 +23,32 @@ public protocol TicketStore: Sendable {
     /// Closes the tickets resolved before `cutoff` and returns their ids, ascending. Each ticket is
     /// closed (and returned) by one caller only, however many processes run this at once.
     func closeResolved(before cutoff: Date, at now: Date) async throws -> [Int64]
+
+    /// Applies `update` to the ticket all or nothing and records each change in its history (by
+    /// `actor`, at `now`): a status change (`status`), priority (`priority`), resolution reason,
+    /// each tag actually added (`tagged`) or removed (`untagged`), each field value (`field`). A
+    /// resolved ticket gets `resolved_at`; a reopened one (new, open, pending) loses its resolution
+    /// reason, any other status leaves the queue. Refuses, changing nothing: `notFound`, what `check`
+    /// throws, `ticket_closed` (a closed ticket's status changes no more).
+    func update(ticketId: Int64, _ update: TicketEdit, by actor: Caller, at now: Date, check: @escaping TicketCheck) async throws
+
+    /// Moves the messages, queued replies, notes and tags of `others` (ascending, distinct, not
+    /// `survivor`) to `survivor`, closes each of them pointing at it (`merged` / `merged_in` in the
+    /// histories), and rebuilds the survivor's channels and reply identity. All or nothing; refuses
+    /// with, for the survivor then each other in turn: `notFound`, what `check` throws,
+    /// `ticket_closed`; for the others also `already_merged` and `different_contacts`.
+    func merge(_ others: [Int64], into survivor: Int64, by actor: Caller, at now: Date, check: @escaping TicketCheck) async throws
+
+    /// Moves `messageIds` (distinct, ascending, not empty) and their queued replies to a new open,
+    /// queued ticket of the same contact, department and priority, and returns its id. Refuses,
+    /// changing nothing: `notFound`, what `check` throws, `ticket_closed`, `not_in_ticket` (a
+    /// message of another ticket), `nothing_left` (every message chosen).
+    func split(ticketId: Int64, messageIds: [Int64], by actor: Caller, at now: Date, check: @escaping TicketCheck) async throws -> Int64
 }
 
 /// `TicketStore` on SQLite. Its statics are the same writes for other SQLite code that makes them
-/// inside its own transaction (`Inbox.record`, `Inbox.insertNote`).
+/// inside its own transaction (`Inbox.record`, `SQLiteTicketStore.insertNote`). Ticket edits, merges and
+/// splits are in SQLiteTicketStore+Changes.swift and SQLiteTicketStore+MergeSplit.swift.
 public struct SQLiteTicketStore: TicketStore {
     let database: AppDatabase
 
