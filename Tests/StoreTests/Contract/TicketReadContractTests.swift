@@ -177,14 +177,17 @@ import UniversalInbox
             // A page as long as what is left is the last.
             #expect(try await store.messagePage(ticketId: 1, before: nil, limit: 6)?.nextBefore == nil)
             #expect(try await store.messagePage(ticketId: 1, before: nil, limit: 5)?.nextBefore == 3)
-            // Every page together is the conversation.
+            // Every page together is the conversation (a position that does not move stops after 5 pages).
             var all: [StoredMessage] = []
             var before: Int64?
+            var pages = 0
             repeat {
                 let page = try #require(try await store.messagePage(ticketId: 1, before: before, limit: 4))
                 all = page.items + all
                 before = page.nextBefore
-            } while before != nil
+                pages += 1
+            } while before != nil && pages < 5
+            #expect(pages == 2)
             #expect(all == (try await store.messages(ticketId: 1)))
             #expect(try await store.messagePage(ticketId: 4, before: nil, limit: 10) == MessagePage(items: [], nextBefore: nil))
             #expect(try await store.messagePage(ticketId: 99, before: nil, limit: 10) == nil)
