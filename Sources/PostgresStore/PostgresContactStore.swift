@@ -72,3 +72,39 @@ public struct PostgresContactStore: ContactStore {
         }
     }
 }
+
+extension PostgresContactStore {
+    /// One REPEATABLE READ snapshot, so the identities, tags and fields are the same contact's.
+    public func contact(id: Int64) async throws -> ContactDetail? {
+        let logger = logger
+        return try await client.transaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let contacts = try await connection.query(
+                "SELECT display_name, email, created_at FROM contacts WHERE id = \(id)", logger: logger
+            ).decode((String?, String?, Int64).self).all()
+            guard let (displayName, email, createdAt) = contacts.first else { return nil }
+            var identities: [ContactDetail.Identity] = []
+            let identityRows = try await connection.query("""
+                SELECT channel, account, platform_user_id, display_name, phone, last_inbound_at, blocked
+                FROM identities WHERE contact_id = \(id) ORDER BY id
+                """, logger: logger)
+            for try await (channel, account, userId, name, phone, lastInboundAt, blocked)
+                in identityRows.decode((String, String, String, String?, String?, Int64?, Int32).self)
+            {
+                identities.append(ContactDetail.Identity(
+                    channel: channel, account: account, platformUserId: userId, displayName: name, phone: phone,
+                    lastInboundAt: lastInboundAt.map { Date(ms: $0) }, blocked: blocked != 0))
+            }
+            // Tags in byte order, as SQLite's `ORDER BY tag`.
+            let tags = try await connection.query(
+                "SELECT tag FROM contact_tags WHERE contact_id = \(id) ORDER BY tag COLLATE \"C\"", logger: logger
+            ).decode(String.self).all()
+            let fields = try await connection.query(
+                "SELECT f.key, v.value FROM contact_fields v JOIN custom_fields f ON f.id = v.field_id WHERE v.contact_id = \(id)", logger: logger
+            ).decode((String, String).self).all()
+            return ContactDetail(
+                id: id, displayName: displayName, email: email, fields: Dictionary(fields, uniquingKeysWith: { first, _ in first }),
+                tags: tags, identities: identities, createdAt: Date(ms: createdAt))
+        }
+    }
+}

@@ -355,3 +355,12 @@ private struct SQL {
         return conditions
     }
 }
+
+// One ticket (`TicketQueryStore.ticket`): here, beside the lists' summary statement it reuses; the
+// conversation's reads are in PostgresTicketReads.swift.
+extension PostgresTicketQueryStore {
+    /// The lists' summary of one ticket, under the lists' default deadline (one ticket takes far less).
+    public func ticket(id: Int64, reader: Int64?) async throws -> TicketSummary? {
+        try await read(SearchLimits()) { read in try await read.summaries([id], reader: reader).first }
+    }
+}

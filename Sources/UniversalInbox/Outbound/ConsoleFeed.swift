@@ -27,7 +27,7 @@ extension Inbox {
                 else { return nil }
                 let thread = try String.fetchOne(
                     db, sql: "SELECT thread FROM console_threads WHERE account = ? AND ticket_id = ?", arguments: [account, ticketId])
-                return ConsoleItem(message: try Self.message(row, attachments: []), ticket: try Self.summary(ticketRow, db), thread: thread)
+                return ConsoleItem(message: try SQLiteTicketRows.message(row, attachments: []), ticket: try SQLiteTicketRows.summary(ticketRow, db), thread: thread)
             }
         }
     }

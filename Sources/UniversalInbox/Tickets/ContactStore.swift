@@ -20,7 +20,7 @@ public struct ContactUpdate: Sendable, Equatable {
     }
 }
 
-/// Where contacts are changed and linked. One implementation per database (`SQLiteContactStore`
+/// Where contacts are read, changed and linked. One implementation per database (`SQLiteContactStore`
 /// below, `PostgresContactStore` in PostgresStore), held to one contract (Tests/StoreTests).
 /// Checking names, e-mail addresses, tags and field values, and who may change which contact, is
 /// the domain's (`Inbox.updateContact`, `Inbox.linkContacts`). Triggers on both databases append
@@ -34,6 +34,10 @@ public protocol ContactStore: Sendable {
     /// `contactId`'s, and its name, e-mail address and field values fill those `contactId` lacks.
     /// Either contact missing is `notFound` (the first missing of `contactId`, `other`) and nothing changes.
     func link(_ contactId: Int64, absorbing other: Int64, at now: Date) async throws
+
+    /// A contact with its identities (in the order they were added), its own tags (sorted by their
+    /// bytes) and its custom field values by key; nil if there is no such contact.
+    func contact(id: Int64) async throws -> ContactDetail?
 }
 
 /// `ContactStore` on SQLite.
@@ -92,6 +96,20 @@ public struct SQLiteContactStore: ContactStore {
                 INSERT OR IGNORE INTO contact_fields (contact_id, field_id, value) SELECT ?, field_id, value FROM contact_fields WHERE contact_id = ?
                 """, arguments: [contactId, other])
             try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [other])
+        }
+    }
+
+    public func contact(id: Int64) async throws -> ContactDetail? {
+        try await database.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) else { return nil }
+            let identities = try Row.fetchAll(db, sql: "SELECT * FROM identities WHERE contact_id = ? ORDER BY id", arguments: [id]).map { i in
+                ContactDetail.Identity(
+                    channel: i["channel"], account: i["account"], platformUserId: i["platform_user_id"], displayName: i["display_name"],
+                    phone: i["phone"], lastInboundAt: (i["last_inbound_at"] as Int64?).map { Date(ms: $0) }, blocked: i["blocked"])
+            }
+            return ContactDetail(
+                id: id, displayName: row["display_name"], email: row["email"], fields: try Inbox.fieldValues(db, scope: .contact, subject: id),
+                tags: try Inbox.contactTags(db, contactId: id), identities: identities, createdAt: Date(ms: row["created_at"]))
         }
     }
 }

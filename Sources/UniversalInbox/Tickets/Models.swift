@@ -131,6 +131,21 @@ public struct ContactDetail: Sendable, Equatable, Codable {
     /// The contact's tickets counted as the caller reaches them: only `GET /contacts/{id}` fills it in.
     public var ticketAccess: ContactTicketAccess?
 
+    public init(
+        id: Int64, displayName: String?, email: String?, fields: [String: String], tags: [String], identities: [Identity], createdAt: Date,
+        ratings: [Rated]? = nil, ticketAccess: ContactTicketAccess? = nil
+    ) {
+        self.id = id
+        self.displayName = displayName
+        self.email = email
+        self.fields = fields
+        self.tags = tags
+        self.identities = identities
+        self.createdAt = createdAt
+        self.ratings = ratings
+        self.ticketAccess = ticketAccess
+    }
+
     /// One satisfaction answer: the ticket it rates, the answer (`good`/`bad`) and when it came.
     public struct Rated: Sendable, Equatable, Codable {
         public var ticketId: Int64
@@ -146,6 +161,18 @@ public struct ContactDetail: Sendable, Equatable, Codable {
         public var phone: String?
         public var lastInboundAt: Date?
         public var blocked: Bool
+
+        public init(
+            channel: String, account: String, platformUserId: String, displayName: String?, phone: String?, lastInboundAt: Date?, blocked: Bool
+        ) {
+            self.channel = channel
+            self.account = account
+            self.platformUserId = platformUserId
+            self.displayName = displayName
+            self.phone = phone
+            self.lastInboundAt = lastInboundAt
+            self.blocked = blocked
+        }
     }
 }
 
@@ -170,6 +197,29 @@ public struct StoredMessage: Sendable, Equatable, Codable {
     public var attachments: [AttachmentInfo]
     public var createdAt: Date
     public var updatedAt: Date
+
+    public init(
+        id: Int64, ticketId: Int64, direction: MessageDirection, channel: String, account: String, content: MessageContent, text: String,
+        status: String, platformMessageId: String?, failureCode: String?, failureReason: String?, segments: MessageSegments?,
+        author: String?, attachments: [AttachmentInfo], createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.ticketId = ticketId
+        self.direction = direction
+        self.channel = channel
+        self.account = account
+        self.content = content
+        self.text = text
+        self.status = status
+        self.platformMessageId = platformMessageId
+        self.failureCode = failureCode
+        self.failureReason = failureReason
+        self.segments = segments
+        self.author = author
+        self.attachments = attachments
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// A media file of an inbound message, downloaded from the platform in the background.
@@ -184,6 +234,19 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
     /// Local file path once stored.
     public var path: String?
     public var failureReason: String?
+
+    public init(
+        id: Int64, messageId: Int64, status: Status, mimeType: String?, size: Int?, fileName: String?, path: String?, failureReason: String?
+    ) {
+        self.id = id
+        self.messageId = messageId
+        self.status = status
+        self.mimeType = mimeType
+        self.size = size
+        self.fileName = fileName
+        self.path = path
+        self.failureReason = failureReason
+    }
 }
 
 /// What one webhook's events did.

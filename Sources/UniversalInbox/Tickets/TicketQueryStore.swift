@@ -35,6 +35,27 @@ public protocol TicketQueryStore: Sendable {
     /// Adds up to `limit` messages committed since the last call to the full-text index and returns
     /// how many (0 where the database indexes in the writing transaction).
     func indexNewMessages(limit: Int) async throws -> Int
+
+    // One ticket and its conversation (SQLite: SQLiteTicketReads.swift; PostgreSQL: PostgresTicketReads.swift).
+
+    /// A ticket as a list shows it; `reader` (an agent id) fills `unread`.
+    func ticket(id: Int64, reader: Int64?) async throws -> TicketSummary?
+
+    /// A contact's tickets, newest first, without those merged into another (their messages moved).
+    func tickets(ofContact contactId: Int64) async throws -> [Int64]
+
+    /// A ticket's messages with their attachments in conversation order (created, then id), or nil
+    /// if there is no such ticket.
+    func messages(ticketId: Int64) async throws -> [StoredMessage]?
+
+    /// Up to `limit` messages of a ticket that come before message `before` in conversation order,
+    /// or the newest ones without `before`; nil if there is no such ticket. A `before` that is not a
+    /// message of the ticket is `unprocessable` (`invalid_before`).
+    func messagePage(ticketId: Int64, before: Int64?, limit: Int) async throws -> MessagePage?
+
+    func message(id: Int64) async throws -> StoredMessage?
+
+    func attachment(id: Int64) async throws -> AttachmentInfo?
 }
 
 /// A ticket list's filters other than words and position, checked by the domain (`Inbox.listTickets`).
@@ -127,7 +148,7 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
         let boundArguments = arguments
         return try await read(limits) { db, _ in
             let rows = try Row.fetchAll(db, sql: sql, arguments: boundArguments)
-            let items = try rows.prefix(limit).map { try Inbox.summary($0, db, reader: reader) }
+            let items = try rows.prefix(limit).map { try SQLiteTicketRows.summary($0, db, reader: reader) }
             let next = rows.count > limit ? items.last.map { TicketListPosition.newest(updatedAt: $0.updatedAt.ms, id: $0.id) } : nil
             return TicketListPage(items: items, next: next)
         }
@@ -167,7 +188,7 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
                 rows += try fetch(answered, answeredArguments, order: "t.updated_at DESC, t.id DESC", limit: limit + 1 - rows.count)
             }
             let page = rows.prefix(limit)
-            let items = try page.map { try Inbox.summary($0, db, reader: reader) }
+            let items = try page.map { try SQLiteTicketRows.summary($0, db, reader: reader) }
             var next: TicketListPosition?
             if rows.count > limit, let last = page.last {
                 let (since, updatedAt, id): (Int64?, Int64, Int64) = (last["waiting_since"], last["updated_at"], last["id"])
@@ -232,7 +253,7 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
                 while !full, let id = try indexed.next() { full = try consider(id) }
             }
             let page = found.prefix(limit)
-            let items = try page.map { try Inbox.summary($0.row, db, reader: reader) }
+            let items = try page.map { try SQLiteTicketRows.summary($0.row, db, reader: reader) }
             return TicketListPage(items: items, next: full ? page.last.map { .match(messageId: $0.messageId) } : nil)
         }
     }
