@@ -65,22 +65,32 @@ import UniversalInbox
         }
     }
 
+    /// Ten contacts on SMS, each asked for eight times at once across two processes: one ticket each.
     @Test func twoProcessesAskingAtOnceOpenOneTicket() async throws {
         guard TestServer.available else { return }
         try await Stores.withPostgresProcesses(2) { processes throws in
-            for sql in Self.fixture { try await processes[0].sql.execute(sql) }
-            let answers = try await withThrowingTaskGroup(of: (ticketId: Int64, opened: Bool).self) { group in
-                for index in 0..<12 {
+            try await processes[0].sql.execute("INSERT INTO contacts (id, display_name, created_at, updated_at) SELECT g, 'C', 1, 1 FROM generate_series(11, 20) g")
+            try await processes[0].sql.execute("""
+                INSERT INTO identities (id, contact_id, account, channel, platform_user_id, created_at)
+                SELECT g, g, 'sms/main', 'sms', 'P' || g, 1 FROM generate_series(11, 20) g
+                """)
+            let answers = try await withThrowingTaskGroup(of: (contactId: Int64, ticketId: Int64, opened: Bool).self) { group in
+                for index in 0..<80 {
                     let process = processes[index % 2]
+                    let contactId = Int64(11 + index % 10)
                     group.addTask {
-                        try await process.campaigns.ticketForOutreach(contactId: 4, channel: nil, by: "agent:7", now: Date(ms: 1), check: Self.allow)
+                        let answer = try await process.campaigns.ticketForOutreach(
+                            contactId: contactId, channel: nil, by: "agent:7", now: Date(ms: 1), check: Self.allow)
+                        return (contactId, answer.ticketId, answer.opened)
                     }
                 }
-                return try await group.reduce(into: [(ticketId: Int64, opened: Bool)]()) { $0.append($1) }
+                return try await group.reduce(into: [(contactId: Int64, ticketId: Int64, opened: Bool)]()) { $0.append($1) }
             }
-            #expect(Set(answers.map(\.ticketId)).count == 1)
-            #expect(answers.filter(\.opened).count == 1)
-            #expect(try await processes[0].sql.rows("SELECT count(*) FROM tickets WHERE contact_id = 4") == [[.int(1)]])
+            for contactId in Int64(11)...20 {
+                let mine = answers.filter { $0.contactId == contactId }
+                #expect(Set(mine.map(\.ticketId)).count == 1 && mine.filter(\.opened).count == 1, "contact \(contactId)")
+            }
+            #expect(try await processes[0].sql.rows("SELECT count(*) FROM tickets") == [[.int(10)]])
         }
     }
 }
