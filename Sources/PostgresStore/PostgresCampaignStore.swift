@@ -385,3 +385,37 @@ public struct PostgresCampaignStore: CampaignStore {
 enum PostgresCampaignStoreError: Error {
     case noRowReturned
 }
+
+// MARK: - Outreach tickets on PostgreSQL
+
+extension PostgresCampaignStore {
+    /// The contact's row is locked (after `event_seq`: a new ticket is logged), as ingest locks it
+    /// before routing a message, so two processes asking at once open one ticket between them.
+    public func ticketForOutreach(contactId: Int64, channel: String?, by actor: String, now: Date, check: @escaping TicketCheck) async throws
+        -> (ticketId: Int64, opened: Bool)
+    {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+            let contacts = try await connection.query("SELECT id FROM contacts WHERE id = \(contactId) FOR UPDATE", logger: logger).decode(Int64.self).all()
+            guard !contacts.isEmpty else { throw InboxError.notFound("contact \(contactId)") }
+            let current = try await connection.query("""
+                SELECT id FROM tickets WHERE contact_id = \(contactId) AND status NOT IN ('closed', 'spam') ORDER BY id DESC LIMIT 1
+                """, logger: logger).decode(Int64.self).all()
+            if let current = current.first { return (current, false) }
+            let identities = try await connection.query("""
+                SELECT id FROM identities WHERE contact_id = \(contactId) AND (\(channel)::text IS NULL OR channel = \(channel))
+                ORDER BY coalesce(last_inbound_at, 0) DESC, id DESC LIMIT 1
+                """, logger: logger).decode(Int64.self).all()
+            guard let identity = identities.first else { throw InboxError.noOutreachChannel(contactId: contactId, channel: channel) }
+            let opened = try await connection.query("""
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at)
+                VALUES (\(contactId), 'pending', \(identity), \(now.ms), \(now.ms)) RETURNING id
+                """, logger: logger).decode(Int64.self).all()
+            guard let id = opened.first else { preconditionFailure("INSERT ... RETURNING gave no row") }
+            // A ticket the sender could not answer is not opened at all (the transaction rolls back).
+            try check(id, [TicketPlace(agentId: nil, departmentId: nil)])
+            try await PostgresOutboxStore.record(id, "opened_for_outreach", by: actor, [:], at: now.ms, on: connection, logger: logger)
+            return (id, true)
+        }
+    }
+}

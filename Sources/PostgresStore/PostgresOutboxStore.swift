@@ -43,40 +43,9 @@ public struct PostgresOutboxStore: OutboxStore {
                     throw InboxError.ticketChanged(ticketId, version: expected)
                 }
             }
-            if ticket.status == TicketStatus.closed.rawValue { throw InboxError.ticketClosed(ticketId) }
-            let identity: OutboxIdentity
-            if let channel = reply.channel {
-                // The agent chose another of the contact's channels: its most recently used identity.
-                guard let chosen = try await Self.identity(on: connection, """
-                    SELECT \(unescaped: Self.identityColumns("i")) FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
-                    WHERE t.id = \(ticketId) AND i.channel = \(channel) ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
-                    """, logger: logger)
-                else { throw InboxError.noReplyChannel(ticketId: ticketId, channel: channel) }
-                identity = chosen
-            } else {
-                guard let last = try await Self.identity(
-                    on: connection, "SELECT \(unescaped: Self.identityColumns("i")) FROM identities i WHERE i.id = \(ticket.lastIdentity)", logger: logger)
-                else { throw InboxError.notFound("identity \(ticket.lastIdentity)") }
-                identity = last
-            }
-            let key = UUID().uuidString.lowercased()
-            let now = reply.now
-            if let refusal = vet(identity.target(key: key, content: reply.content, now: now)) { throw InboxError.refused(refusal) }
-            let content = try reply.content.storedJSON()
-            let inserted = try await connection.query("""
-                INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
-                    idempotency_key, author, created_at, updated_at)
-                VALUES (\(ticketId), \(identity.id), 'out', \(identity.channel), \(identity.account), \(content), \(reply.content.summary), 'queued',
-                    \(key), \(reply.author), \(now.ms), \(now.ms))
-                RETURNING id
-                """, logger: logger)
-            var messageId: Int64?
-            for try await id in inserted.decode(Int64.self) { messageId = id }
-            guard let messageId else { throw InboxError.notFound("message for ticket \(ticketId)") }
-            try await Self.enqueue(on: connection, messageId: messageId, ticketId: ticketId, account: identity.account, at: now, logger: logger)
-            try await connection.query("""
-                UPDATE tickets SET updated_at = \(now.ms), status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = \(ticketId)
-                """, logger: logger)
+            let messageId = try await Self.insertReply(
+                on: connection, ticketId: ticketId, status: ticket.status, lastIdentity: ticket.lastIdentity, content: reply.content,
+                channel: reply.channel, author: reply.author, now: reply.now, vet: vet, logger: logger)
             if let agentId = reply.draftOf {
                 try await PostgresDraftStore.useUp(connection, ticketId: ticketId, agentId: agentId, mode: .reply, logger: logger)
             }
@@ -274,5 +243,89 @@ public struct PostgresOutboxStore: OutboxStore {
         }
         try await connection.query(
             "DELETE FROM pending_receipts WHERE account = \(account) AND platform_message_id = \(platformMessageId)", logger: logger)
+    }
+}
+
+// MARK: - The bridge's own messages on PostgreSQL
+
+extension PostgresOutboxStore {
+    public func sendAutomaticReply(_ reply: AutomaticReply, now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int64? {
+        let ticketId = reply.ticketId
+        return try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+            // The ticket's row is locked, so of two processes sending the same kind one finds the other's entry.
+            let tickets = try await connection.query("""
+                SELECT status, last_identity_id, queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open')
+                FROM tickets WHERE id = \(ticketId) FOR UPDATE
+                """, logger: logger).decode((String, Int64, Bool).self).all()
+            guard let (status, lastIdentity, waiting) = tickets.first else { throw InboxError.notFound("ticket \(ticketId)") }
+            let sent = try await connection.query("""
+                SELECT 1 FROM ticket_events WHERE ticket_id = \(ticketId) AND kind IN (\(reply.kind.rawValue), \(reply.notSentKind)) LIMIT 1
+                """, logger: logger).decode(Int32.self).all()
+            guard sent.isEmpty, reply.kind != .queueNotice || waiting else { return nil }
+            do {
+                let id = try await Self.insertReply(
+                    on: connection, ticketId: ticketId, status: status, lastIdentity: lastIdentity, content: .text(reply.text), channel: nil,
+                    author: "system", now: now, vet: vet, logger: logger)
+                try await Self.record(ticketId, reply.kind.rawValue, by: Caller.system.label, reply.detail, at: now.ms, on: connection, logger: logger)
+                return id
+            } catch InboxError.refused(let refusal) {
+                // Refused before anything was written: the transaction goes on to record why.
+                try await Self.record(ticketId, reply.notSentKind, by: Caller.system.label, ["reason": refusal.reason], at: now.ms, on: connection, logger: logger)
+                return nil
+            }
+        }
+    }
+
+    /// Writes an outbound message and its outbox row on a ticket whose row the caller has locked
+    /// (`status` and `lastIdentity` read under that lock): `ticket_closed`, `no_such_channel`, and
+    /// `refused` (before any write, so the caller's transaction may go on) when `vet` refuses it.
+    /// Returns the message id.
+    static func insertReply(
+        on connection: PostgresConnection, ticketId: Int64, status: String, lastIdentity: Int64, content: MessageContent, channel: String?,
+        author: String?, now: Date, vet: (ReplyTarget) -> SendError?, logger: Logger
+    ) async throws -> Int64 {
+        if status == TicketStatus.closed.rawValue { throw InboxError.ticketClosed(ticketId) }
+        let identity: OutboxIdentity
+        if let channel {
+            // The agent chose another of the contact's channels: its most recently used identity.
+            guard let chosen = try await Self.identity(on: connection, """
+                SELECT \(unescaped: Self.identityColumns("i")) FROM identities i JOIN tickets t ON t.contact_id = i.contact_id
+                WHERE t.id = \(ticketId) AND i.channel = \(channel) ORDER BY coalesce(i.last_inbound_at, 0) DESC, i.id DESC LIMIT 1
+                """, logger: logger)
+            else { throw InboxError.noReplyChannel(ticketId: ticketId, channel: channel) }
+            identity = chosen
+        } else {
+            guard let last = try await Self.identity(
+                on: connection, "SELECT \(unescaped: Self.identityColumns("i")) FROM identities i WHERE i.id = \(lastIdentity)", logger: logger)
+            else { throw InboxError.notFound("identity \(lastIdentity)") }
+            identity = last
+        }
+        let key = UUID().uuidString.lowercased()
+        if let refusal = vet(identity.target(key: key, content: content, now: now)) { throw InboxError.refused(refusal) }
+        let stored = try content.storedJSON()
+        let inserted = try await connection.query("""
+            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                idempotency_key, author, created_at, updated_at)
+            VALUES (\(ticketId), \(identity.id), 'out', \(identity.channel), \(identity.account), \(stored), \(content.summary), 'queued',
+                \(key), \(author), \(now.ms), \(now.ms))
+            RETURNING id
+            """, logger: logger).decode(Int64.self).all()
+        guard let messageId = inserted.first else { throw InboxError.notFound("message for ticket \(ticketId)") }
+        try await Self.enqueue(on: connection, messageId: messageId, ticketId: ticketId, account: identity.account, at: now, logger: logger)
+        try await connection.query("""
+            UPDATE tickets SET updated_at = \(now.ms), status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = \(ticketId)
+            """, logger: logger)
+        return messageId
+    }
+
+    /// A ticket history entry (`ticket_events`), written on the caller's connection.
+    static func record(
+        _ ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String], at now: Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query("""
+            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
+            VALUES (\(ticketId), \(kind), \(actor), \(try ContentCoding.encode(detail)), \(now))
+            """, logger: logger)
     }
 }

@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import Logging
 import PostgresNIO
@@ -33,5 +34,45 @@ public struct PostgresSatisfactionStore: SatisfactionStore {
             answers.append(AnsweredRating(ticketId: ticketId, rating: rating, answeredAt: Date(ms: ratedAt), agentId: agentId, departmentId: departmentId))
         }
         return answers
+    }
+}
+
+// MARK: - Rating requests on PostgreSQL
+
+extension PostgresSatisfactionStore {
+    /// The ticket's row is locked (after `event_seq`: the request writes a message and may move the
+    /// ticket), so of two processes asking at once the second finds the first's `ratings` row.
+    public func requestRating(
+        ticketId: Int64, question: String, choices: [MessageContent.Choice], now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?
+    ) async throws -> Int64? {
+        let storedChoices = try ContentCoding.encode(choices)
+        return try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+            let tickets = try await connection.query("""
+                SELECT status, last_identity_id, contact_id, agent_id FROM tickets WHERE id = \(ticketId) FOR UPDATE
+                """, logger: logger).decode((String, Int64, Int64, Int64?).self).all()
+            guard let (status, lastIdentity, contactId, agentId) = tickets.first, status == TicketStatus.resolved.rawValue else { return nil }
+            // Read under the lock: a request committed while this one waited for it is seen.
+            let asked = try await connection.query("SELECT 1 FROM ratings WHERE ticket_id = \(ticketId)", logger: logger).decode(Int32.self).all()
+            guard asked.isEmpty else { return nil }
+            var state = "requested"
+            var reason: String?
+            var messageId: Int64?
+            do {
+                messageId = try await PostgresOutboxStore.insertReply(
+                    on: connection, ticketId: ticketId, status: status, lastIdentity: lastIdentity,
+                    content: MessageContent(kind: .text, text: question, choices: choices), channel: nil, author: "system", now: now, vet: vet,
+                    logger: logger)
+            } catch InboxError.refused(let refusal) {
+                // Refused before anything was written: the transaction goes on to record why.
+                state = "not_sent"
+                reason = refusal.reason
+            }
+            try await connection.query("""
+                INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, reason, choices)
+                VALUES (\(ticketId), \(contactId), \(agentId), \(now.ms), \(state), \(reason), \(storedChoices))
+                """, logger: logger)
+            return messageId
+        }
     }
 }

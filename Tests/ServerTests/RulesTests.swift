@@ -1,6 +1,7 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
+import GRDB
 import PlatformStandIns
 import TestSupport
 import Testing
@@ -207,6 +208,28 @@ import UniversalInbox
             ] {
                 #expect(try await t.request(.PUT, "/api/v1/business-hours", body: Data(body.utf8)).errorCode == code, "\(body)")
             }
+        }
+    }
+
+    /// The feed read again from an earlier position (a crash between acting and moving the cursor,
+    /// or a second process whose lease overlapped): nothing acts twice. A stop rule that already
+    /// ran still ends the run, so the rule after it does not run on the replay.
+    @Test func aReplayedFeedActsOnce() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            #expect(try await t.request(.PUT, "/api/v1/business-hours", body: Data(#"{"timeZone":"UTC","weekly":{},"acknowledgement":"Got it"}"#.utf8)).status == 200)
+            _ = try await t.postJSON("/api/v1/rules", #"{"name":"First","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"first"}],"stop":true}"#)
+            _ = try await t.postJSON("/api/v1/rules", #"{"name":"Second","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"second"}]}"#)
+            let ticket = try await t.customerWrites(Self.user(1), "hello")
+            try await t.eventually("the rules ran and the acknowledgement went out") {
+                let outbound = try await t.messages(ticket: ticket).filter { $0["direction"] as? String == "out" }
+                return try await t.get("/api/v1/tickets/\(ticket)").json["tags"] as? [String] == ["first"] && outbound.count == 1
+            }
+            try await t.bridge.inbox.database.pool.write { db in try db.execute(sql: "UPDATE feed_cursors SET last_id = 0 WHERE name = 'rules.log'") }
+            _ = try await t.bridge.inbox.runRules(vet: { _ in nil })
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["tags"] as? [String] == ["first"])
+            let outbound = try await t.messages(ticket: ticket).filter { $0["direction"] as? String == "out" }.compactMap { $0["text"] as? String }
+            #expect(outbound == ["Got it"])
+            #expect(try await history(t, ticket).filter { $0.kind == "acknowledgement" }.count == 1)
         }
     }
 }

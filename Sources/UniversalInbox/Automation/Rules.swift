@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// An automation: when `trigger` happens to a ticket and every condition holds, the actions run in
 /// order. Rules run by `position`; one with `stop` ends the run for that event when it matches.
@@ -157,10 +156,5 @@ extension Inbox {
     /// Puts the rules in this order (every rule id, once).
     public func reorderRules(_ ids: [Int64]) async throws -> [Rule] {
         try await ruleStore.reorder(ids)
-    }
-
-    /// The active rules of one trigger (every rule when nil), in run order, for the rules engine.
-    static func rules(_ db: Database, trigger: Rule.Trigger?) throws -> [Rule] {
-        try SQLiteRuleStore.rules(db, trigger: trigger)
     }
 }

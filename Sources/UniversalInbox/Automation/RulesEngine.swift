@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// Runs the rules over what happened since the last run, read from the database with durable
 /// cursors: new tickets (`ticket_created`, then the acknowledgement and out-of-hours reply), new
@@ -13,60 +12,37 @@ import GRDB
 extension Inbox {
     /// One pass over up to `limit` entries of the event log; returns `limit` when more may be
     /// waiting.
+    ///
+    /// Several processes may follow the feed at once (a run-once lease taken over from a holder
+    /// thought dead): each reads from the cursor, acts and moves it forward (never back). What
+    /// keeps an action to once is not the cursor but what commits with each decision: a rule's run
+    /// (`RuleStore.claimRun`, unique per rule, ticket and event) and an automatic reply's history
+    /// entry (`OutboxStore.sendAutomaticReply`, under the ticket's lock). A crash between acting
+    /// and moving the cursor reads those entries again and finds them done.
     @discardableResult
     public func runRules(limit: Int = 200, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         // No rules and no business hours: nothing to do, and no write competing with ingest. (The
         // first rule or hours start from that moment: see `RuleStore`.)
-        guard try await database.pool.read({ db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rules WHERE active = 1) OR EXISTS (SELECT 1 FROM business_hours)")
-        }) == true else { return 0 }
-        // The log in order: a ticket's creation, its customers' messages and its status changes
-        // (not the rules' own, so rules cannot loop) reach the rules as they happened.
-        let pending = try await database.pool.read { db in
-            let pending = try Self.pendingLog(db, "rules", types: [.ticketOpened, .message, .history], limit: limit)
-            let statusChanges = try Set(Int64.fetchAll(db, sql: """
-                SELECT id FROM ticket_events WHERE id IN (\(pending.events.compactMap(\.historyId).map(String.init).joined(separator: ",")))
-                    AND kind IN ('status', 'marked_spam', 'restored_from_spam') AND actor NOT LIKE 'rule:%'
-                """))
-            return (events: pending.events, next: pending.next, more: pending.more, statusChanges: statusChanges)
+        guard let page = try await ruleStore.ruleFeed(limit: limit) else { return 0 }
+        for event in page.events {
+            try await run(event.trigger, ticketId: event.ticketId, key: event.key, messageId: event.messageId, vet: vet)
+            if event.trigger == .ticketCreated { try await acknowledge(ticketId: event.ticketId, vet: vet) }
         }
-        for event in pending.events {
-            switch event.type {
-            case .ticketOpened:
-                try await run(.ticketCreated, ticketId: event.ticketId, key: "ticket:\(event.ticketId)", messageId: nil, vet: vet)
-                try await acknowledge(ticketId: event.ticketId, vet: vet)
-            case .message:
-                guard event.direction == MessageDirection.inbound.rawValue, let id = event.messageId else { continue }
-                try await run(.messageReceived, ticketId: event.ticketId, key: "message:\(id)", messageId: id, vet: vet)
-            default:
-                guard let id = event.historyId, pending.statusChanges.contains(id) else { continue }
-                try await run(.statusChanged, ticketId: event.ticketId, key: "event:\(id)", messageId: nil, vet: vet)
-            }
-        }
-        try await database.pool.write { db in try Self.moveLog(db, "rules", to: pending.next) }
+        try await ruleStore.moveRuleFeed(to: page.next)
         try await runTimeRules(vet: vet)
-        return pending.more ? limit : pending.events.count
+        return page.more ? limit : page.read
     }
 
     /// `time_passed` rules: tickets in the rule's status with no activity for its delay; once per
     /// ticket and last activity.
     @discardableResult
     public func runTimeRules(vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
-        let now = clock().ms
+        let now = clock()
         var fired = 0
-        for rule in try await database.pool.read({ db in try Self.rules(db, trigger: .timePassed) }) {
-            guard let status = rule.conditions.status, let after = rule.afterSeconds else { continue }
-            let cutoff = now - Int64(after) * 1000
-            let due: [(id: Int64, updatedAt: Int64)] = try await database.pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT t.id, t.updated_at FROM tickets t WHERE t.status = ? AND t.updated_at <= ?
-                        AND NOT EXISTS (SELECT 1 FROM rule_runs r WHERE r.rule_id = ? AND r.ticket_id = t.id AND r.key = 'idle:' || t.updated_at)
-                    ORDER BY t.updated_at LIMIT 200
-                    """, arguments: [status.rawValue, cutoff, rule.id]
-                ).map { ($0["id"], $0["updated_at"]) }
-            }
-            for ticket in due {
-                if try await apply(rule, ticketId: ticket.id, key: "idle:\(ticket.updatedAt)", messageId: nil, vet: vet) { fired += 1 }
+        for rule in try await ruleStore.activeRules(.timePassed) {
+            guard rule.conditions.status != nil, let after = rule.afterSeconds else { continue }
+            for ticket in try await ruleStore.idleTickets(for: rule, cutoff: Date(ms: now.ms - Int64(after) * 1000), limit: 200) {
+                if try await apply(rule, ticketId: ticket.id, key: ticket.key, messageId: nil, vet: vet) == .claimed { fired += 1 }
             }
         }
         return fired
@@ -77,39 +53,33 @@ extension Inbox {
         _ trigger: Rule.Trigger, ticketId: Int64, key: String, messageId: Int64?, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int {
         var fired = 0
-        for rule in try await database.pool.read({ db in try Self.rules(db, trigger: trigger) }) {
-            guard try await apply(rule, ticketId: ticketId, key: key, messageId: messageId, vet: vet) else { continue }
-            fired += 1
-            if rule.stop { break }
+        for rule in try await ruleStore.activeRules(trigger) {
+            let claim = try await apply(rule, ticketId: ticketId, key: key, messageId: messageId, vet: vet)
+            if claim == .claimed { fired += 1 }
+            // A stop rule that matched ends the run, also when it acted in an earlier pass.
+            if claim != .notMatched, rule.stop { break }
         }
         return fired
     }
 
-    /// Checks the rule's conditions on the ticket and runs its actions; true when it fired.
+    /// Checks the rule's conditions on the ticket and, when this pass claimed its run, runs its actions.
     private func apply(
         _ rule: Rule, ticketId: Int64, key: String, messageId: Int64?, vet: @escaping @Sendable (ReplyTarget) -> SendError?
-    ) async throws -> Bool {
+    ) async throws -> RuleRunClaim {
         let now = clock()
-        let matched: Bool = try await database.pool.write { db in
-            guard try Self.matches(rule.conditions, db, ticketId: ticketId, messageId: messageId, now: now) else { return false }
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO rule_runs (rule_id, ticket_id, key, ran_at) VALUES (?, ?, ?, ?)", arguments: [rule.id, ticketId, key, now.ms])
-            return db.changesCount == 1
-        }
-        guard matched else { return false }
+        let claim = try await ruleStore.claimRun(rule, ticketId: ticketId, key: key, messageId: messageId, now: now)
+        guard claim == .claimed else { return claim }
         let actor = Caller(agentId: nil, name: "rule:\(rule.id)", role: .owner)
         for action in rule.actions {
             do {
                 try await perform(action, rule: rule, ticketId: ticketId, actor: actor, vet: vet)
             } catch {
-                try await database.pool.write { db in
-                    try Self.record(
-                        db, ticketId: ticketId, "rule_action_failed", by: actor.label, ["rule": rule.name, "action": action.type.rawValue, "error": "\(error)"],
-                        at: now.ms)
-                }
+                try await ruleStore.recordRuleEvent(
+                    ticketId: ticketId, kind: "rule_action_failed", by: actor.label,
+                    detail: ["rule": rule.name, "action": action.type.rawValue, "error": "\(error)"], at: now)
             }
         }
-        return true
+        return claim
     }
 
     private func perform(
@@ -126,78 +96,41 @@ extension Inbox {
             if let canned = action.canned {
                 text = try await renderCannedResponse(canned, ticketId: ticketId, by: actor)
             } else {
-                let values = try await database.pool.read { db in
-                    try Self.templateValues(db, ticketId: ticketId, contactId: try Int64.fetchOne(db, sql: "SELECT contact_id FROM tickets WHERE id = ?", arguments: [ticketId]) ?? 0, actor: nil)
-                }
-                text = TemplateText.fill(action.text ?? "", values)
+                text = TemplateText.fill(action.text ?? "", try await templateValues(ticketId: ticketId))
             }
             _ = try await queueReply(ticketId: ticketId, content: .text(text), author: actor.label, by: .system, vet: vet)
         case .notify:
             let text = action.text ?? "Rule \"\(rule.name)\" matched ticket \(ticketId)"
-            try await database.pool.write { db in
-                try Self.record(
-                    db, ticketId: ticketId, "notified", by: actor.label,
-                    ["agentIds": (action.agentIds ?? []).map(String.init).joined(separator: ","), "text": text], at: clock().ms)
-            }
+            try await ruleStore.recordRuleEvent(
+                ticketId: ticketId, kind: "notified", by: actor.label,
+                detail: ["agentIds": (action.agentIds ?? []).map(String.init).joined(separator: ","), "text": text], at: clock())
             bus.publish([.agentsNotified(ticketId: ticketId, agentIds: action.agentIds ?? [], text: text)])
         case .webhook:
             try await queueRuleWebhook(action.webhookId ?? 0, rule: rule, ticketId: ticketId)
         }
     }
 
-    /// The acknowledgement and the out-of-hours reply of the ticket's department (or the default hours).
+    /// The acknowledgement and the out-of-hours reply of the ticket's department (or the default
+    /// hours), each at most once per ticket.
     private func acknowledge(ticketId: Int64, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws {
         let now = clock()
-        let department = try await database.pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT department_id FROM tickets WHERE id = ?", arguments: [ticketId])
-        }
-        guard let hours = try await businessHours(department: department) else { return }
+        guard let place = try await access.places(of: .ticket(ticketId))?.first,
+            let hours = try await businessHours(department: place.departmentId)
+        else { return }
         if let text = hours.acknowledgement {
-            try await sendAutomaticReply(ticketId: ticketId, kind: "acknowledgement", vet: vet) { db in
-                let contact = try Int64.fetchOne(db, sql: "SELECT contact_id FROM tickets WHERE id = ?", arguments: [ticketId]) ?? 0
-                return (TemplateText.fill(text, try Self.templateValues(db, ticketId: ticketId, contactId: contact, actor: nil)), [:])
-            }
+            try await sendAutomaticReply(
+                AutomaticReply(ticketId: ticketId, kind: .acknowledgement, text: TemplateText.fill(text, try await templateValues(ticketId: ticketId))),
+                vet: vet)
         }
         if let text = hours.outOfHoursReply, !hours.isOpen(at: now) {
-            try await sendAutomaticReply(ticketId: ticketId, kind: "out_of_hours_reply", vet: vet) { db in
-                let contact = try Int64.fetchOne(db, sql: "SELECT contact_id FROM tickets WHERE id = ?", arguments: [ticketId]) ?? 0
-                return (TemplateText.fill(text, try Self.templateValues(db, ticketId: ticketId, contactId: contact, actor: nil)), [:])
-            }
+            try await sendAutomaticReply(
+                AutomaticReply(ticketId: ticketId, kind: .outOfHoursReply, text: TemplateText.fill(text, try await templateValues(ticketId: ticketId))),
+                vet: vet)
         }
     }
 
-    static func matches(_ c: Rule.Conditions, _ db: Database, ticketId: Int64, messageId: Int64?, now: Date) throws -> Bool {
-        guard let ticket = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [ticketId]) else { return false }
-        if let status = c.status, ticket["status"] != status.rawValue { return false }
-        if let department = c.departmentId, ticket["department_id"] as Int64? != department { return false }  // a ticket may have no department
-        if let channels = c.channels {
-            let used = Set(try String.fetchAll(db, sql: "SELECT channel FROM ticket_channels WHERE ticket_id = ?", arguments: [ticketId]))
-            guard !used.isDisjoint(with: channels) else { return false }
-        }
-        if let tag = c.tag {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket_tags WHERE ticket_id = ? AND tag = ?", arguments: [ticketId, try Self.tag(tag)]) != nil else {
-                return false
-            }
-        }
-        if let wanted = c.contactFields {
-            let fields = try fieldValues(db, scope: .contact, subject: ticket["contact_id"])
-            guard wanted.allSatisfy({ fields[$0.key] == $0.value }) else { return false }
-        }
-        if c.textContains != nil || c.textMatches != nil {
-            let text = try messageId.flatMap { try String.fetchOne(db, sql: "SELECT text FROM messages WHERE id = ?", arguments: [$0]) }
-                ?? String.fetchOne(db, sql: "SELECT text FROM messages WHERE ticket_id = ? AND direction = 'in' ORDER BY id DESC LIMIT 1", arguments: [ticketId])
-                ?? ""
-            if let needle = c.textContains, !text.localizedCaseInsensitiveContains(needle) { return false }
-            if let pattern = c.textMatches {
-                guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
-                    regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-                else { return false }
-            }
-        }
-        if let wanted = c.businessHours {
-            let open = try businessHours(db, department: ticket["department_id"])?.isOpen(at: now) ?? true
-            if (wanted == "inside") != open { return false }
-        }
-        return true
+    /// The `{{...}}` values about a ticket and its contact (no agent: the bridge speaks).
+    private func templateValues(ticketId: Int64) async throws -> [String: String] {
+        try await cannedResponseStore.templateContext(ticketId: ticketId, agentId: nil)?.values ?? [:]
     }
 }

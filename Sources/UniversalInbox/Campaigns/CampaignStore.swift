@@ -64,6 +64,15 @@ public protocol CampaignStore: Sendable {
 
     /// A campaign's recipients, optionally in one state, after `afterId`, in id order.
     func recipients(campaignId: Int64, status: String?, afterId: Int64, limit: Int) async throws -> [RecipientState]
+
+    /// The ticket an individual message to a contact goes in: their newest ticket that is not
+    /// closed or spam, else a new `pending` one (the bridge spoke first) on the identity of
+    /// `channel` (any channel when nil) the customer last wrote from, with its history entry
+    /// (`opened_for_outreach` by `actor`). `check` is asked about a new ticket's place before it
+    /// commits; when it throws nothing is opened. `notFound` for no such contact, `no_such_channel`
+    /// when it has no such identity. Two processes asking at once for one contact open one ticket.
+    func ticketForOutreach(contactId: Int64, channel: String?, by actor: String, now: Date, check: @escaping TicketCheck) async throws
+        -> (ticketId: Int64, opened: Bool)
 }
 
 /// What a `CampaignStore.change` did.
@@ -72,6 +81,12 @@ public enum CampaignChange: Sendable, Equatable {
     case notFound
     /// The campaign's status is not one the action starts from; nothing changed.
     case refused(from: CampaignStatus)
+}
+
+extension InboxError {
+    package static func noOutreachChannel(contactId: Int64, channel: String?) -> InboxError {
+        .unprocessable(code: "no_such_channel", message: "contact \(contactId) has no \(channel ?? "channel") identity")
+    }
 }
 
 // MARK: - Shared by the implementations (no SQL)

@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// Who a campaign goes to: listed contacts, or everyone a segment matches (all conditions hold).
 public struct CampaignAudience: Sendable, Equatable, Codable {
@@ -259,29 +258,8 @@ extension Inbox {
     /// The ticket an individual message to a contact goes in: their current ticket, or a new one
     /// (pending: the bridge spoke first) on the identity of `channel` or their most recently used one.
     public func ticketForOutreach(contactId: Int64, channel: String?, by actor: Caller) async throws -> Int64 {
-        let now = clock().ms
-        let (ticketId, created): (Int64, Bool) = try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [contactId]) != nil else {
-                throw InboxError.notFound("contact \(contactId)")
-            }
-            if let current = try Int64.fetchOne(
-                db, sql: "SELECT id FROM tickets WHERE contact_id = ? AND status NOT IN ('closed', 'spam') ORDER BY id DESC LIMIT 1", arguments: [contactId])
-            {
-                return (current, false)
-            }
-            guard let identity = try Int64.fetchOne(db, sql: """
-                SELECT id FROM identities WHERE contact_id = ? AND (? IS NULL OR channel = ?) ORDER BY coalesce(last_inbound_at, 0) DESC, id DESC LIMIT 1
-                """, arguments: [contactId, channel, channel])
-            else { throw InboxError.unprocessable(code: "no_such_channel", message: "contact \(contactId) has no \(channel ?? "channel") identity") }
-            try db.execute(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?)
-                """, arguments: [contactId, identity, now, now])
-            let id = db.lastInsertedRowID
-            // A ticket the sender could not answer is not opened at all (the transaction rolls back).
-            try Self.authorize(db, actor, ticketId: id, for: .answer)
-            try Self.record(db, ticketId: id, "opened_for_outreach", by: actor.label, [:], at: now)
-            return (id, true)
-        }
+        let (ticketId, created) = try await campaignStore.ticketForOutreach(
+            contactId: contactId, channel: channel, by: actor.label, now: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         if created { bus.publish([.ticketOpened(ticketId: ticketId)]) }
         return ticketId
     }

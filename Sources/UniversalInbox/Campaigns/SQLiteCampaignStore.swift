@@ -293,3 +293,34 @@ extension Inbox {
         try SQLiteCampaignStore.resolveAudience(db, campaignId: campaignId, audience: audience, channel: channel, now: now)
     }
 }
+
+// MARK: - Outreach tickets on SQLite
+
+extension SQLiteCampaignStore {
+    public func ticketForOutreach(contactId: Int64, channel: String?, by actor: String, now: Date, check: @escaping TicketCheck) async throws
+        -> (ticketId: Int64, opened: Bool)
+    {
+        try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [contactId]) != nil else {
+                throw InboxError.notFound("contact \(contactId)")
+            }
+            if let current = try Int64.fetchOne(
+                db, sql: "SELECT id FROM tickets WHERE contact_id = ? AND status NOT IN ('closed', 'spam') ORDER BY id DESC LIMIT 1", arguments: [contactId])
+            {
+                return (current, false)
+            }
+            guard let identity = try Int64.fetchOne(db, sql: """
+                SELECT id FROM identities WHERE contact_id = ? AND (? IS NULL OR channel = ?) ORDER BY coalesce(last_inbound_at, 0) DESC, id DESC LIMIT 1
+                """, arguments: [contactId, channel, channel])
+            else { throw InboxError.noOutreachChannel(contactId: contactId, channel: channel) }
+            try db.execute(sql: """
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?)
+                """, arguments: [contactId, identity, now.ms, now.ms])
+            let id = db.lastInsertedRowID
+            // A ticket the sender could not answer is not opened at all (the transaction rolls back).
+            try check(id, [TicketPlace(agentId: nil, departmentId: nil)])
+            try SQLiteTicketStore.record(db, ticketId: id, "opened_for_outreach", by: actor, [:], at: now.ms)
+            return (id, true)
+        }
+    }
+}

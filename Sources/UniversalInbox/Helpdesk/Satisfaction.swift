@@ -21,29 +21,8 @@ extension Inbox {
     public func requestRating(
         ticketId: Int64, question: String, choices: [MessageContent.Choice], vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Bool {
-        let now = clock()
-        let messageId: Int64? = try await database.pool.write { db in
-            guard let ticket = try Row.fetchOne(db, sql: "SELECT status, contact_id, agent_id FROM tickets WHERE id = ?", arguments: [ticketId]),
-                ticket["status"] == TicketStatus.resolved.rawValue,
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM ratings WHERE ticket_id = ?", arguments: [ticketId]) == nil
-            else { return nil }
-            let record = { (state: String, reason: String?) in
-                try db.execute(sql: """
-                    INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, reason, choices) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [ticketId, ticket["contact_id"] as Int64, ticket["agent_id"] as Int64?, now.ms, state, reason, try ContentCoding.encode(choices)])
-            }
-            do {
-                let id = try Self.insertReply(
-                    db, ticketId: ticketId, content: MessageContent(kind: .text, text: question, choices: choices), channel: nil, author: "system",
-                    now: now, vet: vet)
-                try record("requested", nil)
-                return id
-            } catch InboxError.refused(let refusal) {
-                try record("not_sent", refusal.reason)
-                return nil
-            }
-        }
-        guard let messageId else { return false }
+        guard let messageId = try await satisfactionStore.requestRating(ticketId: ticketId, question: question, choices: choices, now: clock(), vet: vet)
+        else { return false }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         return true
     }

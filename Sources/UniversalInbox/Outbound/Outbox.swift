@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// A leased outbound message with everything its adapter needs to send it.
 public struct OutboundJob: Sendable, Equatable {
@@ -49,59 +48,27 @@ extension Inbox {
         return message
     }
 
-    /// Writes an outbound message and its outbox job inside the caller's SQLite transaction (the
-    /// bridge's own messages: automatic replies, surveys); returns the message id.
-    static func insertReply(
-        _ db: Database, ticketId: Int64, content: MessageContent, channel: String?, author: String?, now: Date,
-        vet: (ReplyTarget) -> SendError?
-    ) throws -> Int64 {
-        try SQLiteOutboxStore.insertReply(db, ticketId: ticketId, content: content, channel: channel, author: author, now: now, vet: vet)
-    }
-
     /// Tells the customer of a queued ticket their place and the expected wait, once per ticket.
     /// `text` gets `{{position}}` and `{{wait}}` (minutes) filled in. Returns whether a message was queued.
     @discardableResult
     public func sendQueueNotice(ticketId: Int64, text: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
-        try await sendAutomaticReply(ticketId: ticketId, kind: "queue_notice", vet: vet) { db in
-            guard let place = try Self.queuePlace(db, ticketId: ticketId) else { return nil }
-            let filled = TemplateText.fill(text, ["position": String(place.position), "wait": String(place.waitMinutes)])
-            return (filled, ["position": String(place.position), "waitMinutes": String(place.waitMinutes)])
-        }
+        guard let place = try await assignmentStore.queuePlace(ticketId: ticketId) else { return false }
+        let values = ["position": String(place.position), "wait": String(place.waitMinutes)]
+        return try await sendAutomaticReply(
+            AutomaticReply(
+                ticketId: ticketId, kind: .queueNotice, text: TemplateText.fill(text, values),
+                detail: ["position": String(place.position), "waitMinutes": String(place.waitMinutes)]),
+            vet: vet)
     }
 
-    /// Sends the bridge's own message on a ticket at most once per `kind` (a queue notice, an
-    /// acknowledgement, an out-of-hours reply): the history entry and the message commit together.
-    /// `compose` returns the text and history details, or nil to send nothing. A refusal by the
-    /// channel's rules (a closed window) is recorded as `<kind>_not_sent`. Still SQLite only: `compose`
-    /// reads the ticket's queue place and template values inside the transaction (their areas'
-    /// SQL), so this moves behind `OutboxStore` once those have stores of their own.
+    /// Sends the bridge's own message on a ticket at most once per kind (a queue notice, an
+    /// acknowledgement, an out-of-hours reply; `OutboxStore.sendAutomaticReply`) and publishes it.
+    /// A refusal by the channel's rules (a closed window) is recorded as `<kind>_not_sent`.
     @discardableResult
-    func sendAutomaticReply(
-        ticketId: Int64, kind: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?,
-        compose: @escaping @Sendable (Database) throws -> (text: String, detail: [String: String])?
-    ) async throws -> Bool {
-        let now = clock()
-        let messageId: Int64? = try await database.pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind IN (?, ?)", arguments: [ticketId, kind, kind + "_not_sent"]) == nil,
-                let (text, detail) = try compose(db)
-            else { return nil }
-            do {
-                let id = try Self.insertReply(db, ticketId: ticketId, content: .text(text), channel: nil, author: "system", now: now, vet: vet)
-                try Self.record(db, ticketId: ticketId, kind, by: Caller.system.label, detail, at: now.ms)
-                return id
-            } catch InboxError.refused(let refusal) {
-                try Self.record(db, ticketId: ticketId, kind + "_not_sent", by: Caller.system.label, ["reason": refusal.reason], at: now.ms)
-                return nil
-            }
-        }
-        guard let messageId else { return false }
-        bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
+    func sendAutomaticReply(_ reply: AutomaticReply, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
+        guard let messageId = try await outbox.sendAutomaticReply(reply, now: clock(), vet: vet) else { return false }
+        bus.publish([.messageQueued(ticketId: reply.ticketId, messageId: messageId)])
         return true
-    }
-
-    /// What a send to `identity` (an `identities` row) knows of the conversation.
-    static func context(_ identity: Row, now: Date) -> ConversationContext {
-        SQLiteOutboxStore.identity(identity).context(now: now)
     }
 
     /// Leases due outbound jobs (`LeaseQueue.outbox`: at most one per ticket, the oldest, so each

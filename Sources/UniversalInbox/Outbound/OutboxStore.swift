@@ -57,6 +57,42 @@ public protocol OutboxStore: Sendable {
     /// The channels a ticket's contact is on, oldest identity first, with when the customer last
     /// wrote on each (what the reply windows are worked out from). None for no such ticket.
     func replyChannels(ticketId: Int64) async throws -> [ReplyChannel]
+
+    /// Queues the bridge's own message on a ticket (`reply.kind`), at most once per ticket and kind:
+    /// the message and its history entry (`<kind>`, with `reply.detail`) commit together, and a
+    /// refusal by `vet` is recorded instead as `<kind>_not_sent` (with its reason). A queue notice
+    /// goes only to a ticket still waiting in the queue. Returns the message id, or nil when
+    /// nothing was queued. `notFound` for no such ticket, `ticket_closed` for a closed one.
+    func sendAutomaticReply(_ reply: AutomaticReply, now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int64?
+}
+
+/// One of the bridge's own messages to a customer (`OutboxStore.sendAutomaticReply`), its text
+/// already filled in by the domain.
+public struct AutomaticReply: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// The customer's place in the queue and the expected wait.
+        case queueNotice = "queue_notice"
+        /// The business hours' acknowledgement of a new ticket.
+        case acknowledgement
+        /// The business hours' reply to a ticket opened outside them.
+        case outOfHoursReply = "out_of_hours_reply"
+    }
+
+    public var ticketId: Int64
+    public var kind: Kind
+    public var text: String
+    /// What the history entry records besides the kind.
+    public var detail: [String: String]
+
+    public init(ticketId: Int64, kind: Kind, text: String, detail: [String: String] = [:]) {
+        self.ticketId = ticketId
+        self.kind = kind
+        self.text = text
+        self.detail = detail
+    }
+
+    /// The history kind recorded when the channel's rules refused it.
+    public var notSentKind: String { kind.rawValue + "_not_sent" }
 }
 
 /// A reply to queue (`OutboxStore.queueReply`).
@@ -378,5 +414,31 @@ public struct SQLiteOutboxStore: OutboxStore {
             id: row["id"], account: row["account"], channel: row["channel"], platformUserId: row["platform_user_id"],
             lastInboundAt: row["last_inbound_at"], replyToken: row["reply_token"], replyTokenAt: row["reply_token_at"],
             blocked: row["blocked"] as Bool? ?? false)
+    }
+}
+
+// MARK: - Automatic replies on SQLite
+
+extension SQLiteOutboxStore {
+    public func sendAutomaticReply(_ reply: AutomaticReply, now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int64? {
+        let ticketId = reply.ticketId
+        return try await database.pool.write { db in
+            guard try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind IN (?, ?)", arguments: [ticketId, reply.kind.rawValue, reply.notSentKind]) == nil
+            else { return nil }
+            if reply.kind == .queueNotice, try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM tickets WHERE id = ? AND queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open')
+                """, arguments: [ticketId]) == nil {
+                return nil
+            }
+            do {
+                let id = try Self.insertReply(db, ticketId: ticketId, content: .text(reply.text), channel: nil, author: "system", now: now, vet: vet)
+                try SQLiteTicketStore.record(db, ticketId: ticketId, reply.kind.rawValue, by: Caller.system.label, reply.detail, at: now.ms)
+                return id
+            } catch InboxError.refused(let refusal) {
+                try SQLiteTicketStore.record(db, ticketId: ticketId, reply.notSentKind, by: Caller.system.label, ["reason": refusal.reason], at: now.ms)
+                return nil
+            }
+        }
     }
 }
