@@ -394,8 +394,7 @@ extension PostgresCampaignStore {
     public func ticketForOutreach(contactId: Int64, channel: String?, by actor: String, now: Date, check: @escaping TicketCheck) async throws
         -> (ticketId: Int64, opened: Bool)
     {
-        try await client.transaction(logger: logger) { connection in
-            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let contacts = try await connection.query("SELECT id FROM contacts WHERE id = \(contactId) FOR UPDATE", logger: logger).decode(Int64.self).all()
             guard !contacts.isEmpty else { throw InboxError.notFound("contact \(contactId)") }
             let current = try await connection.query("""

@@ -251,8 +251,7 @@ public struct PostgresOutboxStore: OutboxStore {
 extension PostgresOutboxStore {
     public func sendAutomaticReply(_ reply: AutomaticReply, now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int64? {
         let ticketId = reply.ticketId
-        return try await client.transaction(logger: logger) { connection in
-            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             // The ticket's row is locked, so of two processes sending the same kind one finds the other's entry.
             let tickets = try await connection.query("""
                 SELECT status, last_identity_id, queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open')

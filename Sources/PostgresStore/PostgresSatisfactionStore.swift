@@ -46,8 +46,7 @@ extension PostgresSatisfactionStore {
         ticketId: Int64, question: String, choices: [MessageContent.Choice], now: Date, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int64? {
         let storedChoices = try ContentCoding.encode(choices)
-        return try await client.transaction(logger: logger) { connection in
-            try await connection.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)  // event_seq first
+        return try await client.transaction(logger: logger, appendsToLog: true) { connection in
             let tickets = try await connection.query("""
                 SELECT status, last_identity_id, contact_id, agent_id FROM tickets WHERE id = \(ticketId) FOR UPDATE
                 """, logger: logger).decode((String, Int64, Int64, Int64?).self).all()
