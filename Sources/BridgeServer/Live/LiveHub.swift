@@ -233,9 +233,9 @@ actor LiveHub: Service {
     private func storePresence(_ write: (any PresenceStore) async throws -> Void) async {
         do {
             try await write(presenceStore)
-        } catch {
+        } catch where !Task.isCancelled {
             logger.error("live presence write failed", metadata: ["error": "\(error)"])
-        }
+        } catch {}
     }
 
     /// The wall-clock time of `instant` (the store's times are wall-clock, shared by processes).
