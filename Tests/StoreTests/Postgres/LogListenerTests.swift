@@ -22,6 +22,7 @@ import UniversalInbox
             let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
             let running = Task { await client.run() }
             defer {
+                listening.cancel()  // also when an expectation throws, before the database is dropped
                 running.cancel()
                 Task { [writer] in try? await writer.close() }
             }
