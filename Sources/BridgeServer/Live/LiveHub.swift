@@ -35,8 +35,17 @@ import UniversalInbox
 /// publishes `agentAccessChanged`, and the hub looks that agent's sockets' tokens up again at once:
 /// a token that no longer works gets an `access_revoked` error and the socket is closed (1008);
 /// otherwise the socket carries on with the agent's current rights.
+///
+/// Several processes: presence is kept in a `PresenceStore` (in memory on SQLite, where one process
+/// serves the database; a table on PostgreSQL), and a ticket's `presence` message lists every
+/// process's entries. Each process writes its own connections' entries and follows the store's
+/// changes; on PostgreSQL a `PostgresLogListener` calls `wake(_:)` when another process appended to
+/// the log or changed presence, and both loops also run every second without it.
 actor LiveHub: Service {
-    enum State: String, Codable { case viewing, typing }
+    typealias State = PresenceEntry.State
+
+    /// What another process changed: the event log, or presence.
+    enum Wake { case log, presence }
 
     private struct Connection {
         var actor: Caller
@@ -65,21 +74,46 @@ actor LiveHub: Service {
     let viewingTimeout: Duration
     let heartbeat: Duration
     private var connections: [UUID: Connection] = [:]
+    /// This process's connections' presence (the store holds every process's).
     private var presence: [Int64: [UUID: Presence]] = [:]
+    let presenceStore: any PresenceStore
+    /// Names this process's entries in the store.
+    let processId: String
+    /// The agents last published per ticket (absent: none), so a change seen twice (made here, then
+    /// read back from the store's changes) or a change that reads the same is not sent again.
+    private var published: [Int64: [PresenceMessage.Agent]] = [:]
+    /// The latest presence read started per ticket: an older read that finishes later is dropped.
+    private var presenceReads: [Int64: Int] = [:]
+    private var presenceReadCount = 0
+    /// Where this hub stands in the store's changes; nil until the presence loop starts.
+    private var presenceVersion: Int64?
     /// Connections closed because their token stopped working, until the socket is gone.
     private var revoked: Set<UUID> = []
-    /// Wakes the pump: an inbox event was published, or a connection joined.
-    private let wake = WakeSignal()
+    /// Wakes the pump: an inbox event was published, a connection joined, or another process wrote.
+    private let pumpWake = WakeSignal()
+    /// Wakes the presence loop: another process changed presence.
+    private let presenceWake = WakeSignal()
 
     init(
         inbox: Inbox, logger: Logger, typingTimeout: Duration = .seconds(6), viewingTimeout: Duration = .seconds(75),
-        heartbeat: Duration = .seconds(25)
+        heartbeat: Duration = .seconds(25), presenceStore: any PresenceStore = InMemoryPresenceStore(), processId: String = UUID().uuidString
     ) {
         self.inbox = inbox
         self.logger = logger
         self.typingTimeout = typingTimeout
         self.viewingTimeout = viewingTimeout
         self.heartbeat = heartbeat
+        self.presenceStore = presenceStore
+        self.processId = processId
+    }
+
+    /// Another process appended to the event log or changed presence (a `PostgresLogListener`'s
+    /// notification, or its reconnection): the matching loop runs now instead of within a second.
+    nonisolated func wake(_ what: Wake) {
+        switch what {
+        case .log: pumpWake.signal()
+        case .presence: presenceWake.signal()
+        }
     }
 
     /// A new connection for `actor` (who holds the token with `tokenDigest`): its id and the stream
@@ -107,7 +141,7 @@ actor LiveHub: Service {
         connections[id] = Connection(actor: actor, tokenDigest: tokenDigest, send: continuation, cursor: cursor)
         continuation.yield(Self.json(Hello(type: "hello", agentId: actor.agentId, name: actor.name, seq: cursor, heartbeat: Self.seconds(heartbeat))))
         if resync { continuation.yield(Self.json(Resync(seq: cursor))) }
-        wake.signal()
+        pumpWake.signal()
         return (id, stream)
     }
 
@@ -147,9 +181,10 @@ actor LiveHub: Service {
     /// Ends the connection's stream (the socket then closes) and its presence.
     private func drop(_ id: UUID) async {
         connections.removeValue(forKey: id)?.send.finish()
-        for ticketId in presence.keys where presence[ticketId]?.removeValue(forKey: id) != nil {
-            await publishPresence(ticketId)
-        }
+        let tickets = presence.keys.filter { presence[$0]?.removeValue(forKey: id) != nil }
+        guard !tickets.isEmpty else { return }
+        await storePresence { try await $0.remove(connectionId: id, ticketId: nil) }
+        for ticketId in tickets.sorted() { await publishPresence(ticketId) }
     }
 
     /// A text frame from a client.
@@ -172,28 +207,80 @@ actor LiveHub: Service {
         }
         let before = presence[request.ticketId]?[id]?.state
         if let state = State(rawValue: request.type) {
-            presence[request.ticketId, default: [:]][id] = Presence(state: state, since: .now)
-        } else {
-            presence[request.ticketId]?.removeValue(forKey: id)
+            // Every `viewing` refreshes the entry's expiry in the store; only a new state is published.
+            let entry = Presence(state: state, since: .now)
+            presence[request.ticketId, default: [:]][id] = entry
+            await storePresence(entry, of: id, on: request.ticketId)
+        } else if presence[request.ticketId]?.removeValue(forKey: id) != nil {
+            await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
         }
         if before != presence[request.ticketId]?[id]?.state { await publishPresence(request.ticketId) }
     }
 
-    /// Typing lapses to viewing, and viewing without a refresh lapses altogether.
+    /// Writes one of this process's entries to the store; it lapses `viewingTimeout` after `since`
+    /// unless refreshed (on the wall clock the processes share).
+    private func storePresence(_ entry: Presence, of id: UUID, on ticketId: Int64) async {
+        guard let actor = connections[id]?.actor else { return }
+        let expiresAt = Self.date(entry.since).addingTimeInterval(Self.seconds(viewingTimeout))
+        await storePresence {
+            try await $0.set(
+                PresenceEntry(
+                    connectionId: id, processId: processId, agentId: actor.agentId, agentName: actor.name, ticketId: ticketId,
+                    state: entry.state, expiresAt: expiresAt))
+        }
+    }
+
+    private func storePresence(_ write: (any PresenceStore) async throws -> Void) async {
+        do {
+            try await write(presenceStore)
+        } catch where !Task.isCancelled {
+            logger.error("live presence write failed", metadata: ["error": "\(error)"])
+        } catch {}
+    }
+
+    /// The wall-clock time of `instant` (the store's times are wall-clock, shared by processes).
+    private static func date(_ instant: ContinuousClock.Instant) -> Date {
+        Date.now.addingTimeInterval(seconds(instant - .now))
+    }
+
+    /// Typing lapses to viewing, and viewing without a refresh lapses altogether; then the entries
+    /// a dead process left behind are cleared from the store once they expire (the presence loop
+    /// publishes those changes).
     func sweep(now: ContinuousClock.Instant = .now) async {
         var changed: Set<Int64> = []
         for (ticketId, entries) in presence {
             for (id, entry) in entries {
                 if entry.state == .typing, now - entry.since > typingTimeout {
-                    presence[ticketId]?[id] = Presence(state: .viewing, since: entry.since)
+                    let lapsed = Presence(state: .viewing, since: entry.since)
+                    presence[ticketId]?[id] = lapsed
+                    await storePresence(lapsed, of: id, on: ticketId)
                     changed.insert(ticketId)
                 } else if now - entry.since > viewingTimeout {
                     presence[ticketId]?.removeValue(forKey: id)
+                    await storePresence { try await $0.remove(connectionId: id, ticketId: ticketId) }
                     changed.insert(ticketId)
                 }
             }
         }
-        for ticketId in changed { await publishPresence(ticketId) }
+        let date = Self.date(now)
+        for ticketId in changed.sorted() { await publishPresence(ticketId, now: date) }
+        await storePresence { [processId] in try await $0.expire(now: date, sparing: processId) }
+    }
+
+    /// Publishes the tickets whose presence another process changed (this process's own changes,
+    /// read back here too, were published already and read the same).
+    func followPresence() async {
+        do {
+            let changes = try await presenceStore.changes(after: presenceVersion)
+            let starting = presenceVersion == nil
+            presenceVersion = changes.version
+            if starting { return }
+            var tickets = Set(changes.ticketIds)
+            if changes.resync { tickets.formUnion(published.keys) }
+            for ticketId in tickets.sorted() { await publishPresence(ticketId) }
+        } catch {
+            logger.error("live presence read failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Follows the event log, handles access changes and rule notifications, and sweeps presence
@@ -209,7 +296,13 @@ actor LiveHub: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         await self.pump()
-                        await self.wake.wait(timeout: .seconds(1))
+                        await self.pumpWake.wait(timeout: .seconds(1))
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        await self.followPresence()
+                        await self.presenceWake.wait(timeout: .seconds(1))
                     }
                 }
                 group.addTask {
@@ -226,11 +319,16 @@ actor LiveHub: Service {
                 }
                 await group.next()
                 group.cancelAll()
-                self.wake.signal()
+                self.pumpWake.signal()
+                self.presenceWake.signal()
             }
         }
         for connection in connections.values { connection.send.finish() }
+        // Other processes stop listing this one's agents at once, not when their entries expire.
+        let present = Set(presence.values.flatMap(\.keys))
         connections.removeAll()
+        presence.removeAll()
+        for id in present { await storePresence { try await $0.remove(connectionId: id, ticketId: nil) } }
     }
 
     /// A `heartbeat` to every connection, with the log position it has been served up to.
@@ -295,21 +393,34 @@ actor LiveHub: Service {
             let note = Self.json(Notification(ticketId: ticketId, text: text))
             for connection in connections.values where connection.actor.agentId.map(agentIds.contains) == true { connection.send.yield(note) }
         default:
-            wake.signal()
+            pumpWake.signal()
         }
     }
 
-    private func publishPresence(_ ticketId: Int64) async {
-        let agents = (presence[ticketId] ?? [:]).compactMap { id, entry in
-            connections[id].map { PresenceMessage.Agent(agentId: $0.actor.agentId, name: $0.actor.name, state: entry.state) }
-        }.sorted { ($0.name, $0.state.rawValue) < ($1.name, $1.state.rawValue) }
+    /// Sends the ticket's presence, every process's entries, to every connection whose agent may
+    /// read the ticket, unless it reads as last sent. Reads overlap (the actor is re-entered while
+    /// one waits), so only the latest started read for a ticket is sent.
+    private func publishPresence(_ ticketId: Int64, now: Date = .now) async {
         if presence[ticketId]?.isEmpty == true { presence.removeValue(forKey: ticketId) }
-        await send(Self.json(PresenceMessage(ticketId: ticketId, agents: agents)), aboutTicket: ticketId)
-    }
-
-    /// Sends to every connection whose agent may read the ticket.
-    private func send(_ text: String, aboutTicket ticketId: Int64) async {
-        guard let ticket = try? await inbox.ticket(id: ticketId) else { return }
+        presenceReadCount += 1
+        let read = presenceReadCount
+        presenceReads[ticketId] = read
+        let entries: [PresenceEntry]
+        do {
+            entries = try await presenceStore.presence(ticketId: ticketId, now: now)
+        } catch {
+            logger.error("live presence read failed", metadata: ["error": "\(error)"])
+            return
+        }
+        let ticket = try? await inbox.ticket(id: ticketId)
+        guard presenceReads[ticketId] == read else { return }
+        presenceReads.removeValue(forKey: ticketId)
+        let agents = entries.map { PresenceMessage.Agent(agentId: $0.agentId, name: $0.agentName, state: $0.state) }
+            .sorted { ($0.name, $0.state.rawValue) < ($1.name, $1.state.rawValue) }
+        guard agents != published[ticketId] ?? [] else { return }
+        published[ticketId] = agents.isEmpty ? nil : agents
+        guard let ticket else { return }
+        let text = Self.json(PresenceMessage(ticketId: ticketId, agents: agents))
         for connection in connections.values where connection.actor.may(.read, assignedTo: ticket.agentId, department: ticket.departmentId) {
             connection.send.yield(text)
         }
@@ -346,7 +457,7 @@ actor LiveHub: Service {
     }
 
     private struct PresenceMessage: Encodable {
-        struct Agent: Encodable {
+        struct Agent: Encodable, Equatable {
             var agentId: Int64?
             var name: String
             var state: State

@@ -22,6 +22,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 8, name: "run-once-leases", statements: runOnceLeases),
         PostgresMigration(version: 9, name: "rate-limit-buckets", statements: rateLimitLedger),
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
+        PostgresMigration(version: 11, name: "presence", statements: presence),
     ]
 
     /// The newest version this binary knows.
@@ -40,5 +41,6 @@ public enum PostgresSchema {
         "notification_settings", "push_subscriptions", "push_devices",
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
         "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
+        "presence", "presence_state", "presence_changes",
     ]
 }
