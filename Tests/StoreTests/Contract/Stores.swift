@@ -42,6 +42,7 @@ struct Stores: Sendable {
     let followUpJobs: any FollowUpJobStore
     let reports: any ReportStore
     let console: any ConsoleStore
+    let spam: any SpamStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -78,6 +79,7 @@ struct Stores: Sendable {
                     followUpJobs: SQLiteFollowUpJobStore(database: database),
                     reports: SQLiteReportStore(database: database),
                     console: SQLiteConsoleStore(database: database),
+                    spam: SQLiteSpamStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -121,6 +123,7 @@ struct Stores: Sendable {
                         followUpJobs: PostgresFollowUpJobStore(client: client, logger: logger),
                         reports: PostgresReportStore(client: client, logger: logger),
                         console: PostgresConsoleStore(client: client, logger: logger),
+                        spam: PostgresSpamStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
