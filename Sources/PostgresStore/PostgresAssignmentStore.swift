@@ -174,7 +174,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
 
     /// Locks the ticket's row and returns its agent, once `check` allows the caller on its place
     /// and it is not closed: `notFound`, what `check` throws, or `ticket_closed` otherwise.
-    private static func lockTicket(_ ticketId: Int64, on connection: PostgresConnection, check: TicketCheck, logger: Logger) async throws -> Int64? {
+    static func lockTicket(_ ticketId: Int64, on connection: PostgresConnection, check: TicketCheck, logger: Logger) async throws -> Int64? {
         let rows = try await connection.query(
             "SELECT status, agent_id, department_id FROM tickets WHERE id = \(ticketId) FOR UPDATE", logger: logger
         ).decode((String, Int64?, Int64?).self).all()
@@ -184,7 +184,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
         return agentId
     }
 
-    private static func assign(_ ticketId: Int64, to agentId: Int64, name: String, at now: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+    static func assign(_ ticketId: Int64, to agentId: Int64, name: String, at now: Int64, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             UPDATE tickets SET agent_id = \(agentId), assignee = \(name), queued_at = NULL, updated_at = \(now),
                 status = CASE WHEN status = 'new' THEN 'open' ELSE status END
@@ -192,7 +192,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
             """, logger: logger)
     }
 
-    private static func record(
+    static func record(
         _ ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String?], at now: Int64, on connection: PostgresConnection, logger: Logger
     ) async throws {
         try await connection.query("""

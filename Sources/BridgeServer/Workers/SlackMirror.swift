@@ -8,7 +8,8 @@ import UniversalInbox
 /// Keeps a Slack channel in step with the ticket stream: a parent message per ticket (with Claim,
 /// Resolve and Spam buttons), each later customer message and each reply sent from elsewhere in its
 /// thread, and the delivery outcome of replies. It follows the stream from a cursor kept in the
-/// database, so a restart resumes where it stopped.
+/// database, so a restart resumes where it stopped; each read moves the cursor past what it
+/// returns, so a message is posted at most once even when two processes follow one console.
 struct SlackMirror: Service {
     let console: SlackConsole
     let inbox: Inbox
@@ -45,20 +46,18 @@ struct SlackMirror: Service {
                 logger.error("slack mirror could not read the stream", metadata: ["error": "\(error)"])
                 return
             }
-            guard !items.isEmpty else { return }
+            guard let last = items.last else { return }
             for item in items {
                 do {
                     try await mirror(item, bucket: bucket)
                 } catch let error as SendError where error.isRetryable {
                     logger.warning("slack post failed, will retry", metadata: ["error.code": "\(error.code)"])
-                    return  // the cursor stays; the next round tries this message again
+                    // The next round tries this message again, unless another process took later ones meanwhile.
+                    let givenBack = try? await inbox.giveBackConsole(account: account, from: item.message.id, takenThrough: last.message.id)
+                    if givenBack != true { logger.warning("slack messages skipped: the stream moved on", metadata: ["message.id": "\(item.message.id)"]) }
+                    return
                 } catch {
                     logger.error("slack post failed", metadata: ["error": "\(error)", "message.id": "\(item.message.id)"])
-                }
-                do {
-                    try await inbox.advanceConsole(account: account, past: item.message.id)
-                } catch {
-                    return
                 }
             }
         }

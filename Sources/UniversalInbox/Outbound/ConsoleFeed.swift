@@ -1,6 +1,5 @@
 import ChannelKit
 import Foundation
-import GRDB
 
 /// One message of the stream, as an agent console (Slack) follows it.
 public struct ConsoleItem: Sendable {
@@ -11,30 +10,25 @@ public struct ConsoleItem: Sendable {
 }
 
 extension Inbox {
-    /// The messages after the console's cursor, oldest first. A console seen for the first time
-    /// starts at the current end of the stream (no history flood).
+    /// Takes the messages after the console's cursor, oldest first, for this process to post: the
+    /// cursor moves past them at once, so another process following the same console never gets
+    /// them too. A console seen for the first time starts at the current end of the stream (no
+    /// history flood). A post that fails and may be retried gives its message back (`giveBackConsole`).
     public func consoleFeed(account: String, limit: Int) async throws -> [ConsoleItem] {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO console_cursors (account, last_message_id) VALUES (?, (SELECT coalesce(max(id), 0) FROM messages))",
-                arguments: [account])
-            let cursor = try Int64.fetchOne(db, sql: "SELECT last_message_id FROM console_cursors WHERE account = ?", arguments: [account]) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
-            return try rows.compactMap { row -> ConsoleItem? in
-                let ticketId: Int64 = row["ticket_id"]
-                guard let ticketRow = try Row.fetchOne(
-                    db, sql: "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?", arguments: [ticketId])
-                else { return nil }
-                let thread = try String.fetchOne(
-                    db, sql: "SELECT thread FROM console_threads WHERE account = ? AND ticket_id = ?", arguments: [account, ticketId])
-                return ConsoleItem(message: try SQLiteTicketRows.message(row, attachments: []), ticket: try SQLiteTicketRows.summary(ticketRow, db), thread: thread)
-            }
+        var items: [ConsoleItem] = []
+        for entry in try await consoleStore.take(account: account, limit: limit) {
+            guard let message = try await message(id: entry.messageId), let ticket = try await ticket(id: entry.ticketId) else { continue }
+            items.append(ConsoleItem(message: message, ticket: ticket, thread: entry.thread))
         }
+        return items
     }
 
-    /// Moves the console's cursor past `messageId`.
-    public func advanceConsole(account: String, past messageId: Int64) async throws {
-        try await consoleStore.advance(account: account, past: messageId)
+    /// Puts the console's cursor back before `messageId` (its post failed and may be retried), unless
+    /// another read has taken messages since `takenThrough` (the last message of the failed read):
+    /// then they are not posted again. False when the cursor stayed.
+    @discardableResult
+    public func giveBackConsole(account: String, from messageId: Int64, takenThrough: Int64) async throws -> Bool {
+        try await consoleStore.giveBack(account: account, from: messageId, takenThrough: takenThrough)
     }
 
     /// Records the console thread of a ticket.
@@ -60,25 +54,9 @@ extension Inbox {
     /// A console user takes the ticket: the agent with that e-mail or name when there is one,
     /// otherwise the ticket shows the console's name for them.
     public func claim(ticketId: Int64, by agent: String) async throws -> TicketSummary {
-        let now = clock().ms
-        let agentId: Int64? = try await database.pool.write { db in
-            _ = try Self.assignable(db, ticketId)
-            let known = try Row.fetchOne(
-                db, sql: "SELECT id, name FROM agents WHERE (email = ? OR name = ? COLLATE NOCASE) AND deactivated_at IS NULL ORDER BY id LIMIT 1", arguments: [agent, agent])
-            if let known {
-                try Self.assign(db, ticketId: ticketId, to: known["id"], name: known["name"], now: now)
-            } else {
-                try db.execute(sql: """
-                    UPDATE tickets SET assignee = ?, agent_id = NULL, queued_at = NULL, updated_at = ?,
-                        status = CASE WHEN status = 'new' THEN 'open' ELSE status END
-                    WHERE id = ?
-                    """, arguments: [agent, now, ticketId])
-            }
-            try Self.record(
-                db, ticketId: ticketId, "assigned", by: agent, ["agentId": (known?["id"] as Int64?).map(String.init), "how": "claim from a console"], at: now)
-            return known?["id"]
+        if let agentId = try await consoleStore.claim(ticketId: ticketId, by: agent, at: clock()) {
+            bus.publish([.ticketAssigned(ticketId: ticketId, agentId: agentId)])
         }
-        if let agentId { bus.publish([.ticketAssigned(ticketId: ticketId, agentId: agentId)]) }
         return try await summary(ticketId)
     }
 }

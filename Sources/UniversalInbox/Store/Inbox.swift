@@ -54,6 +54,8 @@ public struct Inbox: Sendable {
     public let reportStore: any ReportStore
     /// Agent consoles' threads, cursors and events acted on (`ConsoleStore`).
     public let consoleStore: any ConsoleStore
+    /// The spam filter's training and screening (`SpamStore`).
+    public let spamStore: any SpamStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -89,6 +91,7 @@ public struct Inbox: Sendable {
         self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
         self.reportStore = SQLiteReportStore(database: database)
         self.consoleStore = SQLiteConsoleStore(database: database)
+        self.spamStore = SQLiteSpamStore(database: database)
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

@@ -43,6 +43,7 @@ struct Stores: Sendable {
     let reports: any ReportStore
     let console: any ConsoleStore
     let presence: any PresenceStore
+    let spam: any SpamStore
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
@@ -80,6 +81,7 @@ struct Stores: Sendable {
                     reports: SQLiteReportStore(database: database),
                     console: SQLiteConsoleStore(database: database),
                     presence: InMemoryPresenceStore(),
+                    spam: SQLiteSpamStore(database: database),
                     rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
@@ -124,6 +126,7 @@ struct Stores: Sendable {
                         reports: PostgresReportStore(client: client, logger: logger),
                         console: PostgresConsoleStore(client: client, logger: logger),
                         presence: PostgresPresenceStore(client: client, logger: logger),
+                        spam: PostgresSpamStore(client: client, logger: logger),
                         rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
