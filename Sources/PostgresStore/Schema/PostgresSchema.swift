@@ -22,6 +22,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 8, name: "run-once-leases", statements: runOnceLeases),
         PostgresMigration(version: 9, name: "rate-limit-buckets", statements: rateLimitLedger),
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
+        PostgresMigration(version: 11, name: "ticket-list-indexes", statements: ticketListIndexes),
     ]
 
     /// The newest version this binary knows.
