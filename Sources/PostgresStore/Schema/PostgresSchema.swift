@@ -23,6 +23,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 9, name: "rate-limit-buckets", statements: rateLimitLedger),
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
         PostgresMigration(version: 11, name: "presence", statements: presence),
+        PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
     ]
 
     /// The newest version this binary knows.

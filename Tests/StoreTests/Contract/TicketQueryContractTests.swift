@@ -167,6 +167,29 @@ import UniversalInbox
         }
     }
 
+    /// A channel that few of the other filters' tickets have: here 60 active SMS tickets newer than
+    /// ticket 6 and 60 between tickets 1 and 2 hide the active LINE tickets from a walk of the
+    /// newest 40 (PostgreSQL then takes the channel's tickets as a set); pages stay the same.
+    @Test(arguments: StoreKind.available)
+    func aChannelRareAmongTheOtherFiltersTicketsIsStillListedInOrder(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let store = try await Self.seeded(stores)
+            let hiding: [Int] = Array(101...220)
+            let tickets: [String] = hiding.map { id in "(\(id), 4, 'open', 5, 'normal', 100, \(id <= 160 ? 10_000 + id : 8_500 + id - 160))" }
+            let channels: [String] = hiding.map { id in "(\(id), 'sms')" }
+            try await stores.sql.execute(
+                "INSERT INTO tickets (id, contact_id, status, last_identity_id, priority, created_at, updated_at) VALUES " + tickets.joined(separator: ", "))
+            try await stores.sql.execute("INSERT INTO ticket_channels (ticket_id, channel) VALUES " + channels.joined(separator: ", "))
+            let line = Self.filter { $0.activeOnly = true; $0.channel = "line" }
+            let pages = try await Self.pages(limit: 1) { after in
+                try await store.newest(line, containing: [], after: after, limit: 1, reader: nil, limits: SearchLimits())
+            }
+            #expect(pages.ids == [[6], [1], [2], [3]])
+            #expect(try await Self.newest(store, line) == [6, 1, 2, 3])
+            #expect(try await store.count(["line": line]) == ["line": 4])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func searchFindsEnglishAndJapaneseWordsOfAnyLength(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
