@@ -45,12 +45,17 @@ import UniversalInbox
                     await hubs[1].disconnect(bob)
                     try await ann.presence(ticket, [])
 
-                    // A process that died leaves its entry: the other drops it once it expires.
-                    try await PostgresPresenceStore(client: clients[1], logger: Self.logger).set(
-                        PresenceEntry(
-                            connectionId: UUID(), processId: "dead", agentId: nil, agentName: "Zed", ticketId: ticket, state: .viewing,
-                            expiresAt: Date.now.addingTimeInterval(1)))
+                    // A process that died leaves its entry: the other drops it once it expires. (Its last
+                    // refresh is written again already past its expiry, rather than waiting on the clock.)
+                    let dead = PresenceEntry(
+                        connectionId: UUID(), processId: "dead", agentId: nil, agentName: "Zed", ticketId: ticket, state: .viewing,
+                        expiresAt: Date.now.addingTimeInterval(3600))
+                    let store = PostgresPresenceStore(client: clients[1], logger: Self.logger)
+                    try await store.set(dead)
                     try await ann.presence(ticket, ["Zed viewing"])
+                    var expired = dead
+                    expired.expiresAt = Date.now.addingTimeInterval(-1)
+                    try await store.set(expired)
                     try await ann.presence(ticket, [])
                 }
             }
@@ -72,7 +77,7 @@ import UniversalInbox
         do {
             try await body(fresh)
         } catch {
-            try? await drop()
+            _ = try? await drop()
             throw error
         }
         try await drop()
