@@ -104,7 +104,7 @@ import UniversalInbox
         let restored = Self.temporaryDirectory("restored")
         _ = try BridgeRestore.run(config: Self.config(restored), from: backup)
         try await TestBridge.with(standIns: [.line], configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in
-            let pool = t.bridge.inbox.database.pool
+            let pool = try t.bridge.inbox.database.pool
             let (check, inbound) = try await pool.read { db in
                 (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try String.fetchAll(db, sql: "SELECT text FROM messages WHERE direction = 'in'"))
             }
