@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import UniversalInbox
 
 extension Bridge {
@@ -33,7 +34,8 @@ extension Bridge {
                     }
                 }
                 // SQLite or PostgreSQL: no serving lock, so this works beside a running bridge.
-                let logger = Logs.bootstrap()
+                var logger = Logger(label: "bridge")
+                logger.logLevel = .warning
                 try await ServedDatabase.with(config, logger: logger) { database in
                     try await add(to: Inbox(stores: database.stores(logger: logger)), role: role, passwordHash: passwordHash)
                 }

@@ -31,7 +31,9 @@ enum ServedDatabase: Sendable {
         case .postgres(let settings):
             do {
                 try await PostgresMigrator.checkVersion(settings, logger: logger)
-                return .postgres(PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger))
+                var configuration = try settings.clientConfiguration()
+                configuration.options.maximumConnections = config.databaseMaxConnections
+                return .postgres(PostgresClient(configuration: configuration, backgroundLogger: logger))
             } catch let error as PostgresStoreError {
                 throw StartupError(description: error.description)
             }

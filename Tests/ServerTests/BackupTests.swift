@@ -56,7 +56,7 @@ import UniversalInbox
         return config
     }
 
-    @Test func aBackupTakenUnderLoadRestoresEveryAcknowledgedEvent() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aBackupTakenUnderLoadRestoresEveryAcknowledgedEvent() async throws {
         let backup = Self.temporaryDirectory("backup")
         var acknowledgedBefore: Set<String> = []
         var attachmentURL = ""

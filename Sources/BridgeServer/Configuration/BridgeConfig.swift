@@ -32,6 +32,8 @@ struct BridgeConfig: Sendable {
         get { database.sqlitePath ?? "./data/bridge.sqlite" }
         set { database = .sqlite(path: newValue) }
     }
+    /// `database.maxConnections`: the most connections one process opens to PostgreSQL at once.
+    var databaseMaxConnections = 20
     /// `data.directory`; nil: `filesDirectory`'s default.
     var dataDirectory: String?
     /// Where the files kept besides the database are: the secrets (`admin-token`, `history-link-key`,

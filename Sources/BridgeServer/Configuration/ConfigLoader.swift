@@ -93,8 +93,9 @@ enum ConfigLoader {
         if let timeout = try search.child("timeout").timeout() { config.search.timeout = .seconds(timeout) }
 
         let database = node.child("database")
-        try database.checkKeys(["url"])
+        try database.checkKeys(["url", "maxConnections"])
         if let url = try database.child("url").string() { config.database = try DatabaseURL.parse(url, key: "database.url") }
+        config.databaseMaxConnections = try database.child("maxConnections").positiveInt() ?? config.databaseMaxConnections
         let data = node.child("data")
         try data.checkKeys(["directory"])
         config.dataDirectory = try data.child("directory").string()
