@@ -135,10 +135,17 @@ final class Executable: @unchecked Sendable {
         self.exited = exited
     }
 
-    /// Runs `arguments` to the end; its status and standard error.
+    /// Runs `arguments` to the end (stopped with SIGTERM after 60 s: a command that should have
+    /// exited fails the test instead of hanging it); its status and standard error.
     static func run(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, stderr: String) {
         let running = try start(arguments, stdin: stdin)
+        let timer = Task {
+            try await Task.sleep(for: .seconds(60))
+            Issue.record("bridge \(arguments.first ?? "") did not exit within 60 s")
+            running.terminate()
+        }
         let status = await running.exitStatus()
+        timer.cancel()
         return (status, running.stderr.withLock { $0 })
     }
 

@@ -146,7 +146,8 @@ struct TestBridge {
         }
         configure(&config)
         var logger = Logger(label: "bridge-test")
-        logger.logLevel = .critical
+        // BRIDGE_TEST_LOG_LEVEL (e.g. error) shows the test bridges' logs when looking into a failure.
+        logger.logLevel = ProcessInfo.processInfo.environment["BRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let now: @Sendable () -> Date
         if let clock { now = { clock.now } } else { now = { Date() } }
         let bridge: RunningBridge
