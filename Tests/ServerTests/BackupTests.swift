@@ -8,7 +8,7 @@ import Testing
 import UniversalInbox
 
 /// `bridge backup` and `bridge restore` on real SQLite files next to a bridge serving real HTTP.
-@Suite struct BackupTests {
+@Suite(.enabled(if: TestDatabase.isSQLite, "bridge backup and restore are for SQLite")) struct BackupTests {
     /// Texts of LINE events the bridge answered 200, from posters running side by side.
     final class Load: Sendable {
         private let state = Mutex((next: 0, acknowledged: [String](), stopped: false))

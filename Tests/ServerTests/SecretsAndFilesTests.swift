@@ -113,7 +113,7 @@ import UniversalInbox
         }
     }
 
-    @Test func theDatabaseAndSecretsAreReadableByTheBridgeOnly() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func theDatabaseAndSecretsAreReadableByTheBridgeOnly() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.customerWrites(Payloads.lineUser, "hello")  // the WAL and its index exist now
             let dir = t.dataDirectory
