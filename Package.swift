@@ -231,7 +231,9 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["UniversalInbox"],
+            dependencies: [
+                "UniversalInbox", "PostgresStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Support",
             swiftSettings: strict
         ),

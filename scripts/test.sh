@@ -2,7 +2,8 @@
 # The test command (README.md, .ci/run): builds everything, plays the demo, checks the API against
 # its OpenAPI document (schemathesis), runs the SIGKILL crash tests (ingest and campaigns) and the
 # benchmarks (the web page's too) in quick mode on a release build, then every unit, fixture and
-# end-to-end test, then a bounded fuzzing run. Exits non-zero on the first failure.
+# end-to-end test (the server tests a second time with every bridge on PostgreSQL), then a bounded
+# fuzzing run. Exits non-zero on the first failure.
 # A throwaway PostgreSQL (scripts/postgres.sh) runs for the whole script; its URL is
 # BRIDGE_TEST_POSTGRES_URL (BRIDGE_TEST_POSTGRES_SOCKET_URL through its Unix socket), and it is
 # stopped and removed on any exit.
@@ -62,6 +63,9 @@ rm -rf "$page_bench"
 
 echo "== tests"
 swift test --skip-build
+
+echo "== the server tests again on PostgreSQL: every test bridge serves from a fresh database (BRIDGE_TEST_DATABASE=postgres)"
+BRIDGE_TEST_DATABASE=postgres swift test --skip-build --filter ServerTests
 
 echo "== fuzzing: every channel's verify+parse and the config loader, 15 s each (long run: scripts/fuzz.sh 3600)"
 scripts/fuzz.sh 15

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import UniversalInbox
 
 extension Bridge {
@@ -23,7 +24,6 @@ extension Bridge {
             func run() async throws {
                 let config = try options.load()
                 guard let role = AgentRole(rawValue: role) else { throw ValidationError("--role must be owner, admin or agent") }
-                let inbox = Inbox(database: try AppDatabase(path: config.sqliteDatabasePath(for: "`bridge agent add`")))
                 var passwordHash: String?
                 if passwordStdin {
                     guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }
@@ -33,6 +33,15 @@ extension Bridge {
                         throw ValidationError(error.message)
                     }
                 }
+                // SQLite or PostgreSQL: no serving lock, so this works beside a running bridge.
+                var logger = Logger(label: "bridge")
+                logger.logLevel = .warning
+                try await ServedDatabase.with(config, logger: logger) { database in
+                    try await add(to: Inbox(stores: database.stores(logger: logger)), role: role, passwordHash: passwordHash)
+                }
+            }
+
+            private func add(to inbox: Inbox, role: AgentRole, passwordHash: String?) async throws {
                 do {
                     var departmentIds: [Int64] = []
                     let existing = try await inbox.departments()

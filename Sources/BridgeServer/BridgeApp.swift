@@ -23,8 +23,9 @@ enum BridgeApp {
         var passwordHasher: PasswordHasher
         /// Every route as `METHOD /path/{param}` (a trailing `**` as `{path}`), for checking the OpenAPI document against.
         var routes: [String]
-        /// Held while the bridge runs, so `bridge restore` refuses to replace the database meanwhile.
-        var servingLock: ServingLock
+        /// The database served; on SQLite its serving lock is held while the bridge runs, so
+        /// `bridge restore` refuses to replace the database meanwhile.
+        var database: ServedDatabase
     }
 
     /// `clock` is the time the inbox, its rules and alerts see (tests move it by hand).
@@ -33,8 +34,25 @@ enum BridgeApp {
         clock: @escaping @Sendable () -> Date = { Date() },
         janitorInterval: Duration = .seconds(60),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> (app: some ApplicationProtocol, parts: Parts) {
+        // A bad admin token stops the bridge before anything is created.
+        if let token = config.adminToken { try AdminToken.check(token) }
+        let database = try await ServedDatabase.open(config, servingLock: true, logger: logger)
+        do {
+            return try assemble(
+                config: config, database: database, logger: logger, transport: transport, clock: clock, janitorInterval: janitorInterval,
+                onServerRunning: onServerRunning)
+        } catch {
+            database.release()
+            throw error
+        }
+    }
+
+    private static func assemble(
+        config: BridgeConfig, database: ServedDatabase, logger: Logger, transport: (any HTTPTransport)?, clock: @escaping @Sendable () -> Date,
+        janitorInterval: Duration, onServerRunning: @escaping @Sendable (Int) async -> Void
     ) throws -> (app: some ApplicationProtocol, parts: Parts) {
-        let core = try BridgeCore(config: config, logger: logger, transport: transport, clock: clock)
+        let core = try BridgeCore(config: config, database: database, logger: logger, transport: transport, clock: clock)
         let router = try BridgeRouter.make(core)
         let app = Application(
             router: router,
@@ -47,7 +65,7 @@ enum BridgeApp {
             logger: logger)
         let parts = Parts(
             inbox: core.inbox, registry: core.registry, metrics: core.metrics, adminToken: core.adminToken, passwordHasher: core.hasher,
-            routes: BridgeRouter.documentedForm(of: router), servingLock: core.servingLock)
+            routes: BridgeRouter.documentedForm(of: router), database: core.database)
         return (app, parts)
     }
 }
@@ -75,7 +93,7 @@ final class RunningBridge: Sendable {
         janitorInterval: Duration = .seconds(60), shutdownSignals: [UnixSignal] = []
     ) async throws -> RunningBridge {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let (app, parts) = try BridgeApp.build(
+        let (app, parts) = try await BridgeApp.build(
             config: config, logger: logger, transport: transport, clock: clock, janitorInterval: janitorInterval,
             onServerRunning: { port in
                 continuation.yield(port)
@@ -90,6 +108,7 @@ final class RunningBridge: Sendable {
         for await p in ports { port = p }
         guard let port else {
             // The server stopped before listening: surface why.
+            defer { parts.database.release() }
             _ = try await task.value
             throw ConfigError(key: "server", problem: "the server stopped before it started listening")
         }
@@ -98,7 +117,7 @@ final class RunningBridge: Sendable {
 
     /// Waits until the bridge stops (a shutdown signal, or `stop()`).
     func wait() async throws {
-        defer { parts.servingLock.release() }
+        defer { parts.database.release() }
         try await task.value
     }
 
@@ -106,7 +125,7 @@ final class RunningBridge: Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
-        parts.servingLock.release()
+        parts.database.release()
     }
 }
 

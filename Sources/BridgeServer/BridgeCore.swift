@@ -8,15 +8,15 @@ import Notifier
 import SlackChannel
 import UniversalInbox
 
-/// What the routes and the background services share, made once from the configuration: the store,
-/// the channel adapters, the outbound transports, the keys and secrets kept beside the database, the
-/// live hub and the alert deliveries. `BridgeRouter` and `BridgeServices` only read it.
+/// What the routes and the background services share, made once from the configuration: the store
+/// (on SQLite or PostgreSQL, `ServedDatabase`), the channel adapters, the outbound transports, the
+/// keys and secrets kept in the data directory, the live hub and the alert deliveries. `BridgeRouter` and `BridgeServices` only read it.
 struct BridgeCore: Sendable {
     let config: BridgeConfig
     let logger: Logger
     let clock: @Sendable () -> Date
-    let databasePath: String
-    let servingLock: ServingLock
+    /// The database opened for serving (its client runs as the first service on PostgreSQL).
+    let database: ServedDatabase
     let inbox: Inbox
     /// Where the accounts' token buckets keep their balances (`RateLimitLedgers`).
     let rateLimits: any RateLimitLedger
@@ -43,21 +43,19 @@ struct BridgeCore: Sendable {
     /// Which of the duties that run in one process at a time (distribution, feeds, ...) this one holds.
     let runOnce: RunOnceLeaser
 
-    init(config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)?, clock: @escaping @Sendable () -> Date) throws {
-        if let token = config.adminToken { try AdminToken.check(token) }
+    /// `database` is opened for serving (`ServedDatabase.open(_:servingLock: true, ...)`).
+    init(
+        config: BridgeConfig, database: ServedDatabase, logger: Logger, transport: (any HTTPTransport)?, clock: @escaping @Sendable () -> Date
+    ) throws {
         self.config = config
         self.logger = logger
         self.clock = clock
-        databasePath = try config.sqliteDatabasePath(for: "`bridge serve`")
-        servingLock = try ServingLock.serving(databasePath: databasePath)
-        let inbox = Inbox(database: try AppDatabase(path: databasePath), clock: clock, searchLimits: config.search)
+        self.database = database
+        let stores = database.stores(logger: logger)
+        let inbox = Inbox(stores: stores, clock: clock, searchLimits: config.search)
         self.inbox = inbox
-        // The serving lock proves no other process uses this database: leases a crashed
-        // predecessor left are free, so the duties start at once.
-        let leases = SQLiteRunOnceLeases(database: inbox.database)
-        try leases.releaseAll()
-        runOnce = RunOnceLeaser(leases: leases, clock: clock, logger: logger)
-        let rateLimits = RateLimitLedgers.make(for: .sqlite(servingLock), logger: logger)
+        runOnce = RunOnceLeaser(leases: try database.runOnceLeases(stores), clock: clock, logger: logger)
+        let rateLimits = database.rateLimits(logger: logger)
         self.rateLimits = rateLimits
         registry = ChannelRegistry(config.channels, rateLimits: rateLimits)
         metrics = BridgeMetrics()
@@ -65,10 +63,10 @@ struct BridgeCore: Sendable {
         var ownedTransports = [ownTransport]
         let transport = transport ?? ownTransport
         self.transport = transport
-        adminToken = try config.adminToken ?? AdminToken.loadOrCreate(besides: databasePath, logger: logger)
+        adminToken = try config.adminToken ?? AdminToken.loadOrCreate(in: config.filesDirectory, logger: logger)
         decoyHash = try Passwords.hash(AccessTokens.generate(), cost: config.bcryptCost)
-        historyLinks = try HistoryLinks.loadOrCreate(besides: databasePath)
-        uploads = try UploadStore.open(directory: config.uploadsDirectory, besides: databasePath)
+        historyLinks = try HistoryLinks.loadOrCreate(in: config.filesDirectory)
+        uploads = try UploadStore.open(directory: config.uploadsDirectory, keyDirectory: config.filesDirectory)
         authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
         mailer = config.email.map(SMTPMailer.init(settings:))

@@ -11,9 +11,11 @@ import UniversalInbox
 enum BridgeServices {
     static func make(_ core: BridgeCore, janitorInterval: Duration) throws -> [any Service] {
         let (config, inbox, registry, transport, logger) = (core.config, core.inbox, core.registry, core.transport, core.logger)
-        // The transports' owners come first: services stop in reverse order, so the clients close last;
-        // then the run-once leases, so that they are released only after every duty's step finished.
-        return core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
+        // The PostgreSQL client comes first: services stop in reverse order, so it stops after every
+        // other service's last query. Then the transports' owners, so the HTTP clients close after
+        // every sender; then the run-once leases, released only after every duty's step finished.
+        return (core.database.clientService.map { [$0] } ?? [])
+            + core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
             + [core.runOnce]
             + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, rateLimits: core.rateLimits, logger: logger) }
             + [

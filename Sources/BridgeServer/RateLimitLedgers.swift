@@ -9,8 +9,7 @@ import PostgresStore
 ///   cluster and the buckets live in its memory, as they always did (no table in the SQLite schema).
 /// - PostgreSQL: every process on the database shares them in `rate_limit_buckets`.
 ///
-/// `BridgeCore.init` picks the ledger; `bridge serve` on PostgreSQL (not built yet) passes
-/// `.postgres(client)` with the `PostgresClient` it runs, in place of `.sqlite(servingLock)`.
+/// `ServedDatabase.rateLimits` picks the ledger for the database `bridge serve` opened.
 enum RateLimitLedgers {
     enum Store {
         case sqlite(ServingLock)

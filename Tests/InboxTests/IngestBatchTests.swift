@@ -16,7 +16,7 @@ import Testing
         let batch = ["first", "poison", "third"].enumerated().map { i, text in
             WebhookEvents(account: lineMain, events: [textEvent("b\(i)", from: "U\(i)", text: text)])
         }
-        let results = await SQLiteIngestStore(database: inbox.database).file(batch, now: Date(ms: 1_700_000_000_000))
+        let results = await SQLiteIngestStore(database: try inbox.database).file(batch, now: Date(ms: 1_700_000_000_000))
         #expect(results.map { (try? $0.get())?.stored } == [1, nil, 1])
         let (texts, seen, customers) = try await inbox.database.pool.read { db in
             (

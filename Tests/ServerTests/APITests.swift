@@ -147,7 +147,7 @@ import Yams
 }
 
 @Suite struct SearchAPITests {
-    @Test func searchThroughTheAPI() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func searchThroughTheAPI() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.postLINE(Payloads.lineText("01SEARCH1", "注文はどこですか"))
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.SEARCH2", "Where is my parcel?"))

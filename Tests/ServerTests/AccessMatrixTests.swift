@@ -259,7 +259,7 @@ import Yams
             token: world.tokens[role])
     }
 
-    @Test func everyOperationForEveryRole() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func everyOperationForEveryRole() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let world = try await build(t)
             let checked = Self.operations.filter { if case .unauthenticated = $0.value.0 { false } else { true } }.keys.sorted()

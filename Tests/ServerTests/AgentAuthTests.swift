@@ -6,7 +6,7 @@ import UniversalInbox
 
 /// Agents, logins, tokens and the permission matrix, through the REST API on a real SQLite file.
 @Suite struct AgentAuthTests {
-    @Test func loginWithPasswordThenLogout() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func loginWithPasswordThenLogout() async throws {
         try await TestBridge.with { t in
             let ann = try await t.addAgent("Ann", password: "correct horse battery")
             let hash = try await t.bridge.inbox.database.pool.read { db in

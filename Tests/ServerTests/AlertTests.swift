@@ -23,7 +23,7 @@ import UniversalInbox
         }
     }
 
-    @Test func desktopAlertsAndABurstBecomesOneAlertWithACount() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func desktopAlertsAndABurstBecomesOneAlertWithACount() async throws {
         // The bridge's clock stands still until the test moves it: the burst cannot outlast the window.
         let clock = ManualClock()
         try await TestBridge.with(standIns: [.line], clock: clock, configure: {
@@ -61,7 +61,7 @@ import UniversalInbox
         }
     }
 
-    @Test func smsAlertsFollowPreferencesAndQuietHours() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func smsAlertsFollowPreferencesAndQuietHours() async throws {
         try await TestBridge.with(standIns: [.line, .sms], configure: Self.fast) { t in
             let ann = try await t.addAgent("Ann")
             let bob = try await t.addAgent("Bob")
@@ -100,7 +100,7 @@ import UniversalInbox
         }
     }
 
-    @Test func aFailingMediumIsRetried() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aFailingMediumIsRetried() async throws {
         try await TestBridge.with(standIns: [.line, .sms], configure: Self.fast) { t in
             let ann = try await t.addAgent("Ann")
             _ = try await t.request(.PUT, "/api/v1/me/alerts", body: Data(#"{"media":{"assigned":["sms"]},"phone":"+15550100003"}"#.utf8), token: ann.token)
@@ -118,7 +118,7 @@ import UniversalInbox
         }
     }
 
-    @Test func ticketsWaitingTooLongAlertTheirDepartment() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func ticketsWaitingTooLongAlertTheirDepartment() async throws {
         // Long enough that the ticket is in Sales's queue before it counts as waiting.
         try await TestBridge.with(standIns: [.line], configure: {
             Self.fast(&$0)

@@ -124,7 +124,7 @@ import UniversalInbox
         }
     }
 
-    @Test func concurrentDistributionNeverExceedsAMaximum() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func concurrentDistributionNeverExceedsAMaximum() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let api = t.api
             let ann = try await t.addAgent("Ann", maxTickets: 3)

@@ -8,7 +8,7 @@ import Testing
 import UniversalInbox
 
 /// `bridge backup` and `bridge restore` on real SQLite files next to a bridge serving real HTTP.
-@Suite struct BackupTests {
+@Suite(.enabled(if: TestDatabase.isSQLite, "bridge backup and restore are for SQLite")) struct BackupTests {
     /// Texts of LINE events the bridge answered 200, from posters running side by side.
     final class Load: Sendable {
         private let state = Mutex((next: 0, acknowledged: [String](), stopped: false))
@@ -56,7 +56,7 @@ import UniversalInbox
         return config
     }
 
-    @Test func aBackupTakenUnderLoadRestoresEveryAcknowledgedEvent() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aBackupTakenUnderLoadRestoresEveryAcknowledgedEvent() async throws {
         let backup = Self.temporaryDirectory("backup")
         var acknowledgedBefore: Set<String> = []
         var attachmentURL = ""
@@ -104,7 +104,7 @@ import UniversalInbox
         let restored = Self.temporaryDirectory("restored")
         _ = try BridgeRestore.run(config: Self.config(restored), from: backup)
         try await TestBridge.with(standIns: [.line], configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in
-            let pool = t.bridge.inbox.database.pool
+            let pool = try t.bridge.inbox.database.pool
             let (check, inbound) = try await pool.read { db in
                 (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try String.fetchAll(db, sql: "SELECT text FROM messages WHERE direction = 'in'"))
             }

@@ -119,7 +119,7 @@ import UniversalInbox
             // Tampered or expired links show nothing.
             let tampered = path.replacingOccurrences(of: "/history/\(contact).", with: "/history/\(contact + 1).")
             #expect(try await t.get(tampered, token: nil).status == 404)
-            let expired = try HistoryLinks.loadOrCreate(besides: t.dataDirectory + "/bridge.sqlite").token(contactId: Int64(contact), expiresAt: Date().addingTimeInterval(-1))
+            let expired = try HistoryLinks.loadOrCreate(in: t.dataDirectory).token(contactId: Int64(contact), expiresAt: Date().addingTimeInterval(-1))
             #expect(try await t.get("/history/\(expired)", token: nil).status == 410)
             #expect(try await t.postJSON("/api/v1/contacts/\(contact)/history-link", #"{"days":365}"#).errorCode == "invalid_days")
             #expect(try await t.postJSON("/api/v1/contacts/999/history-link", "{}").status == 404)

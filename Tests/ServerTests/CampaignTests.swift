@@ -194,7 +194,7 @@ import Testing
         }
     }
 
-    @Test func aRestartResendsInterruptedBatchesUnderTheirKeyAndNeverDoubles() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aRestartResendsInterruptedBatchesUnderTheirKeyAndNeverDoubles() async throws {
         try await TestBridge.with(standIns: [.line, .sms]) { t in
             _ = try await t.postLINE(Self.lineTexts((1...5).map(Self.user)))
             _ = try await t.postSMS(Payloads.sms("SM0000000000000000000000000000CA02", "hi", from: "+15550001212"))

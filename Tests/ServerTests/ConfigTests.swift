@@ -83,7 +83,7 @@ import Testing
         ("outbound:\n  maxBackoff: 1e300d", #"outbound.maxBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "1e300d""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
-        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, database, egress, email, media, notifier, outbound, satisfaction, search, server, spam, tickets)"),
+        ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, data, database, egress, email, media, notifier, outbound, satisfaction, search, server, spam, tickets)"),
         ("email: { url: http://mail, from: a@example.com }", "email.url must be smtp://host:587 (STARTTLS) or smtps://host:465"),
         ("email: { url: smtp://mail:587, from: nobody }", "email.from must be an address, e.g. Support <support@example.com>"),
         ("email: { url: smtp://mail:25, from: a@example.com, username: u, password: p, allowPlaintext: true }",

@@ -45,7 +45,7 @@ import Testing
         }
     }
 
-    @Test func restrictedAgentCannotReachAnotherDepartmentsCustomer() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func restrictedAgentCannotReachAnotherDepartmentsCustomer() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let s = try await setUp(t)
             let sam = s.sam

@@ -45,7 +45,7 @@ import Testing
 
     /// Another agent's page showing the contact beside one of its tickets learns of the change
     /// from the ordered log; a closed ticket gets no entry.
-    @Test func aTagChangeIsLoggedForTheContactsOpenTickets() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aTagChangeIsLoggedForTheContactsOpenTickets() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let api = t.api
             let first = try await t.customerWrites("Utag00000000000000000000000000002", "First question")
@@ -70,7 +70,7 @@ import Testing
     }
 
     /// Linking two contacts keeps what the business knew about the absorbed one.
-    @Test func linkingKeepsTheAbsorbedContactsTagsEmailAndFields() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func linkingKeepsTheAbsorbedContactsTagsEmailAndFields() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let api = t.api
             _ = try await api.createField(.init(scope: "contact", key: "tier", label: "Tier", type: "text"))
@@ -92,7 +92,7 @@ import Testing
     }
 
     /// A campaign to `tags` reaches a contact tagged so, as well as one whose ticket is.
-    @Test func campaignAudiencesMatchContactTags() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func campaignAudiencesMatchContactTags() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let api = t.api
             let tagged = try await newContact(t, "Utag00000000000000000000000000005", writes: "Hi")

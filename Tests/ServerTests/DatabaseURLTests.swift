@@ -87,11 +87,15 @@ import Testing
         #expect(error?.key == "BRIDGE_DATABASE_URL")
     }
 
-    /// Serving from PostgreSQL is the next piece: until then `bridge serve` says so and creates nothing.
-    @Test func servingFromPostgresIsRefusedClearly() throws {
+    /// `bridge serve` on a PostgreSQL nobody answers at fails at once, naming `database.url` and
+    /// the server (not the password), and creates nothing in the data directory.
+    @Test func servingFromAnUnreachablePostgresFailsClearly() async throws {
         var config = BridgeConfig()
         config.database = try parse("postgres://bridge:pw@127.0.0.1:1/inbox")
-        let error = #expect(throws: StartupError.self) { _ = try BridgeApp.build(config: config, logger: Logger(label: "test")) }
-        #expect(error?.description == "database.url is PostgreSQL (postgres://bridge:***@127.0.0.1:1/inbox?sslmode=prefer): `bridge serve` is not available on PostgreSQL yet; only `bridge migrate` is")
+        config.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("unreachable-\(UUID().uuidString)").path
+        let error = await #expect(throws: StartupError.self) { _ = try await BridgeApp.build(config: config, logger: Logger(label: "test")) }
+        #expect(error?.description.hasPrefix("database.url: cannot connect to PostgreSQL at 127.0.0.1:1") == true)
+        #expect(error?.description.contains("pw") == false)
+        #expect(!FileManager.default.fileExists(atPath: config.dataDirectory ?? ""))
     }
 }

@@ -64,7 +64,7 @@ import Testing
         #expect(try server.received().isEmpty)
     }
 
-    @Test func agentsGetAlertsByEmail() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func agentsGetAlertsByEmail() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }
         try await TestBridge.with(standIns: [.line], configure: {

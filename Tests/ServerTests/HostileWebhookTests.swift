@@ -58,7 +58,7 @@ import Testing
         }
     }
 
-    @Test func variantsThePlatformsSendAreFiled() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func variantsThePlatformsSendAreFiled() async throws {
         try await TestBridge.with(standIns: [.meta]) { t in
             // WhatsApp: a customer known only by a business-scoped user id.
             let bsuid = "US.13491208655302741918"

@@ -98,7 +98,7 @@ import _CryptoExtras
         try? FileManager.default.removeItem(at: directory)
     }
 
-    @Test func apnsSignsAProviderTokenAndSendsOverHTTP2() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func apnsSignsAProviderTokenAndSendsOverHTTP2() async throws {
         let key = P256.Signing.PrivateKey()
         let tls = try TestTLS.make()
         let apns = PlatformStandIn(tls: tls.server) { _, _ in PlatformStandIn.Reply(status: 200, headers: ["apns-id": UUID().uuidString]) }

@@ -112,7 +112,7 @@ import UniversalInbox
         #expect(TemplateText.fill("{{a}}{{b|}}", [:]) == "")
     }
 
-    @Test func timePassedRulesFireOncePerIdlePeriod() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func timePassedRulesFireOncePerIdlePeriod() async throws {
         let clock = ManualClock()
         try await TestBridge.with(standIns: [.line], clock: clock) { t in
             _ = try await t.postJSON("/api/v1/rules", #"""

@@ -48,7 +48,7 @@ import UniversalInbox
         }
     }
 
-    @Test func smsCustomersAnswerWithANumber() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func smsCustomersAnswerWithANumber() async throws {
         try await TestBridge.with(standIns: [.sms], configure: { $0.satisfaction.enabled = true }) { t in
             _ = try await t.postSMS(Payloads.sms("SM00000000000000000000000000000001", "my bill is wrong"))
             let ticket = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
@@ -68,7 +68,7 @@ import UniversalInbox
         }
     }
 
-    @Test func aClosedWindowIsRecordedInsteadOfSending() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aClosedWindowIsRecordedInsteadOfSending() async throws {
         try await TestBridge.with(standIns: [.whatsapp], configure: { $0.satisfaction.enabled = true }) { t in
             let twoDaysAgo = Int64(Date().timeIntervalSince1970) - 2 * 86400
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.RATE1", "hello", at: twoDaysAgo))
@@ -134,7 +134,7 @@ import UniversalInbox
 
 /// The contact's satisfaction answers on `GET /contacts/{id}` (the contact panel shows them).
 @Suite struct ContactRatingsTests {
-    @Test func aContactShowsItsAnsweredRatingsOnReadableTicketsNewestFirst() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aContactShowsItsAnsweredRatingsOnReadableTicketsNewestFirst() async throws {
         try await TestBridge.with(standIns: [.line], configure: { $0.satisfaction.enabled = true }) { t in
             let sales = try await t.addDepartment("Sales")
             let billing = try await t.addDepartment("Billing")

@@ -79,14 +79,14 @@ import UniversalInbox
         let dir = Self.temporaryDirectory()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let token = try AdminToken.loadOrCreate(besides: dir + "/bridge.sqlite", logger: logger)
+        let token = try AdminToken.loadOrCreate(in: dir, logger: logger)
         #expect(token.count == 64)
         #expect(Self.mode(dir + "/admin-token") == "600")
         #expect(Self.mode(dir) == "700")
-        #expect(try AdminToken.loadOrCreate(besides: dir + "/bridge.sqlite", logger: logger) == token)
+        #expect(try AdminToken.loadOrCreate(in: dir, logger: logger) == token)
         // A hand-written file with a short token is refused like a configured one.
         try PrivateFiles.save(Data("short".utf8), to: dir + "/admin-token")
-        #expect(throws: ConfigError.self) { try AdminToken.loadOrCreate(besides: dir + "/bridge.sqlite", logger: logger) }
+        #expect(throws: ConfigError.self) { try AdminToken.loadOrCreate(in: dir, logger: logger) }
     }
 
     /// A link signed with a key derived from the admin token (how links used to be signed, so
@@ -113,7 +113,7 @@ import UniversalInbox
         }
     }
 
-    @Test func theDatabaseAndSecretsAreReadableByTheBridgeOnly() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func theDatabaseAndSecretsAreReadableByTheBridgeOnly() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             _ = try await t.customerWrites(Payloads.lineUser, "hello")  // the WAL and its index exist now
             let dir = t.dataDirectory

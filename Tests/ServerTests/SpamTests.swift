@@ -5,7 +5,7 @@ import UniversalInbox
 
 /// Spam box, restore, and the learning filter.
 @Suite struct SpamTests {
-    @Test func markSpamAndRestore() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func markSpamAndRestore() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             let (api, ann) = (t.api, t.api(as: try await t.addAgent("Ann")))
             let ticket = try await t.customerWrites(Payloads.lineUser, "WIN A FREE IPHONE click bit.ly/x")
@@ -29,7 +29,7 @@ import UniversalInbox
 
     /// A labelled set of customer messages: 120 spam, 120 genuine, written from varied templates.
     /// Agents' decisions on 80 + 80 train the filter; it then screens the 40 + 40 it has not seen.
-    @Test func filterLearnsFromAgentsAndSendsLikelySpamToTheSpamBox() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func filterLearnsFromAgentsAndSendsLikelySpamToTheSpamBox() async throws {
         let spam = LabelledSet.messages(LabelledSet.spamTemplates, count: 120, seed: 1)
         let genuine = LabelledSet.messages(LabelledSet.genuineTemplates, count: 120, seed: 2)
         try await TestBridge.with(standIns: [.line], configure: { $0.spam = .init(threshold: 0.9, minimumTraining: 20) }) { t in

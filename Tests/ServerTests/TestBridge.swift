@@ -16,8 +16,9 @@ import Testing
 import UniversalInbox
 import WhatsAppChannel
 
-/// A bridge on a loopback port with a fresh SQLite file, every channel configured, and helpers to
-/// call it like a platform or an agent would (`api`: the typed REST client).
+/// A bridge on a loopback port with a fresh SQLite file (or a fresh PostgreSQL database, with
+/// `BRIDGE_TEST_DATABASE=postgres`: `TestDatabase`), every channel configured, and helpers to call
+/// it like a platform or an agent would (`api`: the typed REST client).
 ///
 /// Only the platform stand-ins a test names in `standIns` are started; every other channel's API
 /// points at `NotStartedStandIns`, which answers 404 and makes `stop()` fail the test naming the
@@ -50,6 +51,8 @@ struct TestBridge {
     /// Where this bridge's calls to stand-ins it did not start end up (`NotStartedStandIns`).
     let notStartedPrefix: String
     let dataDirectory: String
+    /// The bridge's PostgreSQL database, dropped when it stops (nil on SQLite).
+    let postgres: FreshPostgresDatabase?
 
     var line: PlatformStandIn { standIn(.line) }
     var whatsapp: PlatformStandIn { standIn(.whatsapp) }
@@ -133,9 +136,18 @@ struct TestBridge {
                     agents: ["U0AGENT": "Alice"], rateLimit: RateLimit(perSecond: 1000))
             ]
         }
+        var postgres: FreshPostgresDatabase?
+        if TestDatabase.isPostgres {
+            let fresh = try await TestDatabase.fresh()
+            postgres = fresh
+            config.database = .postgres(fresh.settings)
+            config.dataDirectory = dir
+            config.databaseMaxConnections = 4
+        }
         configure(&config)
         var logger = Logger(label: "bridge-test")
-        logger.logLevel = .critical
+        // BRIDGE_TEST_LOG_LEVEL (e.g. error) shows the test bridges' logs when looking into a failure.
+        logger.logLevel = ProcessInfo.processInfo.environment["BRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let now: @Sendable () -> Date
         if let clock { now = { clock.now } } else { now = { Date() } }
         let bridge: RunningBridge
@@ -143,9 +155,10 @@ struct TestBridge {
             bridge = try await RunningBridge.start(config: config, logger: logger, clock: now, janitorInterval: janitorInterval)
         } catch {
             for standIn in started.values { await standIn.stop() }
+            try? await postgres?.drop()
             throw error
         }
-        return TestBridge(bridge: bridge, started: started, notStartedPrefix: notStartedPrefix, dataDirectory: dir)
+        return TestBridge(bridge: bridge, started: started, notStartedPrefix: notStartedPrefix, dataDirectory: dir, postgres: postgres)
     }
 
     /// A few bridges start at a time (see `TestGate`).
@@ -168,6 +181,11 @@ struct TestBridge {
     func stop() async {
         await bridge.stop()
         await stopStandIns()
+        do {
+            try await postgres?.drop()
+        } catch {
+            Issue.record("could not drop the test's PostgreSQL database: \(error)")
+        }
     }
 
     /// Stops the stand-ins (after the bridge, which may still be sending) and reports calls to the

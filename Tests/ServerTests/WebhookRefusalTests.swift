@@ -12,7 +12,7 @@ import Testing
         }
     }
 
-    @Test func refusalsStoreNothing() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func refusalsStoreNothing() async throws {
         try await TestBridge.with { t in
             let body = Payloads.lineText("01REFUSED", "hello")
 

@@ -20,19 +20,20 @@ enum AdminToken {
         }
     }
 
-    /// The token in `admin-token` beside the database, created (0600, never logged) when missing.
-    static func loadOrCreate(besides databasePath: String, logger: Logger) throws -> String {
-        let (token, created, path) = try SecretFile.loadOrCreate("admin-token", besides: databasePath)
+    /// The token in `admin-token` in `directory` (`BridgeConfig.filesDirectory`), created (0600,
+    /// never logged) when missing.
+    static func loadOrCreate(in directory: String, logger: Logger) throws -> String {
+        let (token, created, path) = try SecretFile.loadOrCreate("admin-token", in: directory)
         if created { logger.notice("created an admin API token", metadata: ["token.file": "\(path)"]) }
         try check(token, key: "auth.adminToken (from \(path))")
         return token
     }
 }
 
-/// A random secret (32 bytes, hex) kept in a 0600 file beside the database, created on first use.
+/// A random secret (32 bytes, hex) kept in a 0600 file in the data directory
+/// (`BridgeConfig.filesDirectory`), created on first use; processes sharing the directory share it.
 enum SecretFile {
-    static func loadOrCreate(_ name: String, besides databasePath: String) throws -> (value: String, created: Bool, path: String) {
-        let directory = URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
+    static func loadOrCreate(_ name: String, in directory: String) throws -> (value: String, created: Bool, path: String) {
         let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
         if let existing = read(path) { return (existing, false, path) }
         try PrivateFiles.createDirectory(directory)

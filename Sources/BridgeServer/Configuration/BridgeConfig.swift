@@ -11,12 +11,12 @@ import WeChatChannel
 import WhatsAppChannel
 
 extension BridgeConfig {
-    /// The SQLite file `command` works on, or a clear refusal when `database.url` is PostgreSQL,
-    /// whose store is not built yet (only `bridge migrate` works on it).
+    /// The SQLite file `command` works on, or a clear refusal when `database.url` is PostgreSQL
+    /// (`bridge backup` and `bridge restore`, which copy the SQLite file).
     func sqliteDatabasePath(for command: String) throws -> String {
         guard let path = database.sqlitePath else {
             throw StartupError(
-                description: "database.url is PostgreSQL (\(database)): \(command) is not available on PostgreSQL yet; only `bridge migrate` is")
+                description: "database.url is PostgreSQL (\(database)): \(command) is not available on PostgreSQL; back it up with PostgreSQL's own tools (pg_dump, pg_basebackup)")
         }
         return path
     }
@@ -27,11 +27,25 @@ struct BridgeConfig: Sendable {
     var server = ServerConfig()
     /// `database.url`: SQLite (the default) or PostgreSQL.
     var database = DatabaseLocation.default
-    /// The SQLite file. Only SQLite serves today: every command that opens the store asks
-    /// `sqliteDatabasePath(for:)`, which refuses PostgreSQL; this is its default path there.
+    /// The SQLite file (setting it picks SQLite); on PostgreSQL the default path, unused.
     var databasePath: String {
         get { database.sqlitePath ?? "./data/bridge.sqlite" }
         set { database = .sqlite(path: newValue) }
+    }
+    /// `database.maxConnections`: the most connections one process opens to PostgreSQL at once.
+    var databaseMaxConnections = 20
+    /// `data.directory`; nil: `filesDirectory`'s default.
+    var dataDirectory: String?
+    /// Where the files kept besides the database are: the secrets (`admin-token`, `history-link-key`,
+    /// `media-link-key`) and, unless `media.directory` says otherwise, the attachments and uploads.
+    /// `data.directory`, by default the SQLite file's directory, or `./data` on PostgreSQL. Every
+    /// process serving one PostgreSQL database must share it (the same keys, the same files).
+    var filesDirectory: String {
+        if let dataDirectory { return dataDirectory }
+        switch database {
+        case .sqlite(let path): return URL(fileURLWithPath: path).deletingLastPathComponent().path
+        case .postgres: return "./data"
+        }
     }
     /// At least 32 characters (`AdminToken.check`); nil: the bridge makes one in `admin-token`.
     var adminToken: String?
@@ -150,7 +164,7 @@ struct BridgeConfig: Sendable {
     }
 
     struct MediaConfig: Sendable {
-        /// Where downloaded attachments are kept; defaults to `attachments/` beside the database.
+        /// Where downloaded attachments are kept; defaults to `attachments/` in `filesDirectory`.
         var directory: String?
         var maxBytes = 20 << 20
         /// Largest image an agent may upload (`POST /api/v1/uploads`): 10 MiB, LINE's limit for
@@ -163,7 +177,7 @@ struct BridgeConfig: Sendable {
 
     /// The attachment directory in force.
     var mediaDirectory: String {
-        media.directory ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("attachments").path
+        media.directory ?? URL(fileURLWithPath: filesDirectory).appendingPathComponent("attachments").path
     }
 
     /// Where agents' uploaded images are kept: `uploads/` beside the attachment directory.

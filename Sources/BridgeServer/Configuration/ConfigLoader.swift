@@ -62,7 +62,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "auth", "media", "tickets", "spam", "search", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
+        try node.checkKeys(["server", "database", "data", "auth", "media", "tickets", "spam", "search", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -93,8 +93,12 @@ enum ConfigLoader {
         if let timeout = try search.child("timeout").timeout() { config.search.timeout = .seconds(timeout) }
 
         let database = node.child("database")
-        try database.checkKeys(["url"])
+        try database.checkKeys(["url", "maxConnections"])
         if let url = try database.child("url").string() { config.database = try DatabaseURL.parse(url, key: "database.url") }
+        config.databaseMaxConnections = try database.child("maxConnections").positiveInt() ?? config.databaseMaxConnections
+        let data = node.child("data")
+        try data.checkKeys(["directory"])
+        config.dataDirectory = try data.child("directory").string()
 
         let auth = node.child("auth")
         try auth.checkKeys(["adminToken", "bcryptCost", "bcryptThreads", "bcryptQueue", "sessionLifetime", "loginLimits"])

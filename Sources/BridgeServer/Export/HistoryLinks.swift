@@ -3,7 +3,7 @@ import Foundation
 
 /// Signed, expiring links that show a customer their own ticket history: `/history/<token>`,
 /// where the token carries the contact id and expiry and an HMAC-SHA256 over both. The key is a
-/// random secret of its own, kept in `history-link-key` beside the database (0600): it has nothing
+/// random secret of its own, kept in `history-link-key` in the data directory (0600): it has nothing
 /// to do with the admin token, so knowing or guessing that forges no link. Deleting the file (and
 /// restarting) revokes every link.
 struct HistoryLinks: Sendable {
@@ -14,9 +14,9 @@ struct HistoryLinks: Sendable {
         self.key = key
     }
 
-    /// The links of the bridge whose database is at `databasePath`, creating their key on first use.
-    static func loadOrCreate(besides databasePath: String) throws -> HistoryLinks {
-        HistoryLinks(key: try SecretFile.loadOrCreate(keyFile, besides: databasePath).value)
+    /// The links of the bridge whose data directory is `directory`, creating their key on first use.
+    static func loadOrCreate(in directory: String) throws -> HistoryLinks {
+        HistoryLinks(key: try SecretFile.loadOrCreate(keyFile, in: directory).value)
     }
 
     func token(contactId: Int64, expiresAt: Date) -> String {

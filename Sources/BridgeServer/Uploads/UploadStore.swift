@@ -5,7 +5,7 @@ import UniversalInbox
 /// Images agents upload to send (`POST /api/v1/uploads`), kept privately (directory 0700, files
 /// 0600) as `<id>.<ext>` in `uploads/` beside the attachments. The platforms fetch them without
 /// credentials at `/media/<id>/<signature>`, where the signature is an HMAC-SHA256 over the id
-/// with a random key kept in `media-link-key` beside the database (like the history links' key):
+/// with a random key kept in `media-link-key` in the data directory (like the history links' key):
 /// the id alone, or the list of ids, opens nothing. Deleting the key file (and restarting) makes
 /// every link 404.
 struct UploadStore: Sendable {
@@ -19,9 +19,9 @@ struct UploadStore: Sendable {
         try PrivateFiles.createDirectory(directory)
     }
 
-    /// The store of the bridge whose database is at `databasePath`, creating its key on first use.
-    static func open(directory: String, besides databasePath: String) throws -> UploadStore {
-        try UploadStore(directory: directory, key: SecretFile.loadOrCreate(keyFile, besides: databasePath).value)
+    /// The store of the bridge whose data directory is `keyDirectory`, creating its key on first use.
+    static func open(directory: String, keyDirectory: String) throws -> UploadStore {
+        try UploadStore(directory: directory, key: SecretFile.loadOrCreate(keyFile, in: keyDirectory).value)
     }
 
     /// Saves an image already checked to be `type`; returns its new id.

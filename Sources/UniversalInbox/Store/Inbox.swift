@@ -5,7 +5,19 @@ import GRDB
 /// The hybrid ticket stream: every channel's messages filed into one ticket per customer conversation.
 /// Writes go through here; events are published on `bus` once committed.
 public struct Inbox: Sendable {
-    public let database: AppDatabase
+    /// The stores this inbox works through, as built (`InboxStores.sqlite` or `.postgres`).
+    public let stores: InboxStores
+    /// The SQLite database, for the code that still reads it directly; on PostgreSQL it throws, so
+    /// such code refuses clearly instead of misbehaving. Goes once no caller is left.
+    public var database: AppDatabase {
+        get throws {
+            guard let database = stores.sqlite else {
+                throw InboxError.unprocessable(
+                    code: "not_available_on_postgres", message: "this operation still reads SQLite directly and is not available on PostgreSQL yet")
+            }
+            return database
+        }
+    }
     /// The ordered event log's readers' side (`EventLogStore`).
     public let eventLog: any EventLogStore
     /// Where the tickets a guarded target is reached through stand (`AccessStore`).
@@ -62,36 +74,44 @@ public struct Inbox: Sendable {
     public let searchLimits: SearchLimits
     private let ingestQueue: IngestQueue
 
+    /// An inbox on one SQLite database (`InboxStores.sqlite`).
     public init(
         database: AppDatabase, bus: InboxEventBus = InboxEventBus(), clock: @escaping @Sendable () -> Date = { Date() },
         searchLimits: SearchLimits = SearchLimits()
     ) {
-        self.database = database
-        self.eventLog = SQLiteEventLogStore(database: database)
-        self.access = SQLiteAccessStore(database: database)
-        self.drafts = SQLiteDraftStore(database: database)
-        self.agentStore = SQLiteAgentStore(database: database)
-        self.savedViewStore = SQLiteSavedViewStore(database: database)
-        self.forbiddenWordStore = SQLiteForbiddenWordStore(database: database)
-        self.cannedResponseStore = SQLiteCannedResponseStore(database: database)
-        self.outbox = SQLiteOutboxStore(database: database)
-        self.campaignStore = SQLiteCampaignStore(database: database)
-        self.ingestStore = SQLiteIngestStore(database: database)
-        self.pushTargets = SQLitePushDeviceStore(database: database)
-        self.alerts = SQLiteAlertStore(database: database)
-        self.webhookStore = SQLiteOutgoingWebhookStore(database: database)
-        self.ticketQueries = SQLiteTicketQueryStore(database: database)
-        self.ticketStore = SQLiteTicketStore(database: database)
-        self.contactStore = SQLiteContactStore(database: database)
-        self.customFieldStore = SQLiteCustomFieldStore(database: database)
-        self.assignmentStore = SQLiteAssignmentStore(database: database)
-        self.ruleStore = SQLiteRuleStore(database: database)
-        self.businessHoursStore = SQLiteBusinessHoursStore(database: database)
-        self.satisfactionStore = SQLiteSatisfactionStore(database: database)
-        self.followUpJobStore = SQLiteFollowUpJobStore(database: database)
-        self.reportStore = SQLiteReportStore(database: database)
-        self.consoleStore = SQLiteConsoleStore(database: database)
-        self.spamStore = SQLiteSpamStore(database: database)
+        self.init(stores: .sqlite(database), bus: bus, clock: clock, searchLimits: searchLimits)
+    }
+
+    public init(
+        stores: InboxStores, bus: InboxEventBus = InboxEventBus(), clock: @escaping @Sendable () -> Date = { Date() },
+        searchLimits: SearchLimits = SearchLimits()
+    ) {
+        self.stores = stores
+        self.eventLog = stores.eventLog
+        self.access = stores.access
+        self.drafts = stores.drafts
+        self.agentStore = stores.agentStore
+        self.savedViewStore = stores.savedViewStore
+        self.forbiddenWordStore = stores.forbiddenWordStore
+        self.cannedResponseStore = stores.cannedResponseStore
+        self.outbox = stores.outbox
+        self.campaignStore = stores.campaignStore
+        self.ingestStore = stores.ingestStore
+        self.pushTargets = stores.pushTargets
+        self.alerts = stores.alerts
+        self.webhookStore = stores.webhookStore
+        self.ticketQueries = stores.ticketQueries
+        self.ticketStore = stores.ticketStore
+        self.contactStore = stores.contactStore
+        self.customFieldStore = stores.customFieldStore
+        self.assignmentStore = stores.assignmentStore
+        self.ruleStore = stores.ruleStore
+        self.businessHoursStore = stores.businessHoursStore
+        self.satisfactionStore = stores.satisfactionStore
+        self.followUpJobStore = stores.followUpJobStore
+        self.reportStore = stores.reportStore
+        self.consoleStore = stores.consoleStore
+        self.spamStore = stores.spamStore
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits

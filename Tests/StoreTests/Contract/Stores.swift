@@ -50,6 +50,40 @@ struct Stores: Sendable {
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
 
+    /// The stores of `stores` (built once for both databases: `InboxStores.sqlite`, `.postgres`).
+    init(_ stores: InboxStores, rateLimits: any RateLimitLedger, sql: PlainSQL) {
+        runOnceLeases = stores.runOnceLeases
+        eventLog = stores.eventLog
+        access = stores.access
+        leaseQueues = stores.leaseQueues
+        drafts = stores.drafts
+        agents = stores.agentStore
+        savedViews = stores.savedViewStore
+        forbiddenWords = stores.forbiddenWordStore
+        cannedResponses = stores.cannedResponseStore
+        outbox = stores.outbox
+        campaigns = stores.campaignStore
+        ingest = stores.ingestStore
+        pushTargets = stores.pushTargets
+        alerts = stores.alerts
+        webhooks = stores.webhookStore
+        ticketQueries = stores.ticketQueries
+        tickets = stores.ticketStore
+        contacts = stores.contactStore
+        customFields = stores.customFieldStore
+        assignments = stores.assignmentStore
+        rules = stores.ruleStore
+        businessHours = stores.businessHoursStore
+        satisfaction = stores.satisfactionStore
+        followUpJobs = stores.followUpJobStore
+        reports = stores.reportStore
+        console = stores.consoleStore
+        presence = stores.presence
+        spam = stores.spamStore
+        self.rateLimits = rateLimits
+        self.sql = sql
+    }
+
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {
         switch kind {
@@ -57,32 +91,7 @@ struct Stores: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
-            try await body(
-                Stores(
-                    runOnceLeases: SQLiteRunOnceLeases(database: database), eventLog: SQLiteEventLogStore(database: database),
-                    access: SQLiteAccessStore(database: database), leaseQueues: SQLiteLeaseQueueStore(database: database),
-                    drafts: SQLiteDraftStore(database: database), agents: SQLiteAgentStore(database: database),
-                    savedViews: SQLiteSavedViewStore(database: database),
-                    forbiddenWords: SQLiteForbiddenWordStore(database: database), cannedResponses: SQLiteCannedResponseStore(database: database),
-                    outbox: SQLiteOutboxStore(database: database), campaigns: SQLiteCampaignStore(database: database),
-                    ingest: SQLiteIngestStore(database: database),
-                    pushTargets: SQLitePushDeviceStore(database: database),
-                    alerts: SQLiteAlertStore(database: database),
-                    webhooks: SQLiteOutgoingWebhookStore(database: database),
-                    ticketQueries: SQLiteTicketQueryStore(database: database),
-                    tickets: SQLiteTicketStore(database: database),
-                    contacts: SQLiteContactStore(database: database),
-                    customFields: SQLiteCustomFieldStore(database: database),
-                    assignments: SQLiteAssignmentStore(database: database),
-                    rules: SQLiteRuleStore(database: database),
-                    businessHours: SQLiteBusinessHoursStore(database: database),
-                    satisfaction: SQLiteSatisfactionStore(database: database),
-                    followUpJobs: SQLiteFollowUpJobStore(database: database),
-                    reports: SQLiteReportStore(database: database),
-                    console: SQLiteConsoleStore(database: database),
-                    presence: InMemoryPresenceStore(),
-                    spam: SQLiteSpamStore(database: database),
-                    rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
+            try await body(Stores(.sqlite(database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
         }
@@ -103,31 +112,7 @@ struct Stores: Sendable {
                 let logger = TestServer.logger
                 try await body(clients.map { client in
                     Stores(
-                        runOnceLeases: PostgresRunOnceLeases(client: client, logger: logger), eventLog: PostgresEventLogStore(client: client, logger: logger),
-                        access: PostgresAccessStore(client: client, logger: logger), leaseQueues: PostgresLeaseQueueStore(client: client, logger: logger),
-                        drafts: PostgresDraftStore(client: client, logger: logger), agents: PostgresAgentStore(client: client, logger: logger),
-                        savedViews: PostgresSavedViewStore(client: client, logger: logger),
-                        forbiddenWords: PostgresForbiddenWordStore(client: client, logger: logger),
-                        cannedResponses: PostgresCannedResponseStore(client: client, logger: logger),
-                        outbox: PostgresOutboxStore(client: client, logger: logger),
-                        campaigns: PostgresCampaignStore(client: client, logger: logger), ingest: PostgresIngestStore(client: client, logger: logger),
-                        pushTargets: PostgresPushDeviceStore(client: client, logger: logger),
-                        alerts: PostgresAlertStore(client: client, logger: logger),
-                        webhooks: PostgresOutgoingWebhookStore(client: client, logger: logger),
-                        ticketQueries: PostgresTicketQueryStore(client: client, logger: logger),
-                        tickets: PostgresTicketStore(client: client, logger: logger),
-                        contacts: PostgresContactStore(client: client, logger: logger),
-                        customFields: PostgresCustomFieldStore(client: client, logger: logger),
-                        assignments: PostgresAssignmentStore(client: client, logger: logger),
-                        rules: PostgresRuleStore(client: client, logger: logger),
-                        businessHours: PostgresBusinessHoursStore(client: client, logger: logger),
-                        satisfaction: PostgresSatisfactionStore(client: client, logger: logger),
-                        followUpJobs: PostgresFollowUpJobStore(client: client, logger: logger),
-                        reports: PostgresReportStore(client: client, logger: logger),
-                        console: PostgresConsoleStore(client: client, logger: logger),
-                        presence: PostgresPresenceStore(client: client, logger: logger),
-                        spam: PostgresSpamStore(client: client, logger: logger),
-                        rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        .postgres(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
             }

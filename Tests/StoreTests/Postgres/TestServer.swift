@@ -27,42 +27,9 @@ enum TestServer {
     }
 
     /// Runs `body` with a new empty database on the server, dropped afterwards, so tests do not
-    /// see each other's schema.
+    /// see each other's schema (`FreshPostgresDatabase`).
     static func withFreshDatabase(_ body: (PostgresSettings) async throws -> Void) async throws {
-        let server = try settings()
-        await databaseGate.enter()
-        do {
-            try await withFreshDatabase(on: server, body)
-            await databaseGate.leave()
-        } catch {
-            await databaseGate.leave()
-            throw error
-        }
-    }
-
-    private static func withFreshDatabase(on server: PostgresSettings, _ body: (PostgresSettings) async throws -> Void) async throws {
-        let name = "bridge_test_\(UInt64.random(in: 0...UInt64.max))"
-        try await PostgresConnector.withConnection(server, logger: logger) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        var fresh = server
-        fresh.database = name
-        do {
-            try await body(fresh)
-        } catch {
-            try? await drop(name, on: server)
-            throw error
-        }
-        try await drop(name, on: server)
-    }
-
-    /// A few fresh databases at a time (see `TestGate`): each test's clients hold connections.
-    private static let databaseGate = TestGate(limit: 8)
-
-    private static func drop(_ name: String, on server: PostgresSettings) async throws {
-        try await PostgresConnector.withConnection(server, logger: logger) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
-        }
+        try await FreshPostgresDatabase.with(on: try settings(), logger: logger, body)
     }
 
     struct SkipError: Error {}
