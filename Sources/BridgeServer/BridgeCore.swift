@@ -68,7 +68,8 @@ struct BridgeCore: Sendable {
         historyLinks = try HistoryLinks.loadOrCreate(in: config.filesDirectory)
         uploads = try UploadStore.open(directory: config.uploadsDirectory, keyDirectory: config.filesDirectory)
         authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
-        live = LiveHub(inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)))
+        live = LiveHub(
+            inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
         mailer = config.email.map(SMTPMailer.init(settings:))
         campaignAccounts = CampaignAccounts(
             registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) }, rateLimits: rateLimits)

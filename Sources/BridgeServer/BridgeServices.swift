@@ -32,6 +32,7 @@ enum BridgeServices {
                 SearchIndexer(inbox: inbox, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
+            ] + (core.database.liveListener(for: core.live, logger: logger).map { [$0] } ?? []) + [
                 WebhookSender(inbox: inbox, transport: transport, retry: config.retry, leaser: core.runOnce, logger: logger),
                 RulesRunner(inbox: inbox, registry: registry, leaser: core.runOnce, logger: logger),
                 AlertWorker(inbox: inbox, notifier: notifier(core), config: config.notifier, leaser: core.runOnce, logger: logger),

@@ -13,7 +13,7 @@ import UniversalInbox
 ///   other service: `BridgeServices` puts `clientService` first, so it stops last.
 enum ServedDatabase: Sendable {
     case sqlite(AppDatabase, lock: ServingLock?)
-    case postgres(PostgresClient)
+    case postgres(PostgresClient, settings: PostgresSettings)
 
     /// Opens `config.database` for serving (`servingLock`) or for a one-off command. On PostgreSQL
     /// a direct connection checks first that the server answers and the schema version is this
@@ -33,7 +33,7 @@ enum ServedDatabase: Sendable {
                 try await PostgresMigrator.checkVersion(settings, logger: logger)
                 var configuration = try settings.clientConfiguration()
                 configuration.options.maximumConnections = config.databaseMaxConnections
-                return .postgres(PostgresClient(configuration: configuration, backgroundLogger: logger))
+                return .postgres(PostgresClient(configuration: configuration, backgroundLogger: logger), settings: settings)
             } catch let error as PostgresStoreError {
                 throw StartupError(description: error.description)
             }
@@ -43,7 +43,7 @@ enum ServedDatabase: Sendable {
     func stores(logger: Logger) -> InboxStores {
         switch self {
         case .sqlite(let database, _): .sqlite(database)
-        case .postgres(let client): .postgres(client: client, logger: logger)
+        case .postgres(let client, _): .postgres(client: client, logger: logger)
         }
     }
 
@@ -64,13 +64,20 @@ enum ServedDatabase: Sendable {
         switch self {
         case .sqlite(_, let lock?): RateLimitLedgers.make(for: .sqlite(lock), logger: logger)
         case .sqlite: InProcessRateLimitLedger()
-        case .postgres(let client): RateLimitLedgers.make(for: .postgres(client), logger: logger)
+        case .postgres(let client, _): RateLimitLedgers.make(for: .postgres(client), logger: logger)
         }
     }
 
     /// The service that runs the PostgreSQL client (none on SQLite).
     var clientService: (any Service)? {
-        if case .postgres(let client) = self { return client }
+        if case .postgres(let client, _) = self { return client }
+        return nil
+    }
+
+    /// What wakes `hub` when another process logs an event or changes presence (none on SQLite,
+    /// which one process serves).
+    func liveListener(for hub: LiveHub, logger: Logger) -> (any Service)? {
+        if case .postgres(_, let settings) = self { return LiveHubListener(hub: hub, settings: settings, logger: logger) }
         return nil
     }
 
@@ -85,7 +92,7 @@ enum ServedDatabase: Sendable {
         _ config: BridgeConfig, logger: Logger, _ body: (ServedDatabase) async throws -> Result
     ) async throws -> Result {
         let database = try await open(config, servingLock: false, logger: logger)
-        guard case .postgres(let client) = database else { return try await body(database) }
+        guard case .postgres(let client, _) = database else { return try await body(database) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

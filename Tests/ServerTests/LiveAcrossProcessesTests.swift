@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import PostgresStore
 import Synchronization
+import TestSupport
 import Testing
 import UniversalInbox
 
@@ -65,22 +66,7 @@ import UniversalInbox
     /// Runs `body` with a new empty database on the test server, dropped afterwards.
     static func withFreshDatabase(_ body: (PostgresSettings) async throws -> Void) async throws {
         guard let url, case .postgres(let server) = try DatabaseURL.parse(url, key: "BRIDGE_TEST_POSTGRES_URL") else { return }
-        let name = "bridge_live_\(UInt64.random(in: 0...UInt64.max))"
-        try await PostgresConnector.withConnection(server, logger: logger) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
-        var fresh = server
-        fresh.database = name
-        let drop = { @Sendable in
-            try await PostgresConnector.withConnection(server, logger: logger) {
-                try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
-            }
-        }
-        do {
-            try await body(fresh)
-        } catch {
-            _ = try? await drop()
-            throw error
-        }
-        try await drop()
+        try await FreshPostgresDatabase.with(on: server, logger: logger, body)
     }
 }
 

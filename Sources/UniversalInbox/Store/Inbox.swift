@@ -7,13 +7,13 @@ import GRDB
 public struct Inbox: Sendable {
     /// The stores this inbox works through, as built (`InboxStores.sqlite` or `.postgres`).
     public let stores: InboxStores
-    /// The SQLite database, for the code that still reads it directly; on PostgreSQL it throws, so
-    /// such code refuses clearly instead of misbehaving. Goes once no caller is left.
+    /// The SQLite database, for tests that look at its rows directly (the bridge itself reads and
+    /// writes only through `stores`); on PostgreSQL it throws.
     public var database: AppDatabase {
         get throws {
             guard let database = stores.sqlite else {
                 throw InboxError.unprocessable(
-                    code: "not_available_on_postgres", message: "this operation still reads SQLite directly and is not available on PostgreSQL yet")
+                    code: "not_available_on_postgres", message: "the SQLite database is asked for, but the inbox is on PostgreSQL")
             }
             return database
         }
