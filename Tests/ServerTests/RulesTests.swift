@@ -214,7 +214,7 @@ import UniversalInbox
     /// The feed read again from an earlier position (a crash between acting and moving the cursor,
     /// or a second process whose lease overlapped): nothing acts twice. A stop rule that already
     /// ran still ends the run, so the rule after it does not run on the replay.
-    @Test func aReplayedFeedActsOnce() async throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aReplayedFeedActsOnce() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
             #expect(try await t.request(.PUT, "/api/v1/business-hours", body: Data(#"{"timeZone":"UTC","weekly":{},"acknowledgement":"Got it"}"#.utf8)).status == 200)
             _ = try await t.postJSON("/api/v1/rules", #"{"name":"First","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"first"}],"stop":true}"#)
