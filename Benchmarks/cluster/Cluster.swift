@@ -30,19 +30,22 @@ struct Cluster {
         let channels = Traffic.channelConfiguration(line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat, publicBaseURL: publicBaseURL)
         // A crashed process's claimed sends and duties are taken over after their leases: short
         // ones here, so the test does not wait the default two minutes.
-        let extra = """
-            server: { host: 127.0.0.1, publicBaseURL: "\(publicBaseURL)" }
-            outbound: { lease: 5s, initialBackoff: 0.2s, maxBackoff: 1s }
-            """
+        let extra = "outbound: { lease: 5s, initialBackoff: 0.2s, maxBackoff: 1s }"
         let bridges = try (1...2).map { n in
-            try BridgeProcess(directory: directory, channels: channels, database: database, name: "bridge-\(n)", extra: extra)
+            try BridgeProcess(
+                directory: directory, channels: channels, database: database, name: "bridge-\(n)", publicBaseURL: publicBaseURL, extra: extra)
         }
         for bridge in bridges { try bridge.start() }
         let nginx = try NginxProcess(
             configuration: NginxProcess.repositoryConfiguration, upstreams: bridges.map(\.port), directory: directory.appendingPathComponent("nginx"), port: nginxPort)
         try nginx.start()
         let cluster = Cluster(seed: seed, database: database, bridges: bridges, nginx: nginx, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat)
-        for base in bridges.map(\.baseURL) + [nginx.baseURL] { try await cluster.waitUntilHealthy(base) }
+        do {
+            for base in bridges.map(\.baseURL) + [nginx.baseURL] { try await cluster.waitUntilHealthy(base) }
+        } catch {
+            try? await cluster.stop()
+            throw error
+        }
         return cluster
     }
 
@@ -96,26 +99,28 @@ struct Cluster {
     /// Delivers webhooks through nginx as a platform does: 8 at a time, each again (a few times)
     /// until it is acknowledged. Returns the platform ids of the messages acknowledged.
     func deliver(_ webhooks: [SignedWebhook], ids: [String]) async throws -> Set<String> {
-        try await withThrowingTaskGroup(of: String?.self) { group in
-            var next = 0, acknowledged: Set<String> = []
+        try await withThrowingTaskGroup(of: (id: String, path: String, status: Int).self) { group in
+            var next = 0, acknowledged: Set<String> = [], refused: [String] = []
             func add() {
                 let (webhook, id) = (webhooks[next], ids[next])
                 next += 1
                 group.addTask {
+                    var status = 0
                     for attempt in 0..<20 {
-                        if try await post(webhook, to: nginx.baseURL) == 200 { return id }
+                        status = try await post(webhook, to: nginx.baseURL)
+                        if status == 200 { break }
                         try await Task.sleep(for: .milliseconds(100 * (attempt + 1)))
                     }
-                    return nil
+                    return (id, webhook.path, status)
                 }
             }
             while next < min(8, webhooks.count) { add() }
             while let result = try await group.next() {
-                if let result { acknowledged.insert(result) }
+                if result.status == 200 { acknowledged.insert(result.id) } else { refused.append("\(result.path.prefix(24)) \(result.status)") }
                 if next < webhooks.count { add() }
             }
-            guard acknowledged.count == webhooks.count else {
-                throw BenchmarkError("\(webhooks.count - acknowledged.count) webhooks were never acknowledged, even redelivered")
+            guard refused.isEmpty else {
+                throw BenchmarkError("\(refused.count) webhooks were never acknowledged, even redelivered: \(refused.prefix(5).joined(separator: ", "))")
             }
             return acknowledged
         }

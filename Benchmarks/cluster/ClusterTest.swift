@@ -94,7 +94,8 @@ struct ClusterTest: AsyncParsableCommand {
         try await cluster.waitForEmptyOutbox()
 
         // Every acknowledged event stored once.
-        let stored = try PostgresCLI.query(cluster.database, "SELECT platform_message_id, count(*) FROM messages WHERE direction = 'inbound' GROUP BY 1")
+        let stored = try PostgresCLI.query(
+            cluster.database, "SELECT channel || ':' || platform_message_id, count(*) FROM messages WHERE direction = 'in' GROUP BY 1")
         let storedIds = Set(stored.map { $0[0] })
         let doubled = stored.filter { $0[1] != "1" }.count
         let lost = acknowledged.subtracting(storedIds)

@@ -57,8 +57,13 @@ struct Traffic {
         """
     }
 
-    /// The platform's id of customer `customer`'s message `message` on `channel`.
+    /// Customer `customer`'s message `message` on `channel` as the store keys it: `channel:platform id`.
     func platformMessageId(channel: String, customer: Int, message: Int) -> String {
+        "\(channel):" + platformId(channel: channel, customer: customer, message: message)
+    }
+
+    /// The platform's id of customer `customer`'s message `message` on `channel`.
+    func platformId(channel: String, customer: Int, message: Int) -> String {
         switch channel {
         case "line": "\(numericSeed)\(String(format: "%05d%02d", customer, message))"
         case "whatsapp": "wamid.\(seed)W\(customer)x\(message)"
@@ -70,7 +75,7 @@ struct Traffic {
     }
 
     func webhook(channel: String, customer c: Int, message m: Int) -> SignedWebhook {
-        let id = platformMessageId(channel: channel, customer: c, message: m)
+        let id = platformId(channel: channel, customer: c, message: m)
         let text = "hello \(m) from \(channel) \(c)"
         let ms = Int64(Date().timeIntervalSince1970 * 1000)
         switch channel {

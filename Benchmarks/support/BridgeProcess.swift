@@ -19,14 +19,17 @@ public final class BridgeProcess: @unchecked Sendable {
     /// (`adminToken`) and `egress.allow` (loopback, where the stand-ins listen) are set here. `extra` is more top-level YAML.
     /// `database` is a `database.url` (default: `bridge.sqlite` in `directory`). Processes of one
     /// cluster share `directory` (the keys kept there) and are told apart by `name`, their config's name.
-    public init(directory: URL, channels: String, database: String? = nil, name: String = "bridge", extra: String = "") throws {
+    /// `publicBaseURL`: where the platforms reach it (Twilio signs that URL), e.g. a load balancer's.
+    public init(
+        directory: URL, channels: String, database: String? = nil, name: String = "bridge", publicBaseURL: String? = nil, extra: String = ""
+    ) throws {
         self.directory = directory
         self.port = try Self.freePort()
         self.database = database ?? "sqlite:\(directory.path)/bridge.sqlite"
         self.configFile = directory.appendingPathComponent("\(name).yaml")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
-            server: { host: 127.0.0.1, port: \(port) }
+            server: { host: 127.0.0.1, port: \(port)\(publicBaseURL.map { ", publicBaseURL: \"\($0)\"" } ?? "") }
             database: { url: "\(self.database)" }
             auth: { adminToken: \(Self.adminToken) }
             egress: { allow: [127.0.0.1] }

@@ -38,6 +38,10 @@ public final class NginxProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
         process.arguments = ["-p", directory.path + "/", "-c", directory.appendingPathComponent("nginx.conf").path]
         process.standardOutput = FileHandle.nullDevice
+        // Its log in its directory: a child holding the caller's stderr would keep a pipe open after the caller exits.
+        let log = directory.appendingPathComponent("error.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         lock.withLock { self.process = process }
     }
