@@ -39,6 +39,7 @@ swift build -c release --product bridge
 swift build -c release --product IngestBenchmark
 swift build -c release --product InboxBenchmark
 swift build -c release --product BroadcastBenchmark
+swift build -c release --product ClusterTest
 
 echo "== crash test: SIGKILL mid-load, restart, redeliver"
 .build/release/IngestBenchmark crash --quick
@@ -54,6 +55,12 @@ echo "== campaign crash test: SIGKILL mid-campaign, restart, every recipient exa
 
 echo "== Benchmarks/broadcast (quick mode; figures only)"
 .build/release/BroadcastBenchmark run --quick
+
+echo "== cluster test: nginx (deploy/nginx/bridge.conf) in front of two bridges on PostgreSQL, the campaign's holder SIGKILLed mid-run"
+.build/release/ClusterTest --database "$BRIDGE_TEST_POSTGRES_URL" --quick
+
+echo "== Benchmarks/ingest on PostgreSQL: 1 process, then 2 behind nginx (quick mode; figures only)"
+.build/release/IngestBenchmark run --quick --database "$BRIDGE_TEST_POSTGRES_URL" --processes 2
 
 echo "== Benchmarks/web: the inbox page in headless chromium on a generated inbox (quick mode; figures only)"
 page_bench=$(mktemp -d)

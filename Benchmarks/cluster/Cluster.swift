@@ -9,6 +9,8 @@ import PlatformStandIns
 /// platform's API.
 struct Cluster {
     let seed: String
+    /// The PostgreSQL URL the test was given, and the database it made there (`cluster_<seed>`, dropped at the end).
+    let server: String
     let database: String
     let bridges: [BridgeProcess]
     let nginx: NginxProcess
@@ -39,7 +41,7 @@ struct Cluster {
         let nginx = try NginxProcess(
             configuration: NginxProcess.repositoryConfiguration, upstreams: bridges.map(\.port), directory: directory.appendingPathComponent("nginx"), port: nginxPort)
         try nginx.start()
-        let cluster = Cluster(seed: seed, database: database, bridges: bridges, nginx: nginx, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat)
+        let cluster = Cluster(seed: seed, server: postgres, database: database, bridges: bridges, nginx: nginx, line: line, whatsapp: whatsapp, meta: meta, sms: sms, wechat: wechat)
         do {
             for base in bridges.map(\.baseURL) + [nginx.baseURL] { try await cluster.waitUntilHealthy(base) }
         } catch {
@@ -63,6 +65,7 @@ struct Cluster {
         for bridge in bridges { bridge.stop() }
         for standIn in [line, whatsapp, meta, sms, wechat] { await standIn.stop() }
         try? FileManager.default.removeItem(at: bridges[0].directory)
+        try PostgresCLI.drop(server, name: "cluster_\(seed)")
     }
 
     // MARK: HTTP

@@ -9,6 +9,8 @@ struct Harness {
     let standIn: PlatformStandIn
     let bridges: [BridgeProcess]
     let nginx: NginxProcess?
+    /// The PostgreSQL URL the benchmark was given, where its own database is dropped at the end.
+    let server: String?
     let client: LoadClient
 
     /// Where the load goes: nginx in front of a cluster, else the one bridge.
@@ -21,6 +23,9 @@ struct Harness {
         let standIn = PlatformStandIn(responder: StandInPlatforms.line())
         try await standIn.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString.prefix(8))")
+        // On PostgreSQL, a database of its own beside the one named, dropped at the end.
+        let server = database
+        let database = try database.map { try PostgresCLI.freshDatabase(from: $0, name: "ingest_bench_\(dir.lastPathComponent.suffix(8))") }
         if let database { try BridgeProcess.migrate(database) }
         let bridges = try (1...processes).map { n in
             try BridgeProcess(directory: dir, channels: """
@@ -40,7 +45,7 @@ struct Harness {
             nginx = proxy
         }
         let timeout = requestTimeout.components
-        let harness = Harness(standIn: standIn, bridges: bridges, nginx: nginx, client: LoadClient(
+        let harness = Harness(standIn: standIn, bridges: bridges, nginx: nginx, server: server, client: LoadClient(
             baseURL: nginx?.baseURL ?? bridges[0].baseURL, connections: concurrency,
             requestTimeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
         try await harness.waitUntilHealthy()
@@ -79,7 +84,7 @@ struct Harness {
         try? await client.shutdown()
         for bridge in bridges { try bridge.start() }
         let harness = Harness(
-            standIn: standIn, bridges: bridges, nginx: nginx,
+            standIn: standIn, bridges: bridges, nginx: nginx, server: server,
             client: LoadClient(baseURL: baseURL, connections: client.connections, requestTimeout: client.requestTimeout))
         try await harness.waitUntilHealthy()
         return harness
@@ -92,6 +97,7 @@ struct Harness {
         try await client.shutdown()
         await standIn.stop()
         try? FileManager.default.removeItem(at: directory)
+        if let server, isPostgres { try PostgresCLI.drop(server, name: "ingest_bench_\(directory.lastPathComponent.suffix(8))") }
     }
 
     func countStored(seed: String) throws -> (events: Int, messages: Int, duplicatedMessages: Int) {

@@ -26,11 +26,17 @@ public enum PostgresCLI {
     /// A new, empty database beside the one `url` names (same server and user), with pg_trgm;
     /// returns its URL. The cluster test runs on one of its own, so every row in it is the test's.
     public static func freshDatabase(from url: String, name: String) throws -> String {
+        let name = name.lowercased()  // as PostgreSQL folds an unquoted name
         guard var parts = URLComponents(string: url), !parts.path.isEmpty else { throw BenchmarkError("not a postgres:// URL with a database: \(url)") }
         _ = try query(url, "CREATE DATABASE \(name)")
         parts.path = "/" + name
         guard let fresh = parts.string else { throw BenchmarkError("could not name the database \(name) in \(url)") }
         _ = try query(fresh, "CREATE EXTENSION IF NOT EXISTS pg_trgm")
         return fresh
+    }
+
+    /// Drops a database `freshDatabase` made (its connections are ended first).
+    public static func drop(_ url: String, name: String) throws {
+        _ = try query(url, "DROP DATABASE IF EXISTS \(name.lowercased()) WITH (FORCE)")
     }
 }
