@@ -36,7 +36,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
                 throw InboxError.alreadyAssigned(ticketId: ticketId, to: names.first ?? "agent \(current)")
             }
             try await Self.assign(ticketId, to: agentId, name: agent.name, at: now.ms, on: connection, logger: logger)
-            try await Self.record(ticketId, "assigned", by: agent.label, ["agentId": String(agentId), "how": "claim"], at: now.ms, on: connection, logger: logger)
+            try await PostgresTicketHistory.record(ticketId, "assigned", by: agent.label, ["agentId": String(agentId), "how": "claim"], at: now.ms, on: connection, logger: logger)
             return true
         }
     }
@@ -68,7 +68,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
                 try await connection.query(
                     "UPDATE tickets SET agent_id = NULL, assignee = NULL, queued_at = \(now), updated_at = \(now) WHERE id = \(ticketId)", logger: logger)
             }
-            try await Self.record(
+            try await PostgresTicketHistory.record(
                 ticketId, "transferred", by: actor.label,
                 [
                     "fromAgentId": from.map(String.init), "agentId": target.agentId.map(String.init),
@@ -125,7 +125,7 @@ public struct PostgresAssignmentStore: AssignmentStore {
                     """, logger: logger).decode(Int64.self).all().first
                 guard let chosen = AvailableAgent.choose(from: &agents, department: department, previous: previous) else { continue }
                 try await Self.assign(ticketId, to: chosen.agent.id, name: chosen.agent.name, at: now, on: connection, logger: logger)
-                try await Self.record(
+                try await PostgresTicketHistory.record(
                     ticketId, "assigned", by: Caller.system.label, ["agentId": String(chosen.agent.id), "how": chosen.how], at: now, on: connection, logger: logger)
                 handed.append(Distribution(ticketId: ticketId, agentId: chosen.agent.id))
             }
@@ -189,15 +189,6 @@ public struct PostgresAssignmentStore: AssignmentStore {
             UPDATE tickets SET agent_id = \(agentId), assignee = \(name), queued_at = NULL, updated_at = \(now),
                 status = CASE WHEN status = 'new' THEN 'open' ELSE status END
             WHERE id = \(ticketId)
-            """, logger: logger)
-    }
-
-    static func record(
-        _ ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String?], at now: Int64, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        try await connection.query("""
-            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-            VALUES (\(ticketId), \(kind), \(actor), \(try ContentCoding.encode(detail.compactMapValues { $0 })), \(now))
             """, logger: logger)
     }
 }

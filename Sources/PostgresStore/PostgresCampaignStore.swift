@@ -413,7 +413,7 @@ extension PostgresCampaignStore {
             guard let id = opened.first else { preconditionFailure("INSERT ... RETURNING gave no row") }
             // A ticket the sender could not answer is not opened at all (the transaction rolls back).
             try check(id, [TicketPlace(agentId: nil, departmentId: nil)])
-            try await PostgresOutboxStore.record(id, "opened_for_outreach", by: actor, [:], at: now.ms, on: connection, logger: logger)
+            try await PostgresTicketHistory.record(id, "opened_for_outreach", by: actor, [:], at: now.ms, on: connection, logger: logger)
             return (id, true)
         }
     }

@@ -85,7 +85,7 @@ public struct PostgresConsoleStore: ConsoleStore {
                     WHERE id = \(ticketId)
                     """, logger: logger)
             }
-            try await PostgresAssignmentStore.record(
+            try await PostgresTicketHistory.record(
                 ticketId, "assigned", by: name, ["agentId": known.map { String($0.0) }, "how": "claim from a console"], at: now, on: connection, logger: logger)
             return known?.0
         }

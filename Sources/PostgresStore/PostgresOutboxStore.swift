@@ -266,11 +266,11 @@ extension PostgresOutboxStore {
                 let id = try await Self.insertReply(
                     on: connection, ticketId: ticketId, status: status, lastIdentity: lastIdentity, content: .text(reply.text), channel: nil,
                     author: "system", now: now, vet: vet, logger: logger)
-                try await Self.record(ticketId, reply.kind.rawValue, by: Caller.system.label, reply.detail, at: now.ms, on: connection, logger: logger)
+                try await PostgresTicketHistory.record(ticketId, reply.kind.rawValue, by: Caller.system.label, reply.detail, at: now.ms, on: connection, logger: logger)
                 return id
             } catch InboxError.refused(let refusal) {
                 // Refused before anything was written: the transaction goes on to record why.
-                try await Self.record(ticketId, reply.notSentKind, by: Caller.system.label, ["reason": refusal.reason], at: now.ms, on: connection, logger: logger)
+                try await PostgresTicketHistory.record(ticketId, reply.notSentKind, by: Caller.system.label, ["reason": refusal.reason], at: now.ms, on: connection, logger: logger)
                 return nil
             }
         }
@@ -318,13 +318,4 @@ extension PostgresOutboxStore {
         return messageId
     }
 
-    /// A ticket history entry (`ticket_events`), written on the caller's connection.
-    static func record(
-        _ ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String], at now: Int64, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        try await connection.query("""
-            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-            VALUES (\(ticketId), \(kind), \(actor), \(try ContentCoding.encode(detail)), \(now))
-            """, logger: logger)
-    }
 }

@@ -152,7 +152,7 @@ extension PostgresRuleStore {
 
     public func recordRuleEvent(ticketId: Int64, kind: String, by actor: String, detail: [String: String], at now: Date) async throws {
         try await client.transaction(logger: logger, appendsToLog: true) { connection in
-            try await PostgresOutboxStore.record(ticketId, kind, by: actor, detail, at: now.ms, on: connection, logger: logger)
+            try await PostgresTicketHistory.record(ticketId, kind, by: actor, detail, at: now.ms, on: connection, logger: logger)
         }
     }
 

@@ -37,7 +37,7 @@ public struct PostgresSpamStore: SpamStore {
                     queued_at = CASE WHEN \(spam) THEN NULL ELSE queued_at END, resolution_reason = CASE WHEN \(spam) THEN 'spam' ELSE NULL END
                 WHERE id = \(ticketId)
                 """, logger: logger)
-            try await PostgresAssignmentStore.record(
+            try await PostgresTicketHistory.record(
                 ticketId, spam ? "marked_spam" : "restored_from_spam", by: actor.label, ["from": from], at: now, on: connection, logger: logger)
             try await Self.train(ticketId, label: spam ? "spam" : "ham", on: connection, logger: logger)
         }
@@ -80,7 +80,7 @@ public struct PostgresSpamStore: SpamStore {
                         WHERE id = \(ticketId) AND screened = 0 AND status IN ('new', 'open') RETURNING id
                         """, logger: logger).decode(Int64.self).all()
                     if !sent.isEmpty {
-                        try await PostgresAssignmentStore.record(
+                        try await PostgresTicketHistory.record(
                             ticketId, "spam_filter", by: Caller.system.label, ["probability": SpamWords.shown(probability)], at: now, on: connection,
                             logger: logger)
                         flagged.append(ticketId)

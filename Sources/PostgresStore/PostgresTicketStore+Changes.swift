@@ -18,7 +18,7 @@ extension PostgresTicketStore {
             guard let (from, priorityBefore, agentId, departmentId) = rows.first else { throw InboxError.notFound("ticket \(ticketId)") }
             try check(ticketId, [TicketPlace(agentId: agentId, departmentId: departmentId)])
             let record = { (kind: String, detail: [String: String?]) in
-                try await Self.record(ticketId, kind, by: actor, detail, at: now, on: connection, logger: logger)
+                try await PostgresTicketHistory.record(ticketId, kind, by: actor, detail, at: now, on: connection, logger: logger)
             }
             if let status = update.status, status.rawValue != from {
                 if from == TicketStatus.closed.rawValue { throw InboxError.closedTicketReopened(ticketId) }
@@ -64,15 +64,5 @@ extension PostgresTicketStore {
                 try await record("field", ["key": change.field.key, "value": change.value])
             }
         }
-    }
-
-    /// Appends to a ticket's history inside the caller's transaction.
-    static func record(
-        _ ticketId: Int64, _ kind: String, by actor: String, _ detail: [String: String?], at now: Int64, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        try await connection.query("""
-            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-            VALUES (\(ticketId), \(kind), \(actor), \(try ContentCoding.encode(detail.compactMapValues { $0 })), \(now))
-            """, logger: logger)
     }
 }

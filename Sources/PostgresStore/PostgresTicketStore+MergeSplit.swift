@@ -32,8 +32,8 @@ extension PostgresTicketStore {
                 try await connection.query("""
                     UPDATE tickets SET status = 'closed', merged_into = \(survivor), agent_id = NULL, queued_at = NULL, updated_at = \(now) WHERE id = \(other)
                     """, logger: logger)
-                try await Self.record(other, "merged", by: actor, ["into": String(survivor)], at: now, on: connection, logger: logger)
-                try await Self.record(survivor, "merged_in", by: actor, ["ticketId": String(other)], at: now, on: connection, logger: logger)
+                try await PostgresTicketHistory.record(other, "merged", by: actor, ["into": String(survivor)], at: now, on: connection, logger: logger)
+                try await PostgresTicketHistory.record(survivor, "merged_in", by: actor, ["ticketId": String(other)], at: now, on: connection, logger: logger)
             }
             try await Self.refreshChannels([survivor] + others, on: connection, logger: logger)
             try await Self.refreshLastIdentity(survivor, on: connection, logger: logger)
@@ -66,8 +66,8 @@ extension PostgresTicketStore {
             try await Self.refreshChannels([ticketId, newId], on: connection, logger: logger)
             try await Self.refreshLastIdentity(ticketId, on: connection, logger: logger)
             let ids = chosen.map(String.init).joined(separator: ",")
-            try await Self.record(ticketId, "split", by: actor, ["newTicketId": String(newId), "messages": ids], at: now, on: connection, logger: logger)
-            try await Self.record(newId, "split_from", by: actor, ["ticketId": String(ticketId), "messages": ids], at: now, on: connection, logger: logger)
+            try await PostgresTicketHistory.record(ticketId, "split", by: actor, ["newTicketId": String(newId), "messages": ids], at: now, on: connection, logger: logger)
+            try await PostgresTicketHistory.record(newId, "split_from", by: actor, ["ticketId": String(ticketId), "messages": ids], at: now, on: connection, logger: logger)
             return newId
         }
     }
