@@ -28,7 +28,10 @@ import UniversalInbox
                 let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
                 let clients = try (0..<2).map { _ in PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: Self.logger) }
                 let hubs = clients.enumerated().map { index, client in
-                    LiveHub(inbox: t.bridge.inbox, logger: Self.logger, presenceStore: PostgresPresenceStore(client: client, logger: Self.logger), processId: "p\(index)")
+                    // Typing never lapses here by itself (it would after 6 s): the test waits on messages, not on the clock.
+                    LiveHub(
+                        inbox: t.bridge.inbox, logger: Self.logger, typingTimeout: .seconds(3600), viewingTimeout: .seconds(3600),
+                        presenceStore: PostgresPresenceStore(client: client, logger: Self.logger), processId: "p\(index)")
                 }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in clients { group.addTask { await client.run() } }

@@ -271,10 +271,10 @@ actor LiveHub: Service {
     /// read back here too, were published already and read the same).
     func followPresence() async {
         do {
-            let changes = try await presenceStore.changes(after: presenceVersion)
-            let starting = presenceVersion == nil
+            // From the beginning at start: presence other processes set before this hub first looked
+            // (its agents may have connected already) is published too.
+            let changes = try await presenceStore.changes(after: presenceVersion ?? 0)
             presenceVersion = changes.version
-            if starting { return }
             var tickets = Set(changes.ticketIds)
             if changes.resync { tickets.formUnion(published.keys) }
             for ticketId in tickets.sorted() { await publishPresence(ticketId) }
