@@ -260,13 +260,20 @@ struct ReceiptWriter {
 
 /// JSON columns (public for the PostgreSQL store, which writes the same JSON).
 public enum ContentCoding {
-    public static func encode(_ value: some Encodable) throws -> String {
+    /// One encoder and decoder for every call: making them per call was a tenth of the JSON work of
+    /// filing a message (both are thread-safe; their settings never change after this).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    public static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(json.utf8))
+        try decoder.decode(T.self, from: Data(json.utf8))
     }
 }
