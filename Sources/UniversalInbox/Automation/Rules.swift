@@ -142,19 +142,19 @@ extension Inbox {
     /// Adds a rule at the end of the order.
     public func createRule(_ rule: Rule) async throws -> Rule {
         try rule.validate()
-        return try await ruleStore.create(rule, now: clock())
+        return try await stores.ruleStore.create(rule, now: clock())
     }
 
     public func rules() async throws -> [Rule] {
-        try await ruleStore.rules()
+        try await stores.ruleStore.rules()
     }
 
     public func deleteRule(id: Int64) async throws {
-        guard try await ruleStore.delete(id: id) else { throw InboxError.notFound("rule \(id)") }
+        guard try await stores.ruleStore.delete(id: id) else { throw InboxError.notFound("rule \(id)") }
     }
 
     /// Puts the rules in this order (every rule id, once).
     public func reorderRules(_ ids: [Int64]) async throws -> [Rule] {
-        try await ruleStore.reorder(ids)
+        try await stores.ruleStore.reorder(ids)
     }
 }

@@ -23,12 +23,12 @@ extension Inbox {
     public func runRules(limit: Int = 200, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         // No rules and no business hours: nothing to do, and no write competing with ingest. (The
         // first rule or hours start from that moment: see `RuleStore`.)
-        guard let page = try await ruleStore.ruleFeed(limit: limit) else { return 0 }
+        guard let page = try await stores.ruleStore.ruleFeed(limit: limit) else { return 0 }
         for event in page.events {
             try await run(event.trigger, ticketId: event.ticketId, key: event.key, messageId: event.messageId, vet: vet)
             if event.trigger == .ticketCreated { try await acknowledge(ticketId: event.ticketId, vet: vet) }
         }
-        try await ruleStore.moveRuleFeed(to: page.next)
+        try await stores.ruleStore.moveRuleFeed(to: page.next)
         try await runTimeRules(vet: vet)
         return page.more ? limit : page.read
     }
@@ -39,9 +39,9 @@ extension Inbox {
     public func runTimeRules(vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Int {
         let now = clock()
         var fired = 0
-        for rule in try await ruleStore.activeRules(.timePassed) {
+        for rule in try await stores.ruleStore.activeRules(.timePassed) {
             guard rule.conditions.status != nil, let after = rule.afterSeconds else { continue }
-            for ticket in try await ruleStore.idleTickets(for: rule, cutoff: Date(ms: now.ms - Int64(after) * 1000), limit: 200) {
+            for ticket in try await stores.ruleStore.idleTickets(for: rule, cutoff: Date(ms: now.ms - Int64(after) * 1000), limit: 200) {
                 if try await apply(rule, ticketId: ticket.id, key: ticket.key, messageId: nil, vet: vet) == .claimed { fired += 1 }
             }
         }
@@ -53,7 +53,7 @@ extension Inbox {
         _ trigger: Rule.Trigger, ticketId: Int64, key: String, messageId: Int64?, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Int {
         var fired = 0
-        for rule in try await ruleStore.activeRules(trigger) {
+        for rule in try await stores.ruleStore.activeRules(trigger) {
             let claim = try await apply(rule, ticketId: ticketId, key: key, messageId: messageId, vet: vet)
             if claim == .claimed { fired += 1 }
             // A stop rule that matched ends the run, also when it acted in an earlier pass.
@@ -67,14 +67,14 @@ extension Inbox {
         _ rule: Rule, ticketId: Int64, key: String, messageId: Int64?, vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> RuleRunClaim {
         let now = clock()
-        let claim = try await ruleStore.claimRun(rule, ticketId: ticketId, key: key, messageId: messageId, now: now)
+        let claim = try await stores.ruleStore.claimRun(rule, ticketId: ticketId, key: key, messageId: messageId, now: now)
         guard claim == .claimed else { return claim }
         let actor = Caller(agentId: nil, name: "rule:\(rule.id)", role: .owner)
         for action in rule.actions {
             do {
                 try await perform(action, rule: rule, ticketId: ticketId, actor: actor, vet: vet)
             } catch {
-                try await ruleStore.recordRuleEvent(
+                try await stores.ruleStore.recordRuleEvent(
                     ticketId: ticketId, kind: "rule_action_failed", by: actor.label,
                     detail: ["rule": rule.name, "action": action.type.rawValue, "error": "\(error)"], at: now)
             }
@@ -101,7 +101,7 @@ extension Inbox {
             _ = try await queueReply(ticketId: ticketId, content: .text(text), author: actor.label, by: .system, vet: vet)
         case .notify:
             let text = action.text ?? "Rule \"\(rule.name)\" matched ticket \(ticketId)"
-            try await ruleStore.recordRuleEvent(
+            try await stores.ruleStore.recordRuleEvent(
                 ticketId: ticketId, kind: "notified", by: actor.label,
                 detail: ["agentIds": (action.agentIds ?? []).map(String.init).joined(separator: ","), "text": text], at: clock())
             bus.publish([.agentsNotified(ticketId: ticketId, agentIds: action.agentIds ?? [], text: text)])
@@ -114,7 +114,7 @@ extension Inbox {
     /// hours), each at most once per ticket.
     private func acknowledge(ticketId: Int64, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws {
         let now = clock()
-        guard let place = try await access.places(of: .ticket(ticketId))?.first,
+        guard let place = try await stores.access.places(of: .ticket(ticketId))?.first,
             let hours = try await businessHours(department: place.departmentId)
         else { return }
         if let text = hours.acknowledgement {
@@ -131,6 +131,6 @@ extension Inbox {
 
     /// The `{{...}}` values about a ticket and its contact (no agent: the bridge speaks).
     private func templateValues(ticketId: Int64) async throws -> [String: String] {
-        try await cannedResponseStore.templateContext(ticketId: ticketId, agentId: nil)?.values ?? [:]
+        try await stores.cannedResponseStore.templateContext(ticketId: ticketId, agentId: nil)?.values ?? [:]
     }
 }

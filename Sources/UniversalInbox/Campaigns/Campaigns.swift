@@ -155,19 +155,19 @@ extension Inbox {
         if audience.contactIds == nil, audience == CampaignAudience() {
             throw InboxError.unprocessable(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
         }
-        let id = try await campaignStore.create(
+        let id = try await stores.campaignStore.create(
             name: name, status: scheduledAt == nil ? .draft : .scheduled, audience: audience, channel: channel, content: content,
             scheduledAt: scheduledAt, createdBy: createdBy, now: clock())
         return try await campaign(id: id)
     }
 
     public func campaign(id: Int64) async throws -> Campaign {
-        guard let campaign = try await campaignStore.campaign(id: id) else { throw InboxError.notFound("campaign \(id)") }
+        guard let campaign = try await stores.campaignStore.campaign(id: id) else { throw InboxError.notFound("campaign \(id)") }
         return campaign
     }
 
     public func campaigns() async throws -> [Campaign] {
-        try await campaignStore.campaigns(limit: 200)
+        try await stores.campaignStore.campaigns(limit: 200)
     }
 
     /// Moves a campaign along: start (a draft or scheduled one: now), pause, resume, cancel.
@@ -176,7 +176,7 @@ extension Inbox {
         let allowed: [CampaignAction: Set<CampaignStatus>] = [
             .start: [.draft, .scheduled], .pause: [.running, .scheduled], .resume: [.paused], .cancel: [.draft, .scheduled, .running, .paused],
         ]
-        switch try await campaignStore.change(id, to: action, from: allowed[action] ?? [], now: clock()) {
+        switch try await stores.campaignStore.change(id, to: action, from: allowed[action] ?? [], now: clock()) {
         case .changed: break
         case .notFound: throw InboxError.notFound("campaign \(id)")
         case .refused(let status):
@@ -188,32 +188,32 @@ extension Inbox {
 
     /// Campaigns due to go: running ones, and scheduled ones whose time has come (started here).
     public func runnableCampaigns() async throws -> [Campaign] {
-        for id in try await campaignStore.dueScheduled(now: clock()) { _ = try? await changeCampaign(id, to: .start) }
-        return try await campaignStore.running()
+        for id in try await stores.campaignStore.dueScheduled(now: clock()) { _ = try? await changeCampaign(id, to: .start) }
+        return try await stores.campaignStore.running()
     }
 
     /// Leases up to `limit` recipients of a running campaign: first those of a batch that was
     /// interrupted (to be resent under the same key), then pending ones that are due. They are
     /// marked `sending` before this returns. Empty when the campaign is not running.
     public func claimRecipients(campaignId: Int64, limit: Int) async throws -> [CampaignRecipient] {
-        try await campaignStore.claimRecipients(campaignId: campaignId, limit: limit, now: clock())
+        try await stores.campaignStore.claimRecipients(campaignId: campaignId, limit: limit, now: clock())
     }
 
     /// Gives recipients a batch key before their batch is sent, so an interrupted batch is resent whole under it.
     public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
         guard !recipientIds.isEmpty else { return }
-        try await campaignStore.assignBatch(recipientIds, key: key)
+        try await stores.campaignStore.assignBatch(recipientIds, key: key)
     }
 
     /// Whether a campaign is still running (a sender checks between sends, so pause and cancel act at once).
     public func isCampaignRunning(_ id: Int64) async throws -> Bool {
-        try await campaignStore.isRunning(id)
+        try await stores.campaignStore.isRunning(id)
     }
 
     /// Records what became of recipients, in one transaction.
     public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)]) async throws {
         guard !outcomes.isEmpty else { return }
-        try await campaignStore.recordOutcomes(outcomes, now: clock())
+        try await stores.campaignStore.recordOutcomes(outcomes, now: clock())
     }
 
     /// After a restart: recipients left `sending` by the stopped process. Those in a batch, or on a
@@ -222,17 +222,17 @@ extension Inbox {
     /// could reach the customer twice. Returns how many of each.
     @discardableResult
     public func recoverInterruptedSends(idempotentAccounts: Set<String>) async throws -> (resumed: Int, failed: Int) {
-        try await campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, now: clock())
+        try await stores.campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, now: clock())
     }
 
     public func campaignReport(id: Int64) async throws -> CampaignReport {
-        guard let report = try await campaignStore.report(id: id) else { throw InboxError.notFound("campaign \(id)") }
+        guard let report = try await stores.campaignStore.report(id: id) else { throw InboxError.notFound("campaign \(id)") }
         return report
     }
 
     /// Recipients of a campaign, optionally in one state, after `afterId` (paging).
     public func campaignRecipients(id: Int64, status: String?, afterId: Int64, limit: Int) async throws -> [RecipientState] {
-        try await campaignStore.recipients(campaignId: id, status: status, afterId: afterId, limit: limit)
+        try await stores.campaignStore.recipients(campaignId: id, status: status, afterId: afterId, limit: limit)
     }
 
     /// The channel (and account) of campaign messages sent by e-mail to contacts' addresses.
@@ -258,7 +258,7 @@ extension Inbox {
     /// The ticket an individual message to a contact goes in: their current ticket, or a new one
     /// (pending: the bridge spoke first) on the identity of `channel` or their most recently used one.
     public func ticketForOutreach(contactId: Int64, channel: String?, by actor: Caller) async throws -> Int64 {
-        let (ticketId, created) = try await campaignStore.ticketForOutreach(
+        let (ticketId, created) = try await stores.campaignStore.ticketForOutreach(
             contactId: contactId, channel: channel, by: actor.label, now: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         if created { bus.publish([.ticketOpened(ticketId: ticketId)]) }
         return ticketId

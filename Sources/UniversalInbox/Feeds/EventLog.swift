@@ -77,13 +77,13 @@ public struct EventLogPage: Sendable, Codable {
 extension Inbox {
     /// The newest `seq` (0 for an empty log).
     public func eventLogHead() async throws -> Int64 {
-        try await eventLog.head()
+        try await stores.eventLog.head()
     }
 
     /// Up to `limit` events after `after`, as `actor` may read them (by the tickets' assignment and
     /// department now). Reading a page is one snapshot: `head` and the events agree.
     public func events(after: Int64, limit: Int, for actor: Caller) async throws -> EventLogPage {
-        let slice = try await eventLog.slice(after: after, limit: limit)
+        let slice = try await stores.eventLog.slice(after: after, limit: limit)
         guard after >= slice.prunedThrough, after <= slice.head else { return EventLogPage(events: [], next: slice.head, head: slice.head, resync: true) }
         let readable = slice.entries.filter { actor.may(.read, assignedTo: $0.place.agentId, department: $0.place.departmentId) }
         return EventLogPage(events: readable.map(\.event), next: slice.entries.last?.event.seq ?? after, head: slice.head, resync: false)
@@ -94,13 +94,13 @@ extension Inbox {
     /// behind than the pruned entries is told to reload (`resync`). Returns how many were deleted.
     @discardableResult
     public func pruneEventLog(keep: Int = 1_000_000) async throws -> Int {
-        try await eventLog.prune(keep: keep)
+        try await stores.eventLog.prune(keep: keep)
     }
 
     /// Up to `limit` entries after `after`, each with its ticket's current assignee and department,
     /// for a follower that checks access per reader (the live feed).
     public func logEntries(after: Int64, limit: Int) async throws -> [EventLogSlice.Entry] {
-        try await eventLog.slice(after: after, limit: limit).entries
+        try await stores.eventLog.slice(after: after, limit: limit).entries
     }
 
     /// The entries of `types` past a follower's durable cursor (`feed_cursors`, named `<feed>.log`),

@@ -142,12 +142,12 @@ public struct PendingAlert: Sendable, Equatable {
 
 extension Inbox {
     public func alertSettings(agentId: Int64) async throws -> AlertSettings {
-        try await alerts.settings(agentId: agentId)
+        try await stores.alerts.settings(agentId: agentId)
     }
 
     public func setAlertSettings(_ settings: AlertSettings, agentId: Int64) async throws -> AlertSettings {
         try settings.validate()
-        try await alerts.saveSettings(settings, agentId: agentId, now: clock())
+        try await stores.alerts.saveSettings(settings, agentId: agentId, now: clock())
         return settings
     }
 
@@ -159,7 +159,7 @@ extension Inbox {
     /// or grown. Who is concerned is the store's query (`AlertStore.queueAlerts`, `AlertRecipients`).
     @discardableResult
     public func feedAlerts(coalesceWindow: TimeInterval, waitingAfter: TimeInterval, limit: Int = 500) async throws -> Int {
-        try await alerts.queueAlerts(coalesceWindow: coalesceWindow, waitingAfter: waitingAfter, limit: limit, now: clock())
+        try await stores.alerts.queueAlerts(coalesceWindow: coalesceWindow, waitingAfter: waitingAfter, limit: limit, now: clock())
     }
 
     /// Adds a browser's push subscription, or renews the keys of the agent's own; an endpoint
@@ -171,29 +171,29 @@ extension Inbox {
         guard Base64URL.decode(p256dh)?.count == 65, Base64URL.decode(auth)?.count == 16 else {
             throw InboxError.unprocessable(code: "invalid_keys", message: "keys.p256dh must be a 65-byte P-256 key and keys.auth 16 bytes, base64url")
         }
-        let id = try await pushTargets.addSubscription(agentId: agentId, endpoint: endpoint, p256dh: p256dh, auth: auth, now: clock())
+        let id = try await stores.pushTargets.addSubscription(agentId: agentId, endpoint: endpoint, p256dh: p256dh, auth: auth, now: clock())
         return PushSubscription(id: id, endpoint: endpoint, p256dh: p256dh, auth: auth)
     }
 
     public func pushSubscriptions(agentId: Int64) async throws -> [PushSubscription] {
-        try await pushTargets.subscriptions(agentId: agentId)
+        try await stores.pushTargets.subscriptions(agentId: agentId)
     }
 
     /// Forgets a subscription (the agent's choice, or the push service answered that it is gone).
     public func removePushSubscription(id: Int64, agentId: Int64? = nil) async throws {
-        guard try await pushTargets.removeSubscription(id: id, agentId: agentId) || agentId == nil else {
+        guard try await stores.pushTargets.removeSubscription(id: id, agentId: agentId) || agentId == nil else {
             throw InboxError.notFound("push subscription \(id)")
         }
     }
 
     /// Leases alerts that are due (`LeaseQueue.alerts`).
     public func claimAlerts(limit: Int, lease: TimeInterval) async throws -> [PendingAlert] {
-        try await alerts.claim(limit: limit, lease: lease, now: clock())
+        try await stores.alerts.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records an alert's outcome: sent, suppressed (quiet hours), retry at `next`, or failed.
     public func alertDone(_ alert: PendingAlert, status: String, error: String? = nil, retryAt next: Date? = nil) async throws {
-        try await alerts.finish(alert, status: status, error: error, retryAt: next, now: clock())
+        try await stores.alerts.finish(alert, status: status, error: error, retryAt: next, now: clock())
     }
 
     /// Moves a feed's cursor over the event log (`<feed>.log`) to the log's head, so a feed that was

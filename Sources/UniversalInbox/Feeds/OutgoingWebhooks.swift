@@ -76,21 +76,21 @@ extension Inbox {
         if let unknown = events.first(where: { $0 != "*" && !OutgoingWebhook.eventTypes.contains($0) }) {
             throw InboxError.invalid(code: "invalid_event", message: "\(unknown) is not an event; use \(OutgoingWebhook.eventTypes.joined(separator: ", ")) or *")
         }
-        let id = try await webhookStore.create(url: url, secret: secret, events: events, now: clock())
+        let id = try await stores.webhookStore.create(url: url, secret: secret, events: events, now: clock())
         bus.publish([.webhookEventsQueued])
         return OutgoingWebhook(id: id, url: url, secret: secret, events: events, active: true)
     }
 
     public func webhooks() async throws -> [OutgoingWebhook] {
-        try await webhookStore.webhooks()
+        try await stores.webhookStore.webhooks()
     }
 
     public func deleteWebhook(id: Int64) async throws {
-        guard try await webhookStore.delete(id: id) else { throw InboxError.notFound("webhook \(id)") }
+        guard try await stores.webhookStore.delete(id: id) else { throw InboxError.notFound("webhook \(id)") }
     }
 
     public func webhookDeliveries(webhookId: Int64, limit: Int = 100) async throws -> [WebhookDeliveryStatus]? {
-        try await webhookStore.deliveries(webhookId: webhookId, limit: limit)
+        try await stores.webhookStore.deliveries(webhookId: webhookId, limit: limit)
     }
 
     /// Reads the event log past the webhooks' cursor (new tickets, messages and history entries) and
@@ -100,7 +100,7 @@ extension Inbox {
     @discardableResult
     public func feedWebhooks(limit: Int = 500) async throws -> Int {
         // No webhooks, no work (and no write competing with ingest).
-        guard let batch = try await webhookStore.pendingEvents(limit: limit), !batch.events.isEmpty || batch.next != batch.from else { return 0 }
+        guard let batch = try await stores.webhookStore.pendingEvents(limit: limit), !batch.events.isEmpty || batch.next != batch.from else { return 0 }
         var deliveries: [NewWebhookDelivery] = []
         func deliver(_ event: String, _ data: some Encodable, at createdAt: Date) throws {
             let payload = try WebhookPayload.encode(WebhookPayload(event: event, createdAt: createdAt, data: data))
@@ -126,7 +126,7 @@ extension Inbox {
                 try deliver("ticket.updated", update, at: entry.createdAt)
             }
         }
-        guard try await webhookStore.queue(deliveries, movingCursorFrom: batch.from, to: batch.next, now: clock()) else { return 0 }
+        guard try await stores.webhookStore.queue(deliveries, movingCursorFrom: batch.from, to: batch.next, now: clock()) else { return 0 }
         if !deliveries.isEmpty { bus.publish([.webhookEventsQueued]) }
         return deliveries.count
     }
@@ -136,7 +136,7 @@ extension Inbox {
         let now = clock()
         guard let ticket = try await ticket(id: ticketId) else { throw InboxError.notFound("ticket \(ticketId)") }
         let payload = try WebhookPayload.encode(WebhookPayload(event: "rule.fired", createdAt: now, data: RuleFired(rule: rule.name, ruleId: rule.id, ticket: ticket)))
-        try await webhookStore.queue(NewWebhookDelivery(webhookId: webhookId, event: "rule.fired", payload: payload), now: now)
+        try await stores.webhookStore.queue(NewWebhookDelivery(webhookId: webhookId, event: "rule.fired", payload: payload), now: now)
         bus.publish([.webhookEventsQueued])
     }
 
@@ -144,12 +144,12 @@ extension Inbox {
     /// pending one, so a receiver gets the events in the log's order (a delivery waiting for its
     /// retry holds back the later ones).
     public func claimWebhookDeliveries(limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
-        try await webhookStore.claim(limit: limit, lease: lease, now: clock())
+        try await stores.webhookStore.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records a delivery's outcome: delivered, retry at `next`, or failed for good.
     public func webhookDelivered(_ delivery: WebhookDelivery, error: String?, retryAt next: Date?) async throws {
-        try await webhookStore.finish(delivery, error: error, retryAt: next, now: clock())
+        try await stores.webhookStore.finish(delivery, error: error, retryAt: next, now: clock())
     }
 }
 

@@ -36,17 +36,17 @@ extension Inbox {
             }
         }
         let stored = platform == .apns ? token.lowercased() : token
-        let id = try await pushTargets.addDevice(agentId: agentId, platform: platform, token: stored, now: clock())
+        let id = try await stores.pushTargets.addDevice(agentId: agentId, platform: platform, token: stored, now: clock())
         return PushDevice(id: id, platform: platform, token: stored)
     }
 
     /// The agent's phones, on one platform or all.
     public func pushDevices(agentId: Int64, platform: PushPlatform? = nil) async throws -> [PushDevice] {
-        try await pushTargets.devices(agentId: agentId, platform: platform)
+        try await stores.pushTargets.devices(agentId: agentId, platform: platform)
     }
 
     /// Forgets a phone (the agent's choice, or the push service said the token is no longer valid).
     public func removePushDevice(id: Int64, agentId: Int64? = nil) async throws {
-        guard try await pushTargets.removeDevice(id: id, agentId: agentId) || agentId == nil else { throw InboxError.notFound("push device \(id)") }
+        guard try await stores.pushTargets.removeDevice(id: id, agentId: agentId) || agentId == nil else { throw InboxError.notFound("push device \(id)") }
     }
 }

@@ -109,7 +109,7 @@ extension Guarded {
 extension Inbox {
     /// Refuses with `notFound` or `forbidden` unless `actor` may reach `target` at `level`.
     public func authorize(_ actor: Caller, _ level: TicketAccessLevel, _ target: Guarded) async throws {
-        guard let places = try await access.places(of: target) else { throw InboxError.notFound("\(target.noun) \(target.id)") }
+        guard let places = try await stores.access.places(of: target) else { throw InboxError.notFound("\(target.noun) \(target.id)") }
         try actor.check(level, target, places: places)
     }
 

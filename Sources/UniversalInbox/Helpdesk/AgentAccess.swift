@@ -25,20 +25,20 @@ public struct AgentToken: Sendable, Equatable, Codable {
 extension Inbox {
     /// The agent's unexpired tokens, oldest first.
     public func tokens(agentId: Int64) async throws -> [AgentToken] {
-        try await agentStore.tokens(agentId: agentId, at: clock())
+        try await stores.agentStore.tokens(agentId: agentId, at: clock())
     }
 
     /// Revokes every token of the agent (logins and API tokens). Returns how many there were.
     @discardableResult
     public func revokeTokens(agentId: Int64) async throws -> Int {
-        let count = try await agentStore.deleteTokens(agentId: agentId)
+        let count = try await stores.agentStore.deleteTokens(agentId: agentId)
         bus.publish([.agentAccessChanged(agentId: agentId)])
         return count
     }
 
     /// Revokes one token of the agent; a token of someone else is not found.
     public func revokeToken(id: Int64, agentId: Int64) async throws {
-        guard try await agentStore.deleteToken(id: id, agentId: agentId) else { throw InboxError.notFound("token \(id) of agent \(agentId)") }
+        guard try await stores.agentStore.deleteToken(id: id, agentId: agentId) else { throw InboxError.notFound("token \(id) of agent \(agentId)") }
         bus.publish([.agentAccessChanged(agentId: agentId)])
     }
 
@@ -47,7 +47,7 @@ extension Inbox {
     /// their department's queue for someone else, each with a history entry; its pending alerts are
     /// dropped. The last active owner cannot be deactivated. Deactivating twice changes nothing more.
     public func deactivateAgent(id: Int64, by actor: Caller) async throws -> Agent {
-        let requeued = try await agentStore.deactivate(id: id, by: actor.label, at: clock()) ?? []
+        let requeued = try await stores.agentStore.deactivate(id: id, by: actor.label, at: clock()) ?? []
         bus.publish([.agentAccessChanged(agentId: id)] + requeued.map { .ticketQueued(ticketId: $0) })
         guard let agent = try await agent(id: id) else { throw InboxError.agentNotFound(id) }
         return agent
@@ -56,7 +56,7 @@ extension Inbox {
     /// Lets a deactivated agent back in. It stays offline and has no tokens: it logs in again (or is
     /// given a token) and goes online itself.
     public func reactivateAgent(id: Int64) async throws -> Agent {
-        try await agentStore.reactivate(id: id, at: clock())
+        try await stores.agentStore.reactivate(id: id, at: clock())
         bus.publish([.agentAccessChanged(agentId: id)])
         guard let agent = try await agent(id: id) else { throw InboxError.agentNotFound(id) }
         return agent

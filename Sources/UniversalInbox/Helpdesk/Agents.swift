@@ -147,7 +147,7 @@ extension Inbox {
     /// Adds an agent. An e-mail address already in use is a conflict.
     public func createAgent(_ new: NewAgent) async throws -> Agent {
         try Self.validate(email: new.email, name: new.name, maxTickets: new.maxTickets)
-        let id = try await agentStore.create(new, at: clock())
+        let id = try await stores.agentStore.create(new, at: clock())
         guard let agent = try await agent(id: id) else { throw InboxError.agentNotFound(id) }
         return agent
     }
@@ -163,7 +163,7 @@ extension Inbox {
         if let max = changes.maxTickets, !(0...500).contains(max) {
             throw InboxError.invalid(code: "invalid_max_tickets", message: "maxTickets must be 0 to 500")
         }
-        try await agentStore.update(id: id, changes, keepingToken: keepingToken, at: clock())
+        try await stores.agentStore.update(id: id, changes, keepingToken: keepingToken, at: clock())
         let accessChanged = changes.passwordHash != nil || changes.role != nil || changes.departmentsOnly != nil || changes.answerAssignedOnly != nil
             || changes.departments != nil
         bus.publish([.agentAvailable(agentId: id)] + (accessChanged ? [.agentAccessChanged(agentId: id)] : []))
@@ -172,33 +172,33 @@ extension Inbox {
     }
 
     public func agent(id: Int64) async throws -> Agent? {
-        try await agentStore.agent(id: id)
+        try await stores.agentStore.agent(id: id)
     }
 
     public func agents() async throws -> [Agent] {
-        try await agentStore.agents()
+        try await stores.agentStore.agents()
     }
 
     /// The agent with this e-mail and its password hash, for a login.
     public func credentials(email: String) async throws -> (agent: Agent, passwordHash: String)? {
-        try await agentStore.credentials(email: email)
+        try await stores.agentStore.credentials(email: email)
     }
 
     /// Keeps a token's digest for `agentId`; `expiresAt` nil means until revoked. A deactivated
     /// agent gets no tokens (409 `agent_deactivated`). Returns the token's id.
     @discardableResult
     public func storeToken(digest: String, agentId: Int64, kind: String, label: String?, expiresAt: Date?) async throws -> Int64 {
-        try await agentStore.addToken(digest: digest, agentId: agentId, kind: kind, label: label, expiresAt: expiresAt, at: clock())
+        try await stores.agentStore.addToken(digest: digest, agentId: agentId, kind: kind, label: label, expiresAt: expiresAt, at: clock())
     }
 
     /// Removes a token (a logout); a live socket opened with it closes.
     public func revokeToken(digest: String) async throws {
-        if let agentId = try await agentStore.deleteToken(digest: digest) { bus.publish([.agentAccessChanged(agentId: agentId)]) }
+        if let agentId = try await stores.agentStore.deleteToken(digest: digest) { bus.publish([.agentAccessChanged(agentId: agentId)]) }
     }
 
     /// Who holds the token with this digest, if it exists, has not expired and its agent is active.
     public func actor(tokenDigest: String) async throws -> Caller? {
-        try await agentStore.agent(tokenDigest: tokenDigest, at: clock()).map(Caller.init)
+        try await stores.agentStore.agent(tokenDigest: tokenDigest, at: clock()).map(Caller.init)
     }
 
     public func createDepartment(name: String) async throws -> Department {
@@ -206,11 +206,11 @@ extension Inbox {
         guard TextRules.isName(name, maxLength: 100) else {
             throw InboxError.invalid(code: "invalid_name", message: "a department needs a name of 1 to 100 characters, not all blank")
         }
-        return try await agentStore.createDepartment(name: name, at: clock())
+        return try await stores.agentStore.createDepartment(name: name, at: clock())
     }
 
     public func departments() async throws -> [Department] {
-        try await agentStore.departments()
+        try await stores.agentStore.departments()
     }
 
     static func validate(email: String, name: String, maxTickets: Int) throws {

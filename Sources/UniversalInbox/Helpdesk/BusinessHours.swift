@@ -88,13 +88,13 @@ extension Inbox {
     /// Sets a department's hours (`nil`: the hours for tickets without a department).
     public func setBusinessHours(_ hours: BusinessHours, department: Int64?) async throws -> BusinessHours {
         try hours.validate()
-        try await businessHoursStore.set(hours, department: department, now: clock())
+        try await stores.businessHoursStore.set(hours, department: department, now: clock())
         return hours
     }
 
     /// A department's hours, falling back to the default hours; nil when none are set (always open).
     public func businessHours(department: Int64?) async throws -> BusinessHours? {
-        try await businessHoursStore.hours(department: department)
+        try await stores.businessHoursStore.hours(department: department)
     }
 
     /// `businessHours(department:)` inside a SQLite read or write (the rules engine, reports).

@@ -63,28 +63,28 @@ extension Inbox {
                 code: "unknown_variable",
                 message: "{{\(unknown)}} is not a variable; use contact.name, contact.email, contact.field.KEY, agent.name, agent.email, ticket.id, ticket.field.KEY")
         }
-        return try await cannedResponseStore.add(
+        return try await stores.cannedResponseStore.add(
             shortcut: shortcut, title: title.isEmpty ? shortcut : title, text: text, agentId: agentId, departmentId: departmentId, at: clock())
     }
 
     /// The canned responses an actor may use: global ones, its departments' and its own.
     public func cannedResponses(for actor: Caller) async throws -> [CannedResponse] {
-        try await cannedResponseStore.responses(in: CannedResponseScope(actor))
+        try await stores.cannedResponseStore.responses(in: CannedResponseScope(actor))
     }
 
     public func deleteCannedResponse(id: Int64, by actor: Caller) async throws {
-        guard let response = try await cannedResponseStore.response(id: id) else { throw InboxError.notFound("canned response \(id)") }
+        guard let response = try await stores.cannedResponseStore.response(id: id) else { throw InboxError.notFound("canned response \(id)") }
         guard actor.managesSettings || (response.agentId != nil && response.agentId == actor.agentId) else {
             throw InboxError.forbidden(code: "not_yours", message: "agents may delete only their own canned responses")
         }
-        guard try await cannedResponseStore.delete(id: id) else { throw InboxError.notFound("canned response \(id)") }
+        guard try await stores.cannedResponseStore.delete(id: id) else { throw InboxError.notFound("canned response \(id)") }
     }
 
     /// The text of `#shortcut` for a ticket, variables filled in. The actor's own response wins over
     /// the ticket's department's, which wins over a global one.
     public func renderCannedResponse(_ shortcut: String, ticketId: Int64, by actor: Caller) async throws -> String {
         let shortcut = try Self.shortcut(shortcut)
-        guard var context = try await cannedResponseStore.templateContext(ticketId: ticketId, agentId: actor.agentId) else {
+        guard var context = try await stores.cannedResponseStore.templateContext(ticketId: ticketId, agentId: actor.agentId) else {
             throw InboxError.notFound("ticket \(ticketId)")
         }
         let candidates = try await cannedResponses(for: actor).filter { $0.shortcut == shortcut }

@@ -13,17 +13,17 @@ extension Inbox {
             throw InboxError.invalid(code: "invalid_word", message: "a forbidden word is 1 to 100 characters, not all blank")
         }
         let word = word.trimmingCharacters(in: .whitespacesAndNewlines)
-        try await forbiddenWordStore.add(word, at: clock())
+        try await stores.forbiddenWordStore.add(word, at: clock())
         return try await forbiddenWords()
     }
 
     public func removeForbiddenWord(_ word: String) async throws -> [String] {
-        guard try await forbiddenWordStore.remove(word) else { throw InboxError.notFound("forbidden word \"\(word)\"") }
+        guard try await stores.forbiddenWordStore.remove(word) else { throw InboxError.notFound("forbidden word \"\(word)\"") }
         return try await forbiddenWords()
     }
 
     public func forbiddenWords() async throws -> [String] {
-        try await forbiddenWordStore.words()
+        try await stores.forbiddenWordStore.words()
     }
 
     /// Forbidden words in `text`, in order: whole words for words in Latin letters (so "ass" does not

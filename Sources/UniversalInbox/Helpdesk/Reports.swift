@@ -86,7 +86,7 @@ public protocol ReportStore: Sendable {
 
 extension Inbox {
     public func agentReport(from: Date, to: Date) async throws -> [AgentReport] {
-        let reports = try await reportStore.agentFigures(from: from, to: to).map { figures in
+        let reports = try await stores.reportStore.agentFigures(from: from, to: to).map { figures in
             let (good, bad) = (figures.ratingsGood, figures.ratingsBad)
             return AgentReport(
                 agentId: figures.agentId, name: figures.name, ticketsHandled: figures.ticketsHandled, ticketsResolved: figures.resolutions.count,
@@ -106,7 +106,7 @@ extension Inbox {
     }
 
     public func channelReport(from: Date, to: Date) async throws -> [ChannelReport] {
-        try await reportStore.channelVolumes(from: from, to: to).sorted { ($0.newTickets, $0.channel) > ($1.newTickets, $1.channel) }
+        try await stores.reportStore.channelVolumes(from: from, to: to).sorted { ($0.newTickets, $0.channel) > ($1.newTickets, $1.channel) }
     }
 
     static func median(_ values: [Int64]) -> Double? {

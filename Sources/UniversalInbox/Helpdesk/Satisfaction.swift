@@ -10,7 +10,7 @@ public enum Rating: String, Sendable, Codable, CaseIterable {
 extension Inbox {
     /// Resolved tickets (in the last `within`) that have had no rating request yet.
     public func ticketsAwaitingRatingRequest(within: TimeInterval = 86400, limit: Int = 100) async throws -> [Int64] {
-        try await satisfactionStore.ticketsAwaitingRatingRequest(resolvedSince: clock().addingTimeInterval(-within), limit: limit)
+        try await stores.satisfactionStore.ticketsAwaitingRatingRequest(resolvedSince: clock().addingTimeInterval(-within), limit: limit)
     }
 
     /// Asks the customer of a resolved ticket to rate it, on their channel, once per ticket; the
@@ -21,7 +21,7 @@ extension Inbox {
     public func requestRating(
         ticketId: Int64, question: String, choices: [MessageContent.Choice], vet: @escaping @Sendable (ReplyTarget) -> SendError?
     ) async throws -> Bool {
-        guard let messageId = try await satisfactionStore.requestRating(ticketId: ticketId, question: question, choices: choices, now: clock(), vet: vet)
+        guard let messageId = try await stores.satisfactionStore.requestRating(ticketId: ticketId, question: question, choices: choices, now: clock(), vet: vet)
         else { return false }
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         return true
@@ -33,7 +33,7 @@ extension Inbox {
     /// agent sees no answer about a ticket outside its departments). The contact is found through
     /// the tickets, so ratings follow tickets moved by a contact link.
     public func answeredRatings(contactId: Int64, readableBy actor: Caller, limit: Int = 20) async throws -> [ContactDetail.Rated] {
-        try await satisfactionStore.answeredRatings(contactId: contactId)
+        try await stores.satisfactionStore.answeredRatings(contactId: contactId)
             .filter { actor.may(.read, assignedTo: $0.agentId, department: $0.departmentId) }
             .prefix(limit)
             .map { ContactDetail.Rated(ticketId: $0.ticketId, rating: $0.rating, answeredAt: $0.answeredAt) }

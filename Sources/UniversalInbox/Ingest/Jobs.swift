@@ -38,26 +38,26 @@ struct JobWriter {
 extension Inbox {
     /// Leases up to `limit` due follow-up jobs (`LeaseQueue.jobs`) for `lease`.
     public func claimFollowUps(limit: Int, lease: TimeInterval) async throws -> [FollowUpJob] {
-        try await followUpJobStore.claim(limit: limit, lease: lease, now: clock())
+        try await stores.followUpJobStore.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records a downloaded attachment and finishes its job.
     public func attachmentStored(job: FollowUpJob, path: String, mimeType: String?, size: Int) async throws {
-        try await followUpJobStore.attachmentStored(job, path: path, mimeType: mimeType, size: size, at: clock())
+        try await stores.followUpJobStore.attachmentStored(job, path: path, mimeType: mimeType, size: size, at: clock())
     }
 
     /// Records a contact's display name from the platform's profile and finishes the job.
     public func profileFetched(job: FollowUpJob, displayName: String?) async throws {
-        try await followUpJobStore.profileFetched(job, displayName: displayName, at: clock())
+        try await stores.followUpJobStore.profileFetched(job, displayName: displayName, at: clock())
     }
 
     /// Gives up on a job; a media job marks its attachment failed with the reason.
     public func followUpFailed(job: FollowUpJob, reason: String) async throws {
-        try await followUpJobStore.failed(job, reason: reason, at: clock())
+        try await stores.followUpJobStore.failed(job, reason: reason, at: clock())
     }
 
     /// Schedules another attempt of a job.
     public func retryFollowUp(job: FollowUpJob, at next: Date, error: String) async throws {
-        try await followUpJobStore.reschedule(job, at: next, error: error)
+        try await stores.followUpJobStore.reschedule(job, at: next, error: error)
     }
 }

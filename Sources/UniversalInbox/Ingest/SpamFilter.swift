@@ -56,27 +56,27 @@ extension Inbox {
     /// Marks a ticket as spam (it moves to the spam box) or restores it (open again), and teaches
     /// the filter with the ticket's customer messages. Deciding again re-labels, never double-counts.
     public func markSpam(ticketId: Int64, _ spam: Bool, by actor: Caller) async throws -> TicketSummary {
-        try await spamStore.mark(ticketId: ticketId, spam: spam, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
+        try await stores.spamStore.mark(ticketId: ticketId, spam: spam, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         bus.publish([.ticketStatusChanged(ticketId: ticketId, status: spam ? .spam : .open)])
         return try await summary(ticketId)
     }
 
     /// Sets how many tickets of each kind the filter needs before it screens (from the config, at start).
     public func setSpamMinimum(_ minimum: Int) async throws {
-        try await spamStore.setMinimum(minimum)
+        try await stores.spamStore.setMinimum(minimum)
     }
 
     /// The filter's spam probability for a text, or nil while it has fewer than `minimum` examples of each kind.
     public func spamProbability(of text: String, minimum: Int = 5) async throws -> Double? {
         let tokens = SpamWords.tokens(text)
-        return SpamWords.probability(tokens, counts: try await spamStore.counts(of: tokens), minimum: minimum)
+        return SpamWords.probability(tokens, counts: try await stores.spamStore.counts(of: tokens), minimum: minimum)
     }
 
     /// Screens tickets opened since the last run: at or above `threshold` they go to the spam box
     /// (status spam, recorded in the history with the probability) instead of the queue.
     @discardableResult
     public func screenNewTickets(threshold: Double, minimum: Int = 5, limit: Int = 200) async throws -> [Int64] {
-        let flagged = try await spamStore.screen(threshold: threshold, minimum: minimum, limit: limit, at: clock())
+        let flagged = try await stores.spamStore.screen(threshold: threshold, minimum: minimum, limit: limit, at: clock())
         bus.publish(flagged.map { .ticketStatusChanged(ticketId: $0, status: .spam) })
         return flagged
     }

@@ -38,7 +38,7 @@ extension UnreadableEvent {
 extension Inbox {
     /// Kept unreadable events, newest first, older than `before` (an id) when given.
     public func unreadableEvents(limit: Int, before: Int64? = nil) async throws -> [UnreadableEventRecord] {
-        try await ingestStore.unreadableEvents(limit: limit, before: before)
+        try await stores.ingestStore.unreadableEvents(limit: limit, before: before)
     }
 }
 

@@ -16,7 +16,7 @@ extension Inbox {
     /// history flood). A post that fails and may be retried gives its message back (`giveBackConsole`).
     public func consoleFeed(account: String, limit: Int) async throws -> [ConsoleItem] {
         var items: [ConsoleItem] = []
-        for entry in try await consoleStore.take(account: account, limit: limit) {
+        for entry in try await stores.consoleStore.take(account: account, limit: limit) {
             guard let message = try await message(id: entry.messageId), let ticket = try await ticket(id: entry.ticketId) else { continue }
             items.append(ConsoleItem(message: message, ticket: ticket, thread: entry.thread))
         }
@@ -28,33 +28,33 @@ extension Inbox {
     /// then they are not posted again. False when the cursor stayed.
     @discardableResult
     public func giveBackConsole(account: String, from messageId: Int64, takenThrough: Int64) async throws -> Bool {
-        try await consoleStore.giveBack(account: account, from: messageId, takenThrough: takenThrough)
+        try await stores.consoleStore.giveBack(account: account, from: messageId, takenThrough: takenThrough)
     }
 
     /// Records the console thread of a ticket.
     public func setConsoleThread(account: String, ticketId: Int64, channel: String, thread: String) async throws {
-        try await consoleStore.setThread(account: account, ticketId: ticketId, channel: channel, thread: thread)
+        try await stores.consoleStore.setThread(account: account, ticketId: ticketId, channel: channel, thread: thread)
     }
 
     /// The ticket a console thread belongs to.
     public func ticket(consoleAccount account: String, channel: String, thread: String) async throws -> Int64? {
-        try await consoleStore.ticket(account: account, channel: channel, thread: thread)
+        try await stores.consoleStore.ticket(account: account, channel: channel, thread: thread)
     }
 
     /// The console thread of a ticket.
     public func consoleThread(account: String, ticketId: Int64) async throws -> String? {
-        try await consoleStore.thread(account: account, ticketId: ticketId)
+        try await stores.consoleStore.thread(account: account, ticketId: ticketId)
     }
 
     /// Records an event id once; false when it was seen before (console retries, double clicks).
     public func recordOnce(account: String, eventId: String) async throws -> Bool {
-        try await consoleStore.recordOnce(account: account, eventId: eventId, now: clock())
+        try await stores.consoleStore.recordOnce(account: account, eventId: eventId, now: clock())
     }
 
     /// A console user takes the ticket: the agent with that e-mail or name when there is one,
     /// otherwise the ticket shows the console's name for them.
     public func claim(ticketId: Int64, by agent: String) async throws -> TicketSummary {
-        if let agentId = try await consoleStore.claim(ticketId: ticketId, by: agent, at: clock()) {
+        if let agentId = try await stores.consoleStore.claim(ticketId: ticketId, by: agent, at: clock()) {
             bus.publish([.ticketAssigned(ticketId: ticketId, agentId: agentId)])
         }
         return try await summary(ticketId)

@@ -9,7 +9,7 @@ extension Inbox {
     /// twice. The channel's rules are checked as they stand now (`vet`: a window may have closed
     /// since), and a refusal changes nothing. Not failed (or not outbound): `not_failed`.
     public func retryFailedMessage(_ messageId: Int64, by actor: Caller, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> StoredMessage {
-        let ticketId = try await outbox.requeueFailed(
+        let ticketId = try await stores.outbox.requeueFailed(
             messageId: messageId, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) }, vet: vet)
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         guard let message = try await message(id: messageId) else { throw InboxError.notFound("message \(messageId)") }

@@ -42,7 +42,7 @@ extension Inbox {
         let reply = NewReply(
             ticketId: ticketId, content: content, channel: channel, author: author ?? actor.agentId.map { "agent:\($0)" },
             expectedVersion: expectedVersion, draftOf: actor.agentId, now: clock())
-        let messageId = try await outbox.queueReply(reply, check: { try actor.check(.answer, .ticket($0), places: $1) }, vet: vet)
+        let messageId = try await stores.outbox.queueReply(reply, check: { try actor.check(.answer, .ticket($0), places: $1) }, vet: vet)
         bus.publish([.messageQueued(ticketId: ticketId, messageId: messageId)])
         guard let message = try await message(id: messageId) else { throw InboxError.notFound("message \(messageId)") }
         return message
@@ -52,7 +52,7 @@ extension Inbox {
     /// `text` gets `{{position}}` and `{{wait}}` (minutes) filled in. Returns whether a message was queued.
     @discardableResult
     public func sendQueueNotice(ticketId: Int64, text: String, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
-        guard let place = try await assignmentStore.queuePlace(ticketId: ticketId) else { return false }
+        guard let place = try await stores.assignmentStore.queuePlace(ticketId: ticketId) else { return false }
         let values = ["position": String(place.position), "wait": String(place.waitMinutes)]
         return try await sendAutomaticReply(
             AutomaticReply(
@@ -66,7 +66,7 @@ extension Inbox {
     /// A refusal by the channel's rules (a closed window) is recorded as `<kind>_not_sent`.
     @discardableResult
     func sendAutomaticReply(_ reply: AutomaticReply, vet: @escaping @Sendable (ReplyTarget) -> SendError?) async throws -> Bool {
-        guard let messageId = try await outbox.sendAutomaticReply(reply, now: clock(), vet: vet) else { return false }
+        guard let messageId = try await stores.outbox.sendAutomaticReply(reply, now: clock(), vet: vet) else { return false }
         bus.publish([.messageQueued(ticketId: reply.ticketId, messageId: messageId)])
         return true
     }
@@ -75,32 +75,32 @@ extension Inbox {
     /// conversation's messages leave in order). A LINE reply token handed out here is taken off the
     /// identity: it is single-use.
     public func claimOutbound(limit: Int, lease: TimeInterval) async throws -> [OutboundJob] {
-        try await outbox.claim(limit: limit, lease: lease, now: clock())
+        try await stores.outbox.claim(limit: limit, lease: lease, now: clock())
     }
 
     /// Records an accepted send and applies any receipt that arrived before it. The send is a fact
     /// and is recorded even when the job's lease ran out and another worker claimed it since; the
     /// outbox row is then left to that worker (`LeaseLost` is thrown after the commit).
     public func outboundSent(_ job: OutboundJob, receipt: SendReceipt) async throws {
-        let record = try await outbox.markSent(job, receipt: receipt, at: clock())
+        let record = try await stores.outbox.markSent(job, receipt: receipt, at: clock())
         bus.publish(record.events)
         if let lost = record.leaseLost { throw lost }
     }
 
     /// Marks a message failed for good with the platform's reason (one that was sent meanwhile stays sent).
     public func outboundFailed(_ job: OutboundJob, error: SendError) async throws {
-        try await outbox.markFailed(job, error: error, at: clock())
+        try await stores.outbox.markFailed(job, error: error, at: clock())
         bus.publish([.messageStatusChanged(messageId: job.messageId, status: .failed)])
     }
 
     /// Schedules another attempt; later messages of the same ticket wait behind it.
     public func retryOutbound(_ job: OutboundJob, at next: Date, error: SendError) async throws {
-        try await outbox.reschedule(job, at: next, error: error)
+        try await stores.outbox.reschedule(job, at: next, error: error)
     }
 
     /// Messages waiting to be sent.
     public func outboxDepth() async throws -> Int {
-        try await outbox.depth()
+        try await stores.outbox.depth()
     }
 
     static func accountRef(_ key: String) -> ChannelAccountRef? {

@@ -25,7 +25,7 @@ extension Inbox {
     /// The reply windows of a ticket's contact, one per identity (oldest identity first).
     public func replyWindows(ticketId: Int64) async throws -> [TicketReplyWindow] {
         let now = clock()
-        return try await outbox.replyChannels(ticketId: ticketId).map { identity in
+        return try await stores.outbox.replyChannels(ticketId: ticketId).map { identity in
             var window = TicketReplyWindow(channel: identity.channel, account: identity.account, closesAt: nil, afterwards: nil)
             if let rule = ChannelKind(rawValue: identity.channel).flatMap(ReplyWindow.of) {
                 (window.closesAt, window.afterwards) = rule.state(lastInboundAt: identity.lastInboundAt, now: now)

@@ -6,6 +6,6 @@ extension Inbox {
     /// on PostgreSQL the index is kept in the writing transaction and this returns 0.
     @discardableResult
     public func indexNewMessages(limit: Int = 2000) async throws -> Int {
-        try await ticketQueries.indexNewMessages(limit: limit)
+        try await stores.ticketQueries.indexNewMessages(limit: limit)
     }
 }

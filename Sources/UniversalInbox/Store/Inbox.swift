@@ -3,7 +3,9 @@ import Foundation
 import GRDB
 
 /// The hybrid ticket stream: every channel's messages filed into one ticket per customer conversation.
-/// Writes go through here; events are published on `bus` once committed.
+/// Writes go through here; events are published on `bus` once committed. Its stores are reached
+/// by name (`outbox`, `ticketStore`, ...: `InboxStores`' fields, through the dynamic member lookup).
+@dynamicMemberLookup
 public struct Inbox: Sendable {
     /// The stores this inbox works through, as built (`InboxStores.sqlite` or `.postgres`).
     public let stores: InboxStores
@@ -18,56 +20,6 @@ public struct Inbox: Sendable {
             return database
         }
     }
-    /// The ordered event log's readers' side (`EventLogStore`).
-    public let eventLog: any EventLogStore
-    /// Where the tickets a guarded target is reached through stand (`AccessStore`).
-    public let access: any AccessStore
-    /// Agents' unsent drafts (`DraftStore`).
-    public let drafts: any DraftStore
-    /// Agents, departments and tokens (`AgentStore`).
-    public let agentStore: any AgentStore
-    /// Saved ticket-list views (`SavedViewStore`).
-    public let savedViewStore: any SavedViewStore
-    /// Words a reply is checked against (`ForbiddenWordStore`).
-    public let forbiddenWordStore: any ForbiddenWordStore
-    /// Canned responses and what they are filled from (`CannedResponseStore`).
-    public let cannedResponseStore: any CannedResponseStore
-    /// Replies waiting to be sent, and what a send records (`OutboxStore`).
-    public let outbox: any OutboxStore
-    /// Campaigns and their recipients (`CampaignStore`).
-    public let campaignStore: any CampaignStore
-    /// Where webhooks' events are filed (`IngestStore`); `ingest` groups webhooks on top of it.
-    public let ingestStore: any IngestStore
-    /// Agents' browsers and phones for push alerts (`PushDeviceStore`).
-    public let pushTargets: any PushDeviceStore
-    /// Agents' alert settings, who gets alerted, and the queued alerts (`AlertStore`).
-    public let alerts: any AlertStore
-    /// Outgoing webhooks, the feed's cursor and their deliveries (`OutgoingWebhookStore`).
-    public let webhookStore: any OutgoingWebhookStore
-    /// The ticket lists, their counts and full-text search (`TicketQueryStore`).
-    public let ticketQueries: any TicketQueryStore
-    /// Tickets' notes, read marks and history, and closing resolved tickets (`TicketStore`).
-    public let ticketStore: any TicketStore
-    /// Contacts' changes, tags, field values and links (`ContactStore`).
-    public let contactStore: any ContactStore
-    /// Custom field definitions (`CustomFieldStore`).
-    public let customFieldStore: any CustomFieldStore
-    /// Claims, transfers, distribution and the queue (`AssignmentStore`).
-    public let assignmentStore: any AssignmentStore
-    /// Automation rules in their run order (`RuleStore`).
-    public let ruleStore: any RuleStore
-    /// Departments' business hours (`BusinessHoursStore`).
-    public let businessHoursStore: any BusinessHoursStore
-    /// Tickets to ask for a rating, and contacts' answers (`SatisfactionStore`).
-    public let satisfactionStore: any SatisfactionStore
-    /// Media downloads and profile look-ups queued by ingest (`FollowUpJobStore`).
-    public let followUpJobStore: any FollowUpJobStore
-    /// What the agent and channel reports are worked out from (`ReportStore`).
-    public let reportStore: any ReportStore
-    /// Agent consoles' threads, cursors and events acted on (`ConsoleStore`).
-    public let consoleStore: any ConsoleStore
-    /// The spam filter's training and screening (`SpamStore`).
-    public let spamStore: any SpamStore
     public let bus: InboxEventBus
     let clock: @Sendable () -> Date
     /// What a ticket search may ask for and how long it may run.
@@ -87,36 +39,13 @@ public struct Inbox: Sendable {
         searchLimits: SearchLimits = SearchLimits()
     ) {
         self.stores = stores
-        self.eventLog = stores.eventLog
-        self.access = stores.access
-        self.drafts = stores.drafts
-        self.agentStore = stores.agentStore
-        self.savedViewStore = stores.savedViewStore
-        self.forbiddenWordStore = stores.forbiddenWordStore
-        self.cannedResponseStore = stores.cannedResponseStore
-        self.outbox = stores.outbox
-        self.campaignStore = stores.campaignStore
-        self.ingestStore = stores.ingestStore
-        self.pushTargets = stores.pushTargets
-        self.alerts = stores.alerts
-        self.webhookStore = stores.webhookStore
-        self.ticketQueries = stores.ticketQueries
-        self.ticketStore = stores.ticketStore
-        self.contactStore = stores.contactStore
-        self.customFieldStore = stores.customFieldStore
-        self.assignmentStore = stores.assignmentStore
-        self.ruleStore = stores.ruleStore
-        self.businessHoursStore = stores.businessHoursStore
-        self.satisfactionStore = stores.satisfactionStore
-        self.followUpJobStore = stores.followUpJobStore
-        self.reportStore = stores.reportStore
-        self.consoleStore = stores.consoleStore
-        self.spamStore = stores.spamStore
         self.bus = bus
         self.clock = clock
         self.searchLimits = searchLimits
-        self.ingestQueue = IngestQueue(store: ingestStore, bus: bus, clock: clock)
+        self.ingestQueue = IngestQueue(store: stores.ingestStore, bus: bus, clock: clock)
     }
+
+    public subscript<Store>(dynamicMember path: KeyPath<InboxStores, Store>) -> Store { stores[keyPath: path] }
 
     /// Files one webhook's verified events, and keeps the ones its adapter could not read (in the
     /// same transaction). Returns once they are committed (group commit with concurrent webhooks);
@@ -136,7 +65,7 @@ public struct Inbox: Sendable {
     /// name, e-mail address and custom field values fill those `contactId` does not have.
     public func linkContacts(_ contactId: Int64, absorbing other: Int64) async throws -> ContactDetail {
         guard contactId != other else { throw InboxError.unprocessable(code: "same_contact", message: "a contact cannot be linked to itself") }
-        try await contactStore.link(contactId, absorbing: other, at: clock())
+        try await stores.contactStore.link(contactId, absorbing: other, at: clock())
         guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }
         return contact
     }
@@ -144,7 +73,7 @@ public struct Inbox: Sendable {
     /// Closes tickets resolved before `cutoff`. Returns how many were closed.
     @discardableResult
     public func closeResolvedTickets(resolvedBefore cutoff: Date) async throws -> Int {
-        let ids = try await ticketStore.closeResolved(before: cutoff, at: clock())
+        let ids = try await stores.ticketStore.closeResolved(before: cutoff, at: clock())
         bus.publish(ids.map { .ticketStatusChanged(ticketId: $0, status: .closed) })
         return ids.count
     }

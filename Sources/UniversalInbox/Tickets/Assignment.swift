@@ -44,7 +44,7 @@ extension Inbox {
         guard let agentId = actor.agentId else {
             throw InboxError.forbidden(code: "not_an_agent", message: "only an agent can keep a ticket; use a transfer to assign one")
         }
-        let assigned = try await assignmentStore.claim(
+        let assigned = try await stores.assignmentStore.claim(
             ticketId: ticketId, by: actor, at: clock(), check: { try actor.check(.read, .ticket($0), places: $1) })
         if assigned { bus.publish([.ticketAssigned(ticketId: ticketId, agentId: agentId)]) }
         return try await summary(ticketId)
@@ -58,7 +58,7 @@ extension Inbox {
         }
         if let note, TextRules.length(note) > 4096 { throw InboxError.invalid(code: "note_too_long", message: "a note is at most 4096 characters") }
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        try await assignmentStore.transfer(
+        try await stores.assignmentStore.transfer(
             ticketId: ticketId, to: target, note: note, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         bus.publish([target.agentId.map { .ticketAssigned(ticketId: ticketId, agentId: $0) } ?? .ticketQueued(ticketId: ticketId)])
         return try await summary(ticketId)
@@ -70,7 +70,7 @@ extension Inbox {
     /// tickets. Concurrent runs never exceed a maximum (`AssignmentStore.distribute`).
     @discardableResult
     public func distributeQueued(limit: Int = 500) async throws -> [Distribution] {
-        let handed = try await assignmentStore.distribute(limit: limit, at: clock())
+        let handed = try await stores.assignmentStore.distribute(limit: limit, at: clock())
         bus.publish(handed.map { .ticketAssigned(ticketId: $0.ticketId, agentId: $0.agentId) })
         return handed
     }
@@ -78,12 +78,12 @@ extension Inbox {
     /// Waiting tickets whose customer has not been told their place yet (one read; the notice
     /// itself checks again as it writes).
     public func ticketsAwaitingQueueNotice(limit: Int = 200) async throws -> [Int64] {
-        try await assignmentStore.ticketsAwaitingQueueNotice(limit: limit)
+        try await stores.assignmentStore.ticketsAwaitingQueueNotice(limit: limit)
     }
 
     /// Tickets waiting for distribution with their place in their department's queue.
     public func queue() async throws -> [QueuedTicket] {
-        try await assignmentStore.queue()
+        try await stores.assignmentStore.queue()
     }
 
     func summary(_ ticketId: Int64, reader: Int64? = nil) async throws -> TicketSummary {

@@ -36,7 +36,7 @@ extension Inbox {
         let update = ContactUpdate(
             displayName: changes.displayName, email: changes.email, fields: try await contactFieldValues(changes.fields), addTags: addTags,
             removeTags: removeTags)
-        try await contactStore.update(contactId: contactId, update, at: clock())
+        try await stores.contactStore.update(contactId: contactId, update, at: clock())
         guard let contact = try await contact(id: contactId) else { throw InboxError.notFound("contact \(contactId)") }
         return contact
     }
@@ -44,7 +44,7 @@ extension Inbox {
     /// Contact field values by key, checked against their definitions and normalized, keyed by the field's id.
     private func contactFieldValues(_ values: [String: String?]) async throws -> [Int64: String?] {
         guard !values.isEmpty else { return [:] }
-        let defined = Dictionary(uniqueKeysWithValues: try await customFieldStore.fields(scope: .contact).map { ($0.key, $0) })
+        let defined = Dictionary(uniqueKeysWithValues: try await stores.customFieldStore.fields(scope: .contact).map { ($0.key, $0) })
         var normalized: [Int64: String?] = [:]
         for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let field = defined[key] else {

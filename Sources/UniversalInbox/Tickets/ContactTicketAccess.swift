@@ -15,7 +15,7 @@ public struct ContactTicketAccess: Sendable, Equatable, Codable {
 extension Inbox {
     /// The contact's ticket counts as `actor` reaches them (`Caller.may`, the rule `authorize` applies).
     public func ticketAccess(contactId: Int64, for actor: Caller) async throws -> ContactTicketAccess {
-        let places = try await access.places(of: .contact(contactId)) ?? []
+        let places = try await stores.access.places(of: .contact(contactId)) ?? []
         func count(_ level: TicketAccessLevel) -> Int {
             places.filter { actor.may(level, assignedTo: $0.agentId, department: $0.departmentId) }.count
         }

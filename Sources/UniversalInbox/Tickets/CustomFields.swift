@@ -59,12 +59,12 @@ extension Inbox {
             throw InboxError.unprocessable(code: "invalid_options", message: "a select field needs options")
         }
         var created = field
-        created.id = try await customFieldStore.create(field, at: clock())
+        created.id = try await stores.customFieldStore.create(field, at: clock())
         return created
     }
 
     public func fields(scope: CustomField.Scope? = nil) async throws -> [CustomField] {
-        try await customFieldStore.fields(scope: scope)
+        try await stores.customFieldStore.fields(scope: scope)
     }
 
     /// A ticket's or contact's field values by key, inside the caller's SQLite transaction

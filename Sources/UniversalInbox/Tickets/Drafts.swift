@@ -32,7 +32,7 @@ extension Inbox {
     public func draft(ticketId: Int64, by actor: Caller) async throws -> Draft? {
         let agentId = try Self.draftOwner(actor)
         try await authorize(actor, .read, .ticket(ticketId))
-        return try await drafts.draft(ticketId: ticketId, agentId: agentId)
+        return try await stores.drafts.draft(ticketId: ticketId, agentId: agentId)
     }
 
     /// Replaces the acting agent's draft on a ticket; empty text deletes it (and returns nil).
@@ -51,11 +51,11 @@ extension Inbox {
         }
         try await authorize(actor, .read, .ticket(ticketId))
         guard !text.isEmpty else {
-            try await drafts.delete(ticketId: ticketId, agentId: agentId)
+            try await stores.drafts.delete(ticketId: ticketId, agentId: agentId)
             return nil
         }
         let draft = Draft(text: text, mode: mode, channel: channel, updatedAt: Date(ms: clock().ms))
-        try await drafts.save(draft, ticketId: ticketId, agentId: agentId)
+        try await stores.drafts.save(draft, ticketId: ticketId, agentId: agentId)
         return draft
     }
 

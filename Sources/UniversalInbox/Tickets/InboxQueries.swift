@@ -94,7 +94,7 @@ extension Inbox {
                 guard let id = SearchCursor.decode(cursor) else { throw Self.invalidCursor("") }
                 return TicketListPosition.match(messageId: id)
             }
-            page = try await ticketQueries.search(filter, terms: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
+            page = try await stores.ticketQueries.search(filter, terms: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
         } else if query.sort == .waiting {
             let after = try query.cursor.map { cursor in
                 switch WaitingCursor.decode(cursor) {
@@ -103,13 +103,13 @@ extension Inbox {
                 case nil: throw Self.invalidCursor(" for sort=waiting")
                 }
             }
-            page = try await ticketQueries.longestWaiting(filter, after: after, limit: limit, reader: reader, limits: searchLimits)
+            page = try await stores.ticketQueries.longestWaiting(filter, after: after, limit: limit, reader: reader, limits: searchLimits)
         } else {
             let after = try query.cursor.map { cursor in
                 guard let (updatedAt, id) = TicketCursor.decode(cursor) else { throw Self.invalidCursor("") }
                 return TicketListPosition.newest(updatedAt: updatedAt, id: id)
             }
-            page = try await ticketQueries.newest(filter, containing: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
+            page = try await stores.ticketQueries.newest(filter, containing: terms, after: after, limit: limit, reader: reader, limits: searchLimits)
         }
         return TicketPage(items: page.items, nextCursor: page.next.map(Self.cursor))
     }
@@ -151,28 +151,28 @@ extension Inbox {
 
     /// A ticket; `reader` (an agent id) fills `unread`.
     public func ticket(id: Int64, reader: Int64? = nil) async throws -> TicketSummary? {
-        try await ticketQueries.ticket(id: id, reader: reader)
+        try await stores.ticketQueries.ticket(id: id, reader: reader)
     }
 
     /// A contact's tickets, newest first (tickets merged into another are left out: their messages moved).
     public func tickets(ofContact contactId: Int64) async throws -> [Int64] {
-        try await ticketQueries.tickets(ofContact: contactId)
+        try await stores.ticketQueries.tickets(ofContact: contactId)
     }
 
     /// A ticket's messages in conversation order, or `nil` if there is no such ticket.
     public func messages(ticketId: Int64) async throws -> [StoredMessage]? {
-        try await ticketQueries.messages(ticketId: ticketId)
+        try await stores.ticketQueries.messages(ticketId: ticketId)
     }
 
     public func message(id: Int64) async throws -> StoredMessage? {
-        try await ticketQueries.message(id: id)
+        try await stores.ticketQueries.message(id: id)
     }
 
     public func attachment(id: Int64) async throws -> AttachmentInfo? {
-        try await ticketQueries.attachment(id: id)
+        try await stores.ticketQueries.attachment(id: id)
     }
 
     public func contact(id: Int64) async throws -> ContactDetail? {
-        try await contactStore.contact(id: id)
+        try await stores.contactStore.contact(id: id)
     }
 }

@@ -10,7 +10,7 @@ extension Inbox {
         try await authorize(actor, .answer, .ticket(survivor))
         guard !others.isEmpty else { throw InboxError.invalid(code: "nothing_to_merge", message: "name the tickets to merge in ticketIds") }
         guard !others.contains(survivor) else { throw InboxError.unprocessable(code: "merge_into_itself", message: "a ticket cannot be merged into itself") }
-        try await ticketStore.merge(others, into: survivor, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
+        try await stores.ticketStore.merge(others, into: survivor, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         bus.publish(others.map { .ticketStatusChanged(ticketId: $0, status: .closed) })
         return try await summary(survivor)
     }
@@ -20,7 +20,7 @@ extension Inbox {
     public func split(ticketId: Int64, messageIds: [Int64], by actor: Caller) async throws -> TicketSummary {
         let chosen = Array(Set(messageIds)).sorted()
         guard !chosen.isEmpty else { throw InboxError.invalid(code: "nothing_to_split", message: "name the messages to move in messageIds") }
-        let newId = try await ticketStore.split(
+        let newId = try await stores.ticketStore.split(
             ticketId: ticketId, messageIds: chosen, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         bus.publish([.ticketQueued(ticketId: newId)])
         return try await summary(newId)

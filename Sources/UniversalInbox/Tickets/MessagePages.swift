@@ -22,6 +22,6 @@ extension Inbox {
     /// Up to `limit` messages of a ticket that come before message `before` in conversation order
     /// (created, then id), or the newest ones without `before`; nil if there is no such ticket.
     public func messagePage(ticketId: Int64, before: Int64?, limit: Int) async throws -> MessagePage? {
-        try await ticketQueries.messagePage(ticketId: ticketId, before: before, limit: limit)
+        try await stores.ticketQueries.messagePage(ticketId: ticketId, before: before, limit: limit)
     }
 }

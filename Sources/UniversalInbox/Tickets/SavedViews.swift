@@ -24,20 +24,20 @@ extension Inbox {
         }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard TextRules.length(filter) <= 2000 else { throw InboxError.invalid(code: "invalid_filter", message: "a filter is at most 2000 characters") }
-        return try await savedViewStore.add(name: name, filter: filter, agentId: agentId, at: clock())
+        return try await stores.savedViewStore.add(name: name, filter: filter, agentId: agentId, at: clock())
     }
 
     /// Shared views and the agent's own.
     public func savedViews(for agentId: Int64?) async throws -> [SavedView] {
-        try await savedViewStore.views(for: agentId)
+        try await stores.savedViewStore.views(for: agentId)
     }
 
     /// Deletes a view: its owner, or (for shared views) an owner or admin.
     public func deleteView(id: Int64, by actor: Caller) async throws {
-        guard let view = try await savedViewStore.view(id: id) else { throw InboxError.notFound("view \(id)") }
+        guard let view = try await stores.savedViewStore.view(id: id) else { throw InboxError.notFound("view \(id)") }
         guard view.agentId.map({ $0 == actor.agentId }) ?? actor.managesSettings else {
             throw InboxError.forbidden(code: "not_yours", message: "this view is not yours to delete")
         }
-        guard try await savedViewStore.delete(id: id) else { throw InboxError.notFound("view \(id)") }
+        guard try await stores.savedViewStore.delete(id: id) else { throw InboxError.notFound("view \(id)") }
     }
 }

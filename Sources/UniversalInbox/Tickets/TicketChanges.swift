@@ -96,14 +96,14 @@ extension Inbox {
         let update = TicketEdit(
             status: changes.status, priority: changes.priority, resolutionReason: changes.resolutionReason, addTags: addTags, removeTags: removeTags,
             fields: fields)
-        try await ticketStore.update(ticketId: ticketId, update, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
+        try await stores.ticketStore.update(ticketId: ticketId, update, by: actor, at: clock(), check: { try actor.check(.answer, .ticket($0), places: $1) })
         if let status = changes.status { bus.publish([.ticketStatusChanged(ticketId: ticketId, status: status)]) }
         return try await summary(ticketId)
     }
 
     /// Ticket field values by key, checked against their definitions and normalized, in key order.
     private func ticketFieldChanges(_ values: [String: String?]) async throws -> [FieldValueChange] {
-        let defined = Dictionary(uniqueKeysWithValues: try await customFieldStore.fields(scope: .ticket).map { ($0.key, $0) })
+        let defined = Dictionary(uniqueKeysWithValues: try await stores.customFieldStore.fields(scope: .ticket).map { ($0.key, $0) })
         return try values.sorted(by: { $0.key < $1.key }).map { key, value in
             guard let field = defined[key] else { throw InboxError.unprocessable(code: "unknown_field", message: "there is no ticket field \(key)") }
             return FieldValueChange(field: field, value: try value.map(field.normalize))
@@ -117,12 +117,12 @@ extension Inbox {
         }
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         try await authorize(actor, .read, .ticket(ticketId))
-        return try await ticketStore.addNote(ticketId: ticketId, text: text, agentId: actor.agentId, author: actor.name, at: clock())
+        return try await stores.ticketStore.addNote(ticketId: ticketId, text: text, agentId: actor.agentId, author: actor.name, at: clock())
     }
 
     /// A ticket's internal notes, oldest first, or `nil` if there is no such ticket.
     public func notes(ticketId: Int64) async throws -> [TicketNote]? {
-        try await ticketStore.notes(ticketId: ticketId)
+        try await stores.ticketStore.notes(ticketId: ticketId)
     }
 
     /// Marks the ticket read (up to its newest message) or unread for the acting agent.
@@ -131,7 +131,7 @@ extension Inbox {
             throw InboxError.forbidden(code: "not_an_agent", message: "read marks belong to agents; use an agent's token")
         }
         try await authorize(actor, .read, .ticket(ticketId))
-        try await ticketStore.markRead(ticketId: ticketId, agentId: agentId, read)
+        try await stores.ticketStore.markRead(ticketId: ticketId, agentId: agentId, read)
         return try await summary(ticketId, reader: agentId)
     }
 

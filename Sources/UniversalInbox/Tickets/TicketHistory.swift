@@ -27,7 +27,7 @@ public struct TicketHistoryEntry: Sendable, Equatable, Codable {
 extension Inbox {
     /// A ticket's history, oldest first, or `nil` if there is no such ticket.
     public func history(ticketId: Int64) async throws -> [TicketHistoryEntry]? {
-        try await ticketStore.history(ticketId: ticketId)
+        try await stores.ticketStore.history(ticketId: ticketId)
     }
 
     /// Appends to a ticket's history inside the caller's SQLite transaction.

@@ -18,6 +18,6 @@ extension Inbox {
                 throw InboxError.unprocessable(code: code, message: "\(key): \(message)")
             }
         }
-        return try await ticketQueries.count(filters)
+        return try await stores.ticketQueries.count(filters)
     }
 }

@@ -12,7 +12,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func agentsAreAddedReadAndUniqueByEmail(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let agents = stores.agents
+            let agents = stores.agentStore
             let sales = try await agents.createDepartment(name: "Sales", at: Self.at(1))
             let billing = try await agents.createDepartment(name: "Billing", at: Self.at(1))
             let ann = try await agents.create(
@@ -49,7 +49,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func changesAreAllOrNothing(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let agents = stores.agents
+            let agents = stores.agentStore
             let sales = try await agents.createDepartment(name: "Sales", at: Self.at(1))
             let owner = try await agents.create(NewAgent(email: "olga@example.com", name: "Olga", role: .owner), at: Self.at(1))
             let ann = try await agents.create(NewAgent(email: "ann@example.com", name: "Ann", role: .agent), at: Self.at(1))
@@ -86,7 +86,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func tokensEndWithExpiryANewPasswordOrRevocation(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let agents = stores.agents
+            let agents = stores.agentStore
             let ann = try await agents.create(NewAgent(email: "ann@example.com", name: "Ann", role: .agent, passwordHash: "old"), at: Self.at(1))
             let bo = try await agents.create(NewAgent(email: "bo@example.com", name: "Bo", role: .agent), at: Self.at(1))
             let login = try await agents.addToken(digest: "d-login", agentId: ann, kind: "session", label: nil, expiresAt: Self.at(1_000), at: Self.at(10))
@@ -124,7 +124,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func deactivationRequeuesTicketsAndEndsAccess(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let agents = stores.agents
+            let agents = stores.agentStore
             let owner = try await agents.create(NewAgent(email: "olga@example.com", name: "Olga", role: .owner), at: Self.at(1))
             let ann = try await agents.create(NewAgent(email: "ann@example.com", name: "Ann", role: .agent), at: Self.at(1))
             for sql in [
@@ -178,10 +178,10 @@ import UniversalInbox
             ] { try await stores.sql.execute(sql) }
             let head = try await stores.eventLog.head()
             #expect(head > 0)
-            _ = try await stores.agents.create(NewAgent(email: "ann@example.com", name: "Ann", role: .owner), at: Self.at(1))
+            _ = try await stores.agentStore.create(NewAgent(email: "ann@example.com", name: "Ann", role: .owner), at: Self.at(1))
             #expect(try await stores.sql.rows("SELECT last_id FROM feed_cursors WHERE name = 'notify.log'") == [[.int(head)]])
             try await stores.sql.execute("UPDATE tickets SET status = 'open' WHERE id = 1")
-            _ = try await stores.agents.create(NewAgent(email: "bo@example.com", name: "Bo", role: .agent), at: Self.at(2))
+            _ = try await stores.agentStore.create(NewAgent(email: "bo@example.com", name: "Bo", role: .agent), at: Self.at(2))
             #expect(try await stores.sql.rows("SELECT last_id FROM feed_cursors WHERE name = 'notify.log'") == [[.int(head)]])
         }
     }
@@ -192,18 +192,18 @@ import UniversalInbox
         guard TestServer.available else { return }
         try await Stores.withPostgresProcesses(2) { processes throws in
             for round in 0..<5 {
-                let a = try await processes[0].agents.create(NewAgent(email: "a\(round)@example.com", name: "A", role: .owner), at: Self.at(1))
-                let b = try await processes[0].agents.create(NewAgent(email: "b\(round)@example.com", name: "B", role: .owner), at: Self.at(1))
+                let a = try await processes[0].agentStore.create(NewAgent(email: "a\(round)@example.com", name: "A", role: .owner), at: Self.at(1))
+                let b = try await processes[0].agentStore.create(NewAgent(email: "b\(round)@example.com", name: "B", role: .owner), at: Self.at(1))
                 var demote = AgentChanges()
                 demote.role = .admin
-                async let demoted: Void = processes[0].agents.update(id: a, demote, keepingToken: nil, at: Self.at(2))
-                async let deactivated = processes[1].agents.deactivate(id: b, by: "admin token", at: Self.at(2))
+                async let demoted: Void = processes[0].agentStore.update(id: a, demote, keepingToken: nil, at: Self.at(2))
+                async let deactivated = processes[1].agentStore.deactivate(id: b, by: "admin token", at: Self.at(2))
                 // One wins; the other is refused by the rule (not by a deadlock or any other error).
                 var refusals: [InboxError] = []
                 do { try await demoted } catch let error as InboxError { refusals.append(error) }
                 do { _ = try await deactivated } catch let error as InboxError { refusals.append(error) }
                 #expect(refusals == [.lastOwnerDemoted] || refusals == [.lastOwnerDeactivated])
-                let owners = try await processes[1].agents.agents().filter { $0.role == .owner && $0.active }
+                let owners = try await processes[1].agentStore.agents().filter { $0.role == .owner && $0.active }
                 #expect(owners.count == 1)
                 // Leave the next round two fresh owners to race over.
                 try await processes[0].sql.execute("UPDATE agents SET deactivated_at = 3 WHERE role = 'owner'")

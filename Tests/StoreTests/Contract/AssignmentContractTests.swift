@@ -79,7 +79,7 @@ import UniversalInbox
             for statement in Self.fixture { try await sql.execute(statement) }
             try await Self.ticket(sql, id: 1, contact: 1, department: 1, queuedAt: 50)
             try await Self.ticket(sql, id: 2, contact: 2, status: "closed")
-            let store = stores.assignments
+            let store = stores.assignmentStore
             #expect(try await store.claim(ticketId: 1, by: Self.ann, at: Date(ms: 1_000), check: Self.allow))
             // Ann's now, open, out of the queue; the claim is in the history.
             #expect(try await Self.state(sql, 1) == [.int(7), .int(1), .text("open"), .null])
@@ -118,7 +118,7 @@ import UniversalInbox
             for statement in Self.fixture { try await sql.execute(statement) }
             try await Self.ticket(sql, id: 1, contact: 1, status: "open", agent: 7, department: 1)
             try await Self.ticket(sql, id: 2, contact: 2, status: "closed", agent: 7)
-            let store = stores.assignments
+            let store = stores.assignmentStore
             try await store.transfer(
                 ticketId: 1, to: TransferTarget(agentId: 8, departmentId: 2), note: "VIP customer", by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
             #expect(try await Self.state(sql, 1) == [.int(8), .int(2), .text("open"), .null])
@@ -174,7 +174,7 @@ import UniversalInbox
             try await Self.ticket(sql, id: 15, contact: 5, department: 2, queuedAt: 90, screened: 0)
             try await Self.ticket(sql, id: 16, contact: 2, department: 2, queuedAt: 150)
             try await Self.ticket(sql, id: 17, contact: 3, department: 1, queuedAt: 160)
-            let store = stores.assignments
+            let store = stores.assignmentStore
             // The oldest screened ticket first: customer 1's goes to Bo, who served them before
             // (though Ann has fewer active tickets).
             #expect(try await store.distribute(limit: 1, at: Date(ms: 1_000)) == [Distribution(ticketId: 10, agentId: 8)])
@@ -215,7 +215,7 @@ import UniversalInbox
             try await Self.ticket(sql, id: 26, contact: 6, status: "resolved", agent: 7, department: 1, createdAt: 0)
             try await Self.ticket(sql, id: 27, contact: 6, status: "resolved", agent: 7, department: 1, createdAt: 0)
             try await Self.ticket(sql, id: 28, contact: 6, status: "closed", department: 1, queuedAt: 10)
-            let store = stores.assignments
+            let store = stores.assignmentStore
             #expect(try await store.queue() == [
                 QueuedTicket(ticketId: 22, departmentId: 1, position: 1, queuedAt: Date(ms: 90)),
                 QueuedTicket(ticketId: 20, departmentId: 1, position: 2, queuedAt: Date(ms: 100)),
@@ -283,7 +283,7 @@ import UniversalInbox
                 "SELECT id FROM tickets WHERE id = 1 FOR UPDATE",
                 "UPDATE tickets SET agent_id = 8, assignee = 'Bo', queued_at = NULL, status = 'open' WHERE id = 1",
             ]) {
-                try await processes[0].assignments.claim(ticketId: 1, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+                try await processes[0].assignmentStore.claim(ticketId: 1, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
             }
             await #expect(throws: InboxError.alreadyAssigned(ticketId: 1, to: "Bo")) { try await claim.value }
             #expect(try await Self.state(sql, 1) == [.int(8), .int(1), .text("open"), .null])
@@ -296,7 +296,7 @@ import UniversalInbox
                     for (process, agent) in [(processes[0], Self.ann), (processes[1], Self.bo)] {
                         group.addTask {
                             do {
-                                return try await process.assignments.claim(ticketId: id, by: agent, at: Date(ms: 2_000), check: Self.allow) ? (id, agent.agentId!) : nil
+                                return try await process.assignmentStore.claim(ticketId: id, by: agent, at: Date(ms: 2_000), check: Self.allow) ? (id, agent.agentId!) : nil
                             } catch InboxError.conflict(code: "already_assigned", _) {
                                 return nil
                             }
@@ -330,7 +330,7 @@ import UniversalInbox
                 "SELECT id FROM agents WHERE id = 7 FOR UPDATE",
                 "UPDATE tickets SET agent_id = 7, assignee = 'Ann', queued_at = NULL, status = 'open' WHERE id = 1",
             ]) {
-                try await processes[0].assignments.distribute(limit: 500, at: Date(ms: 1_000))
+                try await processes[0].assignmentStore.distribute(limit: 500, at: Date(ms: 1_000))
             }
             #expect(try await run.value == [])
             #expect(try await Self.state(sql, 2) == [.null, .int(1), .text("new"), .int(200)])
@@ -342,7 +342,7 @@ import UniversalInbox
             let handed = try await withThrowingTaskGroup(of: [Distribution].self) { group in
                 for process in processes {
                     for round in 0..<3 {
-                        group.addTask { try await process.assignments.distribute(limit: 4 + round, at: Date(ms: 2_000)) }
+                        group.addTask { try await process.assignmentStore.distribute(limit: 4 + round, at: Date(ms: 2_000)) }
                     }
                 }
                 return try await group.reduce([], +)

@@ -63,7 +63,7 @@ import UniversalInbox
     func aRatingRequestGoesOutOncePerResolvedTicketOrRecordsItsRefusal(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in SatisfactionContractTests.fixtures { try await stores.sql.execute(sql) }
-            let satisfaction = stores.satisfaction
+            let satisfaction = stores.satisfactionStore
             let choices = [MessageContent.Choice(label: "Good", payload: "rating:good"), MessageContent.Choice(label: "Bad", payload: "rating:bad")]
             let now = Date(ms: 9000)
             // Ticket 5 is resolved and not yet asked.
@@ -107,7 +107,7 @@ import UniversalInbox
                             let reply = AutomaticReply(ticketId: 3, kind: .acknowledgement, text: "Thanks")
                             return try await process.outbox.sendAutomaticReply(reply, now: Date(ms: 1), vet: Self.allow) == nil ? 0 : 1
                         }
-                        let rating = try await process.satisfaction.requestRating(
+                        let rating = try await process.satisfactionStore.requestRating(
                             ticketId: 5, question: "?", choices: [MessageContent.Choice(label: "Good", payload: "rating:good")], now: Date(ms: 1),
                             vet: Self.allow)
                         return rating == nil ? 0 : 1

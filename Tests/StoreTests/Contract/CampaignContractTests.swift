@@ -67,7 +67,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     @Test(arguments: StoreKind.available)
     func aCampaignReadsBackAsCreated(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let store = stores.campaigns
+            let store = stores.campaignStore
             let content = CampaignContent(text: "Hello", subject: "News")
             let draft = try await store.create(
                 name: "Spring", status: .draft, audience: Self.audience(tags: ["vip"]), channel: "line", content: content, scheduledAt: nil,
@@ -96,7 +96,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func theAudienceByChannel(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaigns
+            let store = stores.campaignStore
             let id = try await Self.started(store, Self.audience(channel: "line"))
             #expect(try await Self.recipients(store, id) == [.init(contact: 1, channel: "whatsapp", status: "pending"), .init(contact: 2, channel: "line", status: "pending")])
             // Listed contacts, sent on LINE: Kim on LINE, Max (not on LINE, no e-mail) and Noa skipped with the reason.
@@ -117,7 +117,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func theAudienceByTagOnContactsAndTheirTickets(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaigns
+            let store = stores.campaignStore
             let id = try await Self.started(store, Self.audience(tags: [" VIP"]))
             #expect(try await Self.recipients(store, id) == [.init(contact: 2, channel: "line", status: "pending"), .init(contact: 3, channel: "whatsapp", status: "pending")])
             let none = try await Self.started(store, Self.audience(tags: ["gold"]))
@@ -132,7 +132,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func recipientsAreClaimedInBatchesRecordedAndCounted(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaigns
+            let store = stores.campaignStore
             let draft = try await store.create(
                 name: "Later", status: .draft, audience: Self.audience(contactIds: [1]), channel: nil, content: CampaignContent(text: "x"),
                 scheduledAt: nil, createdBy: "ann@example.com", now: at(0))
@@ -181,7 +181,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func interruptedSendsAreResumedOrFailed(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaigns
+            let store = stores.campaignStore
             // Kim and Max on WhatsApp, Lee on LINE.
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
             let claimed = try await store.claimRecipients(campaignId: id, limit: 10, now: at(2))
@@ -208,7 +208,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func pauseResumeAndCancel(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaigns
+            let store = stores.campaignStore
             #expect(try await store.change(999, to: .start, from: [.draft], now: at(1)) == .notFound)
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
             #expect(try await store.change(id, to: .start, from: [.draft, .scheduled], now: at(2)) == .refused(from: .running))
@@ -247,11 +247,11 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                 INSERT INTO identities (contact_id, account, channel, platform_user_id, created_at)
                 SELECT n, 'line/main', 'line', 'U' || n, 1 FROM generate_series(1, \(contacts)) n
                 """)
-            let id = try await Self.started(processes[0].campaigns, Self.audience(channel: "line"))
+            let id = try await Self.started(processes[0].campaignStore, Self.audience(channel: "line"))
             let claims: [[Int64]] = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for process in processes {
                     group.addTask {
-                        let store = process.campaigns
+                        let store = process.campaignStore
                         var claimed: [Int64] = []
                         // Until the campaign completes: a claim may come back empty while the other holds the
                         // last ones. Bounded, so a store that never completes it fails instead of hanging.
@@ -274,7 +274,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let all = claims.flatMap { $0 }
             #expect(all.count == contacts, "\(all.count) claims of \(contacts) recipients")
             #expect(Set(all).count == contacts)
-            #expect(try await processes[1].campaigns.campaign(id: id)?.progress == ["sent": contacts])
+            #expect(try await processes[1].campaignStore.campaign(id: id)?.progress == ["sent": contacts])
             let attempts = try await processes[1].sql.rows("SELECT attempts, count(*) FROM campaign_recipients GROUP BY attempts")
             #expect(attempts == [[.int(1), .int(Int64(contacts))]])
         }

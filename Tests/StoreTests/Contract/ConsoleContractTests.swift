@@ -16,7 +16,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func anEventIsRecordedOncePerAccount(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let console = stores.console
+            let console = stores.consoleStore
             #expect(try await console.recordOnce(account: "slack/main", eventId: "e1", now: Date(ms: 1000)))
             #expect(try await !console.recordOnce(account: "slack/main", eventId: "e1", now: Date(ms: 2000)))
             #expect(try await console.recordOnce(account: "slack/other", eventId: "e1", now: Date(ms: 2000)))
@@ -42,7 +42,7 @@ import UniversalInbox
     func aTakeHandsOutTheMessagesAfterTheCursorAndMovesIt(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let console = stores.console
+            let console = stores.consoleStore
             try await Self.messages(stores.sql, 1...3)
             // A new console starts at the end of the stream.
             #expect(try await console.take(account: "slack/main", limit: 10).isEmpty)
@@ -68,7 +68,7 @@ import UniversalInbox
     func aMessageGivenBackIsHandedOutAgainUnlessTheStreamMovedOn(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let console = stores.console
+            let console = stores.consoleStore
             #expect(try await console.take(account: "slack/main", limit: 10).isEmpty)
             try await Self.messages(stores.sql, 1...3)
             #expect(try await console.take(account: "slack/main", limit: 10).map(\.messageId) == [1, 2, 3])
@@ -105,7 +105,7 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let sql = stores.sql
             for statement in Self.fixture + Self.claimFixture { try await sql.execute(statement) }
-            let console = stores.console
+            let console = stores.consoleStore
             #expect(try await console.claim(ticketId: 3, by: "ann@example.com", at: Date(ms: 1_000)) == 7)
             #expect(try await Self.ticketState(sql, 3) == [.text("open"), .int(7), .text("Ann"), .null, .int(1_000)])
             // By name in any case; a deactivated agent is nobody, so is a stranger: the name shows.
@@ -132,14 +132,14 @@ import UniversalInbox
         try await Stores.withPostgresProcesses(2) { processes in
             let sql = processes[0].sql
             for statement in Self.fixture { try await sql.execute(statement) }
-            #expect(try await processes[0].console.take(account: "slack/main", limit: 5).isEmpty)
+            #expect(try await processes[0].consoleStore.take(account: "slack/main", limit: 5).isEmpty)
             try await Self.messages(sql, 1...150)
             let taken = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for process in processes {
                     group.addTask {
                         var taken: [Int64] = []
                         while true {
-                            let entries = try await process.console.take(account: "slack/main", limit: 3)
+                            let entries = try await process.consoleStore.take(account: "slack/main", limit: 3)
                             if entries.isEmpty { return taken }
                             taken += entries.map(\.messageId)
                         }
@@ -156,7 +156,7 @@ import UniversalInbox
     func aThreadHoldsOneTicketAndATicketOneThread(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let console = stores.console
+            let console = stores.consoleStore
             try await console.setThread(account: "slack/main", ticketId: 1, channel: "C1", thread: "t1")
             #expect(try await console.thread(account: "slack/main", ticketId: 1) == "t1")
             #expect(try await console.ticket(account: "slack/main", channel: "C1", thread: "t1") == 1)
@@ -181,7 +181,7 @@ import UniversalInbox
             for round in 0..<30 {
                 let answers = try await withThrowingTaskGroup(of: Bool.self) { group in
                     for process in processes {
-                        group.addTask { try await process.console.recordOnce(account: "slack/main", eventId: "e\(round)", now: Date(ms: 1000)) }
+                        group.addTask { try await process.consoleStore.recordOnce(account: "slack/main", eventId: "e\(round)", now: Date(ms: 1000)) }
                     }
                     return try await group.reduce(into: [Bool]()) { $0.append($1) }
                 }

@@ -41,13 +41,13 @@ import UniversalInbox
     func anUpdateIsAllOrNothing(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            try await stores.contacts.update(
+            try await stores.contactStore.update(
                 contactId: 1, ContactUpdate(displayName: "Kim Lee", email: .some("kim@example.com"), fields: [2: "Kyoto"], addTags: ["gold"]),
                 at: Date(ms: 5_000))
             #expect(try await Self.contact(stores, 1) == [.text("Kim Lee"), .text("kim@example.com"), .int(5_000)])
             // A field that does not exist fails the whole update: the name, e-mail, tags and other field stay.
             await #expect(throws: (any Error).self) {
-                try await stores.contacts.update(
+                try await stores.contactStore.update(
                     contactId: 1, ContactUpdate(displayName: "Nobody", email: .some(nil), fields: [1: "bronze", 999: "x"], addTags: ["lost"], removeTags: ["vip"]),
                     at: Date(ms: 6_000))
             }
@@ -56,7 +56,7 @@ import UniversalInbox
             #expect(try await Self.fields(stores, 1) == [1: "gold", 2: "Kyoto"])
             // A contact that is not there: notFound, and nothing is written for it.
             await #expect(throws: InboxError.notFound("contact 3")) {
-                try await stores.contacts.update(contactId: 3, ContactUpdate(addTags: ["ghost"]), at: Date(ms: 7_000))
+                try await stores.contactStore.update(contactId: 3, ContactUpdate(addTags: ["ghost"]), at: Date(ms: 7_000))
             }
             #expect(try await stores.sql.rows("SELECT tag FROM contact_tags WHERE tag = 'ghost'").isEmpty)
         }
@@ -66,12 +66,12 @@ import UniversalInbox
     func tagsAreAddedAndRemoved(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            try await stores.contacts.update(contactId: 1, ContactUpdate(addTags: ["wholesale", "vip"]), at: Date(ms: 2_000))
+            try await stores.contactStore.update(contactId: 1, ContactUpdate(addTags: ["wholesale", "vip"]), at: Date(ms: 2_000))
             #expect(try await Self.tags(stores, 1) == ["vip", "wholesale"])
-            try await stores.contacts.update(contactId: 1, ContactUpdate(removeTags: ["vip", "never"]), at: Date(ms: 3_000))
+            try await stores.contactStore.update(contactId: 1, ContactUpdate(removeTags: ["vip", "never"]), at: Date(ms: 3_000))
             #expect(try await Self.tags(stores, 1) == ["wholesale"])
             // Added and removed at once: removed.
-            try await stores.contacts.update(contactId: 1, ContactUpdate(addTags: ["late"], removeTags: ["late"]), at: Date(ms: 4_000))
+            try await stores.contactStore.update(contactId: 1, ContactUpdate(addTags: ["late"], removeTags: ["late"]), at: Date(ms: 4_000))
             #expect(try await Self.tags(stores, 1) == ["wholesale"])
             // Another contact's tags are its own.
             #expect(try await Self.tags(stores, 2) == ["vip", "wholesale"])
@@ -82,9 +82,9 @@ import UniversalInbox
     func fieldValuesAreSetReplacedAndCleared(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            try await stores.contacts.update(contactId: 1, ContactUpdate(fields: [1: "platinum", 2: "Nara"]), at: Date(ms: 2_000))
+            try await stores.contactStore.update(contactId: 1, ContactUpdate(fields: [1: "platinum", 2: "Nara"]), at: Date(ms: 2_000))
             #expect(try await Self.fields(stores, 1) == [1: "platinum", 2: "Nara"])
-            try await stores.contacts.update(contactId: 1, ContactUpdate(fields: [2: String?.none]), at: Date(ms: 3_000))
+            try await stores.contactStore.update(contactId: 1, ContactUpdate(fields: [2: String?.none]), at: Date(ms: 3_000))
             #expect(try await Self.fields(stores, 1) == [1: "platinum"])
             #expect(try await Self.fields(stores, 2) == [1: "silver", 2: "Osaka"])
         }
@@ -94,7 +94,7 @@ import UniversalInbox
     func aLinkKeepsWhatTheAbsorbedContactKnewAndMovesItsIdentitiesAndTickets(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            try await stores.contacts.link(1, absorbing: 2, at: Date(ms: 9_000))
+            try await stores.contactStore.link(1, absorbing: 2, at: Date(ms: 9_000))
             #expect(try await Self.contact(stores, 2) == nil)
             // Kim's name and tier stay; Lee's e-mail, city and wholesale tag join.
             #expect(try await Self.contact(stores, 1) == [.text("Kim"), .text("lee@example.com"), .int(9_000)])
@@ -103,8 +103,8 @@ import UniversalInbox
             #expect(try await stores.sql.rows("SELECT id, contact_id FROM identities ORDER BY id") == [[.int(1), .int(1)], [.int(2), .int(1)]])
             #expect(try await stores.sql.rows("SELECT id, contact_id FROM tickets ORDER BY id") == [[.int(1), .int(1)], [.int(2), .int(1)]])
             // Either contact missing: notFound, and nothing moves.
-            await #expect(throws: InboxError.notFound("contact 2")) { try await stores.contacts.link(1, absorbing: 2, at: Date(ms: 10_000)) }
-            await #expect(throws: InboxError.notFound("contact 2")) { try await stores.contacts.link(2, absorbing: 1, at: Date(ms: 10_000)) }
+            await #expect(throws: InboxError.notFound("contact 2")) { try await stores.contactStore.link(1, absorbing: 2, at: Date(ms: 10_000)) }
+            await #expect(throws: InboxError.notFound("contact 2")) { try await stores.contactStore.link(2, absorbing: 1, at: Date(ms: 10_000)) }
             #expect(try await Self.contact(stores, 1) == [.text("Kim"), .text("lee@example.com"), .int(9_000)])
         }
     }
@@ -126,7 +126,7 @@ import UniversalInbox
                     for (process, (keep, absorb)) in zip(processes, [(a, b), (b, a)]) {
                         group.addTask {
                             do {
-                                try await process.contacts.link(keep, absorbing: absorb, at: Date(ms: 5))
+                                try await process.contactStore.link(keep, absorbing: absorb, at: Date(ms: 5))
                                 return .success(keep)
                             } catch let error as InboxError {
                                 return .failure(error)
@@ -156,10 +156,10 @@ import UniversalInbox
             for round in Int64(0)..<5 {
                 let (a, b) = (200 + 2 * round, 201 + 2 * round)
                 try await processes[0].sql.execute("INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (\(a), 'A', 1, 1), (\(b), 'B', 1, 1)")
-                async let linked: Void = processes[0].contacts.link(a, absorbing: b, at: Date(ms: 5))
+                async let linked: Void = processes[0].contactStore.link(a, absorbing: b, at: Date(ms: 5))
                 let tagged: Result<Void, InboxError>
                 do {
-                    try await processes[1].contacts.update(contactId: b, ContactUpdate(addTags: ["late"]), at: Date(ms: 5))
+                    try await processes[1].contactStore.update(contactId: b, ContactUpdate(addTags: ["late"]), at: Date(ms: 5))
                     tagged = .success(())
                 } catch let error as InboxError {
                     tagged = .failure(error)

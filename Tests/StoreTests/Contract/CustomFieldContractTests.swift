@@ -9,7 +9,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func aKeyIsUniquePerScope(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let fields = stores.customFields
+            let fields = stores.customFieldStore
             var tier = CustomField(scope: .contact, key: "tier", label: "Tier", type: .select, options: ["gold", "silver"])
             tier.id = try await fields.create(tier, at: Date(ms: 1))
             var order = CustomField(scope: .ticket, key: "tier", label: "Order tier", type: .text)
@@ -32,13 +32,13 @@ import UniversalInbox
                 let field = CustomField(scope: .contact, key: "k\(round)", label: "K", type: .text)
                 let results = await withTaskGroup(of: Bool.self) { group in
                     for process in processes {
-                        group.addTask { (try? await process.customFields.create(field, at: Date(ms: 1))) != nil }
+                        group.addTask { (try? await process.customFieldStore.create(field, at: Date(ms: 1))) != nil }
                     }
                     return await group.reduce(into: [Bool]()) { $0.append($1) }
                 }
                 #expect(results.filter { $0 }.count == 1)
             }
-            #expect(try await processes[1].customFields.fields(scope: .contact).map(\.key) == ["k0", "k1", "k2", "k3", "k4"])
+            #expect(try await processes[1].customFieldStore.fields(scope: .contact).map(\.key) == ["k0", "k1", "k2", "k3", "k4"])
         }
     }
 }

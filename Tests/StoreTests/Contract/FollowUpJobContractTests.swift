@@ -37,7 +37,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func aClaimLeasesDueJobsOnceWithWhatTheWorkerNeeds(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let jobs = stores.followUpJobs
+            let jobs = stores.followUpJobStore
             let profile = try await Self.job(stores.sql, .profile, subject: 1, due: at(1))
             let media = try await Self.job(stores.sql, .media, subject: 5, due: at(0))
             _ = try await Self.job(stores.sql, .media, subject: 5, due: at(100))
@@ -69,7 +69,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func aRetryWaitsAndAFailureMarksTheAttachment(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let jobs = stores.followUpJobs
+            let jobs = stores.followUpJobStore
             let id = try await Self.job(stores.sql, .media, subject: 5, due: at(0))
             let first = try #require(try await jobs.claim(limit: 10, lease: 60, now: at(0)).first)
             try await jobs.reschedule(first, at: at(30), error: "timed out")
@@ -91,7 +91,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
     func aWorkerWhoseJobWasClaimedAgainChangesNothing(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let jobs = stores.followUpJobs
+            let jobs = stores.followUpJobStore
             _ = try await Self.job(stores.sql, .media, subject: 5, due: at(0))
             _ = try await Self.job(stores.sql, .profile, subject: 1, due: at(0))
             let late = try await jobs.claim(limit: 10, lease: 60, now: at(0))
@@ -132,9 +132,9 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                                 Issue.record("the queue never emptied")
                                 break
                             }
-                            let batch = try await process.followUpJobs.claim(limit: 3, lease: 60, now: at(0))
+                            let batch = try await process.followUpJobStore.claim(limit: 3, lease: 60, now: at(0))
                             claimed += batch.map(\.id)
-                            for job in batch { try await process.followUpJobs.failed(job, reason: "no profile", at: at(1)) }
+                            for job in batch { try await process.followUpJobStore.failed(job, reason: "no profile", at: at(1)) }
                         }
                         return claimed
                     }

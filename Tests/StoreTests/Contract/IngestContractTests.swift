@@ -39,7 +39,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func newEventsAreFiledIntoTheirCustomersTickets(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let results = await stores.ingest.file(
+            let results = await stores.ingestStore.file(
                 [WebhookEvents(account: Self.line, events: [
                     Self.text("e1", from: "U1", "hello"), Self.text("e2", from: "U1", "are you there"), Self.text("e3", from: "U2", name: nil, "hi"),
                 ])], now: Self.now)
@@ -77,11 +77,11 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func aCustomersNextMessageGoesToTheirTicketReopeningIt(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            _ = try await stores.ingest.file([WebhookEvents(account: Self.line, events: [Self.text("e1", from: "U1")])], now: Self.now)[0].get()
+            _ = try await stores.ingestStore.file([WebhookEvents(account: Self.line, events: [Self.text("e1", from: "U1")])], now: Self.now)[0].get()
             let ticket = try await stores.sql.int64("SELECT id FROM tickets")
             try await stores.sql.execute("UPDATE tickets SET status = 'resolved', resolved_at = 5 WHERE id = \(ticket)")
             let later = Date(ms: Self.now.ms + 60_000)
-            let result = try await stores.ingest.file([WebhookEvents(account: Self.line, events: [Self.text("e2", from: "U1", name: "Kim Lee", "me again")])], now: later)[0].get()
+            let result = try await stores.ingestStore.file([WebhookEvents(account: Self.line, events: [Self.text("e2", from: "U1", name: "Kim Lee", "me again")])], now: later)[0].get()
             let message = try await stores.sql.int64("SELECT max(id) FROM messages")
             #expect(result.events == [.ticketStatusChanged(ticketId: ticket, status: .open), .messageReceived(ticketId: ticket, messageId: message)])
             #expect(try await stores.sql.rows("SELECT id, status, resolved_at, updated_at FROM tickets")
@@ -98,13 +98,13 @@ import UniversalInbox
             let webhook = WebhookEvents(
                 account: Self.line, events: [Self.text("e1", from: "U1"), Self.text("e2", from: "U2", name: nil)],
                 unreadable: [UnreadableEvent(reason: "unknown type", raw: #"{"type":"sticker2"}"#)])
-            let first = try await stores.ingest.file([webhook], now: Self.now)[0].get()
+            let first = try await stores.ingestStore.file([webhook], now: Self.now)[0].get()
             #expect(first.stored == 2 && first.duplicates == 0 && first.unreadable == 1)
             let before = try await Self.everything(stores.sql)
             // The platform delivers the webhook again, later and with a new name: nothing changes.
             var again = webhook
             again.events[0].sender?.displayName = "Someone Else"
-            let replay = try await stores.ingest.file([again], now: Date(ms: Self.now.ms + 60_000))[0].get()
+            let replay = try await stores.ingestStore.file([again], now: Date(ms: Self.now.ms + 60_000))[0].get()
             #expect(replay.stored == 0 && replay.duplicates == 2 && replay.unreadable == 0 && replay.events.isEmpty)
             #expect(try await Self.everything(stores.sql) == before)
         }
@@ -115,11 +115,11 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let odd = UnreadableEvent(reason: "unknown type", raw: #"{"type":"sticker2"}"#)
             let long = UnreadableEvent(reason: String(repeating: "r", count: 600), raw: String(repeating: "a", count: 70_000))
-            let results = await stores.ingest.file(
+            let results = await stores.ingestStore.file(
                 [WebhookEvents(account: Self.line, events: [], unreadable: [odd, long]), WebhookEvents(account: Self.whatsapp, events: [], unreadable: [odd])],
                 now: Self.now)
             #expect(try results.map { try $0.get().unreadable } == [2, 1])
-            let again = await stores.ingest.file([WebhookEvents(account: Self.line, events: [], unreadable: [odd])], now: Self.now)
+            let again = await stores.ingestStore.file([WebhookEvents(account: Self.line, events: [], unreadable: [odd])], now: Self.now)
             #expect(try again.map { try $0.get().unreadable } == [0])
             #expect(try await stores.sql.rows("SELECT account, reason, raw, received_at FROM unreadable_events WHERE raw = '{\"type\":\"sticker2\"}' ORDER BY id")
                 == [[.text("line/main"), .text("unknown type"), .text(odd.raw), .int(Self.now.ms)], [.text("whatsapp/main"), .text("unknown type"), .text(odd.raw), .int(Self.now.ms)]])
@@ -132,7 +132,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func eachWebhookOfAGroupIsAnsweredOnItsOwn(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let results = await stores.ingest.file([
+            let results = await stores.ingestStore.file([
                 WebhookEvents(account: Self.line, events: [Self.text("e1", from: "U1")]),
                 WebhookEvents(account: Self.whatsapp, events: [Self.text("w1", from: "15550001", phone: "15550001")]),
                 // The first webhook's event again (a redelivery in the same group), and a new one.
@@ -177,7 +177,7 @@ import UniversalInbox
             }
             func receipt(_ id: String, _ receipt: DeliveryReceipt, from customer: String? = nil) async throws -> [InboxEvent] {
                 let event = InboundEvent(kind: .receipt, eventId: id, occurredAt: Self.now, sender: customer.map { Sender(id: $0) }, receipt: receipt)
-                return try await stores.ingest.file([WebhookEvents(account: Self.line, events: [event])], now: Self.now)[0].get().events
+                return try await stores.ingestStore.file([WebhookEvents(account: Self.line, events: [event])], now: Self.now)[0].get().events
             }
             #expect(try await receipt("r1", DeliveryReceipt(messageId: "p1", status: .delivered)) == [.messageStatusChanged(messageId: 1, status: .delivered)])
             // A late "sent" does not move it back.
@@ -215,13 +215,13 @@ import UniversalInbox
             let group = ["first", "poison", "third"].enumerated().map { i, text in
                 WebhookEvents(account: Self.line, events: [Self.text("b\(i)", from: "U\(i)", text)])
             }
-            let results = await stores.ingest.file(group, now: Self.now)
+            let results = await stores.ingestStore.file(group, now: Self.now)
             #expect(results.map { (try? $0.get())?.stored } == [1, nil, 1])
             #expect(try await stores.sql.rows("SELECT text FROM messages ORDER BY id") == [[.text("first")], [.text("third")]])
             #expect(try await stores.sql.rows("SELECT event_id FROM processed_events ORDER BY event_id") == [[.text("b0")], [.text("b2")]])
             #expect(try await stores.sql.rows("SELECT platform_user_id FROM identities ORDER BY platform_user_id") == [[.text("U0")], [.text("U2")]])
             try await stores.sql.execute(kind == .sqlite ? "DROP TRIGGER poison" : "DROP TRIGGER poison ON messages")
-            #expect(try await stores.ingest.file([group[1]], now: Self.now)[0].get().stored == 1)
+            #expect(try await stores.ingestStore.file([group[1]], now: Self.now)[0].get().stored == 1)
         }
     }
 
@@ -243,7 +243,7 @@ import UniversalInbox
             }
         }
         try await Self.processes(kind) { processes throws in
-            let writers = processes.flatMap { [$0.ingest, $0.ingest, $0.ingest, $0.ingest] }
+            let writers = processes.flatMap { [$0.ingestStore, $0.ingestStore, $0.ingestStore, $0.ingestStore] }
             let results = await withTaskGroup(of: [Result<IngestResult, any Error>].self) { group in
                 for (w, store) in writers.enumerated() {
                     // Each writer starts at another place and goes the other way every second time.
@@ -286,13 +286,13 @@ import UniversalInbox
         try await Self.processes(kind) { processes throws in
             let customers = 0..<10
             let accounts = [Self.whatsapp, Self.sms]
-            let first = await processes[0].ingest.file(
+            let first = await processes[0].ingestStore.file(
                 customers.flatMap { n in accounts.map { WebhookEvents(account: $0, events: [Self.text("first-\(n)", from: "1555000\(n)", phone: "1555000\(n)")]) } },
                 now: Self.now)
             #expect(try first.map { try $0.get().stored } == first.map { _ in 1 })
             #expect(try await processes[0].sql.rows("SELECT count(*) FROM contacts") == [[.int(10)]])
             try await processes[0].sql.execute("UPDATE tickets SET status = 'closed'")
-            let writers = processes.flatMap { [$0.ingest, $0.ingest, $0.ingest, $0.ingest] }
+            let writers = processes.flatMap { [$0.ingestStore, $0.ingestStore, $0.ingestStore, $0.ingestStore] }
             for n in customers {
                 let results = await withTaskGroup(of: [Result<IngestResult, any Error>].self) { group in
                     for (w, store) in writers.enumerated() {
@@ -315,7 +315,7 @@ import UniversalInbox
     func aNewCustomersFirstMessagesOnTwoChannelsFiledAtOnceMakeOneContact(_ kind: StoreKind) async throws {
         try await Self.processes(kind) { processes throws in
             let accounts = [Self.whatsapp, Self.sms]
-            let writers = processes.flatMap { [$0.ingest, $0.ingest, $0.ingest, $0.ingest] }
+            let writers = processes.flatMap { [$0.ingestStore, $0.ingestStore, $0.ingestStore, $0.ingestStore] }
             for n in 0..<10 {
                 let results = await withTaskGroup(of: [Result<IngestResult, any Error>].self) { group in
                     for (w, store) in writers.enumerated() {

@@ -14,7 +14,7 @@ import UniversalInbox
     @Test(.enabled(if: TestServer.available, TestServer.skipReason))
     func writersRacingIngestOnTheSameTicketsAndContactsNeverDeadlock() async throws {
         try await Stores.withPostgresProcesses(2) { processes in
-            let ingest = processes[0].ingest, agent = processes[1]
+            let ingest = processes[0].ingestStore, agent = processes[1]
             func message(_ n: Int, round: Int) -> WebhookEvents {
                 WebhookEvents(account: IngestContractTests.line, events: [IngestContractTests.text("r\(round)-\(n)", from: "U\(n)", name: nil)])
             }
@@ -35,10 +35,10 @@ import UniversalInbox
                     for round in 1...Self.rounds {
                         for (ticket, contact) in tickets {
                             _ = try await OutboxContractTests.queue(agent.outbox, ticket, "reply \(round)")
-                            _ = try await agent.tickets.addNote(ticketId: ticket, text: "note \(round)", agentId: nil, author: "system", at: IngestContractTests.now)
-                            try await agent.contacts.update(contactId: contact, ContactUpdate(displayName: "Customer \(round)"), at: IngestContractTests.now)
+                            _ = try await agent.ticketStore.addNote(ticketId: ticket, text: "note \(round)", agentId: nil, author: "system", at: IngestContractTests.now)
+                            try await agent.contactStore.update(contactId: contact, ContactUpdate(displayName: "Customer \(round)"), at: IngestContractTests.now)
                         }
-                        _ = try await agent.tickets.closeResolved(before: IngestContractTests.now, at: IngestContractTests.now)
+                        _ = try await agent.ticketStore.closeResolved(before: IngestContractTests.now, at: IngestContractTests.now)
                     }
                 }
                 try await group.waitForAll()

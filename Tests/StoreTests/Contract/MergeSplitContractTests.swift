@@ -79,7 +79,7 @@ import UniversalInbox
             let sql = stores.sql
             for statement in Self.fixture { try await sql.execute(statement) }
             let asked = Mutex<[Int64]>([])
-            try await stores.tickets.merge([102, 103], into: 101, by: Self.ann, at: Date(ms: 5_000)) { id, places in
+            try await stores.ticketStore.merge([102, 103], into: 101, by: Self.ann, at: Date(ms: 5_000)) { id, places in
                 asked.withLock { $0.append(id) }
                 #expect(places.count == 1)
             }
@@ -122,13 +122,13 @@ import UniversalInbox
                 ([102], 101, { id, _ in if id == 102 { throw InboxError.forbidden(code: "no", message: "102") } }, .forbidden(code: "no", message: "102")),
             ]
             for (others, survivor, check, error) in refusals {
-                await #expect(throws: error) { try await stores.tickets.merge(others, into: survivor, by: Self.ann, at: Date(ms: 5_000), check: check) }
+                await #expect(throws: error) { try await stores.ticketStore.merge(others, into: survivor, by: Self.ann, at: Date(ms: 5_000), check: check) }
             }
             #expect(try await Self.everything(sql) == before)
             // A ticket merged before (and reopened since) is not merged again.
             try await sql.execute("UPDATE tickets SET status = 'open', merged_into = 101 WHERE id = 103")
             await #expect(throws: InboxError.alreadyMerged(103, into: 101)) {
-                try await stores.tickets.merge([103], into: 102, by: Self.ann, at: Date(ms: 5_000), check: Self.allow)
+                try await stores.ticketStore.merge([103], into: 102, by: Self.ann, at: Date(ms: 5_000), check: Self.allow)
             }
         }
     }
@@ -138,7 +138,7 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let sql = stores.sql
             for statement in Self.fixture { try await sql.execute(statement) }
-            let newId = try await stores.tickets.split(ticketId: 102, messageIds: [1022, 1023], by: Self.ann, at: Date(ms: 6_000), check: Self.allow)
+            let newId = try await stores.ticketStore.split(ticketId: 102, messageIds: [1022, 1023], by: Self.ann, at: Date(ms: 6_000), check: Self.allow)
             #expect(![101, 102, 103, 104, 105].contains(newId))
             #expect(try await Self.messages(sql, newId) == [1022, 1023])
             #expect(try await Self.messages(sql, 102) == [1021])
@@ -160,7 +160,7 @@ import UniversalInbox
                 History(kind: "split_from", actor: "agent:7", detail: ["ticketId": "102", "messages": "1022,1023"], at: 6_000)
             ])
             // Department and priority come along.
-            let sales = try await stores.tickets.split(ticketId: 101, messageIds: [1012], by: Self.ann, at: Date(ms: 7_000), check: Self.allow)
+            let sales = try await stores.ticketStore.split(ticketId: 101, messageIds: [1012], by: Self.ann, at: Date(ms: 7_000), check: Self.allow)
             #expect(try await sql.rows("SELECT department_id, priority FROM tickets WHERE id = \(sales)") == [[.int(3), .text("urgent")]])
         }
     }
@@ -180,7 +180,7 @@ import UniversalInbox
             ]
             for (ticket, messages, check, error) in refusals {
                 await #expect(throws: error) {
-                    _ = try await stores.tickets.split(ticketId: ticket, messageIds: messages, by: Self.ann, at: Date(ms: 5_000), check: check)
+                    _ = try await stores.ticketStore.split(ticketId: ticket, messageIds: messages, by: Self.ann, at: Date(ms: 5_000), check: check)
                 }
             }
             #expect(try await Self.everything(sql) == before)
@@ -213,7 +213,7 @@ import UniversalInbox
                         let merge = merges[index]
                         group.addTask {
                             do {
-                                try await process.tickets.merge(merge.others, into: merge.into, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+                                try await process.ticketStore.merge(merge.others, into: merge.into, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
                                 return merge.into
                             } catch let error as InboxError {
                                 #expect(error == .closedTicketAssignment(merge.into))
@@ -221,7 +221,7 @@ import UniversalInbox
                             }
                         }
                         group.addTask {
-                            try await process.tickets.update(
+                            try await process.ticketStore.update(
                                 ticketId: merge.into, TicketEdit(priority: .high, addTags: ["r\(round)"]), by: Self.ann, at: Date(ms: 1_000),
                                 check: Self.allow)
                             return nil

@@ -30,7 +30,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func webhooksAreListedWithoutSecretsAndDeletedWithTheirDeliveries(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let hooks = stores.webhooks
+            let hooks = stores.webhookStore
             let crm = try await hooks.create(url: "https://crm.example.com/hook", secret: Self.secret, events: ["*"], now: Self.now)
             let audit = try await hooks.create(url: "https://audit.example.com/in", secret: "another-secret-value", events: ["ticket.updated"], now: Self.now)
             #expect(try await hooks.webhooks() == [
@@ -51,7 +51,7 @@ import UniversalInbox
     func theFirstWebhookStartsTheFeedFromNowAndTheFeedReadsPastItsCursor(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.people { try await stores.sql.execute(sql) }
-            let hooks = stores.webhooks
+            let hooks = stores.webhookStore
             // Before any webhook: nothing to read, whatever the log holds.
             try await stores.sql.execute(Self.ticket(1))
             #expect(try await hooks.pendingEvents(limit: 10) == nil)
@@ -86,7 +86,7 @@ import UniversalInbox
     func aBatchIsQueuedOnceAndAStaleFeedWritesNothing(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.people { try await stores.sql.execute(sql) }
-            let hooks = stores.webhooks
+            let hooks = stores.webhookStore
             let a = try await hooks.create(url: "https://a.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
             let b = try await hooks.create(url: "https://b.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
             try await stores.sql.execute(Self.ticket(1))
@@ -104,7 +104,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func aRuleDeliveryNeedsAnActiveWebhook(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let hooks = stores.webhooks
+            let hooks = stores.webhookStore
             let id = try await hooks.create(url: "https://a.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
             await #expect(throws: InboxError.notFound("webhook \(id + 1)")) {
                 try await hooks.queue(NewWebhookDelivery(webhookId: id + 1, event: "rule.fired", payload: "{}"), now: Self.now)
@@ -120,7 +120,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func claimsGoOneAtATimePerWebhookWithTheSecretAndOutcomesStay(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let hooks = stores.webhooks
+            let hooks = stores.webhookStore
             let a = try await hooks.create(url: "https://a.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
             let b = try await hooks.create(url: "https://b.example.com/", secret: "b-secret-0123456789", events: ["*"], now: Self.now)
             for (hook, payload) in [(a, "a1"), (a, "a2"), (b, "b1")] {
@@ -157,18 +157,18 @@ import UniversalInbox
     func twoProcessesFeedingAtOnceQueueEachEntryOncePerWebhook() async throws {
         try await Stores.withPostgresProcesses(2) { processes throws in
             for sql in Self.people { try await processes[0].sql.execute(sql) }
-            let a = try await processes[0].webhooks.create(url: "https://a.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
-            let b = try await processes[1].webhooks.create(url: "https://b.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
+            let a = try await processes[0].webhookStore.create(url: "https://a.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
+            let b = try await processes[1].webhookStore.create(url: "https://b.example.com/", secret: Self.secret, events: ["*"], now: Self.now)
             for id in Int64(1)...30 { try await processes[0].sql.execute(Self.ticket(id)) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for process in processes {
                     group.addTask {
                         for _ in 0..<30 {
-                            guard let batch = try await process.webhooks.pendingEvents(limit: 3) else { continue }
+                            guard let batch = try await process.webhookStore.pendingEvents(limit: 3) else { continue }
                             let deliveries = batch.events.flatMap { event in
                                 batch.subscriptions.map { NewWebhookDelivery(webhookId: $0.id, event: "ticket.created", payload: "\(event.ticketId)") }
                             }
-                            _ = try await process.webhooks.queue(deliveries, movingCursorFrom: batch.from, to: batch.next, now: Self.now)
+                            _ = try await process.webhookStore.queue(deliveries, movingCursorFrom: batch.from, to: batch.next, now: Self.now)
                         }
                     }
                 }

@@ -27,7 +27,7 @@ import UniversalInbox
     func aContactsCurrentTicketOrANewPendingOne(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let campaigns = stores.campaigns
+            let campaigns = stores.campaignStore
             let opened = try await campaigns.ticketForOutreach(contactId: 1, channel: nil, by: "agent:7", now: Date(ms: 5000), check: Self.allow)
             #expect(opened.opened)
             #expect(try await stores.sql.rows("SELECT contact_id, status, last_identity_id, created_at, updated_at FROM tickets WHERE id = \(opened.ticketId)") == [
@@ -79,7 +79,7 @@ import UniversalInbox
                     let process = processes[index % 2]
                     let contactId = Int64(11 + index % 10)
                     group.addTask {
-                        let answer = try await process.campaigns.ticketForOutreach(
+                        let answer = try await process.campaignStore.ticketForOutreach(
                             contactId: contactId, channel: nil, by: "agent:7", now: Date(ms: 1), check: Self.allow)
                         return (contactId, answer.ticketId, answer.opened)
                     }

@@ -9,7 +9,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func forbiddenWordsAreUniqueRegardlessOfCase(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
-            let words = stores.forbiddenWords
+            let words = stores.forbiddenWordStore
             for word in ["refund", "Lawsuit", "REFUND", "chargeback", "返金"] { try await words.add(word, at: Date(ms: 1)) }
             #expect(try await words.words() == ["chargeback", "Lawsuit", "refund", "返金"])
             #expect(try await words.remove("LAWSUIT"))
@@ -36,7 +36,7 @@ import UniversalInbox
     func cannedResponsesAreSeenByScope(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let canned = stores.cannedResponses
+            let canned = stores.cannedResponseStore
             let global = try await canned.add(shortcut: "hi", title: "Hello", text: "Hello {{contact.name}}", agentId: nil, departmentId: nil, at: Date(ms: 1))
             let sales = try await canned.add(shortcut: "hi", title: "Sales hello", text: "Hi from Sales", agentId: nil, departmentId: 1, at: Date(ms: 2))
             let anns = try await canned.add(shortcut: "hi", title: "Ann's", text: "Ann here", agentId: 7, departmentId: nil, at: Date(ms: 3))
@@ -56,7 +56,7 @@ import UniversalInbox
     func aShortcutIsUniquePerPlaceAndADepartmentMustExist(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let canned = stores.cannedResponses
+            let canned = stores.cannedResponseStore
             let first = try await canned.add(shortcut: "hi", title: "Hello", text: "Hello", agentId: nil, departmentId: 1, at: Date(ms: 1))
             await #expect(throws: InboxError.conflict(code: "shortcut_taken", message: "#hi already exists here")) {
                 try await canned.add(shortcut: "hi", title: "Again", text: "Again", agentId: nil, departmentId: 1, at: Date(ms: 2))
@@ -72,7 +72,7 @@ import UniversalInbox
     func aTicketsTemplateValuesComeFromItsContactFieldsAndAgent(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let canned = stores.cannedResponses
+            let canned = stores.cannedResponseStore
             #expect(try await canned.templateContext(ticketId: 1, agentId: 7) == TemplateContext(departmentId: 1, values: [
                 "contact.name": "Kim", "contact.email": "kim@example.com", "contact.field.plan": "gold",
                 "ticket.id": "1", "ticket.field.order": "A-1001", "agent.email": "ann@example.com",

@@ -48,7 +48,7 @@ import UniversalInbox
     func agentFiguresCountWhatEachAgentDidInThePeriod(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let figures = try await stores.reports.agentFigures(from: Date(ms: 0), to: Date(ms: 100_000))
+            let figures = try await stores.reportStore.agentFigures(from: Date(ms: 0), to: Date(ms: 100_000))
             #expect(figures == [
                 AgentFigures(
                     agentId: 1, name: "Ann", ticketsHandled: 2, firstResponses: [3000], resolutions: [9000], assigned: 1, assignedDone: 1,
@@ -58,7 +58,7 @@ import UniversalInbox
                     ratingsGood: 0, ratingsBad: 1),
             ])
             // A period after it all: nothing counts.
-            let later = try await stores.reports.agentFigures(from: Date(ms: 100_000), to: Date(ms: 300_000))
+            let later = try await stores.reportStore.agentFigures(from: Date(ms: 100_000), to: Date(ms: 300_000))
             #expect(later.map { $0.ticketsHandled + $0.firstResponses.count + $0.resolutions.count + $0.assigned + $0.ratingsGood + $0.ratingsBad } == [0, 0])
         }
     }
@@ -67,12 +67,12 @@ import UniversalInbox
     func channelVolumesCountTicketsWhereTheyOpenedAndMessagesBothWays(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let volumes = try await stores.reports.channelVolumes(from: Date(ms: 0), to: Date(ms: 100_000)).sorted { $0.channel < $1.channel }
+            let volumes = try await stores.reportStore.channelVolumes(from: Date(ms: 0), to: Date(ms: 100_000)).sorted { $0.channel < $1.channel }
             #expect(volumes == [
                 ChannelReport(channel: "line", newTickets: 1, inboundMessages: 1, outboundMessages: 1),
                 ChannelReport(channel: "whatsapp", newTickets: 1, inboundMessages: 1, outboundMessages: 2),
             ])
-            let later = try await stores.reports.channelVolumes(from: Date(ms: 100_000), to: Date(ms: 300_000))
+            let later = try await stores.reportStore.channelVolumes(from: Date(ms: 100_000), to: Date(ms: 300_000))
             #expect(later == [ChannelReport(channel: "line", newTickets: 0, inboundMessages: 1, outboundMessages: 0)])
         }
     }

@@ -29,7 +29,7 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func rulesKeepTheirOrderAndWhatTheyHold(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            let rules = stores.rules
+            let rules = stores.ruleStore
             var timed = Rule(name: "Idle", trigger: .timePassed, afterSeconds: 3600, actions: [Rule.Action(type: .setStatus)])
             timed.conditions.status = .pending
             timed.actions[0].status = .resolved
@@ -65,7 +65,7 @@ import UniversalInbox
     func hoursFallBackToTheDefault(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             try await stores.sql.execute("INSERT INTO departments (id, name, created_at) VALUES (5, 'Support', 1), (6, 'Sales', 1)")
-            let hours = stores.businessHours
+            let hours = stores.businessHoursStore
             #expect(try await hours.hours(department: nil) == nil)
             #expect(try await hours.hours(department: 5) == nil)
             let standard = BusinessHours(timeZone: "UTC", weekly: ["mon": [["09:00", "17:00"]]], holidays: ["2026-12-25"], acknowledgement: "Hi {{name}}")
@@ -97,17 +97,17 @@ import UniversalInbox
             for sql in Self.ticket { try await stores.sql.execute(sql) }
             let head = try await stores.eventLog.head()
             #expect(head > 0)
-            _ = try await stores.rules.create(Self.tagRule("off", active: false), now: Date(ms: 1))
+            _ = try await stores.ruleStore.create(Self.tagRule("off", active: false), now: Date(ms: 1))
             #expect(try await Self.rulesCursor(stores) == [[.int(head)]])
             try await stores.sql.execute("UPDATE tickets SET status = 'open' WHERE id = 1")
             let started = try await stores.eventLog.head()
             #expect(started > head)
-            _ = try await stores.rules.create(Self.tagRule("on"), now: Date(ms: 2))
+            _ = try await stores.ruleStore.create(Self.tagRule("on"), now: Date(ms: 2))
             #expect(try await Self.rulesCursor(stores) == [[.int(started)]])
             try await stores.sql.execute("UPDATE tickets SET status = 'pending' WHERE id = 1")
             #expect(try await stores.eventLog.head() > started)
-            try await stores.businessHours.set(BusinessHours(timeZone: "UTC", weekly: [:]), department: nil, now: Date(ms: 3))
-            _ = try await stores.rules.create(Self.tagRule("more"), now: Date(ms: 4))
+            try await stores.businessHoursStore.set(BusinessHours(timeZone: "UTC", weekly: [:]), department: nil, now: Date(ms: 3))
+            _ = try await stores.ruleStore.create(Self.tagRule("more"), now: Date(ms: 4))
             #expect(try await Self.rulesCursor(stores) == [[.int(started)]])
         }
     }
@@ -117,10 +117,10 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             for sql in Self.ticket { try await stores.sql.execute(sql) }
             let head = try await stores.eventLog.head()
-            try await stores.businessHours.set(BusinessHours(timeZone: "UTC", weekly: [:]), department: nil, now: Date(ms: 1))
+            try await stores.businessHoursStore.set(BusinessHours(timeZone: "UTC", weekly: [:]), department: nil, now: Date(ms: 1))
             #expect(try await Self.rulesCursor(stores) == [[.int(head)]])
             try await stores.sql.execute("UPDATE tickets SET status = 'open' WHERE id = 1")
-            _ = try await stores.rules.create(Self.tagRule("on"), now: Date(ms: 2))
+            _ = try await stores.ruleStore.create(Self.tagRule("on"), now: Date(ms: 2))
             #expect(try await Self.rulesCursor(stores) == [[.int(head)]])
         }
     }
@@ -132,12 +132,12 @@ import UniversalInbox
             let created = try await withThrowingTaskGroup(of: Rule.self) { group in
                 for index in 0..<20 {
                     let process = processes[index % 2]
-                    group.addTask { try await process.rules.create(Self.tagRule("r\(index)"), now: Date(ms: Int64(index))) }
+                    group.addTask { try await process.ruleStore.create(Self.tagRule("r\(index)"), now: Date(ms: Int64(index))) }
                 }
                 return try await group.reduce(into: [Rule]()) { $0.append($1) }
             }
             #expect(created.map(\.position).sorted() == Array(1...20))
-            #expect(try await processes[1].rules.rules().map(\.position) == Array(1...20))
+            #expect(try await processes[1].ruleStore.rules().map(\.position) == Array(1...20))
         }
     }
 }

@@ -29,7 +29,7 @@ import UniversalInbox
     func theFeedReadsWhatTriggersRulesAndMovesOnlyForward(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in RuleContractTests.ticket { try await stores.sql.execute(sql) }
-            let rules = stores.rules
+            let rules = stores.ruleStore
             // Neither rules nor hours: the feed stands still.
             #expect(try await rules.ruleFeed(limit: 10) == nil)
             _ = try await rules.create(Self.anyMessageRule("a"), now: Date(ms: 1))
@@ -90,7 +90,7 @@ import UniversalInbox
             let refund = try await stores.sql.int64(Self.message(1, "in", "I want a REFUND please", key: "k1"))
             _ = try await stores.sql.int64(Self.message(1, "in", "thanks", key: "k2"))
             _ = try await stores.sql.int64(Self.message(1, "out", "ok", key: "k3"))
-            try await stores.businessHours.set(BusinessHours(timeZone: "UTC", weekly: ["mon": [["09:00", "17:00"]]]), department: 5, now: Date(ms: 1))
+            try await stores.businessHoursStore.set(BusinessHours(timeZone: "UTC", weekly: ["mon": [["09:00", "17:00"]]]), department: 5, now: Date(ms: 1))
             let monday = Date(timeIntervalSince1970: 1_796_032_800)  // 2026-11-30 10:00 UTC, a Monday
             let sunday = monday.addingTimeInterval(-86400)
 
@@ -132,7 +132,7 @@ import UniversalInbox
                 (when { $0.status = .open; $0.tag = "vip"; $0.channels = ["line"]; $0.businessHours = "outside" }, 1, refund, monday, false),
             ]
             for (index, c) in cases.enumerated() {
-                let holds = try await stores.rules.matches(c.0, ticketId: c.ticket, messageId: c.message, now: c.now)
+                let holds = try await stores.ruleStore.matches(c.0, ticketId: c.ticket, messageId: c.message, now: c.now)
                 #expect(holds == c.holds, "case \(index)")
             }
         }
@@ -142,7 +142,7 @@ import UniversalInbox
     func aRuleRunsOncePerTicketAndKeyAndTimeRulesOncePerIdlePeriod(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in RuleContractTests.ticket { try await stores.sql.execute(sql) }
-            let rules = stores.rules
+            let rules = stores.ruleStore
             let refund = try await stores.sql.int64(Self.message(1, "in", "refund please", key: "k1"))
             let thanks = try await stores.sql.int64(Self.message(1, "in", "thanks", key: "k2"))
             var onRefund = Self.anyMessageRule("refund")
@@ -193,12 +193,12 @@ import UniversalInbox
         try await Stores.withPostgresProcesses(2) { processes throws in
             let stores = processes[0]
             for sql in RuleContractTests.ticket { try await stores.sql.execute(sql) }
-            _ = try await stores.rules.create(Self.anyMessageRule("first", stop: true), now: Date(ms: 1))
-            _ = try await stores.rules.create(Self.anyMessageRule("second"), now: Date(ms: 2))
+            _ = try await stores.ruleStore.create(Self.anyMessageRule("first", stop: true), now: Date(ms: 1))
+            _ = try await stores.ruleStore.create(Self.anyMessageRule("second"), now: Date(ms: 2))
             var idle = Rule(name: "Idle", trigger: .timePassed, afterSeconds: 60, actions: [Rule.Action(type: .setStatus)])
             idle.conditions.status = .pending
             idle.actions[0].status = .resolved
-            let timeRule = try await stores.rules.create(idle, now: Date(ms: 3))
+            let timeRule = try await stores.ruleStore.create(idle, now: Date(ms: 3))
             let count = 30
             var messages: [Int64] = []
             for index in 0..<count { messages.append(try await stores.sql.int64(Self.message(1, "in", "m\(index)", key: "k\(index)"))) }
@@ -213,8 +213,8 @@ import UniversalInbox
             var pages: [RuleFeedPage] = []
             var idleTickets: [[IdleTicket]] = []
             for process in processes {
-                pages.append(try #require(try await process.rules.ruleFeed(limit: 100)))
-                idleTickets.append(try await process.rules.idleTickets(for: timeRule, cutoff: Date(ms: 1000), limit: 100))
+                pages.append(try #require(try await process.ruleStore.ruleFeed(limit: 100)))
+                idleTickets.append(try await process.ruleStore.idleTickets(for: timeRule, cutoff: Date(ms: 1000), limit: 100))
             }
             #expect(pages[0].events.count == 2 * count && pages[1] == pages[0])  // the messages, then the idle tickets opening
             #expect(idleTickets[0].count == count && idleTickets[1] == idleTickets[0])
@@ -225,16 +225,16 @@ import UniversalInbox
                     group.addTask {
                         var acted: [String] = []
                         for event in page.events {
-                            for rule in try await process.rules.activeRules(event.trigger) {
-                                let claim = try await process.rules.claimRun(
+                            for rule in try await process.ruleStore.activeRules(event.trigger) {
+                                let claim = try await process.ruleStore.claimRun(
                                     rule, ticketId: event.ticketId, key: event.key, messageId: event.messageId, now: Date(ms: 200))
                                 if claim == .claimed { acted.append("\(rule.name) \(event.key)") }
                                 if claim != .notMatched, rule.stop { break }
                             }
                         }
-                        try await process.rules.moveRuleFeed(to: page.next)
+                        try await process.ruleStore.moveRuleFeed(to: page.next)
                         for ticket in idleTickets {
-                            if try await process.rules.claimRun(timeRule, ticketId: ticket.id, key: ticket.key, messageId: nil, now: Date(ms: 1000)) == .claimed {
+                            if try await process.ruleStore.claimRun(timeRule, ticketId: ticket.id, key: ticket.key, messageId: nil, now: Date(ms: 1000)) == .claimed {
                                 acted.append("idle \(ticket.id)")
                             }
                         }
@@ -247,7 +247,7 @@ import UniversalInbox
             #expect(acted.count == Set(acted).count)
             #expect(Set(acted) == Set(messages.map { "first message:\($0)" }).union((2...count + 1).map { "idle \($0)" }))
             #expect(try await stores.sql.rows("SELECT count(*) FROM rule_runs") == [[.int(Int64(2 * count))]])
-            #expect(try await processes[1].rules.ruleFeed(limit: 100)?.events == [])
+            #expect(try await processes[1].ruleStore.ruleFeed(limit: 100)?.events == [])
         }
     }
 }

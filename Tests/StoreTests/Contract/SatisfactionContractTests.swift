@@ -32,7 +32,7 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixtures { try await stores.sql.execute(sql) }
             try await stores.sql.execute("DELETE FROM ratings WHERE ticket_id IN (1, 4)")
-            let satisfaction = stores.satisfaction
+            let satisfaction = stores.satisfactionStore
             #expect(try await satisfaction.ticketsAwaitingRatingRequest(resolvedSince: Date(ms: 20), limit: 10) == [1, 4])
             #expect(try await satisfaction.ticketsAwaitingRatingRequest(resolvedSince: Date(ms: 5), limit: 10) == [5, 1, 4])
             #expect(try await satisfaction.ticketsAwaitingRatingRequest(resolvedSince: Date(ms: 5), limit: 2) == [5, 1])
@@ -45,14 +45,14 @@ import UniversalInbox
     func aContactsAnswersComeNewestFirstThroughItsTickets(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
             for sql in Self.fixtures { try await stores.sql.execute(sql) }
-            #expect(try await stores.satisfaction.answeredRatings(contactId: 1) == [
+            #expect(try await stores.satisfactionStore.answeredRatings(contactId: 1) == [
                 AnsweredRating(ticketId: 6, rating: "bad", answeredAt: Date(ms: 400), agentId: nil, departmentId: 5),
                 AnsweredRating(ticketId: 1, rating: "good", answeredAt: Date(ms: 300), agentId: 7, departmentId: 5),
             ])
-            #expect(try await stores.satisfaction.answeredRatings(contactId: 2) == [
+            #expect(try await stores.satisfactionStore.answeredRatings(contactId: 2) == [
                 AnsweredRating(ticketId: 4, rating: "good", answeredAt: Date(ms: 500), agentId: nil, departmentId: nil)
             ])
-            #expect(try await stores.satisfaction.answeredRatings(contactId: 99) == [])
+            #expect(try await stores.satisfactionStore.answeredRatings(contactId: 99) == [])
         }
     }
 }

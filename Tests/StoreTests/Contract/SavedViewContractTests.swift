@@ -15,7 +15,7 @@ import UniversalInbox
     func anAgentSeesItsOwnViewsAndTheSharedOnes(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             try await stores.sql.execute(Self.agents)
-            let views = stores.savedViews
+            let views = stores.savedViewStore
             let urgent = try await views.add(name: "Urgent", filter: "priority=urgent", agentId: nil, at: Date(ms: 1))
             let vip = try await views.add(name: "VIP", filter: "tag=vip", agentId: 7, at: Date(ms: 2))
             let mine = try await views.add(name: "Mine", filter: "agent=me", agentId: 7, at: Date(ms: 3))
@@ -36,7 +36,7 @@ import UniversalInbox
     func aNameIsUniquePerOwner(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             try await stores.sql.execute(Self.agents)
-            let views = stores.savedViews
+            let views = stores.savedViewStore
             let shared = try await views.add(name: "VIP", filter: "tag=vip", agentId: nil, at: Date(ms: 1))
             let own = try await views.add(name: "VIP", filter: "tag=vip", agentId: 7, at: Date(ms: 2))
             await #expect(throws: InboxError.conflict(code: "name_taken", message: "a view named VIP already exists")) {
@@ -56,13 +56,13 @@ import UniversalInbox
             for round in 0..<5 {
                 let results = await withTaskGroup(of: Bool.self) { group in
                     for process in processes {
-                        group.addTask { (try? await process.savedViews.add(name: "Round \(round)", filter: "q=\(round)", agentId: nil, at: Date(ms: 1))) != nil }
+                        group.addTask { (try? await process.savedViewStore.add(name: "Round \(round)", filter: "q=\(round)", agentId: nil, at: Date(ms: 1))) != nil }
                     }
                     return await group.reduce(into: [Bool]()) { $0.append($1) }
                 }
                 #expect(results.filter { $0 }.count == 1)
             }
-            #expect(try await processes[0].savedViews.views(for: nil).count == 5)
+            #expect(try await processes[0].savedViewStore.views(for: nil).count == 5)
         }
     }
 }

@@ -47,11 +47,11 @@ import UniversalInbox
         for sql in fixture { try await stores.sql.execute(sql) }
         for (index, text) in spamTexts.enumerated() {
             try await ticket(stores.sql, Int64(1 + index), [text])
-            try await stores.spam.mark(ticketId: Int64(1 + index), spam: true, by: ann, at: Date(ms: 1_000), check: allow)
+            try await stores.spamStore.mark(ticketId: Int64(1 + index), spam: true, by: ann, at: Date(ms: 1_000), check: allow)
         }
         for (index, text) in hamTexts.enumerated() {
             try await ticket(stores.sql, Int64(11 + index), [text])
-            try await stores.spam.mark(ticketId: Int64(11 + index), spam: false, by: ann, at: Date(ms: 1_000), check: allow)
+            try await stores.spamStore.mark(ticketId: Int64(11 + index), spam: false, by: ann, at: Date(ms: 1_000), check: allow)
         }
     }
 
@@ -65,16 +65,16 @@ import UniversalInbox
             let sql = stores.sql
             for statement in Self.fixture { try await sql.execute(statement) }
             try await Self.ticket(sql, 1, ["free prize", "click now"])
-            try await stores.spam.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+            try await stores.spamStore.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
             #expect(try await sql.rows("SELECT status, resolution_reason, queued_at, updated_at FROM tickets WHERE id = 1")
                 == [[.text("spam"), .text("spam"), .null, .int(1_000)]])
             #expect(try await sql.rows("SELECT label, tokens FROM spam_training") == [[.text("spam"), .text(#"["click","free","now","prize"]"#)]])
             #expect(try await Self.tokenCount(sql, "free") == [[.int(1), .int(0)]])
             // The same decision again: counted once.
-            try await stores.spam.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 2_000), check: Self.allow)
+            try await stores.spamStore.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 2_000), check: Self.allow)
             #expect(try await Self.tokenCount(sql, "free") == [[.int(1), .int(0)]])
             // Restored: open again, and the words count as not spam instead.
-            try await stores.spam.mark(ticketId: 1, spam: false, by: Self.ann, at: Date(ms: 3_000), check: Self.allow)
+            try await stores.spamStore.mark(ticketId: 1, spam: false, by: Self.ann, at: Date(ms: 3_000), check: Self.allow)
             #expect(try await sql.rows("SELECT status, resolution_reason FROM tickets WHERE id = 1") == [[.text("open"), .null]])
             #expect(try await Self.tokenCount(sql, "free") == [[.int(0), .int(1)]])
             #expect(try await sql.rows("SELECT label FROM spam_training") == [[.text("ham")]])
@@ -85,14 +85,14 @@ import UniversalInbox
             ])
             // Refusals change nothing: no ticket, the check, a closed ticket.
             await #expect(throws: InboxError.notFound("ticket 99")) {
-                try await stores.spam.mark(ticketId: 99, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.allow)
+                try await stores.spamStore.mark(ticketId: 99, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.allow)
             }
             await #expect(throws: InboxError.forbidden(code: "no", message: "1")) {
-                try await stores.spam.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.refuse)
+                try await stores.spamStore.mark(ticketId: 1, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.refuse)
             }
             try await Self.ticket(sql, 2, ["free"], status: "closed")
             await #expect(throws: InboxError.closedTicketAssignment(2)) {
-                try await stores.spam.mark(ticketId: 2, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.allow)
+                try await stores.spamStore.mark(ticketId: 2, spam: true, by: Self.ann, at: Date(ms: 4_000), check: Self.allow)
             }
             #expect(try await sql.rows("SELECT ticket_id, label FROM spam_training") == [[.int(1), .text("ham")]])
             #expect(try await sql.int64("SELECT count(*) FROM ticket_events") == 3)
@@ -102,15 +102,15 @@ import UniversalInbox
     @Test(arguments: StoreKind.available)
     func theFilterIsTrainedOnceItHasTheMinimumOfEachKind(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
-            try await stores.spam.setMinimum(5)
+            try await stores.spamStore.setMinimum(5)
             #expect(try await stores.sql.rows("SELECT minimum, trained FROM spam_state") == [[.int(5), .int(0)]])
             try await Self.trained(stores)
             #expect(try await stores.sql.rows("SELECT minimum, trained FROM spam_state") == [[.int(5), .int(1)]])
-            try await stores.spam.setMinimum(6)
+            try await stores.spamStore.setMinimum(6)
             #expect(try await stores.sql.rows("SELECT minimum, trained FROM spam_state") == [[.int(6), .int(0)]])
-            try await stores.spam.setMinimum(0)
+            try await stores.spamStore.setMinimum(0)
             #expect(try await stores.sql.rows("SELECT minimum, trained FROM spam_state") == [[.int(1), .int(1)]])
-            let counts = try await stores.spam.counts(of: ["free", "注文", "unseen"])
+            let counts = try await stores.spamStore.counts(of: ["free", "注文", "unseen"])
             #expect(counts == SpamCounts(spamTickets: 5, hamTickets: 5, tokens: ["free": .init(spam: 3, ham: 0), "注文": .init(spam: 0, ham: 1)]))
         }
     }
@@ -125,10 +125,10 @@ import UniversalInbox
         for kind in [StoreKind.sqlite, .postgres] {
             try await Stores.with(kind) { stores throws in
                 try await Self.trained(stores)
-                counts[kind] = try await stores.spam.counts(of: texts.reduce(into: Set<String>()) { $0.formUnion(SpamWords.tokens($1)) })
+                counts[kind] = try await stores.spamStore.counts(of: texts.reduce(into: Set<String>()) { $0.formUnion(SpamWords.tokens($1)) })
                 var probabilities: [Double?] = []
                 for text in texts {
-                    probabilities.append(SpamWords.probability(SpamWords.tokens(text), counts: try await stores.spam.counts(of: SpamWords.tokens(text)), minimum: 5))
+                    probabilities.append(SpamWords.probability(SpamWords.tokens(text), counts: try await stores.spamStore.counts(of: SpamWords.tokens(text)), minimum: 5))
                 }
                 answers[kind] = probabilities
             }
@@ -150,25 +150,25 @@ import UniversalInbox
             for statement in Self.fixture { try await sql.execute(statement) }
             // Untrained: screened with no score, nothing flagged.
             try await Self.ticket(sql, 30, ["WIN a free prize, click now"], status: "new", screened: 0)
-            #expect(try await stores.spam.screen(threshold: 0.9, minimum: 5, limit: 10, at: Date(ms: 5_000)).isEmpty)
+            #expect(try await stores.spamStore.screen(threshold: 0.9, minimum: 5, limit: 10, at: Date(ms: 5_000)).isEmpty)
             #expect(try await sql.rows("SELECT status, screened, queued_at FROM tickets WHERE id = 30") == [[.text("new"), .int(1), .int(50)]])
             #expect(try await sql.rows("SELECT count(*) FROM tickets WHERE id = 30 AND spam_score IS NULL") == [[.int(1)]])
 
             for (index, text) in Self.spamTexts.enumerated() {
                 try await Self.ticket(sql, Int64(1 + index), [text])
-                try await stores.spam.mark(ticketId: Int64(1 + index), spam: true, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+                try await stores.spamStore.mark(ticketId: Int64(1 + index), spam: true, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
             }
             for (index, text) in Self.hamTexts.enumerated() {
                 try await Self.ticket(sql, Int64(11 + index), [text])
-                try await stores.spam.mark(ticketId: Int64(11 + index), spam: false, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
+                try await stores.spamStore.mark(ticketId: Int64(11 + index), spam: false, by: Self.ann, at: Date(ms: 1_000), check: Self.allow)
             }
             try await Self.ticket(sql, 31, ["free prize, click now", "当選おめでとうございます"], status: "new", screened: 0)
             try await Self.ticket(sql, 32, ["Where is my order? The kettle is damaged"], status: "new", screened: 0)
             try await Self.ticket(sql, 33, ["free prize, click now"], status: "pending", screened: 0)
             try await Self.ticket(sql, 34, ["free prize, click now"], status: "new", screened: 0)
-            #expect(try await stores.spam.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 5_000)) == [31])
-            #expect(try await stores.spam.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 6_000)) == [34])
-            #expect(try await stores.spam.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 7_000)).isEmpty)
+            #expect(try await stores.spamStore.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 5_000)) == [31])
+            #expect(try await stores.spamStore.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 6_000)) == [34])
+            #expect(try await stores.spamStore.screen(threshold: 0.9, minimum: 5, limit: 3, at: Date(ms: 7_000)).isEmpty)
             #expect(try await sql.rows("SELECT id, status, screened, queued_at FROM tickets WHERE id > 30 ORDER BY id") == [
                 [.int(31), .text("spam"), .int(1), .null], [.int(32), .text("new"), .int(1), .int(50)],
                 [.int(33), .text("pending"), .int(1), .int(50)], [.int(34), .text("spam"), .int(1), .null],
@@ -176,7 +176,7 @@ import UniversalInbox
             #expect(try await sql.rows("SELECT count(*) FROM tickets WHERE id > 30 AND spam_score IS NULL") == [[.int(0)]])
             let shown = { (text: String) async throws -> String in
                 let tokens = SpamWords.tokens(text)
-                return SpamWords.shown(try #require(SpamWords.probability(tokens, counts: try await stores.spam.counts(of: tokens), minimum: 5)))
+                return SpamWords.shown(try #require(SpamWords.probability(tokens, counts: try await stores.spamStore.counts(of: tokens), minimum: 5)))
             }
             #expect(try await sql.rows("SELECT ticket_id, actor, detail FROM ticket_events WHERE kind = 'spam_filter' ORDER BY id") == [
                 [.int(31), .text("system"), .text(#"{"probability":"\#(try await shown("free prize, click now\n当選おめでとうございます"))"}"#)],
@@ -196,7 +196,7 @@ import UniversalInbox
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for id in tickets {
                     let process = processes[Int(id) % 2]
-                    group.addTask { try await process.spam.mark(ticketId: id, spam: id % 3 != 0, by: Self.ann, at: Date(ms: 1_000), check: Self.allow) }
+                    group.addTask { try await process.spamStore.mark(ticketId: id, spam: id % 3 != 0, by: Self.ann, at: Date(ms: 1_000), check: Self.allow) }
                 }
                 try await group.waitForAll()
             }
@@ -207,7 +207,7 @@ import UniversalInbox
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for id in tickets where id % 3 != 0 {
                     for process in processes {
-                        group.addTask { try await process.spam.mark(ticketId: id, spam: false, by: Self.ann, at: Date(ms: 2_000), check: Self.allow) }
+                        group.addTask { try await process.spamStore.mark(ticketId: id, spam: false, by: Self.ann, at: Date(ms: 2_000), check: Self.allow) }
                     }
                 }
                 try await group.waitForAll()
@@ -231,7 +231,7 @@ import UniversalInbox
                     group.addTask {
                         var flagged: [Int64] = []
                         while true {
-                            let round = try await process.spam.screen(threshold: 0.9, minimum: 5, limit: 7, at: Date(ms: 5_000))
+                            let round = try await process.spamStore.screen(threshold: 0.9, minimum: 5, limit: 7, at: Date(ms: 5_000))
                             flagged += round
                             if try await process.sql.int64("SELECT count(*) FROM tickets WHERE screened = 0") == 0 { return flagged }
                         }

@@ -14,75 +14,25 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-/// A fresh, migrated database of one kind, with each store protocol's implementation on it.
+/// A fresh, migrated database of one kind: every store of `InboxStores` on it (`stores.ticketStore`,
+/// `stores.outbox`, ... through the dynamic member lookup), the rate ledger and plain SQL.
+@dynamicMemberLookup
 struct Stores: Sendable {
-    let runOnceLeases: any RunOnceLeases
-    let eventLog: any EventLogStore
-    let access: any AccessStore
-    let leaseQueues: any LeaseQueueStore
-    let drafts: any DraftStore
-    let agents: any AgentStore
-    let savedViews: any SavedViewStore
-    let forbiddenWords: any ForbiddenWordStore
-    let cannedResponses: any CannedResponseStore
-    let outbox: any OutboxStore
-    let campaigns: any CampaignStore
-    let ingest: any IngestStore
-    let pushTargets: any PushDeviceStore
-    let alerts: any AlertStore
-    let webhooks: any OutgoingWebhookStore
-    let ticketQueries: any TicketQueryStore
-    let tickets: any TicketStore
-    let contacts: any ContactStore
-    let customFields: any CustomFieldStore
-    let assignments: any AssignmentStore
-    let rules: any RuleStore
-    let businessHours: any BusinessHoursStore
-    let satisfaction: any SatisfactionStore
-    let followUpJobs: any FollowUpJobStore
-    let reports: any ReportStore
-    let console: any ConsoleStore
-    let presence: any PresenceStore
-    let spam: any SpamStore
+    /// The stores, built once for both databases (`InboxStores.sqlite`, `.postgres`).
+    let inbox: InboxStores
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
 
-    /// The stores of `stores` (built once for both databases: `InboxStores.sqlite`, `.postgres`).
     init(_ stores: InboxStores, rateLimits: any RateLimitLedger, sql: PlainSQL) {
-        runOnceLeases = stores.runOnceLeases
-        eventLog = stores.eventLog
-        access = stores.access
-        leaseQueues = stores.leaseQueues
-        drafts = stores.drafts
-        agents = stores.agentStore
-        savedViews = stores.savedViewStore
-        forbiddenWords = stores.forbiddenWordStore
-        cannedResponses = stores.cannedResponseStore
-        outbox = stores.outbox
-        campaigns = stores.campaignStore
-        ingest = stores.ingestStore
-        pushTargets = stores.pushTargets
-        alerts = stores.alerts
-        webhooks = stores.webhookStore
-        ticketQueries = stores.ticketQueries
-        tickets = stores.ticketStore
-        contacts = stores.contactStore
-        customFields = stores.customFieldStore
-        assignments = stores.assignmentStore
-        rules = stores.ruleStore
-        businessHours = stores.businessHoursStore
-        satisfaction = stores.satisfactionStore
-        followUpJobs = stores.followUpJobStore
-        reports = stores.reportStore
-        console = stores.consoleStore
-        presence = stores.presence
-        spam = stores.spamStore
+        self.inbox = stores
         self.rateLimits = rateLimits
         self.sql = sql
     }
+
+    subscript<Store>(dynamicMember path: KeyPath<InboxStores, Store>) -> Store { inbox[keyPath: path] }
 
     /// Runs `body` with new stores on an empty database of `kind`, removed afterwards.
     static func with(_ kind: StoreKind, _ body: (Stores) async throws -> Void) async throws {

@@ -28,7 +28,7 @@ import UniversalInbox
     func notesComeOldestFirstAndUseUpTheAuthorsNoteDraft(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let tickets = stores.tickets
+            let tickets = stores.ticketStore
             #expect(try await tickets.notes(ticketId: 1) == [])
             #expect(try await tickets.notes(ticketId: 99) == nil)
             let reply = Draft(text: "Your order left", mode: .reply, channel: nil, updatedAt: Self.at(1))
@@ -57,7 +57,7 @@ import UniversalInbox
     func aReadMarkReachesTheNewestMessageAndIsRemovedWhole(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in
             for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let tickets = stores.tickets
+            let tickets = stores.ticketStore
             let marks = "SELECT ticket_id, agent_id, last_message_id FROM ticket_reads ORDER BY ticket_id, agent_id"
             try await tickets.markRead(ticketId: 1, agentId: 7, true)
             try await tickets.markRead(ticketId: 2, agentId: 7, true)
@@ -86,15 +86,15 @@ import UniversalInbox
                     (7, 1, 'merged_in', 'admin token', '{"ticketId":"2"}', 200),
                     (8, 1, 'rated', 'customer', 'not json', 400)
                 """)
-            let history = try #require(try await stores.tickets.history(ticketId: 1))
+            let history = try #require(try await stores.ticketStore.history(ticketId: 1))
             #expect(history == [
                 TicketHistoryEntry(id: 5, kind: "status", actor: "agent:7", detail: ["from": "open", "to": "pending"], createdAt: Self.at(300)),
                 TicketHistoryEntry(id: 7, kind: "merged_in", actor: "admin token", detail: ["ticketId": "2"], createdAt: Self.at(200)),
                 // An unreadable detail reads as empty rather than hiding the entry.
                 TicketHistoryEntry(id: 8, kind: "rated", actor: "customer", detail: [:], createdAt: Self.at(400)),
             ])
-            #expect(try await stores.tickets.history(ticketId: 2) == [])
-            #expect(try await stores.tickets.history(ticketId: 99) == nil)
+            #expect(try await stores.ticketStore.history(ticketId: 2) == [])
+            #expect(try await stores.ticketStore.history(ticketId: 99) == nil)
         }
     }
 
@@ -104,12 +104,12 @@ import UniversalInbox
             for sql in Self.fixture { try await stores.sql.execute(sql) }
             try await stores.sql.execute("UPDATE tickets SET status = 'resolved', resolved_at = id * 100 WHERE id IN (1, 2, 3)")
             try await stores.sql.execute("UPDATE tickets SET status = 'pending', resolved_at = NULL WHERE id = 2")
-            #expect(try await stores.tickets.closeResolved(before: Self.at(100), at: Self.at(5_000)) == [])
-            #expect(try await stores.tickets.closeResolved(before: Self.at(301), at: Self.at(5_000)) == [1, 3])
+            #expect(try await stores.ticketStore.closeResolved(before: Self.at(100), at: Self.at(5_000)) == [])
+            #expect(try await stores.ticketStore.closeResolved(before: Self.at(301), at: Self.at(5_000)) == [1, 3])
             #expect(try await stores.sql.rows("SELECT id, status, updated_at FROM tickets ORDER BY id") == [
                 [.int(1), .text("closed"), .int(5_000)], [.int(2), .text("pending"), .int(1)], [.int(3), .text("closed"), .int(5_000)],
             ])
-            #expect(try await stores.tickets.closeResolved(before: Self.at(10_000), at: Self.at(6_000)) == [])
+            #expect(try await stores.ticketStore.closeResolved(before: Self.at(10_000), at: Self.at(6_000)) == [])
         }
     }
 
@@ -125,8 +125,8 @@ import UniversalInbox
                     INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at, resolved_at)
                     SELECT n, 1, 'resolved', 1, 1, 1, 1 FROM (VALUES \(ids.map { "(\($0))" }.joined(separator: ", "))) AS v (n)
                     """)
-                async let first = processes[0].tickets.closeResolved(before: Self.at(2), at: Self.at(3))
-                async let second = processes[1].tickets.closeResolved(before: Self.at(2), at: Self.at(3))
+                async let first = processes[0].ticketStore.closeResolved(before: Self.at(2), at: Self.at(3))
+                async let second = processes[1].ticketStore.closeResolved(before: Self.at(2), at: Self.at(3))
                 let (a, b) = try await (first, second)
                 #expect(Set(a).isDisjoint(with: b))
                 #expect((a + b).sorted() == ids)

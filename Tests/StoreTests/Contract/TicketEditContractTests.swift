@@ -26,9 +26,9 @@ import UniversalInbox
             try await sql.execute(statement)
         }
         var order = CustomField(scope: .ticket, key: "order", label: "Order", type: .text)
-        order.id = try await stores.customFields.create(order, at: Date(ms: 1))
+        order.id = try await stores.customFieldStore.create(order, at: Date(ms: 1))
         var due = CustomField(scope: .ticket, key: "due", label: "Due", type: .date)
-        due.id = try await stores.customFields.create(due, at: Date(ms: 1))
+        due.id = try await stores.customFieldStore.create(due, at: Date(ms: 1))
         try await sql.execute("INSERT INTO ticket_fields (ticket_id, field_id, value) VALUES (1, \(order.id), 'A-1')")
         return (order, due)
     }
@@ -50,7 +50,7 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let sql = stores.sql
             let (order, due) = try await Self.fixture(stores)
-            let tickets = stores.tickets
+            let tickets = stores.ticketStore
             let check: TicketCheck = { id, places in
                 #expect(id == 1 && places == [TicketPlace(agentId: 7, departmentId: 3)])
             }
@@ -90,9 +90,9 @@ import UniversalInbox
             let sql = stores.sql
             _ = try await Self.fixture(stores)
             let allow = AssignmentContractTests.allow
-            try await stores.tickets.update(ticketId: 1, TicketEdit(status: .new), by: Self.ann, at: Date(ms: 1_000), check: allow)
+            try await stores.ticketStore.update(ticketId: 1, TicketEdit(status: .new), by: Self.ann, at: Date(ms: 1_000), check: allow)
             #expect(try await Self.ticket(sql, 1) == [.text("new"), .text("normal"), .null, .null, .int(50), .int(1_000)])
-            try await stores.tickets.update(ticketId: 1, TicketEdit(status: .spam), by: Self.ann, at: Date(ms: 2_000), check: allow)
+            try await stores.ticketStore.update(ticketId: 1, TicketEdit(status: .spam), by: Self.ann, at: Date(ms: 2_000), check: allow)
             #expect(try await Self.ticket(sql, 1) == [.text("spam"), .text("normal"), .null, .null, .null, .int(2_000)])
         }
     }
@@ -102,7 +102,7 @@ import UniversalInbox
         try await Stores.with(kind) { stores throws in
             let sql = stores.sql
             let (order, _) = try await Self.fixture(stores)
-            let tickets = stores.tickets
+            let tickets = stores.ticketStore
             let allow = AssignmentContractTests.allow
             let everything = TicketEdit(
                 status: .open, priority: .urgent, addTags: ["x"], removeTags: ["keep"], fields: [FieldValueChange(field: order, value: "B-2")])
@@ -142,7 +142,7 @@ import UniversalInbox
                     group.addTask {
                         for round in 0..<20 {
                             let priority: TicketPriority = [.low, .high, .urgent][(round + index) % 3]
-                            try await process.tickets.update(
+                            try await process.ticketStore.update(
                                 ticketId: 1, TicketEdit(priority: priority, addTags: ["p\(index)-\(round)"]), by: Self.ann, at: Date(ms: 1_000),
                                 check: AssignmentContractTests.allow)
                         }

@@ -212,11 +212,11 @@ import UniversalInbox
                         lastInboundAt: nil, blocked: true),
                 ],
                 createdAt: Date(ms: 100))
-            #expect(try await stores.contacts.contact(id: 1) == expected)
-            let bare = try await stores.contacts.contact(id: 2)
+            #expect(try await stores.contactStore.contact(id: 1) == expected)
+            let bare = try await stores.contactStore.contact(id: 2)
             #expect(bare?.displayName == nil && bare?.email == nil && bare?.fields == [:] && bare?.tags == [] && bare?.identities.map(\.channel) == ["sms"])
             #expect(bare?.createdAt == Date(ms: 200))
-            #expect(try await stores.contacts.contact(id: 99) == nil)
+            #expect(try await stores.contactStore.contact(id: 99) == nil)
         }
     }
 }
