@@ -68,6 +68,13 @@ extension LeaseQueue {
         try await fenced(on: connection, lease, rescheduleSQL, [next, error, lease.id, lease.until], logger: logger)
     }
 
+    /// Holds the row for `lease` seconds more from `now`; the new lease, or `LeaseLost`.
+    public func renew(on connection: PostgresConnection, _ held: Lease, for lease: TimeInterval, now: Int64, logger: Logger) async throws -> Lease {
+        let until = Self.renewedEnd(held, now: now, lease: lease)
+        try await fenced(on: connection, held, renewSQL, [until, held.id, held.until], logger: logger)
+        return Lease(id: held.id, until: until)
+    }
+
     /// Takes the row out of the queue: deleted, or (status queues) given its final `status` with
     /// the attempt counted, `error` as its last error, and `columns` set besides (e.g. `sent_at`).
     public func complete(
@@ -119,6 +126,12 @@ public struct PostgresLeaseQueueStore: LeaseQueueStore {
     public func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws {
         try await client.transaction(logger: logger) { connection in
             try await queue.complete(on: connection, lease, status: status, error: error, logger: logger)
+        }
+    }
+
+    public func renew(_ queue: LeaseQueue, _ held: Lease, for lease: TimeInterval, now: Date) async throws -> Lease {
+        try await client.transaction(logger: logger) { connection in
+            try await queue.renew(on: connection, held, for: lease, now: now.ms, logger: logger)
         }
     }
 }

@@ -65,6 +65,27 @@ import UniversalInbox
         #expect(try await inbox.claimOutbound(limit: 10, lease: 60).map(\.messageId) == [second.id])
     }
 
+    /// A send about to go out after a long wait (its account's rate limit) renews its lease first,
+    /// so no second worker can claim it meanwhile; a worker whose message was claimed by another
+    /// is told so before it sends. A send well inside its lease writes nothing.
+    @Test func aSendHoldsItsLeaseBeforeGoingOut() async throws {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let inbox = try makeInbox(clock: clock)
+        _ = try await reply(inbox, ticket: try await ticketWithCustomer(inbox), "On its way")
+        let job = try #require(try await inbox.claimOutbound(limit: 1, lease: 10).first)
+        clock.advance(by: 4)
+        #expect(try await inbox.holdOutbound(job, lease: 10) == job)
+        clock.advance(by: 3)  // 3 s of 10 left: renewed
+        let held = try await inbox.holdOutbound(job, lease: 10)
+        #expect(held.lease.until == clock.now.ms + 10_000)
+        clock.advance(by: 8)  // past the first lease, inside the renewed one
+        #expect(try await inbox.claimOutbound(limit: 1, lease: 10).isEmpty)
+        clock.advance(by: 10)  // both ran out: another worker claims it
+        let other = try #require(try await inbox.claimOutbound(limit: 1, lease: 10).first)
+        await #expect(throws: LeaseLost(table: "outbox", id: job.id)) { _ = try await inbox.holdOutbound(held, lease: 10) }
+        try await inbox.outboundSent(other, receipt: SendReceipt(platformMessageId: "p1"))
+    }
+
     @Test func replyTokenIsHandedOutOnce() async throws {
         let inbox = try makeInbox()
         let ticket = try await ticketWithCustomer(inbox, replyToken: "rt-1")

@@ -40,12 +40,17 @@ struct OutboxDispatcher: Service {
         log[metadataKey: "message.id"] = "\(job.messageId)"
         log[metadataKey: "ticket.id"] = "\(job.ticketId)"
         let receipt: SendReceipt
+        var job = job
         do {
             guard let adapter = registry.adapter(for: job.account), let bucket = registry.bucket(for: job.account) else {
                 throw SendError.permanent("unknown_account", "channel account \(job.account) is no longer configured")
             }
             try await bucket.acquire()
+            job = try await inbox.holdOutbound(job, lease: lease)
             receipt = try await adapter.send(job.message, transport: transport)
+        } catch let lost as LeaseLost {
+            // The token wait outlasted the lease and another worker claimed the message: it sends it.
+            return log.info("message left to its new holder", metadata: ["error": "\(lost)"])
         } catch {
             return await sendFailed(job, SendError.classify(error), log: log)
         }

@@ -78,6 +78,18 @@ extension Inbox {
         try await stores.outbox.claim(limit: limit, lease: lease, now: clock())
     }
 
+    /// Makes sure `job` is still this worker's for at least half of `lease` before it is sent: a
+    /// send that waited long for its account's rate limit renews its lease first (one write, only
+    /// then), so another process cannot claim and send it meanwhile. `LeaseLost` when another
+    /// worker claimed it since: this one must not send it.
+    public func holdOutbound(_ job: OutboundJob, lease: TimeInterval) async throws -> OutboundJob {
+        let now = clock()
+        guard Double(job.lease.until - now.ms) < lease * 1000 / 2 else { return job }
+        var held = job
+        held.lease = try await stores.leaseQueues.renew(.outbox, job.lease, for: lease, now: now)
+        return held
+    }
+
     /// Records an accepted send and applies any receipt that arrived before it. The send is a fact
     /// and is recorded even when the job's lease ran out and another worker claimed it since; the
     /// outbox row is then left to that worker (`LeaseLost` is thrown after the commit).

@@ -26,6 +26,14 @@ extension LeaseQueue {
         try checkHeld(db, lease)
     }
 
+    /// Holds the row for `lease` seconds more from `now`; the new lease, or `LeaseLost`.
+    func renew(_ db: Database, _ held: Lease, for lease: TimeInterval, now: Int64) throws -> Lease {
+        let until = Self.renewedEnd(held, now: now, lease: lease)
+        try db.execute(sql: renewSQL, arguments: [until, held.id, held.until])
+        try checkHeld(db, held)
+        return Lease(id: held.id, until: until)
+    }
+
     /// Takes the row out of the queue: deleted, or (status queues) given its final `status` with
     /// the attempt counted, `error` as its last error, and `columns` set besides (e.g. `sent_at`).
     func complete(
@@ -94,5 +102,9 @@ public struct SQLiteLeaseQueueStore: LeaseQueueStore {
 
     public func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws {
         try await database.pool.write { db in try queue.complete(db, lease, status: status, error: error) }
+    }
+
+    public func renew(_ queue: LeaseQueue, _ held: Lease, for lease: TimeInterval, now: Date) async throws -> Lease {
+        try await database.pool.write { db in try queue.renew(db, held, for: lease, now: now.ms) }
     }
 }

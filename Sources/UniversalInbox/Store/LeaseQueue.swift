@@ -102,6 +102,10 @@ public protocol LeaseQueueStore: Sendable {
     /// Takes the row out of the queue (deleted, or given its final `status`). `LeaseLost` if
     /// another worker has claimed the row since.
     func complete(_ queue: LeaseQueue, _ lease: Lease, status: String?, error: String?) async throws
+    /// Holds the row for another `lease` seconds from `now` and returns the new lease (the old one
+    /// is no longer the row's). `LeaseLost` if another worker has claimed the row since: it must
+    /// not act on the row any more (e.g. send it).
+    func renew(_ queue: LeaseQueue, _ lease: Lease, for lease: TimeInterval, now: Date) async throws -> Lease
 }
 
 // MARK: - The SQL, written once for both databases
@@ -127,6 +131,14 @@ extension LeaseQueue {
         }
         return sql + " ORDER BY \(order.map { "q.\($0)" }.joined(separator: ", ")) LIMIT ?"
     }
+
+    /// A renewed lease's end: `lease` from `now`, and always later than `held`'s (the fence).
+    package static func renewedEnd(_ held: Lease, now: Int64, lease: TimeInterval) -> Int64 {
+        max(leaseEnd(now: now, lease: lease), held.until + 1)
+    }
+
+    /// Moves a held lease's end. Arguments: new leased until, id, leased until.
+    package var renewSQL: String { "UPDATE \(table) SET leased_until = ? WHERE id = ? AND leased_until = ?" }
 
     /// Another attempt. Arguments: next, error, id, leased until.
     package var rescheduleSQL: String {

@@ -43,6 +43,34 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
         }
     }
 
+    /// A holder that renews keeps the row past its first lease: nobody claims it meanwhile, the old
+    /// lease is spent, and a renewal after another worker's claim is refused (the holder must not
+    /// send what the other now holds). A lease that ran out unclaimed can still be renewed.
+    @Test(arguments: StoreKind.available)
+    func aRenewedLeaseHoldsTheRowAndAStaleOneCannotRenew(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let queues = stores.leaseQueues, rows = QueueFixtures(sql: stores.sql)
+            let id = try await rows.add(.outbox, due: at(0))
+            let first = try #require(try await queues.claim(.outbox, limit: 1, lease: 10, now: at(0)).first)
+            let renewed = try await queues.renew(.outbox, first, for: 10, now: at(8))
+            #expect(renewed.id == id && renewed.until == at(18).ms)
+            #expect(try await rows.row(.outbox, id)?.leasedUntil == renewed.until)
+            #expect(try await queues.claim(.outbox, limit: 1, lease: 10, now: at(12)).isEmpty)
+            await #expect(throws: LeaseLost(table: "outbox", id: id)) { _ = try await queues.renew(.outbox, first, for: 10, now: at(12)) }
+            await #expect(throws: LeaseLost(table: "outbox", id: id)) { try await queues.complete(.outbox, first, status: nil, error: nil) }
+            // Ran out, nobody claimed it: still the holder's. A renewal never moves the end back.
+            let late = try await queues.renew(.outbox, renewed, for: 10, now: at(20))
+            #expect(late.until == at(30).ms)
+            let early = try await queues.renew(.outbox, late, for: 1, now: at(21))
+            #expect(early.until == late.until + 1)
+            // Claimed by another worker once it ran out: the old holder can no longer renew it.
+            let other = try #require(try await queues.claim(.outbox, limit: 1, lease: 10, now: at(40)).first)
+            await #expect(throws: LeaseLost(table: "outbox", id: id)) { _ = try await queues.renew(.outbox, early, for: 10, now: at(41)) }
+            #expect(try await rows.row(.outbox, id)?.leasedUntil == other.until)
+            try await queues.complete(.outbox, other, status: nil, error: nil)
+        }
+    }
+
     /// A status queue keeps its rows: the stale holder may neither finish nor retry the row, nor
     /// revive it once its new holder has finished it.
     @Test(arguments: StoreKind.available)
