@@ -40,7 +40,7 @@ struct BroadcastBenchmark: AsyncParsableCommand {
                     say(String(
                         format: "%7d recipients, limits off: %6.0f messages/s (%d sent in %.2f s), bridge peak memory %.1f MB",
                         size, Double(result.sent) / result.seconds, result.sent, result.seconds, Double(result.peakMemory) / 1_048_576))
-                    say("        " + cpuPerThousand(result.cpu, messages: result.sent))
+                    say("        " + cpuPerThousand(result.cpu, messages: result.sent) + sentBy(result.sentBy))
                 }
                 let growth = Double(peaks[1]) / Double(peaks[0]) - 1
                 say(String(format: "peak memory at %d vs %d recipients: %+.1f%% (streamed, not loaded: target within 20%%)", sizes[1], sizes[0], growth * 100))
@@ -56,13 +56,21 @@ struct BroadcastBenchmark: AsyncParsableCommand {
                 say(String(
                     format: "WhatsApp limited to 80/s, %d bridges sending a campaign and %d individual messages: %.1f messages/s over %.0f s cluster-wide (%+.1f%%; target within 5%%)",
                     processes, replies, limited.rate, window.seconds, (limited.rate / 80 - 1) * 100))
-                say("        " + cpuPerThousand(limited.cpu, messages: audience.whatsapp + replies))
+                say("        " + cpuPerThousand(limited.cpu, messages: audience.whatsapp + replies) + sentBy(limited.sentBy))
             }
             say("every recipient reached exactly once in every run")
         }
 
         func serving(_ count: Int) -> String {
             count == 1 ? "one bridge on \(database == nil ? "SQLite" : "PostgreSQL")" : "\(count) bridges on PostgreSQL behind nginx"
+        }
+
+        /// With several processes, what each sent (one holds the campaigns duty and sends the campaign; every one sends from the outbox).
+        func sentBy(_ sent: [Harness.Sent]) -> String {
+            guard sent.count > 1 else { return "" }
+            return "; sent by " + sent.enumerated().map { n, sent in
+                "bridge-\(n + 1) \(sent.campaign)" + (sent.individual > 0 ? " + \(sent.individual) individual" : "")
+            }.joined(separator: ", ")
         }
 
         /// CPU seconds per 1,000 messages in the bridges (each process's share, which shows who sent) and PostgreSQL.

@@ -12,10 +12,14 @@ struct Harness {
     let bridges: [BridgeProcess]
     let nginx: NginxProcess?
     let line: PlatformStandIn
-    let whatsapp: PlatformStandIn
+    /// One WhatsApp stand-in per process (the same account, so the same rate-limit bucket): what
+    /// each received is what that process sent.
+    let whatsapps: [PlatformStandIn]
     /// The PostgreSQL URL the benchmark was given, where its own database is dropped at the end.
     let server: String?
     let audience: Audience
+    /// The PostgreSQL server's root process, when it runs here (its CPU is counted, no other server's).
+    let postgresServer: Int32?
 
     /// The first (on SQLite, the only) process.
     var bridge: BridgeProcess { bridges[0] }
@@ -32,6 +36,13 @@ struct Harness {
         var seconds: Double
         var peakMemory = 0
         var cpu = CPU()
+        var sentBy: [Sent] = []
+    }
+
+    /// The messages one process sent: the campaign's, and individual ones (the outbox).
+    struct Sent {
+        var campaign = 0
+        var individual = 0
     }
 
     /// CPU seconds used by each bridge process and by PostgreSQL (0 on SQLite).
@@ -53,6 +64,7 @@ struct Harness {
             var outcome = try await harness.waitForCampaign(id, timeout: .seconds(1800))
             outcome.cpu = harness.cpu() - before
             outcome.peakMemory = harness.bridges.compactMap { $0.peakMemoryBytes() }.max() ?? 0
+            outcome.sentBy = harness.sentByProcess()
             try harness.checkReachedOnce(sent: outcome.sent)
             return outcome
         }
@@ -66,20 +78,24 @@ struct Harness {
     /// outbox, which every process's dispatcher claims from) go to the first customers alongside,
     /// posted to the processes in turn: the rate is then the account's, across the cluster.
     static func rateLimited(_ audience: Audience, perSecond: Double, window: Duration, replies: Int, database: String?, processes: Int)
-        async throws -> (rate: Double, cpu: CPU)
+        async throws -> (rate: Double, cpu: CPU, sentBy: [Sent])
     {
         try await with(audience, whatsappRate: perSecond, database: database, processes: processes) { harness in
             let before = harness.cpu()
             let id = try await harness.createCampaign(#"{"name":"limited","audience":{"channel":"whatsapp"},"channel":"whatsapp","content":{"text":"Hello"},"start":true}"#)
             try await harness.sendReplies(replies)
             try await Task.sleep(for: .seconds(2))
-            let (startCount, startTime) = (harness.whatsapp.requests.count, ContinuousClock.now)
+            let (startCount, startTime) = (harness.sentTexts().count, ContinuousClock.now)
             try await Task.sleep(for: window)
-            let (endCount, endTime) = (harness.whatsapp.requests.count, ContinuousClock.now)
+            let (endCount, endTime) = (harness.sentTexts().count, ContinuousClock.now)
             let outcome = try await harness.waitForCampaign(id, timeout: .seconds(Double(audience.whatsapp + replies) / perSecond * 3 + 60))
             try await harness.waitForReplies(replies, timeout: .seconds(Double(replies) / perSecond * 3 + 60))
             try harness.checkReachedOnce(sent: outcome.sent, replies: replies)
-            return (Double(endCount - startCount) / (endTime - startTime).seconds, harness.cpu() - before)
+            let sentBy = harness.sentByProcess()
+            if replies > 0, let idle = sentBy.firstIndex(where: { $0.campaign + $0.individual == 0 }) {
+                throw BenchmarkError("bridge-\(idle + 1) sent nothing: the rate was not measured across the cluster")
+            }
+            return (Double(endCount - startCount) / (endTime - startTime).seconds, harness.cpu() - before, sentBy)
         }
     }
 
@@ -110,11 +126,20 @@ struct Harness {
         }
     }
 
-    /// Who each message the WhatsApp stand-in received went to, and its text.
-    func sentTexts() -> [(to: String, text: String)] {
-        whatsapp.requests(to: "/").filter { $0.path.hasSuffix("/messages") }.map { request in
+    /// Who each message the WhatsApp stand-ins received went to, and its text (of process `n`'s stand-in, or of all).
+    func sentTexts(byProcess n: Int? = nil) -> [(to: String, text: String)] {
+        (n.map { [whatsapps[$0]] } ?? whatsapps).flatMap { $0.requests(to: "/") }.filter { $0.path.hasSuffix("/messages") }.map { request in
             let json = request.json as? [String: Any]
             return (json?["to"] as? String ?? "", (json?["text"] as? [String: Any])?["body"] as? String ?? "")
+        }
+    }
+
+    /// What each process sent so far.
+    func sentByProcess() -> [Sent] {
+        bridges.indices.map { n in
+            let texts = sentTexts(byProcess: n)
+            let individual = texts.filter { $0.text == Self.replyText }.count
+            return Sent(campaign: texts.count - individual, individual: individual)
         }
     }
 
@@ -135,9 +160,9 @@ struct Harness {
 
     static func start(_ audience: Audience, whatsappRate: Double?, database server: String? = nil, processes: Int = 1) async throws -> Harness {
         let line = PlatformStandIn(responder: StandInPlatforms.line())
-        let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
+        let whatsapps = (1...processes).map { _ in PlatformStandIn(responder: StandInPlatforms.whatsapp()) }
         try await line.start()
-        try await whatsapp.start()
+        for whatsapp in whatsapps { try await whatsapp.start() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broadcast-bench-\(UUID().uuidString.prefix(8))")
         // On PostgreSQL, a database of its own beside the one named, dropped at the end.
         let database = try server.map { try PostgresCLI.freshDatabase(from: $0, name: "broadcast_bench_\(dir.lastPathComponent.suffix(8))") }
@@ -155,7 +180,7 @@ struct Harness {
                     verifyToken: bench-verify
                     accessToken: bench-wa-token
                     phoneNumberId: "106540352242922"
-                    apiBaseURL: \(whatsapp.baseURL)
+                    apiBaseURL: \(whatsapps[n - 1].baseURL)
                     rateLimit: { perSecond: \(whatsappRate ?? 100_000) }
                 """, database: database, name: "bridge-\(n)")
         }
@@ -164,7 +189,9 @@ struct Harness {
             nginx = try NginxProcess(
                 configuration: NginxProcess.repositoryConfiguration, upstreams: bridges.map(\.port), directory: dir.appendingPathComponent("nginx"))
         }
-        let harness = Harness(bridges: bridges, nginx: nginx, line: line, whatsapp: whatsapp, server: server, audience: audience)
+        let harness = Harness(
+            bridges: bridges, nginx: nginx, line: line, whatsapps: whatsapps, server: server, audience: audience,
+            postgresServer: server.flatMap(ProcessCPU.postgresServer))
         do {
             if let database { try BridgeProcess.migrate(database) }
             try audience.fill(bridges[0].database)
@@ -194,7 +221,7 @@ struct Harness {
 
     /// CPU seconds used so far by each bridge and by PostgreSQL.
     func cpu() -> CPU {
-        CPU(bridges: bridges.map { $0.cpuSeconds() ?? 0 }, postgres: isPostgres ? ProcessCPU.postgres() : 0)
+        CPU(bridges: bridges.map { $0.cpuSeconds() ?? 0 }, postgres: postgresServer.map(ProcessCPU.postgres(root:)) ?? (isPostgres ? ProcessCPU.postgres() : 0))
     }
 
     /// Every WhatsApp customer got exactly one campaign message and the campaign counted each as
@@ -266,7 +293,7 @@ struct Harness {
         nginx?.stop()
         for bridge in bridges { bridge.stop() }
         await line.stop()
-        await whatsapp.stop()
+        for whatsapp in whatsapps { await whatsapp.stop() }
         try? FileManager.default.removeItem(at: directory)
         if let server { try PostgresCLI.drop(server, name: databaseName) }
     }
