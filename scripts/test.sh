@@ -62,6 +62,9 @@ echo "== cluster test: nginx (deploy/nginx/bridge.conf) in front of two bridges 
 echo "== Benchmarks/ingest on PostgreSQL: 1 process, then 2 behind nginx (quick mode; figures only)"
 .build/release/IngestBenchmark run --quick --database "$BRIDGE_TEST_POSTGRES_URL" --processes 2
 
+echo "== Benchmarks/broadcast on PostgreSQL: 1 process, then 2 behind nginx, and the 80/s limit across both (quick mode; figures only, every recipient checked reached once)"
+.build/release/BroadcastBenchmark run --quick --database "$BRIDGE_TEST_POSTGRES_URL" --processes 2
+
 echo "== Benchmarks/web: the inbox page in headless chromium on a generated inbox (quick mode; figures only)"
 page_bench=$(mktemp -d)
 .build/release/InboxBenchmark generate --quick --path "$page_bench/inbox.sqlite"

@@ -1,17 +1,14 @@
 import ArgumentParser
-import AsyncHTTPClient
 import BenchmarkSupport
 import Foundation
-import GRDB
-import NIOCore
-import NIOHTTP1
 import PlatformStandIns
-import UniversalInbox
 
 /// `Benchmarks/broadcast`: campaigns sent by a release `bridge` process to local stand-ins for the
-/// platform APIs. `run`: messages/s with limits off on WhatsApp (one request per message), the rate
-/// achieved under an 80/s limit, and the bridge's peak memory for two audience sizes. `crash`: a
-/// SIGKILL mid-campaign, a restart, and a check that every recipient got the message exactly once.
+/// platform APIs. `run`: messages/s with limits off on WhatsApp (one request per message), the CPU
+/// they took, the rate achieved under an 80/s limit, and the bridge's peak memory for two audience
+/// sizes, every recipient checked reached exactly once; on a SQLite file, or with `--database
+/// postgres://…` on PostgreSQL, where `--processes N` measures 1 process, then N behind nginx.
+/// `crash`: a SIGKILL mid-campaign, a restart, and a check that every recipient got the message exactly once.
 @main
 struct BroadcastBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,22 +17,72 @@ struct BroadcastBenchmark: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         @Flag(help: "2,000 and 10,000 recipients instead of 10,000 and 100,000; a shorter rate window.") var quick = false
+        @Option(help: "The bridges' database.url (default: a new SQLite file); postgres://… runs them on a database of their own on that server.")
+        var database: String?
+        @Option(help: "Bridge processes on the PostgreSQL, behind nginx (deploy/nginx/bridge.conf); N > 1 measures 1 process, then N.")
+        var processes = 1
+
+        func validate() throws {
+            guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+            guard processes == 1 || database?.hasPrefix("postgres") == true else {
+                throw ValidationError("several processes need a PostgreSQL --database (one process serves a SQLite file)")
+            }
+        }
 
         func run() async throws {
             let sizes = quick ? [2_000, 10_000] : [10_000, 100_000]
-            var peaks: [Int] = []
-            for size in sizes {
-                let result = try await Harness.campaign(recipients: size, whatsappRate: nil)
-                peaks.append(result.peakMemory)
-                say(String(
-                    format: "%7d recipients, limits off: %6.0f messages/s (%d sent in %.2f s), bridge peak memory %.1f MB",
-                    size, Double(result.sent) / result.seconds, result.sent, result.seconds, Double(result.peakMemory) / 1_048_576))
+            for count in processes == 1 ? [1] : [1, processes] {
+                say("broadcast benchmark: \(serving(count)), \(ProcessInfo.processInfo.activeProcessorCount) cores\(quick ? " (quick)" : "")")
+                var peaks: [Int] = []
+                for size in sizes {
+                    let result = try await Harness.campaign(Audience(line: 0, whatsapp: size), whatsappRate: nil, database: database, processes: count)
+                    peaks.append(result.peakMemory)
+                    say(String(
+                        format: "%7d recipients, limits off: %6.0f messages/s (%d sent in %.2f s), bridge peak memory %.1f MB",
+                        size, Double(result.sent) / result.seconds, result.sent, result.seconds, Double(result.peakMemory) / 1_048_576))
+                    say("        " + cpuPerThousand(result.cpu, messages: result.sent) + sentBy(result.sentBy))
+                }
+                let growth = Double(peaks[1]) / Double(peaks[0]) - 1
+                say(String(format: "peak memory at %d vs %d recipients: %+.1f%% (streamed, not loaded: target within 20%%)", sizes[1], sizes[0], growth * 100))
             }
-            let growth = Double(peaks[1]) / Double(peaks[0]) - 1
-            say(String(format: "peak memory at %d vs %d recipients: %+.1f%% (streamed, not loaded: target within 20%%)", sizes[1], sizes[0], growth * 100))
             let window: Duration = quick ? .seconds(5) : .seconds(15)
-            let limited = try await Harness.rateLimited(recipients: quick ? 1_000 : 3_000, perSecond: 80, window: window)
-            say(String(format: "WhatsApp limited to 80/s: %.1f messages/s over %.0f s (%+.1f%%; target within 5%%)", limited, window.seconds, (limited / 80 - 1) * 100))
+            let audience = Audience(line: 0, whatsapp: quick ? 1_000 : 3_000)
+            // With several processes, individual messages too, which every process sends (the campaign goes out from one).
+            let replies = processes == 1 ? 0 : audience.whatsapp / 2
+            let limited = try await Harness.rateLimited(audience, perSecond: 80, window: window, replies: replies, database: database, processes: processes)
+            if processes == 1 {
+                say(String(format: "WhatsApp limited to 80/s: %.1f messages/s over %.0f s (%+.1f%%; target within 5%%)", limited.rate, window.seconds, (limited.rate / 80 - 1) * 100))
+            } else {
+                say(String(
+                    format: "WhatsApp limited to 80/s, %d bridges sending a campaign and %d individual messages: %.1f messages/s over %.0f s cluster-wide (%+.1f%%; target within 5%%)",
+                    processes, replies, limited.rate, window.seconds, (limited.rate / 80 - 1) * 100))
+                say("        " + cpuPerThousand(limited.cpu, messages: audience.whatsapp + replies) + sentBy(limited.sentBy))
+            }
+            say("every recipient reached exactly once in every run")
+        }
+
+        func serving(_ count: Int) -> String {
+            count == 1 ? "one bridge on \(database == nil ? "SQLite" : "PostgreSQL")" : "\(count) bridges on PostgreSQL behind nginx"
+        }
+
+        /// With several processes, what each sent (one holds the campaigns duty and sends the campaign; every one sends from the outbox).
+        func sentBy(_ sent: [Harness.Sent]) -> String {
+            guard sent.count > 1 else { return "" }
+            return "; sent by " + sent.enumerated().map { n, sent in
+                "bridge-\(n + 1) \(sent.campaign)" + (sent.individual > 0 ? " + \(sent.individual) individual" : "")
+            }.joined(separator: ", ")
+        }
+
+        /// CPU seconds per 1,000 messages in the bridges (each process's share, which shows who sent) and PostgreSQL.
+        func cpuPerThousand(_ cpu: Harness.CPU, messages: Int) -> String {
+            let per = 1_000 / Double(max(messages, 1))
+            let total = cpu.bridges.reduce(0, +)
+            var line = String(format: "CPU s per 1,000 messages: bridges %.3f", total * per)
+            if cpu.bridges.count > 1 {
+                line += " (" + cpu.bridges.enumerated().map { String(format: "bridge-%d %.3f", $0.offset + 1, $0.element * per) }.joined(separator: ", ") + ")"
+            }
+            if database != nil { line += String(format: ", PostgreSQL %.3f", cpu.postgres * per) }
+            return line
         }
     }
 
@@ -44,7 +91,7 @@ struct BroadcastBenchmark: AsyncParsableCommand {
 
         func run() async throws {
             let recipients = quick ? 5_000 : 20_000
-            let harness = try await Harness.start(lineRecipients: recipients, whatsappRecipients: 0, whatsappRate: nil)
+            let harness = try await Harness.start(Audience(line: recipients, whatsapp: 0), whatsappRate: nil)
             say("crash test: \(recipients) LINE recipients, personalised text (one push each, under its retry key)")
             let id = try await harness.createCampaign(#"{"name":"crash","audience":{"channel":"line"},"channel":"line","content":{"text":"Hi {{contact.name|there}}, a flash sale"},"start":true}"#)
             while harness.line.requests(to: "/v2/bot/message/push").count < recipients / 3 { try await Task.sleep(for: .milliseconds(5)) }
@@ -69,155 +116,6 @@ struct BroadcastBenchmark: AsyncParsableCommand {
                 throw BenchmarkError("crash test failed: reached \(reached) of \(recipients), \(doubled) doubled, \(final.sent) sent")
             }
             say("crash test: passed (every recipient exactly once)")
-        }
-    }
-}
-
-/// A generated database, the stand-ins, and the bridge process.
-struct Harness {
-    let bridge: BridgeProcess
-    let line: PlatformStandIn
-    let whatsapp: PlatformStandIn
-
-    struct Outcome {
-        var status: String
-        var sent: Int
-        var failed: Int
-        var seconds: Double
-        var peakMemory: Int
-    }
-
-    /// One campaign to `recipients` WhatsApp customers: how fast, and the bridge's peak memory.
-    static func campaign(recipients: Int, whatsappRate: Double?) async throws -> Outcome {
-        let harness = try await start(lineRecipients: 0, whatsappRecipients: recipients, whatsappRate: whatsappRate)
-        let id = try await harness.createCampaign(#"{"name":"bench","audience":{"channel":"whatsapp"},"channel":"whatsapp","content":{"text":"Hi {{contact.name|there}}, your order has shipped"},"start":true}"#)
-        var outcome = try await harness.waitForCampaign(id, timeout: .seconds(1800))
-        outcome.peakMemory = harness.bridge.peakMemoryBytes() ?? 0
-        try await harness.stop()
-        guard outcome.sent == recipients else { throw BenchmarkError("sent \(outcome.sent) of \(recipients)") }
-        return outcome
-    }
-
-    /// Messages per second arriving at the WhatsApp stand-in under a limit, after the first seconds' burst.
-    static func rateLimited(recipients: Int, perSecond: Double, window: Duration) async throws -> Double {
-        let harness = try await start(lineRecipients: 0, whatsappRecipients: recipients, whatsappRate: perSecond)
-        let id = try await harness.createCampaign(#"{"name":"limited","audience":{"channel":"whatsapp"},"channel":"whatsapp","content":{"text":"Hello"},"start":true}"#)
-        try await Task.sleep(for: .seconds(2))
-        let (startCount, startTime) = (harness.whatsapp.requests.count, ContinuousClock.now)
-        try await Task.sleep(for: window)
-        let (endCount, endTime) = (harness.whatsapp.requests.count, ContinuousClock.now)
-        _ = try await harness.call(.POST, "/api/v1/campaigns/\(id)/cancel")
-        try await harness.stop()
-        return Double(endCount - startCount) / (endTime - startTime).seconds
-    }
-
-    static func start(lineRecipients: Int, whatsappRecipients: Int, whatsappRate: Double?) async throws -> Harness {
-        let line = PlatformStandIn(responder: StandInPlatforms.line())
-        let whatsapp = PlatformStandIn(responder: StandInPlatforms.whatsapp())
-        try await line.start()
-        try await whatsapp.start()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broadcast-bench-\(UUID().uuidString.prefix(8))")
-        let bridge = try BridgeProcess(directory: dir, channels: """
-              - kind: line
-                id: bench
-                channelSecret: bench-line-secret
-                accessToken: bench-line-token
-                apiBaseURL: \(line.baseURL)
-                rateLimit: { perSecond: 100000 }
-              - kind: whatsapp
-                id: bench
-                appSecret: bench-app-secret
-                verifyToken: bench-verify
-                accessToken: bench-wa-token
-                phoneNumberId: "106540352242922"
-                apiBaseURL: \(whatsapp.baseURL)
-                rateLimit: { perSecond: \(whatsappRate ?? 100_000) }
-            """)
-        try Generator.fill(databasePath: bridge.databasePath, line: lineRecipients, whatsapp: whatsappRecipients)
-        try bridge.start()
-        let harness = Harness(bridge: bridge, line: line, whatsapp: whatsapp)
-        try await harness.waitUntilHealthy()
-        return harness
-    }
-
-    func waitUntilHealthy() async throws {
-        for _ in 0..<300 {
-            try bridge.checkRunning()
-            if (try? await call(.GET, "/health", timeout: .seconds(1))) != nil { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw BenchmarkError("the bridge did not come up at \(bridge.baseURL)")
-    }
-
-    func createCampaign(_ json: String) async throws -> Int {
-        guard let id = try await call(.POST, "/api/v1/campaigns", body: json)["id"] as? Int else { throw BenchmarkError("no campaign id") }
-        return id
-    }
-
-    func waitForCampaign(_ id: Int, timeout: Duration) async throws -> Outcome {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let campaign = try await call(.GET, "/api/v1/campaigns/\(id)")
-            let status = campaign["status"] as? String ?? ""
-            if status == "completed" || status == "cancelled" {
-                let progress = campaign["progress"] as? [String: Int] ?? [:]
-                let started = (campaign["startedAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) } ?? Date()
-                let finished = (campaign["finishedAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) } ?? Date()
-                return Outcome(
-                    status: status, sent: (progress["sent"] ?? 0) + (progress["delivered"] ?? 0) + (progress["read"] ?? 0), failed: progress["failed"] ?? 0,
-                    seconds: max(finished.timeIntervalSince(started), 0.001), peakMemory: 0)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw BenchmarkError("campaign \(id) did not finish in time")
-    }
-
-    func call(_ method: HTTPMethod, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(30)) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: bridge.baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(BridgeProcess.adminToken)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        guard (200..<300).contains(response.status.code) else {
-            throw BenchmarkError("\(method) \(path): \(response.status.code) \(String(buffer: bytes))")
-        }
-        return (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
-    }
-
-    func stop() async throws {
-        bridge.stop()
-        await line.stop()
-        await whatsapp.stop()
-        try? FileManager.default.removeItem(at: bridge.directory)
-    }
-}
-
-/// Contacts with a LINE or WhatsApp identity who wrote a minute ago, written straight into the database.
-enum Generator {
-    static func fill(databasePath: String, line: Int, whatsapp: Int) throws {
-        let database = try AppDatabase(path: databasePath)
-        let now = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
-        try database.pool.write { db in
-            let contact = try db.makeStatement(sql: "INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)")
-            let identity = try db.makeStatement(sql: """
-                INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, last_inbound_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for i in 0..<(line + whatsapp) {
-                let id = Int64(i + 1)
-                let name = "Customer \(i)"
-                try contact.execute(arguments: [id, name, now, now])
-                if i < line {
-                    try identity.execute(arguments: [id, "line/bench", "line", String(format: "U%032x", i), name, nil, now, now])
-                } else {
-                    let phone = String(5511_9000_00000 + i)
-                    try identity.execute(arguments: [id, "whatsapp/bench", "whatsapp", phone, name, phone, now, now])
-                }
-            }
         }
     }
 }

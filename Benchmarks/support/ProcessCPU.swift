@@ -19,6 +19,25 @@ public enum ProcessCPU {
         return ((user + system) / tick, (childUser + childSystem) / tick, String(stat[stat.index(after: open)..<end]), parent)
     }
 
+    /// The root process of the PostgreSQL server `url` reaches, when it runs on this machine: the
+    /// parent of the backend a `psql` connection gets. Other PostgreSQL servers on the machine (other
+    /// test runs) are then left out of `postgres(root:)`.
+    public static func postgresServer(_ url: String) -> Int32? {
+        guard let backend = try? PostgresCLI.int(url, "SELECT pg_backend_pid()"), let parent = read(Int32(backend))?.parent,
+            read(parent)?.name == "postgres"
+        else { return nil }
+        return parent
+    }
+
+    /// CPU seconds the server whose root process is `root` has used: its own, its live backends'
+    /// and workers', and its exited ones' (its reaped-children time).
+    public static func postgres(root: Int32) -> Double {
+        guard let server = read(root) else { return 0 }
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+        let children = pids.compactMap { read($0) }.filter { $0.parent == root }
+        return server.own + server.reapedChildren + children.reduce(0) { $0 + $1.own }
+    }
+
     /// CPU seconds every PostgreSQL process on this machine has used: the live ones' own, plus what
     /// the server's exited backends used (counted in their parent's reaped-children time). The
     /// benchmarks run their own throwaway server (scripts/postgres.sh), the only one here.
