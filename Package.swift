@@ -221,7 +221,7 @@ let package = Package(
         .executableTarget(
             name: "InboxBenchmark",
             dependencies: [
-                "UniversalInbox", "ChannelKit", "PostgresStore",
+                "UniversalInbox", "ChannelKit", "PostgresStore", "BenchmarkSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -62,6 +62,9 @@ echo "== cluster test: nginx (deploy/nginx/bridge.conf) in front of two bridges 
 echo "== Benchmarks/ingest on PostgreSQL: 1 process, then 2 behind nginx (quick mode; figures only)"
 .build/release/IngestBenchmark run --quick --database "$BRIDGE_TEST_POSTGRES_URL" --processes 2
 
+echo "== Benchmarks/inbox on PostgreSQL (quick mode; figures only): the same lists and searches, in a database of their own"
+.build/release/InboxBenchmark --quick --database "$BRIDGE_TEST_POSTGRES_URL"
+
 echo "== Benchmarks/broadcast on PostgreSQL: 1 process, then 2 behind nginx, and the 80/s limit across both (quick mode; figures only, every recipient checked reached once)"
 .build/release/BroadcastBenchmark run --quick --database "$BRIDGE_TEST_POSTGRES_URL" --processes 2
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchmarkSupport
 import ChannelKit
 import Foundation
 import GRDB
@@ -22,7 +23,7 @@ struct QueryBenchmark: AsyncParsableCommand {
     @Flag(help: "10,000 tickets and 100,000 messages instead of 100,000 and 1,000,000.") var quick = false
     @Option(help: "Timed runs of each query.") var runs = 200
     @Option(help: "Number of tickets (10 messages each) instead of 100,000 (or 10,000 with --quick).") var tickets: Int?
-    @Option(help: "postgres://user:password@host:port/database: run the same queries on this empty PostgreSQL database, seeded in plain SQL.")
+    @Option(help: "postgres://user:password@host:port/database: run the same queries on that PostgreSQL server, in a database of their own (created, seeded in plain SQL, dropped).")
     var database: String?
 
     /// (name, is full text, query): the same on both databases.
@@ -88,7 +89,10 @@ struct QueryBenchmark: AsyncParsableCommand {
     }
 
     /// The same queries through `PostgresTicketQueryStore` (opening a ticket is not the store's: not measured here).
-    func runOnPostgres(_ url: String, tickets: Int, perTicket: Int) async throws {
+    func runOnPostgres(_ server: String, tickets: Int, perTicket: Int) async throws {
+        let name = "inbox_bench_" + UUID().uuidString.prefix(8)
+        let url = try PostgresCLI.freshDatabase(from: server, name: name)
+        defer { try? PostgresCLI.drop(server, name: name) }
         try await PostgresInbox.with(url) { client, logger in
             let start = ContinuousClock.now
             try await PostgresInbox.fill(client, logger: logger, tickets: tickets, messagesPerTicket: perTicket)
@@ -147,6 +151,5 @@ struct QueryBenchmark: AsyncParsableCommand {
     }
 }
 
-func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-func seconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+func seconds(_ d: Duration) -> String { String(format: "%.1f", d.seconds) }

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -42,7 +43,7 @@ enum PostgresInbox {
     /// Fills an empty database as `Generator.fill` fills SQLite (without the long ticket).
     static func fill(_ client: PostgresClient, logger: Logger, tickets: Int, messagesPerTicket: Int) async throws {
         let count = try await client.query("SELECT count(*) FROM tickets", logger: logger).collect().first?.decode(Int64.self) ?? 0
-        guard count == 0 else { throw BenchmarkError("--database: the database holds tickets already; give an empty one") }
+        guard count == 0 else { throw BenchmarkError("the benchmark's database holds tickets already") }
         let base: Int64 = 1_700_000_000_000
         let g = Generator.self
         let row = """
@@ -125,7 +126,3 @@ enum PostgresInbox {
     }
 }
 
-struct BenchmarkError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
