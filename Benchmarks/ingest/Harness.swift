@@ -76,7 +76,7 @@ struct Harness {
 
     /// CPU seconds used so far by the bridges, PostgreSQL (0 on SQLite) and nginx.
     func cpu() -> (bridges: Double, postgres: Double, nginx: Double) {
-        (bridges.reduce(0) { $0 + ($1.cpuSeconds() ?? 0) }, isPostgres ? ProcessCPU.postgres() : 0, nginx?.cpuSeconds() ?? 0)
+        (bridges.reduce(0) { $0 + ($1.cpuSeconds() ?? 0) }, isPostgres ? ProcessCPU.postgres(port: URLComponents(string: database)?.port) : 0, nginx?.cpuSeconds() ?? 0)
     }
 
     /// Starts the one bridge again on the same database, with a new client (the old pool backs off from the dead server).

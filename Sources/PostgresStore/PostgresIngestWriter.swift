@@ -117,31 +117,56 @@ struct PostgresIngestWriter {
         return kept
     }
 
+    /// A customer's message in three statements when its identity and ticket are known (the usual
+    /// case): identity touched and contact locked, the contact's waiting rating and open ticket
+    /// looked up, the message filed with the ticket and its channel. The row locks are taken in the
+    /// same order as one statement a step would (identity, contact, ticket), and the ticket is
+    /// looked up in a statement after the contact's lock, so it sees what the lock's last holder
+    /// committed.
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) async throws {
-        let identity = try await upsertIdentity(sender, into: &result)
-        try await run("""
-            UPDATE identities SET last_inbound_at = greatest(coalesce(last_inbound_at, 0), \(occurredAt)),
-                reply_token = coalesce(\(message.replyToken)::text, reply_token),
-                reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN reply_token_at ELSE \(occurredAt) END
-            WHERE id = \(identity.id)
-            """)
-        // The contact's row lock: one process at a time answers its rating request or routes its message.
-        try await run("SELECT 1 FROM contacts WHERE id = \(identity.contactId) FOR UPDATE")
-        let content = message.content
-        let ticketId: Int64
-        if let answered = try await ratingAnswer(content, contactId: identity.contactId) {
-            ticketId = answered
+        let identity: IdentityRow
+        if let known = try await touchKnownIdentity(sender, message: message, at: occurredAt) {
+            identity = known
         } else {
-            ticketId = try await route(contactId: identity.contactId, identityId: identity.id, into: &result)
+            identity = try await upsertIdentity(sender, into: &result)
+            try await run("""
+                UPDATE identities SET last_inbound_at = greatest(coalesce(last_inbound_at, 0), \(occurredAt)),
+                    reply_token = coalesce(\(message.replyToken)::text, reply_token),
+                    reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN reply_token_at ELSE \(occurredAt) END
+                WHERE id = \(identity.id)
+                """)
+            // The contact's row lock: one process at a time answers its rating request or routes its message.
+            try await run("SELECT 1 FROM contacts WHERE id = \(identity.contactId) FOR UPDATE")
         }
+        let content = message.content
+        let found = try await ratingAndTicket(contactId: identity.contactId)
+        let ticketId: Int64
+        var touchTicket = false
+        if let pending = found.rating, let answered = try await answerRating(pending, with: content) {
+            ticketId = answered
+        } else if let current = found.ticket {
+            ticketId = current.id
+            let status = TicketStatus(rawValue: current.status) ?? .open
+            if status == .pending || status == .resolved {
+                try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identity.id), status = 'open', resolved_at = NULL WHERE id = \(current.id)")
+                result.events.append(.ticketStatusChanged(ticketId: current.id, status: .open))
+            } else {
+                touchTicket = true
+            }
+        } else {
+            ticketId = try await openTicket(contactId: identity.contactId, identityId: identity.id, into: &result)
+        }
+        // The ticket's touch (no trigger fires on these columns) and its channel go with the message's
+        // insert: one statement, whose triggers (log entry, waiting time) run after all three.
         let messageId = try await required("""
+            WITH touched AS (UPDATE tickets SET updated_at = \(now), last_identity_id = \(identity.id) WHERE id = \(ticketId) AND \(touchTicket)),
+                channel AS (INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT (ticket_id, channel) DO NOTHING)
             INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
                 platform_message_id, idempotency_key, created_at, updated_at)
             VALUES (\(ticketId), \(identity.id), 'in', \(account.kind.rawValue), \(account.key), \(try ContentCoding.encode(content)), \(content.summary),
                 'received', \(message.id), \(UUID().uuidString), \(occurredAt), \(now))
             RETURNING id
             """)
-        try await run("INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT (ticket_id, channel) DO NOTHING")
         if let media = content.media, content.needsDownload {
             let attachmentId = try await required("""
                 INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
@@ -216,17 +241,51 @@ struct PostgresIngestWriter {
     /// in between (a contact link or delete), and the webhook fails rather than guess.
     struct IdentityVanished: Error { let account: String }
 
-    /// When the contact has a rating request waiting and this message answers it, records the rating
-    /// and answers that ticket (the answer is filed there without reopening it).
-    private func ratingAnswer(_ content: MessageContent, contactId: Int64) async throws -> Int64? {
+    /// The identity on this account, when it exists, with its inbound time, reply token and name
+    /// brought up to this message, and its contact's row locked (one process at a time answers the
+    /// contact's rating request or routes its message); nil when the customer is new. The contact's
+    /// name follows a changed platform name.
+    private func touchKnownIdentity(_ sender: Sender, message: InboundMessage, at occurredAt: Int64) async throws -> IdentityRow? {
         let rows = try await connection.query("""
-            SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-            WHERE r.contact_id = \(contactId) AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
-            ORDER BY r.requested_at DESC LIMIT 1
+            WITH known AS (SELECT id, display_name FROM identities WHERE account = \(account.key) AND platform_user_id = \(sender.id)),
+                touched AS (
+                    UPDATE identities i SET last_inbound_at = greatest(coalesce(i.last_inbound_at, 0), \(occurredAt)),
+                        reply_token = coalesce(\(message.replyToken)::text, i.reply_token),
+                        reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN i.reply_token_at ELSE \(occurredAt) END,
+                        display_name = coalesce(\(sender.displayName)::text, i.display_name)
+                    FROM known WHERE i.id = known.id
+                    RETURNING i.id, i.contact_id, known.display_name AS previous_name)
+            SELECT t.id, t.contact_id, t.previous_name FROM touched t JOIN contacts c ON c.id = t.contact_id FOR UPDATE OF c
             """, logger: logger)
-        var pending: (ticketId: Int64, choices: String)?
-        for try await row in rows.decode((Int64, String).self) { pending = row }
-        guard let pending else { return nil }
+        var found: (id: Int64, contactId: Int64, previousName: String?)?
+        for try await row in rows.decode((Int64, Int64, String?).self) where found == nil { found = row }
+        guard let found else { return nil }
+        if let name = sender.displayName, name != found.previousName {
+            try await run("UPDATE contacts SET display_name = \(name), updated_at = \(now) WHERE id = \(found.contactId)")
+        }
+        return IdentityRow(id: found.id, contactId: found.contactId)
+    }
+
+    /// A rating request the contact has waiting on a resolved or closed ticket, and the contact's
+    /// current ticket (not closed), in one statement. The caller holds the contact's row lock.
+    private func ratingAndTicket(contactId: Int64) async throws -> (rating: (ticketId: Int64, choices: String)?, ticket: (id: Int64, status: String)?) {
+        let rows = try await connection.query("""
+            (SELECT true, r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+             WHERE r.contact_id = \(contactId) AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
+             ORDER BY r.requested_at DESC LIMIT 1)
+            UNION ALL
+            (SELECT false, id, status FROM tickets WHERE contact_id = \(contactId) AND status <> 'closed' ORDER BY id DESC LIMIT 1)
+            """, logger: logger)
+        var found: (rating: (ticketId: Int64, choices: String)?, ticket: (id: Int64, status: String)?) = (nil, nil)
+        for try await (isRating, id, text) in rows.decode((Bool, Int64, String).self) {
+            if isRating { found.rating = (id, text) } else { found.ticket = (id, text) }
+        }
+        return found
+    }
+
+    /// When this message answers the contact's waiting rating request, records the rating and
+    /// answers that ticket (the answer is filed there without reopening it).
+    private func answerRating(_ pending: (ticketId: Int64, choices: String), with content: MessageContent) async throws -> Int64? {
         let choices = try ContentCoding.decode([MessageContent.Choice].self, pending.choices)
         guard let choice = MessageContent.choice(answering: content, from: choices),
             let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
@@ -239,30 +298,15 @@ struct PostgresIngestWriter {
         return pending.ticketId
     }
 
-    /// The contact's current ticket, reopened if it waited on the customer, or a new one. The
-    /// caller holds the contact's row lock.
-    private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
-        let rows = try await connection.query(
-            "SELECT id, status FROM tickets WHERE contact_id = \(contactId) AND status <> 'closed' ORDER BY id DESC LIMIT 1", logger: logger)
-        var current: (id: Int64, status: String)?
-        for try await row in rows.decode((Int64, String).self) { current = row }
-        guard let current else {
-            let id = try await required("""
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
-                VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
-                RETURNING id
-                """)
-            result.events.append(.ticketOpened(ticketId: id))
-            return id
-        }
-        let status = TicketStatus(rawValue: current.status) ?? .open
-        if status == .pending || status == .resolved {
-            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId), status = 'open', resolved_at = NULL WHERE id = \(current.id)")
-            result.events.append(.ticketStatusChanged(ticketId: current.id, status: .open))
-        } else {
-            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId) WHERE id = \(current.id)")
-        }
-        return current.id
+    /// A new ticket for the contact, which has none open.
+    private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
+        let id = try await required("""
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
+            VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
+            RETURNING id
+            """)
+        result.events.append(.ticketOpened(ticketId: id))
+        return id
     }
 
     private func enqueue(_ kind: FollowUpKind, subjectId: Int64) async throws {
