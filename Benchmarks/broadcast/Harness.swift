@@ -221,7 +221,7 @@ struct Harness {
 
     /// CPU seconds used so far by each bridge and by PostgreSQL.
     func cpu() -> CPU {
-        CPU(bridges: bridges.map { $0.cpuSeconds() ?? 0 }, postgres: postgresServer.map(ProcessCPU.postgres(root:)) ?? (isPostgres ? ProcessCPU.postgres() : 0))
+        CPU(bridges: bridges.map { $0.cpuSeconds() ?? 0 }, postgres: postgresServer.map(ProcessCPU.postgres(root:)) ?? 0)
     }
 
     /// Every WhatsApp customer got exactly one campaign message and the campaign counted each as

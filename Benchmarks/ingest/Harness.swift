@@ -11,6 +11,8 @@ struct Harness {
     let nginx: NginxProcess?
     /// The PostgreSQL URL the benchmark was given, where its own database is dropped at the end.
     let server: String?
+    /// That server's root process, when it runs here: only its CPU counts (not other servers').
+    let postgresServer: Int32?
     let client: LoadClient
 
     /// Where the load goes: nginx in front of a cluster, else the one bridge.
@@ -45,7 +47,7 @@ struct Harness {
             nginx = proxy
         }
         let timeout = requestTimeout.components
-        let harness = Harness(standIn: standIn, bridges: bridges, nginx: nginx, server: server, client: LoadClient(
+        let harness = Harness(standIn: standIn, bridges: bridges, nginx: nginx, server: server, postgresServer: database.flatMap(ProcessCPU.postgresServer), client: LoadClient(
             baseURL: nginx?.baseURL ?? bridges[0].baseURL, connections: concurrency,
             requestTimeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
         try await harness.waitUntilHealthy()
@@ -74,9 +76,9 @@ struct Harness {
         return true
     }
 
-    /// CPU seconds used so far by the bridges, PostgreSQL (0 on SQLite) and nginx.
+    /// CPU seconds used so far by the bridges, PostgreSQL (0 on SQLite, or a server elsewhere) and nginx.
     func cpu() -> (bridges: Double, postgres: Double, nginx: Double) {
-        (bridges.reduce(0) { $0 + ($1.cpuSeconds() ?? 0) }, isPostgres ? ProcessCPU.postgres() : 0, nginx?.cpuSeconds() ?? 0)
+        (bridges.reduce(0) { $0 + ($1.cpuSeconds() ?? 0) }, postgresServer.map(ProcessCPU.postgres(root:)) ?? 0, nginx?.cpuSeconds() ?? 0)
     }
 
     /// Starts the one bridge again on the same database, with a new client (the old pool backs off from the dead server).
@@ -84,7 +86,7 @@ struct Harness {
         try? await client.shutdown()
         for bridge in bridges { try bridge.start() }
         let harness = Harness(
-            standIn: standIn, bridges: bridges, nginx: nginx, server: server,
+            standIn: standIn, bridges: bridges, nginx: nginx, server: server, postgresServer: postgresServer,
             client: LoadClient(baseURL: baseURL, connections: client.connections, requestTimeout: client.requestTimeout))
         try await harness.waitUntilHealthy()
         return harness

@@ -37,18 +37,4 @@ public enum ProcessCPU {
         let children = pids.compactMap { read($0) }.filter { $0.parent == root }
         return server.own + server.reapedChildren + children.reduce(0) { $0 + $1.own }
     }
-
-    /// CPU seconds every PostgreSQL process on this machine has used: the live ones' own, plus what
-    /// the server's exited backends used (counted in their parent's reaped-children time). The
-    /// benchmarks run their own throwaway server (scripts/postgres.sh), the only one here.
-    public static func postgres() -> Double {
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
-        let processes = pids.compactMap { pid in read(pid).map { (pid, $0) } }.filter { $0.1.name == "postgres" }
-        let ids = Set(processes.map(\.0))
-        return processes.reduce(0) { total, entry in
-            // A server's root process is the one whose parent is not a postgres process: its reaped
-            // children are backends that have exited.
-            total + entry.1.own + (ids.contains(entry.1.parent) ? 0 : entry.1.reapedChildren)
-        }
-    }
 }

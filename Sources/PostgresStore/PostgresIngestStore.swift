@@ -30,13 +30,7 @@ public struct PostgresIngestStore: IngestStore {
         do {
             return try await retrying {
                 try await client.transaction(logger: logger) { connection in
-                    var claimed = try await PostgresIngestWriter.claim(group, now: now, on: connection, logger: logger)
-                    var results: [Result<IngestResult, any Error>] = []
-                    for webhook in group {
-                        let writer = PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now)
-                        results.append(.success(try await writer.write(webhook, claimed: &claimed)))
-                    }
-                    return results
+                    try await Self.write(group, now: now, on: connection, logger: logger).map { .success($0) }
                 }
             }
         } catch {
@@ -49,9 +43,7 @@ public struct PostgresIngestStore: IngestStore {
                     for webhook in group {
                         try await connection.query("SAVEPOINT webhook", logger: logger)
                         do {
-                            var claimed = try await PostgresIngestWriter.claim([webhook], now: now, on: connection, logger: logger)
-                            let writer = PostgresIngestWriter(connection: connection, logger: logger, account: webhook.account, now: now)
-                            let result = try await writer.write(webhook, claimed: &claimed)
+                            let result = try await Self.write([webhook], now: now, on: connection, logger: logger)[0]
                             try await connection.query("RELEASE SAVEPOINT webhook", logger: logger)
                             results.append(.success(result))
                         } catch let error where !Self.isConflict(error) {
@@ -65,6 +57,17 @@ public struct PostgresIngestStore: IngestStore {
         } catch {
             return Array(repeating: .failure(error), count: group.count)
         }
+    }
+
+    /// Writes `group` in the caller's transaction: its dedupe rows (`claim`), its known customers'
+    /// first statements (`PostgresIngestBatch.prepare`), then each webhook in order.
+    static func write(_ group: [WebhookEvents], now: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [IngestResult] {
+        var claimed = try await PostgresIngestWriter.claim(group, now: now, on: connection, logger: logger)
+        guard let first = group.first else { return [] }
+        let writer = PostgresIngestWriter(connection: connection, logger: logger, now: now, account: first.account)
+        try await writer.batch.prepare(group, claimed: claimed, on: connection, logger: logger)
+        for webhook in group { try await writer.write(webhook, claimed: &claimed) }
+        return try await writer.finish()
     }
 
     /// `body` again while PostgreSQL fails it for a deadlock or a serialization failure.

@@ -20,11 +20,28 @@ import UniversalInbox
 /// one at a time; each step is still safe on its own, so correctness does not rest on where the
 /// event log takes its lock (Tests/StoreTests' two-process contracts fail without the contact and
 /// phone locks when the early `event_seq` lock is taken out).
-struct PostgresIngestWriter {
+///
+/// A group's customer messages are written in a few statements rather than several per message
+/// (`PostgresIngestBatch`): the group's known identities are touched and their contacts locked in
+/// one, their ratings and open tickets looked up in one, and consecutive messages are inserted in
+/// one. Any other step (a new customer, a ticket opened or reopened, a rating answered, a receipt)
+/// first inserts the messages before it, so the log's entries keep the events' order.
+final class PostgresIngestWriter {
     let connection: PostgresConnection
     let logger: Logger
-    let account: ChannelAccountRef
     let now: Int64
+    /// The account of the webhook being written.
+    var account: ChannelAccountRef
+    var batch = PostgresIngestBatch()
+    /// One result a webhook written so far; their `messageReceived` ids are filled in by `finish`.
+    var results: [IngestResult] = []
+
+    init(connection: PostgresConnection, logger: Logger, now: Int64, account: ChannelAccountRef) {
+        self.connection = connection
+        self.logger = logger
+        self.now = now
+        self.account = account
+    }
 
     /// An event's dedupe key: the platform's event id on an account.
     struct EventKey: Hashable {
@@ -57,11 +74,20 @@ struct PostgresIngestWriter {
     }
 
     /// Files the webhook's events whose keys are in `claimed` (taking each out: the same event
-    /// later in the group is a duplicate) and keeps its unreadable events.
-    func write(_ webhook: WebhookEvents, claimed: inout Set<EventKey>) async throws -> IngestResult {
+    /// later in the group is a duplicate) and keeps its unreadable events; its result is
+    /// `finish()`'s next.
+    func write(_ webhook: WebhookEvents, claimed: inout Set<EventKey>) async throws {
+        account = webhook.account
         var result = try await ingest(webhook.events, claimed: &claimed)
         result.unreadable = try await keep(webhook.unreadable)
-        return result
+        results.append(result)
+    }
+
+    /// Inserts the messages still waiting and answers each webhook's result, in `write`'s order.
+    func finish() async throws -> [IngestResult] {
+        var none = IngestResult()
+        try await flush(&none)
+        return results
     }
 
     private func ingest(_ events: [InboundEvent], claimed: inout Set<EventKey>) async throws -> IngestResult {
@@ -78,11 +104,13 @@ struct PostgresIngestWriter {
                 try await appendInbound(message, from: sender, at: event.occurredAt.ms, into: &result)
             case .follow, .unfollow:
                 guard let sender = event.sender else { continue }
+                try await flush(&result)
                 let identity = try await upsertIdentity(sender, into: &result)
                 let blocked: Int32 = event.kind == .unfollow ? 1 : 0
                 try await run("UPDATE identities SET blocked = \(blocked) WHERE id = \(identity.id)")
             case .receipt:
                 guard let receipt = event.receipt else { continue }
+                try await flush(&result)
                 let writer = PostgresReceiptWriter(connection: connection, logger: logger, account: account, now: now)
                 if let upTo = receipt.upTo, let customer = event.sender {
                     try await writer.applyWatermark(receipt.status, upTo: upTo.ms, customer: customer.id, into: &result.events)
@@ -117,41 +145,97 @@ struct PostgresIngestWriter {
         return kept
     }
 
+    /// A customer's message. When the group's first statements found its identity (the usual
+    /// case) the message only joins the batch to insert; otherwise the steps go one statement at
+    /// a time, as they would alone. Either way the contact's row is locked (one process at a time
+    /// answers its rating request or routes its message) before its ticket is looked up.
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) async throws {
-        let identity = try await upsertIdentity(sender, into: &result)
-        try await run("""
-            UPDATE identities SET last_inbound_at = greatest(coalesce(last_inbound_at, 0), \(occurredAt)),
-                reply_token = coalesce(\(message.replyToken)::text, reply_token),
-                reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN reply_token_at ELSE \(occurredAt) END
-            WHERE id = \(identity.id)
-            """)
-        // The contact's row lock: one process at a time answers its rating request or routes its message.
-        try await run("SELECT 1 FROM contacts WHERE id = \(identity.contactId) FOR UPDATE")
+        let key = PostgresIngestBatch.SenderKey(account: account.key, userId: sender.id)
+        let identity: IdentityRow
+        if let known = batch.identities[key] {
+            identity = known.row
+            if let name = sender.displayName, name != known.name {
+                try await flush(&result)
+                try await run("UPDATE contacts SET display_name = \(name), updated_at = \(now) WHERE id = \(identity.contactId)")
+                batch.identities[key]?.name = name
+            }
+        } else {
+            try await flush(&result)
+            identity = try await upsertIdentity(sender, into: &result)
+            try await run("""
+                UPDATE identities SET last_inbound_at = greatest(coalesce(last_inbound_at, 0), \(occurredAt)),
+                    reply_token = coalesce(\(message.replyToken)::text, reply_token),
+                    reply_token_at = CASE WHEN \(message.replyToken)::text IS NULL THEN reply_token_at ELSE \(occurredAt) END
+                WHERE id = \(identity.id)
+                """)
+            try await run("SELECT 1 FROM contacts WHERE id = \(identity.contactId) FOR UPDATE")
+        }
+        if batch.routes[identity.contactId] == nil {
+            batch.routes.merge(try await PostgresIngestBatch.routes(of: [identity.contactId], on: connection, logger: logger)) { $1 }
+        }
+        var route = batch.routes[identity.contactId] ?? PostgresIngestBatch.Route()
         let content = message.content
         let ticketId: Int64
-        if let answered = try await ratingAnswer(content, contactId: identity.contactId) {
-            ticketId = answered
+        var touch = false
+        if let pending = route.rating, let rating = try Self.rating(answering: content, from: pending.choices) {
+            try await flush(&result)
+            try await record(rating, on: pending.ticketId)
+            route.rating = nil
+            ticketId = pending.ticketId
+        } else if let current = route.ticket {
+            ticketId = current.id
+            let status = TicketStatus(rawValue: current.status) ?? .open
+            if status == .pending || status == .resolved {
+                try await flush(&result)
+                try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identity.id), status = 'open', resolved_at = NULL WHERE id = \(current.id)")
+                result.events.append(.ticketStatusChanged(ticketId: current.id, status: .open))
+                route.ticket?.status = TicketStatus.open.rawValue
+            } else {
+                touch = true
+            }
         } else {
-            ticketId = try await route(contactId: identity.contactId, identityId: identity.id, into: &result)
+            try await flush(&result)
+            ticketId = try await openTicket(contactId: identity.contactId, identityId: identity.id, into: &result)
+            route.ticket = (ticketId, TicketStatus.new.rawValue)
         }
-        let messageId = try await required("""
-            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
-                platform_message_id, idempotency_key, created_at, updated_at)
-            VALUES (\(ticketId), \(identity.id), 'in', \(account.kind.rawValue), \(account.key), \(try ContentCoding.encode(content)), \(content.summary),
-                'received', \(message.id), \(UUID().uuidString), \(occurredAt), \(now))
+        batch.routes[identity.contactId] = route
+        let row = PostgresIngestBatch.MessageRow(
+            ticketId: ticketId, identityId: identity.id, channel: account.kind.rawValue, account: account.key,
+            content: try ContentCoding.encode(content), text: content.summary, platformMessageId: message.id,
+            idempotencyKey: UUID().uuidString, createdAt: occurredAt, touchesTicket: touch)
+        guard let media = content.media, content.needsDownload else {
+            // Filed with the batch; its id is filled in when the batch is inserted.
+            batch.pending.append(row)
+            batch.slots.append((webhook: results.count, event: result.events.count))
+            result.events.append(.messageReceived(ticketId: ticketId, messageId: 0))
+            return
+        }
+        try await flush(&result)
+        let messageId = try await batch.insert([row], now: now, on: connection, logger: logger)[0]
+        let attachmentId = try await required("""
+            INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
+            VALUES (\(messageId), \(account.key), \(try ContentCoding.encode(media)), 'pending', \(media.mimeType), \(media.size.map(Int64.init)), \(now), \(now))
             RETURNING id
             """)
-        try await run("INSERT INTO ticket_channels (ticket_id, channel) VALUES (\(ticketId), \(account.kind.rawValue)) ON CONFLICT (ticket_id, channel) DO NOTHING")
-        if let media = content.media, content.needsDownload {
-            let attachmentId = try await required("""
-                INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
-                VALUES (\(messageId), \(account.key), \(try ContentCoding.encode(media)), 'pending', \(media.mimeType), \(media.size.map(Int64.init)), \(now), \(now))
-                RETURNING id
-                """)
-            try await enqueue(.media, subjectId: attachmentId)
-            result.events.append(.followUpQueued)
-        }
+        try await enqueue(.media, subjectId: attachmentId)
+        result.events.append(.followUpQueued)
         result.events.append(.messageReceived(ticketId: ticketId, messageId: messageId))
+    }
+
+    /// Inserts the batch's messages and fills in their ids: in `current` for the webhook being
+    /// written (which becomes `results`' next), in `results` for those before it.
+    private func flush(_ current: inout IngestResult) async throws {
+        guard !batch.pending.isEmpty else { return }
+        let ids = try await batch.insert(batch.pending, now: now, on: connection, logger: logger)
+        for (slot, id) in zip(batch.slots, ids) {
+            if slot.webhook == results.count {
+                current.events[slot.event] = current.events[slot.event].withMessageId(id)
+            } else {
+                results[slot.webhook].events[slot.event] = results[slot.webhook].events[slot.event].withMessageId(id)
+            }
+        }
+        batch.pending.removeAll()
+        batch.slots.removeAll()
     }
 
     struct IdentityRow {
@@ -216,53 +300,33 @@ struct PostgresIngestWriter {
     /// in between (a contact link or delete), and the webhook fails rather than guess.
     struct IdentityVanished: Error { let account: String }
 
-    /// When the contact has a rating request waiting and this message answers it, records the rating
-    /// and answers that ticket (the answer is filed there without reopening it).
-    private func ratingAnswer(_ content: MessageContent, contactId: Int64) async throws -> Int64? {
-        let rows = try await connection.query("""
-            SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-            WHERE r.contact_id = \(contactId) AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
-            ORDER BY r.requested_at DESC LIMIT 1
-            """, logger: logger)
-        var pending: (ticketId: Int64, choices: String)?
-        for try await row in rows.decode((Int64, String).self) { pending = row }
-        guard let pending else { return nil }
-        let choices = try ContentCoding.decode([MessageContent.Choice].self, pending.choices)
-        guard let choice = MessageContent.choice(answering: content, from: choices),
-            let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
+    /// The rating this message gives, when it answers the contact's waiting request's choices.
+    static func rating(answering content: MessageContent, from choices: String) throws -> Rating? {
+        let choices = try ContentCoding.decode([MessageContent.Choice].self, choices)
+        guard let choice = MessageContent.choice(answering: content, from: choices)
         else { return nil }
-        try await run("UPDATE ratings SET rating = \(rating.rawValue), rated_at = \(now) WHERE ticket_id = \(pending.ticketId)")
-        try await run("""
-            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-            VALUES (\(pending.ticketId), 'rated', 'customer', \(try ContentCoding.encode(["rating": rating.rawValue])), \(now))
-            """)
-        return pending.ticketId
+        return Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
     }
 
-    /// The contact's current ticket, reopened if it waited on the customer, or a new one. The
-    /// caller holds the contact's row lock.
-    private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
-        let rows = try await connection.query(
-            "SELECT id, status FROM tickets WHERE contact_id = \(contactId) AND status <> 'closed' ORDER BY id DESC LIMIT 1", logger: logger)
-        var current: (id: Int64, status: String)?
-        for try await row in rows.decode((Int64, String).self) { current = row }
-        guard let current else {
-            let id = try await required("""
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
-                VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
-                RETURNING id
-                """)
-            result.events.append(.ticketOpened(ticketId: id))
-            return id
-        }
-        let status = TicketStatus(rawValue: current.status) ?? .open
-        if status == .pending || status == .resolved {
-            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId), status = 'open', resolved_at = NULL WHERE id = \(current.id)")
-            result.events.append(.ticketStatusChanged(ticketId: current.id, status: .open))
-        } else {
-            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId) WHERE id = \(current.id)")
-        }
-        return current.id
+    /// Records the customer's rating on the ticket that asked for it (the answer is filed there
+    /// without reopening it).
+    private func record(_ rating: Rating, on ticketId: Int64) async throws {
+        try await run("UPDATE ratings SET rating = \(rating.rawValue), rated_at = \(now) WHERE ticket_id = \(ticketId)")
+        try await run("""
+            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
+            VALUES (\(ticketId), 'rated', 'customer', \(try ContentCoding.encode(["rating": rating.rawValue])), \(now))
+            """)
+    }
+
+    /// A new ticket for the contact, which has none open.
+    private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
+        let id = try await required("""
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
+            VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
+            RETURNING id
+            """)
+        result.events.append(.ticketOpened(ticketId: id))
+        return id
     }
 
     private func enqueue(_ kind: FollowUpKind, subjectId: Int64) async throws {
@@ -287,4 +351,12 @@ struct PostgresIngestWriter {
     }
 
     struct NoRowReturned: Error {}
+}
+
+extension InboxEvent {
+    /// A `messageReceived` event with the message's id filled in (the batch's placeholder had 0).
+    fileprivate func withMessageId(_ id: Int64) -> InboxEvent {
+        guard case .messageReceived(let ticketId, _) = self else { return self }
+        return .messageReceived(ticketId: ticketId, messageId: id)
+    }
 }

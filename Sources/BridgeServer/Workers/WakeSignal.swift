@@ -79,7 +79,11 @@ extension WakeSignal {
             while !stop.isSet {
                 switch await leaser.standing(duty) {
                 case .standby:
-                    await wait(timeout: RunOnceLeaser.standbyRecheck)
+                    // The whole recheck interval, however often signalled: the holder does the work
+                    // a signal asks for, and asking the database at each one cost every standby
+                    // process a query per duty per ingest group (CPU per event rose with processes).
+                    let recheck = ContinuousClock.now + RunOnceLeaser.standbyRecheck
+                    while !stop.isSet, ContinuousClock.now < recheck { await wait(timeout: ContinuousClock.now.duration(to: recheck)) }
                     continue
                 case .taken:
                     await onTake?()

@@ -156,6 +156,56 @@ import UniversalInbox
         }
     }
 
+    /// A group is written with its messages batched (PostgreSQL: the known customers' identities,
+    /// contacts and tickets a statement each for the group): it must leave every row, every log
+    /// entry in order, and every answer as the same webhooks filed one at a time.
+    @Test(arguments: StoreKind.available)
+    func aGroupFilesWhatItsWebhooksFiledOneAtATimeWould(_ kind: StoreKind) async throws {
+        func text(_ id: String, from user: String, name: String? = "Kim", token: String? = nil, _ text: String) -> InboundEvent {
+            var event = Self.text(id, from: user, name: name, text)
+            event.message?.replyToken = token
+            event.occurredAt = Date(ms: 1_699_999_000_000 + 1_000 * (Int64(id.dropFirst()) ?? 0))
+            return event
+        }
+        let group = [
+            WebhookEvents(account: Self.line, events: [text("g1", from: "U1", token: "rt1", "first")]),
+            WebhookEvents(account: Self.line, events: [text("g2", from: "U2", "reopens the resolved ticket")]),
+            WebhookEvents(account: Self.line, events: [text("g3", from: "U1", name: "Kim Lee", "new name"), text("g4", from: "U3", name: nil, "new customer")]),
+            WebhookEvents(account: Self.line, events: [text("g5", from: "U2", token: "rt5", "again"), text("g3", from: "U1", name: "Kim Lee", "new name")]),
+            WebhookEvents(account: Self.line, events: [text("g6", from: "U1", name: nil, token: "rt6", "last"), text("g7", from: "U3", name: nil, "second")]),
+        ]
+        func filed(oneAtATime: Bool) async throws -> (results: [IngestResult], rows: [[PlainSQL.Value]]) {
+            var outcome: (results: [IngestResult], rows: [[PlainSQL.Value]]) = ([], [])
+            try await Stores.with(kind) { stores throws in
+                _ = try await stores.ingest.file(
+                    [WebhookEvents(account: Self.line, events: [text("s1", from: "U1", "known"), text("s2", from: "U2", token: "rt0", "known too")])],
+                    now: Self.now)[0].get()
+                try await stores.sql.execute("UPDATE tickets SET status = 'resolved', resolved_at = 5 WHERE id = (SELECT max(id) FROM tickets)")
+                let later = Date(ms: Self.now.ms + 60_000)
+                if oneAtATime {
+                    for webhook in group { outcome.results.append(try await stores.ingest.file([webhook], now: later)[0].get()) }
+                } else {
+                    outcome.results = try await stores.ingest.file(group, now: later).map { try $0.get() }
+                }
+                outcome.rows = try await Self.everything(stores.sql)
+                for query in [
+                    "SELECT id, reply_token, reply_token_at FROM identities ORDER BY id",
+                    "SELECT ticket_id, channel FROM ticket_channels ORDER BY ticket_id, channel",
+                    "SELECT id, platform_message_id, created_at FROM messages ORDER BY id",
+                    "SELECT seq, type, ticket_id, CAST(data AS TEXT) FROM events ORDER BY seq",
+                ] {
+                    outcome.rows += try await stores.sql.rows(query)
+                }
+            }
+            return outcome
+        }
+        let together = try await filed(oneAtATime: false)
+        let alone = try await filed(oneAtATime: true)
+        #expect(together.results == alone.results)
+        #expect(together.rows == alone.rows)
+        #expect(together.results.map(\.stored) == [1, 1, 2, 1, 2] && together.results.map(\.duplicates) == [0, 0, 0, 1, 0])
+    }
+
     /// Delivery receipts move sent messages forward only; one for a message whose send is not
     /// recorded yet is kept for later; a watermark moves every earlier message to the customer.
     @Test(arguments: StoreKind.available)
