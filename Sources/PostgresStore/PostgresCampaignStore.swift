@@ -152,10 +152,14 @@ public struct PostgresCampaignStore: CampaignStore {
     public func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval, now: Date) async throws -> (until: Int64, held: Set<Int64>) {
         let until = max(LeaseQueue.leaseEnd(now: now.ms, lease: lease), held + 1)
         guard !recipientIds.isEmpty else { return (until, []) }
+        // Rows another transaction holds are passed by (and so no longer held): they are being
+        // settled, by this holder's own outcomes or by recovery; a renewal never waits on them.
         let rows = try await client.query("""
-            UPDATE campaign_recipients SET leased_until = \(until)
-            WHERE id = ANY(\(recipientIds)) AND status = 'sending' AND leased_until = \(held)
-            RETURNING id
+            WITH held AS MATERIALIZED (
+                SELECT id FROM campaign_recipients WHERE id = ANY(\(recipientIds)) AND status = 'sending' AND leased_until = \(held)
+                FOR UPDATE SKIP LOCKED)
+            UPDATE campaign_recipients t SET leased_until = \(until) FROM held WHERE t.id = held.id
+            RETURNING t.id
             """, logger: logger)
         var still: Set<Int64> = []
         for try await id in rows.decode(Int64.self) { still.insert(id) }

@@ -1,5 +1,5 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v26)
-/// translated, as it stands after v26, in migrations grouped by what the tables hold. A later
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v27)
+/// translated, as it stands after v27, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here, as does a table only PostgreSQL needs
 /// (the rate-limit buckets several processes share).
 ///

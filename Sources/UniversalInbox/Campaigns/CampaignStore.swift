@@ -55,8 +55,9 @@ public protocol CampaignStore: Sendable {
 
     /// Extends the lease of those of `recipientIds` still `sending` under the lease `held` (ms) to
     /// `lease` seconds from `now` (always later than `held`: the fence). The new end, and the ids
-    /// renewed: any other was settled (recorded, or recovered as its lease ran out) and is not
-    /// this holder's to send any more.
+    /// renewed: any other was settled, or is being settled (recorded, or recovered as its lease
+    /// ran out; on PostgreSQL a row another transaction has locked is passed by, never waited
+    /// for), and is not this holder's to send any more.
     func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval, now: Date) async throws -> (until: Int64, held: Set<Int64>)
 
     /// Gives recipients a batch key before their batch is sent.
