@@ -182,6 +182,7 @@ let package = Package(
         ),
         .target(
             name: "BenchmarkSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/support",
             swiftSettings: strict
         ),

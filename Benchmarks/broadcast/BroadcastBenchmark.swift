@@ -17,21 +17,13 @@ struct BroadcastBenchmark: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         @Flag(help: "2,000 and 10,000 recipients instead of 10,000 and 100,000; a shorter rate window.") var quick = false
-        @Option(help: "The bridges' database.url (default: a new SQLite file); postgres://… runs them on a database of their own on that server.")
-        var database: String?
-        @Option(help: "Bridge processes on the PostgreSQL, behind nginx (deploy/nginx/bridge.conf); N > 1 measures 1 process, then N.")
-        var processes = 1
-
-        func validate() throws {
-            guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
-            guard processes == 1 || database?.hasPrefix("postgres") == true else {
-                throw ValidationError("several processes need a PostgreSQL --database (one process serves a SQLite file)")
-            }
-        }
+        @OptionGroup var cluster: ClusterOptions
+        var database: String? { cluster.database }
+        var processes: Int { cluster.processes }
 
         func run() async throws {
             let sizes = quick ? [2_000, 10_000] : [10_000, 100_000]
-            for count in processes == 1 ? [1] : [1, processes] {
+            for count in cluster.counts {
                 say("broadcast benchmark: \(serving(count)), \(ProcessInfo.processInfo.activeProcessorCount) cores\(quick ? " (quick)" : "")")
                 var peaks: [Int] = []
                 for size in sizes {
@@ -47,7 +39,7 @@ struct BroadcastBenchmark: AsyncParsableCommand {
             }
             let window: Duration = quick ? .seconds(5) : .seconds(15)
             let audience = Audience(line: 0, whatsapp: quick ? 1_000 : 3_000)
-            // With several processes, individual messages too, which every process sends (the campaign goes out from one).
+            // With several processes, individual messages too, which every process sends from its outbox.
             let replies = processes == 1 ? 0 : audience.whatsapp / 2
             let limited = try await Harness.rateLimited(audience, perSecond: 80, window: window, replies: replies, database: database, processes: processes)
             if processes == 1 {

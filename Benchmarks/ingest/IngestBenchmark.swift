@@ -26,24 +26,15 @@ extension IngestBenchmark {
         @Flag(help: "Measure throughput with the benchmark's own client even when wrk is installed.") var ownClient = false
         @Option(help: "Offered rate (events/s) for the latency run.") var rate = 2000.0
         @Option(help: "Seconds of the latency run.") var duration = 10.0
-        @Option(help: "The bridges' database.url (default: a new SQLite file); postgres://… runs them on that PostgreSQL.") var database: String?
-        @Option(help: "Bridge processes on the PostgreSQL, behind nginx (deploy/nginx/bridge.conf); N > 1 measures 1 process, then N.")
-        var processes = 1
-
-        func validate() throws {
-            guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
-            guard processes == 1 || database?.hasPrefix("postgres") == true else {
-                throw ValidationError("several processes need a PostgreSQL --database (one process serves a SQLite file)")
-            }
-        }
+        @OptionGroup var cluster: ClusterOptions
 
         func run() async throws {
-            for count in processes == 1 ? [1] : [1, processes] { try await measure(processes: count) }
+            for count in cluster.counts { try await measure(processes: count) }
         }
 
         func measure(processes: Int) async throws {
             let duration = quick ? 2.0 : self.duration
-            let harness = try await Harness.start(concurrency: concurrency, database: database, processes: processes)
+            let harness = try await Harness.start(concurrency: concurrency, database: cluster.database, processes: processes)
             let wrk = ownClient ? nil : WrkLoad.find(threads: wrkThreads, connections: concurrency)
             let serving = processes == 1 ? "one bridge on \(harness.isPostgres ? "PostgreSQL" : "SQLite")" : "\(processes) bridges on PostgreSQL behind nginx"
             say("ingest benchmark: \(serving) at \(harness.baseURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, concurrency \(concurrency), load from \(wrk.map { "wrk (\($0.threads) threads)" } ?? "the benchmark's own client (may be the limit)")\(quick ? " (quick)" : "")")
