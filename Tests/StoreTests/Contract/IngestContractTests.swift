@@ -177,15 +177,15 @@ import UniversalInbox
         func filed(oneAtATime: Bool) async throws -> (results: [IngestResult], rows: [[PlainSQL.Value]]) {
             var outcome: (results: [IngestResult], rows: [[PlainSQL.Value]]) = ([], [])
             try await Stores.with(kind) { stores throws in
-                _ = try await stores.ingest.file(
+                _ = try await stores.ingestStore.file(
                     [WebhookEvents(account: Self.line, events: [text("s1", from: "U1", "known"), text("s2", from: "U2", token: "rt0", "known too")])],
                     now: Self.now)[0].get()
                 try await stores.sql.execute("UPDATE tickets SET status = 'resolved', resolved_at = 5 WHERE id = (SELECT max(id) FROM tickets)")
                 let later = Date(ms: Self.now.ms + 60_000)
                 if oneAtATime {
-                    for webhook in group { outcome.results.append(try await stores.ingest.file([webhook], now: later)[0].get()) }
+                    for webhook in group { outcome.results.append(try await stores.ingestStore.file([webhook], now: later)[0].get()) }
                 } else {
-                    outcome.results = try await stores.ingest.file(group, now: later).map { try $0.get() }
+                    outcome.results = try await stores.ingestStore.file(group, now: later).map { try $0.get() }
                 }
                 outcome.rows = try await Self.everything(stores.sql)
                 for query in [
