@@ -20,13 +20,16 @@ public enum ProcessCPU {
     }
 
     /// The root process of the PostgreSQL server `url` reaches, when it runs on this machine: the
-    /// parent of the backend a `psql` connection gets. Other PostgreSQL servers on the machine (other
-    /// test runs) are then left out of `postgres(root:)`.
+    /// first line of `postmaster.pid` in its data directory (`SHOW data_directory` needs a superuser,
+    /// as the throwaway server's user is). Other PostgreSQL servers on the machine (other test runs)
+    /// are then left out of `postgres(root:)`. (Taking a backend's parent raced with that backend's
+    /// exit once psql had disconnected, and the figure came out 0.)
     public static func postgresServer(_ url: String) -> Int32? {
-        guard let backend = try? PostgresCLI.int(url, "SELECT pg_backend_pid()"), let parent = read(Int32(backend))?.parent,
-            read(parent)?.name == "postgres"
+        guard let directory = try? PostgresCLI.query(url, "SHOW data_directory").first?.first,
+            let file = try? String(contentsOfFile: directory + "/postmaster.pid", encoding: .utf8),
+            let pid = file.split(separator: "\n").first.flatMap({ Int32($0) }), read(pid)?.name == "postgres"
         else { return nil }
-        return parent
+        return pid
     }
 
     /// CPU seconds the server whose root process is `root` has used: its own, its live backends'
