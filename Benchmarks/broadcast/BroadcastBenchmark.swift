@@ -57,7 +57,7 @@ struct BroadcastBenchmark: AsyncParsableCommand {
             count == 1 ? "one bridge on \(database == nil ? "SQLite" : "PostgreSQL")" : "\(count) bridges on PostgreSQL behind nginx"
         }
 
-        /// With several processes, what each sent (each claims its own campaign recipients; every one sends from the outbox).
+        /// With several processes, what each sent (one holds the campaigns duty and sends the campaign; every one sends from the outbox).
         func sentBy(_ sent: [Harness.Sent]) -> String {
             guard sent.count > 1 else { return "" }
             return "; sent by " + sent.enumerated().map { n, sent in

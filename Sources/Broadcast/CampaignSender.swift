@@ -9,8 +9,6 @@ import UniversalInbox
 /// the reason —, groups same-content recipients into batches where the platform has them (LINE
 /// multicast, WeChat mass send; each batch keyed so a resend is a no-op), sends the rest one by
 /// one within the account's rate limit with the dispatcher's retry policy, and records every outcome.
-/// Every bridge process sends: a chunk leases its recipients (`RecipientLeases`) and sends only
-/// those it still holds, so a recipient recovery settled after its lease ran out is not sent too.
 public struct CampaignSender: Sendable {
     public let inbox: Inbox
     public let accounts: any BroadcastAccounts
@@ -21,13 +19,10 @@ public struct CampaignSender: Sendable {
     public var chunkSize: Int
     /// Single sends in flight at once.
     public var concurrency: Int
-    /// How long a claimed recipient is held without a renewal (renewed every quarter of it): how
-    /// long a stopped process's recipients wait before the `campaigns` duty settles them.
-    public var lease: TimeInterval
 
     public init(
         inbox: Inbox, accounts: any BroadcastAccounts, transport: any HTTPTransport, retry: RetryPolicy, logger: Logger, chunkSize: Int = 500,
-        concurrency: Int = 64, lease: TimeInterval = 10
+        concurrency: Int = 64
     ) {
         self.inbox = inbox
         self.accounts = accounts
@@ -36,19 +31,14 @@ public struct CampaignSender: Sendable {
         self.logger = logger
         self.chunkSize = chunkSize
         self.concurrency = concurrency
-        self.lease = lease
     }
 
     /// Sends one chunk; returns how many recipients it handled (0: nothing due now, or the campaign
     /// is no longer running).
     @discardableResult
     public func sendChunk(_ campaign: Campaign) async throws -> Int {
-        let claimedAt = ContinuousClock.now
-        let recipients = try await inbox.claimRecipients(campaignId: campaign.id, limit: chunkSize, lease: lease)
+        let recipients = try await inbox.claimRecipients(campaignId: campaign.id, limit: chunkSize)
         guard !recipients.isEmpty else { return 0 }
-        let leases = RecipientLeases(recipients, lease: lease, claimedAt: claimedAt)
-        let renewing = leases.keepRenewing(inbox, logger: logger)
-        defer { renewing.cancel() }
         var outcomes: [(recipientId: Int64, outcome: RecipientOutcome)] = []
         var batches: [(account: String, key: String, recipients: [CampaignRecipient], content: MessageContent)] = []
         var singles: [(CampaignRecipient, OutboundMessage, any MessageSender)] = []
@@ -98,22 +88,18 @@ public struct CampaignSender: Sendable {
                 batches.append((account, key, part, CampaignMessage.content(campaign.content, channel: part[0].channel, values: [:])))
             }
         }
-        try await inbox.recordOutcomes(leases.settle(outcomes))
+        try await inbox.recordOutcomes(outcomes)
         for batch in batches {
             // A batch already keyed is sent even when pausing: it is one request, and its key is spent.
-            let sent = await sendBatch(batch.recipients, key: batch.key, account: batch.account, content: batch.content, leases: leases)
-            try await inbox.recordOutcomes(leases.settle(sent))
+            try await inbox.recordOutcomes(await sendBatch(batch.recipients, key: batch.key, account: batch.account, content: batch.content))
         }
-        try await sendSingles(singles, campaignId: campaign.id, leases: leases)
+        try await sendSingles(singles, campaignId: campaign.id)
         return recipients.count
     }
 
     /// One batch request (a multicast or mass send, or a broadcast to all followers), retried in
-    /// place (its recipients stay together under one key). Nothing, and no outcome, when the chunk
-    /// no longer holds all its recipients (recovery settled them: they are not this process's).
-    func sendBatch(
-        _ recipients: [CampaignRecipient], key: String, account: String, content: MessageContent, leases: RecipientLeases
-    ) async -> [(recipientId: Int64, outcome: RecipientOutcome)] {
+    /// place (its recipients stay together under one key).
+    func sendBatch(_ recipients: [CampaignRecipient], key: String, account: String, content: MessageContent) async -> [(recipientId: Int64, outcome: RecipientOutcome)] {
         let transport = self.transport
         let send: @Sendable () async throws -> BatchReceipt
         if recipients.count == 1, recipients[0].isAllFollowers {
@@ -132,10 +118,6 @@ public struct CampaignSender: Sendable {
             attempt += 1
             do {
                 try await accounts.batchBucket(for: account)?.acquire()
-                guard leases.holdsAll(recipients.map(\.id)) else {
-                    logger.warning("campaign batch lost its lease; left to recovery", metadata: ["channel.account": "\(account)", "batch.key": "\(key)"])
-                    return []
-                }
                 let receipt = try await send()
                 if receipt.alreadyAccepted {
                     logger.notice("campaign batch was already accepted (resent after a restart)", metadata: ["channel.account": "\(account)", "batch.key": "\(key)"])
@@ -155,9 +137,8 @@ public struct CampaignSender: Sendable {
 
     /// Single sends, `concurrency` at a time, each within its account's bucket; outcomes are
     /// recorded every hundred so a crash leaves little in flight. A pause or cancel (looked up every
-    /// 200 ms) stops the sends that have not gone yet; they go back unsent. A recipient whose lease
-    /// the chunk lost (recovery settled it) is not sent and gets no outcome.
-    func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any MessageSender)], campaignId: Int64, leases: RecipientLeases) async throws {
+    /// 200 ms) stops the sends that have not gone yet; they go back unsent.
+    func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any MessageSender)], campaignId: Int64) async throws {
         guard !singles.isEmpty else { return }
         let retry = self.retry
         let transport = self.transport
@@ -174,7 +155,7 @@ public struct CampaignSender: Sendable {
             }
         }
         defer { monitor.cancel() }
-        try await withThrowingTaskGroup(of: (Int64, RecipientOutcome?).self) { group in
+        try await withThrowingTaskGroup(of: (Int64, RecipientOutcome).self) { group in
             var next = singles.makeIterator()
             var pending: [(recipientId: Int64, outcome: RecipientOutcome)] = []
             func launch() {
@@ -185,7 +166,6 @@ public struct CampaignSender: Sendable {
                             return (recipient.id, .released)
                         }
                         guard !stop.isSet else { return (recipient.id, .released) }
-                        guard leases.holds(recipient.id) else { return (recipient.id, nil) }
                         let receipt = try await adapter.send(message, transport: transport)
                         return (recipient.id, .sent(platformMessageId: receipt.platformMessageId))
                     } catch {
@@ -198,19 +178,15 @@ public struct CampaignSender: Sendable {
                 }
             }
             for _ in 0..<concurrency { launch() }
-            var lost = 0
             while let result = try await group.next() {
-                if let outcome = result.1 { pending.append((result.0, outcome)) } else { lost += 1 }
+                pending.append((result.0, result.1))
                 if pending.count >= 100 {
-                    try await inbox.recordOutcomes(leases.settle(pending))
+                    try await inbox.recordOutcomes(pending)
                     pending.removeAll(keepingCapacity: true)
                 }
                 launch()
             }
-            try await inbox.recordOutcomes(leases.settle(pending))
-            if lost > 0 {
-                logger.warning("campaign recipients lost their lease before their send; left to recovery", metadata: ["recipients": "\(lost)"])
-            }
+            try await inbox.recordOutcomes(pending)
         }
     }
 }

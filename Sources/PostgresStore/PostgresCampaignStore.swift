@@ -9,8 +9,7 @@ import UniversalInbox
 /// `FOR UPDATE SKIP LOCKED` and marked `sending` together. Two processes claiming one campaign at
 /// once never get the same recipient: a row another claim has locked is passed by, and one that
 /// a claim committed after this statement's snapshot is re-checked under its lock (no longer
-/// `pending`) and dropped. The claim leases the rows (`leased_until`, see `CampaignStore`).
-/// A campaign is completed only when no recipient is pending or sending,
+/// `pending`) and dropped. A campaign is completed only when no recipient is pending or sending,
 /// so a claim that passed by another's locked rows does not complete it.
 ///
 /// A change locks the campaign's row (`FOR UPDATE`), so two changes of one campaign, e.g. two
@@ -99,9 +98,8 @@ public struct PostgresCampaignStore: CampaignStore {
         return false
     }
 
-    public func claimRecipients(campaignId: Int64, limit: Int, lease: TimeInterval, now: Date) async throws -> [CampaignRecipient] {
+    public func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient] {
         let nowMs = now.ms
-        let until = LeaseQueue.leaseEnd(now: nowMs, lease: lease)
         return try await client.transaction(logger: logger) { connection in
             var status: String?
             for try await value in try await connection.query("SELECT status FROM campaigns WHERE id = \(campaignId)", logger: logger).decode(String.self) {
@@ -109,8 +107,8 @@ public struct PostgresCampaignStore: CampaignStore {
             }
             guard status == CampaignStatus.running.rawValue, limit > 0 else { return [] }
             // An interrupted batch's recipients first (resent under its key), then the due ones.
-            var ids = try await claim(on: connection, campaignId: campaignId, ofBatches: true, limit: limit, until: until, now: nowMs)
-            if ids.isEmpty { ids = try await claim(on: connection, campaignId: campaignId, ofBatches: false, limit: limit, until: until, now: nowMs) }
+            var ids = try await claim(on: connection, campaignId: campaignId, ofBatches: true, limit: limit, now: nowMs)
+            if ids.isEmpty { ids = try await claim(on: connection, campaignId: campaignId, ofBatches: false, limit: limit, now: nowMs) }
             guard !ids.isEmpty else {
                 // Nothing left to send and nothing in flight: the campaign is done.
                 try await connection.query("""
@@ -140,30 +138,13 @@ public struct PostgresCampaignStore: CampaignStore {
                 }
                 if let recipient = CampaignRecipient.claimed(
                     id: id, contactId: contactId, account: account, channel: channel, batchKey: batchKey, attempts: attempts, contactName: name,
-                    contactEmail: email, identity: identity, fields: fields[contactId] ?? [:], leasedUntil: until, now: now)
+                    contactEmail: email, identity: identity, fields: fields[contactId] ?? [:], now: now)
                 {
                     recipients.append(recipient)
                 }
             }
             return recipients
         }
-    }
-
-    public func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval, now: Date) async throws -> (until: Int64, held: Set<Int64>) {
-        let until = max(LeaseQueue.leaseEnd(now: now.ms, lease: lease), held + 1)
-        guard !recipientIds.isEmpty else { return (until, []) }
-        // Rows another transaction holds are passed by (and so no longer held): they are being
-        // settled, by this holder's own outcomes or by recovery; a renewal never waits on them.
-        let rows = try await client.query("""
-            WITH held AS MATERIALIZED (
-                SELECT id FROM campaign_recipients WHERE id = ANY(\(recipientIds)) AND status = 'sending' AND leased_until = \(held)
-                FOR UPDATE SKIP LOCKED)
-            UPDATE campaign_recipients t SET leased_until = \(until) FROM held WHERE t.id = held.id
-            RETURNING t.id
-            """, logger: logger)
-        var still: Set<Int64> = []
-        for try await id in rows.decode(Int64.self) { still.insert(id) }
-        return (until, still)
     }
 
     public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
@@ -208,20 +189,15 @@ public struct PostgresCampaignStore: CampaignStore {
     public func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int) {
         let now = now.ms
         let accounts = idempotentAccounts.sorted()
-        // Only rows whose lease ran out (or that never had one: claimed before the lease column).
-        // A holder renewing at this moment either commits first (the row is no longer expired when
-        // re-checked under its lock) or finds the row settled (its fence fails): never both.
         return try await client.transaction(logger: logger) { connection in
             let resumed = try await count(on: connection, """
-                UPDATE campaign_recipients SET status = 'pending', leased_until = NULL, updated_at = \(now)
-                WHERE status = 'sending' AND (leased_until IS NULL OR leased_until <= \(now))
-                    AND (batch_key IS NOT NULL OR account = ANY(\(accounts)))
+                UPDATE campaign_recipients SET status = 'pending', updated_at = \(now)
+                WHERE status = 'sending' AND (batch_key IS NOT NULL OR account = ANY(\(accounts)))
                 RETURNING 1
                 """)
             let failed = try await count(on: connection, """
-                UPDATE campaign_recipients SET status = 'failed', reason = \(RecipientOutcome.interruptedReason), leased_until = NULL,
-                    updated_at = \(now)
-                WHERE status = 'sending' AND (leased_until IS NULL OR leased_until <= \(now))
+                UPDATE campaign_recipients SET status = 'failed', reason = \(RecipientOutcome.interruptedReason), updated_at = \(now)
+                WHERE status = 'sending'
                 RETURNING 1
                 """)
             return (resumed, failed)
@@ -270,20 +246,20 @@ public struct PostgresCampaignStore: CampaignStore {
 
     /// Locks up to `limit` pending recipients of the campaign (of interrupted batches, or due at
     /// `now`), passing by those another claim holds, and marks them `sending`. Their ids.
-    private func claim(on connection: PostgresConnection, campaignId: Int64, ofBatches: Bool, limit: Int, until: Int64, now: Int64) async throws -> [Int64] {
+    private func claim(on connection: PostgresConnection, campaignId: Int64, ofBatches: Bool, limit: Int, now: Int64) async throws -> [Int64] {
         let query: PostgresQuery =
             ofBatches
             ? """
             WITH picked AS MATERIALIZED (
                 SELECT r.id FROM campaign_recipients r WHERE r.campaign_id = \(campaignId) AND r.status = 'pending' AND r.batch_key IS NOT NULL
                 ORDER BY r.batch_key, r.id LIMIT \(limit) FOR UPDATE OF r SKIP LOCKED)
-            UPDATE campaign_recipients t SET status = 'sending', leased_until = \(until), updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
+            UPDATE campaign_recipients t SET status = 'sending', updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
             """
             : """
             WITH picked AS MATERIALIZED (
                 SELECT r.id FROM campaign_recipients r WHERE r.campaign_id = \(campaignId) AND r.status = 'pending' AND r.next_attempt_at <= \(now)
                 ORDER BY r.id LIMIT \(limit) FOR UPDATE OF r SKIP LOCKED)
-            UPDATE campaign_recipients t SET status = 'sending', leased_until = \(until), updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
+            UPDATE campaign_recipients t SET status = 'sending', updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
             """
         var ids: [Int64] = []
         for try await id in try await connection.query(query, logger: logger).decode(Int64.self) { ids.append(id) }

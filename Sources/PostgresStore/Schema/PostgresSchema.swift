@@ -1,5 +1,5 @@
-/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v27)
-/// translated, as it stands after v27, in migrations grouped by what the tables hold. A later
+/// The PostgreSQL schema: the SQLite schema (`UniversalInbox/Store/AppDatabase.swift`, migrations v1..v26)
+/// translated, as it stands after v26, in migrations grouped by what the tables hold. A later
 /// SQLite migration gets its PostgreSQL twin appended here, as does a table only PostgreSQL needs
 /// (the rate-limit buckets several processes share).
 ///
@@ -24,7 +24,6 @@ public enum PostgresSchema {
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
         PostgresMigration(version: 11, name: "presence", statements: presence),
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
-        PostgresMigration(version: 13, name: "campaign-leases", statements: campaignLeases),
     ]
 
     /// The newest version this binary knows.

@@ -9,14 +9,11 @@ import Foundation
 ///
 /// Recipients are not a `LeaseQueue`, though they are claimed like one. A lease queue claims a row
 /// again once its lease runs out; a recipient left `sending` by a stopped process must not be
-/// (resending could reach the customer twice): `recoverInterruptedSends` decides per recipient.
-/// Every process sends (claims), so a claim marks its rows `sending` AND leases them
-/// (`leased_until`); the holder renews the lease of the rows still in flight (`renewRecipients`,
-/// fenced on the lease it holds) while they wait for their account's rate limit, and recovery
-/// settles only `sending` rows whose lease ran out: a dead process's rows, never a live one's.
-/// A holder whose renewal finds a row no longer its own (settled by recovery) must not send it.
-/// A claim is per campaign, an interrupted batch's rows first. A claim marks the rows it takes in
-/// the statement that selects them; on PostgreSQL that select locks them
+/// (resending could reach the customer twice): `recoverInterruptedSends` decides per recipient,
+/// when a process takes the `campaigns` duty. Their in-flight state is the `sending` status, which
+/// the report and the API show, not a `leased_until` column (the table has none, nor `last_error`),
+/// and a claim is per campaign, an interrupted batch's rows first. A claim marks the rows it takes
+/// `sending` in the statement that selects them; on PostgreSQL that select locks them
 /// `FOR UPDATE SKIP LOCKED`, so two processes claiming one campaign's recipients at once never
 /// take the same one.
 public protocol CampaignStore: Sendable {
@@ -49,16 +46,8 @@ public protocol CampaignStore: Sendable {
     /// Marks up to `limit` recipients of a running campaign `sending` and returns them: first
     /// pending ones of an interrupted batch (to be resent under the same key), else pending ones
     /// due at `now`, in id order. A running campaign with nothing pending or sending left is
-    /// completed. Empty when the campaign is not running. The rows are leased for `lease` seconds
-    /// from `now` (one `leasedUntil` for the claim, on each recipient).
-    func claimRecipients(campaignId: Int64, limit: Int, lease: TimeInterval, now: Date) async throws -> [CampaignRecipient]
-
-    /// Extends the lease of those of `recipientIds` still `sending` under the lease `held` (ms) to
-    /// `lease` seconds from `now` (always later than `held`: the fence). The new end, and the ids
-    /// renewed: any other was settled, or is being settled (recorded, or recovered as its lease
-    /// ran out; on PostgreSQL a row another transaction has locked is passed by, never waited
-    /// for), and is not this holder's to send any more.
-    func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval, now: Date) async throws -> (until: Int64, held: Set<Int64>)
+    /// completed. Empty when the campaign is not running.
+    func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient]
 
     /// Gives recipients a batch key before their batch is sent.
     func assignBatch(_ recipientIds: [Int64], key: String) async throws
@@ -66,9 +55,8 @@ public protocol CampaignStore: Sendable {
     /// Records what became of recipients.
     func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], now: Date) async throws
 
-    /// Settles recipients left `sending` whose lease ran out by `now` (their holder stopped): those
-    /// in a batch or on an `idempotentAccounts` account go back to pending, the others are failed
-    /// as interrupted. Rows a live holder keeps renewing are left alone. Returns how many of each.
+    /// Settles recipients left `sending`: those in a batch or on an `idempotentAccounts` account go
+    /// back to pending, the others are failed as interrupted. Returns how many of each.
     func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int)
 
     /// A campaign's recipients per channel and state, with the reasons; nil for no such campaign.
@@ -151,7 +139,7 @@ extension CampaignRecipient {
     /// spends the customer's reply token: that is for the agent's answer.
     package static func claimed(
         id: Int64, contactId: Int64, account: String, channel: String, batchKey: String?, attempts: Int, contactName: String?,
-        contactEmail: String?, identity: IdentityFacts?, fields: [String: String], leasedUntil: Int64, now: Date
+        contactEmail: String?, identity: IdentityFacts?, fields: [String: String], now: Date
     ) -> CampaignRecipient? {
         var values: [String: String] = [:]
         values["contact.name"] = contactName
@@ -172,7 +160,7 @@ extension CampaignRecipient {
         }
         return CampaignRecipient(
             id: id, contactId: contactId, account: account, channel: channel, platformUserId: address, batchKey: batchKey, attempts: attempts,
-            context: context, values: values, leasedUntil: leasedUntil)
+            context: context, values: values)
     }
 }
 

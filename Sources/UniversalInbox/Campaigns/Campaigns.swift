@@ -82,8 +82,6 @@ public struct CampaignRecipient: Sendable, Equatable {
     public var context: ConversationContext
     /// `{{...}}` values for this recipient.
     public var values: [String: String]
-    /// The claim's lease (`leased_until`, ms): the holder renews it while the recipient is in flight.
-    public var leasedUntil: Int64 = 0
 
     /// The contact id of the one recipient that stands for all of an account's followers.
     public static let allFollowers: Int64 = 0
@@ -188,31 +186,17 @@ extension Inbox {
         return try await campaign(id: id)
     }
 
-    /// Starts the scheduled campaigns whose time has come; how many it started.
-    public func startDueCampaigns() async throws -> Int {
-        var started = 0
-        for id in try await stores.campaignStore.dueScheduled(now: clock()) where (try? await changeCampaign(id, to: .start)) != nil { started += 1 }
-        return started
-    }
-
-    /// Running campaigns in id order, without their progress.
-    public func runningCampaigns() async throws -> [Campaign] {
-        try await stores.campaignStore.running()
+    /// Campaigns due to go: running ones, and scheduled ones whose time has come (started here).
+    public func runnableCampaigns() async throws -> [Campaign] {
+        for id in try await stores.campaignStore.dueScheduled(now: clock()) { _ = try? await changeCampaign(id, to: .start) }
+        return try await stores.campaignStore.running()
     }
 
     /// Leases up to `limit` recipients of a running campaign: first those of a batch that was
     /// interrupted (to be resent under the same key), then pending ones that are due. They are
     /// marked `sending` before this returns. Empty when the campaign is not running.
-    /// They are leased for `lease` seconds: renew the ones still in flight (`renewRecipients`)
-    /// before then, or recovery may settle them.
-    public func claimRecipients(campaignId: Int64, limit: Int, lease: TimeInterval) async throws -> [CampaignRecipient] {
-        try await stores.campaignStore.claimRecipients(campaignId: campaignId, limit: limit, lease: lease, now: clock())
-    }
-
-    /// Holds recipients still in flight under the lease `held` for `lease` seconds more: the new
-    /// lease end and the ids still this holder's (a missing one was settled meanwhile: don't send it).
-    public func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval) async throws -> (until: Int64, held: Set<Int64>) {
-        try await stores.campaignStore.renewRecipients(recipientIds, held: held, lease: lease, now: clock())
+    public func claimRecipients(campaignId: Int64, limit: Int) async throws -> [CampaignRecipient] {
+        try await stores.campaignStore.claimRecipients(campaignId: campaignId, limit: limit, now: clock())
     }
 
     /// Gives recipients a batch key before their batch is sent, so an interrupted batch is resent whole under it.
@@ -232,8 +216,7 @@ extension Inbox {
         try await stores.campaignStore.recordOutcomes(outcomes, now: clock())
     }
 
-    /// Recipients left `sending` by a stopped process (their lease ran out; a live process renews
-    /// its own), run now and then by the `campaigns` duty. Those in a batch, or on a
+    /// After a restart: recipients left `sending` by the stopped process. Those in a batch, or on a
     /// channel whose sends carry an idempotency key (`idempotent` accounts), go back to pending and
     /// are resent under the same key; the others are failed as "interrupted", since resending
     /// could reach the customer twice. Returns how many of each.

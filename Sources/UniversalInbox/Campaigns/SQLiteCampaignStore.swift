@@ -2,15 +2,6 @@ import ChannelKit
 import Foundation
 import GRDB
 
-extension Schema {
-    /// Campaign recipients in flight carry a lease (v27, `CampaignStore`'s doc comment): recovery
-    /// settles only the `sending` rows whose holder stopped renewing them.
-    static let campaignLeases = """
-        ALTER TABLE campaign_recipients ADD COLUMN leased_until INTEGER;
-        CREATE INDEX campaign_recipients_sending ON campaign_recipients (leased_until) WHERE status = 'sending';
-        """
-}
-
 /// `CampaignStore` on SQLite. SQLite's single writer makes a claim's select-then-mark atomic.
 public struct SQLiteCampaignStore: CampaignStore {
     let database: AppDatabase
@@ -92,9 +83,8 @@ public struct SQLiteCampaignStore: CampaignStore {
         }
     }
 
-    public func claimRecipients(campaignId: Int64, limit: Int, lease: TimeInterval, now: Date) async throws -> [CampaignRecipient] {
-        let until = LeaseQueue.leaseEnd(now: now.ms, lease: lease)
-        return try await database.pool.write { db in
+    public func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient] {
+        try await database.pool.write { db in
             guard try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [campaignId]) == CampaignStatus.running.rawValue else {
                 return []
             }
@@ -118,9 +108,7 @@ public struct SQLiteCampaignStore: CampaignStore {
                 return []
             }
             let ids = rows.map { $0["id"] as Int64 }
-            try db.execute(
-                sql: "UPDATE campaign_recipients SET status = 'sending', leased_until = ?, updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))",
-                arguments: [until, now.ms])
+            try db.execute(sql: "UPDATE campaign_recipients SET status = 'sending', updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))", arguments: [now.ms])
             let identity = try db.cachedStatement(sql: "SELECT platform_user_id, last_inbound_at, blocked FROM identities WHERE id = ?")
             let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
             return try rows.compactMap { row in
@@ -133,22 +121,8 @@ public struct SQLiteCampaignStore: CampaignStore {
                     identity: identityRow.map {
                         .init(platformUserId: $0["platform_user_id"], lastInboundAt: $0["last_inbound_at"], blocked: $0["blocked"] as Bool? ?? false)
                     },
-                    fields: try SQLiteCustomFieldStore.values(db, scope: .contact, subject: contactId), leasedUntil: until, now: now)
+                    fields: try SQLiteCustomFieldStore.values(db, scope: .contact, subject: contactId), now: now)
             }
-        }
-    }
-
-    public func renewRecipients(_ recipientIds: [Int64], held: Int64, lease: TimeInterval, now: Date) async throws -> (until: Int64, held: Set<Int64>) {
-        let until = max(LeaseQueue.leaseEnd(now: now.ms, lease: lease), held + 1)
-        guard !recipientIds.isEmpty else { return (until, []) }
-        return try await database.pool.write { db in
-            let ids = LeaseQueue.list(recipientIds)
-            try db.execute(
-                sql: "UPDATE campaign_recipients SET leased_until = ? WHERE id IN (\(ids)) AND status = 'sending' AND leased_until = ?",
-                arguments: [until, held])
-            let still = try Int64.fetchAll(
-                db, sql: "SELECT id FROM campaign_recipients WHERE id IN (\(ids)) AND status = 'sending' AND leased_until = ?", arguments: [until])
-            return (until, Set(still))
         }
     }
 
@@ -187,16 +161,14 @@ public struct SQLiteCampaignStore: CampaignStore {
 
     public func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int) {
         try await database.pool.write { db in
-            // Only rows whose lease ran out (or that never had one: claimed before v27).
-            let expired = "status = 'sending' AND (leased_until IS NULL OR leased_until <= ?)"
             try db.execute(sql: """
-                UPDATE campaign_recipients SET status = 'pending', leased_until = NULL, updated_at = ?
-                WHERE \(expired) AND (batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?)))
-                """, arguments: [now.ms, now.ms, try CampaignAudience.json(idempotentAccounts.sorted())])
+                UPDATE campaign_recipients SET status = 'pending', updated_at = ?
+                WHERE status = 'sending' AND (batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?)))
+                """, arguments: [now.ms, try CampaignAudience.json(idempotentAccounts.sorted())])
             let resumed = db.changesCount
             try db.execute(
-                sql: "UPDATE campaign_recipients SET status = 'failed', reason = ?, leased_until = NULL, updated_at = ? WHERE \(expired)",
-                arguments: [RecipientOutcome.interruptedReason, now.ms, now.ms])
+                sql: "UPDATE campaign_recipients SET status = 'failed', reason = ?, updated_at = ? WHERE status = 'sending'",
+                arguments: [RecipientOutcome.interruptedReason, now.ms])
             return (resumed, db.changesCount)
         }
     }

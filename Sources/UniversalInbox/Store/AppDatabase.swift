@@ -108,9 +108,6 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v26-waiting-since-on-insert") { db in
             try db.execute(sql: Schema.waitingSinceOnInsert)
         }
-        migrator.registerMigration("v27-campaign-leases") { db in
-            try db.execute(sql: Schema.campaignLeases)
-        }
         return migrator
     }
 }

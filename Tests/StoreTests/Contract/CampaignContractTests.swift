@@ -9,10 +9,9 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
 /// `CampaignStore` as every implementation must keep it: campaigns read back as created; starting
 /// one resolves its audience (channel, tags on contacts and on their tickets, listed contacts)
 /// into recipients on one identity each; recipients are claimed in batches and marked sending,
-/// interrupted batches first, and leased; outcomes are recorded; sends interrupted by a stop are
-/// resumed or failed once their lease runs out, never while their holder renews it; progress
-/// counts recipients by state; and two processes claiming one campaign's recipients at once claim
-/// each exactly once.
+/// interrupted batches first; outcomes are recorded; sends interrupted by a stop are resumed or
+/// failed; progress counts recipients by state; and two processes claiming one campaign's
+/// recipients at once claim each exactly once.
 @Suite struct CampaignContractTests {
     /// Kim (LINE, and WhatsApp more recently; e-mail; tier gold), Lee (LINE; contact tag vip),
     /// Max (WhatsApp, blocked; a ticket tagged vip), Noa (nowhere).
@@ -137,31 +136,31 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let draft = try await store.create(
                 name: "Later", status: .draft, audience: Self.audience(contactIds: [1]), channel: nil, content: CampaignContent(text: "x"),
                 scheduledAt: nil, createdBy: "ann@example.com", now: at(0))
-            #expect(try await store.claimRecipients(campaignId: draft, limit: 10, lease: 1, now: at(2)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: draft, limit: 10, now: at(2)).isEmpty)
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
-            let first = try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(2))
+            let first = try await store.claimRecipients(campaignId: id, limit: 2, now: at(2))
             #expect(first.map(\.contactId) == [1, 2])
             let kim = try #require(first.first)
             #expect(kim.account == "whatsapp/main" && kim.channel == "whatsapp" && kim.platformUserId == "15550001" && kim.attempts == 0)
             #expect(kim.values == ["contact.name": "Kim", "contact.email": "kim@example.com", "contact.field.tier": "gold"])
             #expect(kim.context.lastInboundAt == Date(ms: 200) && kim.context.recipientBlocked == false && kim.context.now == at(2))
-            let second = try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(2))
+            let second = try await store.claimRecipients(campaignId: id, limit: 2, now: at(2))
             #expect(second.map(\.contactId) == [3])
             #expect(second.first?.context.recipientBlocked == true)
             #expect(try await store.campaign(id: id)?.progress == ["sending": 3])
             // All in flight: nothing to claim, but not done either.
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(3)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(3)).isEmpty)
             #expect(try await store.isRunning(id))
             try await store.recordOutcomes(
                 [(first[0].id, .sent(platformMessageId: "m1")), (first[1].id, .retry(at: at(10), reason: "rate limited")), (second[0].id, .skipped(reason: "blocked"))],
                 now: at(4))
             // The retry waits for its time, then goes again with its attempt counted.
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(9)).isEmpty)
-            let again = try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(10))
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(9)).isEmpty)
+            let again = try await store.claimRecipients(campaignId: id, limit: 2, now: at(10))
             #expect(again.map(\.contactId) == [2] && again.first?.attempts == 1)
             try await store.recordOutcomes([(again[0].id, .failed(reason: "unreachable"))], now: at(11))
             #expect(try await store.isRunning(id))
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, lease: 1, now: at(12)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(12)).isEmpty)
             let done = try #require(try await store.campaign(id: id))
             #expect(done.status == .completed && done.finishedAt == at(12))
             #expect(done.progress == ["sent": 1, "failed": 1, "skipped": 1] && done.total == 3)
@@ -185,7 +184,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let store = stores.campaignStore
             // Kim and Max on WhatsApp, Lee on LINE.
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
-            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, lease: 1, now: at(2))
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, now: at(2))
             #expect(claimed.count == 3)
             try await store.assignBatch([claimed[2].id], key: "batch-1")
             let recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(5))
@@ -195,45 +194,11 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                     .init(contact: 1, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
                     .init(contact: 2, channel: "line", status: "pending"), .init(contact: 3, channel: "whatsapp", status: "pending"),
                 ])
-            let batch = try await store.claimRecipients(campaignId: id, limit: 10, lease: 1, now: at(6))
+            let batch = try await store.claimRecipients(campaignId: id, limit: 10, now: at(6))
             #expect(batch.map(\.contactId) == [3] && batch.first?.batchKey == "batch-1")
-            #expect(try await store.claimRecipients(campaignId: id, limit: 10, lease: 1, now: at(6)).map(\.contactId) == [2])
+            #expect(try await store.claimRecipients(campaignId: id, limit: 10, now: at(6)).map(\.contactId) == [2])
             let again = try await store.recoverInterruptedSends(idempotentAccounts: [], now: at(7))
             #expect(again.resumed == 1 && again.failed == 1)
-        }
-    }
-
-    /// Recovery settles only recipients whose lease ran out: a live holder's, renewed in time, are
-    /// left alone; a renewal is fenced on the lease it holds, so a holder whose rows were settled
-    /// finds them no longer its own (and must not send them).
-    @Test(arguments: StoreKind.available)
-    func recoverySettlesOnlyExpiredLeases(_ kind: StoreKind) async throws {
-        try await Stores.with(kind) { stores throws in
-            for sql in Self.fixture { try await stores.sql.execute(sql) }
-            let store = stores.campaignStore
-            // Kim on WhatsApp (not idempotent), Lee on LINE (idempotent).
-            let id = try await Self.started(store, Self.audience(contactIds: [1, 2]))
-            let live = try await store.claimRecipients(campaignId: id, limit: 1, lease: 10, now: at(2))
-            let dead = try await store.claimRecipients(campaignId: id, limit: 1, lease: 1, now: at(2))
-            #expect(live.map(\.contactId) == [1] && dead.map(\.contactId) == [2])
-            #expect(live[0].leasedUntil == at(12).ms && dead[0].leasedUntil == at(3).ms)
-            // At 5 s only the dead holder's lease has run out.
-            var recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(5))
-            #expect(recovered.resumed == 1 && recovered.failed == 0)
-            #expect(try await Self.recipients(store, id).map(\.status) == ["sending", "pending"])
-            // The dead holder comes back: its row is not its own any more.
-            #expect(try await store.renewRecipients(dead.map(\.id), held: dead[0].leasedUntil, lease: 10, now: at(6)).held.isEmpty)
-            // The live holder renews in time (at 8 s, to 18 s): recovery at 15 s leaves its row alone.
-            let renewed = try await store.renewRecipients(live.map(\.id), held: live[0].leasedUntil, lease: 10, now: at(8))
-            #expect(renewed.held == [live[0].id] && renewed.until == at(18).ms)
-            recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(15))
-            #expect(recovered.resumed == 0 && recovered.failed == 0)
-            // A renewal under the old lease is fenced out.
-            #expect(try await store.renewRecipients(live.map(\.id), held: live[0].leasedUntil, lease: 10, now: at(9)).held.isEmpty)
-            // Once the holder stops renewing, its row is settled (not idempotent: failed).
-            recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(18))
-            #expect(recovered.resumed == 0 && recovered.failed == 1)
-            #expect(try await store.renewRecipients(live.map(\.id), held: renewed.until, lease: 10, now: at(19)).held.isEmpty)
         }
     }
 
@@ -249,11 +214,11 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             #expect(try await store.change(id, to: .start, from: [.draft, .scheduled], now: at(2)) == .refused(from: .running))
             #expect(try await store.campaign(id: id)?.startedAt == at(1))
             #expect(try await store.change(id, to: .pause, from: [.running], now: at(2)) == .changed)
-            #expect(try await store.claimRecipients(campaignId: id, limit: 1, lease: 1, now: at(3)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 1, now: at(3)).isEmpty)
             #expect(try await store.change(id, to: .resume, from: [.paused], now: at(4)) == .changed)
             let resumed = try #require(try await store.campaign(id: id))
             #expect(resumed.status == .running && resumed.startedAt == at(1) && resumed.total == 3)
-            let inFlight = try await store.claimRecipients(campaignId: id, limit: 1, lease: 1, now: at(5))
+            let inFlight = try await store.claimRecipients(campaignId: id, limit: 1, now: at(5))
             #expect(try await store.change(id, to: .cancel, from: [.running], now: at(6)) == .changed)
             try await store.recordOutcomes([(inFlight[0].id, .released)], now: at(7))
             let cancelled = try #require(try await store.campaign(id: id))
@@ -297,7 +262,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                                 Issue.record("the campaign never completed")
                                 break
                             }
-                            let batch = try await store.claimRecipients(campaignId: id, limit: 3, lease: 1, now: at(2))
+                            let batch = try await store.claimRecipients(campaignId: id, limit: 3, now: at(2))
                             claimed += batch.map(\.id)
                             try await store.recordOutcomes(batch.map { ($0.id, .sent(platformMessageId: nil)) }, now: at(3))
                         }
@@ -312,41 +277,6 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             #expect(try await processes[1].campaignStore.campaign(id: id)?.progress == ["sent": contacts])
             let attempts = try await processes[1].sql.rows("SELECT attempts, count(*) FROM campaign_recipients GROUP BY attempts")
             #expect(attempts == [[.int(1), .int(Int64(contacts))]])
-        }
-    }
-
-    /// Two processes send, one of them also holding the `campaigns` duty: its recovery leaves the
-    /// other's recipients in flight alone while their lease holds, and settles them once it runs
-    /// out; the other's renewal then finds them gone and does not send them.
-    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
-    func recoveryByOneProcessLeavesTheOthersLiveLeases() async throws {
-        try await Stores.withPostgresProcesses(2) { processes in
-            for sql in Self.fixture { try await processes[0].sql.execute(sql) }
-            let (sender, duty) = (processes[0].campaignStore, processes[1].campaignStore)
-            // Kim on WhatsApp, Lee on LINE, Max on WhatsApp.
-            let id = try await Self.started(duty, Self.audience(contactIds: [1, 2, 3]))
-            let inFlight = try await sender.claimRecipients(campaignId: id, limit: 2, lease: 10, now: at(2))
-            let dutyOwn = try await duty.claimRecipients(campaignId: id, limit: 2, lease: 10, now: at(2))
-            #expect(inFlight.map(\.contactId) == [1, 2] && dutyOwn.map(\.contactId) == [3])
-            // The duty holder settles interrupted sends every second; the sender renews in time.
-            var recovered = try await duty.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(5))
-            #expect(recovered.resumed == 0 && recovered.failed == 0)
-            let renewed = try await sender.renewRecipients(inFlight.map(\.id), held: inFlight[0].leasedUntil, lease: 10, now: at(8))
-            #expect(renewed.held == Set(inFlight.map(\.id)))
-            try await sender.recordOutcomes([(inFlight[0].id, .sent(platformMessageId: "m1"))], now: at(9))
-            try await duty.recordOutcomes([(dutyOwn[0].id, .sent(platformMessageId: "m3"))], now: at(9))
-            recovered = try await duty.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(15))
-            #expect(recovered.resumed == 0 && recovered.failed == 0)
-            // The sender is gone (SIGKILLed): its lease runs out at 18 s, and Lee goes back to pending.
-            recovered = try await duty.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(18))
-            #expect(recovered.resumed == 1 && recovered.failed == 0)
-            #expect(try await sender.renewRecipients([inFlight[1].id], held: renewed.until, lease: 10, now: at(19)).held.isEmpty)
-            // Claimed once more, by the process still running, and the campaign completes.
-            let again = try await duty.claimRecipients(campaignId: id, limit: 10, lease: 10, now: at(19))
-            #expect(again.map(\.contactId) == [2])
-            try await duty.recordOutcomes([(again[0].id, .sent(platformMessageId: "m2"))], now: at(20))
-            #expect(try await duty.claimRecipients(campaignId: id, limit: 10, lease: 10, now: at(20)).isEmpty)
-            #expect(try await sender.campaign(id: id)?.status == .completed)
         }
     }
 }
