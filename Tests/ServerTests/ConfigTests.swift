@@ -5,6 +5,15 @@ import Foundation
 import Testing
 
 @Suite struct ConfigTests {
+    /// A plain value like 1:30 is a base-60 number in YAML 1.1, and one too large for an Int made
+    /// Yams trap (found by the config fuzzer): it is refused with a clear error; quoted, it is text.
+    @Test func baseSixtyNumbersAreRefusedNotTrapped() throws {
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: "server: { port: 99999999999999999:59:59:59:59:59:59 }") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: "auth: { adminToken: 1:30 }") }
+        #expect(try ConfigLoader.parse(yaml: "auth: { adminToken: \"adm-0123456789abcdef:0123456789abcdef\" }").adminToken == "adm-0123456789abcdef:0123456789abcdef")
+        #expect(try ConfigLoader.parse(yaml: "server: { host: \"1:30\" }").server.host == "1:30")
+    }
+
     @Test func noConfigMeansDefaults() throws {
         let config = try ConfigLoader.parse(yaml: "")
         #expect(config.server.host == "127.0.0.1")

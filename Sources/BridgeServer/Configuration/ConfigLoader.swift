@@ -42,7 +42,15 @@ enum ConfigLoader {
                 }
             case .sequence(let sequence):
                 for item in sequence { try walk(item, depth: depth + 1) }
-            case .scalar, .alias:
+            case .scalar(let scalar):
+                // YAML 1.1 reads a plain 1:30 as the base-60 number 90, and Yams traps when such a
+                // number overflows: refuse it before it is read (quoted, it is text).
+                if scalar.style == .plain, scalar.string.contains(":"),
+                    scalar.string.wholeMatch(of: /[-+]?[0-9][0-9_]*(:[0-9_]+)+(\.[0-9_]*)?/) != nil
+                {
+                    throw ConfigError(key: "", problem: "has the value \"\(scalar.string)\", which YAML reads as a base-60 number; quote it if it is text")
+                }
+            case .alias:
                 break
             }
         }
