@@ -177,7 +177,7 @@ final class PostgresIngestWriter {
         let content = message.content
         let ticketId: Int64
         var touch = false
-        if let pending = route.rating, let rating = try Self.rating(answering: content, from: pending.choices) {
+        if let pending = route.rating, let rating = try Rating(answering: content, choices: pending.choices) {
             try await flush(&result)
             try await record(rating, on: pending.ticketId)
             route.rating = nil
@@ -300,22 +300,11 @@ final class PostgresIngestWriter {
     /// in between (a contact link or delete), and the webhook fails rather than guess.
     struct IdentityVanished: Error { let account: String }
 
-    /// The rating this message gives, when it answers the contact's waiting request's choices.
-    static func rating(answering content: MessageContent, from choices: String) throws -> Rating? {
-        let choices = try ContentCoding.decode([MessageContent.Choice].self, choices)
-        guard let choice = MessageContent.choice(answering: content, from: choices)
-        else { return nil }
-        return Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
-    }
-
     /// Records the customer's rating on the ticket that asked for it (the answer is filed there
     /// without reopening it).
     private func record(_ rating: Rating, on ticketId: Int64) async throws {
         try await run("UPDATE ratings SET rating = \(rating.rawValue), rated_at = \(now) WHERE ticket_id = \(ticketId)")
-        try await run("""
-            INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-            VALUES (\(ticketId), 'rated', 'customer', \(try ContentCoding.encode(["rating": rating.rawValue])), \(now))
-            """)
+        try await PostgresTicketHistory.record(ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: now, on: connection, logger: logger)
     }
 
     /// A new ticket for the contact, which has none open.

@@ -52,13 +52,22 @@ extension IngestWriter {
                 ORDER BY r.requested_at DESC LIMIT 1
                 """), arguments: [contactId])
         else { return nil }
-        let choices = try ContentCoding.decode([MessageContent.Choice].self, pending["choices"])
-        guard let choice = MessageContent.choice(answering: content, from: choices),
-            let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
-        else { return nil }
+        guard let rating = try Rating(answering: content, choices: pending["choices"]) else { return nil }
         let ticketId: Int64 = pending["ticket_id"]
         try db.cachedStatement(sql: "UPDATE ratings SET rating = ?, rated_at = ? WHERE ticket_id = ?").execute(arguments: [rating.rawValue, now, ticketId])
         try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: now)
         return (ticketId, rating)
+    }
+}
+
+extension Rating {
+    /// The rating `content` gives when it answers a rating request that offered `choices` (as
+    /// stored, JSON), or nil when it is not an answer. One reading for both databases' ingest.
+    package init?(answering content: MessageContent, choices: String) throws {
+        let choices = try ContentCoding.decode([MessageContent.Choice].self, choices)
+        guard let choice = MessageContent.choice(answering: content, from: choices),
+            let rating = Rating(rawValue: choice.payload.replacingOccurrences(of: "rating:", with: ""))
+        else { return nil }
+        self = rating
     }
 }
