@@ -49,6 +49,8 @@ import Yams
         "GET /": (.unauthenticated, nil),
         "GET /inbox": (.unauthenticated, nil),
         "GET /inbox/{path}": (.unauthenticated, nil),
+        "GET /console": (.unauthenticated, nil),
+        "GET /console/{path}": (.unauthenticated, nil),
         "GET /assets/{version}/{path}": (.unauthenticated, nil),
 
         "GET /api/v1/tickets": (.anyone, nil),

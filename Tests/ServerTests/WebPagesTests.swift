@@ -78,6 +78,44 @@ import Testing
         }
     }
 
+    @Test func theConsolePageIsServedLikeTheInbox() async throws {
+        try await TestBridge.with { t in
+            let inbox = try await Self.raw(t, "/inbox/")
+            let version = String(try #require(inbox.body.firstMatch(of: /\/assets\/([0-9a-f]{16})\//)).1)
+            for path in ["/console", "/console/", "/console/channels/line-main"] {
+                let page = try await Self.raw(t, path)
+                #expect(page.status == 200, "\(path)")
+                #expect(page.headers["content-type"] == "text/html; charset=utf-8")
+                #expect(page.headers["cache-control"] == "no-cache")
+                Self.expectSecurityHeaders(page, path)
+                #expect(page.body.contains(#"<script type="module" src="/assets/\#(version)/console/app.js"></script>"#), "\(path)")
+            }
+            let module = try await Self.raw(t, "/assets/\(version)/console/app.js")
+            #expect(module.status == 200)
+            #expect(try await Self.raw(t, "/assets/\(version)/console.html").status == 404)
+        }
+    }
+
+    /// Every catalogue (the inbox's `i18n/en.js`, the console's and each section's) has its
+    /// Japanese twin with the same keys, so no text falls back to its key in one language.
+    @Test func everyCatalogueHasTheSameKeysInEnglishAndJapanese() throws {
+        let files = try WebAssets.bundled().files
+        let english = files.keys.filter { $0.contains("i18n/") && $0.hasSuffix("en.js") }
+        #expect(english.count >= 2, "\(english)")
+        func keys(_ path: String) -> Set<String> {
+            let text = String(buffer: files[path]?.body ?? .init())
+            return Set(text.split(separator: "\n").compactMap { line in line.firstMatch(of: /^\s*['"]([^'"]+)['"]\s*:/).map { String($0.1) } })
+        }
+        for path in english {
+            let twin = path.replacingOccurrences(of: "en.js", with: "ja.js")
+            #expect(files[twin] != nil, "\(path) has no \(twin)")
+            let (en, ja) = (keys(path), keys(twin))
+            #expect(!en.isEmpty, "\(path)")
+            #expect(en.subtracting(ja).isEmpty, "\(twin) lacks \(en.subtracting(ja).sorted())")
+            #expect(ja.subtracting(en).isEmpty, "\(path) lacks \(ja.subtracting(en).sorted())")
+        }
+    }
+
     @Test func onlyTheBundlesOwnFilesAreServed() async throws {
         try await TestBridge.with { t in
             let page = try await Self.raw(t, "/inbox/")

@@ -149,3 +149,37 @@ class WorkPage(InboxPage):
     @property
     def contact_panel(self):
         return self.page.get_by_role("complementary", name="Contact")
+
+
+class ConsolePage:
+    """The console (owners and admins): its sign-in, its sections' navigation and the refusal an
+    agent gets. Each section's own selectors live with it in a subclass or helper below."""
+
+    def __init__(self, page: Page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+
+    def goto(self, section=""):
+        self.page.goto(self.base_url + "/console/" + (f"#/{section}" if section else ""))
+
+    def sign_in(self, email, password):
+        expect(self.page.get_by_role("form", name="Sign in to the console")).to_be_visible()
+        self.page.get_by_label("E-mail").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+
+    @property
+    def sections(self):
+        return self.page.get_by_role("navigation", name="Console sections")
+
+    def open_section(self, name):
+        self.sections.get_by_role("link", name=name, exact=True).click()
+        expect(self.sections.get_by_role("link", name=name, exact=True)).to_have_attribute("aria-current", "page")
+
+    @property
+    def refusal(self):
+        return self.page.get_by_role("alert").filter(has=self.page.get_by_role("heading", name="The console is for owners and admins"))
+
+    def expect_signed_in(self, name):
+        expect(self.page.get_by_role("banner")).to_contain_text(name)
+        expect(self.sections).to_be_attached()

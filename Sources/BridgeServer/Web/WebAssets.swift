@@ -6,21 +6,26 @@ import NIOCore
 /// is built and kept in memory: requests are answered from this map only, so no request path ever
 /// reaches the file system.
 ///
-/// Every file but `index.html` is served at `/assets/<version>/<path>`, where `version` is a hash
-/// over the whole bundle: a new build gets new URLs, so browsers may cache each file for a year,
-/// and the modules' relative imports all resolve inside one version.
+/// Every file but the shells (`index.html` for the inbox, `console.html` for the console) is served
+/// at `/assets/<version>/<path>`, where `version` is a hash over the whole bundle: a new build gets
+/// new URLs, so browsers may cache each file for a year, and the modules' relative imports all
+/// resolve inside one version.
 struct WebAssets: Sendable {
     struct Asset: Sendable {
         var body: ByteBuffer
         var contentType: String
     }
 
+    /// The pages' shells: served at their own routes, never cached, never under `/assets/`.
+    static let shellNames = ["index.html", "console.html"]
+
     /// Hex digest prefix over every file's path and contents.
     let version: String
-    /// By path relative to `web/` (`app.js`, `components/ticket-list.js`), without `index.html`.
+
+    /// By path relative to `web/` (`app.js`, `components/ticket-list.js`), without the shells.
     let files: [String: Asset]
-    /// `index.html` with `{{assets}}` replaced by `/assets/<version>`.
-    let index: ByteBuffer
+    /// Each shell by file name, with `{{assets}}` replaced by `/assets/<version>`.
+    let shells: [String: ByteBuffer]
 
     /// The URL prefix the files are served under.
     var prefix: String { "/assets/\(version)" }
@@ -44,21 +49,25 @@ struct WebAssets: Sendable {
             guard path.hasPrefix(base) else { continue }
             contents[String(path.dropFirst(base.count))] = try Data(contentsOf: url)
         }
-        guard let template = contents.removeValue(forKey: "index.html") else {
-            throw StartupError(description: "the web pages are not bundled (\(root.path)/index.html is missing)")
+        var templates: [String: Data] = [:]
+        for shell in shellNames {
+            guard let template = contents.removeValue(forKey: shell) else {
+                throw StartupError(description: "the web pages are not bundled (\(root.path)/\(shell) is missing)")
+            }
+            templates[shell] = template
         }
         var hashed = Data()
-        for path in contents.keys.sorted() + ["index.html"] {
-            let data = path == "index.html" ? template : contents[path] ?? Data()
+        for (path, data) in contents.sorted(by: { $0.key < $1.key }) + shellNames.compactMap({ name in templates[name].map { (name, $0) } }) {
             hashed.append(contentsOf: Array("\(path)\u{0}\(data.count)\u{0}".utf8))
             hashed.append(data)
         }
         let version = String(Signatures.sha256Hex(hashed).prefix(16))
-        let index = String(decoding: template, as: UTF8.self).replacingOccurrences(of: "{{assets}}", with: "/assets/\(version)")
         return WebAssets(
             version: version,
             files: Dictionary(uniqueKeysWithValues: contents.map { ($0.key, Asset(body: ByteBuffer(bytes: $0.value), contentType: contentType(forPath: $0.key))) }),
-            index: ByteBuffer(string: index))
+            shells: templates.mapValues {
+                ByteBuffer(string: String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "{{assets}}", with: "/assets/\(version)"))
+            })
     }
 
     /// The `Content-Type` for a file name (text as UTF-8); unknown kinds are bytes, which `nosniff` keeps so.

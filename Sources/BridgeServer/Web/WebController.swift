@@ -1,9 +1,11 @@
 import HTTPTypes
 import Hummingbird
 
-/// The web inbox's pages: `/` sends the browser to `/inbox/`; every `/inbox/...` path is the app's
-/// shell (`index.html`, never cached: it names the current asset version); the files it loads are
-/// under `/assets/<version>/` and cached for good. The pages are a client of `/api/v1`, like any other.
+/// The web pages: `/` sends the browser to `/inbox/`; every `/inbox/...` path is the inbox's shell
+/// (`index.html`) and every `/console/...` path the console's (`console.html`), never cached: they
+/// name the current asset version; the files they load are under `/assets/<version>/` and cached
+/// for good. The pages are a client of `/api/v1`, like any other: the console's shell is served to
+/// anyone, and the API refuses what the caller's role may not do.
 struct WebController: Sendable {
     let assets: WebAssets
 
@@ -11,8 +13,10 @@ struct WebController: Sendable {
         let pages = router.group().add(middleware: WebSecurityHeadersMiddleware())
         pages.get("/") { _, _ in Response(status: .found, headers: [.location: "/inbox/"]) }
         // `/inbox` and `/inbox/` are one route; the app routes the paths under it itself.
-        pages.get("/inbox") { _, _ in index() }
-        pages.get("/inbox/**") { _, _ in index() }
+        for (path, shell) in [("inbox", "index.html"), ("console", "console.html")] {
+            pages.get("/\(path)") { _, _ in page(shell) }
+            pages.get("/\(path)/**") { _, _ in page(shell) }
+        }
         pages.get("/assets/:version/**") { _, context in
             let path = context.parameters.getCatchAll().joined(separator: "/")
             guard context.parameters.get("version") == assets.version, let file = assets.files[path] else {
@@ -24,8 +28,10 @@ struct WebController: Sendable {
         }
     }
 
-    private func index() -> Response {
-        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"], body: .init(byteBuffer: assets.index))
+    private func page(_ shell: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: assets.shells[shell] ?? ByteBuffer()))
     }
 }
 

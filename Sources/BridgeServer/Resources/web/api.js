@@ -1,6 +1,7 @@
 // The page's only door to the bridge: JSON over fetch with the session cookie. Every answer that is
 // not 2xx becomes an ApiError carrying the API's {"error":{code,message}}; a 401 outside signing in
 // also tells the app (the session expired) so it can bring the sign-in back without losing state.
+// `request` is exported for the console's sections, which keep their own calls beside them.
 
 export class ApiError extends Error {
   constructor(status, code, message, body, retryAfter) {
@@ -15,7 +16,7 @@ export class ApiError extends Error {
 /** Fired on window when a request is refused with 401 (the session ended or was revoked). */
 export const UNAUTHORIZED = 'bridge:unauthorized';
 
-async function request(method, path, body, { quiet401 = false, file } = {}) {
+export async function request(method, path, body, { quiet401 = false, file } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (file) {
     init.headers['Content-Type'] = file.type;

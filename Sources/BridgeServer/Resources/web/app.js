@@ -8,7 +8,7 @@ import { currentLanguage, languages, onLanguageChange, setLanguage, t } from './
 import { Live } from './live.js';
 import { Store } from './store.js';
 import { Alerts } from './alerts.js';
-import { ticketActions } from './access.js';
+import { managesSettings, ticketActions } from './access.js';
 import './components/sign-in.js';
 import './components/views-nav.js';
 import './components/ticket-list.js';
@@ -99,6 +99,7 @@ class InboxApp extends HTMLElement {
     this.languageLabel = el('label', { class: 'visually-hidden', attrs: { for: 'language' } });
     this.helpButton = el('button', { class: 'icon-button', text: '?', attrs: { type: 'button' }, on: { click: () => this.openHelp() } });
     this.signOutButton = el('button', { attrs: { type: 'button' }, on: { click: () => this.signOut() } });
+    this.consoleLink = el('a', { class: 'button', attrs: { href: '/console/' } });
     this.alertsButton = el('button', { attrs: { type: 'button' }, on: { click: () => this.openAlertSettings() } });
     this.who = el('span', { class: 'who' });
     this.brand = el('span', { class: 'brand' });
@@ -115,7 +116,7 @@ class InboxApp extends HTMLElement {
       el('section', { class: 'pane pane-conv' }, this.conversation));
     this.shell = el('div', { class: 'shell' },
       el('header', { class: 'topbar' }, this.brand, this.liveStatus, el('span', { class: 'spacer' }),
-        this.availabilityLabel, this.availability, this.languageLabel, this.language, this.alertsButton, this.helpButton, this.who, this.signOutButton),
+        this.availabilityLabel, this.availability, this.languageLabel, this.language, this.consoleLink, this.alertsButton, this.helpButton, this.who, this.signOutButton),
       el('main', { class: 'main' }, this.panes));
     this.replaceChildren(this.shell);
     store.addEventListener('change', (event) => {
@@ -148,6 +149,8 @@ class InboxApp extends HTMLElement {
     this.helpButton.title = t('help.open');
     this.signOutButton.textContent = t('signout');
     this.alertsButton.textContent = t('alerts.open');
+    this.consoleLink.textContent = t('console.open');
+    this.consoleLink.hidden = !managesSettings(this.store.me);
     this.alertsButton.hidden = !this.store.isAgent;
     this.who.textContent = this.store.me?.name ?? '';
     this.nav.render?.();

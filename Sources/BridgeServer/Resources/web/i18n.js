@@ -12,11 +12,28 @@ function initial() {
   return preferred.find((l) => codes.includes(l)) || 'en';
 }
 
-const load = (code) => import(`./i18n/${code}.js`).then((module) => module.default);
+const base = (code) => import(`./i18n/${code}.js`).then((module) => module.default);
+/** Loaders of the catalogues added to the base one (a page's or a console section's own texts). */
+const extra = [];
+
+async function load(code) {
+  const parts = await Promise.all([base, ...extra].map((loader) => loader(code)));
+  return Object.assign({}, ...parts);
+}
 
 let language = initial();
 let catalogue = await load(language);
 const listeners = new Set();
+
+/** Adds a catalogue, `loader(code)` → `{key: text}`, over the base one for every language (later
+ *  ones win), so a page or a console section keeps its texts in its own files. Resolves once the
+ *  current language's part is in. */
+export async function useCatalogue(loader) {
+  extra.push(loader);
+  const wanted = language;
+  const part = await loader(wanted);
+  if (language === wanted) Object.assign(catalogue, part);
+}
 
 export function currentLanguage() { return language; }
 

@@ -12,6 +12,7 @@ export default {
   'signin.network': 'Cannot reach the bridge. Check the connection.',
   'signin.failed': 'Signing in failed: {message}',
   'signin.expired': 'Your session ended. Sign in again; your unsent text is kept.',
+  'console.open': 'Console',
   'signout': 'Sign out',
   'language': 'Language',
   'availability': 'Status',

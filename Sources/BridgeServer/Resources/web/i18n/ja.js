@@ -12,6 +12,7 @@ export default {
   'signin.network': 'ブリッジに接続できません。接続を確認してください。',
   'signin.failed': 'サインインできませんでした: {message}',
   'signin.expired': 'セッションが終了しました。もう一度サインインしてください。未送信の文章は残っています。',
+  'console.open': 'コンソール',
   'signout': 'サインアウト',
   'language': '言語',
   'availability': 'ステータス',

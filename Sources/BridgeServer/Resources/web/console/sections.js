@@ -1,0 +1,9 @@
+// The console's sections, in the order of its navigation. Each is a custom element in a module of
+// its own under console/<key>/, loaded the first time it is opened, so the console's first load
+// stays small however many sections it grows. A section element gets:
+//   .me     the signed-in owner or admin (GET /api/v1/me)
+//   .path   what follows `#/<key>/` in the address (e.g. an account's id), '' for the section's start
+// and may dispatch `navigate` (bubbling, detail: {path}) to move within itself; the app keeps the
+// address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
+export const sections = [
+];
