@@ -21,6 +21,8 @@ struct BridgeCore: Sendable {
     /// Where the accounts' token buckets keep their balances (`RateLimitLedgers`).
     let rateLimits: any RateLimitLedger
     let registry: ChannelRegistry
+    /// Webhooks' arrivals and signature refusals, counted in the database for the console.
+    let webhookActivity: WebhookActivity
     let metrics: BridgeMetrics
     /// What every outbound call goes through (tests may pass their own).
     let transport: any HTTPTransport
@@ -57,7 +59,10 @@ struct BridgeCore: Sendable {
         runOnce = RunOnceLeaser(leases: try database.runOnceLeases(stores), clock: clock, logger: logger)
         let rateLimits = database.rateLimits(logger: logger)
         self.rateLimits = rateLimits
-        registry = ChannelRegistry(config.channels, rateLimits: rateLimits)
+        let console = ConsoleChannelAccounts(
+            store: stores.channelAccounts, box: try SecretBox.load(config), publicBaseURL: config.server.publicBaseURL)
+        registry = ChannelRegistry(config.channels, rateLimits: rateLimits, console: console, logger: logger)
+        webhookActivity = WebhookActivity(store: stores.channelAccounts, clock: clock, logger: logger)
         metrics = BridgeMetrics()
         let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
         var ownedTransports = [ownTransport]

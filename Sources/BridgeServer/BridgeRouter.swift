@@ -19,7 +19,7 @@ enum BridgeRouter {
         router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
         PlatformWebhookController(
             inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
-            publicBaseURL: config.server.publicBaseURL)
+            publicBaseURL: config.server.publicBaseURL, activity: core.webhookActivity)
             .addRoutes(to: router)
         SlackController(
             consoles: core.consoles, inbox: inbox, registry: registry, transport: core.transport, metrics: metrics,
@@ -54,6 +54,10 @@ enum BridgeRouter {
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
+        ChannelAccountsController(
+            registry: registry, store: inbox.stores.channelAccounts, transport: core.transport, publicBaseURL: config.server.publicBaseURL,
+            clock: core.clock, logger: core.logger
+        ).addRoutes(to: api)
         try WebController(assets: WebAssets.bundled()).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: core.historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)

@@ -16,7 +16,7 @@ enum BridgeServices {
         // every sender; then the run-once leases, released only after every duty's step finished.
         return (core.database.clientService.map { [$0] } ?? [])
             + core.ownedTransports.map { HTTPTransportOwner(transport: $0) }
-            + [core.runOnce]
+            + [core.runOnce, ChannelAccountsRefresher(registry: registry, logger: logger)]
             + core.consoles.values.map { SlackMirror(console: $0, inbox: inbox, transport: transport, leaser: core.runOnce, rateLimits: core.rateLimits, logger: logger) }
             + [
                 OutboxDispatcher(

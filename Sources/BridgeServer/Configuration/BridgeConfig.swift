@@ -49,6 +49,12 @@ struct BridgeConfig: Sendable {
     }
     /// At least 32 characters (`AdminToken.check`); nil: the bridge makes one in `admin-token`.
     var adminToken: String?
+    /// `BRIDGE_SECRETS_KEY`: the key (32 bytes, base64) that encrypts the secrets of channel accounts
+    /// added from the console. Takes precedence over `secretsKeyFile`.
+    var secretsKey: String?
+    /// `data.secretsKeyFile`: a file holding that key (base64). Neither set: the console refuses
+    /// accounts with secrets (`SecretBox`).
+    var secretsKeyFile: String?
     /// bcrypt work factor for agent passwords (4 to 31; each step doubles the time).
     var bcryptCost = 12
     /// Threads that run bcrypt (logins and password changes), apart from every other request.

@@ -105,8 +105,9 @@ enum ConfigLoader {
         if let url = try database.child("url").string() { config.database = try DatabaseURL.parse(url, key: "database.url") }
         config.databaseMaxConnections = try database.child("maxConnections").positiveInt() ?? config.databaseMaxConnections
         let data = node.child("data")
-        try data.checkKeys(["directory"])
+        try data.checkKeys(["directory", "secretsKeyFile"])
         config.dataDirectory = try data.child("directory").string()
+        config.secretsKeyFile = try data.child("secretsKeyFile").string()
 
         let auth = node.child("auth")
         try auth.checkKeys(["adminToken", "bcryptCost", "bcryptThreads", "bcryptQueue", "sessionLifetime", "loginLimits"])
@@ -254,6 +255,12 @@ enum ConfigLoader {
         }
         if let url = environment["BRIDGE_DATABASE_URL"] { config.database = try DatabaseURL.parse(url, key: "BRIDGE_DATABASE_URL") }
         if let token = environment["BRIDGE_ADMIN_TOKEN"] { config.adminToken = token }
+        if let key = environment["BRIDGE_SECRETS_KEY"], !key.isEmpty {
+            guard SecretBox(base64Key: key) != nil else {
+                throw ConfigError(key: "BRIDGE_SECRETS_KEY", problem: "must be 32 bytes in base64 (make one with: openssl rand -base64 32)")
+            }
+            config.secretsKey = key
+        }
         if let token = config.adminToken {
             try AdminToken.check(token, key: environment["BRIDGE_ADMIN_TOKEN"] != nil ? "auth.adminToken (BRIDGE_ADMIN_TOKEN)" : "auth.adminToken")
         }
@@ -263,7 +270,9 @@ enum ConfigLoader {
         return config
     }
 
-    private static func parseChannel(_ item: ConfigNode, publicBaseURL: String?) throws -> ChannelConfig {
+    /// One channel account from its settings: a `channels` item of `bridge.yaml`, or an account added
+    /// from the console (`ConsoleChannelAccounts`), so both are checked by the same rules.
+    static func parseChannel(_ item: ConfigNode, publicBaseURL: String?) throws -> ChannelConfig {
         let kindText = try item.child("kind").requiredString()
         guard let kind = ChannelKind(rawValue: kindText) else {
             throw ConfigError(

@@ -15,18 +15,32 @@ struct PlatformWebhookController: Sendable {
     let maxBodyBytes: Int
     /// The public origin the platforms call (signed by Twilio); nil: from the Host header.
     var publicBaseURL: String?
+    /// Where arrivals and signature refusals are counted for the console.
+    var activity: WebhookActivity?
 
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }
-        router.get("/webhooks/:kind/:accountId") { request, context in try handshake(request, context) }
+        router.get("/webhooks/:kind/:accountId") { request, context in try await handshake(request, context) }
     }
 
-    private func adapter(_ context: BridgeRequestContext) throws -> any ChannelAdapter {
+    /// The account's adapter, with the console's accounts brought up to date first (an account
+    /// added, changed or disabled in any process is in force for the next webhook).
+    private func adapter(_ context: BridgeRequestContext) async throws -> any ChannelAdapter {
         let kindText = context.parameters.get("kind") ?? ""
         let id = context.parameters.get("accountId") ?? ""
         guard let kind = ChannelKind(rawValue: kindText) else {
             metrics.webhook(channel: "unknown", outcome: "unknown_account")
             throw APIError(status: .notFound, code: "unknown_channel_kind", message: "no channel kind \"\(kindText)\"")
+        }
+        do {
+            try await registry.refresh()
+        } catch {
+            context.logger.warning("channel accounts not refreshed", metadata: ["error": "\(error)"])
+        }
+        let key = ChannelAccountRef(kind: kind, id: id).key
+        if registry.isDisabled(key) {
+            metrics.webhook(channel: kind.rawValue, outcome: "disabled")
+            throw APIError(status: .forbidden, code: "account_disabled", message: "the \(kind.rawValue) account \"\(id)\" is disabled")
         }
         guard let adapter = registry.adapter(kind: kind, id: id) else {
             metrics.webhook(channel: kind.rawValue, outcome: "unknown_account")
@@ -47,8 +61,9 @@ struct PlatformWebhookController: Sendable {
     }
 
     func receive(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let adapter = try adapter(context)
+        let adapter = try await adapter(context)
         let channel = adapter.account.kind.rawValue
+        await activity?.arrived(adapter.account.key)
         var logger = context.logger
         logger[metadataKey: "channel.account"] = "\(adapter.account.key)"
         var request = request
@@ -72,6 +87,7 @@ struct PlatformWebhookController: Sendable {
             parsed = try adapter.parse(incoming)
         } catch {
             metrics.webhook(channel: channel, outcome: error.status == 401 ? "unauthorized" : "malformed")
+            if error.status == 401 { await activity?.refused(adapter.account.key) }
             logger.notice("webhook refused", metadata: ["webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
             throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
         }
@@ -95,8 +111,8 @@ struct PlatformWebhookController: Sendable {
         return JSONResponse.text(ack.body, status: .init(code: ack.status), contentType: ack.contentType)
     }
 
-    func handshake(_ request: Request, _ context: BridgeRequestContext) throws -> Response {
-        let adapter = try adapter(context)
+    func handshake(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let adapter = try await adapter(context)
         do {
             guard let answer = try adapter.handshake(try webhookRequest(request, body: Data())) else {
                 throw APIError(status: .methodNotAllowed, code: "no_handshake", message: "\(adapter.account.kind.rawValue) webhooks have no GET handshake")

@@ -77,10 +77,12 @@ struct OutboxDispatcher: Service {
             switch retry.decide(after: failure, attempt: attempt) {
             case .retry(let delay):
                 try await inbox.retryOutbound(job, at: Date().addingTimeInterval(delay.timeInterval), error: failure)
+                try? await inbox.stores.channelAccounts.recordSendError(account: job.account, message: "\(failure.code): \(failure.reason)", at: Date())
                 metrics.send(channel: channel, outcome: "retry")
                 log.warning("send failed, will retry", metadata: ["error.code": "\(failure.code)", "retry.in": "\(delay)", "attempt": "\(attempt)"])
             case .giveUp(let final):
                 try await inbox.outboundFailed(job, error: final)
+                try? await inbox.stores.channelAccounts.recordSendError(account: job.account, message: "\(final.code): \(final.reason)", at: Date())
                 metrics.send(channel: channel, outcome: "failed")
                 log.warning("send failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
             }

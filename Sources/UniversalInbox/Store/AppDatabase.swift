@@ -108,6 +108,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v26-waiting-since-on-insert") { db in
             try db.execute(sql: Schema.waitingSinceOnInsert)
         }
+        migrator.registerMigration("v27-channel-accounts") { db in
+            try db.execute(sql: Schema.channelAccounts)
+        }
         return migrator
     }
 }

@@ -64,6 +64,8 @@ public struct InboxStores: Sendable {
     /// Who views or types on which ticket, for the live hub (`PresenceStore`): in memory on SQLite,
     /// which one process serves; shared by every process on PostgreSQL.
     public let presence: any PresenceStore
+    /// Channel accounts added from the console and every account's activity (`ChannelAccountStore`).
+    public let channelAccounts: any ChannelAccountStore
 
     public init(
         sqlite: AppDatabase?,
@@ -94,7 +96,8 @@ public struct InboxStores: Sendable {
         reportStore: any ReportStore,
         consoleStore: any ConsoleStore,
         spamStore: any SpamStore,
-        presence: any PresenceStore
+        presence: any PresenceStore,
+        channelAccounts: any ChannelAccountStore
     ) {
         self.sqlite = sqlite
         self.runOnceLeases = runOnceLeases
@@ -125,6 +128,7 @@ public struct InboxStores: Sendable {
         self.consoleStore = consoleStore
         self.spamStore = spamStore
         self.presence = presence
+        self.channelAccounts = channelAccounts
     }
 
     /// Every store on one SQLite database.
@@ -158,6 +162,7 @@ public struct InboxStores: Sendable {
             reportStore: SQLiteReportStore(database: database),
             consoleStore: SQLiteConsoleStore(database: database),
             spamStore: SQLiteSpamStore(database: database),
-            presence: InMemoryPresenceStore())
+            presence: InMemoryPresenceStore(),
+            channelAccounts: SQLiteChannelAccountStore(database: database))
     }
 }
