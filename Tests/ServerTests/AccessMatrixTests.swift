@@ -83,6 +83,10 @@ import Yams
         "GET /api/v1/departments/{id}/hours": (.anyone, nil),
         "GET /api/v1/views": (.anyone, nil),
         "GET /api/v1/channels/{channel}/templates": (.anyone, nil),
+        "GET /api/v1/channel-accounts": (.settings, nil),
+        "POST /api/v1/channel-accounts": (.settings, #"{"kind":"line","id":"matrix","fields":{"channelSecret":"matrix-secret-0000","accessToken":"matrix-token"}}"#),
+        "PATCH /api/v1/channel-accounts/{kind}/{id}": (.settings, #"{"enabled":false}"#),
+        "POST /api/v1/channel-accounts/{kind}/{id}/test-message": (.settings, #"{"recipient":"Umatrix"}"#),
         "POST /api/v1/uploads": (.anyone, nil),
 
         "POST /api/v1/agents": (.settings, #"{"email":"new.{role}@example.com","name":"New"}"#),
@@ -230,10 +234,12 @@ import Yams
             case "canned-responses": world.values["canned"]!
             case "views": world.values["view"]!
             case "campaigns": world.values["campaign"]!
+            case "channel-accounts": "matrix"
             default: "999999"  // another agent's push subscription or device: not found, never someone else's
             }
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{tokenId}", with: world.values["ottoToken"]!)
             .replacingOccurrences(of: "{word}", with: "darn").replacingOccurrences(of: "{channel}", with: "whatsapp")
+            .replacingOccurrences(of: "{kind}", with: "line")
     }
 
     func fill(_ body: String, _ world: World, _ role: Role) -> String {

@@ -29,6 +29,8 @@ struct TestBridge {
     static let whatsappSecret = "whatsapp-test-app-secret"
     static let phoneNumberId = "106540352242922"
     static let adminToken = "test-admin-token-0123456789abcdef"
+    /// The key console channel accounts' secrets are sealed with (32 bytes, base64).
+    static let secretsKey = Data((0..<32).map { UInt8($0 * 7 & 0xff) }).base64EncodedString()
     static let messengerSecret = "messenger-test-app-secret"
     static let smsToken = "twilio-test-auth-token"
     static let publicBaseURL = "https://bridge.example.com"
@@ -78,11 +80,11 @@ struct TestBridge {
 
     static func start(
         standIns: Set<StandIn> = [], janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil,
-        configure: (inout BridgeConfig) -> Void = { _ in }
+        configure: (inout BridgeConfig) -> Void = { _ in }, logger: Logger? = nil
     ) async throws -> TestBridge {
         await Self.startGate.enter()
         do {
-            let t = try await launch(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure)
+            let t = try await launch(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure, logger: logger)
             await Self.startGate.leave()
             return t
         } catch {
@@ -92,7 +94,7 @@ struct TestBridge {
     }
 
     private static func launch(
-        standIns: Set<StandIn>, janitorInterval: Duration, clock: ManualClock?, configure: (inout BridgeConfig) -> Void
+        standIns: Set<StandIn>, janitorInterval: Duration, clock: ManualClock?, configure: (inout BridgeConfig) -> Void, logger testLogger: Logger?
     ) async throws -> TestBridge {
         var started: [StandIn: PlatformStandIn] = [:]
         for which in StandIn.allCases where standIns.contains(which) {
@@ -111,6 +113,7 @@ struct TestBridge {
         config.bcryptCost = 4
         config.server.publicBaseURL = publicBaseURL
         config.retry = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .seconds(2), maxAttempts: 4)
+        config.secretsKey = secretsKey
         config.egress.allow = standInsAllowed
         config.channels = [
             .line(LINEConfiguration(id: "main", channelSecret: lineSecret, accessToken: "line-test-token", apiBaseURL: baseURL(.line))),
@@ -148,6 +151,7 @@ struct TestBridge {
         var logger = Logger(label: "bridge-test")
         // BRIDGE_TEST_LOG_LEVEL (e.g. error) shows the test bridges' logs when looking into a failure.
         logger.logLevel = ProcessInfo.processInfo.environment["BRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        if let testLogger { logger = testLogger }
         let now: @Sendable () -> Date
         if let clock { now = { clock.now } } else { now = { Date() } }
         let bridge: RunningBridge
@@ -402,9 +406,9 @@ extension TestBridge {
     /// Runs `body` against a started bridge and always stops it (and its stand-ins) afterwards.
     static func with(
         standIns: Set<StandIn> = [], janitorInterval: Duration = .seconds(60), clock: ManualClock? = nil,
-        configure: (inout BridgeConfig) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
+        configure: (inout BridgeConfig) -> Void = { _ in }, logger: Logger? = nil, _ body: (TestBridge) async throws -> Void
     ) async throws {
-        let t = try await start(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure)
+        let t = try await start(standIns: standIns, janitorInterval: janitorInterval, clock: clock, configure: configure, logger: logger)
         do {
             try await body(t)
         } catch {
