@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BRIDGE = ROOT / ".build" / "debug" / "bridge"
 SCREENSHOTS = ROOT / ".build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# The key the bridge seals channel accounts' secrets with (BRIDGE_SECRETS_KEY), so the console may add accounts.
+SECRETS_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def wait_until(condition, timeout=10.0, what="condition"):
@@ -200,7 +202,8 @@ class BridgeProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "a")
         self.process = subprocess.Popen([str(self.binary), "serve", "--config", str(self.work / "bridge.yaml")],
-                                        cwd=self.work, stdout=self.log, stderr=self.log)
+                                        cwd=self.work, stdout=self.log, stderr=self.log,
+                                        env={**os.environ, "BRIDGE_SECRETS_KEY": SECRETS_KEY})
 
         def address():
             if self.process.poll() is not None:
