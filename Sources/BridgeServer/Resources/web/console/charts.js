@@ -29,6 +29,7 @@ const hint = (content) => svg('title', {}, content);
 function figure({ title, csvName, columns, rows, draw, legend = [] }) {
   const id = `chart${++counter}`;
   const table = dataTable({ caption: title, columns: columns.map((c) => ({ label: c.label, numeric: c.numeric, value: c.show ?? c.value })), rows });
+  table.caption.className = 'visually-hidden';  // the figure's caption shows the name
   const tableBox = el('div', { class: 'chart-table', attrs: { id: `${id}-table`, hidden: true } }, table);
   const toggle = el('button', { text: t('charts.show'), attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': `${id}-table` } });
   toggle.addEventListener('click', () => {
@@ -60,11 +61,12 @@ function figure({ title, csvName, columns, rows, draw, legend = [] }) {
   return node;
 }
 
-/** A round upper bound for an axis: 1, 2, 5 × 10ⁿ at or above `value`. */
+/** A round upper bound for an axis of counts at or above `value`: 2, 4 or 10 × 10ⁿ (at least 2),
+ *  so its half, the middle gridline, is a whole number too. A chart of shares passes its own max. */
 function niceMax(value) {
-  if (!(value > 0)) return 1;
+  if (!(value > 2)) return 2;
   const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5, 10].map((step) => step * power).find((candidate) => candidate >= value);
+  return [1, 2, 4, 10].map((step) => step * power).find((candidate) => candidate >= value);
 }
 
 /** Axes shared by bars and lines: y gridlines (0, half, max) and every nth x label. */
@@ -140,20 +142,20 @@ export function lineChart({ title, csvName, columns, rows, label, series, format
  */
 export function heatMap({ title, csvName, columns, rows, rowLabel, cells, cellLabels }) {
   return figure({ title, csvName, columns, rows, draw: (width) => {
-    const left = 44, top = 4, size = Math.max(8, Math.min(28, (width - left - 4) / cellLabels.length));
-    const height = top + size * rows.length + 20;
+    const left = 44, top = 4, size = Math.min(28, (width - left - 4) / cellLabels.length), tall = Math.max(16, size);
+    const height = top + tall * rows.length + 20;
     const max = Math.max(1, ...rows.flatMap((row) => cells(row)));
     const parts = [];
     rows.forEach((row, r) => {
-      parts.push(text(left - 6, top + size * (r + 0.5) + 4, rowLabel(row), { class: 'axis', 'text-anchor': 'end' }));
+      parts.push(text(left - 6, top + tall * (r + 0.5) + 4, rowLabel(row), { class: 'axis', 'text-anchor': 'end' }));
       cells(row).forEach((value, c) => {
-        parts.push(svg('rect', { class: value ? 'cell' : 'cell empty', x: left + size * c + 1, y: top + size * r + 1, width: size - 2, height: size - 2,
+        parts.push(svg('rect', { class: value ? 'cell' : 'cell empty', x: left + size * c + 1, y: top + tall * r + 1, width: Math.max(1, size - 2), height: tall - 2,
           'fill-opacity': value ? (0.15 + 0.85 * (value / max)).toFixed(3) : null }, hint(`${rowLabel(row)} ${cellLabels[c]}: ${value}`)));
       });
     });
     const every = size >= 20 ? 2 : size >= 12 ? 3 : 6;
     cellLabels.forEach((label, c) => {
-      if (c % every === 0) parts.push(text(left + size * (c + 0.5), top + size * rows.length + 14, label, { class: 'axis', 'text-anchor': 'middle' }));
+      if (c % every === 0) parts.push(text(left + size * (c + 0.5), top + tall * rows.length + 14, label, { class: 'axis', 'text-anchor': 'middle' }));
     });
     return svg('svg', { class: 'chart-svg', width, height, viewBox: `0 0 ${width} ${height}` }, ...parts);
   } });

@@ -48,10 +48,11 @@ function durationColumns() {
 function tableWithCsv(title, csvName, columns, rows) {
   const download = csvButton(csvName, () => [columns.map((c) => c.csv), ...rows.map((row) => columns.map((c) => c.value(row)))]);
   download.setAttribute('aria-label', t('charts.csv', { title }));
+  const table = dataTable({ caption: title, columns: columns.filter((c) => !c.csvOnly).map((c) => ({ label: c.label, numeric: c.numeric, value: c.show ?? c.value })), rows });
+  table.caption.className = 'visually-hidden';  // the heading above shows the name
   return el('section', { class: 'report-table' },
     el('div', { class: 'report-table-head' }, el('h2', { text: title }), download),
-    el('div', { class: 'table-scroll' },
-      dataTable({ caption: title, columns: columns.filter((c) => !c.csvOnly).map((c) => ({ label: c.label, numeric: c.numeric, value: c.show ?? c.value })), rows })));
+    el('div', { class: 'table-scroll' }, table));
 }
 
 class ReportsSection extends HTMLElement {
