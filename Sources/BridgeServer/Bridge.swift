@@ -54,7 +54,8 @@ extension Bridge {
         func run() async throws {
             let config = try options.load()
             let logger = Logs.bootstrap()
-            let bridge = try await RunningBridge.start(config: config, logger: logger, shutdownSignals: [.sigterm, .sigint])
+            let bridge = try await RunningBridge.start(
+                config: config, logger: logger, clock: TestClockFile.clock(), shutdownSignals: [.sigterm, .sigint])
             logger.info(
                 "bridge listening",
                 metadata: [

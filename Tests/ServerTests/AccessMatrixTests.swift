@@ -103,6 +103,7 @@ import Yams
         "GET /api/v1/webhooks/{id}/deliveries": (.settings, nil),
         "GET /api/v1/reports/agents": (.settings, nil),
         "GET /api/v1/reports/channels": (.settings, nil),
+        "GET /api/v1/reports/service": (.settings, nil),
         "POST /api/v1/rules": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"y"}]}"#),
         "DELETE /api/v1/rules/{id}": (.settings, nil),
         "PUT /api/v1/rules/order": (.settings, #"{"ids":[{rule}]}"#),

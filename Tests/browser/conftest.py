@@ -187,11 +187,13 @@ class BridgeProcess:
     """`bridge serve` as a child process; `restart()` stops it and starts it again on the same port
     and database (what an agent's page sees as a server restart)."""
 
-    def __init__(self, work, config, binary=BRIDGE):
-        """`config(port)` is the bridge.yaml to start with; `binary` the `bridge` to run."""
+    def __init__(self, work, config, binary=BRIDGE, environment=None):
+        """`config(port)` is the bridge.yaml to start with; `binary` the `bridge` to run; `environment`
+        variables added to the process's."""
         self.work = work
         self.config = config
         self.binary = binary
+        self.environment = environment
         self.log_path = work / "bridge.log"
         self.process = None
         self.log = None
@@ -204,6 +206,7 @@ class BridgeProcess:
         self.process = subprocess.Popen([str(self.binary), "serve", "--config", str(self.work / "bridge.yaml")],
                                         cwd=self.work, stdout=self.log, stderr=self.log,
                                         env={**os.environ, "BRIDGE_SECRETS_KEY": SECRETS_KEY})
+                                        env={**os.environ, **self.environment} if self.environment else None)
 
         def address():
             if self.process.poll() is not None:
@@ -231,10 +234,12 @@ class BridgeProcess:
 
 
 @contextlib.contextmanager
-def running_bridge(prefix="browser-tests-", public_base_url=None, live_heartbeat=None):
+def running_bridge(prefix="browser-tests-", public_base_url=None, live_heartbeat=None, extra_config="", environment=None):
     """A `bridge serve` with its LINE and WhatsApp stand-ins in a fresh directory, stopped on exit.
     `public_base_url` sets `server.publicBaseURL` (the address platforms fetch uploads from),
-    `live_heartbeat` `server.liveHeartbeat` (how often live sockets hear from the server, e.g. "0.5s")."""
+    `live_heartbeat` `server.liveHeartbeat` (how often live sockets hear from the server, e.g. "0.5s"),
+    `extra_config` is YAML added at the end of bridge.yaml (top-level keys), `environment` variables for
+    the process (e.g. BRIDGE_TEST_CLOCK_FILE)."""
     assert BRIDGE.exists(), f"{BRIDGE} is missing: build first (swift build)"
     work = Path(tempfile.mkdtemp(prefix=prefix))
     line = LineStandIn().start()
@@ -253,7 +258,7 @@ def running_bridge(prefix="browser-tests-", public_base_url=None, live_heartbeat
         config = config.replace("server:\n", f"server:\n  publicBaseURL: {public_base_url}\n", 1)
     if live_heartbeat:
         config = config.replace("server:\n", f"server:\n  liveHeartbeat: {live_heartbeat}\n", 1)
-    process = BridgeProcess(work, lambda port: config.format(port=port, work=work, **settings))
+    process = BridgeProcess(work, lambda port: config.format(port=port, work=work, **settings) + extra_config, environment=environment)
     try:
         base_url = "http://" + process.start()
         bridge = Bridge(base_url, admin_token, line_secret, line, process.log_path, whatsapp_secret)

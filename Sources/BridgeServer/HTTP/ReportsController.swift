@@ -34,6 +34,16 @@ struct ReportsController: Sendable {
             for r in rows { text += CSV.row([r.channel, String(r.newTickets), String(r.inboundMessages), String(r.outboundMessages)]) }
             return csvResponse(text, "channels")
         }
+        group.get("reports/service") { request, context in
+            _ = try context.requireSettingsManager()
+            let params = try request.query()
+            let (from, to, timeZone) = try ServicePeriod.parse(params)
+            let format = try params.value("format", as: ReportFormat.self) ?? .json
+            let table = try params.value("table", as: ServiceReportCSV.Table.self) ?? .days
+            let report = try await inbox.serviceReport(from: from, to: to, timeZone: timeZone)
+            guard format == .csv else { return JSONResponse.make(report) }
+            return csvResponse(ServiceReportCSV.text(report, table), table.rawValue)
+        }
     }
 
     struct Period<Item: Encodable>: Encodable {

@@ -82,6 +82,8 @@ public protocol ReportStore: Sendable {
     /// Each channel's volume: tickets opened there (a ticket counts on the channel it was opened
     /// on; merged ones not at all), messages in and out; in no particular order.
     func channelVolumes(from: Date, to: Date) async throws -> [ChannelReport]
+    /// What the service report is worked out from (`ServiceFigures`), read in one snapshot.
+    func serviceFigures(from: Date, to: Date) async throws -> ServiceFigures
 }
 
 extension Inbox {

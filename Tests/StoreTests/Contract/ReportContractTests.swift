@@ -76,4 +76,26 @@ import UniversalInbox
             #expect(later == [ChannelReport(channel: "line", newTickets: 0, inboundMessages: 1, outboundMessages: 0)])
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func serviceFiguresReadEachTicketsMilestonesRatingsAndCustomerMessages(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let figures = try await stores.reportStore.serviceFigures(from: Date(ms: 0), to: Date(ms: 100_000))
+            #expect(figures.agents == [AgentName(id: 1, name: "Ann"), AgentName(id: 2, name: "Bo")])
+            // Ticket 3 was merged away; 1's first reply was Ann's, 2's Bo's (Ann's came later).
+            #expect(figures.tickets == [
+                TicketTiming(ticketId: 1, openedAt: 1000, channel: "line", agentId: 1, firstResponseAt: 4000, firstResponderId: 1, resolvedAt: 10000),
+                TicketTiming(ticketId: 2, openedAt: 2000, channel: "whatsapp", agentId: 2, firstResponseAt: 3000, firstResponderId: 2, resolvedAt: nil),
+            ])
+            #expect(figures.ratings == [RatingTime(ratedAt: 11000, rating: .good), RatingTime(ratedAt: 12000, rating: .bad)])
+            #expect(figures.inboundSlots == [SlotCount(slot: 0, count: 2)])
+            // Resolved in a later period though opened before it: still read, for its resolution.
+            let resolvedOnly = try await stores.reportStore.serviceFigures(from: Date(ms: 5000), to: Date(ms: 100_000))
+            #expect(resolvedOnly.tickets.map(\.ticketId) == [1])
+            let later = try await stores.reportStore.serviceFigures(from: Date(ms: 100_000), to: Date(ms: 300_000))
+            #expect(later.tickets.isEmpty && later.ratings.isEmpty)
+            #expect(later.inboundSlots == [SlotCount(slot: 0, count: 1)])
+        }
+    }
 }

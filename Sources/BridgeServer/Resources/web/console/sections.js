@@ -7,4 +7,5 @@
 // address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
 export const sections = [
   { key: 'channels', label: 'console.section.channels', element: 'channels-section', load: () => import('./channels/page.js') },
+  { key: 'reports', label: 'reports.nav', element: 'console-reports', load: () => import('./reports/page.js') },
 ];

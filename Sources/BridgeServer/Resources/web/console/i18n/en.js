@@ -15,4 +15,5 @@ export default {
   'console.csv': 'Download CSV',
   'console.saved': 'Saved.',
   'console.failed': 'That did not work: {message}',
+  'reports.nav': 'Reports',  // the Reports section's name in the navigation (shown before it loads)
 };

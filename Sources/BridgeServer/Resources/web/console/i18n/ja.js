@@ -15,4 +15,5 @@ export default {
   'console.csv': 'CSV をダウンロード',
   'console.saved': '保存しました。',
   'console.failed': 'うまくいきませんでした: {message}',
+  'reports.nav': 'レポート',  // the Reports section's name in the navigation (shown before it loads)
 };
