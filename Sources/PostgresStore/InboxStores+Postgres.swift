@@ -34,6 +34,7 @@ extension InboxStores {
             reportStore: PostgresReportStore(client: client, logger: logger),
             consoleStore: PostgresConsoleStore(client: client, logger: logger),
             spamStore: PostgresSpamStore(client: client, logger: logger),
-            presence: PostgresPresenceStore(client: client, logger: logger))
+            presence: PostgresPresenceStore(client: client, logger: logger),
+            dataCare: PostgresDataCareStore(client: client, logger: logger))
     }
 }

@@ -64,6 +64,9 @@ public struct InboxStores: Sendable {
     /// Who views or types on which ticket, for the live hub (`PresenceStore`): in memory on SQLite,
     /// which one process serves; shared by every process on PostgreSQL.
     public let presence: any PresenceStore
+    /// Retention, erasure and export of customers' data, the health figures and the audit log
+    /// (`DataCareStore`).
+    public let dataCare: any DataCareStore
 
     public init(
         sqlite: AppDatabase?,
@@ -94,7 +97,8 @@ public struct InboxStores: Sendable {
         reportStore: any ReportStore,
         consoleStore: any ConsoleStore,
         spamStore: any SpamStore,
-        presence: any PresenceStore
+        presence: any PresenceStore,
+        dataCare: any DataCareStore
     ) {
         self.sqlite = sqlite
         self.runOnceLeases = runOnceLeases
@@ -125,6 +129,7 @@ public struct InboxStores: Sendable {
         self.consoleStore = consoleStore
         self.spamStore = spamStore
         self.presence = presence
+        self.dataCare = dataCare
     }
 
     /// Every store on one SQLite database.
@@ -158,6 +163,7 @@ public struct InboxStores: Sendable {
             reportStore: SQLiteReportStore(database: database),
             consoleStore: SQLiteConsoleStore(database: database),
             spamStore: SQLiteSpamStore(database: database),
-            presence: InMemoryPresenceStore())
+            presence: InMemoryPresenceStore(),
+            dataCare: SQLiteDataCareStore(database: database))
     }
 }

@@ -6,4 +6,6 @@
 // and may dispatch `navigate` (bubbling, detail: {path}) to move within itself; the app keeps the
 // address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
 export const sections = [
+  { key: 'health', label: 'console.nav.health', element: 'console-health', load: () => import('./health/page.js') },
+  { key: 'data', label: 'console.nav.data', element: 'console-data', load: () => import('./data/page.js') },
 ];

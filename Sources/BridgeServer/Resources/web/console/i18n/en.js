@@ -14,4 +14,6 @@ export default {
   'console.csv': 'Download CSV',
   'console.saved': 'Saved.',
   'console.failed': 'That did not work: {message}',
+  'console.nav.health': 'Health',
+  'console.nav.data': 'Data',
 };

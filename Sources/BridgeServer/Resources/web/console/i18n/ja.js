@@ -14,4 +14,6 @@ export default {
   'console.csv': 'CSV をダウンロード',
   'console.saved': '保存しました。',
   'console.failed': 'うまくいきませんでした: {message}',
+  'console.nav.health': '稼働状況',
+  'console.nav.data': 'データ',
 };
