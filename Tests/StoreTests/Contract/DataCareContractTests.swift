@@ -175,9 +175,9 @@ import UniversalInbox
             #expect(try await tables.asyncMap { try await rowsAbout(bob, in: $0.table, column: $0.column, stores.sql) } == bobBefore)
             #expect(try await stores.sql.int64("SELECT count(*) FROM pending_receipts WHERE platform_message_id = 'pm-bob'") == 1)
             #expect(try await stores.sql.int64("SELECT count(*) FROM unreadable_events") == 1)
-            if case .sqlite(let database) = stores.sql {
+            if case .sqlite = stores.sql {
                 // The search index finds Bob's words and no longer Alice's, and is whole.
-                try await database.pool.write { db in try db.execute(sql: "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')") }
+                try await stores.sql.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
                 _ = try await stores.ticketQueries.indexNewMessages(limit: 100)
                 #expect(try await stores.sql.int64("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"secret\"'") == 0)
                 #expect(try await stores.sql.int64("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"plain\"'") == 2)
@@ -253,8 +253,8 @@ import UniversalInbox
             #expect(try await stores.dataCare.applyRetention(now: later, limit: 1).messagesCleared == 1)
             #expect(try await stores.dataCare.applyRetention(now: later, limit: 1) == RetentionOutcome())
             #expect(try await stores.sql.int64("SELECT count(*) FROM messages WHERE text <> ''") == 0)
-            if case .sqlite(let database) = stores.sql {
-                try await database.pool.write { db in try db.execute(sql: "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')") }
+            if case .sqlite = stores.sql {
+                try await stores.sql.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
                 #expect(try await stores.sql.int64("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"words\"'") == 0)
             }
             // Back to keeping forever.
