@@ -132,7 +132,7 @@ public struct NewAuditEntry: Sendable, Equatable {
     public var actorName: String
     public var actorRole: String
     public var method: String
-    /// The route as registered (`/api/v1/rules/:id`), so entries group by operation.
+    /// The route as registered (`/api/v1/rules/{id}`), so entries group by operation.
     public var route: String
     public var targetId: String?
     /// Short and free of secrets (`AuditSummary`).
