@@ -117,3 +117,11 @@ def test_an_owner_sets_retention_erases_a_contact_and_finds_both_in_the_audit_lo
     small.open()
     expect(small.audit_table).to_be_visible()
     shot(small.page, "data-360")
+
+    # In Japanese, at 360 px.
+    ja = signed_in(open_page, bridge, owner, DataConsole, width=360, height=740)
+    ja.open()
+    ja.page.get_by_role("combobox", name="Language").select_option("ja")
+    expect(ja.page.get_by_role("heading", name="データ", level=1)).to_be_visible()
+    expect(ja.page.get_by_role("table", name="監査ログ")).to_be_visible()
+    shot(ja.page, "data-ja-360")

@@ -2,11 +2,16 @@
 // each queue and the latest errors (GET /api/v1/system, worked out from the database so the
 // figures are right whichever process answers), and the way to the Prometheus figures.
 import { el } from '../../dom.js';
-import { formatFullTime, formatNumber, t, useCatalogue } from '../../i18n.js';
+import { currentLanguage, formatNumber, t, useCatalogue } from '../../i18n.js';
 import { csvButton, dataTable, pageHead, statusLine } from '../ui.js';
 import { healthApi } from './api.js';
 
 await useCatalogue((code) => import(`./i18n/${code}.js`).then((m) => m.default));
+
+/** A time to the second, in the reader's language and time zone. */
+function formatFullTime(iso) {
+  return new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+}
 
 const QUEUES = ['outbox', 'jobs', 'alertDeliveries', 'webhookDeliveries', 'campaignRecipients'];
 
@@ -30,6 +35,12 @@ export function formatUptime(seconds) {
   if (days || hours) parts.push(t('health.uptime.hours', { n: hours }));
   parts.push(t('health.uptime.minutes', { n: minutes }));
   return parts.join(' ');
+}
+
+/** The table's caption stays its accessible name but is not shown: the part's heading says it. */
+function hiddenCaption(table) {
+  table.caption.classList.add('visually-hidden');
+  return table;
 }
 
 class HealthPage extends HTMLElement {
@@ -69,19 +80,19 @@ class HealthPage extends HTMLElement {
       parts.push(el('section', { class: 'health-part' },
         el('div', { class: 'part-head' }, el('h2', { text: t('health.queues') }),
           csvButton('queues.csv', () => [[t('health.queue'), t('health.waiting')], ...queueRows.map((row) => [t(`health.queue.${row.key}`), row.waiting])])),
-        dataTable({
+        hiddenCaption(dataTable({
           caption: t('health.queues'),
           columns: [
             { label: t('health.queue'), value: (row) => t(`health.queue.${row.key}`) },
             { label: t('health.waiting'), value: (row) => formatNumber(row.waiting), numeric: true },
           ],
           rows: queueRows,
-        })));
+        }))));
       parts.push(el('section', { class: 'health-part' },
         el('div', { class: 'part-head' }, el('h2', { text: t('health.errors') }),
           csvButton('recent-errors.csv', () => [['at', 'kind', 'account', 'reason', 'ticketId'],
             ...s.recentErrors.map((e) => [e.at, e.kind, e.account, e.reason, e.ticketId ?? ''])])),
-        dataTable({
+        hiddenCaption(dataTable({
           caption: t('health.errors'),
           empty: t('health.errors.none'),
           columns: [
@@ -92,7 +103,7 @@ class HealthPage extends HTMLElement {
             { label: t('health.ticket'), value: (e) => (e.ticketId ? el('a', { text: `#${e.ticketId}`, attrs: { href: `/inbox/#/all/${e.ticketId}` } }) : '') },
           ],
           rows: s.recentErrors,
-        })));
+        }))));
     }
     this.replaceChildren(...parts);
   }
