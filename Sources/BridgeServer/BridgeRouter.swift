@@ -30,6 +30,7 @@ enum BridgeRouter {
             hasher: core.hasher, publicBaseURL: config.server.publicBaseURL)
         auth.addPublicRoutes(to: router.group("/api/v1"))
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: core.authenticator, publicBaseURL: config.server.publicBaseURL))
+            .add(middleware: AuditMiddleware(inbox: inbox, logger: core.logger))
         auth.addRoutes(to: api)
         api.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
@@ -49,6 +50,7 @@ enum BridgeRouter {
         BulkController(inbox: inbox, registry: registry).addRoutes(to: api)
         OutgoingWebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
+        DataController(inbox: inbox, databaseKind: inbox.stores.sqlite == nil ? "postgresql" : "sqlite", startedAt: core.clock(), clock: core.clock).addRoutes(to: api)
         EventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)

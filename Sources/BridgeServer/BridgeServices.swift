@@ -30,6 +30,7 @@ enum BridgeServices {
                     inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, uploads: core.uploads,
                     uploadRetention: config.media.uploadRetention, leaser: core.runOnce, logger: logger),
                 SearchIndexer(inbox: inbox, leaser: core.runOnce, logger: logger),
+                RetentionJanitor(inbox: inbox, interval: janitorInterval, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
             ] + (core.database.liveListener(for: core.live, logger: logger).map { [$0] } ?? []) + [

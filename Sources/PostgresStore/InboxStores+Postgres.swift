@@ -36,5 +36,6 @@ extension InboxStores {
             spamStore: PostgresSpamStore(client: client, logger: logger),
             presence: PostgresPresenceStore(client: client, logger: logger),
             channelAccounts: PostgresChannelAccountStore(client: client, logger: logger))
+            dataCare: PostgresDataCareStore(client: client, logger: logger))
     }
 }

@@ -25,6 +25,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 11, name: "presence", statements: presence),
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
         PostgresMigration(version: 13, name: "channel-accounts", statements: channelAccounts),
+        PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
     ]
 
     /// The newest version this binary knows.
@@ -45,5 +46,6 @@ public enum PostgresSchema {
         "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
         "presence", "presence_state", "presence_changes",
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
+        "retention_settings", "audit_log",
     ]
 }

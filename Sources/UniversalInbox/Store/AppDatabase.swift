@@ -110,6 +110,8 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v27-channel-accounts") { db in
             try db.execute(sql: Schema.channelAccounts)
+        migrator.registerMigration("v29-audit-retention") { db in
+            try db.execute(sql: Schema.auditRetention)
         }
         return migrator
     }

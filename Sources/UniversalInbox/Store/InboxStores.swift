@@ -66,6 +66,9 @@ public struct InboxStores: Sendable {
     public let presence: any PresenceStore
     /// Channel accounts added from the console and every account's activity (`ChannelAccountStore`).
     public let channelAccounts: any ChannelAccountStore
+    /// Retention, erasure and export of customers' data, the health figures and the audit log
+    /// (`DataCareStore`).
+    public let dataCare: any DataCareStore
 
     public init(
         sqlite: AppDatabase?,
@@ -98,6 +101,7 @@ public struct InboxStores: Sendable {
         spamStore: any SpamStore,
         presence: any PresenceStore,
         channelAccounts: any ChannelAccountStore
+        dataCare: any DataCareStore
     ) {
         self.sqlite = sqlite
         self.runOnceLeases = runOnceLeases
@@ -129,6 +133,7 @@ public struct InboxStores: Sendable {
         self.spamStore = spamStore
         self.presence = presence
         self.channelAccounts = channelAccounts
+        self.dataCare = dataCare
     }
 
     /// Every store on one SQLite database.
@@ -164,5 +169,6 @@ public struct InboxStores: Sendable {
             spamStore: SQLiteSpamStore(database: database),
             presence: InMemoryPresenceStore(),
             channelAccounts: SQLiteChannelAccountStore(database: database))
+            dataCare: SQLiteDataCareStore(database: database))
     }
 }

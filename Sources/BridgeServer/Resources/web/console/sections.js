@@ -8,4 +8,6 @@
 export const sections = [
   { key: 'channels', label: 'console.section.channels', element: 'channels-section', load: () => import('./channels/page.js') },
   { key: 'reports', label: 'reports.nav', element: 'console-reports', load: () => import('./reports/page.js') },
+  { key: 'health', label: 'console.nav.health', element: 'console-health', load: () => import('./health/page.js') },
+  { key: 'data', label: 'console.nav.data', element: 'console-data', load: () => import('./data/page.js') },
 ];

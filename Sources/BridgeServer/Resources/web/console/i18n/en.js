@@ -16,4 +16,6 @@ export default {
   'console.saved': 'Saved.',
   'console.failed': 'That did not work: {message}',
   'reports.nav': 'Reports',  // the Reports section's name in the navigation (shown before it loads)
+  'console.nav.health': 'Health',
+  'console.nav.data': 'Data',
 };

@@ -16,4 +16,6 @@ export default {
   'console.saved': '保存しました。',
   'console.failed': 'うまくいきませんでした: {message}',
   'reports.nav': 'レポート',  // the Reports section's name in the navigation (shown before it loads)
+  'console.nav.health': '稼働状況',
+  'console.nav.data': 'データ',
 };
