@@ -53,6 +53,7 @@ enum BridgeRouter {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
         try WebController(assets: WebAssets.bundled()).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: core.historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
