@@ -14,4 +14,5 @@ export default {
   'console.csv': 'Download CSV',
   'console.saved': 'Saved.',
   'console.failed': 'That did not work: {message}',
+  'section.campaigns': 'Campaigns',
 };

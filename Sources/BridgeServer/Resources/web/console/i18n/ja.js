@@ -14,4 +14,5 @@ export default {
   'console.csv': 'CSV をダウンロード',
   'console.saved': '保存しました。',
   'console.failed': 'うまくいきませんでした: {message}',
+  'section.campaigns': 'キャンペーン',
 };
