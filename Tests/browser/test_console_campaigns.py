@@ -137,3 +137,17 @@ def test_the_campaigns_section_at_phone_width_in_japanese(campaign_bridge, open_
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_role("region", name="プレビュー").scroll_into_view_if_needed()
     shot(page, "phone-ja")
+
+    # Scheduled at 9:00 in New York (the page's own zone is Tokyo): the API holds 14:00 UTC. Then cancelled.
+    page.get_by_label("名前", exact=True).fill("冬の予約キャンペーン")
+    page.get_by_label("日時を指定して送る", exact=True).check()
+    page.get_by_label("日付と時刻", exact=True).fill("2030-01-15T09:00")
+    page.get_by_label("タイムゾーン", exact=True).select_option("America/New_York")
+    page.get_by_role("button", name="予約する").click()
+    expect(page.get_by_label("状態").filter(has_text="予約済み")).to_be_visible()
+    campaign = next(c for c in campaign_bridge.api("GET", "/api/v1/campaigns")["items"] if c["name"] == "冬の予約キャンペーン")
+    assert campaign["status"] == "scheduled" and campaign["scheduledAt"].startswith("2030-01-15T14:00:00"), campaign
+    page.get_by_role("button", name="キャンペーンを中止").click()
+    expect(page.get_by_label("状態").filter(has_text="中止")).to_be_visible()
+    shot(page, "scheduled-cancelled-ja")
+    assert campaign_bridge.api("GET", f"/api/v1/campaigns/{campaign['id']}")["status"] == "cancelled"

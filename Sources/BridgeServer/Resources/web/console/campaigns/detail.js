@@ -110,7 +110,7 @@ class CampaignDetail extends HTMLElement {
       this.status,
       el('section', { class: 'card', attrs: { 'aria-label': t('campaigns.progress') } }, bar, legend),
       el('h2', { text: t('campaigns.report') }),
-      channels, reasons,
+      el('div', { class: 'table-scroll' }, channels), reasons,
       el('div', { class: 'page-actions' }, download,
         el('a', { class: 'button', text: t('campaigns.reportCsv'), attrs: { href: `/api/v1/campaigns/${c.id}/report?format=csv`, download: `campaign-${c.id}-report.csv` } }),
         el('a', { class: 'button', text: t('campaigns.back'), attrs: { href: '#/campaigns' } })));

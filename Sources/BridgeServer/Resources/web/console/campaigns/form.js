@@ -170,7 +170,7 @@ class CampaignForm extends HTMLElement {
     });
     const smsRecipients = answer.channels.find((row) => row.channel === 'sms')?.willSend ?? 0;
     const cards = answer.messages.map((message) => this.messageCard(message, smsRecipients));
-    this.previewBody.replaceChildren(skips, el('h3', { text: t('campaigns.messages') }), el('div', { class: 'campaign-messages' }, cards));
+    this.previewBody.replaceChildren(el('div', { class: 'table-scroll' }, skips), el('h3', { text: t('campaigns.messages') }), el('div', { class: 'campaign-messages' }, cards));
   }
 
   messageCard(message, smsRecipients) {
