@@ -55,6 +55,7 @@ enum BridgeRouter {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
+        CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
         ChannelAccountsController(
             registry: registry, store: inbox.stores.channelAccounts, transport: core.transport, publicBaseURL: config.server.publicBaseURL,

@@ -43,6 +43,7 @@ public struct CampaignSender: Sendable {
         var batches: [(account: String, key: String, recipients: [CampaignRecipient], content: MessageContent)] = []
         var singles: [(CampaignRecipient, OutboundMessage, any MessageSender)] = []
         var fresh: [String: [CampaignRecipient]] = [:]
+        let planner = CampaignPlanner(accounts: accounts)
 
         // An interrupted batch goes again, whole, under its key.
         for (key, group) in Dictionary(grouping: recipients.filter { $0.batchKey != nil }, by: { $0.batchKey! }) {
@@ -56,22 +57,10 @@ public struct CampaignSender: Sendable {
                 batches.append((recipient.account, key, [recipient], CampaignMessage.content(campaign.content, channel: recipient.channel, values: [:])))
                 continue
             }
-            guard let adapter = accounts.adapter(for: recipient.account) else {
-                outcomes.append((recipient.id, .skipped(reason: "channel account \(recipient.account) is not configured")))
-                continue
-            }
-            var context = recipient.context
-            context.purpose = .broadcast(messageTag: campaign.content.messengerTag)
-            let message = OutboundMessage(
-                id: CampaignMessage.key("campaign", String(campaign.id), "recipient", String(recipient.id)), recipient: recipient.platformUserId,
-                content: CampaignMessage.content(campaign.content, channel: recipient.channel, values: recipient.values), context: context,
-                subject: TemplateText.fill(campaign.content.subject ?? campaign.name, recipient.values))
-            if let batching = adapter as? any BatchSending, campaign.content.isSameForEveryone, batching.prefersBatch(message) {
-                fresh[recipient.account, default: []].append(recipient)
-            } else if let refusal = adapter.refusal(for: message) {
-                outcomes.append((recipient.id, .skipped(reason: refusal.reason)))
-            } else {
-                singles.append((recipient, message, adapter))
+            switch planner.plan(recipient, campaignId: campaign.id, name: campaign.name, content: campaign.content) {
+            case .batch: fresh[recipient.account, default: []].append(recipient)
+            case .skip(let reason): outcomes.append((recipient.id, .skipped(reason: reason)))
+            case .single(let message, let adapter): singles.append((recipient, message, adapter))
             }
         }
         for (account, group) in fresh.sorted(by: { $0.key < $1.key }) {
@@ -80,7 +69,7 @@ public struct CampaignSender: Sendable {
             for start in stride(from: 0, to: group.count, by: size.upperBound) {
                 let part = Array(group[start..<min(start + size.upperBound, group.count)])
                 guard part.count >= size.lowerBound else {
-                    outcomes += part.map { ($0.id, .skipped(reason: "\(account) sends to followers outside its window only in groups of at least \(size.lowerBound)")) }
+                    outcomes += part.map { ($0.id, .skipped(reason: CampaignPlanner.tooFewForBatch(account: account, size: size))) }
                     continue
                 }
                 let key = CampaignMessage.key("campaign", String(campaign.id), "batch", String(part[0].id))

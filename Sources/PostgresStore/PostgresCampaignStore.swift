@@ -118,33 +118,71 @@ public struct PostgresCampaignStore: CampaignStore {
                     """, logger: logger)
                 return []
             }
-            var fields: [Int64: [String: String]] = [:]
-            let fieldRows = try await connection.query("""
-                SELECT v.contact_id, f.key, v.value FROM contact_fields v JOIN custom_fields f ON f.id = v.field_id
-                WHERE v.contact_id IN (SELECT contact_id FROM campaign_recipients WHERE id = ANY(\(ids)))
-                """, logger: logger)
-            for try await (contactId, key, value) in fieldRows.decode((Int64, String, String).self) { fields[contactId, default: [:]][key] = value }
-            let rows = try await connection.query("""
-                SELECT r.id, r.contact_id, r.account, r.channel, r.batch_key, r.attempts, c.display_name, c.email,
-                    i.id, i.platform_user_id, i.last_inbound_at, i.blocked
-                FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id LEFT JOIN identities i ON i.id = r.identity_id
-                WHERE r.id = ANY(\(ids)) ORDER BY r.batch_key, r.id
-                """, logger: logger)
-            var recipients: [CampaignRecipient] = []
-            for try await row in rows.decode((Int64, Int64, String, String, String?, Int, String?, String?, Int64?, String?, Int64?, Int?).self) {
-                let (id, contactId, account, channel, batchKey, attempts, name, email, identityId, platformUserId, lastInboundAt, blocked) = row
-                let identity = identityId.flatMap { _ in
-                    platformUserId.map { CampaignRecipient.IdentityFacts(platformUserId: $0, lastInboundAt: lastInboundAt, blocked: (blocked ?? 0) != 0) }
-                }
-                if let recipient = CampaignRecipient.claimed(
-                    id: id, contactId: contactId, account: account, channel: channel, batchKey: batchKey, attempts: attempts, contactName: name,
-                    contactEmail: email, identity: identity, fields: fields[contactId] ?? [:], now: now)
-                {
-                    recipients.append(recipient)
-                }
-            }
-            return recipients
+            return try await claimed(ids, on: connection, now: now).compactMap(\.recipient)
         }
+    }
+
+    /// Recipients as a claim hands them to the sender, in batch and id order (nil: no address to send to).
+    private func claimed(_ ids: [Int64], on connection: PostgresConnection, now: Date) async throws -> [(id: Int64, recipient: CampaignRecipient?)] {
+        var fields: [Int64: [String: String]] = [:]
+        let fieldRows = try await connection.query("""
+            SELECT v.contact_id, f.key, v.value FROM contact_fields v JOIN custom_fields f ON f.id = v.field_id
+            WHERE v.contact_id IN (SELECT contact_id FROM campaign_recipients WHERE id = ANY(\(ids)))
+            """, logger: logger)
+        for try await (contactId, key, value) in fieldRows.decode((Int64, String, String).self) { fields[contactId, default: [:]][key] = value }
+        let rows = try await connection.query("""
+            SELECT r.id, r.contact_id, r.account, r.channel, r.batch_key, r.attempts, c.display_name, c.email,
+                i.id, i.platform_user_id, i.last_inbound_at, i.blocked
+            FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id LEFT JOIN identities i ON i.id = r.identity_id
+            WHERE r.id = ANY(\(ids)) ORDER BY r.batch_key, r.id
+            """, logger: logger)
+        var recipients: [(id: Int64, recipient: CampaignRecipient?)] = []
+        for try await row in rows.decode((Int64, Int64, String, String, String?, Int, String?, String?, Int64?, String?, Int64?, Int?).self) {
+            let (id, contactId, account, channel, batchKey, attempts, name, email, identityId, platformUserId, lastInboundAt, blocked) = row
+            let identity = identityId.flatMap { _ in
+                platformUserId.map { CampaignRecipient.IdentityFacts(platformUserId: $0, lastInboundAt: lastInboundAt, blocked: (blocked ?? 0) != 0) }
+            }
+            recipients.append((id, CampaignRecipient.claimed(
+                id: id, contactId: contactId, account: account, channel: channel, batchKey: batchKey, attempts: attempts, contactName: name,
+                contactEmail: email, identity: identity, fields: fields[contactId] ?? [:], now: now)))
+        }
+        return recipients
+    }
+
+    public func preview(audience: CampaignAudience, channel: String?, now: Date) async throws -> [PreviewedRecipient] {
+        do {
+            // The campaign and its recipients are rolled back by throwing what was found.
+            try await client.transaction(logger: logger) { connection in
+                let rows = try await connection.query("""
+                    INSERT INTO campaigns (name, status, audience, channel, content, created_by, created_at, updated_at)
+                    VALUES ('preview', 'draft', \(try audience.stored()), \(channel), '{}', 'preview', \(now.ms), \(now.ms))
+                    RETURNING id
+                    """, logger: logger)
+                var campaignId: Int64?
+                for try await id in rows.decode(Int64.self) { campaignId = id }
+                guard let campaignId else { throw PostgresCampaignStoreError.noRowReturned }
+                try await resolveAudience(on: connection, campaignId: campaignId, audience: audience, channel: channel, now: now.ms)
+                var resolved: [(id: Int64, channel: String?, status: String, reason: String?)] = []
+                let states = try await connection.query(
+                    "SELECT id, channel, status, reason FROM campaign_recipients WHERE campaign_id = \(campaignId) ORDER BY id", logger: logger)
+                for try await row in states.decode((Int64, String?, String, String?).self) { resolved.append(row) }
+                var claimed: [Int64: CampaignRecipient] = [:]
+                for (id, recipient) in try await self.claimed(resolved.filter { $0.status == "pending" }.map(\.id), on: connection, now: now) {
+                    claimed[id] = recipient
+                }
+                throw PreviewRollback(recipients: resolved.map { row in
+                    claimed[row.id].map { .recipient($0) } ?? .skipped(channel: row.channel, reason: row.reason ?? PreviewedRecipient.noAddress)
+                })
+            }
+            throw PostgresCampaignStoreError.noRowReturned
+        } catch let rollback as PreviewRollback {
+            return rollback.recipients
+        }
+    }
+
+    /// Carries a preview's findings out of the transaction it rolls back.
+    private struct PreviewRollback: Error {
+        let recipients: [PreviewedRecipient]
     }
 
     public func assignBatch(_ recipientIds: [Int64], key: String) async throws {

@@ -126,6 +126,7 @@ import Yams
         "POST /api/v1/campaigns/{id}/cancel": (.settings, nil),
         "GET /api/v1/campaigns/{id}/report": (.settings, nil),
         "GET /api/v1/campaigns/{id}/recipients": (.settings, nil),
+        "POST /api/v1/campaigns/preview": (.settings, #"{"audience":{"contactIds":[{contact}]},"content":{"text":"hi"}}"#),
 
         "PATCH /api/v1/agents/{id}": (.manageAgent, #"{"maxTickets":9}"#),
         "GET /api/v1/agents/{id}/tokens": (.manageAgent, nil),

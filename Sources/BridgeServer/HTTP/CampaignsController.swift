@@ -71,29 +71,40 @@ struct CampaignsController: Sendable {
     func create(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let actor = try context.requireSettingsManager()
         let body = try await request.decode(Body.self)
-        var audience = CampaignAudience()
-        audience.contactIds = body.audience.contactIds
-        audience.tags = body.audience.tags
-        audience.channel = body.audience.channel  // channels are checked by the inbox (which knows `email`)
-        audience.contactFields = body.audience.contactFields
-        audience.lastContactAfter = try body.audience.lastContactAfter.map { try TicketFilter.date(Substring($0), "lastContactAfter") }
-        audience.lastContactBefore = try body.audience.lastContactBefore.map { try TicketFilter.date(Substring($0), "lastContactBefore") }
-        audience.optedIn = body.audience.optedIn
-        if let account = body.audience.followersOf {
-            guard registry.adapter(for: account) is any FollowerBroadcasting else {
-                throw APIError.unprocessable("invalid_audience", "followersOf must name a configured LINE account (\(account) is not one)")
-            }
-            audience.followersOf = account
-        }
-        if let tag = body.content.messengerTag, !MessengerAdapter.broadcastTags.contains(tag) {
-            throw APIError.badRequest("invalid_messengerTag", "messengerTag must be one of \(MessengerAdapter.broadcastTags.sorted().joined(separator: ", "))")
-        }
+        let audience = try Self.audience(body.audience, registry: registry)
+        try Self.check(body.content)
         let scheduledAt = try body.scheduledAt.map { try TicketFilter.dateTime($0, "scheduledAt") }
         var campaign = try await inbox.createCampaign(
             name: body.name, audience: audience, channel: body.channel,
             content: body.content, scheduledAt: scheduledAt, createdBy: actor.label)
         if body.start == true, scheduledAt == nil { campaign = try await inbox.changeCampaign(campaign.id, to: .start) }
         return JSONResponse.make(campaign, status: .created)
+    }
+
+    /// The audience a request names, its dates read and its followers' account checked.
+    static func audience(_ body: Body.Audience, registry: ChannelRegistry) throws -> CampaignAudience {
+        var audience = CampaignAudience()
+        audience.contactIds = body.contactIds
+        audience.tags = body.tags
+        audience.channel = body.channel  // channels are checked by the inbox (which knows `email`)
+        audience.contactFields = body.contactFields
+        audience.lastContactAfter = try body.lastContactAfter.map { try TicketFilter.date(Substring($0), "lastContactAfter") }
+        audience.lastContactBefore = try body.lastContactBefore.map { try TicketFilter.date(Substring($0), "lastContactBefore") }
+        audience.optedIn = body.optedIn
+        if let account = body.followersOf {
+            guard registry.adapter(for: account) is any FollowerBroadcasting else {
+                throw APIError.unprocessable("invalid_audience", "followersOf must name a configured LINE account (\(account) is not one)")
+            }
+            audience.followersOf = account
+        }
+        return audience
+    }
+
+    /// What only the server knows of content: the Meta tags a campaign may carry.
+    static func check(_ content: CampaignContent) throws {
+        if let tag = content.messengerTag, !MessengerAdapter.broadcastTags.contains(tag) {
+            throw APIError.badRequest("invalid_messengerTag", "messengerTag must be one of \(MessengerAdapter.broadcastTags.sorted().joined(separator: ", "))")
+        }
     }
 
     /// `POST /api/v1/contacts/{id}/messages`: one message to one contact, in their current ticket

@@ -23,6 +23,12 @@ public protocol CampaignStore: Sendable {
         createdBy: String, now: Date
     ) async throws -> Int64
 
+    /// Who a campaign to `audience` on `channel` would go to if it started at `now`, keeping
+    /// nothing: the audience is resolved by the statement `change(.start)` runs, into a campaign
+    /// that is rolled back, and each pending recipient is read as `claimRecipients` reads it.
+    /// A followers-of audience is the one recipient that stands for all followers.
+    func preview(audience: CampaignAudience, channel: String?, now: Date) async throws -> [PreviewedRecipient]
+
     /// A campaign with its progress, or nil.
     func campaign(id: Int64) async throws -> Campaign?
 

@@ -124,10 +124,19 @@ extension Inbox {
     public func createCampaign(
         name: String, audience: CampaignAudience, channel: String?, content: CampaignContent, scheduledAt: Date?, createdBy: String
     ) async throws -> Campaign {
+        try Self.checkCampaign(name: name, audience: audience, channel: channel, content: content)
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try await stores.campaignStore.create(
+            name: name, status: scheduledAt == nil ? .draft : .scheduled, audience: audience, channel: channel, content: content,
+            scheduledAt: scheduledAt, createdBy: createdBy, now: clock())
+        return try await campaign(id: id)
+    }
+
+    /// What a campaign may hold, checked alike when it is created and when it is previewed.
+    static func checkCampaign(name: String, audience: CampaignAudience, channel: String?, content: CampaignContent) throws {
         guard TextRules.isName(name, maxLength: 200) else {
             throw InboxError.invalid(code: "invalid_name", message: "a campaign needs a name of 1 to 200 characters, not all blank")
         }
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard content.text?.isEmpty == false || content.imageUrl != nil || content.template != nil else {
             throw InboxError.unprocessable(code: "no_content", message: "a campaign needs text, an imageUrl or a WhatsApp template")
         }
@@ -155,10 +164,6 @@ extension Inbox {
         if audience.contactIds == nil, audience == CampaignAudience() {
             throw InboxError.unprocessable(code: "no_audience", message: "name contactIds or at least one segment condition (a campaign to everyone says optedIn: true)")
         }
-        let id = try await stores.campaignStore.create(
-            name: name, status: scheduledAt == nil ? .draft : .scheduled, audience: audience, channel: channel, content: content,
-            scheduledAt: scheduledAt, createdBy: createdBy, now: clock())
-        return try await campaign(id: id)
     }
 
     public func campaign(id: Int64) async throws -> Campaign {

@@ -109,20 +109,48 @@ public struct SQLiteCampaignStore: CampaignStore {
             }
             let ids = rows.map { $0["id"] as Int64 }
             try db.execute(sql: "UPDATE campaign_recipients SET status = 'sending', updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))", arguments: [now.ms])
-            let identity = try db.cachedStatement(sql: "SELECT platform_user_id, last_inbound_at, blocked FROM identities WHERE id = ?")
-            let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
-            return try rows.compactMap { row in
-                let contactId: Int64 = row["contact_id"]
-                let contactRow = try Row.fetchOne(contact, arguments: [contactId])
-                let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?])
-                return CampaignRecipient.claimed(
-                    id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], batchKey: row["batch_key"],
-                    attempts: row["attempts"], contactName: contactRow?["display_name"], contactEmail: contactRow?["email"],
-                    identity: identityRow.map {
-                        .init(platformUserId: $0["platform_user_id"], lastInboundAt: $0["last_inbound_at"], blocked: $0["blocked"] as Bool? ?? false)
-                    },
-                    fields: try SQLiteCustomFieldStore.values(db, scope: .contact, subject: contactId), now: now)
+            return try rows.compactMap { try Self.claimed($0, db, now: now) }
+        }
+    }
+
+    /// A recipient row as a claim hands it to the sender (nil: no address to send to).
+    static func claimed(_ row: Row, _ db: Database, now: Date) throws -> CampaignRecipient? {
+        let identity = try db.cachedStatement(sql: "SELECT platform_user_id, last_inbound_at, blocked FROM identities WHERE id = ?")
+        let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
+        let contactId: Int64 = row["contact_id"]
+        let contactRow = try Row.fetchOne(contact, arguments: [contactId])
+        let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?])
+        return CampaignRecipient.claimed(
+            id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], batchKey: row["batch_key"],
+            attempts: row["attempts"], contactName: contactRow?["display_name"], contactEmail: contactRow?["email"],
+            identity: identityRow.map {
+                .init(platformUserId: $0["platform_user_id"], lastInboundAt: $0["last_inbound_at"], blocked: $0["blocked"] as Bool? ?? false)
+            },
+            fields: try SQLiteCustomFieldStore.values(db, scope: .contact, subject: contactId), now: now)
+    }
+
+    public func preview(audience: CampaignAudience, channel: String?, now: Date) async throws -> [PreviewedRecipient] {
+        try await database.pool.write { db in
+            var found: [PreviewedRecipient] = []
+            // Everything below is undone: the preview keeps no campaign and no recipient.
+            try db.inSavepoint {
+                try db.execute(sql: """
+                    INSERT INTO campaigns (name, status, audience, channel, content, created_by, created_at, updated_at)
+                    VALUES ('preview', 'draft', ?, ?, '{}', 'preview', ?, ?)
+                    """, arguments: [try audience.stored(), channel, now.ms, now.ms])
+                let id = db.lastInsertedRowID
+                try Self.resolveAudience(db, campaignId: id, audience: audience, channel: channel, now: now.ms)
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM campaign_recipients WHERE campaign_id = ? ORDER BY id", arguments: [id]) {
+                    let status: String = row["status"]
+                    if status == "pending", let recipient = try Self.claimed(row, db, now: now) {
+                        found.append(.recipient(recipient))
+                    } else {
+                        found.append(.skipped(channel: row["channel"], reason: row["reason"] ?? PreviewedRecipient.noAddress))
+                    }
+                }
+                return .rollback
             }
+            return found
         }
     }
 

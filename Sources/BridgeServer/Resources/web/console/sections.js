@@ -10,4 +10,5 @@ export const sections = [
   { key: 'reports', label: 'reports.nav', element: 'console-reports', load: () => import('./reports/page.js') },
   { key: 'health', label: 'console.nav.health', element: 'console-health', load: () => import('./health/page.js') },
   { key: 'data', label: 'console.nav.data', element: 'console-data', load: () => import('./data/page.js') },
+  { key: 'campaigns', label: 'section.campaigns', element: 'console-campaigns', load: () => import('./campaigns/page.js') },
 ];

@@ -18,4 +18,5 @@ export default {
   'reports.nav': 'Reports',  // the Reports section's name in the navigation (shown before it loads)
   'console.nav.health': 'Health',
   'console.nav.data': 'Data',
+  'section.campaigns': 'Campaigns',
 };

@@ -18,4 +18,5 @@ export default {
   'reports.nav': 'レポート',  // the Reports section's name in the navigation (shown before it loads)
   'console.nav.health': '稼働状況',
   'console.nav.data': 'データ',
+  'section.campaigns': 'キャンペーン',
 };

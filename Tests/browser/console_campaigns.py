@@ -1,0 +1,96 @@
+"""The console's Campaigns section: its selectors (by role and label), and a LINE stand-in whose
+pushes can be held until the test lets them go, so a campaign's progress, pause and resume are
+seen at points the test chooses rather than at moments it waits for."""
+
+import re
+import threading
+
+from playwright.sync_api import expect
+
+from line_standin import LineStandIn
+from pages import ConsolePage
+
+
+class GatedLineStandIn(LineStandIn):
+    """LINE's push held at the door while `gating` is on: each waits until `release(n)` lets n go.
+    `held` counts the pushes that arrived at the door so far."""
+
+    def __init__(self):
+        self.gating = False
+        self.held = 0
+        self._gate = threading.Semaphore(0)
+        self._held_lock = threading.Lock()
+        super().__init__()
+
+    def listen(self, handler):
+        stand_in = self
+
+        class Gated(handler):
+            def do_POST(self):
+                if stand_in.gating and self.path.startswith("/v2/bot/message/push"):
+                    with stand_in._held_lock:
+                        stand_in.held += 1
+                    stand_in._gate.acquire()
+                super().do_POST()
+
+        super().listen(Gated)
+
+    def release(self, count):
+        for _ in range(count):
+            self._gate.release()
+
+    def open(self):
+        """Stops holding; lets every push still at the door go."""
+        self.gating = False
+        self.release(1000)
+
+
+class CampaignsConsole(ConsolePage):
+    def open(self):
+        self.open_section("Campaigns")
+        expect(self.page.get_by_role("heading", name="Campaigns", level=1)).to_be_visible()
+
+    def new_campaign(self):
+        self.page.get_by_role("button", name="New campaign").click()
+        return self.form
+
+    @property
+    def form(self):
+        return self.page.get_by_role("form", name="New campaign")
+
+    def field(self, label):
+        return self.form.get_by_label(label, exact=True)
+
+    @property
+    def preview(self):
+        return self.page.get_by_role("region", name="Preview")
+
+    @property
+    def skips(self):
+        return self.preview.get_by_role("table", name="Recipients and skips per channel")
+
+    def message_card(self, channel):
+        return self.preview.get_by_role("article", name=channel)
+
+    @property
+    def progress(self):
+        return self.page.get_by_role("progressbar", name="Progress")
+
+    def expect_done(self, done, total):
+        expect(self.progress).to_have_attribute("aria-valuenow", str(done))
+        expect(self.progress).to_have_attribute("aria-valuemax", str(total))
+
+    def status(self, text):
+        return self.page.get_by_label("Status").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+    def action(self, name):
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    @property
+    def per_channel(self):
+        return self.page.get_by_role("table", name="Per channel")
+
+    def report_row(self, channel):
+        """The per-channel row's cells as text: channel, sent, delivered, read, failed, skipped, pending."""
+        row = self.per_channel.get_by_role("row").filter(has=self.page.get_by_role("cell", name=channel, exact=True))
+        return [cell.strip() for cell in row.get_by_role("cell").all_inner_texts()]
