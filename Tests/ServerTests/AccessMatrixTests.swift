@@ -102,6 +102,8 @@ import Yams
         "POST /api/v1/rules": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"y"}]}"#),
         "DELETE /api/v1/rules/{id}": (.settings, nil),
         "PUT /api/v1/rules/order": (.settings, #"{"ids":[{rule}]}"#),
+        "PUT /api/v1/rules/{id}": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"z"}]}"#),
+        "POST /api/v1/rules/test": (.settings, #"{"ticketId":{ticket},"trigger":"message_received"}"#),
         "PUT /api/v1/business-hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
         "PUT /api/v1/departments/{id}/hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
         "POST /api/v1/views": (.settings, #"{"name":"VIP {role}","filter":"tag=vip","shared":true}"#),
