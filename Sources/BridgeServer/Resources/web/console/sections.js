@@ -6,4 +6,5 @@
 // and may dispatch `navigate` (bubbling, detail: {path}) to move within itself; the app keeps the
 // address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
 export const sections = [
+  { key: 'automation', label: 'section.automation', element: 'console-automation', load: () => import('./automation/page.js') },
 ];
