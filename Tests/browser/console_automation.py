@@ -40,3 +40,27 @@ class AutomationConsole(ConsolePage):
         self.trial.get_by_label("When", exact=True).select_option(label=trigger)
         self.trial.get_by_role("button", name="Try").click()
         return self.trial.get_by_role("table")
+
+
+class PeopleConsole(ConsolePage):
+    def open(self):
+        self.open_section("People")
+        expect(self.page.get_by_role("heading", name="People", exact=True)).to_be_visible()
+
+    @property
+    def agents(self):
+        return self.page.get_by_role("table", name="Agents")
+
+    def agent_row(self, name):
+        return self.agents.get_by_role("row").filter(has_text=name)
+
+    def panel(self, name):
+        return self.page.get_by_role("region", name=name)
+
+    @property
+    def status(self):
+        return self.page.locator("console-people").get_by_role("status")
+
+    @property
+    def hours(self):
+        return self.page.get_by_role("form", name="Business hours")

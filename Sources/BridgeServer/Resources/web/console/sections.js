@@ -7,4 +7,5 @@
 // address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
 export const sections = [
   { key: 'automation', label: 'section.automation', element: 'console-automation', load: () => import('./automation/page.js') },
+  { key: 'people', label: 'section.people', element: 'console-people', load: () => import('./people/page.js') },
 ];

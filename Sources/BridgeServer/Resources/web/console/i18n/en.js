@@ -3,6 +3,7 @@ export default {
   'app.title': 'Console',
   'signin.title': 'Sign in to the console',
   'section.automation': 'Automation',
+  'section.people': 'People',
   'console.sections': 'Console sections',
   'console.inbox': 'Inbox',
   'console.refused.title': 'The console is for owners and admins',
