@@ -3,6 +3,7 @@ settings changed, password reset, signed out everywhere, deactivated and back), 
 with holidays; and an agent refused the page."""
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -146,3 +147,45 @@ def test_an_agent_is_refused_the_people_page_and_its_api(bridge, open_page, shot
     ]:
         answer = page.request.fetch(bridge.base_url + path, method=method, data=body, headers=headers)
         assert answer.status == 403, (method, path, answer.status)
+
+
+def test_an_agent_added_without_a_password_chooses_one_through_a_one_time_link(bridge, open_page, shot):
+    admin = bridge.add_agent("Ida Admin", role="admin")
+    page, _ = open_page()
+    console = PeopleConsole(page, bridge.base_url)
+    console.goto("people")
+    console.sign_in(admin["email"], admin["password"])
+    expect(page.get_by_role("heading", name="People", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Add agent").first.click()
+    form = page.get_by_role("form", name="Add an agent")
+    form.get_by_label("Name").fill("Ivy Invited")
+    form.get_by_label("E-mail").fill("ivy.invited@example.com")
+    form.get_by_role("button", name="Add agent").click()
+    expect(console.status).to_have_text("Added Ivy Invited.")
+    link = console.panel("Ivy Invited").get_by_label("Invitation link")
+    expect(link).to_have_value(re.compile(r"/console/#/invite/brg_[0-9a-f]{64}$"))
+    url = link.input_value()
+    assert agent_named(bridge, "Ivy Invited")["hasPassword"] is False
+    shot(page, "invite-link")
+
+    # Ivy opens the link in her own browser, chooses a password and signs in with it.
+    ivy, problems = open_page(locale="ja-JP")
+    ivy.goto(url)
+    expect(ivy.get_by_role("heading", name="パスワードを設定")).to_be_visible()
+    assert "/invite/" not in ivy.url  # the token left the address at once
+    ivy.get_by_label("新しいパスワード").fill("ivy-password-1")
+    ivy.get_by_label("パスワード（確認）").fill("ivy-password-1")
+    shot(ivy, "choose-password")
+    ivy.get_by_role("button", name="パスワードを設定").click()
+    expect(ivy.get_by_text("パスワードを設定しました。")).to_be_visible()
+    assert can_log_in(bridge, "ivy.invited@example.com", "ivy-password-1")
+
+    # Used once: the same link again is refused, in words.
+    ivy, problems = open_page(locale="ja-JP")
+    problems.expected.add((409, "/api/v1/auth/invite"))
+    ivy.goto(url)
+    ivy.get_by_label("新しいパスワード").fill("other-password-2")
+    ivy.get_by_label("パスワード（確認）").fill("other-password-2")
+    ivy.get_by_role("button", name="パスワードを設定").click()
+    expect(ivy.get_by_role("alert")).to_have_text("このリンクは使用済み、期限切れ、または置き換えられています。新しいリンクを依頼してください。")
+    assert not can_log_in(bridge, "ivy.invited@example.com", "other-password-2")

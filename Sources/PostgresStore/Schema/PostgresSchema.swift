@@ -24,6 +24,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
         PostgresMigration(version: 11, name: "presence", statements: presence),
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
+        PostgresMigration(version: 17, name: "people-automation", statements: agentInvites),
     ]
 
     /// The newest version this binary knows.
@@ -43,5 +44,6 @@ public enum PostgresSchema {
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
         "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
         "presence", "presence_state", "presence_changes",
+        "agent_invites",
     ]
 }

@@ -108,6 +108,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v26-waiting-since-on-insert") { db in
             try db.execute(sql: Schema.waitingSinceOnInsert)
         }
+        migrator.registerMigration("v31-people-automation") { db in
+            try db.execute(sql: Schema.agentInvites)
+        }
         return migrator
     }
 }

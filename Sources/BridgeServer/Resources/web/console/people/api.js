@@ -7,6 +7,8 @@ export const peopleApi = {
   agents: () => request('GET', '/api/v1/agents').then((answer) => answer.items),
   addAgent: (agent) => request('POST', '/api/v1/agents', agent),
   changeAgent: (agentId, changes) => request('PATCH', `/api/v1/agents/${id(agentId)}`, changes),
+  /** A one-time link for the agent to choose its password: {token, path, expiresAt}, shown once. */
+  invite: (agentId) => request('POST', `/api/v1/agents/${id(agentId)}/invite`),
   revokeTokens: (agentId) => request('DELETE', `/api/v1/agents/${id(agentId)}/tokens`),
   deactivate: (agentId) => request('POST', `/api/v1/agents/${id(agentId)}/deactivate`),
   reactivate: (agentId) => request('POST', `/api/v1/agents/${id(agentId)}/reactivate`),

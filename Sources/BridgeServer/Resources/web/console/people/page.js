@@ -4,8 +4,8 @@
 // with their holidays. Every change goes through the public API, which checks who may do it (an
 // admin cannot touch an owner, nobody deactivates the last owner) and says why in its error.
 import { el } from '../../dom.js';
-import { t, useCatalogue } from '../../i18n.js';
-import { dataTable, field, pageHead, statusLine } from '../ui.js';
+import { formatTime, t, useCatalogue } from '../../i18n.js';
+import { copyButton, dataTable, field, pageHead, statusLine } from '../ui.js';
 import { peopleApi as api } from './api.js';
 import { hoursForm } from './hours-form.js';
 
@@ -66,7 +66,7 @@ class PeopleSection extends HTMLElement {
         { label: t('people.maxTickets'), value: (a) => a.maxTickets, numeric: true },
         { label: t('people.state'), value: (a) => el('span', { class: `label${a.active ? ' ok' : ''}`, text: t(a.active ? 'people.active' : 'people.deactivated') }) },
         { label: t('people.actions'), value: (a) => el('button', { text: t('people.edit'), attrs: { type: 'button', 'aria-label': t('people.editOf', { name: a.name }) },
-          on: { click: () => { this.editing = a; this.adding = false; this.status.clear(); this.render(); } } }) },
+          on: { click: () => { this.editing = a; this.adding = false; this.invite = null; this.status.clear(); this.render(); } } }) },
       ],
       rows: this.agents,
     });
@@ -107,7 +107,7 @@ class PeopleSection extends HTMLElement {
     const form = el('form', { class: 'card people-form', attrs: { 'aria-labelledby': 'add-agent-title', novalidate: true } },
       el('h2', { text: t('people.add.title'), attrs: { id: 'add-agent-title' } }),
       field(t('people.name'), name), field(t('people.email'), email), field(t('people.role'), role),
-      field(t('people.password'), password, t('people.password.hint')),
+      field(t('people.password'), password, t('people.password.inviteHint')),
       field(t('people.maxTickets'), max), departments, error,
       el('div', { class: 'form-actions' }, el('button', { class: 'primary', text: t('people.add.save'), attrs: { type: 'submit' } }),
         el('button', { text: t('people.cancel'), attrs: { type: 'button' }, on: { click: () => { this.adding = false; this.render(); } } })));
@@ -119,6 +119,11 @@ class PeopleSection extends HTMLElement {
       try {
         const made = await api.addAgent(agent);
         this.adding = false;
+        // No password: the agent chooses one through an invitation link, shown in its panel.
+        if (!password.value) {
+          this.invite = { agentId: made.id, ...(await api.invite(made.id)) };
+          this.editing = made;
+        }
         await this.refresh(t('people.added', { name: made.name }));
       } catch (failure) {
         error.textContent = t('console.failed', { message: failure.message });
@@ -177,6 +182,18 @@ class PeopleSection extends HTMLElement {
       this.act(() => api.changeAgent(agent.id, { password: password.value }), t('people.resetDone', { name: agent.name }));
     });
 
+    const inviteButton = el('button', { text: t('people.invite.make'), attrs: { type: 'button' }, on: { click: async () => {
+      this.status.clear();
+      try {
+        this.invite = { agentId: agent.id, ...(await api.invite(agent.id)) };
+        this.render();
+        this.status.ok(t('people.invite.made', { name: agent.name }));
+      } catch (error) {
+        this.status.fail(error);
+      }
+    } } });
+    const invite = this.invite?.agentId === agent.id ? this.inviteLink(this.invite) : null;
+
     const revoke = el('button', { text: t('people.revoke'), attrs: { type: 'button' }, on: { click: () => {
       if (confirm(t('people.revoke.confirm', { name: agent.name }))) this.act(() => api.revokeTokens(agent.id), t('people.revoked', { name: agent.name }));
     } } });
@@ -190,13 +207,24 @@ class PeopleSection extends HTMLElement {
     return el('section', { class: 'card agent-panel', attrs: { 'aria-labelledby': 'agent-panel-title' } },
       el('div', { class: 'panel-head' }, el('h2', { text: agent.name, attrs: { id: 'agent-panel-title' } }),
         el('span', { class: `label${agent.active ? ' ok' : ''}`, text: t(agent.active ? 'people.active' : 'people.deactivated') }),
-        el('button', { text: t('people.close'), attrs: { type: 'button' }, on: { click: () => { this.editing = null; this.render(); } } })),
+        el('button', { text: t('people.close'), attrs: { type: 'button' }, on: { click: () => { this.editing = null; this.invite = null; this.render(); } } })),
       el('p', { class: 'hint', text: t('people.summary', { email: agent.email, count: agent.activeTickets }) }),
       settings,
       el('h3', { text: t('people.access') }),
+      el('div', { class: 'form-actions' }, agent.active ? inviteButton : null),
+      invite,
       reset,
       el('div', { class: 'form-actions' }, revoke, activation),
       el('p', { class: 'hint', text: t('people.deactivate.hint') }));
+  }
+
+  /** The invitation link, shown once: the token is not kept anywhere the page could show it again. */
+  inviteLink(invite) {
+    const url = new URL(invite.path, location.origin).href;
+    const box = el('input', { attrs: { type: 'text', readonly: true, spellcheck: 'false' } });
+    box.value = url;
+    return el('div', { class: 'invite-link' }, field(t('people.invite.link'), box, t('people.invite.expires', { time: formatTime(invite.expiresAt) })),
+      copyButton(url));
   }
 
   departmentsPart() {
