@@ -29,6 +29,8 @@ enum BridgeRouter {
             inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: core.decoyHash, throttle: LoginThrottle(limits: config.loginLimits),
             hasher: core.hasher, publicBaseURL: config.server.publicBaseURL)
         auth.addPublicRoutes(to: router.group("/api/v1"))
+        let invites = InvitesController(inbox: inbox, bcryptCost: config.bcryptCost, hasher: core.hasher)
+        invites.addPublicRoutes(to: router.group("/api/v1"))
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: core.authenticator, publicBaseURL: config.server.publicBaseURL))
             .add(middleware: AuditMiddleware(inbox: inbox, logger: core.logger))
         auth.addRoutes(to: api)
@@ -54,6 +56,7 @@ enum BridgeRouter {
         EventsController(inbox: inbox).addRoutes(to: api)
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
+        invites.addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)

@@ -42,6 +42,22 @@ public struct PostgresRuleStore: RuleStore {
         try await client.withConnection { try await Self.rules($0, logger: logger) }
     }
 
+    public func update(_ rule: Rule) async throws -> Rule? {
+        let conditions = try ContentCoding.encode(rule.conditions)
+        let actions = try ContentCoding.encode(rule.actions)
+        return try await client.transaction(logger: logger) { connection in
+            // Takes the cursor row's lock either way, like every rule write (see the type's note).
+            try await Self.startRulesFeedIfIdle(connection, logger: logger, turningOn: rule.active)
+            let updated = try await connection.query("""
+                UPDATE rules SET name = \(rule.name), trigger = \(rule.trigger.rawValue), after_seconds = \(rule.afterSeconds.map(Int64.init)),
+                    conditions = \(conditions), actions = \(actions), stop = \(rule.stop ? 1 : 0), active = \(rule.active ? 1 : 0)
+                WHERE id = \(rule.id) RETURNING id
+                """, logger: logger).decode(Int64.self).all()
+            guard !updated.isEmpty else { return nil }
+            return try await Self.rules(connection, logger: logger).first { $0.id == rule.id }
+        }
+    }
+
     public func delete(id: Int64) async throws -> Bool {
         !(try await client.query("DELETE FROM rules WHERE id = \(id) RETURNING id", logger: logger).decode(Int64.self).all()).isEmpty
     }
@@ -78,8 +94,9 @@ public struct PostgresRuleStore: RuleStore {
 
     /// Locks the `rules.log` cursor row, then (seeing what committed before the lock was granted)
     /// moves it to the log's head when there are neither active rules nor business hours.
-    static func startRulesFeedIfIdle(_ connection: PostgresConnection, logger: Logger) async throws {
+    static func startRulesFeedIfIdle(_ connection: PostgresConnection, logger: Logger, turningOn: Bool = true) async throws {
         try await connection.query("SELECT last_id FROM feed_cursors WHERE name = 'rules.log' FOR UPDATE", logger: logger)
+        guard turningOn else { return }
         try await connection.query("""
             UPDATE feed_cursors SET last_id = (SELECT seq FROM event_seq)
             WHERE name = 'rules.log' AND NOT EXISTS (SELECT 1 FROM rules WHERE active = 1) AND NOT EXISTS (SELECT 1 FROM business_hours)

@@ -13,6 +13,20 @@ struct RulesController: Sendable {
             let rule = try await request.decode(Rule.self)
             return JSONResponse.make(try await inbox.createRule(rule), status: .created)
         }
+        group.put("rules/:id") { request, context in
+            _ = try context.requireSettingsManager()
+            let rule = try await request.decode(Rule.self)
+            return JSONResponse.make(try await inbox.updateRule(id: try context.id(), rule))
+        }
+        group.post("rules/test") { request, context in
+            struct Body: Decodable {
+                var ticketId: Int64
+                var trigger: Rule.Trigger
+            }
+            _ = try context.requireSettingsManager()
+            let body = try await request.decode(Body.self)
+            return JSONResponse.make(ItemsDTO(items: try await inbox.trialRules(ticketId: body.ticketId, trigger: body.trigger)))
+        }
         group.delete("rules/:id") { _, context in
             _ = try context.requireSettingsManager()
             try await inbox.deleteRule(id: try context.id())

@@ -26,6 +26,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
         PostgresMigration(version: 13, name: "channel-accounts", statements: channelAccounts),
         PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
+        PostgresMigration(version: 17, name: "people-automation", statements: agentInvites),
     ]
 
     /// The newest version this binary knows.
@@ -47,5 +48,6 @@ public enum PostgresSchema {
         "presence", "presence_state", "presence_changes",
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
+        "agent_invites",
     ]
 }

@@ -15,6 +15,11 @@ public protocol RuleStore: Sendable {
     /// Every rule, in run order (then id).
     func rules() async throws -> [Rule]
 
+    /// Replaces what a rule holds (name, trigger, delay, conditions, actions, stop, active), keeping
+    /// its id and place in the order; nil when there is no such rule. Turning on the first active
+    /// rule starts the rules feed at the log's head, as `create` does, so it does not act on history.
+    func update(_ rule: Rule) async throws -> Rule?
+
     /// Deletes a rule (and its runs); false when there was none.
     func delete(id: Int64) async throws -> Bool
 
@@ -206,6 +211,20 @@ public struct SQLiteRuleStore: RuleStore {
 
     public func rules() async throws -> [Rule] {
         try await database.pool.read { db in try Self.rules(db, trigger: nil) }
+    }
+
+    public func update(_ rule: Rule) async throws -> Rule? {
+        try await database.pool.write { db in
+            if rule.active { try Self.startRulesFeedIfIdle(db) }
+            try db.execute(sql: """
+                UPDATE rules SET name = ?, trigger = ?, after_seconds = ?, conditions = ?, actions = ?, stop = ?, active = ? WHERE id = ?
+                """, arguments: [
+                    rule.name, rule.trigger.rawValue, rule.afterSeconds, try ContentCoding.encode(rule.conditions),
+                    try ContentCoding.encode(rule.actions), rule.stop, rule.active, rule.id,
+                ])
+            guard db.changesCount == 1 else { return nil }
+            return try Self.rules(db, trigger: nil).first { $0.id == rule.id }
+        }
     }
 
     public func delete(id: Int64) async throws -> Bool {

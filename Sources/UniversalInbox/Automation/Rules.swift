@@ -149,6 +149,15 @@ extension Inbox {
         try await stores.ruleStore.rules()
     }
 
+    /// Replaces rule `id`'s content (checked as a new rule is), keeping its place in the order.
+    public func updateRule(id: Int64, _ rule: Rule) async throws -> Rule {
+        try rule.validate()
+        var changed = rule
+        changed.id = id
+        guard let updated = try await stores.ruleStore.update(changed) else { throw InboxError.notFound("rule \(id)") }
+        return updated
+    }
+
     public func deleteRule(id: Int64) async throws {
         guard try await stores.ruleStore.delete(id: id) else { throw InboxError.notFound("rule \(id)") }
     }

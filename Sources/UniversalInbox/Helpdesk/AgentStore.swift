@@ -55,6 +55,18 @@ public protocol AgentStore: Sendable {
     /// Lets a deactivated agent back in, offline; an active one is left as it is. A missing agent is `notFound`.
     func reactivate(id: Int64, at: Date) async throws
 
+    /// Keeps a one-time invitation's digest for the agent until `expiresAt`, in place of any earlier
+    /// one (a new link replaces the old). A missing agent is `notFound`, a deactivated one `agent_deactivated`.
+    func addInvite(digest: String, agentId: Int64, expiresAt: Date, at: Date) async throws
+
+    /// The active agent an unexpired invitation with this digest is for (nothing changes).
+    func inviteAgent(digest: String, at: Date) async throws -> Int64?
+
+    /// Uses the invitation once, in one transaction: deletes it (unexpired, for an active agent),
+    /// sets the agent's password hash and ends every token of the agent. Returns the agent's id,
+    /// or nil when there was no such invitation (used, expired, replaced) and nothing changed.
+    func useInvite(digest: String, passwordHash: String, at: Date) async throws -> Int64?
+
     /// Adds a department; a name in use in any case is refused (`name_taken`).
     func createDepartment(name: String, at: Date) async throws -> Department
 

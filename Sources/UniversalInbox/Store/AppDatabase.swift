@@ -112,6 +112,8 @@ public struct AppDatabase: Sendable {
             try db.execute(sql: Schema.channelAccounts)
         migrator.registerMigration("v29-audit-retention") { db in
             try db.execute(sql: Schema.auditRetention)
+        migrator.registerMigration("v31-people-automation") { db in
+            try db.execute(sql: Schema.agentInvites)
         }
         return migrator
     }

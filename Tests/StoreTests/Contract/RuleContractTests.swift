@@ -61,6 +61,33 @@ import UniversalInbox
         }
     }
 
+    /// A rule changed in place keeps its id and position; the first rule turned on starts the
+    /// rules feed at the log's head (not history); no such rule is nil.
+    @Test(arguments: StoreKind.available)
+    func aChangedRuleKeepsItsPlace(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let rules = stores.ruleStore
+            let a = try await rules.create(Self.tagRule("a", active: false), now: Date(ms: 1))
+            let b = try await rules.create(Self.tagRule("b", active: false), now: Date(ms: 2))
+            #expect(try await rules.ruleFeed(limit: 10) == nil)
+            var changed = a
+            changed.name = "a2"
+            changed.trigger = .ticketCreated
+            changed.conditions = Rule.Conditions()
+            changed.actions[0].tag = "other"
+            changed.stop = false
+            changed.active = true
+            let updated = try await rules.update(changed)
+            #expect(updated == changed)
+            #expect(try await rules.rules() == [changed, b])
+            #expect(try await rules.ruleFeed(limit: 10) != nil)
+            var missing = changed
+            missing.id = 9999
+            #expect(try await rules.update(missing) == nil)
+            #expect(try await rules.rules() == [changed, b])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func hoursFallBackToTheDefault(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in

@@ -18,6 +18,13 @@ class ConsoleApp extends HTMLElement {
     this.addEventListener('signed-in', (event) => this.signedIn(event.detail.agent));
     this.addEventListener('navigate', (event) => this.navigate(event.detail.path, event.target));
     onLanguageChange(() => this.relabel());
+    // An invitation link (#/invite/<token>): choose a password first; the token leaves the address at once.
+    const invite = location.hash.match(/^#\/invite\/([^/]+)$/);
+    if (invite) {
+      history.replaceState(null, '', location.pathname);
+      await this.showInvite(decodeURIComponent(invite[1]));
+      return;
+    }
     try {
       this.signedIn(await api.me());
     } catch {
@@ -31,6 +38,15 @@ class ConsoleApp extends HTMLElement {
     document.title = t('app.title');
     const form = document.createElement('sign-in-form');
     if (notice) form.notice = notice;
+    this.replaceChildren(el('main', { class: 'signin-page' }, form));
+  }
+
+  async showInvite(token) {
+    await import('./people/invite-form.js');
+    const form = document.createElement('invite-form');
+    form.token = token;
+    form.addEventListener('password-set', () => this.showSignIn(t('people.invite.done')));
+    document.title = t('app.title');
     this.replaceChildren(el('main', { class: 'signin-page' }, form));
   }
 

@@ -11,4 +11,6 @@ export const sections = [
   { key: 'health', label: 'console.nav.health', element: 'console-health', load: () => import('./health/page.js') },
   { key: 'data', label: 'console.nav.data', element: 'console-data', load: () => import('./data/page.js') },
   { key: 'campaigns', label: 'section.campaigns', element: 'console-campaigns', load: () => import('./campaigns/page.js') },
+  { key: 'automation', label: 'section.automation', element: 'console-automation', load: () => import('./automation/page.js') },
+  { key: 'people', label: 'section.people', element: 'console-people', load: () => import('./people/page.js') },
 ];

@@ -3,6 +3,8 @@ export default {
   'app.title': 'Console',
   'signin.title': 'Sign in to the console',
   'console.section.channels': 'Channels',
+  'section.automation': 'Automation',
+  'section.people': 'People',
   'console.sections': 'Console sections',
   'console.inbox': 'Inbox',
   'console.refused.title': 'The console is for owners and admins',

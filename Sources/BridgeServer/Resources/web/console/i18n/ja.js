@@ -3,6 +3,8 @@ export default {
   'app.title': 'コンソール',
   'signin.title': 'コンソールにサインイン',
   'console.section.channels': 'チャネル',
+  'section.automation': '自動化',
+  'section.people': 'メンバー',
   'console.sections': 'コンソールのセクション',
   'console.inbox': '受信箱',
   'console.refused.title': 'コンソールはオーナーと管理者向けです',

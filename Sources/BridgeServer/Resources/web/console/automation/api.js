@@ -1,0 +1,18 @@
+// The Automation section's calls to the API (the rules and what a rule's form offers to pick).
+import { request } from '../../api.js';
+
+const id = (value) => encodeURIComponent(String(value));
+
+export const automationApi = {
+  rules: () => request('GET', '/api/v1/rules').then((answer) => answer.items),
+  createRule: (rule) => request('POST', '/api/v1/rules', rule),
+  updateRule: (ruleId, rule) => request('PUT', `/api/v1/rules/${id(ruleId)}`, rule),
+  deleteRule: (ruleId) => request('DELETE', `/api/v1/rules/${id(ruleId)}`),
+  reorderRules: (ids) => request('PUT', '/api/v1/rules/order', { ids }).then((answer) => answer.items),
+  /** Which rules of `trigger` would fire on the ticket now (the server's own check; changes nothing). */
+  trialRules: (ticketId, trigger) => request('POST', '/api/v1/rules/test', { ticketId, trigger }).then((answer) => answer.items),
+  ticket: (ticketId) => request('GET', `/api/v1/tickets/${id(ticketId)}`),
+  agents: () => request('GET', '/api/v1/agents').then((answer) => answer.items),
+  departments: () => request('GET', '/api/v1/departments').then((answer) => answer.items),
+  webhooks: () => request('GET', '/api/v1/webhooks').then((answer) => answer.items),
+};

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import UniversalInbox
+
+/// Invitation links as every `AgentStore` must keep them: found by digest until they expire, one
+/// per agent (a new one replaces the old), used once (the password set and every token ended in
+/// the same transaction), never for a deactivated agent.
+@Suite struct AgentInviteContractTests {
+    static func at(_ ms: Int64) -> Date { Date(ms: ms) }
+
+    @Test(arguments: StoreKind.available)
+    func anInvitationWorksOnceUntilItExpires(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            let agents = stores.agentStore
+            _ = try await agents.create(NewAgent(email: "owner@example.com", name: "Owner", role: .owner), at: Self.at(1))
+            let ann = try await agents.create(NewAgent(email: "ann@example.com", name: "Ann", role: .agent), at: Self.at(1))
+            _ = try await agents.addToken(digest: "session-a", agentId: ann, kind: "session", label: nil, expiresAt: nil, at: Self.at(2))
+
+            try await agents.addInvite(digest: "first", agentId: ann, expiresAt: Self.at(1000), at: Self.at(10))
+            #expect(try await agents.inviteAgent(digest: "first", at: Self.at(20)) == ann)
+            #expect(try await agents.inviteAgent(digest: "first", at: Self.at(1000)) == nil)  // expired
+            // A new link replaces the old one.
+            try await agents.addInvite(digest: "second", agentId: ann, expiresAt: Self.at(1000), at: Self.at(30))
+            #expect(try await agents.inviteAgent(digest: "first", at: Self.at(40)) == nil)
+            #expect(try await agents.useInvite(digest: "first", passwordHash: "wrong", at: Self.at(40)) == nil)
+            #expect(try await agents.agent(id: ann)?.hasPassword == false)
+            // Expired: nothing changes.
+            #expect(try await agents.useInvite(digest: "second", passwordHash: "late", at: Self.at(1000)) == nil)
+            #expect(try await agents.agent(id: ann)?.hasPassword == false)
+
+            #expect(try await agents.useInvite(digest: "second", passwordHash: "hash-ann", at: Self.at(50)) == ann)
+            #expect(try await agents.credentials(email: "ann@example.com")?.passwordHash == "hash-ann")
+            #expect(try await agents.agent(tokenDigest: "session-a", at: Self.at(60)) == nil)
+            // Once only.
+            #expect(try await agents.useInvite(digest: "second", passwordHash: "again", at: Self.at(60)) == nil)
+            #expect(try await agents.credentials(email: "ann@example.com")?.passwordHash == "hash-ann")
+
+            // Never for a deactivated agent; no agent at all is notFound.
+            try await agents.addInvite(digest: "third", agentId: ann, expiresAt: Self.at(1000), at: Self.at(70))
+            _ = try await agents.deactivate(id: ann, by: "test", at: Self.at(80))
+            #expect(try await agents.inviteAgent(digest: "third", at: Self.at(90)) == nil)
+            #expect(try await agents.useInvite(digest: "third", passwordHash: "x", at: Self.at(90)) == nil)
+            await #expect(throws: InboxError.agentDeactivated(ann)) {
+                try await agents.addInvite(digest: "fourth", agentId: ann, expiresAt: Self.at(1000), at: Self.at(90))
+            }
+            await #expect(throws: InboxError.agentNotFound(999)) {
+                try await agents.addInvite(digest: "fifth", agentId: 999, expiresAt: Self.at(1000), at: Self.at(90))
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+"""The console's Automation section in a real Chromium: rules made, changed, ordered, turned off,
+deleted and tried on a ticket, and a rule made on the page firing on a customer's next message."""
+
+import urllib.parse
+
+from playwright.sync_api import expect
+
+from conftest import wait_until
+from console_automation import AutomationConsole
+
+
+def automation_for(open_page, bridge, person, **options):
+    page, problems = open_page(**options)
+    console = AutomationConsole(page, bridge.base_url)
+    console.goto()
+    console.sign_in(person["email"], person["password"])
+    console.expect_signed_in(person["name"])
+    console.open()
+    return console, problems
+
+
+def rule_names_in_api(bridge):
+    return [rule["name"] for rule in bridge.api("GET", "/api/v1/rules")["items"]]
+
+
+def clear_rules(bridge):
+    for rule in bridge.api("GET", "/api/v1/rules")["items"]:
+        bridge.api("DELETE", f"/api/v1/rules/{rule['id']}")
+
+
+def test_a_rule_made_on_the_page_tags_the_next_customer_message(bridge, open_page, shot):
+    clear_rules(bridge)
+    admin = bridge.add_agent("Ada Admin", role="admin")
+    bridge.line_message("Urefund0000000000000000000000001", "hello, a question", display_name="Rie Refund")
+    ticket = wait_until(lambda: next((t for t in bridge.api("GET", "/api/v1/tickets?limit=200&contact=" + urllib.parse.quote("Rie Refund"))["items"]), None),
+                        what="the customer's ticket")
+    console, _ = automation_for(open_page, bridge, admin)
+    expect(console.page.get_by_text("No rules yet.")).to_be_visible()
+
+    form = console.new_rule()
+    form.get_by_label("Name").fill("Refunds")
+    form.get_by_label("When", exact=True).select_option(label="A customer writes")
+    form.get_by_label("Message contains").fill("refund")
+    form.get_by_role("group", name="Channels").get_by_label("LINE").check()
+    form.get_by_label("Action 1").select_option(label="Add tag")
+    form.get_by_label("Tag", exact=True).fill("refund")
+    form.get_by_role("button", name="Add action").click()
+    form.get_by_label("Action 2").select_option(label="Set priority")
+    form.get_by_label("Priority").select_option(label="Urgent")
+    shot(console.page, "new-rule")
+    form.get_by_role("button", name="Save rule").click()
+    expect(console.status).to_have_text("Saved “Refunds”.")
+    expect(console.rule("Refunds")).to_contain_text("text contains “refund”")
+    [rule] = bridge.api("GET", "/api/v1/rules")["items"]
+    assert rule["trigger"] == "message_received"
+    assert rule["conditions"] == {"textContains": "refund", "channels": ["line"]}
+    assert rule["actions"] == [{"type": "add_tag", "tag": "refund"}, {"type": "set_priority", "priority": "urgent"}]
+
+    # Before the customer writes again, the trial says the rule would not fire (nothing changes).
+    table = console.try_on(ticket["id"])
+    expect(table.get_by_role("row", name="Refunds")).to_contain_text("No")
+    assert bridge.api("GET", f"/api/v1/tickets/{ticket['id']}")["tags"] == []
+
+    # The customer's next message (a signed LINE webhook) fires it.
+    bridge.line_message("Urefund0000000000000000000000001", "I would like a REFUND for order 12")
+    wait_until(lambda: bridge.api("GET", f"/api/v1/tickets/{ticket['id']}")["tags"] == ["refund"], what="the rule to tag the ticket")
+    assert bridge.api("GET", f"/api/v1/tickets/{ticket['id']}")["priority"] == "urgent"
+
+    # The page shows the effect on the ticket, and that the rule fires on it now.
+    table = console.try_on(ticket["id"])
+    expect(table.get_by_role("row", name="Refunds")).to_contain_text("Yes")
+    facts = console.trial.get_by_role("definition")
+    expect(facts.nth(0)).to_have_text("Rie Refund")
+    expect(facts.nth(2)).to_have_text("Urgent")
+    expect(facts.nth(3)).to_have_text("refund")
+    shot(console.page, "trial")
+
+
+def test_rules_are_changed_ordered_turned_off_and_deleted(bridge, open_page, shot):
+    clear_rules(bridge)
+    owner = bridge.add_agent("Oda Owner", role="owner")
+    for name in ("First", "Second", "Third"):
+        bridge.api("POST", "/api/v1/rules", {"name": name, "trigger": "ticket_created", "actions": [{"type": "add_tag", "tag": name.lower()}]})
+    console, problems = automation_for(open_page, bridge, owner)
+    expect(console.rules.get_by_role("listitem")).to_have_count(3)
+    third = bridge.api("GET", "/api/v1/rules")["items"][2]["id"]
+    problems.expected.add((422, f"/api/v1/rules/{third}"))  # the bad regular expression below
+
+    # Buttons.
+    console.page.get_by_role("button", name="Move Third up").click()
+    expect(console.status).to_have_text("“Third” is now number 2.")
+    assert rule_names_in_api(bridge) == ["First", "Third", "Second"]
+    # Keyboard: Alt+↑ on the focused rule (focus stays on it, so it can move on).
+    console.rule("Third").focus()
+    console.page.keyboard.press("Alt+ArrowUp")
+    expect(console.status).to_have_text("“Third” is now number 1.")
+    expect(console.rule("Third")).to_be_focused()
+    console.page.keyboard.press("Alt+ArrowDown")
+    expect(console.status).to_have_text("“Third” is now number 2.")
+    console.page.keyboard.press("Alt+ArrowUp")
+    expect(console.status).to_have_text("“Third” is now number 1.")
+    assert rule_names_in_api(bridge) == ["Third", "First", "Second"]
+    # Drag: Second onto Third puts it first.
+    console.rule("Second").drag_to(console.rule("Third"))
+    expect(console.status).to_have_text("“Second” is now number 1.")
+    assert rule_names_in_api(bridge) == ["Second", "Third", "First"]
+    assert console.rule_names() == ["Second", "Third", "First"]
+
+    # Off, then on.
+    console.page.get_by_label("First is on").uncheck()
+    expect(console.status).to_have_text("“First” is off.")
+    assert [r["active"] for r in bridge.api("GET", "/api/v1/rules")["items"]] == [True, True, False]
+    shot(console.page, "ordered")
+
+    # Change: a stop rule with a regular expression; a bad one is refused in the API's words.
+    console.page.get_by_role("button", name="Edit Third").click()
+    form = console.form("Edit rule: Third")
+    form.get_by_label("Name").fill("Third, changed")
+    form.get_by_label("Message matches (regular expression)").fill("(")
+    form.get_by_label("Stop: when this rule matches").check()
+    form.get_by_role("button", name="Save rule").click()
+    expect(form.get_by_role("alert")).to_contain_text("regular expression")
+    assert rule_names_in_api(bridge) == ["Second", "Third", "First"]
+    form.get_by_label("Message matches (regular expression)").fill("order|invoice")
+    form.get_by_role("button", name="Save rule").click()
+    expect(console.status).to_have_text("Saved “Third, changed”.")
+    changed = bridge.api("GET", "/api/v1/rules")["items"][1]
+    assert (changed["name"], changed["stop"], changed["conditions"]) == ("Third, changed", True, {"textMatches": "order|invoice"})
+    expect(console.rule("Third, changed")).to_contain_text("Stops")
+
+    # Delete (after confirming).
+    console.page.once("dialog", lambda dialog: dialog.accept())
+    console.page.get_by_role("button", name="Delete Second").click()
+    expect(console.status).to_have_text("Deleted “Second”.")
+    assert rule_names_in_api(bridge) == ["Third, changed", "First"]
+
+    # At 360 px wide, in Japanese, it still reads and works.
+    page, _ = open_page(locale="ja-JP", width=360, height=740)
+    phone = AutomationConsole(page, bridge.base_url)
+    phone.goto("automation")
+    page.get_by_label("メールアドレス").fill(owner["email"])
+    page.get_by_label("パスワード").fill(owner["password"])
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_role("heading", name="自動化ルール")).to_be_visible()
+    page.get_by_role("button", name="First を上へ").click()
+    expect(page.locator("console-automation").get_by_role("status")).to_have_text("「First」は 1 番目になりました。")
+    assert rule_names_in_api(bridge) == ["First", "Third, changed"]
+    shot(page, "phone-ja")
+
+
+def test_an_agent_is_refused_the_automation_page_and_its_api(bridge, open_page, shot):
+    agent = bridge.add_agent("Aya Agent")
+    page, problems = open_page()
+    console = AutomationConsole(page, bridge.base_url)
+    console.goto("automation")
+    console.sign_in(agent["email"], agent["password"])
+    expect(console.refusal).to_be_visible()
+    expect(page.get_by_role("heading", name="Automation rules")).to_have_count(0)
+    shot(page, "agent-refused")
+    headers = {"Origin": bridge.base_url}
+    ticket = bridge.api("GET", "/api/v1/tickets?limit=1")["items"]
+    before = rule_names_in_api(bridge)
+    for method, path, body in [
+        ("POST", "/api/v1/rules", {"name": "x", "trigger": "ticket_created", "actions": [{"type": "add_tag", "tag": "x"}]}),
+        ("PUT", "/api/v1/rules/1", {"name": "x", "trigger": "ticket_created", "actions": [{"type": "add_tag", "tag": "x"}]}),
+        ("PUT", "/api/v1/rules/order", {"ids": []}),
+        ("POST", "/api/v1/rules/test", {"ticketId": ticket[0]["id"] if ticket else 1, "trigger": "message_received"}),
+    ]:
+        answer = page.request.fetch(bridge.base_url + path, method=method, data=body, headers=headers)
+        assert answer.status == 403, (method, path, answer.status)
+    assert rule_names_in_api(bridge) == before
