@@ -35,7 +35,7 @@ extension InboxStores {
             consoleStore: PostgresConsoleStore(client: client, logger: logger),
             spamStore: PostgresSpamStore(client: client, logger: logger),
             presence: PostgresPresenceStore(client: client, logger: logger),
-            channelAccounts: PostgresChannelAccountStore(client: client, logger: logger))
+            channelAccounts: PostgresChannelAccountStore(client: client, logger: logger),
             dataCare: PostgresDataCareStore(client: client, logger: logger))
     }
 }

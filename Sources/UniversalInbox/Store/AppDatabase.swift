@@ -110,9 +110,11 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v27-channel-accounts") { db in
             try db.execute(sql: Schema.channelAccounts)
-        migrator.registerMigration("v29-audit-retention") { db in
+        }
+        migrator.registerMigration("v28-audit-retention") { db in
             try db.execute(sql: Schema.auditRetention)
-        migrator.registerMigration("v31-people-automation") { db in
+        }
+        migrator.registerMigration("v29-people-automation") { db in
             try db.execute(sql: Schema.agentInvites)
         }
         return migrator

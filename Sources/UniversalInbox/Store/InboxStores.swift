@@ -100,7 +100,7 @@ public struct InboxStores: Sendable {
         consoleStore: any ConsoleStore,
         spamStore: any SpamStore,
         presence: any PresenceStore,
-        channelAccounts: any ChannelAccountStore
+        channelAccounts: any ChannelAccountStore,
         dataCare: any DataCareStore
     ) {
         self.sqlite = sqlite
@@ -168,7 +168,7 @@ public struct InboxStores: Sendable {
             consoleStore: SQLiteConsoleStore(database: database),
             spamStore: SQLiteSpamStore(database: database),
             presence: InMemoryPresenceStore(),
-            channelAccounts: SQLiteChannelAccountStore(database: database))
+            channelAccounts: SQLiteChannelAccountStore(database: database),
             dataCare: SQLiteDataCareStore(database: database))
     }
 }
