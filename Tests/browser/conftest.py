@@ -205,8 +205,7 @@ class BridgeProcess:
         self.log = open(self.log_path, "a")
         self.process = subprocess.Popen([str(self.binary), "serve", "--config", str(self.work / "bridge.yaml")],
                                         cwd=self.work, stdout=self.log, stderr=self.log,
-                                        env={**os.environ, "BRIDGE_SECRETS_KEY": SECRETS_KEY})
-                                        env={**os.environ, **self.environment} if self.environment else None)
+                                        env={**os.environ, "BRIDGE_SECRETS_KEY": SECRETS_KEY, **(self.environment or {})})
 
         def address():
             if self.process.poll() is not None:
