@@ -45,17 +45,22 @@ import UniversalInbox
             #expect(shop["source"] as? String == "console")
             #expect(try await t.api.ticketIds("contact=\(Payloads.lineUser)").count == 1)
 
-            // A second process (its own registry, sharing only the database) picks the account up, then the change.
+            // A second process (its own registry, sharing only the database) picks the account up at
+            // its first webhook, and a change within `webhookStaleness` (webhooks for known accounts do
+            // not read the database each time).
             let other = ChannelRegistry([], rateLimits: InProcessRateLimitLedger(), console: t.bridge.parts.registry.console)
+            let start = ContinuousClock.now
             #expect(other.adapter(kind: .line, id: "shop") == nil)
-            try await other.refresh()
+            try await other.refreshForWebhook(key: "line/shop", now: start)
             #expect(other.adapter(kind: .line, id: "shop") != nil)
 
             let disabled = try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"enabled":false}"#)
             #expect(disabled.status == 200 && disabled.json["enabled"] as? Bool == false, "\(disabled.text)")
             let refused = try await Self.postShop(t, Payloads.lineText("01SHOPOFF", "are you there"))
             #expect(refused.status == 403 && refused.errorCode == "account_disabled")
-            try await other.refresh()
+            try await other.refreshForWebhook(key: "line/shop", now: start + .milliseconds(500))
+            #expect(other.adapter(kind: .line, id: "shop") != nil, "checked half a second ago: not read again")
+            try await other.refreshForWebhook(key: "line/shop", now: start + ChannelRegistry.webhookStaleness)
             #expect(other.adapter(kind: .line, id: "shop") == nil && other.isDisabled("line/shop"))
 
             #expect(try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"enabled":true}"#).status == 200)
