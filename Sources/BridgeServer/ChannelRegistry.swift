@@ -11,8 +11,9 @@ import UniversalInbox
 /// The accounts are those of `bridge.yaml` and those added from the console (`ConsoleChannelAccounts`).
 /// The console's are kept in the database with a version that moves on every change; `refresh()`
 /// compares it with the version last loaded and reloads when it moved, so every process serving one
-/// database picks up an added, edited or disabled account without a restart (webhooks refresh
-/// before they look their account up; `ChannelAccountsRefresher` refreshes the rest in the background).
+/// database picks up an added, edited or disabled account without a restart: a webhook for an
+/// account this process does not know refreshes first, any other at most once a second
+/// (`refreshForWebhook`), and `ChannelAccountsRefresher` refreshes in the background for sends.
 /// The registry is a value whose adapters sit behind a lock shared by its copies.
 struct ChannelRegistry: Sendable {
     struct Snapshot: Sendable {
@@ -25,6 +26,8 @@ struct ChannelRegistry: Sendable {
         var problems: [String: String] = [:]
         /// The console accounts' version loaded; nil: none loaded yet.
         var version: Int64?
+        /// When the version was last read (loaded or found unchanged).
+        var checkedAt: ContinuousClock.Instant?
     }
 
     private final class Shared: Sendable {
@@ -67,9 +70,10 @@ struct ChannelRegistry: Sendable {
 
     /// Loads the console's accounts again when their version moved since the last load. A console
     /// account whose key is also in `bridge.yaml` is ignored (the file's stands; the API refuses to add one).
-    func refresh() async throws {
+    func refresh(now checkedAt: ContinuousClock.Instant = .now) async throws {
         guard let console else { return }
         let version = try await console.store.version()
+        shared.snapshot.withLock { $0.checkedAt = max($0.checkedAt ?? checkedAt, checkedAt) }
         if let loaded = snapshot.version, loaded >= version { return }
         let stored = try await console.store.accounts()
         let fileKeys = Set(fileChannels.map(\.account.key))
@@ -92,11 +96,28 @@ struct ChannelRegistry: Sendable {
         next.disabled = disabled
         next.problems = problems
         next.version = version
+        next.checkedAt = checkedAt
         shared.snapshot.withLock { current in
             // A slower refresh that read an older version does not undo a newer one.
             if let loaded = current.version, loaded > version { return }
             current = next
         }
+    }
+
+    /// How old the last version check may be when a webhook for a known account arrives: a change made
+    /// in another process is in force for webhooks within this time, and a webhook costs no database
+    /// read in the common case (one read per webhook showed up in the ingest profile's budget).
+    static let webhookStaleness: Duration = .seconds(1)
+
+    /// Brings the console's accounts up to date before a webhook for `key` is looked up: always for an
+    /// account this process does not know (added in another process a moment ago), otherwise only
+    /// when the last check is older than `webhookStaleness`.
+    func refreshForWebhook(key: String, now: ContinuousClock.Instant = .now) async throws {
+        guard console != nil else { return }
+        let current = snapshot
+        let known = current.adapters[key] != nil || current.disabled.contains(key)
+        if known, let checked = current.checkedAt, now - checked < Self.webhookStaleness { return }
+        try await refresh(now: now)
     }
 
     /// Whether `key` is a console account that is switched off.

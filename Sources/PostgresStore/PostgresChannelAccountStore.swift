@@ -72,11 +72,12 @@ public struct PostgresChannelAccountStore: ChannelAccountStore {
             """, logger: logger)
     }
 
-    public func recordRefusal(account: String, at: Date) async throws {
+    public func recordRefusal(account: String, at: Date, count: Int) async throws {
         let minute = ChannelAccountColumns.minute(at)
+        let count = Int64(count)
         try await client.query("""
-            INSERT INTO channel_refusals (account, minute, count) VALUES (\(account), \(minute), 1)
-            ON CONFLICT (account, minute) DO UPDATE SET count = channel_refusals.count + 1
+            INSERT INTO channel_refusals (account, minute, count) VALUES (\(account), \(minute), \(count))
+            ON CONFLICT (account, minute) DO UPDATE SET count = channel_refusals.count + excluded.count
             """, logger: logger)
         // Older minutes are never read again.
         try await client.query("DELETE FROM channel_refusals WHERE account = \(account) AND minute < \(minute - 120)", logger: logger)

@@ -45,17 +45,22 @@ import UniversalInbox
             #expect(shop["source"] as? String == "console")
             #expect(try await t.api.ticketIds("contact=\(Payloads.lineUser)").count == 1)
 
-            // A second process (its own registry, sharing only the database) picks the account up, then the change.
+            // A second process (its own registry, sharing only the database) picks the account up at
+            // its first webhook, and a change within `webhookStaleness` (webhooks for known accounts do
+            // not read the database each time).
             let other = ChannelRegistry([], rateLimits: InProcessRateLimitLedger(), console: t.bridge.parts.registry.console)
+            let start = ContinuousClock.now
             #expect(other.adapter(kind: .line, id: "shop") == nil)
-            try await other.refresh()
+            try await other.refreshForWebhook(key: "line/shop", now: start)
             #expect(other.adapter(kind: .line, id: "shop") != nil)
 
             let disabled = try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"enabled":false}"#)
             #expect(disabled.status == 200 && disabled.json["enabled"] as? Bool == false, "\(disabled.text)")
             let refused = try await Self.postShop(t, Payloads.lineText("01SHOPOFF", "are you there"))
             #expect(refused.status == 403 && refused.errorCode == "account_disabled")
-            try await other.refresh()
+            try await other.refreshForWebhook(key: "line/shop", now: start + .milliseconds(500))
+            #expect(other.adapter(kind: .line, id: "shop") != nil, "checked half a second ago: not read again")
+            try await other.refreshForWebhook(key: "line/shop", now: start + ChannelRegistry.webhookStaleness)
             #expect(other.adapter(kind: .line, id: "shop") == nil && other.isDisabled("line/shop"))
 
             #expect(try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"enabled":true}"#).status == 200)
@@ -63,9 +68,22 @@ import UniversalInbox
         }
     }
 
+    /// A burst of forged webhooks costs a write or two, not one each, and every one is counted.
+    @Test func aBurstOfRefusalsIsCountedWhole() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            #expect(try await Self.addShop(t, apiBaseURL: t.line.baseURL).status == 201)
+            for n in 0..<6 {
+                #expect(try await Self.postShop(t, Payloads.lineText("01FORGED\(n)", "forged"), secret: "wrong").status == 401)
+            }
+            try await t.eventually("six refusals counted") {
+                (try await Self.shop(t)["activity"] as? [String: Any])?["refusedLastHour"] as? Int == 6
+            }
+        }
+    }
+
     @Test func aSecretIsSealedAtRestNeverAnsweredInFullAndNeverLogged() async throws {
         let log = CapturedLog()
-        var logger = Logger(label: "channel-accounts-test") { _ in log }
+        var logger = Logger(label: "channel-accounts-test") { _ in log.handler }
         logger.logLevel = .trace
         try await TestBridge.with(standIns: [.line], logger: logger) { t in
             let added = try await Self.addShop(t, apiBaseURL: t.line.baseURL)
@@ -120,7 +138,8 @@ import UniversalInbox
             let cases: [(String, Int, String)] = [
                 (#"{"kind":"line","id":"main","fields":{"channelSecret":"s","accessToken":"t"}}"#, 409, "account_in_config"),
                 (#"{"kind":"line","id":"shop","fields":{"channelSecret":"s"}}"#, 422, "invalid_account"),
-                (#"{"kind":"line","id":"sh op","fields":{"channelSecret":"s","accessToken":"t"}}"#, 422, "invalid_account"),
+                (#"{"kind":"line","id":"sh op","fields":{"channelSecret":"s","accessToken":"t"}}"#, 400, "invalid_id"),
+                (#"{"kind":"line","id":"shop","fields":{"channelSecret":"\#(String(repeating: "s", count: 4097))","accessToken":"t"}}"#, 400, "invalid_field"),
                 (#"{"kind":"line","id":"shop","fields":{"channelSecret":"s","accessToken":"t","pageId":"1"}}"#, 422, "unknown_field"),
                 (#"{"kind":"line","id":"shop","fields":{"channelSecret":"${BRIDGE_ADMIN_TOKEN}","accessToken":"t"}}"#, 422, "invalid_account"),
                 (#"{"kind":"line","id":"shop","fields":{"channelSecret":"s","accessToken":"t","apiBaseURL":"ftp://x"}}"#, 422, "invalid_account"),
@@ -154,21 +173,30 @@ import UniversalInbox
     }
 }
 
-/// Every log line a bridge writes, with its metadata, for checking what is never logged.
-final class CapturedLog: LogHandler, @unchecked Sendable {
+/// Every log line a bridge writes, with its metadata, for checking what is never logged; shared
+/// by the handlers `CapturedLog` makes (a handler is a value: each logger's metadata its own).
+final class CapturedLog: Sendable {
     private let storage = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
 
     var lines: [String] { storage.withLock { $0 } }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
 
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        storage.withLock { $0.append("\(event.level) \(event.message) \(all) \(event.source)") }
+    var handler: Handler { Handler(sink: self) }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            sink.append("\(event.level) \(event.message) \(all) \(event.source)")
+        }
     }
 }

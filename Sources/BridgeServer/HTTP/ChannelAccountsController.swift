@@ -166,7 +166,13 @@ struct ChannelAccountsController: Sendable {
     /// checked, and seals the secrets; nothing is stored when any of it fails.
     private func prepare(kind: ChannelKind, id: String, fields: [String: String], keeping old: StoredChannelAccount?) throws -> StoredChannelAccount {
         let console = try console
-        guard id.count <= 64 else { throw APIError.unprocessable("invalid_account", "id must be at most 64 characters") }
+        // What openapi.yaml states as the schema is a 400; what only the platform's rules say, 422.
+        guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw APIError.badRequest("invalid_id", "id must be 1 to 64 letters, digits, - and _")
+        }
+        if let long = fields.first(where: { $0.value.count > 4096 }) {
+            throw APIError.badRequest("invalid_field", "\(long.key) is longer than 4096 characters")
+        }
         let known = ConsoleChannelAccounts.fields[kind] ?? []
         if let unknown = fields.keys.sorted().first(where: { name in !known.contains { $0.name == name } }) {
             throw APIError.unprocessable("unknown_field", "\(kind.rawValue) accounts have no setting \(unknown) (they have \(known.map(\.name).joined(separator: ", ")))")
@@ -248,13 +254,17 @@ struct ChannelAccountsController: Sendable {
     /// agents' replies and campaigns share), as a reply is sent; the platform's refusal is the answer.
     private func sendTest(kind: ChannelKind, id: String, _ body: TestBody) async throws -> TestResult {
         let recipient = body.recipient.trimmingCharacters(in: .whitespaces)
-        guard !recipient.isEmpty, recipient.count <= 256 else { throw APIError.unprocessable("invalid_recipient", "recipient must be the platform's user id (1 to 256 characters)") }
+        guard !body.recipient.isEmpty, body.recipient.count <= 256 else {
+            throw APIError.badRequest("invalid_recipient", "recipient must be the platform's user id (1 to 256 characters)")
+        }
+        guard !recipient.isEmpty else { throw APIError.unprocessable("invalid_recipient", "recipient must be the platform's user id, not blanks") }
+        if let text = body.text, text.count > 1000 { throw APIError.badRequest("invalid_text", "text must be at most 1000 characters") }
         try await registry.refresh()
         let key = "\(kind.rawValue)/\(id)"
         guard let adapter = registry.adapter(kind: kind, id: id), let bucket = registry.bucket(for: key) else {
             throw APIError.notFound("channel account \(key) is not in force")
         }
-        let text = body.text.flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) } ?? "Test message from the bridge"
+        let text = body.text.flatMap { $0.isEmpty ? nil : $0 } ?? "Test message from the bridge"
         let message = OutboundMessage(id: UUID().uuidString, recipient: recipient, content: .text(text), context: ConversationContext(now: clock()))
         if let refusal = adapter.refusal(for: message) {
             throw APIError(status: .unprocessableContent, code: refusal.code, message: refusal.reason)

@@ -23,8 +23,8 @@ struct PlatformWebhookController: Sendable {
         router.get("/webhooks/:kind/:accountId") { request, context in try await handshake(request, context) }
     }
 
-    /// The account's adapter, with the console's accounts brought up to date first (an account
-    /// added, changed or disabled in any process is in force for the next webhook).
+    /// The account's adapter, with the console's accounts brought up to date first (an account added
+    /// in any process is in force for its next webhook; one changed or disabled within a second).
     private func adapter(_ context: BridgeRequestContext) async throws -> any ChannelAdapter {
         let kindText = context.parameters.get("kind") ?? ""
         let id = context.parameters.get("accountId") ?? ""
@@ -32,12 +32,12 @@ struct PlatformWebhookController: Sendable {
             metrics.webhook(channel: "unknown", outcome: "unknown_account")
             throw APIError(status: .notFound, code: "unknown_channel_kind", message: "no channel kind \"\(kindText)\"")
         }
+        let key = ChannelAccountRef(kind: kind, id: id).key
         do {
-            try await registry.refresh()
+            try await registry.refreshForWebhook(key: key)
         } catch {
             context.logger.warning("channel accounts not refreshed", metadata: ["error": "\(error)"])
         }
-        let key = ChannelAccountRef(kind: kind, id: id).key
         if registry.isDisabled(key) {
             metrics.webhook(channel: kind.rawValue, outcome: "disabled")
             throw APIError(status: .forbidden, code: "account_disabled", message: "the \(kind.rawValue) account \"\(id)\" is disabled")

@@ -70,12 +70,17 @@ public protocol ChannelAccountStore: Sendable {
     func version() async throws -> Int64
     /// A webhook for `account` arrived at `at` (the latest time is kept).
     func recordWebhook(account: String, at: Date) async throws
-    /// A webhook for `account` was refused for its signature at `at` (counted per minute).
-    func recordRefusal(account: String, at: Date) async throws
+    /// `count` webhooks for `account` were refused for their signature at `at` (counted per minute).
+    func recordRefusal(account: String, at: Date, count: Int) async throws
     /// A send for `account` failed with `message` at `at` (the latest is kept).
     func recordSendError(account: String, message: String, at: Date) async throws
     /// Each of `accounts`' activity as of `now` (refusals in the hour before it).
     func activity(accounts: [String], now: Date) async throws -> [String: ChannelAccountActivity]
+}
+
+extension ChannelAccountStore {
+    /// One webhook refused.
+    public func recordRefusal(account: String, at: Date) async throws { try await recordRefusal(account: account, at: at, count: 1) }
 }
 
 extension InboxError {
@@ -171,15 +176,15 @@ public struct SQLiteChannelAccountStore: ChannelAccountStore {
         }
     }
 
-    public func recordRefusal(account: String, at: Date) async throws {
+    public func recordRefusal(account: String, at: Date, count: Int) async throws {
         let minute = ChannelAccountColumns.minute(at)
         try await database.pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO channel_refusals (account, minute, count) VALUES (?, ?, 1)
-                    ON CONFLICT (account, minute) DO UPDATE SET count = count + 1
+                    INSERT INTO channel_refusals (account, minute, count) VALUES (?, ?, ?)
+                    ON CONFLICT (account, minute) DO UPDATE SET count = count + excluded.count
                     """,
-                arguments: [account, minute])
+                arguments: [account, minute, count])
             // Older minutes are never read again.
             try db.execute(sql: "DELETE FROM channel_refusals WHERE account = ? AND minute < ?", arguments: [account, minute - 120])
         }

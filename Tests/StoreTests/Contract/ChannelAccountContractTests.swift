@@ -54,17 +54,17 @@ import UniversalInbox
             #expect(try await store.activity(accounts: ["line/shop"], now: now) == ["line/shop": ChannelAccountActivity()])
             try await store.recordWebhook(account: "line/shop", at: Date(ms: now.ms - 5000))
             try await store.recordWebhook(account: "line/shop", at: Date(ms: now.ms - 9000))  // older: kept the later
-            // Two refusals this minute, one 30 minutes ago, one 2 hours ago (outside the hour).
+            // Three refusals this minute, one 30 minutes ago, one 2 hours ago (outside the hour).
             try await store.recordRefusal(account: "line/shop", at: Date(ms: now.ms - 7200_000))
             try await store.recordRefusal(account: "line/shop", at: Date(ms: now.ms - 1800_000))
             try await store.recordRefusal(account: "line/shop", at: now)
-            try await store.recordRefusal(account: "line/shop", at: now)
+            try await store.recordRefusal(account: "line/shop", at: now, count: 2)
             try await store.recordRefusal(account: "line/cafe", at: now)
             try await store.recordSendError(account: "line/shop", message: "invalid_token: the token was revoked", at: Date(ms: now.ms - 1000))
             try await store.recordSendError(account: "line/shop", message: "older", at: Date(ms: now.ms - 2000))
             let activity = try await store.activity(accounts: ["line/shop", "line/cafe", "sms/none"], now: now)
             #expect(activity["line/shop"] == ChannelAccountActivity(
-                lastWebhookAt: Date(ms: now.ms - 5000), refusedLastHour: 3, queueDepth: 0,
+                lastWebhookAt: Date(ms: now.ms - 5000), refusedLastHour: 4, queueDepth: 0,
                 lastSendError: "invalid_token: the token was revoked", lastSendErrorAt: Date(ms: now.ms - 1000)))
             #expect(activity["line/cafe"] == ChannelAccountActivity(refusedLastHour: 1))
             #expect(activity["sms/none"] == ChannelAccountActivity())
