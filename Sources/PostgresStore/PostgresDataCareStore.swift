@@ -35,10 +35,14 @@ public struct PostgresDataCareStore: DataCareStore {
         return try await client.transaction(logger: logger) { connection in
             var outcome = RetentionOutcome()
             if let days = settings.messagesDays {
-                let ids = try await Self.ids(connection, ContactDataSQL.expiredMessages(cutoff: now.addingTimeInterval(-Double(days) * 86400).ms, limit: limit), logger)
+                let cutoff = now.addingTimeInterval(-Double(days) * 86400).ms
+                let ids = try await Self.ids(connection, ContactDataSQL.expiredMessages(cutoff: cutoff, limit: limit), logger)
                 if !ids.isEmpty {
                     try await connection.query(PostgresQuery(unsafeSQL: ContactDataSQL.clearMessages(ids)), logger: logger)
                     outcome.messagesCleared = ids.count
+                }
+                for statement in ContactDataSQL.expiredCopies(cutoff: cutoff, limit: limit) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
             if let days = settings.attachmentsDays {
@@ -73,6 +77,7 @@ public struct PostgresDataCareStore: DataCareStore {
             for statement in ContactDataSQL.erasure(contactId, tickets: tickets) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
+            try await connection.query(PostgresQuery(unsafeSQL: ContactDataSQL.webhookDeliveries(tickets: tickets, postgres: true)), logger: logger)
             let list = ContactDataSQL.list(tickets)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM presence WHERE ticket_id IN \(list)"), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM presence_changes WHERE ticket_id IN \(list)"), logger: logger)
