@@ -31,6 +31,8 @@ public struct PostgresDataCareStore: DataCareStore {
 
     public func applyRetention(now: Date, limit: Int) async throws -> RetentionOutcome {
         let settings = try await retention()
+        // Keep forever (the default): nothing to do, and no write competing with the others.
+        guard settings.messagesDays != nil || settings.attachmentsDays != nil else { return RetentionOutcome() }
         let logger = logger
         return try await client.transaction(logger: logger) { connection in
             var outcome = RetentionOutcome()

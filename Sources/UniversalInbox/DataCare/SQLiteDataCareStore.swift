@@ -26,6 +26,8 @@ public struct SQLiteDataCareStore: DataCareStore {
 
     public func applyRetention(now: Date, limit: Int) async throws -> RetentionOutcome {
         let settings = try await retention()
+        // Keep forever (the default): nothing to do, and no write competing with the others.
+        guard settings.messagesDays != nil || settings.attachmentsDays != nil else { return RetentionOutcome() }
         return try await database.pool.write { db in
             var outcome = RetentionOutcome()
             if let days = settings.messagesDays {
