@@ -32,7 +32,7 @@ enum BridgeRouter {
         let invites = InvitesController(inbox: inbox, bcryptCost: config.bcryptCost, hasher: core.hasher)
         invites.addPublicRoutes(to: router.group("/api/v1"))
         let api = router.group("/api/v1").add(middleware: BearerAuthMiddleware(authenticator: core.authenticator, publicBaseURL: config.server.publicBaseURL))
-            .add(middleware: AuditMiddleware(inbox: inbox, logger: core.logger))
+            .add(middleware: AuditMiddleware(inbox: inbox, logger: core.logger, clock: core.clock))
         auth.addRoutes(to: api)
         api.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response

@@ -31,14 +31,20 @@ public struct PostgresDataCareStore: DataCareStore {
 
     public func applyRetention(now: Date, limit: Int) async throws -> RetentionOutcome {
         let settings = try await retention()
+        // Keep forever (the default): nothing to do, and no write competing with the others.
+        guard settings.messagesDays != nil || settings.attachmentsDays != nil else { return RetentionOutcome() }
         let logger = logger
         return try await client.transaction(logger: logger) { connection in
             var outcome = RetentionOutcome()
             if let days = settings.messagesDays {
-                let ids = try await Self.ids(connection, ContactDataSQL.expiredMessages(cutoff: now.addingTimeInterval(-Double(days) * 86400).ms, limit: limit), logger)
+                let cutoff = now.addingTimeInterval(-Double(days) * 86400).ms
+                let ids = try await Self.ids(connection, ContactDataSQL.expiredMessages(cutoff: cutoff, limit: limit), logger)
                 if !ids.isEmpty {
                     try await connection.query(PostgresQuery(unsafeSQL: ContactDataSQL.clearMessages(ids)), logger: logger)
                     outcome.messagesCleared = ids.count
+                }
+                for statement in ContactDataSQL.expiredCopies(cutoff: cutoff, limit: limit) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
             if let days = settings.attachmentsDays {
@@ -73,6 +79,7 @@ public struct PostgresDataCareStore: DataCareStore {
             for statement in ContactDataSQL.erasure(contactId, tickets: tickets) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
+            try await connection.query(PostgresQuery(unsafeSQL: ContactDataSQL.webhookDeliveries(tickets: tickets, postgres: true)), logger: logger)
             let list = ContactDataSQL.list(tickets)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM presence WHERE ticket_id IN \(list)"), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM presence_changes WHERE ticket_id IN \(list)"), logger: logger)

@@ -45,11 +45,12 @@ class DataConsole(ConsolePage):
     def contact_section(self):
         return self.page.get_by_role("region", name="A customer’s data")
 
-    def find_contact(self, contact_id):
+    def find_contact(self, words):
+        """Searches by name, e-mail, id or channel user id; returns the chosen contact's card."""
         section = self.contact_section()
-        section.get_by_label("Contact id").fill(str(contact_id))
+        section.get_by_label("Name, e-mail, contact id or channel user id").fill(str(words))
         section.get_by_role("button", name="Find contact").click()
-        return section.get_by_label("Contact found")
+        return section.get_by_role("group", name="Contact found")
 
     def export_link(self):
         return self.contact_section().get_by_role("link", name="Export data (JSON)")

@@ -74,8 +74,9 @@ def test_an_owner_sets_retention_erases_a_contact_and_finds_both_in_the_audit_lo
     data.set_retention(365, 30)
     assert bridge.api("GET", "/api/v1/data/retention") == {"messagesDays": 365, "attachmentsDays": 30}
 
-    card = data.find_contact(erin)
+    card = data.find_contact("Erin")
     expect(card).to_contain_text("Erin Erase")
+    expect(card).to_contain_text(f"Contact id: {erin}")
     with data.page.expect_download() as download:
         data.export_link().click()
     exported = json.loads(open(download.value.path(), encoding="utf-8").read())

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import UniversalInbox
 
 /// The audit log's one mechanism: every change an owner or admin makes through the API
@@ -16,6 +17,7 @@ struct AuditMiddleware: RouterMiddleware {
     typealias Context = BridgeRequestContext
     let inbox: Inbox
     let logger: Logger
+    let clock: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let actor = context.actor, actor.managesSettings, AuditScope.isChange(request.method), AuditScope.covers(request.uri.path) else {
@@ -24,18 +26,21 @@ struct AuditMiddleware: RouterMiddleware {
         var request = request
         var fields: [String: AuditValue] = [:]
         if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
-            // Collected once here and handed on buffered: the route reads the same bytes.
-            if let buffer = try? await request.collectBody(upTo: AuditScope.maxBodyBytes),
-                let object = try? JSONDecoder().decode([String: AuditValue].self, from: Data(buffer: buffer))
-            {
-                fields = object
+            // Collected once here and handed on buffered: the route reads the same bytes (and
+            // applies its own, smaller, limit to them).
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: AuditScope.maxBodyBytes)
+            } catch is NIOTooManyBytesError {
+                throw APIError.bodyTooLarge(maxBytes: AuditScope.maxBodyBytes)
             }
+            if let object = try? JSONDecoder().decode([String: AuditValue].self, from: Data(buffer: buffer)) { fields = object }
         }
         let response = try await next(request, context)
         guard (200..<300).contains(response.status.code) else { return response }
         let target = context.parameters.get("id") ?? AuditSummary.targetId(in: fields)
         let entry = NewAuditEntry(
-            at: Date(), actorId: actor.agentId, actorName: actor.name, actorRole: actor.role.rawValue, method: request.method.rawValue,
+            at: clock(), actorId: actor.agentId, actorName: actor.name, actorRole: actor.role.rawValue, method: request.method.rawValue,
             route: context.endpointPath ?? request.uri.path, targetId: target, summary: AuditSummary.text(of: fields), status: response.status.code)
         do {
             try await inbox.recordAudit(entry)
@@ -48,8 +53,9 @@ struct AuditMiddleware: RouterMiddleware {
 
 /// Which requests the audit log records.
 enum AuditScope {
-    /// A settings body is small; a JSON body larger than this is handed on without a summary.
-    static let maxBodyBytes = 4 << 20
+    /// A settings body is small (the routes take at most 256 KiB of JSON); over this it is refused
+    /// here with a 413, as the route would.
+    static let maxBodyBytes = 16 << 20
 
     static func isChange(_ method: HTTPRequest.Method) -> Bool {
         [.post, .put, .patch, .delete].contains(method)

@@ -64,6 +64,24 @@ public enum ContactDataSQL {
         ]
     }
 
+    /// Outgoing webhook deliveries (queued or sent) about the tickets: their payloads hold the
+    /// conversation. JSON is read differently by each database, hence two texts.
+    public static func webhookDeliveries(tickets ticketIds: [Int64], postgres: Bool) -> String {
+        let tickets = list(ticketIds)
+        if postgres {
+            return """
+                DELETE FROM webhook_deliveries WHERE (payload::jsonb #>> '{data,ticketId}')::bigint IN \(tickets)
+                   OR (event = 'ticket.created' AND (payload::jsonb #>> '{data,id}')::bigint IN \(tickets))
+                   OR (event = 'rule.fired' AND (payload::jsonb #>> '{data,ticket,id}')::bigint IN \(tickets))
+                """
+        }
+        return """
+            DELETE FROM webhook_deliveries WHERE json_valid(payload) AND (json_extract(payload, '$.data.ticketId') IN \(tickets)
+               OR (event = 'ticket.created' AND json_extract(payload, '$.data.id') IN \(tickets))
+               OR (event = 'rule.fired' AND json_extract(payload, '$.data.ticket.id') IN \(tickets)))
+            """
+    }
+
     /// What an export holds, table by table: the rows about the contact. Operational rows (queues,
     /// cursors, alerts) are not the customer's data and stay out.
     public static func export(_ contactId: Int64) -> [(table: String, sql: String)] {
@@ -105,6 +123,17 @@ public enum ContactDataSQL {
     /// Clears the messages' text and content.
     public static func clearMessages(_ ids: [Int64]) -> String {
         "UPDATE messages SET text = '', content = '\(clearedContent)' WHERE id IN \(list(ids))"
+    }
+
+    /// Other copies of conversations older than `cutoff`, `limit` of each: webhook deliveries sent
+    /// or given up (their payloads), alerts sent or given up (their summaries quote the message),
+    /// unreadable platform events (kept raw). Pending ones wait for their work to finish.
+    public static func expiredCopies(cutoff: Int64, limit: Int) -> [String] {
+        [
+            "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < \(cutoff) ORDER BY id LIMIT \(limit))",
+            "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE status <> 'pending' AND created_at < \(cutoff) ORDER BY id LIMIT \(limit))",
+            "DELETE FROM unreadable_events WHERE id IN (SELECT id FROM unreadable_events WHERE received_at < \(cutoff) ORDER BY id LIMIT \(limit))",
+        ]
     }
 
     /// Attachments older than `cutoff`, oldest first: id and file path.

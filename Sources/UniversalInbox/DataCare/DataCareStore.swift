@@ -10,16 +10,17 @@ public protocol DataCareStore: Sendable {
     func retention() async throws -> RetentionSettings
     func setRetention(_ settings: RetentionSettings, at now: Date) async throws
 
-    /// Clears the text and content of messages older than the message period and deletes the
-    /// attachments older than the attachment period (their rows: the caller deletes the files named
+    /// Clears the text and content of messages older than the message period (and deletes the
+    /// other copies of conversations that old: sent webhook deliveries and alerts, unreadable
+    /// events), and deletes the attachments older than the attachment period (their rows: the caller deletes the files named
     /// in the outcome). At most `limit` of each per call, oldest first, so a first run on a large
     /// database is a series of short transactions.
     func applyRetention(now: Date, limit: Int) async throws -> RetentionOutcome
 
     /// Deletes the contact and everything stored about them (identities, tickets and all that hangs
     /// on them, messages, attachments' rows, the search index's entries, the event log's entries of
-    /// their tickets, drafts, ratings, campaign recipients, queued alerts and jobs, the unreadable
-    /// events that name their platform user ids). Nil if there is no such contact. The caller
+    /// their tickets, drafts, ratings, campaign recipients, queued alerts and jobs, outgoing webhook
+    /// deliveries about their tickets, the unreadable events that name their platform user ids). Nil if there is no such contact. The caller
     /// deletes the attachment files the outcome names.
     func eraseContact(_ contactId: Int64) async throws -> ErasureOutcome?
 

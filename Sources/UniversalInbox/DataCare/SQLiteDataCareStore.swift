@@ -26,15 +26,19 @@ public struct SQLiteDataCareStore: DataCareStore {
 
     public func applyRetention(now: Date, limit: Int) async throws -> RetentionOutcome {
         let settings = try await retention()
+        // Keep forever (the default): nothing to do, and no write competing with the others.
+        guard settings.messagesDays != nil || settings.attachmentsDays != nil else { return RetentionOutcome() }
         return try await database.pool.write { db in
             var outcome = RetentionOutcome()
             if let days = settings.messagesDays {
-                let ids = try Int64.fetchAll(db, sql: ContactDataSQL.expiredMessages(cutoff: now.addingTimeInterval(-Double(days) * 86400).ms, limit: limit))
+                let cutoff = now.addingTimeInterval(-Double(days) * 86400).ms
+                let ids = try Int64.fetchAll(db, sql: ContactDataSQL.expiredMessages(cutoff: cutoff, limit: limit))
                 if !ids.isEmpty {
                     try Self.catchUpSearchIndex(db)
                     try db.execute(sql: ContactDataSQL.clearMessages(ids))
                     outcome.messagesCleared = ids.count
                 }
+                for statement in ContactDataSQL.expiredCopies(cutoff: cutoff, limit: limit) { try db.execute(sql: statement) }
             }
             if let days = settings.attachmentsDays {
                 let rows = try Row.fetchAll(db, sql: ContactDataSQL.expiredAttachments(cutoff: now.addingTimeInterval(-Double(days) * 86400).ms, limit: limit))
@@ -58,6 +62,7 @@ public struct SQLiteDataCareStore: DataCareStore {
             // removes: messages not yet indexed are indexed first.
             try Self.catchUpSearchIndex(db)
             for statement in ContactDataSQL.erasure(contactId, tickets: tickets) { try db.execute(sql: statement) }
+            try db.execute(sql: ContactDataSQL.webhookDeliveries(tickets: tickets, postgres: false))
             return ErasureOutcome(contactId: contactId, tickets: tickets.count, messages: messages, attachments: attachments, files: files)
         }
     }

@@ -28,6 +28,7 @@ import UniversalInbox
         var ticketField: Int64
         var rule: Int64
         var campaign: Int64
+        var webhook: Int64
     }
 
     static func shared(_ sql: PlainSQL) async throws -> Shared {
@@ -38,7 +39,8 @@ import UniversalInbox
             rule: try await sql.int64("INSERT INTO rules (position, name, trigger, conditions, actions, created_at) VALUES (1, 'r', 'ticket_created', '[]', '[]', 0) RETURNING id"),
             campaign: try await sql.int64("""
                 INSERT INTO campaigns (name, status, audience, content, created_by, created_at, updated_at) VALUES ('c', 'running', '{}', '{}', 'Ann', 0, 0) RETURNING id
-                """))
+                """),
+            webhook: try await sql.int64("INSERT INTO webhooks (url, secret, events, created_at) VALUES ('http://127.0.0.1:9/x', 's', '[]', 0) RETURNING id"))
     }
 
     static func customer(_ name: String, words: String, _ shared: Shared, _ stores: Stores, files: URL) async throws -> Customer {
@@ -86,6 +88,18 @@ import UniversalInbox
             INSERT INTO notifications (agent_id, medium, event, ticket_id, summary, due_at, created_at) VALUES (\(shared.agent), 'email', 'new_message', \(ticket), '\(words)', 0, 0)
             """)
         try await sql.execute("INSERT INTO drafts (ticket_id, agent_id, mode, text, updated_at) VALUES (\(ticket), \(shared.agent), 'reply', 'draft \(words)', 0)")
+        // Webhook deliveries about the ticket, queued and sent, as the feed writes them.
+        for (event, data) in [
+            ("ticket.created", #"{"contact":{"id":\#(contact)},"id":\#(ticket)}"#),
+            ("message.created", #"{"text":"\#(words)","ticketId":\#(ticket)}"#),
+            ("ticket.updated", #"{"kind":"note","ticketId":\#(ticket)}"#),
+            ("rule.fired", #"{"rule":"r","ticket":{"id":\#(ticket)}}"#),
+        ] {
+            try await sql.execute("""
+                INSERT INTO webhook_deliveries (webhook_id, event, payload, status, next_attempt_at, created_at)
+                VALUES (\(shared.webhook), '\(event)', '{"createdAt":"2026-01-01T00:00:00.000Z","data":\(data),"event":"\(event)"}', 'delivered', 0, 0)
+                """)
+        }
         if case .postgres = sql {
             try await sql.execute("""
                 INSERT INTO presence (connection_id, ticket_id, process_id, agent_id, agent_name, state, expires_at)
@@ -175,6 +189,7 @@ import UniversalInbox
             #expect(try await tables.asyncMap { try await rowsAbout(bob, in: $0.table, column: $0.column, stores.sql) } == bobBefore)
             #expect(try await stores.sql.int64("SELECT count(*) FROM pending_receipts WHERE platform_message_id = 'pm-bob'") == 1)
             #expect(try await stores.sql.int64("SELECT count(*) FROM unreadable_events") == 1)
+            #expect(try await stores.sql.int64("SELECT count(*) FROM webhook_deliveries") == 4, "Bob's deliveries are kept")
             if case .sqlite = stores.sql {
                 // The search index finds Bob's words and no longer Alice's, and is whole.
                 try await stores.sql.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
@@ -230,6 +245,7 @@ import UniversalInbox
             // Keep forever by default: nothing happens.
             #expect(try await stores.dataCare.retention() == RetentionSettings())
             #expect(try await stores.dataCare.applyRetention(now: now, limit: 100) == RetentionOutcome())
+            #expect(try await stores.sql.int64("SELECT count(*) FROM webhook_deliveries") == 8)
 
             try await stores.dataCare.setRetention(RetentionSettings(messagesDays: 5, attachmentsDays: 3), at: now)
             #expect(try await stores.dataCare.retention() == RetentionSettings(messagesDays: 5, attachmentsDays: 3))
@@ -243,6 +259,10 @@ import UniversalInbox
             #expect(try await stores.sql.int64("SELECT count(*) FROM attachments WHERE id = \(old.attachment)") == 0)
             #expect(try await stores.sql.int64("SELECT count(*) FROM attachments WHERE id = \(new.attachment)") == 1)
             #expect(try await stores.sql.int64("SELECT count(*) FROM jobs WHERE kind = 'media' AND subject_id = \(old.attachment)") == 0)
+            // Other copies that old are gone too (all the fixture's are dated 0); pending alerts wait.
+            #expect(try await stores.sql.int64("SELECT count(*) FROM webhook_deliveries") == 0)
+            #expect(try await stores.sql.int64("SELECT count(*) FROM unreadable_events") == 0)
+            #expect(try await stores.sql.int64("SELECT count(*) FROM notifications") == 2)
             // Done: a second run finds nothing; a later clock finds Nina's, one at a time with limit 1.
             #expect(try await stores.dataCare.applyRetention(now: now, limit: 100) == RetentionOutcome())
             try await stores.sql.execute("DELETE FROM outbox")

@@ -114,29 +114,47 @@ class DataPage extends HTMLElement {
   }
 
   contactPart() {
-    const input = el('input', { attrs: { id: 'data-contact-id', type: 'number', min: 1, step: 1, inputmode: 'numeric' } });
-    input.value = this.contactId ?? '';
-    const lookUp = el('form', { class: 'data-form inline', on: { submit: async (event) => {
+    const input = el('input', { attrs: { id: 'data-contact-search', type: 'search', maxlength: 200, autocomplete: 'off' } });
+    input.value = this.contactQuery ?? '';
+    const search = el('form', { class: 'data-form inline', attrs: { role: 'search', 'aria-label': t('data.contact.search') }, on: { submit: async (event) => {
       event.preventDefault();
-      this.contactId = input.value.trim();
+      this.contactQuery = input.value.trim();
       this.contact = null;
+      this.matches = null;
       this.confirming = false;
+      if (!this.contactQuery) return;
       try {
-        this.contact = await dataApi.contact(this.contactId);
+        this.matches = await dataApi.findContacts(this.contactQuery);
+        if (this.matches.length === 0 && /^\d+$/.test(this.contactQuery)) this.matches = [await dataApi.contact(this.contactQuery)];
+        if (this.matches.length === 1) await this.choose(this.matches[0].id);
         this.contactStatus.clear();
       } catch (error) {
         this.contactStatus.fail(error);
       }
       this.renderPart('contact');
     } } },
-    field(t('data.contact.id'), input, t('data.contact.id.hint')),
+    field(t('data.contact.query'), input, t('data.contact.query.hint')),
     el('div', { class: 'form-actions' }, el('button', { text: t('data.contact.find'), attrs: { type: 'submit' } })));
-    const parts = [el('h2', { text: t('data.contact'), attrs: { id: 'data-contact' } }), el('p', { class: 'hint', text: t('data.contact.intro') }), lookUp];
+    const parts = [el('h2', { text: t('data.contact'), attrs: { id: 'data-contact' } }), el('p', { class: 'hint', text: t('data.contact.intro') }), search];
+    if (this.matches && this.matches.length === 0) parts.push(el('p', { class: 'console-note', text: t('data.contact.none') }));
+    if (this.matches && this.matches.length > 1 && !this.contact) {
+      parts.push(el('ul', { class: 'data-matches', attrs: { 'aria-label': t('data.contact.matches') } }, this.matches.map((m) => el('li', {},
+        el('button', { text: `${m.displayName || t('data.contact.unnamed', { id: m.id })} · #${m.id}`, attrs: { type: 'button' },
+          on: { click: async () => {
+            try {
+              await this.choose(m.id);
+            } catch (error) {
+              this.contactStatus.fail(error);
+            }
+            this.renderPart('contact');
+          } } })))));
+    }
     const c = this.contact;
     if (c) {
       const identities = c.identities.map((i) => `${t(`channel.${i.channel}`)} · ${i.displayName ?? i.platformUserId}`);
-      parts.push(el('div', { class: 'data-contact-card', attrs: { 'aria-label': t('data.contact.found') } },
+      parts.push(el('div', { class: 'data-contact-card', attrs: { role: 'group', 'aria-label': t('data.contact.found') } },
         el('h3', { text: c.displayName || t('data.contact.unnamed', { id: c.id }) }),
+        el('p', { text: t('data.contact.id.shown', { id: c.id }) }),
         el('p', { text: t('data.contact.identities', { list: identities.join(', ') || '—' }) }),
         el('div', { class: 'form-actions' },
           el('a', { class: 'button', text: t('data.contact.export'), attrs: { href: dataApi.exportURL(c.id), download: `contact-${c.id}.json` } }),
@@ -147,14 +165,21 @@ class DataPage extends HTMLElement {
     return parts;
   }
 
+  /** Shows the contact with this id (its identities from GET /contacts/{id}). */
+  async choose(contactId) {
+    this.contact = await dataApi.contact(contactId);
+    this.confirming = false;
+  }
+
   confirmErase(contact) {
     const understood = el('input', { attrs: { id: 'data-erase-understood', type: 'checkbox' } });
     const go = el('button', { class: 'danger', text: t('data.erase.confirm'), attrs: { type: 'button', disabled: true }, on: { click: async () => {
       try {
         const outcome = await dataApi.erase(contact.id);
         this.contact = null;
+        this.matches = null;
         this.confirming = false;
-        this.contactId = '';
+        this.contactQuery = '';
         this.renderPart('contact');
         this.contactStatus.ok(t('data.erase.done', { id: outcome.contactId, tickets: outcome.tickets, messages: outcome.messages, attachments: outcome.attachments }));
         await this.reloadAudit();
