@@ -50,7 +50,7 @@ enum BridgeRouter {
         OutgoingWebhooksController(inbox: inbox, egress: config.egress).addRoutes(to: api)
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
         EventsController(inbox: inbox).addRoutes(to: api)
-        ReportsController(inbox: inbox).addRoutes(to: api)
+        ReportsController(inbox: inbox, summary: core.config.reports, mailing: core.mailer != nil).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)

@@ -24,6 +24,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 10, name: "waiting-since-on-insert", statements: waitingSinceOnInsert),
         PostgresMigration(version: 11, name: "presence", statements: presence),
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
+        PostgresMigration(version: 14, name: "report-summaries", statements: reportSummaries),
     ]
 
     /// The newest version this binary knows.

@@ -108,6 +108,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v26-waiting-since-on-insert") { db in
             try db.execute(sql: Schema.waitingSinceOnInsert)
         }
+        migrator.registerMigration("v28-report-summaries") { db in
+            try db.execute(sql: Schema.reportSummaries)
+        }
         return migrator
     }
 }
