@@ -44,5 +44,6 @@ public enum PostgresSchema {
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
         "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
         "presence", "presence_state", "presence_changes",
+        "report_summary_recipients", "report_summaries",
     ]
 }
