@@ -54,7 +54,7 @@ enum BridgeRouter {
         UnreadableEventsController(inbox: inbox).addRoutes(to: api)
         DataController(inbox: inbox, databaseKind: inbox.stores.sqlite == nil ? "postgresql" : "sqlite", startedAt: core.clock(), clock: core.clock).addRoutes(to: api)
         EventsController(inbox: inbox).addRoutes(to: api)
-        ReportsController(inbox: inbox).addRoutes(to: api)
+        ReportsController(inbox: inbox, summary: core.config.reports, mailing: core.mailer != nil).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         invites.addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)

@@ -7,7 +7,7 @@ import UniversalInbox
 
 /// The bridge's background services: the outbox dispatcher and follow-up worker, the janitor,
 /// search indexer and distributor, the live hub, outgoing webhooks, rules, alerts, campaigns, the
-/// Slack mirrors and the satisfaction surveyor. They start with the server and stop in reverse order.
+/// Slack mirrors, the daily summary e-mail and the satisfaction surveyor. They start with the server and stop in reverse order.
 enum BridgeServices {
     static func make(_ core: BridgeCore, janitorInterval: Duration) throws -> [any Service] {
         let (config, inbox, registry, transport, logger) = (core.config, core.inbox, core.registry, core.transport, core.logger)
@@ -45,6 +45,7 @@ enum BridgeServices {
                     leaser: core.runOnce, logger: logger),
                 PasswordHasherOwner(hasher: core.hasher),
             ]
+            + (core.mailer.map { [DailySummaryWorker(inbox: inbox, mailer: $0, config: config.reports, leaser: core.runOnce, clock: core.clock, interval: janitorInterval, logger: logger)] } ?? [])
             + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, leaser: core.runOnce, logger: logger)] : [])
     }
 

@@ -74,6 +74,8 @@ struct BridgeConfig: Sendable {
     var satisfaction = SatisfactionConfig()
     var broadcast = BroadcastConfig()
     var notifier = NotifierConfig()
+    /// When the daily summary e-mail goes out (`reports:`).
+    var reports = ReportsConfig()
     /// The SMTP relay for agents' e-mail alerts and e-mail campaigns; none: no e-mail.
     var email: SMTPSettings?
     /// The relay's sending limit (campaigns and alerts share it).
@@ -108,6 +110,13 @@ struct BridgeConfig: Sendable {
     }
 
     /// Rating requests after a ticket is resolved.
+    /// The daily summary e-mail: yesterday's figures, sent at `summaryHour` in `timeZone` (whose
+    /// days the figures count) to the owners and admins who opted in, over the `email:` relay.
+    struct ReportsConfig: Sendable {
+        var summaryHour = 8
+        var timeZone = TimeZone(identifier: "UTC")!
+    }
+
     struct SatisfactionConfig: Sendable {
         var enabled = false
         var question = "How would you rate our help?"

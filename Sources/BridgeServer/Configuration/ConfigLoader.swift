@@ -70,7 +70,7 @@ enum ConfigLoader {
         }
         let node = ConfigNode(value: root, path: "", environment: environment)
         if node.isPresent, !(root is [String: Any]) { throw ConfigError(key: "", problem: "the config must be a mapping at the top level") }
-        try node.checkKeys(["server", "database", "data", "auth", "media", "tickets", "spam", "search", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels"])
+        try node.checkKeys(["server", "database", "data", "auth", "media", "tickets", "spam", "search", "satisfaction", "broadcast", "notifier", "email", "outbound", "egress", "channels", "reports"])
         var config = BridgeConfig()
 
         let server = node.child("server")
@@ -143,6 +143,15 @@ enum ConfigLoader {
         config.satisfaction.question = try satisfaction.child("question").string() ?? config.satisfaction.question
         config.satisfaction.good = try satisfaction.child("good").string() ?? config.satisfaction.good
         config.satisfaction.bad = try satisfaction.child("bad").string() ?? config.satisfaction.bad
+
+        let reports = node.child("reports")
+        try reports.checkKeys(["summaryHour", "timeZone"])
+        config.reports.summaryHour = try reports.child("summaryHour").int() ?? config.reports.summaryHour
+        guard (0...23).contains(config.reports.summaryHour) else { throw ConfigError(key: "reports.summaryHour", problem: "must be an hour from 0 to 23") }
+        if let name = try reports.child("timeZone").string() {
+            guard let zone = TimeZone(identifier: name) else { throw ConfigError(key: "reports.timeZone", problem: "must be an IANA time zone name, e.g. Asia/Tokyo") }
+            config.reports.timeZone = zone
+        }
 
         let broadcast = node.child("broadcast")
         try broadcast.checkKeys(["chunkSize", "concurrency"])

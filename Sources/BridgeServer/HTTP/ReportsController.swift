@@ -6,6 +6,9 @@ import UniversalInbox
 /// `from` and `to` are ISO-8601 dates or date-times (UTC); a `to` date includes that whole day.
 struct ReportsController: Sendable {
     let inbox: Inbox
+    /// When the daily summary goes out, and whether e-mail is configured at all.
+    let summary: BridgeConfig.ReportsConfig
+    let mailing: Bool
 
     func addRoutes(to group: RouterGroup<BridgeRequestContext>) {
         group.get("reports/agents") { request, context in
@@ -44,6 +47,36 @@ struct ReportsController: Sendable {
             guard format == .csv else { return JSONResponse.make(report) }
             return csvResponse(ServiceReportCSV.text(report, table), table.rawValue)
         }
+        group.get("reports/daily-summary") { _, context in
+            _ = try context.requireSettingsManager()
+            struct Recipient: Encodable {
+                var agentId: Int64
+                var name: String
+                var email: String
+            }
+            struct Summary: Encodable {
+                var sending: Bool
+                var hour: Int
+                var timeZone: String
+                var recipients: [Recipient]
+            }
+            let recipients = try await inbox.dailySummaryRecipients().map { Recipient(agentId: $0.id, name: $0.name, email: $0.email) }
+            return JSONResponse.make(Summary(sending: mailing, hour: summary.summaryHour, timeZone: summary.timeZone.identifier, recipients: recipients))
+        }
+        group.put("reports/daily-summary/recipients/:id") { _, context in try await setRecipient(context, true) }
+        group.delete("reports/daily-summary/recipients/:id") { _, context in try await setRecipient(context, false) }
+    }
+
+    /// Opts an owner or admin in to the daily summary, or out; an agent cannot receive it (422).
+    private func setRecipient(_ context: BridgeRequestContext, _ enabled: Bool) async throws -> Response {
+        _ = try context.requireSettingsManager()
+        let id = try context.id()
+        guard let agent = try await inbox.agent(id: id) else { throw APIError.notFound("agent \(id) does not exist") }
+        if enabled, agent.role != .owner, agent.role != .admin {
+            throw APIError.unprocessable("not_a_manager", "the daily summary goes to owners and admins only; \(agent.name) is an agent")
+        }
+        try await inbox.setDailySummary(agentId: id, enabled: enabled)
+        return Response(status: .noContent)
     }
 
     struct Period<Item: Encodable>: Encodable {

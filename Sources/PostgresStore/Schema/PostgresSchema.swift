@@ -27,6 +27,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 13, name: "channel-accounts", statements: channelAccounts),
         PostgresMigration(version: 14, name: "audit-retention", statements: auditRetention),
         PostgresMigration(version: 15, name: "people-automation", statements: agentInvites),
+        PostgresMigration(version: 14, name: "report-summaries", statements: reportSummaries),
     ]
 
     /// The newest version this binary knows.
@@ -49,5 +50,6 @@ public enum PostgresSchema {
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
         "agent_invites",
+        "report_summary_recipients", "report_summaries",
     ]
 }

@@ -84,6 +84,13 @@ public protocol ReportStore: Sendable {
     func channelVolumes(from: Date, to: Date) async throws -> [ChannelReport]
     /// What the service report is worked out from (`ServiceFigures`), read in one snapshot.
     func serviceFigures(from: Date, to: Date) async throws -> ServiceFigures
+    /// Opts an agent in to (or out of) the daily summary e-mail.
+    func setDailySummary(agentId: Int64, enabled: Bool) async throws
+    /// The agents opted in to the daily summary, in id order.
+    func dailySummaryAgentIds() async throws -> [Int64]
+    /// Claims the summary of local day `day` (`yyyy-MM-dd`) for sending: true for the one caller
+    /// that claims it first, in whichever process; false ever after, so a day goes out once.
+    func claimDailySummary(day: String, now: Date) async throws -> Bool
 }
 
 extension Inbox {

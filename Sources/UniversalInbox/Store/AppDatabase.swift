@@ -116,6 +116,8 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v29-people-automation") { db in
             try db.execute(sql: Schema.agentInvites)
+        migrator.registerMigration("v28-report-summaries") { db in
+            try db.execute(sql: Schema.reportSummaries)
         }
         return migrator
     }

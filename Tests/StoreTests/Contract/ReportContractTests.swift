@@ -98,4 +98,23 @@ import UniversalInbox
             #expect(later.inboundSlots == [SlotCount(slot: 0, count: 1)])
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func dailySummaryRecipientsAndADayClaimedOnce(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let reports = stores.reportStore
+            #expect(try await reports.dailySummaryAgentIds() == [])
+            try await reports.setDailySummary(agentId: 2, enabled: true)
+            try await reports.setDailySummary(agentId: 1, enabled: true)
+            try await reports.setDailySummary(agentId: 1, enabled: true)
+            #expect(try await reports.dailySummaryAgentIds() == [1, 2])
+            try await reports.setDailySummary(agentId: 2, enabled: false)
+            #expect(try await reports.dailySummaryAgentIds() == [1])
+            // A day is claimed once, by whoever comes first; another day is its own.
+            #expect(try await reports.claimDailySummary(day: "2026-11-28", now: Date(ms: 1000)))
+            #expect(try await !reports.claimDailySummary(day: "2026-11-28", now: Date(ms: 2000)))
+            #expect(try await reports.claimDailySummary(day: "2026-11-29", now: Date(ms: 3000)))
+        }
+    }
 }

@@ -66,13 +66,15 @@ class ReportsSection extends HTMLElement {
     this.load();
   }
 
-  /** Called by the console when the language changes: everything is drawn again in it. */
+  /** Called by the console when the language may have changed: everything is drawn again in it. */
   relabel() {
+    if (this.language === currentLanguage()) return;
     this.build();
     if (this.report) this.render();
   }
 
   build() {
+    this.language = currentLanguage();
     this.fromInput = el('input', { attrs: { type: 'date', required: true, value: this.period.from } });
     this.toInput = el('input', { attrs: { type: 'date', required: true, value: this.period.to } });
     this.status = el('p', { class: 'status-line', attrs: { role: 'status' } });
