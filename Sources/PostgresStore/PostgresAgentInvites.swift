@@ -3,8 +3,8 @@ import PostgresNIO
 import UniversalInbox
 
 extension PostgresSchema {
-    /// Version 17 (`people-automation`): invitation links, by the digest of their token (the twin
-    /// of SQLite's `v31-people-automation`).
+    /// Version 16 (`people-automation`): invitation links, by the digest of their token (the twin
+    /// of SQLite's `v30-people-automation`).
     static let agentInvites = [
         """
         CREATE TABLE agent_invites (

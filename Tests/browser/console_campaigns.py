@@ -94,3 +94,15 @@ class CampaignsConsole(ConsolePage):
         """The per-channel row's cells as text: channel, sent, delivered, read, failed, skipped, pending."""
         row = self.per_channel.get_by_role("row").filter(has=self.page.get_by_role("cell", name=channel, exact=True))
         return [cell.strip() for cell in row.get_by_role("cell").all_inner_texts()]
+
+    @property
+    def chart(self):
+        return self.page.get_by_role("figure", name="Outcome per channel")
+
+    def chart_numbers(self):
+        """The chart's drawn bars (their hover titles) and its numbers table's rows, the table opened."""
+        bars = self.chart.locator("svg rect.bar title").all_inner_texts()
+        self.chart.get_by_role("button", name="Show numbers").click()
+        rows = self.chart.get_by_role("table").get_by_role("row").all()
+        return bars, [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows[1:]]
+

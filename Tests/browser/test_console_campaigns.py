@@ -108,6 +108,13 @@ def test_a_campaign_is_previewed_sent_paused_resumed_and_reported(campaign_bridg
         name = {"line": "LINE", "-": "No address"}[row["channel"]]
         cells = console.report_row(name)
         assert cells == [name] + [str(row[key]) for key in ["sent", "delivered", "read", "failed", "skipped", "pending"]], cells
+    # Its chart draws the same figures: one bar per channel and outcome, and the numbers behind it.
+    bars, numbers = console.chart_numbers()
+    outcomes = ["sent", "delivered", "read", "failed", "skipped"]
+    assert len(bars) == len(report["channels"]) * len(outcomes), bars
+    assert numbers == [[{"line": "LINE", "-": "No address"}[row["channel"]]] + [str(row[key]) for key in outcomes]
+                       for row in report["channels"]], numbers
+    assert "LINE · Sent: 4" in bars, bars
     line_row = next(row for row in report["channels"] if row["channel"] == "line")
     assert line_row["sent"] == 4 and sorted(p["body"]["to"] for p in line.pushes) == sorted(u for u, _ in LINE_CUSTOMERS)
     for reason in report["reasons"]:

@@ -25,9 +25,9 @@ public enum PostgresSchema {
         PostgresMigration(version: 11, name: "presence", statements: presence),
         PostgresMigration(version: 12, name: "ticket-list-indexes", statements: ticketListIndexes),
         PostgresMigration(version: 13, name: "channel-accounts", statements: channelAccounts),
-        PostgresMigration(version: 14, name: "audit-retention", statements: auditRetention),
-        PostgresMigration(version: 15, name: "people-automation", statements: agentInvites),
         PostgresMigration(version: 14, name: "report-summaries", statements: reportSummaries),
+        PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
+        PostgresMigration(version: 16, name: "people-automation", statements: agentInvites),
     ]
 
     /// The newest version this binary knows.

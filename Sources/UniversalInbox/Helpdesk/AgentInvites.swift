@@ -40,7 +40,7 @@ extension InboxError {
 }
 
 extension Schema {
-    /// `v31-people-automation`: invitation links, by the digest of their token.
+    /// `v30-people-automation`: invitation links, by the digest of their token.
     static let agentInvites = """
         CREATE TABLE agent_invites (
             digest TEXT PRIMARY KEY,

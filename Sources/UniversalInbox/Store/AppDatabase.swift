@@ -111,13 +111,14 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v27-channel-accounts") { db in
             try db.execute(sql: Schema.channelAccounts)
         }
-        migrator.registerMigration("v28-audit-retention") { db in
-            try db.execute(sql: Schema.auditRetention)
-        }
-        migrator.registerMigration("v29-people-automation") { db in
-            try db.execute(sql: Schema.agentInvites)
         migrator.registerMigration("v28-report-summaries") { db in
             try db.execute(sql: Schema.reportSummaries)
+        }
+        migrator.registerMigration("v29-audit-retention") { db in
+            try db.execute(sql: Schema.auditRetention)
+        }
+        migrator.registerMigration("v30-people-automation") { db in
+            try db.execute(sql: Schema.agentInvites)
         }
         return migrator
     }

@@ -4,6 +4,7 @@
 // it is not finished): recipients' sends are not events of the live log, only status changes are.
 import { el } from '../../dom.js';
 import { formatFullTime, formatNumber, t } from '../../i18n.js';
+import { barChart } from '../charts.js';
 import { csvButton, dataTable, pageHead, statusLine } from '../ui.js';
 import { campaignsApi } from './api.js';
 import { actionsFor, settled, statusClass } from './states.js';
@@ -76,6 +77,16 @@ class CampaignDetail extends HTMLElement {
           label: t(`campaigns.state.${key}`), numeric: true, value: (row) => formatNumber(row[key]) })),
       ],
     });
+    // The report per channel as bars (its numbers and CSV one click away); the table below adds pending.
+    const channelName = (row) => (row.channel === '-' ? t('campaigns.nowhere') : t(`channel.${row.channel}`));
+    const outcomes = [['sent', 'one'], ['delivered', 'two'], ['read', 'three'], ['failed', 'bad'], ['skipped', 'warn']];
+    const chart = barChart({
+      title: t('campaigns.chart'), csvName: `campaign-${c.id}-channels.csv`, rows: report.channels, label: channelName,
+      columns: [{ label: t('campaigns.channelCol'), csv: 'channel', value: (row) => row.channel, show: channelName },
+        ...outcomes.map(([key]) => ({ label: t(`campaigns.state.${key}`), csv: key, numeric: true, value: (row) => row[key] ?? 0 }))],
+      series: outcomes.map(([key, kind]) => ({ name: t(`campaigns.state.${key}`), kind, value: (row) => row[key] ?? 0 })),
+      format: (n) => formatNumber(Math.round(n)),
+    });
     const reasons = dataTable({
       caption: t('campaigns.reasons'),
       empty: t('campaigns.noReasons'),
@@ -110,6 +121,7 @@ class CampaignDetail extends HTMLElement {
       this.status,
       el('section', { class: 'card', attrs: { 'aria-label': t('campaigns.progress') } }, bar, legend),
       el('h2', { text: t('campaigns.report') }),
+      chart,
       el('div', { class: 'table-scroll' }, channels), reasons,
       el('div', { class: 'page-actions' }, download,
         el('a', { class: 'button', text: t('campaigns.reportCsv'), attrs: { href: `/api/v1/campaigns/${c.id}/report?format=csv`, download: `campaign-${c.id}-report.csv` } }),

@@ -63,6 +63,7 @@ export default {
   'campaigns.price.hint': 'For the cost estimate only, in your provider’s currency.',
   'campaigns.sendNow': 'Send now',
   'campaigns.scheduleIt': 'Schedule',
+  'campaigns.chart': 'Outcome per channel',
   'campaigns.report': 'Report',
   'campaigns.perChannel': 'Per channel',
   'campaigns.recipientsCsv': 'Recipients (CSV)',

@@ -63,6 +63,7 @@ export default {
   'campaigns.price.hint': '費用の見積もり用です（契約先の通貨で）。',
   'campaigns.sendNow': '今すぐ送信',
   'campaigns.scheduleIt': '予約する',
+  'campaigns.chart': 'チャネル別の結果',
   'campaigns.report': 'レポート',
   'campaigns.perChannel': 'チャネル別',
   'campaigns.recipientsCsv': '送信先（CSV）',
