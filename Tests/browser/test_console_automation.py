@@ -210,6 +210,13 @@ def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bri
     page.get_by_role("button", name="Deliveries to http://127.0.0.1:9/crm").click()
     deliveries = page.get_by_role("table", name="The latest deliveries, newest first")
     expect(deliveries.get_by_role("row").filter(has_text="message.created")).to_have_count(1)
+    before = bridge.api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries")["items"]
+    message = next(d for d in before if d["event"] == "message.created")
+    deliveries.get_by_role("button", name=f"Redeliver message.created (delivery {message['id']})").click()
+    expect(console.status).to_have_text("message.created is queued again.")
+    after = bridge.api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries")["items"]
+    assert len(after) == len(before) + 1 and after[0]["event"] == "message.created" and after[0]["id"] > message["id"]
+    expect(deliveries.get_by_role("row").filter(has_text="message.created")).to_have_count(2)
     shot(page, "webhooks")
 
     # Back to the rules with the browser's back button.

@@ -18,6 +18,8 @@ export const automationApi = {
   addWebhook: (webhook) => request('POST', '/api/v1/webhooks', webhook),
   deleteWebhook: (webhookId) => request('DELETE', `/api/v1/webhooks/${id(webhookId)}`),
   deliveries: (webhookId) => request('GET', `/api/v1/webhooks/${id(webhookId)}/deliveries`).then((answer) => answer.items),
+  /** Queues a copy of a delivery (same event and body, a new delivery id). */
+  redeliver: (webhookId, deliveryId) => request('POST', `/api/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
   cannedResponses: () => request('GET', '/api/v1/canned-responses').then((answer) => answer.items),
   addCannedResponse: (canned) => request('POST', '/api/v1/canned-responses', canned),
   deleteCannedResponse: (cannedId) => request('DELETE', `/api/v1/canned-responses/${id(cannedId)}`),

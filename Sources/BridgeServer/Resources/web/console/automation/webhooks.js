@@ -1,5 +1,6 @@
 // Automation › Webhooks: the outgoing webhooks (a URL and the events it gets; its secret shown
-// once, when made) and each one's latest deliveries with their state and last error.
+// once, when made) and each one's latest deliveries with their state and last error; any delivery
+// can be sent again (a copy, queued after the webhook's others).
 import { el } from '../../dom.js';
 import { formatTime, t } from '../../i18n.js';
 import { copyButton, dataTable, field, statusLine } from '../ui.js';
@@ -84,6 +85,16 @@ class AutomationWebhooks extends HTMLElement {
     }
   }
 
+  async redeliver(webhook, delivery) {
+    try {
+      await api.redeliver(webhook.id, delivery.id);
+      await this.showDeliveries(webhook);
+      this.status.ok(t('automation.webhooks.redelivered', { event: delivery.event }));
+    } catch (error) {
+      this.status.fail(error);
+    }
+  }
+
   async showDeliveries(webhook) {
     this.status.clear();
     try {
@@ -97,6 +108,9 @@ class AutomationWebhooks extends HTMLElement {
           { label: t('automation.webhooks.attempts'), value: (d) => d.attempts, numeric: true },
           { label: t('automation.webhooks.time'), value: (d) => formatTime(d.deliveredAt ?? d.createdAt) },
           { label: t('automation.webhooks.error'), value: (d) => d.lastError ?? '' },
+          { label: t('automation.actionsColumn'), value: (d) => el('button', { text: t('automation.webhooks.redeliver'),
+            attrs: { type: 'button', 'aria-label': t('automation.webhooks.redeliverOf', { id: d.id, event: d.event }) },
+            on: { click: () => this.redeliver(webhook, d) } }) },
         ] })));
       this.render();
     } catch (error) {

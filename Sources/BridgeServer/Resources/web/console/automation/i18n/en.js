@@ -141,4 +141,7 @@ export default {
   'automation.webhooks.delivered': 'Delivered',
   'automation.webhooks.failed': 'Failed',
   'automation.webhooks.confirmDelete': 'Remove the webhook to {url}? Its pending deliveries are dropped.',
+  'automation.webhooks.redeliver': 'Redeliver',
+  'automation.webhooks.redeliverOf': 'Redeliver {event} (delivery {id})',
+  'automation.webhooks.redelivered': '{event} is queued again.',
 };

@@ -141,4 +141,7 @@ export default {
   'automation.webhooks.delivered': '配信済み',
   'automation.webhooks.failed': '失敗',
   'automation.webhooks.confirmDelete': '{url} への Webhook を削除しますか？送信待ちの配信は破棄されます。',
+  'automation.webhooks.redeliver': '再送',
+  'automation.webhooks.redeliverOf': '{event} を再送（配信 {id}）',
+  'automation.webhooks.redelivered': '{event} を再送キューに入れました。',
 };
