@@ -196,6 +196,27 @@ def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bri
     expect(console.status).to_have_text("Deleted “stupid”.")
     assert "stupid" not in bridge.api("GET", "/api/v1/forbidden-words")["items"]
 
+    parts.get_by_role("link", name="Fields and views").click()
+    form = page.get_by_role("form", name="Add a custom field")
+    form.get_by_label("Label").fill("Order number")
+    form.get_by_label("Key", exact=True).fill("order_no")
+    form.get_by_label("Type").select_option(label="Choice")
+    form.get_by_label("Options").fill("web, shop")
+    form.get_by_role("button", name="Add field").click()
+    expect(console.status).to_have_text("Added the field Order number.")
+    assert any(f["key"] == "order_no" and f["options"] == ["web", "shop"] for f in bridge.api("GET", "/api/v1/fields")["items"])
+    form = page.get_by_role("form", name="Add a shared view")
+    form.get_by_label("Name").fill("VIP open")
+    form.get_by_label("Filter", exact=True).fill("status=open&tag=vip")
+    form.get_by_role("button", name="Add view").click()
+    expect(console.status).to_have_text("Added the view VIP open.")
+    expect(page.get_by_role("table", name="Ticket views shared with the team")).to_contain_text("status=open&tag=vip")
+    assert any(v["name"] == "VIP open" and v["shared"] for v in bridge.api("GET", "/api/v1/views")["items"])
+    shot(page, "fields-views")
+    page.get_by_role("button", name="Delete VIP open").click()
+    expect(console.status).to_have_text("Deleted “VIP open”.")
+    assert not any(v["name"] == "VIP open" for v in bridge.api("GET", "/api/v1/views")["items"])
+
     parts.get_by_role("link", name="Webhooks").click()
     form = page.get_by_role("form", name="Add a webhook")
     form.get_by_label("URL").fill("http://127.0.0.1:9/crm")
@@ -220,6 +241,7 @@ def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bri
     shot(page, "webhooks")
 
     # Back to the rules with the browser's back button.
+    page.go_back()
     page.go_back()
     page.go_back()
     expect(page.get_by_role("heading", name="Automation rules")).to_be_visible()

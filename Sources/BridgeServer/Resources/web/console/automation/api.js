@@ -20,6 +20,11 @@ export const automationApi = {
   deliveries: (webhookId) => request('GET', `/api/v1/webhooks/${id(webhookId)}/deliveries`).then((answer) => answer.items),
   /** Queues a copy of a delivery (same event and body, a new delivery id). */
   redeliver: (webhookId, deliveryId) => request('POST', `/api/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
+  fields: () => request('GET', '/api/v1/fields').then((answer) => answer.items),
+  addField: (field) => request('POST', '/api/v1/fields', field),
+  views: () => request('GET', '/api/v1/views').then((answer) => answer.items),
+  addView: (view) => request('POST', '/api/v1/views', view),
+  deleteView: (viewId) => request('DELETE', `/api/v1/views/${id(viewId)}`),
   cannedResponses: () => request('GET', '/api/v1/canned-responses').then((answer) => answer.items),
   addCannedResponse: (canned) => request('POST', '/api/v1/canned-responses', canned),
   deleteCannedResponse: (cannedId) => request('DELETE', `/api/v1/canned-responses/${id(cannedId)}`),

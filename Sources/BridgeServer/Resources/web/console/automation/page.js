@@ -10,9 +10,10 @@ import { automationApi as api } from './api.js';
 import { ruleForm, TRIGGERS } from './rule-form.js';
 import './replies.js';
 import './webhooks.js';
+import './fields-views.js';
 
 /** The section's parts, by the address's path: the rules first. */
-const PARTS = [['', 'automation.part.rules', null], ['replies', 'automation.part.replies', 'automation-replies'], ['webhooks', 'automation.part.webhooks', 'automation-webhooks']];
+const PARTS = [['', 'automation.part.rules', null], ['replies', 'automation.part.replies', 'automation-replies'], ['fields', 'automation.part.fields', 'automation-fields-views'], ['webhooks', 'automation.part.webhooks', 'automation-webhooks']];
 
 await useCatalogue((code) => import(`./i18n/${code}.js`).then((m) => m.default));
 
