@@ -55,6 +55,7 @@ enum BridgeRouter {
         ReportsController(inbox: inbox).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         invites.addRoutes(to: api)
+        SpamStateController(inbox: inbox, threshold: config.spam.threshold, minimumTraining: config.spam.minimumTraining).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
         try WebController(assets: WebAssets.bundled()).addRoutes(to: router)

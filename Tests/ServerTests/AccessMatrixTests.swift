@@ -105,6 +105,7 @@ import Yams
         "PUT /api/v1/rules/order": (.settings, #"{"ids":[{rule}]}"#),
         "POST /api/v1/agents/{id}/invite": (.manageAgent, nil),
         "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": (.settings, nil),
+        "GET /api/v1/spam": (.settings, nil),
         "PUT /api/v1/rules/{id}": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"z"}]}"#),
         "POST /api/v1/rules/test": (.settings, #"{"ticketId":{ticket},"trigger":"message_received"}"#),
         "PUT /api/v1/business-hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),

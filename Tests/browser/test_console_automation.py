@@ -191,7 +191,13 @@ def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bri
     page.get_by_role("button", name="Add word").click()
     expect(console.status).to_have_text("Added “stupid”.")
     assert "stupid" in bridge.api("GET", "/api/v1/forbidden-words")["items"]
+    spam = page.get_by_role("region", name="Spam filter")
+    state = bridge.api("GET", "/api/v1/spam")
+    expect(spam).to_contain_text("95%")
+    expect(spam).to_contain_text(f"{state['spamTickets']} marked spam, {state['hamTickets']} marked not spam")
     shot(page, "replies")
+    spam.scroll_into_view_if_needed()
+    shot(page, "spam")
     page.get_by_role("list", name="Forbidden words").get_by_role("button", name="Delete stupid").click()
     expect(console.status).to_have_text("Deleted “stupid”.")
     assert "stupid" not in bridge.api("GET", "/api/v1/forbidden-words")["items"]

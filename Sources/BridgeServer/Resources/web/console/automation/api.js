@@ -25,6 +25,8 @@ export const automationApi = {
   views: () => request('GET', '/api/v1/views').then((answer) => answer.items),
   addView: (view) => request('POST', '/api/v1/views', view),
   deleteView: (viewId) => request('DELETE', `/api/v1/views/${id(viewId)}`),
+  /** The spam filter: {threshold, minimumTraining, spamTickets, hamTickets, active}. */
+  spam: () => request('GET', '/api/v1/spam'),
   cannedResponses: () => request('GET', '/api/v1/canned-responses').then((answer) => answer.items),
   addCannedResponse: (canned) => request('POST', '/api/v1/canned-responses', canned),
   deleteCannedResponse: (cannedId) => request('DELETE', `/api/v1/canned-responses/${id(cannedId)}`),

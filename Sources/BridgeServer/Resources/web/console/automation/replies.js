@@ -1,7 +1,8 @@
 // Automation › Replies and words: the canned responses everyone may use (global or a
-// department's; an agent's own stay theirs, in the inbox) and the forbidden words checked in drafts.
+// department's; an agent's own stay theirs, in the inbox), the forbidden words checked in drafts,
+// and the spam filter's state (its threshold is the configuration's; agents train it).
 import { el } from '../../dom.js';
-import { t } from '../../i18n.js';
+import { formatNumber, t } from '../../i18n.js';
 import { dataTable, field, statusLine } from '../ui.js';
 import { automationApi as api } from './api.js';
 
@@ -13,7 +14,8 @@ class AutomationReplies extends HTMLElement {
 
   async load() {
     try {
-      [this.canned, this.words, this.departments] = await Promise.all([api.cannedResponses(), api.forbiddenWords(), api.departments()]);
+      [this.canned, this.words, this.departments, this.spam] = await Promise.all([
+        api.cannedResponses(), api.forbiddenWords(), api.departments(), api.spam()]);
     } catch (error) {
       this.replaceChildren(el('p', { class: 'form-error', text: t('console.failed', { message: error.message }), attrs: { role: 'alert' } }));
       return;
@@ -85,7 +87,23 @@ class AutomationReplies extends HTMLElement {
           el('button', { text: '×', attrs: { type: 'button', 'aria-label': t('automation.deleteOf', { name: w }) },
             on: { click: () => this.act(() => api.deleteForbiddenWord(w), t('automation.deleted', { name: w })) } })))
           : el('li', { class: 'hint', text: t('automation.words.none') })),
-      wordForm);
+      wordForm,
+      this.spamPart());
+  }
+
+  /** The spam filter: read-only here (the threshold is set in bridge.yaml, the training by agents' marks). */
+  spamPart() {
+    const s = this.spam;
+    const needed = Math.max(0, s.minimumTraining - s.spamTickets) + Math.max(0, s.minimumTraining - s.hamTickets);
+    return el('section', { attrs: { 'aria-labelledby': 'spam-title' } },
+      el('h2', { text: t('automation.spam'), attrs: { id: 'spam-title' } }),
+      el('dl', { class: 'trial-ticket', attrs: { 'aria-label': t('automation.spam') } },
+        el('dt', { text: t('automation.spam.state') }),
+        el('dd', {}, el('span', { class: `label ${s.active ? 'ok' : 'warn'}`, text: s.active ? t('automation.spam.active') : t('automation.spam.learning', { count: needed }) })),
+        el('dt', { text: t('automation.spam.threshold') }), el('dd', { text: `${formatNumber(Math.round(s.threshold * 1000) / 10)}%` }),
+        el('dt', { text: t('automation.spam.trained') }),
+        el('dd', { text: t('automation.spam.counts', { spam: s.spamTickets, ham: s.hamTickets, minimum: s.minimumTraining }) })),
+      el('p', { class: 'hint', text: t('automation.spam.hint') }));
   }
 }
 customElements.define('automation-replies', AutomationReplies);

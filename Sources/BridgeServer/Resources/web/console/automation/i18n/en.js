@@ -173,4 +173,12 @@ export default {
   'automation.views.filter.hint': 'A ticket-list filter, e.g. status=open&tag=vip',
   'automation.views.save': 'Add view',
   'automation.views.added': 'Added the view {name}.',
+  'automation.spam': 'Spam filter',
+  'automation.spam.state': 'State',
+  'automation.spam.active': 'Active: new tickets are screened',
+  'automation.spam.learning': 'Learning: {count} more marked tickets needed',
+  'automation.spam.threshold': 'Threshold',
+  'automation.spam.trained': 'Training',
+  'automation.spam.counts': '{spam} marked spam, {ham} marked not spam (at least {minimum} of each needed)',
+  'automation.spam.hint': 'Agents train the filter by marking tickets as spam or not spam in the inbox. The threshold and minimum are set in bridge.yaml (spam.threshold, spam.minimumTraining).',
 };

@@ -173,4 +173,12 @@ export default {
   'automation.views.filter.hint': 'チケット一覧のフィルター。例: status=open&tag=vip',
   'automation.views.save': 'ビューを追加',
   'automation.views.added': 'ビュー {name} を追加しました。',
+  'automation.spam': '迷惑メッセージフィルター',
+  'automation.spam.state': '状態',
+  'automation.spam.active': '有効: 新しいチケットを判定しています',
+  'automation.spam.learning': '学習中: あと {count} 件のマークが必要です',
+  'automation.spam.threshold': 'しきい値',
+  'automation.spam.trained': '学習',
+  'automation.spam.counts': '迷惑 {spam} 件、迷惑でない {ham} 件（それぞれ {minimum} 件以上必要）',
+  'automation.spam.hint': '担当者が受信箱でチケットを「迷惑」「迷惑でない」とマークするとフィルターが学習します。しきい値と最小件数は bridge.yaml（spam.threshold、spam.minimumTraining）で設定します。',
 };
