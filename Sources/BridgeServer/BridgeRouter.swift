@@ -57,6 +57,7 @@ enum BridgeRouter {
         ReportsController(inbox: inbox, summary: core.config.reports, mailing: core.mailer != nil).addRoutes(to: api)
         RulesController(inbox: inbox).addRoutes(to: api)
         invites.addRoutes(to: api)
+        SpamStateController(inbox: inbox, threshold: config.spam.threshold, minimumTraining: config.spam.minimumTraining).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)

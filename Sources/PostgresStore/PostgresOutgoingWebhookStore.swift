@@ -120,6 +120,12 @@ public struct PostgresOutgoingWebhookStore: OutgoingWebhookStore {
         }
     }
 
+    public func delivery(id: Int64, webhookId: Int64) async throws -> NewWebhookDelivery? {
+        try await client.query(
+            "SELECT event, payload FROM webhook_deliveries WHERE id = \(id) AND webhook_id = \(webhookId)", logger: logger
+        ).decode((String, String).self).all().first.map { NewWebhookDelivery(webhookId: webhookId, event: $0.0, payload: $0.1) }
+    }
+
     public func queue(_ delivery: NewWebhookDelivery, now: Date) async throws {
         try await client.transaction(logger: logger) { connection in
             guard try await exists(try await connection.query(

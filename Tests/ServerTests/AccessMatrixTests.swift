@@ -118,6 +118,8 @@ import Yams
         "DELETE /api/v1/rules/{id}": (.settings, nil),
         "PUT /api/v1/rules/order": (.settings, #"{"ids":[{rule}]}"#),
         "POST /api/v1/agents/{id}/invite": (.manageAgent, nil),
+        "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": (.settings, nil),
+        "GET /api/v1/spam": (.settings, nil),
         "PUT /api/v1/rules/{id}": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"z"}]}"#),
         "POST /api/v1/rules/test": (.settings, #"{"ticketId":{ticket},"trigger":"message_received"}"#),
         "PUT /api/v1/business-hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
@@ -253,7 +255,7 @@ import Yams
             default: "999999"  // another agent's push subscription or device: not found, never someone else's
             }
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{tokenId}", with: world.values["ottoToken"]!)
-            .replacingOccurrences(of: "{word}", with: "darn").replacingOccurrences(of: "{channel}", with: "whatsapp")
+            .replacingOccurrences(of: "{deliveryId}", with: "999999").replacingOccurrences(of: "{word}", with: "darn").replacingOccurrences(of: "{channel}", with: "whatsapp")
             .replacingOccurrences(of: "{kind}", with: "line")
     }
 

@@ -1,6 +1,7 @@
 """The console's Automation section in a real Chromium: rules made, changed, ordered, turned off,
 deleted and tried on a ticket, and a rule made on the page firing on a customer's next message."""
 
+import re
 import urllib.parse
 
 from playwright.sync_api import expect
@@ -169,3 +170,84 @@ def test_an_agent_is_refused_the_automation_page_and_its_api(bridge, open_page, 
         answer = page.request.fetch(bridge.base_url + path, method=method, data=body, headers=headers)
         assert answer.status == 403, (method, path, answer.status)
     assert rule_names_in_api(bridge) == before
+
+
+def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bridge, open_page, shot):
+    owner = bridge.add_agent("Rin Owner", role="owner")
+    console, _ = automation_for(open_page, bridge, owner)
+    page = console.page
+    parts = page.get_by_role("navigation", name="Automation parts")
+
+    parts.get_by_role("link", name="Replies and words").click()
+    expect(page).to_have_url(re.compile(r"#/automation/replies$"))
+    form = page.get_by_role("form", name="Add a canned response")
+    form.get_by_label("Shortcut").fill("#thanks-all")
+    form.get_by_label("Text", exact=True).fill("Thank you, {{contact.name|there}}!")
+    form.get_by_role("button", name="Add canned response").click()
+    expect(console.status).to_have_text("Added #thanks-all.")
+    expect(page.get_by_role("table", name="Canned responses for everyone or a department")).to_contain_text("Thank you, {{contact.name|there}}!")
+    assert any(c["shortcut"].lstrip("#") == "thanks-all" and "agentId" not in c for c in bridge.api("GET", "/api/v1/canned-responses")["items"])
+    page.get_by_role("textbox", name="Word", exact=True).fill("stupid")
+    page.get_by_role("button", name="Add word").click()
+    expect(console.status).to_have_text("Added “stupid”.")
+    assert "stupid" in bridge.api("GET", "/api/v1/forbidden-words")["items"]
+    spam = page.get_by_role("region", name="Spam filter")
+    state = bridge.api("GET", "/api/v1/spam")
+    expect(spam).to_contain_text("95%")
+    expect(spam).to_contain_text(f"{state['spamTickets']} marked spam, {state['hamTickets']} marked not spam")
+    shot(page, "replies")
+    spam.scroll_into_view_if_needed()
+    shot(page, "spam")
+    page.get_by_role("list", name="Forbidden words").get_by_role("button", name="Delete stupid").click()
+    expect(console.status).to_have_text("Deleted “stupid”.")
+    assert "stupid" not in bridge.api("GET", "/api/v1/forbidden-words")["items"]
+
+    parts.get_by_role("link", name="Fields and views").click()
+    form = page.get_by_role("form", name="Add a custom field")
+    form.get_by_label("Label").fill("Order number")
+    form.get_by_label("Key", exact=True).fill("order_no")
+    form.get_by_label("Type").select_option(label="Choice")
+    form.get_by_label("Options").fill("web, shop")
+    form.get_by_role("button", name="Add field").click()
+    expect(console.status).to_have_text("Added the field Order number.")
+    assert any(f["key"] == "order_no" and f["options"] == ["web", "shop"] for f in bridge.api("GET", "/api/v1/fields")["items"])
+    form = page.get_by_role("form", name="Add a shared view")
+    form.get_by_label("Name").fill("VIP open")
+    form.get_by_label("Filter", exact=True).fill("status=open&tag=vip")
+    form.get_by_role("button", name="Add view").click()
+    expect(console.status).to_have_text("Added the view VIP open.")
+    expect(page.get_by_role("table", name="Ticket views shared with the team")).to_contain_text("status=open&tag=vip")
+    assert any(v["name"] == "VIP open" and v["shared"] for v in bridge.api("GET", "/api/v1/views")["items"])
+    shot(page, "fields-views")
+    page.get_by_role("button", name="Delete VIP open").click()
+    expect(console.status).to_have_text("Deleted “VIP open”.")
+    assert not any(v["name"] == "VIP open" for v in bridge.api("GET", "/api/v1/views")["items"])
+
+    parts.get_by_role("link", name="Webhooks").click()
+    form = page.get_by_role("form", name="Add a webhook")
+    form.get_by_label("URL").fill("http://127.0.0.1:9/crm")
+    form.get_by_role("group", name="Events").get_by_label("ticket.updated").uncheck()
+    form.get_by_role("button", name="Add webhook").click()
+    expect(console.status).to_have_text("Webhook added.")
+    expect(page.get_by_role("note")).to_contain_text("shown only now")
+    [hook] = [w for w in bridge.api("GET", "/api/v1/webhooks")["items"] if w["url"] == "http://127.0.0.1:9/crm"]
+    assert sorted(hook["events"]) == ["message.created", "ticket.created"]
+    bridge.line_message("Uwebhook000000000000000000000001", "hello crm", display_name="Kai Hook")
+    wait_until(lambda: bridge.api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries")["items"], what="a delivery")
+    page.get_by_role("button", name="Deliveries to http://127.0.0.1:9/crm").click()
+    deliveries = page.get_by_role("table", name="The latest deliveries, newest first")
+    expect(deliveries.get_by_role("row").filter(has_text="message.created")).to_have_count(1)
+    before = bridge.api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries")["items"]
+    message = next(d for d in before if d["event"] == "message.created")
+    deliveries.get_by_role("button", name=f"Redeliver message.created (delivery {message['id']})").click()
+    expect(console.status).to_have_text("message.created is queued again.")
+    after = bridge.api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries")["items"]
+    assert len(after) == len(before) + 1 and after[0]["event"] == "message.created" and after[0]["id"] > message["id"]
+    expect(deliveries.get_by_role("row").filter(has_text="message.created")).to_have_count(2)
+    shot(page, "webhooks")
+
+    # Back to the rules with the browser's back button.
+    page.go_back()
+    page.go_back()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Automation rules")).to_be_visible()

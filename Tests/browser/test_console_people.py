@@ -118,6 +118,18 @@ def test_an_owner_manages_departments_agents_and_business_hours(bridge, open_pag
     hours.scroll_into_view_if_needed()
     shot(page, "hours")
 
+    # At 360 px wide, in Japanese: the agents' table scrolls on its own, and a panel still works.
+    phone, _ = open_page(locale="ja-JP", width=360, height=740)
+    phone.goto(bridge.base_url + "/console/#/people")
+    phone.get_by_label("メールアドレス").fill(owner["email"])
+    phone.get_by_label("パスワード").fill(owner["password"])
+    phone.get_by_role("button", name="サインイン").click()
+    expect(phone.get_by_role("heading", name="メンバー", exact=True)).to_be_visible()
+    phone.get_by_role("button", name="Nao Newcomer を編集").click()
+    expect(phone.get_by_role("region", name="Nao Newcomer")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "phone-ja")
+
 
 def assert_refused(bridge, token):
     request = urllib.request.Request(bridge.base_url + "/api/v1/me")

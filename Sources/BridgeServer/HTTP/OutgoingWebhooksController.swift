@@ -43,5 +43,10 @@ struct OutgoingWebhooksController: Sendable {
             guard let deliveries = try await inbox.webhookDeliveries(webhookId: id) else { throw APIError.notFound("webhook \(id) does not exist") }
             return JSONResponse.make(ItemsDTO(items: deliveries))
         }
+        group.post("webhooks/:id/deliveries/:deliveryId/redeliver") { _, context in
+            _ = try context.requireSettingsManager()
+            try await inbox.redeliver(deliveryId: try context.id("deliveryId"), webhookId: try context.id())
+            return Response(status: .accepted)
+        }
     }
 }

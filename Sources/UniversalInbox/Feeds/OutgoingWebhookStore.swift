@@ -27,6 +27,10 @@ public protocol OutgoingWebhookStore: Sendable {
     /// A webhook's newest `limit` deliveries, newest first; nil if there is no such webhook.
     func deliveries(webhookId: Int64, limit: Int) async throws -> [WebhookDeliveryStatus]?
 
+    /// One of a webhook's deliveries as it was queued (event and payload), to send again; nil when
+    /// the webhook has no such delivery.
+    func delivery(id: Int64, webhookId: Int64) async throws -> NewWebhookDelivery?
+
     /// Up to `limit` new tickets, messages and history entries past the cursor, with the active
     /// subscriptions; nil (and nothing read) while no webhook is active.
     func pendingEvents(limit: Int) async throws -> WebhookFeedBatch?
@@ -188,6 +192,13 @@ public struct SQLiteOutgoingWebhookStore: OutgoingWebhookStore {
             try Inbox.moveLog(db, "webhooks", to: to)
             for delivery in deliveries { try Self.insert(db, delivery, now: now) }
             return true
+        }
+    }
+
+    public func delivery(id: Int64, webhookId: Int64) async throws -> NewWebhookDelivery? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT event, payload FROM webhook_deliveries WHERE id = ? AND webhook_id = ?", arguments: [id, webhookId])
+                .map { NewWebhookDelivery(webhookId: webhookId, event: $0["event"], payload: $0["payload"]) }
         }
     }
 

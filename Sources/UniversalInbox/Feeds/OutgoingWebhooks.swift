@@ -93,6 +93,17 @@ extension Inbox {
         try await stores.webhookStore.deliveries(webhookId: webhookId, limit: limit)
     }
 
+    /// Queues a copy of one of the webhook's deliveries (same event and body, a new delivery id, so
+    /// a receiver that dropped or failed it takes it again), sent after the webhook's earlier ones.
+    /// `notFound` for no such delivery of that webhook, or a webhook turned off.
+    public func redeliver(deliveryId: Int64, webhookId: Int64) async throws {
+        guard let delivery = try await stores.webhookStore.delivery(id: deliveryId, webhookId: webhookId) else {
+            throw InboxError.notFound("delivery \(deliveryId) of webhook \(webhookId)")
+        }
+        try await stores.webhookStore.queue(delivery, now: clock())
+        bus.publish([.webhookEventsQueued])
+    }
+
     /// Reads the event log past the webhooks' cursor (new tickets, messages and history entries) and
     /// queues a delivery for each webhook that wants the event, in the log's order. A new ticket is
     /// described as it is when the feed reads it. Returns how many were queued (none when another

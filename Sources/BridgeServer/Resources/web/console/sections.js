@@ -6,11 +6,11 @@
 // and may dispatch `navigate` (bubbling, detail: {path}) to move within itself; the app keeps the
 // address in step. Its texts live in its own catalogue files, added with i18n's useCatalogue.
 export const sections = [
-  { key: 'channels', label: 'console.section.channels', element: 'channels-section', load: () => import('./channels/page.js') },
-  { key: 'reports', label: 'reports.nav', element: 'console-reports', load: () => import('./reports/page.js') },
-  { key: 'health', label: 'console.nav.health', element: 'console-health', load: () => import('./health/page.js') },
-  { key: 'data', label: 'console.nav.data', element: 'console-data', load: () => import('./data/page.js') },
-  { key: 'campaigns', label: 'section.campaigns', element: 'console-campaigns', load: () => import('./campaigns/page.js') },
-  { key: 'automation', label: 'section.automation', element: 'console-automation', load: () => import('./automation/page.js') },
-  { key: 'people', label: 'section.people', element: 'console-people', load: () => import('./people/page.js') },
+  { key: 'channels', label: 'console.section.channels', element: 'console-channels', load: () => import('./channels/page.js') },
+  { key: 'people', label: 'console.section.people', element: 'console-people', load: () => import('./people/page.js') },
+  { key: 'automation', label: 'console.section.automation', element: 'console-automation', load: () => import('./automation/page.js') },
+  { key: 'campaigns', label: 'console.section.campaigns', element: 'console-campaigns', load: () => import('./campaigns/page.js') },
+  { key: 'reports', label: 'console.section.reports', element: 'console-reports', load: () => import('./reports/page.js') },
+  { key: 'health', label: 'console.section.health', element: 'console-health', load: () => import('./health/page.js') },
+  { key: 'data', label: 'console.section.data', element: 'console-data', load: () => import('./data/page.js') },
 ];

@@ -15,4 +15,22 @@ export const automationApi = {
   agents: () => request('GET', '/api/v1/agents').then((answer) => answer.items),
   departments: () => request('GET', '/api/v1/departments').then((answer) => answer.items),
   webhooks: () => request('GET', '/api/v1/webhooks').then((answer) => answer.items),
+  addWebhook: (webhook) => request('POST', '/api/v1/webhooks', webhook),
+  deleteWebhook: (webhookId) => request('DELETE', `/api/v1/webhooks/${id(webhookId)}`),
+  deliveries: (webhookId) => request('GET', `/api/v1/webhooks/${id(webhookId)}/deliveries`).then((answer) => answer.items),
+  /** Queues a copy of a delivery (same event and body, a new delivery id). */
+  redeliver: (webhookId, deliveryId) => request('POST', `/api/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
+  fields: () => request('GET', '/api/v1/fields').then((answer) => answer.items),
+  addField: (field) => request('POST', '/api/v1/fields', field),
+  views: () => request('GET', '/api/v1/views').then((answer) => answer.items),
+  addView: (view) => request('POST', '/api/v1/views', view),
+  deleteView: (viewId) => request('DELETE', `/api/v1/views/${id(viewId)}`),
+  /** The spam filter: {threshold, minimumTraining, spamTickets, hamTickets, active}. */
+  spam: () => request('GET', '/api/v1/spam'),
+  cannedResponses: () => request('GET', '/api/v1/canned-responses').then((answer) => answer.items),
+  addCannedResponse: (canned) => request('POST', '/api/v1/canned-responses', canned),
+  deleteCannedResponse: (cannedId) => request('DELETE', `/api/v1/canned-responses/${id(cannedId)}`),
+  forbiddenWords: () => request('GET', '/api/v1/forbidden-words').then((answer) => answer.items),
+  addForbiddenWord: (word) => request('POST', '/api/v1/forbidden-words', { word }).then((answer) => answer.items),
+  deleteForbiddenWord: (word) => request('DELETE', `/api/v1/forbidden-words/${id(word)}`).then((answer) => answer.items),
 };

@@ -8,11 +8,50 @@ import { t, useCatalogue } from '../../i18n.js';
 import { field, pageHead, statusLine } from '../ui.js';
 import { automationApi as api } from './api.js';
 import { ruleForm, TRIGGERS } from './rule-form.js';
+import './replies.js';
+import './webhooks.js';
+import './fields-views.js';
+
+/** The section's parts, by the address's path: the rules first. */
+const PARTS = [['', 'automation.part.rules', null], ['replies', 'automation.part.replies', 'automation-replies'], ['fields', 'automation.part.fields', 'automation-fields-views'], ['webhooks', 'automation.part.webhooks', 'automation-webhooks']];
 
 await useCatalogue((code) => import(`./i18n/${code}.js`).then((m) => m.default));
 
 class AutomationSection extends HTMLElement {
+  get path() { return this._path ?? ''; }
+
+  /** The app sets the path as the address changes: show that part. */
+  set path(value) {
+    const changed = value !== this._path;
+    this._path = value;
+    if (changed && this.isConnected) this.showPart();
+  }
+
   connectedCallback() {
+    this.showPart();
+  }
+
+  /** The parts' navigation (links, so the address and the back button follow). */
+  partsNav() {
+    const current = PARTS.find(([key]) => key === this.path) ?? PARTS[0];
+    return el('nav', { class: 'part-nav', attrs: { 'aria-label': t('automation.parts') } },
+      PARTS.map(([key, label]) => el('a', { text: t(label),
+        attrs: { href: key ? `#/automation/${key}` : '#/automation', 'aria-current': key === current[0] ? 'page' : false } })));
+  }
+
+  showPart() {
+    const part = PARTS.find(([key]) => key === this.path) ?? PARTS[0];
+    this.part = part;
+    if (!part[2]) {
+      this.startRules();
+      return;
+    }
+    this.child = document.createElement(part[2]);
+    this.replaceChildren(this.partsNav(), pageHead(t(part[1])), this.child);
+  }
+
+  startRules() {
+    this.child = null;
     this.rules = [];
     this.editing = undefined;  // undefined: no form; null: a new rule; a rule: changing it
     this.status = statusLine();
@@ -32,7 +71,12 @@ class AutomationSection extends HTMLElement {
     this.render();
   }
 
-  relabel() { if (this.choices) this.render(); }
+  relabel() {
+    if (this.child) {
+      this.replaceChildren(this.partsNav(), pageHead(t(this.part[1])), this.child);
+      this.child.relabel?.();
+    } else if (this.choices) this.render();
+  }
 
   render() {
     const add = el('button', { class: 'primary', text: t('automation.new'), attrs: { type: 'button' }, on: { click: () => this.edit(null) } });
@@ -41,7 +85,9 @@ class AutomationSection extends HTMLElement {
       onSave: (rule) => this.save(rule), onCancel: () => { this.editing = undefined; this.render(); },
     });
     this.list = el('ol', { class: 'rule-list', attrs: { 'aria-labelledby': 'rules-title' } }, this.rules.map((rule, index) => this.row(rule, index)));
+    if (this.child) return;  // another part is showing
     this.replaceChildren(...[
+      this.partsNav(),
       pageHead(t('automation.title'), add),
       el('p', { class: 'console-note', text: t('automation.intro') }),
       this.form,

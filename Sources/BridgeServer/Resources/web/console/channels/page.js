@@ -199,4 +199,4 @@ class ChannelsSection extends HTMLElement {
   }
 }
 
-customElements.define('channels-section', ChannelsSection);
+customElements.define('console-channels', ChannelsSection);

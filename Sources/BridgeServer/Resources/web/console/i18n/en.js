@@ -2,9 +2,14 @@
 export default {
   'app.title': 'Console',
   'signin.title': 'Sign in to the console',
+  // The sections' names in the navigation (shown before a section's own texts load).
   'console.section.channels': 'Channels',
-  'section.automation': 'Automation',
-  'section.people': 'People',
+  'console.section.campaigns': 'Campaigns',
+  'console.section.automation': 'Automation',
+  'console.section.people': 'People',
+  'console.section.reports': 'Reports',
+  'console.section.health': 'Health',
+  'console.section.data': 'Data',
   'console.sections': 'Console sections',
   'console.inbox': 'Inbox',
   'console.refused.title': 'The console is for owners and admins',
@@ -17,8 +22,4 @@ export default {
   'console.csv': 'Download CSV',
   'console.saved': 'Saved.',
   'console.failed': 'That did not work: {message}',
-  'reports.nav': 'Reports',  // the Reports section's name in the navigation (shown before it loads)
-  'console.nav.health': 'Health',
-  'console.nav.data': 'Data',
-  'section.campaigns': 'Campaigns',
 };

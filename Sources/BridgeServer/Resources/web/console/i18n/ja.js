@@ -2,9 +2,14 @@
 export default {
   'app.title': 'コンソール',
   'signin.title': 'コンソールにサインイン',
+  // The sections' names in the navigation (shown before a section's own texts load).
   'console.section.channels': 'チャネル',
-  'section.automation': '自動化',
-  'section.people': 'メンバー',
+  'console.section.campaigns': 'キャンペーン',
+  'console.section.automation': '自動化',
+  'console.section.people': 'メンバー',
+  'console.section.reports': 'レポート',
+  'console.section.health': '稼働状況',
+  'console.section.data': 'データ',
   'console.sections': 'コンソールのセクション',
   'console.inbox': '受信箱',
   'console.refused.title': 'コンソールはオーナーと管理者向けです',
@@ -17,8 +22,4 @@ export default {
   'console.csv': 'CSV をダウンロード',
   'console.saved': '保存しました。',
   'console.failed': 'うまくいきませんでした: {message}',
-  'reports.nav': 'レポート',  // the Reports section's name in the navigation (shown before it loads)
-  'console.nav.health': '稼働状況',
-  'console.nav.data': 'データ',
-  'section.campaigns': 'キャンペーン',
 };
