@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -347,11 +348,16 @@ def open_page(browser, request):
 
 @pytest.fixture
 def shot(request):
-    """shot(page, 'name') saves .build/screenshots/<test>-<name>.png."""
+    """shot(page, 'name') saves .build/screenshots/<test>-<name>.png; shot(page, 'name', readme='x.png')
+    also copies it to docs/x.png (README's pictures) when UPDATE_README_SCREENSHOTS=1, so an ordinary
+    run never changes a tracked file."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def shot(page, name):
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{name}.png"))
+    def shot(page, name, readme=None):
+        path = SCREENSHOTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path))
+        if readme and os.environ.get("UPDATE_README_SCREENSHOTS") == "1":
+            shutil.copyfile(path, ROOT / "docs" / readme)
 
     return shot
 

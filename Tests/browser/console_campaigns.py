@@ -101,7 +101,7 @@ class CampaignsConsole(ConsolePage):
 
     def chart_numbers(self):
         """The chart's drawn bars (their hover titles) and its numbers table's rows, the table opened."""
-        bars = self.chart.locator("svg rect.bar title").all_inner_texts()
+        bars = self.chart.locator("svg rect.bar title").evaluate_all("titles => titles.map((title) => title.textContent)")
         self.chart.get_by_role("button", name="Show numbers").click()
         rows = self.chart.get_by_role("table").get_by_role("row").all()
         return bars, [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows[1:]]

@@ -1,6 +1,6 @@
 """Page objects for the console's Health and Data sections: their selectors in one place."""
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from pages import ConsolePage
 

@@ -4,10 +4,20 @@ deleted and tried on a ticket, and a rule made on the page firing on a customer'
 import re
 import urllib.parse
 
+import pytest
 from playwright.sync_api import expect
 
-from conftest import wait_until
+from conftest import running_bridge, wait_until
 from console_automation import AutomationConsole
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    """A bridge of this module's own: the rules, canned responses, fields and views made here are
+    settings every ticket sees, so the inbox's tests (which share the session's bridge) must not
+    meet them."""
+    with running_bridge(prefix="browser-automation-") as bridge:
+        yield bridge
 
 
 def automation_for(open_page, bridge, person, **options):

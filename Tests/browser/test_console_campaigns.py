@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 import conftest
-from conftest import ROOT, wait_until
+from conftest import wait_until
 from console_campaigns import CampaignsConsole, GatedLineStandIn
 
 LINE_CUSTOMERS = [("U" + f"{n:032d}", name) for n, name in
@@ -95,8 +95,7 @@ def test_a_campaign_is_previewed_sent_paused_resumed_and_reported(campaign_bridg
     wait_until(lambda: line.held == 4, what="the last two pushes")
     expect(console.status("Running")).to_be_visible()
     console.expect_done(3, 5)
-    shot(page, "in-progress")
-    page.screenshot(path=str(ROOT / "docs" / "console-campaign.png"))
+    shot(page, "in-progress", readme="console-campaign.png")
     line.release(2)
     expect(console.status("Completed")).to_be_visible()
     console.expect_done(5, 5)

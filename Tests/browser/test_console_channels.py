@@ -7,14 +7,12 @@ import hashlib
 import hmac
 import json
 import secrets
-import shutil
 import time
 import urllib.error
 import urllib.request
 
 from playwright.sync_api import expect
 
-from conftest import ROOT, SCREENSHOTS
 from console_channels import ChannelsConsole
 
 
@@ -75,9 +73,7 @@ def test_an_owner_adds_a_line_account_and_its_webhooks_are_taken_without_a_resta
     # Tall enough for bridge.yaml's three accounts and the new one (README shows this one).
     page.set_viewport_size({"width": 1280, "height": 1500})
     card.scroll_into_view_if_needed()
-    shot(page, "added")
-    shutil.copyfile(SCREENSHOTS / "test_an_owner_adds_a_line_account_and_its_webhooks_are_taken_without_a_restart-added.png",
-                    ROOT / "docs" / "console-channels.png")
+    shot(page, "added", readme="console-channels.png")
 
     # Disabled: its webhooks are refused, without a restart.
     card.get_by_role("button", name="Disable").click()

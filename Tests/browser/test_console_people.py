@@ -7,9 +7,20 @@ import re
 import urllib.error
 import urllib.request
 
+import pytest
 from playwright.sync_api import expect
 
+from conftest import running_bridge
 from console_automation import PeopleConsole
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    """A bridge of this module's own: the departments, agents and business hours made here are
+    settings every ticket sees, so the inbox's tests (which share the session's bridge) must not
+    meet them."""
+    with running_bridge(prefix="browser-people-") as bridge:
+        yield bridge
 
 
 def can_log_in(bridge, email, password):

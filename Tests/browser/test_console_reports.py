@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from conftest import ROOT, SCREENSHOTS, running_bridge, wait_until
+from conftest import running_bridge, wait_until
 from console_reports import ReportsConsole
 
 TOKYO = ZoneInfo("Asia/Tokyo")  # the browser's time zone in these tests (conftest.open_page)
@@ -146,9 +146,7 @@ def test_the_reports_draw_a_month_and_their_csv_files_match_the_api(open_page, s
             expect(summary).to_contain_text(f"{tickets} tickets")
             expect(console.table("By agent")).to_contain_text("中村 美咲")
             expect(console.table("By channel")).to_contain_text("LINE")
-            shot(page, "reports")
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(SCREENSHOTS / "test_the_reports_draw_a_month_and_their_csv_files_match_the_api-reports.png", ROOT / "docs" / "console-reports.png")
+            shot(page, "reports", readme="console-reports.png")
 
             # The numbers one click away: the table has a row per day.
             numbers = console.show_numbers("Tickets opened and resolved per day")

@@ -8,7 +8,6 @@ through the DevTools protocol (as the browser hands it a message from its push s
 worker shows the notification. Unsubscribing in the settings removes the subscription from the
 bridge, and the next alert sends nothing. On a browser agents share, pushes follow who is signed in."""
 
-import json
 import secrets
 import sqlite3
 import urllib.parse
