@@ -57,7 +57,8 @@ import UniversalInbox
             #expect(hours.count == 8)
             #expect(hours[2].hasPrefix("tuesday,0,0,0,0,0,0,0,0,1,"))  // the second customer wrote at 09:01 in Tokyo
 
-            #expect(try await t.get("/api/v1/reports/service?\(query.replacingOccurrences(of: "Asia/Tokyo", with: "Mars/Base"))").errorCode == "invalid_time_zone")
+            let mars = try await t.get("/api/v1/reports/service?\(query.replacingOccurrences(of: "Asia/Tokyo", with: "Mars/Base"))")
+            #expect(mars.status == 422 && mars.errorCode == "invalid_time_zone")
             #expect(try await t.get("/api/v1/reports/service?from=2026-11-03&to=2026-11-02").errorCode == "invalid_period")
             #expect(try await t.get("/api/v1/reports/service?from=2025-01-01&to=2026-11-02").errorCode == "invalid_period")
             #expect(try await t.get("/api/v1/reports/service?from=2026-11-02").errorCode == "invalid_period")

@@ -13,7 +13,7 @@ enum ServicePeriod {
         var timeZone = TimeZone(identifier: "UTC")!
         if let name = try params.single("timeZone") {
             guard let zone = TimeZone(identifier: String(name)) else {
-                throw APIError.badRequest("invalid_time_zone", "timeZone must be an IANA time zone name (e.g. Asia/Tokyo)")
+                throw APIError.unprocessable("invalid_time_zone", "timeZone must be an IANA time zone name (e.g. Asia/Tokyo)")
             }
             timeZone = zone
         }
