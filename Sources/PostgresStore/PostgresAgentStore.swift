@@ -71,6 +71,10 @@ public struct PostgresAgentStore: AgentStore {
                 try await connection.query(
                     "DELETE FROM agent_tokens WHERE agent_id = \(id) AND token_hash IS DISTINCT FROM \(keepingToken)", logger: logger)
             }
+            // A link made for the agent as they were is void once their role or password changes.
+            if changes.passwordHash != nil || changes.role != nil {
+                try await connection.query("DELETE FROM agent_invites WHERE agent_id = \(id)", logger: logger)
+            }
         }
     }
 
@@ -164,6 +168,7 @@ public struct PostgresAgentStore: AgentStore {
             try await connection.query(
                 "UPDATE agents SET deactivated_at = \(now), availability = 'offline', updated_at = \(now) WHERE id = \(id)", logger: logger)
             try await connection.query("DELETE FROM agent_tokens WHERE agent_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM agent_invites WHERE agent_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM notifications WHERE agent_id = \(id) AND status = 'pending'", logger: logger)
             let tickets = try await connection.query("""
                 UPDATE tickets SET agent_id = NULL, assignee = NULL, queued_at = \(now), updated_at = \(now)

@@ -123,6 +123,23 @@ import UniversalInbox
         }
     }
 
+    /// Pointing an account elsewhere keeps none of its sealed secrets: else an edit of the address
+    /// alone would send them to a host of the editor's choosing.
+    @Test func aNewAddressNeedsTheSecretsAgain() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            #expect(try await Self.addShop(t, apiBaseURL: t.line.baseURL).status == 201)
+            let moved = try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"fields":{"apiBaseURL":"https://collector.example.net"}}"#)
+            #expect(moved.status == 422 && moved.errorCode == "invalid_account", "\(moved.text)")
+            #expect((try await Self.shop(t)["settings"] as? [String: Any])?["apiBaseURL"] as? String == t.line.baseURL, "nothing changed")
+            // The same address, or another setting, keeps them; a new address with its secrets is taken.
+            #expect(try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"{"fields":{"apiBaseURL":"\#(t.line.baseURL)"}}"#).status == 200)
+            let withSecrets = try await t.patchJSON("/api/v1/channel-accounts/line/shop", #"""
+                {"fields":{"apiBaseURL":"https://collector.example.net","channelSecret":"\#(Self.secret)","accessToken":"another-token-entered-again"}}
+                """#)
+            #expect(withSecrets.status == 200, "\(withSecrets.text)")
+        }
+    }
+
     @Test func withoutAKeyAnAccountWithSecretsIsRefusedSayingHowToSetOne() async throws {
         try await TestBridge.with(configure: { $0.secretsKey = nil }) { t in
             let reply = try await Self.addShop(t, apiBaseURL: "http://127.0.0.1:9")

@@ -179,7 +179,13 @@ struct ChannelAccountsController: Sendable {
         }
         var settings = old?.settings ?? [:]
         var secrets: [String: String] = [:]
-        if let old, old.sealedSecrets != "" {
+        // Where the account's requests go (apiBaseURL, apiVersion) changing keeps no stored secret:
+        // else an edit of the address alone would send the sealed tokens to a host of the editor's
+        // choosing. Every secret is then entered again (the check below names a missing one).
+        let redirected = Self.destinationFields.contains { name in
+            fields[name].map { ($0.isEmpty ? nil : $0) != old?.settings[name] } ?? false
+        }
+        if let old, old.sealedSecrets != "", !redirected {
             guard let box = console.box else { throw Self.noKey }
             // Sealed with a key no longer configured: the owner enters every secret again (the
             // check below names a missing one).
@@ -209,6 +215,9 @@ struct ChannelAccountsController: Sendable {
             kind: kind.rawValue, id: id, settings: settings, sealedSecrets: sealed, secretHints: secrets.mapValues(ConsoleChannelAccounts.hint),
             enabled: old?.enabled ?? true, createdAt: old?.createdAt ?? now, updatedAt: now)
     }
+
+    /// The settings that say where an account's API requests (and so its tokens) go.
+    static let destinationFields: Set<String> = ["apiBaseURL", "apiVersion"]
 
     static let noKey = APIError(
         status: .conflict, code: "secrets_key_missing",

@@ -63,7 +63,6 @@ struct PlatformWebhookController: Sendable {
     func receive(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let adapter = try await adapter(context)
         let channel = adapter.account.kind.rawValue
-        await activity?.arrived(adapter.account.key)
         var logger = context.logger
         logger[metadataKey: "channel.account"] = "\(adapter.account.key)"
         var request = request
@@ -91,6 +90,9 @@ struct PlatformWebhookController: Sendable {
             logger.notice("webhook refused", metadata: ["webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
             throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
         }
+        // Only a verified webhook counts as one that arrived: a forged one never makes the console
+        // show a dead account as alive.
+        await activity?.arrived(adapter.account.key)
         let result: IngestResult
         do {
             result = try await inbox.ingest(parsed.events, unreadable: parsed.unreadable, from: adapter.account)

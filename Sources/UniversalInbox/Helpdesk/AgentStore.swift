@@ -164,6 +164,11 @@ public struct SQLiteAgentStore: AgentStore {
             if changes.passwordHash != nil {
                 try db.execute(sql: "DELETE FROM agent_tokens WHERE agent_id = ? AND token_hash IS NOT ?", arguments: [id, keepingToken])
             }
+            // A link made for the agent as they were is void once their role or password changes
+            // (an admin's link must not set a password for someone since made an owner).
+            if changes.passwordHash != nil || changes.role != nil {
+                try db.execute(sql: "DELETE FROM agent_invites WHERE agent_id = ?", arguments: [id])
+            }
         }
     }
 
@@ -263,6 +268,7 @@ public struct SQLiteAgentStore: AgentStore {
             try db.execute(
                 sql: "UPDATE agents SET deactivated_at = ?, availability = 'offline', updated_at = ? WHERE id = ?", arguments: [now, now, id])
             try db.execute(sql: "DELETE FROM agent_tokens WHERE agent_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM agent_invites WHERE agent_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM notifications WHERE agent_id = ? AND status = 'pending'", arguments: [id])
             let tickets = try Int64.fetchAll(
                 db, sql: "SELECT id FROM tickets WHERE agent_id = ? AND status IN ('new', 'open', 'pending') ORDER BY id", arguments: [id])

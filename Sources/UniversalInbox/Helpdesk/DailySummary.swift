@@ -12,7 +12,7 @@ extension Inbox {
     public func dailySummaryRecipients() async throws -> [Agent] {
         let ids = Set(try await stores.reportStore.dailySummaryAgentIds())
         guard !ids.isEmpty else { return [] }
-        return try await agents().filter { ids.contains($0.id) && ($0.role == .owner || $0.role == .admin) }.sorted { $0.id < $1.id }
+        return try await agents().filter { ids.contains($0.id) && $0.active && ($0.role == .owner || $0.role == .admin) }.sorted { $0.id < $1.id }
     }
 
     /// Claims local day `day`'s summary for sending, once across every process (see `ReportStore`).

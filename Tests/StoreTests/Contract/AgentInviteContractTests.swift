@@ -4,7 +4,8 @@ import UniversalInbox
 
 /// Invitation links as every `AgentStore` must keep them: found by digest until they expire, one
 /// per agent (a new one replaces the old), used once (the password set and every token ended in
-/// the same transaction), never for a deactivated agent.
+/// the same transaction), void once the agent's role or password changes, never for a deactivated
+/// agent (nor after it is reactivated).
 @Suite struct AgentInviteContractTests {
     static func at(_ ms: Int64) -> Date { Date(ms: ms) }
 
@@ -35,11 +36,29 @@ import UniversalInbox
             #expect(try await agents.useInvite(digest: "second", passwordHash: "again", at: Self.at(60)) == nil)
             #expect(try await agents.credentials(email: "ann@example.com")?.passwordHash == "hash-ann")
 
-            // Never for a deactivated agent; no agent at all is notFound.
+            // A link is for the agent as they were: a new role or password voids it.
+            try await agents.addInvite(digest: "promoted", agentId: ann, expiresAt: Self.at(1000), at: Self.at(61))
+            var promote = AgentChanges()
+            promote.role = .admin
+            try await agents.update(id: ann, promote, keepingToken: nil, at: Self.at(62))
+            #expect(try await agents.useInvite(digest: "promoted", passwordHash: "x", at: Self.at(63)) == nil)
+            var demote = AgentChanges()
+            demote.role = .agent
+            try await agents.update(id: ann, demote, keepingToken: nil, at: Self.at(64))
+            try await agents.addInvite(digest: "reset", agentId: ann, expiresAt: Self.at(1000), at: Self.at(65))
+            var reset = AgentChanges()
+            reset.passwordHash = "hash-by-an-admin"
+            try await agents.update(id: ann, reset, keepingToken: nil, at: Self.at(66))
+            #expect(try await agents.inviteAgent(digest: "reset", at: Self.at(67)) == nil)
+
+            // Never for a deactivated agent, nor after they come back; no agent at all is notFound.
             try await agents.addInvite(digest: "third", agentId: ann, expiresAt: Self.at(1000), at: Self.at(70))
             _ = try await agents.deactivate(id: ann, by: "test", at: Self.at(80))
             #expect(try await agents.inviteAgent(digest: "third", at: Self.at(90)) == nil)
             #expect(try await agents.useInvite(digest: "third", passwordHash: "x", at: Self.at(90)) == nil)
+            try await agents.reactivate(id: ann, at: Self.at(91))
+            #expect(try await agents.inviteAgent(digest: "third", at: Self.at(92)) == nil)
+            _ = try await agents.deactivate(id: ann, by: "test", at: Self.at(93))
             await #expect(throws: InboxError.agentDeactivated(ann)) {
                 try await agents.addInvite(digest: "fourth", agentId: ann, expiresAt: Self.at(1000), at: Self.at(90))
             }

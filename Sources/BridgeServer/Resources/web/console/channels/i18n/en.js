@@ -46,7 +46,7 @@ export default {
   'channels.form.id.hint': 'Letters, digits, - and _; it is part of the webhook URL.',
   'channels.form.enabled': 'Enabled',
   'channels.form.secret': 'Kept encrypted; never shown again.',
-  'channels.form.keep': 'Set. Leave empty to keep it.',
+  'channels.form.keep': 'Set. Leave empty to keep it (a new API base URL or version needs it again).',
   'channels.form.optional': 'Optional.',
   'channels.form.add': 'Add account',
   'channels.form.save': 'Save',

@@ -46,7 +46,7 @@ export default {
   'channels.form.id.hint': '英数字、- と _ が使えます。Webhook URL の一部になります。',
   'channels.form.enabled': '有効',
   'channels.form.secret': '暗号化して保存し、今後は表示しません。',
-  'channels.form.keep': '設定済み。空のままなら変更しません。',
+  'channels.form.keep': '設定済み。空のままなら変更しません(API ベース URL やバージョンを変えるときは入れ直してください)。',
   'channels.form.optional': '省略可。',
   'channels.form.add': 'アカウントを追加',
   'channels.form.save': '保存',
