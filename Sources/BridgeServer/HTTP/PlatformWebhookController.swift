@@ -90,9 +90,6 @@ struct PlatformWebhookController: Sendable {
             logger.notice("webhook refused", metadata: ["webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
             throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
         }
-        // Only a verified webhook counts as one that arrived: a forged one never makes the console
-        // show a dead account as alive.
-        await activity?.arrived(adapter.account.key)
         let result: IngestResult
         do {
             result = try await inbox.ingest(parsed.events, unreadable: parsed.unreadable, from: adapter.account)
@@ -101,6 +98,9 @@ struct PlatformWebhookController: Sendable {
             logger.error("webhook not stored", metadata: ["error": "\(error)"])
             throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the events were not stored; deliver them again")
         }
+        // After the commit, never before it: only a verified, stored webhook counts as one that
+        // arrived (a forged one never makes the console show a dead account as alive).
+        await activity?.arrived(adapter.account.key)
         metrics.webhook(channel: channel, outcome: "accepted")
         metrics.events(channel: channel, outcome: "stored", count: result.stored)
         metrics.events(channel: channel, outcome: "duplicate", count: result.duplicates)
