@@ -62,7 +62,7 @@ enum BridgeRouter {
         CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
         ChannelAccountsController(
-            registry: registry, store: inbox.stores.channelAccounts, transport: core.transport, publicBaseURL: config.server.publicBaseURL,
+            inbox: inbox, registry: registry, store: inbox.stores.channelAccounts, transport: core.transport, publicBaseURL: config.server.publicBaseURL,
             clock: core.clock, logger: core.logger
         ).addRoutes(to: api)
         try WebController(assets: WebAssets.bundled()).addRoutes(to: router)

@@ -201,9 +201,13 @@ public struct PostgresAgentStore: AgentStore {
 
     public func departments() async throws -> [Department] {
         try await client.query("""
-            SELECT d.id, d.name, ARRAY(SELECT agent_id FROM department_members m WHERE m.department_id = d.id ORDER BY agent_id)
+            SELECT d.id, d.name, ARRAY(SELECT agent_id FROM department_members m WHERE m.department_id = d.id ORDER BY agent_id),
+                ARRAY(SELECT account FROM account_departments r WHERE r.department_id = d.id ORDER BY account),
+                EXISTS (SELECT 1 FROM business_hours h WHERE h.department_id = d.id)
             FROM departments d ORDER BY d.id
-            """, logger: logger).decode((Int64, String, [Int64]).self).all().map { Department(id: $0.0, name: $0.1, members: $0.2) }
+            """, logger: logger).decode((Int64, String, [Int64], [String], Bool).self).all().map {
+                Department(id: $0.0, name: $0.1, members: $0.2, accounts: $0.3, ownHours: $0.4)
+            }
     }
 
     /// An agent's columns in the order `agent(_:)` reads them.

@@ -44,4 +44,13 @@ public struct PostgresBusinessHoursStore: BusinessHoursStore {
         }
         return nil
     }
+
+    public func clear(department: Int64) async throws -> Bool {
+        let rows = try await client.query("""
+            WITH gone AS (DELETE FROM business_hours WHERE department_id = \(department) AND department_id <> 0 RETURNING 1)
+            SELECT EXISTS (SELECT 1 FROM departments WHERE id = \(department)), EXISTS (SELECT 1 FROM gone)
+            """, logger: logger).decode((Bool, Bool).self).all()
+        guard let (found, removed) = rows.first, found else { throw InboxError.notFound("department \(department)") }
+        return removed
+    }
 }

@@ -310,8 +310,9 @@ final class PostgresIngestWriter {
     /// A new ticket for the contact, which has none open.
     private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
         let id = try await required("""
-            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
-            VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1))
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
+            VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1),
+                (SELECT department_id FROM account_departments WHERE account = \(account.key)))
             RETURNING id
             """)
         result.events.append(.ticketOpened(ticketId: id))

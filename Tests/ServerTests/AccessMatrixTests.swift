@@ -124,6 +124,8 @@ import Yams
         "POST /api/v1/rules/test": (.settings, #"{"ticketId":{ticket},"trigger":"message_received"}"#),
         "PUT /api/v1/business-hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
         "PUT /api/v1/departments/{id}/hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
+        "DELETE /api/v1/departments/{id}/hours": (.settings, nil),
+        "PUT /api/v1/channel-accounts/{kind}/{id}/department": (.settings, #"{"departmentId":{billing}}"#),
         "POST /api/v1/views": (.settings, #"{"name":"VIP {role}","filter":"tag=vip","shared":true}"#),
         "DELETE /api/v1/views/{id}": (.settings, nil),
         "GET /api/v1/campaigns": (.settings, nil),

@@ -63,4 +63,14 @@ class PeopleConsole(ConsolePage):
 
     @property
     def hours(self):
-        return self.page.get_by_role("form", name="Business hours")
+        return self.page.get_by_role("form", name="Business hours", exact=True)
+
+    def department_hours(self, name):
+        return self.page.get_by_role("form", name=f"Business hours of {name}", exact=True)
+
+    @property
+    def departments(self):
+        return self.page.get_by_role("table", name="Departments and their members")
+
+    def route_of(self, account):
+        return self.page.get_by_label(f"Department for new tickets from {account}", exact=True)

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from conftest import running_bridge
+from conftest import running_bridge, wait_until
 from console_automation import PeopleConsole
 
 
@@ -140,6 +140,65 @@ def test_an_owner_manages_departments_agents_and_business_hours(bridge, open_pag
     expect(phone.get_by_role("region", name="Nao Newcomer")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     shot(phone, "phone-ja")
+
+
+def test_a_channel_accounts_new_tickets_go_to_the_department_chosen_for_it(bridge, open_page, shot):
+    """People: the department a channel account's new tickets open in, and a department's own
+    business hours (then back to the default ones)."""
+    owner = bridge.add_agent("Rui Owner", role="owner")
+    billing = bridge.api("POST", "/api/v1/departments", {"name": "Billing"})["id"]
+    # Cai has the lower id and no department: without the route a new ticket would go to Cai.
+    cai = bridge.add_agent("Cai Anywhere")
+    bea = bridge.add_agent("Bea Billing", departments=[billing])
+    for agent in (cai, bea):
+        bridge.api("PATCH", f"/api/v1/agents/{agent['id']}", {"availability": "online"})
+    page, problems = open_page()
+    console = PeopleConsole(page, bridge.base_url)
+    console.goto("people")
+    console.sign_in(owner["email"], owner["password"])
+    expect(page.get_by_role("heading", name="People", exact=True)).to_be_visible()
+
+    route = console.route_of("line/main")
+    expect(route).to_have_value("")
+    route.select_option(label="Billing")
+    expect(console.status).to_have_text("New tickets from line/main now go to Billing.")
+    listed = next(a for a in bridge.api("GET", "/api/v1/channel-accounts")["items"] if a["key"] == "line/main")
+    assert listed["departmentId"] == billing
+    expect(console.departments.get_by_role("row").filter(has_text="Billing")).to_contain_text("line/main")
+    page.get_by_role("region", name="Where new tickets go").scroll_into_view_if_needed()
+    shot(page, "routing")
+
+    # The next customer's new ticket opens in Billing and goes to Bea, not to Cai.
+    bridge.line_message("U" + "b" * 32, "a question about my invoice")
+    ticket = wait_until(lambda: next((t for t in bridge.api("GET", "/api/v1/tickets")["items"] if t.get("agentId")), None),
+                        timeout=30, what="the new ticket distributed")
+    assert (ticket["departmentId"], ticket["agentId"]) == (billing, bea["id"])
+
+    # Billing's own hours, then back to the default ones.
+    page.get_by_role("button", name="Business hours of Billing").click()
+    form = console.department_hours("Billing")
+    expect(form).to_contain_text("Billing follows the default hours")
+    form.get_by_label("Time zone").fill("Europe/Paris")
+    form.get_by_label("Tuesday opens").fill("10:00")
+    form.get_by_label("Tuesday closes").fill("16:00")
+    form.get_by_role("button", name="Save business hours").click()
+    expect(console.status).to_have_text("Business hours of Billing saved.")
+    own = bridge.api("GET", f"/api/v1/departments/{billing}/hours")
+    assert (own["timeZone"], own["weekly"].get("tue")) == ("Europe/Paris", [["10:00", "16:00"]])
+    expect(console.departments.get_by_role("row").filter(has_text="Billing")).to_contain_text("Its own")
+    form.scroll_into_view_if_needed()
+    shot(page, "department-hours")
+    form.get_by_role("button", name="Use the default hours").click()
+    expect(console.status).to_have_text("Billing follows the default hours again.")
+    assert next(d for d in bridge.api("GET", "/api/v1/departments")["items"] if d["id"] == billing)["ownHours"] is False
+
+    # No department again: the page and the API agree.
+    console.route_of("line/main").select_option(label="No department (any online agent)")
+    expect(console.status).to_have_text("New tickets from line/main now go to any online agent.")
+    listed = next(a for a in bridge.api("GET", "/api/v1/channel-accounts")["items"] if a["key"] == "line/main")
+    assert listed.get("departmentId") is None
+    for agent in (cai, bea):
+        bridge.api("PATCH", f"/api/v1/agents/{agent['id']}", {"availability": "offline"})
 
 
 def assert_refused(bridge, token):

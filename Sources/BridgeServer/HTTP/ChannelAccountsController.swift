@@ -11,6 +11,7 @@ import UniversalInbox
 /// read-only. A change is stored, then this process reloads at once; the others on their next
 /// webhook or background refresh (`ChannelRegistry.refresh`).
 struct ChannelAccountsController: Sendable {
+    let inbox: Inbox
     let registry: ChannelRegistry
     let store: any ChannelAccountStore
     let transport: any HTTPTransport
@@ -49,6 +50,8 @@ struct ChannelAccountsController: Sendable {
         /// Why an enabled console account is not in force (a key that does not open its secrets).
         var problem: String?
         var activity: Activity
+        /// The department its new tickets open in (People), nil for none.
+        var departmentId: Int64?
     }
 
     struct Kind: Encodable {
@@ -74,6 +77,19 @@ struct ChannelAccountsController: Sendable {
         var enabled: Bool?
         /// Settings to change; a secret left out or empty keeps its value, another setting empty is removed.
         var fields: [String: String]?
+    }
+
+    /// `{"departmentId": N}` or `{"departmentId": null}`: the key is required, so an empty body
+    /// does not clear a route by accident.
+    struct RouteBody: Decodable, NullableFields {
+        static var nullableFields: Set<String> { ["departmentId"] }
+        var departmentId: Int64?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            departmentId = try container.decode(Int64?.self, forKey: .departmentId)
+        }
+        enum Keys: String, CodingKey { case departmentId }
     }
 
     struct TestBody: Decodable {
@@ -102,6 +118,16 @@ struct ChannelAccountsController: Sendable {
             context.logger.info("channel account changed", metadata: ["channel.account": "\(item.key)", "enabled": "\(item.enabled)"])
             return JSONResponse.make(item)
         }
+        group.put("channel-accounts/:kind/:id/department") { request, context in
+            _ = try context.requireSettingsManager()
+            let (kind, id) = try account(context)
+            let body = try await request.decode(RouteBody.self, maxBytes: 4 << 10)
+            let key = try await knownAccount(kind: kind, id: id)
+            try await inbox.routeAccount(key, toDepartment: body.departmentId)
+            context.logger.info("channel account routed", metadata: ["channel.account": "\(key)", "department.id": "\(body.departmentId.map(String.init) ?? "none")"])
+            guard let item = try await listing().items.first(where: { $0.key == key }) else { throw APIError.notFound("channel account \(key)") }
+            return JSONResponse.make(item)
+        }
         group.post("channel-accounts/:kind/:id/test-message") { request, context in
             _ = try context.requireSettingsManager()
             let (kind, id) = try account(context)
@@ -113,6 +139,14 @@ struct ChannelAccountsController: Sendable {
     private func account(_ context: BridgeRequestContext) throws -> (ChannelKind, String) {
         let kind = try parseEnum(context.parameters.get("kind") ?? "", as: ChannelKind.self, field: "kind")
         return (kind, context.parameters.get("id") ?? "")
+    }
+
+    /// The key of an account of `bridge.yaml` or one added from the console (disabled ones too), or 404.
+    private func knownAccount(kind: ChannelKind, id: String) async throws -> String {
+        let key = ChannelAccountRef(kind: kind, id: id).key
+        if registry.fileChannels.contains(where: { $0.account.key == key }) { return key }
+        guard try await store.account(kind: kind.rawValue, id: id) != nil else { throw APIError.notFound("channel account \(key)") }
+        return key
     }
 
     private var console: ConsoleChannelAccounts {
@@ -138,7 +172,9 @@ struct ChannelAccountsController: Sendable {
             items.append(item(account))
         }
         let activity = try await store.activity(accounts: items.map(\.key), now: clock())
+        let routes = Dictionary(try await inbox.departments().flatMap { department in department.accounts.map { ($0, department.id) } }) { first, _ in first }
         for index in items.indices {
+            items[index].departmentId = routes[items[index].key]
             if let a = activity[items[index].key] {
                 items[index].activity = Activity(
                     lastWebhookAt: a.lastWebhookAt, refusedLastHour: a.refusedLastHour, queueDepth: a.queueDepth, lastSendError: a.lastSendError,

@@ -42,6 +42,13 @@ struct RulesController: Sendable {
         group.put("business-hours") { request, context in try await setHours(request, context, department: nil) }
         group.get("departments/:id/hours") { _, context in try await hours(try context.id()) }
         group.put("departments/:id/hours") { request, context in try await setHours(request, context, department: try context.id()) }
+        group.delete("departments/:id/hours") { _, context in
+            _ = try context.requireSettingsManager()
+            guard try await inbox.clearBusinessHours(department: try context.id()) else {
+                throw APIError.notFound("department \(try context.id()) has no hours of its own")
+            }
+            return Response(status: .noContent)
+        }
     }
 
     private func hours(_ department: Int64?) async throws -> Response {

@@ -70,8 +70,13 @@ public protocol AgentStore: Sendable {
     /// Adds a department; a name in use in any case is refused (`name_taken`).
     func createDepartment(name: String, at: Date) async throws -> Department
 
-    /// Every department with its members, by id.
+    /// Every department with its members, the channel accounts routed to it and whether it has
+    /// business hours of its own, by id.
     func departments() async throws -> [Department]
+
+    /// Sends `account`'s (`kind/id`) new tickets to `departmentId`, in place of any other
+    /// department, or to none (nil). An unknown department is `no_such_department` and nothing changes.
+    func routeAccount(_ account: String, toDepartment departmentId: Int64?, at: Date) async throws
 }
 
 extension InboxError {
@@ -308,7 +313,9 @@ public struct SQLiteAgentStore: AgentStore {
             try Row.fetchAll(db, sql: "SELECT * FROM departments ORDER BY id").map { row in
                 Department(
                     id: row["id"], name: row["name"],
-                    members: try Int64.fetchAll(db, sql: "SELECT agent_id FROM department_members WHERE department_id = ? ORDER BY agent_id", arguments: [row["id"] as Int64]))
+                    members: try Int64.fetchAll(db, sql: "SELECT agent_id FROM department_members WHERE department_id = ? ORDER BY agent_id", arguments: [row["id"] as Int64]),
+                    accounts: try String.fetchAll(db, sql: "SELECT account FROM account_departments WHERE department_id = ? ORDER BY account", arguments: [row["id"] as Int64]),
+                    ownHours: try Bool.fetchOne(db, sql: "SELECT 1 FROM business_hours WHERE department_id = ?", arguments: [row["id"] as Int64]) != nil)
             }
         }
     }

@@ -97,11 +97,17 @@ public struct Department: Sendable, Equatable, Codable {
     public var id: Int64
     public var name: String
     public var members: [Int64]
+    /// Channel accounts (`kind/id`) whose new tickets open in this department.
+    public var accounts: [String]
+    /// Whether it has business hours of its own (else the default hours apply to it).
+    public var ownHours: Bool
 
-    public init(id: Int64, name: String, members: [Int64]) {
+    public init(id: Int64, name: String, members: [Int64], accounts: [String] = [], ownHours: Bool = false) {
         self.id = id
         self.name = name
         self.members = members
+        self.accounts = accounts
+        self.ownHours = ownHours
     }
 }
 
@@ -211,6 +217,13 @@ extension Inbox {
 
     public func departments() async throws -> [Department] {
         try await stores.agentStore.departments()
+    }
+
+    /// Sends the channel account's (`kind/id`) new tickets to `departmentId`'s queue, or to no
+    /// department (nil). Which accounts exist is the caller's to check (they live in the
+    /// configuration as well as the database).
+    public func routeAccount(_ account: String, toDepartment departmentId: Int64?) async throws {
+        try await stores.agentStore.routeAccount(account, toDepartment: departmentId, at: clock())
     }
 
     static func validate(email: String, name: String, maxTickets: Int) throws {

@@ -92,6 +92,11 @@ extension Inbox {
         return hours
     }
 
+    /// Removes a department's own hours, so the default hours apply to it again; false when it had none.
+    public func clearBusinessHours(department: Int64) async throws -> Bool {
+        try await stores.businessHoursStore.clear(department: department)
+    }
+
     /// A department's hours, falling back to the default hours; nil when none are set (always open).
     public func businessHours(department: Int64?) async throws -> BusinessHours? {
         try await stores.businessHoursStore.hours(department: department)

@@ -13,6 +13,10 @@ public protocol BusinessHoursStore: Sendable {
 
     /// The department's hours, else the default hours; nil when neither is set.
     func hours(department: Int64?) async throws -> BusinessHours?
+
+    /// Removes a department's own hours, so the default hours apply to it again; false when it had
+    /// none. `notFound` when there is no such department.
+    func clear(department: Int64) async throws -> Bool
 }
 
 extension BusinessHours {
@@ -50,5 +54,15 @@ public struct SQLiteBusinessHoursStore: BusinessHoursStore {
 
     public func hours(department: Int64?) async throws -> BusinessHours? {
         try await database.pool.read { db in try Inbox.businessHours(db, department: department) }
+    }
+
+    public func clear(department: Int64) async throws -> Bool {
+        try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [department]) != nil else {
+                throw InboxError.notFound("department \(department)")
+            }
+            try db.execute(sql: "DELETE FROM business_hours WHERE department_id = ?", arguments: [department])
+            return db.changesCount == 1
+        }
     }
 }

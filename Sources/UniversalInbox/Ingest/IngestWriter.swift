@@ -157,9 +157,9 @@ struct IngestWriter {
             arguments: [contactId])
         guard let current else {
             try db.cachedStatement(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened)
-                VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1))
-                """).execute(arguments: [contactId, identityId, now, now, now])
+                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
+                VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1), \(Schema.newTicketDepartment))
+                """).execute(arguments: [contactId, identityId, now, now, now, account.key])
             let id = db.lastInsertedRowID
             result.events.append(.ticketOpened(ticketId: id))
             return id

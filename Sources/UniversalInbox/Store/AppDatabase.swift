@@ -120,6 +120,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v30-people-automation") { db in
             try db.execute(sql: Schema.agentInvites)
         }
+        migrator.registerMigration("v31-account-departments") { db in
+            try db.execute(sql: Schema.accountDepartments)
+        }
         return migrator
     }
 }

@@ -17,4 +17,15 @@ export const peopleApi = {
   /** The default hours, or null when none are set (the API answers 404). */
   hours: () => request('GET', '/api/v1/business-hours').catch((error) => { if (error.status === 404) return null; throw error; }),
   setHours: (hours) => request('PUT', '/api/v1/business-hours', hours),
+  /** A department's hours in force: its own, else the default hours, else null. */
+  departmentHours: (departmentId) => request('GET', `/api/v1/departments/${id(departmentId)}/hours`)
+    .catch((error) => { if (error.status === 404) return null; throw error; }),
+  setDepartmentHours: (departmentId, hours) => request('PUT', `/api/v1/departments/${id(departmentId)}/hours`, hours),
+  /** Removes the department's own hours: the default hours apply to it again. */
+  clearDepartmentHours: (departmentId) => request('DELETE', `/api/v1/departments/${id(departmentId)}/hours`),
+  /** Every channel account in force (bridge.yaml's and the console's), with its `departmentId`. */
+  channelAccounts: () => request('GET', '/api/v1/channel-accounts').then((answer) => answer.items),
+  /** Sends the account's new tickets to a department (null: none). */
+  routeAccount: (account, departmentId) =>
+    request('PUT', `/api/v1/channel-accounts/${id(account.kind)}/${id(account.id)}/department`, { departmentId }),
 };

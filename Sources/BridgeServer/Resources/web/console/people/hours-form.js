@@ -1,6 +1,6 @@
-// The default business hours: time zone, one opening period per weekday (a day left empty is
-// closed; a day the API holds with several periods keeps them unless changed here), holidays
-// (one date a line, closed all day), the acknowledgement and the out-of-hours reply.
+// Business hours, the default ones or a department's: time zone, one opening period per weekday
+// (a day left empty is closed; a day the API holds with several periods keeps them unless changed
+// here), holidays (one date a line, closed all day), the acknowledgement and the out-of-hours reply.
 import { el } from '../../dom.js';
 import { t } from '../../i18n.js';
 import { field } from '../ui.js';
@@ -8,8 +8,12 @@ import { field } from '../ui.js';
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const input = (type, value, attrs = {}) => { const node = el('input', { attrs: { type, ...attrs } }); node.value = value ?? ''; return node; };
 
-/** hoursForm(hours or null, save(hours) → Promise): a <form> named "Business hours". */
-export function hoursForm(hours, save) {
+/**
+ * hoursForm(hours or null, save(hours) → Promise, options): a <form> named by `title` (default
+ * "Business hours"); `key` keeps its heading's id apart from another form's on the page; `hint`
+ * replaces the line under the heading; `actions` are more buttons beside Save.
+ */
+export function hoursForm(hours, save, { title = t('people.hours'), key = 'default', hint, actions = [] } = {}) {
   const zone = input('text', hours?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, { spellcheck: 'false', required: true });
   const days = DAYS.map((day) => {
     const periods = hours?.weekly?.[day] ?? [];
@@ -32,9 +36,9 @@ export function hoursForm(hours, save) {
   const outOfHours = el('textarea', { attrs: { rows: 2 } });
   outOfHours.value = hours?.outOfHoursReply ?? '';
   const error = el('p', { class: 'form-error', attrs: { role: 'alert' } });
-  const form = el('form', { class: 'card hours-form', attrs: { 'aria-labelledby': 'hours-title', novalidate: true } },
-    el('h2', { text: t('people.hours'), attrs: { id: 'hours-title' } }),
-    el('p', { class: 'hint', text: hours ? t('people.hours.hint') : t('people.hours.none') }),
+  const form = el('form', { class: 'card hours-form', attrs: { 'aria-labelledby': `hours-title-${key}`, novalidate: true } },
+    el('h2', { text: title, attrs: { id: `hours-title-${key}` } }),
+    el('p', { class: 'hint', text: hint ?? (hours ? t('people.hours.hint') : t('people.hours.none')) }),
     field(t('people.hours.zone'), zone, t('people.hours.zone.hint')),
     el('table', { class: 'data week' }, el('caption', { text: t('people.hours.week') }),
       el('thead', {}, el('tr', {}, [t('people.hours.day'), t('people.hours.open'), t('people.hours.close')].map((label) => el('th', { text: label, attrs: { scope: 'col' } })))),
@@ -43,7 +47,7 @@ export function hoursForm(hours, save) {
     field(t('people.hours.ack'), acknowledgement),
     field(t('people.hours.outOfHours'), outOfHours),
     error,
-    el('button', { class: 'primary', text: t('people.hours.save'), attrs: { type: 'submit' } }));
+    el('div', { class: 'form-actions' }, el('button', { class: 'primary', text: t('people.hours.save'), attrs: { type: 'submit' } }), ...actions));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';

@@ -1,6 +1,7 @@
 // The console's People section: the agents (add one with a password; change role, departments,
 // maximum tickets and restrictions; reset a password; end every session and token; deactivate,
-// which keeps the agent's name on its history), the departments, and the default business hours
+// which keeps the agent's name on its history), the departments with their own business hours,
+// which department each channel account's new tickets go to, and the default business hours
 // with their holidays. Every change goes through the public API, which checks who may do it (an
 // admin cannot touch an owner, nobody deactivates the last owner) and says why in its error.
 import { el } from '../../dom.js';
@@ -8,6 +9,7 @@ import { formatTime, t, useCatalogue } from '../../i18n.js';
 import { copyButton, dataTable, field, pageHead, statusLine } from '../ui.js';
 import { peopleApi as api } from './api.js';
 import { hoursForm } from './hours-form.js';
+import { routingPart } from './routing.js';
 
 await useCatalogue((code) => import(`./i18n/${code}.js`).then((m) => m.default));
 
@@ -26,7 +28,7 @@ class PeopleSection extends HTMLElement {
 
   async load() {
     try {
-      [this.agents, this.departments, this.hours] = await Promise.all([api.agents(), api.departments(), api.hours()]);
+      [this.agents, this.departments, this.hours, this.accounts] = await Promise.all([api.agents(), api.departments(), api.hours(), api.channelAccounts()]);
     } catch (error) {
       this.replaceChildren(el('p', { class: 'form-error', text: t('console.failed', { message: error.message }), attrs: { role: 'alert' } }));
       return;
@@ -37,7 +39,7 @@ class PeopleSection extends HTMLElement {
   relabel() { if (this.agents) this.render(); }
 
   async refresh(message) {
-    [this.agents, this.departments] = await Promise.all([api.agents(), api.departments()]);
+    [this.agents, this.departments, this.accounts] = await Promise.all([api.agents(), api.departments(), api.channelAccounts()]);
     if (this.editing) this.editing = this.agents.find((a) => a.id === this.editing.id) ?? null;
     this.render();
     if (message) this.status.ok(message);
@@ -79,6 +81,10 @@ class PeopleSection extends HTMLElement {
       this.status,
       el('div', { class: 'table-scroll' }, agentsTable),
       this.departmentsPart(),
+      this.hoursOf ? this.departmentHoursPanel(this.hoursOf) : null,
+      routingPart(this.accounts, this.departments, (account, departmentId) => this.act(() => api.routeAccount(account, departmentId),
+        departmentId ? t('people.routing.done', { account: account.key, department: this.departments.find((d) => d.id === departmentId)?.name })
+          : t('people.routing.none.done', { account: account.key }))),
       hoursForm(this.hours, async (hours) => {
         this.hours = await api.setHours(hours);
         this.status.ok(t('people.hours.saved'));
@@ -227,6 +233,37 @@ class PeopleSection extends HTMLElement {
       copyButton(url));
   }
 
+  /** Loads a department's hours in force (its own, else the default) and opens its form. */
+  async openDepartmentHours(department) {
+    this.status.clear();
+    try {
+      this.hoursOf = { department, hours: await api.departmentHours(department.id) };
+      this.render();
+      this.querySelector(`#hours-title-department-${department.id}`)?.scrollIntoView({ block: 'nearest' });
+    } catch (error) {
+      this.status.fail(error);
+    }
+  }
+
+  /** A department's own hours: until saved, the form starts from the default hours it follows. */
+  departmentHoursPanel({ department, hours }) {
+    const current = this.departments.find((d) => d.id === department.id) ?? department;
+    const close = el('button', { text: t('people.close'), attrs: { type: 'button' }, on: { click: () => { this.hoursOf = null; this.render(); } } });
+    const useDefault = current.ownHours
+      ? el('button', { text: t('people.department.hours.useDefault'), attrs: { type: 'button' }, on: { click: () => this.act(async () => {
+        await api.clearDepartmentHours(current.id);
+        this.hoursOf = { department: current, hours: await api.departmentHours(current.id) };
+      }, t('people.department.hours.cleared', { name: current.name })) } })
+      : null;
+    return hoursForm(hours, (made) => this.act(async () => {
+      this.hoursOf = { department: current, hours: await api.setDepartmentHours(current.id, made) };
+    }, t('people.department.hours.saved', { name: current.name })), {
+      title: t('people.department.hours.title', { name: current.name }), key: `department-${current.id}`,
+      hint: t(current.ownHours ? 'people.department.hours.ownHint' : 'people.department.hours.defaultHint', { name: current.name }),
+      actions: [useDefault, close].filter(Boolean),
+    });
+  }
+
   departmentsPart() {
     const name = input('text', '', { required: true, maxlength: 100 });
     const form = el('form', { class: 'inline-form', attrs: { 'aria-label': t('people.department.add'), novalidate: true } },
@@ -242,6 +279,11 @@ class PeopleSection extends HTMLElement {
       dataTable({ caption: t('people.departments.caption'), rows: this.departments, columns: [
         { label: t('people.department.name'), value: (d) => d.name },
         { label: t('people.department.members'), value: (d) => d.members.map(agentName).join(', ') },
+        { label: t('people.department.accounts'), value: (d) => d.accounts.join(', ') },
+        { label: t('people.department.hours'), value: (d) => t(d.ownHours ? 'people.department.hours.own' : 'people.department.hours.default') },
+        { label: t('people.actions'), value: (d) => el('button', { text: t('people.department.hours.edit'),
+          attrs: { type: 'button', 'aria-label': t('people.department.hours.editOf', { name: d.name }) },
+          on: { click: () => this.openDepartmentHours(d) } }) },
       ] }),
       form);
   }
