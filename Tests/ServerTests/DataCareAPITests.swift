@@ -38,6 +38,14 @@ import UniversalInbox
             #expect(try await t.postJSON("/api/v1/canned-responses", #"{"shortcut":"mine","text":"Hi","mine":true}"#, token: carl.token).status == 201)
             #expect(try await audit(t).count == start)
 
+            // A body sent as text/plain is read by the route all the same, and summarized too.
+            let plain = try await t.request(
+                .PUT, "/api/v1/data/retention", body: Data(#"{"messagesDays":45,"attachmentsDays":null}"#.utf8), headers: [("Content-Type", "text/plain")],
+                token: olga.token)
+            #expect(plain.status == 200)
+            #expect(try #require(try await audit(t).first)["summary"] as? String == "messagesDays=45, attachmentsDays=none")
+            let afterPlain = try await audit(t).count
+
             // Settings changes are recorded: who, what, the target, a summary without secrets.
             let ok = try await t.request(
                 .PUT, "/api/v1/data/retention", body: Data(#"{"messagesDays":30,"attachmentsDays":null}"#.utf8), headers: [("Content-Type", "application/json")],
@@ -53,7 +61,7 @@ import UniversalInbox
             #expect(try await t.request(.DELETE, "/api/v1/rules/\(rule)", token: olga.token).status == 204)
 
             let entries = try await audit(t)
-            #expect(entries.count == start + 5)
+            #expect(afterPlain == start + 1 && entries.count == start + 6)
             let newest = Array(entries.prefix(5))
             #expect(newest.map { "\($0["method"]!) \($0["route"]!)" } == [
                 "DELETE /api/v1/rules/{id}", "POST /api/v1/rules", "POST /api/v1/webhooks", "POST /api/v1/agents", "PUT /api/v1/data/retention",
@@ -92,6 +100,12 @@ import UniversalInbox
             let export = try await t.get("/api/v1/data/contacts/\(contact)/export")
             #expect(export.status == 200 && export.headers["Content-Disposition"].first == "attachment; filename=\"contact-\(contact).json\"")
             #expect(export.text.contains("forget me"))
+            // Handing out a customer's data is recorded, like a change.
+            let exported = try #require(try await audit(t).first)
+            #expect(exported["method"] as? String == "GET" && exported["route"] as? String == "/api/v1/data/contacts/{id}/export")
+            #expect(exported["targetId"] as? String == String(contact))
+            #expect(try await t.get("/api/v1/data/contacts/999999/export").status == 404)
+            #expect(try #require(try await audit(t).first)["id"] as? Int == exported["id"] as? Int)  // a refused read is not
 
             #expect(try await t.postJSON("/api/v1/data/erasures", #"{"contactId":0}"#).status == 400)
             let erased = try await t.postJSON("/api/v1/data/erasures", #"{"contactId":\#(contact)}"#)

@@ -5,7 +5,8 @@ import NIOCore
 import UniversalInbox
 
 /// The audit log's one mechanism: every change an owner or admin makes through the API
-/// (POST/PUT/PATCH/DELETE answered with a success) is recorded with who, when, the method, the
+/// (POST/PUT/PATCH/DELETE answered with a success), and every read that hands out a customer's
+/// personal data as a file (`AuditScope.auditedReads`), is recorded with who, when, the method, the
 /// route as registered, the target's id and a short summary, whatever the route. Day-to-day ticket
 /// work (replies, notes, claims, the caller's own settings, signing in) is not a settings change and
 /// is left out (`AuditScope`). Runs after authentication, inside the route, so the caller and the
@@ -20,14 +21,15 @@ struct AuditMiddleware: RouterMiddleware {
     let clock: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let actor = context.actor, actor.managesSettings, AuditScope.isChange(request.method), AuditScope.covers(request.uri.path) else {
+        guard let actor = context.actor, actor.managesSettings, AuditScope.records(request.method, request.uri.path) else {
             return try await next(request, context)
         }
         var request = request
         var fields: [String: AuditValue] = [:]
-        if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
+        if AuditScope.isChange(request.method) {
             // Collected once here and handed on buffered: the route reads the same bytes (and
-            // applies its own, smaller, limit to them).
+            // applies its own, smaller, limit to them). Whatever the Content-Type says: the routes
+            // read JSON under any, so the summary does too.
             let buffer: ByteBuffer
             do {
                 buffer = try await request.collectBody(upTo: AuditScope.maxBodyBytes)
@@ -72,6 +74,20 @@ enum AuditScope {
 
     static func covers(_ path: String) -> Bool {
         path.hasPrefix("/api/v1/") && !excludedPrefixes.contains { path.hasPrefix($0) }
+    }
+
+    /// Reads recorded like changes: each hands out everything stored about one customer (what a
+    /// business must be able to account for under GDPR or APPI), path segments with `*` for an id.
+    static let auditedReads: [[Substring]] = [["", "api", "v1", "data", "contacts", "*", "export"]]
+
+    /// Whether the audit log records this request.
+    static func records(_ method: HTTPRequest.Method, _ path: String) -> Bool {
+        if isChange(method) { return covers(path) }
+        guard method == .get else { return false }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return auditedReads.contains { pattern in
+            pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0 == "*" || $0 == $1 }
+        }
     }
 }
 
