@@ -45,15 +45,20 @@ public struct PostgresChannelAccountStore: ChannelAccountStore {
         }
     }
 
-    public func update(_ account: StoredChannelAccount) async throws -> Bool {
+    public func update(_ account: StoredChannelAccount, replacing old: StoredChannelAccount) async throws -> Bool {
         let logger = logger
         let settings = ChannelAccountColumns.encode(account.settings), hints = ChannelAccountColumns.encode(account.secretHints)
         let enabled = account.enabled ? 1 : 0
+        let oldSettings = ChannelAccountColumns.encode(old.settings), oldHints = ChannelAccountColumns.encode(old.secretHints)
+        let oldEnabled = old.enabled ? 1 : 0
         return try await client.transaction(logger: logger) { connection in
             let updated = try await connection.query("""
                 UPDATE channel_accounts SET settings = \(settings), sealed_secrets = \(account.sealedSecrets), secret_hints = \(hints),
                     enabled = \(enabled), updated_at = \(account.updatedAt.ms)
-                WHERE kind = \(account.kind) AND account_id = \(account.id) RETURNING 1
+                WHERE kind = \(account.kind) AND account_id = \(account.id)
+                    AND settings = \(oldSettings) AND sealed_secrets = \(old.sealedSecrets) AND secret_hints = \(oldHints)
+                    AND enabled = \(oldEnabled) AND updated_at = \(old.updatedAt.ms)
+                RETURNING 1
                 """, logger: logger).decode(Int.self).all()
             guard !updated.isEmpty else { return false }
             try await connection.query("UPDATE channel_accounts_version SET version = version + 1", logger: logger)

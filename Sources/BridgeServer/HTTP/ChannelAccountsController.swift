@@ -277,18 +277,27 @@ struct ChannelAccountsController: Sendable {
         if registry.fileChannels.contains(where: { $0.account.key == key }) {
             throw APIError(status: .conflict, code: "account_in_config", message: "\(key) is configured in bridge.yaml; change it there")
         }
-        guard let old = try await store.account(kind: kind.rawValue, id: id) else { throw APIError.notFound("channel account \(key) does not exist") }
-        var account = old
-        if let fields = body.fields, !fields.isEmpty {
-            account = try prepare(kind: kind, id: id, fields: fields, keeping: old)
-        } else {
-            account.updatedAt = clock()
+        // Read, merge, write if unchanged meanwhile; else merge again onto what the other edit
+        // left (each field this edit does not name keeps the other's value).
+        for _ in 0..<Self.editAttempts {
+            guard let old = try await store.account(kind: kind.rawValue, id: id) else { throw APIError.notFound("channel account \(key) does not exist") }
+            var account = old
+            if let fields = body.fields, !fields.isEmpty {
+                account = try prepare(kind: kind, id: id, fields: fields, keeping: old)
+            } else {
+                account.updatedAt = clock()
+            }
+            account.enabled = body.enabled ?? old.enabled
+            if try await store.update(account, replacing: old) {
+                try await registry.refresh()
+                return item(account)
+            }
         }
-        account.enabled = body.enabled ?? old.enabled
-        guard try await store.update(account) else { throw APIError.notFound("channel account \(key) does not exist") }
-        try await registry.refresh()
-        return item(account)
+        throw APIError(status: .conflict, code: "edited_meanwhile", message: "\(key) kept changing while this edit was saved; load it again and retry")
     }
+
+    /// How many times an edit is merged again onto another's before it gives up with a 409.
+    static let editAttempts = 5
 
     struct TestResult: Encodable {
         var sent: Bool

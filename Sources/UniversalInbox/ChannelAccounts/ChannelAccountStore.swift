@@ -64,8 +64,12 @@ public protocol ChannelAccountStore: Sendable {
     func account(kind: String, id: String) async throws -> StoredChannelAccount?
     /// Adds an account; one with the same kind and id is refused (`account_exists`) and nothing changes.
     func add(_ account: StoredChannelAccount) async throws
-    /// Replaces an account's settings, secrets and state (not its `createdAt`); false when there is none.
-    func update(_ account: StoredChannelAccount) async throws -> Bool
+    /// Replaces an account's settings, secrets and state (not its `createdAt`) if it is still
+    /// `old` as read (its settings, sealed secrets, hints, state and `updatedAt`); false, and
+    /// nothing changes, when there is none or it changed meanwhile. An edit is a read, a merge and
+    /// this write: without the check, two owners' edits at once would undo one another (a
+    /// disable lost to a concurrent change of a setting would re-enable the account).
+    func update(_ account: StoredChannelAccount, replacing old: StoredChannelAccount) async throws -> Bool
     /// A number that changes whenever an account is added or changed.
     func version() async throws -> Int64
     /// A webhook for `account` arrived at `at` (the latest time is kept).
@@ -144,16 +148,19 @@ public struct SQLiteChannelAccountStore: ChannelAccountStore {
         }
     }
 
-    public func update(_ account: StoredChannelAccount) async throws -> Bool {
+    public func update(_ account: StoredChannelAccount, replacing old: StoredChannelAccount) async throws -> Bool {
         try await database.pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE channel_accounts SET settings = ?, sealed_secrets = ?, secret_hints = ?, enabled = ?, updated_at = ?
                     WHERE kind = ? AND account_id = ?
+                        AND settings = ? AND sealed_secrets = ? AND secret_hints = ? AND enabled = ? AND updated_at = ?
                     """,
                 arguments: [
                     ChannelAccountColumns.encode(account.settings), account.sealedSecrets, ChannelAccountColumns.encode(account.secretHints),
                     account.enabled ? 1 : 0, account.updatedAt.ms, account.kind, account.id,
+                    ChannelAccountColumns.encode(old.settings), old.sealedSecrets, ChannelAccountColumns.encode(old.secretHints),
+                    old.enabled ? 1 : 0, old.updatedAt.ms,
                 ])
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: "UPDATE channel_accounts_version SET version = version + 1")

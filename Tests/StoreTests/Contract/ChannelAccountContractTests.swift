@@ -36,12 +36,28 @@ import UniversalInbox
             changed.secretHints = ["channelSecret": "9z8y", "accessToken": "abcd"]
             changed.updatedAt = Date(ms: 9)
             changed.createdAt = Date(ms: 7)
-            #expect(try await store.update(changed))
+            #expect(try await store.update(changed, replacing: Self.line("shop")))
             var expected = changed
             expected.createdAt = Date(ms: 1)
             #expect(try await store.account(kind: "line", id: "shop") == expected)
             #expect(try await store.version() == afterAdds + 1)
-            #expect(try await !store.update(Self.line("nowhere")))
+            #expect(try await !store.update(Self.line("nowhere"), replacing: Self.line("nowhere")))
+            #expect(try await store.version() == afterAdds + 1)
+            // Written only over what was read: a copy read before any one of the stored fields
+            // changed (state, settings, secrets, hints, time) replaces nothing.
+            var late = expected
+            late.enabled = true
+            late.settings = ["apiBaseURL": "http://127.0.0.1:8"]
+            let staleReads: [(inout StoredChannelAccount) -> Void] = [
+                { $0.enabled = true }, { $0.settings = ["apiBaseURL": "http://127.0.0.1:9"] }, { $0.sealedSecrets = "sealed-shop" },
+                { $0.secretHints = ["channelSecret": "1a2b"] }, { $0.updatedAt = Date(ms: 8) },
+            ]
+            for makeStale in staleReads {
+                var read = expected
+                makeStale(&read)
+                #expect(try await !store.update(late, replacing: read))
+            }
+            #expect(try await store.account(kind: "line", id: "shop") == expected)
             #expect(try await store.version() == afterAdds + 1)
         }
     }
