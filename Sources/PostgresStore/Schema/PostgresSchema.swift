@@ -28,6 +28,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 14, name: "report-summaries", statements: reportSummaries),
         PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
         PostgresMigration(version: 16, name: "people-automation", statements: agentInvites),
+        PostgresMigration(version: 18, name: "spam-threshold", statements: spamThreshold),
     ]
 
     /// The newest version this binary knows.
