@@ -51,6 +51,31 @@ public struct PostgresCannedResponseStore: CannedResponseStore {
         try await fetch("SELECT \(unescaped: Self.columns) FROM canned_responses WHERE id = \(id)").first
     }
 
+    public func update(_ response: CannedResponse) async throws -> Bool {
+        // One statement, checks in `add`'s order; a clash the check could not see yet (another
+        // process's insert committing meanwhile) is the unique index's violation, told the same way.
+        let rows: [(Bool, Bool, Bool, Int64?)]
+        do {
+            rows = try await client.query("""
+                WITH target AS (SELECT agent_id FROM canned_responses WHERE id = \(response.id)),
+                department AS (SELECT \(response.departmentId)::bigint IS NULL OR EXISTS (SELECT 1 FROM departments WHERE id = \(response.departmentId)) AS exists),
+                taken AS (SELECT EXISTS (
+                    SELECT 1 FROM canned_responses c, target WHERE c.shortcut = \(response.shortcut) AND coalesce(c.agent_id, 0) = coalesce(target.agent_id, 0)
+                      AND coalesce(c.department_id, 0) = coalesce(\(response.departmentId)::bigint, 0) AND c.id <> \(response.id)) AS taken),
+                updated AS (
+                    UPDATE canned_responses SET shortcut = \(response.shortcut), title = \(response.title), text = \(response.text), department_id = \(response.departmentId)
+                    WHERE id = \(response.id) AND (SELECT exists FROM department) AND NOT (SELECT taken FROM taken) RETURNING id)
+                SELECT EXISTS (SELECT 1 FROM target), (SELECT exists FROM department), (SELECT taken FROM taken), (SELECT id FROM updated)
+                """, logger: logger).decode((Bool, Bool, Bool, Int64?).self).all()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw InboxError.shortcutTaken(response.shortcut)
+        }
+        guard let (found, departmentExists, taken, _) = rows.first, found else { return false }
+        guard departmentExists else { throw InboxError.noSuchDepartment(response.departmentId ?? 0) }
+        guard !taken else { throw InboxError.shortcutTaken(response.shortcut) }
+        return true
+    }
+
     public func delete(id: Int64) async throws -> Bool {
         try await client.query("DELETE FROM canned_responses WHERE id = \(id) RETURNING id", logger: logger).decode(Int64.self).all().count == 1
     }

@@ -28,6 +28,7 @@ public struct PostgresContactStore: ContactStore {
                 try await connection.query("UPDATE contacts SET email = \(email), updated_at = \(now.ms) WHERE id = \(contactId)", logger: logger)
             }
             for (fieldId, value) in update.fields.sorted(by: { $0.key < $1.key }) {
+                try await connection.holdField(fieldId, logger: logger)
                 if let value {
                     try await connection.query("""
                         INSERT INTO contact_fields (contact_id, field_id, value) VALUES (\(contactId), \(fieldId), \(value))

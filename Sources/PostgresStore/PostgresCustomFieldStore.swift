@@ -38,3 +38,26 @@ public struct PostgresCustomFieldStore: CustomFieldStore {
         }
     }
 }
+
+extension PostgresCustomFieldStore {
+    public func delete(id: Int64) async throws -> Bool {
+        // The event log's counter first (`appendsToLog`): deleting contact values fires the
+        // contact-changed trigger, and a contact's edit holds the counter before it holds the field
+        // (`holdField`), so both lock in the one order.
+        try await client.transaction(logger: logger, appendsToLog: true) { connection in
+            try await connection.query("DELETE FROM ticket_fields WHERE field_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM contact_fields WHERE field_id = \(id)", logger: logger)
+            return try await connection.query("DELETE FROM custom_fields WHERE id = \(id) RETURNING id", logger: logger).decode(Int64.self).all().count == 1
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Holds field `id` against deletion until the transaction ends (`FOR KEY SHARE`, what the
+    /// foreign key's own check takes), or refuses with `fieldDeleted` when it is gone: a value
+    /// then never meets a foreign-key violation (a 500) nor outlives its field.
+    func holdField(_ id: Int64, logger: Logger) async throws {
+        let held = try await query("SELECT id FROM custom_fields WHERE id = \(id) FOR KEY SHARE", logger: logger).decode(Int64.self).all()
+        guard !held.isEmpty else { throw InboxError.fieldDeleted(id) }
+    }
+}

@@ -30,6 +30,10 @@ public struct PostgresSavedViewStore: SavedViewStore {
             """)
     }
 
+    public func everyView() async throws -> [SavedView] {
+        try await fetch("SELECT id, name, filter, agent_id FROM saved_views ORDER BY id")
+    }
+
     public func view(id: Int64) async throws -> SavedView? {
         try await fetch("SELECT id, name, filter, agent_id FROM saved_views WHERE id = \(id)").first
     }

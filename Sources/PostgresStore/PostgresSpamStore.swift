@@ -52,6 +52,14 @@ public struct PostgresSpamStore: SpamStore {
         }
     }
 
+    public func threshold() async throws -> Double? {
+        try await client.query("SELECT threshold FROM spam_state WHERE id = 1", logger: logger).decode(Double?.self).all().first ?? nil
+    }
+
+    public func setThreshold(_ threshold: Double?) async throws {
+        try await client.query("UPDATE spam_state SET threshold = \(threshold) WHERE id = 1", logger: logger)
+    }
+
     public func counts(of tokens: Set<String>) async throws -> SpamCounts {
         try await Self.counts(of: tokens, client: client, logger: logger)
     }

@@ -53,6 +53,7 @@ extension PostgresTicketStore {
                 if !removed.isEmpty { try await record("untagged", ["tag": tag]) }
             }
             for change in update.fields {
+                try await connection.holdField(change.field.id, logger: logger)
                 if let value = change.value {
                     try await connection.query("""
                         INSERT INTO ticket_fields (ticket_id, field_id, value) VALUES (\(ticketId), \(change.field.id), \(value))

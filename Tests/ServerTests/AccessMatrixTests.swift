@@ -95,6 +95,8 @@ import Yams
         "POST /api/v1/fields": (.settings, #"{"key":"plan_{role}","label":"Plan","type":"text"}"#),
         "POST /api/v1/canned-responses": (.settings, #"{"shortcut":"hi{role}","text":"Hi","mine":false}"#),
         "DELETE /api/v1/canned-responses/{id}": (.settings, nil),
+        "PATCH /api/v1/canned-responses/{id}": (.settings, #"{"title":"Thanks {role}"}"#),
+        "DELETE /api/v1/fields/{id}": (.settings, nil),
         "POST /api/v1/forbidden-words": (.settings, #"{"word":"heck{role}"}"#),
         "DELETE /api/v1/forbidden-words/{word}": (.settings, nil),
         "GET /api/v1/unreadable-events": (.settings, nil),
@@ -120,6 +122,7 @@ import Yams
         "POST /api/v1/agents/{id}/invite": (.manageAgent, nil),
         "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": (.settings, nil),
         "GET /api/v1/spam": (.settings, nil),
+        "PUT /api/v1/spam": (.settings, #"{"threshold":0.9}"#),
         "PUT /api/v1/rules/{id}": (.settings, #"{"name":"r{role}","trigger":"ticket_created","actions":[{"type":"add_tag","tag":"z"}]}"#),
         "POST /api/v1/rules/test": (.settings, #"{"ticketId":{ticket},"trigger":"message_received"}"#),
         "PUT /api/v1/business-hours": (.settings, #"{"timeZone":"UTC","weekly":{"mon":[["09:00","17:00"]]}}"#),
@@ -226,6 +229,7 @@ import Yams
         let canned = try #require(try await t.postJSON("/api/v1/canned-responses", #"{"shortcut":"thanks","text":"Thanks!","mine":false}"#).json["id"] as? Int)
         let view = try #require(try await t.postJSON("/api/v1/views", #"{"name":"Shared","filter":"tag=vip","shared":true}"#).json["id"] as? Int)
         _ = try await t.postJSON("/api/v1/forbidden-words", #"{"word":"darn"}"#)
+        let field = try #require(try await t.postJSON("/api/v1/fields", #"{"key":"matrix","label":"Matrix","type":"text"}"#).json["id"] as? Int)
         let campaign = try #require(try await t.postJSON(
             "/api/v1/campaigns", #"{"name":"Draft","channel":"line","audience":{"contactIds":[\#(bea)]},"content":{"text":"hi"}}"#).json["id"] as? Int)
         let link = try #require(try await t.postJSON("/api/v1/contacts/\(bea)/history-link", "{}").json["url"] as? String)
@@ -233,7 +237,7 @@ import Yams
             "ticket": String(ticket), "contact": String(bea), "otherContact": String(try await contact(ken)), "attachment": String(attachment),
             "message": String(try #require(try await t.messages(ticket: ticket).last?["id"] as? Int)),
             "billing": String(billing), "otto": String(otto.id), "ottoToken": String(ottoToken), "webhook": String(webhook), "rule": String(rule),
-            "canned": String(canned), "view": String(view), "campaign": String(campaign), "historyToken": String(link.split(separator: "/").last ?? ""),
+            "canned": String(canned), "view": String(view), "field": String(field), "campaign": String(campaign), "historyToken": String(link.split(separator: "/").last ?? ""),
         ]
         return world
     }
@@ -252,6 +256,7 @@ import Yams
             case "rules": world.values["rule"]!
             case "canned-responses": world.values["canned"]!
             case "views": world.values["view"]!
+            case "fields": world.values["field"]!
             case "campaigns": world.values["campaign"]!
             case "channel-accounts": "matrix"
             default: "999999"  // another agent's push subscription or device: not found, never someone else's

@@ -261,3 +261,84 @@ def test_canned_responses_forbidden_words_and_webhooks_with_their_deliveries(bri
     page.go_back()
     page.go_back()
     expect(page.get_by_role("heading", name="Automation rules")).to_be_visible()
+
+
+def test_a_canned_response_is_edited_a_field_deleted_and_the_spam_threshold_set(bridge, open_page, shot):
+    owner = bridge.add_agent("Ume Owner", role="owner")
+    greet = bridge.api("POST", "/api/v1/canned-responses", {"shortcut": "greet", "text": "Hello!", "mine": False})
+    console, problems = automation_for(open_page, bridge, owner)
+    page = console.page
+    parts = page.get_by_role("navigation", name="Automation parts")
+
+    # Edit a canned response: the same form, filled in.
+    parts.get_by_role("link", name="Replies and words").click()
+    page.get_by_role("button", name="Edit greet", exact=True).click()
+    form = page.get_by_role("form", name="Edit #greet")
+    expect(form.get_by_label("Text", exact=True)).to_have_value("Hello!")
+    form.get_by_label("Shortcut").fill("#welcome")
+    form.get_by_label("Text", exact=True).fill("Welcome back, {{contact.name|there}}!")
+    shot(page, "canned-edit")
+    form.get_by_role("button", name="Save changes").click()
+    expect(console.status).to_have_text("Saved #welcome.")
+    expect(page.get_by_role("form", name="Add a canned response")).to_be_visible()
+    [edited] = [c for c in bridge.api("GET", "/api/v1/canned-responses")["items"] if c["id"] == greet["id"]]
+    assert edited["shortcut"] == "welcome" and edited["text"] == "Welcome back, {{contact.name|there}}!" and "departmentId" not in edited
+    expect(page.get_by_role("table", name="Canned responses for everyone or a department")).to_contain_text("Welcome back")
+
+    # The spam threshold: set here for every process, then back to bridge.yaml's.
+    spam = page.get_by_role("region", name="Spam filter")
+    threshold = spam.get_by_role("form", name="Spam threshold")
+    threshold.get_by_label("Threshold (%)").fill("90")
+    threshold.get_by_role("button", name="Save threshold").click()
+    expect(console.status).to_have_text("The spam threshold is now 90%.")
+    state = bridge.api("GET", "/api/v1/spam")
+    assert state["threshold"] == 0.9 and state["thresholdSource"] == "console" and state["configuredThreshold"] == 0.95
+    expect(spam).to_contain_text("90% (set here)")
+    spam.scroll_into_view_if_needed()
+    shot(page, "spam-threshold")
+    problems.expected.add((422, "/api/v1/spam"))
+    threshold.get_by_label("Threshold (%)").fill("40")
+    threshold.get_by_role("button", name="Save threshold").click()
+    expect(console.status).to_contain_text("above 0.5")
+    assert bridge.api("GET", "/api/v1/spam")["threshold"] == 0.9
+    spam.get_by_role("button", name="Use bridge.yaml’s (95%)").click()
+    expect(console.status).to_have_text("The spam threshold is now 95%.")
+    assert bridge.api("GET", "/api/v1/spam")["thresholdSource"] == "config"
+
+    # Delete a custom field (after a confirm); one a view uses is refused, naming the view.
+    legacy = bridge.api("POST", "/api/v1/fields", {"key": "legacy_code", "label": "Legacy code", "type": "text"})
+    used = bridge.api("POST", "/api/v1/fields", {"key": "region", "label": "Region", "type": "text"})
+    bridge.api("POST", "/api/v1/views", {"name": "North", "filter": "field.region=north", "shared": True})
+    parts.get_by_role("link", name="Fields and views").click()
+    fields = page.get_by_role("table", name="Custom fields on tickets and contacts")
+    problems.expected.add((409, f"/api/v1/fields/{used['id']}"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    fields.get_by_role("button", name="Delete Region").click()
+    expect(console.status).to_contain_text('view "North"')
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    fields.get_by_role("button", name="Delete Legacy code").click()
+    assert any(f["id"] == legacy["id"] for f in bridge.api("GET", "/api/v1/fields")["items"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    fields.get_by_role("button", name="Delete Legacy code").click()
+    expect(console.status).to_have_text("Deleted “Legacy code”.")
+    expect(fields).not_to_contain_text("Legacy code")
+    keys = [f["key"] for f in bridge.api("GET", "/api/v1/fields")["items"]]
+    assert "legacy_code" not in keys and "region" in keys
+    shot(page, "field-deleted")
+
+
+def test_the_new_automation_controls_in_japanese_on_a_phone(bridge, open_page, shot):
+    owner = bridge.add_agent("Yui Owner", role="owner")
+    bridge.api("POST", "/api/v1/canned-responses", {"shortcut": "otsukare", "text": "お疲れさまです", "mine": False})
+    page, _ = open_page(locale="ja-JP", width=360, height=780)
+    phone = AutomationConsole(page, bridge.base_url)
+    phone.goto("automation/replies")
+    page.get_by_label("メールアドレス").fill(owner["email"])
+    page.get_by_label("パスワード").fill(owner["password"])
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_role("button", name="otsukare を編集").click()
+    expect(page.get_by_role("form", name="#otsukare を編集")).to_be_visible()
+    shot(page, "canned-edit-phone-ja")
+    spam = page.get_by_role("region", name="迷惑メッセージフィルター")
+    spam.get_by_role("form", name="迷惑判定のしきい値").scroll_into_view_if_needed()
+    shot(page, "spam-phone-ja")

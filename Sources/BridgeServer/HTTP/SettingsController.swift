@@ -25,9 +25,33 @@ struct SettingsController: Sendable {
                 type: try parseEnum(body.type, as: CustomField.Kind.self, field: "type"), options: body.options)
             return JSONResponse.make(try await inbox.createField(field), status: .created)
         }
+        group.delete("fields/:id") { _, context in
+            _ = try context.requireSettingsManager()
+            try await inbox.deleteField(id: try context.id())
+            return Response(status: .noContent)
+        }
 
         group.get("canned-responses") { request, context in try await canned(request, context) }
         group.post("canned-responses") { request, context in try await createCanned(request, context) }
+        group.patch("canned-responses/:id") { request, context in
+            /// `departmentId` left out keeps the department; `null` makes the response global.
+            struct Body: Decodable, NullableFields {
+                static let nullableFields: Set<String> = ["departmentId"]
+                var change = CannedResponseChange()
+                enum Keys: String, CodingKey { case shortcut, title, text, departmentId }
+                init(from decoder: any Decoder) throws {
+                    let c = try decoder.container(keyedBy: Keys.self)
+                    change.shortcut = try c.decodeIfPresent(String.self, forKey: .shortcut)
+                    change.title = try c.decodeIfPresent(String.self, forKey: .title)
+                    change.text = try c.decodeIfPresent(String.self, forKey: .text)
+                    if c.contains(.departmentId) { change.departmentId = .some(try c.decodeIfPresent(Int64.self, forKey: .departmentId)) }
+                }
+            }
+            let actor = try context.requireCaller()
+            let id = try context.id()
+            let body = try await request.decode(Body.self)
+            return JSONResponse.make(try await inbox.updateCannedResponse(id: id, body.change, by: actor))
+        }
         group.delete("canned-responses/:id") { _, context in
             try await inbox.deleteCannedResponse(id: try context.id(), by: try context.requireCaller())
             return Response(status: .noContent)

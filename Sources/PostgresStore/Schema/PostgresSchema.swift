@@ -29,6 +29,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
         PostgresMigration(version: 16, name: "people-automation", statements: agentInvites),
         PostgresMigration(version: 17, name: "account-departments", statements: accountDepartments),
+        PostgresMigration(version: 18, name: "spam-threshold", statements: spamThreshold),
     ]
 
     /// The newest version this binary knows.

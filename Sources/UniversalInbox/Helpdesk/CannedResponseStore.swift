@@ -18,6 +18,12 @@ public protocol CannedResponseStore: Sendable {
     /// One response, or nil.
     func response(id: Int64) async throws -> CannedResponse?
 
+    /// Stores `response`'s shortcut, title, text and department under its id (its agent stays);
+    /// false when there is no such response. Refused as `add` is, changing nothing: a department
+    /// that does not exist (`no_such_department`), a shortcut another response has in the same
+    /// place (`shortcut_taken`).
+    func update(_ response: CannedResponse) async throws -> Bool
+
     /// Deletes a response; false when there was none.
     func delete(id: Int64) async throws -> Bool
 
@@ -105,6 +111,26 @@ public struct SQLiteCannedResponseStore: CannedResponseStore {
 
     public func response(id: Int64) async throws -> CannedResponse? {
         try await database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM canned_responses WHERE id = ?", arguments: [id]).map(Self.response) }
+    }
+
+    public func update(_ response: CannedResponse) async throws -> Bool {
+        try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT agent_id FROM canned_responses WHERE id = ?", arguments: [response.id]) else { return false }
+            let agentId: Int64? = row["agent_id"]
+            if let departmentId = response.departmentId,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM departments WHERE id = ?", arguments: [departmentId]) == nil {
+                throw InboxError.noSuchDepartment(departmentId)
+            }
+            if try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM canned_responses WHERE shortcut = ? AND coalesce(agent_id, 0) = ? AND coalesce(department_id, 0) = ? AND id <> ?
+                """, arguments: [response.shortcut, agentId ?? 0, response.departmentId ?? 0, response.id]) != nil {
+                throw InboxError.shortcutTaken(response.shortcut)
+            }
+            try db.execute(
+                sql: "UPDATE canned_responses SET shortcut = ?, title = ?, text = ?, department_id = ? WHERE id = ?",
+                arguments: [response.shortcut, response.title, response.text, response.departmentId, response.id])
+            return true
+        }
     }
 
     public func delete(id: Int64) async throws -> Bool {

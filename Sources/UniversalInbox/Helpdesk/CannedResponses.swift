@@ -49,22 +49,49 @@ public enum TemplateText {
     }
 }
 
+/// What `PATCH /api/v1/canned-responses/{id}` changes: each nil part stays as it is;
+/// `departmentId` is `.some(nil)` to make a response global.
+public struct CannedResponseChange: Sendable, Equatable {
+    public var shortcut: String?
+    public var title: String?
+    public var text: String?
+    public var departmentId: Int64??
+
+    public init(shortcut: String? = nil, title: String? = nil, text: String? = nil, departmentId: Int64?? = nil) {
+        self.shortcut = shortcut
+        self.title = title
+        self.text = text
+        self.departmentId = departmentId
+    }
+}
+
 extension Inbox {
     public func createCannedResponse(
         shortcut: String, title: String, text: String, agentId: Int64?, departmentId: Int64?
     ) async throws -> CannedResponse {
         let shortcut = try Self.shortcut(shortcut)
-        guard TextRules.isName(text, maxLength: 4096) else {
-            throw InboxError.invalid(code: "invalid_text", message: "a canned response is 1 to 4096 characters, not all blank")
-        }
-        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let unknown = TemplateText.variables(in: text).first(where: { !Self.isCannedVariable($0) }) {
-            throw InboxError.unprocessable(
-                code: "unknown_variable",
-                message: "{{\(unknown)}} is not a variable; use contact.name, contact.email, contact.field.KEY, agent.name, agent.email, ticket.id, ticket.field.KEY")
-        }
+        let text = try Self.cannedText(text)
         return try await stores.cannedResponseStore.add(
             shortcut: shortcut, title: title.isEmpty ? shortcut : title, text: text, agentId: agentId, departmentId: departmentId, at: clock())
+    }
+
+    /// Changes what `change` names of a response, checked as on creation; who may is who may delete
+    /// it (`mayChange`). An agent's own response stays in no department. Nothing changes on error:
+    /// `notFound`, `not_yours`, `shortcut_taken`, `no_such_department`.
+    public func updateCannedResponse(id: Int64, _ change: CannedResponseChange, by actor: Caller) async throws -> CannedResponse {
+        guard var response = try await stores.cannedResponseStore.response(id: id) else { throw InboxError.notFound("canned response \(id)") }
+        try Self.mayChange(response, by: actor)
+        if let shortcut = change.shortcut { response.shortcut = try Self.shortcut(shortcut) }
+        if let text = change.text { response.text = try Self.cannedText(text) }
+        if let title = change.title { response.title = title.isEmpty ? response.shortcut : title }
+        if let departmentId = change.departmentId {
+            guard response.agentId == nil || departmentId == nil else {
+                throw InboxError.unprocessable(code: "invalid_department", message: "an agent's own canned response belongs to no department")
+            }
+            response.departmentId = departmentId
+        }
+        guard try await stores.cannedResponseStore.update(response) else { throw InboxError.notFound("canned response \(id)") }
+        return response
     }
 
     /// The canned responses an actor may use: global ones, its departments' and its own.
@@ -74,9 +101,7 @@ extension Inbox {
 
     public func deleteCannedResponse(id: Int64, by actor: Caller) async throws {
         guard let response = try await stores.cannedResponseStore.response(id: id) else { throw InboxError.notFound("canned response \(id)") }
-        guard actor.managesSettings || (response.agentId != nil && response.agentId == actor.agentId) else {
-            throw InboxError.forbidden(code: "not_yours", message: "agents may delete only their own canned responses")
-        }
+        try Self.mayChange(response, by: actor)
         guard try await stores.cannedResponseStore.delete(id: id) else { throw InboxError.notFound("canned response \(id)") }
     }
 
@@ -115,6 +140,29 @@ extension Inbox {
             if let id = actor.agentId { values["agent.email"] = try String.fetchOne(db, sql: "SELECT email FROM agents WHERE id = ?", arguments: [id]) }
         }
         return values
+    }
+
+    /// Who may edit or delete a response (one rule for both): owners and admins any, an agent only
+    /// its own.
+    static func mayChange(_ response: CannedResponse, by actor: Caller) throws {
+        guard actor.managesSettings || (response.agentId != nil && response.agentId == actor.agentId) else {
+            throw InboxError.forbidden(code: "not_yours", message: "agents may change or delete only their own canned responses")
+        }
+    }
+
+    /// A response's text as stored (trimmed), or why it is refused: blank, too long, or a
+    /// placeholder that is no variable.
+    static func cannedText(_ raw: String) throws -> String {
+        guard TextRules.isName(raw, maxLength: 4096) else {
+            throw InboxError.invalid(code: "invalid_text", message: "a canned response is 1 to 4096 characters, not all blank")
+        }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let unknown = TemplateText.variables(in: text).first(where: { !Self.isCannedVariable($0) }) {
+            throw InboxError.unprocessable(
+                code: "unknown_variable",
+                message: "{{\(unknown)}} is not a variable; use contact.name, contact.email, contact.field.KEY, agent.name, agent.email, ticket.id, ticket.field.KEY")
+        }
+        return text
     }
 
     static func isCannedVariable(_ name: String) -> Bool {

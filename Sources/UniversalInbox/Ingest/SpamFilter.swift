@@ -61,6 +61,20 @@ extension Inbox {
         return try await summary(ticketId)
     }
 
+    /// The spam threshold set in the console, or nil when bridge.yaml's is in force.
+    public func spamThreshold() async throws -> Double? {
+        try await stores.spamStore.threshold()
+    }
+
+    /// Sets the spam threshold every process screens with (nil: back to bridge.yaml's). The bounds
+    /// are the configuration's: above 0.5 (below, the filter would call a coin toss spam) and at most 1.
+    public func setSpamThreshold(_ threshold: Double?) async throws {
+        if let threshold, !(threshold > 0.5 && threshold <= 1) {
+            throw InboxError.unprocessable(code: "invalid_threshold", message: "the spam threshold is above 0.5 and at most 1, or null for bridge.yaml's")
+        }
+        try await stores.spamStore.setThreshold(threshold)
+    }
+
     /// Sets how many tickets of each kind the filter needs before it screens (from the config, at start).
     public func setSpamMinimum(_ minimum: Int) async throws {
         try await stores.spamStore.setMinimum(minimum)
@@ -72,10 +86,13 @@ extension Inbox {
         return SpamWords.probability(tokens, counts: try await stores.spamStore.counts(of: tokens), minimum: minimum)
     }
 
-    /// Screens tickets opened since the last run: at or above `threshold` they go to the spam box
-    /// (status spam, recorded in the history with the probability) instead of the queue.
+    /// Screens tickets opened since the last run: at or above the threshold in force they go to the
+    /// spam box (status spam, recorded in the history with the probability) instead of the queue.
+    /// The threshold in force is the console's (`setSpamThreshold`), read from the database at each
+    /// run so every process follows a change without a restart, else `threshold` (bridge.yaml's).
     @discardableResult
-    public func screenNewTickets(threshold: Double, minimum: Int = 5, limit: Int = 200) async throws -> [Int64] {
+    public func screenNewTickets(threshold configured: Double, minimum: Int = 5, limit: Int = 200) async throws -> [Int64] {
+        let threshold = try await stores.spamStore.threshold() ?? configured
         let flagged = try await stores.spamStore.screen(threshold: threshold, minimum: minimum, limit: limit, at: clock())
         bus.publish(flagged.map { .ticketStatusChanged(ticketId: $0, status: .spam) })
         return flagged

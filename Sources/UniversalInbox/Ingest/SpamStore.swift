@@ -18,6 +18,12 @@ public protocol SpamStore: Sendable {
     /// Sets how many tickets of each kind the filter needs before it screens (at least 1).
     func setMinimum(_ minimum: Int) async throws
 
+    /// The threshold set in the console, or nil for the configured one (bridge.yaml's).
+    func threshold() async throws -> Double?
+
+    /// Sets (nil: clears) the console's threshold; the domain has checked its bounds.
+    func setThreshold(_ threshold: Double?) async throws
+
     /// How many tickets of each kind trained the filter, and the counts of those of `tokens` it has seen.
     func counts(of tokens: Set<String>) async throws -> SpamCounts
 
@@ -83,6 +89,14 @@ public struct SQLiteSpamStore: SpamStore {
             try db.execute(sql: "UPDATE spam_state SET minimum = ? WHERE id = 1", arguments: [max(1, minimum)])
             try Self.refreshState(db)
         }
+    }
+
+    public func threshold() async throws -> Double? {
+        try await database.pool.read { db in try Double.fetchOne(db, sql: "SELECT threshold FROM spam_state WHERE id = 1") }
+    }
+
+    public func setThreshold(_ threshold: Double?) async throws {
+        try await database.pool.write { db in try db.execute(sql: "UPDATE spam_state SET threshold = ? WHERE id = 1", arguments: [threshold]) }
     }
 
     public func counts(of tokens: Set<String>) async throws -> SpamCounts {

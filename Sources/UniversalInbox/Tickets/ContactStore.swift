@@ -60,6 +60,7 @@ public struct SQLiteContactStore: ContactStore {
                 try db.execute(sql: "UPDATE contacts SET email = ?, updated_at = ? WHERE id = ?", arguments: [email, now.ms, contactId])
             }
             for (fieldId, value) in update.fields.sorted(by: { $0.key < $1.key }) {
+                try SQLiteCustomFieldStore.requireExists(db, fieldId: fieldId)
                 if let value {
                     try db.execute(sql: """
                         INSERT INTO contact_fields (contact_id, field_id, value) VALUES (?, ?, ?)

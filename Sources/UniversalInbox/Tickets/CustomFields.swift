@@ -67,6 +67,36 @@ extension Inbox {
         try await stores.customFieldStore.fields(scope: scope)
     }
 
+    /// Deletes a field and every ticket's and contact's value of it, unless a rule's condition or a
+    /// saved view's filter (anyone's) names it: then `field_in_use`, naming them, and nothing
+    /// changes, rather than a rule that silently never matches again or a view that lists nothing.
+    /// The check and the deletion are two steps: a rule saved in between that names the field is
+    /// like one naming a key never defined (its condition does not hold), which rules allow anyway.
+    public func deleteField(id: Int64) async throws {
+        guard let field = try await stores.customFieldStore.fields(scope: nil).first(where: { $0.id == id }) else {
+            throw InboxError.notFound("field \(id)")
+        }
+        var users: [String] = []
+        if field.scope == .contact {
+            users += try await stores.ruleStore.rules().filter { $0.conditions.contactFields?[field.key] != nil }.map { "rule \"\($0.name)\"" }
+        }
+        let filterName = (field.scope == .ticket ? "field." : "contact.") + field.key
+        users += try await stores.savedViewStore.everyView().filter { Self.filterNames($0.filter).contains(filterName) }.map { "view \"\($0.name)\"" }
+        guard users.isEmpty else {
+            throw InboxError.conflict(code: "field_in_use", message: "\(field.key) is used by \(users.joined(separator: ", ")); change or delete them first")
+        }
+        guard try await stores.customFieldStore.delete(id: id) else { throw InboxError.notFound("field \(id)") }
+    }
+
+    /// The parameter names of a view's filter (a query string), percent-decoded as the list decodes
+    /// them (`+` stays `+`).
+    static func filterNames(_ filter: String) -> Set<String> {
+        Set(filter.split(separator: "&").map { part in
+            let name = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            return name.removingPercentEncoding ?? name
+        })
+    }
+
     /// A ticket's or contact's field values by key, inside the caller's SQLite transaction
     /// (templates, rules, summaries); `SQLiteCustomFieldStore.values` under the name they call.
     static func fieldValues(_ db: Database, scope: CustomField.Scope, subject: Int64) throws -> [String: String] {

@@ -13,6 +13,9 @@ public protocol SavedViewStore: Sendable {
     /// The shared views and `agentId`'s own: the agent's own first, each group by name.
     func views(for agentId: Int64?) async throws -> [SavedView]
 
+    /// Every view, shared and every agent's, by id (what a field's deletion checks for users).
+    func everyView() async throws -> [SavedView]
+
     /// One view, or nil.
     func view(id: Int64) async throws -> SavedView?
 
@@ -51,6 +54,10 @@ public struct SQLiteSavedViewStore: SavedViewStore {
             try Row.fetchAll(db, sql: "SELECT * FROM saved_views WHERE agent_id IS NULL OR agent_id = ? ORDER BY agent_id IS NULL, name", arguments: [agentId ?? -1])
                 .map(Self.view)
         }
+    }
+
+    public func everyView() async throws -> [SavedView] {
+        try await database.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM saved_views ORDER BY id").map(Self.view) }
     }
 
     public func view(id: Int64) async throws -> SavedView? {

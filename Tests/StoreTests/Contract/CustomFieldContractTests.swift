@@ -4,8 +4,56 @@ import UniversalInbox
 
 /// `CustomFieldStore` as every implementation must keep it: a key is unique within its scope (the
 /// same key on tickets and contacts is two fields), fields list in the order they were created, and
-/// two processes adding one key at once add one field.
+/// two processes adding one key at once add one field; a field deleted goes with its values, and a
+/// value written for it afterwards (its definition read before) is refused, writing nothing.
 @Suite struct CustomFieldContractTests {
+    /// Kim's ticket 1 with a contact field (1, plan) and a ticket field (2, order) set, and a third
+    /// field (3, city) without values.
+    static let fixture = ReplyToolContractTests.fixture + [
+        "INSERT INTO custom_fields (id, scope, key, label, type, created_at) VALUES (3, 'contact', 'city', 'City', 'text', 1)"
+    ]
+
+    @Test(arguments: StoreKind.available)
+    func aDeletedFieldGoesWithItsValues(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let fields = stores.customFieldStore
+            #expect(try await fields.delete(id: 1))
+            #expect(try await fields.delete(id: 2))
+            #expect(try await !fields.delete(id: 2))
+            #expect(try await fields.fields(scope: nil).map(\.key) == ["city"])
+            #expect(try await stores.sql.rows("SELECT count(*) FROM contact_fields") == [[.int(0)]])
+            #expect(try await stores.sql.rows("SELECT count(*) FROM ticket_fields") == [[.int(0)]])
+        }
+    }
+
+    /// The domain reads a definition, the field is deleted, then the value is written: the write
+    /// refuses it (`unknown_field`, a 422) instead of a foreign-key failure or an orphan value, and
+    /// the rest of the edit is not written either.
+    @Test(arguments: StoreKind.available)
+    func aValueForAFieldDeletedMeanwhileIsRefused(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let defined = try await stores.customFieldStore.fields(scope: nil)
+            let order = try #require(defined.first { $0.key == "order" })
+            #expect(try await stores.customFieldStore.delete(id: order.id))
+            #expect(try await stores.customFieldStore.delete(id: 3))
+            let ann = Caller(agentId: 7, name: "Ann", role: .agent)
+            await #expect(throws: InboxError.fieldDeleted(order.id)) {
+                try await stores.ticketStore.update(
+                    ticketId: 1, TicketEdit(addTags: ["vip"], fields: [FieldValueChange(field: order, value: "A-2")]), by: ann, at: Date(ms: 5),
+                    check: { _, _ in })
+            }
+            await #expect(throws: InboxError.fieldDeleted(3)) {
+                try await stores.contactStore.update(contactId: 1, ContactUpdate(displayName: "Kimberly", fields: [3: "Osaka"]), at: Date(ms: 5))
+            }
+            #expect(try await stores.sql.rows("SELECT count(*) FROM ticket_fields") == [[.int(0)]])
+            #expect(try await stores.sql.rows("SELECT count(*) FROM contact_fields WHERE field_id = 3") == [[.int(0)]])
+            #expect(try await stores.sql.rows("SELECT count(*) FROM ticket_tags") == [[.int(0)]])
+            #expect(try await stores.sql.rows("SELECT display_name FROM contacts WHERE id = 1") == [[.text("Kim")]])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aKeyIsUniquePerScope(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in

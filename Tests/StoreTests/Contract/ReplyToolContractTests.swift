@@ -68,6 +68,43 @@ import UniversalInbox
         }
     }
 
+    /// An edit keeps the response's id and agent and is checked as an addition is: a shortcut
+    /// another response has in the same place, or a department that does not exist, changes nothing.
+    @Test(arguments: StoreKind.available)
+    func anEditIsCheckedAsAnAdditionIs(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let canned = stores.cannedResponseStore
+            let hi = try await canned.add(shortcut: "hi", title: "Hello", text: "Hello", agentId: nil, departmentId: nil, at: Date(ms: 1))
+            let bye = try await canned.add(shortcut: "bye", title: "Bye", text: "Bye", agentId: nil, departmentId: nil, at: Date(ms: 2))
+            let annsBye = try await canned.add(shortcut: "bye", title: "Ann's bye", text: "Ciao", agentId: 7, departmentId: nil, at: Date(ms: 3))
+
+            var moved = hi
+            (moved.shortcut, moved.title, moved.text, moved.departmentId) = ("hello", "Hello again", "Hello {{contact.name}}", 1)
+            #expect(try await canned.update(moved))
+            #expect(try await canned.response(id: hi.id) == moved)
+
+            var clash = bye
+            clash.shortcut = "hello"
+            clash.departmentId = 1
+            await #expect(throws: InboxError.shortcutTaken("hello")) { _ = try await canned.update(clash) }
+            clash.departmentId = 99
+            await #expect(throws: InboxError.noSuchDepartment(99)) { _ = try await canned.update(clash) }
+            // The same shortcut in another place (global, or Ann's own) is no clash; a response keeps its own.
+            var annsHello = annsBye
+            annsHello.shortcut = "hello"
+            #expect(try await canned.update(annsHello))
+            var renamed = bye
+            renamed.title = "Goodbye"
+            #expect(try await canned.update(renamed))
+
+            var gone = bye
+            gone.id = 999
+            #expect(try await !canned.update(gone))
+            #expect(try await canned.responses(in: .all) == [renamed, moved, annsHello])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aTicketsTemplateValuesComeFromItsContactFieldsAndAgent(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores in

@@ -24,6 +24,7 @@ import UniversalInbox
             #expect(try await views.views(for: 7) == [mine, vip, backlog, urgent])
             #expect(try await views.views(for: 8) == [bos, backlog, urgent])
             #expect(try await views.views(for: nil) == [backlog, urgent])
+            #expect(try await views.everyView() == [urgent, vip, mine, bos, backlog])
             #expect(try await views.view(id: vip.id) == vip)
             #expect(try await views.delete(id: vip.id))
             #expect(try await views.view(id: vip.id) == nil)

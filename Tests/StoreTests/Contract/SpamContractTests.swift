@@ -55,6 +55,21 @@ import UniversalInbox
         }
     }
 
+    /// The console's threshold is kept in the database (every process reads the same), and nil
+    /// means the configured one.
+    @Test(arguments: StoreKind.available)
+    func theConsolesThresholdIsKeptAndCleared(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            #expect(try await stores.spamStore.threshold() == nil)
+            try await stores.spamStore.setThreshold(0.8)
+            #expect(try await stores.spamStore.threshold() == 0.8)
+            try await stores.spamStore.setMinimum(3)
+            #expect(try await stores.spamStore.threshold() == 0.8)
+            try await stores.spamStore.setThreshold(nil)
+            #expect(try await stores.spamStore.threshold() == nil)
+        }
+    }
+
     static func tokenCount(_ sql: PlainSQL, _ token: String) async throws -> [[PlainSQL.Value]] {
         try await sql.rows("SELECT spam, ham FROM spam_tokens WHERE token = '\(token)'")
     }

@@ -22,13 +22,18 @@ export const automationApi = {
   redeliver: (webhookId, deliveryId) => request('POST', `/api/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
   fields: () => request('GET', '/api/v1/fields').then((answer) => answer.items),
   addField: (field) => request('POST', '/api/v1/fields', field),
+  /** Deletes a field and its values; 409 field_in_use while a rule or a view names it. */
+  deleteField: (fieldId) => request('DELETE', `/api/v1/fields/${id(fieldId)}`),
   views: () => request('GET', '/api/v1/views').then((answer) => answer.items),
   addView: (view) => request('POST', '/api/v1/views', view),
   deleteView: (viewId) => request('DELETE', `/api/v1/views/${id(viewId)}`),
-  /** The spam filter: {threshold, minimumTraining, spamTickets, hamTickets, active}. */
+  /** The spam filter: {threshold, configuredThreshold, thresholdSource, minimumTraining, spamTickets, hamTickets, active}. */
   spam: () => request('GET', '/api/v1/spam'),
+  /** Sets the threshold (0.5 < t <= 1) every process screens with; null: bridge.yaml's. Answers the new state. */
+  setSpamThreshold: (threshold) => request('PUT', '/api/v1/spam', { threshold }),
   cannedResponses: () => request('GET', '/api/v1/canned-responses').then((answer) => answer.items),
   addCannedResponse: (canned) => request('POST', '/api/v1/canned-responses', canned),
+  updateCannedResponse: (cannedId, changes) => request('PATCH', `/api/v1/canned-responses/${id(cannedId)}`, changes),
   deleteCannedResponse: (cannedId) => request('DELETE', `/api/v1/canned-responses/${id(cannedId)}`),
   forbiddenWords: () => request('GET', '/api/v1/forbidden-words').then((answer) => answer.items),
   addForbiddenWord: (word) => request('POST', '/api/v1/forbidden-words', { word }).then((answer) => answer.items),

@@ -1,5 +1,5 @@
 // Automation › Fields and views: the custom fields tickets and contacts carry (text, number,
-// date, or a choice among options) and the saved ticket views shared with the whole team (a
+// date, or a choice among options; deleted with their values unless a rule or a view uses them) and the saved ticket views shared with the whole team (a
 // name and a ticket-list filter, e.g. status=open&tag=vip; an agent's own views stay theirs).
 import { el } from '../../dom.js';
 import { t } from '../../i18n.js';
@@ -36,6 +36,12 @@ class AutomationFieldsViews extends HTMLElement {
     } catch (error) {
       this.status.fail(error);
     }
+  }
+
+  /** Deletes a field and its values after a confirm; one a rule or a view uses is refused (the API says which). */
+  deleteField(f) {
+    if (!confirm(t('automation.fields.confirmDelete', { label: f.label }))) return;
+    this.act(() => api.deleteField(f.id), t('automation.deleted', { name: f.label }));
   }
 
   render() {
@@ -82,6 +88,8 @@ class AutomationFieldsViews extends HTMLElement {
         { label: t('automation.fields.scope'), value: (f) => t(`automation.fields.scope.${f.scope ?? 'ticket'}`) },
         { label: t('automation.fields.type'), value: (f) => t(`automation.fields.type.${f.type}`) },
         { label: t('automation.fields.options'), value: (f) => (f.options ?? []).join(', ') },
+        { label: t('automation.actionsColumn'), value: (f) => el('button', { text: t('automation.delete'),
+          attrs: { type: 'button', 'aria-label': t('automation.deleteOf', { name: f.label }) }, on: { click: () => this.deleteField(f) } }) },
       ] }),
       fieldForm,
       el('h2', { text: t('automation.views') }),

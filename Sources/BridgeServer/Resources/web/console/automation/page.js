@@ -41,7 +41,7 @@ class AutomationSection extends HTMLElement {
 
   showPart() {
     const part = PARTS.find(([key]) => key === this.path) ?? PARTS[0];
-    this.part = part;
+    this.shownPart = part;  // not `this.part`: that is HTMLElement's CSS-parts list, which turns an array into a token string
     if (!part[2]) {
       this.startRules();
       return;
@@ -73,7 +73,7 @@ class AutomationSection extends HTMLElement {
 
   relabel() {
     if (this.child) {
-      this.replaceChildren(this.partsNav(), pageHead(t(this.part[1])), this.child);
+      this.replaceChildren(this.partsNav(), pageHead(t(this.shownPart[1])), this.child);
       this.child.relabel?.();
     } else if (this.choices) this.render();
   }
