@@ -51,7 +51,7 @@ public enum PostgresSchema {
         "presence", "presence_state", "presence_changes",
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
-        "agent_invites",
+        "agent_invites", "account_departments",
         "report_summary_recipients", "report_summaries",
     ]
 }

@@ -122,6 +122,7 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v31-account-departments") { db in
             try db.execute(sql: Schema.accountDepartments)
+        }
         migrator.registerMigration("v32-spam-threshold") { db in
             try db.execute(sql: Schema.spamThreshold)
         }
