@@ -28,6 +28,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 14, name: "report-summaries", statements: reportSummaries),
         PostgresMigration(version: 15, name: "audit-retention", statements: auditRetention),
         PostgresMigration(version: 16, name: "people-automation", statements: agentInvites),
+        PostgresMigration(version: 19, name: "email-opt-outs", statements: emailOptOuts),
     ]
 
     /// The newest version this binary knows.
@@ -50,6 +51,7 @@ public enum PostgresSchema {
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
         "agent_invites",
+        "email_opt_outs", "unsubscribe_keys",
         "report_summary_recipients", "report_summaries",
     ]
 }

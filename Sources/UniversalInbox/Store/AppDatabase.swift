@@ -120,6 +120,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v30-people-automation") { db in
             try db.execute(sql: Schema.agentInvites)
         }
+        migrator.registerMigration("v33-email-opt-outs") { db in
+            try db.execute(sql: Schema.emailOptOuts)
+        }
         return migrator
     }
 }
