@@ -168,7 +168,7 @@ import Testing
             #expect(bad.status == 400 && bad.errorCode == "invalid_email")
             #expect(try await t.get("/api/v1/email-opt-outs").items.map { $0["address"] as? String } == ["amy@example.com", "bob@example.com"])
             #expect(try await t.get("/api/v1/email-opt-outs?after=amy@example.com&limit=1").items.map { $0["address"] as? String } == ["bob@example.com"])
-            #expect(try await t.request(.DELETE, "/api/v1/email-opt-outs/BOB@example.com").status == 204)
+            #expect(try await t.request(.DELETE, "/api/v1/email-opt-outs/BOB%40example.com").status == 204)
             let gone = try await t.request(.DELETE, "/api/v1/email-opt-outs/bob@example.com")
             #expect(gone.status == 404 && gone.errorCode == "not_found")
             #expect(try await t.get("/api/v1/email-opt-outs").items.count == 1)

@@ -106,3 +106,30 @@ class CampaignsConsole(ConsolePage):
         rows = self.chart.get_by_role("table").get_by_role("row").all()
         return bars, [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows[1:]]
 
+
+
+class EmailOptOutsConsole(CampaignsConsole):
+    """The e-mail opt-out list under Campaigns (#/campaigns/opt-outs)."""
+
+    def open_opt_outs(self):
+        self.page.get_by_role("link", name="E-mail opt-outs").click()
+        expect(self.page.get_by_role("heading", name="E-mail opt-outs", level=1)).to_be_visible()
+
+    @property
+    def address(self):
+        return self.page.get_by_label("E-mail address", exact=True)
+
+    def add(self, address):
+        self.address.fill(address)
+        self.page.get_by_role("button", name="Add to opt-outs").click()
+
+    @property
+    def table(self):
+        return self.page.get_by_role("table", name="Opted-out addresses")
+
+    def addresses(self):
+        return [cells[0].strip() for cells in (row.get_by_role("cell").all_inner_texts() for row in self.table.get_by_role("row").all()[1:])
+                if len(cells) > 1]
+
+    def remove(self, address):
+        self.page.get_by_role("button", name=f"Remove {address}").click()

@@ -26,7 +26,9 @@ struct EmailOptOutsController: Sendable {
         }
         group.delete("email-opt-outs/:address") { _, context in
             _ = try context.requireSettingsManager()
-            try await inbox.removeEmailOptOut(context.parameters.get("address") ?? "")
+            // Path parameters come percent-encoded (`ann%40example.com` from a browser's encodeURIComponent).
+            let raw = context.parameters.get("address") ?? ""
+            try await inbox.removeEmailOptOut(raw.removingPercentEncoding ?? raw)
             return Response(status: .noContent)
         }
     }
