@@ -188,6 +188,21 @@ def test_the_email_opt_out_list_is_kept_from_the_campaigns_section(campaign_brid
     expect(console.table.get_by_role("row")).to_have_count(2)
     assert [o["address"] for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"]] == ["ann@example.com"]
 
+    # A customer's unsubscribe link: opening it changes nothing; its button does.
+    from console_campaigns import unsubscribe_link
+    customer, _ = open_page(width=360, height=640)
+    customer.goto(unsubscribe_link(bridge, "Kim@Example.com"))
+    expect(customer.get_by_role("heading", name="Unsubscribe from these e-mails")).to_be_visible()
+    shot(customer, "unsubscribe-page")
+    assert [o["address"] for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"]] == ["ann@example.com"]
+    customer.get_by_role("button", name="Unsubscribe / 配信停止").click()
+    expect(customer.get_by_role("status")).to_have_text("You are unsubscribed")
+    shot(customer, "unsubscribed")
+    kim = next(o for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"] if o["address"] == "kim@example.com")
+    assert kim["source"] == "unsubscribe_link" and "createdBy" not in kim, kim
+    page.reload()
+    expect(console.table.get_by_role("row").filter(has_text="kim@example.com")).to_contain_text("Unsubscribe link")
+
     phone, _ = open_page(locale="ja-JP", width=360, height=780)
     ja = EmailOptOutsConsole(phone, bridge.base_url)
     ja.goto("campaigns/opt-outs")
