@@ -32,6 +32,8 @@ struct BridgeCore: Sendable {
     /// A bcrypt hash of nothing, checked when an e-mail is unknown so sign-in takes as long either way.
     let decoyHash: String
     let historyLinks: HistoryLinks
+    /// Seals and opens the tokens of campaign mail's one-click unsubscribe links.
+    let unsubscribeTokens: UnsubscribeTokens
     let uploads: UploadStore
     let authenticator: Authenticator
     let live: LiveHub
@@ -76,8 +78,14 @@ struct BridgeCore: Sendable {
         live = LiveHub(
             inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
         mailer = config.email.map(SMTPMailer.init(settings:))
+        let unsubscribeTokens = UnsubscribeTokens(inbox: inbox)
+        self.unsubscribeTokens = unsubscribeTokens
+        // Without a public address there is no unsubscribe link, and the sender refuses campaign mail.
+        let unsubscribeLinks = config.server.publicBaseURL.map { UnsubscribeLinks(tokens: unsubscribeTokens, publicBaseURL: $0) }
         campaignAccounts = CampaignAccounts(
-            registry: registry, email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit) }, rateLimits: rateLimits)
+            registry: registry,
+            email: mailer.map { EmailSender(mailer: $0, rateLimit: config.emailRateLimit, unsubscribeLinks: unsubscribeLinks) },
+            rateLimits: rateLimits)
         do {
             vapid = try config.notifier.vapidPrivateKey.map { try VAPIDKey(privateKey: $0, subject: config.notifier.vapidSubject) }
         } catch {

@@ -60,12 +60,15 @@ enum BridgeRouter {
         SpamStateController(inbox: inbox, threshold: config.spam.threshold, minimumTraining: config.spam.minimumTraining).addRoutes(to: api)
         CampaignsController(inbox: inbox, registry: registry).addRoutes(to: api)
         CampaignPreviewController(inbox: inbox, registry: registry, accounts: core.campaignAccounts).addRoutes(to: api)
+        EmailOptOutsController(inbox: inbox).addRoutes(to: api)
         TemplatesController(registry: registry, transport: core.transport, cache: TemplateCache(clock: core.clock), logger: core.logger).addRoutes(to: api)
         ChannelAccountsController(
             inbox: inbox, registry: registry, store: inbox.stores.channelAccounts, transport: core.transport, publicBaseURL: config.server.publicBaseURL,
             clock: core.clock, logger: core.logger
         ).addRoutes(to: api)
-        try WebController(assets: WebAssets.bundled()).addRoutes(to: router)
+        let assets = try WebAssets.bundled()
+        WebController(assets: assets).addRoutes(to: router)
+        UnsubscribeController(inbox: inbox, tokens: core.unsubscribeTokens, assets: assets, logger: core.logger).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: core.historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)
         export.addPublicRoutes(to: router)

@@ -11,14 +11,19 @@ public struct EmailMessage: Sendable, Equatable {
     /// Stable across resends of the same message (the left part of `Message-ID`).
     public var id: String
     public var date: Date
+    /// The one-click unsubscribe URL of bulk mail (a campaign's): sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), which Gmail and Yahoo require
+    /// of bulk senders. Must be https (or http) with no line break, `<`, `>` or `,`.
+    public var listUnsubscribe: String?
 
-    public init(from: String, to: String, subject: String, text: String, id: String, date: Date = Date()) {
+    public init(from: String, to: String, subject: String, text: String, id: String, date: Date = Date(), listUnsubscribe: String? = nil) {
         self.from = from
         self.to = to
         self.subject = subject
         self.text = text
         self.id = id
         self.date = date
+        self.listUnsubscribe = listUnsubscribe
     }
 
     /// The bare address in `Name <address>` (or the whole string), checked to look like one.
@@ -43,7 +48,7 @@ public struct EmailMessage: Sendable, Equatable {
         dateFormatter.locale = Locale(identifier: "en_US_POSIX")
         dateFormatter.timeZone = TimeZone(identifier: "UTC")
         dateFormatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        let headers = [
+        var headers = [
             "Date: \(dateFormatter.string(from: date))",
             "From: \(Self.mailbox(from, address: fromAddress))",
             "To: <\(toAddress)>",
@@ -53,6 +58,12 @@ public struct EmailMessage: Sendable, Equatable {
             "Content-Type: text/plain; charset=UTF-8",
             "Content-Transfer-Encoding: base64",
         ]
+        if let listUnsubscribe {
+            guard listUnsubscribe.hasPrefix("https://") || listUnsubscribe.hasPrefix("http://"),
+                listUnsubscribe.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>,\"".contains($0) })
+            else { throw EmailError.invalidUnsubscribeLink }
+            headers += ["List-Unsubscribe: <\(listUnsubscribe)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+        }
         let body = Data(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
             .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n").utf8)
@@ -89,10 +100,13 @@ public struct EmailMessage: Sendable, Equatable {
 /// Why an e-mail could not be sent.
 public enum EmailError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidAddress(String)
+    /// Never says the link: it holds the recipient's token.
+    case invalidUnsubscribeLink
 
     public var description: String {
         switch self {
         case .invalidAddress(let mailbox): "\(mailbox.debugDescription) is not an e-mail address"
+        case .invalidUnsubscribeLink: "the unsubscribe link is not an http(s) URL that fits in a header"
         }
     }
 }

@@ -390,7 +390,8 @@ public struct PostgresCampaignStore: CampaignStore {
         statement.sql = """
             INSERT INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
             SELECT \(campaign), c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' ELSE 'pending' END, CASE WHEN i.id IS NULL AND e.channel IS NULL THEN \(reason) END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition) THEN 'skipped' ELSE 'pending' END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN \(reason) WHEN \(Inbox.optedOutCondition) THEN '\(Inbox.unsubscribedReason)' END,
                 \(at)
             FROM contacts c
             LEFT JOIN identities i ON i.id = (

@@ -46,6 +46,8 @@ import Yams
         "DELETE /api/v1/auth/session": (.unauthenticated, nil),
         "POST /api/v1/auth/invite": (.unauthenticated, #"{"token":"brg_unknown","password":"password-1"}"#),
         "GET /history/{token}": (.unauthenticated, nil),
+        "GET /unsubscribe/{token}": (.unauthenticated, nil),
+        "POST /unsubscribe/{token}": (.unauthenticated, nil),
         "GET /media/{id}/{signature}": (.unauthenticated, nil),
         "GET /": (.unauthenticated, nil),
         "GET /inbox": (.unauthenticated, nil),
@@ -140,6 +142,9 @@ import Yams
         "POST /api/v1/campaigns/{id}/cancel": (.settings, nil),
         "GET /api/v1/campaigns/{id}/report": (.settings, nil),
         "GET /api/v1/campaigns/{id}/recipients": (.settings, nil),
+        "GET /api/v1/email-opt-outs": (.settings, nil),
+        "POST /api/v1/email-opt-outs": (.settings, #"{"address":"matrix-{role}@example.com"}"#),
+        "DELETE /api/v1/email-opt-outs/{address}": (.settings, nil),
         "POST /api/v1/campaigns/preview": (.settings, #"{"audience":{"contactIds":[{contact}]},"content":{"text":"hi"}}"#),
 
         "PATCH /api/v1/agents/{id}": (.manageAgent, #"{"maxTickets":9}"#),
@@ -263,7 +268,7 @@ import Yams
             }
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{tokenId}", with: world.values["ottoToken"]!)
             .replacingOccurrences(of: "{deliveryId}", with: "999999").replacingOccurrences(of: "{word}", with: "darn").replacingOccurrences(of: "{channel}", with: "whatsapp")
-            .replacingOccurrences(of: "{kind}", with: "line")
+            .replacingOccurrences(of: "{kind}", with: "line").replacingOccurrences(of: "{address}", with: "matrix@example.com")
     }
 
     func fill(_ body: String, _ world: World, _ role: Role) -> String {

@@ -106,3 +106,55 @@ class CampaignsConsole(ConsolePage):
         rows = self.chart.get_by_role("table").get_by_role("row").all()
         return bars, [[cell.strip() for cell in row.get_by_role("cell").all_inner_texts()] for row in rows[1:]]
 
+
+
+class EmailOptOutsConsole(CampaignsConsole):
+    """The e-mail opt-out list under Campaigns (#/campaigns/opt-outs)."""
+
+    def open_opt_outs(self):
+        self.page.get_by_role("link", name="E-mail opt-outs").click()
+        expect(self.page.get_by_role("heading", name="E-mail opt-outs", level=1)).to_be_visible()
+
+    @property
+    def address(self):
+        return self.page.get_by_label("E-mail address", exact=True)
+
+    def add(self, address):
+        self.address.fill(address)
+        self.page.get_by_role("button", name="Add to opt-outs").click()
+
+    @property
+    def table(self):
+        return self.page.get_by_role("table", name="Opted-out addresses")
+
+    def addresses(self):
+        return [cells[0].strip() for cells in (row.get_by_role("cell").all_inner_texts() for row in self.table.get_by_role("row").all()[1:])
+                if len(cells) > 1]
+
+    def remove(self, address):
+        self.page.get_by_role("button", name=f"Remove {address}").click()
+
+
+def unsubscribe_link(bridge, address):
+    """The one-click unsubscribe link a campaign mail to `address` carries, sealed as the bridge seals
+    it (AES-GCM under the database's `unsubscribe_keys` key, `email-unsubscribe` authenticated; see
+    UnsubscribeTokens.swift). The key is put in the database first when the bridge has made none yet,
+    and the bridge then uses it (the first key stored wins)."""
+    import base64
+    import os
+    import sqlite3
+    import time
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    database = sqlite3.connect(bridge.process.work / "data" / "bridge.sqlite", timeout=10)
+    try:
+        with database:
+            database.execute("INSERT OR IGNORE INTO unsubscribe_keys (id, key, created_at) VALUES (1, ?, ?)",
+                             (os.urandom(32), int(time.time() * 1000)))
+        key = database.execute("SELECT key FROM unsubscribe_keys WHERE id = 1").fetchone()[0]
+    finally:
+        database.close()
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(key).encrypt(nonce, address.lower().encode(), b"email-unsubscribe")
+    return bridge.base_url + "/unsubscribe/u1." + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()

@@ -157,3 +157,60 @@ def test_the_campaigns_section_at_phone_width_in_japanese(campaign_bridge, open_
     expect(page.get_by_label("状態").filter(has_text="中止")).to_be_visible()
     shot(page, "scheduled-cancelled-ja")
     assert campaign_bridge.api("GET", f"/api/v1/campaigns/{campaign['id']}")["status"] == "cancelled"
+
+
+def test_the_email_opt_out_list_is_kept_from_the_campaigns_section(campaign_bridge, open_page, shot):
+    """Addresses are added (in any case, kept in lower case) and removed on the page, as the API then
+    lists them; the page at phone width in Japanese."""
+    from console_campaigns import EmailOptOutsConsole
+
+    bridge = campaign_bridge
+    admin = bridge.add_agent("Rina Admin", role="admin")
+    page, _ = open_page()
+    console = EmailOptOutsConsole(page, bridge.base_url)
+    console.goto()
+    console.sign_in(admin["email"], admin["password"])
+    console.open()
+    console.open_opt_outs()
+    expect(console.table).to_contain_text("No address has opted out.")
+
+    console.add("Ann@Example.com")
+    expect(page.get_by_role("status").filter(has_text="ann@example.com gets no more campaign e-mail.")).to_be_visible()
+    console.add("bob@example.com")
+    expect(console.table.get_by_role("row")).to_have_count(3)
+    assert console.addresses() == ["ann@example.com", "bob@example.com"]
+    expect(console.table).to_contain_text("Added here")
+    assert [o["address"] for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"]] == ["ann@example.com", "bob@example.com"]
+    shot(page, "email-opt-outs")
+
+    console.remove("bob@example.com")
+    expect(page.get_by_role("status").filter(has_text="bob@example.com gets campaign e-mail again.")).to_be_visible()
+    expect(console.table.get_by_role("row")).to_have_count(2)
+    assert [o["address"] for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"]] == ["ann@example.com"]
+
+    # A customer's unsubscribe link: opening it changes nothing; its button does.
+    from console_campaigns import unsubscribe_link
+    customer, _ = open_page(width=360, height=640)
+    customer.goto(unsubscribe_link(bridge, "Kim@Example.com"))
+    expect(customer.get_by_role("heading", name="Unsubscribe from these e-mails")).to_be_visible()
+    shot(customer, "unsubscribe-page")
+    assert [o["address"] for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"]] == ["ann@example.com"]
+    customer.get_by_role("button", name="Unsubscribe / 配信停止").click()
+    expect(customer.get_by_role("status")).to_have_text("You are unsubscribed")
+    shot(customer, "unsubscribed")
+    kim = next(o for o in bridge.api("GET", "/api/v1/email-opt-outs")["items"] if o["address"] == "kim@example.com")
+    assert kim["source"] == "unsubscribe_link" and "createdBy" not in kim, kim
+    page.reload()
+    expect(console.table.get_by_role("row").filter(has_text="kim@example.com")).to_contain_text("Unsubscribe link")
+
+    phone, _ = open_page(locale="ja-JP", width=360, height=780)
+    ja = EmailOptOutsConsole(phone, bridge.base_url)
+    ja.goto("campaigns/opt-outs")
+    phone.get_by_label("メールアドレス").fill(admin["email"])
+    phone.get_by_label("パスワード").fill(admin["password"])
+    phone.get_by_role("button", name="サインイン").click()
+    expect(phone.get_by_role("heading", name="メール配信停止", level=1)).to_be_visible()
+    expect(phone.get_by_role("table", name="配信停止中のアドレス")).to_contain_text("ann@example.com")
+    expect(phone.get_by_role("table", name="配信停止中のアドレス")).to_contain_text("ここで追加")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "email-opt-outs-phone-ja")

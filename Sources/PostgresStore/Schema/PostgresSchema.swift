@@ -30,6 +30,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 16, name: "people-automation", statements: agentInvites),
         PostgresMigration(version: 17, name: "account-departments", statements: accountDepartments),
         PostgresMigration(version: 18, name: "spam-threshold", statements: spamThreshold),
+        PostgresMigration(version: 19, name: "email-opt-outs", statements: emailOptOuts),
     ]
 
     /// The newest version this binary knows.
@@ -52,6 +53,8 @@ public enum PostgresSchema {
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
         "agent_invites", "account_departments",
+        "agent_invites",
+        "email_opt_outs", "unsubscribe_keys",
         "report_summary_recipients", "report_summaries",
     ]
 }

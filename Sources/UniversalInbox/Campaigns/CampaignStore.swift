@@ -16,7 +16,7 @@ import Foundation
 /// `sending` in the statement that selects them; on PostgreSQL that select locks them
 /// `FOR UPDATE SKIP LOCKED`, so two processes claiming one campaign's recipients at once never
 /// take the same one.
-public protocol CampaignStore: Sendable {
+public protocol CampaignStore: EmailOptOutStore {
     /// Adds a campaign (`draft` or `scheduled`) and returns its id.
     func create(
         name: String, status: CampaignStatus, audience: CampaignAudience, channel: String?, content: CampaignContent, scheduledAt: Date?,

@@ -231,7 +231,8 @@ public struct SQLiteCampaignStore: CampaignStore {
 
     /// Puts every contact the audience matches into the campaign, each on one identity: the chosen
     /// channel's, or the contact's most recently used (else their e-mail address when the campaign
-    /// may go by e-mail). Contacts without one are skipped with the reason. All in one statement.
+    /// may go by e-mail). Contacts without one are skipped with the reason, as are those it would
+    /// e-mail at an address on the opt-out list (`unsubscribed`). All in one statement.
     static func resolveAudience(_ db: Database, campaignId: Int64, audience: CampaignAudience, channel: String?, now: Int64) throws {
         let email = Inbox.emailChannel
         if let account = audience.followersOf {
@@ -285,7 +286,8 @@ public struct SQLiteCampaignStore: CampaignStore {
         try db.execute(sql: """
             INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
             SELECT ?, c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' ELSE 'pending' END, CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? END, ?
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition) THEN 'skipped' ELSE 'pending' END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? WHEN \(Inbox.optedOutCondition) THEN '\(Inbox.unsubscribedReason)' END, ?
             FROM contacts c
             LEFT JOIN identities i ON i.id = (
                 SELECT i2.id FROM identities i2 WHERE i2.contact_id = c.id \(pick) ORDER BY coalesce(i2.last_inbound_at, 0) DESC, i2.id DESC LIMIT 1)

@@ -9,6 +9,10 @@ export const campaignsApi = {
   preview: (body) => request('POST', '/api/v1/campaigns/preview', body),
   create: (body) => request('POST', '/api/v1/campaigns', body),
   act: (campaign, action) => request('POST', `/api/v1/campaigns/${id(campaign)}/${action}`),
+  /** The e-mail opt-out list (the first 1000 addresses, in address order). */
+  optOuts: () => request('GET', '/api/v1/email-opt-outs?limit=1000').then((data) => data.items),
+  addOptOut: (address) => request('POST', '/api/v1/email-opt-outs', { address }),
+  removeOptOut: (address) => request('DELETE', `/api/v1/email-opt-outs/${encodeURIComponent(address)}`),
   report: (campaign) => request('GET', `/api/v1/campaigns/${id(campaign)}/report`),
   /** Every recipient, a page of 1000 at a time. */
   async recipients(campaign) {

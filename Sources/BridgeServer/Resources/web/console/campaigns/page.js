@@ -1,6 +1,7 @@
 // The Campaigns section: the list of campaigns (#/campaigns), a new one built with its audience,
 // content and schedule and previewed before it goes (#/campaigns/new), and one campaign's live
-// progress and report (#/campaigns/<id>). All through the public API.
+// progress and report (#/campaigns/<id>), and the e-mail opt-out list (#/campaigns/opt-outs). All
+// through the public API.
 import { el } from '../../dom.js';
 import { formatFullTime, t, useCatalogue } from '../../i18n.js';
 import { dataTable, pageHead, statusLine } from '../ui.js';
@@ -8,6 +9,7 @@ import { campaignsApi } from './api.js';
 import { settled, statusClass } from './states.js';
 import './form.js';
 import './detail.js';
+import './opt-outs.js';
 
 await useCatalogue((code) => import(`./i18n/${code}.js`).then((m) => m.default));
 
@@ -33,6 +35,12 @@ class CampaignsSection extends HTMLElement {
       else form.relabel();
       return;
     }
+    if (this.path === 'opt-outs') {
+      const list = this.querySelector('email-opt-outs');
+      if (list) list.relabel();
+      else this.replaceChildren(document.createElement('email-opt-outs'));
+      return;
+    }
     if (/^\d+$/.test(this.path)) {
       let detail = this.querySelector('campaign-detail');
       if (!detail || detail.campaignId !== this.path) {
@@ -48,7 +56,8 @@ class CampaignsSection extends HTMLElement {
   async renderList() {
     const status = statusLine();
     const newButton = el('button', { class: 'primary', text: t('campaigns.new'), attrs: { type: 'button' }, on: { click: () => this.go('new') } });
-    this.replaceChildren(pageHead(t('campaigns.title'), newButton), status);
+    const optOuts = el('a', { class: 'button', text: t('campaigns.optOuts.title'), attrs: { href: '#/campaigns/opt-outs' } });
+    this.replaceChildren(pageHead(t('campaigns.title'), optOuts, newButton), status);
     let items;
     try {
       items = await campaignsApi.list();
