@@ -53,7 +53,6 @@ public enum PostgresSchema {
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",
         "agent_invites", "account_departments",
-        "agent_invites",
         "email_opt_outs", "unsubscribe_keys",
         "report_summary_recipients", "report_summaries",
     ]

@@ -125,6 +125,7 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v32-spam-threshold") { db in
             try db.execute(sql: Schema.spamThreshold)
+        }
         migrator.registerMigration("v33-email-opt-outs") { db in
             try db.execute(sql: Schema.emailOptOuts)
         }
