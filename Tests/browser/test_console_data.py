@@ -69,7 +69,7 @@ def test_an_owner_reads_the_bridges_health(bridge, open_page, shot):
     shot(small.page, "health-360")
 
 
-def test_an_owner_sets_retention_erases_a_contact_and_finds_both_in_the_audit_log(bridge, open_page, shot, tmp_path):
+def test_an_owner_sets_retention_exports_and_erases_a_contact_and_finds_each_in_the_audit_log(bridge, open_page, shot, tmp_path):
     owner = bridge.add_agent("Olga Data", role="owner")
     bridge.line_message("Uerase00000000000000000000000001", "please forget me", display_name="Erin Erase")
     bridge.line_message("Ukeep000000000000000000000000001", "keep me", display_name="Kai Keep")
@@ -103,13 +103,16 @@ def test_an_owner_sets_retention_erases_a_contact_and_finds_both_in_the_audit_lo
     assert not [t for t in bridge.api("GET", "/api/v1/tickets?limit=200")["items"] if t["id"] == erin_ticket["id"]]
     assert status_of(bridge, f"/api/v1/tickets/{kai_ticket['id']}") == 200
 
-    # The audit log shows both actions, newest first, with who did them.
+    # The audit log shows the three actions (the export too: it hands a customer's data out),
+    # newest first, with who did them.
     rows = data.audit_table.get_by_role("row")
     expect(rows.nth(1)).to_contain_text("POST /api/v1/data/erasures")
     expect(rows.nth(1)).to_contain_text("Olga Data (owner)")
     expect(rows.nth(1)).to_contain_text(str(erin))
-    expect(rows.nth(2)).to_contain_text("PUT /api/v1/data/retention")
-    expect(rows.nth(2)).to_contain_text("messagesDays=365, attachmentsDays=30")
+    expect(rows.nth(2)).to_contain_text("GET /api/v1/data/contacts/{id}/export")
+    expect(rows.nth(2)).to_contain_text(str(erin))
+    expect(rows.nth(3)).to_contain_text("PUT /api/v1/data/retention")
+    expect(rows.nth(3)).to_contain_text("messagesDays=365, attachmentsDays=30")
     shot(data.page, "audit-log")
 
     # Its CSV is the API's log.
@@ -120,7 +123,7 @@ def test_an_owner_sets_retention_erases_a_contact_and_finds_both_in_the_audit_lo
     head = ["id", "at", "actorName", "actorRole", "method", "route", "targetId", "summary", "status"]
     assert table[0] == head
     assert table[1:] == [[spreadsheet_safe(entry.get(key, "")) for key in head] for entry in api]
-    assert [entry["route"] for entry in api][:2] == ["/api/v1/data/erasures", "/api/v1/data/retention"]
+    assert [entry["route"] for entry in api][:3] == ["/api/v1/data/erasures", "/api/v1/data/contacts/{id}/export", "/api/v1/data/retention"]
     # Nothing secret reached it: the agents were added with passwords.
     assert "pw-" not in json.dumps(api)
 
