@@ -89,6 +89,10 @@ import Testing
             #expect(messenger["messaging_type"] as? String == "MESSAGE_TAG")
             #expect(messenger["tag"] as? String == "POST_PURCHASE_UPDATE")
             #expect(try await t.postJSON("/api/v1/campaigns", #"{"name":"x","audience":{"contactIds":[1]},"content":{"text":"x","messengerTag":"HUMAN_AGENT"}}"#).errorCode == "invalid_messengerTag")
+            // imageUrl is checked by bytes, as openapi.yaml's pattern: a combining mark after "https://"
+            // does not hide the prefix (Swift's hasPrefix compares whole characters).
+            #expect(try await t.postJSON("/api/v1/campaigns/preview", #"{"audience":{"contactIds":[1]},"content":{"imageUrl":"ftp://x/a.png"}}"#).errorCode == "invalid_image")
+            #expect(try await t.postJSON("/api/v1/campaigns/preview", #"{"audience":{"contactIds":[1]},"content":{"imageUrl":"https://\u20f0a.example/a.png"}}"#).status == 200)
 
             // WhatsApp's delivery receipt reaches the campaign's report.
             let wamid = try #require(try await t.get("/api/v1/campaigns/\(id)/recipients").items.compactMap { $0["platformMessageId"] as? String }.first { $0.hasPrefix("wamid.") })

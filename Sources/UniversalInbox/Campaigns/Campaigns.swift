@@ -144,7 +144,11 @@ extension Inbox {
         if let template = content.template, template.name.isEmpty || template.language.isEmpty {
             throw InboxError.invalid(code: "invalid_template", message: "a template needs a name and a language")
         }
-        if let url = content.imageUrl, !url.hasPrefix("https://") { throw InboxError.invalid(code: "invalid_image", message: "imageUrl must be an https URL") }
+        // By bytes, as openapi.yaml's pattern reads it: `hasPrefix` compares whole characters, and a
+        // combining mark after the last "/" would make "https://" not a prefix.
+        if let url = content.imageUrl, !url.utf8.starts(with: "https://".utf8) {
+            throw InboxError.invalid(code: "invalid_image", message: "imageUrl must be an https URL")
+        }
         for name in [channel, audience.channel].compactMap({ $0 }) where ChannelKind(rawValue: name) == nil && name != Self.emailChannel {
             throw InboxError.invalid(code: "invalid_channel", message: "\(name) is not a channel (line, whatsapp, messenger, instagram, sms, wechat or email)")
         }
