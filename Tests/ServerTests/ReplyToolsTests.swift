@@ -32,6 +32,16 @@ import UniversalInbox
             let bobList = try await t.get("/api/v1/canned-responses?ticketId=\(ticket)", token: bob.token).items
             // Not in Sales: no #order; his own #thanks and the global one.
             #expect(bobList.compactMap { $0["shortcut"] as? String } == ["thanks", "thanks"])
+            // Each is filled in as it is: his own wording and the global one, not one of them twice.
+            #expect(bobList.compactMap { $0["rendered"] as? String }.sorted() == ["Cheers Kenji", "Thanks Kenji! — Bob"])
+            // The admin token sees every agent's own responses too (one with a shortcut nobody else
+            // has among them), each filled in.
+            #expect(try await t.postJSON("/api/v1/canned-responses", #"{"shortcut":"sig","text":"Ann at your service"}"#, token: ann.token).status == 201)
+            let everything = try await t.get("/api/v1/canned-responses?ticketId=\(ticket)")
+            #expect(everything.status == 200)
+            #expect(everything.items.compactMap { $0["rendered"] as? String }.sorted() == [
+                "Ann at your service", "Cheers Kenji", "Order 4711 ships today, Kenji.", "Thanks Kenji! — admin token",
+            ])
 
             let sent = try await t.postJSON("/api/v1/tickets/\(ticket)/messages", ##"{"canned":"#thanks"}"##, token: bob.token)
             #expect(sent.status == 202)

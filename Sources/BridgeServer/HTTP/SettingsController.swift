@@ -128,12 +128,9 @@ struct SettingsController: Sendable {
             try await inbox.authorize(actor, .read, .ticket(id))
             ticketId = id
         }
-        var items: [Item] = []
-        for response in try await inbox.cannedResponses(for: actor) {
-            let rendered = try await ticketId.asyncMap { try await inbox.renderCannedResponse(response.shortcut, ticketId: $0, by: actor) }
-            items.append(Item(response: response, rendered: rendered))
-        }
-        return JSONResponse.make(ItemsDTO(items: items))
+        let responses = try await inbox.cannedResponses(for: actor)
+        let rendered = try await ticketId.asyncMap { try await inbox.renderCannedResponses(responses, ticketId: $0, by: actor) }
+        return JSONResponse.make(ItemsDTO(items: responses.enumerated().map { Item(response: $1, rendered: rendered?[$0]) }))
     }
 
     /// Agents add their own (`"mine": true`, the default for agents); owners and admins add global

@@ -109,9 +109,7 @@ extension Inbox {
     /// the ticket's department's, which wins over a global one.
     public func renderCannedResponse(_ shortcut: String, ticketId: Int64, by actor: Caller) async throws -> String {
         let shortcut = try Self.shortcut(shortcut)
-        guard var context = try await stores.cannedResponseStore.templateContext(ticketId: ticketId, agentId: actor.agentId) else {
-            throw InboxError.notFound("ticket \(ticketId)")
-        }
+        let context = try await cannedResponseContext(ticketId: ticketId, by: actor)
         let candidates = try await cannedResponses(for: actor).filter { $0.shortcut == shortcut }
         guard
             let chosen = candidates.first(where: { $0.agentId != nil && $0.agentId == actor.agentId })
@@ -119,8 +117,23 @@ extension Inbox {
                 ?? candidates.first(where: { $0.departmentId != nil })
                 ?? candidates.first(where: { $0.agentId == nil && $0.departmentId == nil })
         else { throw InboxError.unprocessable(code: "no_such_canned_response", message: "there is no canned response #\(shortcut) for you") }
-        context.values["agent.name"] = actor.name
         return TemplateText.fill(chosen.text, context.values)
+    }
+
+    /// Each of `responses` filled in for a ticket, as it is (not chosen again by its shortcut: two
+    /// agents' own `#thanks` each show their own text); one read of the ticket for all of them.
+    public func renderCannedResponses(_ responses: [CannedResponse], ticketId: Int64, by actor: Caller) async throws -> [String] {
+        let context = try await cannedResponseContext(ticketId: ticketId, by: actor)
+        return responses.map { TemplateText.fill($0.text, context.values) }
+    }
+
+    /// What a canned response used on a ticket by `actor` is filled from; `notFound` for no such ticket.
+    private func cannedResponseContext(ticketId: Int64, by actor: Caller) async throws -> TemplateContext {
+        guard var context = try await stores.cannedResponseStore.templateContext(ticketId: ticketId, agentId: actor.agentId) else {
+            throw InboxError.notFound("ticket \(ticketId)")
+        }
+        context.values["agent.name"] = actor.name
+        return context
     }
 
     /// Values for `{{...}}` placeholders about a ticket, its contact and the acting agent.
