@@ -118,12 +118,21 @@ public struct PostgresCampaignStore: CampaignStore {
                     """, logger: logger)
                 return []
             }
-            return try await claimed(ids, on: connection, now: now).compactMap(\.recipient)
+            var recipients: [CampaignRecipient] = []
+            for (id, claim) in try await claimed(ids, on: connection, now: now) {
+                switch claim {
+                case .send(let recipient): recipients.append(recipient)
+                case .skip(let reason):
+                    try await connection.query(
+                        "UPDATE campaign_recipients SET status = 'skipped', reason = \(reason), updated_at = \(nowMs) WHERE id = \(id)", logger: logger)
+                }
+            }
+            return recipients
         }
     }
 
-    /// Recipients as a claim hands them to the sender, in batch and id order (nil: no address to send to).
-    private func claimed(_ ids: [Int64], on connection: PostgresConnection, now: Date) async throws -> [(id: Int64, recipient: CampaignRecipient?)] {
+    /// Recipients as a claim hands them to the sender, or why each is skipped now, in batch and id order.
+    private func claimed(_ ids: [Int64], on connection: PostgresConnection, now: Date) async throws -> [(id: Int64, claim: CampaignRecipient.Claim)] {
         var fields: [Int64: [String: String]] = [:]
         let fieldRows = try await connection.query("""
             SELECT v.contact_id, f.key, v.value FROM contact_fields v JOIN custom_fields f ON f.id = v.field_id
@@ -132,19 +141,20 @@ public struct PostgresCampaignStore: CampaignStore {
         for try await (contactId, key, value) in fieldRows.decode((Int64, String, String).self) { fields[contactId, default: [:]][key] = value }
         let rows = try await connection.query("""
             SELECT r.id, r.contact_id, r.account, r.channel, r.batch_key, r.attempts, c.display_name, c.email,
+                EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.address = lower(c.email)),
                 i.id, i.platform_user_id, i.last_inbound_at, i.blocked
             FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id LEFT JOIN identities i ON i.id = r.identity_id
             WHERE r.id = ANY(\(ids)) ORDER BY r.batch_key, r.id
             """, logger: logger)
-        var recipients: [(id: Int64, recipient: CampaignRecipient?)] = []
-        for try await row in rows.decode((Int64, Int64, String, String, String?, Int, String?, String?, Int64?, String?, Int64?, Int?).self) {
-            let (id, contactId, account, channel, batchKey, attempts, name, email, identityId, platformUserId, lastInboundAt, blocked) = row
+        var recipients: [(id: Int64, claim: CampaignRecipient.Claim)] = []
+        for try await row in rows.decode((Int64, Int64, String, String, String?, Int, String?, String?, Bool, Int64?, String?, Int64?, Int?).self) {
+            let (id, contactId, account, channel, batchKey, attempts, name, email, optedOut, identityId, platformUserId, lastInboundAt, blocked) = row
             let identity = identityId.flatMap { _ in
                 platformUserId.map { CampaignRecipient.IdentityFacts(platformUserId: $0, lastInboundAt: lastInboundAt, blocked: (blocked ?? 0) != 0) }
             }
             recipients.append((id, CampaignRecipient.claimed(
                 id: id, contactId: contactId, account: account, channel: channel, batchKey: batchKey, attempts: attempts, contactName: name,
-                contactEmail: email, identity: identity, fields: fields[contactId] ?? [:], now: now)))
+                contactEmail: email, emailOptedOut: optedOut, identity: identity, fields: fields[contactId] ?? [:], now: now)))
         }
         return recipients
     }
@@ -166,12 +176,16 @@ public struct PostgresCampaignStore: CampaignStore {
                 let states = try await connection.query(
                     "SELECT id, channel, status, reason FROM campaign_recipients WHERE campaign_id = \(campaignId) ORDER BY id", logger: logger)
                 for try await row in states.decode((Int64, String?, String, String?).self) { resolved.append(row) }
-                var claimed: [Int64: CampaignRecipient] = [:]
-                for (id, recipient) in try await self.claimed(resolved.filter { $0.status == "pending" }.map(\.id), on: connection, now: now) {
-                    claimed[id] = recipient
+                var claimed: [Int64: CampaignRecipient.Claim] = [:]
+                for (id, claim) in try await self.claimed(resolved.filter { $0.status == "pending" }.map(\.id), on: connection, now: now) {
+                    claimed[id] = claim
                 }
                 throw PreviewRollback(recipients: resolved.map { row in
-                    claimed[row.id].map { .recipient($0) } ?? .skipped(channel: row.channel, reason: row.reason ?? PreviewedRecipient.noAddress)
+                    switch claimed[row.id] {
+                    case .send(let recipient): .recipient(recipient)
+                    case .skip(let reason): .skipped(channel: row.channel, reason: reason)
+                    case nil: .skipped(channel: row.channel, reason: row.reason ?? PreviewedRecipient.noAddress)
+                    }
                 })
             }
             throw PostgresCampaignStoreError.noRowReturned

@@ -140,13 +140,23 @@ extension CampaignRecipient {
         }
     }
 
-    /// A claimed recipient from what the store read; nil when there is no address to send to
-    /// (an identity or e-mail address removed since the audience was resolved). A campaign never
-    /// spends the customer's reply token: that is for the agent's answer.
+    /// What a claim makes of a recipient row: someone to send to, or a reason to skip them now,
+    /// which the store records in the claim's transaction (a row left `sending` unsent would keep
+    /// its campaign running until a restart).
+    package enum Claim {
+        case send(CampaignRecipient)
+        case skip(reason: String)
+    }
+
+    /// A claimed recipient from what the store read. Skipped: no address to send to (an identity
+    /// or e-mail address removed since the audience was resolved), or an e-mail address put on the
+    /// opt-out list since then (`emailOptedOut`: unsubscribing takes effect in a campaign already
+    /// running, not only in the next). A campaign never spends the customer's reply token: that is
+    /// for the agent's answer.
     package static func claimed(
         id: Int64, contactId: Int64, account: String, channel: String, batchKey: String?, attempts: Int, contactName: String?,
-        contactEmail: String?, identity: IdentityFacts?, fields: [String: String], now: Date
-    ) -> CampaignRecipient? {
+        contactEmail: String?, emailOptedOut: Bool, identity: IdentityFacts?, fields: [String: String], now: Date
+    ) -> Claim {
         var values: [String: String] = [:]
         values["contact.name"] = contactName
         values["contact.email"] = contactEmail
@@ -156,17 +166,18 @@ extension CampaignRecipient {
         if contactId == allFollowers {
             address = ""
         } else if channel == Inbox.emailChannel {
-            guard let contactEmail else { return nil }
+            guard let contactEmail else { return .skip(reason: PreviewedRecipient.noAddress) }
+            guard !emailOptedOut else { return .skip(reason: Inbox.unsubscribedReason) }
             address = contactEmail
         } else {
-            guard let identity else { return nil }
+            guard let identity else { return .skip(reason: PreviewedRecipient.noAddress) }
             address = identity.platformUserId
             context = ConversationContext(
                 lastInboundAt: identity.lastInboundAt.map { Date(ms: $0) }, recipientBlocked: identity.blocked, now: now)
         }
-        return CampaignRecipient(
+        return .send(CampaignRecipient(
             id: id, contactId: contactId, account: account, channel: channel, platformUserId: address, batchKey: batchKey, attempts: attempts,
-            context: context, values: values)
+            context: context, values: values))
     }
 }
 

@@ -109,20 +109,34 @@ public struct SQLiteCampaignStore: CampaignStore {
             }
             let ids = rows.map { $0["id"] as Int64 }
             try db.execute(sql: "UPDATE campaign_recipients SET status = 'sending', updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))", arguments: [now.ms])
-            return try rows.compactMap { try Self.claimed($0, db, now: now) }
+            var recipients: [CampaignRecipient] = []
+            for row in rows {
+                switch try Self.claimed(row, db, now: now) {
+                case .send(let recipient): recipients.append(recipient)
+                case .skip(let reason):
+                    try db.execute(
+                        sql: "UPDATE campaign_recipients SET status = 'skipped', reason = ?, updated_at = ? WHERE id = ?",
+                        arguments: [reason, now.ms, row["id"] as Int64])
+                }
+            }
+            return recipients
         }
     }
 
-    /// A recipient row as a claim hands it to the sender (nil: no address to send to).
-    static func claimed(_ row: Row, _ db: Database, now: Date) throws -> CampaignRecipient? {
+    /// A recipient row as a claim hands it to the sender, or why it is skipped now.
+    static func claimed(_ row: Row, _ db: Database, now: Date) throws -> CampaignRecipient.Claim {
         let identity = try db.cachedStatement(sql: "SELECT platform_user_id, last_inbound_at, blocked FROM identities WHERE id = ?")
         let contact = try db.cachedStatement(sql: "SELECT display_name, email FROM contacts WHERE id = ?")
         let contactId: Int64 = row["contact_id"]
         let contactRow = try Row.fetchOne(contact, arguments: [contactId])
+        let email: String? = contactRow?["email"]
+        let optedOut = try email.map {
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM email_opt_outs WHERE address = lower(?)"), arguments: [$0]) != nil
+        } ?? false
         let identityRow = try Row.fetchOne(identity, arguments: [row["identity_id"] as Int64?])
         return CampaignRecipient.claimed(
             id: row["id"], contactId: contactId, account: row["account"], channel: row["channel"], batchKey: row["batch_key"],
-            attempts: row["attempts"], contactName: contactRow?["display_name"], contactEmail: contactRow?["email"],
+            attempts: row["attempts"], contactName: contactRow?["display_name"], contactEmail: email, emailOptedOut: optedOut,
             identity: identityRow.map {
                 .init(platformUserId: $0["platform_user_id"], lastInboundAt: $0["last_inbound_at"], blocked: $0["blocked"] as Bool? ?? false)
             },
@@ -142,10 +156,13 @@ public struct SQLiteCampaignStore: CampaignStore {
                 try Self.resolveAudience(db, campaignId: id, audience: audience, channel: channel, now: now.ms)
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM campaign_recipients WHERE campaign_id = ? ORDER BY id", arguments: [id]) {
                     let status: String = row["status"]
-                    if status == "pending", let recipient = try Self.claimed(row, db, now: now) {
-                        found.append(.recipient(recipient))
-                    } else {
+                    guard status == "pending" else {
                         found.append(.skipped(channel: row["channel"], reason: row["reason"] ?? PreviewedRecipient.noAddress))
+                        continue
+                    }
+                    switch try Self.claimed(row, db, now: now) {
+                    case .send(let recipient): found.append(.recipient(recipient))
+                    case .skip(let reason): found.append(.skipped(channel: row["channel"], reason: reason))
                     }
                 }
                 return .rollback

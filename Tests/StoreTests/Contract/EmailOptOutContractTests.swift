@@ -78,4 +78,32 @@ import UniversalInbox
                     == ["1 whatsapp pending", "5 email pending"])
         }
     }
+
+    /// Between a campaign's start and its sends: Kim unsubscribes and Oda's address is removed.
+    /// The claim skips both (`unsubscribed`, no address) in its own transaction rather than leave
+    /// them `sending`, and the campaign then completes.
+    @Test(arguments: StoreKind.available)
+    func aClaimSkipsAnAddressListedOrRemovedSinceTheStart(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in CampaignContractTests.fixture { try await stores.sql.execute(sql) }
+            try await stores.sql.execute("INSERT INTO contacts (id, display_name, email, created_at, updated_at) VALUES (5, 'Oda', 'oda@example.com', 1, 1)")
+            try await stores.sql.execute("INSERT INTO contacts (id, display_name, email, created_at, updated_at) VALUES (6, 'Pia', 'pia@example.com', 1, 1)")
+            try await stores.sql.execute("UPDATE contacts SET email = 'Kim@Example.com' WHERE id = 1")
+            let store = stores.campaignStore
+            let id = try await CampaignContractTests.started(store, CampaignContractTests.audience(contactIds: [1, 5, 6]), channel: "email")
+            #expect(try await CampaignContractTests.recipients(store, id).map(\.status) == ["pending", "pending", "pending"])
+
+            let kim = EmailOptOut(address: "kim@example.com", source: EmailOptOut.linkSource, createdBy: nil, createdAt: Self.at(2))
+            #expect(try await store.addOptOut(kim))
+            try await stores.sql.execute("UPDATE contacts SET email = NULL WHERE id = 5")
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, now: Self.at(3))
+            #expect(claimed.map(\.platformUserId) == ["pia@example.com"])
+            #expect(
+                try await CampaignContractTests.recipients(store, id).map(\.description)
+                    == ["1 email skipped unsubscribed", "5 email skipped \(PreviewedRecipient.noAddress)", "6 email sending "])
+            try await store.recordOutcomes([(claimed[0].id, .sent(platformMessageId: "m1"))], now: Self.at(4))
+            #expect(try await store.claimRecipients(campaignId: id, limit: 10, now: Self.at(5)).isEmpty)
+            #expect(try await store.campaign(id: id)?.status == .completed)
+        }
+    }
 }
