@@ -141,7 +141,7 @@ public struct PostgresCampaignStore: CampaignStore {
         for try await (contactId, key, value) in fieldRows.decode((Int64, String, String).self) { fields[contactId, default: [:]][key] = value }
         let rows = try await connection.query("""
             SELECT r.id, r.contact_id, r.account, r.channel, r.batch_key, r.attempts, c.display_name, c.email,
-                EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.address = lower(c.email)),
+                EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.address = \(unescaped: Inbox.postgresLoweredEmail)),
                 i.id, i.platform_user_id, i.last_inbound_at, i.blocked
             FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id LEFT JOIN identities i ON i.id = r.identity_id
             WHERE r.id = ANY(\(ids)) ORDER BY r.batch_key, r.id
@@ -404,8 +404,8 @@ public struct PostgresCampaignStore: CampaignStore {
         statement.sql = """
             INSERT INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
             SELECT \(campaign), c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition) THEN 'skipped' ELSE 'pending' END,
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN \(reason) WHEN \(Inbox.optedOutCondition) THEN '\(Inbox.unsubscribedReason)' END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition(lowered: Inbox.postgresLoweredEmail)) THEN 'skipped' ELSE 'pending' END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN \(reason) WHEN \(Inbox.optedOutCondition(lowered: Inbox.postgresLoweredEmail)) THEN '\(Inbox.unsubscribedReason)' END,
                 \(at)
             FROM contacts c
             LEFT JOIN identities i ON i.id = (

@@ -106,6 +106,10 @@ import UniversalInbox
             #expect(exported["targetId"] as? String == String(contact))
             #expect(try await t.get("/api/v1/data/contacts/999999/export").status == 404)
             #expect(try #require(try await audit(t).first)["id"] as? Int == exported["id"] as? Int)  // a refused read is not
+            // The router ignores empty path segments; so does the audit log.
+            #expect(try await t.get("/api/v1/data/contacts/\(contact)/export/").status == 200)
+            let slashed = try #require(try await audit(t).first)
+            #expect(slashed["id"] as? Int != exported["id"] as? Int && slashed["route"] as? String == "/api/v1/data/contacts/{id}/export")
 
             #expect(try await t.postJSON("/api/v1/data/erasures", #"{"contactId":0}"#).status == 400)
             let erased = try await t.postJSON("/api/v1/data/erasures", #"{"contactId":\#(contact)}"#)

@@ -21,7 +21,9 @@ struct AuditMiddleware: RouterMiddleware {
     let clock: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let actor = context.actor, actor.managesSettings, AuditScope.records(request.method, request.uri.path) else {
+        // The route as the router matched it, not the path as sent: the router ignores empty
+        // segments, so `/api//v1/...` or a trailing `/` reach the same handler and must be judged alike.
+        guard let actor = context.actor, actor.managesSettings, AuditScope.records(request.method, context.endpointPath ?? request.uri.path) else {
             return try await next(request, context)
         }
         var request = request
@@ -40,7 +42,7 @@ struct AuditMiddleware: RouterMiddleware {
         }
         let response = try await next(request, context)
         guard (200..<300).contains(response.status.code) else { return response }
-        let target = context.parameters.get("id") ?? AuditSummary.targetId(in: fields)
+        let target = context.parameters.get("id") ?? context.parameters.get("address") ?? AuditSummary.targetId(in: fields)
         let entry = NewAuditEntry(
             at: clock(), actorId: actor.agentId, actorName: actor.name, actorRole: actor.role.rawValue, method: request.method.rawValue,
             route: context.endpointPath ?? request.uri.path, targetId: target, summary: AuditSummary.text(of: fields), status: response.status.code)
@@ -97,7 +99,7 @@ enum AuditScope {
 enum AuditSummary {
     static let keys = [
         "name", "displayName", "email", "role", "title", "shortcut", "word", "key", "label", "scope", "type", "trigger", "channel", "kind",
-        "status", "shared", "active", "contactId", "messagesDays", "attachmentsDays", "departmentId", "maxTickets",
+        "status", "shared", "active", "contactId", "messagesDays", "attachmentsDays", "departmentId", "maxTickets", "address", "threshold",
     ]
 
     static func text(of fields: [String: AuditValue]) -> String {

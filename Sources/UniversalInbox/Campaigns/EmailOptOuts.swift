@@ -46,24 +46,43 @@ extension Inbox {
 
     /// The condition, in the audience statement both databases run (`c` the contact, `i` the
     /// identity picked, `e` the e-mail fallback), under which a recipient goes by e-mail to an
-    /// address on the opt-out list.
-    public static let optedOutCondition =
-        "coalesce(i.channel, e.channel) = 'email' AND EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.address = lower(c.email))"
+    /// address on the opt-out list; `lowered` is the contact's address as the database lowers it
+    /// to the list's key (`optOutKey`).
+    public static func optedOutCondition(lowered: String) -> String {
+        "coalesce(i.channel, e.channel) = 'email' AND EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.address = \(lowered))"
+    }
 
-    /// `address` as the list keeps it (trimmed, lower case), or `invalid_email` (400) when it is not
-    /// an e-mail address.
+    /// `c.email` lowered as `optOutKey` lowers it: SQLite's `lower` changes only ASCII letters, and
+    /// so does PostgreSQL's under the C collation (under the database's own it would follow its
+    /// locale: `Élodie@…` would miss the list's `Élodie@…`).
+    public static let sqliteLoweredEmail = "lower(c.email)"
+    public static let postgresLoweredEmail = #"lower(c.email COLLATE "C")"#
+
+    /// How the list keeps an address: trimmed, its ASCII letters in lower case (what both
+    /// databases' statements do to a contact's address to compare it), other letters as they are.
+    public static func optOutKey(_ address: String) -> String {
+        String(String.UnicodeScalarView(address.trimmingCharacters(in: .whitespaces).unicodeScalars.map { scalar in
+            ("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar
+        }))
+    }
+
+    /// `address` as the list keeps it (`optOutKey`), or `invalid_email` (400) when it is not an
+    /// e-mail address.
     public static func optOutAddress(_ address: String) throws -> String {
         let trimmed = address.trimmingCharacters(in: .whitespaces)
         guard TextRules.isEmail(trimmed) else {
             throw InboxError.invalid(code: "invalid_email", message: "\(address.debugDescription) is not an e-mail address")
         }
-        return trimmed.lowercased()
+        return optOutKey(trimmed)
     }
 
     /// Puts `address` on the opt-out list (an owner or admin, or the unsubscribe link); true when
-    /// it is new. Idempotent: a second unsubscribe changes nothing.
+    /// it is new. Idempotent: a second unsubscribe changes nothing. A link's address is the one the
+    /// mail went to, sealed by the bridge: kept as it is, not judged again (an address the sender
+    /// took but `TextRules` would not must still be able to unsubscribe).
     public func addEmailOptOut(_ address: String, source: String, by actor: String?) async throws -> Bool {
-        let entry = EmailOptOut(address: try Self.optOutAddress(address), source: source, createdBy: actor, createdAt: clock())
+        let key = source == EmailOptOut.linkSource ? Self.optOutKey(address) : try Self.optOutAddress(address)
+        let entry = EmailOptOut(address: key, source: source, createdBy: actor, createdAt: clock())
         return try await stores.campaignStore.addOptOut(entry)
     }
 
@@ -79,7 +98,7 @@ extension Inbox {
     }
 
     public func emailOptOuts(after: String?, limit: Int) async throws -> [EmailOptOut] {
-        try await stores.campaignStore.optOuts(after: after?.lowercased(), limit: limit)
+        try await stores.campaignStore.optOuts(after: after.map(Self.optOutKey), limit: limit)
     }
 
     /// The 32-byte key of unsubscribe links, made once per database.

@@ -303,8 +303,8 @@ public struct SQLiteCampaignStore: CampaignStore {
         try db.execute(sql: """
             INSERT OR IGNORE INTO campaign_recipients (campaign_id, contact_id, identity_id, account, channel, status, reason, updated_at)
             SELECT ?, c.id, i.id, coalesce(i.account, e.channel), coalesce(i.channel, e.channel),
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition) THEN 'skipped' ELSE 'pending' END,
-                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? WHEN \(Inbox.optedOutCondition) THEN '\(Inbox.unsubscribedReason)' END, ?
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN 'skipped' WHEN \(Inbox.optedOutCondition(lowered: Inbox.sqliteLoweredEmail)) THEN 'skipped' ELSE 'pending' END,
+                CASE WHEN i.id IS NULL AND e.channel IS NULL THEN ? WHEN \(Inbox.optedOutCondition(lowered: Inbox.sqliteLoweredEmail)) THEN '\(Inbox.unsubscribedReason)' END, ?
             FROM contacts c
             LEFT JOIN identities i ON i.id = (
                 SELECT i2.id FROM identities i2 WHERE i2.contact_id = c.id \(pick) ORDER BY coalesce(i2.last_inbound_at, 0) DESC, i2.id DESC LIMIT 1)
