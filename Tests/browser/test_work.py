@@ -190,6 +190,25 @@ def test_mass_resolve_a_selection(bridge, open_page, shot):
     shot(inbox.page, "mass-resolved")
 
 
+def test_the_more_menu_stays_open_while_the_ticket_changes_live(bridge, open_page, shot):
+    """The actions are drawn again on every live change of the open ticket: a menu the agent opened
+    (and the item it focused) must survive a customer's new message arriving meanwhile."""
+    agent = bridge.add_agent("Mia Menu")
+    user, _ = customer(bridge, "Oli Busy", "first question")
+    inbox, _ = signed_in(open_page, bridge, agent)
+    open_ticket(inbox, "Oli Busy")
+    inbox.actions.get_by_role("button", name="More").click()
+    expect(inbox.page.get_by_role("menuitem").first).to_be_focused()
+    inbox.page.keyboard.press("ArrowDown")
+    focused = inbox.page.evaluate("document.activeElement.dataset.action")
+    bridge.line_message(user, "second question, while the menu is open")
+    expect(inbox.message("second question, while the menu is open")).to_be_visible()
+    expect(inbox.page.get_by_role("menuitem").first).to_be_visible()
+    assert inbox.page.evaluate("document.activeElement.dataset.action") == focused
+    inbox.page.keyboard.press("Escape")
+    expect(inbox.page.get_by_role("menuitem").first).to_be_hidden()
+
+
 def test_a_restricted_agent_sees_only_its_department_and_no_refused_action(bridge, open_page, shot):
     sales = bridge.add_department(f"Sales {secrets.token_hex(2)}")
     billing_name = f"Billing {secrets.token_hex(2)}"

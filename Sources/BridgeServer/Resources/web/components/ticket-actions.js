@@ -20,8 +20,15 @@ export class TicketActions extends HTMLElement {
     this.setAttribute('role', 'toolbar');
   }
 
-  /** Renders the actions for a ticket (null: none). */
+  /**
+   * Renders the actions for a ticket (null: none). It runs again on every live change of the
+   * ticket or its contact: for the same ticket, an open "More" menu stays open and the focused
+   * action keeps the focus, so an agent's click or key is not lost to a customer's message.
+   */
   render(store, ticket) {
+    const same = ticket && this.ticket?.id === ticket.id;
+    const wasOpen = same && Boolean(this.querySelector('.more-box .menu:not([hidden])'));
+    const focused = same && this.contains(document.activeElement) ? document.activeElement.dataset?.action ?? (document.activeElement.classList.contains('more-toggle') ? 'more' : null) : null;
     this.store = store;
     this.ticket = ticket;
     this.setAttribute('aria-label', t('action.toolbar'));
@@ -48,6 +55,9 @@ export class TicketActions extends HTMLElement {
       priority,
       more,
     ].filter(Boolean));
+    if (wasOpen && more) more.open();
+    if (focused === 'more') this.querySelector('.more-toggle')?.focus();
+    else if (focused) this.querySelector(`[data-action="${CSS.escape(focused)}"]`)?.focus();
   }
 
   moreMenu(can) {
@@ -67,10 +77,9 @@ export class TicketActions extends HTMLElement {
     })));
     menu.hidden = true;
     const close = () => { menu.hidden = true; toggle.setAttribute('aria-expanded', 'false'); };
+    const open = () => { menu.hidden = false; toggle.setAttribute('aria-expanded', 'true'); };
     toggle.addEventListener('click', () => {
-      menu.hidden = !menu.hidden;
-      toggle.setAttribute('aria-expanded', String(!menu.hidden));
-      if (!menu.hidden) menu.firstElementChild.focus();
+      if (menu.hidden) { open(); menu.firstElementChild.focus(); } else close();
     });
     menu.addEventListener('keydown', (event) => {
       const buttons = [...menu.children];
@@ -81,6 +90,7 @@ export class TicketActions extends HTMLElement {
     });
     const box = el('div', { class: 'more-box' }, toggle, menu);
     box.addEventListener('focusout', (event) => { if (!box.contains(event.relatedTarget)) close(); });
+    box.open = open;
     return box;
   }
 
