@@ -1,10 +1,12 @@
+import ChannelKit
 import Crypto
 import Email
 import Foundation
 import Synchronization
 import UniversalInbox
 
-/// The tokens of one-click unsubscribe links: the recipient's address (lower case) sealed with
+/// The tokens of one-click unsubscribe links: the recipient's address as the opt-out list keys it
+/// (`Inbox.optOutKey`: ASCII letters in lower case, as the campaign statements lower) sealed with
 /// AES-GCM under a random 256-bit key kept in the database (`unsubscribe_keys`, made on first use,
 /// shared by every process on that database). Nobody without the key can make a token for another
 /// address or read one (the address is encrypted, so a link seen in a log or a proxy reveals
@@ -28,31 +30,22 @@ final class UnsubscribeTokens: Sendable {
     }
 
     func token(for address: String) async throws -> String {
-        let sealed = try AES.GCM.seal(Data(address.lowercased().utf8), using: try await currentKey(), authenticating: Self.purpose)
+        let sealed = try AES.GCM.seal(Data(Inbox.optOutKey(address).utf8), using: try await currentKey(), authenticating: Self.purpose)
         guard let combined = sealed.combined else { throw SecretBoxError.cannotSeal }
-        return Self.prefix + Self.base64url(combined)
+        return Self.prefix + Base64URL.encode(combined)
     }
 
     /// The address a token was made for; nil when it is not one of ours (forged, cut or from
     /// another database).
     func address(of token: String) async throws -> String? {
-        guard token.hasPrefix(Self.prefix), token.utf8.count <= 1024, let combined = Self.data(base64url: String(token.dropFirst(Self.prefix.count))),
+        let body = token.dropFirst(Self.prefix.count)
+        // Only the base64url alphabet (Foundation's decoder would take `+`, `/` and `=` too).
+        guard token.hasPrefix(Self.prefix), token.utf8.count <= 1024,
+            body.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), let combined = Base64URL.decode(String(body)),
             let box = try? AES.GCM.SealedBox(combined: combined)
         else { return nil }
         guard let plain = try? AES.GCM.open(box, using: try await currentKey(), authenticating: Self.purpose) else { return nil }
         return String(data: plain, encoding: .utf8)
-    }
-
-    static func base64url(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func data(base64url text: String) -> Data? {
-        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }
 
