@@ -9,6 +9,9 @@ import UniversalInbox
 /// the reason —, groups same-content recipients into batches where the platform has them (LINE
 /// multicast, WeChat mass send; each batch keyed so a resend is a no-op), sends the rest one by
 /// one within the account's rate limit with the dispatcher's retry policy, and records every outcome.
+///
+/// Every process of a cluster sends, each under its `holder` name: what one claims the others do
+/// not touch while it lives, and its writes land only on recipients it still holds.
 public struct CampaignSender: Sendable {
     public let inbox: Inbox
     public let accounts: any BroadcastAccounts
@@ -19,12 +22,15 @@ public struct CampaignSender: Sendable {
     public var chunkSize: Int
     /// Single sends in flight at once.
     public var concurrency: Int
+    /// This process in the recipients it claims (`RunOnceLeaser.holder`: alive while its leases are).
+    public let holder: String
 
     public init(
-        inbox: Inbox, accounts: any BroadcastAccounts, transport: any HTTPTransport, retry: RetryPolicy, logger: Logger, chunkSize: Int = 500,
-        concurrency: Int = 64
+        inbox: Inbox, accounts: any BroadcastAccounts, transport: any HTTPTransport, retry: RetryPolicy, logger: Logger, holder: String,
+        chunkSize: Int = 500, concurrency: Int = 64
     ) {
         self.inbox = inbox
+        self.holder = holder
         self.accounts = accounts
         self.transport = transport
         self.retry = retry
@@ -37,7 +43,7 @@ public struct CampaignSender: Sendable {
     /// is no longer running).
     @discardableResult
     public func sendChunk(_ campaign: Campaign) async throws -> Int {
-        let recipients = try await inbox.claimRecipients(campaignId: campaign.id, limit: chunkSize)
+        let recipients = try await inbox.claimRecipients(campaignId: campaign.id, limit: chunkSize, holder: holder)
         guard !recipients.isEmpty else { return 0 }
         var outcomes: [(recipientId: Int64, outcome: RecipientOutcome)] = []
         var batches: [(account: String, key: String, recipients: [CampaignRecipient], content: MessageContent)] = []
@@ -53,7 +59,7 @@ public struct CampaignSender: Sendable {
         for recipient in recipients where recipient.batchKey == nil {
             if recipient.isAllFollowers {
                 let key = CampaignMessage.key("campaign", String(campaign.id), "followers")
-                try await inbox.assignBatch([recipient.id], key: key)
+                guard try await !inbox.assignBatch([recipient.id], key: key, holder: holder).isEmpty else { continue }
                 batches.append((recipient.account, key, [recipient], CampaignMessage.content(campaign.content, channel: recipient.channel, values: [:])))
                 continue
             }
@@ -73,14 +79,18 @@ public struct CampaignSender: Sendable {
                     continue
                 }
                 let key = CampaignMessage.key("campaign", String(campaign.id), "batch", String(part[0].id))
-                try await inbox.assignBatch(part.map(\.id), key: key)
-                batches.append((account, key, part, CampaignMessage.content(campaign.content, channel: part[0].channel, values: [:])))
+                // Only the recipients still held go out under the key (one settled meanwhile as a
+                // stalled holder's is another process's now).
+                let held = try await inbox.assignBatch(part.map(\.id), key: key, holder: holder)
+                let sending = part.filter { held.contains($0.id) }
+                guard !sending.isEmpty else { continue }
+                batches.append((account, key, sending, CampaignMessage.content(campaign.content, channel: part[0].channel, values: [:])))
             }
         }
-        try await inbox.recordOutcomes(outcomes)
+        try await inbox.recordOutcomes(outcomes, holder: holder)
         for batch in batches {
             // A batch already keyed is sent even when pausing: it is one request, and its key is spent.
-            try await inbox.recordOutcomes(await sendBatch(batch.recipients, key: batch.key, account: batch.account, content: batch.content))
+            try await inbox.recordOutcomes(await sendBatch(batch.recipients, key: batch.key, account: batch.account, content: batch.content), holder: holder)
         }
         try await sendSingles(singles, campaignId: campaign.id)
         return recipients.count
@@ -133,6 +143,7 @@ public struct CampaignSender: Sendable {
         let transport = self.transport
         let accounts = self.accounts
         let inbox = self.inbox
+        let holder = self.holder
         let stop = StopSwitch()
         let monitor = Task {
             while !Task.isCancelled {
@@ -170,12 +181,12 @@ public struct CampaignSender: Sendable {
             while let result = try await group.next() {
                 pending.append((result.0, result.1))
                 if pending.count >= 100 {
-                    try await inbox.recordOutcomes(pending)
+                    try await inbox.recordOutcomes(pending, holder: holder)
                     pending.removeAll(keepingCapacity: true)
                 }
                 launch()
             }
-            try await inbox.recordOutcomes(pending)
+            try await inbox.recordOutcomes(pending, holder: holder)
         }
     }
 }

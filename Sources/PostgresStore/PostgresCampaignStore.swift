@@ -98,17 +98,18 @@ public struct PostgresCampaignStore: CampaignStore {
         return false
     }
 
-    public func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient] {
+    public func claimRecipients(campaignId: Int64, limit: Int, holder: String, now: Date) async throws -> [CampaignRecipient] {
         let nowMs = now.ms
         return try await client.transaction(logger: logger) { connection in
+            // The campaign row's lock makes claims of one campaign take turns: SKIP LOCKED alone
+            // could hand two processes one interrupted batch in two parts.
             var status: String?
-            for try await value in try await connection.query("SELECT status FROM campaigns WHERE id = \(campaignId)", logger: logger).decode(String.self) {
-                status = value
-            }
+            let campaign = try await connection.query("SELECT status FROM campaigns WHERE id = \(campaignId) FOR UPDATE", logger: logger)
+            for try await value in campaign.decode(String.self) { status = value }
             guard status == CampaignStatus.running.rawValue, limit > 0 else { return [] }
-            // An interrupted batch's recipients first (resent under its key), then the due ones.
-            var ids = try await claim(on: connection, campaignId: campaignId, ofBatches: true, limit: limit, now: nowMs)
-            if ids.isEmpty { ids = try await claim(on: connection, campaignId: campaignId, ofBatches: false, limit: limit, now: nowMs) }
+            // One interrupted batch whole first (resent under its key), then the due ones.
+            var ids = try await claim(on: connection, campaignId: campaignId, ofBatches: true, limit: limit, holder: holder, now: nowMs)
+            if ids.isEmpty { ids = try await claim(on: connection, campaignId: campaignId, ofBatches: false, limit: limit, holder: holder, now: nowMs) }
             guard !ids.isEmpty else {
                 // Nothing left to send and nothing in flight: the campaign is done.
                 try await connection.query("""
@@ -199,11 +200,18 @@ public struct PostgresCampaignStore: CampaignStore {
         let recipients: [PreviewedRecipient]
     }
 
-    public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
-        try await client.query("UPDATE campaign_recipients SET batch_key = \(key) WHERE id = ANY(\(recipientIds))", logger: logger)
+    public func assignBatch(_ recipientIds: [Int64], key: String, holder: String) async throws -> Set<Int64> {
+        let rows = try await client.query("""
+            UPDATE campaign_recipients SET batch_key = \(key)
+            WHERE id = ANY(\(recipientIds)) AND status = 'sending' AND holder = \(holder)
+            RETURNING id
+            """, logger: logger)
+        var assigned: Set<Int64> = []
+        for try await id in rows.decode(Int64.self) { assigned.insert(id) }
+        return assigned
     }
 
-    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], now: Date) async throws {
+    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], holder: String, now: Date) async throws {
         let now = now.ms
         let statements: [PostgresQuery] = outcomes.map { id, outcome in
             switch outcome {
@@ -213,22 +221,28 @@ public struct PostgresCampaignStore: CampaignStore {
                         status = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
                         reason = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'campaign cancelled' ELSE reason END,
                         updated_at = \(now)
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND holder = \(holder)
                     """
             case .sent(let platformId):
                 return """
                     UPDATE campaign_recipients SET status = 'sent', platform_message_id = \(platformId), attempts = attempts + 1, updated_at = \(now)
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND holder = \(holder)
                     """
             case .failed(let reason):
-                return "UPDATE campaign_recipients SET status = 'failed', reason = \(reason), attempts = attempts + 1, updated_at = \(now) WHERE id = \(id)"
+                return """
+                    UPDATE campaign_recipients SET status = 'failed', reason = \(reason), attempts = attempts + 1, updated_at = \(now)
+                    WHERE id = \(id) AND status = 'sending' AND holder = \(holder)
+                    """
             case .skipped(let reason):
-                return "UPDATE campaign_recipients SET status = 'skipped', reason = \(reason), updated_at = \(now) WHERE id = \(id)"
+                return """
+                    UPDATE campaign_recipients SET status = 'skipped', reason = \(reason), updated_at = \(now)
+                    WHERE id = \(id) AND status = 'sending' AND holder = \(holder)
+                    """
             case .retry(let at, let reason):
                 return """
                     UPDATE campaign_recipients SET status = 'pending', reason = \(reason), attempts = attempts + 1, next_attempt_at = \(at.ms),
                         updated_at = \(now)
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND holder = \(holder)
                     """
             }
         }
@@ -238,18 +252,22 @@ public struct PostgresCampaignStore: CampaignStore {
         }
     }
 
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int) {
+    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int) {
         let now = now.ms
         let accounts = idempotentAccounts.sorted()
         return try await client.transaction(logger: logger) { connection in
+            // Rows in flight for a holder that is neither this process nor alive (no unexpired lease row).
             let resumed = try await count(on: connection, """
-                UPDATE campaign_recipients SET status = 'pending', updated_at = \(now)
-                WHERE status = 'sending' AND (batch_key IS NOT NULL OR account = ANY(\(accounts)))
+                UPDATE campaign_recipients r SET status = 'pending', updated_at = \(now)
+                WHERE r.status = 'sending' AND r.holder IS DISTINCT FROM \(holder)
+                    AND NOT EXISTS (SELECT 1 FROM run_once_leases l WHERE l.holder = r.holder AND l.expires_at > \(now))
+                    AND (r.batch_key IS NOT NULL OR r.account = ANY(\(accounts)))
                 RETURNING 1
                 """)
             let failed = try await count(on: connection, """
-                UPDATE campaign_recipients SET status = 'failed', reason = \(RecipientOutcome.interruptedReason), updated_at = \(now)
-                WHERE status = 'sending'
+                UPDATE campaign_recipients r SET status = 'failed', reason = \(RecipientOutcome.interruptedReason), updated_at = \(now)
+                WHERE r.status = 'sending' AND r.holder IS DISTINCT FROM \(holder)
+                    AND NOT EXISTS (SELECT 1 FROM run_once_leases l WHERE l.holder = r.holder AND l.expires_at > \(now))
                 RETURNING 1
                 """)
             return (resumed, failed)
@@ -298,20 +316,29 @@ public struct PostgresCampaignStore: CampaignStore {
 
     /// Locks up to `limit` pending recipients of the campaign (of interrupted batches, or due at
     /// `now`), passing by those another claim holds, and marks them `sending`. Their ids.
-    private func claim(on connection: PostgresConnection, campaignId: Int64, ofBatches: Bool, limit: Int, now: Int64) async throws -> [Int64] {
+    /// Marks `sending` for `holder` the pending recipients of one interrupted batch, whole, or up
+    /// to `limit` due ones. (`SKIP LOCKED` passes over rows another process is settling.)
+    private func claim(
+        on connection: PostgresConnection, campaignId: Int64, ofBatches: Bool, limit: Int, holder: String, now: Int64
+    ) async throws -> [Int64] {
         let query: PostgresQuery =
             ofBatches
             ? """
-            WITH picked AS MATERIALIZED (
-                SELECT r.id FROM campaign_recipients r WHERE r.campaign_id = \(campaignId) AND r.status = 'pending' AND r.batch_key IS NOT NULL
-                ORDER BY r.batch_key, r.id LIMIT \(limit) FOR UPDATE OF r SKIP LOCKED)
-            UPDATE campaign_recipients t SET status = 'sending', updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
+            WITH batch AS (
+                SELECT batch_key FROM campaign_recipients
+                WHERE campaign_id = \(campaignId) AND status = 'pending' AND batch_key IS NOT NULL ORDER BY batch_key LIMIT 1),
+            picked AS MATERIALIZED (
+                SELECT r.id FROM campaign_recipients r JOIN batch b ON r.batch_key = b.batch_key
+                WHERE r.campaign_id = \(campaignId) AND r.status = 'pending' FOR UPDATE OF r)
+            UPDATE campaign_recipients t SET status = 'sending', holder = \(holder), updated_at = \(now) FROM picked WHERE t.id = picked.id
+            RETURNING t.id
             """
             : """
             WITH picked AS MATERIALIZED (
                 SELECT r.id FROM campaign_recipients r WHERE r.campaign_id = \(campaignId) AND r.status = 'pending' AND r.next_attempt_at <= \(now)
                 ORDER BY r.id LIMIT \(limit) FOR UPDATE OF r SKIP LOCKED)
-            UPDATE campaign_recipients t SET status = 'sending', updated_at = \(now) FROM picked WHERE t.id = picked.id RETURNING t.id
+            UPDATE campaign_recipients t SET status = 'sending', holder = \(holder), updated_at = \(now) FROM picked WHERE t.id = picked.id
+            RETURNING t.id
             """
         var ids: [Int64] = []
         for try await id in try await connection.query(query, logger: logger).decode(Int64.self) { ids.append(id) }

@@ -31,6 +31,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 17, name: "account-departments", statements: accountDepartments),
         PostgresMigration(version: 18, name: "spam-threshold", statements: spamThreshold),
         PostgresMigration(version: 19, name: "email-opt-outs", statements: emailOptOuts),
+        PostgresMigration(version: 22, name: "campaign-holders", statements: campaignHolders),
     ]
 
     /// The newest version this binary knows.

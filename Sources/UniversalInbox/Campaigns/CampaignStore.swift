@@ -9,13 +9,14 @@ import Foundation
 ///
 /// Recipients are not a `LeaseQueue`, though they are claimed like one. A lease queue claims a row
 /// again once its lease runs out; a recipient left `sending` by a stopped process must not be
-/// (resending could reach the customer twice): `recoverInterruptedSends` decides per recipient,
-/// when a process takes the `campaigns` duty. Their in-flight state is the `sending` status, which
-/// the report and the API show, not a `leased_until` column (the table has none, nor `last_error`),
-/// and a claim is per campaign, an interrupted batch's rows first. A claim marks the rows it takes
-/// `sending` in the statement that selects them; on PostgreSQL that select locks them
-/// `FOR UPDATE SKIP LOCKED`, so two processes claiming one campaign's recipients at once never
-/// take the same one.
+/// (resending could reach the customer twice): `recoverInterruptedSends` decides per recipient.
+/// Every process sends campaigns, each under its `holder` name (`RunOnceLeaser.holder`): a claim
+/// marks the rows it takes `sending` with the holder in the statement that selects them (on
+/// PostgreSQL under the campaign row's lock, so claims of one campaign take turns and never split
+/// a batch), every later write to a recipient (its batch key, its outcome) lands only while its
+/// holder still holds it, and a holder is alive while it has an unexpired row in
+/// `run_once_leases` (its leaser renews them every few seconds). The in-flight state is the
+/// `sending` status, which the report and the API show.
 public protocol CampaignStore: EmailOptOutStore {
     /// Adds a campaign (`draft` or `scheduled`) and returns its id.
     func create(
@@ -49,21 +50,26 @@ public protocol CampaignStore: EmailOptOutStore {
     /// Whether a campaign is running.
     func isRunning(_ id: Int64) async throws -> Bool
 
-    /// Marks up to `limit` recipients of a running campaign `sending` and returns them: first
-    /// pending ones of an interrupted batch (to be resent under the same key), else pending ones
-    /// due at `now`, in id order. A running campaign with nothing pending or sending left is
-    /// completed. Empty when the campaign is not running.
-    func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient]
+    /// Marks recipients of a running campaign `sending` for `holder` and returns them: the pending
+    /// ones of ONE interrupted batch, whole (to be resent under its key: a batch split between two
+    /// claims would go out in part, its key then spent), else up to `limit` pending ones due at
+    /// `now`, in id order. A running campaign with nothing pending or sending left is completed.
+    /// Empty when the campaign is not running.
+    func claimRecipients(campaignId: Int64, limit: Int, holder: String, now: Date) async throws -> [CampaignRecipient]
 
-    /// Gives recipients a batch key before their batch is sent.
-    func assignBatch(_ recipientIds: [Int64], key: String) async throws
+    /// Gives recipients `holder` still holds a batch key before their batch is sent; returns the
+    /// ids it gave one (a recipient settled meanwhile as a dead holder's is left out).
+    func assignBatch(_ recipientIds: [Int64], key: String, holder: String) async throws -> Set<Int64>
 
-    /// Records what became of recipients.
-    func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], now: Date) async throws
+    /// Records what became of recipients `holder` still holds; an outcome for a recipient settled
+    /// meanwhile (its holder was taken for dead) is dropped: the settling stands.
+    func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], holder: String, now: Date) async throws
 
-    /// Settles recipients left `sending`: those in a batch or on an `idempotentAccounts` account go
-    /// back to pending, the others are failed as interrupted. Returns how many of each.
-    func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int)
+    /// Settles recipients left `sending` by holders other than `holder` that are no longer alive
+    /// at `now` (no unexpired `run_once_leases` row): those in a batch or on an
+    /// `idempotentAccounts` account go back to pending, the others are failed as interrupted.
+    /// Returns how many of each.
+    func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int)
 
     /// A campaign's recipients per channel and state, with the reasons; nil for no such campaign.
     func report(id: Int64) async throws -> CampaignReport?

@@ -195,23 +195,28 @@ extension Inbox {
         return try await campaign(id: id)
     }
 
-    /// Campaigns due to go: running ones, and scheduled ones whose time has come (started here).
-    public func runnableCampaigns() async throws -> [Campaign] {
+    /// Starts the scheduled campaigns whose time has come (one process does: the `campaigns` duty).
+    public func startDueCampaigns() async throws {
         for id in try await stores.campaignStore.dueScheduled(now: clock()) { _ = try? await changeCampaign(id, to: .start) }
-        return try await stores.campaignStore.running()
     }
 
-    /// Leases up to `limit` recipients of a running campaign: first those of a batch that was
-    /// interrupted (to be resent under the same key), then pending ones that are due. They are
-    /// marked `sending` before this returns. Empty when the campaign is not running.
-    public func claimRecipients(campaignId: Int64, limit: Int) async throws -> [CampaignRecipient] {
-        try await stores.campaignStore.claimRecipients(campaignId: campaignId, limit: limit, now: clock())
+    /// The running campaigns, in id order.
+    public func runningCampaigns() async throws -> [Campaign] {
+        try await stores.campaignStore.running()
     }
 
-    /// Gives recipients a batch key before their batch is sent, so an interrupted batch is resent whole under it.
-    public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
-        guard !recipientIds.isEmpty else { return }
-        try await stores.campaignStore.assignBatch(recipientIds, key: key)
+    /// Claims recipients of a running campaign for `holder` (this process): one interrupted batch
+    /// whole (to be resent under the same key), else up to `limit` pending ones that are due. They
+    /// are marked `sending` before this returns. Empty when the campaign is not running.
+    public func claimRecipients(campaignId: Int64, limit: Int, holder: String) async throws -> [CampaignRecipient] {
+        try await stores.campaignStore.claimRecipients(campaignId: campaignId, limit: limit, holder: holder, now: clock())
+    }
+
+    /// Gives recipients a batch key before their batch is sent, so an interrupted batch is resent
+    /// whole under it. Returns those `holder` still held (only they may be sent).
+    public func assignBatch(_ recipientIds: [Int64], key: String, holder: String) async throws -> Set<Int64> {
+        guard !recipientIds.isEmpty else { return [] }
+        return try await stores.campaignStore.assignBatch(recipientIds, key: key, holder: holder)
     }
 
     /// Whether a campaign is still running (a sender checks between sends, so pause and cancel act at once).
@@ -219,19 +224,20 @@ extension Inbox {
         try await stores.campaignStore.isRunning(id)
     }
 
-    /// Records what became of recipients, in one transaction.
-    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)]) async throws {
+    /// Records what became of recipients `holder` still holds, in one transaction.
+    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], holder: String) async throws {
         guard !outcomes.isEmpty else { return }
-        try await stores.campaignStore.recordOutcomes(outcomes, now: clock())
+        try await stores.campaignStore.recordOutcomes(outcomes, holder: holder, now: clock())
     }
 
-    /// After a restart: recipients left `sending` by the stopped process. Those in a batch, or on a
-    /// channel whose sends carry an idempotency key (`idempotent` accounts), go back to pending and
-    /// are resent under the same key; the others are failed as "interrupted", since resending
-    /// could reach the customer twice. Returns how many of each.
+    /// Recipients left `sending` by a process that stopped (any holder but `holder` without a live
+    /// run-once lease). Those in a batch, or on a channel whose sends carry an idempotency key
+    /// (`idempotent` accounts), go back to pending and are resent under the same key; the others
+    /// are failed as "interrupted", since resending could reach the customer twice. Returns how
+    /// many of each.
     @discardableResult
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>) async throws -> (resumed: Int, failed: Int) {
-        try await stores.campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, now: clock())
+    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String) async throws -> (resumed: Int, failed: Int) {
+        try await stores.campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, holder: holder, now: clock())
     }
 
     public func campaignReport(id: Int64) async throws -> CampaignReport {

@@ -83,15 +83,18 @@ public struct SQLiteCampaignStore: CampaignStore {
         }
     }
 
-    public func claimRecipients(campaignId: Int64, limit: Int, now: Date) async throws -> [CampaignRecipient] {
+    public func claimRecipients(campaignId: Int64, limit: Int, holder: String, now: Date) async throws -> [CampaignRecipient] {
         try await database.pool.write { db in
             guard try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [campaignId]) == CampaignStatus.running.rawValue else {
                 return []
             }
             var rows = try Row.fetchAll(db, sql: """
                 SELECT r.* FROM campaign_recipients r
-                WHERE r.campaign_id = ? AND r.status = 'pending' AND r.batch_key IS NOT NULL ORDER BY r.batch_key, r.id LIMIT ?
-                """, arguments: [campaignId, limit])
+                WHERE r.campaign_id = ? AND r.status = 'pending' AND r.batch_key = (
+                    SELECT batch_key FROM campaign_recipients
+                    WHERE campaign_id = ? AND status = 'pending' AND batch_key IS NOT NULL ORDER BY batch_key LIMIT 1)
+                ORDER BY r.id
+                """, arguments: [campaignId, campaignId])
             if rows.isEmpty {
                 rows = try Row.fetchAll(db, sql: """
                     SELECT r.* FROM campaign_recipients r
@@ -108,7 +111,9 @@ public struct SQLiteCampaignStore: CampaignStore {
                 return []
             }
             let ids = rows.map { $0["id"] as Int64 }
-            try db.execute(sql: "UPDATE campaign_recipients SET status = 'sending', updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))", arguments: [now.ms])
+            try db.execute(
+                sql: "UPDATE campaign_recipients SET status = 'sending', holder = ?, updated_at = ? WHERE id IN (\(LeaseQueue.list(ids)))",
+                arguments: [holder, now.ms])
             var recipients: [CampaignRecipient] = []
             for row in rows {
                 switch try Self.claimed(row, db, now: now) {
@@ -171,49 +176,67 @@ public struct SQLiteCampaignStore: CampaignStore {
         }
     }
 
-    public func assignBatch(_ recipientIds: [Int64], key: String) async throws {
+    public func assignBatch(_ recipientIds: [Int64], key: String, holder: String) async throws -> Set<Int64> {
         try await database.pool.write { db in
-            try db.execute(sql: "UPDATE campaign_recipients SET batch_key = ? WHERE id IN (\(LeaseQueue.list(recipientIds)))", arguments: [key])
+            Set(try Int64.fetchAll(db, sql: """
+                UPDATE campaign_recipients SET batch_key = ?
+                WHERE id IN (\(LeaseQueue.list(recipientIds))) AND \(Self.held)
+                RETURNING id
+                """, arguments: [key, holder]))
         }
     }
 
-    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], now: Date) async throws {
+    /// The condition every write to a claimed recipient carries (`holder` its last argument): the
+    /// writer still holds it.
+    static let held = "status = 'sending' AND holder = ?"
+
+    public func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], holder: String, now: Date) async throws {
         let now = now.ms
         try await database.pool.write { db in
-            let sent = try db.cachedStatement(sql: "UPDATE campaign_recipients SET status = 'sent', platform_message_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?")
-            let done = try db.cachedStatement(sql: "UPDATE campaign_recipients SET status = ?, reason = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?")
+            let sent = try db.cachedStatement(sql: """
+                UPDATE campaign_recipients SET status = 'sent', platform_message_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND \(Self.held)
+                """)
+            let done = try db.cachedStatement(sql: """
+                UPDATE campaign_recipients SET status = ?, reason = ?, attempts = attempts + ?, updated_at = ? WHERE id = ? AND \(Self.held)
+                """)
             let retry = try db.cachedStatement(sql: """
-                UPDATE campaign_recipients SET status = 'pending', reason = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?
+                UPDATE campaign_recipients SET status = 'pending', reason = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
+                WHERE id = ? AND \(Self.held)
                 """)
             let release = try db.cachedStatement(sql: """
                 UPDATE campaign_recipients SET
                     status = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
                     reason = CASE WHEN (SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled' THEN 'campaign cancelled' ELSE reason END,
                     updated_at = ?
-                WHERE id = ?
+                WHERE id = ? AND \(Self.held)
                 """)
             for (id, outcome) in outcomes {
                 switch outcome {
-                case .released: try release.execute(arguments: [now, id])
-                case .sent(let platformId): try sent.execute(arguments: [platformId, now, id])
-                case .failed(let reason): try done.execute(arguments: ["failed", reason, 1, now, id])
-                case .skipped(let reason): try done.execute(arguments: ["skipped", reason, 0, now, id])
-                case .retry(let at, let reason): try retry.execute(arguments: [reason, at.ms, now, id])
+                case .released: try release.execute(arguments: [now, id, holder])
+                case .sent(let platformId): try sent.execute(arguments: [platformId, now, id, holder])
+                case .failed(let reason): try done.execute(arguments: ["failed", reason, 1, now, id, holder])
+                case .skipped(let reason): try done.execute(arguments: ["skipped", reason, 0, now, id, holder])
+                case .retry(let at, let reason): try retry.execute(arguments: [reason, at.ms, now, id, holder])
                 }
             }
         }
     }
 
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>, now: Date) async throws -> (resumed: Int, failed: Int) {
-        try await database.pool.write { db in
+    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int) {
+        // Rows in flight for a holder that is neither this process nor alive (no unexpired lease row).
+        let orphaned = """
+            status = 'sending' AND holder IS NOT ? AND NOT EXISTS (
+                SELECT 1 FROM run_once_leases l WHERE l.holder = campaign_recipients.holder AND l.expires_at > ?)
+            """
+        return try await database.pool.write { db in
             try db.execute(sql: """
                 UPDATE campaign_recipients SET status = 'pending', updated_at = ?
-                WHERE status = 'sending' AND (batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?)))
-                """, arguments: [now.ms, try CampaignAudience.json(idempotentAccounts.sorted())])
+                WHERE \(orphaned) AND (batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?)))
+                """, arguments: [now.ms, holder, now.ms, try CampaignAudience.json(idempotentAccounts.sorted())])
             let resumed = db.changesCount
             try db.execute(
-                sql: "UPDATE campaign_recipients SET status = 'failed', reason = ?, updated_at = ? WHERE status = 'sending'",
-                arguments: [RecipientOutcome.interruptedReason, now.ms])
+                sql: "UPDATE campaign_recipients SET status = 'failed', reason = ?, updated_at = ? WHERE \(orphaned)",
+                arguments: [RecipientOutcome.interruptedReason, now.ms, holder, now.ms])
             return (resumed, db.changesCount)
         }
     }

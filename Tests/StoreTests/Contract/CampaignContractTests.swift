@@ -136,31 +136,31 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let draft = try await store.create(
                 name: "Later", status: .draft, audience: Self.audience(contactIds: [1]), channel: nil, content: CampaignContent(text: "x"),
                 scheduledAt: nil, createdBy: "ann@example.com", now: at(0))
-            #expect(try await store.claimRecipients(campaignId: draft, limit: 10, now: at(2)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: draft, limit: 10, holder: "a", now: at(2)).isEmpty)
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
-            let first = try await store.claimRecipients(campaignId: id, limit: 2, now: at(2))
+            let first = try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(2))
             #expect(first.map(\.contactId) == [1, 2])
             let kim = try #require(first.first)
             #expect(kim.account == "whatsapp/main" && kim.channel == "whatsapp" && kim.platformUserId == "15550001" && kim.attempts == 0)
             #expect(kim.values == ["contact.name": "Kim", "contact.email": "kim@example.com", "contact.field.tier": "gold"])
             #expect(kim.context.lastInboundAt == Date(ms: 200) && kim.context.recipientBlocked == false && kim.context.now == at(2))
-            let second = try await store.claimRecipients(campaignId: id, limit: 2, now: at(2))
+            let second = try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(2))
             #expect(second.map(\.contactId) == [3])
             #expect(second.first?.context.recipientBlocked == true)
             #expect(try await store.campaign(id: id)?.progress == ["sending": 3])
             // All in flight: nothing to claim, but not done either.
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(3)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(3)).isEmpty)
             #expect(try await store.isRunning(id))
             try await store.recordOutcomes(
                 [(first[0].id, .sent(platformMessageId: "m1")), (first[1].id, .retry(at: at(10), reason: "rate limited")), (second[0].id, .skipped(reason: "blocked"))],
-                now: at(4))
+                holder: "a", now: at(4))
             // The retry waits for its time, then goes again with its attempt counted.
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(9)).isEmpty)
-            let again = try await store.claimRecipients(campaignId: id, limit: 2, now: at(10))
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(9)).isEmpty)
+            let again = try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(10))
             #expect(again.map(\.contactId) == [2] && again.first?.attempts == 1)
-            try await store.recordOutcomes([(again[0].id, .failed(reason: "unreachable"))], now: at(11))
+            try await store.recordOutcomes([(again[0].id, .failed(reason: "unreachable"))], holder: "a", now: at(11))
             #expect(try await store.isRunning(id))
-            #expect(try await store.claimRecipients(campaignId: id, limit: 2, now: at(12)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 2, holder: "a", now: at(12)).isEmpty)
             let done = try #require(try await store.campaign(id: id))
             #expect(done.status == .completed && done.finishedAt == at(12))
             #expect(done.progress == ["sent": 1, "failed": 1, "skipped": 1] && done.total == 3)
@@ -184,20 +184,20 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let store = stores.campaignStore
             // Kim and Max on WhatsApp, Lee on LINE.
             let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
-            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, now: at(2))
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(2))
             #expect(claimed.count == 3)
-            try await store.assignBatch([claimed[2].id], key: "batch-1")
-            let recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], now: at(5))
+            #expect(try await store.assignBatch([claimed[2].id], key: "batch-1", holder: "a") == [claimed[2].id])
+            let recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", now: at(5))
             #expect(recovered.resumed == 2 && recovered.failed == 1)
             #expect(
                 try await Self.recipients(store, id) == [
                     .init(contact: 1, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
                     .init(contact: 2, channel: "line", status: "pending"), .init(contact: 3, channel: "whatsapp", status: "pending"),
                 ])
-            let batch = try await store.claimRecipients(campaignId: id, limit: 10, now: at(6))
+            let batch = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(6))
             #expect(batch.map(\.contactId) == [3] && batch.first?.batchKey == "batch-1")
-            #expect(try await store.claimRecipients(campaignId: id, limit: 10, now: at(6)).map(\.contactId) == [2])
-            let again = try await store.recoverInterruptedSends(idempotentAccounts: [], now: at(7))
+            #expect(try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(6)).map(\.contactId) == [2])
+            let again = try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", now: at(7))
             #expect(again.resumed == 1 && again.failed == 1)
         }
     }
@@ -214,13 +214,13 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             #expect(try await store.change(id, to: .start, from: [.draft, .scheduled], now: at(2)) == .refused(from: .running))
             #expect(try await store.campaign(id: id)?.startedAt == at(1))
             #expect(try await store.change(id, to: .pause, from: [.running], now: at(2)) == .changed)
-            #expect(try await store.claimRecipients(campaignId: id, limit: 1, now: at(3)).isEmpty)
+            #expect(try await store.claimRecipients(campaignId: id, limit: 1, holder: "a", now: at(3)).isEmpty)
             #expect(try await store.change(id, to: .resume, from: [.paused], now: at(4)) == .changed)
             let resumed = try #require(try await store.campaign(id: id))
             #expect(resumed.status == .running && resumed.startedAt == at(1) && resumed.total == 3)
-            let inFlight = try await store.claimRecipients(campaignId: id, limit: 1, now: at(5))
+            let inFlight = try await store.claimRecipients(campaignId: id, limit: 1, holder: "a", now: at(5))
             #expect(try await store.change(id, to: .cancel, from: [.running], now: at(6)) == .changed)
-            try await store.recordOutcomes([(inFlight[0].id, .released)], now: at(7))
+            try await store.recordOutcomes([(inFlight[0].id, .released)], holder: "a", now: at(7))
             let cancelled = try #require(try await store.campaign(id: id))
             #expect(cancelled.status == .cancelled && cancelled.finishedAt == at(6) && cancelled.progress == ["cancelled": 3])
             // A scheduled campaign paused before its time resolves its audience when resumed.
@@ -231,6 +231,81 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             #expect(try await store.change(scheduled, to: .resume, from: [.paused], now: at(2)) == .changed)
             #expect(try await Self.recipients(store, scheduled) == [.init(contact: 2, channel: "line", status: "pending")])
             #expect(try await store.campaign(id: scheduled)?.startedAt == at(2))
+        }
+    }
+
+    /// Marks each recipient as claimed by `holder`, as `claimRecipients` for that holder would.
+    static func claim(_ store: any CampaignStore, _ id: Int64, _ holder: String, limit: Int, at seconds: TimeInterval) async throws -> [Int64] {
+        try await store.claimRecipients(campaignId: id, limit: limit, holder: holder, now: at(seconds)).map(\.contactId)
+    }
+
+    /// Every process sends, so a process settles only what a dead one left: recipients held by a
+    /// holder with a live run-once lease, or by itself, are left alone whatever their age; a dead
+    /// holder's are resumed or failed; and a holder whose lease ran out loses them too.
+    @Test(arguments: StoreKind.available)
+    func onlyADeadHoldersSendsAreSettled(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let store = stores.campaignStore
+            let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
+            #expect(try await Self.claim(store, id, "alive", limit: 1, at: 2) == [1])
+            #expect(try await Self.claim(store, id, "dead", limit: 1, at: 2) == [2])
+            #expect(try await Self.claim(store, id, "me", limit: 1, at: 2) == [3])
+            // "alive" renewed its lease until 30 s; "dead" stopped renewing at 8 s.
+            try await stores.sql.execute("""
+                INSERT INTO run_once_leases (duty, holder, expires_at)
+                VALUES ('campaigns/alive', 'alive', \(at(30).ms)), ('campaigns/dead', 'dead', \(at(8).ms))
+                """)
+            let first = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", now: at(10))
+            #expect(first.resumed == 1 && first.failed == 0)
+            #expect(try await Self.recipients(store, id).map(\.status) == ["sending", "pending", "sending"])
+            // Later, "alive" has not renewed either: its WhatsApp recipient may have been sent, so it fails.
+            let later = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", now: at(31))
+            #expect(later.resumed == 0 && later.failed == 1)
+            #expect(
+                try await Self.recipients(store, id) == [
+                    .init(contact: 1, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
+                    .init(contact: 2, channel: "line", status: "pending"), .init(contact: 3, channel: "whatsapp", status: "sending"),
+                ])
+        }
+    }
+
+    /// A recipient's batch key and outcome are written only by the holder that still holds it: a
+    /// holder that was taken for dead (its recipients settled meanwhile) changes nothing.
+    @Test(arguments: StoreKind.available)
+    func onlyTheHolderWritesARecipient(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let store = stores.campaignStore
+            let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(2))
+            #expect(try await store.assignBatch(claimed.map(\.id), key: "k", holder: "b").isEmpty)
+            try await store.recordOutcomes(claimed.map { ($0.id, .sent(platformMessageId: "by-b")) }, holder: "b", now: at(3))
+            #expect(try await Self.recipients(store, id).map(\.status) == ["sending", "sending", "sending"])
+            // "a" is taken for dead: its LINE recipient goes back to pending, the others fail.
+            _ = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", now: at(20))
+            #expect(try await store.assignBatch([claimed[1].id], key: "k", holder: "a").isEmpty)
+            try await store.recordOutcomes(claimed.map { ($0.id, .sent(platformMessageId: "late")) }, holder: "a", now: at(21))
+            #expect(try await Self.recipients(store, id).map(\.status) == ["failed", "pending", "failed"])
+            #expect(try await store.recipients(campaignId: id, status: "sent", afterId: 0, limit: 10).isEmpty)
+        }
+    }
+
+    /// An interrupted batch is claimed whole, whatever the claim's limit, and one batch at a time:
+    /// a batch in two claims would go out in part under its key, and LINE would then answer the
+    /// second part "already accepted" without delivering it.
+    @Test(arguments: StoreKind.available)
+    func anInterruptedBatchIsClaimedWhole(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let store = stores.campaignStore
+            let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(2))
+            #expect(try await store.assignBatch([claimed[0].id, claimed[1].id], key: "batch-1", holder: "a").count == 2)
+            #expect(try await store.assignBatch([claimed[2].id], key: "batch-2", holder: "a").count == 1)
+            #expect(try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", now: at(20)).resumed == 3)
+            #expect(try await Self.claim(store, id, "b", limit: 1, at: 21) == [1, 2])
+            #expect(try await Self.claim(store, id, "b", limit: 1, at: 21) == [3])
         }
     }
 
@@ -249,9 +324,10 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                 """)
             let id = try await Self.started(processes[0].campaignStore, Self.audience(channel: "line"))
             let claims: [[Int64]] = try await withThrowingTaskGroup(of: [Int64].self) { group in
-                for process in processes {
+                for (index, process) in processes.enumerated() {
                     group.addTask {
                         let store = process.campaignStore
+                        let holder = "process-\(index)"
                         var claimed: [Int64] = []
                         // Until the campaign completes: a claim may come back empty while the other holds the
                         // last ones. Bounded, so a store that never completes it fails instead of hanging.
@@ -262,9 +338,9 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                                 Issue.record("the campaign never completed")
                                 break
                             }
-                            let batch = try await store.claimRecipients(campaignId: id, limit: 3, now: at(2))
+                            let batch = try await store.claimRecipients(campaignId: id, limit: 3, holder: holder, now: at(2))
                             claimed += batch.map(\.id)
-                            try await store.recordOutcomes(batch.map { ($0.id, .sent(platformMessageId: nil)) }, now: at(3))
+                            try await store.recordOutcomes(batch.map { ($0.id, .sent(platformMessageId: nil)) }, holder: holder, now: at(3))
                         }
                         return claimed
                     }

@@ -103,13 +103,13 @@ import UniversalInbox
             let kim = EmailOptOut(address: "kim@example.com", source: EmailOptOut.linkSource, createdBy: nil, createdAt: Self.at(2))
             #expect(try await store.addOptOut(kim))
             try await stores.sql.execute("UPDATE contacts SET email = NULL WHERE id = 5")
-            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, now: Self.at(3))
+            let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: Self.at(3))
             #expect(claimed.map(\.platformUserId) == ["pia@example.com"])
             #expect(
                 try await CampaignContractTests.recipients(store, id).map(\.description)
                     == ["1 email skipped unsubscribed", "5 email skipped \(PreviewedRecipient.noAddress)", "6 email sending "])
-            try await store.recordOutcomes([(claimed[0].id, .sent(platformMessageId: "m1"))], now: Self.at(4))
-            #expect(try await store.claimRecipients(campaignId: id, limit: 10, now: Self.at(5)).isEmpty)
+            try await store.recordOutcomes([(claimed[0].id, .sent(platformMessageId: "m1"))], holder: "a", now: Self.at(4))
+            #expect(try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: Self.at(5)).isEmpty)
             #expect(try await store.campaign(id: id)?.status == .completed)
         }
     }
