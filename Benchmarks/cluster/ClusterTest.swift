@@ -8,7 +8,8 @@ import PlatformStandIns
 
 /// The cluster test (issue 12): nginx (`deploy/nginx/bridge.conf`) in front of two `bridge serve`
 /// processes on one PostgreSQL. Signed webhooks for every channel go through nginx, agents reply to
-/// every ticket and a LINE campaign runs; the process holding the campaign is SIGKILLed mid-run.
+/// every ticket and a LINE campaign runs, sent by both; the process holding the `campaigns` duty is
+/// SIGKILLed mid-run.
 /// Then: every acknowledged event is stored once, every reply sent once (LINE by its retry key; the
 /// others at least once, as the dispatcher guarantees, and never lost), the campaign completes with
 /// every recipient reached once, and an agent on one process saw what arrived at the other, live.
@@ -69,7 +70,7 @@ struct ClusterTest: AsyncParsableCommand {
         }
 
         // The campaign, the agents' replies, and the customers' later messages, all at once; the
-        // process holding the campaign is killed a third of the way through its sends.
+        // process holding the `campaigns` duty is killed a third of the way through the campaign's sends.
         let campaign = try await cluster.createCampaign(audience: audience + customers)
         var replies: [Int: String] = [:]
         for ticket in tickets.prefix(Traffic.channels.count * customers) {
@@ -86,7 +87,7 @@ struct ClusterTest: AsyncParsableCommand {
             })
         }
         let victim = try await cluster.killCampaignHolder(whenPushed: (audience + customers) / 3)
-        say("  SIGKILLed bridge \(victim + 1) (it held the campaign) after \(cluster.line.requests(to: "/v2/bot/message/push").count) pushes")
+        say("  SIGKILLed bridge \(victim + 1) (it held the campaigns duty; both were sending) after \(cluster.line.requests(to: "/v2/bot/message/push").count) pushes")
         acknowledged.formUnion(try await lateDelivery.value)
 
         // The survivor finishes: the campaign, the outbox.
