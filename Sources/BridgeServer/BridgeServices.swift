@@ -41,7 +41,8 @@ enum BridgeServices {
                     inbox: inbox, registry: registry,
                     sender: CampaignSender(
                         inbox: inbox, accounts: core.campaignAccounts, transport: transport, retry: config.retry, logger: logger,
-                        holder: core.runOnce.holder, chunkSize: config.broadcast.chunkSize, concurrency: config.broadcast.concurrency),
+                        holder: core.runOnce.holder, chunkSize: config.broadcast.chunkSize, concurrency: config.broadcast.concurrency,
+                        stopping: { Task.isShuttingDownGracefully }),
                     leaser: core.runOnce, logger: logger),
                 PasswordHasherOwner(hasher: core.hasher),
             ]

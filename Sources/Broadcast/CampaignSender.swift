@@ -24,13 +24,17 @@ public struct CampaignSender: Sendable {
     public var concurrency: Int
     /// This process in the recipients it claims (`RunOnceLeaser.holder`: alive while its leases are).
     public let holder: String
+    /// Whether the process is stopping: the sends of a chunk that have not gone yet then go back
+    /// unsent (as on a pause), rather than wait out the chunk and be failed as interrupted.
+    public let stopping: @Sendable () -> Bool
 
     public init(
         inbox: Inbox, accounts: any BroadcastAccounts, transport: any HTTPTransport, retry: RetryPolicy, logger: Logger, holder: String,
-        chunkSize: Int = 500, concurrency: Int = 64
+        chunkSize: Int = 500, concurrency: Int = 64, stopping: @escaping @Sendable () -> Bool = { false }
     ) {
         self.inbox = inbox
         self.holder = holder
+        self.stopping = stopping
         self.accounts = accounts
         self.transport = transport
         self.retry = retry
@@ -70,7 +74,11 @@ public struct CampaignSender: Sendable {
             }
         }
         for (account, group) in fresh.sorted(by: { $0.key < $1.key }) {
-            guard let batching = accounts.adapter(for: account) as? any BatchSending else { continue }
+            guard let batching = accounts.adapter(for: account) as? any BatchSending else {
+                // Reloaded meanwhile as an account without batches: settled now, not left sending.
+                outcomes += group.map { ($0.id, .skipped(reason: "channel account \(account) is not configured or cannot send batches")) }
+                continue
+            }
             let size = batching.batchRecipients
             for start in stride(from: 0, to: group.count, by: size.upperBound) {
                 let part = Array(group[start..<min(start + size.upperBound, group.count)])
@@ -135,8 +143,8 @@ public struct CampaignSender: Sendable {
     }
 
     /// Single sends, `concurrency` at a time, each within its account's bucket; outcomes are
-    /// recorded every hundred so a crash leaves little in flight. A pause or cancel (looked up every
-    /// 200 ms) stops the sends that have not gone yet; they go back unsent.
+    /// recorded every hundred so a crash leaves little in flight. A pause or cancel, or the process
+    /// stopping (looked up every 200 ms), stops the sends that have not gone yet; they go back unsent.
     func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any MessageSender)], campaignId: Int64) async throws {
         guard !singles.isEmpty else { return }
         let retry = self.retry
@@ -144,11 +152,13 @@ public struct CampaignSender: Sendable {
         let accounts = self.accounts
         let inbox = self.inbox
         let holder = self.holder
+        let stopping = self.stopping
         let stop = StopSwitch()
         let monitor = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
-                if (try? await inbox.isCampaignRunning(campaignId)) == false {
+                let running = stopping() ? false : (try? await inbox.isCampaignRunning(campaignId)) != false
+                if !running {
                     stop.set()
                     return
                 }

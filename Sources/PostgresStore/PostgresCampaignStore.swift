@@ -252,26 +252,34 @@ public struct PostgresCampaignStore: CampaignStore {
         }
     }
 
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int) {
+    public func recoverInterruptedSends(
+        idempotentAccounts: Set<String>, holder: String, includingOwn: Bool, deadSince: Date, now: Date
+    ) async throws -> (resumed: Int, failed: Int) {
         let now = now.ms
         let accounts = idempotentAccounts.sorted()
-        return try await client.transaction(logger: logger) { connection in
-            // Rows in flight for a holder that is neither this process nor alive (no unexpired lease row).
-            let resumed = try await count(on: connection, """
-                UPDATE campaign_recipients r SET status = 'pending', updated_at = \(now)
-                WHERE r.status = 'sending' AND r.holder IS DISTINCT FROM \(holder)
-                    AND NOT EXISTS (SELECT 1 FROM run_once_leases l WHERE l.holder = r.holder AND l.expires_at > \(now))
-                    AND (r.batch_key IS NOT NULL OR r.account = ANY(\(accounts)))
-                RETURNING 1
-                """)
-            let failed = try await count(on: connection, """
-                UPDATE campaign_recipients r SET status = 'failed', reason = \(RecipientOutcome.interruptedReason), updated_at = \(now)
-                WHERE r.status = 'sending' AND r.holder IS DISTINCT FROM \(holder)
-                    AND NOT EXISTS (SELECT 1 FROM run_once_leases l WHERE l.holder = r.holder AND l.expires_at > \(now))
-                RETURNING 1
-                """)
-            return (resumed, failed)
+        // One statement, so one snapshot decides which rows are orphaned and what becomes of each
+        // (two statements could see a holder alive in the first and dead in the second).
+        let rows = try await client.query("""
+            WITH orphaned AS MATERIALIZED (
+                SELECT r.id, (r.batch_key IS NOT NULL OR r.account = ANY(\(accounts))) AS resumable,
+                    c.status = 'cancelled' AS cancelled
+                FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id
+                WHERE r.status = 'sending' AND (
+                    (\(includingOwn) AND r.holder = \(holder)) OR (r.holder IS DISTINCT FROM \(holder) AND NOT EXISTS (
+                        SELECT 1 FROM run_once_leases l WHERE l.holder = r.holder AND l.expires_at > \(deadSince.ms))))
+                FOR UPDATE OF r SKIP LOCKED)
+            UPDATE campaign_recipients t SET
+                status = CASE WHEN NOT o.resumable THEN 'failed' WHEN o.cancelled THEN 'cancelled' ELSE 'pending' END,
+                reason = CASE WHEN NOT o.resumable THEN \(RecipientOutcome.interruptedReason) WHEN o.cancelled THEN 'campaign cancelled' ELSE t.reason END,
+                updated_at = \(now)
+            FROM orphaned o WHERE t.id = o.id
+            RETURNING t.status
+            """, logger: logger)
+        var resumed = 0, failed = 0
+        for try await status in rows.decode(String.self) {
+            if status == "failed" { failed += 1 } else { resumed += 1 }
         }
+        return (resumed, failed)
     }
 
     public func report(id: Int64) async throws -> CampaignReport? {
@@ -343,13 +351,6 @@ public struct PostgresCampaignStore: CampaignStore {
         var ids: [Int64] = []
         for try await id in try await connection.query(query, logger: logger).decode(Int64.self) { ids.append(id) }
         return ids
-    }
-
-    /// How many rows a statement returned (a data-changing one `RETURNING 1`).
-    private func count(on connection: PostgresConnection, _ statement: PostgresQuery) async throws -> Int {
-        var counted = 0
-        for try await _ in try await connection.query(statement, logger: logger) { counted += 1 }
-        return counted
     }
 
     /// Which campaign rows to read.

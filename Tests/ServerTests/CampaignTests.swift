@@ -243,6 +243,35 @@ import Testing
         }
     }
 
+    /// A process stopping mid-campaign (a deploy) stops between sends: what it had not sent goes
+    /// back to pending for the next process, rather than waiting out the whole campaign or being
+    /// left `sending` (and then failed as interrupted) when the supervisor kills it.
+    @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func aGracefulStopGivesBackWhatItHadNotSent() async throws {
+        let t = try await TestBridge.start(standIns: [.whatsapp], configure: { config in
+            config.channels = config.channels.map { channel in
+                guard case .whatsapp(var whatsapp) = channel else { return channel }
+                whatsapp.rateLimit = RateLimit(perSecond: 5, burst: 1)
+                return .whatsapp(whatsapp)
+            }
+        })
+        for n in 0..<40 {
+            let phone = String(5511900000000 + n)
+            _ = try await t.postWhatsApp(Payloads.whatsapp(#""contacts":[{"profile":{"name":"C\#(n)"},"wa_id":"\#(phone)"}],"messages":[{"from":"\#(phone)","id":"wamid.G\#(n)","timestamp":"\#(Int64(Date().timeIntervalSince1970))","type":"text","text":{"body":"hi"}}]"#))
+        }
+        let id = try #require(try await t.postJSON("/api/v1/campaigns", #"{"name":"Deploy","audience":{"channel":"whatsapp"},"content":{"text":"Hello"},"start":true}"#).json["id"] as? Int)
+        try await t.eventually("the campaign sending") { t.whatsapp.requests.count >= 2 }
+        await t.bridge.stop()
+        let sent = t.whatsapp.requests.count
+        let states: [String: Int] = try await t.bridge.inbox.database.pool.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(
+                db, sql: "SELECT status, count(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY status", arguments: [id]
+            ).map { ($0["status"] as String, $0["n"] as Int) })
+        }
+        await t.stopStandIns()
+        #expect(sent < 40, "the stop waited for the whole campaign")
+        #expect(states == ["sent": sent, "pending": 40 - sent])
+    }
+
     @Test func individualMessagesReachAContactOnAnyOfTheirChannels() async throws {
         try await TestBridge.with(standIns: [.sms]) { t in
             let ann = try await t.addAgent("Ann")

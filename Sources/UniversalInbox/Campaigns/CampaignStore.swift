@@ -65,11 +65,16 @@ public protocol CampaignStore: EmailOptOutStore {
     /// meanwhile (its holder was taken for dead) is dropped: the settling stands.
     func recordOutcomes(_ outcomes: [(recipientId: Int64, outcome: RecipientOutcome)], holder: String, now: Date) async throws
 
-    /// Settles recipients left `sending` by holders other than `holder` that are no longer alive
-    /// at `now` (no unexpired `run_once_leases` row): those in a batch or on an
-    /// `idempotentAccounts` account go back to pending, the others are failed as interrupted.
-    /// Returns how many of each.
-    func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int)
+    /// Settles, in one statement, the recipients left `sending` by holders that are not alive: no
+    /// `run_once_leases` row of theirs expires after `deadSince` (some seconds before `now`, so a
+    /// process whose clock runs a little behind is not taken for dead). `holder`'s own rows are
+    /// settled only when `includingOwn` (after one of its chunks failed half way: nothing of its
+    /// own is in flight then). Those in a batch or on an `idempotentAccounts` account go back to
+    /// pending (or are cancelled with their campaign), the others are failed as interrupted.
+    /// Returns how many went back and how many failed.
+    func recoverInterruptedSends(
+        idempotentAccounts: Set<String>, holder: String, includingOwn: Bool, deadSince: Date, now: Date
+    ) async throws -> (resumed: Int, failed: Int)
 
     /// A campaign's recipients per channel and state, with the reasons; nil for no such campaign.
     func report(id: Int64) async throws -> CampaignReport?

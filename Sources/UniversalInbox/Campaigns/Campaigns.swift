@@ -230,14 +230,19 @@ extension Inbox {
         try await stores.campaignStore.recordOutcomes(outcomes, holder: holder, now: clock())
     }
 
-    /// Recipients left `sending` by a process that stopped (any holder but `holder` without a live
-    /// run-once lease). Those in a batch, or on a channel whose sends carry an idempotency key
-    /// (`idempotent` accounts), go back to pending and are resent under the same key; the others
-    /// are failed as "interrupted", since resending could reach the customer twice. Returns how
-    /// many of each.
+    /// Recipients left `sending` by a process that stopped: any holder but `holder` without a
+    /// run-once lease that lasts past `grace` ago (or `holder`'s own too, when `includingOwn`,
+    /// after its chunk failed). Those in a batch, or on a channel whose sends carry an
+    /// idempotency key (`idempotent` accounts), go back to pending and are resent under the same
+    /// key; the others are failed as "interrupted", since resending could reach the customer
+    /// twice. Returns how many of each.
     @discardableResult
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String) async throws -> (resumed: Int, failed: Int) {
-        try await stores.campaignStore.recoverInterruptedSends(idempotentAccounts: idempotentAccounts, holder: holder, now: clock())
+    public func recoverInterruptedSends(
+        idempotentAccounts: Set<String>, holder: String, includingOwn: Bool = false, grace: TimeInterval
+    ) async throws -> (resumed: Int, failed: Int) {
+        let now = clock()
+        return try await stores.campaignStore.recoverInterruptedSends(
+            idempotentAccounts: idempotentAccounts, holder: holder, includingOwn: includingOwn, deadSince: now.addingTimeInterval(-grace), now: now)
     }
 
     public func campaignReport(id: Int64) async throws -> CampaignReport {

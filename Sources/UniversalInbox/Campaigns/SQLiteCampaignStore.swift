@@ -222,24 +222,33 @@ public struct SQLiteCampaignStore: CampaignStore {
         }
     }
 
-    public func recoverInterruptedSends(idempotentAccounts: Set<String>, holder: String, now: Date) async throws -> (resumed: Int, failed: Int) {
-        // Rows in flight for a holder that is neither this process nor alive (no unexpired lease row).
-        let orphaned = """
-            status = 'sending' AND holder IS NOT ? AND NOT EXISTS (
-                SELECT 1 FROM run_once_leases l WHERE l.holder = campaign_recipients.holder AND l.expires_at > ?)
-            """
-        return try await database.pool.write { db in
-            try db.execute(sql: """
-                UPDATE campaign_recipients SET status = 'pending', updated_at = ?
-                WHERE \(orphaned) AND (batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?)))
-                """, arguments: [now.ms, holder, now.ms, try CampaignAudience.json(idempotentAccounts.sorted())])
-            let resumed = db.changesCount
-            try db.execute(
-                sql: "UPDATE campaign_recipients SET status = 'failed', reason = ?, updated_at = ? WHERE \(orphaned)",
-                arguments: [RecipientOutcome.interruptedReason, now.ms, holder, now.ms])
-            return (resumed, db.changesCount)
+    public func recoverInterruptedSends(
+        idempotentAccounts: Set<String>, holder: String, includingOwn: Bool, deadSince: Date, now: Date
+    ) async throws -> (resumed: Int, failed: Int) {
+        try await database.pool.write { db in
+            // One statement: rows in flight for a holder that is not alive (or this one, when asked).
+            let statuses = try String.fetchAll(db, sql: """
+                UPDATE campaign_recipients SET
+                    status = CASE WHEN NOT (\(Self.resumable)) THEN 'failed' WHEN \(Self.cancelled) THEN 'cancelled' ELSE 'pending' END,
+                    reason = CASE WHEN NOT (\(Self.resumable)) THEN ? WHEN \(Self.cancelled) THEN 'campaign cancelled' ELSE reason END,
+                    updated_at = ?
+                WHERE status = 'sending' AND (
+                    (? AND holder = ?) OR (holder IS NOT ? AND NOT EXISTS (
+                        SELECT 1 FROM run_once_leases l WHERE l.holder = campaign_recipients.holder AND l.expires_at > ?)))
+                RETURNING status
+                """, arguments: [
+                    try CampaignAudience.json(idempotentAccounts.sorted()), try CampaignAudience.json(idempotentAccounts.sorted()),
+                    RecipientOutcome.interruptedReason, now.ms, includingOwn, holder, holder, deadSince.ms,
+                ])
+            return (statuses.filter { $0 != "failed" }.count, statuses.filter { $0 == "failed" }.count)
         }
     }
+
+    /// A settled recipient may be sent again: its batch goes again under its key, or its account's
+    /// sends carry one (`?`: the idempotent accounts as a JSON array).
+    static let resumable = "batch_key IS NOT NULL OR account IN (SELECT value FROM json_each(?))"
+    /// Its campaign was cancelled.
+    static let cancelled = "(SELECT status FROM campaigns c WHERE c.id = campaign_id) = 'cancelled'"
 
     public func report(id: Int64) async throws -> CampaignReport? {
         try await database.pool.read { db in

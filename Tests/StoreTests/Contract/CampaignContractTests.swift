@@ -187,7 +187,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(2))
             #expect(claimed.count == 3)
             #expect(try await store.assignBatch([claimed[2].id], key: "batch-1", holder: "a") == [claimed[2].id])
-            let recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", now: at(5))
+            let recovered = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", includingOwn: false, deadSince: at(5), now: at(5))
             #expect(recovered.resumed == 2 && recovered.failed == 1)
             #expect(
                 try await Self.recipients(store, id) == [
@@ -197,7 +197,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let batch = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(6))
             #expect(batch.map(\.contactId) == [3] && batch.first?.batchKey == "batch-1")
             #expect(try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(6)).map(\.contactId) == [2])
-            let again = try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", now: at(7))
+            let again = try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", includingOwn: false, deadSince: at(7), now: at(7))
             #expect(again.resumed == 1 && again.failed == 1)
         }
     }
@@ -256,16 +256,44 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
                 INSERT INTO run_once_leases (duty, holder, expires_at)
                 VALUES ('campaigns/alive', 'alive', \(at(30).ms)), ('campaigns/dead', 'dead', \(at(8).ms))
                 """)
-            let first = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", now: at(10))
+            let first = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", includingOwn: false, deadSince: at(10), now: at(10))
             #expect(first.resumed == 1 && first.failed == 0)
             #expect(try await Self.recipients(store, id).map(\.status) == ["sending", "pending", "sending"])
-            // Later, "alive" has not renewed either: its WhatsApp recipient may have been sent, so it fails.
-            let later = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", now: at(31))
+            // "alive" stopped renewing at 30 s: within the grace (dead since 29 s), it still counts as alive.
+            let grace = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", includingOwn: false, deadSince: at(29), now: at(35))
+            #expect(grace.resumed == 0 && grace.failed == 0)
+            // Past it: its WhatsApp recipient may have been sent, so it fails.
+            let later = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", includingOwn: false, deadSince: at(31), now: at(36))
             #expect(later.resumed == 0 && later.failed == 1)
             #expect(
                 try await Self.recipients(store, id) == [
                     .init(contact: 1, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
                     .init(contact: 2, channel: "line", status: "pending"), .init(contact: 3, channel: "whatsapp", status: "sending"),
+                ])
+            // After a chunk of its own failed half way, "me" settles its own too.
+            let own = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", includingOwn: true, deadSince: at(36), now: at(37))
+            #expect(own.resumed == 0 && own.failed == 1)
+            #expect(try await Self.recipients(store, id).map(\.status) == ["failed", "pending", "failed"])
+        }
+    }
+
+    /// A dead holder's resumable recipients in a campaign cancelled meanwhile are cancelled with
+    /// it, not put back to pending (nothing would claim them: the campaign would never settle).
+    @Test(arguments: StoreKind.available)
+    func aCancelledCampaignsSettledRecipientsAreCancelled(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            for sql in Self.fixture { try await stores.sql.execute(sql) }
+            let store = stores.campaignStore
+            let id = try await Self.started(store, Self.audience(contactIds: [1, 2, 3]))
+            #expect(try await Self.claim(store, id, "dead", limit: 10, at: 2) == [1, 2, 3])
+            #expect(try await store.change(id, to: .cancel, from: [.running], now: at(3)) == .changed)
+            let settled = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "me", includingOwn: false, deadSince: at(4), now: at(4))
+            #expect(settled.resumed == 1 && settled.failed == 2)
+            #expect(
+                try await Self.recipients(store, id) == [
+                    .init(contact: 1, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
+                    .init(contact: 2, channel: "line", status: "cancelled", reason: "campaign cancelled"),
+                    .init(contact: 3, channel: "whatsapp", status: "failed", reason: RecipientOutcome.interruptedReason),
                 ])
         }
     }
@@ -283,7 +311,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             try await store.recordOutcomes(claimed.map { ($0.id, .sent(platformMessageId: "by-b")) }, holder: "b", now: at(3))
             #expect(try await Self.recipients(store, id).map(\.status) == ["sending", "sending", "sending"])
             // "a" is taken for dead: its LINE recipient goes back to pending, the others fail.
-            _ = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", now: at(20))
+            _ = try await store.recoverInterruptedSends(idempotentAccounts: ["line/main"], holder: "b", includingOwn: false, deadSince: at(20), now: at(20))
             #expect(try await store.assignBatch([claimed[1].id], key: "k", holder: "a").isEmpty)
             try await store.recordOutcomes(claimed.map { ($0.id, .sent(platformMessageId: "late")) }, holder: "a", now: at(21))
             #expect(try await Self.recipients(store, id).map(\.status) == ["failed", "pending", "failed"])
@@ -303,7 +331,7 @@ private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1
             let claimed = try await store.claimRecipients(campaignId: id, limit: 10, holder: "a", now: at(2))
             #expect(try await store.assignBatch([claimed[0].id, claimed[1].id], key: "batch-1", holder: "a").count == 2)
             #expect(try await store.assignBatch([claimed[2].id], key: "batch-2", holder: "a").count == 1)
-            #expect(try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", now: at(20)).resumed == 3)
+            #expect(try await store.recoverInterruptedSends(idempotentAccounts: [], holder: "b", includingOwn: false, deadSince: at(20), now: at(20)).resumed == 3)
             #expect(try await Self.claim(store, id, "b", limit: 1, at: 21) == [1, 2])
             #expect(try await Self.claim(store, id, "b", limit: 1, at: 21) == [3])
         }
