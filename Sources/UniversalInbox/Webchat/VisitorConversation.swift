@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+/// A website visitor's view of their conversation: the messages on their own channel identity
+/// (what they wrote and the replies sent to them), never notes (kept apart), never what the same
+/// contact wrote on other channels or as another visitor, never another visitor's. `TicketQueryStore`
+/// refines it, so each database's ticket read store keeps it (contract:
+/// Tests/StoreTests/Contract/VisitorConversationContractTests.swift).
+public protocol VisitorConversationStore: Sendable {
+    /// Up to `limit` messages on identity (`account`, `visitorId`) with an id above `after`, oldest first.
+    func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage]
+    /// Those of `ids` that are messages on identity (`account`, `visitorId`), oldest first.
+    func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage]
+}
+
+extension Inbox {
+    /// The visitor's messages after `after` (see `VisitorConversationStore`).
+    public func visitorMessages(account: String, visitorId: String, after: Int64 = 0, limit: Int = 200) async throws -> [StoredMessage] {
+        try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, after: after, limit: limit)
+    }
+
+    /// Those of `ids` that are the visitor's messages.
+    public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
+        guard !ids.isEmpty else { return [] }
+        return try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, ids: ids)
+    }
+}
+
+extension SQLiteTicketQueryStore {
+    public func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await read(account: account, visitorId: visitorId, condition: "id > ? ORDER BY id LIMIT ?", [after, limit])
+    }
+
+    public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        return try await read(account: account, visitorId: visitorId, condition: "id IN (\(marks)) ORDER BY id", StatementArguments(ids))
+    }
+
+    private func read(account: String, visitorId: String, condition: String, _ arguments: StatementArguments) async throws -> [StoredMessage] {
+        try await database.pool.read { db in
+            var all: StatementArguments = [account, visitorId]
+            _ = all.append(contentsOf: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM messages
+                    WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) AND \(condition)
+                    """,
+                arguments: all)
+            let ids = rows.map { $0["id"] as Int64 }
+            guard !ids.isEmpty else { return [] }
+            let attachments = try Dictionary(
+                grouping: SQLiteTicketRows.attachments(db, where: "message_id IN (\(ids.map(String.init).joined(separator: ",")))", []),
+                by: \.messageId)
+            return try rows.map { try SQLiteTicketRows.message($0, attachments: attachments[$0["id"]] ?? []) }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ChannelKit
+import Foundation
+import Testing
+import UniversalInbox
+
+/// `VisitorConversationStore` as every `TicketQueryStore` must keep it: a visitor sees the messages
+/// on their own identity (account and user id both), in id order, after a position and in pages,
+/// with their attachments; never another identity's, even of the same contact or the same user id
+/// on another account. Built on TicketReadContractTests' conversation: Kim's LINE identity (1)
+/// holds messages 1, 3, 4, 5, 6, her WhatsApp identity (2) message 2; identity 9 is user `U1` on
+/// another account, with message 7.
+@Suite struct VisitorConversationContractTests {
+    static func seeded(_ stores: Stores) async throws {
+        try await TicketReadContractTests.seeded(stores)
+        try await stores.sql.execute("""
+            INSERT INTO identities (id, contact_id, account, channel, platform_user_id, display_name, phone, last_inbound_at, blocked, created_at)
+            VALUES (9, 2, 'line/other', 'line', 'U1', NULL, NULL, NULL, 0, 9)
+            """)
+        try await stores.sql.execute(TicketReadContractTests.message(7, identity: 9, "in", "line", #"{"kind":"text","text":"Other"}"#, "Other", at: 2100))
+        try await stores.sql.execute("UPDATE messages SET ticket_id = 4, account = 'line/other' WHERE id = 7")
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aVisitorSeesOnlyTheirOwnIdentitysMessages(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            let all = try await store.visitorMessages(account: "line/main", visitorId: "U1", after: 0, limit: 50)
+            #expect(all.map(\.id) == [1, 3, 4, 5, 6])
+            #expect(all.first { $0.id == 3 }?.attachments == [TicketReadContractTests.receipt, TicketReadContractTests.expired])
+            #expect(all.first { $0.id == 4 }?.status == "failed")
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", after: 3, limit: 2).map(\.id) == [4, 5])
+            #expect(try await store.visitorMessages(account: "line/other", visitorId: "U1", after: 0, limit: 50).map(\.id) == [7])
+            #expect(try await store.visitorMessages(account: "whatsapp/main", visitorId: "15550001", after: 0, limit: 50).map(\.id) == [2])
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U2", after: 0, limit: 50).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func onlyTheVisitorsOwnOfTheIdsAsked(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", ids: [7, 6, 2, 3, 99]).map(\.id) == [3, 6])
+            #expect(try await store.visitorMessages(account: "line/other", visitorId: "U1", ids: [1, 7]).map(\.id) == [7])
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", ids: [2]).isEmpty)
+        }
+    }
+}
