@@ -1,0 +1,112 @@
+"""The website chat widget in a real Chromium: a visitor on a host page of another origin (the
+business's site, with the pasted snippet) chats with an agent working the inbox in another browser
+context; the conversation survives a reload; and a site the account does not allow gets nothing."""
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import running_bridge, wait_until
+from pages import WorkPage
+from widget_pages import HostSite, WidgetVisitor, JA
+
+WEBCHAT = """
+  - kind: webchat
+    id: site
+    name: Acme Shop
+    colour: "#0a7c5a"
+    greeting: {{ en: "Hi! How can we help?", ja: "こんにちは！ご用件をどうぞ。" }}
+    allowedOrigins: [{origin}]
+    visitorSecret: {secret}
+"""
+
+
+@pytest.fixture(scope="module")
+def widget_site():
+    """The business's site, a site it does not list, and a bridge with a webchat account allowing the first."""
+    site, other = HostSite(), HostSite()
+    extra = WEBCHAT.format(origin=site.origin, secret=secrets.token_hex(16)).replace("{{", "{").replace("}}", "}")
+    with running_bridge(prefix="browser-widget-", extra_config=extra) as bridge:
+        site.bridge = other.bridge = bridge.base_url
+        yield bridge, site, other
+    site.stop()
+    other.stop()
+
+
+def signed_in_agent(bridge, open_page, name):
+    agent = bridge.add_agent(name)
+    page, _ = open_page()
+    inbox = WorkPage(page, bridge.base_url)
+    inbox.goto()
+    inbox.sign_in(agent["email"], agent["password"])
+    inbox.expect_signed_in(name)
+    inbox.choose_view("All")
+    return agent, inbox
+
+
+def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widget_site, open_page, shot):
+    bridge, site, _ = widget_site
+    page, _ = open_page()
+    visitor = WidgetVisitor(page, site)
+    visitor.goto()
+    visitor.open()
+    expect(visitor.frame.get_by_role("heading", level=1)).to_have_text("Acme Shop")
+    expect(visitor.frame.get_by_text("Hi! How can we help?")).to_be_visible()
+    visitor.say("Is the blue jacket in stock in M?")
+    expect(visitor.message("Is the blue jacket in stock in M?")).to_be_visible()
+    shot(page, "visitor-asks")
+
+    _, inbox = signed_in_agent(bridge, open_page, "Mika Widget")
+    ticket = inbox.tickets.get_by_role("option").filter(has_text="Is the blue jacket in stock in M?")
+    expect(ticket).to_be_visible()
+    expect(ticket).to_contain_text("Website chat")
+    ticket.click()
+    expect(inbox.message("Is the blue jacket in stock in M?")).to_be_visible()
+    inbox.reply("Yes, we have it in M. Shall I reserve one?")
+    expect(visitor.message("Yes, we have it in M. Shall I reserve one?")).to_be_visible()
+    shot(page, "visitor-gets-the-answer")
+    shot(inbox.page, "agent-answers")
+
+    # A reload (or another page of the same site) continues the same chat.
+    page.reload()
+    visitor.open()
+    expect(visitor.message("Is the blue jacket in stock in M?")).to_be_visible()
+    expect(visitor.message("Yes, we have it in M. Shall I reserve one?")).to_be_visible()
+    visitor.say("Yes please!")
+    expect(inbox.message("Yes please!")).to_be_visible()
+    tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat")["items"]
+    assert len(tickets) == 1, tickets
+    # The widget reported the reply read (it was shown in the open chat).
+    wait_until(lambda: any(m["status"] == "read" for m in bridge.api("GET", f"/api/v1/tickets/{tickets[0]['id']}/messages")["items"]
+                           if m["direction"] == "out"), what="the reply read")
+
+
+def test_the_widget_speaks_japanese_and_fits_a_phone(widget_site, open_page, shot):
+    _, site, _ = widget_site
+    page, _ = open_page(locale="ja-JP", width=360, height=740)
+    visitor = WidgetVisitor(page, site, JA)
+    visitor.goto()
+    visitor.open()
+    expect(visitor.frame.get_by_text("こんにちは！ご用件をどうぞ。")).to_be_visible()
+    visitor.say("在庫はありますか？")
+    expect(visitor.message("在庫はありますか？")).to_be_visible()
+    box = page.locator("iframe").bounding_box()
+    assert box["width"] <= 360 and box["x"] >= 0, box
+    shot(page, "phone-ja")
+
+
+def test_a_site_not_allowed_cannot_show_the_widget(widget_site, open_page, shot):
+    bridge, _, other = widget_site
+    page, problems = open_page()
+    # The browser's own report of the refused frame is the one message expected, and it must come.
+    problems.allowed.append(r"Framing .* violates .*frame-ancestors")
+    with page.expect_console_message(lambda m: re.search(r"Framing .* violates .*frame-ancestors", m.text) is not None, timeout=15000):
+        page.goto(other.origin + "/")
+    frame = page.locator("iframe")
+    expect(frame).to_have_count(1)
+    # The launcher never shows: the page never said it was ready. And no chat was started.
+    expect(page.get_by_role("button", name="Open the chat")).to_be_hidden()
+    assert bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200") is not None
+    shot(page, "refused-site")
