@@ -27,6 +27,32 @@ extension PostgresTicketQueryStore {
         }
     }
 
+    public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
+        try await client.withConnection { connection in try await Self.visitorTicket(account, visitorId, connection, logger) }
+    }
+
+    public func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64? {
+        let logger = logger
+        return try await client.transaction(logger: logger) { connection in
+            guard let ticketId = try await Self.visitorTicket(account, visitorId, connection, logger) else { return nil }
+            let at = now.ms
+            try await connection.query("""
+                INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, choices, rating, rated_at)
+                SELECT id, contact_id, agent_id, \(at), 'widget', '[]', \(rating.rawValue), \(at) FROM tickets WHERE id = \(ticketId)
+                ON CONFLICT (ticket_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at
+                """, logger: logger)
+            try await PostgresTicketHistory.record(ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: at, on: connection, logger: logger)
+            return ticketId
+        }
+    }
+
+    private static func visitorTicket(_ account: String, _ visitorId: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        try await connection.query("""
+            SELECT ticket_id FROM messages
+            WHERE identity_id IN (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) ORDER BY id DESC LIMIT 1
+            """, logger: logger).decode(Int64.self).all().first
+    }
+
     private static func withAttachments(_ messages: [StoredMessage], _ connection: PostgresConnection, _ logger: Logger) async throws -> [StoredMessage] {
         let ids = messages.map(\.id)
         guard !ids.isEmpty else { return [] }

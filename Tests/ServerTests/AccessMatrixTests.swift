@@ -53,6 +53,8 @@ import Yams
         "GET /widget/v1/{accountId}/messages": (.unauthenticated, nil),
         "GET /widget/v1/{accountId}/events": (.unauthenticated, nil),
         "GET /widget/v1/{accountId}/live": (.unauthenticated, nil),
+        "POST /widget/v1/{accountId}/typing": (.unauthenticated, nil),
+        "POST /widget/v1/{accountId}/rating": (.unauthenticated, nil),
         "GET /widget.js": (.unauthenticated, nil),
         "GET /widget/{accountId}": (.unauthenticated, nil),
         "GET /media/{id}/{signature}": (.unauthenticated, nil),

@@ -84,6 +84,52 @@ import WebchatChannel
         }
     }
 
+    /// Each sees the other typing: the agent's `typing` on the inbox's live feed reaches the
+    /// visitor's socket; the visitor's report shows on the agents' feed as presence on the chat.
+    @Test func typingShowsBothWays() async throws {
+        try await TestBridge.with { t in
+            let visitor = try await Visitor.start(t)
+            #expect(try await visitor.say("m-1", "Hello?").status == 202)
+            let ticketId = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first?["id"] as? Int)
+            let agent = try await t.addAgent("Mika")
+            let live = try await LiveClient.connect(t, token: agent.token)
+            let socket = try await VisitorSocket.connect(t, token: visitor.token)
+
+            try await live.send(#"{"type":"typing","ticketId":\#(ticketId)}"#)
+            _ = try await socket.next("typing") { $0["typing"] as? Bool == true }
+            let poll = try await visitor.get("\(Self.base)/events?after=0&wait=0").json
+            #expect(poll["typing"] as? Bool == true)
+
+            try await socket.send(#"{"type":"typing"}"#)
+            _ = try await live.next("presence") { message in
+                message["ticketId"] as? Int == ticketId
+                    && (message["agents"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "Visitor" && $0["state"] as? String == "typing" }
+            }
+            // By the polling route too; a visitor with no chat yet has nobody to show it to.
+            #expect(try await visitor.request(.POST, "\(Self.base)/typing").status == 204)
+            #expect(try await Visitor.start(t).request(.POST, "\(Self.base)/typing").status == 204)
+            await socket.close()
+            await live.close()
+        }
+    }
+
+    @Test func theVisitorRatesTheChatAsTheTicketsSatisfaction() async throws {
+        try await TestBridge.with { t in
+            let visitor = try await Visitor.start(t)
+            let early = try await visitor.request(.POST, "\(Self.base)/rating", #"{"rating":"good"}"#)
+            #expect(early.status == 422)
+            #expect(early.errorCode == "nothing_to_rate")
+            #expect(try await visitor.say("m-1", "Thanks, all sorted").status == 202)
+            #expect(try await visitor.request(.POST, "\(Self.base)/rating", #"{"rating":"great"}"#).status == 400)
+            #expect(try await visitor.request(.POST, "\(Self.base)/rating", #"{"rating":"good"}"#).status == 200)
+            let ticket = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first)
+            let contactId = try #require((ticket["contact"] as? [String: Any])?["id"] as? Int)
+            let ratings = try #require(try await t.get("/api/v1/contacts/\(contactId)").json["ratings"] as? [[String: Any]])
+            #expect(ratings.map { $0["rating"] as? String } == ["good"])
+            #expect(ratings.first?["ticketId"] as? Int == ticket["id"] as? Int)
+        }
+    }
+
     @Test func aSessionNeedsAnAllowedPageAndTheWidgetsOwnOrigin() async throws {
         try await TestBridge.with { t in
             let refused = try await t.request(
@@ -182,6 +228,11 @@ struct Visitor {
     func say(_ id: String, _ text: String) async throws -> TestBridge.Reply {
         let body = try JSONSerialization.data(withJSONObject: ["id": id, "text": text])
         return try await post(String(decoding: body, as: UTF8.self))
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, _ json: String? = nil) async throws -> TestBridge.Reply {
+        try await t.request(
+            method, path, body: json.map { Data($0.utf8) }, headers: [("Content-Type", "application/json"), ("X-Visitor-Token", token)], token: nil)
     }
 
     func get(_ path: String) async throws -> TestBridge.Reply {

@@ -51,6 +51,8 @@ def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widge
     page, _ = open_page()
     visitor = WidgetVisitor(page, site)
     visitor.goto()
+    expect(visitor.launcher).to_be_visible()
+    shot(page, "site-with-the-launcher")
     visitor.open()
     expect(visitor.frame.get_by_role("heading", level=1)).to_have_text("Acme Shop")
     expect(visitor.frame.get_by_text("Hi! How can we help?")).to_be_visible()
@@ -69,6 +71,16 @@ def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widge
     shot(page, "visitor-gets-the-answer")
     shot(inbox.page, "agent-answers")
 
+    # Each sees the other typing.
+    inbox.reply_box.press_sequentially("Let me check the")
+    expect(visitor.frame.get_by_text("Support is typing…")).to_be_visible()
+    shot(page, "visitor-sees-the-agent-typing")
+    visitor.message_box.press_sequentially("Also, do you have")
+    expect(inbox.page.get_by_text("Visitor typing…")).to_be_visible()
+    shot(inbox.page, "agent-sees-the-visitor-typing")
+    inbox.reply_box.fill("")
+    visitor.message_box.fill("")
+
     # A reload (or another page of the same site) continues the same chat.
     page.reload()
     visitor.open()
@@ -78,6 +90,12 @@ def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widge
     expect(inbox.message("Yes please!")).to_be_visible()
     tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat")["items"]
     assert len(tickets) == 1, tickets
+    # The visitor rates the chat: the ticket's satisfaction, as the agent sees it.
+    visitor.frame.get_by_role("button", name="Good").click()
+    expect(visitor.frame.get_by_text("Thank you for your rating.")).to_be_visible()
+    expect(inbox.page.get_by_text("The customer rated the conversation: Good")).to_be_visible()
+    shot(page, "visitor-rated")
+    shot(inbox.page, "agent-sees-the-rating")
     # The widget reported the reply read (it was shown in the open chat).
     wait_until(lambda: any(m["status"] == "read" for m in bridge.api("GET", f"/api/v1/tickets/{tickets[0]['id']}/messages")["items"]
                            if m["direction"] == "out"), what="the reply read")

@@ -41,6 +41,8 @@ struct VisitorFeedPage: Codable, Sendable {
     /// The asked position is ahead of the log or too far behind it: reload the conversation
     /// (`GET …/messages`) and follow from `next`.
     var resync: Bool
+    /// Whether an agent is typing in the visitor's chat now.
+    var typing: Bool = false
 }
 
 /// The visitor's side of the ordered event log: the same log the agents' live feed follows, read

@@ -39,6 +39,8 @@ struct WidgetController: Sendable {
         widget.post("messages") { request, context in try await post(request, context) }
         widget.get("messages") { request, context in try await conversation(request, context) }
         widget.get("events") { request, context in try await events(request, context) }
+        widget.post("typing") { request, context in try await typing(request, context) }
+        widget.post("rating") { request, context in try await rate(request, context) }
         widget.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
@@ -129,6 +131,9 @@ struct WidgetController: Sendable {
         let result: IngestResult
         do {
             result = try await inbox.ingest(parsed.events, from: adapter.account)
+            if parsed.events.contains(where: { $0.kind == .message }), let visitorId = parsed.events.first?.sender?.id {
+                try? await VisitorTyping(inbox: inbox, clock: clock).stopped(account: adapter.account.key, visitorId: visitorId)
+            }
         } catch {
             context.logger.error("widget message not stored", metadata: ["error": "\(error)"])
             throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the message was not stored; send it again")
@@ -160,15 +165,49 @@ struct WidgetController: Sendable {
         guard let wait = Int(waitText), (0...Self.maxWait).contains(wait) else {
             throw APIError.badRequest("invalid_wait", "wait is a whole number of seconds from 0 to \(Self.maxWait)")
         }
+        // The agents' typing as the widget last knew it: a change ends the wait too.
+        let known: Bool
+        switch request.uri.queryParameters.get("typing") {
+        case nil, "false": known = false
+        case "true": known = true
+        default: throw APIError.badRequest("invalid_typing", "typing is true or false")
+        }
+        let typing = VisitorTyping(inbox: inbox, clock: clock)
         let feed = VisitorFeed(inbox: inbox, account: adapter.account.key, visitorId: visitorId)
         let waker = FeedWaker(inbox: inbox)
         let deadline = ContinuousClock.now + .seconds(wait)
         var page = try await feed.read(after: after)
-        while page.events.isEmpty, !page.resync, ContinuousClock.now < deadline, !Task.isCancelled {
+        page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
+        while page.events.isEmpty, !page.resync, page.typing == known, ContinuousClock.now < deadline, !Task.isCancelled {
             await waker.wait(tick: min(.seconds(1), deadline - .now))
             page = try await feed.read(after: page.next)
+            page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
         }
         return JSONResponse.make(page)
+    }
+
+    /// The visitor is typing (the widget repeats it every few seconds while they type): the inbox
+    /// shows it on their chat until `VisitorTyping.lapse` after the last report. 204.
+    func typing(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let (adapter, visitorId) = try await visitor(request, context)
+        _ = try await request.readBody(upTo: 1024)
+        _ = try await VisitorTyping(inbox: inbox, clock: clock).typing(account: adapter.account.key, visitorId: visitorId)
+        return Response(status: .noContent)
+    }
+
+    struct RatingBody: Decodable {
+        var rating: Rating
+    }
+
+    /// The visitor rates the chat they are in: the ticket's satisfaction, as a survey answer is.
+    /// 422 `nothing_to_rate` before the visitor wrote anything.
+    func rate(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let (adapter, visitorId) = try await visitor(request, context)
+        let body = try await request.decode(RatingBody.self, maxBytes: 1024)
+        guard try await inbox.rateVisitorTicket(account: adapter.account.key, visitorId: visitorId, rating: body.rating) != nil else {
+            throw APIError.unprocessable("nothing_to_rate", "there is no chat to rate yet")
+        }
+        return JSONResponse.make(["rating": body.rating.rawValue])
     }
 
     /// The account and the visitor the request's token names (401 without a valid one).

@@ -35,6 +35,8 @@ struct WidgetSocket: Sendable {
         else { return .dontUpgrade }
         let after = url.queryItems?.first { $0.name == "after" }?.value.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
         let feed = VisitorFeed(inbox: inbox, account: adapter.account.key, visitorId: visitorId)
+        let typing = VisitorTyping(inbox: inbox)
+        let account = adapter.account.key
         let (inbox, sockets, heartbeat) = (inbox, sockets, heartbeat)
         return .upgrade([:]) { inbound, outbound, _ in
             let id = UUID()
@@ -44,11 +46,17 @@ struct WidgetSocket: Sendable {
                 if let after { cursor = after } else { cursor = try await inbox.eventLogHead() }
                 try await outbound.write(.text(Self.json(["type": "hello", "seq": "\(cursor)"])))
                 var lastBeat = ContinuousClock.now
+                var othersTyping = false
                 while !Task.isCancelled {
                     let page = try await feed.read(after: cursor)
                     if page.resync { try await outbound.write(.text(Self.json(["type": "resync", "seq": "\(page.next)"]))) }
                     for event in page.events { try await outbound.write(.text(Self.json(event))) }
                     cursor = page.next
+                    let now = try await typing.othersTyping(account: account, visitorId: visitorId)
+                    if now != othersTyping {
+                        othersTyping = now
+                        try await outbound.write(.text(Self.json(VisitorEvent(type: "typing", typing: now))))
+                    }
                     if ContinuousClock.now - lastBeat >= heartbeat {
                         try await outbound.write(.text(Self.json(["type": "heartbeat", "seq": "\(cursor)"])))
                         lastBeat = .now
@@ -67,7 +75,13 @@ struct WidgetSocket: Sendable {
                 try? await outbound.close(.goingAway, reason: "the bridge is shutting down")
             }
             do {
-                for try await _ in inbound.messages(maxSize: 4 << 10) {}
+                // Widget → bridge: `{"type":"typing"}` while the visitor types.
+                for try await message in inbound.messages(maxSize: 4 << 10) {
+                    guard case .text(let text) = message, let frame = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)),
+                        frame["type"] == "typing"
+                    else { continue }
+                    _ = try? await typing.typing(account: account, visitorId: visitorId)
+                }
             } catch {}
             writer.cancel()
             await sockets.remove(id)

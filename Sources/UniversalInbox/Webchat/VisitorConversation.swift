@@ -11,12 +11,29 @@ public protocol VisitorConversationStore: Sendable {
     func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage]
     /// Those of `ids` that are messages on identity (`account`, `visitorId`), oldest first.
     func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage]
+    /// The ticket of the visitor's newest message: the chat the visitor is in now; nil before any.
+    func visitorTicket(account: String, visitorId: String) async throws -> Int64?
+    /// Records the visitor's rating of the ticket of their newest message (`ratings`, for the
+    /// ticket's agent, state `widget`; a second rating replaces the first) and its history entry
+    /// `rated` by the customer, in one transaction. Returns the ticket; nil before any message.
+    func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64?
 }
 
 extension Inbox {
     /// The visitor's messages after `after` (see `VisitorConversationStore`).
     public func visitorMessages(account: String, visitorId: String, after: Int64 = 0, limit: Int = 200) async throws -> [StoredMessage] {
         try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, after: after, limit: limit)
+    }
+
+    /// The ticket the visitor is in now (of their newest message).
+    public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
+        try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId)
+    }
+
+    /// The visitor rates the chat they are in (the ticket's satisfaction); the ticket, or nil
+    /// before the visitor wrote anything.
+    public func rateVisitorTicket(account: String, visitorId: String, rating: Rating) async throws -> Int64? {
+        try await stores.ticketQueries.rateVisitorTicket(account: account, visitorId: visitorId, rating: rating, at: clock())
     }
 
     /// Those of `ids` that are the visitor's messages.
@@ -34,6 +51,36 @@ extension SQLiteTicketQueryStore {
     public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
         let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
         return try await read(account: account, visitorId: visitorId, condition: "id IN (\(marks)) ORDER BY id", StatementArguments(ids))
+    }
+
+    public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
+        try await database.pool.read { db in try Self.visitorTicket(db, account: account, visitorId: visitorId) }
+    }
+
+    public func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64? {
+        try await database.pool.write { db in
+            guard let ticketId = try Self.visitorTicket(db, account: account, visitorId: visitorId) else { return nil }
+            let at = now.ms
+            try db.execute(
+                sql: """
+                    INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, choices, rating, rated_at)
+                    SELECT id, contact_id, agent_id, ?, 'widget', '[]', ?, ? FROM tickets WHERE id = ?
+                    ON CONFLICT (ticket_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at
+                    """,
+                arguments: [at, rating.rawValue, at, ticketId])
+            try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: at)
+            return ticketId
+        }
+    }
+
+    private static func visitorTicket(_ db: Database, account: String, visitorId: String) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT ticket_id FROM messages
+                WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) ORDER BY id DESC LIMIT 1
+                """,
+            arguments: [account, visitorId])
     }
 
     private func read(account: String, visitorId: String, condition: String, _ arguments: StatementArguments) async throws -> [StoredMessage] {

@@ -46,4 +46,34 @@ import UniversalInbox
             #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", ids: [2]).isEmpty)
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func theVisitorsChatIsTheTicketOfTheirNewestMessage(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorTicket(account: "line/main", visitorId: "U1") == 1)
+            #expect(try await store.visitorTicket(account: "line/other", visitorId: "U1") == 4)
+            #expect(try await store.visitorTicket(account: "line/main", visitorId: "U9") == nil)
+        }
+    }
+
+    /// A rating lands on the visitor's chat, for its agent, as the satisfaction answers show it;
+    /// a second one replaces the first; a visitor who never wrote rates nothing.
+    @Test(arguments: StoreKind.available)
+    func aVisitorRatesTheirChat(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U1", rating: .good, at: Date(ms: 5000)) == 1)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 1)
+                == [AnsweredRating(ticketId: 1, rating: "good", answeredAt: Date(ms: 5000), agentId: 7, departmentId: 1)])
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U1", rating: .bad, at: Date(ms: 6000)) == 1)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 1).map(\.rating) == ["bad"])
+            let history = try #require(try await stores.inbox.ticketStore.history(ticketId: 1)).filter { $0.kind == "rated" }
+            #expect(history.count == 2)
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U9", rating: .good, at: Date(ms: 7000)) == nil)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 2).isEmpty)
+        }
+    }
 }

@@ -32,10 +32,25 @@
   button.type = 'button';
   button.setAttribute('aria-label', labels.open);
   button.setAttribute('aria-expanded', 'false');
-  button.textContent = '💬';
+  // Drawn, not an emoji: a site's visitors may have no emoji font.
+  const icon = (path) => {
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '26');
+    svg.setAttribute('height', '26');
+    svg.setAttribute('aria-hidden', 'true');
+    const shape = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    shape.setAttribute('d', path);
+    shape.setAttribute('fill', 'currentColor');
+    svg.append(shape);
+    return svg;
+  };
+  const bubble = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z';
+  const cross = 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z';
+  button.append(icon(bubble));
   Object.assign(button.style, {
     position: 'fixed', right: '16px', bottom: '16px', width: '56px', height: '56px', borderRadius: '50%', border: '0',
-    fontSize: '26px', cursor: 'pointer', boxShadow: '0 4px 16px rgba(0,0,0,.25)', zIndex: '2147483647', display: 'none',
+    padding: '0', lineHeight: '0', cursor: 'pointer', boxShadow: '0 4px 16px rgba(0,0,0,.25)', zIndex: '2147483647', display: 'none',
     background: '#2f6fdf', color: '#fff',
   });
 
@@ -43,7 +58,7 @@
     frame.style.display = open ? 'block' : 'none';
     button.setAttribute('aria-expanded', String(open));
     button.setAttribute('aria-label', open ? labels.close : labels.open);
-    button.textContent = open ? '✕' : '💬';
+    button.replaceChildren(icon(open ? cross : bubble));
     if (window.innerWidth <= 480) {
       Object.assign(frame.style, open ? { right: '0', bottom: '0', width: '100vw', height: '100vh', maxWidth: '100vw', maxHeight: '100vh', borderRadius: '0' } : {});
       button.style.display = open ? 'none' : 'block';

@@ -15,7 +15,7 @@ const language = catalogue === ja ? 'ja' : 'en';
 const t = (key, values = {}) => (catalogue[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
 const $ = (selector) => document.querySelector(selector);
 
-const state = { token: null, seq: 0, messages: new Map(), reported: new Set(), open: false, socketFailures: 0 };
+const state = { token: null, seq: 0, messages: new Map(), reported: new Set(), open: false, socketFailures: 0, socket: null, typing: false, typingSentAt: 0 };
 
 /** The origin of the page that embeds this one: what the session is checked against. */
 function pageOrigin() {
@@ -62,7 +62,37 @@ function render() {
     el('span', { class: 'visually-hidden', text: (message.direction === 'in' ? t('you') : t('agent')) + ': ' }),
     el('span', { class: 'text', text: message.text }))));
   list.lastElementChild?.scrollIntoView({ block: 'end' });
+  // Once someone answered, the visitor may rate the chat.
+  $('.rate').hidden = !items.some((message) => message.direction === 'out');
   report();
+}
+
+/** Shows or hides "Support is typing…". */
+function showTyping(typing) {
+  state.typing = typing;
+  const node = $('.typing');
+  node.textContent = typing ? t('typing', { name: t('agent') }) : '';
+  node.hidden = !typing;
+}
+
+/** Tells the agents the visitor is typing, at most every 3 s (each report holds for 6 s). */
+function typed() {
+  const now = Date.now();
+  if (now - state.typingSentAt < 3000 || !$('#text').value.trim()) return;
+  state.typingSentAt = now;
+  if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: 'typing' }));
+  else call('POST', '/typing').catch(() => {});
+}
+
+async function rate(event) {
+  const button = event.currentTarget;
+  try {
+    await call('POST', '/rating', { rating: button.dataset.rating });
+    for (const other of document.querySelectorAll('.rate button')) other.setAttribute('aria-pressed', String(other === button));
+    $('.rate-thanks').hidden = false;
+  } catch {
+    notice(t('failed'));
+  }
 }
 
 function apply(message) {
@@ -84,6 +114,7 @@ function report() {
 
 function handle(event) {
   if (event.type === 'message' && event.message) apply(event.message);
+  if (event.type === 'typing') showTyping(event.typing === true);
   if (event.seq) state.seq = Math.max(state.seq, event.seq);
 }
 
@@ -99,6 +130,7 @@ function connect() {
   if (state.socketFailures >= 3) { poll(); return; }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const socket = new WebSocket(`${scheme}//${location.host}${api}/live?token=${encodeURIComponent(state.token)}&after=${state.seq}`);
+  state.socket = socket;
   let opened = false;
   socket.addEventListener('open', () => { opened = true; state.socketFailures = 0; notice(''); });
   socket.addEventListener('message', async (frame) => {
@@ -108,6 +140,7 @@ function connect() {
     if (event.type === 'message') render();
   });
   socket.addEventListener('close', () => {
+    state.socket = null;
     if (!opened) state.socketFailures += 1;
     setTimeout(connect, opened ? 1000 : 2000 * state.socketFailures);
   });
@@ -117,8 +150,9 @@ function connect() {
 async function poll() {
   for (;;) {
     try {
-      const page = await call('GET', `/events?after=${state.seq}&wait=25`);
+      const page = await call('GET', `/events?after=${state.seq}&wait=25&typing=${state.typing}`);
       if (page.resync) await reload();
+      showTyping(page.typing === true);
       for (const event of page.events) handle(event);
       state.seq = Math.max(state.seq, page.next);
       if (page.events.length) render();
@@ -140,6 +174,7 @@ async function send(event) {
   try {
     await call('POST', '/messages', { id: `m-${crypto.randomUUID()}`, text });
     field.value = '';
+    state.typingSentAt = 0;
     notice('');
     const since = Math.max(0, ...state.messages.keys());
     const added = await call('GET', `/messages?after=${since}`);
@@ -175,6 +210,8 @@ async function start() {
   $('.greeting').hidden = !$('.greeting').textContent;
   $('.widget').hidden = false;
   $('.composer').addEventListener('submit', send);
+  $('#text').addEventListener('input', typed);
+  for (const button of document.querySelectorAll('.rate button')) button.addEventListener('click', rate);
   $('#text').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); $('.composer').requestSubmit(); }
   });

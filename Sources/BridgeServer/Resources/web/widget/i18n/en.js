@@ -13,4 +13,8 @@ export default {
   'limited': 'Too many messages at once. Try again in {seconds} s.',
   'unreachable': 'The chat cannot be reached. Retrying…',
   'refused': 'This chat is not available on this site.',
+  'rate.prompt': 'How was this chat?',
+  'rate.good': 'Good',
+  'rate.bad': 'Bad',
+  'rate.thanks': 'Thank you for your rating.',
 };

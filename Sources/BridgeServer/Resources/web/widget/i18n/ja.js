@@ -13,4 +13,8 @@ export default {
   'limited': '送信が多すぎます。{seconds}秒後にお試しください。',
   'unreachable': 'チャットに接続できません。再接続しています…',
   'refused': 'このサイトではチャットを利用できません。',
+  'rate.prompt': 'このチャットはいかがでしたか？',
+  'rate.good': '良い',
+  'rate.bad': '悪い',
+  'rate.thanks': '評価ありがとうございました。',
 };
