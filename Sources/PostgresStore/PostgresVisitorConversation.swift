@@ -46,6 +46,22 @@ extension PostgresTicketQueryStore {
         }
     }
 
+    public func visitorContact(account: String, visitorId: String) async throws -> Int64? {
+        try await client.withConnection { connection in
+            try await connection.query(
+                "SELECT contact_id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)", logger: logger
+            ).decode(Int64.self).all().first
+        }
+    }
+
+    public func contact(email: String, excluding: Int64) async throws -> Int64? {
+        try await client.withConnection { connection in
+            try await connection.query(
+                "SELECT id FROM contacts WHERE lower(email COLLATE \"C\") = \(email) AND id <> \(excluding) ORDER BY id LIMIT 1", logger: logger
+            ).decode(Int64.self).all().first
+        }
+    }
+
     private static func visitorTicket(_ account: String, _ visitorId: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
         try await connection.query("""
             SELECT ticket_id FROM messages

@@ -55,6 +55,7 @@ import Yams
         "GET /widget/v1/{accountId}/live": (.unauthenticated, nil),
         "POST /widget/v1/{accountId}/typing": (.unauthenticated, nil),
         "POST /widget/v1/{accountId}/rating": (.unauthenticated, nil),
+        "POST /widget/v1/{accountId}/offline": (.unauthenticated, nil),
         "GET /widget.js": (.unauthenticated, nil),
         "GET /widget/{accountId}": (.unauthenticated, nil),
         "GET /media/{id}/{signature}": (.unauthenticated, nil),

@@ -130,6 +130,40 @@ import WebchatChannel
         }
     }
 
+    /// Nobody online: the session says so (with the hours), and an offline message becomes a
+    /// ticket whose contact is the one that has the address already (a customer known by e-mail).
+    @Test func anOfflineMessageBecomesATicketOfTheContactWithThatAddress() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            let hours = #"{"timeZone":"Asia/Tokyo","weekly":{"mon":[["09:00","18:00"]]}}"#
+            #expect(try await t.request(.PUT, "/api/v1/business-hours", body: Data(hours.utf8), headers: [("Content-Type", "application/json")]).status == 200)
+            let visitor = try await Visitor.start(t)
+            #expect(visitor.settings["online"] as? Bool == false)
+            #expect((visitor.settings["hours"] as? [String: Any])?["timeZone"] as? String == "Asia/Tokyo")
+
+            let known = try await t.customerWrites(Payloads.lineUser, "Hello from LINE")
+            let contactId = try #require((try await t.get("/api/v1/tickets/\(known)").json["contact"] as? [String: Any])?["id"] as? Int)
+            #expect(try await t.patchJSON("/api/v1/contacts/\(contactId)", #"{"email":"Ana@Example.com"}"#).status == 200)
+
+            let bad = try await visitor.request(.POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Ana","email":"not an address","text":"Call me"}"#)
+            #expect(bad.status == 400)
+            #expect(bad.errorCode == "invalid_email")
+            let left = try await visitor.request(
+                .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Ana Lima","email":"ana@example.com","text":"Please call me back about my order"}"#)
+            #expect(left.status == 202)
+            let ticket = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first)
+            #expect((ticket["contact"] as? [String: Any])?["id"] as? Int == contactId)
+            let identities = try #require(try await t.get("/api/v1/contacts/\(contactId)").json["identities"] as? [[String: Any]])
+            #expect(Set(identities.compactMap { $0["channel"] as? String }) == ["line", "webchat"])
+
+            // A visitor whose address nobody has: their own contact gets the name and address.
+            let stranger = try await Visitor.start(t)
+            #expect(try await stranger.request(
+                .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Kai","email":"kai@example.com","text":"Hello?"}"#).status == 202)
+            let contacts = try await t.get("/api/v1/tickets?channel=webchat").items.compactMap { $0["contact"] as? [String: Any] }
+            #expect(contacts.contains { $0["displayName"] as? String == "Kai" }, "\(contacts)")
+        }
+    }
+
     @Test func aSessionNeedsAnAllowedPageAndTheWidgetsOwnOrigin() async throws {
         try await TestBridge.with { t in
             let refused = try await t.request(
@@ -196,8 +230,8 @@ import WebchatChannel
                 .POST, "\(Self.base)/session", body: Data(#"{"page":"https://shop.example"}"#.utf8), headers: [("Content-Type", "application/json")], token: nil)
             #expect(fourth.status == 429)
             #expect(try await Visitor.start(t, token: first.token).visitorId == first.visitorId)
-            let ticketId = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first?["id"] as? Int)
-            #expect(try await t.messages(ticket: ticketId).count == 2)
+            #expect((try await first.conversation()["messages"] as? [[String: Any]])?.count == 2)
+            #expect((try await second.conversation()["messages"] as? [[String: Any]])?.count == 1)
         }
     }
 }

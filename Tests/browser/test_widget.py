@@ -35,8 +35,14 @@ def widget_site():
     other.stop()
 
 
-def signed_in_agent(bridge, open_page, name):
-    agent = bridge.add_agent(name)
+def set_availability(bridge, availability, agent=None):
+    """Puts one agent (or every agent) online or offline: the widget offers live chat only when one is online."""
+    for each in [agent] if agent else bridge.api("GET", "/api/v1/agents")["items"]:
+        bridge.api("PATCH", f"/api/v1/agents/{each['id']}", {"availability": availability})
+
+
+def signed_in_agent(bridge, open_page, name, agent=None):
+    agent = agent or bridge.add_agent(name)
     page, _ = open_page()
     inbox = WorkPage(page, bridge.base_url)
     inbox.goto()
@@ -48,6 +54,8 @@ def signed_in_agent(bridge, open_page, name):
 
 def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widget_site, open_page, shot):
     bridge, site, _ = widget_site
+    agent = bridge.add_agent("Mika Widget")
+    set_availability(bridge, "online", agent)
     page, _ = open_page()
     visitor = WidgetVisitor(page, site)
     visitor.goto()
@@ -60,7 +68,7 @@ def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widge
     expect(visitor.message("Is the blue jacket in stock in M?")).to_be_visible()
     shot(page, "visitor-asks")
 
-    _, inbox = signed_in_agent(bridge, open_page, "Mika Widget")
+    _, inbox = signed_in_agent(bridge, open_page, "Mika Widget", agent)
     ticket = inbox.tickets.get_by_role("option").filter(has_text="Is the blue jacket in stock in M?")
     expect(ticket).to_be_visible()
     expect(ticket).to_contain_text("Website chat")
@@ -102,7 +110,8 @@ def test_a_visitor_chats_with_an_agent_and_a_reload_keeps_the_conversation(widge
 
 
 def test_the_widget_speaks_japanese_and_fits_a_phone(widget_site, open_page, shot):
-    _, site, _ = widget_site
+    bridge, site, _ = widget_site
+    set_availability(bridge, "online", bridge.add_agent("Yui Online"))
     page, _ = open_page(locale="ja-JP", width=360, height=740)
     visitor = WidgetVisitor(page, site, JA)
     visitor.goto()
@@ -128,3 +137,31 @@ def test_a_site_not_allowed_cannot_show_the_widget(widget_site, open_page, shot)
     expect(page.get_by_role("button", name="Open the chat")).to_be_hidden()
     assert bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200") is not None
     shot(page, "refused-site")
+
+
+def test_with_every_agent_offline_the_visitor_leaves_a_message_that_becomes_a_ticket(widget_site, open_page, shot):
+    bridge, site, _ = widget_site
+    bridge.add_agent("Otto Away")
+    set_availability(bridge, "offline")
+    bridge.api("PUT", "/api/v1/business-hours", {"timeZone": "Asia/Tokyo", "weekly": {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]]}})
+    page, _ = open_page()
+    visitor = WidgetVisitor(page, site)
+    visitor.goto()
+    visitor.open()
+    frame = visitor.frame
+    expect(frame.get_by_text("Nobody can answer right now.")).to_be_visible()
+    expect(frame.get_by_text("Our hours (Asia/Tokyo):")).to_be_visible()
+    expect(frame.get_by_text("Mon 09:00–18:00")).to_be_visible()
+    expect(visitor.message_box).to_be_hidden()
+    frame.get_by_label("Name", exact=True).fill("Ana Lima")
+    frame.get_by_label("E-mail", exact=True).fill("ana.lima@example.com")
+    frame.get_by_label("Message", exact=True).fill("Please call me back about order 1234.")
+    shot(page, "offline-form")
+    frame.get_by_role("button", name="Leave a message").click()
+    expect(frame.get_by_text("Thank you! We will get back to you soon.")).to_be_visible()
+    expect(visitor.message("Please call me back about order 1234.")).to_be_visible()
+    shot(page, "offline-left")
+    ticket = wait_until(lambda: next((t for t in bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
+                                      if t["contact"].get("displayName") == "Ana Lima"), None), what="the offline message's ticket")
+    contact = bridge.api("GET", f"/api/v1/contacts/{ticket['contact']['id']}")
+    assert contact["email"] == "ana.lima@example.com", contact

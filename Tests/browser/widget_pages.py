@@ -72,7 +72,7 @@ class WidgetVisitor:
 
     @property
     def message_box(self):
-        return self.frame.get_by_label(self.t["message"])
+        return self.frame.get_by_label(self.t["message"], exact=True)
 
     def say(self, text):
         self.message_box.fill(text)

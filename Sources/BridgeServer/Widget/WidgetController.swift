@@ -41,6 +41,7 @@ struct WidgetController: Sendable {
         widget.get("events") { request, context in try await events(request, context) }
         widget.post("typing") { request, context in try await typing(request, context) }
         widget.post("rating") { request, context in try await rate(request, context) }
+        widget.post("offline") { request, context in try await offline(request, context) }
         widget.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
@@ -208,6 +209,49 @@ struct WidgetController: Sendable {
             throw APIError.unprocessable("nothing_to_rate", "there is no chat to rate yet")
         }
         return JSONResponse.make(["rating": body.rating.rawValue])
+    }
+
+    struct OfflineBody: Decodable {
+        var id: String
+        var name: String
+        var email: String
+        var text: String
+    }
+
+    /// A message left while nobody is online: name, e-mail and text. The text is filed like any of
+    /// the visitor's messages (a ticket, rules, alerts; the agents answer it when they are back),
+    /// then the visitor's contact gets the name and address, or joins the contact that has that
+    /// address already (`Inbox.identifyVisitor`). Limited like messages. 202.
+    func offline(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+        let (adapter, visitorId) = try await visitor(request, context)
+        let body = try await request.decode(OfflineBody.self, maxBytes: Self.maxBodyBytes)
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 100 else { throw APIError.badRequest("invalid_name", "name is 1 to 100 characters, not all blank") }
+        guard TextRules.isEmail(body.email.trimmingCharacters(in: .whitespaces)) else {
+            throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address")
+        }
+        do {
+            try throttle.message(visitorId: visitorId, address: clientAddress(request, context))
+        } catch {
+            throw Self.limited(error)
+        }
+        let post = try JSONSerialization.data(withJSONObject: ["id": body.id, "text": body.text, "name": name])
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let parsed: ParsedWebhook
+        do {
+            parsed = try adapter.parse(WebhookRequest(method: "POST", headers: headers, body: post, receivedAt: clock()))
+        } catch {
+            throw APIError(status: .badRequest, code: "invalid_message", message: error.message)
+        }
+        do {
+            _ = try await inbox.ingest(parsed.events, from: adapter.account)
+        } catch {
+            context.logger.error("widget offline message not stored", metadata: ["error": "\(error)"])
+            throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the message was not stored; send it again")
+        }
+        _ = try await inbox.identifyVisitor(account: adapter.account.key, visitorId: visitorId, name: name, email: body.email)
+        return JSONResponse.make(["accepted": true], status: .accepted)
     }
 
     /// The account and the visitor the request's token names (401 without a valid one).

@@ -7,8 +7,8 @@ import Foundation
 /// store once queued, and the visitor's live feed delivers it, so `send` only names it.
 ///
 /// The token authenticates the visitor, not the body: a visitor may post anything as themselves,
-/// and only as themselves. The post's `id` (made by the widget, kept across its retries) is the
-/// event id, so a retried post files the message once.
+/// and only as themselves. The post's `id` (made by the widget, kept across its retries), under the
+/// visitor's id, is the event id, so a retried post files the message once.
 public struct WebchatAdapter: ChannelAdapter {
     public let configuration: WebchatConfiguration
     public var account: ChannelAccountRef { ChannelAccountRef(kind: .webchat, id: configuration.id) }
@@ -98,18 +98,20 @@ struct WebchatPost: Decodable {
         guard !id.isEmpty, id.count <= WebchatAdapter.maxIdLength,
             id.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })
         else { throw .malformed("id must be 1 to \(WebchatAdapter.maxIdLength) letters, digits, - or _") }
+        // The widget makes the id; kept per visitor, so one visitor's ids never stop another's message.
+        let eventId = "\(visitorId):\(id)"
         let sender = Sender(id: visitorId, displayName: name.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(100)) })
         switch type ?? "message" {
         case "message":
             guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .malformed("text is required") }
             guard text.count <= WebchatAdapter.maxTextLength else { throw .malformed("text is longer than \(WebchatAdapter.maxTextLength) characters") }
             return InboundEvent(
-                kind: .message, eventId: id, occurredAt: receivedAt, sender: sender, message: InboundMessage(id: id, content: .text(text)))
+                kind: .message, eventId: eventId, occurredAt: receivedAt, sender: sender, message: InboundMessage(id: eventId, content: .text(text)))
         case "receipt":
             guard let messageId, messageId.hasPrefix(WebchatAdapter.messageIdPrefix) else { throw .malformed("messageId must name a reply the widget showed") }
             guard let status, status == "delivered" || status == "read" else { throw .malformed("status must be delivered or read") }
             return InboundEvent(
-                kind: .receipt, eventId: id, occurredAt: receivedAt, sender: sender,
+                kind: .receipt, eventId: eventId, occurredAt: receivedAt, sender: sender,
                 receipt: DeliveryReceipt(messageId: messageId, status: status == "read" ? .read : .delivered))
         default:
             throw .malformed("type must be message or receipt")

@@ -17,6 +17,12 @@ public protocol VisitorConversationStore: Sendable {
     /// ticket's agent, state `widget`; a second rating replaces the first) and its history entry
     /// `rated` by the customer, in one transaction. Returns the ticket; nil before any message.
     func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64?
+    /// The contact the visitor's identity belongs to; nil before the visitor wrote anything.
+    func visitorContact(account: String, visitorId: String) async throws -> Int64?
+    /// The oldest contact other than `excluding` whose e-mail address is `email`, compared with
+    /// ASCII letters in lower case (as the opt-out list compares): whom an address given in the
+    /// widget's offline form links the visitor to.
+    func contact(email: String, excluding: Int64) async throws -> Int64?
 }
 
 extension Inbox {
@@ -34,6 +40,21 @@ extension Inbox {
     /// before the visitor wrote anything.
     public func rateVisitorTicket(account: String, visitorId: String, rating: Rating) async throws -> Int64? {
         try await stores.ticketQueries.rateVisitorTicket(account: account, visitorId: visitorId, rating: rating, at: clock())
+    }
+
+    /// A visitor's offline message (nobody online): filed like any of their messages by the caller,
+    /// then their contact gets `name` and `email`, or, when another contact has that address
+    /// already, is linked into it, so a widget chat and an e-mail from one person are one contact.
+    /// Returns the contact the visitor is now.
+    public func identifyVisitor(account: String, visitorId: String, name: String, email: String) async throws -> Int64? {
+        guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
+        let address = email.trimmingCharacters(in: .whitespaces)
+        if let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId) {
+            _ = try await linkContacts(existing, absorbing: contactId)
+            return existing
+        }
+        _ = try await updateContact(contactId, ContactChanges(displayName: name, email: .some(address)))
+        return contactId
     }
 
     /// Those of `ids` that are the visitor's messages.
@@ -70,6 +91,19 @@ extension SQLiteTicketQueryStore {
                 arguments: [at, rating.rawValue, at, ticketId])
             try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: at)
             return ticketId
+        }
+    }
+
+    public func visitorContact(account: String, visitorId: String) async throws -> Int64? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT contact_id FROM identities WHERE account = ? AND platform_user_id = ?", arguments: [account, visitorId])
+        }
+    }
+
+    public func contact(email: String, excluding: Int64) async throws -> Int64? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM contacts WHERE lower(email) = ? AND id <> ? ORDER BY id LIMIT 1", arguments: [email, excluding])
         }
     }
 

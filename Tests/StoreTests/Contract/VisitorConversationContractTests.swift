@@ -76,4 +76,21 @@ import UniversalInbox
             #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 2).isEmpty)
         }
     }
+
+    /// The visitor's contact, and who already has an address (ASCII letters compared in lower
+    /// case): Kim (contact 1) is kim@example.com.
+    @Test(arguments: StoreKind.available)
+    func theVisitorsContactAndWhoHasAnAddress(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            try await stores.sql.execute("UPDATE contacts SET email = 'Kim@Example.com' WHERE id = 1")
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorContact(account: "line/main", visitorId: "U1") == 1)
+            #expect(try await store.visitorContact(account: "line/other", visitorId: "U1") == 2)
+            #expect(try await store.visitorContact(account: "line/main", visitorId: "U9") == nil)
+            #expect(try await store.contact(email: "kim@example.com", excluding: 2) == 1)
+            #expect(try await store.contact(email: "kim@example.com", excluding: 1) == nil)
+            #expect(try await store.contact(email: "lee@example.com", excluding: 2) == nil)
+        }
+    }
 }

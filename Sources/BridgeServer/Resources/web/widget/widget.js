@@ -188,6 +188,36 @@ async function send(event) {
   }
 }
 
+/** The business hours as lines: weekday names in the visitor's language, periods as given. */
+function showHours(hours) {
+  const list = $('.hours');
+  $('.away-hours-title').hidden = !hours;
+  if (!hours) return;
+  $('.away-hours-title').textContent = t('away.hours', { zone: hours.timeZone });
+  const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  const name = new Intl.DateTimeFormat(language, { weekday: 'short', timeZone: 'UTC' });
+  list.replaceChildren(...days.filter((day) => hours.weekly[day]?.length).map((day) =>
+    el('li', { text: `${name.format(new Date(Date.UTC(2024, 0, 1 + days.indexOf(day))))} ${hours.weekly[day].map((p) => p.join('–')).join(', ')}` })));
+}
+
+async function leaveMessage(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button');
+  button.disabled = true;
+  try {
+    await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
+    form.hidden = true;
+    $('.away-thanks').hidden = false;
+    notice('');
+    await reload();
+  } catch (error) {
+    notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function start() {
   translate();
   let session;
@@ -209,6 +239,11 @@ async function start() {
   $('.greeting').textContent = settings.greeting[language] ?? settings.greeting.en ?? '';
   $('.greeting').hidden = !$('.greeting').textContent;
   $('.widget').hidden = false;
+  // Nobody online (no agent available, or outside the hours): the hours and the offline form.
+  $('.away').hidden = settings.online;
+  $('.composer').hidden = !settings.online;
+  showHours(settings.hours);
+  $('.offline').addEventListener('submit', leaveMessage);
   $('.composer').addEventListener('submit', send);
   $('#text').addEventListener('input', typed);
   for (const button of document.querySelectorAll('.rate button')) button.addEventListener('click', rate);

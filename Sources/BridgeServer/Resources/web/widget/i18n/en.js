@@ -17,4 +17,11 @@ export default {
   'rate.good': 'Good',
   'rate.bad': 'Bad',
   'rate.thanks': 'Thank you for your rating.',
+  'away.title': 'Nobody can answer right now. Leave a message and we will reply by e-mail.',
+  'away.hours': 'Our hours ({zone}):',
+  'away.name': 'Name',
+  'away.email': 'E-mail',
+  'away.message': 'Message',
+  'away.send': 'Leave a message',
+  'away.thanks': 'Thank you! We will get back to you soon.',
 };

@@ -17,4 +17,11 @@ export default {
   'rate.good': '良い',
   'rate.bad': '悪い',
   'rate.thanks': '評価ありがとうございました。',
+  'away.title': 'ただいま対応できる担当者がいません。メッセージを残していただければ、メールでご返信します。',
+  'away.hours': '対応時間（{zone}）：',
+  'away.name': 'お名前',
+  'away.email': 'メールアドレス',
+  'away.message': 'お問い合わせ内容',
+  'away.send': 'メッセージを送る',
+  'away.thanks': 'ありがとうございます。折り返しご連絡します。',
 };
