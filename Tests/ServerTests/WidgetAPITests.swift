@@ -164,6 +164,31 @@ import WebchatChannel
         }
     }
 
+    /// While nobody has the chat, the visitor sees its place in the queue and the expected wait
+    /// (the queue notice's figures), live and by polling; once an agent has it, no place.
+    @Test func theVisitorSeesTheirPlaceInTheQueue() async throws {
+        try await TestBridge.with { t in
+            let login = try await t.addAgent("Ann", maxTickets: 1, availability: "offline")
+            let first = try await Visitor.start(t)
+            let second = try await Visitor.start(t)
+            #expect(try await first.say("m-1", "first").status == 202)
+            #expect(try await second.say("m-1", "second").status == 202)
+            try await t.eventually("both chats queued") { try await t.api.queue().count == 2 }
+            let socket = try await VisitorSocket.connect(t, token: second.token)
+            let place = try await socket.next("queue") { ($0["queue"] as? [String: Any])?["position"] as? Int == 2 }
+            #expect((place["queue"] as? [String: Any])?["waitMinutes"] as? Int == 10)
+            let polled = try await first.get("\(Self.base)/events?wait=0").json
+            #expect((polled["queue"] as? [String: Any])?["position"] as? Int == 1)
+
+            _ = try await t.api(as: login).updateAgent(login.id, .init(availability: "online"))
+            _ = try await socket.next("queue") { ($0["queue"] as? [String: Any])?["position"] as? Int == 1 }
+            try await t.eventually("the first chat handed out") {
+                try await first.get("\(Self.base)/events?wait=0").json["queue"] == nil
+            }
+            await socket.close()
+        }
+    }
+
     @Test func aSessionNeedsAnAllowedPageAndTheWidgetsOwnOrigin() async throws {
         try await TestBridge.with { t in
             let refused = try await t.request(

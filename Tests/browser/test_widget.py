@@ -160,6 +160,8 @@ def test_with_every_agent_offline_the_visitor_leaves_a_message_that_becomes_a_ti
     frame.get_by_role("button", name="Leave a message").click()
     expect(frame.get_by_text("Thank you! We will get back to you soon.")).to_be_visible()
     expect(visitor.message("Please call me back about order 1234.")).to_be_visible()
+    # Nobody has the chat yet: its place in the queue and the expected wait.
+    expect(frame.get_by_text(re.compile(r"You are number \d+ in the queue\. Expected wait: about \d+ min\."))).to_be_visible(timeout=15000)
     shot(page, "offline-left")
     ticket = wait_until(lambda: next((t for t in bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
                                       if t["contact"].get("displayName") == "Ana Lima"), None), what="the offline message's ticket")

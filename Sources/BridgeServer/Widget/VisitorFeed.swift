@@ -32,6 +32,23 @@ struct VisitorEvent: Codable, Sendable, Equatable {
     var seq: Int64?
     var message: VisitorMessage?
     var typing: Bool?
+    /// `queue`: the chat's place while it waits for an agent (nil once someone has it).
+    var queue: VisitorQueue?
+}
+
+/// Where the visitor's chat waits for an agent: its place (1 = next) and the expected wait, as the
+/// queue notice tells customers on other channels (`QueuePlace`).
+struct VisitorQueue: Codable, Sendable, Equatable {
+    var position: Int
+    var waitMinutes: Int
+
+    /// The place of the visitor's chat now; nil when it is not waiting (or there is no chat).
+    static func of(_ inbox: Inbox, account: String, visitorId: String) async throws -> VisitorQueue? {
+        guard let ticketId = try await inbox.visitorTicket(account: account, visitorId: visitorId),
+            let place = try await inbox.stores.assignmentStore.queuePlace(ticketId: ticketId)
+        else { return nil }
+        return VisitorQueue(position: place.position, waitMinutes: place.waitMinutes)
+    }
 }
 
 /// A page of the visitor's feed: the events after the asked position, and where to ask from next.
@@ -43,6 +60,8 @@ struct VisitorFeedPage: Codable, Sendable {
     var resync: Bool
     /// Whether an agent is typing in the visitor's chat now.
     var typing: Bool = false
+    /// The chat's place in the queue while it waits for an agent.
+    var queue: VisitorQueue?
 }
 
 /// The visitor's side of the ordered event log: the same log the agents' live feed follows, read

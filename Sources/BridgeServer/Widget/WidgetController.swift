@@ -179,10 +179,12 @@ struct WidgetController: Sendable {
         let deadline = ContinuousClock.now + .seconds(wait)
         var page = try await feed.read(after: after)
         page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
+        page.queue = try await VisitorQueue.of(inbox, account: adapter.account.key, visitorId: visitorId)
         while page.events.isEmpty, !page.resync, page.typing == known, ContinuousClock.now < deadline, !Task.isCancelled {
             await waker.wait(tick: min(.seconds(1), deadline - .now))
             page = try await feed.read(after: page.next)
             page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
+            page.queue = try await VisitorQueue.of(inbox, account: adapter.account.key, visitorId: visitorId)
         }
         return JSONResponse.make(page)
     }

@@ -47,6 +47,8 @@ struct WidgetSocket: Sendable {
                 try await outbound.write(.text(Self.json(["type": "hello", "seq": "\(cursor)"])))
                 var lastBeat = ContinuousClock.now
                 var othersTyping = false
+                var queue: VisitorQueue?
+                var queueSent = false
                 while !Task.isCancelled {
                     let page = try await feed.read(after: cursor)
                     if page.resync { try await outbound.write(.text(Self.json(["type": "resync", "seq": "\(page.next)"]))) }
@@ -56,6 +58,11 @@ struct WidgetSocket: Sendable {
                     if now != othersTyping {
                         othersTyping = now
                         try await outbound.write(.text(Self.json(VisitorEvent(type: "typing", typing: now))))
+                    }
+                    let place = try await VisitorQueue.of(inbox, account: account, visitorId: visitorId)
+                    if place != queue || !queueSent {
+                        (queue, queueSent) = (place, true)
+                        try await outbound.write(.text(Self.json(VisitorEvent(type: "queue", queue: place))))
                     }
                     if ContinuousClock.now - lastBeat >= heartbeat {
                         try await outbound.write(.text(Self.json(["type": "heartbeat", "seq": "\(cursor)"])))

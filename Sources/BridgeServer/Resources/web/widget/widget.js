@@ -67,6 +67,13 @@ function render() {
   report();
 }
 
+/** Shows the chat's place in the queue while nobody has it (nothing once an agent has it). */
+function showQueue(queue) {
+  const node = $('.queue');
+  node.textContent = queue ? t('queue', { position: queue.position, minutes: queue.waitMinutes }) : '';
+  node.hidden = !queue;
+}
+
 /** Shows or hides "Support is typing…". */
 function showTyping(typing) {
   state.typing = typing;
@@ -115,6 +122,7 @@ function report() {
 function handle(event) {
   if (event.type === 'message' && event.message) apply(event.message);
   if (event.type === 'typing') showTyping(event.typing === true);
+  if (event.type === 'queue') showQueue(event.queue);
   if (event.seq) state.seq = Math.max(state.seq, event.seq);
 }
 
@@ -153,6 +161,7 @@ async function poll() {
       const page = await call('GET', `/events?after=${state.seq}&wait=25&typing=${state.typing}`);
       if (page.resync) await reload();
       showTyping(page.typing === true);
+      showQueue(page.queue);
       for (const event of page.events) handle(event);
       state.seq = Math.max(state.seq, page.next);
       if (page.events.length) render();

@@ -13,6 +13,7 @@ export default {
   'limited': 'Too many messages at once. Try again in {seconds} s.',
   'unreachable': 'The chat cannot be reached. Retrying…',
   'refused': 'This chat is not available on this site.',
+  'queue': 'You are number {position} in the queue. Expected wait: about {minutes} min.',
   'rate.prompt': 'How was this chat?',
   'rate.good': 'Good',
   'rate.bad': 'Bad',

@@ -13,6 +13,7 @@ export default {
   'limited': '送信が多すぎます。{seconds}秒後にお試しください。',
   'unreachable': 'チャットに接続できません。再接続しています…',
   'refused': 'このサイトではチャットを利用できません。',
+  'queue': '現在{position}番目にお待ちいただいています。待ち時間の目安：約{minutes}分',
   'rate.prompt': 'このチャットはいかがでしたか？',
   'rate.good': '良い',
   'rate.bad': '悪い',
