@@ -69,6 +69,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WebchatChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/Webchat",
+            swiftSettings: strict
+        ),
+        .target(
             name: "SlackChannel",
             dependencies: ["ChannelKit"],
             path: "Sources/Channels/Slack",
@@ -146,6 +152,7 @@ let package = Package(
             dependencies: [
                 "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier", "Email", "PostgresStore",
                 "FuzzHarness",  // only its libFuzzer driver, in fuzzing builds
+                "WebchatChannel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -241,6 +248,7 @@ let package = Package(
         .testTarget(
             name: "ChannelTests",
             dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness",
+                           "WebchatChannel",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ChannelTests",
             swiftSettings: strict
@@ -266,6 +274,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "TestSupport", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier", "Email", "Broadcast", "PostgresStore",
+                           "WebchatChannel",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -37,6 +37,8 @@ struct BridgeCore: Sendable {
     let uploads: UploadStore
     let authenticator: Authenticator
     let live: LiveHub
+    /// The website visitors' open sockets (`WidgetSocket`), closed at shutdown.
+    let widgetSockets = WidgetSockets()
     let mailer: SMTPMailer?
     let campaignAccounts: CampaignAccounts
     let vapid: VAPIDKey?

@@ -68,6 +68,11 @@ enum BridgeRouter {
         ).addRoutes(to: api)
         let assets = try WebAssets.bundled()
         WebController(assets: assets).addRoutes(to: router)
+        WidgetController(
+            inbox: inbox, registry: registry, throttle: WidgetThrottle(limits: config.widgetLimits), metrics: metrics, publicBaseURL: config.server.publicBaseURL,
+            addressHeader: config.loginLimits.addressHeader, clock: core.clock
+        ).addRoutes(to: router)
+        WidgetPageController(assets: assets, registry: registry).addRoutes(to: router)
         UnsubscribeController(inbox: inbox, tokens: core.unsubscribeTokens, assets: assets, logger: core.logger).addRoutes(to: router)
         let export = ExportController(inbox: inbox, links: core.historyLinks, publicBaseURL: config.server.publicBaseURL, metrics: metrics)
         export.addRoutes(to: api)

@@ -33,6 +33,7 @@ enum BridgeServices {
                 RetentionJanitor(inbox: inbox, interval: janitorInterval, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
+                core.widgetSockets,
             ] + (core.database.liveListener(for: core.live, logger: logger).map { [$0] } ?? []) + [
                 WebhookSender(inbox: inbox, transport: transport, retry: config.retry, leaser: core.runOnce, logger: logger),
                 RulesRunner(inbox: inbox, registry: registry, leaser: core.runOnce, logger: logger),

@@ -85,7 +85,7 @@ extension PostgresTicketQueryStore {
     }
 
     /// `body` in one READ ONLY REPEATABLE READ transaction.
-    private func snapshot<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
+    func snapshot<Result: Sendable>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> Result {
         let logger = logger
         return try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)

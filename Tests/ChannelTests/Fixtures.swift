@@ -4,6 +4,7 @@ import LINEChannel
 import MessengerChannel
 import SMSChannel
 import WeChatChannel
+import WebchatChannel
 import Crypto
 import Testing
 import WhatsAppChannel
@@ -77,6 +78,13 @@ enum TestAccounts {
     static let wechatToken = "wxtoken"
     static let wechatAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     static let wechatAppId = "wx1234567890abcdef"
+    static let webchatSecret = "webchat-test-visitor-secret"
+    static let webchatVisitor = "Vq3xY8bT2mK9pL4sW7nR1c"
+
+    static func webchat(secret: String = webchatSecret) -> WebchatAdapter {
+        WebchatAdapter(configuration: WebchatConfiguration(
+            id: "site", name: "Acme Shop", allowedOrigins: ["https://shop.example"], visitorSecret: secret))
+    }
 
     static func wechat(token: String = wechatToken, apiBaseURL: String? = nil) -> WeChatAdapter {
         WeChatAdapter(configuration: WeChatConfiguration(
@@ -123,6 +131,7 @@ enum TestAccounts {
         case .messenger, .instagram: messenger(kind, secret: secret ?? messengerSecret)
         case .sms: sms(token: secret ?? smsToken)
         case .wechat: wechat(token: secret ?? wechatToken)
+        case .webchat: webchat(secret: secret ?? webchatSecret)
         }
     }
 
@@ -138,6 +147,7 @@ enum TestAccounts {
                 secret: smsToken,
                 message: Data((smsURL + (FormEncoding.decode(body) ?? []).sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { $0.0 + $0.1 }.joined()).utf8))]
         case .wechat: [:]  // WeChat signs in the query: see signedRequest
+        case .webchat: [WebchatAdapter.tokenHeader: VisitorToken.make(visitorId: webchatVisitor, secret: webchatSecret)]  // names the visitor, not the body
         }
     }
 }

@@ -15,6 +15,7 @@ import PlatformStandIns
 import Testing
 import UniversalInbox
 import WhatsAppChannel
+import WebchatChannel
 
 /// A bridge on a loopback port with a fresh SQLite file (or a fresh PostgreSQL database, with
 /// `BRIDGE_TEST_DATABASE=postgres`: `TestDatabase`), every channel configured, and helpers to call
@@ -35,6 +36,8 @@ struct TestBridge {
     static let smsToken = "twilio-test-auth-token"
     static let publicBaseURL = "https://bridge.example.com"
     static let slackSecret = "slack-test-signing-secret"
+    static let webchatSecret = "webchat-test-visitor-secret"
+    static let webchatOrigin = "https://shop.example"
     /// Every stand-in (the platforms', and those tests start for media, webhooks and push) listens on
     /// 127.0.0.1, which the egress policy refuses; tests of the policy itself narrow this.
     static let standInsAllowed = [EgressAllowEntry("127.0.0.1")].compactMap { $0 }
@@ -131,6 +134,9 @@ struct TestBridge {
             .wechat(WeChatConfiguration(
                 id: "main", appId: "wx1234567890abcdef", appSecret: "wx-test-app-secret", token: "wxtoken",
                 encodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", apiBaseURL: baseURL(.wechat))),
+            .webchat(WebchatConfiguration(
+                id: "site", name: "Acme Shop", colour: "#0a7c5a", greeting: ["en": "Hi! How can we help?", "ja": "こんにちは！"],
+                allowedOrigins: [webchatOrigin], visitorSecret: webchatSecret)),
         ]
         if let slack = started[.slack] {
             config.consoles = [

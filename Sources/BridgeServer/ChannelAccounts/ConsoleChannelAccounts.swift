@@ -34,6 +34,7 @@ struct ConsoleChannelAccounts: Sendable {
             .instagram: meta,
             .sms: [p("accountSid"), s("authToken"), p("from"), p("apiBaseURL", required: false)],
             .wechat: [p("appId"), s("appSecret"), s("token"), s("encodingAESKey", required: false), p("apiBaseURL", required: false)],
+            .webchat: [p("name"), p("colour", required: false), p("allowedOrigins"), s("visitorSecret")],
         ]
     }()
 

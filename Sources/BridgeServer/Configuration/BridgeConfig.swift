@@ -8,6 +8,7 @@ import SMSChannel
 import SlackChannel
 import UniversalInbox
 import WeChatChannel
+import WebchatChannel
 import WhatsAppChannel
 
 extension BridgeConfig {
@@ -63,6 +64,8 @@ struct BridgeConfig: Sendable {
     var bcryptQueue = 16
     /// Failed logins allowed per account and per client address.
     var loginLimits = LoginThrottle.Limits()
+    /// New website chats and visitors' messages allowed per visitor and per client address.
+    var widgetLimits = WidgetThrottle.Limits()
     /// How long a login token lasts.
     var sessionLifetime: TimeInterval = 12 * 3600
     /// Told to a customer whose new ticket waits for an agent; `{{position}}` and `{{wait}}`
@@ -209,6 +212,8 @@ enum ChannelConfig: Sendable {
     case messenger(MessengerConfiguration)
     case sms(SMSConfiguration)
     case wechat(WeChatConfiguration)
+    /// The website chat widget.
+    case webchat(WebchatConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
@@ -217,6 +222,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): ChannelAccountRef(kind: c.kind, id: c.id)
         case .sms(let c): ChannelAccountRef(kind: .sms, id: c.id)
         case .wechat(let c): ChannelAccountRef(kind: .wechat, id: c.id)
+        case .webchat(let c): ChannelAccountRef(kind: .webchat, id: c.id)
         }
     }
 
@@ -227,6 +233,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): c.rateLimit
         case .sms(let c): c.rateLimit
         case .wechat(let c): c.rateLimit
+        case .webchat(let c): c.rateLimit
         }
     }
 
@@ -237,6 +244,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): MessengerAdapter(configuration: c)
         case .sms(let c): SMSAdapter(configuration: c)
         case .wechat(let c): WeChatAdapter(configuration: c)
+        case .webchat(let c): WebchatAdapter(configuration: c)
         }
     }
 }

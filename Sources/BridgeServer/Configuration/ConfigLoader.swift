@@ -7,6 +7,7 @@ import MessengerChannel
 import SMSChannel
 import SlackChannel
 import WeChatChannel
+import WebchatChannel
 import WhatsAppChannel
 import Yams
 
@@ -333,6 +334,8 @@ enum ConfigLoader {
             return .wechat(WeChatConfiguration(
                 id: id, appId: try item.child("appId").requiredString(), appSecret: try item.child("appSecret").requiredString(),
                 token: try item.child("token").requiredString(), encodingAESKey: key, apiBaseURL: apiBaseURL, rateLimit: rateLimit))
+        case .webchat:
+            return .webchat(try parseWebchat(item, id: id, rateLimit: rateLimit))
         }
     }
 

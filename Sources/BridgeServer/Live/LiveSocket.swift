@@ -13,8 +13,12 @@ import Logging
 enum LiveSocket {
     static let path = "/api/v1/live"
 
-    static func upgrade(hub: LiveHub, authenticator: Authenticator, publicBaseURL: String?, connections: ConnectionPolicy) -> HTTPServerBuilder {
+    static func upgrade(
+        hub: LiveHub, authenticator: Authenticator, publicBaseURL: String?, connections: ConnectionPolicy, widget: WidgetSocket? = nil
+    ) -> HTTPServerBuilder {
         connections.http1WebSocketUpgrade { request, _, _ in
+            // A website visitor's socket (`WidgetSocket`) is upgraded on its own terms.
+            if let widget, let answer = await widget.shouldUpgrade(request) { return answer }
             guard let target = request.path, let url = URLComponents(string: target), url.path == path else { return .dontUpgrade }
             var token =
                 request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }

@@ -7,6 +7,8 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case instagram
     case sms
     case wechat
+    /// The website chat widget served by the bridge itself (no platform).
+    case webchat
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -7,7 +7,7 @@ import GRDB
 /// tags), what a caller may see (`TicketVisibility`) and the cursors' text are the domain's
 /// (`Inbox.listTickets`, `Inbox.countTickets`); the store gets a checked filter and a decoded
 /// position and answers one page.
-public protocol TicketQueryStore: Sendable {
+public protocol TicketQueryStore: VisitorConversationStore {
     /// Tickets matching `filter`, newest activity first (`updated_at`, then id), after `.newest`.
     /// Each of `words` must appear in one of the ticket's messages, case-insensitively: words too
     /// short for the trigram index, read by a scan of each candidate ticket's messages.

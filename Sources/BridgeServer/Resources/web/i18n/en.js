@@ -164,6 +164,7 @@ export default {
   'channel.instagram': 'Instagram',
   'channel.sms': 'SMS',
   'channel.wechat': 'WeChat',
+  'channel.webchat': 'Website chat',
   'contact.unknown': 'Customer #{id}',
   "action.toolbar": "Ticket actions",
   "action.priority": "Priority",

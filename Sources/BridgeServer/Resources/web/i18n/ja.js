@@ -164,6 +164,7 @@ export default {
   'channel.instagram': 'Instagram',
   'channel.sms': 'SMS',
   'channel.wechat': 'WeChat',
+  'channel.webchat': 'サイトチャット',
   'contact.unknown': 'お客様 #{id}',
   "action.toolbar": "チケットの操作",
   "action.priority": "優先度",

@@ -1,0 +1,274 @@
+// The website chat widget: the page the loader frames (/widget/ID), same-origin with the visitor
+// API (/widget/v1/ID/...), so the strict CSP's connect-src 'self' holds. It keeps the visitor token
+// in this origin's localStorage (a reload, or another page of the site, continues the chat), shows
+// the conversation from the API and follows the visitor's live feed by WebSocket, or by long-polling
+// where WebSockets are blocked. Every text goes in with textContent (el()), never as markup.
+import { el } from '../dom.js';
+import en from './i18n/en.js';
+import ja from './i18n/ja.js';
+
+const account = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+const api = `/widget/v1/${encodeURIComponent(account)}`;
+const storageKey = `bridge-widget:${account}`;
+const catalogue = (navigator.language || '').toLowerCase().startsWith('ja') ? ja : en;
+const language = catalogue === ja ? 'ja' : 'en';
+const t = (key, values = {}) => (catalogue[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
+const $ = (selector) => document.querySelector(selector);
+
+const state = { token: null, seq: 0, messages: new Map(), reported: new Set(), open: false, socketFailures: 0, socket: null, typing: false, typingSentAt: 0 };
+
+/** The origin of the page that embeds this one: what the session is checked against. */
+function pageOrigin() {
+  if (location.ancestorOrigins?.length) return location.ancestorOrigins[location.ancestorOrigins.length - 1];
+  try { return document.referrer ? new URL(document.referrer).origin : ''; } catch { return ''; }
+}
+
+/** The token kept in this frame's storage, or (where the browser blocks third-party storage) the
+ *  copy the loader keeps on the site and hands over in the URL's fragment. */
+function storedToken() {
+  try {
+    const own = localStorage.getItem(storageKey);
+    if (own) return own;
+  } catch { /* third-party storage blocked */ }
+  return new URLSearchParams(location.hash.slice(1)).get('t');
+}
+
+async function call(method, path, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (state.token) headers['X-Visitor-Token'] = state.token;
+  const response = await fetch(api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw Object.assign(new Error(data.error?.message ?? response.statusText), { status: response.status, code: data.error?.code, retryAfter: response.headers.get('Retry-After') });
+  return data;
+}
+
+function notice(text) {
+  const node = $('.notice');
+  node.textContent = text ?? '';
+  node.hidden = !text;
+}
+
+function translate() {
+  document.documentElement.lang = language;
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
+}
+
+function render() {
+  const list = $('.messages');
+  const items = [...state.messages.values()].sort((a, b) => a.id - b.id);
+  list.replaceChildren(...items.map((message) => el('li', { class: `bubble ${message.direction === 'in' ? 'mine' : 'theirs'}`, attrs: { 'data-id': message.id } },
+    el('span', { class: 'visually-hidden', text: (message.direction === 'in' ? t('you') : t('agent')) + ': ' }),
+    el('span', { class: 'text', text: message.text }))));
+  list.lastElementChild?.scrollIntoView({ block: 'end' });
+  // Once someone answered, the visitor may rate the chat.
+  $('.rate').hidden = !items.some((message) => message.direction === 'out');
+  report();
+}
+
+/** Shows the chat's place in the queue while nobody has it (nothing once an agent has it). */
+function showQueue(queue) {
+  const node = $('.queue');
+  node.textContent = queue ? t('queue', { position: queue.position, minutes: queue.waitMinutes }) : '';
+  node.hidden = !queue;
+}
+
+/** Shows or hides "Support is typing…". */
+function showTyping(typing) {
+  state.typing = typing;
+  const node = $('.typing');
+  node.textContent = typing ? t('typing', { name: t('agent') }) : '';
+  node.hidden = !typing;
+}
+
+/** Tells the agents the visitor is typing, at most every 3 s (each report holds for 6 s). */
+function typed() {
+  const now = Date.now();
+  if (now - state.typingSentAt < 3000 || !$('#text').value.trim()) return;
+  state.typingSentAt = now;
+  if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: 'typing' }));
+  else call('POST', '/typing').catch(() => {});
+}
+
+async function rate(event) {
+  const button = event.currentTarget;
+  try {
+    await call('POST', '/rating', { rating: button.dataset.rating });
+    for (const other of document.querySelectorAll('.rate button')) other.setAttribute('aria-pressed', String(other === button));
+    $('.rate-thanks').hidden = false;
+  } catch {
+    notice(t('failed'));
+  }
+}
+
+function apply(message) {
+  state.messages.set(message.id, message);
+}
+
+/** Tells the bridge which replies the visitor was shown (and read, when the chat is open in view). */
+function report() {
+  const read = state.open && document.visibilityState === 'visible';
+  for (const message of state.messages.values()) {
+    if (message.direction !== 'out' || !message.ref) continue;
+    const status = read ? 'read' : 'delivered';
+    const key = `${message.ref}:${status}`;
+    if (state.reported.has(key) || message.status === status || message.status === 'read') continue;
+    state.reported.add(key);
+    call('POST', '/messages', { type: 'receipt', id: `r-${crypto.randomUUID()}`, messageId: message.ref, status }).catch(() => state.reported.delete(key));
+  }
+}
+
+function handle(event) {
+  if (event.type === 'message' && event.message) apply(event.message);
+  if (event.type === 'typing') showTyping(event.typing === true);
+  if (event.type === 'queue') showQueue(event.queue);
+  if (event.seq) state.seq = Math.max(state.seq, event.seq);
+}
+
+async function reload() {
+  const conversation = await call('GET', '/messages');
+  state.messages.clear();
+  for (const message of conversation.messages) apply(message);
+  state.seq = conversation.seq;
+  render();
+}
+
+function connect() {
+  if (state.socketFailures >= 3) { poll(); return; }
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(`${scheme}//${location.host}${api}/live?token=${encodeURIComponent(state.token)}&after=${state.seq}`);
+  state.socket = socket;
+  let opened = false;
+  socket.addEventListener('open', () => { opened = true; state.socketFailures = 0; notice(''); });
+  socket.addEventListener('message', async (frame) => {
+    const event = JSON.parse(frame.data);
+    if (event.type === 'resync') { await reload(); return; }
+    handle(event);
+    if (event.type === 'message') render();
+  });
+  socket.addEventListener('close', () => {
+    state.socket = null;
+    if (!opened) state.socketFailures += 1;
+    setTimeout(connect, opened ? 1000 : 2000 * state.socketFailures);
+  });
+}
+
+/** Long-polling, where the WebSocket cannot connect: the same feed, asked again from `next`. */
+async function poll() {
+  for (;;) {
+    try {
+      const page = await call('GET', `/events?after=${state.seq}&wait=25&typing=${state.typing}`);
+      if (page.resync) await reload();
+      showTyping(page.typing === true);
+      showQueue(page.queue);
+      for (const event of page.events) handle(event);
+      state.seq = Math.max(state.seq, page.next);
+      if (page.events.length) render();
+      notice('');
+    } catch {
+      notice(t('unreachable'));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
+}
+
+async function send(event) {
+  event.preventDefault();
+  const field = $('#text');
+  const text = field.value;
+  if (!text.trim()) return;
+  const button = $('.send');
+  button.disabled = true;
+  try {
+    await call('POST', '/messages', { id: `m-${crypto.randomUUID()}`, text });
+    field.value = '';
+    state.typingSentAt = 0;
+    notice('');
+    const since = Math.max(0, ...state.messages.keys());
+    const added = await call('GET', `/messages?after=${since}`);
+    for (const message of added.messages) apply(message);
+    render();
+  } catch (error) {
+    notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+    field.focus();
+  }
+}
+
+/** The business hours as lines: weekday names in the visitor's language, periods as given. */
+function showHours(hours) {
+  const list = $('.hours');
+  $('.away-hours-title').hidden = !hours;
+  if (!hours) return;
+  $('.away-hours-title').textContent = t('away.hours', { zone: hours.timeZone });
+  const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  const name = new Intl.DateTimeFormat(language, { weekday: 'short', timeZone: 'UTC' });
+  list.replaceChildren(...days.filter((day) => hours.weekly[day]?.length).map((day) =>
+    el('li', { text: `${name.format(new Date(Date.UTC(2024, 0, 1 + days.indexOf(day))))} ${hours.weekly[day].map((p) => p.join('–')).join(', ')}` })));
+}
+
+async function leaveMessage(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button');
+  button.disabled = true;
+  try {
+    await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
+    form.hidden = true;
+    $('.away-thanks').hidden = false;
+    notice('');
+    await reload();
+  } catch (error) {
+    notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start() {
+  translate();
+  let session;
+  const kept = storedToken();
+  history.replaceState(null, '', location.pathname);
+  try {
+    session = await call('POST', '/session', { token: kept ?? undefined, page: pageOrigin() });
+  } catch (error) {
+    if (error.code === 'origin_not_allowed') return; // framed where it may not be: stay blank, the loader shows nothing
+    throw error;
+  }
+  state.token = session.token;
+  try { localStorage.setItem(storageKey, session.token); } catch { /* third-party storage blocked: the loader keeps it */ }
+  parent.postMessage({ type: 'bridge-widget:token', token: session.token }, pageOrigin() || '*');
+  const settings = session.settings;
+  document.documentElement.style.setProperty('--accent', settings.colour);
+  $('.name').textContent = settings.name;
+  $('.state').textContent = settings.online ? t('online') : t('offline');
+  $('.greeting').textContent = settings.greeting[language] ?? settings.greeting.en ?? '';
+  $('.greeting').hidden = !$('.greeting').textContent;
+  $('.widget').hidden = false;
+  // Nobody online (no agent available, or outside the hours): the hours and the offline form.
+  $('.away').hidden = settings.online;
+  $('.composer').hidden = !settings.online;
+  showHours(settings.hours);
+  $('.offline').addEventListener('submit', leaveMessage);
+  $('.composer').addEventListener('submit', send);
+  $('#text').addEventListener('input', typed);
+  for (const button of document.querySelectorAll('.rate button')) button.addEventListener('click', rate);
+  $('#text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); $('.composer').requestSubmit(); }
+  });
+  $('.close').addEventListener('click', () => parent.postMessage({ type: 'bridge-widget:close' }, '*'));
+  window.addEventListener('message', (event) => {
+    if (event.source !== parent || typeof event.data !== 'object' || !event.data) return;
+    if (event.data.type === 'bridge-widget:open') { state.open = true; report(); $('#text').focus(); }
+    if (event.data.type === 'bridge-widget:closed') state.open = false;
+  });
+  document.addEventListener('visibilitychange', report);
+  await reload();
+  connect();
+  parent.postMessage({ type: 'bridge-widget:ready', colour: settings.colour }, '*');
+}
+
+start();

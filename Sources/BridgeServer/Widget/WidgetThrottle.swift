@@ -1,0 +1,74 @@
+import ChannelKit
+import Foundation
+import Synchronization
+
+/// Token buckets (ChannelKit's `TokenBucketState`, the arithmetic the outbound limits use) per
+/// visitor and per client address, on the visitor API: a new chat or a message takes a token from
+/// the visitor's bucket and from the address's, and is refused (429 with `Retry-After`) when either
+/// is empty, so neither one noisy visitor nor one address minting visitors can flood the inbox.
+/// The clock is injected (tests move time instead of sleeping); memory is bounded, the stalest keys
+/// dropped first. Kept in the process: a refusal here protects this process's share of the work.
+final class WidgetThrottle: Sendable {
+    struct Limits: Sendable, Equatable {
+        /// New chats (sessions) per client address.
+        var sessionsPerAddress = RateLimit(perSecond: 1.0 / 60, burst: 20)
+        /// Messages per visitor, and per client address (several visitors behind one address).
+        var messagesPerVisitor = RateLimit(perSecond: 0.5, burst: 10)
+        var messagesPerAddress = RateLimit(perSecond: 2, burst: 60)
+    }
+
+    /// A request refused for now.
+    struct Limited: Error {
+        /// Whole seconds until it may be tried again (at least 1).
+        var retryAfter: Int
+    }
+
+    let limits: Limits
+    private let now: @Sendable () -> Date
+    private let maxKeys: Int
+    private let buckets = Mutex([String: (state: TokenBucketState, used: Date)]())
+
+    init(limits: Limits = Limits(), maxKeys: Int = 20_000, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.limits = limits
+        self.maxKeys = maxKeys
+        self.now = now
+    }
+
+    /// Takes a token for a new chat from `address`.
+    func session(address: String?) throws(Limited) {
+        try take([(address.map { "s:\($0)" }, limits.sessionsPerAddress)])
+    }
+
+    /// Takes a token for a message from `visitorId` and from `address`.
+    func message(visitorId: String, address: String?) throws(Limited) {
+        try take([("v:\(visitorId)", limits.messagesPerVisitor), (address.map { "m:\($0)" }, limits.messagesPerAddress)])
+    }
+
+    /// Takes one token from each bucket, or none: a refusal gives back what it took.
+    private func take(_ wanted: [(key: String?, limit: RateLimit)]) throws(Limited) {
+        let now = now()
+        let maxKeys = maxKeys
+        let wait: Duration = buckets.withLock { buckets in
+            var taken: [String] = []
+            for case let (key?, limit) in wanted {
+                var bucket = buckets[key]?.state ?? TokenBucketState(limit: limit)
+                let wait = bucket.reserve(at: now)
+                if wait > .zero {
+                    bucket.refund()
+                    buckets[key] = (bucket, now)
+                    for key in taken { buckets[key]?.state.refund() }
+                    return wait
+                }
+                buckets[key] = (bucket, now)
+                taken.append(key)
+            }
+            if buckets.count > maxKeys {
+                for (key, _) in buckets.sorted(by: { $0.value.used < $1.value.used }).prefix(buckets.count - maxKeys) { buckets.removeValue(forKey: key) }
+            }
+            return .zero
+        }
+        if wait > .zero {
+            throw Limited(retryAfter: max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up))))
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+
+/// A website visitor's view of their conversation: the messages on their own channel identity
+/// (what they wrote and the replies sent to them), never notes (kept apart), never what the same
+/// contact wrote on other channels or as another visitor, never another visitor's. `TicketQueryStore`
+/// refines it, so each database's ticket read store keeps it (contract:
+/// Tests/StoreTests/Contract/VisitorConversationContractTests.swift).
+public protocol VisitorConversationStore: Sendable {
+    /// Up to `limit` messages on identity (`account`, `visitorId`) with an id above `after`, oldest first.
+    func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage]
+    /// Those of `ids` that are messages on identity (`account`, `visitorId`), oldest first.
+    func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage]
+    /// The ticket of the visitor's newest message: the chat the visitor is in now; nil before any.
+    func visitorTicket(account: String, visitorId: String) async throws -> Int64?
+    /// Records the visitor's rating of the ticket of their newest message (`ratings`, for the
+    /// ticket's agent, state `widget`; a second rating replaces the first) and its history entry
+    /// `rated` by the customer, in one transaction. Returns the ticket; nil before any message.
+    func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64?
+    /// The contact the visitor's identity belongs to; nil before the visitor wrote anything.
+    func visitorContact(account: String, visitorId: String) async throws -> Int64?
+    /// The oldest contact other than `excluding` whose e-mail address is `email`, compared with
+    /// ASCII letters in lower case (as the opt-out list compares): whom an address given in the
+    /// widget's offline form links the visitor to.
+    func contact(email: String, excluding: Int64) async throws -> Int64?
+}
+
+extension Inbox {
+    /// The visitor's messages after `after` (see `VisitorConversationStore`).
+    public func visitorMessages(account: String, visitorId: String, after: Int64 = 0, limit: Int = 200) async throws -> [StoredMessage] {
+        try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, after: after, limit: limit)
+    }
+
+    /// The ticket the visitor is in now (of their newest message).
+    public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
+        try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId)
+    }
+
+    /// The visitor rates the chat they are in (the ticket's satisfaction); the ticket, or nil
+    /// before the visitor wrote anything.
+    public func rateVisitorTicket(account: String, visitorId: String, rating: Rating) async throws -> Int64? {
+        try await stores.ticketQueries.rateVisitorTicket(account: account, visitorId: visitorId, rating: rating, at: clock())
+    }
+
+    /// A visitor's offline message (nobody online): filed like any of their messages by the caller,
+    /// then their contact gets `name` and `email`, or, when another contact has that address
+    /// already, is linked into it, so a widget chat and an e-mail from one person are one contact.
+    /// Returns the contact the visitor is now.
+    public func identifyVisitor(account: String, visitorId: String, name: String, email: String) async throws -> Int64? {
+        guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
+        let address = email.trimmingCharacters(in: .whitespaces)
+        if let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId) {
+            _ = try await linkContacts(existing, absorbing: contactId)
+            return existing
+        }
+        _ = try await updateContact(contactId, ContactChanges(displayName: name, email: .some(address)))
+        return contactId
+    }
+
+    /// Those of `ids` that are the visitor's messages.
+    public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
+        guard !ids.isEmpty else { return [] }
+        return try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, ids: ids)
+    }
+}
+
+extension SQLiteTicketQueryStore {
+    public func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await read(account: account, visitorId: visitorId, condition: "id > ? ORDER BY id LIMIT ?", [after, limit])
+    }
+
+    public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        return try await read(account: account, visitorId: visitorId, condition: "id IN (\(marks)) ORDER BY id", StatementArguments(ids))
+    }
+
+    public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
+        try await database.pool.read { db in try Self.visitorTicket(db, account: account, visitorId: visitorId) }
+    }
+
+    public func rateVisitorTicket(account: String, visitorId: String, rating: Rating, at now: Date) async throws -> Int64? {
+        try await database.pool.write { db in
+            guard let ticketId = try Self.visitorTicket(db, account: account, visitorId: visitorId) else { return nil }
+            let at = now.ms
+            try db.execute(
+                sql: """
+                    INSERT INTO ratings (ticket_id, contact_id, agent_id, requested_at, state, choices, rating, rated_at)
+                    SELECT id, contact_id, agent_id, ?, 'widget', '[]', ?, ? FROM tickets WHERE id = ?
+                    ON CONFLICT (ticket_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at
+                    """,
+                arguments: [at, rating.rawValue, at, ticketId])
+            try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: at)
+            return ticketId
+        }
+    }
+
+    public func visitorContact(account: String, visitorId: String) async throws -> Int64? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT contact_id FROM identities WHERE account = ? AND platform_user_id = ?", arguments: [account, visitorId])
+        }
+    }
+
+    public func contact(email: String, excluding: Int64) async throws -> Int64? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM contacts WHERE lower(email) = ? AND id <> ? ORDER BY id LIMIT 1", arguments: [email, excluding])
+        }
+    }
+
+    private static func visitorTicket(_ db: Database, account: String, visitorId: String) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT ticket_id FROM messages
+                WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) ORDER BY id DESC LIMIT 1
+                """,
+            arguments: [account, visitorId])
+    }
+
+    private func read(account: String, visitorId: String, condition: String, _ arguments: StatementArguments) async throws -> [StoredMessage] {
+        try await database.pool.read { db in
+            var all: StatementArguments = [account, visitorId]
+            _ = all.append(contentsOf: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM messages
+                    WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) AND \(condition)
+                    """,
+                arguments: all)
+            let ids = rows.map { $0["id"] as Int64 }
+            guard !ids.isEmpty else { return [] }
+            let attachments = try Dictionary(
+                grouping: SQLiteTicketRows.attachments(db, where: "message_id IN (\(ids.map(String.init).joined(separator: ",")))", []),
+                by: \.messageId)
+            return try rows.map { try SQLiteTicketRows.message($0, attachments: attachments[$0["id"]] ?? []) }
+        }
+    }
+}

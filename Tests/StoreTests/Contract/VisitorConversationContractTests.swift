@@ -1,0 +1,96 @@
+import ChannelKit
+import Foundation
+import Testing
+import UniversalInbox
+
+/// `VisitorConversationStore` as every `TicketQueryStore` must keep it: a visitor sees the messages
+/// on their own identity (account and user id both), in id order, after a position and in pages,
+/// with their attachments; never another identity's, even of the same contact or the same user id
+/// on another account. Built on TicketReadContractTests' conversation: Kim's LINE identity (1)
+/// holds messages 1, 3, 4, 5, 6, her WhatsApp identity (2) message 2; identity 9 is user `U1` on
+/// another account, with message 7.
+@Suite struct VisitorConversationContractTests {
+    static func seeded(_ stores: Stores) async throws {
+        try await TicketReadContractTests.seeded(stores)
+        try await stores.sql.execute("""
+            INSERT INTO identities (id, contact_id, account, channel, platform_user_id, display_name, phone, last_inbound_at, blocked, created_at)
+            VALUES (9, 2, 'line/other', 'line', 'U1', NULL, NULL, NULL, 0, 9)
+            """)
+        try await stores.sql.execute(TicketReadContractTests.message(7, identity: 9, "in", "line", #"{"kind":"text","text":"Other"}"#, "Other", at: 2100))
+        try await stores.sql.execute("UPDATE messages SET ticket_id = 4, account = 'line/other' WHERE id = 7")
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aVisitorSeesOnlyTheirOwnIdentitysMessages(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            let all = try await store.visitorMessages(account: "line/main", visitorId: "U1", after: 0, limit: 50)
+            #expect(all.map(\.id) == [1, 3, 4, 5, 6])
+            #expect(all.first { $0.id == 3 }?.attachments == [TicketReadContractTests.receipt, TicketReadContractTests.expired])
+            #expect(all.first { $0.id == 4 }?.status == "failed")
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", after: 3, limit: 2).map(\.id) == [4, 5])
+            #expect(try await store.visitorMessages(account: "line/other", visitorId: "U1", after: 0, limit: 50).map(\.id) == [7])
+            #expect(try await store.visitorMessages(account: "whatsapp/main", visitorId: "15550001", after: 0, limit: 50).map(\.id) == [2])
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U2", after: 0, limit: 50).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func onlyTheVisitorsOwnOfTheIdsAsked(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", ids: [7, 6, 2, 3, 99]).map(\.id) == [3, 6])
+            #expect(try await store.visitorMessages(account: "line/other", visitorId: "U1", ids: [1, 7]).map(\.id) == [7])
+            #expect(try await store.visitorMessages(account: "line/main", visitorId: "U1", ids: [2]).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theVisitorsChatIsTheTicketOfTheirNewestMessage(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorTicket(account: "line/main", visitorId: "U1") == 1)
+            #expect(try await store.visitorTicket(account: "line/other", visitorId: "U1") == 4)
+            #expect(try await store.visitorTicket(account: "line/main", visitorId: "U9") == nil)
+        }
+    }
+
+    /// A rating lands on the visitor's chat, for its agent, as the satisfaction answers show it;
+    /// a second one replaces the first; a visitor who never wrote rates nothing.
+    @Test(arguments: StoreKind.available)
+    func aVisitorRatesTheirChat(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U1", rating: .good, at: Date(ms: 5000)) == 1)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 1)
+                == [AnsweredRating(ticketId: 1, rating: "good", answeredAt: Date(ms: 5000), agentId: 7, departmentId: 1)])
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U1", rating: .bad, at: Date(ms: 6000)) == 1)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 1).map(\.rating) == ["bad"])
+            let history = try #require(try await stores.inbox.ticketStore.history(ticketId: 1)).filter { $0.kind == "rated" }
+            #expect(history.count == 2)
+            #expect(try await store.rateVisitorTicket(account: "line/main", visitorId: "U9", rating: .good, at: Date(ms: 7000)) == nil)
+            #expect(try await stores.inbox.satisfactionStore.answeredRatings(contactId: 2).isEmpty)
+        }
+    }
+
+    /// The visitor's contact, and who already has an address (ASCII letters compared in lower
+    /// case): Kim (contact 1) is kim@example.com.
+    @Test(arguments: StoreKind.available)
+    func theVisitorsContactAndWhoHasAnAddress(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            try await stores.sql.execute("UPDATE contacts SET email = 'Kim@Example.com' WHERE id = 1")
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.visitorContact(account: "line/main", visitorId: "U1") == 1)
+            #expect(try await store.visitorContact(account: "line/other", visitorId: "U1") == 2)
+            #expect(try await store.visitorContact(account: "line/main", visitorId: "U9") == nil)
+            #expect(try await store.contact(email: "kim@example.com", excluding: 2) == 1)
+            #expect(try await store.contact(email: "kim@example.com", excluding: 1) == nil)
+            #expect(try await store.contact(email: "lee@example.com", excluding: 2) == nil)
+        }
+    }
+}
