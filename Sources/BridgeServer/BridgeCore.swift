@@ -39,6 +39,8 @@ struct BridgeCore: Sendable {
     let live: LiveHub
     /// The website visitors' open sockets (`WidgetSocket`), closed at shutdown.
     let widgetSockets = WidgetSockets()
+    /// The visitor API's limits, shared by its routes and its sockets.
+    let widgetThrottle: WidgetThrottle
     let mailer: SMTPMailer?
     let campaignAccounts: CampaignAccounts
     let vapid: VAPIDKey?
@@ -79,6 +81,7 @@ struct BridgeCore: Sendable {
         authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         live = LiveHub(
             inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
+        widgetThrottle = WidgetThrottle(limits: config.widgetLimits)
         mailer = config.email.map(SMTPMailer.init(settings:))
         let unsubscribeTokens = UnsubscribeTokens(inbox: inbox)
         self.unsubscribeTokens = unsubscribeTokens

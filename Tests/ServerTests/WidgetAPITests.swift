@@ -150,10 +150,21 @@ import WebchatChannel
             let left = try await visitor.request(
                 .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Ana Lima","email":"ana@example.com","text":"Please call me back about my order"}"#)
             #expect(left.status == 202)
+            // Anyone can type anyone's address: nothing is merged into the customer who has it, and
+            // their details stay theirs; a note tells the agents, who link the two if it is one person.
             let ticket = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first)
-            #expect((ticket["contact"] as? [String: Any])?["id"] as? Int == contactId)
-            let identities = try #require(try await t.get("/api/v1/contacts/\(contactId)").json["identities"] as? [[String: Any]])
-            #expect(Set(identities.compactMap { $0["channel"] as? String }) == ["line", "webchat"])
+            let visitorContact = try #require((ticket["contact"] as? [String: Any])?["id"] as? Int)
+            #expect(visitorContact != contactId)
+            #expect((ticket["contact"] as? [String: Any])?["displayName"] as? String == "Ana Lima")
+            let customer = try await t.get("/api/v1/contacts/\(contactId)").json
+            #expect(Set((customer["identities"] as? [[String: Any]] ?? []).compactMap { $0["channel"] as? String }) == ["line"])
+            #expect(customer["email"] as? String == "Ana@Example.com")
+            let notes = try await t.get("/api/v1/tickets/\(ticket["id"] as? Int ?? 0)/notes").items
+            #expect(notes.contains { ($0["text"] as? String)?.contains("contact #\(contactId)") == true }, "\(notes)")
+            // A second address from the same visitor changes no one else either.
+            #expect(try await visitor.request(
+                .POST, "\(Self.base)/offline", #"{"id":"o-2","name":"Other","email":"kai.other@example.com","text":"me again"}"#).status == 202)
+            #expect(try await t.get("/api/v1/contacts/\(contactId)").json["email"] as? String == "Ana@Example.com")
 
             // A visitor whose address nobody has: their own contact gets the name and address.
             let stranger = try await Visitor.start(t)
@@ -161,6 +172,26 @@ import WebchatChannel
                 .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Kai","email":"kai@example.com","text":"Hello?"}"#).status == 202)
             let contacts = try await t.get("/api/v1/tickets?channel=webchat").items.compactMap { $0["contact"] as? [String: Any] }
             #expect(contacts.contains { $0["displayName"] as? String == "Kai" }, "\(contacts)")
+        }
+    }
+
+    /// The visitor API's other calls are limited per visitor, and a visitor holds at most two
+    /// polls or sockets open; the platform webhook route does not take widget posts (it would
+    /// skip every widget limit).
+    @Test func aVisitorCannotFloodTheOtherCallsNorPostThroughTheWebhookRoute() async throws {
+        try await TestBridge.with(configure: { config in
+            config.widgetLimits.requestsPerVisitor = RateLimit(perSecond: 0.001, burst: 3)
+        }) { t in
+            let visitor = try await Visitor.start(t)
+            for _ in 0..<3 { #expect(try await visitor.request(.GET, "\(Self.base)/messages").status == 200) }
+            let refused = try await visitor.request(.GET, "\(Self.base)/messages")
+            #expect(refused.status == 429)
+            #expect(refused.errorCode == "rate_limited")
+            let webhook = try await t.request(
+                .POST, "/webhooks/webchat/site", body: Data(#"{"id":"w-1","text":"around the limits"}"#.utf8),
+                headers: [("Content-Type", "application/json"), ("X-Visitor-Token", visitor.token)])
+            #expect(webhook.status == 404)
+            #expect(try await t.get("/api/v1/tickets?channel=webchat").items.isEmpty)
         }
     }
 

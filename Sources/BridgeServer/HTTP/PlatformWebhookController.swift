@@ -18,6 +18,10 @@ struct PlatformWebhookController: Sendable {
     /// Where arrivals and signature refusals are counted for the console.
     var activity: WebhookActivity?
 
+    /// Kinds whose messages come in another way: the website widget's through the visitor API
+    /// (`WidgetController`, with its limits per visitor and address, which this route would skip).
+    static let notHere: Set<ChannelKind> = [.webchat]
+
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }
         router.get("/webhooks/:kind/:accountId") { request, context in try await handshake(request, context) }
@@ -28,7 +32,7 @@ struct PlatformWebhookController: Sendable {
     private func adapter(_ context: BridgeRequestContext) async throws -> any ChannelAdapter {
         let kindText = context.parameters.get("kind") ?? ""
         let id = context.parameters.get("accountId") ?? ""
-        guard let kind = ChannelKind(rawValue: kindText) else {
+        guard let kind = ChannelKind(rawValue: kindText), !Self.notHere.contains(kind) else {
             metrics.webhook(channel: "unknown", outcome: "unknown_account")
             throw APIError(status: .notFound, code: "unknown_channel_kind", message: "no channel kind \"\(kindText)\"")
         }

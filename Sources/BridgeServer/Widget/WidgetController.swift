@@ -152,7 +152,7 @@ struct WidgetController: Sendable {
     }
 
     func conversation(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (adapter, visitorId) = try await visitor(request, context)
+        let (adapter, visitorId) = try await limitedVisitor(request, context)
         let after = try Self.position(request, "after")
         let seq = try await inbox.eventLogHead()
         let messages = try await inbox.visitorMessages(account: adapter.account.key, visitorId: visitorId, after: after, limit: 500)
@@ -160,7 +160,15 @@ struct WidgetController: Sendable {
     }
 
     func events(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (adapter, visitorId) = try await visitor(request, context)
+        let (adapter, visitorId) = try await limitedVisitor(request, context)
+        guard throttle.open(visitorId: visitorId) else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            throw APIError(
+                status: .tooManyRequests, code: "too_many_open", message: "this visitor has \(throttle.limits.openPerVisitor) polls or sockets open already",
+                headers: headers)
+        }
+        defer { throttle.close(visitorId: visitorId) }
         let after = try Self.position(request, "after")
         let waitText = request.uri.queryParameters.get("wait") ?? "0"
         guard let wait = Int(waitText), (0...Self.maxWait).contains(wait) else {
@@ -192,7 +200,7 @@ struct WidgetController: Sendable {
     /// The visitor is typing (the widget repeats it every few seconds while they type): the inbox
     /// shows it on their chat until `VisitorTyping.lapse` after the last report. 204.
     func typing(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (adapter, visitorId) = try await visitor(request, context)
+        let (adapter, visitorId) = try await limitedVisitor(request, context)
         _ = try await request.readBody(upTo: 1024)
         _ = try await VisitorTyping(inbox: inbox, clock: clock).typing(account: adapter.account.key, visitorId: visitorId)
         return Response(status: .noContent)
@@ -205,7 +213,7 @@ struct WidgetController: Sendable {
     /// The visitor rates the chat they are in: the ticket's satisfaction, as a survey answer is.
     /// 422 `nothing_to_rate` before the visitor wrote anything.
     func rate(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
-        let (adapter, visitorId) = try await visitor(request, context)
+        let (adapter, visitorId) = try await limitedVisitor(request, context)
         let body = try await request.decode(RatingBody.self, maxBytes: 1024)
         guard try await inbox.rateVisitorTicket(account: adapter.account.key, visitorId: visitorId, rating: body.rating) != nil else {
             throw APIError.unprocessable("nothing_to_rate", "there is no chat to rate yet")
@@ -254,6 +262,17 @@ struct WidgetController: Sendable {
         }
         _ = try await inbox.identifyVisitor(account: adapter.account.key, visitorId: visitorId, name: name, email: body.email)
         return JSONResponse.make(["accepted": true], status: .accepted)
+    }
+
+    /// `visitor`, with a token taken from the visitor's and the address's request buckets (429).
+    func limitedVisitor(_ request: Request, _ context: BridgeRequestContext) async throws -> (WebchatAdapter, String) {
+        let (adapter, visitorId) = try await visitor(request, context)
+        do {
+            try throttle.request(visitorId: visitorId, address: clientAddress(request, context))
+        } catch {
+            throw Self.limited(error)
+        }
+        return (adapter, visitorId)
     }
 
     /// The account and the visitor the request's token names (401 without a valid one).

@@ -18,6 +18,8 @@ struct WidgetSocket: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
     let sockets: WidgetSockets
+    /// Sockets open per visitor (`WidgetThrottle.open`): a token cannot hold the bridge's connections.
+    let throttle: WidgetThrottle
     var heartbeat: Duration = .seconds(25)
 
     static func accountId(inPath path: String) -> String? {
@@ -37,8 +39,13 @@ struct WidgetSocket: Sendable {
         let feed = VisitorFeed(inbox: inbox, account: adapter.account.key, visitorId: visitorId)
         let typing = VisitorTyping(inbox: inbox)
         let account = adapter.account.key
-        let (inbox, sockets, heartbeat) = (inbox, sockets, heartbeat)
+        let (inbox, sockets, heartbeat, throttle) = (inbox, sockets, heartbeat, throttle)
         return .upgrade([:]) { inbound, outbound, _ in
+            guard throttle.open(visitorId: visitorId) else {
+                try? await outbound.close(.policyViolation, reason: "too many sockets open for this visitor")
+                return
+            }
+            defer { throttle.close(visitorId: visitorId) }
             let id = UUID()
             let writer = Task {
                 let waker = FeedWaker(inbox: inbox)
@@ -82,11 +89,15 @@ struct WidgetSocket: Sendable {
                 try? await outbound.close(.goingAway, reason: "the bridge is shutting down")
             }
             do {
-                // Widget → bridge: `{"type":"typing"}` while the visitor types.
+                // Widget → bridge: `{"type":"typing"}` while the visitor types; one a second is
+                // enough (it lapses after seconds), more are dropped unread by the store.
+                var lastTyping: ContinuousClock.Instant?
                 for try await message in inbound.messages(maxSize: 4 << 10) {
                     guard case .text(let text) = message, let frame = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)),
                         frame["type"] == "typing"
                     else { continue }
+                    if let lastTyping, ContinuousClock.now - lastTyping < .seconds(1) { continue }
+                    lastTyping = .now
                     _ = try? await typing.typing(account: account, visitorId: visitorId)
                 }
             } catch {}

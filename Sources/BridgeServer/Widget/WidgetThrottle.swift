@@ -15,6 +15,13 @@ final class WidgetThrottle: Sendable {
         /// Messages per visitor, and per client address (several visitors behind one address).
         var messagesPerVisitor = RateLimit(perSecond: 0.5, burst: 10)
         var messagesPerAddress = RateLimit(perSecond: 2, burst: 60)
+        /// Every other visitor call (the conversation, a poll, typing, a rating), per visitor and
+        /// per address: a widget polls every few seconds at most, a loop of calls is refused.
+        var requestsPerVisitor = RateLimit(perSecond: 2, burst: 30)
+        var requestsPerAddress = RateLimit(perSecond: 10, burst: 120)
+        /// Long-polls and live sockets open at once per visitor (a widget keeps one; a second tab
+        /// another): each one reads the log every time anything happens in the bridge.
+        var openPerVisitor = 2
     }
 
     /// A request refused for now.
@@ -27,6 +34,7 @@ final class WidgetThrottle: Sendable {
     private let now: @Sendable () -> Date
     private let maxKeys: Int
     private let buckets = Mutex([String: (state: TokenBucketState, used: Date)]())
+    private let opened = Mutex([String: Int]())
 
     init(limits: Limits = Limits(), maxKeys: Int = 20_000, now: @escaping @Sendable () -> Date = { Date() }) {
         self.limits = limits
@@ -42,6 +50,29 @@ final class WidgetThrottle: Sendable {
     /// Takes a token for a message from `visitorId` and from `address`.
     func message(visitorId: String, address: String?) throws(Limited) {
         try take([("v:\(visitorId)", limits.messagesPerVisitor), (address.map { "m:\($0)" }, limits.messagesPerAddress)])
+    }
+
+    /// Takes a token for any other call from `visitorId` and from `address`.
+    func request(visitorId: String, address: String?) throws(Limited) {
+        try take([("r:\(visitorId)", limits.requestsPerVisitor), (address.map { "a:\($0)" }, limits.requestsPerAddress)])
+    }
+
+    /// Counts a long-poll or socket `visitorId` opens; false (open nothing) when it has
+    /// `openPerVisitor` open already. Each true is followed by `close`.
+    func open(visitorId: String) -> Bool {
+        let most = limits.openPerVisitor
+        return opened.withLock { opened in
+            guard opened[visitorId, default: 0] < most else { return false }
+            opened[visitorId, default: 0] += 1
+            return true
+        }
+    }
+
+    func close(visitorId: String) {
+        opened.withLock { opened in
+            let left = opened[visitorId, default: 1] - 1
+            opened[visitorId] = left > 0 ? left : nil
+        }
     }
 
     /// Takes one token from each bucket, or none: a refusal gives back what it took.

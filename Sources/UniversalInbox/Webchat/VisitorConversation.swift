@@ -42,16 +42,30 @@ extension Inbox {
         try await stores.ticketQueries.rateVisitorTicket(account: account, visitorId: visitorId, rating: rating, at: clock())
     }
 
-    /// A visitor's offline message (nobody online): filed like any of their messages by the caller,
-    /// then their contact gets `name` and `email`, or, when another contact has that address
-    /// already, is linked into it, so a widget chat and an e-mail from one person are one contact.
-    /// Returns the contact the visitor is now.
+    /// A visitor's offline message (nobody online) is filed like any of their messages by the
+    /// caller; then what they typed is recorded without trusting it (anyone can type anyone's
+    /// address):
+    /// - their own contact (one whose only identity is this visitor) gets the name, and the
+    ///   address when no other contact has it;
+    /// - when another contact has the address, nothing is merged: an internal note on the
+    ///   visitor's ticket names that contact, for an agent to link the two if it is the same person
+    ///   (`linkContacts`). Merging on an unverified address would let a visitor read a customer's
+    ///   history through the agents, and receive replies meant for them;
+    /// - a contact an agent has linked already (it has other identities) is never changed.
+    /// Returns the contact the visitor is, or nil before they wrote anything.
     public func identifyVisitor(account: String, visitorId: String, name: String, email: String) async throws -> Int64? {
         guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
+        guard let contact = try await stores.contactStore.contact(id: contactId), contact.identities.count == 1 else { return contactId }
         let address = email.trimmingCharacters(in: .whitespaces)
         if let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId) {
-            _ = try await linkContacts(existing, absorbing: contactId)
-            return existing
+            _ = try await updateContact(contactId, ContactChanges(displayName: name))
+            if let ticketId = try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId) {
+                _ = try await stores.ticketStore.addNote(
+                    ticketId: ticketId,
+                    text: "The visitor gave the address \(address), which contact #\(existing) has. It is not verified: link the contacts if they are the same person.",
+                    agentId: nil, author: "Website chat", at: clock())
+            }
+            return contactId
         }
         _ = try await updateContact(contactId, ContactChanges(displayName: name, email: .some(address)))
         return contactId
