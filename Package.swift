@@ -111,6 +111,13 @@ let package = Package(
             path: "Sources/Email",
             swiftSettings: strict
         ),
+        // E-mail as a channel: parsing received mail (MIME, charsets, quotes, loops), pure and fuzz-safe.
+        .target(
+            name: "EmailChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/Email",
+            swiftSettings: strict
+        ),
         .target(
             name: "Notifier",
             dependencies: [
@@ -243,6 +250,12 @@ let package = Package(
             dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ChannelTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EmailChannelTests",
+            dependencies: ["EmailChannel", "ChannelKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/EmailChannelTests",
             swiftSettings: strict
         ),
         .testTarget(
