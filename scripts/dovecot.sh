@@ -75,7 +75,10 @@ service anvil {
   chroot =
 }
 CONF
-    dovecot -F -c "$dir/dovecot.conf" >>"$dir/stdout.log" 2>&1 &
+    # With no signal blocked (a test runner may start this script with SIGTERM blocked, which
+    # dovecot would inherit and then not stop) and no descriptor of the caller's but 0-2.
+    python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.closerange(3, 1024); os.execvp("dovecot", ["dovecot", "-F", "-c", sys.argv[1]])' \
+      "$dir/dovecot.conf" </dev/null >>"$dir/stdout.log" 2>&1 &
     echo $! >"$dir/pid"
     for _ in $(seq 1 100); do
       if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null; then started=1; break; fi
@@ -93,6 +96,7 @@ stop)
     pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
   rm -rf "$dir"
   ;;
