@@ -152,6 +152,7 @@ let package = Package(
             name: "BridgeServer",
             dependencies: [
                 "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier", "Email", "PostgresStore",
+                "EmailChannel",
                 "FuzzHarness",  // only its libFuzzer driver, in fuzzing builds
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -279,6 +280,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "TestSupport", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier", "Email", "Broadcast", "PostgresStore",
+                           "EmailChannel",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

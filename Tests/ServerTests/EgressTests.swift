@@ -334,13 +334,14 @@ import Testing
     static func onlyStandIns(plus more: [PlatformStandIn] = []) -> (inout BridgeConfig) -> Void {
         let extra = more.map(\.baseURL)
         return { config in
-            let platforms = config.channels.map { channel in
+            let platforms = config.channels.compactMap { channel -> String? in
                 switch channel {
                 case .line(let c): c.apiBaseURL
                 case .whatsapp(let c): c.apiBaseURL
                 case .messenger(let c): c.apiBaseURL
                 case .sms(let c): c.apiBaseURL
                 case .wechat(let c): c.apiBaseURL
+                case .email: String?.none
                 }
             }
             config.egress.allow = (platforms + config.consoles.map(\.apiBaseURL) + extra).compactMap { url in

@@ -1,5 +1,6 @@
 import ChannelKit
 import Email
+import EmailChannel
 import Notifier
 import Foundation
 import LINEChannel
@@ -209,6 +210,7 @@ enum ChannelConfig: Sendable {
     case messenger(MessengerConfiguration)
     case sms(SMSConfiguration)
     case wechat(WeChatConfiguration)
+    case email(EmailConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
@@ -217,6 +219,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): ChannelAccountRef(kind: c.kind, id: c.id)
         case .sms(let c): ChannelAccountRef(kind: .sms, id: c.id)
         case .wechat(let c): ChannelAccountRef(kind: .wechat, id: c.id)
+        case .email(let c): ChannelAccountRef(kind: .email, id: c.id)
         }
     }
 
@@ -227,6 +230,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): c.rateLimit
         case .sms(let c): c.rateLimit
         case .wechat(let c): c.rateLimit
+        case .email(let c): c.rateLimit
         }
     }
 
@@ -237,6 +241,7 @@ enum ChannelConfig: Sendable {
         case .messenger(let c): MessengerAdapter(configuration: c)
         case .sms(let c): SMSAdapter(configuration: c)
         case .wechat(let c): WeChatAdapter(configuration: c)
+        case .email(let c): EmailAdapter(configuration: c)
         }
     }
 }

@@ -7,6 +7,8 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case instagram
     case sms
     case wechat
+    /// A support mailbox read by IMAP, answered through the SMTP relay.
+    case email
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -33,6 +33,7 @@ public struct ReplyWindow: Sendable, Equatable {
         case .messenger, .instagram: .messenger
         case .wechat: .wechat
         case .line, .sms: nil
+        case .email: nil
         }
     }
 
