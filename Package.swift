@@ -178,7 +178,8 @@ let package = Package(
         // with -sanitize=fuzzer into .build-fuzz; without it, WebhookFuzz replays files).
         .target(
             name: "FuzzHarness",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformSignatures"],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformSignatures",
+                           "EmailChannel"],
             path: "Fuzz/harness",
             swiftSettings: strict
         ),

@@ -51,6 +51,9 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 0
 mail_location = maildir:~/Maildir
+# IDLE learns of a delivery from inotify; where a busy machine has no inotify instance left, from
+# this check instead (the default, 30 s, would let a test wait on it).
+mailbox_idle_check_interval = 1 secs
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $dir/users

@@ -145,12 +145,14 @@ enum EncodedWords {
 
     private static func parseWord(_ text: Substring) -> (charset: String, bytes: Data, end: Substring.Index)? {
         // =?charset?enc?payload?=
-        let body = text.dropFirst(2)
-        guard let q1 = body.firstIndex(of: "?") else { return nil }
+        // An encoded word is at most 75 characters (RFC 2047 §2); mailers overrun that, but a bound
+        // on the search keeps a header full of "=?" linear.
+        let body = text.dropFirst(2).prefix(1024)
+        guard let q1 = body.prefix(80).firstIndex(of: "?") else { return nil }
         var charset = String(body[..<q1])
         if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }  // RFC 2231 language
         let afterCharset = body[body.index(after: q1)...]
-        guard let q2 = afterCharset.firstIndex(of: "?") else { return nil }
+        guard let q2 = afterCharset.prefix(4).firstIndex(of: "?") else { return nil }
         let encoding = afterCharset[..<q2].uppercased()
         let payloadStart = afterCharset.index(after: q2)
         guard let end = afterCharset[payloadStart...].range(of: "?=") else { return nil }
