@@ -20,12 +20,16 @@ import Testing
                 sender: Sender(id: "ana.lima@example.com", displayName: "Ana Lima"),
                 message: InboundMessage(
                     id: "CAF1234.plain@mail.example.com",
-                    content: .text("Where is my order?\n\nHello,\n\nI ordered a lamp last week and it has not arrived.\nOrder 1234.\n\nAna"))),
+                    content: .text("Where is my order?\n\nHello,\n\nI ordered a lamp last week and it has not arrived.\nOrder 1234.\n\nAna"),
+                    thread: MessageThread(references: []))),
         ])
     }
 
-    @Test func aReplyIsItsTrimmedText() throws {
-        #expect(try Self.events("quoted-reply").map { $0.message?.content.text } == ["Great, thank you! I will wait for the courier."])
+    @Test func aReplyIsItsTrimmedTextInTheThreadItAnswers() throws {
+        let events = try Self.events("quoted-reply")
+        #expect(events.map { $0.message?.content.text } == ["Great, thank you! I will wait for the courier."])
+        #expect(events.first?.message?.thread == MessageThread(
+            references: ["ticket-42.msg-7@shop.example", "CAF1234.plain@mail.example.com"], ticketNumber: 42))
     }
 
     @Test func machineMailIsFiledNowhere() throws {
@@ -45,6 +49,10 @@ import Testing
         let events = try Self.events("multipart-attachment")
         #expect(events.map(\.eventId) == ["attach-1@mail.example.com", "attach-1@mail.example.com#1", "attach-1@mail.example.com#2"])
         #expect(events.map { $0.message?.content.kind } == [.text, .image, .file])
+        // A new conversation; its attachments follow the mail's text into the same ticket.
+        #expect(events.map { $0.message?.thread } == [
+            MessageThread(references: []), MessageThread(references: ["attach-1@mail.example.com"]), MessageThread(references: ["attach-1@mail.example.com"]),
+        ])
         let pdf = try #require(events[2].message?.content.media)
         #expect(pdf.fileName == "請求書.pdf")
         #expect(pdf.size == 66)

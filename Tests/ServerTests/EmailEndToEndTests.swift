@@ -39,6 +39,14 @@ import Testing
             #expect(messages.count == 1)
             #expect(messages.first?["text"] as? String == "Where is my order?\n\nHello,\n\nI ordered a lamp last week and it has not arrived.\nOrder 1234.\n\nAna")
 
+            // The customer's answer (References: the first mail's Message-ID) files into the same
+            // ticket, reopening it.
+            #expect(try await t.patchJSON("/api/v1/tickets/\(first)", #"{"status":"closed"}"#).status == 200)
+            try server.deliver(try Self.fixture("quoted-reply"))
+            try await t.eventually("the answer in the first ticket", timeout: .seconds(60)) { try await t.messages(ticket: first).count == 2 }
+            #expect(try await t.messages(ticket: first).last?["text"] as? String == "Great, thank you! I will wait for the courier.")
+            #expect(try await t.get("/api/v1/tickets/\(first)").json["status"] as? String == "open")
+
             // The reader now idles (three hours between polls): an auto-reply, bulk mail and a
             // bounce arrive by IDLE and open nothing; the mail after them, in UID order, proves
             // they were read.
@@ -54,7 +62,7 @@ import Testing
             try server.deliver(try Self.fixture("html-only"))
             try await t.eventually("the HTML mail's ticket", timeout: .seconds(60)) { try await t.get("/api/v1/tickets?channel=email").items.count >= 3 }
             #expect(try await t.get("/api/v1/tickets?channel=email").items.count == 3)
-            #expect(try await t.messages(ticket: first).count == 1)
+            #expect(try await t.messages(ticket: first).count == 2)
         }
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 ///   attachment store like any platform's media (the channel's size limit applies there). The
 ///   eventId is the Message-ID (attachments `<Message-ID>#<n>`), so fetching a mail again files
 ///   nothing new. The sender is the address with ASCII letters lowered, as contacts' e-mail
-///   addresses are matched.
+///   addresses are matched. Each carries its `MessageThread` (In-Reply-To, References, the
+///   subject's `[#n]`): the ingest files it into the ticket it answers, or opens a new one.
 /// - An auto-reply or bulk mail: nothing (never a ticket, never an auto-acknowledgement).
 /// - A bounce naming a Message-ID we sent: a `failed` receipt for that message with the reason.
 public enum MailEvents {
@@ -34,11 +35,18 @@ public enum MailEvents {
         let isReply = !mail.threadIds.isEmpty || mail.ticketToken != nil
         var text = mail.text
         if !isReply, !mail.subject.isEmpty { text = text.isEmpty ? mail.subject : mail.subject + "\n\n" + text }
+        // The ticket it answers, or (none) a new one; the mail's later parts follow its first.
+        let thread = MessageThread(references: mail.threadIds, ticketNumber: mail.ticketToken.map(Int64.init))
+        var first: String?
+        func threadOf(_ id: String) -> MessageThread {
+            defer { first = first ?? id }
+            return first.map { MessageThread(references: [$0]) } ?? thread
+        }
         var events: [InboundEvent] = []
         if !text.isEmpty || mail.attachments.isEmpty {
             events.append(InboundEvent(
                 kind: .message, eventId: eventId, occurredAt: occurredAt, sender: sender,
-                message: InboundMessage(id: eventId, content: .text(text.isEmpty ? "(empty message)" : text))))
+                message: InboundMessage(id: eventId, content: .text(text.isEmpty ? "(empty message)" : text), thread: threadOf(eventId))))
         }
         for (index, attachment) in mail.attachments.enumerated() {
             let kind: MessageContent.Kind =
@@ -50,7 +58,7 @@ public enum MailEvents {
             let id = "\(eventId)#\(index + 1)"
             events.append(InboundEvent(
                 kind: .message, eventId: id, occurredAt: occurredAt, sender: sender,
-                message: InboundMessage(id: id, content: MessageContent(kind: kind, media: media))))
+                message: InboundMessage(id: id, content: MessageContent(kind: kind, media: media), thread: threadOf(id))))
         }
         return events
     }
