@@ -53,6 +53,10 @@ public final class IMAPSession: @unchecked Sendable {
     private let timeout: Duration
     private var buffer: [UInt8] = []
     private var tagNumber = 0
+    /// The server announced a new message (an untagged EXISTS in any answer) since the last
+    /// UID SEARCH began: a mail that arrived between SEARCH and IDLE is announced before IDLE,
+    /// and IDLE would then wait for the next one.
+    private var newMailAnnounced = false
     /// Set from another thread to end an IDLE early (shutdown).
     private let stopFlag = StopFlag()
 
@@ -72,7 +76,8 @@ public final class IMAPSession: @unchecked Sendable {
         if let caFile = settings.caFile { bridge_curl_set_string(curl, CURLOPT_CAINFO, caFile) }
         bridge_curl_set_long(curl, CURLOPT_CONNECT_ONLY, 1)
         bridge_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
-        bridge_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        // Connecting includes TLS and the login, which a busy server may take a while to answer.
+        bridge_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.timeout.components.seconds * 1000))
         bridge_curl_set_pointer(curl, CURLOPT_ERRORBUFFER, errorBuffer)
         let result = curl_easy_perform(curl)
         guard result == CURLE_OK else {
@@ -101,6 +106,8 @@ public final class IMAPSession: @unchecked Sendable {
     /// Opens `mailbox` read-write and answers its UIDVALIDITY.
     public func select(_ mailbox: String) throws(IMAPError) -> UInt32 {
         let response = try command("SELECT \(Self.quoted(mailbox))")
+        // SELECT reports the count it starts from; only later announcements are new mail.
+        newMailAnnounced = false
         for line in response.untagged {
             if let range = line.text.range(of: "[UIDVALIDITY ") {
                 let digits = line.text[range.upperBound...].prefix { $0.isNumber }
@@ -112,6 +119,7 @@ public final class IMAPSession: @unchecked Sendable {
 
     /// The UIDs above `after`, in order. (`n:*` always includes the last message, even below n.)
     public func uids(after: UInt32) throws(IMAPError) -> [UInt32] {
+        newMailAnnounced = false
         let response = try command("UID SEARCH UID \(after &+ 1):*")
         var uids: [UInt32] = []
         for line in response.untagged where line.text.uppercased().hasPrefix("* SEARCH") {
@@ -145,6 +153,10 @@ public final class IMAPSession: @unchecked Sendable {
     /// is called (`false`). The caller then searches for new UIDs.
     /// `started` runs once the server has entered IDLE.
     public func idle(limit: Duration, started: () -> Void = {}) throws(IMAPError) -> Bool {
+        if newMailAnnounced {
+            newMailAnnounced = false
+            return true
+        }
         let tag = nextTag()
         try send(Data("\(tag) IDLE\r\n".utf8))
         var arrived = false
@@ -214,6 +226,7 @@ public final class IMAPSession: @unchecked Sendable {
                 }
                 return Response(untagged: untagged, status: status)
             }
+            if Self.announcesMail(line.text) { newMailAnnounced = true }
             untagged.append(line)
             if untagged.count > 1_000_000 { throw IMAPError("the server's answer does not end") }
         }

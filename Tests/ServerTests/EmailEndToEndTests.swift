@@ -30,7 +30,7 @@ import Testing
         try await TestBridge.with(configure: Self.support(server)) { t in
             try server.deliver(try Self.fixture("plain"))
             var tickets: [[String: Any]] = []
-            try await t.eventually("the mail's ticket", timeout: .seconds(60)) {
+            try await t.eventually("the mail's ticket", timeout: .seconds(180)) {
                 tickets = try await t.get("/api/v1/tickets?channel=email").items
                 return tickets.count == 1
             }
@@ -43,7 +43,7 @@ import Testing
             // ticket, reopening it.
             #expect(try await t.patchJSON("/api/v1/tickets/\(first)", #"{"status":"closed"}"#).status == 200)
             try server.deliver(try Self.fixture("quoted-reply"))
-            try await t.eventually("the answer in the first ticket", timeout: .seconds(60)) { try await t.messages(ticket: first).count == 2 }
+            try await t.eventually("the answer in the first ticket", timeout: .seconds(180)) { try await t.messages(ticket: first).count == 2 }
             #expect(try await t.messages(ticket: first).last?["text"] as? String == "Great, thank you! I will wait for the courier.")
             #expect(try await t.get("/api/v1/tickets/\(first)").json["status"] as? String == "open")
 
@@ -51,7 +51,7 @@ import Testing
             // bounce arrive by IDLE and open nothing; the mail after them, in UID order, proves
             // they were read.
             for name in ["auto-reply", "precedence-bulk", "dsn-bounce", "iso-2022-jp"] { try server.deliver(try Self.fixture(name)) }
-            try await t.eventually("the Japanese mail's ticket", timeout: .seconds(60)) { try await t.get("/api/v1/tickets?channel=email").items.count >= 2 }
+            try await t.eventually("the Japanese mail's ticket", timeout: .seconds(180)) { try await t.get("/api/v1/tickets?channel=email").items.count >= 2 }
             let all = try await t.get("/api/v1/tickets?channel=email").items
             #expect(all.count == 2)
             let japanese = try #require(all.first { $0["id"] as? Int != first }?["id"] as? Int)
@@ -60,7 +60,7 @@ import Testing
             // The same mail delivered again (a re-fetch) files nothing new.
             try server.deliver(try Self.fixture("plain"))
             try server.deliver(try Self.fixture("html-only"))
-            try await t.eventually("the HTML mail's ticket", timeout: .seconds(60)) { try await t.get("/api/v1/tickets?channel=email").items.count >= 3 }
+            try await t.eventually("the HTML mail's ticket", timeout: .seconds(180)) { try await t.get("/api/v1/tickets?channel=email").items.count >= 3 }
             #expect(try await t.get("/api/v1/tickets?channel=email").items.count == 3)
             #expect(try await t.messages(ticket: first).count == 2)
         }
