@@ -117,6 +117,13 @@ let package = Package(
             path: "Sources/Email",
             swiftSettings: strict
         ),
+        // E-mail as a channel: parsing received mail (MIME, charsets, quotes, loops), pure and fuzz-safe.
+        .target(
+            name: "EmailChannel",
+            dependencies: ["ChannelKit"],
+            path: "Sources/Channels/Email",
+            swiftSettings: strict
+        ),
         .target(
             name: "Notifier",
             dependencies: [
@@ -151,6 +158,7 @@ let package = Package(
             name: "BridgeServer",
             dependencies: [
                 "ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "PlatformStandIns", "CCrypt", "Broadcast", "Notifier", "Email", "PostgresStore",
+                "EmailChannel",
                 "FuzzHarness",  // only its libFuzzer driver, in fuzzing builds
                 "WebchatChannel",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -177,7 +185,8 @@ let package = Package(
         // with -sanitize=fuzzer into .build-fuzz; without it, WebhookFuzz replays files).
         .target(
             name: "FuzzHarness",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformSignatures"],
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformSignatures",
+                           "EmailChannel"],
             path: "Fuzz/harness",
             swiftSettings: strict
         ),
@@ -254,6 +263,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EmailChannelTests",
+            dependencies: ["EmailChannel", "ChannelKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/EmailChannelTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "InboxTests",
             dependencies: ["UniversalInbox", "ChannelKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/InboxTests",
@@ -275,6 +290,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: ["BridgeServer", "PlatformStandIns", "ChannelKit", "TestSupport", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "UniversalInbox", "Notifier", "Email", "Broadcast", "PostgresStore",
                            "WebchatChannel",
+                           "EmailChannel",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(line whatsapp messenger instagram sms wechat slack config)
+[ ${#targets[@]} -gt 0 ] || targets=(line whatsapp messenger instagram sms wechat slack email config)
 
 # One instrumented build for both fuzzers: WebhookFuzz (the channels) and bridge itself, whose
 # fuzzing build reads bridge.yaml inputs (Sources/BridgeServer/Configuration/ConfigFuzzing.swift).
@@ -28,7 +28,7 @@ for target in "${targets[@]}"; do
   fuzzer=.build-fuzz/debug/WebhookFuzz
   [ "$target" = config ] && fuzzer=.build-fuzz/debug/bridge
   # Seeds: the platform's real payloads and every crash found before.
-  for f in fixtures/"$target"/*.json fixtures/fuzz/"$target"/*; do
+  for f in fixtures/"$target"/*.json fixtures/"$target"/*.eml fixtures/fuzz/"$target"/*; do
     [ -f "$f" ] || continue
     case "$f" in *.expected.json) continue ;; esac
     cp "$f" "$corpus/$(basename "$f")"

@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb wrk nginx; do
+for package in libsqlite3-dev libcrypt-dev libcurl4-openssl-dev openssl postgresql postgresql-contrib chromium fonts-ipafont-gothic fonts-wqy-zenhei firefox-esr webkit2gtk-driver xvfb wrk nginx dovecot-imapd; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

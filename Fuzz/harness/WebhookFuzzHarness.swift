@@ -1,4 +1,5 @@
 import ChannelKit
+import EmailChannel
 import Foundation
 import LINEChannel
 import MessengerChannel
@@ -11,6 +12,8 @@ import WhatsAppChannel
 /// What the fuzzer feeds: one channel's webhook reader.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case line, whatsapp, messenger, instagram, sms, wechat, slack
+    /// A raw received mail (RFC 5322/MIME) through the e-mail channel's reader.
+    case email
 }
 
 /// Runs one fuzz input through a channel the way the server does: the input is the raw body, signed
@@ -59,6 +62,9 @@ public enum WebhookFuzzHarness {
                 method: "POST", headers: headers(PlatformSignatures.slack(body, signingSecret: secret, timestamp: Int(now.timeIntervalSince1970))), body: body)
             guard (try? console.verify(request, now: now)) != nil else { fatalError("a correctly signed Slack body was refused") }
             _ = try? console.parse(request)
+        case .email:
+            // Mail is not signed (it is read from the mailbox): the whole input is the raw message.
+            _ = try? MailEvents.events(from: ParsedMail.parse(body), raw: body, receivedAt: now)
         }
     }
 

@@ -1,4 +1,5 @@
 import Broadcast
+import EmailChannel
 import ChannelKit
 import Foundation
 import Notifier
@@ -49,6 +50,10 @@ enum BridgeServices {
             ]
             + (core.mailer.map { [DailySummaryWorker(inbox: inbox, mailer: $0, config: config.reports, leaser: core.runOnce, clock: core.clock, interval: janitorInterval, logger: logger)] } ?? [])
             + (config.satisfaction.enabled ? [SatisfactionSurveyor(inbox: inbox, registry: registry, config: config.satisfaction, leaser: core.runOnce, logger: logger)] : [])
+            + config.channels.compactMap { channel -> EmailMailboxReader? in
+                guard case .email(let account) = channel else { return nil }
+                return EmailMailboxReader(configuration: account, inbox: inbox, leaser: core.runOnce, logger: logger, clock: core.clock)
+            }
     }
 
     /// Who gets alerted how: the page (desktop), push, SMS and e-mail, each where it is configured.

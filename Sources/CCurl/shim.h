@@ -25,3 +25,10 @@ static inline long bridge_curl_response_code(CURL *curl) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     return code;
 }
+
+// The socket of a CURLOPT_CONNECT_ONLY connection, to wait on it with poll() (IMAP IDLE).
+static inline curl_socket_t bridge_curl_active_socket(CURL *curl) {
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &socket);
+    return socket;
+}

@@ -36,6 +36,7 @@ extension InboxStores {
             spamStore: PostgresSpamStore(client: client, logger: logger),
             presence: PostgresPresenceStore(client: client, logger: logger),
             channelAccounts: PostgresChannelAccountStore(client: client, logger: logger),
-            dataCare: PostgresDataCareStore(client: client, logger: logger))
+            dataCare: PostgresDataCareStore(client: client, logger: logger),
+            mailboxCursors: PostgresMailboxCursorStore(client: client, logger: logger))
     }
 }

@@ -182,6 +182,11 @@ final class PostgresIngestWriter {
             try await record(rating, on: pending.ticketId)
             route.rating = nil
             ticketId = pending.ticketId
+        } else if let thread = message.thread {
+            // Earlier messages of the group must be in the table for their ids to be found.
+            try await flush(&result)
+            ticketId = try await threadTicket(thread, contactId: identity.contactId, identityId: identity.id, into: &result)
+            route.ticket = try await ticketState(ticketId)
         } else if let current = route.ticket {
             ticketId = current.id
             let status = TicketStatus(rawValue: current.status) ?? .open
@@ -308,6 +313,39 @@ final class PostgresIngestWriter {
     }
 
     /// A new ticket for the contact, which has none open.
+    /// E-mail: as `IngestWriter.threadTicket` on SQLite: the ticket of the nearest message on this
+    /// account the mail answers, else its subject token's ticket when it is this customer's;
+    /// reopened if it waited, was resolved or closed (a merged ticket's survivor instead); else a
+    /// new ticket.
+    private func threadTicket(_ thread: MessageThread, contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
+        var found: Int64?
+        for reference in thread.references.prefix(MessageThread.referencesConsidered) where found == nil {
+            found = try await int64("""
+                SELECT ticket_id FROM messages WHERE account = \(account.key) AND platform_message_id = \(reference) ORDER BY id DESC LIMIT 1
+                """)
+        }
+        if found == nil, let number = thread.ticketNumber {
+            found = try await int64("SELECT id FROM tickets WHERE id = \(number) AND contact_id = \(contactId)")
+        }
+        guard let found, let id = try await int64("SELECT coalesce(merged_into, id) FROM tickets WHERE id = \(found)"),
+            let status = try await ticketState(id)?.status
+        else { return try await openTicket(contactId: contactId, identityId: identityId, into: &result) }
+        if (TicketStatus(rawValue: status) ?? .open).waitsOrEnded {
+            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId), status = 'open', resolved_at = NULL WHERE id = \(id)")
+            result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
+        } else {
+            try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId) WHERE id = \(id)")
+        }
+        return id
+    }
+
+    private func ticketState(_ id: Int64) async throws -> (id: Int64, status: String)? {
+        for try await status in try await connection.query("SELECT status FROM tickets WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+            return (id, status)
+        }
+        return nil
+    }
+
     private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
         let id = try await required("""
             INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)

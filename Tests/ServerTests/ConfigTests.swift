@@ -72,7 +72,7 @@ import Testing
 
     @Test(arguments: [
         ("channels:\n  - kind: line\n    id: a\n    accessToken: t", "channels[0].channelSecret is required"),
-        ("channels:\n  - kind: telegram\n    id: a", #"channels[0].kind is "telegram"; supported kinds are line, whatsapp, messenger, instagram, sms, wechat, webchat, slack"#),
+        ("channels:\n  - kind: telegram\n    id: a", #"channels[0].kind is "telegram"; supported kinds are line, whatsapp, messenger, instagram, sms, wechat, webchat, email, slack"#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: ${MISSING}\n    accessToken: t", "channels[0].channelSecret refers to ${MISSING}, which is not set in the environment"),
         ("channels:\n  - kind: line\n    id: a\n    chanelSecret: x\n    channelSecret: y\n    accessToken: t", "channels[0].chanelSecret is not a known setting (expected one of: accessToken, apiBaseURL, channelSecret, id, kind, rateLimit)"),
         ("channels:\n  - {kind: whatsapp, id: a, appSecret: s, verifyToken: v, accessToken: t, phoneNumberId: \"1\", businessAccountId: \"10/../x\"}",

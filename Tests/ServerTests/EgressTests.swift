@@ -334,7 +334,7 @@ import Testing
     static func onlyStandIns(plus more: [PlatformStandIn] = []) -> (inout BridgeConfig) -> Void {
         let extra = more.map(\.baseURL)
         return { config in
-            let platforms = config.channels.compactMap { channel in
+            let platforms = config.channels.compactMap { channel -> String? in
                 switch channel {
                 case .line(let c): c.apiBaseURL
                 case .whatsapp(let c): c.apiBaseURL
@@ -342,6 +342,7 @@ import Testing
                 case .sms(let c): c.apiBaseURL
                 case .wechat(let c): c.apiBaseURL
                 case .webchat: nil
+                case .email: String?.none
                 }
             }
             config.egress.allow = (platforms + config.consoles.map(\.apiBaseURL) + extra).compactMap { url in

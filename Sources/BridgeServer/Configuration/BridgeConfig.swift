@@ -1,5 +1,6 @@
 import ChannelKit
 import Email
+import EmailChannel
 import Notifier
 import Foundation
 import LINEChannel
@@ -214,6 +215,7 @@ enum ChannelConfig: Sendable {
     case wechat(WeChatConfiguration)
     /// The website chat widget.
     case webchat(WebchatConfiguration)
+    case email(EmailConfiguration)
 
     var account: ChannelAccountRef {
         switch self {
@@ -223,6 +225,7 @@ enum ChannelConfig: Sendable {
         case .sms(let c): ChannelAccountRef(kind: .sms, id: c.id)
         case .wechat(let c): ChannelAccountRef(kind: .wechat, id: c.id)
         case .webchat(let c): ChannelAccountRef(kind: .webchat, id: c.id)
+        case .email(let c): ChannelAccountRef(kind: .email, id: c.id)
         }
     }
 
@@ -234,6 +237,7 @@ enum ChannelConfig: Sendable {
         case .sms(let c): c.rateLimit
         case .wechat(let c): c.rateLimit
         case .webchat(let c): c.rateLimit
+        case .email(let c): c.rateLimit
         }
     }
 
@@ -245,6 +249,7 @@ enum ChannelConfig: Sendable {
         case .sms(let c): SMSAdapter(configuration: c)
         case .wechat(let c): WeChatAdapter(configuration: c)
         case .webchat(let c): WebchatAdapter(configuration: c)
+        case .email(let c): EmailAdapter(configuration: c)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ChannelKit
 import Email
+import EmailChannel
 import Notifier
 import Foundation
 import LINEChannel
@@ -8,6 +9,7 @@ import SMSChannel
 import SlackChannel
 import WeChatChannel
 import WebchatChannel
+import UniversalInbox
 import WhatsAppChannel
 import Yams
 
@@ -336,7 +338,33 @@ enum ConfigLoader {
                 token: try item.child("token").requiredString(), encodingAESKey: key, apiBaseURL: apiBaseURL, rateLimit: rateLimit))
         case .webchat:
             return .webchat(try parseWebchat(item, id: id, rateLimit: rateLimit))
+        case .email:
+            return .email(try parseEmail(item, id: id, rateLimit: rateLimit))
         }
+    }
+
+    /// `kind: email`: the support address, its display name, and the mailbox read by IMAP.
+    private static func parseEmail(_ item: ConfigNode, id: String, rateLimit: RateLimit?) throws -> EmailConfiguration {
+        try item.checkKeys(["kind", "id", "address", "name", "imap", "rateLimit"])
+        let address = try item.child("address").requiredString()
+        guard TextRules.isEmail(address) else { throw ConfigError(key: item.child("address").path, problem: "must be an e-mail address") }
+        let imap = item.child("imap")
+        guard imap.isPresent else { throw ConfigError(key: imap.path, problem: "is required: the mailbox the account reads") }
+        try imap.checkKeys(["url", "username", "password", "mailbox", "caFile", "allowPlaintext", "pollInterval", "markSeen"])
+        let url = try imap.child("url").requiredString()
+        guard let scheme = URLComponents(string: url)?.scheme?.lowercased(), ["imap", "imaps"].contains(scheme), URLComponents(string: url)?.host?.isEmpty == false else {
+            throw ConfigError(key: imap.child("url").path, problem: "must be imaps://host:port or imap://host:port")
+        }
+        let poll = try imap.child("pollInterval").duration() ?? 60
+        guard poll >= 1 else { throw ConfigError(key: imap.child("pollInterval").path, problem: "must be at least 1s") }
+        return EmailConfiguration(
+            id: id, address: address, name: try item.child("name").string(),
+            imap: EmailConfiguration.IMAP(
+                url: url, username: try imap.child("username").requiredString(), password: try imap.child("password").requiredString(),
+                mailbox: try imap.child("mailbox").string() ?? "INBOX", caFile: try imap.child("caFile").string(),
+                allowPlaintext: try imap.child("allowPlaintext").bool() ?? false, pollInterval: .milliseconds(Int64(poll * 1000)),
+                markSeen: try imap.child("markSeen").bool() ?? true),
+            rateLimit: rateLimit)
     }
 
     private static func parseSlack(_ item: ConfigNode) throws -> SlackConfiguration {

@@ -76,7 +76,8 @@ struct CampaignPreviewController: Sendable {
             return row
         }
         let values = sample?.values ?? [:]
-        let messages = (ChannelKind.allCases.map(\.rawValue) + [Inbox.emailChannel]).map { channel in
+        // The e-mail channel kind and the e-mail relay share the name `email`: one message for it.
+        let messages = (ChannelKind.allCases.map(\.rawValue).filter { $0 != Inbox.emailChannel } + [Inbox.emailChannel]).map { channel in
             var recipient = sample ?? .sample(channel: channel, values: values, now: at)
             recipient.channel = channel
             return PreviewDTO.Message(CampaignPlanner.message(for: recipient, campaignId: 0, name: name, content: content), channel: channel, content: content)

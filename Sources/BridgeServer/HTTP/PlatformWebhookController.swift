@@ -19,8 +19,9 @@ struct PlatformWebhookController: Sendable {
     var activity: WebhookActivity?
 
     /// Kinds whose messages come in another way: the website widget's through the visitor API
-    /// (`WidgetController`, with its limits per visitor and address, which this route would skip).
-    static let notHere: Set<ChannelKind> = [.webchat]
+    /// (`WidgetController`, with its limits per visitor and address, which this route would skip),
+    /// e-mail from the mailbox (`EmailMailboxReader`).
+    static let notHere: Set<ChannelKind> = [.webchat, .email]
 
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.post("/webhooks/:kind/:accountId") { request, context in try await receive(request, context) }

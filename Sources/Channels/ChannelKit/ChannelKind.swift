@@ -9,6 +9,8 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case wechat
     /// The website chat widget served by the bridge itself (no platform).
     case webchat
+    /// A support mailbox read by IMAP, answered through the SMTP relay.
+    case email
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -55,11 +55,30 @@ public struct InboundMessage: Sendable, Equatable, Codable {
     public var content: MessageContent
     /// A short-lived token that lets the first reply go out free of quota (LINE).
     public var replyToken: String?
+    /// Where a channel with explicit conversations (e-mail) files the message: the ticket of a
+    /// message it answers, else a new ticket. Nil: the customer's current ticket, as on chat apps.
+    public var thread: MessageThread?
 
-    public init(id: String, content: MessageContent, replyToken: String? = nil) {
+    public init(id: String, content: MessageContent, replyToken: String? = nil, thread: MessageThread? = nil) {
         self.id = id
         self.content = content
         self.replyToken = replyToken
+        self.thread = thread
+    }
+}
+
+/// What a message answers (e-mail's In-Reply-To and References, the subject's `[#123]`), for the
+/// ingest to find its ticket in the same transaction as it files it.
+public struct MessageThread: Sendable, Equatable, Codable {
+    /// Platform message ids (Message-IDs, ours and the customer's), nearest first.
+    public var references: [String]
+    /// A ticket number the message names (our replies' subject token); honoured only for a
+    /// ticket of the same customer, since anyone can type one.
+    public var ticketNumber: Int64?
+
+    public init(references: [String], ticketNumber: Int64? = nil) {
+        self.references = references
+        self.ticketNumber = ticketNumber
     }
 }
 

@@ -34,6 +34,7 @@ public struct ReplyWindow: Sendable, Equatable {
         case .wechat: .wechat
         case .line, .sms: nil
         case .webchat: nil
+        case .email: nil
         }
     }
 

@@ -31,6 +31,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 17, name: "account-departments", statements: accountDepartments),
         PostgresMigration(version: 18, name: "spam-threshold", statements: spamThreshold),
         PostgresMigration(version: 19, name: "email-opt-outs", statements: emailOptOuts),
+        PostgresMigration(version: 20, name: "email-mailbox-cursors", statements: mailboxCursors),
         PostgresMigration(version: 22, name: "campaign-holders", statements: campaignHolders),
     ]
 
@@ -55,6 +56,7 @@ public enum PostgresSchema {
         "retention_settings", "audit_log",
         "agent_invites", "account_departments",
         "email_opt_outs", "unsubscribe_keys",
+        "email_mailbox_cursors",
         "report_summary_recipients", "report_summaries",
     ]
 }

@@ -70,8 +70,14 @@ struct IngestWriter {
             WHERE id = ?
             """).execute(arguments: [occurredAt, message.replyToken, message.replyToken, occurredAt, identity.id])
         let content = message.content
-        let ticketId = try ratingAnswer(content, contactId: identity.contactId)?.ticketId
-            ?? route(contactId: identity.contactId, identityId: identity.id, into: &result)
+        let ticketId: Int64
+        if let answered = try ratingAnswer(content, contactId: identity.contactId)?.ticketId {
+            ticketId = answered
+        } else if let thread = message.thread {
+            ticketId = try threadTicket(thread, contactId: identity.contactId, identityId: identity.id, into: &result)
+        } else {
+            ticketId = try route(contactId: identity.contactId, identityId: identity.id, into: &result)
+        }
         try db.cachedStatement(sql: """
             INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
                 platform_message_id, idempotency_key, created_at, updated_at)
@@ -150,20 +156,52 @@ struct IngestWriter {
         return IdentityRow(id: identityId, contactId: contactId)
     }
 
+    private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
+            VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1), \(Schema.newTicketDepartment))
+            """).execute(arguments: [contactId, identityId, now, now, now, account.key])
+        let id = db.lastInsertedRowID
+        result.events.append(.ticketOpened(ticketId: id))
+        return id
+    }
+
+    /// E-mail: the ticket of the nearest message on this account that the mail answers, else the
+    /// ticket its subject token names when that ticket is this customer's; reopened if it waited,
+    /// was resolved or closed (a merged ticket's survivor instead). A mail that answers nothing
+    /// is a new conversation: a new ticket.
+    private func threadTicket(_ thread: MessageThread, contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
+        var found: Int64?
+        for reference in thread.references.prefix(MessageThread.referencesConsidered) where found == nil {
+            found = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE account = ? AND platform_message_id = ? ORDER BY id DESC LIMIT 1"),
+                arguments: [account.key, reference])
+        }
+        if found == nil, let number = thread.ticketNumber {
+            found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM tickets WHERE id = ? AND contact_id = ?"), arguments: [number, contactId])
+        }
+        guard let found,
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT t.id, t.status FROM tickets t WHERE t.id = (SELECT coalesce(merged_into, id) FROM tickets WHERE id = ?)"),
+                arguments: [found])
+        else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
+        let id: Int64 = row["id"]
+        if (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded {
+            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ?, status = 'open', resolved_at = NULL WHERE id = ?")
+                .execute(arguments: [now, identityId, id])
+            result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
+        } else {
+            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?").execute(arguments: [now, identityId, id])
+        }
+        return id
+    }
+
     /// The contact's current ticket, reopened if it waited on the customer, or a new one.
     private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
         let current = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, status FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1"),
             arguments: [contactId])
-        guard let current else {
-            try db.cachedStatement(sql: """
-                INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
-                VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1), \(Schema.newTicketDepartment))
-                """).execute(arguments: [contactId, identityId, now, now, now, account.key])
-            let id = db.lastInsertedRowID
-            result.events.append(.ticketOpened(ticketId: id))
-            return id
-        }
+        guard let current else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
         let id: Int64 = current["id"]
         let status = TicketStatus(rawValue: current["status"]) ?? .open
         // Only the columns that change: SQLite rewrites the entries of every index on a column the

@@ -129,6 +129,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v33-email-opt-outs") { db in
             try db.execute(sql: Schema.emailOptOuts)
         }
+        migrator.registerMigration("v34-email-mailbox-cursors") { db in
+            try db.execute(sql: Schema.mailboxCursors)
+        }
         migrator.registerMigration("v36-campaign-holders") { db in
             try db.execute(sql: Schema.campaignHolders)
         }

@@ -69,6 +69,8 @@ public struct InboxStores: Sendable {
     /// Retention, erasure and export of customers' data, the health figures and the audit log
     /// (`DataCareStore`).
     public let dataCare: any DataCareStore
+    /// How far each e-mail account's mailbox is read (`MailboxCursorStore`).
+    public let mailboxCursors: any MailboxCursorStore
 
     public init(
         sqlite: AppDatabase?,
@@ -101,7 +103,8 @@ public struct InboxStores: Sendable {
         spamStore: any SpamStore,
         presence: any PresenceStore,
         channelAccounts: any ChannelAccountStore,
-        dataCare: any DataCareStore
+        dataCare: any DataCareStore,
+        mailboxCursors: any MailboxCursorStore
     ) {
         self.sqlite = sqlite
         self.runOnceLeases = runOnceLeases
@@ -134,6 +137,7 @@ public struct InboxStores: Sendable {
         self.presence = presence
         self.channelAccounts = channelAccounts
         self.dataCare = dataCare
+        self.mailboxCursors = mailboxCursors
     }
 
     /// Every store on one SQLite database.
@@ -169,6 +173,7 @@ public struct InboxStores: Sendable {
             spamStore: SQLiteSpamStore(database: database),
             presence: InMemoryPresenceStore(),
             channelAccounts: SQLiteChannelAccountStore(database: database),
-            dataCare: SQLiteDataCareStore(database: database))
+            dataCare: SQLiteDataCareStore(database: database),
+            mailboxCursors: SQLiteMailboxCursorStore(database: database))
     }
 }

@@ -1,0 +1,41 @@
+import ChannelKit
+import Foundation
+
+/// A support mailbox as a channel account. Mail arrives by IMAP (the bridge's mailbox reader
+/// parses it with `ParsedMail` and files `MailEvents`), not by webhook: `verify` refuses every
+/// webhook call until a provider's signed webhook is supported.
+public struct EmailAdapter: ChannelAdapter {
+    public let configuration: EmailConfiguration
+    public var account: ChannelAccountRef { ChannelAccountRef(kind: .email, id: configuration.id) }
+    public var defaultRateLimit: RateLimit { RateLimit(perSecond: 5) }
+
+    public init(configuration: EmailConfiguration) {
+        self.configuration = configuration
+    }
+
+    public var acknowledgement: WebhookResponse { WebhookResponse(status: 200, body: "") }
+
+    public func handshake(_ request: WebhookRequest) throws(WebhookError) -> WebhookResponse? { nil }
+
+    public func verify(_ request: WebhookRequest) throws(WebhookError) {
+        throw .unauthorized("e-mail accounts take no webhooks: their mail is read from the mailbox by IMAP")
+    }
+
+    public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
+        throw .malformed("e-mail accounts take no webhooks")
+    }
+
+    public func refusal(for message: OutboundMessage) -> SendError? {
+        .permanent("unsupported_channel", "replies by e-mail are not sent yet")
+    }
+
+    public func send(_ message: OutboundMessage, transport: any HTTPTransport) async throws -> SendReceipt {
+        throw refusal(for: message)!
+    }
+
+    public func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
+        try MailEvents.data(fromDataURL: media.url ?? "", maxBytes: maxBytes)
+    }
+
+    public func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile? { nil }
+}
