@@ -6,7 +6,8 @@ import Synchronization
 import Testing
 import UniversalInbox
 
-/// A WebSocket client on `/api/v1/live` that keeps every JSON message it receives.
+/// A WebSocket client on `/api/v1/live` (or another live path, e.g. the widget's) that keeps every
+/// JSON message it receives.
 final class LiveClient: Sendable {
     private let received = Mutex<[String]>([])
     private let writer = Mutex<WebSocketOutboundWriter?>(nil)
@@ -17,9 +18,9 @@ final class LiveClient: Sendable {
     private let closeFrame = Mutex<WebSocketCloseFrame?>(nil)
 
     /// `after`: resume from the event log after that `seq`.
-    static func connect(_ t: TestBridge, token: String, after: Int? = nil) async throws -> LiveClient {
+    static func connect(_ t: TestBridge, path: String = "/api/v1/live", token: String, after: Int? = nil) async throws -> LiveClient {
         let client = LiveClient()
-        let url = "ws://127.0.0.1:\(t.bridge.port)/api/v1/live?token=\(token)" + (after.map { "&after=\($0)" } ?? "")
+        let url = "ws://127.0.0.1:\(t.bridge.port)\(path)?token=\(token)" + (after.map { "&after=\($0)" } ?? "")
         let task = Task {
             defer { client.ended.withLock { $0 = true } }
             var logger = Logger(label: "live-client")

@@ -332,54 +332,9 @@ struct Visitor {
     func conversation() async throws -> [String: Any] { try await get("\(WidgetAPITests.base)/messages").json }
 }
 
-/// A WebSocket client on the visitor's `/widget/v1/{accountId}/live` that keeps what it receives.
-final class VisitorSocket: Sendable {
-    private let received = Mutex<[String]>([])
-    private let writer = Mutex<WebSocketOutboundWriter?>(nil)
-    private let ended = Mutex<Bool>(false)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-
-    static func connect(_ t: TestBridge, token: String, after: Int? = nil) async throws -> VisitorSocket {
-        let client = VisitorSocket()
-        let url = "ws://127.0.0.1:\(t.bridge.port)\(WidgetAPITests.base)/live?token=\(token)" + (after.map { "&after=\($0)" } ?? "")
-        let task = Task {
-            defer { client.ended.withLock { $0 = true } }
-            var logger = Logger(label: "visitor-socket")
-            logger.logLevel = .critical
-            _ = try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
-                client.writer.withLock { $0 = outbound }
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { client.received.withLock { $0.append(text) } }
-                }
-            }
-        }
-        client.task.withLock { $0 = task }
-        _ = try await client.next("hello") { _ in true }
-        return client
-    }
-
-    var messages: [[String: Any]] {
-        received.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-
-    func send(_ json: String) async throws {
-        guard let writer = writer.withLock({ $0 }) else { throw TestBridge.TimeoutError(what: "a connection") }
-        try await writer.write(.text(json))
-    }
-
-    /// The first received message of `type` that `matches`, waiting on a bound for a loaded machine.
-    func next(_ type: String, _ matches: @escaping ([String: Any]) -> Bool) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let found = messages.first(where: { $0["type"] as? String == type && matches($0) }) { return found }
-            if ended.withLock({ $0 }) { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestBridge.TimeoutError(what: "a visitor \(type) message; got \(received.withLock { $0 })")
-    }
-
-    func close() async {
-        try? await writer.withLock { $0 }?.close(.normalClosure, reason: nil)
-        _ = await task.withLock { $0 }?.result
+/// The visitor's live socket, `/widget/v1/{accountId}/live`: the agents' `LiveClient` on the widget's path.
+enum VisitorSocket {
+    static func connect(_ t: TestBridge, token: String, after: Int? = nil) async throws -> LiveClient {
+        try await LiveClient.connect(t, path: "\(WidgetAPITests.base)/live", token: token, after: after)
     }
 }

@@ -186,13 +186,7 @@ struct IngestWriter {
                 arguments: [found])
         else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
         let id: Int64 = row["id"]
-        if (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded {
-            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ?, status = 'open', resolved_at = NULL WHERE id = ?")
-                .execute(arguments: [now, identityId, id])
-            result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
-        } else {
-            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?").execute(arguments: [now, identityId, id])
-        }
+        try touch(id, reopening: (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded, identityId: identityId, into: &result)
         return id
     }
 
@@ -204,16 +198,21 @@ struct IngestWriter {
         guard let current else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
         let id: Int64 = current["id"]
         let status = TicketStatus(rawValue: current["status"]) ?? .open
-        // Only the columns that change: SQLite rewrites the entries of every index on a column the
-        // UPDATE sets, even to the same value (status is in three of the ticket indexes).
-        if status == .pending || status == .resolved {
+        try touch(id, reopening: status == .pending || status == .resolved, identityId: identityId, into: &result)
+        return id
+    }
+
+    /// The customer wrote in ticket `id`: it is reopened when `reopening`, else only touched. Only
+    /// the columns that change: SQLite rewrites the entries of every index on a column the UPDATE
+    /// sets, even to the same value (status is in three of the ticket indexes).
+    private func touch(_ id: Int64, reopening: Bool, identityId: Int64, into result: inout IngestResult) throws {
+        if reopening {
             try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ?, status = 'open', resolved_at = NULL WHERE id = ?")
                 .execute(arguments: [now, identityId, id])
             result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
         } else {
             try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?").execute(arguments: [now, identityId, id])
         }
-        return id
     }
 }
 
