@@ -67,7 +67,9 @@ struct BridgeCore: Sendable {
         self.rateLimits = rateLimits
         let console = ConsoleChannelAccounts(
             store: stores.channelAccounts, box: try SecretBox.load(config), publicBaseURL: config.server.publicBaseURL)
-        registry = ChannelRegistry(config.channels, rateLimits: rateLimits, console: console, logger: logger)
+        let mailer = config.email.map(SMTPMailer.init(settings:))
+        self.mailer = mailer
+        registry = ChannelRegistry(config.channels, rateLimits: rateLimits, console: console, mailer: mailer, logger: logger)
         webhookActivity = WebhookActivity(store: stores.channelAccounts, clock: clock, logger: logger)
         metrics = BridgeMetrics()
         let ownTransport = HTTPClientTransport(policy: config.egress, logger: logger)
@@ -82,7 +84,6 @@ struct BridgeCore: Sendable {
         live = LiveHub(
             inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
         widgetThrottle = WidgetThrottle(limits: config.widgetLimits)
-        mailer = config.email.map(SMTPMailer.init(settings:))
         let unsubscribeTokens = UnsubscribeTokens(inbox: inbox)
         self.unsubscribeTokens = unsubscribeTokens
         // Without a public address there is no unsubscribe link, and the sender refuses campaign mail.

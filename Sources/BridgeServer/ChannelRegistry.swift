@@ -1,4 +1,5 @@
 import ChannelKit
+import Email
 import Foundation
 import Logging
 import Synchronization
@@ -40,20 +41,26 @@ struct ChannelRegistry: Sendable {
     let fileChannels: [ChannelConfig]
     private let rateLimits: any RateLimitLedger
     let console: ConsoleChannelAccounts?
+    /// The SMTP relay e-mail accounts reply through (nil: no `email:` relay configured).
+    private let mailer: SMTPMailer?
     private let logger: Logger
 
-    init(_ channels: [ChannelConfig], rateLimits: any RateLimitLedger, console: ConsoleChannelAccounts? = nil, logger: Logger = Logger(label: "channels")) {
+    init(
+        _ channels: [ChannelConfig], rateLimits: any RateLimitLedger, console: ConsoleChannelAccounts? = nil, mailer: SMTPMailer? = nil,
+        logger: Logger = Logger(label: "channels")
+    ) {
         fileChannels = channels
         self.rateLimits = rateLimits
         self.console = console
+        self.mailer = mailer
         self.logger = logger
-        shared = Shared(Self.build(channels, reusing: Snapshot(), rateLimits: rateLimits))
+        shared = Shared(Self.build(channels, reusing: Snapshot(), rateLimits: rateLimits, mailer: mailer))
     }
 
-    private static func build(_ channels: [ChannelConfig], reusing old: Snapshot, rateLimits: any RateLimitLedger) -> Snapshot {
+    private static func build(_ channels: [ChannelConfig], reusing old: Snapshot, rateLimits: any RateLimitLedger, mailer: SMTPMailer?) -> Snapshot {
         var snapshot = Snapshot()
         for channel in channels {
-            let adapter = channel.makeAdapter()
+            let adapter = channel.makeAdapter(mailer: mailer)
             let key = channel.account.key
             snapshot.adapters[key] = adapter
             let limit = channel.rateLimit ?? adapter.defaultRateLimit
@@ -92,7 +99,7 @@ struct ChannelRegistry: Sendable {
                 logger.error("console channel account not loaded", metadata: ["channel.account": "\(account.key)", "error": "\(error)"])
             }
         }
-        var next = Self.build(channels, reusing: snapshot, rateLimits: rateLimits)
+        var next = Self.build(channels, reusing: snapshot, rateLimits: rateLimits, mailer: mailer)
         next.disabled = disabled
         next.problems = problems
         next.version = version

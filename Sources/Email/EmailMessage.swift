@@ -1,7 +1,10 @@
+import ChannelKit
 import Foundation
 
-/// One plain-text e-mail, rendered as RFC 5322 with a UTF-8 body (base64) and RFC 2047 encoded
-/// words for non-ASCII headers. Addresses with line breaks are refused, so no header can be injected.
+/// One e-mail, rendered as RFC 5322: a UTF-8 text body (base64), or text and HTML as
+/// `multipart/alternative`; RFC 2047 encoded words for non-ASCII headers; `In-Reply-To` and
+/// `References` when it answers a conversation. Addresses with line breaks are refused and message
+/// ids outside RFC 5322's characters are dropped, so no header can be injected.
 public struct EmailMessage: Sendable, Equatable {
     /// `Name <address>` or a bare address.
     public var from: String
@@ -15,8 +18,16 @@ public struct EmailMessage: Sendable, Equatable {
     /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), which Gmail and Yahoo require
     /// of bulk senders. Must be https (or http) with no line break, `<`, `>` or `,`.
     public var listUnsubscribe: String?
+    /// The same text as HTML, sent beside the plain text (`multipart/alternative`) when set.
+    public var html: String?
+    /// The conversation it answers, nearest first: the first is `In-Reply-To`, all of them
+    /// (oldest first) `References`. Message-IDs without angle brackets.
+    public var answering: [String]
 
-    public init(from: String, to: String, subject: String, text: String, id: String, date: Date = Date(), listUnsubscribe: String? = nil) {
+    public init(
+        from: String, to: String, subject: String, text: String, id: String, date: Date = Date(), listUnsubscribe: String? = nil,
+        html: String? = nil, answering: [String] = []
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -24,6 +35,21 @@ public struct EmailMessage: Sendable, Equatable {
         self.id = id
         self.date = date
         self.listUnsubscribe = listUnsubscribe
+        self.html = html
+        self.answering = answering
+    }
+
+    /// The `Message-ID` without angle brackets: the id's safe characters at the sender's domain.
+    /// What a bounce or the customer's answer names.
+    public func messageId() throws(EmailError) -> String {
+        let domain = try Self.address(from).split(separator: "@").last.map(String.init) ?? "bridge.invalid"
+        return "\(id.filter { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || "-._".contains($0) })@\(domain)"
+    }
+
+    /// A Message-ID fit for a header: RFC 5322's `id-left@id-right` characters only, and not too long.
+    static func isHeaderSafe(_ messageId: String) -> Bool {
+        messageId.utf8.count <= 250 && messageId.contains("@")
+            && messageId.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0.value < 127 && !"<>()[]\\,;:\"".unicodeScalars.contains($0) }
     }
 
     /// The bare address in `Name <address>` (or the whole string), checked to look like one.
@@ -43,7 +69,6 @@ public struct EmailMessage: Sendable, Equatable {
     public func rendered() throws(EmailError) -> Data {
         let fromAddress = try Self.address(from)
         let toAddress = try Self.address(to)
-        let domain = fromAddress.split(separator: "@").last.map(String.init) ?? "bridge.invalid"
         let dateFormatter = DateFormatter()
         dateFormatter.locale = Locale(identifier: "en_US_POSIX")
         dateFormatter.timeZone = TimeZone(identifier: "UTC")
@@ -53,20 +78,44 @@ public struct EmailMessage: Sendable, Equatable {
             "From: \(Self.mailbox(from, address: fromAddress))",
             "To: <\(toAddress)>",
             "Subject: \(Self.encodedWord(subject))",
-            "Message-ID: <\(id.filter { $0.isLetter || $0.isNumber || "-._".contains($0) })@\(domain)>",
+            "Message-ID: <\(try messageId())>",
             "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=UTF-8",
-            "Content-Transfer-Encoding: base64",
         ]
+        let thread = answering.filter(Self.isHeaderSafe)
+        if let parent = thread.first {
+            headers += ["In-Reply-To: <\(parent)>", "References: " + thread.reversed().map { "<\($0)>" }.joined(separator: "\r\n ")]
+        }
         if let listUnsubscribe {
             guard listUnsubscribe.hasPrefix("https://") || listUnsubscribe.hasPrefix("http://"),
                 listUnsubscribe.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>,\"".contains($0) })
             else { throw EmailError.invalidUnsubscribeLink }
             headers += ["List-Unsubscribe: <\(listUnsubscribe)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
         }
+        let plain = Self.part("text/plain", text)
+        guard let html else { return Data((headers.joined(separator: "\r\n") + "\r\n" + plain).utf8) }
+        // The boundary is made from the message's id, and base64 parts can never contain it.
+        let boundary = "=_alt_" + Signatures.sha256Hex(Data((try messageId()).utf8)).prefix(24)
+        headers.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        let body = "--\(boundary)\r\n\(plain)--\(boundary)\r\n\(Self.part("text/html", html))--\(boundary)--\r\n"
+        return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+    }
+
+    /// A UTF-8 part of `type`: its headers, a blank line, the text in base64 with CRLF line ends.
+    private static func part(_ type: String, _ text: String) -> String {
         let body = Data(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
             .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-        return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n").utf8)
+        return "Content-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n\(body)\r\n"
+    }
+
+    /// Text as a minimal HTML document: escaped, paragraphs at blank lines, `<br>` at line breaks,
+    /// so a mail program that prefers HTML shows the same words.
+    public static func html(fromText text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "\r\n", with: "\n")
+            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        let paragraphs = escaped.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            .map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>\n") + "</p>" }
+        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + paragraphs.joined(separator: "\n") + "\n</body></html>"
     }
 
     /// `"Display name" <address>` with the name as an encoded word where needed.

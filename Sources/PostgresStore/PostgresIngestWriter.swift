@@ -329,7 +329,7 @@ final class PostgresIngestWriter {
         }
         guard let found, let id = try await int64("SELECT coalesce(merged_into, id) FROM tickets WHERE id = \(found)"),
             let status = try await ticketState(id)?.status
-        else { return try await openTicket(contactId: contactId, identityId: identityId, into: &result) }
+        else { return try await openTicket(contactId: contactId, identityId: identityId, subject: thread.subject, into: &result) }
         if (TicketStatus(rawValue: status) ?? .open).waitsOrEnded {
             try await run("UPDATE tickets SET updated_at = \(now), last_identity_id = \(identityId), status = 'open', resolved_at = NULL WHERE id = \(id)")
             result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
@@ -346,11 +346,12 @@ final class PostgresIngestWriter {
         return nil
     }
 
-    private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
+    /// A new ticket; `subject` is the conversation's (e-mail), which the replies carry.
+    private func openTicket(contactId: Int64, identityId: Int64, subject: String? = nil, into result: inout IngestResult) async throws -> Int64 {
         let id = try await required("""
-            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id, subject)
             VALUES (\(contactId), 'new', \(identityId), \(now), \(now), \(now), (SELECT CASE WHEN trained = 0 THEN 1 ELSE 0 END FROM spam_state WHERE id = 1),
-                (SELECT department_id FROM account_departments WHERE account = \(account.key)))
+                (SELECT department_id FROM account_departments WHERE account = \(account.key)), \(subject))
             RETURNING id
             """)
         result.events.append(.ticketOpened(ticketId: id))

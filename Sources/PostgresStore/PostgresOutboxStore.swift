@@ -110,15 +110,37 @@ public struct PostgresOutboxStore: OutboxStore {
                 try await connection.query(
                     "UPDATE identities SET reply_token = NULL, reply_token_at = NULL WHERE id = ANY(\(tokens.sorted()))", logger: logger)
             }
-            return try leases.compactMap { lease in
-                guard let row = byId[lease.id] else { return nil }
-                return OutboundJob(
+            var jobs: [OutboundJob] = []
+            for lease in leases {
+                guard let row = byId[lease.id] else { continue }
+                let threaded = Inbox.accountRef(row.account)?.kind.threadsReplies == true
+                jobs.append(OutboundJob(
                     lease: lease, messageId: row.message, ticketId: row.ticket, account: row.account, attempts: row.attempts,
                     message: OutboundMessage(
                         id: row.key, recipient: row.identity.platformUserId, content: try MessageContent(storedJSON: row.content),
-                        context: row.identity.context(now: now)))
+                        context: row.identity.context(now: now),
+                        thread: threaded ? try await Self.replyThread(on: connection, ticketId: row.ticket, account: row.account, logger: logger) : nil)))
             }
+            return jobs
         }
+    }
+
+    /// As `MessageThread.ofReply` on SQLite: the ticket's platform message ids on the account,
+    /// nearest first (no attachments' `#n` ids), its number and subject.
+    static func replyThread(on connection: PostgresConnection, ticketId: Int64, account: String, logger: Logger) async throws -> MessageThread {
+        var references: [String] = []
+        for try await id in try await connection.query("""
+            SELECT platform_message_id FROM messages
+            WHERE ticket_id = \(ticketId) AND account = \(account) AND platform_message_id IS NOT NULL AND strpos(platform_message_id, '#') = 0
+            ORDER BY id DESC LIMIT \(MessageThread.referencesConsidered)
+            """, logger: logger).decode(String.self) {
+            references.append(id)
+        }
+        var subject: String?
+        for try await row in try await connection.query("SELECT subject FROM tickets WHERE id = \(ticketId)", logger: logger).decode(String?.self) {
+            subject = row
+        }
+        return MessageThread(references: references, ticketNumber: ticketId, subject: subject)
     }
 
     public func markSent(_ job: OutboundJob, receipt: SendReceipt, at now: Date) async throws -> SentRecord {

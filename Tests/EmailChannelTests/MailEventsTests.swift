@@ -16,12 +16,12 @@ import Testing
         let events = try Self.events("plain")
         #expect(events == [
             InboundEvent(
-                kind: .message, eventId: "CAF1234.plain@mail.example.com", occurredAt: Date(timeIntervalSince1970: 1_700_000_000),
+                kind: .message, eventId: "CAF1234.plain@mail.example.com", occurredAt: Date(timeIntervalSince1970: 1_800_000_000),
                 sender: Sender(id: "ana.lima@example.com", displayName: "Ana Lima"),
                 message: InboundMessage(
                     id: "CAF1234.plain@mail.example.com",
                     content: .text("Where is my order?\n\nHello,\n\nI ordered a lamp last week and it has not arrived.\nOrder 1234.\n\nAna"),
-                    thread: MessageThread(references: []))),
+                    thread: MessageThread(references: [], subject: "Where is my order?"))),
         ])
     }
 
@@ -29,7 +29,7 @@ import Testing
         let events = try Self.events("quoted-reply")
         #expect(events.map { $0.message?.content.text } == ["Great, thank you! I will wait for the courier."])
         #expect(events.first?.message?.thread == MessageThread(
-            references: ["ticket-42.msg-7@shop.example", "CAF1234.plain@mail.example.com"], ticketNumber: 42))
+            references: ["ticket-42.msg-7@shop.example", "CAF1234.plain@mail.example.com"], ticketNumber: 42, subject: "Re: Where is my order? [#42]"))
     }
 
     @Test func machineMailIsFiledNowhere() throws {
@@ -51,7 +51,7 @@ import Testing
         #expect(events.map { $0.message?.content.kind } == [.text, .image, .file])
         // A new conversation; its attachments follow the mail's text into the same ticket.
         #expect(events.map { $0.message?.thread } == [
-            MessageThread(references: []), MessageThread(references: ["attach-1@mail.example.com"]), MessageThread(references: ["attach-1@mail.example.com"]),
+            MessageThread(references: [], subject: "Invoice and photo"), MessageThread(references: ["attach-1@mail.example.com"]), MessageThread(references: ["attach-1@mail.example.com"]),
         ])
         let pdf = try #require(events[2].message?.content.media)
         #expect(pdf.fileName == "請求書.pdf")

@@ -4,8 +4,10 @@ import EmailChannel
 import Foundation
 import Testing
 
-/// The e-mail channel against a real Dovecot: mail delivered to the support mailbox (IMAP APPEND)
-/// becomes tickets; machine mail opens nothing; IDLE delivers without waiting for a poll.
+/// The e-mail channel against a real Dovecot and a real SMTP server: mail delivered to the support
+/// mailbox (IMAP APPEND) becomes tickets; machine mail opens nothing; IDLE delivers without waiting
+/// for a poll; an agent's reply leaves through the relay threaded into the customer's conversation,
+/// and the customer's answer to it comes back into the same ticket.
 @Suite struct EmailEndToEndTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures/email")
@@ -64,5 +66,88 @@ import Testing
             #expect(try await t.get("/api/v1/tickets?channel=email").items.count == 3)
             #expect(try await t.messages(ticket: first).count == 2)
         }
+    }
+
+    @Test func theAgentsReplyIsThreadedAndTheAnswerLandsInTheSameTicket() async throws {
+        let server = try DovecotServer()
+        let relay = try SMTPTestServer()
+        defer { relay.stop() }
+        try await TestBridge.with(configure: { config in
+            Self.support(server)(&config)
+            config.email = relay.settings(from: "Shop News <news@shop.example>")
+        }) { t in
+            try server.deliver(try Self.fixture("plain"))
+            var ticket: Int64 = 0
+            try await t.eventually("the mail's ticket", timeout: .seconds(180)) {
+                ticket = Int64(try await t.get("/api/v1/tickets?channel=email").items.first?["id"] as? Int ?? 0)
+                return ticket != 0
+            }
+            let reply = try await t.api.reply(ticket, .init(text: "Hello Ana,\n\nYour lamp left our warehouse today.\n\nKen <Shop Support>"))
+            var sent: [SMTPTestServer.Received] = []
+            try await t.eventually("the reply at the relay", timeout: .seconds(60)) {
+                sent = try relay.received()
+                return !sent.isEmpty
+            }
+            #expect(sent.count == 1)
+            let mail = try #require(sent.first)
+            // From the support mailbox (not the relay's campaign sender), to the customer.
+            #expect(mail.from == "help@shop.example" && mail.to == ["ana.lima@example.com"])
+            #expect(mail.headers["from"] == #""Shop Support" <help@shop.example>"#)
+            #expect(mail.headers["subject"] == "Re: Where is my order? [#\(ticket)]")
+            #expect(mail.headers["in-reply-to"] == "<CAF1234.plain@mail.example.com>")
+            #expect(mail.headers["references"] == "<CAF1234.plain@mail.example.com>")
+            let messageId = try #require(mail.headers["message-id"])
+            #expect(messageId.hasPrefix("<") && messageId.hasSuffix("@shop.example>"))
+            // Plain text and the same words as HTML (escaped), as a mail program expects.
+            #expect(mail.headers["content-type"]?.hasPrefix("multipart/alternative;") == true)
+            let parts = MIMEPart.parse(mail.raw).leaves
+            #expect(parts.map(\.mimeType) == ["text/plain", "text/html"])
+            #expect(parts.first?.text == "Hello Ana,\r\n\r\nYour lamp left our warehouse today.\r\n\r\nKen <Shop Support>")
+            #expect(parts.last?.text.contains("<p>Ken &lt;Shop Support&gt;</p>") == true)
+            // The message records the Message-ID, which the customer's answer names.
+            try await t.eventually("the reply sent") { try await t.api.messages(ticket).first { $0.id == reply.id }?.status == "sent" }
+            let platformId = try await t.api.messages(ticket).first { $0.id == reply.id }?.platformMessageId
+            #expect(platformId.map { "<\($0)>" } == messageId)
+
+            // The customer answers from a mail program: In-Reply-To our reply, the subject with its
+            // token. It lands in the same ticket, which it reopens.
+            #expect(try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"status":"resolved"}"#).status == 200)
+            try server.deliver(Self.answer(id: "CAF9.answer@mail.example.com", inReplyTo: messageId, subject: "Re: Re: Where is my order? [#\(ticket)]"))
+            try await t.eventually("the answer in the ticket", timeout: .seconds(180)) { try await t.api.messages(ticket).count == 3 }
+            let answer = try await t.api.messages(ticket).last
+            #expect(answer?.text == "It came, thank you!", "\(String(describing: answer))")
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["status"] as? String == "open")
+            // An answer from a program that keeps no references still finds it by the subject's token.
+            try server.deliver(Self.answer(id: "CAF10.plain@mail.example.com", inReplyTo: nil, subject: "Re: Where is my order? [#\(ticket)]"))
+            try await t.eventually("the token's answer in the ticket", timeout: .seconds(180)) { try await t.api.messages(ticket).count == 4 }
+            #expect(try await t.get("/api/v1/tickets?channel=email").items.count == 1)
+
+            // The next reply answers the customer's newest mail and carries the whole conversation.
+            _ = try await t.api.reply(ticket, .init(text: "Glad it arrived."))
+            try await t.eventually("the second reply at the relay", timeout: .seconds(60)) { try relay.received().count == 2 }
+            let second = try #require(try relay.received().last)
+            #expect(second.headers["in-reply-to"] == "<CAF10.plain@mail.example.com>")
+            #expect(second.headers["references"]?.split(separator: " ") == [
+                "<CAF1234.plain@mail.example.com>", Substring(messageId), "<CAF9.answer@mail.example.com>", "<CAF10.plain@mail.example.com>",
+            ])
+        }
+    }
+
+    /// The customer's answer to our reply, as Ana's mail program writes it (dated now: a ticket's
+    /// messages are in the order they were written).
+    static func answer(id: String, inReplyTo: String?, subject: String) -> Data {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        let date = formatter.string(from: Date())
+        var headers = [
+            "From: Ana Lima <Ana.Lima@Example.com>", "To: Shop Support <help@shop.example>", "Subject: \(subject)",
+            "Date: \(date)", "Message-ID: <\(id)>",
+        ]
+        if let inReplyTo { headers += ["In-Reply-To: \(inReplyTo)", "References: <CAF1234.plain@mail.example.com> \(inReplyTo)"] }
+        headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8"]
+        let body = id.hasPrefix("CAF9") ? "It came, thank you!\r\n\r\nOn Wed, Shop Support wrote:\r\n> Hello Ana," : "One more question."
+        return Data((headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n").utf8)
     }
 }

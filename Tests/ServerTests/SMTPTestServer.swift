@@ -1,4 +1,5 @@
 import Email
+import EmailChannel
 import Foundation
 
 /// A real SMTP server (Python's aiosmtpd, `scripts/smtp_test_server.py`, installed by
@@ -20,6 +21,8 @@ final class SMTPTestServer: @unchecked Sendable {
         var tls: Bool
         var headers: [String: String]
         var body: String
+        /// The message as it arrived.
+        var raw: Data
     }
 
     static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
@@ -67,7 +70,8 @@ final class SMTPTestServer: @unchecked Sendable {
         let numbers = names.filter { $0.hasSuffix(".json") }.compactMap { Int($0.dropLast(5)) }.sorted()
         return try numbers.map { n in
             let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: maildir.appendingPathComponent("\(n).json"))) as? [String: Any] ?? [:]
-            let raw = String(decoding: try Data(contentsOf: maildir.appendingPathComponent("\(n).eml")), as: UTF8.self)
+            let bytes = try Data(contentsOf: maildir.appendingPathComponent("\(n).eml"))
+            let raw = String(decoding: bytes, as: UTF8.self)
             let parts = raw.components(separatedBy: "\r\n\r\n")
             var headers: [String: String] = [:]
             var last: String?
@@ -81,11 +85,13 @@ final class SMTPTestServer: @unchecked Sendable {
                 }
             }
             let encoded = parts.dropFirst().joined(separator: "\r\n\r\n").replacingOccurrences(of: "\r\n", with: "")
-            let body = headers["content-transfer-encoding"] == "base64"
-                ? String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self) : encoded
+            // A text-and-HTML mail's body is its plain text part.
+            let body = headers["content-type"]?.hasPrefix("multipart/") == true
+                ? MIMEPart.parse(bytes).leaves.first { $0.mimeType == "text/plain" }?.text ?? ""
+                : headers["content-transfer-encoding"] == "base64" ? String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self) : encoded
             return Received(
                 from: envelope["from"] as? String ?? "", to: envelope["to"] as? [String] ?? [], user: envelope["user"] as? String,
-                tls: envelope["tls"] as? Bool ?? false, headers: headers, body: body)
+                tls: envelope["tls"] as? Bool ?? false, headers: headers, body: body, raw: bytes)
         }
     }
 

@@ -241,7 +241,8 @@ enum ChannelConfig: Sendable {
         }
     }
 
-    func makeAdapter() -> any ChannelAdapter {
+    /// The account's adapter; e-mail accounts reply through `mailer` (the SMTP relay), from their own address.
+    func makeAdapter(mailer: SMTPMailer? = nil) -> any ChannelAdapter {
         switch self {
         case .line(let c): LINEAdapter(configuration: c)
         case .whatsapp(let c): WhatsAppAdapter(configuration: c)
@@ -249,7 +250,8 @@ enum ChannelConfig: Sendable {
         case .sms(let c): SMSAdapter(configuration: c)
         case .wechat(let c): WeChatAdapter(configuration: c)
         case .webchat(let c): WebchatAdapter(configuration: c)
-        case .email(let c): EmailAdapter(configuration: c)
+        case .email(let c):
+            EmailAdapter(configuration: c, relay: mailer.map { EmailSender(mailer: $0, from: c.from) })
         }
     }
 }

@@ -11,6 +11,10 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Hashable {
     case webchat
     /// A support mailbox read by IMAP, answered through the SMTP relay.
     case email
+
+    /// Replies carry the conversation they answer (e-mail's In-Reply-To, References and subject), so
+    /// the outbox gives them the ticket's thread.
+    public var threadsReplies: Bool { self == .email }
 }
 
 /// Identifies one configured channel account, e.g. `line/main`.

@@ -67,18 +67,25 @@ public struct InboundMessage: Sendable, Equatable, Codable {
     }
 }
 
-/// What a message answers (e-mail's In-Reply-To and References, the subject's `[#123]`), for the
-/// ingest to find its ticket in the same transaction as it files it.
+/// What a message answers (e-mail's In-Reply-To and References, the subject's `[#123]`): on a
+/// received message, for the ingest to find its ticket in the same transaction as it files it; on
+/// an outbound one, for the channel to thread the reply into the customer's conversation.
 public struct MessageThread: Sendable, Equatable, Codable {
     /// Platform message ids (Message-IDs, ours and the customer's), nearest first.
     public var references: [String]
     /// A ticket number the message names (our replies' subject token); honoured only for a
     /// ticket of the same customer, since anyone can type one.
     public var ticketNumber: Int64?
+    /// The conversation's subject (a mail's Subject): kept as the subject of a ticket the message
+    /// opens; on an outbound message, the subject of the ticket it answers.
+    public var subject: String?
+    /// The longest subject kept (a Subject header may be any length).
+    public static let maxSubjectLength = 250
 
-    public init(references: [String], ticketNumber: Int64? = nil) {
+    public init(references: [String], ticketNumber: Int64? = nil, subject: String? = nil) {
         self.references = references
         self.ticketNumber = ticketNumber
+        self.subject = subject
     }
 }
 

@@ -10,13 +10,19 @@ public struct OutboundMessage: Sendable, Equatable {
     public var context: ConversationContext
     /// The subject line, where the channel has one (e-mail).
     public var subject: String?
+    /// The conversation a reply belongs to, where the channel threads messages (e-mail): the
+    /// ticket's platform message ids nearest first, its number and subject.
+    public var thread: MessageThread?
 
-    public init(id: String, recipient: String, content: MessageContent, context: ConversationContext, subject: String? = nil) {
+    public init(
+        id: String, recipient: String, content: MessageContent, context: ConversationContext, subject: String? = nil, thread: MessageThread? = nil
+    ) {
         self.id = id
         self.recipient = recipient
         self.content = content
         self.context = context
         self.subject = subject
+        self.thread = thread
     }
 }
 

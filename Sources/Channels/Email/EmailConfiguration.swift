@@ -12,6 +12,12 @@ public struct EmailConfiguration: Sendable, Equatable {
     public var imap: IMAP
     public var rateLimit: RateLimit?
 
+    /// `Name <address>`: the From of this mailbox's replies.
+    public var from: String {
+        guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { return address }
+        return "\(name) <\(address)>"
+    }
+
     public struct IMAP: Sendable, Equatable {
         /// `imaps://host:993`, or `imap://host:143` (STARTTLS required unless `allowPlaintext`).
         public var url: String

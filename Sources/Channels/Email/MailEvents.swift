@@ -10,13 +10,16 @@ import Foundation
 ///   eventId is the Message-ID (attachments `<Message-ID>#<n>`), so fetching a mail again files
 ///   nothing new. The sender is the address with ASCII letters lowered, as contacts' e-mail
 ///   addresses are matched. Each carries its `MessageThread` (In-Reply-To, References, the
-///   subject's `[#n]`): the ingest files it into the ticket it answers, or opens a new one.
+///   subject's `[#n]`, and the subject a new ticket keeps for the replies): the ingest files it
+///   into the ticket it answers, or opens a new one.
 /// - An auto-reply or bulk mail: nothing (never a ticket, never an auto-acknowledgement).
 /// - A bounce naming a Message-ID we sent: a `failed` receipt for that message with the reason.
 public enum MailEvents {
     public static func events(from mail: ParsedMail, raw: Data, receivedAt: Date) throws(WebhookError) -> [InboundEvent] {
         let eventId = mail.messageId ?? "sha256:" + Signatures.sha256Hex(raw)
-        let occurredAt = mail.date ?? receivedAt
+        // When the mailbox received it, not the Date header: that is the sender's clock (a PC's, often
+        // minutes off), and a conversation is shown in the order its messages arrived.
+        let occurredAt = receivedAt
         switch mail.origin {
         case .automatic:
             return []
@@ -36,7 +39,10 @@ public enum MailEvents {
         var text = mail.text
         if !isReply, !mail.subject.isEmpty { text = text.isEmpty ? mail.subject : mail.subject + "\n\n" + text }
         // The ticket it answers, or (none) a new one; the mail's later parts follow its first.
-        let thread = MessageThread(references: mail.threadIds, ticketNumber: mail.ticketToken.map(Int64.init))
+        let subject = mail.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        let thread = MessageThread(
+            references: mail.threadIds, ticketNumber: mail.ticketToken.map(Int64.init),
+            subject: subject.isEmpty ? nil : String(subject.prefix(MessageThread.maxSubjectLength)))
         var first: String?
         func threadOf(_ id: String) -> MessageThread {
             defer { first = first ?? id }

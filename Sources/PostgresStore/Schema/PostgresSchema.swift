@@ -33,6 +33,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 19, name: "email-opt-outs", statements: emailOptOuts),
         PostgresMigration(version: 20, name: "email-mailbox-cursors", statements: mailboxCursors),
         PostgresMigration(version: 22, name: "campaign-holders", statements: campaignHolders),
+        PostgresMigration(version: 23, name: "ticket-subjects", statements: ticketSubjects),
     ]
 
     /// The newest version this binary knows.

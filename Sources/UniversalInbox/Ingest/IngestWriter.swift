@@ -156,11 +156,12 @@ struct IngestWriter {
         return IdentityRow(id: identityId, contactId: contactId)
     }
 
-    private func openTicket(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
+    /// A new ticket; `subject` is the conversation's (e-mail), which the replies carry.
+    private func openTicket(contactId: Int64, identityId: Int64, subject: String? = nil, into result: inout IngestResult) throws -> Int64 {
         try db.cachedStatement(sql: """
-            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id)
-            VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1), \(Schema.newTicketDepartment))
-            """).execute(arguments: [contactId, identityId, now, now, now, account.key])
+            INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at, queued_at, screened, department_id, subject)
+            VALUES (?, 'new', ?, ?, ?, ?, (SELECT NOT trained FROM spam_state WHERE id = 1), \(Schema.newTicketDepartment), ?)
+            """).execute(arguments: [contactId, identityId, now, now, now, account.key, subject])
         let id = db.lastInsertedRowID
         result.events.append(.ticketOpened(ticketId: id))
         return id
@@ -184,7 +185,7 @@ struct IngestWriter {
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT t.id, t.status FROM tickets t WHERE t.id = (SELECT coalesce(merged_into, id) FROM tickets WHERE id = ?)"),
                 arguments: [found])
-        else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
+        else { return try openTicket(contactId: contactId, identityId: identityId, subject: thread.subject, into: &result) }
         let id: Int64 = row["id"]
         try touch(id, reopening: (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded, identityId: identityId, into: &result)
         return id

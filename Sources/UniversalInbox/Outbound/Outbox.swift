@@ -115,7 +115,7 @@ extension Inbox {
         try await stores.outbox.depth()
     }
 
-    static func accountRef(_ key: String) -> ChannelAccountRef? {
+    package static func accountRef(_ key: String) -> ChannelAccountRef? {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let kind = ChannelKind(rawValue: parts[0]) else { return nil }
         return ChannelAccountRef(kind: kind, id: parts[1])

@@ -349,12 +349,16 @@ public struct SQLiteOutboxStore: OutboxStore {
                 if row["reply_token"] as String? != nil {
                     try db.execute(sql: "UPDATE identities SET reply_token = NULL, reply_token_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
                 }
+                let account: String = row["job_account"]
+                let ticketId: Int64 = row["ticket_id"]
+                let threaded = Inbox.accountRef(account)?.kind.threadsReplies == true
                 return OutboundJob(
-                    lease: lease, messageId: row["message_id"], ticketId: row["ticket_id"], account: row["job_account"], attempts: row["attempts"],
+                    lease: lease, messageId: row["message_id"], ticketId: ticketId, account: account, attempts: row["attempts"],
                     message: OutboundMessage(
                         id: row["idempotency_key"], recipient: row["platform_user_id"],
                         content: try ContentCoding.decode(MessageContent.self, row["content"]),
-                        context: Self.identity(row).context(now: now)))
+                        context: Self.identity(row).context(now: now),
+                        thread: threaded ? try MessageThread.ofReply(ticketId: ticketId, account: account, db) : nil))
             }
         }
     }

@@ -135,6 +135,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v36-campaign-holders") { db in
             try db.execute(sql: Schema.campaignHolders)
         }
+        migrator.registerMigration("v37-ticket-subjects") { db in
+            try db.execute(sql: Schema.ticketSubjects)
+        }
         return migrator
     }
 }

@@ -5,7 +5,7 @@
 import { el } from '../dom.js';
 import { t } from '../i18n.js';
 
-const CHANNELS = ['line', 'whatsapp', 'messenger', 'instagram', 'sms', 'wechat', 'webchat'];
+const CHANNELS = ['line', 'whatsapp', 'messenger', 'instagram', 'sms', 'wechat', 'webchat', 'email'];
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 
 export class ListFilters extends HTMLElement {

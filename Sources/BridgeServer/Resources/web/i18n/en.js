@@ -165,6 +165,7 @@ export default {
   'channel.sms': 'SMS',
   'channel.wechat': 'WeChat',
   'channel.webchat': 'Website chat',
+  'channel.email': 'E-mail',
   'contact.unknown': 'Customer #{id}',
   "action.toolbar": "Ticket actions",
   "action.priority": "Priority",

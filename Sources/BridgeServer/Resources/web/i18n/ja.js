@@ -165,6 +165,7 @@ export default {
   'channel.sms': 'SMS',
   'channel.wechat': 'WeChat',
   'channel.webchat': 'サイトチャット',
+  'channel.email': 'メール',
   'contact.unknown': 'お客様 #{id}',
   "action.toolbar": "チケットの操作",
   "action.priority": "優先度",
