@@ -24,7 +24,7 @@ export function clone(id) {
 export function fillChannel(node, channel, t) {
   const icon = node.querySelector('.channel-icon');
   icon.className = `channel-icon ch-${channel}`;
-  icon.textContent = ({ line: 'L', whatsapp: 'W', messenger: 'M', instagram: 'I', sms: 'S', wechat: 'C', webchat: 'B' })[channel] ?? '?';
+  icon.textContent = ({ line: 'L', whatsapp: 'W', messenger: 'M', instagram: 'I', sms: 'S', wechat: 'C', webchat: 'B', email: 'E' })[channel] ?? '?';
   node.querySelector('.channel-name').textContent = t(`channel.${channel}`);
 }
 
