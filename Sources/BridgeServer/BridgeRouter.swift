@@ -68,9 +68,13 @@ enum BridgeRouter {
         ).addRoutes(to: api)
         let assets = try WebAssets.bundled()
         WebController(assets: assets).addRoutes(to: router)
+        let confirmations = AddressConfirmations(
+            inbox: inbox, registry: registry, mailer: core.mailer, publicBaseURL: config.server.publicBaseURL, assets: assets, logger: core.logger,
+            clock: core.clock)
+        confirmations.addRoutes(to: router)
         WidgetController(
             inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, publicBaseURL: config.server.publicBaseURL,
-            addressHeader: config.loginLimits.addressHeader, clock: core.clock
+            confirmations: confirmations, addressHeader: config.loginLimits.addressHeader, clock: core.clock
         ).addRoutes(to: router)
         WidgetPageController(assets: assets, registry: registry).addRoutes(to: router)
         UnsubscribeController(inbox: inbox, tokens: core.unsubscribeTokens, assets: assets, logger: core.logger).addRoutes(to: router)

@@ -23,10 +23,13 @@ public struct EmailMessage: Sendable, Equatable {
     /// The conversation it answers, nearest first: the first is `In-Reply-To`, all of them
     /// (oldest first) `References`. Message-IDs without angle brackets.
     public var answering: [String]
+    /// Sent by a machine, not a person (`Auto-Submitted: auto-replied`, RFC 3834): auto-responders
+    /// that follow the RFC do not answer it, so two systems cannot answer each other for ever.
+    public var autoSubmitted: Bool
 
     public init(
         from: String, to: String, subject: String, text: String, id: String, date: Date = Date(), listUnsubscribe: String? = nil,
-        html: String? = nil, answering: [String] = []
+        html: String? = nil, answering: [String] = [], autoSubmitted: Bool = false
     ) {
         self.from = from
         self.to = to
@@ -37,6 +40,7 @@ public struct EmailMessage: Sendable, Equatable {
         self.listUnsubscribe = listUnsubscribe
         self.html = html
         self.answering = answering
+        self.autoSubmitted = autoSubmitted
     }
 
     /// The `Message-ID` without angle brackets: the id's safe characters at the sender's domain.
@@ -85,6 +89,7 @@ public struct EmailMessage: Sendable, Equatable {
         if let parent = thread.first {
             headers += ["In-Reply-To: <\(parent)>", "References: " + thread.reversed().map { "<\($0)>" }.joined(separator: "\r\n ")]
         }
+        if autoSubmitted { headers.append("Auto-Submitted: auto-replied") }
         if let listUnsubscribe {
             guard listUnsubscribe.hasPrefix("https://") || listUnsubscribe.hasPrefix("http://"),
                 listUnsubscribe.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>,\"".contains($0) })
@@ -127,21 +132,34 @@ public struct EmailMessage: Sendable, Equatable {
         return (plain ? "\"\(name)\"" : encodedWord(name)) + " <\(address)>"
     }
 
-    /// The text as is when printable ASCII, else RFC 2047 `=?UTF-8?B?…?=` words; line breaks become spaces.
+    /// The text as is when printable ASCII, else RFC 2047 `=?UTF-8?B?…?=` words; line breaks become
+    /// spaces and other control characters go.
     static func encodedWord(_ text: String) -> String {
-        let flat = text.components(separatedBy: .newlines).joined(separator: " ")
-        if flat.allSatisfy({ $0.isASCII && ($0 == " " || !$0.isWhitespace) }) { return flat }
-        // Each word stays under 76 characters: whole characters, at most 45 bytes, folded lines.
-        var words: [String] = []
-        var chunk = ""
-        for character in flat {
-            if chunk.utf8.count + String(character).utf8.count > 45 {
-                words.append(chunk)
-                chunk = ""
+        var flat = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if ["\n", "\r", "\t", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) {
+                flat.append(" ")
+            } else if scalar.properties.generalCategory != .control {
+                flat.append(scalar)
             }
-            chunk.append(character)
         }
-        words.append(chunk)
+        if flat.allSatisfy(\.isASCII) { return String(flat) }
+        // Each word stays under 76 characters: whole code points (a character may be any number of
+        // them), at most 45 bytes, folded lines.
+        var words: [String] = []
+        var chunk = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in flat {
+            let size = String(scalar).utf8.count
+            if bytes + size > 45 {
+                words.append(String(chunk))
+                chunk = String.UnicodeScalarView()
+                bytes = 0
+            }
+            chunk.append(scalar)
+            bytes += size
+        }
+        words.append(String(chunk))
         return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
     }
 }

@@ -60,7 +60,7 @@ public struct EmailSender: MessageSender {
         var text = [message.content.text, message.content.kind == .image ? message.content.media?.url : nil].compactMap { $0 }.joined(separator: "\n\n")
         var mail = EmailMessage(
             from: from, to: message.recipient, subject: message.thread.map(Self.replySubject) ?? message.subject ?? "", text: text, id: message.id,
-            answering: message.thread?.references ?? [])
+            answering: message.thread?.references ?? [], autoSubmitted: message.automatic)
         if case .broadcast = message.context.purpose, let unsubscribeLinks {
             let link = try await unsubscribeLinks.link(for: try EmailMessage.address(message.recipient))
             text += "\n\n--\n" + Self.unsubscribeLine(link)
@@ -76,17 +76,17 @@ public struct EmailSender: MessageSender {
         }
     }
 
-    /// `Re: <subject> [#<ticket>]`: the conversation's subject (one `Re:`), and the ticket's token
-    /// that files the customer's answer even from a mail program that drops the references.
+    /// `Re: <subject> [#<ticket>]`: the conversation's subject (one `Re:`, and without the `[#n]`
+    /// tokens it had, such as another helpdesk's), and the ticket's token last, which files the
+    /// customer's answer even from a mail program that drops the references.
     public static func replySubject(_ thread: MessageThread) -> String {
-        var subject = (thread.subject ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var subject = (thread.subject ?? "").replacing(/\[#[0-9]{1,12}\]/, with: "").split(separator: " ", omittingEmptySubsequences: true)
+            .joined(separator: " ")
         while let prefix = ["re:", "aw:", "sv:"].first(where: { subject.lowercased().hasPrefix($0) }) {
             subject = subject.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
         }
-        guard let number = thread.ticketNumber else { return subject.isEmpty ? "Re:" : "Re: \(subject)" }
-        let token = "[#\(number)]"
-        if subject.isEmpty { return "Re: \(token)" }
-        return subject.contains(token) ? "Re: \(subject)" : "Re: \(subject) \(token)"
+        let parts = ["Re:", subject.isEmpty ? nil : subject, thread.ticketNumber.map { "[#\($0)]" }]
+        return parts.compactMap { $0 }.joined(separator: " ")
     }
 
     /// The unsubscribe line at the end of a campaign mail's text, in English and Japanese.

@@ -40,7 +40,7 @@ public struct PostgresDataCareStore: DataCareStore {
                 let cutoff = now.addingTimeInterval(-Double(days) * 86400).ms
                 let ids = try await Self.ids(connection, ContactDataSQL.expiredMessages(cutoff: cutoff, limit: limit), logger)
                 if !ids.isEmpty {
-                    try await connection.query(PostgresQuery(unsafeSQL: ContactDataSQL.clearMessages(ids)), logger: logger)
+                    for statement in ContactDataSQL.clearMessages(ids) { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                     outcome.messagesCleared = ids.count
                 }
                 for statement in ContactDataSQL.expiredCopies(cutoff: cutoff, limit: limit) {

@@ -257,14 +257,18 @@ final class PostgresIngestWriter {
             // number's lock makes a concurrent first message from it wait and then find this contact.
             try await run("SELECT pg_advisory_xact_lock(hashtextextended(\("identity-phone:" + phone), 0))")
             contactId = try await int64("SELECT contact_id FROM identities WHERE phone = \(phone) ORDER BY id LIMIT 1")
+        } else if account.kind == .email {
+            // Mail from a contact's address (set by an agent, an import, or a visitor who confirmed it) is theirs.
+            contactId = try await int64("SELECT id FROM contacts WHERE lower(email) = lower(\(sender.id)) ORDER BY id LIMIT 1")
         }
         let createdContact = contactId == nil
         let contact: Int64
         if let contactId {
             contact = contactId
         } else {
+            let email = account.kind == .email ? sender.id : nil
             contact = try await required("""
-                INSERT INTO contacts (display_name, created_at, updated_at) VALUES (\(sender.displayName), \(now), \(now)) RETURNING id
+                INSERT INTO contacts (display_name, email, created_at, updated_at) VALUES (\(sender.displayName), \(email), \(now), \(now)) RETURNING id
                 """)
         }
         guard let identityId = try await int64("""
@@ -312,16 +316,16 @@ final class PostgresIngestWriter {
         try await PostgresTicketHistory.record(ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: now, on: connection, logger: logger)
     }
 
-    /// A new ticket for the contact, which has none open.
     /// E-mail: as `IngestWriter.threadTicket` on SQLite: the ticket of the nearest message on this
-    /// account the mail answers, else its subject token's ticket when it is this customer's;
-    /// reopened if it waited, was resolved or closed (a merged ticket's survivor instead); else a
-    /// new ticket.
+    /// account the mail answers, else its subject token's ticket, either only when it is this
+    /// customer's; reopened if it waited, was resolved or closed (a merged ticket's survivor
+    /// instead); else a new ticket.
     private func threadTicket(_ thread: MessageThread, contactId: Int64, identityId: Int64, into result: inout IngestResult) async throws -> Int64 {
         var found: Int64?
         for reference in thread.references.prefix(MessageThread.referencesConsidered) where found == nil {
             found = try await int64("""
-                SELECT ticket_id FROM messages WHERE account = \(account.key) AND platform_message_id = \(reference) ORDER BY id DESC LIMIT 1
+                SELECT m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+                WHERE m.account = \(account.key) AND m.platform_message_id = \(reference) AND t.contact_id = \(contactId) ORDER BY m.id DESC LIMIT 1
                 """)
         }
         if found == nil, let number = thread.ticketNumber {

@@ -93,16 +93,16 @@ public struct PostgresOutboxStore: OutboxStore {
             // The identities are locked (in id order; NO KEY, so a reply being queued to one meanwhile
             // is not held up): a reply token is read and taken in one go, never handed out twice.
             let rows = try await connection.query("""
-                SELECT o.id, o.message_id, o.ticket_id, o.account, o.attempts, m.content, m.idempotency_key, \(unescaped: Self.identityColumns("i"))
+                SELECT o.id, o.message_id, o.ticket_id, o.account, o.attempts, m.content, m.idempotency_key, m.author, \(unescaped: Self.identityColumns("i"))
                 FROM outbox o JOIN messages m ON m.id = o.message_id JOIN identities i ON i.id = m.identity_id
                 WHERE o.id = ANY(\(leases.map(\.id))) ORDER BY i.id FOR NO KEY UPDATE OF i
                 """, logger: logger)
-            var byId: [Int64: (message: Int64, ticket: Int64, account: String, attempts: Int, content: String, key: String, identity: OutboxIdentity)] = [:]
+            var byId: [Int64: (message: Int64, ticket: Int64, account: String, attempts: Int, content: String, key: String, author: String?, identity: OutboxIdentity)] = [:]
             for try await row in rows {
                 let cells = row.makeRandomAccess()
                 byId[try cells[0].decode(Int64.self)] = (
                     try cells[1].decode(Int64.self), try cells[2].decode(Int64.self), try cells[3].decode(String.self), try cells[4].decode(Int.self),
-                    try cells[5].decode(String.self), try cells[6].decode(String.self), try Self.identity(cells, from: 7)
+                    try cells[5].decode(String.self), try cells[6].decode(String.self), try cells[7].decode(String?.self), try Self.identity(cells, from: 8)
                 )
             }
             let tokens = Set(byId.values.filter { $0.identity.replyToken != nil }.map(\.identity.id))
@@ -119,7 +119,8 @@ public struct PostgresOutboxStore: OutboxStore {
                     message: OutboundMessage(
                         id: row.key, recipient: row.identity.platformUserId, content: try MessageContent(storedJSON: row.content),
                         context: row.identity.context(now: now),
-                        thread: threaded ? try await Self.replyThread(on: connection, ticketId: row.ticket, account: row.account, logger: logger) : nil)))
+                        thread: threaded ? try await Self.replyThread(on: connection, ticketId: row.ticket, account: row.account, logger: logger) : nil,
+                        automatic: Inbox.isAutomatic(author: row.author))))
             }
             return jobs
         }

@@ -35,6 +35,13 @@ import Testing
     @Test func machineMailIsFiledNowhere() throws {
         #expect(try Self.events("auto-reply").isEmpty)
         #expect(try Self.events("precedence-bulk").isEmpty)
+        let person = "From: Ana <ana@example.com>\r\nSubject: Hi\r\nMessage-ID: <p1@example.com>\r\n"
+        for header in ["List-Id: News <news.example.com>", "List-Unsubscribe: <https://example.com/u>", "Return-Path: <>"] {
+            let raw = Data((person + header + "\r\n\r\nHello\r\n").utf8)
+            #expect(try MailEvents.events(from: ParsedMail.parse(raw), raw: raw, receivedAt: Date()).isEmpty, "\(header)")
+        }
+        let raw = Data((person + "Return-Path: <ana@example.com>\r\n\r\nHello\r\n").utf8)
+        #expect(try MailEvents.events(from: ParsedMail.parse(raw), raw: raw, receivedAt: Date()).count == 1)
     }
 
     @Test func aBounceFailsTheMessageItNames() throws {

@@ -80,6 +80,8 @@ import Testing
         #expect(ParsedMail.ticketToken(in: "[#] [#x] [#42]") == 42)
         #expect(ParsedMail.ticketToken(in: "[#99999999999999999999]") == nil)
         #expect(ParsedMail.ticketToken(in: "no token") == nil)
+        // Another helpdesk's token in the customer's subject comes first; ours is last.
+        #expect(ParsedMail.ticketToken(in: "Re: Fwd: Order [#5512] [#9]") == 9)
     }
 
     @Test func rfc2231FileName() {

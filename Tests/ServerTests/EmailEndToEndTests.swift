@@ -122,6 +122,13 @@ import Testing
             try await t.eventually("the token's answer in the ticket", timeout: .seconds(180)) { try await t.api.messages(ticket).count == 4 }
             #expect(try await t.get("/api/v1/tickets?channel=email").items.count == 1)
 
+            // Someone Ana copied answers the thread (reply-all): a ticket of their own. Taking over
+            // Ana's would send the agent's next reply to them.
+            try server.deliver(Self.answer(
+                id: "bob.1@mail.example.com", inReplyTo: messageId, subject: "Re: Where is my order? [#\(ticket)]", from: "Bob <bob@example.com>"))
+            try await t.eventually("Bob's ticket", timeout: .seconds(180)) { try await t.get("/api/v1/tickets?channel=email").items.count == 2 }
+            #expect(try await t.api.messages(ticket).count == 4)
+
             // The next reply answers the customer's newest mail and carries the whole conversation.
             _ = try await t.api.reply(ticket, .init(text: "Glad it arrived."))
             try await t.eventually("the second reply at the relay", timeout: .seconds(60)) { try relay.received().count == 2 }
@@ -133,16 +140,40 @@ import Testing
         }
     }
 
+    /// Mail from an address a contact has (set by an agent here) is that customer's: one contact for
+    /// their LINE chat and their e-mail. A new sender's contact gets the address.
+    @Test func mailFromAContactsAddressJoinsThatContact() async throws {
+        let server = try DovecotServer()
+        try await TestBridge.with(standIns: [.line], configure: Self.support(server)) { t in
+            let known = try await t.customerWrites(Payloads.lineUser, "Hello from LINE")
+            let customer = try #require((try await t.get("/api/v1/tickets/\(known)").json["contact"] as? [String: Any])?["id"] as? Int)
+            #expect(try await t.patchJSON("/api/v1/contacts/\(customer)", #"{"email":"ana.lima@example.com"}"#).status == 200)
+            try server.deliver(try Self.fixture("plain"))
+            try server.deliver(Self.answer(id: "new.1@mail.example.com", inReplyTo: nil, subject: "Hello", from: "Kai <Kai@Example.org>"))
+            var mail: [[String: Any]] = []
+            try await t.eventually("both mails' tickets", timeout: .seconds(180)) {
+                mail = try await t.get("/api/v1/tickets?channel=email").items
+                return mail.count == 2
+            }
+            let contacts = mail.compactMap { ($0["contact"] as? [String: Any])?["id"] as? Int }
+            #expect(contacts.contains(customer))
+            let joined = try await t.get("/api/v1/contacts/\(customer)").json
+            #expect(Set((joined["identities"] as? [[String: Any]] ?? []).compactMap { $0["channel"] as? String }) == ["line", "email"])
+            let kai = try #require(contacts.first { $0 != customer })
+            #expect(try await t.get("/api/v1/contacts/\(kai)").json["email"] as? String == "kai@example.org")
+        }
+    }
+
     /// The customer's answer to our reply, as Ana's mail program writes it (dated now: a ticket's
     /// messages are in the order they were written).
-    static func answer(id: String, inReplyTo: String?, subject: String) -> Data {
+    static func answer(id: String, inReplyTo: String?, subject: String, from: String = "Ana Lima <Ana.Lima@Example.com>") -> Data {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         let date = formatter.string(from: Date())
         var headers = [
-            "From: Ana Lima <Ana.Lima@Example.com>", "To: Shop Support <help@shop.example>", "Subject: \(subject)",
+            "From: \(from)", "To: Shop Support <help@shop.example>", "Subject: \(subject)",
             "Date: \(date)", "Message-ID: <\(id)>",
         ]
         if let inReplyTo { headers += ["In-Reply-To: \(inReplyTo)", "References: <CAF1234.plain@mail.example.com> \(inReplyTo)"] }

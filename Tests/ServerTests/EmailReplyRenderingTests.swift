@@ -14,6 +14,8 @@ import Testing
         ("Re: Where is my order? [#42]", 42, "Re: Where is my order? [#42]"),
         ("", 5, "Re: [#5]"),
         ("注文について", 3, "Re: 注文について [#3]"),
+        // Another helpdesk's token in the customer's subject goes; ours is the one left, last.
+        ("Fwd: Order [#5512] late", 9, "Re: Fwd: Order late [#9]"),
     ])
     func replySubject(_ subject: String, _ ticket: Int64, _ expected: String) {
         #expect(EmailSender.replySubject(MessageThread(references: [], ticketNumber: ticket, subject: subject)) == expected)
@@ -40,10 +42,27 @@ import Testing
         #expect(html.text.contains("<p>Hello &lt;Ana&gt; &amp; co.</p>"))
     }
 
+    /// A subject of one huge character (a letter and 600 combining accents) and control characters:
+    /// every header line stays short, nothing raw leaks.
+    @Test func noSubjectMakesALongOrRawHeaderLine() throws {
+        let subject = "a" + String(repeating: "\u{301}", count: 600) + "\u{0}\u{7}x"
+        let raw = try EmailMessage(from: "help@shop.example", to: "ana@example.com", subject: subject, text: "Hi", id: "s-1").rendered()
+        let head = String(decoding: raw, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 100 })
+        #expect(!head.unicodeScalars.contains { $0.value < 32 && $0 != "\r" && $0 != "\n" })
+        let ascii = try EmailMessage(from: "help@shop.example", to: "ana@example.com", subject: "Hi\u{0}\tthere", text: "Hi", id: "s-2").rendered()
+        #expect(String(decoding: ascii, as: UTF8.self).contains("Subject: Hi there\r\n"))
+    }
+
+    @Test func anAutomaticReplySaysSo() throws {
+        let automatic = try EmailMessage(from: "help@shop.example", to: "ana@example.com", subject: "Hi", text: "Hi", id: "a-1", autoSubmitted: true)
+        #expect(String(decoding: try automatic.rendered(), as: UTF8.self).contains("Auto-Submitted: auto-replied\r\n"))
+    }
+
     @Test func aMailWithoutHTMLOrConversationStaysOnePlainPart() throws {
         let raw = try EmailMessage(from: "news@shop.example", to: "ana@example.com", subject: "Hi", text: "Hi", id: "c-1").rendered()
         let text = String(decoding: raw, as: UTF8.self)
         #expect(text.contains("Content-Type: text/plain; charset=UTF-8\r\n") && !text.contains("multipart"))
-        #expect(!text.contains("In-Reply-To") && !text.contains("References"))
+        #expect(!text.contains("In-Reply-To") && !text.contains("References") && !text.contains("Auto-Submitted"))
     }
 }

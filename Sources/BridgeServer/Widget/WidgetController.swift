@@ -25,6 +25,8 @@ struct WidgetController: Sendable {
     let throttle: WidgetThrottle
     let metrics: BridgeMetrics
     var publicBaseURL: String?
+    /// Mails the offline form's address a confirmation link (nil: never).
+    var confirmations: AddressConfirmations?
     /// Header a reverse proxy sets to the client's address (as for sign-in limits); nil: the peer.
     var addressHeader: String?
     var clock: @Sendable () -> Date = { Date() }
@@ -230,8 +232,9 @@ struct WidgetController: Sendable {
 
     /// A message left while nobody is online: name, e-mail and text. The text is filed like any of
     /// the visitor's messages (a ticket, rules, alerts; the agents answer it when they are back),
-    /// then the visitor's contact gets the name and address, or joins the contact that has that
-    /// address already (`Inbox.identifyVisitor`). Limited like messages. 202.
+    /// then the visitor's contact gets the name, and the address a note and a confirmation link
+    /// (`AddressConfirmations`, `Inbox.identifyVisitor`). Limited like messages. 202, with
+    /// `confirmationSent`.
     func offline(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (adapter, visitorId) = try await visitor(request, context)
         let body = try await request.decode(OfflineBody.self, maxBytes: Self.maxBodyBytes)
@@ -260,8 +263,10 @@ struct WidgetController: Sendable {
             context.logger.error("widget offline message not stored", metadata: ["error": "\(error)"])
             throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the message was not stored; send it again")
         }
-        _ = try await inbox.identifyVisitor(account: adapter.account.key, visitorId: visitorId, name: name, email: body.email)
-        return JSONResponse.make(["accepted": true], status: .accepted)
+        let address = body.email.trimmingCharacters(in: .whitespaces)
+        let confirming = await confirmations?.send(adapter, visitorId: visitorId, address: address) ?? false
+        _ = try await inbox.identifyVisitor(account: adapter.account.key, visitorId: visitorId, name: name, email: address, confirming: confirming)
+        return JSONResponse.make(["accepted": true, "confirmationSent": confirming], status: .accepted)
     }
 
     /// `visitor`, with a token taken from the visitor's and the address's request buckets (429).

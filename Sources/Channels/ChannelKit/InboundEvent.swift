@@ -79,7 +79,7 @@ public struct MessageThread: Sendable, Equatable, Codable {
     /// The conversation's subject (a mail's Subject): kept as the subject of a ticket the message
     /// opens; on an outbound message, the subject of the ticket it answers.
     public var subject: String?
-    /// The longest subject kept (a Subject header may be any length).
+    /// The longest subject kept, in code points (a Subject header may be any length).
     public static let maxSubjectLength = 250
 
     public init(references: [String], ticketNumber: Int64? = nil, subject: String? = nil) {

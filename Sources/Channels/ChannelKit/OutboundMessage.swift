@@ -13,9 +13,13 @@ public struct OutboundMessage: Sendable, Equatable {
     /// The conversation a reply belongs to, where the channel threads messages (e-mail): the
     /// ticket's platform message ids nearest first, its number and subject.
     public var thread: MessageThread?
+    /// Sent by the bridge itself (an acknowledgement, a rule's reply, a survey), not by a person:
+    /// e-mail marks it `Auto-Submitted: auto-replied` (RFC 3834) so other systems do not answer it.
+    public var automatic: Bool
 
     public init(
-        id: String, recipient: String, content: MessageContent, context: ConversationContext, subject: String? = nil, thread: MessageThread? = nil
+        id: String, recipient: String, content: MessageContent, context: ConversationContext, subject: String? = nil, thread: MessageThread? = nil,
+        automatic: Bool = false
     ) {
         self.id = id
         self.recipient = recipient
@@ -23,6 +27,7 @@ public struct OutboundMessage: Sendable, Equatable {
         self.context = context
         self.subject = subject
         self.thread = thread
+        self.automatic = automatic
     }
 }
 

@@ -42,7 +42,7 @@ public enum MailEvents {
         let subject = mail.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         let thread = MessageThread(
             references: mail.threadIds, ticketNumber: mail.ticketToken.map(Int64.init),
-            subject: subject.isEmpty ? nil : String(subject.prefix(MessageThread.maxSubjectLength)))
+            subject: subject.isEmpty ? nil : String(String.UnicodeScalarView(subject.unicodeScalars.prefix(MessageThread.maxSubjectLength))))
         var first: String?
         func threadOf(_ id: String) -> MessageThread {
             defer { first = first ?? id }

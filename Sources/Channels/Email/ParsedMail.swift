@@ -18,7 +18,8 @@ public struct ParsedMail: Sendable, Equatable {
     public var attachments: [MailAttachment]
     public var origin: MailOrigin
 
-    /// The ticket number of a `[#123]` token in the subject (our replies put it there).
+    /// The ticket number of the last `[#123]` token in the subject (our replies put theirs last,
+    /// after any the customer's own subject had).
     public var ticketToken: Int? { Self.ticketToken(in: subject) }
 
     /// Every id this mail answers, nearest first: In-Reply-To, then References from the newest.
@@ -47,13 +48,14 @@ public struct ParsedMail: Sendable, Equatable {
 
     static func ticketToken(in subject: String) -> Int? {
         var rest = Substring(subject)
+        var last: Int?
         while let start = rest.range(of: "[#") {
             let digits = rest[start.upperBound...].prefix { $0.isASCII && $0.isNumber }
             let after = rest[start.upperBound...].dropFirst(digits.count)
-            if !digits.isEmpty, digits.count <= 12, after.first == "]", let number = Int(digits) { return number }
+            if !digits.isEmpty, digits.count <= 12, after.first == "]", let number = Int(digits) { last = number }
             rest = rest[start.upperBound...]
         }
-        return nil
+        return last
     }
 
     /// The body text (text/plain preferred, else HTML turned into text) and the attachments.
@@ -114,8 +116,13 @@ public enum MailOrigin: Sendable, Equatable {
         if let precedence = headers["Precedence"]?.lowercased().trimmingCharacters(in: .whitespaces), ["bulk", "junk", "list", "auto_reply"].contains(precedence) {
             return .automatic(reason: "Precedence: \(precedence)")
         }
-        for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] where headers[name] != nil {
+        // A mailing list's or a newsletter's mail (RFC 2919, 2369), and mail with the null sender
+        // that only machines use (RFC 5321: notifications must not be answered).
+        for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder", "List-Id", "List-Unsubscribe"] where headers[name] != nil {
             return .automatic(reason: name)
+        }
+        if headers["Return-Path"]?.trimmingCharacters(in: .whitespaces) == "<>" {
+            return .automatic(reason: "Return-Path: <>")
         }
         return .person
     }

@@ -120,9 +120,13 @@ public enum ContactDataSQL {
         """
     }
 
-    /// Clears the messages' text and content.
-    public static func clearMessages(_ ids: [Int64]) -> String {
-        "UPDATE messages SET text = '', content = '\(clearedContent)' WHERE id IN \(list(ids))"
+    /// Clears the messages' text and content, and their tickets' subjects: the customer's words
+    /// from a ticket's first mail, which is cleared no later than any other of its messages.
+    public static func clearMessages(_ ids: [Int64]) -> [String] {
+        [
+            "UPDATE tickets SET subject = NULL WHERE subject IS NOT NULL AND id IN (SELECT ticket_id FROM messages WHERE id IN \(list(ids)))",
+            "UPDATE messages SET text = '', content = '\(clearedContent)' WHERE id IN \(list(ids))",
+        ]
     }
 
     /// Other copies of conversations older than `cutoff`, `limit` of each: webhook deliveries sent

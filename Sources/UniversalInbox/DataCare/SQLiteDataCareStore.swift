@@ -35,7 +35,7 @@ public struct SQLiteDataCareStore: DataCareStore {
                 let ids = try Int64.fetchAll(db, sql: ContactDataSQL.expiredMessages(cutoff: cutoff, limit: limit))
                 if !ids.isEmpty {
                     try Self.catchUpSearchIndex(db)
-                    try db.execute(sql: ContactDataSQL.clearMessages(ids))
+                    for statement in ContactDataSQL.clearMessages(ids) { try db.execute(sql: statement) }
                     outcome.messagesCleared = ids.count
                 }
                 for statement in ContactDataSQL.expiredCopies(cutoff: cutoff, limit: limit) { try db.execute(sql: statement) }

@@ -139,9 +139,15 @@ struct IngestWriter {
         {
             // The same phone number on another channel (WhatsApp, SMS) is the same customer.
             contactId = existing
+        } else if account.kind == .email,
+            let existing = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM contacts WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1"), arguments: [sender.id])
+        {
+            // Mail from a contact's address (set by an agent, an import, or a visitor who confirmed it) is theirs.
+            contactId = existing
         } else {
-            try db.cachedStatement(sql: "INSERT INTO contacts (display_name, created_at, updated_at) VALUES (?, ?, ?)")
-                .execute(arguments: [sender.displayName, now, now])
+            try db.cachedStatement(sql: "INSERT INTO contacts (display_name, email, created_at, updated_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [sender.displayName, account.kind == .email ? sender.id : nil, now, now])
             contactId = db.lastInsertedRowID
         }
         try db.cachedStatement(sql: """
@@ -168,15 +174,20 @@ struct IngestWriter {
     }
 
     /// E-mail: the ticket of the nearest message on this account that the mail answers, else the
-    /// ticket its subject token names when that ticket is this customer's; reopened if it waited,
-    /// was resolved or closed (a merged ticket's survivor instead). A mail that answers nothing
-    /// is a new conversation: a new ticket.
+    /// ticket its subject token names; reopened if it waited, was resolved or closed (a merged
+    /// ticket's survivor instead). A mail that answers nothing is a new conversation: a new ticket.
+    /// Only the sender's own tickets: someone Cc'd or forwarded into a conversation who answers it
+    /// opens a ticket of their own, else they would take it over (the agent's next reply would go
+    /// to them), and anyone can type a ticket number.
     private func threadTicket(_ thread: MessageThread, contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
         var found: Int64?
         for reference in thread.references.prefix(MessageThread.referencesConsidered) where found == nil {
             found = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT ticket_id FROM messages WHERE account = ? AND platform_message_id = ? ORDER BY id DESC LIMIT 1"),
-                arguments: [account.key, reference])
+                db.cachedStatement(sql: """
+                    SELECT m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+                    WHERE m.account = ? AND m.platform_message_id = ? AND t.contact_id = ? ORDER BY m.id DESC LIMIT 1
+                    """),
+                arguments: [account.key, reference, contactId])
         }
         if found == nil, let number = thread.ticketNumber {
             found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM tickets WHERE id = ? AND contact_id = ?"), arguments: [number, contactId])

@@ -115,6 +115,12 @@ extension Inbox {
         try await stores.outbox.depth()
     }
 
+    /// Whether a message's `author` is the bridge itself (acknowledgements and surveys are
+    /// `system`, rules `rule:<id>`), not an agent.
+    package static func isAutomatic(author: String?) -> Bool {
+        author == Caller.system.name || author?.hasPrefix("rule:") == true
+    }
+
     package static func accountRef(_ key: String) -> ChannelAccountRef? {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let kind = ChannelKind(rawValue: parts[0]) else { return nil }

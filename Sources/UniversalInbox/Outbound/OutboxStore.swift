@@ -339,7 +339,7 @@ public struct SQLiteOutboxStore: OutboxStore {
             guard !leases.isEmpty else { return [] }
             return try Inbox.rows(db, for: leases, sql: """
                 SELECT o.id AS lease_id, o.message_id, o.ticket_id, o.account AS job_account, o.attempts,
-                    m.content, m.idempotency_key, i.*
+                    m.content, m.idempotency_key, m.author, i.*
                 FROM outbox o
                 JOIN messages m ON m.id = o.message_id
                 JOIN identities i ON i.id = m.identity_id
@@ -358,7 +358,8 @@ public struct SQLiteOutboxStore: OutboxStore {
                         id: row["idempotency_key"], recipient: row["platform_user_id"],
                         content: try ContentCoding.decode(MessageContent.self, row["content"]),
                         context: Self.identity(row).context(now: now),
-                        thread: threaded ? try MessageThread.ofReply(ticketId: ticketId, account: account, db) : nil))
+                        thread: threaded ? try MessageThread.ofReply(ticketId: ticketId, account: account, db) : nil,
+                        automatic: Inbox.isAutomatic(author: row["author"])))
             }
         }
     }

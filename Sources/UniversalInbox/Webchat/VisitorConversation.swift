@@ -45,29 +45,48 @@ extension Inbox {
     /// A visitor's offline message (nobody online) is filed like any of their messages by the
     /// caller; then what they typed is recorded without trusting it (anyone can type anyone's
     /// address):
-    /// - their own contact (one whose only identity is this visitor) gets the name, and the
-    ///   address when no other contact has it;
-    /// - when another contact has the address, nothing is merged: an internal note on the
-    ///   visitor's ticket names that contact, for an agent to link the two if it is the same person
-    ///   (`linkContacts`). Merging on an unverified address would let a visitor read a customer's
-    ///   history through the agents, and receive replies meant for them;
-    /// - a contact an agent has linked already (it has other identities) is never changed.
-    /// Returns the contact the visitor is, or nil before they wrote anything.
-    public func identifyVisitor(account: String, visitorId: String, name: String, email: String) async throws -> Int64? {
+    /// - their own contact (one whose only identity is this visitor) gets the name; a contact an
+    ///   agent has linked already (it has other identities) is never changed;
+    /// - the address goes in an internal note on the visitor's ticket, naming the contact that has
+    ///   it if one does; it becomes the contact's, or joins the visitor to that contact, only once
+    ///   the visitor opens the confirmation link mailed to it (`confirmVisitorAddress`). Trusting
+    ///   it earlier would let a visitor read a customer's history through the agents and receive
+    ///   replies meant for them, or collect the mail tickets of an address that is not theirs.
+    /// `confirming`: a confirmation link was mailed (the note says so). Returns the contact the
+    /// visitor is, or nil before they wrote anything.
+    public func identifyVisitor(account: String, visitorId: String, name: String, email: String, confirming: Bool) async throws -> Int64? {
         guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
-        guard let contact = try await stores.contactStore.contact(id: contactId), contact.identities.count == 1 else { return contactId }
+        if let contact = try await stores.contactStore.contact(id: contactId), contact.identities.count == 1 {
+            _ = try await updateContact(contactId, ContactChanges(displayName: name))
+        }
+        let address = email.trimmingCharacters(in: .whitespaces)
+        let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId)
+        if let ticketId = try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId) {
+            let owner = existing.map { ", which contact #\($0) has" } ?? ""
+            let next = confirming
+                ? "A confirmation link was sent to it; once the visitor opens it, the address is theirs\(existing == nil ? "" : " and the contacts are linked")."
+                : "It is not confirmed\(existing == nil ? "" : ": link the contacts if they are the same person")."
+            _ = try await stores.ticketStore.addNote(
+                ticketId: ticketId, text: "The visitor gave the address \(address)\(owner). \(next)", agentId: nil, author: "Website chat", at: clock())
+        }
+        return contactId
+    }
+
+    /// The visitor opened the confirmation link of `email`: they read its mail, so they are the
+    /// customer with that address. Their contact joins the contact that has the address (its
+    /// identities and tickets move there: a widget chat and the same person's e-mail are one
+    /// customer), or gets the address when no contact has it. Idempotent. Returns the contact the
+    /// visitor is now, or nil when the visitor never wrote.
+    public func confirmVisitorAddress(account: String, visitorId: String, email: String) async throws -> Int64? {
+        guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
         let address = email.trimmingCharacters(in: .whitespaces)
         if let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId) {
-            _ = try await updateContact(contactId, ContactChanges(displayName: name))
-            if let ticketId = try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId) {
-                _ = try await stores.ticketStore.addNote(
-                    ticketId: ticketId,
-                    text: "The visitor gave the address \(address), which contact #\(existing) has. It is not verified: link the contacts if they are the same person.",
-                    agentId: nil, author: "Website chat", at: clock())
-            }
-            return contactId
+            _ = try await linkContacts(existing, absorbing: contactId)
+            return existing
         }
-        _ = try await updateContact(contactId, ContactChanges(displayName: name, email: .some(address)))
+        if try await stores.contactStore.contact(id: contactId)?.email.map(Self.optOutKey) != Self.optOutKey(address) {
+            _ = try await updateContact(contactId, ContactChanges(email: .some(address)))
+        }
         return contactId
     }
 
