@@ -69,7 +69,8 @@ enum BridgeRouter {
         let assets = try WebAssets.bundled()
         WebController(assets: assets).addRoutes(to: router)
         WidgetController(
-            inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, publicBaseURL: config.server.publicBaseURL,
+            inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, uploads: core.uploads, mailer: core.mailer,
+            publicBaseURL: config.server.publicBaseURL,
             addressHeader: config.loginLimits.addressHeader, clock: core.clock
         ).addRoutes(to: router)
         WidgetPageController(assets: assets, registry: registry).addRoutes(to: router)

@@ -56,6 +56,8 @@ import Yams
         "POST /widget/v1/{accountId}/typing": (.unauthenticated, nil),
         "POST /widget/v1/{accountId}/rating": (.unauthenticated, nil),
         "POST /widget/v1/{accountId}/offline": (.unauthenticated, nil),
+        "POST /widget/v1/{accountId}/images": (.unauthenticated, nil),
+        "GET /widget/v1/{accountId}/messages/{messageId}/image": (.unauthenticated, nil),
         "GET /widget.js": (.unauthenticated, nil),
         "GET /widget/{accountId}": (.unauthenticated, nil),
         "GET /media/{id}/{signature}": (.unauthenticated, nil),

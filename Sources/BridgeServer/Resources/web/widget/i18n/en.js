@@ -25,4 +25,9 @@ export default {
   'away.message': 'Message',
   'away.send': 'Leave a message',
   'away.thanks': 'Thank you! We will get back to you soon.',
+  'image': 'Image',
+  'image.attach': 'Send an image',
+  'image.tooLarge': 'The image is too large (at most {megabytes} MB).',
+  'image.notImage': 'Only PNG, JPEG, GIF or WebP images can be sent.',
+  'image.missing': '(image not available)',
 };

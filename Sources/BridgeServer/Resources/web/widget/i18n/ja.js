@@ -25,4 +25,9 @@ export default {
   'away.message': 'お問い合わせ内容',
   'away.send': 'メッセージを送る',
   'away.thanks': 'ありがとうございます。折り返しご連絡します。',
+  'image': '画像',
+  'image.attach': '画像を送る',
+  'image.tooLarge': '画像が大きすぎます（{megabytes} MB まで）。',
+  'image.notImage': '送れる画像は PNG、JPEG、GIF、WebP だけです。',
+  'image.missing': '（画像を表示できません）',
 };

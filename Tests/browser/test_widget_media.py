@@ -1,0 +1,130 @@
+"""The website widget's images and transcript in a real Chromium: the visitor sends an image and the
+agent sees it in the inbox; the agent sends one and the visitor sees it (fetched with the visitor's
+token, shown from a blob: URL); the visitor has the conversation mailed to them, and the SMTP test
+server (scripts/smtp_test_server.py, aiosmtpd, as the Swift e-mail tests use) receives it.
+
+This bridge has `server.publicBaseURL` (agents' uploads need one; the widget reads an upload from the
+bridge itself, whatever host the link names) and an `email:` relay, so it is a bridge of its own."""
+
+import email
+import email.policy
+import json
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import ROOT, running_bridge, wait_until
+from pages import WorkPage
+from test_upload import png
+from test_widget import set_availability, signed_in_agent
+from widget_pages import HostSite, WidgetVisitor
+
+SMTP_USER, SMTP_PASSWORD = "bridge", "smtp-test-password"
+
+CONFIG = """
+  - kind: webchat
+    id: site
+    name: Acme Shop
+    colour: "#0a7c5a"
+    greeting: {{ en: "Hi! How can we help?", ja: "こんにちは！ご用件をどうぞ。" }}
+    allowedOrigins: [{origin}]
+    visitorSecret: {secret}
+email:
+  url: smtp://127.0.0.1:{port}
+  username: {user}
+  password: {password}
+  from: "Acme Shop <support@example.com>"
+  caFile: {ca}
+"""
+
+
+class SMTPSink:
+    """The project's SMTP test server (STARTTLS, AUTH): what the bridge mails lands in `maildir`."""
+
+    def __init__(self):
+        self.maildir = Path(tempfile.mkdtemp(prefix="widget-smtp-"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-W", "ignore", str(ROOT / "scripts" / "smtp_test_server.py"), "--maildir", str(self.maildir),
+             "--user", SMTP_USER, "--password", SMTP_PASSWORD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.port = int(self.process.stdout.readline().split()[-1])
+
+    def received(self):
+        """[(envelope, parsed message)] in the order they arrived."""
+        numbers = sorted(int(p.stem) for p in self.maildir.glob("*.json"))
+        return [(json.loads((self.maildir / f"{n}.json").read_text()),
+                 email.message_from_bytes((self.maildir / f"{n}.eml").read_bytes(), policy=email.policy.default)) for n in numbers]
+
+    def stop(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def media_site():
+    site, sink = HostSite(), SMTPSink()
+    extra = CONFIG.format(origin=site.origin, secret=secrets.token_hex(16), port=sink.port, user=SMTP_USER, password=SMTP_PASSWORD,
+                          ca=sink.maildir / "cert.pem").replace("{{", "{").replace("}}", "}")
+    with running_bridge(prefix="browser-widget-media-", public_base_url="https://bridge.test", extra_config=extra) as bridge:
+        site.bridge = bridge.base_url
+        yield bridge, site, sink
+    site.stop()
+    sink.stop()
+
+
+def test_images_go_both_ways(media_site, open_page, shot):
+    bridge, site, _ = media_site
+    agent = bridge.add_agent("Ivo Images")
+    set_availability(bridge, "online", agent)
+    for width, height, name in [(1280, 800, "desktop"), (360, 740, "phone")]:
+        page, problems = open_page(width=width, height=height)
+        problems.allowed.append(r"status of 415 \(Unsupported Media Type\)")
+        visitor = WidgetVisitor(page, site)
+        visitor.goto()
+        visitor.open()
+        visitor.say(f"The zip is broken ({name})")
+        expect(visitor.message(f"The zip is broken ({name})")).to_be_visible()
+        # The visitor picks a file: not an image (whatever its name says) is refused, nothing sent.
+        picker = visitor.frame.locator("#image")
+        picker.set_input_files(files=[{"name": "zip.png", "mimeType": "image/png", "buffer": b"<html>not a picture</html>"}])
+        expect(visitor.frame.get_by_text("Only PNG, JPEG, GIF or WebP images can be sent.")).to_be_visible()
+        expect(visitor.frame.get_by_role("button", name="Send an image")).to_be_visible()
+        image = png(48, 32)
+        picker.set_input_files(files=[{"name": "zip.png", "mimeType": "image/png", "buffer": image}])
+        sent = visitor.messages.get_by_role("img", name="Image")
+        expect(sent).to_have_count(1)
+        expect(sent).to_have_attribute("src", re.compile(r"^blob:"))
+        wait_until(lambda: sent.evaluate("img => img.complete && img.naturalWidth") == 48, what="the visitor's image to show")
+        expect(visitor.frame.get_by_text("Only PNG, JPEG, GIF or WebP images can be sent.")).to_be_hidden()
+
+        # The agent sees it in the inbox, as any channel's image, once it is in the attachment store.
+        tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
+        ticket = next(t for t in tickets if f"({name})" in json.dumps(bridge.api("GET", f"/api/v1/tickets/{t['id']}/messages")))
+        wait_until(lambda: any(a["status"] == "stored" for m in bridge.api("GET", f"/api/v1/tickets/{ticket['id']}/messages")["items"]
+                               for a in m["attachments"]), what="the image in the attachment store")
+        customer = f"Visitor on {name}"
+        bridge.api("PATCH", f"/api/v1/contacts/{ticket['contact']['id']}", {"displayName": customer})
+        _, inbox = signed_in_agent(bridge, open_page, "Ivo Images", agent)
+        inbox.ticket(customer).click()
+        received = inbox.conversation.get_by_role("img", name=re.compile(r"^Image from"))
+        expect(received).to_have_count(1)
+        wait_until(lambda: received.evaluate("img => img.complete && img.naturalWidth") == 48, what="the agent's view of the image")
+        shot(inbox.page, f"agent-sees-the-visitors-image-{name}")
+
+        # The agent answers with an image from their computer: the visitor sees it.
+        inbox.page.get_by_role("button", name="Attach image").click()
+        inbox.page.get_by_label("Image to send (JPEG, PNG, GIF or WebP)").set_input_files(
+            files=[{"name": "new-zip.png", "mimeType": "image/png", "buffer": png(64, 40)}])
+        inbox.reply_box.fill("We will send this one instead")
+        inbox.send_button.click()
+        expect(visitor.message("We will send this one instead")).to_be_visible()
+        answer = visitor.message("We will send this one instead").get_by_role("img", name="Image")
+        expect(answer).to_have_attribute("src", re.compile(r"^blob:"))
+        wait_until(lambda: answer.evaluate("img => img.complete && img.naturalWidth") == 64, what="the agent's image in the widget")
+        shot(page, f"images-both-ways-{name}")
+        inbox.page.context.close()
