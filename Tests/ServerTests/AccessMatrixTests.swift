@@ -58,6 +58,7 @@ import Yams
         "POST /widget/v1/{accountId}/offline": (.unauthenticated, nil),
         "POST /widget/v1/{accountId}/images": (.unauthenticated, nil),
         "GET /widget/v1/{accountId}/messages/{messageId}/image": (.unauthenticated, nil),
+        "POST /widget/v1/{accountId}/transcript": (.unauthenticated, nil),
         "GET /widget.js": (.unauthenticated, nil),
         "GET /widget/{accountId}": (.unauthenticated, nil),
         "GET /media/{id}/{signature}": (.unauthenticated, nil),

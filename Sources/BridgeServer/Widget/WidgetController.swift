@@ -53,6 +53,7 @@ struct WidgetController: Sendable {
         widget.post("offline") { request, context in try await offline(request, context) }
         widget.post("images") { request, context in try await postImage(request, context) }
         widget.get("messages/:messageId/image") { request, context in try await image(request, context) }
+        widget.post("transcript") { request, context in try await transcript(request, context) }
         widget.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
