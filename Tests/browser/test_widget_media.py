@@ -128,3 +128,43 @@ def test_images_go_both_ways(media_site, open_page, shot):
         wait_until(lambda: answer.evaluate("img => img.complete && img.naturalWidth") == 64, what="the agent's image in the widget")
         shot(page, f"images-both-ways-{name}")
         inbox.page.context.close()
+
+
+def test_the_visitor_has_the_conversation_mailed_to_them(media_site, open_page, shot):
+    bridge, site, sink = media_site
+    set_availability(bridge, "online", bridge.add_agent("Tomo Transcript"))
+    for width, height, name in [(1280, 800, "desktop"), (360, 740, "phone")]:
+        page, problems = open_page(width=width, height=height)
+        problems.allowed.append(r"status of 400 \(Bad Request\)")
+        visitor = WidgetVisitor(page, site)
+        visitor.goto()
+        visitor.open()
+        visitor.say(f"Where is order 77 ({name})?")
+        expect(visitor.message(f"Where is order 77 ({name})?")).to_be_visible()
+        tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
+        ticket = next(t for t in tickets if f"({name})" in json.dumps(bridge.api("GET", f"/api/v1/tickets/{t['id']}/messages")))
+        bridge.api("POST", f"/api/v1/tickets/{ticket['id']}/notes", {"text": "INTERNAL: courier is late"})
+        bridge.api("POST", f"/api/v1/tickets/{ticket['id']}/messages", {"text": "It left our warehouse today."})
+        expect(visitor.message("It left our warehouse today.")).to_be_visible()
+
+        mail_button = visitor.frame.get_by_role("button", name="E-mail me this chat")
+        mail_button.click()
+        expect(mail_button).to_have_attribute("aria-expanded", "true")
+        address = visitor.frame.get_by_label("Send this conversation to")
+        expect(address).to_be_focused()
+        # The browser takes "ana@localhost"; the bridge wants a domain with a dot, and says so.
+        address.fill("ana@localhost")
+        visitor.frame.locator(".transcript-send").click()
+        expect(visitor.frame.get_by_text("That is not an e-mail address.")).to_be_visible()
+        before = len(sink.received())
+        address.fill(f"ana.{name}@example.com")
+        shot(page, f"transcript-form-{name}")
+        visitor.frame.locator(".transcript-send").click()
+        expect(visitor.frame.get_by_text(f"Sent to ana.{name}@example.com.")).to_be_visible()
+        shot(page, f"transcript-sent-{name}")
+        envelope, mail = wait_until(lambda: sink.received()[before:] or None, what="the transcript mail")[0]
+        assert envelope["to"] == [f"ana.{name}@example.com"], envelope
+        assert mail["Subject"] == "Your conversation with Acme Shop", mail["Subject"]
+        body = mail.get_content()
+        assert f"Where is order 77 ({name})?" in body and "It left our warehouse today." in body, body
+        assert "INTERNAL" not in body, body

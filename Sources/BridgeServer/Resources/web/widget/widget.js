@@ -281,12 +281,55 @@ async function leaveMessage(event) {
   button.disabled = true;
   try {
     await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
+    keepEmail(form.email.value.trim());
     form.hidden = true;
     $('.away-thanks').hidden = false;
     notice('');
     await reload();
   } catch (error) {
     notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The address the visitor last gave (the offline form or a transcript), to fill in next time. */
+const emailKey = `${storageKey}:email`;
+function keptEmail() {
+  try { return localStorage.getItem(emailKey) ?? ''; } catch { return ''; }
+}
+function keepEmail(address) {
+  try { localStorage.setItem(emailKey, address); } catch { /* storage blocked: typed again next time */ }
+}
+
+/** Opens or closes the "e-mail me this chat" form, filled with the address the visitor gave. */
+function toggleTranscript() {
+  const open = $('.transcript').hidden;
+  $('.transcript').hidden = !open;
+  $('.mail').setAttribute('aria-expanded', String(open));
+  $('.transcript-status').textContent = '';
+  if (!open) return;
+  const field = $('#transcript-email');
+  if (!field.value) field.value = keptEmail();
+  field.focus();
+}
+
+async function sendTranscript(event) {
+  event.preventDefault();
+  const field = $('#transcript-email');
+  const status = $('.transcript-status');
+  const button = $('.transcript-send');
+  button.disabled = true;
+  status.textContent = '';
+  try {
+    await call('POST', '/transcript', { email: field.value.trim(), language });
+    keepEmail(field.value.trim());
+    status.textContent = t('transcript.sent', { email: field.value.trim() });
+  } catch (error) {
+    status.textContent = error.status === 400 ? t('transcript.invalid')
+      : error.status === 422 ? t('transcript.nothing')
+      : error.status === 429 ? t('transcript.limited', { seconds: error.retryAfter ?? 60 })
+      : t('transcript.failed');
   } finally {
     button.disabled = false;
   }
@@ -317,6 +360,11 @@ async function start() {
   $('.away').hidden = settings.online;
   $('.composer').hidden = !settings.online;
   showHours(settings.hours);
+  // Only where the bridge can send mail (settings.transcript): otherwise no button at all.
+  $('.mail').hidden = !settings.transcript;
+  $('.mail').addEventListener('click', toggleTranscript);
+  $('.transcript-form').addEventListener('submit', sendTranscript);
+  $('#transcript-email').addEventListener('input', () => { $('.transcript-status').textContent = ''; });
   $('.offline').addEventListener('submit', leaveMessage);
   $('.composer').addEventListener('submit', send);
   $('#text').addEventListener('input', typed);

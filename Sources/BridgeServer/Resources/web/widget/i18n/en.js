@@ -30,4 +30,12 @@ export default {
   'image.tooLarge': 'The image is too large (at most {megabytes} MB).',
   'image.notImage': 'Only PNG, JPEG, GIF or WebP images can be sent.',
   'image.missing': '(image not available)',
+  'transcript.open': 'E-mail me this chat',
+  'transcript.email': 'Send this conversation to',
+  'transcript.send': 'Send',
+  'transcript.sent': 'Sent to {email}.',
+  'transcript.invalid': 'That is not an e-mail address.',
+  'transcript.nothing': 'There is nothing to send yet.',
+  'transcript.limited': 'Too many requests. Try again in {seconds} s.',
+  'transcript.failed': 'The e-mail could not be sent. Try again.',
 };

@@ -30,4 +30,12 @@ export default {
   'image.tooLarge': '画像が大きすぎます（{megabytes} MB まで）。',
   'image.notImage': '送れる画像は PNG、JPEG、GIF、WebP だけです。',
   'image.missing': '（画像を表示できません）',
+  'transcript.open': 'このチャットをメールで受け取る',
+  'transcript.email': 'この会話の送信先',
+  'transcript.send': '送信',
+  'transcript.sent': '{email} に送信しました。',
+  'transcript.invalid': 'メールアドレスの形式が正しくありません。',
+  'transcript.nothing': '送信する会話がまだありません。',
+  'transcript.limited': 'リクエストが多すぎます。{seconds} 秒後にもう一度お試しください。',
+  'transcript.failed': 'メールを送信できませんでした。もう一度お試しください。',
 };
