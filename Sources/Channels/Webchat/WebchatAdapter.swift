@@ -3,8 +3,9 @@ import Foundation
 
 /// The website chat widget as a channel: a visitor's post to the visitor API is its "webhook"
 /// (verified by the visitor token instead of a platform's signature, parsed into the same
-/// `InboundEvent`s every channel makes), and an agent's reply (text, or an image uploaded to the bridge) needs no platform call: it is in the
-/// store once queued, and the visitor's live feed delivers it, so `send` only names it.
+/// `InboundEvent`s every channel makes), and an agent's reply (text, or an image uploaded to the
+/// bridge: `WebchatImage`) needs no platform call: it is in the store once queued, and the
+/// visitor's live feed delivers it, so `send` only names it.
 ///
 /// The token authenticates the visitor, not the body: a visitor may post anything as themselves,
 /// and only as themselves. The post's `id` (made by the widget, kept across its retries), under the
