@@ -1,6 +1,7 @@
 @testable import BridgeServer
 import Foundation
 import Testing
+import Yams
 
 /// The widget's transcript by e-mail, end to end (real HTTP on loopback, both databases, the real
 /// SMTP test server): the visitor's conversation, and only what they saw, arrives in their
@@ -85,6 +86,24 @@ import Testing
             #expect(try await ask(second, "KIM@example.com").status == 429)
             #expect(try await ask(second, "lee@example.com").status == 202)
             #expect(try server.received().count == 4)
+        }
+    }
+
+    /// What the server takes as an address is what the document's pattern says (schemathesis
+    /// sends what the pattern allows, and a valid request is never 400).
+    @Test func theAddressCheckIsTheDocumentsPattern() throws {
+        let document = try #require(try Yams.load(yaml: try OpenAPIDocument.text()) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: Any])
+        let post = try #require((paths["/widget/v1/{accountId}/transcript"] as? [String: Any])?["post"] as? [String: Any])
+        let body = try #require(((post["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])
+        let email = try #require(((body["schema"] as? [String: Any])?["properties"] as? [String: Any])?["email"] as? [String: Any])
+        let pattern = try NSRegularExpression(pattern: try #require(email["pattern"] as? String))
+        for sample in [
+            "kim@example.com", "a.b+c@mail.example.co.jp", "o'neil@x.io", ".a@b.c", "a@b", "Eve <e@x.com>", "k@x.com,e@y.com", "ü@b.de",
+            "a(b)@x.com", "a@b..c", "a@b.c.", "a b@c.d", "a@b@c.d", "a\\b@c.d", "a;b@c.d", "x@[1.2.3.4]", "\"q\"@x.io",
+        ] {
+            let documented = pattern.firstMatch(in: sample, range: NSRange(sample.startIndex..., in: sample)) != nil
+            #expect(WidgetController.isPlainAddress(sample) == documented, "\(sample)")
         }
     }
 

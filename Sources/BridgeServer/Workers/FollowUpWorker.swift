@@ -45,6 +45,10 @@ struct FollowUpWorker: Service {
                     guard let id = media.platformId, let file = staged?.stored(id: id) else {
                         throw SendError.permanent("no_media", "the visitor's image is no longer kept")
                     }
+                    guard file.data.count <= maxMediaBytes else {
+                        staged?.remove(id: id)
+                        throw SendError.permanent("too_large", "the image is larger than \(maxMediaBytes) bytes")
+                    }
                     let path = try attachments.write(file.data, attachmentId: job.subjectId)
                     try await inbox.attachmentStored(job: job, path: path, mimeType: file.type.rawValue, size: file.data.count)
                     staged?.remove(id: id)
