@@ -117,6 +117,9 @@ def test_the_widget_speaks_japanese_and_fits_a_phone(widget_site, open_page, sho
     visitor.goto()
     visitor.open()
     expect(visitor.frame.get_by_text("こんにちは！ご用件をどうぞ。")).to_be_visible()
+    # This bridge has no mail relay: no transcript button (settings.transcript is false).
+    expect(visitor.frame.locator("button.mail")).to_be_hidden()
+    expect(visitor.frame.get_by_role("button", name="画像を送る")).to_be_visible()
     visitor.say("在庫はありますか？")
     expect(visitor.message("在庫はありますか？")).to_be_visible()
     box = page.locator("iframe").bounding_box()
