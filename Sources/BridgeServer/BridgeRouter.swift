@@ -73,8 +73,9 @@ enum BridgeRouter {
             clock: core.clock)
         confirmations.addRoutes(to: router)
         WidgetController(
-            inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, publicBaseURL: config.server.publicBaseURL,
-            confirmations: confirmations, addressHeader: config.loginLimits.addressHeader, clock: core.clock
+            inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, uploads: core.uploads, mailer: core.mailer,
+            publicBaseURL: config.server.publicBaseURL, confirmations: confirmations, addressHeader: config.loginLimits.addressHeader,
+            clock: core.clock
         ).addRoutes(to: router)
         WidgetPageController(assets: assets, registry: registry).addRoutes(to: router)
         UnsubscribeController(inbox: inbox, tokens: core.unsubscribeTokens, assets: assets, logger: core.logger).addRoutes(to: router)

@@ -26,7 +26,7 @@ enum BridgeServices {
                 FollowUpWorker(
                     inbox: inbox, registry: registry, transport: transport,
                     attachments: try AttachmentStore(directory: config.mediaDirectory), maxMediaBytes: config.media.maxBytes,
-                    retry: config.retry, logger: logger),
+                    retry: config.retry, logger: logger, staged: core.uploads),
                 TicketJanitor(
                     inbox: inbox, autoCloseAfter: config.autoCloseAfter, interval: janitorInterval, uploads: core.uploads,
                     uploadRetention: config.media.uploadRetention, leaser: core.runOnce, logger: logger),

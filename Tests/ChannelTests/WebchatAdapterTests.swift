@@ -41,6 +41,36 @@ import WebchatChannel
         #expect(adapter.refusal(for: OutboundMessage(id: "1", recipient: "v", content: .text(String(repeating: "x", count: 4001)), context: ConversationContext()))?.code == "text_too_long")
         #expect(adapter.refusal(for: OutboundMessage(id: "1", recipient: "v", content: MessageContent(kind: .location), context: ConversationContext()))?.code == "unsupported_content")
     }
+
+    /// An image goes to the visitor only when the bridge serves it itself (an agent's upload).
+    @Test func anImageReplyMustBeAnUploadToTheBridge() {
+        let adapter = TestAccounts.webchat()
+        func refusal(_ url: String) -> String? {
+            adapter.refusal(for: OutboundMessage(
+                id: "1", recipient: "v", content: MessageContent(kind: .image, text: "This one", media: MediaReference(url: url)), context: ConversationContext()))?.code
+        }
+        let id = String(repeating: "a1", count: 16)
+        let signature = String(repeating: "0f", count: 32)
+        #expect(refusal("https://bridge.example.com/media/\(id)/\(signature)") == nil)
+        #expect(WebchatAdapter.uploadLink("https://bridge.example.com/media/\(id)/\(signature)")! == (id, signature))
+        #expect(refusal("https://cdn.example.com/shoe.jpg") == "unsupported_content")
+        #expect(refusal("https://bridge.example.com/media/\(id.uppercased())/\(signature)") == "unsupported_content")
+        #expect(refusal("https://bridge.example.com/media/\(id)/\(signature)x") == "unsupported_content")
+    }
+
+    /// A visitor's image is the same kind of event as their text: the token names the sender, the
+    /// widget's id (under the visitor's) is the event id, the media names the bytes the bridge kept.
+    @Test func aVisitorsImageIsAnImageEventOfTheVisitor() throws {
+        let adapter = TestAccounts.webchat()
+        let token = VisitorToken.make(visitorId: TestAccounts.webchatVisitor, secret: secret)
+        let request = WebhookRequest(method: "POST", headers: [WebchatAdapter.tokenHeader: token], receivedAt: Date(timeIntervalSince1970: 1_000))
+        let event = try adapter.imageEvent(request, id: "i-1", storedId: "kept", mimeType: "image/png", size: 120)
+        #expect(event.eventId == "\(TestAccounts.webchatVisitor):i-1")
+        #expect(event.sender?.id == TestAccounts.webchatVisitor)
+        #expect(event.message?.content == MessageContent(kind: .image, media: MediaReference(platformId: "kept", mimeType: "image/png", size: 120)))
+        #expect(throws: WebhookError.self) { try adapter.imageEvent(request, id: "bad id", storedId: "kept", mimeType: "image/png", size: 1) }
+        #expect(throws: WebhookError.self) { try adapter.imageEvent(WebhookRequest(method: "POST"), id: "i-1", storedId: "kept", mimeType: "image/png", size: 1) }
+    }
 }
 
 /// A transport that fails the test if anything is sent through it.

@@ -5,6 +5,7 @@
 import email
 import email.policy
 import imaplib
+import json
 import shutil
 import ssl
 import subprocess
@@ -51,9 +52,10 @@ class Relay:
         self.ca_file = str(self.maildir / "cert.pem")
 
     def received(self):
-        """The mails that arrived, in order, parsed."""
-        numbers = sorted(int(p.stem) for p in self.maildir.glob("*.eml"))
-        return [email.message_from_bytes((self.maildir / f"{n}.eml").read_bytes(), policy=email.policy.default) for n in numbers]
+        """[(envelope, parsed message)] in the order they arrived; the envelope has `from` and `to`."""
+        numbers = sorted(int(p.stem) for p in self.maildir.glob("*.json"))
+        return [(json.loads((self.maildir / f"{n}.json").read_text()),
+                 email.message_from_bytes((self.maildir / f"{n}.eml").read_bytes(), policy=email.policy.default)) for n in numbers]
 
     def stop(self):
         self.process.stdin.close()

@@ -61,7 +61,8 @@ def test_an_agent_answers_a_mail_and_the_customers_reply_comes_back_to_the_ticke
 
     inbox.reply("Hello Ana,\n\nyour lamp left our warehouse today.")
     wait_until(lambda: len(relay.received()) == 1, timeout=30, what="the reply at the SMTP server")
-    sent = relay.received()[0]
+    envelope, sent = relay.received()[0]
+    assert envelope["from"] == "help@shop.example" and envelope["to"] == ["ana@example.com"], envelope
     ticket = bridge.api("GET", "/api/v1/tickets?channel=email")["items"][0]["id"]
     assert sent["From"] == "Shop Support <help@shop.example>"
     assert sent["To"] == "ana@example.com"

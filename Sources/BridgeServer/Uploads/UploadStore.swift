@@ -38,10 +38,24 @@ struct UploadStore: Sendable {
     /// the signature wrong (the caller must not say which).
     func read(id: String, signature given: String) -> (data: Data, type: ImageType)? {
         guard Self.isId(id), Signatures.constantTimeEquals(signature(id), given) else { return nil }
+        return stored(id: id)
+    }
+
+    /// The bytes and type of a file the bridge kept itself (a website visitor's image, staged here
+    /// until the follow-up worker copies it into the attachment store), by id alone: for the
+    /// bridge's own use, never for a link.
+    func stored(id: String) -> (data: Data, type: ImageType)? {
+        guard Self.isId(id) else { return nil }
         for type in ImageType.allCases {
             if let data = FileManager.default.contents(atPath: file(id, type).path) { return (data, type) }
         }
         return nil
+    }
+
+    /// Deletes a kept file (a staged image once copied, or one whose post was a duplicate).
+    func remove(id: String) {
+        guard Self.isId(id) else { return }
+        for type in ImageType.allCases { try? FileManager.default.removeItem(at: file(id, type)) }
     }
 
     /// Deletes uploads last written before `date`; returns how many.

@@ -12,12 +12,17 @@ struct VisitorMessage: Codable, Sendable, Equatable {
     var status: String
     /// The id receipts name a reply by (`messageId` of a receipt post); nil for the visitor's own.
     var ref: String?
+    /// True for an image: the widget fetches it with the visitor's token from
+    /// `GET …/messages/{id}/image` (`WidgetImages`); `text` is then its caption, if any.
+    var image: Bool?
     var createdAt: Date
 
     init(_ message: StoredMessage) {
         id = message.id
         direction = message.direction == .inbound ? "in" : "out"
-        text = message.text
+        let image = message.content.kind == .image
+        self.image = image ? true : nil
+        text = image ? message.content.text ?? "" : message.text
         status = message.status
         ref = message.direction == .inbound ? nil : message.platformMessageId
         createdAt = message.createdAt

@@ -1,4 +1,5 @@
 import ChannelKit
+import Email
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,12 +19,20 @@ import WebchatChannel
 ///   widget's `id` is the event id, so a retried post is filed once.
 /// - `GET messages` is the conversation so far; `GET events?after=SEQ&wait=S` the same live events
 ///   as the WebSocket (`WidgetSocket`), by long-polling, for networks that block WebSockets.
+/// - `POST images` files an image the visitor sends, `GET messages/{id}/image` serves an image of
+///   the visitor's own conversation (`WidgetImages`); `POST transcript` mails them the conversation
+///   (`WidgetTranscript`).
 /// New chats and messages are rate-limited per visitor and per address (`WidgetThrottle`).
 struct WidgetController: Sendable {
     let inbox: Inbox
     let registry: ChannelRegistry
     let throttle: WidgetThrottle
     let metrics: BridgeMetrics
+    /// Where a visitor's image is kept until it is copied into the attachment store, and where the
+    /// agents' uploaded images are read from for the visitor (`WidgetImages`).
+    let uploads: UploadStore
+    /// The SMTP relay transcripts go out by (`WidgetTranscript`); nil when bridge.yaml has none.
+    var mailer: SMTPMailer?
     var publicBaseURL: String?
     /// Mails the offline form's address a confirmation link (nil: never).
     var confirmations: AddressConfirmations?
@@ -44,6 +53,9 @@ struct WidgetController: Sendable {
         widget.post("typing") { request, context in try await typing(request, context) }
         widget.post("rating") { request, context in try await rate(request, context) }
         widget.post("offline") { request, context in try await offline(request, context) }
+        widget.post("images") { request, context in try await postImage(request, context) }
+        widget.get("messages/:messageId/image") { request, context in try await image(request, context) }
+        widget.post("transcript") { request, context in try await transcript(request, context) }
         widget.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
@@ -109,7 +121,7 @@ struct WidgetController: Sendable {
         let id = visitorId ?? ""
         return JSONResponse.make(SessionAnswer(
             token: VisitorToken.make(visitorId: id, secret: secret), visitorId: id, new: new, seq: try await inbox.eventLogHead(),
-            settings: try await WidgetSettings.of(adapter.configuration, inbox: inbox, now: clock())))
+            settings: try await WidgetSettings.of(adapter.configuration, inbox: inbox, now: clock(), transcript: mailer != nil)))
     }
 
     func post(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
@@ -306,7 +318,7 @@ struct WidgetController: Sendable {
     }
 
     /// The client's address: the last entry of the configured proxy header, else the peer's IP.
-    private func clientAddress(_ request: Request, _ context: BridgeRequestContext) -> String? {
+    func clientAddress(_ request: Request, _ context: BridgeRequestContext) -> String? {
         if let addressHeader, let field = HTTPField.Name(addressHeader), let value = request.headers[field],
             let last = value.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
@@ -325,6 +337,9 @@ struct WidgetSettings: Encodable, Sendable {
     var greeting: [String: String]
     var online: Bool
     var hours: Hours?
+    /// Whether the visitor can ask for the conversation by e-mail (an SMTP relay is configured):
+    /// the widget shows the button only then.
+    var transcript: Bool
 
     struct Hours: Encodable, Sendable {
         var timeZone: String
@@ -332,12 +347,12 @@ struct WidgetSettings: Encodable, Sendable {
         var holidays: [String]
     }
 
-    static func of(_ configuration: WebchatConfiguration, inbox: Inbox, now: Date) async throws -> WidgetSettings {
+    static func of(_ configuration: WebchatConfiguration, inbox: Inbox, now: Date, transcript: Bool) async throws -> WidgetSettings {
         let hours = try await inbox.businessHours(department: nil)
         let someone = try await inbox.agents().contains { $0.active && $0.availability == .online }
         return WidgetSettings(
             name: configuration.name, colour: configuration.colour, greeting: configuration.greeting,
             online: someone && (hours?.isOpen(at: now) ?? true),
-            hours: hours.map { Hours(timeZone: $0.timeZone, weekly: $0.weekly, holidays: $0.holidays) })
+            hours: hours.map { Hours(timeZone: $0.timeZone, weekly: $0.weekly, holidays: $0.holidays) }, transcript: transcript)
     }
 }

@@ -19,6 +19,12 @@ final class WidgetThrottle: Sendable {
         /// per address: a widget polls every few seconds at most, a loop of calls is refused.
         var requestsPerVisitor = RateLimit(perSecond: 2, burst: 30)
         var requestsPerAddress = RateLimit(perSecond: 10, burst: 120)
+        /// Transcripts by e-mail (each sends a mail to an address a stranger typed): per visitor,
+        /// per recipient address (so no one address can be flooded from many visitors) and per
+        /// client address. Three an hour to one visitor or recipient, ten an hour from one address.
+        var transcriptsPerVisitor = RateLimit(perSecond: 3.0 / 3600, burst: 3)
+        var transcriptsPerRecipient = RateLimit(perSecond: 3.0 / 3600, burst: 3)
+        var transcriptsPerAddress = RateLimit(perSecond: 10.0 / 3600, burst: 10)
         /// Long-polls and live sockets open at once per visitor (a widget keeps one; a second tab
         /// another): each one reads the log every time anything happens in the bridge.
         var openPerVisitor = 2
@@ -55,6 +61,15 @@ final class WidgetThrottle: Sendable {
     /// Takes a token for any other call from `visitorId` and from `address`.
     func request(visitorId: String, address: String?) throws(Limited) {
         try take([("r:\(visitorId)", limits.requestsPerVisitor), (address.map { "a:\($0)" }, limits.requestsPerAddress)])
+    }
+
+    /// Takes a token for a transcript from `visitorId`, from the recipient `email` (letters in
+    /// lower case) and from `address`.
+    func transcript(visitorId: String, recipient email: String, address: String?) throws(Limited) {
+        try take([
+            ("t:\(visitorId)", limits.transcriptsPerVisitor), ("e:\(email.lowercased())", limits.transcriptsPerRecipient),
+            (address.map { "ta:\($0)" }, limits.transcriptsPerAddress),
+        ])
     }
 
     /// Counts a long-poll or socket `visitorId` opens; false (open nothing) when it has

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UniversalInbox
+import WebchatChannel
 
 /// Does the work ingest queued for after the commit: downloads media into the attachment store
 /// (within the size limit) and fetches display names from profile APIs.
@@ -14,6 +15,8 @@ struct FollowUpWorker: Service {
     let maxMediaBytes: Int
     let retry: RetryPolicy
     let logger: Logger
+    /// Where the website widget keeps a visitor's image until it is copied (`WebchatImage`).
+    var staged: UploadStore? = nil
     let signal = WakeSignal()
 
     func run() async throws {
@@ -37,6 +40,20 @@ struct FollowUpWorker: Service {
             switch job.kind {
             case .media:
                 guard let media = job.media else { throw SendError.permanent("no_media", "attachment has no media reference") }
+                if adapter is WebchatAdapter {
+                    // A visitor's image, checked and kept by the widget's API: copied, then let go.
+                    guard let id = media.platformId, let file = staged?.stored(id: id) else {
+                        throw SendError.permanent("no_media", "the visitor's image is no longer kept")
+                    }
+                    guard file.data.count <= maxMediaBytes else {
+                        staged?.remove(id: id)
+                        throw SendError.permanent("too_large", "the image is larger than \(maxMediaBytes) bytes")
+                    }
+                    let path = try attachments.write(file.data, attachmentId: job.subjectId)
+                    try await inbox.attachmentStored(job: job, path: path, mimeType: file.type.rawValue, size: file.data.count)
+                    staged?.remove(id: id)
+                    return
+                }
                 let file = try await adapter.downloadMedia(media, kind: job.mediaKind ?? .file, maxBytes: maxMediaBytes, transport: transport)
                 let path = try attachments.write(file.data, attachmentId: job.subjectId)
                 try await inbox.attachmentStored(job: job, path: path, mimeType: file.mimeType, size: file.data.count)

@@ -3,8 +3,9 @@ import Foundation
 
 /// The website chat widget as a channel: a visitor's post to the visitor API is its "webhook"
 /// (verified by the visitor token instead of a platform's signature, parsed into the same
-/// `InboundEvent`s every channel makes), and an agent's reply needs no platform call: it is in the
-/// store once queued, and the visitor's live feed delivers it, so `send` only names it.
+/// `InboundEvent`s every channel makes), and an agent's reply (text, or an image uploaded to the
+/// bridge: `WebchatImage`) needs no platform call: it is in the store once queued, and the
+/// visitor's live feed delivers it, so `send` only names it.
 ///
 /// The token authenticates the visitor, not the body: a visitor may post anything as themselves,
 /// and only as themselves. The post's `id` (made by the widget, kept across its retries), under the
@@ -65,6 +66,13 @@ public struct WebchatAdapter: ChannelAdapter {
         case .text:
             return message.content.textWithNumberedChoices.count > Self.maxTextLength
                 ? .permanent("text_too_long", "widget messages are limited to \(Self.maxTextLength) characters") : nil
+        case .image:
+            // The visitor's browser fetches it from the bridge (`uploadLink`), never from elsewhere.
+            guard Self.uploadLink(message.content.media?.url) != nil else {
+                return .permanent("unsupported_content", "the website widget shows only images uploaded to the bridge (POST /api/v1/uploads)")
+            }
+            return (message.content.text ?? "").count > Self.maxTextLength
+                ? .permanent("text_too_long", "widget messages are limited to \(Self.maxTextLength) characters") : nil
         default:
             return .permanent("unsupported_content", "the website widget cannot show \(message.content.kind.rawValue) messages yet")
         }
@@ -77,8 +85,10 @@ public struct WebchatAdapter: ChannelAdapter {
         return SendReceipt(platformMessageId: Self.messageIdPrefix + message.id)
     }
 
+    /// A visitor's image is in the bridge's own store already: the follow-up worker copies it from
+    /// there (`WebchatImage`); there is nothing on a platform to download.
     public func downloadMedia(_ media: MediaReference, kind: MessageContent.Kind, maxBytes: Int, transport: any HTTPTransport) async throws -> DownloadedMedia {
-        throw SendError.permanent("unsupported_content", "widget visitors send no media to download")
+        throw SendError.permanent("no_media", "a visitor's image is copied from the bridge's own store, not downloaded")
     }
 
     public func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile? { nil }

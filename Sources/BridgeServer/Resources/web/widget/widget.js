@@ -14,8 +14,10 @@ const catalogue = (navigator.language || '').toLowerCase().startsWith('ja') ? ja
 const language = catalogue === ja ? 'ja' : 'en';
 const t = (key, values = {}) => (catalogue[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
 const $ = (selector) => document.querySelector(selector);
+/** The largest image the bridge takes from a visitor (WebchatAdapter.maxImageBytes). */
+const maxImageBytes = 5 << 20;
 
-const state = { token: null, seq: 0, messages: new Map(), reported: new Set(), open: false, socketFailures: 0, socket: null, typing: false, typingSentAt: 0 };
+const state = { token: null, seq: 0, messages: new Map(), images: new Map(), reported: new Set(), open: false, socketFailures: 0, socket: null, typing: false, typingSentAt: 0 };
 
 /** The origin of the page that embeds this one: what the session is checked against. */
 function pageOrigin() {
@@ -53,6 +55,7 @@ function translate() {
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
   for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
+  for (const node of document.querySelectorAll('[data-i18n-title]')) node.setAttribute('title', t(node.dataset.i18nTitle));
 }
 
 function render() {
@@ -60,11 +63,76 @@ function render() {
   const items = [...state.messages.values()].sort((a, b) => a.id - b.id);
   list.replaceChildren(...items.map((message) => el('li', { class: `bubble ${message.direction === 'in' ? 'mine' : 'theirs'}`, attrs: { 'data-id': message.id } },
     el('span', { class: 'visually-hidden', text: (message.direction === 'in' ? t('you') : t('agent')) + ': ' }),
-    el('span', { class: 'text', text: message.text }))));
+    message.image ? picture(message) : null,
+    message.text ? el('span', { class: 'text', text: message.text }) : null)));
   list.lastElementChild?.scrollIntoView({ block: 'end' });
   // Once someone answered, the visitor may rate the chat.
   $('.rate').hidden = !items.some((message) => message.direction === 'out');
   report();
+}
+
+/** An image of the conversation: fetched with the token (an <img> cannot send it) and shown from a
+ *  blob: URL, kept for the page's life so re-rendering does not fetch it again. */
+function picture(message) {
+  if (state.images.get(message.id)?.failed) return el('span', { class: 'text', text: t('image.missing') });
+  const img = el('img', { class: 'image', attrs: { alt: t('image'), 'data-image': message.id } });
+  const known = state.images.get(message.id);
+  if (known?.url) img.src = known.url;
+  else if (!known) loadImage(message.id, 0);
+  return img;
+}
+
+async function loadImage(id, attempt) {
+  state.images.set(id, { loading: true });
+  try {
+    const response = await fetch(`${api}/messages/${id}/image`, { headers: { 'X-Visitor-Token': state.token } });
+    // A visitor's own image is still being stored for a moment after it was sent: ask again.
+    if ((response.status === 409 || response.status === 429) && attempt < 20) {
+      setTimeout(() => loadImage(id, attempt + 1), 500 * (attempt + 1));
+      return;
+    }
+    if (!response.ok) throw new Error(String(response.status));
+    const url = URL.createObjectURL(await response.blob());
+    state.images.set(id, { url });
+    for (const img of document.querySelectorAll(`img[data-image="${id}"]`)) img.src = url;
+  } catch {
+    state.images.set(id, { failed: true });
+    for (const img of document.querySelectorAll(`img[data-image="${id}"]`)) img.replaceWith(el('span', { class: 'text', text: t('image.missing') }));
+  }
+}
+
+/** Sends the image the visitor picked: checked here for size only (the bridge reads its type from
+ *  its bytes and refuses anything else). */
+async function sendImage() {
+  const input = $('#image');
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  if (file.size > maxImageBytes) { notice(t('image.tooLarge', { megabytes: maxImageBytes >> 20 })); return; }
+  const button = $('.attach');
+  button.disabled = true;
+  try {
+    const response = await fetch(`${api}/images?id=i-${crypto.randomUUID()}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/octet-stream', 'X-Visitor-Token': state.token }, body: file });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw Object.assign(new Error(data.error?.message ?? ''), { status: response.status, retryAfter: response.headers.get('Retry-After') });
+    notice('');
+    await fetchNew();
+  } catch (error) {
+    notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 })
+      : error.status === 413 ? t('image.tooLarge', { megabytes: maxImageBytes >> 20 })
+      : error.status === 415 ? t('image.notImage') : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The messages after the newest shown (what the visitor just sent, before the feed brings it). */
+async function fetchNew() {
+  const since = Math.max(0, ...state.messages.keys());
+  const added = await call('GET', `/messages?after=${since}`);
+  for (const message of added.messages) apply(message);
+  render();
 }
 
 /** Shows the chat's place in the queue while nobody has it (nothing once an agent has it). */
@@ -185,10 +253,7 @@ async function send(event) {
     field.value = '';
     state.typingSentAt = 0;
     notice('');
-    const since = Math.max(0, ...state.messages.keys());
-    const added = await call('GET', `/messages?after=${since}`);
-    for (const message of added.messages) apply(message);
-    render();
+    await fetchNew();
   } catch (error) {
     notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
   } finally {
@@ -215,13 +280,58 @@ async function leaveMessage(event) {
   const button = form.querySelector('button');
   button.disabled = true;
   try {
-    await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
+    const left = await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
+    keepEmail(form.email.value.trim());
     form.hidden = true;
     $('.away-thanks').hidden = false;
+    // The address joins the visitor to the customer who has it only once its link is opened.
+    $('.away-confirm').hidden = !left.confirmationSent;
     notice('');
     await reload();
   } catch (error) {
     notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The address the visitor last gave (the offline form or a transcript), to fill in next time. */
+const emailKey = `${storageKey}:email`;
+function keptEmail() {
+  try { return localStorage.getItem(emailKey) ?? ''; } catch { return ''; }
+}
+function keepEmail(address) {
+  try { localStorage.setItem(emailKey, address); } catch { /* storage blocked: typed again next time */ }
+}
+
+/** Opens or closes the "e-mail me this chat" form, filled with the address the visitor gave. */
+function toggleTranscript() {
+  const open = $('.transcript').hidden;
+  $('.transcript').hidden = !open;
+  $('.mail').setAttribute('aria-expanded', String(open));
+  $('.transcript-status').textContent = '';
+  if (!open) return;
+  const field = $('#transcript-email');
+  if (!field.value) field.value = keptEmail();
+  field.focus();
+}
+
+async function sendTranscript(event) {
+  event.preventDefault();
+  const field = $('#transcript-email');
+  const status = $('.transcript-status');
+  const button = $('.transcript-send');
+  button.disabled = true;
+  status.textContent = '';
+  try {
+    await call('POST', '/transcript', { email: field.value.trim(), language });
+    keepEmail(field.value.trim());
+    status.textContent = t('transcript.sent', { email: field.value.trim() });
+  } catch (error) {
+    status.textContent = error.status === 400 ? t('transcript.invalid')
+      : error.status === 422 ? t('transcript.nothing')
+      : error.status === 429 ? t('transcript.limited', { seconds: error.retryAfter ?? 60 })
+      : t('transcript.failed');
   } finally {
     button.disabled = false;
   }
@@ -252,9 +362,16 @@ async function start() {
   $('.away').hidden = settings.online;
   $('.composer').hidden = !settings.online;
   showHours(settings.hours);
+  // Only where the bridge can send mail (settings.transcript): otherwise no button at all.
+  $('.mail').hidden = !settings.transcript;
+  $('.mail').addEventListener('click', toggleTranscript);
+  $('.transcript-form').addEventListener('submit', sendTranscript);
+  $('#transcript-email').addEventListener('input', () => { $('.transcript-status').textContent = ''; });
   $('.offline').addEventListener('submit', leaveMessage);
   $('.composer').addEventListener('submit', send);
   $('#text').addEventListener('input', typed);
+  $('.attach').addEventListener('click', () => $('#image').click());
+  $('#image').addEventListener('change', sendImage);
   for (const button of document.querySelectorAll('.rate button')) button.addEventListener('click', rate);
   $('#text').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); $('.composer').requestSubmit(); }
