@@ -127,16 +127,22 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     /// As `MessageThread.ofReply` on SQLite: the ticket's platform message ids on the account,
-    /// nearest first (no attachments' `#n` ids), its number and subject.
+    /// nearest first (no attachments' `#n` ids; capped, keeping the first), its number and subject.
     static func replyThread(on connection: PostgresConnection, ticketId: Int64, account: String, logger: Logger) async throws -> MessageThread {
-        var references: [String] = []
-        for try await id in try await connection.query("""
-            SELECT platform_message_id FROM messages
-            WHERE ticket_id = \(ticketId) AND account = \(account) AND platform_message_id IS NOT NULL AND strpos(platform_message_id, '#') = 0
-            ORDER BY id DESC LIMIT \(MessageThread.referencesConsidered)
-            """, logger: logger).decode(String.self) {
-            references.append(id)
+        func ids(newestFirst: Bool, _ limit: Int) async throws -> [String] {
+            var ids: [String] = []
+            for try await id in try await connection.query("""
+                SELECT platform_message_id FROM messages
+                WHERE ticket_id = \(ticketId) AND account = \(account) AND platform_message_id IS NOT NULL AND strpos(platform_message_id, '#') = 0
+                ORDER BY id \(unescaped: newestFirst ? "DESC" : "ASC") LIMIT \(limit)
+                """, logger: logger).decode(String.self) {
+                ids.append(id)
+            }
+            return ids
         }
+        let newest = try await ids(newestFirst: true, MessageThread.referencesConsidered)
+        let first = newest.count < MessageThread.referencesConsidered ? nil : try await ids(newestFirst: false, 1).first
+        let references = MessageThread.capped(newest, first: first)
         var subject: String?
         for try await row in try await connection.query("SELECT subject FROM tickets WHERE id = \(ticketId)", logger: logger).decode(String?.self) {
             subject = row

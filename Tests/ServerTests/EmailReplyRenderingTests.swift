@@ -59,6 +59,13 @@ import Testing
         #expect(String(decoding: try automatic.rendered(), as: UTF8.self).contains("Auto-Submitted: auto-replied\r\n"))
     }
 
+    @Test func aLongConversationKeepsItsFirstReference() {
+        let newest = (1...20).reversed().map { "m\($0)@x.example" }
+        #expect(MessageThread.capped(newest, first: "m0@x.example") == Array(newest.prefix(19)) + ["m0@x.example"])
+        #expect(MessageThread.capped(Array(newest.prefix(5)), first: nil) == Array(newest.prefix(5)))
+        #expect(MessageThread.capped(newest, first: "m1@x.example") == newest)
+    }
+
     @Test func aMailWithoutHTMLOrConversationStaysOnePlainPart() throws {
         let raw = try EmailMessage(from: "news@shop.example", to: "ana@example.com", subject: "Hi", text: "Hi", id: "c-1").rendered()
         let text = String(decoding: raw, as: UTF8.self)
