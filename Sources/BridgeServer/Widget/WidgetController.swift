@@ -34,7 +34,7 @@ struct WidgetController: Sendable {
     /// The SMTP relay transcripts go out by (`WidgetTranscript`); nil when bridge.yaml has none.
     var mailer: SMTPMailer?
     var publicBaseURL: String?
-    /// Mails the offline form's address a confirmation link (nil: never).
+    /// Mails the offline form's address a confirmation code (nil: never).
     var confirmations: AddressConfirmations?
     /// Header a reverse proxy sets to the client's address (as for sign-in limits); nil: the peer.
     var addressHeader: String?
@@ -56,6 +56,7 @@ struct WidgetController: Sendable {
         widget.post("images") { request, context in try await postImage(request, context) }
         widget.get("messages/:messageId/image") { request, context in try await image(request, context) }
         widget.post("transcript") { request, context in try await transcript(request, context) }
+        widget.post("confirm") { request, context in try await confirm(request, context) }
         widget.get("live") { _, _ in
             APIError(status: .upgradeRequired, code: "upgrade_required", message: "connect with a WebSocket client (Upgrade: websocket)").response
         }
@@ -244,7 +245,7 @@ struct WidgetController: Sendable {
 
     /// A message left while nobody is online: name, e-mail and text. The text is filed like any of
     /// the visitor's messages (a ticket, rules, alerts; the agents answer it when they are back),
-    /// then the visitor's contact gets the name, and the address a note and a confirmation link
+    /// then the visitor's contact gets the name, and the address a note and a confirmation code
     /// (`AddressConfirmations`, `Inbox.identifyVisitor`). Limited like messages. 202, with
     /// `confirmationSent`.
     func offline(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
@@ -252,7 +253,7 @@ struct WidgetController: Sendable {
         let body = try await request.decode(OfflineBody.self, maxBytes: Self.maxBodyBytes)
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else { throw APIError.badRequest("invalid_name", "name is 1 to 100 characters, not all blank") }
-        guard TextRules.isEmail(body.email.trimmingCharacters(in: .whitespaces)) else {
+        guard Self.isPlainAddress(body.email.trimmingCharacters(in: .whitespaces)) else {
             throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address")
         }
         do {
@@ -276,7 +277,7 @@ struct WidgetController: Sendable {
             throw APIError(status: .serviceUnavailable, code: "not_stored", message: "the message was not stored; send it again")
         }
         let address = body.email.trimmingCharacters(in: .whitespaces)
-        let confirming = await confirmations?.send(adapter, visitorId: visitorId, address: address) ?? false
+        let confirming = await confirmations?.send(adapter, visitorId: visitorId, address: address, client: clientAddress(request, context)) ?? false
         _ = try await inbox.identifyVisitor(account: adapter.account.key, visitorId: visitorId, name: name, email: address, confirming: confirming)
         return JSONResponse.make(["accepted": true, "confirmationSent": confirming], status: .accepted)
     }
@@ -318,13 +319,14 @@ struct WidgetController: Sendable {
     }
 
     /// The client's address: the last entry of the configured proxy header, else the peer's IP.
+    /// The client's address as the limits key it (`WidgetThrottle.addressKey`: IPv6 by /64).
     func clientAddress(_ request: Request, _ context: BridgeRequestContext) -> String? {
         if let addressHeader, let field = HTTPField.Name(addressHeader), let value = request.headers[field],
             let last = value.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
-            return last
+            return WidgetThrottle.addressKey(last)
         }
-        return context.remoteAddress?.ipAddress
+        return context.remoteAddress?.ipAddress.map(WidgetThrottle.addressKey)
     }
 }
 

@@ -36,6 +36,7 @@ extension WidgetController {
         let most = WebchatAdapter.maxImageBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > most { throw APIError.bodyTooLarge(maxBytes: most) }
         do {
+            try throttle.image(visitorId: visitorId, address: clientAddress(request, context))
             try throttle.message(visitorId: visitorId, address: clientAddress(request, context))
         } catch {
             throw Self.limited(error)

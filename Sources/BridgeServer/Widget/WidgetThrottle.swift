@@ -25,6 +25,17 @@ final class WidgetThrottle: Sendable {
         var transcriptsPerVisitor = RateLimit(perSecond: 3.0 / 3600, burst: 3)
         var transcriptsPerRecipient = RateLimit(perSecond: 3.0 / 3600, burst: 3)
         var transcriptsPerAddress = RateLimit(perSecond: 10.0 / 3600, burst: 10)
+        /// Confirmation codes mailed (the offline form's address): one an hour to a recipient
+        /// whoever asks, two to a visitor, ten from a client address; and codes tried per visitor:
+        /// five an hour, against a million codes.
+        var confirmationsPerRecipient = RateLimit(perSecond: 1.0 / 3600, burst: 1)
+        var confirmationsPerVisitor = RateLimit(perSecond: 2.0 / 3600, burst: 2)
+        var confirmationsPerAddress = RateLimit(perSecond: 10.0 / 3600, burst: 10)
+        var codeAttemptsPerVisitor = RateLimit(perSecond: 5.0 / 3600, burst: 5)
+        /// Images (up to 5 MiB each, kept for good): per visitor and per client address, apart from
+        /// messages, which are sized for text.
+        var imagesPerVisitor = RateLimit(perSecond: 20.0 / 3600, burst: 10)
+        var imagesPerAddress = RateLimit(perSecond: 60.0 / 3600, burst: 30)
         /// Long-polls and live sockets open at once per visitor (a widget keeps one; a second tab
         /// another): each one reads the log every time anything happens in the bridge.
         var openPerVisitor = 2
@@ -70,6 +81,33 @@ final class WidgetThrottle: Sendable {
             ("t:\(visitorId)", limits.transcriptsPerVisitor), ("e:\(email.lowercased())", limits.transcriptsPerRecipient),
             (address.map { "ta:\($0)" }, limits.transcriptsPerAddress),
         ])
+    }
+
+    /// Takes a token for mailing a confirmation code to `recipient` (a plain address, letters in
+    /// lower case) for `visitorId` from `address`.
+    func confirmation(visitorId: String, recipient: String, address: String?) throws(Limited) {
+        try take([
+            ("cr:\(recipient.lowercased())", limits.confirmationsPerRecipient), ("cv:\(visitorId)", limits.confirmationsPerVisitor),
+            (address.map { "ca:\($0)" }, limits.confirmationsPerAddress),
+        ])
+    }
+
+    /// Takes a token for trying a confirmation code.
+    func codeAttempt(visitorId: String) throws(Limited) {
+        try take([("cc:\(visitorId)", limits.codeAttemptsPerVisitor)])
+    }
+
+    /// Takes a token for an image from `visitorId` and from `address` (besides a message's).
+    func image(visitorId: String, address: String?) throws(Limited) {
+        try take([("i:\(visitorId)", limits.imagesPerVisitor), (address.map { "ia:\($0)" }, limits.imagesPerAddress)])
+    }
+
+    /// The key an address is limited under: an IPv6 client by its /64, which one subscriber
+    /// usually holds whole (any address in it is theirs to use), an IPv4 one by itself.
+    static func addressKey(_ address: String) -> String {
+        guard let ip = IPAddress(address)?.normalized else { return address }
+        guard !ip.isIPv4, let network = IPAddress(bytes: Array(ip.bytes.prefix(8)) + Array(repeating: 0, count: 8)) else { return ip.description }
+        return "\(network)/64"
     }
 
     /// Counts a long-poll or socket `visitorId` opens; false (open nothing) when it has

@@ -1,37 +1,32 @@
 import ChannelKit
 import Foundation
 
-/// The token of an address-confirmation link: proof that whoever opens it reads the mail of the
-/// address a website visitor typed. `payload.signature`: the payload is base64url of
-/// `visitorId \n address \n expiry (Unix seconds)`, the signature HMAC-SHA256 of `confirm:` and the
-/// payload under the account's `visitorSecret` (the prefix keeps it from ever passing as a
-/// visitor token's signature, and a visitor token from passing as this).
+/// The code that confirms a website visitor reads the mail of an address they typed: six digits
+/// from HMAC-SHA256 of `confirm:`, the visitor's id, the address and a 12-hour window, under the
+/// account's `visitorSecret`. It is mailed to the address, and only the visitor who asked can use
+/// it (the widget posts it with their token), so a stranger who types someone's address gets
+/// nothing, and the address's owner cannot be tricked by one click into joining a stranger's chat.
 ///
-/// Stateless: nothing is stored until the link is used, and a used link may be used again (it
-/// only confirms the same thing). It expires after `lifetime`.
+/// Stateless: nothing is stored until it is used. A code holds in its window and the next (12 to
+/// 24 hours); guessing is stopped by the attempts allowed (`WidgetThrottle`), a few an hour
+/// against a million codes.
 public enum AddressConfirmation {
-    public static let lifetime: TimeInterval = 24 * 3600
+    public static let window: TimeInterval = 12 * 3600
 
-    public static func make(visitorId: String, address: String, expires: Date, secret: String) -> String {
-        let payload = Base64URL.encode(Data("\(visitorId)\n\(address)\n\(Int64(expires.timeIntervalSince1970))".utf8))
-        return payload + "." + signature(payload, secret: secret)
+    public static func code(visitorId: String, address: String, at now: Date, secret: String) -> String {
+        code(visitorId: visitorId, address: address, window: Int64((now.timeIntervalSince1970 / window).rounded(.down)), secret: secret)
     }
 
-    /// The visitor and address a token names, when its signature holds and it has not expired.
-    public static func open(_ token: String, secret: String, now: Date) -> (visitorId: String, address: String)? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, parts[0].utf8.count <= 1024, Signatures.constantTimeEquals(parts[1], signature(parts[0], secret: secret)),
-            let data = Base64URL.decode(parts[0]), let text = String(data: data, encoding: .utf8)
-        else { return nil }
-        let fields = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 3, VisitorToken.isVisitorId(fields[0]), let expiry = Int64(fields[2]),
-            now.timeIntervalSince1970 < TimeInterval(expiry)
-        else { return nil }
-        return (fields[0], fields[1])
+    /// Whether `code` is the one mailed for this visitor and address in this window or the last.
+    public static func holds(_ code: String, visitorId: String, address: String, at now: Date, secret: String) -> Bool {
+        let current = Int64((now.timeIntervalSince1970 / window).rounded(.down))
+        return [current, current - 1].contains { Signatures.constantTimeEquals(code, Self.code(visitorId: visitorId, address: address, window: $0, secret: secret)) }
     }
 
-    private static func signature(_ payload: String, secret: String) -> String {
-        let base64 = Signatures.hmacSHA256Base64(secret: secret, body: Data(("confirm:" + payload).utf8))
-        return Base64URL.encode(Data(base64Encoded: base64) ?? Data())
+    private static func code(visitorId: String, address: String, window: Int64, secret: String) -> String {
+        let mac = Data(base64Encoded: Signatures.hmacSHA256Base64(secret: secret, body: Data("confirm:\(visitorId)\n\(address.lowercased())\n\(window)".utf8))) ?? Data()
+        let number = mac.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } % 1_000_000
+        let digits = String(number)
+        return String(repeating: "0", count: 6 - digits.count) + digits
     }
 }

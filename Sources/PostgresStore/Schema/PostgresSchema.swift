@@ -34,6 +34,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 20, name: "email-mailbox-cursors", statements: mailboxCursors),
         PostgresMigration(version: 22, name: "campaign-holders", statements: campaignHolders),
         PostgresMigration(version: 23, name: "ticket-subjects", statements: ticketSubjects),
+        PostgresMigration(version: 24, name: "unconfirmed-visitor-addresses", statements: unconfirmedVisitorAddresses),
     ]
 
     /// The newest version this binary knows.

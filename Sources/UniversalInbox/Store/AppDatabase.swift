@@ -138,6 +138,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v37-ticket-subjects") { db in
             try db.execute(sql: Schema.ticketSubjects)
         }
+        migrator.registerMigration("v38-unconfirmed-visitor-addresses") { db in
+            try db.execute(sql: Schema.unconfirmedVisitorAddresses)
+        }
         return migrator
     }
 }

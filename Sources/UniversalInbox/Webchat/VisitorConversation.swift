@@ -49,10 +49,10 @@ extension Inbox {
     ///   agent has linked already (it has other identities) is never changed;
     /// - the address goes in an internal note on the visitor's ticket, naming the contact that has
     ///   it if one does; it becomes the contact's, or joins the visitor to that contact, only once
-    ///   the visitor opens the confirmation link mailed to it (`confirmVisitorAddress`). Trusting
+    ///   the visitor types the code mailed to it (`confirmVisitorAddress`). Trusting
     ///   it earlier would let a visitor read a customer's history through the agents and receive
     ///   replies meant for them, or collect the mail tickets of an address that is not theirs.
-    /// `confirming`: a confirmation link was mailed (the note says so). Returns the contact the
+    /// `confirming`: a confirmation code was mailed (the note says so). Returns the contact the
     /// visitor is, or nil before they wrote anything.
     public func identifyVisitor(account: String, visitorId: String, name: String, email: String, confirming: Bool) async throws -> Int64? {
         guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
@@ -64,7 +64,7 @@ extension Inbox {
         if let ticketId = try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId) {
             let owner = existing.map { ", which contact #\($0) has" } ?? ""
             let next = confirming
-                ? "A confirmation link was sent to it; once the visitor opens it, the address is theirs\(existing == nil ? "" : " and the contacts are linked")."
+                ? "A confirmation code was mailed to it; once the visitor types it in the chat, the address is theirs\(existing == nil ? "" : " and the contacts are linked")."
                 : "It is not confirmed\(existing == nil ? "" : ": link the contacts if they are the same person")."
             _ = try await stores.ticketStore.addNote(
                 ticketId: ticketId, text: "The visitor gave the address \(address)\(owner). \(next)", agentId: nil, author: "Website chat", at: clock())
@@ -72,20 +72,33 @@ extension Inbox {
         return contactId
     }
 
-    /// The visitor opened the confirmation link of `email`: they read its mail, so they are the
-    /// customer with that address. Their contact joins the contact that has the address (its
-    /// identities and tickets move there: a widget chat and the same person's e-mail are one
-    /// customer), or gets the address when no contact has it. Idempotent. Returns the contact the
-    /// visitor is now, or nil when the visitor never wrote.
+    /// The visitor typed the code mailed to `email`: they read its mail, so they are the customer
+    /// with that address. Their own contact (whose only identity is this visitor) joins the contact
+    /// that has the address (its identities and tickets move there: a widget chat and the same
+    /// person's e-mail are one customer), or gets the address when no contact has it. A contact an
+    /// agent linked to other channels, or one with another address, is not changed: a note asks an
+    /// agent. Idempotent. Returns the contact the visitor is now, or nil when the visitor never wrote.
     public func confirmVisitorAddress(account: String, visitorId: String, email: String) async throws -> Int64? {
-        guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId) else { return nil }
+        guard let contactId = try await stores.ticketQueries.visitorContact(account: account, visitorId: visitorId),
+            let contact = try await stores.contactStore.contact(id: contactId)
+        else { return nil }
         let address = email.trimmingCharacters(in: .whitespaces)
-        if let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId) {
+        let existing = try await stores.ticketQueries.contact(email: Self.optOutKey(address), excluding: contactId)
+        if let existing, contact.identities.count == 1 {
             _ = try await linkContacts(existing, absorbing: contactId)
             return existing
         }
-        if try await stores.contactStore.contact(id: contactId)?.email.map(Self.optOutKey) != Self.optOutKey(address) {
+        if contact.email.map(Self.optOutKey) == Self.optOutKey(address) { return contactId }
+        if existing == nil, contact.email == nil {
             _ = try await updateContact(contactId, ContactChanges(email: .some(address)))
+            return contactId
+        }
+        if let ticketId = try await stores.ticketQueries.visitorTicket(account: account, visitorId: visitorId) {
+            let owner = existing.map { ", which contact #\($0) has" } ?? ""
+            _ = try await stores.ticketStore.addNote(
+                ticketId: ticketId,
+                text: "The visitor confirmed the address \(address)\(owner) (they typed the code mailed to it). Their contact has other channels or another address, so nothing was changed: link the contacts if they are the same person.",
+                agentId: nil, author: "Website chat", at: clock())
         }
         return contactId
     }

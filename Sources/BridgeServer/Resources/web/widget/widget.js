@@ -280,16 +280,37 @@ async function leaveMessage(event) {
   const button = form.querySelector('button');
   button.disabled = true;
   try {
-    const left = await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email: form.email.value, text: form.text.value });
-    keepEmail(form.email.value.trim());
+    const email = form.email.value.trim();
+    const left = await call('POST', '/offline', { id: `o-${crypto.randomUUID()}`, name: form.name.value, email, text: form.text.value });
+    keepEmail(email);
     form.hidden = true;
     $('.away-thanks').hidden = false;
-    // The address joins the visitor to the customer who has it only once its link is opened.
-    $('.away-confirm').hidden = !left.confirmationSent;
+    // The address joins the visitor to the customer who has it only once they type the code mailed to it.
+    const confirm = $('.confirm');
+    confirm.dataset.email = email;
+    confirm.hidden = !left.confirmationSent;
     notice('');
     await reload();
   } catch (error) {
     notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : t('failed'));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The code mailed to the offline form's address, typed back: the visitor is that address's owner. */
+async function confirmAddress(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button');
+  button.disabled = true;
+  try {
+    await call('POST', '/confirm', { email: form.dataset.email, code: form.code.value.trim() });
+    form.hidden = true;
+    $('.confirm-done').hidden = false;
+    notice('');
+  } catch (error) {
+    notice(error.status === 429 ? t('limited', { seconds: error.retryAfter ?? 1 }) : error.code === 'wrong_code' ? t('confirm.wrong') : t('failed'));
   } finally {
     button.disabled = false;
   }
@@ -368,6 +389,7 @@ async function start() {
   $('.transcript-form').addEventListener('submit', sendTranscript);
   $('#transcript-email').addEventListener('input', () => { $('.transcript-status').textContent = ''; });
   $('.offline').addEventListener('submit', leaveMessage);
+  $('.confirm').addEventListener('submit', confirmAddress);
   $('.composer').addEventListener('submit', send);
   $('#text').addEventListener('input', typed);
   $('.attach').addEventListener('click', () => $('#image').click());
