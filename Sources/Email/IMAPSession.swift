@@ -128,10 +128,24 @@ public final class IMAPSession: @unchecked Sendable {
         return uids.filter { $0 > after }.sorted()
     }
 
-    /// The whole message `uid`, without setting \Seen; nil when it is gone.
-    public func fetch(uid: UInt32) throws(IMAPError) -> Data? {
-        let response = try command("UID FETCH \(uid) BODY.PEEK[]")
-        return response.untagged.first { $0.text.uppercased().contains("FETCH") && !$0.literals.isEmpty }?.literals.first
+    /// The whole message `uid`, without setting \Seen, and when the mailbox received it (its
+    /// INTERNALDATE); nil when it is gone.
+    public func fetch(uid: UInt32) throws(IMAPError) -> FetchedMail? {
+        let response = try command("UID FETCH \(uid) (INTERNALDATE BODY.PEEK[])")
+        guard let line = response.untagged.first(where: { $0.text.uppercased().contains("FETCH") && !$0.literals.isEmpty }), let raw = line.literals.first
+        else { return nil }
+        return FetchedMail(raw: raw, receivedAt: Self.internalDate(in: line.text))
+    }
+
+    /// The `INTERNALDATE "30-Nov-2026 07:22:07 +0000"` of a FETCH line (the day may be space-padded).
+    static func internalDate(in text: String) -> Date? {
+        guard let key = text.range(of: "INTERNALDATE \"", options: .caseInsensitive),
+            let end = text[key.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "d-MMM-yyyy HH:mm:ss Z"
+        return formatter.date(from: text[key.upperBound..<end].trimmingCharacters(in: .whitespaces))
     }
 
     /// Marks `uid` \Seen (the mail is never deleted).
@@ -139,10 +153,18 @@ public final class IMAPSession: @unchecked Sendable {
         _ = try command("UID STORE \(uid) +FLAGS.SILENT (\\Seen)")
     }
 
-    /// Adds a message to `mailbox` (tests, and moving nothing else).
-    public func append(_ message: Data, to mailbox: String) throws(IMAPError) {
+    /// Adds a message to `mailbox`, received at `date` (now when nil): tests, and moving nothing else.
+    public func append(_ message: Data, to mailbox: String, date: Date? = nil) throws(IMAPError) {
         let tag = nextTag()
-        try send(Data("\(tag) APPEND \(Self.quoted(mailbox)) {\(message.count)}\r\n".utf8))
+        var internalDate = ""
+        if let date {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "dd-MMM-yyyy HH:mm:ss '+0000'"
+            internalDate = " \"\(formatter.string(from: date))\""
+        }
+        try send(Data("\(tag) APPEND \(Self.quoted(mailbox))\(internalDate) {\(message.count)}\r\n".utf8))
         let continuation = try readLine()
         guard continuation.text.hasPrefix("+") else { throw IMAPError("APPEND refused: \(continuation.text)") }
         try send(message + Data("\r\n".utf8))
@@ -342,4 +364,10 @@ private final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+}
+
+/// A message as fetched: its bytes and when the mailbox received it (nil when the server did not say).
+public struct FetchedMail: Sendable, Equatable {
+    public var raw: Data
+    public var receivedAt: Date?
 }

@@ -35,9 +35,9 @@ final class DovecotServer: @unchecked Sendable {
     }
 
     /// Puts a mail into the mailbox as a mail server's delivery would (IMAP APPEND, another session).
-    func deliver(_ message: Data, mailbox: String = "INBOX") throws {
+    func deliver(_ message: Data, mailbox: String = "INBOX", receivedAt: Date? = nil) throws {
         let session = try IMAPSession(settings: settings())
-        try session.append(message, to: mailbox)
+        try session.append(message, to: mailbox, date: receivedAt)
         session.logout()
     }
 

@@ -30,7 +30,9 @@ import Testing
     @Test func mailBecomesTicketsAndMachineMailOpensNothing() async throws {
         let server = try DovecotServer()
         try await TestBridge.with(configure: Self.support(server)) { t in
-            try server.deliver(try Self.fixture("plain"))
+            // Received two hours ago (while the bridge was down, say): the message keeps that time.
+            let received = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 7200).rounded(.down))
+            try server.deliver(try Self.fixture("plain"), receivedAt: received)
             var tickets: [[String: Any]] = []
             try await t.eventually("the mail's ticket", timeout: .seconds(180)) {
                 tickets = try await t.get("/api/v1/tickets?channel=email").items
@@ -39,6 +41,7 @@ import Testing
             let first = try #require(tickets.first?["id"] as? Int)
             let messages = try await t.messages(ticket: first)
             #expect(messages.count == 1)
+            #expect(try await t.api.messages(Int64(first)).first?.createdAt == received)
             #expect(messages.first?["text"] as? String == "Where is my order?\n\nHello,\n\nI ordered a lamp last week and it has not arrived.\nOrder 1234.\n\nAna")
 
             // The customer's answer (References: the first mail's Message-ID) files into the same

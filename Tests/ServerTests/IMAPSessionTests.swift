@@ -17,8 +17,8 @@ import Testing
         #expect(try session.uids(after: 0) == [1, 2])
         #expect(try session.uids(after: 1) == [2])
         #expect(try session.uids(after: 2) == [])
-        #expect(try session.fetch(uid: 1) == Self.mail)
-        #expect(try session.fetch(uid: 2) == Self.mail + Data("second\r\n".utf8))
+        #expect(try session.fetch(uid: 1)?.raw == Self.mail)
+        #expect(try session.fetch(uid: 2)?.raw == Self.mail + Data("second\r\n".utf8))
         #expect(try session.fetch(uid: 9) == nil)
         try session.markSeen(uid: 1)
         // Another session sees the same mailbox generation.

@@ -55,20 +55,28 @@ struct EmailMailboxReader: Service {
         let after = stored?.uidValidity == open.uidValidity ? stored?.lastUID ?? 0 : 0
         let session = open.session
         for uid in try await blocking({ try session.uids(after: after) }) {
-            if let raw = try await blocking({ try session.fetch(uid: uid) }) {
-                try await file(raw)
+            if let mail = try await blocking({ try session.fetch(uid: uid) }) {
+                try await file(mail.raw, receivedAt: Self.receivedAt(mail.receivedAt, now: clock()))
             }
             try await inbox.stores.mailboxCursors.advance(account: account.key, mailbox: imap.mailbox, to: MailboxCursor(uidValidity: open.uidValidity, lastUID: uid))
             if imap.markSeen { try await blocking { try session.markSeen(uid: uid) } }
         }
     }
 
+    /// When a mail arrived, for its place in the conversation: the mailbox's INTERNALDATE when it
+    /// waited there over a minute (the reader was down, or catching up), else now, which keeps the
+    /// milliseconds INTERNALDATE lacks (a customer's answer read a second after our reply stays after it).
+    static func receivedAt(_ internalDate: Date?, now: Date) -> Date {
+        guard let internalDate, now.timeIntervalSince(internalDate) > 60 else { return now }
+        return internalDate
+    }
+
     /// One mail's events into the inbox (an auto-reply has none: it is recorded nowhere).
-    func file(_ raw: Data) async throws {
+    func file(_ raw: Data, receivedAt: Date) async throws {
         let mail = ParsedMail.parse(raw)
         var parsed = ParsedWebhook()
         parsed.add(raw: String(decoding: raw.prefix(64 * 1024), as: UTF8.self)) { () throws(WebhookError) in
-            try MailEvents.events(from: mail, raw: raw, receivedAt: clock())
+            try MailEvents.events(from: mail, raw: raw, receivedAt: receivedAt)
         }
         guard !parsed.events.isEmpty || !parsed.unreadable.isEmpty else {
             logger.info("machine mail not filed", metadata: ["channel.account": "\(account.key)", "mail.origin": "\(mail.origin)"])
