@@ -17,18 +17,10 @@ from conftest import running_bridge, wait_until
 from mail_servers import Relay
 from pages import WorkPage
 from test_upload import png
-from test_widget import set_availability, signed_in_agent
+from test_widget import WEBCHAT, set_availability, signed_in_agent
 from widget_pages import HostSite, WidgetVisitor
 
-CONFIG = """
-  - kind: webchat
-    id: site
-    name: Acme Shop
-    colour: "#0a7c5a"
-    greeting: {{ en: "Hi! How can we help?", ja: "こんにちは！ご用件をどうぞ。" }}
-    allowedOrigins: [{origin}]
-    visitorSecret: {secret}
-email:
+CONFIG = WEBCHAT + """email:
   url: smtp://127.0.0.1:{port}
   username: {user}
   password: {password}
