@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func anAutomaticReplySaysSo() throws {
-        let automatic = try EmailMessage(from: "help@shop.example", to: "ana@example.com", subject: "Hi", text: "Hi", id: "a-1", autoSubmitted: true)
+        let automatic = EmailMessage(from: "help@shop.example", to: "ana@example.com", subject: "Hi", text: "Hi", id: "a-1", autoSubmitted: true)
         #expect(String(decoding: try automatic.rendered(), as: UTF8.self).contains("Auto-Submitted: auto-replied\r\n"))
     }
 
