@@ -1,4 +1,5 @@
 @testable import BridgeServer
+import ChannelKit
 import Foundation
 import Testing
 import Yams
@@ -86,6 +87,30 @@ import Yams
             #expect(try await ask(second, "KIM@example.com").status == 429)
             #expect(try await ask(second, "lee@example.com").status == 202)
             #expect(try server.received().count == 4)
+        }
+    }
+
+    /// Every visitor and address together: the account's mail is capped (transcripts and
+    /// confirmation codes share it), so many strangers cannot make the relay send their text.
+    @Test func theAccountsVisitorMailIsCappedWhoeverAsks() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        try await TestBridge.with(configure: {
+            $0.email = server.settings()
+            $0.widgetLimits.mailsPerAccount = RateLimit(perSecond: 0.001, burst: 3)
+        }) { t in
+            for n in 0..<3 {
+                let visitor = try await Visitor.start(t)
+                #expect(try await visitor.say("m-1", "Hello").status == 202)
+                #expect(try await ask(visitor, "kim\(n)@example.com").status == 202)
+            }
+            let fourth = try await Visitor.start(t)
+            #expect(try await fourth.say("m-1", "Hello").status == 202)
+            #expect(try await ask(fourth, "kim9@example.com").status == 429)
+            let offline = try await fourth.request(
+                .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Kim","email":"kim9@example.com","text":"hi"}"#)
+            #expect(offline.status == 202 && offline.json["confirmationSent"] as? Bool == false)
+            #expect(try server.received().count == 3)
         }
     }
 

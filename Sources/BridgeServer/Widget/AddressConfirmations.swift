@@ -29,7 +29,7 @@ struct AddressConfirmations: Sendable {
     func send(_ adapter: WebchatAdapter, visitorId: String, address: String, client: String?) async -> Bool {
         guard let mailer, WidgetController.isPlainAddress(address) else { return false }
         do {
-            try throttle.confirmation(visitorId: visitorId, recipient: address, address: client)
+            try throttle.confirmation(account: adapter.account.key, visitorId: visitorId, recipient: address, address: client)
         } catch {
             return false
         }

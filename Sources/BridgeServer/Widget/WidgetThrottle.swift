@@ -32,6 +32,10 @@ final class WidgetThrottle: Sendable {
         var confirmationsPerVisitor = RateLimit(perSecond: 2.0 / 3600, burst: 2)
         var confirmationsPerAddress = RateLimit(perSecond: 10.0 / 3600, burst: 10)
         var codeAttemptsPerVisitor = RateLimit(perSecond: 5.0 / 3600, burst: 5)
+        /// Every mail the widget sends for visitors (transcripts, confirmation codes), per account:
+        /// a hundred an hour, whatever the addresses and visitors, so many addresses together cannot
+        /// make the business's relay a sender of strangers' text.
+        var mailsPerAccount = RateLimit(perSecond: 100.0 / 3600, burst: 100)
         /// Images (up to 5 MiB each, kept for good): per visitor and per client address, apart from
         /// messages, which are sized for text.
         var imagesPerVisitor = RateLimit(perSecond: 20.0 / 3600, burst: 10)
@@ -76,19 +80,19 @@ final class WidgetThrottle: Sendable {
 
     /// Takes a token for a transcript from `visitorId`, from the recipient `email` (letters in
     /// lower case) and from `address`.
-    func transcript(visitorId: String, recipient email: String, address: String?) throws(Limited) {
+    func transcript(account: String, visitorId: String, recipient email: String, address: String?) throws(Limited) {
         try take([
             ("t:\(visitorId)", limits.transcriptsPerVisitor), ("e:\(email.lowercased())", limits.transcriptsPerRecipient),
-            (address.map { "ta:\($0)" }, limits.transcriptsPerAddress),
+            (address.map { "ta:\($0)" }, limits.transcriptsPerAddress), ("ma:\(account)", limits.mailsPerAccount),
         ])
     }
 
     /// Takes a token for mailing a confirmation code to `recipient` (a plain address, letters in
     /// lower case) for `visitorId` from `address`.
-    func confirmation(visitorId: String, recipient: String, address: String?) throws(Limited) {
+    func confirmation(account: String, visitorId: String, recipient: String, address: String?) throws(Limited) {
         try take([
             ("cr:\(recipient.lowercased())", limits.confirmationsPerRecipient), ("cv:\(visitorId)", limits.confirmationsPerVisitor),
-            (address.map { "ca:\($0)" }, limits.confirmationsPerAddress),
+            (address.map { "ca:\($0)" }, limits.confirmationsPerAddress), ("ma:\(account)", limits.mailsPerAccount),
         ])
     }
 

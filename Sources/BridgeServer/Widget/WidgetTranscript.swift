@@ -32,7 +32,7 @@ extension WidgetController {
         let email = body.email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(email) else { throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address") }
         do {
-            try throttle.transcript(visitorId: visitorId, recipient: email, address: clientAddress(request, context))
+            try throttle.transcript(account: adapter.account.key, visitorId: visitorId, recipient: email, address: clientAddress(request, context))
         } catch {
             throw Self.limited(error)
         }
