@@ -68,7 +68,7 @@ enum BridgeRouter {
         ).addRoutes(to: api)
         let assets = try WebAssets.bundled()
         WebController(assets: assets).addRoutes(to: router)
-        let confirmations = AddressConfirmations(inbox: inbox, mailer: core.mailer, throttle: core.widgetThrottle, logger: core.logger, clock: core.clock)
+        let confirmations = AddressConfirmations(mailer: core.mailer, throttle: core.widgetThrottle, logger: core.logger, clock: core.clock)
         WidgetController(
             inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, uploads: core.uploads, mailer: core.mailer,
             publicBaseURL: config.server.publicBaseURL, confirmations: confirmations, addressHeader: config.loginLimits.addressHeader,

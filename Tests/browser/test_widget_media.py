@@ -41,18 +41,30 @@ def media_site():
     sink.stop()
 
 
+def visitor_saying(open_page, site, width, height, text, refused):
+    """A visitor on the host page at that size who has said `text`; `refused` is the 4xx the test provokes."""
+    page, problems = open_page(width=width, height=height)
+    problems.allowed.append(refused)
+    visitor = WidgetVisitor(page, site)
+    visitor.goto()
+    visitor.open()
+    visitor.say(text)
+    expect(visitor.message(text)).to_be_visible()
+    return page, visitor
+
+
+def ticket_saying(bridge, marker):
+    """The webchat ticket whose messages hold `marker`."""
+    tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
+    return next(t for t in tickets if marker in json.dumps(bridge.api("GET", f"/api/v1/tickets/{t['id']}/messages")))
+
+
 def test_images_go_both_ways(media_site, open_page, shot):
     bridge, site, _ = media_site
     agent = bridge.add_agent("Ivo Images")
     set_availability(bridge, "online", agent)
     for width, height, name in [(1280, 800, "desktop"), (360, 740, "phone")]:
-        page, problems = open_page(width=width, height=height)
-        problems.allowed.append(r"status of 415 \(Unsupported Media Type\)")
-        visitor = WidgetVisitor(page, site)
-        visitor.goto()
-        visitor.open()
-        visitor.say(f"The zip is broken ({name})")
-        expect(visitor.message(f"The zip is broken ({name})")).to_be_visible()
+        page, visitor = visitor_saying(open_page, site, width, height, f"The zip is broken ({name})", refused=r"status of 415 \(Unsupported Media Type\)")
         # The visitor picks a file: not an image (whatever its name says) is refused, nothing sent.
         picker = visitor.frame.locator("#image")
         picker.set_input_files(files=[{"name": "zip.png", "mimeType": "image/png", "buffer": b"<html>not a picture</html>"}])
@@ -67,8 +79,7 @@ def test_images_go_both_ways(media_site, open_page, shot):
         expect(visitor.frame.get_by_text("Only PNG, JPEG, GIF or WebP images can be sent.")).to_be_hidden()
 
         # The agent sees it in the inbox, as any channel's image, once it is in the attachment store.
-        tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
-        ticket = next(t for t in tickets if f"({name})" in json.dumps(bridge.api("GET", f"/api/v1/tickets/{t['id']}/messages")))
+        ticket = ticket_saying(bridge, f"({name})")
         wait_until(lambda: any(a["status"] == "stored" for m in bridge.api("GET", f"/api/v1/tickets/{ticket['id']}/messages")["items"]
                                for a in m["attachments"]), what="the image in the attachment store")
         customer = f"Visitor on {name}"
@@ -98,15 +109,8 @@ def test_the_visitor_has_the_conversation_mailed_to_them(media_site, open_page, 
     bridge, site, sink = media_site
     set_availability(bridge, "online", bridge.add_agent("Tomo Transcript"))
     for width, height, name in [(1280, 800, "desktop"), (360, 740, "phone")]:
-        page, problems = open_page(width=width, height=height)
-        problems.allowed.append(r"status of 400 \(Bad Request\)")
-        visitor = WidgetVisitor(page, site)
-        visitor.goto()
-        visitor.open()
-        visitor.say(f"Where is order 77 ({name})?")
-        expect(visitor.message(f"Where is order 77 ({name})?")).to_be_visible()
-        tickets = bridge.api("GET", "/api/v1/tickets?channel=webchat&limit=200")["items"]
-        ticket = next(t for t in tickets if f"({name})" in json.dumps(bridge.api("GET", f"/api/v1/tickets/{t['id']}/messages")))
+        page, visitor = visitor_saying(open_page, site, width, height, f"Where is order 77 ({name})?", refused=r"status of 400 \(Bad Request\)")
+        ticket = ticket_saying(bridge, f"({name})")
         bridge.api("POST", f"/api/v1/tickets/{ticket['id']}/notes", {"text": "INTERNAL: courier is late"})
         bridge.api("POST", f"/api/v1/tickets/{ticket['id']}/messages", {"text": "It left our warehouse today."})
         expect(visitor.message("It left our warehouse today.")).to_be_visible()

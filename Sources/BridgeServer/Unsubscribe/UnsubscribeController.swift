@@ -42,11 +42,28 @@ struct UnsubscribeController: Sendable {
         }
     }
 
+    /// Runs a handler, answering any failure here rather than in `APIErrorMiddleware`, which
+    /// would log the path (and so the token).
     private func guarded(_ handler: () async throws -> Response) async -> Response {
-        await CardPage.guarded(logger: logger, "unsubscribe failed", handler)
+        do {
+            return try await handler()
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            logger.error("unsubscribe failed", metadata: ["error": "\(error)"])
+            return APIError(status: .internalServerError, code: "internal", message: "the bridge could not complete the request").response
+        }
     }
 
     private func page(_ name: String, status: HTTPResponse.Status = .ok) -> Response {
-        CardPage.response(assets, "unsubscribe/\(name)", status: status)
+        let template = assets.files["unsubscribe/\(name)"].map { String(buffer: $0.body) } ?? ""
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                .xContentTypeOptions: "nosniff", .init("X-Robots-Tag")!: "noindex",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: template.replacingOccurrences(of: "{{assets}}", with: assets.prefix))))
     }
 }

@@ -18,7 +18,6 @@ import WebchatChannel
 /// addresses (`name <a@b>` forms would be one inbox under many keys). Without the SMTP relay
 /// nothing is mailed and the address stays a note for the agents.
 struct AddressConfirmations: Sendable {
-    let inbox: Inbox
     let mailer: SMTPMailer?
     let throttle: WidgetThrottle
     let logger: Logger
