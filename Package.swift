@@ -205,7 +205,7 @@ let package = Package(
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
-                "ChannelKit", "PlatformStandIns", "BenchmarkSupport",
+                "ChannelKit", "PlatformStandIns", "BenchmarkSupport", "UniversalInbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -46,6 +46,7 @@ echo "== crash test: SIGKILL mid-load, restart, redeliver"
 
 echo "== Benchmarks/ingest (quick mode; figures only, nothing asserted on time)"
 .build/release/IngestBenchmark run --quick
+.build/release/IngestBenchmark store --quick
 
 echo "== Benchmarks/inbox (quick mode; figures only)"
 .build/release/InboxBenchmark --quick

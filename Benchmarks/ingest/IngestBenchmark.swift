@@ -10,7 +10,7 @@ struct IngestBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest-benchmark",
         abstract: "Webhook ingest throughput and latency, and the SIGKILL crash check.",
-        subcommands: [Throughput.self, Crash.self],
+        subcommands: [Throughput.self, Crash.self, Store.self],
         defaultSubcommand: Throughput.self)
 }
 

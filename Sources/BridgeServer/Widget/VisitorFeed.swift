@@ -108,17 +108,12 @@ struct VisitorFeed: Sendable {
 /// every `tick` (another process's change reaches the log without an in-process event).
 final class FeedWaker: Sendable {
     private let signal = WakeSignal()
-    private let listener: Task<Void, Never>
+    private let listening: InboxEventBus.Listening
 
     init(inbox: Inbox) {
-        let events = inbox.bus.subscribe()
         let signal = signal
-        listener = Task {
-            for await _ in events { signal.signal() }
-        }
+        listening = inbox.bus.listen { _ in signal.signal() }
     }
-
-    deinit { listener.cancel() }
 
     func wait(tick: Duration = .seconds(1)) async { await signal.wait(timeout: tick) }
 }

@@ -46,11 +46,9 @@ final class WakeSignal: Sendable {
 }
 
 extension WakeSignal {
-    /// Signals whenever the inbox publishes an event `matches` accepts; cancel the task to stop.
-    func follow(_ bus: InboxEventBus, when matches: @escaping @Sendable (InboxEvent) -> Bool) -> Task<Void, Never> {
-        Task {
-            for await event in bus.subscribe() where matches(event) { self.signal() }
-        }
+    /// Signals whenever the inbox publishes an event `matches` accepts, until the answer is cancelled or released.
+    func follow(_ bus: InboxEventBus, when matches: @escaping @Sendable (InboxEvent) -> Bool) -> InboxEventBus.Listening {
+        bus.listen { events in if events.contains(where: matches) { self.signal() } }
     }
 
     /// Runs a feed (store events → work rows) like `runUntilShutdown`, at most every 100 ms however

@@ -63,12 +63,7 @@ struct IngestWriter {
     }
 
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) throws {
-        let identity = try upsertIdentity(sender, into: &result)
-        try db.cachedStatement(sql: """
-            UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
-                reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
-            WHERE id = ?
-            """).execute(arguments: [occurredAt, message.replyToken, message.replyToken, occurredAt, identity.id])
+        let identity = try upsertIdentity(sender, writing: Inbound(at: occurredAt, replyToken: message.replyToken), into: &result)
         let content = message.content
         let ticketId: Int64
         if let answered = try ratingAnswer(content, contactId: identity.contactId)?.ticketId {
@@ -118,14 +113,36 @@ struct IngestWriter {
         var contactId: Int64
     }
 
-    /// Finds or creates the contact and its identity on this account; keeps the platform's name fresh.
-    private func upsertIdentity(_ sender: Sender, into result: inout IngestResult) throws -> IdentityRow {
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?"),
-            arguments: [account.key, sender.id])
-        {
-            let identity = IdentityRow(id: row["id"], contactId: row["contact_id"])
-            if let name = sender.displayName, name != row["display_name"] as String? {
+    /// What a customer's message leaves on their identity: when they last wrote (the platforms'
+    /// reply windows) and the reply token it carried (LINE).
+    struct Inbound {
+        var at: Int64
+        var replyToken: String?
+    }
+
+    /// The sender's identity with `inbound` written on it, found and written in one statement
+    /// (a customer who wrote before is most of what arrives), or nil when it is new.
+    private func existingIdentity(_ sender: Sender, writing inbound: Inbound?) throws -> Row? {
+        guard let inbound else {
+            return try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?"),
+                arguments: [account.key, sender.id])
+        }
+        return try Row.fetchOne(
+            db.cachedStatement(sql: """
+                UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
+                    reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
+                WHERE account = ? AND platform_user_id = ? RETURNING id, contact_id, display_name
+                """),
+            arguments: [inbound.at, inbound.replyToken, inbound.replyToken, inbound.at, account.key, sender.id])
+    }
+
+    /// Finds or creates the contact and its identity on this account, writing `inbound` on it;
+    /// keeps the platform's name fresh.
+    private func upsertIdentity(_ sender: Sender, writing inbound: Inbound? = nil, into result: inout IngestResult) throws -> IdentityRow {
+        if let row = try existingIdentity(sender, writing: inbound) {
+            let identity = IdentityRow(id: row[0], contactId: row[1])
+            if let name = sender.displayName, name != row[2] as String? {
                 try db.cachedStatement(sql: "UPDATE identities SET display_name = ? WHERE id = ?").execute(arguments: [name, identity.id])
                 try db.cachedStatement(sql: "UPDATE contacts SET display_name = ?, updated_at = ? WHERE id = ?")
                     .execute(arguments: [name, now, identity.contactId])
@@ -151,9 +168,13 @@ struct IngestWriter {
             contactId = db.lastInsertedRowID
         }
         try db.cachedStatement(sql: """
-            INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [contactId, account.key, account.kind.rawValue, sender.id, sender.displayName, sender.phone, now])
+            INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, phone, created_at,
+                last_inbound_at, reply_token, reply_token_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                contactId, account.key, account.kind.rawValue, sender.id, sender.displayName, sender.phone, now,
+                inbound?.at, inbound?.replyToken, inbound?.replyToken == nil ? nil : inbound?.at,
+            ])
         let identityId = db.lastInsertedRowID
         if sender.displayName == nil {
             try JobWriter(db: db, now: now).enqueue(.profile, account: account.key, subjectId: identityId)

@@ -1,0 +1,66 @@
+import ArgumentParser
+import BenchmarkSupport
+import ChannelKit
+import Foundation
+import UniversalInbox
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension IngestBenchmark {
+    /// The SQLite writer alone, in this process: no HTTP, no JSON, no signatures. The same events
+    /// as `run` sends (text from 1,000 customers, no names: each new one queues a profile look-up),
+    /// filed in groups as the ingest queue forms them. What a change to the SQL of filing is worth,
+    /// measured steadily enough to compare (the whole-server figures vary by a tenth run to run here).
+    struct Store: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "store", abstract: "CPU per event of the SQLite ingest writer alone.")
+
+        @Flag(help: "Small runs for CI.") var quick = false
+        @Option(help: "Events in each pass.") var events = 60_000
+        @Option(help: "Webhooks in each group commit.") var group = 32
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-store-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = SQLiteIngestStore(database: try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path))
+            let count = quick ? 6_000 : events
+            say("ingest store benchmark: SQLite writer alone, \(count) events a pass in groups of \(group)\(quick ? " (quick)" : "")")
+            // The first pass meets every customer; the second finds them all known.
+            for pass in ["customers new", "customers known"] {
+                let seed = UUID().uuidString.prefix(6).lowercased()
+                let webhooks = (0..<count).map { i in Self.webhook(i, seed: seed) }
+                let cpu = Self.processCPU()
+                let clock = ContinuousClock.now
+                var stored = 0
+                for start in stride(from: 0, to: webhooks.count, by: group) {
+                    let results = await store.file(Array(webhooks[start..<min(start + group, webhooks.count)]), now: Date())
+                    for result in results { stored += try result.get().stored }
+                }
+                let seconds = clock.duration(to: .now)
+                let used = Self.processCPU() - cpu
+                guard stored == count else { throw BenchmarkError("\(stored) of \(count) events stored") }
+                say(String(format: "  %@: %6.1f µs CPU an event, %7.0f events/s", pass, used / Double(count) * 1e6,
+                    Double(count) / (Double(seconds.components.seconds) + Double(seconds.components.attoseconds) / 1e18)))
+            }
+        }
+
+        static let account = ChannelAccountRef(kind: .line, id: "bench")
+
+        /// Webhook `i`: a text message from customer `i % LoadPlan.customers`, as `LoadPlan.body` sends it.
+        static func webhook(_ i: Int, seed: String) -> WebhookEvents {
+            let sender = Sender(id: String(format: "U%032x", i % LoadPlan.customers))
+            let message = InboundMessage(id: "\(seed)\(i)", content: .text("Where is my order #\(i)?"), replyToken: "rt\(i)")
+            return WebhookEvents(account: account, events: [
+                InboundEvent(kind: .message, eventId: "\(seed)-\(i)", occurredAt: Date(), sender: sender, message: message)
+            ])
+        }
+
+        /// This process's CPU seconds, user and system, every thread.
+        static func processCPU() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+    }
+}
