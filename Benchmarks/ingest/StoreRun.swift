@@ -10,8 +10,8 @@ import Glibc
 extension IngestBenchmark {
     /// The SQLite writer alone, in this process: no HTTP, no JSON, no signatures. The same events
     /// as `run` sends (text from 1,000 customers, no names: each new one queues a profile look-up),
-    /// filed in groups as the ingest queue forms them. What a change to the SQL of filing is worth,
-    /// measured steadily enough to compare (the whole-server figures vary by a tenth run to run here).
+    /// filed in groups as the ingest queue forms them. What a change to the SQL of filing is worth
+    /// without the server around it; compare several runs, as figures vary by a tenth run to run here.
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "store", abstract: "CPU per event of the SQLite ingest writer alone.")
 
