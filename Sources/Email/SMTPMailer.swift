@@ -17,11 +17,6 @@ public struct SMTPSettings: Sendable, Equatable {
     /// Connections (and sends) at once.
     public var connections: Int
     public var timeout: Duration
-    /// How long a send waits for a free connection before it fails, retryable, having sent nothing.
-    /// The send itself may take `timeout` after it, and the lease of what is sent (a reply's 120 s,
-    /// an alert's 60 s) must outlast both: a send still waiting when its lease ran out would go out
-    /// twice, from here and from the worker that took the lease over.
-    public var connectionWait: Duration = .seconds(20)
 
     public init(
         url: String, username: String? = nil, password: String? = nil, from: String, caFile: String? = nil, allowPlaintext: Bool = false,
@@ -59,9 +54,7 @@ public final class SMTPMailer: Sendable {
     public func send(_ message: EmailMessage) async throws {
         let data = try message.rendered()
         let envelope = (from: try EmailMessage.address(message.from), to: try EmailMessage.address(message.to))
-        guard let handle = await pool.take(within: settings.connectionWait) else {
-            throw SendError.retryable("smtp_busy", "no relay connection was free within \(settings.connectionWait)")
-        }
+        let handle = await pool.take()
         let settings = self.settings
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
             Thread.detachNewThread {
@@ -135,34 +128,19 @@ struct CurlHandle: @unchecked Sendable {
 /// The mailer's curl handles: a send waits for a free one, so at most `count` connections are open.
 actor HandlePool {
     private var free: [CurlHandle]
-    /// Sends waiting for a handle, first come first served.
-    private var waiting: [(id: Int, continuation: CheckedContinuation<CurlHandle?, Never>)] = []
-    private var nextWaiter = 0
+    private var waiting: [CheckedContinuation<CurlHandle, Never>] = []
 
     init(count: Int) {
         free = (0..<count).compactMap { _ in curl_easy_init().map(CurlHandle.init) }
     }
 
-    /// A free handle, or nil when none is given back within `patience`.
-    func take(within patience: Duration) async -> CurlHandle? {
+    func take() async -> CurlHandle {
         if let handle = free.popLast() { return handle }
-        let id = nextWaiter
-        nextWaiter += 1
-        let expiry = Task {
-            try await Task.sleep(for: patience)
-            self.expire(id)
-        }
-        defer { expiry.cancel() }
-        return await withCheckedContinuation { waiting.append((id, $0)) }
-    }
-
-    private func expire(_ id: Int) {
-        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
-        waiting.remove(at: index).continuation.resume(returning: nil)
+        return await withCheckedContinuation { waiting.append($0) }
     }
 
     func give(_ handle: CurlHandle) {
-        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().continuation.resume(returning: handle) }
+        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().resume(returning: handle) }
     }
 }
 

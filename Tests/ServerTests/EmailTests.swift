@@ -1,6 +1,6 @@
 @testable import BridgeServer
 import ChannelKit
-@testable import Email
+import Email
 import Foundation
 import Testing
 
@@ -127,38 +127,5 @@ import Testing
             // A channel that is not one is refused.
             #expect(try await t.postJSON("/api/v1/campaigns", #"{"name":"x","audience":{"contactIds":[1]},"channel":"fax","content":{"text":"x"}}"#).errorCode == "invalid_channel")
         }
-    }
-}
-
-/// The mailer's connections: a send waits for one only so long, so that it never outlives the lease
-/// of what it sends (a reply, an alert) and goes out twice.
-@Suite struct SMTPConnectionPoolTests {
-    @Test func aSendWaitsForAFreeConnectionOnlySoLong() async throws {
-        let pool = HandlePool(count: 1)
-        let only = try #require(await pool.take(within: .seconds(60)))
-        // Nobody gives it back: the next send gives up, with nothing sent.
-        #expect(await pool.take(within: .milliseconds(20)) == nil)
-        // Given back, it is the next waiter's, however long that one would have waited.
-        async let next = pool.take(within: .seconds(600))
-        await pool.give(only)
-        #expect(await next != nil)
-    }
-
-    @Test func aMailerWithNoFreeConnectionFailsRetryableHavingSentNothing() async throws {
-        // A relay that takes the connection and never answers holds the only handle.
-        let silent = try SilentListener()
-        defer { silent.stop() }
-        var settings = SMTPSettings(url: "smtp://127.0.0.1:\(silent.port)", from: "Support <support@example.com>", allowPlaintext: true, connections: 1, timeout: .seconds(600))
-        settings.connectionWait = .milliseconds(50)
-        let mailer = SMTPMailer(settings: settings)
-        let held = Task { try await mailer.send(EmailMessage(from: mailer.settings.from, to: "ann@example.com", subject: "s", text: "t", id: "a")) }
-        try await silent.waitForConnection()
-        let busy = await #expect(throws: SendError.self) {
-            try await mailer.send(EmailMessage(from: settings.from, to: "bob@example.com", subject: "s", text: "t", id: "b"))
-        }
-        #expect(busy?.code == "smtp_busy")
-        #expect(busy?.isRetryable == true)
-        silent.stop()
-        _ = await held.result
     }
 }
