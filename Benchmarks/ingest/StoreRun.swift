@@ -3,9 +3,6 @@ import BenchmarkSupport
 import ChannelKit
 import Foundation
 import UniversalInbox
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension IngestBenchmark {
     /// The SQLite writer alone, in this process: no HTTP, no JSON, no signatures. The same events
@@ -30,7 +27,7 @@ extension IngestBenchmark {
             for pass in ["first pass, 1,000 customers new", "second pass, every customer known"] {
                 let seed = UUID().uuidString.prefix(6).lowercased()
                 let webhooks = (0..<count).map { i in Self.webhook(i, seed: seed) }
-                let cpu = Self.processCPU()
+                let cpu = try Self.ownCPU()
                 let clock = ContinuousClock.now
                 var stored = 0
                 for start in stride(from: 0, to: webhooks.count, by: group) {
@@ -38,10 +35,10 @@ extension IngestBenchmark {
                     for result in results { stored += try result.get().stored }
                 }
                 let seconds = clock.duration(to: .now)
-                let used = Self.processCPU() - cpu
+                let used = try Self.ownCPU() - cpu
                 guard stored == count else { throw BenchmarkError("\(stored) of \(count) events stored") }
                 say(String(format: "  %@: %6.1f µs CPU an event, %7.0f events/s", pass, used / Double(count) * 1e6,
-                    Double(count) / (Double(seconds.components.seconds) + Double(seconds.components.attoseconds) / 1e18)))
+                    Double(count) / seconds.seconds))
             }
         }
 
@@ -56,11 +53,10 @@ extension IngestBenchmark {
             ])
         }
 
-        /// This process's CPU seconds, user and system, every thread.
-        static func processCPU() -> Double {
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
-            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        /// This process's CPU seconds, user and system, every thread (the writer runs on GRDB's).
+        static func ownCPU() throws -> Double {
+            guard let cpu = ProcessCPU.read(ProcessInfo.processInfo.processIdentifier) else { throw BenchmarkError("could not read this process's CPU time") }
+            return cpu.own
         }
     }
 }

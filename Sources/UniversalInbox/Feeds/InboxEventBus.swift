@@ -26,7 +26,7 @@ public final class InboxEventBus: Sendable {
     /// Calls `listener` with each published batch, on the publisher's thread, until the returned
     /// `Listening` is cancelled or released. For reactions that only wake someone (a worker's
     /// `WakeSignal`): a stream per worker cost a task switch per worker per event, most of them to
-    /// find the event was not theirs (a tenth of the CPU of ingest). `listener` must not block.
+    /// find the event was not theirs (~5% of the bridge's CPU under ingest). `listener` must not block.
     public func listen(_ listener: @escaping @Sendable ([InboxEvent]) -> Void) -> Listening {
         let id = UUID()
         subscribers.withLock { $0.listeners[id] = listener }
