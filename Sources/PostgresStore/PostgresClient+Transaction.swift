@@ -31,6 +31,6 @@ extension PostgresConnection {
     /// Takes the row lock on `event_seq`, the event log's counter, until the transaction ends: the
     /// lock `append_event` takes for each entry anyway (so `seq` order is commit order), taken early.
     func lockEventLog(logger: Logger) async throws {
-        try await query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
+        try await run(IngestStatements.LockEventLog(), logger: logger)
     }
 }

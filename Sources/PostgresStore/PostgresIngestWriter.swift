@@ -58,15 +58,13 @@ final class PostgresIngestWriter {
     static func claim(_ webhooks: [WebhookEvents], now: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Set<EventKey> {
         let keys = webhooks.flatMap { webhook in webhook.events.map { EventKey(account: webhook.account.key, eventId: $0.eventId) } }
         guard !keys.isEmpty else { return [] }
-        let rows = try await connection.query("""
-            INSERT INTO processed_events (account, event_id, received_at)
-            SELECT DISTINCT k.account, k.event_id, \(now)::bigint FROM unnest(\(keys.map(\.account))::text[], \(keys.map(\.eventId))::text[]) AS k (account, event_id)
-            ORDER BY k.account, k.event_id
-            ON CONFLICT (account, event_id) DO NOTHING
-            RETURNING account, event_id
-            """, logger: logger)
+        let rows = try await connection.run(
+            IngestStatements.Claim(now: now, accounts: keys.map(\.account), eventIds: keys.map(\.eventId)), logger: logger)
         var claimed: Set<EventKey> = []
-        for try await (account, eventId) in rows.decode((String, String).self) { claimed.insert(EventKey(account: account, eventId: eventId)) }
+        for row in rows {
+            let (account, eventId) = try row.decode((String, String).self)
+            claimed.insert(EventKey(account: account, eventId: eventId))
+        }
         if !claimed.isEmpty {
             try await connection.lockEventLog(logger: logger)
         }

@@ -1,6 +1,6 @@
 extension PostgresSchema {
-    /// The channel `append_event` notifies on, with the new `seq` as payload. A notification only
-    /// wakes a follower, which then reads the log from its own position: a lost or coalesced
+    /// The channel `append_event` notifies on, with no payload (`eventNotifyOnce`). A notification
+    /// only wakes a follower, which then reads the log from its own position: a lost or coalesced
     /// notification loses nothing.
     public static let eventChannel = "bridge_events"
 
@@ -29,19 +29,7 @@ extension PostgresSchema {
         """,
         "CREATE TABLE event_log_state (pruned_through BIGINT NOT NULL)",
         "INSERT INTO event_log_state (pruned_through) VALUES (0)",
-        """
-        CREATE FUNCTION append_event(event_type TEXT, event_ticket BIGINT, event_data JSONB DEFAULT NULL) RETURNS BIGINT
-        LANGUAGE plpgsql AS $$
-        DECLARE
-            next_seq BIGINT;
-        BEGIN
-            UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq INTO next_seq;
-            INSERT INTO events (seq, type, ticket_id, data) VALUES (next_seq, event_type, event_ticket, event_data);
-            PERFORM pg_notify('\(eventChannel)', next_seq::text);
-            RETURN next_seq;
-        END
-        $$
-        """,
+        appendEvent(create: "CREATE", payload: "next_seq::text"),
     ]
         + trigger("events_ticket_opened", "AFTER INSERT ON tickets", body: "PERFORM append_event('ticket_opened', NEW.id);")
         + trigger(
@@ -108,5 +96,29 @@ extension PostgresSchema {
             """,
             "CREATE TRIGGER \(name) \(event) FOR EACH ROW\(condition.map { " WHEN (\($0))" } ?? "") EXECUTE FUNCTION \(name)()",
         ]
+    }
+
+    /// `append_event` notifies with an empty payload instead of the new `seq`: PostgreSQL delivers
+    /// a transaction's identical notifications once, so an ingest group of N messages wakes each
+    /// listening process once, not N times (each process listens, so with the seq as payload every
+    /// process took one notification per event of every other: CPU per event grew with processes).
+    static let eventNotifyOnce = [appendEvent(create: "CREATE OR REPLACE", payload: "''")]
+
+    /// `append_event`: the next `seq` (row-locking `event_seq`), the entry, and a notification with
+    /// `payload` (an SQL expression).
+    private static func appendEvent(create: String, payload: String) -> String {
+        """
+        \(create) FUNCTION append_event(event_type TEXT, event_ticket BIGINT, event_data JSONB DEFAULT NULL) RETURNS BIGINT
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            next_seq BIGINT;
+        BEGIN
+            UPDATE event_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq INTO next_seq;
+            INSERT INTO events (seq, type, ticket_id, data) VALUES (next_seq, event_type, event_ticket, event_data);
+            PERFORM pg_notify('\(eventChannel)', \(payload));
+            RETURN next_seq;
+        END
+        $$
+        """
     }
 }

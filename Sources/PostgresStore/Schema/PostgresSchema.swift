@@ -35,6 +35,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 22, name: "campaign-holders", statements: campaignHolders),
         PostgresMigration(version: 23, name: "ticket-subjects", statements: ticketSubjects),
         PostgresMigration(version: 24, name: "unconfirmed-visitor-addresses", statements: unconfirmedVisitorAddresses),
+        PostgresMigration(version: 25, name: "event-notify-once", statements: eventNotifyOnce),
     ]
 
     /// The newest version this binary knows.
