@@ -51,7 +51,7 @@ final class RunOnceLeaser: Service, Sendable {
                 return .standby
             }
         } catch {
-            logger.error("could not take a run-once duty", metadata: ["duty": "\(duty)", "error": "\(error)"])
+            if !Task.isCancelled { logger.error("could not take a run-once duty", metadata: ["duty": "\(duty)", "error": "\(error)"]) }
             return .standby
         }
         held.withLock { $0[duty] = until }

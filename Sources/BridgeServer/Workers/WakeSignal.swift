@@ -24,22 +24,26 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on `signal()` or after `timeout`, whichever comes first.
+    /// Returns on `signal()`, after `timeout`, or once the task is cancelled, whichever comes first.
     func wait(timeout: Duration) async {
         let timer = Task {
             try await Task.sleep(for: timeout)
             self.signal()
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                if state.pending {
-                    state.pending = false
-                    return true
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.pending {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
                 }
-                state.waiter = continuation
-                return false
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            self.signal()
         }
         timer.cancel()
     }

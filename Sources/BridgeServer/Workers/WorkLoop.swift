@@ -38,9 +38,9 @@ struct WorkLoop<Job: Sendable>: Sendable {
                                     signal.signal()
                                 }
                             }
-                        } catch {
+                        } catch where !Task.isCancelled {
                             logger.error("worker could not lease jobs", metadata: ["worker": "\(name)", "error": "\(error)"])
-                        }
+                        } catch {}
                     }
                     // A full batch means more may be due at once; otherwise sleep until poked.
                     if claimed == 0 || claimed < free { await signal.wait(timeout: pollInterval) }
@@ -54,9 +54,13 @@ struct WorkLoop<Job: Sendable>: Sendable {
     }
 }
 
+/// When a service's loop is to end: on graceful shutdown (`set()`), or once its task is cancelled.
+/// A service group cancels every service when one fails (the server cannot bind its port, say); a
+/// loop that only watched for graceful shutdown then spun on `CancellationError`, logging it, and
+/// the process never exited.
 final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
-    var isSet: Bool { flag.load(ordering: .acquiring) }
+    var isSet: Bool { flag.load(ordering: .acquiring) || Task.isCancelled }
     func set() { flag.store(true, ordering: .releasing) }
 }
 
