@@ -88,6 +88,9 @@ final class RunningBridge: Sendable {
         self.task = task
     }
 
+    /// How long a graceful stop may take before the services are cancelled.
+    static let gracefulShutdownLimit: Duration = .seconds(45)
+
     /// Starts the server and returns once it accepts connections.
     static func start(
         config: BridgeConfig, logger: Logger, transport: (any HTTPTransport)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
@@ -100,7 +103,14 @@ final class RunningBridge: Sendable {
                 continuation.yield(port)
                 continuation.finish()
             })
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: shutdownSignals, logger: logger)
+        // A graceful stop lets work in flight finish (a send gives up after the egress timeout,
+        // 30 s) and waits for open connections. A live socket whose client never answers the close
+        // (a stalled tab, a client that stopped reading) held it forever, so after this the services
+        // are cancelled: their loops end on cancellation, and a send cut short goes again after its
+        // lease under the same idempotency key.
+        configuration.maximumGracefulShutdownDuration = Self.gracefulShutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         let task = Task {
             defer { continuation.finish() }
             try await group.run()
