@@ -76,7 +76,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
     /// The element at `path` in the JSON `body`, as compact JSON (the whole body if it is not there).
     static func element(at path: [JSONPath], in body: Data) -> String {
-        guard var value = try? JSONDecoder().decode(JSONValue.self, from: body) else { return String(decoding: body, as: UTF8.self) }
+        guard var value = try? WebhookJSONDecoder.decode(JSONValue.self, from: body) else { return String(decoding: body, as: UTF8.self) }
         for step in path {
             switch (step, value) {
             case (.key(let key), .object(let object)) where object[key] != nil: value = object[key]!

@@ -21,7 +21,7 @@ public enum PlatformAPI {
     public static func decodeWebhook<T: Decodable>(_ type: T.Type, from body: Data) throws(WebhookError) -> T {
         guard !body.isEmpty else { throw .malformed("empty body") }
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            return try WebhookJSONDecoder.decode(T.self, from: body)
         } catch {
             throw .malformed(describe(error))
         }
@@ -43,7 +43,7 @@ public enum PlatformAPI {
 
     /// Decodes an API answer, or `nil` when it is not of that shape.
     public static func decodeAnswer<T: Decodable>(_ type: T.Type, from body: Data) -> T? {
-        try? JSONDecoder().decode(T.self, from: body)
+        try? WebhookJSONDecoder.decode(T.self, from: body)
     }
 
     /// Downloads a file (a platform's media endpoint or a CDN URL), refusing anything over `maxBytes`.
