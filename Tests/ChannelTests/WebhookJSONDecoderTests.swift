@@ -77,6 +77,7 @@ import Testing
         "", " ", "{", "}", "[,]", "{,}", "[1,,]", "{\"a\":1,,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]", "[+1]", "[1e]", "[-]", "tru", "nul",
         "[\"\\x\"]", "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[\"a\tb\"]", "[1] [2]", "[NaN]", "[Infinity]",
         "{\"a\":1}}", "[\"\u{7F}\"", "'a'",
+        "[1e400]", "{\"a\":[-1e400]}",  // JSON, but no JSONValue: a number that fits neither Int64 nor Double
     ])
     func malformedIsRefusedByBoth(_ text: String) {
         let (foundation, ours) = Self.both(Data(text.utf8))
@@ -133,6 +134,7 @@ import Testing
         #"{"int8":1,"uint":1,"int64":1,"double":0,"text":"","list":[],"data":"not base64!"}"#,
         #"{"int8":1,"uint":1,"int64":1,"double":0,"text":"","list":[],"id":1.5}"#,
         #"{"int8":1,"uint":1,"int64":1,"double":0,"text":"","list":[],"flag":"yes"}"#,
+        #"{"int8":1,"uint":1,"int64":9223372036854774807.0,"double":0,"float":3.40282356e38,"text":"","list":[100e-2,0.000e5,1e2]}"#,
         #"[]"#, #"null"#, #""text""#, #"{"int8":1,"uint":1,"int64":1,"double":0,"text":"","list":[1,],}"#,
     ])
     func typedDecodingMatchesJSONDecoder(_ text: String) {
@@ -152,12 +154,52 @@ import Testing
         (#"{"int8":1,"uint":1,"int64":1,"double":1e400,"text":"","list":[]}"#, "double"),
         (#"{"int8":1,"uint":1,"int64":1,"double":0,"float":1e300,"text":"","list":[]}"#, "float"),
         (#"{"int8":1,"uint":1,"int64":1,"double":0,"text":"","list":[1e2,2.5]}"#, "list[1]"),
+        (#"{"int8":1,"uint":1,"int64":-9223372036854775809,"double":0,"text":"","list":[]}"#, "int64"),
+        (#"{"int8":1,"uint":1,"int64":-9223372036854775808.9,"double":0,"text":"","list":[]}"#, "int64"),
+        (#"{"int8":1,"uint":1,"int64":1e19,"double":0,"text":"","list":[]}"#, "int64"),
+        (#"{"int8":1,"uint":1,"int64":1,"double":1e-400,"text":"","list":[]}"#, "double"),
+        (#"{"int8":1,"uint":1,"int64":1,"double":0,"float":1e-50,"text":"","list":[]}"#, "float"),
+        (#"{"int8":1,"uint":1,"int64":1,"double":0,"float":3.5e38,"text":"","list":[]}"#, "float"),
     ])
     func aNumberThatDoesNotFitNamesItsField(_ text: String, field: String) {
         let data = Data(text.utf8)
         #expect(throws: (any Error).self) { try JSONDecoder().decode(Typed.self, from: data) }
         #expect(Result { try WebhookJSONDecoder.decode(Typed.self, from: data) }.mapError(DescribedError.init)
             == .failure(DescribedError(words: "unreadable value at \(field)")))
+    }
+
+    /// A null where a value must be: JSONDecoder's error case for each kind of field.
+    @Test func nullWhereAValueMustBe() {
+        struct Field<T: Decodable>: Decodable { var v: T }
+        func same<T: Decodable>(_ type: T.Type) {
+            for text in [#"{"v":null}"#, #"{"v":[null]}"#] {
+                let data = Data(text.utf8)
+                let foundation = Result { _ = try JSONDecoder().decode(Field<T>.self, from: data) }.mapError(DescribedError.init)
+                let ours = Result { _ = try WebhookJSONDecoder.decode(Field<T>.self, from: data) }.mapError(DescribedError.init)
+                #expect(foundation.map { true } == ours.map { true }, "\(T.self) \(text)")
+            }
+        }
+        same(Bool.self); same(String.self); same(Int.self); same(Double.self); same(Float.self); same(URL.self); same(Data.self)
+        same(Decimal.self); same([Int].self); same([String: Int].self); same([Bool].self); same(FlexibleID.self)
+    }
+
+    /// Large objects (indexed once) and small ones (scanned) read the same, with repeated keys and
+    /// escaped keys; keys compare as JSONDecoder compares them (canonically equivalent text is the
+    /// same key: the Kelvin sign is K).
+    @Test func keysAreFoundAsJSONDecoderFindsThem() throws {
+        for count in [3, 16, 17, 5000] {
+            var members = (0..<count).map { #""k\#($0)":\#($0)"# }
+            members += [#""k1":-1"#, #""\u006b2":-2"#, #""\u006b\#(count + 1)":7"#]
+            let data = Data(("{" + members.joined(separator: ",") + "}").utf8)
+            let (foundation, ours) = Self.both(data)
+            #expect(foundation == ours)
+            #expect(try ours.get() != .null)
+        }
+        struct Kelvin: Decodable, Equatable { var K: Int }
+        for text in ["{\"\u{212A}\":1}", #"{"\u212A":1}"#, #"{"K":1}"#] {
+            let data = Data(text.utf8)
+            #expect(try WebhookJSONDecoder.decode(Kelvin.self, from: data) == JSONDecoder().decode(Kelvin.self, from: data))
+        }
     }
 
     /// Each event of a webhook is read on its own, with its path (`EachEvent`): one that does not
@@ -195,7 +237,10 @@ import Testing
         case 1: return String(random.next())
         case 2: return String(random.below(1000)) + "." + String(random.below(1000))
         case 3: return "-" + String(random.below(100)) + ["e", "E"][random.below(2)] + ["", "+", "-"][random.below(3)] + String(random.below(40))
-        case 4: return ["0", "-0", "0.0", "1e308", "4.9e-324", "9223372036854775807", "-9223372036854775808", "18446744073709551616"][random.below(8)]
+        case 4:
+            let edges = ["0", "-0", "0.0", "1e308", "4.9e-324", "9223372036854775807", "-9223372036854775808", "18446744073709551616", "1.0e2",
+                         "-0.0e5", "9223372036854774807.0", "100e-2", "0.000e5", "2.5e-3", "12345678901234567890123"]
+            return edges[random.below(edges.count)]
         default: return String(random.below(100))
         }
     }

@@ -1,23 +1,27 @@
+import Foundation
+
 /// A JSON document (RFC 8259, UTF-8) checked and read once into a flat list of its values in
 /// document order, which `WebhookJSONDecoder` decodes from. Strings and numbers stay as byte ranges
 /// of the document until a field asks for them, so the fields a payload type ignores cost only
-/// their scan. Limits: nesting deeper than `maxDepth` is refused, as Foundation's decoder does, so
-/// no body can exhaust the stack of whoever decodes it.
+/// their scan. Nesting deeper than `maxDepth` is refused, as Foundation's decoder does: it bounds
+/// the recursion of decoding (about 2 MB of stack at the limit, as with JSONDecoder).
 final class JSONTape {
     static let maxDepth = 512
 
     struct Node {
         enum Kind: UInt8 { case null, `true`, `false`, number, string, array, object }
         var kind: Kind
-        /// A string with backslash escapes; a number with a fraction or an exponent.
-        var flag: Bool
+        /// A string with backslash escapes.
+        var escaped = false
+        /// A string of ASCII bytes only (its bytes compare as its text does).
+        var ascii = true
         /// Elements of an array, members of an object (an object's nodes are key, value, key, value, ...).
-        var count: Int
+        var count = 0
         /// A string's text (between its quotes) or a number's, as bytes of the document.
-        var start: Int
-        var end: Int
+        var start = 0
+        var end = 0
         /// The node after this value and everything inside it.
-        var next: Int
+        var next = 0
     }
 
     let bytes: [UInt8]
@@ -94,7 +98,7 @@ final class JSONTape {
                 guard open.count < JSONTape.maxDepth else { throw fail("nesting deeper than \(JSONTape.maxDepth)") }
                 i += 1
                 let index = nodes.count
-                nodes.append(Node(kind: isObject ? .object : .array, flag: false, count: 0, start: i, end: i, next: 0))
+                nodes.append(Node(kind: isObject ? .object : .array))
                 skipSpace()
                 if peek() == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
@@ -143,7 +147,7 @@ final class JSONTape {
                 i += 1
             }
             guard ascii || Self.isValidUTF8(bytes, from: start, to: i) else { throw fail("invalid UTF-8 in a string") }
-            nodes.append(Node(kind: .string, flag: escaped, count: 0, start: start, end: i, next: nodes.count + 1))
+            nodes.append(Node(kind: .string, escaped: escaped, ascii: ascii, start: start, end: i, next: nodes.count + 1))
             i += 1
         }
 
@@ -184,25 +188,22 @@ final class JSONTape {
 
         mutating func scanNumber() throws(JSONSyntaxError) {
             let start = i
-            var fraction = false
             if peek() == UInt8(ascii: "-") { i += 1 }
             guard let first = peek(), Self.isDigit(first) else { throw fail("expected a digit") }
             i += 1
             if first != UInt8(ascii: "0") { skipDigits() }
             if peek() == UInt8(ascii: ".") {
                 i += 1
-                fraction = true
                 guard let c = peek(), Self.isDigit(c) else { throw fail("expected a digit after '.'") }
                 skipDigits()
             }
             if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
                 i += 1
-                fraction = true
                 if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { i += 1 }
                 guard let c = peek(), Self.isDigit(c) else { throw fail("expected a digit in the exponent") }
                 skipDigits()
             }
-            nodes.append(Node(kind: .number, flag: fraction, count: 0, start: start, end: i, next: nodes.count + 1))
+            nodes.append(Node(kind: .number, start: start, end: i, next: nodes.count + 1))
         }
 
         mutating func literal(_ word: StaticString, _ kind: Node.Kind) throws(JSONSyntaxError) {
@@ -210,7 +211,7 @@ final class JSONTape {
             guard i + length <= bytes.count,
                 word.withUTF8Buffer({ expected in (0..<length).allSatisfy { bytes[i + $0] == expected[$0] } })
             else { throw fail("unexpected character") }
-            nodes.append(Node(kind: kind, flag: false, count: 0, start: i, end: i + length, next: nodes.count + 1))
+            nodes.append(Node(kind: kind, start: i, end: i + length, next: nodes.count + 1))
             i += length
         }
 
@@ -279,17 +280,21 @@ final class JSONTape {
         let node = nodes[index]
         return bytes.withUnsafeBufferPointer { buffer in
             let text = UnsafeBufferPointer(rebasing: buffer[node.start..<node.end])
-            guard node.flag else { return String(decoding: text, as: UTF8.self) }
+            guard node.escaped else { return String(decoding: text, as: UTF8.self) }
             return Self.unescape(text)
         }
     }
 
-    /// Whether string node `index` is `name`, without making a String of it when it has no escapes.
-    func string(_ index: Int, equals name: String) -> Bool {
+    /// Whether string node `index` is `name` (`nameIsASCII` when it is): by its bytes when both are
+    /// ASCII without escapes, else as Strings (canonical equivalence, as JSONDecoder compares keys).
+    func string(_ index: Int, equals name: String, nameIsASCII: Bool) -> Bool {
         let node = nodes[index]
-        guard !node.flag else { return string(index) == name }
-        return bytes.withUnsafeBufferPointer { buffer in
-            name.utf8.elementsEqual(UnsafeBufferPointer(rebasing: buffer[node.start..<node.end]))
+        guard nameIsASCII, node.ascii, !node.escaped else { return string(index) == name }
+        var name = name
+        return name.withUTF8 { name in
+            guard name.count == node.end - node.start else { return false }
+            guard let name = name.baseAddress else { return true }  // both empty
+            return bytes.withUnsafeBufferPointer { memcmp(name, $0.baseAddress! + node.start, node.end - node.start) == 0 }
         }
     }
 
@@ -299,26 +304,81 @@ final class JSONTape {
         return String(decoding: bytes[node.start..<node.end], as: UTF8.self)
     }
 
-    /// A whole number without fraction or exponent, or nil when it does not fit `T`.
+    /// Number node `index` as `T` when it is a whole number that fits, exactly: `1.0`, `1e3` and
+    /// `100e-2` are, `1.5` and `1e19` (as Int64) are not. No detour through Double, which would
+    /// round a large id to a neighbour.
     func integer<T: FixedWidthInteger>(_ index: Int, as type: T.Type) -> T? {
         let node = nodes[index]
         var i = node.start
         let negative = bytes[i] == UInt8(ascii: "-")
         if negative { i += 1 }
         var magnitude: UInt64 = 0
-        while i < node.end {
-            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt64(bytes[i] - UInt8(ascii: "0")))
-            guard !o1, !o2 else { return nil }
-            magnitude = sum
-            i += 1
+        var zeros = 0  // zero digits not yet multiplied in: they may be trailing
+        var fractionDigits = 0
+        var inFraction = false
+        func times10(_ value: UInt64, _ power: Int) -> UInt64? {
+            var value = value
+            for _ in 0..<power {
+                let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+                if overflow { return nil }
+                value = product
+            }
+            return value
         }
-        guard negative else { return T(exactly: magnitude) }
+        while i < node.end, bytes[i] != UInt8(ascii: "e"), bytes[i] != UInt8(ascii: "E") {
+            let c = bytes[i]
+            i += 1
+            if c == UInt8(ascii: ".") {
+                inFraction = true
+                continue
+            }
+            if inFraction { fractionDigits += 1 }
+            if c == UInt8(ascii: "0") {
+                zeros += 1
+                continue
+            }
+            guard let shifted = times10(magnitude, zeros + 1) else { return nil }
+            let (sum, overflow) = shifted.addingReportingOverflow(UInt64(c - UInt8(ascii: "0")))
+            if overflow { return nil }
+            magnitude = sum
+            zeros = 0
+        }
+        var exponent = 0
+        if i < node.end {
+            i += 1
+            let exponentNegative = bytes[i] == UInt8(ascii: "-")
+            if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
+            while i < node.end {
+                exponent = min(exponent * 10 + Int(bytes[i] - UInt8(ascii: "0")), 100_000)  // past 10^19 nothing fits anyway
+                i += 1
+            }
+            if exponentNegative { exponent = -exponent }
+        }
         guard magnitude != 0 else { return 0 }
-        guard T.isSigned, magnitude <= UInt64(T.max) + 1 else { return nil }
-        return magnitude == UInt64(T.max) + 1 ? T.min : 0 - T(magnitude)
+        let scale = exponent + zeros - fractionDigits
+        guard scale >= 0, scale <= 20, let value = times10(magnitude, scale) else { return nil }
+        guard negative else { return T(exactly: value) }
+        guard T.isSigned, value <= UInt64(T.max) + 1 else { return nil }
+        return value == UInt64(T.max) + 1 ? T.min : 0 - T(value)
     }
 
+    /// Number node `index` as `T`, or nil when it is out of `T`'s range: too large, or so small
+    /// that it would read as zero (JSONDecoder refuses both).
+    func floatingPoint<T: LosslessStringConvertible & BinaryFloatingPoint>(_ index: Int, as type: T.Type) -> T? {
+        let node = nodes[index]
+        guard let value = T(numberText(index)), value.isFinite else { return nil }
+        if value == 0 {
+            // Zero only when every digit before the exponent is.
+            for c in bytes[node.start..<node.end] {
+                if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+                if c >= UInt8(ascii: "1") && c <= UInt8(ascii: "9") { return nil }
+            }
+        }
+        return value
+    }
+
+    /// The text of a string whose escapes the scan checked (so a hex digit is always one, and a
+    /// high surrogate is always followed by a low one).
     private static func unescape(_ text: UnsafeBufferPointer<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
@@ -349,7 +409,7 @@ final class JSONTape {
                     i += 6
                 }
                 out.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")!)
-            default: out.append(e)  // " \ /
+            default: out.append(e)  // \" \\ \/ (the scan let no other escape through)
             }
         }
         return String(decoding: out, as: UTF8.self)
