@@ -256,7 +256,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChannelTests",
-            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness",
+            dependencies: ["ChannelKit", "LINEChannel", "WhatsAppChannel", "MessengerChannel", "SMSChannel", "WeChatChannel", "SlackChannel", "PlatformStandIns", "BridgeServer", "FuzzHarness", "TestSupport",
                            "WebchatChannel",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ChannelTests",

@@ -1,5 +1,6 @@
 import ChannelKit
 import Foundation
+import TestSupport
 import Testing
 
 /// `WebhookJSONDecoder` reads what `JSONDecoder` reads, the same way, and refuses what it refuses:
@@ -249,18 +250,4 @@ import Testing
         let pieces = ["a", "Z", "0", " ", "こんにちは", "😀", "é", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u3042", "\\ud83d\\ude00", "\\t", "\\b", "\\f", "\\r", "\\u0000", "destination", "id"]
         return "\"" + (0..<random.below(6)).map { _ in pieces[random.below(pieces.count)] }.joined() + "\""
     }
-}
-
-/// A small seeded generator, so a failure comes back on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

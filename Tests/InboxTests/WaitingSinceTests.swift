@@ -19,7 +19,7 @@ import UniversalInbox
     @Test func keptValueMatchesTheDefinitionThroughLateDeliveriesAndReplies() async throws {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
         let inbox = try makeInbox(clock: clock)
-        var random = SplitMix(seed: 12)
+        var random = SplitMix64(seed: 12)
         var ticket: Int64?
         var kinds: [String: Int] = [:]
         for step in 0..<160 {
@@ -51,18 +51,5 @@ import UniversalInbox
         // The walk went through every case: waits started, moved earlier by late messages and ended by replies.
         #expect(kinds["in", default: 0] > 60 && kinds["reply", default: 0] > 20 && kinds["system", default: 0] > 10)
         #expect(try await inbox.listTickets(TicketQuery()).items.count == 1)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failure repeats.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

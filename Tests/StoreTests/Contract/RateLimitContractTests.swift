@@ -1,5 +1,6 @@
 import ChannelKit
 import Foundation
+import TestSupport
 import Testing
 
 /// `ms` milliseconds after the contract tests' moment zero.
@@ -151,18 +152,5 @@ private func at(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(1_800_
             }
         }
         return Double(sendsInWindow) / 20
-    }
-}
-
-/// A small deterministic generator, so the irregular sequence is the same on every run.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
