@@ -169,6 +169,30 @@ import Testing
             == .failure(DescribedError(words: "unreadable value at \(field)")))
     }
 
+    /// Long numbers whose exponent and digits offset each other are read exactly or refused.
+    @Test func longNumbersAreReadExactly() {
+        struct Field: Decodable { var v: Int64 }
+        func read(_ number: String) -> Int64? { (try? WebhookJSONDecoder.decode(Field.self, from: Data(#"{"v":\#(number)}"#.utf8)))?.v }
+        #expect(read("0." + String(repeating: "0", count: 99_999) + "1e1000000") == nil)  // 10^900000
+        #expect(read("1" + String(repeating: "0", count: 100_000) + "e-1000000") == nil)  // 10^-900000
+        #expect(read("1" + String(repeating: "0", count: 100_000) + "e-100000") == 1)
+        #expect(read("0." + String(repeating: "0", count: 50_000) + "42e50002") == 42)
+        #expect(read("-92233720368547758080e-1") == Int64.min)
+    }
+
+    /// Every event of a body that cannot be read is kept with its own text.
+    @Test func eachUnreadableEventKeepsItsOwnText() throws {
+        struct Event: Decodable { var id: Int64 }
+        struct Payload: Decodable { var events: [EachEvent<Event>] }
+        let elements = (0..<300).map { $0 % 3 == 0 ? #"{"id":\#($0)}"# : #"{"id":"x\#($0)"}"# }
+        let body = Data(#"{"events":[\#(elements.joined(separator: ","))]}"#.utf8)
+        var parsed = ParsedWebhook()
+        for event in try WebhookJSONDecoder.decode(Payload.self, from: body).events {
+            event.read(into: &parsed, body: body) { _ throws(WebhookError) in [] }
+        }
+        #expect(parsed.unreadable.map(\.raw) == elements.enumerated().filter { $0.offset % 3 != 0 }.map(\.element))
+    }
+
     /// A null where a value must be: JSONDecoder's error case for each kind of field.
     @Test func nullWhereAValueMustBe() {
         struct Field<T: Decodable>: Decodable { var v: T }

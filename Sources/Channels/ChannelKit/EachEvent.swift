@@ -22,7 +22,7 @@ public struct EachEvent<Event: Decodable>: Decodable {
     /// Reads the element with `map`, collecting its events, or keeping it as unreadable with its
     /// text out of `body` (the webhook's body it was decoded from).
     public func read(into parsed: inout ParsedWebhook, body: Data, _ map: (Event) throws(WebhookError) -> [InboundEvent]) {
-        parsed.add(raw: JSONValue.element(at: path, in: body)) { () throws(WebhookError) in try map(decoded.get()) }
+        parsed.add(elementAt: path, of: body) { () throws(WebhookError) in try map(decoded.get()) }
     }
 }
 
@@ -75,8 +75,10 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     /// The element at `path` in the JSON `body`, as compact JSON (the whole body if it is not there).
-    static func element(at path: [JSONPath], in body: Data) -> String {
-        guard var value = try? WebhookJSONDecoder.decode(JSONValue.self, from: body) else { return String(decoding: body, as: UTF8.self) }
+    /// `read` is the body as read before (nil the first time, then kept there for the next element).
+    static func element(at path: [JSONPath], in body: Data, read: inout JSONValue??) -> String {
+        if read == nil { read = .some(try? WebhookJSONDecoder.decode(JSONValue.self, from: body)) }
+        guard var value = read ?? nil else { return String(decoding: body, as: UTF8.self) }
         for step in path {
             switch (step, value) {
             case (.key(let key), .object(let object)) where object[key] != nil: value = object[key]!

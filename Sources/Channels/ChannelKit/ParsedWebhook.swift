@@ -9,6 +9,9 @@ import Foundation
 public struct ParsedWebhook: Sendable, Equatable {
     public var events: [InboundEvent]
     public var unreadable: [UnreadableEvent]
+    /// The JSON body read whole, once, for the text of the events kept unreadable (`EachEvent`):
+    /// read again for each of them, a body of many failing events cost its size times their number.
+    var body: JSONValue??
 
     public init(events: [InboundEvent] = [], unreadable: [UnreadableEvent] = []) {
         self.events = events
@@ -18,11 +21,26 @@ public struct ParsedWebhook: Sendable, Equatable {
     /// Adds what one platform event gave: its normalised events, or (when `read` throws) the event
     /// itself as unreadable with the reason.
     public mutating func add(raw: @autoclosure () -> String, _ read: () throws(WebhookError) -> [InboundEvent]) {
+        add(read) { _ in raw() }
+    }
+
+    /// As `add(raw:_:)`, the raw text being the element at `path` of the JSON `body`.
+    mutating func add(elementAt path: [JSONPath], of body: Data, _ read: () throws(WebhookError) -> [InboundEvent]) {
+        add(read) { parsed in JSONValue.element(at: path, in: body, read: &parsed.body) }
+    }
+
+    private mutating func add(_ read: () throws(WebhookError) -> [InboundEvent], raw: (inout ParsedWebhook) -> String) {
         do {
             events += try read()
         } catch {
-            unreadable.append(UnreadableEvent(reason: error.message, raw: raw()))
+            let text = raw(&self)
+            unreadable.append(UnreadableEvent(reason: error.message, raw: text))
         }
+    }
+
+    /// What was read: the events and the unreadable ones (not how).
+    public static func == (a: ParsedWebhook, b: ParsedWebhook) -> Bool {
+        a.events == b.events && a.unreadable == b.unreadable
     }
 }
 

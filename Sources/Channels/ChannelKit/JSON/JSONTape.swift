@@ -349,7 +349,8 @@ final class JSONTape {
             let exponentNegative = bytes[i] == UInt8(ascii: "-")
             if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
             while i < node.end {
-                exponent = min(exponent * 10 + Int(bytes[i] - UInt8(ascii: "0")), 100_000)  // past 10^19 nothing fits anyway
+                // Held below 2^40, far past any body's length, so that no count of zeros or fraction digits can offset it.
+                exponent = min(exponent * 10 + Int(bytes[i] - UInt8(ascii: "0")), 1 << 40)
                 i += 1
             }
             if exponentNegative { exponent = -exponent }
