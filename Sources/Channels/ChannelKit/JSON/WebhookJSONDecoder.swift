@@ -7,9 +7,9 @@ import Foundation
 /// comparing bytes (a large object is indexed once, so no object costs a scan per key). Errors are
 /// `DecodingError`s of the cases and coding paths `JSONDecoder` gives; a body that is not JSON is
 /// `dataCorrupted` with an empty path. Where this one differs, on purpose:
-/// - a number read as an integer must be whole and fit, exactly (JSONDecoder goes through Double
-///   for `1e3` or `12.0`, which can round a large id to its neighbour); and a number that does not
-///   fit its field is an error at that field, where JSONDecoder's has no path;
+/// - a number read as an integer must be whole and fit, read exactly (JSONDecoder also takes some
+///   that are not whole, such as `1234567890123456789e-1`, and refuses `0e5`); a number that does
+///   not fit its field is an error at that field, where JSONDecoder's has no path;
 /// - UTF-8 only (RFC 8259 §8.1): a UTF-16 or UTF-32 body is refused;
 /// - a string that is not well-formed is refused with the document, not only when a field reads it.
 public enum WebhookJSONDecoder {
