@@ -4,7 +4,7 @@ import Foundation
 /// document order, which `WebhookJSONDecoder` decodes from. Strings and numbers stay as byte ranges
 /// of the document until a field asks for them, so the fields a payload type ignores cost only
 /// their scan. Nesting deeper than `maxDepth` is refused, as Foundation's decoder does: it bounds
-/// the recursion of decoding (about 2 MB of stack at the limit, as with JSONDecoder).
+/// the recursion of decoding (under 1 MB of stack at the limit; JSONDecoder takes up to 2 MB).
 final class JSONTape {
     static let maxDepth = 512
 

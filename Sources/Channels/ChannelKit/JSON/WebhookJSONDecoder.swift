@@ -246,19 +246,17 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
             return
         }
         var index: [String: Int] = [:]
-        var at = node + 1
-        for _ in 0..<tape.nodes[node].count {
-            let name = tape.string(at)
-            if index[name] == nil { index[name] = at + 1 }
-            at = tape.nodes[at + 1].next
+        for value in Self.members(of: node, in: tape) {
+            let name = tape.string(value - 1)
+            if index[name] == nil { index[name] = value }
         }
         self.index = index
     }
 
     var codingPath: [any CodingKey] { CodingPath.keys(path) }
 
-    /// The value node of each member, with its key node before it.
-    private var members: [Int] {
+    /// The value node of each member of object `node`, with its key node before it.
+    private static func members(of node: Int, in tape: JSONTape) -> [Int] {
         var values: [Int] = []
         var at = node + 1
         for _ in 0..<tape.nodes[node].count {
@@ -270,7 +268,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     var allKeys: [Key] {
         var seen = Set<String>()
-        return members.compactMap { value in
+        return Self.members(of: node, in: tape).compactMap { value in
             let name = tape.string(value - 1)
             return seen.insert(name).inserted ? Key(stringValue: name) : nil
         }
@@ -383,7 +381,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 }
 
-extension DecodingError {
+private extension DecodingError {
     /// The error with `path` in front of its coding path (a single value is read without its path,
     /// which is only made when it fails).
     func under(_ path: [any CodingKey]) -> DecodingError {
