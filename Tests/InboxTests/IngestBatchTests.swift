@@ -18,6 +18,10 @@ import Testing
         }
         let results = await SQLiteIngestStore(database: try inbox.database).file(batch, now: Date(ms: 1_700_000_000_000))
         #expect(results.map { (try? $0.get())?.stored } == [1, nil, 1])
+        // SQLite's own error, as GRDB would have thrown it.
+        guard case .failure(let error) = results[1] else { Issue.record("the poisoned webhook was stored"); return }
+        #expect((error as? DatabaseError)?.message == "poisoned")
+        #expect((error as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT)
         let (texts, seen, customers) = try await inbox.database.pool.read { db in
             (
                 try String.fetchAll(db, sql: "SELECT text FROM messages ORDER BY id"),

@@ -45,15 +45,15 @@ extension IngestWriter {
     /// (for the agent who had the ticket) and files the answer in that ticket without reopening it.
     /// Returns the ticket, or nil when the message is not an answer.
     func ratingAnswer(_ content: MessageContent, contactId: Int64) throws -> (ticketId: Int64, rating: Rating)? {
-        guard let pending = try Row.fetchOne(
-            db.cachedStatement(sql: """
+        let select = try DirectStatement(
+            db, """
                 SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
                 WHERE r.contact_id = ? AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
                 ORDER BY r.requested_at DESC LIMIT 1
-                """), arguments: [contactId])
+                """, contactId)
+        guard let (ticketId, choices) = try select.first({ ($0.int64(0), $0.string(1) ?? "") }),
+            let rating = try Rating(answering: content, choices: choices)
         else { return nil }
-        guard let rating = try Rating(answering: content, choices: pending["choices"]) else { return nil }
-        let ticketId: Int64 = pending["ticket_id"]
         try db.cachedStatement(sql: "UPDATE ratings SET rating = ?, rated_at = ? WHERE ticket_id = ?").execute(arguments: [rating.rawValue, now, ticketId])
         try Inbox.record(db, ticketId: ticketId, "rated", by: "customer", ["rating": rating.rawValue], at: now)
         return (ticketId, rating)

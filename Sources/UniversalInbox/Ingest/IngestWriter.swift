@@ -13,8 +13,8 @@ struct IngestWriter {
     func ingest(_ events: [InboundEvent]) throws -> IngestResult {
         var result = IngestResult()
         for event in events {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO processed_events (account, event_id, received_at) VALUES (?, ?, ?)")
-                .execute(arguments: [account.key, event.eventId, now])
+            try DirectStatement(db, "INSERT OR IGNORE INTO processed_events (account, event_id, received_at) VALUES (?, ?, ?)", account.key, event.eventId, now)
+                .run()
             guard db.changesCount == 1 else {
                 result.duplicates += 1
                 continue
@@ -73,17 +73,17 @@ struct IngestWriter {
         } else {
             ticketId = try route(contactId: identity.contactId, identityId: identity.id, into: &result)
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
-                platform_message_id, idempotency_key, created_at, updated_at)
-            VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?)
-            """).execute(arguments: [
-                ticketId, identity.id, account.kind.rawValue, account.key, try ContentCoding.encode(content), content.summary,
-                message.id, Self.newKey(), occurredAt, now,
-            ])
+        try DirectStatement(
+            db, """
+                INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status,
+                    platform_message_id, idempotency_key, created_at, updated_at)
+                VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?)
+                """,
+            ticketId, identity.id, account.kind.rawValue, account.key, try ContentCoding.encode(content), content.summary,
+            message.id, Self.newKey(), occurredAt, now
+        ).run()
         let messageId = db.lastInsertedRowID
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO ticket_channels (ticket_id, channel) VALUES (?, ?)")
-            .execute(arguments: [ticketId, account.kind.rawValue])
+        try DirectStatement(db, "INSERT OR IGNORE INTO ticket_channels (ticket_id, channel) VALUES (?, ?)", ticketId, account.kind.rawValue).run()
         if let media = content.media, content.needsDownload {
             try db.cachedStatement(sql: """
                 INSERT INTO attachments (message_id, account, media, status, mime_type, size, created_at, updated_at)
@@ -120,29 +120,33 @@ struct IngestWriter {
         var replyToken: String?
     }
 
+    /// An identity as found: its contact and the name it had.
+    private struct FoundIdentity {
+        var row: IdentityRow
+        var displayName: String?
+    }
+
     /// The sender's identity with `inbound` written on it, found and written in one statement
     /// (a customer who wrote before is most of what arrives), or nil when it is new.
-    private func existingIdentity(_ sender: Sender, writing inbound: Inbound?) throws -> Row? {
-        guard let inbound else {
-            return try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?"),
-                arguments: [account.key, sender.id])
-        }
-        return try Row.fetchOne(
-            db.cachedStatement(sql: """
-                UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
-                    reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
-                WHERE account = ? AND platform_user_id = ? RETURNING id, contact_id, display_name
-                """),
-            arguments: [inbound.at, inbound.replyToken, inbound.replyToken, inbound.at, account.key, sender.id])
+    private func existingIdentity(_ sender: Sender, writing inbound: Inbound?) throws -> FoundIdentity? {
+        let statement = try inbound.map { inbound in
+            try DirectStatement(
+                db, """
+                    UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
+                        reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
+                    WHERE account = ? AND platform_user_id = ? RETURNING id, contact_id, display_name
+                    """,
+                inbound.at, inbound.replyToken, inbound.replyToken, inbound.at, account.key, sender.id)
+        } ?? DirectStatement(db, "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?", account.key, sender.id)
+        return try statement.first { FoundIdentity(row: IdentityRow(id: $0.int64(0), contactId: $0.int64(1)), displayName: $0.string(2)) }
     }
 
     /// Finds or creates the contact and its identity on this account, writing `inbound` on it;
     /// keeps the platform's name fresh.
     private func upsertIdentity(_ sender: Sender, writing inbound: Inbound? = nil, into result: inout IngestResult) throws -> IdentityRow {
-        if let row = try existingIdentity(sender, writing: inbound) {
-            let identity = IdentityRow(id: row[0], contactId: row[1])
-            if let name = sender.displayName, name != row[2] as String? {
+        if let found = try existingIdentity(sender, writing: inbound) {
+            let identity = found.row
+            if let name = sender.displayName, name != found.displayName {
                 try db.cachedStatement(sql: "UPDATE identities SET display_name = ? WHERE id = ?").execute(arguments: [name, identity.id])
                 try db.cachedStatement(sql: "UPDATE contacts SET display_name = ?, updated_at = ? WHERE id = ?")
                     .execute(arguments: [name, now, identity.contactId])
@@ -225,12 +229,9 @@ struct IngestWriter {
 
     /// The contact's current ticket, reopened if it waited on the customer, or a new one.
     private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
-        let current = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, status FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1"),
-            arguments: [contactId])
-        guard let current else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
-        let id: Int64 = current["id"]
-        let status = TicketStatus(rawValue: current["status"]) ?? .open
+        let select = try DirectStatement(db, "SELECT id, status FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1", contactId)
+        guard let (id, status) = try select.first({ ($0.int64(0), TicketStatus(rawValue: $0.string(1) ?? "") ?? .open) })
+        else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
         try touch(id, reopening: status == .pending || status == .resolved, identityId: identityId, into: &result)
         return id
     }
@@ -244,7 +245,7 @@ struct IngestWriter {
                 .execute(arguments: [now, identityId, id])
             result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
         } else {
-            try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?").execute(arguments: [now, identityId, id])
+            try DirectStatement(db, "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?", now, identityId, id).run()
         }
     }
 }
@@ -325,25 +326,5 @@ struct ReceiptWriter {
         }
         try db.execute(
             sql: "DELETE FROM pending_receipts WHERE account = ? AND platform_message_id = ?", arguments: [account.key, platformMessageId])
-    }
-}
-
-/// JSON columns (public for the PostgreSQL store, which writes the same JSON).
-public enum ContentCoding {
-    /// One encoder and decoder for every call: making them per call was a tenth of the JSON work of
-    /// filing a message (both are thread-safe; their settings never change after this).
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-    private static let decoder = JSONDecoder()
-
-    public static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    public static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
-        try decoder.decode(T.self, from: Data(json.utf8))
     }
 }
