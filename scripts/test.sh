@@ -11,9 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
+# Every temporary file of the run (the tests' databases, mail directories, backups, benchmark
+# files) goes under one directory, removed at the end: the tests do not remove theirs, which on a
+# shared machine was thousands of directories in /tmp. It is 0755 so that the PostgreSQL server's
+# own user reaches its cluster inside it.
+scratch=$(mktemp -d)
+chmod 755 "$scratch"
+export TMPDIR=$scratch
+
 echo "== a throwaway PostgreSQL for the tests"
 postgres_dir=$(mktemp -d)
-trap 'scripts/postgres.sh stop "$postgres_dir" || true' EXIT
+trap 'scripts/postgres.sh stop "$postgres_dir" || true; rm -rf "$scratch"' EXIT
 BRIDGE_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$postgres_dir")
 BRIDGE_TEST_POSTGRES_SOCKET_URL=$(scripts/postgres.sh socket-url "$postgres_dir")
 export BRIDGE_TEST_POSTGRES_URL BRIDGE_TEST_POSTGRES_SOCKET_URL
