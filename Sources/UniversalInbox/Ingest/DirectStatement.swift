@@ -12,17 +12,30 @@ import GRDBSQLite
 /// same. What is skipped is only GRDB's bookkeeping for transaction observers, which the bridge
 /// never registers. Everything else keeps GRDB's API.
 struct DirectStatement {
+    /// GRDB's statement, held so that its handle lives as long as this (GRDB may empty its cache).
+    private let statement: Statement
     private let handle: OpaquePointer
     private let connection: OpaquePointer
     private let sql: String
 
     /// The cached statement for `sql` with `values` bound to its parameters, in order.
     init(_ db: Database, _ sql: String, _ values: any DirectValue...) throws {
-        handle = try db.cachedStatement(sql: sql).sqliteStatement
+        statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
         connection = db.sqliteConnection!
         self.sql = sql
         precondition(values.count == sqlite3_bind_parameter_count(handle), "\(values.count) values for the parameters of \(sql)")
-        for (offset, value) in values.enumerated() { value.bind(to: handle, at: Int32(offset + 1)) }
+        // GRDB resets a statement when its fetch ends, but one a GRDB cursor still holds on a row is
+        // reset here: SQLite refuses to bind a statement mid-run.
+        sqlite3_reset(handle)
+        for (offset, value) in values.enumerated() {
+            let code = value.bind(to: handle, at: Int32(offset + 1))
+            guard code == SQLITE_OK else {
+                let error = error(code)
+                reset()
+                throw error
+            }
+        }
     }
 
     /// Runs the statement to its end (every row, for their side effects).
@@ -76,23 +89,24 @@ struct DirectStatement {
 
 /// A value `DirectStatement` binds as GRDB would: integers as integers, text as a C string.
 protocol DirectValue {
-    func bind(to statement: OpaquePointer, at index: Int32)
+    /// SQLite's result code.
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32
 }
 
 extension Int64: DirectValue {
-    func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_int64(statement, index, self) }
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 { sqlite3_bind_int64(statement, index, self) }
 }
 
 extension Bool: DirectValue {
-    func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_int64(statement, index, self ? 1 : 0) }
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 { sqlite3_bind_int64(statement, index, self ? 1 : 0) }
 }
 
 extension String: DirectValue {
-    func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_text(statement, index, self, -1, transientText) }
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 { sqlite3_bind_text(statement, index, self, -1, transientText) }
 }
 
 extension Optional: DirectValue where Wrapped: DirectValue {
-    func bind(to statement: OpaquePointer, at index: Int32) {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
         if let self { self.bind(to: statement, at: index) } else { sqlite3_bind_null(statement, index) }
     }
 }
