@@ -16,11 +16,17 @@ public struct SMTPSettings: Sendable, Equatable {
     public var allowPlaintext: Bool
     /// Connections (and sends) at once.
     public var connections: Int
+    /// How long one SMTP transaction may take, connecting included.
     public var timeout: Duration
+    /// How long a send waits for a free connection before it fails, to be tried again later. With
+    /// `timeout`, a send then ends within the lease of the job that started it (alerts hold theirs
+    /// 60 s, replies and campaigns longer): a send still waiting when its lease ran out would go
+    /// out twice, once here and once from the process that took the job over.
+    public var connectionWait: Duration
 
     public init(
         url: String, username: String? = nil, password: String? = nil, from: String, caFile: String? = nil, allowPlaintext: Bool = false,
-        connections: Int = 4, timeout: Duration = .seconds(30)
+        connections: Int = 4, timeout: Duration = .seconds(30), connectionWait: Duration = .seconds(20)
     ) {
         self.url = url
         self.username = username
@@ -30,6 +36,7 @@ public struct SMTPSettings: Sendable, Equatable {
         self.allowPlaintext = allowPlaintext
         self.connections = connections
         self.timeout = timeout
+        self.connectionWait = connectionWait
     }
 }
 
@@ -54,7 +61,7 @@ public final class SMTPMailer: Sendable {
     public func send(_ message: EmailMessage) async throws {
         let data = try message.rendered()
         let envelope = (from: try EmailMessage.address(message.from), to: try EmailMessage.address(message.to))
-        let handle = await pool.take()
+        let handle = try await pool.take(within: settings.connectionWait)
         let settings = self.settings
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
             Thread.detachNewThread {
@@ -125,22 +132,38 @@ struct CurlHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 }
 
-/// The mailer's curl handles: a send waits for a free one, so at most `count` connections are open.
+/// The mailer's curl handles: a send waits for a free one, so at most `count` connections are
+/// open, and waits a bounded time (`SMTPSettings.connectionWait`).
 actor HandlePool {
     private var free: [CurlHandle]
-    private var waiting: [CheckedContinuation<CurlHandle, Never>] = []
+    private var waiting: [(id: Int, continuation: CheckedContinuation<CurlHandle, any Error>)] = []
+    private var nextWaiter = 0
 
     init(count: Int) {
         free = (0..<count).compactMap { _ in curl_easy_init().map(CurlHandle.init) }
     }
 
-    func take() async -> CurlHandle {
+    /// A free handle, first come first served; a retryable `smtp_busy` when none came free within `wait`.
+    func take(within wait: Duration) async throws -> CurlHandle {
         if let handle = free.popLast() { return handle }
-        return await withCheckedContinuation { waiting.append($0) }
+        let id = nextWaiter
+        nextWaiter += 1
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: wait)
+            await self?.expire(id, after: wait)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { waiting.append((id, $0)) }
     }
 
     func give(_ handle: CurlHandle) {
-        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().resume(returning: handle) }
+        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().continuation.resume(returning: handle) }
+    }
+
+    private func expire(_ id: Int, after wait: Duration) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).continuation.resume(
+            throwing: SendError.retryable("smtp_busy", "no connection to the relay came free within \(wait): every one is sending"))
     }
 }
 

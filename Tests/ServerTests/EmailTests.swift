@@ -2,6 +2,10 @@
 import ChannelKit
 import Email
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 import Testing
 
 /// E-mail against a real SMTP server (aiosmtpd with STARTTLS and AUTH required): the mailer, its
@@ -62,6 +66,34 @@ import Testing
                 EmailMessage(from: "support@example.com", to: "ann@example.com\r\nBcc: all@example.com", subject: "s", text: "t", id: "y"))
         }
         #expect(try server.received().isEmpty)
+    }
+
+    /// A send waits for a connection to the relay only `connectionWait`, then fails to be tried again
+    /// later: every connection busy with a relay that hangs must not keep a send waiting past the
+    /// lease of its job (another process would take the job over and send the mail a second time).
+    @Test func aSendWaitsForAConnectionOnlySoLong() async throws {
+        let relay = try SilentRelay()
+        defer { relay.stop() }
+        let settings = SMTPSettings(
+            url: "smtp://127.0.0.1:\(relay.port)", from: "support@example.com", allowPlaintext: true, connections: 1,
+            timeout: .seconds(120), connectionWait: .milliseconds(50))
+        let mailer = SMTPMailer(settings: settings)
+        let message = EmailMessage(from: settings.from, to: "ann@example.com", subject: "s", text: "t", id: "x")
+        let first = Task { try await mailer.send(message) }
+        // The only connection is taken, by a relay that never answers.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while relay.connections == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(relay.connections == 1)
+        do {
+            try await mailer.send(message)
+            Issue.record("a send went out with no connection free")
+        } catch let error as SendError {
+            #expect(error.code == "smtp_busy")
+            #expect(error.isRetryable)
+        }
+        #expect(relay.connections == 1)
+        relay.stop()
+        await #expect(throws: SendError.self) { try await first.value }
     }
 
     @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func agentsGetAlertsByEmail() async throws {
@@ -126,6 +158,47 @@ import Testing
 
             // A channel that is not one is refused.
             #expect(try await t.postJSON("/api/v1/campaigns", #"{"name":"x","audience":{"contactIds":[1]},"channel":"fax","content":{"text":"x"}}"#).errorCode == "invalid_channel")
+        }
+    }
+}
+
+/// A TCP listener that accepts connections and never says a word: an SMTP relay that hangs.
+final class SilentRelay: Sendable {
+    let port: Int
+    private let listener: Int32
+    private let accepted = Mutex<[Int32]>([])
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(listener, address, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, address, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in
+            while true {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return }
+                accepted.withLock { $0.append(connection) }
+            }
+        }
+    }
+
+    var connections: Int { accepted.withLock { $0.count } }
+
+    /// Closes the listener and every connection (a send on one of them fails).
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        accepted.withLock { connections in
+            for connection in connections { close(connection) }
+            connections.removeAll()
         }
     }
 }
