@@ -164,41 +164,30 @@ import Testing
 
 /// A TCP listener that accepts connections and never says a word: an SMTP relay that hangs.
 final class SilentRelay: Sendable {
-    let port: Int
-    private let listener: Int32
-    private let accepted = Mutex<[Int32]>([])
+    private let socket: PortHolder
+    /// The connections accepted; nil once stopped.
+    private let accepted = Mutex<[Int32]?>([])
+    var port: Int { socket.port }
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(listener, address, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, address, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        socket = try PortHolder()
         Thread.detachNewThread { [self] in
             while true {
-                let connection = accept(listener, nil, nil)
+                let connection = accept(socket.descriptor, nil, nil)
                 guard connection >= 0 else { return }
-                accepted.withLock { $0.append(connection) }
+                let kept = accepted.withLock { accepted in accepted?.append(connection) != nil }
+                if !kept { close(connection) }
             }
         }
     }
 
-    var connections: Int { accepted.withLock { $0.count } }
+    var connections: Int { accepted.withLock { $0?.count ?? 0 } }
 
-    /// Closes the listener and every connection (a send on one of them fails).
+    /// Closes the listener and every connection (a send on one of them fails); once.
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        accepted.withLock { connections in
-            for connection in connections { close(connection) }
-            connections.removeAll()
-        }
+        guard let connections = accepted.withLock({ accepted in defer { accepted = nil }; return accepted }) else { return }
+        shutdown(socket.descriptor, Int32(SHUT_RDWR))
+        socket.close()
+        for connection in connections { close(connection) }
     }
 }
