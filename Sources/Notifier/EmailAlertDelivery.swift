@@ -15,7 +15,6 @@ public struct EmailAlertDelivery: AlertDelivery {
     }
 
     public func deliver(_ alert: PendingAlert) async throws -> Bool {
-        try await bucket?.acquire()
         do {
             try await mailer.send(EmailMessage(
                 from: mailer.settings.from, to: alert.email, subject: alert.title,

@@ -5,8 +5,15 @@ import UniversalInbox
 
 /// One way of reaching an agent. Throws (a `SendError`, or any error: retried) when it could not.
 public protocol AlertDelivery: Sendable {
+    /// The rate limit deliveries wait for first (the relay's or the SMS account's, shared with
+    /// what else they send), taken by the `Notifier`; nil for none.
+    var bucket: TokenBucket? { get }
     /// False when there was nobody to reach (an agent with no open inbox, for desktop alerts).
     func deliver(_ alert: PendingAlert) async throws -> Bool
+}
+
+extension AlertDelivery {
+    public var bucket: TokenBucket? { nil }
 }
 
 /// Sends agents' alerts on the media they chose: quiet hours hold back everything but desktop
@@ -16,15 +23,21 @@ public struct Notifier: Sendable {
     public let deliveries: [AlertMedium: any AlertDelivery]
     public let retry: RetryPolicy
     public let logger: Logger
+    /// How long a claimed alert is held (`Inbox.claimAlerts`), and held again after its medium's
+    /// rate limit let it go: a wait behind a campaign on the same relay can outlast the claim, and
+    /// another process would then take the alert over and send it too.
+    public let lease: TimeInterval
 
-    public init(inbox: Inbox, deliveries: [AlertMedium: any AlertDelivery], retry: RetryPolicy, logger: Logger) {
+    public init(inbox: Inbox, deliveries: [AlertMedium: any AlertDelivery], retry: RetryPolicy, logger: Logger, lease: TimeInterval = 60) {
         self.inbox = inbox
         self.deliveries = deliveries
         self.retry = retry
         self.logger = logger
+        self.lease = lease
     }
 
     public func send(_ alert: PendingAlert, now: Date = Date()) async {
+        var alert = alert
         var log = logger
         log[metadataKey: "agent.id"] = "\(alert.agentId)"
         log[metadataKey: "alert.medium"] = "\(alert.medium.rawValue)"
@@ -36,6 +49,14 @@ public struct Notifier: Sendable {
                 return try await inbox.alertDone(alert, status: "failed", error: "\(alert.medium.rawValue) alerts are not configured")
             }
             do {
+                if let bucket = delivery.bucket {
+                    try await bucket.acquire()
+                    do {
+                        alert = try await inbox.holdAlert(alert, lease: lease)
+                    } catch let lost as LeaseLost {
+                        return log.info("alert left to the worker that took it over while it waited", metadata: ["error": "\(lost)"])
+                    }
+                }
                 let reached = try await delivery.deliver(alert)
                 try await inbox.alertDone(alert, status: reached ? "sent" : "unreached")
             } catch {
@@ -69,7 +90,6 @@ public struct SMSAlertDelivery: AlertDelivery {
 
     public func deliver(_ alert: PendingAlert) async throws -> Bool {
         guard let phone = alert.settings.phone else { throw SendError.permanent("no_phone", "the agent has no phone number for alerts") }
-        try await bucket?.acquire()
         _ = try await adapter.send(
             OutboundMessage(id: "alert-\(alert.id)", recipient: phone, content: .text(alert.text), context: ConversationContext()), transport: transport)
         return true

@@ -35,7 +35,7 @@ struct AlertWorker: Service {
             group.addTask {
                 await WorkLoop<PendingAlert>(
                     name: "alerts", maxInFlight: 16, pollInterval: .seconds(1), signal: signal, logger: logger,
-                    claim: { limit in try await inbox.claimAlerts(limit: limit, lease: 60) },
+                    claim: { limit in try await inbox.claimAlerts(limit: limit, lease: notifier.lease) },
                     perform: { alert in await notifier.send(alert) }
                 ).run()
             }

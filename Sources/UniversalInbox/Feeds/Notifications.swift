@@ -191,6 +191,15 @@ extension Inbox {
         try await stores.alerts.claim(limit: limit, lease: lease, now: clock())
     }
 
+    /// Holds a claimed alert another `lease` seconds from now: once its medium's rate limit let it
+    /// go, so that the delivery after the wait ends within the lease. `LeaseLost` when another
+    /// worker took the alert over meanwhile (that worker delivers it; this one must not).
+    public func holdAlert(_ alert: PendingAlert, lease: TimeInterval) async throws -> PendingAlert {
+        var held = alert
+        held.lease = try await stores.leaseQueues.renew(.alerts, alert.lease, for: lease, now: clock())
+        return held
+    }
+
     /// Records an alert's outcome: sent, suppressed (quiet hours), retry at `next`, or failed.
     public func alertDone(_ alert: PendingAlert, status: String, error: String? = nil, retryAt next: Date? = nil) async throws {
         try await stores.alerts.finish(alert, status: status, error: error, retryAt: next, now: clock())
