@@ -39,11 +39,16 @@ import UniversalInbox
         return Inbox(database: database, clock: { clock.now })
     }
 
-    @Test func anAlertIsHeldAgainAfterItsRateLimitLetItGo() async throws {
+    /// The clock, the inbox, the e-mail delivery and a notifier holding alerts 60 s.
+    static func setUp() async throws -> (ManualClock, Inbox, Recording, Notifier) {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
         let inbox = try await Self.inbox(clock)
         let delivery = Recording()
-        let notifier = Notifier(inbox: inbox, deliveries: [.email: delivery], retry: RetryPolicy(), logger: Logger(label: "test"), lease: 60)
+        return (clock, inbox, delivery, Notifier(inbox: inbox, deliveries: [.email: delivery], retry: RetryPolicy(), logger: Logger(label: "test"), lease: 60))
+    }
+
+    @Test func anAlertIsHeldAgainAfterItsRateLimitLetItGo() async throws {
+        let (clock, inbox, delivery, notifier) = try await Self.setUp()
         let claimed = try #require(try await inbox.claimAlerts(limit: 1, lease: notifier.lease).first)
         #expect(claimed.lease.until == clock.now.ms + 60_000)
         clock.advance(by: 50)
@@ -57,10 +62,7 @@ import UniversalInbox
     }
 
     @Test func anAlertTakenOverWhileItWaitedIsNotSentTwice() async throws {
-        let clock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
-        let inbox = try await Self.inbox(clock)
-        let delivery = Recording()
-        let notifier = Notifier(inbox: inbox, deliveries: [.email: delivery], retry: RetryPolicy(), logger: Logger(label: "test"), lease: 60)
+        let (clock, inbox, delivery, notifier) = try await Self.setUp()
         let first = try #require(try await inbox.claimAlerts(limit: 1, lease: notifier.lease).first)
         // The first worker's wait outlasted its lease: another took the alert over.
         clock.advance(by: 61)
