@@ -49,7 +49,7 @@ public struct EmailSender: MessageSender {
         guard [.text, .image].contains(message.content.kind) else {
             return .permanent("unsupported_content", "e-mail carries text and images, not \(message.content.kind.rawValue)")
         }
-        if case .broadcast = message.context.purpose, unsubscribeLinks == nil {
+        if message.context.purpose.isBroadcast, unsubscribeLinks == nil {
             return .permanent("no_unsubscribe_link", Self.noUnsubscribeLinkReason)
         }
         return nil
@@ -61,7 +61,7 @@ public struct EmailSender: MessageSender {
         var mail = EmailMessage(
             from: from, to: message.recipient, subject: message.thread.map(Self.replySubject) ?? message.subject ?? "", text: text, id: message.id,
             answering: message.thread?.references ?? [], autoSubmitted: message.automatic)
-        if case .broadcast = message.context.purpose, let unsubscribeLinks {
+        if message.context.purpose.isBroadcast, let unsubscribeLinks {
             let link = try await unsubscribeLinks.link(for: try EmailMessage.address(message.recipient))
             text += "\n\n--\n" + Self.unsubscribeLine(link)
             mail.text = text
@@ -69,7 +69,7 @@ public struct EmailSender: MessageSender {
         }
         mail.html = EmailMessage.html(fromText: mail.text)
         do {
-            try await mailer.send(mail)
+            try await mailer.send(mail, bulk: message.context.purpose.isBroadcast)
             return SendReceipt(platformMessageId: try mail.messageId())
         } catch let error as EmailError {
             throw SendError.permanent("invalid_email", error.description)

@@ -14,19 +14,24 @@ public struct SMTPSettings: Sendable, Equatable {
     public var caFile: String?
     /// Only for a relay on the same host that offers no TLS; never sends a password in the clear.
     public var allowPlaintext: Bool
-    /// Connections (and sends) at once.
+    /// Connections (and sends) at once. Campaign mail takes at most all but one of them, so a
+    /// reply or an alert never queues behind a campaign.
     public var connections: Int
     /// How long one SMTP transaction may take, connecting included.
     public var timeout: Duration
-    /// How long a send waits for a free connection before it fails, to be tried again later. With
-    /// `timeout`, a send then ends within the lease of the job that started it (alerts hold theirs
-    /// 60 s, replies and campaigns longer): a send still waiting when its lease ran out would go
-    /// out twice, once here and once from the process that took the job over.
+    /// How long connecting may take, up to the relay's greeting.
+    public var connectTimeout: Duration
+    /// How long a reply, an alert or any other single mail waits for a free connection before it
+    /// fails, to be tried again later. With `timeout`, its send then ends within the lease of the
+    /// job that started it (alerts hold theirs 60 s, replies 120 s): a send still waiting when its
+    /// lease ran out would go out twice, once here and once from the process that took the job
+    /// over. Campaign mail waits as long as it takes (its recipients are held while their sender
+    /// lives, not for a fixed time).
     public var connectionWait: Duration
 
     public init(
         url: String, username: String? = nil, password: String? = nil, from: String, caFile: String? = nil, allowPlaintext: Bool = false,
-        connections: Int = 4, timeout: Duration = .seconds(30), connectionWait: Duration = .seconds(20)
+        connections: Int = 4, timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), connectionWait: Duration = .seconds(20)
     ) {
         self.url = url
         self.username = username
@@ -36,6 +41,7 @@ public struct SMTPSettings: Sendable, Equatable {
         self.allowPlaintext = allowPlaintext
         self.connections = connections
         self.timeout = timeout
+        self.connectTimeout = connectTimeout
         self.connectionWait = connectionWait
     }
 }
@@ -57,18 +63,18 @@ public final class SMTPMailer: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Sends `message` to its `to` address.
-    public func send(_ message: EmailMessage) async throws {
+    /// Sends `message` to its `to` address; `bulk` for a campaign's mail.
+    public func send(_ message: EmailMessage, bulk: Bool = false) async throws {
         let data = try message.rendered()
         let envelope = (from: try EmailMessage.address(message.from), to: try EmailMessage.address(message.to))
-        let handle = try await pool.take(within: settings.connectionWait)
+        let handle = try await pool.take(bulk ? nil : settings.connectionWait)
         let settings = self.settings
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
             Thread.detachNewThread {
                 continuation.resume(returning: Result { try Self.perform(handle, settings: settings, from: envelope.from, to: envelope.to, data: data) })
             }
         }
-        await pool.give(handle)
+        await pool.give(handle, bulk: bulk)
         try outcome.get()
     }
 
@@ -98,7 +104,7 @@ public final class SMTPMailer: Sendable {
         bridge_curl_set_pointer(curl, CURLOPT_READDATA, upload.toOpaque())
         bridge_curl_set_long(curl, CURLOPT_UPLOAD, 1)
         bridge_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
-        bridge_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        bridge_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout.components.seconds * 1000))
         bridge_curl_set_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeout.components.seconds * 1000))
         bridge_curl_set_pointer(curl, CURLOPT_ERRORBUFFER, errorBuffer)
 
@@ -133,36 +139,67 @@ struct CurlHandle: @unchecked Sendable {
 }
 
 /// The mailer's curl handles: a send waits for a free one, so at most `count` connections are
-/// open, and waits a bounded time (`SMTPSettings.connectionWait`).
+/// open. Single mail goes first: it takes any free handle and is handed the next one given back,
+/// and waits a bounded time (`SMTPSettings.connectionWait`); bulk (campaign) mail holds at most
+/// `count - 1` handles and waits for as long as it takes.
 actor HandlePool {
+    private typealias Waiter = (id: Int, continuation: CheckedContinuation<CurlHandle, any Error>)
     private var free: [CurlHandle]
-    private var waiting: [(id: Int, continuation: CheckedContinuation<CurlHandle, any Error>)] = []
+    private var single: [Waiter] = []
+    private var bulk: [Waiter] = []
+    private var bulkHeld = 0
+    private let bulkLimit: Int
     private var nextWaiter = 0
 
     init(count: Int) {
         free = (0..<count).compactMap { _ in curl_easy_init().map(CurlHandle.init) }
+        bulkLimit = max(1, free.count - 1)
     }
 
-    /// A free handle, first come first served; a retryable `smtp_busy` when none came free within `wait`.
-    func take(within wait: Duration) async throws -> CurlHandle {
+    /// A handle for single mail, waiting at most `wait` (a retryable `smtp_busy` after it), or for
+    /// bulk mail when `wait` is nil.
+    func take(_ wait: Duration?) async throws -> CurlHandle {
+        guard let wait else {
+            if bulkHeld < bulkLimit, let handle = free.popLast() {
+                bulkHeld += 1
+                return handle
+            }
+            return try await withCheckedThrowingContinuation { bulk.append((next(), $0)) }
+        }
         if let handle = free.popLast() { return handle }
-        let id = nextWaiter
-        nextWaiter += 1
+        let id = next()
         let timer = Task { [weak self] in
             try await Task.sleep(for: wait)
             await self?.expire(id, after: wait)
         }
         defer { timer.cancel() }
-        return try await withCheckedThrowingContinuation { waiting.append((id, $0)) }
+        return try await withCheckedThrowingContinuation { single.append((id, $0)) }
     }
 
-    func give(_ handle: CurlHandle) {
-        if waiting.isEmpty { free.append(handle) } else { waiting.removeFirst().continuation.resume(returning: handle) }
+    func give(_ handle: CurlHandle, bulk wasBulk: Bool) {
+        if wasBulk { bulkHeld -= 1 }
+        if !single.isEmpty {
+            single.removeFirst().continuation.resume(returning: handle)
+        } else if !bulk.isEmpty, bulkHeld < bulkLimit {
+            bulkHeld += 1
+            bulk.removeFirst().continuation.resume(returning: handle)
+        } else {
+            free.append(handle)
+        }
+    }
+
+    /// Sends waiting, of each kind (for tests).
+    var singleWaiting: Int { single.count }
+    var bulkWaiting: Int { bulk.count }
+
+    private func next() -> Int {
+        defer { nextWaiter += 1 }
+        return nextWaiter
     }
 
     private func expire(_ id: Int, after wait: Duration) {
-        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
-        waiting.remove(at: index).continuation.resume(
+        guard let index = single.firstIndex(where: { $0.id == id }) else { return }
+        single.remove(at: index).continuation.resume(
             throwing: SendError.retryable("smtp_busy", "no connection to the relay came free within \(wait): every one is sending"))
     }
 }

@@ -48,6 +48,7 @@ public struct Notifier: Sendable {
             guard let delivery = deliveries[alert.medium] else {
                 return try await inbox.alertDone(alert, status: "failed", error: "\(alert.medium.rawValue) alerts are not configured")
             }
+            let reached: Bool
             do {
                 if let bucket = delivery.bucket {
                     try await bucket.acquire()
@@ -57,8 +58,7 @@ public struct Notifier: Sendable {
                         return log.info("alert left to the worker that took it over while it waited", metadata: ["error": "\(lost)"])
                     }
                 }
-                let reached = try await delivery.deliver(alert)
-                try await inbox.alertDone(alert, status: reached ? "sent" : "unreached")
+                reached = try await delivery.deliver(alert)
             } catch {
                 let failure = SendError.classify(error)
                 switch retry.decide(after: failure, attempt: alert.attempts + 1) {
@@ -69,7 +69,10 @@ public struct Notifier: Sendable {
                     try await inbox.alertDone(alert, status: "failed", error: final.description)
                     log.warning("alert failed", metadata: ["error.code": "\(final.code)", "error.reason": "\(final.reason)"])
                 }
+                return
             }
+            // Delivered: what fails from here is only the record of it, never a reason to deliver it again.
+            try await inbox.alertDone(alert, status: reached ? "sent" : "unreached")
         } catch {
             log.error("could not record an alert's outcome", metadata: ["error": "\(error)"])
         }

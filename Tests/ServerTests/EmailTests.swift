@@ -1,6 +1,6 @@
 @testable import BridgeServer
 import ChannelKit
-import Email
+@testable import Email
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -76,7 +76,7 @@ import Testing
         defer { relay.stop() }
         let settings = SMTPSettings(
             url: "smtp://127.0.0.1:\(relay.port)", from: "support@example.com", allowPlaintext: true, connections: 1,
-            timeout: .seconds(120), connectionWait: .milliseconds(50))
+            timeout: .seconds(120), connectTimeout: .seconds(120), connectionWait: .milliseconds(50))
         let mailer = SMTPMailer(settings: settings)
         let message = EmailMessage(from: settings.from, to: "ann@example.com", subject: "s", text: "t", id: "x")
         let first = Task { try await mailer.send(message) }
@@ -94,6 +94,33 @@ import Testing
         #expect(relay.connections == 1)
         relay.stop()
         await #expect(throws: SendError.self) { try await first.value }
+    }
+
+    /// Campaign mail holds at most all but one connection and waits as long as it takes; single
+    /// mail (replies, alerts) takes the one kept free, and is handed the next one given back.
+    @Test func campaignMailLeavesAConnectionForRepliesAndAlerts() async throws {
+        let pool = HandlePool(count: 2)
+        let bulk = try await pool.take(nil)
+        let took = Mutex(false)
+        let queued = Task {
+            let handle = try await pool.take(nil)
+            took.withLock { $0 = true }
+            return handle
+        }
+        while await pool.bulkWaiting == 0, !took.withLock({ $0 }) { await Task.yield() }
+        #expect(!took.withLock { $0 }, "campaign mail took the last connection")
+        let single = try await pool.take(.milliseconds(1))
+        // Both are out: single mail now waits, and no longer than its bound.
+        await #expect(throws: SendError.self) { try await pool.take(.milliseconds(1)) }
+        let next = Task { try await pool.take(.seconds(30)) }
+        while await pool.singleWaiting == 0 { await Task.yield() }
+        await pool.give(bulk, bulk: true)
+        // The handle given back goes to the waiting single mail, not to the queued campaign mail.
+        _ = try await next.value
+        #expect(await pool.bulkWaiting == 1)
+        await pool.give(single, bulk: false)
+        _ = try await queued.value
+        #expect(await pool.bulkWaiting == 0)
     }
 
     @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func agentsGetAlertsByEmail() async throws {
@@ -167,11 +194,14 @@ final class SilentRelay: Sendable {
     private let socket: PortHolder
     /// The connections accepted; nil once stopped.
     private let accepted = Mutex<[Int32]?>([])
+    /// Signalled when the thread accepting connections has ended.
+    private let ended = DispatchSemaphore(value: 0)
     var port: Int { socket.port }
 
     init() throws {
         socket = try PortHolder()
         Thread.detachNewThread { [self] in
+            defer { ended.signal() }
             while true {
                 let connection = accept(socket.descriptor, nil, nil)
                 guard connection >= 0 else { return }
@@ -183,10 +213,12 @@ final class SilentRelay: Sendable {
 
     var connections: Int { accepted.withLock { $0?.count ?? 0 } }
 
-    /// Closes the listener and every connection (a send on one of them fails); once.
+    /// Closes the listener and every connection (a send on one of them fails); once. The listener
+    /// is closed only after its thread has left `accept`, so the thread never waits on a reused descriptor.
     func stop() {
         guard let connections = accepted.withLock({ accepted in defer { accepted = nil }; return accepted }) else { return }
         shutdown(socket.descriptor, Int32(SHUT_RDWR))
+        ended.wait()
         socket.close()
         for connection in connections { close(connection) }
     }

@@ -64,6 +64,10 @@ public struct ConversationContext: Sendable, Equatable {
         /// A campaign message. `messageTag` is the Meta message tag (e.g. `ACCOUNT_UPDATE`) that may
         /// carry it outside Messenger's 24-hour window; never for promotions.
         case broadcast(messageTag: String?)
+
+        public var isBroadcast: Bool {
+            if case .broadcast = self { true } else { false }
+        }
     }
 }
 
