@@ -49,13 +49,18 @@ final class LiveClient: Sendable {
 
     /// The first received message of `type` that `matches`, waiting up to five seconds.
     func next(_ type: String, after count: Int = 0, _ matches: @escaping ([String: Any]) -> Bool) async throws -> [String: Any] {
+        try await next(anyOf: [type], after: count, matches)
+    }
+
+    /// The first message after the first `count` whose type is one of `types` and that `matches`.
+    func next(anyOf types: Set<String>, after count: Int = 0, _ matches: @escaping ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(20)  // a bound for a loaded machine, not a timing assertion
         while ContinuousClock.now < deadline {
-            if let found = messages.dropFirst(count).first(where: { $0["type"] as? String == type && matches($0) }) { return found }
+            if let found = messages.dropFirst(count).first(where: { types.contains($0["type"] as? String ?? "") && matches($0) }) { return found }
             if ended.withLock({ $0 }) { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestBridge.TimeoutError(what: "a live \(type) message; got \(received.withLock { $0 })")
+        throw TestBridge.TimeoutError(what: "a live \(types.sorted().joined(separator: " or ")) message; got \(received.withLock { $0 })")
     }
 
     /// Waits (up to five seconds) for the server to end the connection; its close frame.
