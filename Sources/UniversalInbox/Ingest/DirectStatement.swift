@@ -16,14 +16,12 @@ struct DirectStatement {
     private let statement: Statement
     private let handle: OpaquePointer
     private let connection: OpaquePointer
-    private let sql: String
 
     /// The cached statement for `sql` with `values` bound to its parameters, in order.
     init(_ db: Database, _ sql: String, _ values: any DirectValue...) throws {
         statement = try db.cachedStatement(sql: sql)
         handle = statement.sqliteStatement
         connection = db.sqliteConnection!
-        self.sql = sql
         precondition(values.count == sqlite3_bind_parameter_count(handle), "\(values.count) values for the parameters of \(sql)")
         // GRDB resets a statement when its fetch ends, but one a GRDB cursor still holds on a row is
         // reset here: SQLite refuses to bind a statement mid-run.
@@ -83,7 +81,7 @@ struct DirectStatement {
     }
 
     private func error(_ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: statement.sql)
     }
 }
 

@@ -21,6 +21,8 @@ public enum ContentCoding {
         try decoder.decode(T.self, from: Data(json.utf8))
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// A plain text message's JSON, byte for byte what `encoder` writes for it, written directly:
     /// text is most of what customers send, and JSONEncoder's generic walk was a seventh of the
     /// ingest writer's CPU for it. Nil for any other content (the encoder writes those).
@@ -39,10 +41,9 @@ public enum ContentCoding {
             case 0x0D: json.append(contentsOf: #"\r"#.utf8)
             case 0x09: json.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 json.append(contentsOf: #"\u00"#.utf8)
-                json.append(hex[Int(byte >> 4)])
-                json.append(hex[Int(byte & 0x0F)])
+                json.append(hexDigits[Int(byte >> 4)])
+                json.append(hexDigits[Int(byte & 0x0F)])
             default: json.append(byte)
             }
         }
