@@ -115,6 +115,14 @@ struct Harness {
         return (events, messages, doubled)
     }
 
+    /// Follow-up jobs (profile look-ups, media) not done yet.
+    func pendingJobs() throws -> Int {
+        guard let count = try query("SELECT count(*) FROM jobs").first?.first.flatMap({ Int($0) }) else {
+            throw BenchmarkError("could not count the follow-up jobs")
+        }
+        return count
+    }
+
     func storedMessageIds(seed: String) throws -> Set<String> {
         Set(try query("SELECT platform_message_id FROM messages WHERE platform_message_id LIKE '\(seed)%'").compactMap(\.first))
     }

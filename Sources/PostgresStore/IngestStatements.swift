@@ -80,6 +80,53 @@ enum IngestStatements {
         }
     }
 
+    /// A new customer, in one round trip instead of six: their contact, their identity (with the
+    /// message's inbound time and reply token) and the profile look-up when the platform gave no
+    /// name. Only for a sender without a phone number on an account that is not e-mail (those may
+    /// belong to a contact that exists). Answers one row: the contact made, and the identity with
+    /// its contact; the identity's are nulls when it exists (committed, or inserted by another
+    /// transaction that committed while this one waited: the contact made, if any, is the caller's
+    /// to remove). The ticket is opened by the next statement: the identity's log trigger would
+    /// otherwise see it and log it as updated before it is logged as opened.
+    struct FirstContact: PreparedStatement {
+        static let sql = """
+            WITH existing AS (
+                SELECT 1 FROM identities WHERE account = $2 AND platform_user_id = $4),
+            contact AS (
+                INSERT INTO contacts (display_name, created_at, updated_at) SELECT $5, $1, $1 WHERE NOT EXISTS (SELECT 1 FROM existing)
+                RETURNING id),
+            identity AS (
+                INSERT INTO identities (contact_id, account, channel, platform_user_id, display_name, created_at,
+                    last_inbound_at, reply_token, reply_token_at)
+                SELECT id, $2, $3, $4, $5, $1, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::bigint END FROM contact
+                ON CONFLICT (account, platform_user_id) DO NOTHING
+                RETURNING id, contact_id),
+            job AS (
+                INSERT INTO jobs (kind, account, subject_id, next_attempt_at)
+                SELECT 'profile', $2, id, $1 FROM identity WHERE $5::text IS NULL)
+            SELECT (SELECT id FROM contact), (SELECT id FROM identity), (SELECT contact_id FROM identity)
+            """
+        var now: Int64
+        var account: String
+        var channel: String
+        var userId: String
+        var name: String?
+        var inboundAt: Int64
+        var replyToken: String?
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 7)
+            bindings.append(now)
+            bindings.append(account)
+            bindings.append(channel)
+            bindings.append(userId)
+            bindings.append(name)
+            bindings.append(inboundAt)
+            bindings.append(replyToken)
+            return bindings
+        }
+    }
+
     /// For each of `contacts` (locked by the caller): its newest rating request waiting for an
     /// answer on a resolved or closed ticket (`true`, ticket, choices) and its newest ticket not
     /// closed (`false`, ticket, status).

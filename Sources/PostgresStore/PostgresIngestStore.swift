@@ -6,12 +6,17 @@ import UniversalInbox
 
 /// `IngestStore` on PostgreSQL: a group of webhooks in one transaction, as on SQLite. Several
 /// processes may file the same events at once, so every find-or-create holds against a concurrent
-/// transaction (`PostgresIngestWriter`): the group's dedupe rows go first, `INSERT ... ON CONFLICT
-/// DO NOTHING` on `processed_events`' key in a fixed order (a second process waits for the first's
-/// commit and then counts a duplicate), then `event_seq`'s lock, under which contacts, identities
-/// and tickets are found or created. Should a group still meet a deadlock (with another kind of
-/// writer), PostgreSQL fails one transaction and that group goes again whole, finding what the
-/// other committed.
+/// transaction (`PostgresIngestWriter`). The transaction takes `event_seq`'s lock first, as every
+/// writer that appends to the event log does (one lock order: the counter, then rows), and only
+/// then takes its group from the ingest queue: the webhooks that arrived while another process (or
+/// another writer) held the lock join this group instead of waiting for the next. With two
+/// processes taking turns at the lock, a group formed before the wait held half of what one
+/// process's group held, and each group's round trips were spread over half the events. Under the
+/// lock the group's dedupe rows go first (`INSERT ... ON CONFLICT DO NOTHING` on
+/// `processed_events`' key: an event another process filed is a duplicate), then contacts,
+/// identities and tickets are found or created. Should a group still meet a deadlock (with another
+/// kind of writer), PostgreSQL fails one transaction and that group goes again whole, finding what
+/// the other committed.
 public struct PostgresIngestStore: IngestStore {
     let client: PostgresClient
     let logger: Logger
@@ -25,20 +30,27 @@ public struct PostgresIngestStore: IngestStore {
 
     /// The group in one transaction; when that fails for another reason than a deadlock, again with
     /// each webhook in its own savepoint, so one that cannot be stored fails alone and the others commit.
-    public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
-        let now = now.ms
+    /// The group is taken once, by the first transaction that holds the lock (or, when none gets
+    /// that far, before failing it); a second attempt files the same group.
+    public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+        var taken: IngestGroup?
         do {
             return try await retrying {
-                try await client.transaction(logger: logger) { connection in
-                    try await Self.write(group, now: now, on: connection, logger: logger).map { .success($0) }
+                try await client.transaction(logger: logger, appendsToLog: true) { connection in
+                    if taken == nil { taken = await take() }
+                    let group = taken!
+                    return try await Self.write(group.webhooks, now: group.now.ms, on: connection, logger: logger).map { .success($0) }
                 }
             }
         } catch {
-            logger.debug("ingest group failed; filing its webhooks one savepoint each", metadata: ["webhooks": "\(group.count)"])
+            logger.debug("ingest group failed; filing its webhooks one savepoint each", metadata: ["webhooks": "\(taken?.webhooks.count ?? 0)"])
         }
+        if taken == nil { taken = await take() }
+        let group = taken!.webhooks
+        let now = taken!.now.ms
         do {
             return try await retrying {
-                try await client.transaction(logger: logger) { connection in
+                try await client.transaction(logger: logger, appendsToLog: true) { connection in
                     var results: [Result<IngestResult, any Error>] = []
                     for webhook in group {
                         try await connection.query("SAVEPOINT webhook", logger: logger)

@@ -16,7 +16,7 @@ import UniversalInbox
 ///   processes never both create one. The schema has no unique index on a contact's open ticket,
 ///   and cannot have one: linking two contacts moves the other's tickets over, so a contact may
 ///   hold several tickets that are not closed.
-/// After `claim` a group holds `event_seq`'s lock, so ingest transactions already take these steps
+/// A group holds `event_seq`'s lock from its start, so ingest transactions already take these steps
 /// one at a time; each step is still safe on its own, so correctness does not rest on where the
 /// event log takes its lock (Tests/StoreTests' two-process contracts fail without the contact and
 /// phone locks when the early `event_seq` lock is taken out).
@@ -49,12 +49,12 @@ final class PostgresIngestWriter {
         var eventId: String
     }
 
-    /// Begins writing `webhooks`: inserts their events' dedupe rows in one statement, in one order
-    /// every process uses (account, then event id), so two groups sharing events wait for each
-    /// other rather than deadlock; then, when any event is new, takes `event_seq`'s row lock
-    /// (which the first message's log entry would take anyway), so the contact, identity and
-    /// message rows below are only ever locked by one ingest transaction at a time and two
-    /// processes' groups cannot deadlock on them. Answers the keys this transaction inserted.
+    /// Begins writing `webhooks`, in a transaction that holds `event_seq`'s row lock
+    /// (`PostgresIngestStore`: the lock the first message's log entry would take anyway, taken
+    /// first, so the contact, identity and message rows below are only ever locked by one ingest
+    /// transaction at a time and two processes' groups cannot deadlock on them): inserts their
+    /// events' dedupe rows in one statement, in one order every process uses (account, then event
+    /// id). Answers the keys this transaction inserted.
     static func claim(_ webhooks: [WebhookEvents], now: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Set<EventKey> {
         let keys = webhooks.flatMap { webhook in webhook.events.map { EventKey(account: webhook.account.key, eventId: $0.eventId) } }
         guard !keys.isEmpty else { return [] }
@@ -64,9 +64,6 @@ final class PostgresIngestWriter {
         for row in rows {
             let (account, eventId) = try row.decode((String, String).self)
             claimed.insert(EventKey(account: account, eventId: eventId))
-        }
-        if !claimed.isEmpty {
-            try await connection.lockEventLog(logger: logger)
         }
         return claimed
     }
@@ -150,6 +147,8 @@ final class PostgresIngestWriter {
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) async throws {
         let key = PostgresIngestBatch.SenderKey(account: account.key, userId: sender.id)
         let identity: IdentityRow
+        /// The ticket a new customer's first message opened.
+        var opened: Int64?
         if let known = batch.identities[key] {
             identity = known.row
             if let name = sender.displayName, name != known.name {
@@ -157,6 +156,8 @@ final class PostgresIngestWriter {
                 try await run("UPDATE contacts SET display_name = \(name), updated_at = \(now) WHERE id = \(identity.contactId)")
                 batch.identities[key]?.name = name
             }
+        } else if let first = try await firstContact(sender, at: occurredAt, replyToken: message.replyToken, into: &result) {
+            (identity, opened) = first
         } else {
             try await flush(&result)
             identity = try await upsertIdentity(sender, into: &result)
@@ -175,7 +176,9 @@ final class PostgresIngestWriter {
         let content = message.content
         let ticketId: Int64
         var touch = false
-        if let pending = route.rating, let rating = try Rating(answering: content, choices: pending.choices) {
+        if let opened {
+            ticketId = opened
+        } else if let pending = route.rating, let rating = try Rating(answering: content, choices: pending.choices) {
             try await flush(&result)
             try await record(rating, on: pending.ticketId)
             route.rating = nil
@@ -223,6 +226,31 @@ final class PostgresIngestWriter {
         try await enqueue(.media, subjectId: attachmentId)
         result.events.append(.followUpQueued)
         result.events.append(.messageReceived(ticketId: ticketId, messageId: messageId))
+    }
+
+    /// A new customer's contact and identity in one statement (`IngestStatements.FirstContact`),
+    /// then their first ticket, after the messages before them (the log keeps the events' order);
+    /// their route is that ticket. Nil for a sender who may already be a customer (a phone number,
+    /// e-mail) or whose identity exists: the caller takes the steps one at a time.
+    private func firstContact(_ sender: Sender, at occurredAt: Int64, replyToken: String?, into result: inout IngestResult) async throws
+        -> (IdentityRow, ticketId: Int64)?
+    {
+        guard sender.phone?.isEmpty ?? true, account.kind != .email else { return nil }
+        try await flush(&result)
+        let statement = IngestStatements.FirstContact(
+            now: now, account: account.key, channel: account.kind.rawValue, userId: sender.id, name: sender.displayName,
+            inboundAt: occurredAt, replyToken: replyToken)
+        guard let row = try await connection.run(statement, logger: logger).first else { throw NoRowReturned() }
+        let (contactId, identityId, identityContact) = try row.decode((Int64?, Int64?, Int64?).self)
+        guard let identityId, let identityContact else {
+            // Another transaction created this identity first: the contact made for it goes.
+            if let contactId { try await run("DELETE FROM contacts WHERE id = \(contactId)") }
+            return nil
+        }
+        if sender.displayName == nil { result.events.append(.followUpQueued) }
+        let ticketId = try await openTicket(contactId: identityContact, identityId: identityId, into: &result)
+        batch.routes[identityContact] = PostgresIngestBatch.Route(rating: nil, ticket: (ticketId, TicketStatus.new.rawValue))
+        return (IdentityRow(id: identityId, contactId: identityContact), ticketId)
     }
 
     /// Inserts the batch's messages and fills in their ids: in `current` for the webhook being

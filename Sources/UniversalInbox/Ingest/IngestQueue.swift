@@ -2,7 +2,8 @@ import ChannelKit
 import Foundation
 
 /// Group commit for webhooks: requests that arrive while a group is being written wait and go
-/// together in the next one (`IngestStore.file`, one transaction). Every caller returns only after
+/// together in the next one (`IngestStore.file`, one transaction), which the store takes when it is
+/// ready to write (on PostgreSQL, once it holds the event log's lock). Every caller returns only after
 /// its events are committed, so an acknowledged webhook is durable, at thousands of webhooks per
 /// second. One webhook that cannot be stored fails alone.
 actor IngestQueue {
@@ -15,6 +16,8 @@ actor IngestQueue {
     private let bus: InboxEventBus
     private let clock: @Sendable () -> Date
     private var pending: [Pending] = []
+    /// The group the store took (`take`) and is filing.
+    private var taken: [Pending] = []
     private var draining = false
 
     init(store: any IngestStore, bus: InboxEventBus, clock: @escaping @Sendable () -> Date) {
@@ -35,11 +38,17 @@ actor IngestQueue {
 
     private func drain() async {
         while !pending.isEmpty {
-            let group = pending
-            pending.removeAll(keepingCapacity: true)
-            let results = await store.file(group.map(\.webhook), now: clock())
+            var results = await store.file { await self.take() }
+            if taken.isEmpty {
+                // A store that never took its group (a defect) must not leave its callers waiting.
+                _ = take()
+                results = []
+            }
+            let group = taken
+            taken = []
             var published: [InboxEvent] = []
-            for (item, result) in zip(group, results) {
+            for (index, item) in group.enumerated() {
+                let result = index < results.count ? results[index] : .failure(GroupNotAnswered())
                 item.continuation.resume(with: result)
                 if case .success(let r) = result { published += r.events }
             }
@@ -47,4 +56,14 @@ actor IngestQueue {
         }
         draining = false
     }
+
+    /// Hands the store every webhook waiting now, as one group.
+    private func take() -> IngestGroup {
+        taken = pending
+        pending.removeAll(keepingCapacity: true)
+        return IngestGroup(webhooks: taken.map(\.webhook), now: clock())
+    }
+
+    /// The store answered for fewer webhooks than it took.
+    struct GroupNotAnswered: Error {}
 }

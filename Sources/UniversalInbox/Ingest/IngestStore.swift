@@ -27,11 +27,36 @@ public protocol IngestStore: Sendable {
     /// (`duplicates`, which change nothing), kept as unreadable, and what happened (`events`, to
     /// publish once committed). A webhook that cannot be stored fails alone and leaves nothing,
     /// not even its events' dedupe rows, so the platform's redelivery is stored once the cause is gone.
-    func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>]
+    ///
+    /// The group is handed over by `take`, which the store calls exactly once, when it is ready to
+    /// write: on PostgreSQL once its transaction holds the event log's lock, so the webhooks that
+    /// arrived while another process held it go in this group too (with several processes on one
+    /// database the lock is where their groups wait, and a group formed before the wait was as
+    /// small as one process's share of the traffic); on SQLite at once. `take` also answers the
+    /// time the group is filed at.
+    func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>]
 
     /// Kept unreadable events, newest first, at most `limit`, with ids below `before` when given
     /// (`UnreadableEvents.swift` has the SQLite implementation).
     func unreadableEvents(limit: Int, before: Int64?) async throws -> [UnreadableEventRecord]
+}
+
+/// The webhooks an ingest group files together, and when.
+public struct IngestGroup: Sendable {
+    public var webhooks: [WebhookEvents]
+    public var now: Date
+
+    public init(webhooks: [WebhookEvents], now: Date) {
+        self.webhooks = webhooks
+        self.now = now
+    }
+}
+
+extension IngestStore {
+    /// Files a group formed beforehand (the store's tests, the writer benchmark).
+    public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
+        await file { IngestGroup(webhooks: group, now: now) }
+    }
 }
 
 /// `IngestStore` on SQLite (the SQL is `IngestWriter`'s).
@@ -47,8 +72,9 @@ public struct SQLiteIngestStore: IngestStore {
     /// Savepoints are not the usual path: SQLite copies every page a savepoint changes to its
     /// sub-journal first, which at 64 webhooks a group was most of the writer's system calls (16 page
     /// writes a webhook instead of 3).
-    public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
-        let now = now.ms
+    public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+        let taken = await take()
+        let (group, now) = (taken.webhooks, taken.now.ms)
         do {
             return try await database.pool.write { db in
                 try group.map { webhook -> Result<IngestResult, any Error> in .success(try Self.write(webhook, db: db, now: now)) }

@@ -2,6 +2,7 @@ import ChannelKit
 import Foundation
 import PostgresNIO
 import PostgresStore
+import Synchronization
 import Testing
 import UniversalInbox
 
@@ -35,6 +36,8 @@ import UniversalInbox
             let afterTwo = try await prepared()
             #expect(afterTwo.count >= 5, "\(afterTwo)")
             #expect(afterTwo.allSatisfy { $0.contains("IngestStatements") }, "\(afterTwo)")
+            // A new customer's contact and identity took one statement, not one each.
+            #expect(afterTwo.contains { $0.hasSuffix("FirstContact") }, "\(afterTwo)")
 
             // A third group prepares nothing more, and its messages are filed.
             for result in await store.file(group(2), now: IngestContractTests.now) { _ = try result.get() }
@@ -72,6 +75,61 @@ import UniversalInbox
                 for result in await store.file(group(0), now: IngestContractTests.now) { _ = try result.get() }
             }
         }
+    }
+
+    /// A group is taken from the ingest queue only once its transaction holds the event log's lock,
+    /// so the webhooks that arrived while another process (here another session) held it go in
+    /// the same group instead of waiting for the next.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func aGroupIsTakenOnceItsTransactionHoldsTheLogLock() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, logger: logger)
+            try await PostgresConnector.withConnection(settings, logger: logger) { admin in
+                let client = try pool(settings, connections: 1)
+                let running = Task { await client.run() }
+                defer { running.cancel() }
+                let store = PostgresIngestStore(client: client, logger: logger)
+
+                try await admin.query("BEGIN", logger: logger)
+                try await admin.query("SELECT 1 FROM event_seq WHERE id = 1 FOR NO KEY UPDATE", logger: logger)
+                let taken = Taken()
+                let filing = Task {
+                    await store.file {
+                        taken.mark()
+                        return IngestGroup(webhooks: group(0), now: IngestContractTests.now)
+                    }
+                }
+                // The store's session waits for the lock; until it is released nothing is taken.
+                let deadline = ContinuousClock.now + .seconds(60)  // only against a hang on a loaded machine
+                while try await waitingForALock(settings) == 0 {
+                    try #require(ContinuousClock.now < deadline, "the store's session never waited for the lock")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(!taken.isMarked)
+                try await admin.query("COMMIT", logger: logger)
+                for result in await filing.value { _ = try result.get() }
+                #expect(taken.isMarked)
+            }
+        }
+    }
+
+    /// Sessions of this database waiting for a lock, read on a connection of its own (in a
+    /// transaction `pg_stat_activity` keeps its first reading).
+    private func waitingForALock(_ settings: PostgresSettings) async throws -> Int64 {
+        try await PostgresConnector.withConnection(settings, logger: logger) { connection in
+            var count: Int64 = 0
+            let rows = try await connection.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", logger: logger)
+            for try await value in rows.decode(Int64.self) { count = value }
+            return count
+        }
+    }
+
+    /// Whether the store took its group.
+    private final class Taken: Sendable {
+        private let marked = Mutex(false)
+        func mark() { marked.withLock { $0 = true } }
+        var isMarked: Bool { marked.withLock { $0 } }
     }
 
     /// A client of at most `connections` connections, opened when needed (one: every query of a test
