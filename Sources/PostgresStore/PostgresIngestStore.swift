@@ -11,7 +11,8 @@ import UniversalInbox
 /// then takes its group from the ingest queue: the webhooks that arrived while another process (or
 /// another writer) held the lock join this group instead of waiting for the next. With two
 /// processes taking turns at the lock, a group formed before the wait held half of what one
-/// process's group held, and each group's round trips were spread over half the events. Under the
+/// process's group held, and each group's round trips were spread over half the events. (A group
+/// of redeliveries only, which changes nothing, takes the lock too.) Under the
 /// lock the group's dedupe rows go first (`INSERT ... ON CONFLICT DO NOTHING` on
 /// `processed_events`' key: an event another process filed is a duplicate), then contacts,
 /// identities and tickets are found or created. Should a group still meet a deadlock (with another

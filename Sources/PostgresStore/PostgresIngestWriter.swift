@@ -156,7 +156,7 @@ final class PostgresIngestWriter {
                 try await run("UPDATE contacts SET display_name = \(name), updated_at = \(now) WHERE id = \(identity.contactId)")
                 batch.identities[key]?.name = name
             }
-        } else if let first = try await firstContact(sender, at: occurredAt, replyToken: message.replyToken, into: &result) {
+        } else if message.thread == nil, let first = try await firstContact(sender, at: occurredAt, replyToken: message.replyToken, into: &result) {
             (identity, opened) = first
         } else {
             try await flush(&result)
@@ -230,12 +230,13 @@ final class PostgresIngestWriter {
 
     /// A new customer's contact and identity in one statement (`IngestStatements.FirstContact`),
     /// then their first ticket, after the messages before them (the log keeps the events' order);
-    /// their route is that ticket. Nil for a sender who may already be a customer (a phone number,
-    /// e-mail) or whose identity exists: the caller takes the steps one at a time.
+    /// their route is that ticket. Nil for a sender who may already be a customer (any phone
+    /// number, even an empty one, which the step-by-step path stores as it came; e-mail) or whose
+    /// identity exists: the caller takes the steps one at a time.
     private func firstContact(_ sender: Sender, at occurredAt: Int64, replyToken: String?, into result: inout IngestResult) async throws
         -> (IdentityRow, ticketId: Int64)?
     {
-        guard sender.phone?.isEmpty ?? true, account.kind != .email else { return nil }
+        guard sender.phone == nil, account.kind != .email else { return nil }
         try await flush(&result)
         let statement = IngestStatements.FirstContact(
             now: now, account: account.key, channel: account.kind.rawValue, userId: sender.id, name: sender.displayName,

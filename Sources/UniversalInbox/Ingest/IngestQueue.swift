@@ -57,11 +57,16 @@ actor IngestQueue {
         draining = false
     }
 
-    /// Hands the store every webhook waiting now, as one group.
+    /// Webhooks waiting for a group (for tests that wait until some have arrived).
+    var waitingCount: Int { pending.count }
+
+    /// Hands the store every webhook waiting now, as one group. (A store that took twice, a defect,
+    /// would leave nobody waiting: the second group's callers join `taken` and are answered too.)
     private func take() -> IngestGroup {
-        taken = pending
+        let group = pending
+        taken += group
         pending.removeAll(keepingCapacity: true)
-        return IngestGroup(webhooks: taken.map(\.webhook), now: clock())
+        return IngestGroup(webhooks: group.map(\.webhook), now: clock())
     }
 
     /// The store answered for fewer webhooks than it took.

@@ -1,0 +1,71 @@
+import ChannelKit
+import Foundation
+import Synchronization
+import Testing
+@testable import UniversalInbox
+
+/// `IngestQueue`: the store takes its group when it is ready to write, so the webhooks that arrive
+/// while it waits (on PostgreSQL, for the event log's lock that another process holds) go in that
+/// group, and each caller gets its own webhook's answer.
+@Suite struct IngestQueueTests {
+    /// Waits at a gate before taking its first group; answers each webhook with its number (from its
+    /// event id) as `stored`, so each caller's answer can be told from the others'.
+    final class GatedStore: IngestStore {
+        let groups = Mutex<[[String]]>([])
+        let entered = Mutex(0)
+        let gate: AsyncStream<Void>
+        let open: AsyncStream<Void>.Continuation
+
+        init() {
+            (gate, open) = AsyncStream.makeStream(of: Void.self)
+        }
+
+        func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+            if entered.withLock({ $0 += 1; return $0 }) == 1 {
+                for await _ in gate { break }
+            }
+            let group = await take()
+            groups.withLock { $0.append(group.webhooks.map { $0.events[0].eventId }) }
+            return group.webhooks.map { webhook in
+                var result = IngestResult()
+                result.stored = Int(webhook.events[0].eventId.dropFirst()) ?? -1
+                return .success(result)
+            }
+        }
+
+        func unreadableEvents(limit: Int, before: Int64?) async throws -> [UnreadableEventRecord] { [] }
+    }
+
+    @Test func webhooksThatArriveWhileTheStoreWaitsJoinItsGroup() async throws {
+        let store = GatedStore()
+        let queue = IngestQueue(store: store, bus: InboxEventBus(), clock: { Date() })
+        let account = ChannelAccountRef(kind: .line, id: "main")
+        func submit(_ n: Int) -> Task<IngestResult, any Error> {
+            Task {
+                let event = InboundEvent(kind: .message, eventId: "e\(n)", occurredAt: Date(), sender: Sender(id: "U\(n)"),
+                    message: InboundMessage(id: "m\(n)", content: .text("hello \(n)")))
+                return try await queue.submit([event], unreadable: [], from: account)
+            }
+        }
+
+        let first = submit(1)
+        // The store is waiting (its first group not taken yet) while two more webhooks arrive.
+        while store.entered.withLock({ $0 }) == 0 { await Task.yield() }
+        let later = [submit(2), submit(3)]
+        // All three wait: the first was not taken before the store was ready. (The deadline only
+        // keeps a queue that hands its group over early from hanging the run.)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var waiting = 0
+        while waiting < 3 {
+            try #require(ContinuousClock.now < deadline, "\(waiting) webhooks waiting, not 3")
+            await Task.yield()
+            waiting = await queue.waitingCount
+        }
+        store.open.yield()
+
+        #expect(try await first.value.stored == 1)
+        #expect(try await later[0].value.stored == 2)
+        #expect(try await later[1].value.stored == 3)
+        #expect(store.groups.withLock { $0 } == [["e1", "e2", "e3"]])
+    }
+}
