@@ -74,7 +74,9 @@ struct ClusterTest: AsyncParsableCommand {
         let campaign = try await cluster.createCampaign(audience: audience + customers)
         var replies: [Int: String] = [:]
         for ticket in tickets.prefix(Traffic.channels.count * customers) {
-            let text = "reply-\(cluster.seed)-\(ticket)"
+            // Ended by a full stop, so one reply's text is never the start of another's (the sends are
+            // found by the text they carry: "reply-…-1" was also found in "reply-…-12").
+            let text = "reply-\(cluster.seed)-\(ticket)."
             guard try await cluster.api(.POST, "/api/v1/tickets/\(ticket)/messages", #"{"text":"\#(text)"}"#).status == 202 else {
                 throw BenchmarkError("the reply to ticket \(ticket) was refused")
             }
