@@ -80,7 +80,8 @@ enum IngestStatements {
         }
     }
 
-    /// A new customer, in one round trip instead of six: their contact, their identity (with the
+    /// A new customer, in one round trip instead of seven (look-up, contact, identity, profile job,
+    /// inbound time, contact lock, routes): their contact, their identity (with the
     /// message's inbound time and reply token) and the profile look-up when the platform gave no
     /// name. Only for a sender without a phone number on an account that is not e-mail (those may
     /// belong to a contact that exists). Answers one row: the contact made, and the identity with

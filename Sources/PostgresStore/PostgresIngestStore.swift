@@ -38,17 +38,16 @@ public struct PostgresIngestStore: IngestStore {
         do {
             return try await retrying {
                 try await client.transaction(logger: logger, appendsToLog: true) { connection in
-                    if taken == nil { taken = await take() }
-                    let group = taken!
+                    let group = if let taken { taken } else { await take() }
+                    taken = group
                     return try await Self.write(group.webhooks, now: group.now.ms, on: connection, logger: logger).map { .success($0) }
                 }
             }
         } catch {
             logger.debug("ingest group failed; filing its webhooks one savepoint each", metadata: ["webhooks": "\(taken?.webhooks.count ?? 0)"])
         }
-        if taken == nil { taken = await take() }
-        let group = taken!.webhooks
-        let now = taken!.now.ms
+        let whole = if let taken { taken } else { await take() }
+        let (group, now) = (whole.webhooks, whole.now.ms)
         do {
             return try await retrying {
                 try await client.transaction(logger: logger, appendsToLog: true) { connection in

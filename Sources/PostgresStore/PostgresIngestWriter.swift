@@ -147,7 +147,7 @@ final class PostgresIngestWriter {
     private func appendInbound(_ message: InboundMessage, from sender: Sender, at occurredAt: Int64, into result: inout IngestResult) async throws {
         let key = PostgresIngestBatch.SenderKey(account: account.key, userId: sender.id)
         let identity: IdentityRow
-        /// The ticket a new customer's first message opened.
+        // The ticket a new customer's first message opened.
         var opened: Int64?
         if let known = batch.identities[key] {
             identity = known.row

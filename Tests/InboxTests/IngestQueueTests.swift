@@ -48,24 +48,28 @@ import Testing
             }
         }
 
+        // Opened whatever happens, so a failed run does not leave its first caller waiting.
+        defer { store.open.finish() }
         let first = submit(1)
-        // The store is waiting (its first group not taken yet) while two more webhooks arrive.
-        while store.entered.withLock({ $0 }) == 0 { await Task.yield() }
+        // The store is waiting (its first group not taken yet) while two more webhooks arrive; all
+        // three wait, as the first was not taken before the store was ready.
+        try await waitUntil("the store was called") { store.entered.withLock { $0 } > 0 }
         let later = [submit(2), submit(3)]
-        // All three wait: the first was not taken before the store was ready. (The deadline only
-        // keeps a queue that hands its group over early from hanging the run.)
-        let deadline = ContinuousClock.now + .seconds(30)
-        var waiting = 0
-        while waiting < 3 {
-            try #require(ContinuousClock.now < deadline, "\(waiting) webhooks waiting, not 3")
-            await Task.yield()
-            waiting = await queue.waitingCount
-        }
+        try await waitUntil("three webhooks wait") { await queue.waitingCount == 3 }
         store.open.yield()
 
         #expect(try await first.value.stored == 1)
         #expect(try await later[0].value.stored == 2)
         #expect(try await later[1].value.stored == 3)
         #expect(store.groups.withLock { $0 } == [["e1", "e2", "e3"]])
+    }
+
+    /// Waits until `condition` holds; the deadline only keeps a broken queue from hanging the run.
+    private func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await !condition() {
+            try #require(ContinuousClock.now < deadline, "not so within 30 s: \(what)")
+            await Task.yield()
+        }
     }
 }
