@@ -133,6 +133,10 @@ extension IngestBenchmark {
             say(String(format: "  CPU per request:      /health %.1f µs bridge + %.1f µs wrk; ingest %.1f µs bridge + %.1f µs wrk (reading its bodies too)",
                 healthCPU / Double(health.requests) * 1e6, health.cpuSeconds / Double(health.requests) * 1e6,
                 used.bridges / Double(ingest.requests) * 1e6, ingest.cpuSeconds / Double(ingest.requests) * 1e6))
+            if let healthShares = health.machine, let ingestShares = ingest.machine {
+                say(String(format: "  machine CPU idle:     /health %.0f%%, ingest %.0f%% (stolen by the host: %.0f%% and %.0f%%)",
+                    healthShares.idle * 100, ingestShares.idle * 100, healthShares.steal * 100, ingestShares.steal * 100))
+            }
             let perThousand = 1_000 / Double(max(ingest.requests, 1))
             say(String(format: "  CPU s per 1,000 events: bridges %.3f, PostgreSQL %.3f, nginx %.3f",
                 used.bridges * perThousand, used.postgres * perThousand, used.nginx * perThousand))

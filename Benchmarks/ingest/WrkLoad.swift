@@ -39,6 +39,8 @@ struct WrkLoad {
         var overshoot: Int
         /// CPU seconds wrk itself used (it shares the machine with the bridge).
         var cpuSeconds: Double
+        /// The machine's idle and stolen shares over the run (its start, reading the bodies, included).
+        var machine: (idle: Double, steal: Double)?
 
         var acknowledged: Int { requests - refused }
         var rate: Double { Double(acknowledged) / seconds }
@@ -62,9 +64,11 @@ struct WrkLoad {
         let output = Pipe()
         process.standardOutput = output
         let before = Self.childrenCPUSeconds()
+        let machineBefore = ProcessCPU.Machine.read()
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let machine = ProcessCPU.Machine.shares(from: machineBefore, to: ProcessCPU.Machine.read())
         let cpu = Self.childrenCPUSeconds() - before
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("wrk-result ") }) else {
@@ -80,7 +84,7 @@ struct WrkLoad {
             requests: Int(value("requests")), seconds: value("duration_us") / 1e6, refused: Int(value("status_errors")),
             socketErrors: Int(value("socket_errors")), timeouts: Int(value("timeouts")),
             p50: value("p50_us") / 1000, p99: value("p99_us") / 1000, max: value("max_us") / 1000,
-            bodies: Int(value("bodies")), overshoot: Int(value("overshoot")), cpuSeconds: cpu)
+            bodies: Int(value("bodies")), overshoot: Int(value("overshoot")), cpuSeconds: cpu, machine: machine)
     }
 
     /// CPU seconds of the child processes that have ended (wrk, once it is waited for).

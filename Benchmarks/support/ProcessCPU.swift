@@ -40,4 +40,31 @@ public enum ProcessCPU {
         let children = pids.compactMap { read($0) }.filter { $0.parent == root }
         return server.own + server.reapedChildren + children.reduce(0) { $0 + $1.own }
     }
+
+    /// The whole machine's CPU time from `/proc/stat`, in clock ticks: idle (with I/O wait), stolen by
+    /// the hypervisor, and all of it. Two readings around a run say how much of the machine the run
+    /// left unused: `/health` leaves 1–2% of it idle, ingest 15–33%, as its webhooks wait for the
+    /// group-commit writer, a serial stage (README).
+    public struct Machine: Sendable {
+        public var idle: Double
+        public var steal: Double
+        public var total: Double
+
+        public static func read() -> Machine? {
+            guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+                let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+            else { return nil }
+            // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+            let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+            guard ticks.count == 8 else { return nil }
+            return Machine(idle: ticks[3] + ticks[4], steal: ticks[7], total: ticks.reduce(0, +))
+        }
+
+        /// Shares of the machine's time between two readings: idle, and stolen.
+        public static func shares(from before: Machine?, to after: Machine?) -> (idle: Double, steal: Double)? {
+            guard let before, let after, after.total > before.total else { return nil }
+            let total = after.total - before.total
+            return ((after.idle - before.idle) / total, (after.steal - before.steal) / total)
+        }
+    }
 }
