@@ -104,7 +104,7 @@ struct Harness {
 
     func countStored(seed: String) throws -> (events: Int, messages: Int, duplicatedMessages: Int) {
         let counts = try query("""
-            SELECT (SELECT count(*) FROM processed_events WHERE event_id LIKE '\(seed)-%'),
+            SELECT (SELECT count(*) FROM processed_events WHERE event_id LIKE '\(seed)%'),
                 (SELECT count(*) FROM messages WHERE platform_message_id LIKE '\(seed)%'),
                 (SELECT count(*) FROM (SELECT platform_message_id FROM messages WHERE platform_message_id LIKE '\(seed)%'
                     GROUP BY platform_message_id HAVING count(*) > 1) AS d)
