@@ -45,18 +45,20 @@ extension IngestBenchmark {
             let acknowledged: Int
             if let wrk {
                 // This machine is shared: one round's ratio moves by a fifth from run to run with what
-                // else runs, so a comparison wants several rounds of the same server.
+                // else runs, so a comparison wants several rounds of the same server. Each round's ids
+                // begin with `seed` and end its prefix with "-", so no round's id is another's.
                 var ratios: [Double] = []
                 var total = 0
                 for round in 0..<(quick ? 1 : max(1, rounds)) {
-                    let (count, ratio) = try throughput(wrk, harness: harness, seed: seed + String(UnicodeScalar(UInt8(97 + round % 26))))
+                    let (count, ratio) = try throughput(wrk, harness: harness, seed: seed + "r\(round)-")
                     total += count
                     ratios.append(ratio)
                 }
                 acknowledged = total
                 if ratios.count > 1 {
                     let sorted = ratios.sorted()
-                    say(String(format: "  ingest / ceiling, median of %d rounds: %.3f  (%@)", sorted.count, sorted[sorted.count / 2],
+                    let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+                    say(String(format: "  ingest / ceiling, median of %d rounds: %.3f  (%@)", sorted.count, median,
                         ratios.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
                 }
             } else {

@@ -43,8 +43,8 @@ public enum ProcessCPU {
 
     /// The whole machine's CPU time from `/proc/stat`, in clock ticks: idle (with I/O wait), stolen by
     /// the hypervisor, and all of it. Two readings around a run say how much of the machine the run
-    /// left unused: `/health` leaves 1–2% of it idle, ingest 15–33%, as its webhooks wait for the
-    /// group-commit writer, a serial stage (README).
+    /// left unused, which a run held up by a serial stage (ingest's group-commit writer, README)
+    /// does and a CPU-bound one (`/health`) does not.
     public struct Machine: Sendable {
         public var idle: Double
         public var steal: Double
