@@ -126,19 +126,25 @@ struct IngestWriter {
         var displayName: String?
     }
 
-    /// The sender's identity with `inbound` written on it, found and written in one statement
-    /// (a customer who wrote before is most of what arrives), or nil when it is new.
+    /// The sender's identity with `inbound` written on it, or nil when it is new. Found, then
+    /// written by its id: an `UPDATE … RETURNING` would do both in one statement, but SQLite runs
+    /// RETURNING as a trigger and so keeps a statement journal for it (a copy of each page it
+    /// changes, in a 64 KiB buffer allocated and freed each time), which cost more than the lookup.
     private func existingIdentity(_ sender: Sender, writing inbound: Inbound?) throws -> FoundIdentity? {
-        let statement = try inbound.map { inbound in
+        let select = try DirectStatement(db, "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?", account.key, sender.id)
+        guard let found = try select.first({ FoundIdentity(row: IdentityRow(id: $0.int64(0), contactId: $0.int64(1)), displayName: $0.string(2)) })
+        else { return nil }
+        if let inbound {
             try DirectStatement(
                 db, """
                     UPDATE identities SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
                         reply_token = coalesce(?, reply_token), reply_token_at = CASE WHEN ? IS NULL THEN reply_token_at ELSE ? END
-                    WHERE account = ? AND platform_user_id = ? RETURNING id, contact_id, display_name
+                    WHERE id = ?
                     """,
-                inbound.at, inbound.replyToken, inbound.replyToken, inbound.at, account.key, sender.id)
-        } ?? DirectStatement(db, "SELECT id, contact_id, display_name FROM identities WHERE account = ? AND platform_user_id = ?", account.key, sender.id)
-        return try statement.first { FoundIdentity(row: IdentityRow(id: $0.int64(0), contactId: $0.int64(1)), displayName: $0.string(2)) }
+                inbound.at, inbound.replyToken, inbound.replyToken, inbound.at, found.row.id
+            ).run()
+        }
+        return found
     }
 
     /// Finds or creates the contact and its identity on this account, writing `inbound` on it;
@@ -219,33 +225,43 @@ struct IngestWriter {
         }
         guard let found,
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT t.id, t.status FROM tickets t WHERE t.id = (SELECT coalesce(merged_into, id) FROM tickets WHERE id = ?)"),
+                db.cachedStatement(sql: """
+                    SELECT t.id, t.status, t.last_identity_id FROM tickets t WHERE t.id = (SELECT coalesce(merged_into, id) FROM tickets WHERE id = ?)
+                    """),
                 arguments: [found])
         else { return try openTicket(contactId: contactId, identityId: identityId, subject: thread.subject, into: &result) }
         let id: Int64 = row["id"]
-        try touch(id, reopening: (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded, identityId: identityId, into: &result)
+        try touch(
+            id, reopening: (TicketStatus(rawValue: row["status"]) ?? .open).waitsOrEnded, identityId: identityId,
+            lastIdentityId: row["last_identity_id"], into: &result)
         return id
     }
 
     /// The contact's current ticket, reopened if it waited on the customer, or a new one.
     private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
-        let select = try DirectStatement(db, "SELECT id, status FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1", contactId)
-        guard let (id, status) = try select.first({ ($0.int64(0), TicketStatus(rawValue: $0.string(1) ?? "") ?? .open) })
+        let select = try DirectStatement(
+            db, "SELECT id, status, last_identity_id FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1", contactId)
+        guard let (id, status, lastIdentityId) = try select.first({ ($0.int64(0), TicketStatus(rawValue: $0.string(1) ?? "") ?? .open, $0.int64(2)) })
         else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
-        try touch(id, reopening: status == .pending || status == .resolved, identityId: identityId, into: &result)
+        try touch(id, reopening: status == .pending || status == .resolved, identityId: identityId, lastIdentityId: lastIdentityId, into: &result)
         return id
     }
 
-    /// The customer wrote in ticket `id`: it is reopened when `reopening`, else only touched. Only
-    /// the columns that change: SQLite rewrites the entries of every index on a column the UPDATE
-    /// sets, even to the same value (status is in three of the ticket indexes).
-    private func touch(_ id: Int64, reopening: Bool, identityId: Int64, into result: inout IngestResult) throws {
+    /// The customer wrote in ticket `id` from `identityId`: it is reopened when `reopening`, else
+    /// only touched. Only the columns that change: SQLite rewrites the entries of every index on a
+    /// column the UPDATE sets, even to the same value (status is in three of the ticket indexes);
+    /// and `last_identity_id` is a foreign key, which SQLite checks whenever it is set and which
+    /// makes it keep a statement journal (a copy of every page the UPDATE changes), so it is set
+    /// only when the customer wrote from another of their identities.
+    private func touch(_ id: Int64, reopening: Bool, identityId: Int64, lastIdentityId: Int64, into result: inout IngestResult) throws {
         if reopening {
             try db.cachedStatement(sql: "UPDATE tickets SET updated_at = ?, last_identity_id = ?, status = 'open', resolved_at = NULL WHERE id = ?")
                 .execute(arguments: [now, identityId, id])
             result.events.append(.ticketStatusChanged(ticketId: id, status: .open))
-        } else {
+        } else if identityId != lastIdentityId {
             try DirectStatement(db, "UPDATE tickets SET updated_at = ?, last_identity_id = ? WHERE id = ?", now, identityId, id).run()
+        } else {
+            try DirectStatement(db, "UPDATE tickets SET updated_at = ? WHERE id = ?", now, id).run()
         }
     }
 }

@@ -5,17 +5,24 @@ import GRDB
 /// changes are new migrations.
 public struct AppDatabase: Sendable {
     public let pool: DatabasePool
+    /// Runs the WAL's checkpoints off the writer (`WALCheckpointer`).
+    let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the database at `path` and migrates it. The database holds channel
     /// secrets and customer conversations: a new directory is 0700, and the file with its `-wal` and
     /// `-shm` are 0600 (SQLite gives the journal files the database file's mode, so the file is made
     /// 0600 before SQLite opens it; files from older versions are narrowed).
     public init(path: String) throws {
+        try self.init(path: path, checkpoints: WALCheckpointer.Limits())
+    }
+
+    init(path: String, checkpoints: WALCheckpointer.Limits) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try PrivateFiles.createDirectory(directory.path)
         if !(try PrivateFiles.createExclusively(Data(), at: path)) {
             for file in [path, path + "-wal", path + "-shm"] { PrivateFiles.restrict(file) }
         }
+        let checkpointer = WALCheckpointer(path: path, limits: checkpoints)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -23,7 +30,9 @@ public struct AppDatabase: Sendable {
             // only a power loss can take the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            if !db.configuration.readonly { checkpointer.install(on: db) }
         }
+        self.checkpointer = checkpointer
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
     }

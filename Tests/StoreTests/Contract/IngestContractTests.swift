@@ -156,6 +156,24 @@ import UniversalInbox
         }
     }
 
+    /// A customer who writes from another of their identities (the same phone on WhatsApp and
+    /// SMS) moves their ticket's replies there: the ticket answers whichever identity wrote last,
+    /// and a message from the same identity leaves it as it is.
+    @Test(arguments: StoreKind.available)
+    func theTicketAnswersTheIdentityTheCustomerLastWroteFrom(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            let phone = "15550001"
+            for (n, account) in [Self.whatsapp, Self.sms, Self.sms, Self.whatsapp].enumerated() {
+                let later = Date(ms: Self.now.ms + Int64(n) * 1_000)
+                _ = try await stores.ingestStore.file(
+                    [WebhookEvents(account: account, events: [Self.text("e\(n)", from: phone, phone: phone)])], now: later)[0].get()
+                #expect(try await stores.sql.rows("""
+                    SELECT count(*), max(i.account), max(t.updated_at) FROM tickets t JOIN identities i ON i.id = t.last_identity_id
+                    """) == [[.int(1), .text(account.key), .int(later.ms)]])
+            }
+        }
+    }
+
     /// A group is written with its messages batched (PostgreSQL: the known customers' identities,
     /// contacts and tickets a statement each for the group): it must leave every row, every log
     /// entry in order, and every answer as the same webhooks filed one at a time.
