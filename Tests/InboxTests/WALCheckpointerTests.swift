@@ -15,22 +15,15 @@ import Testing
         let database: AppDatabase
         let path: String
 
-        init() throws {
+        init(limits: WALCheckpointer.Limits = WALCheckpointerTests.limits) throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-tests-\(UUID().uuidString)")
             path = directory.appendingPathComponent("bridge.sqlite").path
-            database = try AppDatabase(path: path, checkpoints: WALCheckpointerTests.limits)
+            database = try AppDatabase(path: path, checkpoints: limits)
             try database.pool.write { try $0.execute(sql: "CREATE TABLE filler (b BLOB)") }
-            // Start from an empty WAL, whatever the migrations left in it (once a background
-            // checkpoint the migrations woke has finished: two checkpoints cannot run at once).
-            let deadline = ContinuousClock.now + .seconds(30)
-            while true {
-                do {
-                    try database.pool.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
-                    break
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
-                    usleep(1_000)
-                }
-            }
+            // Start from an empty WAL, whatever the migrations left in it, once the background
+            // checkpoints they woke have finished (two checkpoints cannot run at once).
+            database.checkpointer.drain()
+            try database.pool.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
         }
 
         /// Commits `commits` transactions of about eight new pages each.
@@ -59,10 +52,10 @@ import Testing
         // About 80 pages: past `wakeAt`, well short of `bound`. What is left uncopied is less than
         // `wakeAt` frames.
         try fixture.write(commits: 10)
-        try await waitUntil("the filler copied into the database file") { fixture.size() >= fileBefore + 50 * 4_096 }
-        let after = fixture.database.checkpointer.counts
-        #expect(after.background > before.background)
-        #expect(after.onWriter == before.onWriter)
+        try await waitUntil("the filler copied into the database file by the checkpointer") {
+            fixture.size() >= fileBefore + 50 * 4_096 && fixture.database.checkpointer.counts.background > before.background
+        }
+        #expect(fixture.database.checkpointer.counts.onWriter == before.onWriter)
     }
 
     @Test func theWriterCheckpointsAtTheBoundWhenTheCheckpointerIsBehind() async throws {
@@ -79,6 +72,35 @@ import Testing
         #expect(during.onWriter > before.onWriter)
         // The WAL never held more than the bound and the commit that crossed it.
         #expect(fixture.size("-wal") <= 32 + (Int(Self.limits.bound) + 20) * Self.frameBytes)
+    }
+
+    /// A reader holding an old snapshot (as `bridge backup` does) keeps a checkpoint from copying
+    /// what came after it: the checkpointer then waits for more frames instead of trying again at
+    /// once, over and over, for as long as the reader holds it.
+    @Test func aCheckpointThatCopiesNothingWaitsForMoreFrames() async throws {
+        let fixture = try Fixture(limits: WALCheckpointer.Limits(wakeAt: 20, bound: 1_000_000))
+        defer { fixture.remove() }
+        let checkpointer = fixture.database.checkpointer
+        let (reading, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let reader = Thread {
+            try? fixture.database.pool.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM filler")
+                reading.signal()
+                release.wait()
+            }
+        }
+        reader.start()
+        reading.wait()
+        let before = checkpointer.counts.background
+        // About 240 pages behind the reader's snapshot: 12 wakes at most, each after 20 new frames.
+        for _ in 0..<30 {
+            try fixture.write(commits: 1)
+            try #require(checkpointer.drain())
+        }
+        let runs = checkpointer.counts.background - before
+        release.signal()
+        #expect(runs >= 1)
+        #expect(runs <= 30 * 12 / 20 + 1)
     }
 
     /// Waits until `condition` holds; the deadline only keeps a broken checkpointer from hanging the run.

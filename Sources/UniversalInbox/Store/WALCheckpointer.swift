@@ -14,7 +14,9 @@ import Synchronization
 ///
 /// How: a commit that leaves `wakeAt` frames or more in the WAL beyond what was last copied back
 /// wakes the checkpointer, which runs a PASSIVE checkpoint (it never waits for the writer or
-/// readers). The WAL restarts from its start only when a write begins with every frame copied back,
+/// readers). It runs again at once only when it copied something and `wakeAt` frames are still
+/// left; a checkpoint that could copy nothing (a reader holds an old snapshot, as `bridge backup`
+/// does) waits for `wakeAt` more frames, instead of trying again and again. The WAL restarts from its start only when a write begins with every frame copied back,
 /// which under steady ingest seldom happens between two groups; so a commit that leaves `bound`
 /// frames or more checkpoints on the writer as SQLite would have, which copies only what the
 /// checkpointer has not yet and lets the next write restart the WAL. (Waking at every commit past
@@ -42,18 +44,27 @@ final class WALCheckpointer: Sendable {
     private let path: String
     /// Where background checkpoints run (tests suspend it to stand for a checkpointer that is behind).
     let queue = DispatchQueue(label: "bridge.wal-checkpoint")
-    private let state = Mutex<State>(State())
+    private let state: Mutex<State>
     private struct State {
         var scheduled = false
         /// Frames in the WAL after the latest commit.
         var latest: Int32 = 0
-        /// Frames of the WAL the last background checkpoint copied back (0 once the WAL restarted).
+        /// Frames of the WAL the last background checkpoint copied back.
         var copied: Int32 = 0
+        /// Frames in the WAL at which a commit wakes the checkpointer.
+        var nextWake: Int32
         var counts = Counts()
 
-        /// Frames the checkpointer has not copied back. A WAL that holds fewer frames than were
-        /// copied has restarted since, and none of its frames are copied.
-        var uncopied: Int32 { latest >= copied ? latest - copied : latest }
+        /// A commit left `frames` in the WAL. Fewer than the last commit left means the WAL
+        /// restarted (only a write that begins with every frame copied back does that): nothing
+        /// in it is copied.
+        mutating func committed(_ frames: Int32, limits: Limits) {
+            if frames < latest {
+                copied = 0
+                nextWake = limits.wakeAt
+            }
+            latest = frames
+        }
     }
     /// The checkpointer's connection, opened at its first checkpoint; touched only on `queue`.
     private nonisolated(unsafe) var connection: DatabaseQueue?
@@ -61,6 +72,7 @@ final class WALCheckpointer: Sendable {
     init(path: String, limits: Limits) {
         self.path = path
         self.limits = limits
+        state = Mutex(State(nextWake: limits.wakeAt))
     }
 
     var counts: Counts { state.withLock { $0.counts } }
@@ -87,22 +99,21 @@ final class WALCheckpointer: Sendable {
 
     /// Called on the writer after each commit, with the frames now in the WAL.
     private func committed(frames: Int32, writer: OpaquePointer?) {
+        let wake = state.withLock { state -> Bool in
+            state.committed(frames, limits: limits)
+            guard frames < limits.bound, !state.scheduled, frames >= state.nextWake else { return false }
+            state.scheduled = true
+            return true
+        }
         if frames >= limits.bound {
             // As SQLite's automatic checkpoint does; a failure (SQLITE_BUSY while the checkpointer
             // is copying) is harmless: the next commit tries again.
             if sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
                 state.withLock { $0.counts.onWriter += 1 }
             }
-            return
+        } else if wake {
+            queue.async { self.checkpoint() }
         }
-        let wake = state.withLock { state -> Bool in
-            state.latest = frames
-            if frames < state.copied { state.copied = 0 }  // the WAL restarted
-            guard !state.scheduled, state.uncopied >= limits.wakeAt else { return false }
-            state.scheduled = true
-            return true
-        }
-        if wake { queue.async { self.checkpoint() } }
     }
 
     private func checkpoint() {
@@ -112,24 +123,36 @@ final class WALCheckpointer: Sendable {
                 configuration.busyMode = .timeout(10)
                 connection = try DatabaseQueue(path: path, configuration: configuration)
             }
-            return try connection?.writeWithoutTransaction { try $0.checkpoint(.passive) }.checkpointedFrameCount ?? 0
+            return try connection?.writeWithoutTransaction { try $0.checkpoint(.passive) } ?? (walFrameCount: 0, checkpointedFrameCount: 0)
         }
-        // SQLITE_BUSY (another checkpoint running: the writer's at the bound) is the only failure
-        // expected, and like any other it is tried again at the next wake.
-        // Commits that came while it ran and left `wakeAt` frames or more uncopied found it
-        // scheduled and did not wake it: it runs again for them. (Not after a failure: the next
-        // commit wakes it.)
         let again = state.withLock { state in
-            switch outcome {
-            case .success(let copied):
-                state.copied = Int32(clamping: copied)
-                state.counts.background += 1
-                state.scheduled = state.uncopied >= limits.wakeAt
-            case .failure:
-                state.scheduled = false
-            }
+            state.scheduled = false
+            // SQLITE_BUSY (the writer's checkpoint at the bound running) is the only failure
+            // expected; the next commit past `nextWake` tries again.
+            guard case .success(let (inWAL, copied)) = outcome else { return false }
+            state.counts.background += 1
+            let (inWAL32, copied32) = (Int32(clamping: inWAL), Int32(clamping: copied))
+            let progressed = copied32 > state.copied
+            state.copied = copied32
+            // Commits that came while it ran found it scheduled and did not wake it: when it
+            // copied something, it runs again at once if they left `wakeAt` frames. When it copied
+            // nothing, it waits for `wakeAt` frames more than the WAL holds now.
+            state.nextWake = (progressed ? copied32 : max(inWAL32, state.latest)) + limits.wakeAt
+            state.scheduled = progressed && state.latest >= state.nextWake
             return state.scheduled
         }
         if again { queue.async { self.checkpoint() } }
+    }
+
+    /// Waits until no background checkpoint is running or due, for at most 30 s; answers whether
+    /// none is (tests).
+    @discardableResult
+    func drain() -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while state.withLock({ $0.scheduled }) {
+            guard ContinuousClock.now < deadline else { return false }
+            queue.sync {}
+        }
+        return true
     }
 }
