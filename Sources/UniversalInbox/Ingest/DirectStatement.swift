@@ -3,7 +3,7 @@ import GRDBSQLite
 
 /// One of ingest's statements run straight through SQLite's C API: bind, step, read, reset.
 ///
-/// Why: a customer's message is about seven statements on the writer's serial queue, and GRDB's
+/// Why: a customer's message is about eight statements on the writer's serial queue, and GRDB's
 /// part of running them (its arguments array of `DatabaseValue`s, the `Row` of a fetch, the region
 /// and observation bookkeeping around each step) was about half of that queue's CPU, more than
 /// SQLite's own (`IngestBenchmark store` under `perf record`). Ingest's statements are still

@@ -15,15 +15,16 @@ import Synchronization
 /// How: a commit that leaves `wakeAt` frames or more in the WAL beyond what was last copied back
 /// wakes the checkpointer, which runs a PASSIVE checkpoint (it never waits for the writer or
 /// readers). It runs again at once only when it copied something and `wakeAt` frames are still
-/// left; a checkpoint that could copy nothing (a reader holds an old snapshot, as `bridge backup`
-/// does) waits for `wakeAt` more frames, instead of trying again and again. The WAL restarts from its start only when a write begins with every frame copied back,
-/// which under steady ingest seldom happens between two groups; so a commit that leaves `bound`
-/// frames or more checkpoints on the writer as SQLite would have, which copies only what the
-/// checkpointer has not yet and lets the next write restart the WAL. (Waking at every commit past
-/// `wakeAt` instead ran a checkpoint, with its two syncs, for nearly every group once the WAL had
-/// not restarted: 12 times the syncs, and more CPU than the writer saved.)
-/// That keeps the WAL file under about `bound` pages, as SQLite's own default keeps it under 1,000.
-/// A reader that holds an old snapshot keeps any checkpoint from finishing, here as with SQLite's.
+/// left; one that could copy nothing (a reader holds an old snapshot, as `bridge backup` does)
+/// waits for `wakeAt` more frames instead of trying again and again. (Waking at every commit past
+/// `wakeAt` ran a checkpoint, with its two syncs, for nearly every group: 12 times the syncs.)
+///
+/// The bound: the WAL restarts from its start only when a write begins with every frame copied
+/// back, which under steady ingest seldom happens between two groups. So a commit that leaves
+/// `bound` frames or more checkpoints on the writer, as SQLite would have; that copies only what
+/// the checkpointer has not yet, and lets the next write restart the WAL. The WAL file so stays
+/// under about `bound` pages, as SQLite's default keeps it under 1,000. A reader that holds an old
+/// snapshot keeps any checkpoint from finishing, here as with SQLite's.
 final class WALCheckpointer: Sendable {
     struct Limits: Sendable {
         /// Frames in the WAL at which a commit wakes the checkpointer (SQLite's automatic checkpoint's).
@@ -32,7 +33,7 @@ final class WALCheckpointer: Sendable {
         var bound: Int32 = 10_000
     }
 
-    /// What the checkpointer has done, for tests and logs.
+    /// What the checkpointer has done (tests).
     struct Counts: Sendable, Equatable {
         /// Checkpoints on the checkpointer's own connection.
         var background = 0
@@ -78,23 +79,15 @@ final class WALCheckpointer: Sendable {
     var counts: Counts { state.withLock { $0.counts } }
 
     /// Makes `db` (the pool's writer) wake the checkpointer after its commits instead of running
-    /// SQLite's automatic checkpoint. SQLite holds the hook's context as a bare pointer for as long
-    /// as the connection lives, which can outlast this object, so the context is a small box that
-    /// refers to it weakly and is never freed (one per writer connection opened).
+    /// SQLite's automatic checkpoint. Called from the pool's `prepareDatabase`, whose closure holds
+    /// this object: `db` keeps its configuration, and so this object, for as long as the
+    /// connection is open, which is what makes SQLite's bare context pointer safe.
     func install(on db: Database) {
-        let box = Unmanaged.passRetained(HookBox(self)).toOpaque()
-        sqlite3_wal_hook(db.sqliteConnection, { box, connection, _, frames in
-            guard let box, let checkpointer = Unmanaged<HookBox>.fromOpaque(box).takeUnretainedValue().checkpointer else {
-                return SQLITE_OK
-            }
-            checkpointer.committed(frames: frames, writer: connection)
+        sqlite3_wal_hook(db.sqliteConnection, { context, connection, _, frames in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: frames, writer: connection)
             return SQLITE_OK
-        }, box)
-    }
-
-    private final class HookBox: Sendable {
-        weak let checkpointer: WALCheckpointer?
-        init(_ checkpointer: WALCheckpointer) { self.checkpointer = checkpointer }
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Called on the writer after each commit, with the frames now in the WAL.
