@@ -208,7 +208,7 @@ final class PostgresIngestWriter {
         let row = PostgresIngestBatch.MessageRow(
             ticketId: ticketId, identityId: identity.id, channel: account.kind.rawValue, account: account.key,
             content: try ContentCoding.encode(content), text: content.summary, platformMessageId: message.id,
-            idempotencyKey: UUID().uuidString, createdAt: occurredAt, touchesTicket: touch)
+            idempotencyKey: MessageKey.random(), createdAt: occurredAt, touchesTicket: touch)
         guard let media = content.media, content.needsDownload else {
             // Filed with the batch; its id is filled in when the batch is inserted.
             batch.pending.append(row)

@@ -41,16 +41,19 @@ extension Inbox {
 }
 
 extension IngestWriter {
+    /// The contact's newest rating request that waits for an answer (read in `ratings_pending`'s
+    /// order: every customer message asks it, v39).
+    static let pendingRatingSQL = """
+        SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+        WHERE r.contact_id = ? AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
+        ORDER BY r.requested_at DESC LIMIT 1
+        """
+
     /// When the contact has a rating request waiting and this message answers it, records the rating
     /// (for the agent who had the ticket) and files the answer in that ticket without reopening it.
     /// Returns the ticket, or nil when the message is not an answer.
     func ratingAnswer(_ content: MessageContent, contactId: Int64) throws -> (ticketId: Int64, rating: Rating)? {
-        let select = try DirectStatement(
-            db, """
-                SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-                WHERE r.contact_id = ? AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
-                ORDER BY r.requested_at DESC LIMIT 1
-                """, contactId)
+        let select = try DirectStatement(db, Self.pendingRatingSQL, contactId)
         guard let (ticketId, choices) = try select.first({ ($0.int64(0), $0.string(1) ?? "") }),
             let rating = try Rating(answering: content, choices: choices)
         else { return nil }

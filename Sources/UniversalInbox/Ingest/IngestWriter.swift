@@ -80,7 +80,7 @@ struct IngestWriter {
                 VALUES (?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?)
                 """,
             ticketId, identity.id, account.kind.rawValue, account.key, try ContentCoding.encode(content), content.summary,
-            message.id, Self.newKey(), occurredAt, now
+            message.id, MessageKey.random(), occurredAt, now
         ).run()
         let messageId = db.lastInsertedRowID
         try DirectStatement(db, "INSERT OR IGNORE INTO ticket_channels (ticket_id, channel) VALUES (?, ?)", ticketId, account.kind.rawValue).run()
@@ -93,19 +93,6 @@ struct IngestWriter {
             result.events.append(.followUpQueued)
         }
         result.events.append(.messageReceived(ticketId: ticketId, messageId: messageId))
-    }
-
-    /// A random (version 4) UUID for the message's `idempotency_key` (only replies use theirs) from
-    /// the system generator: `UUID()` opens, reads and closes /dev/urandom each time on Linux, three
-    /// system calls per message in the writer's serial section.
-    static func newKey() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var words = (generator.next() as UInt64, generator.next() as UInt64)
-        return withUnsafeMutableBytes(of: &words) { bytes in
-            bytes[6] = bytes[6] & 0x0F | 0x40
-            bytes[8] = bytes[8] & 0x3F | 0x80
-            return UUID(uuid: bytes.load(as: uuid_t.self)).uuidString
-        }
     }
 
     struct IdentityRow {
@@ -237,10 +224,13 @@ struct IngestWriter {
         return id
     }
 
+    /// The contact's current ticket: the newest that is not closed (read in `tickets_contact_current`'s
+    /// order: every customer message asks it, v39).
+    static let currentTicketSQL = "SELECT id, status, last_identity_id FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1"
+
     /// The contact's current ticket, reopened if it waited on the customer, or a new one.
     private func route(contactId: Int64, identityId: Int64, into result: inout IngestResult) throws -> Int64 {
-        let select = try DirectStatement(
-            db, "SELECT id, status, last_identity_id FROM tickets WHERE contact_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1", contactId)
+        let select = try DirectStatement(db, Self.currentTicketSQL, contactId)
         guard let (id, status, lastIdentityId) = try select.first({ ($0.int64(0), TicketStatus(rawValue: $0.string(1) ?? "") ?? .open, $0.int64(2)) })
         else { return try openTicket(contactId: contactId, identityId: identityId, into: &result) }
         try touch(id, reopening: status == .pending || status == .resolved, identityId: identityId, lastIdentityId: lastIdentityId, into: &result)

@@ -150,6 +150,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v38-unconfirmed-visitor-addresses") { db in
             try db.execute(sql: Schema.unconfirmedVisitorAddresses)
         }
+        migrator.registerMigration("v39-ingest-lookups") { db in
+            try db.execute(sql: Schema.ingestLookups)
+        }
         return migrator
     }
 }
