@@ -12,11 +12,11 @@ public enum MetaGraph {
     }
 
     /// Checks `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`.
-    public static func verify(_ request: WebhookRequest, appSecret: String) throws(WebhookError) {
+    public static func verify(_ request: WebhookRequest, appSecret: HMACSHA256Key) throws(WebhookError) {
         guard let header = request.header("x-hub-signature-256"), header.hasPrefix("sha256=") else {
             throw .unauthorized("missing X-Hub-Signature-256")
         }
-        guard Signatures.isValidHMACSHA256(hexSignature: String(header.dropFirst(7)), secret: appSecret, body: request.body) else {
+        guard appSecret.isValid(hexSignature: String(header.dropFirst(7)), body: request.body) else {
             throw .unauthorized("X-Hub-Signature-256 does not match the body")
         }
     }

@@ -5,14 +5,12 @@ import Foundation
 public enum Signatures {
     /// True when `base64Signature` is Base64(HMAC-SHA256(secret, body)).
     public static func isValidHMACSHA256(base64Signature: String, secret: String, body: Data) -> Bool {
-        guard let mac = Data(base64Encoded: trimmed(base64Signature)) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+        HMACSHA256Key(secret: secret).isValid(base64Signature: base64Signature, body: body)
     }
 
     /// True when `hexSignature` is lower- or upper-case hex(HMAC-SHA256(secret, body)).
     public static func isValidHMACSHA256(hexSignature: String, secret: String, body: Data) -> Bool {
-        guard let mac = Hex.decode(hexSignature) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+        HMACSHA256Key(secret: secret).isValid(hexSignature: hexSignature, body: body)
     }
 
     /// Base64(HMAC-SHA256(secret, body)), for signing test fixtures and stand-in calls.
@@ -57,6 +55,49 @@ public enum Signatures {
             diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
         }
         return diff == 0
+    }
+}
+
+/// An HMAC-SHA256 secret made ready once, for an adapter that checks every webhook with it:
+/// `HMAC(key:)` pads the key and hashes it into the inner and outer states (two SHA-256 blocks and
+/// copies of the key) before it reads a byte of the body, which was most of a LINE signature check.
+/// Each check starts from a copy of the ready states.
+public struct HMACSHA256Key: Sendable {
+    private let ready: HMAC<SHA256>
+
+    public init(secret: String) {
+        ready = HMAC(key: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// HMAC-SHA256(secret, body).
+    public func code(for body: Data) -> HashedAuthenticationCode<SHA256> {
+        var mac = ready
+        mac.update(data: body)
+        return mac.finalize()
+    }
+
+    /// True when `base64Signature` is Base64(HMAC-SHA256(secret, body)).
+    public func isValid(base64Signature: String, body: Data) -> Bool {
+        guard let mac = Data(base64Encoded: Signatures.trimmed(base64Signature)) else { return false }
+        return matches(mac, body)
+    }
+
+    /// True when `hexSignature` is lower- or upper-case hex(HMAC-SHA256(secret, body)).
+    public func isValid(hexSignature: String, body: Data) -> Bool {
+        guard let mac = Hex.decode(hexSignature) else { return false }
+        return matches(mac, body)
+    }
+
+    /// Compared in constant time: every byte, whatever differs first (swift-crypto's `==` with
+    /// `DataProtocol` does the same through unspecialised generic code).
+    private func matches(_ mac: Data, _ body: Data) -> Bool {
+        code(for: body).withUnsafeBytes { expected in
+            mac.withUnsafeBytes { given in
+                var diff = UInt8(expected.count == given.count ? 0 : 1)
+                for i in 0..<min(expected.count, given.count) { diff |= expected[i] ^ given[i] }
+                return diff == 0
+            }
+        }
     }
 }
 

@@ -12,8 +12,12 @@ public struct WhatsAppAdapter: ChannelAdapter {
     /// Free-form messages are allowed this long after the customer's last message.
     public static let serviceWindow: TimeInterval = ReplyWindow.whatsapp.window
 
+    /// The app secret, ready for every webhook's signature check.
+    private let appSecret: HMACSHA256Key
+
     public init(configuration: WhatsAppConfiguration) {
         self.configuration = configuration
+        appSecret = HMACSHA256Key(secret: configuration.appSecret)
     }
 
     public var acknowledgement: WebhookResponse { .ok }
@@ -23,7 +27,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
     }
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
-        try MetaGraph.verify(request, appSecret: configuration.appSecret)
+        try MetaGraph.verify(request, appSecret: appSecret)
     }
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {
