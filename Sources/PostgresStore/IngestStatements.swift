@@ -135,7 +135,7 @@ enum IngestStatements {
         static let sql = """
             (SELECT DISTINCT ON (r.contact_id) true, r.contact_id, r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
              WHERE r.contact_id = ANY($1::bigint[]) AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
-             ORDER BY r.contact_id, r.requested_at DESC)
+             ORDER BY r.contact_id, r.requested_at DESC, r.ticket_id DESC)
             UNION ALL
             (SELECT DISTINCT ON (contact_id) false, contact_id, id, status FROM tickets
              WHERE contact_id = ANY($1::bigint[]) AND status <> 'closed' ORDER BY contact_id, id DESC)

@@ -22,12 +22,16 @@ import Testing
     }
 
     @Test func keysLongerThanABlockAreHashedFirst() {
-        // A secret longer than SHA-256's 64-byte block is hashed first (RFC 2104): the ready key agrees
-        // with swift-crypto's one-off `HMAC.authenticationCode` (`Signatures.hmacSHA256Hex`).
-        let secret = String(repeating: "a", count: 131)
+        // A secret longer than SHA-256's 64-byte block is hashed first (RFC 2104); the code is
+        // Python's `hmac.new(b"a" * 131, body, hashlib.sha256)`.
+        let key = HMACSHA256Key(secret: String(repeating: "a", count: 131))
         let body = Data("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
-        let key = HMACSHA256Key(secret: secret)
-        #expect(Signatures.hmacSHA256Hex(secret: secret, body: body) == Hex.encode(key.code(for: body)))
-        #expect(key.isValid(hexSignature: Signatures.hmacSHA256Hex(secret: secret, body: body), body: body))
+        let hex = "d021303c2f34bf3ae541b4ec9c672691694c6f71c5c0c55781545a66115b14a7"
+        #expect(Hex.encode(key.code(for: body)) == hex)
+        #expect(key.isValid(hexSignature: hex, body: body))
+        // Longer, shorter or empty signatures are refused, however the rest compares.
+        #expect(!key.isValid(hexSignature: hex + "00", body: body))
+        #expect(!key.isValid(hexSignature: "", body: body))
+        #expect(!key.isValid(base64Signature: "", body: body))
     }
 }

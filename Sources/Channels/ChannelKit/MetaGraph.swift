@@ -11,12 +11,13 @@ public enum MetaGraph {
         return WebhookResponse(status: 200, body: challenge)
     }
 
-    /// Checks `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`.
-    public static func verify(_ request: WebhookRequest, appSecret: HMACSHA256Key) throws(WebhookError) {
+    /// Checks `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`; `signingKey` is
+    /// the app secret.
+    public static func verify(_ request: WebhookRequest, signingKey: HMACSHA256Key) throws(WebhookError) {
         guard let header = request.header("x-hub-signature-256"), header.hasPrefix("sha256=") else {
             throw .unauthorized("missing X-Hub-Signature-256")
         }
-        guard appSecret.isValid(hexSignature: String(header.dropFirst(7)), body: request.body) else {
+        guard signingKey.isValid(hexSignature: String(header.dropFirst(7)), body: request.body) else {
             throw .unauthorized("X-Hub-Signature-256 does not match the body")
         }
     }

@@ -10,12 +10,12 @@ public struct LINEAdapter: ChannelAdapter {
     /// Reply tokens are valid for about a minute; past this age the reply goes by push.
     public static let replyTokenLifetime: TimeInterval = 50
 
-    /// The channel secret, ready for every webhook's signature check.
-    private let channelSecret: HMACSHA256Key
+    /// The channel secret, made ready for every webhook's signature check.
+    private let signingKey: HMACSHA256Key
 
     public init(configuration: LINEConfiguration) {
         self.configuration = configuration
-        channelSecret = HMACSHA256Key(secret: configuration.channelSecret)
+        signingKey = HMACSHA256Key(secret: configuration.channelSecret)
     }
 
     public var acknowledgement: WebhookResponse { .ok }
@@ -26,7 +26,7 @@ public struct LINEAdapter: ChannelAdapter {
         guard let signature = request.header("x-line-signature"), !signature.isEmpty else {
             throw .unauthorized("missing X-Line-Signature")
         }
-        guard channelSecret.isValid(base64Signature: signature, body: request.body) else {
+        guard signingKey.isValid(base64Signature: signature, body: request.body) else {
             throw .unauthorized("X-Line-Signature does not match the body")
         }
     }

@@ -12,12 +12,12 @@ public struct MessengerAdapter: ChannelAdapter {
     public static let standardWindow: TimeInterval = ReplyWindow.messenger.window
     public static let humanAgentWindow: TimeInterval = ReplyWindow.messenger.humanAgentWindow ?? 0
 
-    /// The app secret, ready for every webhook's signature check.
-    private let appSecret: HMACSHA256Key
+    /// The app secret, made ready for every webhook's signature check.
+    private let signingKey: HMACSHA256Key
 
     public init(configuration: MessengerConfiguration) {
         self.configuration = configuration
-        appSecret = HMACSHA256Key(secret: configuration.appSecret)
+        signingKey = HMACSHA256Key(secret: configuration.appSecret)
     }
 
     public var acknowledgement: WebhookResponse { WebhookResponse(status: 200, body: "EVENT_RECEIVED") }
@@ -27,7 +27,7 @@ public struct MessengerAdapter: ChannelAdapter {
     }
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
-        try MetaGraph.verify(request, appSecret: appSecret)
+        try MetaGraph.verify(request, signingKey: signingKey)
     }
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {

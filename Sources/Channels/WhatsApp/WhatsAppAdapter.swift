@@ -12,12 +12,12 @@ public struct WhatsAppAdapter: ChannelAdapter {
     /// Free-form messages are allowed this long after the customer's last message.
     public static let serviceWindow: TimeInterval = ReplyWindow.whatsapp.window
 
-    /// The app secret, ready for every webhook's signature check.
-    private let appSecret: HMACSHA256Key
+    /// The app secret, made ready for every webhook's signature check.
+    private let signingKey: HMACSHA256Key
 
     public init(configuration: WhatsAppConfiguration) {
         self.configuration = configuration
-        appSecret = HMACSHA256Key(secret: configuration.appSecret)
+        signingKey = HMACSHA256Key(secret: configuration.appSecret)
     }
 
     public var acknowledgement: WebhookResponse { .ok }
@@ -27,7 +27,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
     }
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
-        try MetaGraph.verify(request, appSecret: appSecret)
+        try MetaGraph.verify(request, signingKey: signingKey)
     }
 
     public func parse(_ request: WebhookRequest) throws(WebhookError) -> ParsedWebhook {

@@ -46,7 +46,7 @@ extension IngestWriter {
     static let pendingRatingSQL = """
         SELECT r.ticket_id, r.choices FROM ratings r JOIN tickets t ON t.id = r.ticket_id
         WHERE r.contact_id = ? AND r.state = 'requested' AND r.rating IS NULL AND t.status IN ('resolved', 'closed')
-        ORDER BY r.requested_at DESC LIMIT 1
+        ORDER BY r.requested_at DESC, r.ticket_id DESC LIMIT 1
         """
 
     /// When the contact has a rating request waiting and this message answers it, records the rating

@@ -7,12 +7,12 @@ import Synchronization
 #endif
 
 /// Random (version 4) UUIDs, as `UUID().uuidString` writes them, for the `idempotency_key` the
-/// ingest writer gives every customer message in its serial section (replies use theirs as the
-/// platform's retry key). `UUID()` asks the system generator for each one (on Linux it opened and
-/// read /dev/urandom; `SystemRandomNumberGenerator`, a `getrandom` call per 8 bytes) and formats
-/// with `sprintf`: 3% of the writer's CPU. These take 16 bytes at a time from 4 KiB of the system
-/// generator's bytes (`arc4random_buf`: one `getrandom` on Linux), refilled every 256 keys, and
-/// write the digits directly.
+/// ingest writers give every customer message (replies use theirs as the platform's retry key); on
+/// SQLite in the writer's serial section. The SQLite writer drew each key from
+/// `SystemRandomNumberGenerator` (a `getrandom` call per 8 bytes) and formatted it through `UUID`
+/// (`sprintf`): 3% of its CPU; PostgreSQL's used `UUID()`. These take 16 bytes at a time from 256 of
+/// the system's random bytes (`getentropy`, at most 256 a call: one call every 16 keys) and write
+/// the digits directly.
 package enum MessageKey {
     private static let source = Mutex(RandomBlock())
 
@@ -40,14 +40,21 @@ package enum MessageKey {
 
     typealias Bytes = (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
 
-    /// The system generator's bytes, handed out 16 at a time and refilled when used up.
+    /// The system's random bytes, handed out 16 at a time and refilled when used up.
     private struct RandomBlock: ~Copyable {
-        private var bytes = [UInt8](repeating: 0, count: 4096)
-        private var used = 4096
+        private var bytes = [UInt8](repeating: 0, count: 256)
+        private var used = 256
 
         mutating func next() -> Bytes {
             if used == bytes.count {
-                bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+                bytes.withUnsafeMutableBytes { block in
+                    guard getentropy(block.baseAddress!, block.count) != 0 else { return }
+                    // No getentropy (a kernel before 3.17): the standard library's generator.
+                    var generator = SystemRandomNumberGenerator()
+                    for word in stride(from: 0, to: block.count, by: 8) {
+                        block.storeBytes(of: generator.next() as UInt64, toByteOffset: word, as: UInt64.self)
+                    }
+                }
                 used = 0
             }
             defer { used += 16 }
