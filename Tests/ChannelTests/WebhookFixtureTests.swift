@@ -169,16 +169,16 @@ import Testing
     @Test func lineVector() {
         let body = Data(#"{"destination":"U0","events":[]}"#.utf8)
         #expect(Signatures.hmacSHA256Base64(secret: "testsecret", body: body) == "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA=")
-        #expect(Signatures.isValidHMACSHA256(base64Signature: "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA=", secret: "testsecret", body: body))
+        #expect(HMACSHA256Key(secret: "testsecret").isValid(base64Signature: "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA=", body: body))
     }
 
     /// A header value's surrounding spaces and tabs are not part of the signature; nothing else is taken off.
     @Test func signatureHeaderPadding() {
         let body = Data(#"{"destination":"U0","events":[]}"#.utf8)
         let mac = "gRM7CuYTzNkYFQE8Cr/LnqWq8Q1y6k8cFzWU8qk5DFA="
-        #expect(Signatures.isValidHMACSHA256(base64Signature: " \t\(mac) \t", secret: "testsecret", body: body))
-        #expect(!Signatures.isValidHMACSHA256(base64Signature: " \t ", secret: "testsecret", body: body))
-        #expect(!Signatures.isValidHMACSHA256(base64Signature: "\(mac)x", secret: "testsecret", body: body))
+        #expect(HMACSHA256Key(secret: "testsecret").isValid(base64Signature: " \t\(mac) \t", body: body))
+        #expect(!HMACSHA256Key(secret: "testsecret").isValid(base64Signature: " \t ", body: body))
+        #expect(!HMACSHA256Key(secret: "testsecret").isValid(base64Signature: "\(mac)x", body: body))
         #expect(Signatures.isValidHMACSHA1(base64Signature: " \(Signatures.hmacSHA1Base64(secret: "k", message: body))\t", secret: "k", message: body))
     }
 
@@ -186,8 +186,8 @@ import Testing
         let body = Data(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
         let hex = "09eceea024af6e6343b760cc9bd3ae7c056938dd636e24e92109eb8219500384"
         #expect(Signatures.hmacSHA256Hex(secret: "appsecret", body: body) == hex)
-        #expect(Signatures.isValidHMACSHA256(hexSignature: hex.uppercased(), secret: "appsecret", body: body))
-        #expect(!Signatures.isValidHMACSHA256(hexSignature: String(hex.dropLast()), secret: "appsecret", body: body))
+        #expect(HMACSHA256Key(secret: "appsecret").isValid(hexSignature: hex.uppercased(), body: body))
+        #expect(!HMACSHA256Key(secret: "appsecret").isValid(hexSignature: String(hex.dropLast()), body: body))
     }
 
     @Test func twilioVector() throws {

@@ -4,9 +4,8 @@ import Testing
 
 @testable import UniversalInbox
 
-/// What the ingest writer does for every customer message is cheap: the two look-ups read their
-/// answer in an index's order instead of sorting (v39), and a message's key is made without a system
-/// call and `sprintf` each time.
+/// What the ingest writer does for every customer message: the two look-ups read their answer in an
+/// index's order instead of sorting (v39), and a message's key is a version-4 UUID never repeated.
 @Suite struct IngestLookupsTests {
     @Test(arguments: [
         (IngestWriter.currentTicketSQL, "SEARCH tickets USING INDEX tickets_contact_current (contact_id=?)"),

@@ -1,18 +1,9 @@
 import Crypto
 import Foundation
 
-/// Webhook signature checks shared by the channels. All comparisons are constant-time.
+/// Webhook signature checks shared by the channels (HMAC-SHA256 ones: `HMACSHA256Key`). All
+/// comparisons are constant-time.
 public enum Signatures {
-    /// True when `base64Signature` is Base64(HMAC-SHA256(secret, body)).
-    public static func isValidHMACSHA256(base64Signature: String, secret: String, body: Data) -> Bool {
-        HMACSHA256Key(secret: secret).isValid(base64Signature: base64Signature, body: body)
-    }
-
-    /// True when `hexSignature` is lower- or upper-case hex(HMAC-SHA256(secret, body)).
-    public static func isValidHMACSHA256(hexSignature: String, secret: String, body: Data) -> Bool {
-        HMACSHA256Key(secret: secret).isValid(hexSignature: hexSignature, body: body)
-    }
-
     /// Base64(HMAC-SHA256(secret, body)), for signing test fixtures and stand-in calls.
     public static func hmacSHA256Base64(secret: String, body: Data) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()

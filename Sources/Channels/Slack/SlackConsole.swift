@@ -24,7 +24,7 @@ public struct SlackConsole: Sendable {
             throw .unauthorized("X-Slack-Request-Timestamp is more than 5 minutes from now")
         }
         let signed = Data("v0:\(timestampText):".utf8) + request.body
-        guard Signatures.isValidHMACSHA256(hexSignature: String(signature.dropFirst(3)), secret: configuration.signingSecret, body: signed) else {
+        guard HMACSHA256Key(secret: configuration.signingSecret).isValid(hexSignature: String(signature.dropFirst(3)), body: signed) else {
             throw .unauthorized("X-Slack-Signature does not match")
         }
     }
