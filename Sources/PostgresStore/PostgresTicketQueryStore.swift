@@ -109,8 +109,8 @@ public struct PostgresTicketQueryStore: TicketQueryStore {
     /// fills a page there.
     static func channelWalk(_ limit: Int) -> Int { 20 * (limit + 1) }
 
-    /// The waiting tickets oldest first, then the answered ones newest activity first (index
-    /// `tickets_waiting` both ways), as on SQLite.
+    /// The waiting tickets oldest first, then the answered ones newest activity first (indexes
+    /// `tickets_waiting` and `tickets_answered`), as on SQLite.
     public func longestWaiting(
         _ filter: TicketFilter, after: TicketListPosition?, limit: Int, reader: Int64?, limits: SearchLimits
     ) async throws -> TicketListPage {
@@ -122,13 +122,13 @@ public struct PostgresTicketQueryStore: TicketQueryStore {
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)
                 """, binds: sql.binds)
         }
-        let waitingOrder = "t.waiting_since, t.updated_at, t.id"
+        let waitingOrder = "t.waiting_since, t.id"
         let waiting: PostgresQuery? =
             switch after {
             case nil, .newest, .match: try query({ _ in ["t.waiting_since IS NOT NULL"] }, order: waitingOrder, limit: limit + 1)
-            case .waiting(let since, let updatedAt, let id):
+            case .waiting(let since, let id):
                 try query({ sql in
-                    ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.updated_at, t.id) > (\(try sql.bind(since)), \(try sql.bind(updatedAt)), \(try sql.bind(id)))"]
+                    ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.id) > (\(try sql.bind(since)), \(try sql.bind(id)))"]
                 }, order: waitingOrder, limit: limit + 1)
             case .answered: nil
             }
@@ -148,7 +148,7 @@ public struct PostgresTicketQueryStore: TicketQueryStore {
             let items = try await read.summaries(page.map(\.id), reader: reader)
             var next: TicketListPosition?
             if rows.count > limit, let last = page.last {
-                next = last.since.map { .waiting(since: $0, updatedAt: last.updatedAt, id: last.id) } ?? .answered(updatedAt: last.updatedAt, id: last.id)
+                next = last.since.map { .waiting(since: $0, id: last.id) } ?? .answered(updatedAt: last.updatedAt, id: last.id)
             }
             return TicketListPage(items: items, next: next)
         }

@@ -64,6 +64,33 @@ import Testing
         #expect(store.groups.withLock { $0 } == [["e1", "e2", "e3"]])
     }
 
+    /// Files each group where it is called, and notes whether that was the ingest queue's own
+    /// dispatch queue (`IngestQueue.executor`), which it can tell by a value set on that queue.
+    final class WhereFiledStore: IngestStore {
+        static let key = DispatchSpecificKey<String>()
+        let filedOn = Mutex<[String?]>([])
+
+        nonisolated(nonsending) func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+            let group = await take()
+            filedOn.withLock { $0.append(DispatchQueue.getSpecific(key: Self.key)) }
+            return group.webhooks.map { _ in .success(IngestResult()) }
+        }
+
+        func unreadableEvents(limit: Int, before: Int64?) async throws -> [UnreadableEventRecord] { [] }
+    }
+
+    /// The store files on the queue's own dispatch queue, not on Swift's shared pool, where taking,
+    /// filing and answering each group waited behind the HTTP work (`IngestQueue.executor`).
+    @Test func theStoreFilesOnTheQueuesOwnDispatchQueue() async throws {
+        let store = WhereFiledStore()
+        let queue = IngestQueue(store: store, bus: InboxEventBus(), clock: { Date() })
+        queue.executor.queue.setSpecific(key: WhereFiledStore.key, value: "ingest")
+        let event = InboundEvent(kind: .message, eventId: "e1", occurredAt: Date(), sender: Sender(id: "U1"),
+            message: InboundMessage(id: "m1", content: .text("hello")))
+        _ = try await queue.submit([event], unreadable: [], from: ChannelAccountRef(kind: .line, id: "main"))
+        #expect(store.filedOn.withLock { $0 } == ["ingest"])
+    }
+
     /// Waits until `condition` holds; the deadline only keeps a broken queue from hanging the run.
     private func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)

@@ -100,7 +100,11 @@ import UniversalInbox
         #expect(taken.schema.version == DatabaseBackup.knownMigrations.last)
 
         // The machine is lost; the backup is restored somewhere else entirely, and a bridge started on it.
-        try FileManager.default.removeItem(atPath: original)
+        // (Moved away, then removed: the stopped bridge's last database connection may still be
+        // closing, and deleting its WAL, while a removal walks the directory.)
+        let gone = original + "-lost"
+        try FileManager.default.moveItem(atPath: original, toPath: gone)
+        try? FileManager.default.removeItem(atPath: gone)
         let restored = Self.temporaryDirectory("restored")
         _ = try BridgeRestore.run(config: Self.config(restored), from: backup)
         try await TestBridge.with(standIns: [.line], configure: { $0.databasePath = restored + "/bridge.sqlite" }) { t in

@@ -36,6 +36,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 23, name: "ticket-subjects", statements: ticketSubjects),
         PostgresMigration(version: 24, name: "unconfirmed-visitor-addresses", statements: unconfirmedVisitorAddresses),
         PostgresMigration(version: 25, name: "event-notify-once", statements: eventNotifyOnce),
+        PostgresMigration(version: 26, name: "ticket-activity-indexes", statements: ticketActivityIndexes),
     ]
 
     /// The newest version this binary knows.

@@ -34,7 +34,10 @@ public protocol IngestStore: Sendable {
     /// database the lock is where their groups wait, and a group formed before the wait was as
     /// small as one process's share of the traffic); on SQLite at once. `take` also answers the
     /// time the group is filed at.
-    func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>]
+    ///
+    /// It runs on its caller's executor (`nonisolated(nonsending)`), which `IngestQueue` keeps off
+    /// Swift's shared pool; the SQLite store writes there without leaving the thread.
+    nonisolated(nonsending) func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>]
 
     /// Kept unreadable events, newest first, at most `limit`, with ids below `before` when given
     /// (`UnreadableEvents.swift` has the SQLite implementation).
@@ -67,26 +70,32 @@ public struct SQLiteIngestStore: IngestStore {
         self.database = database
     }
 
-    /// Writes a group in one transaction. When the transaction fails, the group goes again with each
+    /// Writes the group on the calling thread, with GRDB's synchronous write (which blocks it for the
+    /// length of the write): `IngestQueue` calls it on its own dispatch queue, so the group goes into
+    /// the writer and its answers come back with no hop between threads.
+    nonisolated(nonsending) public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+        let taken = await take()
+        return Self.file(taken.webhooks, now: taken.now.ms, in: database.pool)
+    }
+
+    /// A group in one transaction. When the transaction fails, the group goes again with each
     /// webhook in its own savepoint, so one that cannot be stored fails alone and the others commit.
     /// Savepoints are not the usual path: SQLite copies every page a savepoint changes to its
     /// sub-journal first, which at 64 webhooks a group was most of the writer's system calls (16 page
     /// writes a webhook instead of 3).
-    public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
-        let taken = await take()
-        let (group, now) = (taken.webhooks, taken.now.ms)
+    private static func file(_ group: [WebhookEvents], now: Int64, in pool: DatabasePool) -> [Result<IngestResult, any Error>] {
         do {
-            return try await database.pool.write { db in
-                try group.map { webhook -> Result<IngestResult, any Error> in .success(try Self.write(webhook, db: db, now: now)) }
+            return try pool.write { db in
+                try group.map { webhook -> Result<IngestResult, any Error> in .success(try write(webhook, db: db, now: now)) }
             }
         } catch {
             do {
-                return try await database.pool.write { db in
+                return try pool.write { db in
                     group.map { webhook in
                         Result {
                             var result = IngestResult()
                             try db.inSavepoint {
-                                result = try Self.write(webhook, db: db, now: now)
+                                result = try write(webhook, db: db, now: now)
                                 return .commit
                             }
                             return result

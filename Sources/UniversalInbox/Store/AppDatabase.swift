@@ -153,6 +153,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v39-ingest-lookups") { db in
             try db.execute(sql: Schema.ingestLookups)
         }
+        migrator.registerMigration("v40-ticket-activity-indexes") { db in
+            try db.execute(sql: Schema.ticketActivityIndexes)
+        }
         return migrator
     }
 }

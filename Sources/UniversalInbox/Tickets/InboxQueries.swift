@@ -98,7 +98,7 @@ extension Inbox {
         } else if query.sort == .waiting {
             let after = try query.cursor.map { cursor in
                 switch WaitingCursor.decode(cursor) {
-                case .waiting(let since, let updatedAt, let id): TicketListPosition.waiting(since: since, updatedAt: updatedAt, id: id)
+                case .waiting(let since, let id): TicketListPosition.waiting(since: since, id: id)
                 case .answered(let updatedAt, let id): TicketListPosition.answered(updatedAt: updatedAt, id: id)
                 case nil: throw Self.invalidCursor(" for sort=waiting")
                 }
@@ -123,7 +123,7 @@ extension Inbox {
         switch position {
         case .newest(let updatedAt, let id): TicketCursor.encode(updatedAt: updatedAt, id: id)
         case .match(let messageId): SearchCursor.encode(messageId)
-        case .waiting(let since, let updatedAt, let id): WaitingCursor.encode(.waiting(since: since, updatedAt: updatedAt, id: id))
+        case .waiting(let since, let id): WaitingCursor.encode(.waiting(since: since, id: id))
         case .answered(let updatedAt, let id): WaitingCursor.encode(.answered(updatedAt: updatedAt, id: id))
         }
     }

@@ -5,8 +5,8 @@ import GRDB
 public enum TicketSort: String, Sendable, CaseIterable {
     /// Newest activity first (`updated_at`).
     case newest
-    /// Longest waiting first: oldest `waitingSince` first, then the tickets nobody waits on, newest
-    /// activity first.
+    /// Longest waiting first: oldest `waitingSince` first (then by id), then the tickets nobody waits
+    /// on, newest activity first.
     case waiting
 }
 
@@ -34,18 +34,19 @@ enum WaitingSince {
         """
 }
 
-/// Keyset cursor of the longest-waiting list, opaque to clients: `w:<waiting>:<updated>:<id>` while
-/// in the waiting tickets, `n:<updated>:<id>` in the answered ones after them.
+/// Keyset cursor of the longest-waiting list, opaque to clients: `w:<waiting>:<id>` while in the
+/// waiting tickets, `n:<updated>:<id>` in the answered ones after them. A cursor from before v40,
+/// `w:<waiting>:<updated>:<id>`, still reads: the waiting tickets were in that order by wait first.
 enum WaitingCursor {
     enum Position: Equatable {
-        case waiting(since: Int64, updatedAt: Int64, id: Int64)
+        case waiting(since: Int64, id: Int64)
         case answered(updatedAt: Int64, id: Int64)
     }
 
     static func encode(_ position: Position) -> String {
         let text =
             switch position {
-            case .waiting(let since, let updatedAt, let id): "w:\(since):\(updatedAt):\(id)"
+            case .waiting(let since, let id): "w:\(since):\(id)"
             case .answered(let updatedAt, let id): "n:\(updatedAt):\(id)"
             }
         return Data(text.utf8).base64EncodedString()
@@ -57,7 +58,8 @@ enum WaitingCursor {
         let numbers = parts.dropFirst().compactMap { Int64($0) }
         guard numbers.count == parts.count - 1 else { return nil }
         switch (parts.first, numbers.count) {
-        case ("w", 3): return .waiting(since: numbers[0], updatedAt: numbers[1], id: numbers[2])
+        case ("w", 2): return .waiting(since: numbers[0], id: numbers[1])
+        case ("w", 3): return .waiting(since: numbers[0], id: numbers[2])
         case ("n", 2): return .answered(updatedAt: numbers[0], id: numbers[1])
         default: return nil
         }

@@ -101,8 +101,8 @@ public enum TicketListPosition: Sendable, Equatable {
     case newest(updatedAt: Int64, id: Int64)
     /// `search`: the last listed ticket's newest matching message.
     case match(messageId: Int64)
-    /// `longestWaiting`, still among the waiting tickets.
-    case waiting(since: Int64, updatedAt: Int64, id: Int64)
+    /// `longestWaiting`, still among the waiting tickets: the last listed one's wait and id.
+    case waiting(since: Int64, id: Int64)
     /// `longestWaiting`, among the answered tickets after them.
     case answered(updatedAt: Int64, id: Int64)
 }
@@ -155,7 +155,7 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
     }
 
     /// The waiting tickets oldest first (index `tickets_waiting`), then the answered ones newest
-    /// activity first (the same index, its null part backwards).
+    /// activity first (`tickets_answered` backwards).
     public func longestWaiting(
         _ filter: TicketFilter, after: TicketListPosition?, limit: Int, reader: Int64?, limits: SearchLimits
     ) async throws -> TicketListPage {
@@ -171,11 +171,11 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
             var rows: [Row] = []
             switch after {
             case nil, .newest, .match:
-                rows = try fetch(["t.waiting_since IS NOT NULL"], [], order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
-            case .waiting(let since, let updatedAt, let id):
+                rows = try fetch(["t.waiting_since IS NOT NULL"], [], order: "t.waiting_since, t.id", limit: limit + 1)
+            case .waiting(let since, let id):
                 rows = try fetch(
-                    ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.updated_at, t.id) > (?, ?, ?)"], [since, updatedAt, id],
-                    order: "t.waiting_since, t.updated_at, t.id", limit: limit + 1)
+                    ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.id) > (?, ?)"], [since, id],
+                    order: "t.waiting_since, t.id", limit: limit + 1)
             case .answered: break
             }
             if rows.count <= limit {
@@ -192,7 +192,7 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
             var next: TicketListPosition?
             if rows.count > limit, let last = page.last {
                 let (since, updatedAt, id): (Int64?, Int64, Int64) = (last["waiting_since"], last["updated_at"], last["id"])
-                next = since.map { .waiting(since: $0, updatedAt: updatedAt, id: id) } ?? .answered(updatedAt: updatedAt, id: id)
+                next = since.map { .waiting(since: $0, id: id) } ?? .answered(updatedAt: updatedAt, id: id)
             }
             return TicketListPage(items: items, next: next)
         }
