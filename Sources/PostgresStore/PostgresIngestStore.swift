@@ -33,7 +33,7 @@ public struct PostgresIngestStore: IngestStore {
     /// each webhook in its own savepoint, so one that cannot be stored fails alone and the others commit.
     /// The group is taken once, by the first transaction that holds the lock (or, when none gets
     /// that far, before failing it); a second attempt files the same group.
-    nonisolated(nonsending) public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+    nonisolated(nonsending) public func file(taking take: nonisolated(nonsending) @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
         var taken: IngestGroup?
         do {
             return try await retrying {

@@ -20,7 +20,7 @@ import Testing
             (gate, open) = AsyncStream.makeStream(of: Void.self)
         }
 
-        func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+        nonisolated(nonsending) func file(taking take: nonisolated(nonsending) @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
             if entered.withLock({ $0 += 1; return $0 }) == 1 {
                 for await _ in gate { break }
             }
@@ -70,7 +70,7 @@ import Testing
         static let key = DispatchSpecificKey<String>()
         let filedOn = Mutex<[String?]>([])
 
-        nonisolated(nonsending) func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+        nonisolated(nonsending) func file(taking take: nonisolated(nonsending) @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
             let group = await take()
             filedOn.withLock { $0.append(DispatchQueue.getSpecific(key: Self.key)) }
             return group.webhooks.map { _ in .success(IngestResult()) }

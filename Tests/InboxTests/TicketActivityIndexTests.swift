@@ -4,50 +4,60 @@ import Testing
 
 @testable import UniversalInbox
 
-/// v40: the lists that read the ticket indexes without `updated_at` for waiting tickets, or only
-/// for tickets with a department, still read them in order. The SQL has the shape
-/// `SQLiteTicketQueryStore` builds for each list (`longestWaiting`, `newest` with a department).
+/// v40: the ticket indexes without `updated_at` for waiting tickets (`tickets_waiting`,
+/// `tickets_answered`) and with only the tickets that have a department (`tickets_department`)
+/// still give each list its order, with the SQL the store builds.
 @Suite struct TicketActivityIndexTests {
-    static let list = "SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE "
-
-    @Test(arguments: [
-        ("t.waiting_since IS NOT NULL ORDER BY t.waiting_since, t.id LIMIT 51", "t USING INDEX tickets_waiting"),
-        ("t.waiting_since IS NOT NULL AND (t.waiting_since, t.id) > (?, ?) ORDER BY t.waiting_since, t.id LIMIT 51", "t USING INDEX tickets_waiting"),
-        ("t.waiting_since IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT 51", "SCAN t USING INDEX tickets_answered"),
-        ("t.department_id = ? ORDER BY t.updated_at DESC, t.id DESC LIMIT 51", "SEARCH t USING INDEX tickets_department (department_id=?)"),
-    ])
-    func aListReadsItsIndexInOrder(_ condition: String, _ step: String) throws {
+    static func plan(_ sql: String) throws -> [String] {
         let queue = try DatabaseQueue()
         try AppDatabase.migrator.migrate(queue)
-        let plan = try queue.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Self.list + condition, arguments: StatementArguments(Array(repeating: 1, count: condition.filter { $0 == "?" }.count))).map { $0["detail"] as String }
-        }
-        #expect(plan.contains { $0.contains(step) }, "\(plan)")
+        let arguments = StatementArguments(Array(repeating: 1, count: sql.filter { $0 == "?" }.count))
+        return try queue.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String } }
+    }
+
+    static func filter(_ build: (inout TicketFilter) -> Void) -> TicketFilter {
+        var filter = TicketFilter()
+        build(&filter)
+        return filter
+    }
+
+    /// The answered tickets, newest activity first, read in `tickets_answered`'s order with any
+    /// filter: with an agent's, SQLite chose `tickets_agent` and sorted every ticket of the agent's.
+    @Test(arguments: [
+        TicketFilter(), filter { $0.agentId = 7 }, filter { $0.unassigned = true }, filter { $0.activeOnly = true },
+        filter { $0.status = .open }, filter { $0.departmentId = 2 }, filter { $0.visibility = TicketVisibility(agentId: 7, departments: [1, 3]) },
+    ])
+    func theAnsweredTicketsAreReadInOrder(_ filter: TicketFilter) throws {
+        let conditions = SQLiteTicketQueryStore.conditions(filter).conditions
+        let plan = try Self.plan(SQLiteTicketQueryStore.waitingSQL(conditions, .answered, limit: 51))
+        #expect(plan.contains { $0.contains("t USING INDEX tickets_answered") }, "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
 
-    /// The waiting tickets come oldest wait first and, for the same wait, by id; the answered ones
-    /// newest activity first, departments' lists only with their own tickets.
-    @Test func theIndexesHoldWhatTheListsAsk() throws {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
-        let (waiting, answered, department) = try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (1, 'Ana', 0, 0);
-                INSERT INTO identities (id, contact_id, account, channel, platform_user_id, created_at) VALUES (1, 1, 'line/main', 'line', 'U1', 0);
-                INSERT INTO departments (id, name, created_at) VALUES (2, 'Billing', 0);
-                INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at, waiting_since, department_id) VALUES
-                    (1, 1, 'open', 1, 0, 50, 10, NULL), (2, 1, 'open', 1, 0, 40, 10, 2), (3, 1, 'open', 1, 0, 90, 5, NULL),
-                    (4, 1, 'open', 1, 0, 70, NULL, 2), (5, 1, 'open', 1, 0, 80, NULL, NULL);
-                UPDATE tickets SET updated_at = 99 WHERE id = 1;
-                """)
-            return (
-                try Int64.fetchAll(db, sql: "SELECT t.id FROM tickets t WHERE t.waiting_since IS NOT NULL ORDER BY t.waiting_since, t.id"),
-                try Int64.fetchAll(db, sql: "SELECT t.id FROM tickets t WHERE t.waiting_since IS NULL ORDER BY t.updated_at DESC, t.id DESC"),
-                try Int64.fetchAll(db, sql: "SELECT t.id FROM tickets t WHERE t.department_id = 2 ORDER BY t.updated_at DESC, t.id DESC"))
+    @Test func theWaitingTicketsAreReadInOrderAndFromTheCursor() throws {
+        for conditions in [[], ["(t.waiting_since, t.id) > (?, ?)"]] {
+            let plan = try Self.plan(SQLiteTicketQueryStore.waitingSQL(conditions, .waiting, limit: 51))
+            #expect(plan.contains("SEARCH t USING INDEX tickets_waiting (waiting_since>?)"), "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
         }
-        #expect(waiting == [3, 1, 2])
-        #expect(answered == [5, 4])
-        #expect(department == [4, 2])
+    }
+
+    /// A department's list reads `tickets_department`, which holds only tickets with a department.
+    @Test func aDepartmentsListReadsItsIndex() throws {
+        let conditions = SQLiteTicketQueryStore.conditions(Self.filter { $0.departmentId = 2 }).conditions
+        let plan = try Self.plan(
+            "SELECT t.* FROM tickets t WHERE \(conditions.joined(separator: " AND ")) ORDER BY t.updated_at DESC, t.id DESC LIMIT 51")
+        #expect(plan.contains("SEARCH t USING INDEX tickets_department (department_id=?)"), "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+
+    /// Cursors of the longest-waiting list: `w:<wait>:<id>`, and the `w:<wait>:<activity>:<id>` of
+    /// pages listed before v40, which reads as its wait and id.
+    @Test func waitingCursorsReadBothForms() {
+        let cursor = WaitingCursor.encode(.waiting(since: 3000, id: 3))
+        #expect(WaitingCursor.decode(cursor) == .waiting(since: 3000, id: 3))
+        #expect(WaitingCursor.decode(Data("w:3000:7000:3".utf8).base64EncodedString()) == .waiting(since: 3000, id: 3))
+        #expect(WaitingCursor.decode(Data("w:3000".utf8).base64EncodedString()) == nil)
+        #expect(WaitingCursor.decode(WaitingCursor.encode(.answered(updatedAt: 9000, id: 1))) == .answered(updatedAt: 9000, id: 1))
     }
 }

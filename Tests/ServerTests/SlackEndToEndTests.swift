@@ -17,6 +17,8 @@ import Testing
             #expect((parent["text"] as? String)?.contains("Order status?") == true)
             #expect(parent["thread_ts"] == nil)
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            // The bridge records the thread once Slack has answered its post: wait for it.
+            try await t.eventually("the thread recorded") { try await t.bridge.inbox.consoleThread(account: "slack/main", ticketId: Int64(ticketId)) != nil }
             let thread = try #require(await t.bridge.inbox.consoleThread(account: "slack/main", ticketId: Int64(ticketId)))
 
             // A later customer message goes into the thread.
@@ -57,6 +59,8 @@ import Testing
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.OLD1", "hello", at: twoDaysAgo))
             try await t.eventually("the ticket in Slack") { t.slackPosts.count == 1 }
             let ticketId = try #require(try await t.get("/api/v1/tickets").items.first?["id"] as? Int)
+            // The bridge records the thread once Slack has answered its post: wait for it.
+            try await t.eventually("the thread recorded") { try await t.bridge.inbox.consoleThread(account: "slack/main", ticketId: Int64(ticketId)) != nil }
             let thread = try #require(await t.bridge.inbox.consoleThread(account: "slack/main", ticketId: Int64(ticketId)))
             _ = try await t.postSlack(Payloads.slackThreadReply("Ev0000000009", thread: thread, text: "still there?"))
             try await t.eventually("the refusal in the thread") {

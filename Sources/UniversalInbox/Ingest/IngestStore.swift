@@ -35,9 +35,10 @@ public protocol IngestStore: Sendable {
     /// small as one process's share of the traffic); on SQLite at once. `take` also answers the
     /// time the group is filed at.
     ///
-    /// It runs on its caller's executor (`nonisolated(nonsending)`), which `IngestQueue` keeps off
-    /// Swift's shared pool; the SQLite store writes there without leaving the thread.
-    nonisolated(nonsending) func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>]
+    /// It runs on its caller's executor (`nonisolated(nonsending)`), as `take` does, which
+    /// `IngestQueue` keeps off Swift's shared pool; the SQLite store writes there without leaving
+    /// the thread.
+    nonisolated(nonsending) func file(taking take: nonisolated(nonsending) @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>]
 
     /// Kept unreadable events, newest first, at most `limit`, with ids below `before` when given
     /// (`UnreadableEvents.swift` has the SQLite implementation).
@@ -56,8 +57,9 @@ public struct IngestGroup: Sendable {
 }
 
 extension IngestStore {
-    /// Files a group formed beforehand (the store's tests, the writer benchmark).
-    public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
+    /// Files a group formed beforehand (the store's tests, the writer benchmark), on the caller's
+    /// executor as `file(taking:)` does.
+    nonisolated(nonsending) public func file(_ group: [WebhookEvents], now: Date) async -> [Result<IngestResult, any Error>] {
         await file { IngestGroup(webhooks: group, now: now) }
     }
 }
@@ -73,7 +75,7 @@ public struct SQLiteIngestStore: IngestStore {
     /// Writes the group on the calling thread, with GRDB's synchronous write (which blocks it for the
     /// length of the write): `IngestQueue` calls it on its own dispatch queue, so the group goes into
     /// the writer and its answers come back with no hop between threads.
-    nonisolated(nonsending) public func file(taking take: @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
+    nonisolated(nonsending) public func file(taking take: nonisolated(nonsending) @Sendable () async -> IngestGroup) async -> [Result<IngestResult, any Error>] {
         let taken = await take()
         return Self.file(taken.webhooks, now: taken.now.ms, in: database.pool)
     }

@@ -161,31 +161,24 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
     ) async throws -> TicketListPage {
         let (conditions, arguments) = Self.conditions(filter)
         return try await read(limits) { db, _ in
-            func fetch(_ extra: [String], _ extraArguments: StatementArguments, order: String, limit: Int) throws -> [Row] {
-                let all = conditions + extra
-                return try Row.fetchAll(db, sql: """
-                    SELECT t.*, c.display_name FROM tickets t JOIN contacts c ON c.id = t.contact_id
-                    WHERE \(all.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)
-                    """, arguments: arguments + extraArguments)
-            }
             var rows: [Row] = []
             switch after {
             case nil, .newest, .match:
-                rows = try fetch(["t.waiting_since IS NOT NULL"], [], order: "t.waiting_since, t.id", limit: limit + 1)
+                rows = try Row.fetchAll(db, sql: Self.waitingSQL(conditions, .waiting, limit: limit + 1), arguments: arguments)
             case .waiting(let since, let id):
-                rows = try fetch(
-                    ["t.waiting_since IS NOT NULL", "(t.waiting_since, t.id) > (?, ?)"], [since, id],
-                    order: "t.waiting_since, t.id", limit: limit + 1)
+                rows = try Row.fetchAll(
+                    db, sql: Self.waitingSQL(conditions + ["(t.waiting_since, t.id) > (?, ?)"], .waiting, limit: limit + 1),
+                    arguments: arguments + [since, id])
             case .answered: break
             }
             if rows.count <= limit {
-                var answered = ["t.waiting_since IS NULL"]
-                var answeredArguments: StatementArguments = []
+                var answered = conditions
+                var answeredArguments = arguments
                 if case .answered(let updatedAt, let id) = after {
                     answered.append("(t.updated_at, t.id) < (?, ?)")
-                    answeredArguments = [updatedAt, id]
+                    answeredArguments += [updatedAt, id]
                 }
-                rows += try fetch(answered, answeredArguments, order: "t.updated_at DESC, t.id DESC", limit: limit + 1 - rows.count)
+                rows += try Row.fetchAll(db, sql: Self.waitingSQL(answered, .answered, limit: limit + 1 - rows.count), arguments: answeredArguments)
             }
             let page = rows.prefix(limit)
             let items = try page.map { try SQLiteTicketRows.summary($0, db, reader: reader) }
@@ -196,6 +189,29 @@ public struct SQLiteTicketQueryStore: TicketQueryStore {
             }
             return TicketListPage(items: items, next: next)
         }
+    }
+
+    /// The two parts of the longest-waiting list.
+    enum WaitingPart {
+        /// Oldest wait first, in `tickets_waiting`'s order.
+        case waiting
+        /// Newest activity first, read in `tickets_answered`'s order whatever the other filters: for
+        /// an agent's or a status filter SQLite would rather search that filter's index and sort
+        /// every ticket it finds, as `tickets_answered` has no column to search by (v40).
+        case answered
+    }
+
+    /// One part of the longest-waiting list, with the filter's `conditions`.
+    static func waitingSQL(_ conditions: [String], _ part: WaitingPart, limit: Int) -> String {
+        let (condition, order, index) =
+            switch part {
+            case .waiting: ("t.waiting_since IS NOT NULL", "t.waiting_since, t.id", "")
+            case .answered: ("t.waiting_since IS NULL", "t.updated_at DESC, t.id DESC", " INDEXED BY tickets_answered")
+            }
+        return """
+            SELECT t.*, c.display_name FROM tickets t\(index) JOIN contacts c ON c.id = t.contact_id
+            WHERE \(([condition] + conditions).joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)
+            """
     }
 
     /// Full-text search that stops after a page: matching messages are read newest first (the
