@@ -38,7 +38,7 @@ enum Logs {
     static func bootstrap() -> Logger {
         let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LogOutput(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }

@@ -69,8 +69,8 @@ struct PlatformWebhookController: Sendable {
         let adapter = try await adapter(context)
         let channel = adapter.account.kind.rawValue
         let logger = context.logger
-        // Given to each line as it is written, not set on the logger: setting metadata makes the
-        // stream handler render all of it again, which was 2% of the bridge's CPU a webhook.
+        // Given to each line as it is written, not set on the logger: most webhooks write no line,
+        // and setting metadata copies the logger's (StreamLogHandler also rendered it: `LogOutput`).
         let account = Logger.MetadataValue.string(adapter.account.key)
         var request = request
         let body: ByteBuffer

@@ -4,13 +4,28 @@ import Synchronization
 import UniversalInbox
 
 /// Wakes a worker loop early: `signal()` from anywhere ends the current `wait` (or the next one).
+///
+/// A wait's timeout is kept by one timer task per signal, which outlives the waits a signal ends
+/// and sleeps on to the deadline of whichever wait comes next. A task per wait cost a task, a
+/// timer and its cancellation each time: the live hub's log pump is signalled by every ingest
+/// group and waited again at once, hundreds of times a second under load.
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
+        var deadline: ContinuousClock.Instant?
+        /// The running timer task (nil: none) and when it next wakes up.
+        var timer: (id: Int, wakesAt: ContinuousClock.Instant)?
+        var timersStarted = 0
     }
 
     private let state = Mutex(State())
+
+    /// How many timer tasks waits have started (one per wait that outlived the last one's sleep).
+    var timersStarted: Int { state.withLock { $0.timersStarted } }
+
+    /// Whether a wait is in progress.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
 
     func signal() {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
@@ -19,6 +34,7 @@ final class WakeSignal: Sendable {
                 return nil
             }
             state.waiter = nil
+            state.deadline = nil
             return waiter
         }
         waiter?.resume()
@@ -26,26 +42,55 @@ final class WakeSignal: Sendable {
 
     /// Returns on `signal()`, after `timeout`, or once the task is cancelled, whichever comes first.
     func wait(timeout: Duration) async {
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.signal()
-        }
+        let deadline = ContinuousClock.now + timeout
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
+                let (resumeNow, startTimer): (Bool, Int?) = state.withLock { state in
                     if state.pending {
                         state.pending = false
-                        return true
+                        return (true, nil)
                     }
                     state.waiter = continuation
-                    return false
+                    state.deadline = deadline
+                    // The running timer serves this wait unless it sleeps past its deadline; a timer
+                    // replaced here finds it is no longer the one when it wakes, and ends.
+                    if let timer = state.timer, timer.wakesAt <= deadline { return (false, nil) }
+                    state.timersStarted += 1
+                    state.timer = (state.timersStarted, deadline)
+                    return (false, state.timersStarted)
                 }
                 if resumeNow { continuation.resume() }
+                if let startTimer { Task { await self.runTimer(startTimer) } }
             }
         } onCancel: {
             self.signal()
         }
-        timer.cancel()
+    }
+
+    /// Ends each wait whose deadline passes, sleeping to the next one's, while there is a wait.
+    private func runTimer(_ id: Int) async {
+        enum Step { case resume(CheckedContinuation<Void, Never>), sleep(until: ContinuousClock.Instant), end }
+        while true {
+            let step: Step = state.withLock { state in
+                guard state.timer?.id == id else { return .end }
+                guard let waiter = state.waiter, let deadline = state.deadline else {
+                    state.timer = nil
+                    return .end
+                }
+                guard deadline <= .now else {
+                    state.timer = (id, deadline)
+                    return .sleep(until: deadline)
+                }
+                state.waiter = nil
+                state.deadline = nil
+                return .resume(waiter)
+            }
+            switch step {
+            case .resume(let waiter): waiter.resume()
+            case .sleep(let deadline): try? await Task.sleep(until: deadline, clock: .continuous)
+            case .end: return
+            }
+        }
     }
 }
 

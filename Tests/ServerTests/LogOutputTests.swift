@@ -1,0 +1,46 @@
+@testable import BridgeServer
+import Logging
+import Synchronization
+import Testing
+
+/// `LogOutput` writes the lines `StreamLogHandler` writes, with the logger's metadata and the
+/// message's (the message's winning on a shared key).
+struct LogOutputTests {
+    final class Lines: TextOutputStream, Sendable {
+        private let text = Mutex("")
+        var all: String { text.withLock { $0 } }
+        func write(_ string: String) { text.withLock { $0 += string } }
+    }
+
+    struct Sink: TextOutputStream, Sendable {
+        let lines: Lines
+        mutating func write(_ string: String) { lines.write(string) }
+    }
+
+    /// A line without its timestamp (the text before the first space).
+    static func untimed(_ text: String) -> [String] {
+        text.split(separator: "\n").map { String($0.drop { $0 != " " }) }
+    }
+
+    @Test func linesReadAsStreamLogHandlersDo() {
+        let (ours, theirs) = (Lines(), Lines())
+        var output = Logger(label: "bridge") { LogOutput(StreamLogHandler(label: $0, stream: Sink(lines: ours), metadataProvider: nil)) }
+        var stream = Logger(label: "bridge") { StreamLogHandler(label: $0, stream: Sink(lines: theirs), metadataProvider: nil) }
+        output[metadataKey: "hb.request.id"] = "42"
+        stream[metadataKey: "hb.request.id"] = "42"
+        output[metadataKey: "channel.account"] = "line:a"
+        stream[metadataKey: "channel.account"] = "line:a"
+        output.logLevel = .debug
+        stream.logLevel = .debug
+        for logger in [output, stream] {
+            logger.info("webhook acknowledged")
+            logger.warning("refused", metadata: ["channel.account": "line:b", "reason": "signature"])
+            logger.trace("not written")
+        }
+        #expect(Self.untimed(ours.all) == Self.untimed(theirs.all))
+        #expect(Self.untimed(ours.all) == [
+            " info bridge: channel.account=line:a hb.request.id=42 [ServerTests] webhook acknowledged",
+            " warning bridge: channel.account=line:b hb.request.id=42 reason=signature [ServerTests] refused",
+        ])
+    }
+}

@@ -1,0 +1,54 @@
+@testable import BridgeServer
+import Testing
+
+/// `WakeSignal`: a wait ends on a signal or at its timeout, and waits that signals end share one
+/// timer task instead of starting one each.
+@Suite(.timeLimit(.minutes(1)))
+struct WakeSignalTests {
+    @Test func aSignalEndsTheWaitAndOneGivenBeforeEndsTheNext() async {
+        let signal = WakeSignal()
+        signal.signal()
+        await signal.wait(timeout: .seconds(3600))
+        let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
+        while signal.isWaiting == false { await Task.yield() }
+        signal.signal()
+        await waiting.value
+    }
+
+    @Test func aWaitEndsAtItsTimeoutWithoutASignal() async {
+        let signal = WakeSignal()
+        let start = ContinuousClock.now
+        await signal.wait(timeout: .milliseconds(20))
+        #expect(ContinuousClock.now - start >= .milliseconds(20))
+    }
+
+    @Test func waitsEndedBySignalsShareOneTimer() async {
+        let signal = WakeSignal()
+        for _ in 0..<200 {
+            let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
+            while signal.isWaiting == false { await Task.yield() }
+            signal.signal()
+            await waiting.value
+        }
+        #expect(signal.timersStarted == 1)
+    }
+
+    @Test func aShorterTimeoutThanTheTimersSleepStillEndsOnTime() async {
+        let signal = WakeSignal()
+        let long = Task { await signal.wait(timeout: .seconds(3600)) }
+        while signal.isWaiting == false { await Task.yield() }
+        signal.signal()
+        await long.value
+        // The first timer sleeps for an hour; this wait must not wait for it.
+        await signal.wait(timeout: .milliseconds(20))
+        #expect(signal.timersStarted == 2)
+    }
+
+    @Test func cancellingTheWaitingTaskEndsTheWait() async {
+        let signal = WakeSignal()
+        let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
+        while signal.isWaiting == false { await Task.yield() }
+        waiting.cancel()
+        await waiting.value
+    }
+}
