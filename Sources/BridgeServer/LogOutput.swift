@@ -3,13 +3,17 @@ import Logging
 /// swift-log's `StreamLogHandler` (one line per message on stderr), with the logger's own metadata
 /// kept aside until a message is written. `StreamLogHandler` formats all of it again on every
 /// change, and Hummingbird sets a request id on each request's logger: under load that was 1.4% of
-/// the bridge's CPU per webhook, for lines mostly never written. A line reads as before.
+/// the bridge's CPU per webhook, for lines mostly never written. A line reads as before: the
+/// logger's metadata, then the provider's, then the message's, each winning over the one before.
 struct LogOutput: LogHandler {
     private var stream: StreamLogHandler
     var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
 
     init(_ stream: StreamLogHandler) {
         self.stream = stream
+        metadataProvider = stream.metadataProvider
+        self.stream.metadataProvider = nil
     }
 
     var logLevel: Logger.Level {
@@ -17,20 +21,16 @@ struct LogOutput: LogHandler {
         set { stream.logLevel = newValue }
     }
 
-    var metadataProvider: Logger.MetadataProvider? {
-        get { stream.metadataProvider }
-        set { stream.metadataProvider = newValue }
-    }
-
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    /// The message's own metadata wins over the logger's, as in `StreamLogHandler`.
     func log(event: LogEvent) {
         var event = event
-        if !metadata.isEmpty { event.metadata = metadata.merging(event.metadata ?? [:]) { _, message in message } }
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, provided in provided } }
+        if !merged.isEmpty { event.metadata = merged.merging(event.metadata ?? [:]) { _, message in message } }
         stream.log(event: event)
     }
 }

@@ -44,6 +44,12 @@ struct WakeSignalTests {
         #expect(signal.timersStarted == 2)
     }
 
+    @Test func aWaitWithNoTimeLeftReturnsWithoutATimer() async {
+        let signal = WakeSignal()
+        await signal.wait(timeout: .zero)
+        #expect(signal.timersStarted == 0)
+    }
+
     @Test func cancellingTheWaitingTaskEndsTheWait() async {
         let signal = WakeSignal()
         let waiting = Task { await signal.wait(timeout: .seconds(3600)) }

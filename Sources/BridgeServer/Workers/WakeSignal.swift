@@ -50,6 +50,7 @@ final class WakeSignal: Sendable {
                         state.pending = false
                         return (true, nil)
                     }
+                    if deadline <= .now { return (true, nil) }
                     state.waiter = continuation
                     state.deadline = deadline
                     // The running timer serves this wait unless it sleeps past its deadline; a timer
@@ -60,17 +61,21 @@ final class WakeSignal: Sendable {
                     return (false, state.timersStarted)
                 }
                 if resumeNow { continuation.resume() }
-                if let startTimer { Task { await self.runTimer(startTimer) } }
+                // Detached: the timer outlives this wait, so it takes none of its task's priority or locals.
+                if let startTimer { Task.detached { await self.runTimer(startTimer, firstWake: deadline) } }
             }
         } onCancel: {
             self.signal()
         }
     }
 
-    /// Ends each wait whose deadline passes, sleeping to the next one's, while there is a wait.
-    private func runTimer(_ id: Int) async {
+    /// Sleeps to `firstWake`, then ends each wait whose deadline has passed and sleeps on to the next
+    /// one's, while there is a wait. It sleeps first, so a wait signalled before it ran still finds it.
+    private func runTimer(_ id: Int, firstWake: ContinuousClock.Instant) async {
         enum Step { case resume(CheckedContinuation<Void, Never>), sleep(until: ContinuousClock.Instant), end }
+        var wake = firstWake
         while true {
+            if wake > .now { try? await Task.sleep(until: wake, clock: .continuous) }
             let step: Step = state.withLock { state in
                 guard state.timer?.id == id else { return .end }
                 guard let waiter = state.waiter, let deadline = state.deadline else {
@@ -87,7 +92,7 @@ final class WakeSignal: Sendable {
             }
             switch step {
             case .resume(let waiter): waiter.resume()
-            case .sleep(let deadline): try? await Task.sleep(until: deadline, clock: .continuous)
+            case .sleep(let deadline): wake = deadline
             case .end: return
             }
         }
