@@ -5,12 +5,18 @@ import Testing
 /// timer task instead of starting one each.
 @Suite(.timeLimit(.minutes(1)))
 struct WakeSignalTests {
+    /// A task waiting up to an hour on `signal`, returned once its wait is in progress.
+    static func hourLongWait(on signal: WakeSignal) async -> Task<Void, Never> {
+        let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
+        while signal.isWaiting == false { await Task.yield() }
+        return waiting
+    }
+
     @Test func aSignalEndsTheWaitAndOneGivenBeforeEndsTheNext() async {
         let signal = WakeSignal()
         signal.signal()
         await signal.wait(timeout: .seconds(3600))
-        let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
-        while signal.isWaiting == false { await Task.yield() }
+        let waiting = await Self.hourLongWait(on: signal)
         signal.signal()
         await waiting.value
     }
@@ -25,8 +31,7 @@ struct WakeSignalTests {
     @Test func waitsEndedBySignalsShareOneTimer() async {
         let signal = WakeSignal()
         for _ in 0..<200 {
-            let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
-            while signal.isWaiting == false { await Task.yield() }
+            let waiting = await Self.hourLongWait(on: signal)
             signal.signal()
             await waiting.value
         }
@@ -35,8 +40,7 @@ struct WakeSignalTests {
 
     @Test func aShorterTimeoutThanTheTimersSleepStillEndsOnTime() async {
         let signal = WakeSignal()
-        let long = Task { await signal.wait(timeout: .seconds(3600)) }
-        while signal.isWaiting == false { await Task.yield() }
+        let long = await Self.hourLongWait(on: signal)
         signal.signal()
         await long.value
         // The first timer sleeps for an hour; this wait must not wait for it.
@@ -52,8 +56,7 @@ struct WakeSignalTests {
 
     @Test func cancellingTheWaitingTaskEndsTheWait() async {
         let signal = WakeSignal()
-        let waiting = Task { await signal.wait(timeout: .seconds(3600)) }
-        while signal.isWaiting == false { await Task.yield() }
+        let waiting = await Self.hourLongWait(on: signal)
         waiting.cancel()
         await waiting.value
     }

@@ -12,8 +12,8 @@ import UniversalInbox
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var deadline: ContinuousClock.Instant?
+        /// The wait in progress and when its timeout ends it.
+        var waiter: (continuation: CheckedContinuation<Void, Never>, deadline: ContinuousClock.Instant)?
         /// The running timer task (nil: none) and when it next wakes up.
         var timer: (id: Int, wakesAt: ContinuousClock.Instant)?
         var timersStarted = 0
@@ -34,8 +34,7 @@ final class WakeSignal: Sendable {
                 return nil
             }
             state.waiter = nil
-            state.deadline = nil
-            return waiter
+            return waiter.continuation
         }
         waiter?.resume()
     }
@@ -51,8 +50,7 @@ final class WakeSignal: Sendable {
                         return (true, nil)
                     }
                     if deadline <= .now { return (true, nil) }
-                    state.waiter = continuation
-                    state.deadline = deadline
+                    state.waiter = (continuation, deadline)
                     // The running timer serves this wait unless it sleeps past its deadline; a timer
                     // replaced here finds it is no longer the one when it wakes, and ends.
                     if let timer = state.timer, timer.wakesAt <= deadline { return (false, nil) }
@@ -78,17 +76,16 @@ final class WakeSignal: Sendable {
             if wake > .now { try? await Task.sleep(until: wake, clock: .continuous) }
             let step: Step = state.withLock { state in
                 guard state.timer?.id == id else { return .end }
-                guard let waiter = state.waiter, let deadline = state.deadline else {
+                guard let waiter = state.waiter else {
                     state.timer = nil
                     return .end
                 }
-                guard deadline <= .now else {
-                    state.timer = (id, deadline)
-                    return .sleep(until: deadline)
+                guard waiter.deadline <= .now else {
+                    state.timer = (id, waiter.deadline)
+                    return .sleep(until: waiter.deadline)
                 }
                 state.waiter = nil
-                state.deadline = nil
-                return .resume(waiter)
+                return .resume(waiter.continuation)
             }
             switch step {
             case .resume(let waiter): waiter.resume()

@@ -264,15 +264,16 @@ extension Inbox {
         // `= ?` rather than `IS ?` when there is a department: `tickets_department` holds only the
         // tickets that have one (v40), which `IS ?` could not use.
         let inDepartment = department == nil ? "department_id IS NULL" : "department_id = ?"
+        let departmentArguments = StatementArguments(department.map { [$0] } ?? [])
         let ahead = try Int.fetchOne(db, sql: """
             SELECT count(*) FROM tickets
             WHERE queued_at IS NOT NULL AND agent_id IS NULL AND status IN ('new', 'open') AND screened = 1 AND \(inDepartment)
                 AND (queued_at < ? OR (queued_at = ? AND id < ?))
-            """, arguments: StatementArguments(department.map { [$0] } ?? []) + [queuedAt, queuedAt, ticketId]) ?? 0
+            """, arguments: departmentArguments + [queuedAt, queuedAt, ticketId]) ?? 0
         let waits = try Int64.fetchAll(db, sql: """
             SELECT e.created_at - t.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             WHERE e.kind = 'assigned' AND e.actor = 'system' AND t.\(inDepartment) ORDER BY e.id DESC LIMIT 50
-            """, arguments: StatementArguments(department.map { [$0] } ?? []))
+            """, arguments: departmentArguments)
         return (ahead + 1, QueuePlace.wait(recentWaits: waits, position: ahead + 1))
     }
 
