@@ -9,6 +9,7 @@ extension IngestBenchmark {
     /// as `run` sends (text from 1,000 customers, no names: each new one queues a profile look-up),
     /// filed in groups as the ingest queue forms them. What a change to the SQL of filing is worth
     /// without the server around it; compare several runs, as figures vary by a tenth run to run here.
+    /// Last, the search indexer's work for the same messages.
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "store", abstract: "CPU per event of the SQLite ingest writer alone.")
 
@@ -20,7 +21,8 @@ extension IngestBenchmark {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-store-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let store = SQLiteIngestStore(database: try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path))
+            let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
+            let store = SQLiteIngestStore(database: database)
             let count = quick ? 6_000 : events
             say("ingest store benchmark: SQLite writer alone, \(count) events a pass in groups of \(group)\(quick ? " (quick)" : "")")
             // The first pass meets every customer (1,000 of its events are a new one's); the second finds them all known.
@@ -40,6 +42,14 @@ extension IngestBenchmark {
                 say(String(format: "  %@: %6.1f µs CPU an event, %7.0f events/s", pass, used / Double(count) * 1e6,
                     Double(count) / seconds.seconds))
             }
+            // Then what `SearchIndexer` does after those commits, on the same writer: both passes'
+            // messages into the full-text index, in its batches.
+            let queries = SQLiteTicketQueryStore(database: database)
+            let cpu = try Self.ownCPU()
+            var indexed = 0
+            while case let added = try await queries.indexNewMessages(limit: 2_000), added > 0 { indexed += added }
+            guard indexed == 2 * count else { throw BenchmarkError("\(indexed) of \(2 * count) messages indexed") }
+            say(String(format: "  search index, batches of 2,000: %6.1f µs CPU a message", (try Self.ownCPU() - cpu) / Double(indexed) * 1e6))
         }
 
         static let account = ChannelAccountRef(kind: .line, id: "bench")

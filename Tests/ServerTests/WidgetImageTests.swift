@@ -50,6 +50,33 @@ import WebchatChannel
         }
     }
 
+    /// Until the follow-up worker has copied it into the attachment store, the visitor's own image is
+    /// served from the copy the widget's API kept (no 409 for the widget to ask again after). Here the
+    /// copy cannot be made (the attachment directory is a file), so it stays pending throughout.
+    @Test func aVisitorSeesTheirOwnImageBeforeItIsCopied() async throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("widget-pending-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let media = parent.appendingPathComponent("attachments").path
+        try await TestBridge.with(configure: { $0.media.directory = media }) { t in
+            try FileManager.default.removeItem(atPath: media)
+            #expect(FileManager.default.createFile(atPath: media, contents: Data()))
+            let visitor = try await Visitor.start(t)
+            #expect(try await visitor.sendImage("i-1", UploadTests.png).status == 202)
+            let ticketId = try #require(try await t.get("/api/v1/tickets?channel=webchat").items.first?["id"] as? Int)
+            let attachment = try #require((try await t.messages(ticket: ticketId).first?["attachments"] as? [[String: Any]])?.first)
+            #expect(attachment["status"] as? String == "pending")
+
+            let seen = try #require(try await visitor.conversation()["messages"] as? [[String: Any]])
+            let id = try #require(seen.first?["id"] as? Int)
+            let own = try await visitor.get("\(Self.base)/messages/\(id)/image")
+            #expect(own.status == 200 && own.body == UploadTests.png, "\(own.status) \(own.text)")
+            #expect(own.headers["Content-Type"] == ["image/png"])
+            #expect(own.headers["X-Content-Type-Options"] == ["nosniff"])
+            // Still kept for the copy, which waits to be tried again.
+            #expect((try FileManager.default.contentsOfDirectory(atPath: parent.appendingPathComponent("uploads").path)).count == 1)
+        }
+    }
+
     @Test func aBadTypeATooLargeFileAndOneOverTheLimitsAreRefusedAndChangeNothing() async throws {
         try await TestBridge.with(configure: {
             $0.widgetLimits = .init(messagesPerVisitor: RateLimit(perSecond: 0.001, burst: 3))

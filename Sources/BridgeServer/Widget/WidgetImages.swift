@@ -77,7 +77,13 @@ extension WidgetController {
             guard let attachment = message.attachments.first else { throw missing }
             switch attachment.status {
             case .pending:
-                throw APIError(status: .conflict, code: "not_ready", message: "the image is still being stored; ask again in a moment")
+                // Not copied into the attachment store yet: the bytes this API kept for the copy are
+                // the visitor's own image, so they see it at once. Kept no more (the copy finished
+                // just now), the widget asks again.
+                guard let id = message.content.media?.platformId, let kept = uploads.stored(id: id) else {
+                    throw APIError(status: .conflict, code: "not_ready", message: "the image is still being stored; ask again in a moment")
+                }
+                file = kept
             case .failed:
                 throw missing
             case .stored:
