@@ -1,6 +1,8 @@
 @testable import BridgeServer
 import Foundation
 import GRDB
+import Logging
+import Synchronization
 import Testing
 import UniversalInbox
 
@@ -204,4 +206,70 @@ import UniversalInbox
             await live.close()
         }
     }
+
+    /// An agent's rights that change while the hub writes their presence (here held at the store
+    /// while the restriction is applied): the message is checked again under the new rights,
+    /// refused with its reason, and its entry taken back. Before, it went unanswered (presence goes
+    /// only to those who may read the ticket) and the agent stayed listed on it.
+    @Test func rightsThatChangeWhilePresenceIsWrittenAreCheckedAgain() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            let sales = try await t.addDepartment("Sales")
+            let billing = try await t.addDepartment("Billing")
+            let sam = try await t.addAgent("Sam", departments: [sales])
+            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(billing)}"#)
+            let store = HeldPresenceStore()
+            let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), presenceStore: store)
+            let digest = AccessTokens.digest(sam.token)
+            let (id, stream) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
+
+            let typing = Task { await hub.receive(id, #"{"type":"typing","ticketId":\#(ticket)}"#) }
+            try await t.eventually("the presence write held") { store.isHolding }
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
+            await hub.revalidate(id)
+            store.release()
+            await typing.value
+            #expect(try await store.presence(ticketId: ticket, now: Date()).isEmpty)
+            await hub.disconnect(id)
+
+            var messages: [[String: Any]] = []
+            for await text in stream {
+                if let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] { messages.append(json) }
+            }
+            #expect(messages.contains { $0["type"] as? String == "error" && $0["code"] as? String == "not_your_department" }, "\(messages)")
+        }
+    }
+}
+
+/// Presence held at its first write until `release()`, to change what happens meanwhile.
+final class HeldPresenceStore: PresenceStore {
+    private let inner = InMemoryPresenceStore()
+    private let gate = Mutex<(held: Bool, waiting: CheckedContinuation<Void, Never>?)>((true, nil))
+
+    /// A write is waiting at the gate.
+    var isHolding: Bool { gate.withLock { $0.waiting != nil } }
+
+    func release() {
+        let waiting = gate.withLock { gate in
+            defer { gate = (false, nil) }
+            return gate.waiting
+        }
+        waiting?.resume()
+    }
+
+    func set(_ entry: PresenceEntry) async throws {
+        await withCheckedContinuation { continuation in
+            let go = gate.withLock { gate in
+                if gate.held { gate.waiting = continuation }
+                return !gate.held
+            }
+            if go { continuation.resume() }
+        }
+        try await inner.set(entry)
+    }
+
+    func remove(connectionId: UUID, ticketId: Int64?) async throws { try await inner.remove(connectionId: connectionId, ticketId: ticketId) }
+    func presence(ticketId: Int64, now: Date) async throws -> [PresenceEntry] { try await inner.presence(ticketId: ticketId, now: now) }
+    func expire(now: Date, sparing processId: String) async throws { try await inner.expire(now: now, sparing: processId) }
+    func changes(after version: Int64?) async throws -> PresenceChanges { try await inner.changes(after: version) }
 }

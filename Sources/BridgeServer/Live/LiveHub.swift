@@ -54,6 +54,9 @@ actor LiveHub: Service {
         let send: AsyncStream<String>.Continuation
         /// The last log entry the connection was sent (or was not allowed to see).
         var cursor: Int64
+        /// How many times `revalidate` has taken the agent's rights again: a message checked under
+        /// older rights is checked again under the new ones.
+        var rightsTaken = 0
     }
 
     /// The most entries replayed to a connecting page; further behind, it gets `resync` and reloads.
@@ -172,6 +175,7 @@ actor LiveHub: Service {
             return
         }
         connections[id]?.actor = actor
+        connections[id]?.rightsTaken += 1
     }
 
     private func revalidate(agentId: Int64) async {
@@ -196,15 +200,8 @@ actor LiveHub: Service {
             connection.send.yield(Self.error("invalid_message", #"send {"type":"viewing"|"typing"|"left","ticketId":N}"#))
             return
         }
-        do {
-            try await inbox.authorize(connection.actor, .read, .ticket(request.ticketId))
-        } catch let error as InboxError {
-            if case .forbidden(let code, let message) = error { connection.send.yield(Self.error(code, message)) }
-            if case .notFound = error { connection.send.yield(Self.error("not_found", "ticket \(request.ticketId) does not exist")) }
-            return
-        } catch {
-            return
-        }
+        var rights = connection.rightsTaken
+        guard await mayRead(request.ticketId, connection) else { return }
         let before = presence[request.ticketId]?[id]?.state
         if let state = State(rawValue: request.type) {
             // Every `viewing` refreshes the entry's expiry in the store; only a new state is published.
@@ -214,7 +211,41 @@ actor LiveHub: Service {
         } else if presence[request.ticketId]?.removeValue(forKey: id) != nil {
             await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
         }
-        if before != presence[request.ticketId]?[id]?.state { await publishPresence(request.ticketId) }
+        var toPublish = before != presence[request.ticketId]?[id]?.state
+        // The agent's rights may change while this is checked, written or published (an access
+        // change, `revalidate`): checked again under the new ones until they hold still. Refused
+        // now, the entry is taken back, so the message is still answered (presence goes only to
+        // those who may read the ticket, by their rights of the moment) and the ticket does not
+        // show an agent who may no longer read it.
+        while let current = connections[id], current.rightsTaken != rights || toPublish {
+            if current.rightsTaken != rights {
+                rights = current.rightsTaken
+                guard await mayRead(request.ticketId, current) else {
+                    if presence[request.ticketId]?.removeValue(forKey: id) != nil {
+                        await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
+                        await publishPresence(request.ticketId)
+                    }
+                    return
+                }
+            } else {
+                toPublish = false
+                await publishPresence(request.ticketId)
+            }
+        }
+    }
+
+    /// Whether the connection's agent may read the ticket; when not, the connection is told why.
+    private func mayRead(_ ticketId: Int64, _ connection: Connection) async -> Bool {
+        do {
+            try await inbox.authorize(connection.actor, .read, .ticket(ticketId))
+            return true
+        } catch let error as InboxError {
+            if case .forbidden(let code, let message) = error { connection.send.yield(Self.error(code, message)) }
+            if case .notFound = error { connection.send.yield(Self.error("not_found", "ticket \(ticketId) does not exist")) }
+            return false
+        } catch {
+            return false
+        }
     }
 
     /// Writes one of this process's entries to the store; it lapses `viewingTimeout` after `since`
