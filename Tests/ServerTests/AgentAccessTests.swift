@@ -224,6 +224,7 @@ import UniversalInbox
             let (id, stream) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
 
             let typing = Task { await hub.receive(id, #"{"type":"typing","ticketId":\#(ticket)}"#) }
+            defer { store.release() }
             try await t.eventually("the presence write held") { store.isHolding }
             #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
             await hub.revalidate(id)
@@ -239,31 +240,64 @@ import UniversalInbox
             #expect(messages.contains { $0["type"] as? String == "error" && $0["code"] as? String == "not_your_department" }, "\(messages)")
         }
     }
+
+    /// An agent already listed on a ticket that new rights hide is taken off it when the rights
+    /// change, not when the entry lapses; a ticket it may still read keeps it.
+    @Test func anAgentIsTakenOffTicketsItsNewRightsHide() async throws {
+        try await TestBridge.with(standIns: [.line]) { t in
+            let sales = try await t.addDepartment("Sales")
+            let billing = try await t.addDepartment("Billing")
+            let sam = try await t.addAgent("Sam", departments: [sales])
+            let hidden = try await t.customerWrites(Payloads.lineUser, "hello")
+            _ = try await t.postJSON("/api/v1/tickets/\(hidden)/transfer", #"{"departmentId":\#(billing)}"#)
+            let kept = try await t.customerWrites("U" + String(repeating: "b", count: 32), "hi")
+            _ = try await t.postJSON("/api/v1/tickets/\(kept)/transfer", #"{"departmentId":\#(sales)}"#)
+            let store = InMemoryPresenceStore()
+            let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), presenceStore: store)
+            let digest = AccessTokens.digest(sam.token)
+            let (id, _) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
+            for ticket in [hidden, kept] { await hub.receive(id, #"{"type":"viewing","ticketId":\#(ticket)}"#) }
+            #expect(try await store.presence(ticketId: hidden, now: Date()).count == 1)
+
+            #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
+            await hub.revalidate(id)
+            #expect(try await store.presence(ticketId: hidden, now: Date()).isEmpty)
+            #expect(try await store.presence(ticketId: kept, now: Date()).map(\.agentName) == ["Sam"])
+            await hub.disconnect(id)
+        }
+    }
 }
 
-/// Presence held at its first write until `release()`, to change what happens meanwhile.
+/// Presence whose first write is held until `release()`, to change what happens meanwhile; later
+/// writes pass.
 final class HeldPresenceStore: PresenceStore {
     private let inner = InMemoryPresenceStore()
-    private let gate = Mutex<(held: Bool, waiting: CheckedContinuation<Void, Never>?)>((true, nil))
+    private enum Gate {
+        case open, waitingForFirst
+        case holding(CheckedContinuation<Void, Never>)
+    }
+    private let gate = Mutex(Gate.waitingForFirst)
 
-    /// A write is waiting at the gate.
-    var isHolding: Bool { gate.withLock { $0.waiting != nil } }
+    /// The first write is waiting at the gate.
+    var isHolding: Bool { gate.withLock { if case .holding = $0 { true } else { false } } }
 
     func release() {
-        let waiting = gate.withLock { gate in
-            defer { gate = (false, nil) }
-            return gate.waiting
+        let held = gate.withLock { gate -> CheckedContinuation<Void, Never>? in
+            defer { gate = .open }
+            if case .holding(let continuation) = gate { return continuation }
+            return nil
         }
-        waiting?.resume()
+        held?.resume()
     }
 
     func set(_ entry: PresenceEntry) async throws {
         await withCheckedContinuation { continuation in
-            let go = gate.withLock { gate in
-                if gate.held { gate.waiting = continuation }
-                return !gate.held
+            let held = gate.withLock { gate in
+                guard case .waitingForFirst = gate else { return false }
+                gate = .holding(continuation)
+                return true
             }
-            if go { continuation.resume() }
+            if !held { continuation.resume() }
         }
         try await inner.set(entry)
     }

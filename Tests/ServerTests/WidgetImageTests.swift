@@ -52,12 +52,16 @@ import WebchatChannel
 
     /// Until the follow-up worker has copied it into the attachment store, the visitor's own image is
     /// served from the copy the widget's API kept (no 409 for the widget to ask again after). Here the
-    /// copy cannot be made (the attachment directory is a file), so it stays pending throughout.
+    /// copy cannot be made (the attachment directory is a file) and is tried again only after an
+    /// hour, so it stays pending throughout.
     @Test func aVisitorSeesTheirOwnImageBeforeItIsCopied() async throws {
         let parent = FileManager.default.temporaryDirectory.appendingPathComponent("widget-pending-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: parent) }
         let media = parent.appendingPathComponent("attachments").path
-        try await TestBridge.with(configure: { $0.media.directory = media }) { t in
+        try await TestBridge.with(configure: {
+            $0.media.directory = media
+            $0.retry = RetryPolicy(initialDelay: .seconds(3600), maxDelay: .seconds(3600), maxAttempts: 4)
+        }) { t in
             try FileManager.default.removeItem(atPath: media)
             #expect(FileManager.default.createFile(atPath: media, contents: Data()))
             let visitor = try await Visitor.start(t)

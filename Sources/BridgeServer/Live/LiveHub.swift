@@ -176,6 +176,11 @@ actor LiveHub: Service {
         }
         connections[id]?.actor = actor
         connections[id]?.rightsTaken += 1
+        // Nor is the agent listed any longer on a ticket the new rights do not let it read.
+        for ticketId in presence.keys.filter({ presence[$0]?[id] != nil }).sorted() {
+            guard let current = connections[id] else { return }
+            if case .refused = await readCheck(ticketId, current.actor) { await takeBack(id, from: ticketId) }
+        }
     }
 
     private func revalidate(agentId: Int64) async {
@@ -200,52 +205,85 @@ actor LiveHub: Service {
             connection.send.yield(Self.error("invalid_message", #"send {"type":"viewing"|"typing"|"left","ticketId":N}"#))
             return
         }
+        guard let state = State(rawValue: request.type) else {
+            // `left`: taking back one's own entry needs no right to the ticket.
+            if presence[request.ticketId]?[id] != nil { await takeBack(id, from: request.ticketId) }
+            return
+        }
         var rights = connection.rightsTaken
         guard await mayRead(request.ticketId, connection) else { return }
         let before = presence[request.ticketId]?[id]?.state
-        if let state = State(rawValue: request.type) {
-            // Every `viewing` refreshes the entry's expiry in the store; only a new state is published.
-            let entry = Presence(state: state, since: .now)
-            presence[request.ticketId, default: [:]][id] = entry
-            await storePresence(entry, of: id, on: request.ticketId)
-        } else if presence[request.ticketId]?.removeValue(forKey: id) != nil {
-            await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
-        }
-        var toPublish = before != presence[request.ticketId]?[id]?.state
+        // Every `viewing` refreshes the entry's expiry in the store; only a new state is published.
+        let entry = Presence(state: state, since: .now)
+        presence[request.ticketId, default: [:]][id] = entry
+        await storePresence(entry, of: id, on: request.ticketId)
+        var toPublish = before != state
         // The agent's rights may change while this is checked, written or published (an access
         // change, `revalidate`): checked again under the new ones until they hold still. Refused
         // now, the entry is taken back, so the message is still answered (presence goes only to
         // those who may read the ticket, by their rights of the moment) and the ticket does not
         // show an agent who may no longer read it.
-        while let current = connections[id], current.rightsTaken != rights || toPublish {
+        while true {
+            guard let current = connections[id] else {
+                // Dropped meanwhile: an entry written after the drop took back the others goes too.
+                presence[request.ticketId]?.removeValue(forKey: id)
+                await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
+                return
+            }
             if current.rightsTaken != rights {
                 rights = current.rightsTaken
                 guard await mayRead(request.ticketId, current) else {
-                    if presence[request.ticketId]?.removeValue(forKey: id) != nil {
-                        await storePresence { try await $0.remove(connectionId: id, ticketId: request.ticketId) }
-                        await publishPresence(request.ticketId)
-                    }
+                    await takeBack(id, from: request.ticketId)
                     return
                 }
-            } else {
+            } else if toPublish {
                 toPublish = false
                 await publishPresence(request.ticketId)
+            } else {
+                return
             }
+        }
+    }
+
+    private enum ReadCheck {
+        case allowed
+        /// With the error to send, if any.
+        case refused(String?)
+        /// The check itself failed (the store): nothing is known.
+        case failed
+    }
+
+    private func readCheck(_ ticketId: Int64, _ actor: Caller) async -> ReadCheck {
+        do {
+            try await inbox.authorize(actor, .read, .ticket(ticketId))
+            return .allowed
+        } catch let error as InboxError {
+            switch error {
+            case .forbidden(let code, let message): return .refused(Self.error(code, message))
+            case .notFound: return .refused(Self.error("not_found", "ticket \(ticketId) does not exist"))
+            default: return .refused(nil)
+            }
+        } catch {
+            return .failed
         }
     }
 
     /// Whether the connection's agent may read the ticket; when not, the connection is told why.
     private func mayRead(_ ticketId: Int64, _ connection: Connection) async -> Bool {
-        do {
-            try await inbox.authorize(connection.actor, .read, .ticket(ticketId))
-            return true
-        } catch let error as InboxError {
-            if case .forbidden(let code, let message) = error { connection.send.yield(Self.error(code, message)) }
-            if case .notFound = error { connection.send.yield(Self.error("not_found", "ticket \(ticketId) does not exist")) }
+        switch await readCheck(ticketId, connection.actor) {
+        case .allowed: return true
+        case .refused(let error):
+            if let error { connection.send.yield(error) }
             return false
-        } catch {
-            return false
+        case .failed: return false
         }
+    }
+
+    /// Takes the connection's entry on the ticket back, in the store too, and publishes the change.
+    private func takeBack(_ id: UUID, from ticketId: Int64) async {
+        presence[ticketId]?.removeValue(forKey: id)
+        await storePresence { try await $0.remove(connectionId: id, ticketId: ticketId) }
+        await publishPresence(ticketId)
     }
 
     /// Writes one of this process's entries to the store; it lapses `viewingTimeout` after `since`

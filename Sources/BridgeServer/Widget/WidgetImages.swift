@@ -65,6 +65,31 @@ extension WidgetController {
         return JSONResponse.make(["accepted": true, "duplicate": result.duplicates > 0], status: .accepted)
     }
 
+    private enum VisitorImage {
+        case file(Data, ImageType)
+        /// Being copied into the attachment store, and the kept bytes already let go.
+        case copying
+        case missing
+    }
+
+    /// A visitor's own image: from the attachment store once the follow-up worker copied it there;
+    /// until then the bytes this API kept for the copy, so the visitor sees it at once.
+    private static func visitorImage(_ message: StoredMessage, uploads: UploadStore) -> VisitorImage {
+        guard let attachment = message.attachments.first else { return .missing }
+        switch attachment.status {
+        case .pending:
+            guard let id = message.content.media?.platformId, let kept = uploads.stored(id: id) else { return .copying }
+            return .file(kept.data, kept.type)
+        case .failed:
+            return .missing
+        case .stored:
+            guard let path = attachment.path, let data = FileManager.default.contents(atPath: path),
+                let type = attachment.mimeType.flatMap(ImageType.init(contentType:)), type.matches(data)
+            else { return .missing }
+            return .file(data, type)
+        }
+    }
+
     func image(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let (adapter, visitorId) = try await limitedVisitor(request, context)
         let missing = APIError(status: .notFound, code: "not_found", message: "no such image in this conversation")
@@ -74,23 +99,17 @@ extension WidgetController {
         else { throw missing }
         let file: (data: Data, type: ImageType)
         if message.direction == .inbound {
-            guard let attachment = message.attachments.first else { throw missing }
-            switch attachment.status {
-            case .pending:
-                // Not copied into the attachment store yet: the bytes this API kept for the copy are
-                // the visitor's own image, so they see it at once. Kept no more (the copy finished
-                // just now), the widget asks again.
-                guard let id = message.content.media?.platformId, let kept = uploads.stored(id: id) else {
-                    throw APIError(status: .conflict, code: "not_ready", message: "the image is still being stored; ask again in a moment")
-                }
-                file = kept
-            case .failed:
-                throw missing
-            case .stored:
-                guard let path = attachment.path, let data = FileManager.default.contents(atPath: path),
-                    let type = attachment.mimeType.flatMap(ImageType.init(contentType:)), type.matches(data)
-                else { throw missing }
-                file = (data, type)
+            var image = Self.visitorImage(message, uploads: uploads)
+            // Copied between reading the message and reading the kept bytes: read once more.
+            if case .copying = image,
+                let again = try await inbox.visitorMessages(account: adapter.account.key, visitorId: visitorId, ids: [messageId]).first
+            {
+                image = Self.visitorImage(again, uploads: uploads)
+            }
+            switch image {
+            case .file(let data, let type): file = (data, type)
+            case .copying: throw APIError(status: .conflict, code: "not_ready", message: "the image is still being stored; ask again in a moment")
+            case .missing: throw missing
             }
         } else {
             guard let link = WebchatAdapter.uploadLink(message.content.media?.url), let stored = uploads.read(id: link.id, signature: link.signature) else {
