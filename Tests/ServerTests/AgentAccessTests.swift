@@ -18,6 +18,25 @@ import UniversalInbox
         return try #require(reply.json["token"] as? String, "login: \(reply.text)")
     }
 
+    /// Sam, of Sales (not restricted to it yet), and a ticket moved to Billing.
+    func samAndABillingTicket(_ t: TestBridge) async throws -> (sam: TestBridge.AgentLogin, sales: Int64, ticket: Int64) {
+        let sales = try await t.addDepartment("Sales")
+        let billing = try await t.addDepartment("Billing")
+        let sam = try await t.addAgent("Sam", departments: [sales])
+        let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
+        _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(billing)}"#)
+        return (sam, sales, ticket)
+    }
+
+    /// A hub of the test's own on the bridge's inbox (not started: the test calls `revalidate`),
+    /// with `agent` connected.
+    func hubConnecting(_ t: TestBridge, _ agent: TestBridge.AgentLogin, store: any PresenceStore) async throws -> (LiveHub, UUID, AsyncStream<String>) {
+        let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), presenceStore: store)
+        let digest = AccessTokens.digest(agent.token)
+        let (id, stream) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
+        return (hub, id, stream)
+    }
+
     @Test func changingOnesOwnPasswordEndsTheOtherSessionsButNotThisOne() async throws {
         try await TestBridge.with { t in
             let ann = try await t.addAgent("Ann", password: "first password")
@@ -178,11 +197,7 @@ import UniversalInbox
     /// ones it connected with.
     @Test func aLiveSocketTakesTheAgentsCurrentRights() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
-            let sales = try await t.addDepartment("Sales")
-            let billing = try await t.addDepartment("Billing")
-            let sam = try await t.addAgent("Sam", departments: [sales])
-            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
-            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(billing)}"#)
+            let (sam, _, ticket) = try await samAndABillingTicket(t)
             let live = try await LiveClient.connect(t, token: sam.token)
             try await live.send(#"{"type":"viewing","ticketId":\#(ticket)}"#)
             _ = try await live.next("presence") { _ in true }
@@ -213,15 +228,9 @@ import UniversalInbox
     /// only to those who may read the ticket) and the agent stayed listed on it.
     @Test func rightsThatChangeWhilePresenceIsWrittenAreCheckedAgain() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
-            let sales = try await t.addDepartment("Sales")
-            let billing = try await t.addDepartment("Billing")
-            let sam = try await t.addAgent("Sam", departments: [sales])
-            let ticket = try await t.customerWrites(Payloads.lineUser, "hello")
-            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(billing)}"#)
+            let (sam, _, ticket) = try await samAndABillingTicket(t)
             let store = HeldPresenceStore()
-            let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), presenceStore: store)
-            let digest = AccessTokens.digest(sam.token)
-            let (id, stream) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
+            let (hub, id, stream) = try await hubConnecting(t, sam, store: store)
 
             let typing = Task { await hub.receive(id, #"{"type":"typing","ticketId":\#(ticket)}"#) }
             defer { store.release() }
@@ -245,17 +254,11 @@ import UniversalInbox
     /// change, not when the entry lapses; a ticket it may still read keeps it.
     @Test func anAgentIsTakenOffTicketsItsNewRightsHide() async throws {
         try await TestBridge.with(standIns: [.line]) { t in
-            let sales = try await t.addDepartment("Sales")
-            let billing = try await t.addDepartment("Billing")
-            let sam = try await t.addAgent("Sam", departments: [sales])
-            let hidden = try await t.customerWrites(Payloads.lineUser, "hello")
-            _ = try await t.postJSON("/api/v1/tickets/\(hidden)/transfer", #"{"departmentId":\#(billing)}"#)
+            let (sam, sales, hidden) = try await samAndABillingTicket(t)
             let kept = try await t.customerWrites("U" + String(repeating: "b", count: 32), "hi")
             _ = try await t.postJSON("/api/v1/tickets/\(kept)/transfer", #"{"departmentId":\#(sales)}"#)
             let store = InMemoryPresenceStore()
-            let hub = LiveHub(inbox: t.bridge.inbox, logger: Logger(label: "test"), presenceStore: store)
-            let digest = AccessTokens.digest(sam.token)
-            let (id, _) = await hub.connect(try #require(try await t.bridge.inbox.actor(tokenDigest: digest)), tokenDigest: digest)
+            let (hub, id, _) = try await hubConnecting(t, sam, store: store)
             for ticket in [hidden, kept] { await hub.receive(id, #"{"type":"viewing","ticketId":\#(ticket)}"#) }
             #expect(try await store.presence(ticketId: hidden, now: Date()).count == 1)
 
