@@ -82,6 +82,8 @@ struct QueryBenchmark: AsyncParsableCommand {
             _ = try await inbox.messages(ticketId: id)
         }
         report("open a ticket (ticket + its messages)", open)
+        let head = try await inbox.eventLogHead()
+        report("live feed: the log's newest entry", try await measure(runs: runs) { _ = try await inbox.logEntries(after: max(0, head - 1), limit: 500) })
         worstList = max(worstList, next.p95, open.p95)
         worstSearch = max(worstSearch, searchNext.p95)
         say(String(format: "worst p95: lists and ticket open %.2f ms (target 20 ms), full text %.2f ms (target 100 ms)", worstList, worstSearch))
@@ -113,6 +115,7 @@ struct QueryBenchmark: AsyncParsableCommand {
             report("search \"refund\", page 2 by cursor", searchNext)
             worstList = max(worstList, next.p95)
             worstSearch = max(worstSearch, searchNext.p95)
+            try await followerRead(PostgresEventLogStore(client: client, logger: logger), server: url)
             say(String(format: "worst p95: lists %.2f ms (target 20 ms), full text %.2f ms (target 100 ms)", worstList, worstSearch))
             // The deadline is the server's: a clock that stands still leaves every statement 1 ms.
             let still = ContinuousClock.now
@@ -123,6 +126,22 @@ struct QueryBenchmark: AsyncParsableCommand {
             } catch is SearchTooCostly {
                 say("deadline: search \"refund\" under a 1 ms statement_timeout was cancelled by the server: SearchTooCostly")
             }
+        }
+    }
+
+    /// What each process's live feed reads after every write anywhere when agents are online: the
+    /// log's newest entry with its ticket's place. Its latency, and the server's CPU a read (when the
+    /// server runs on this machine), since every process pays it for every write.
+    func followerRead(_ log: PostgresEventLogStore, server: String) async throws {
+        let after = max(0, try await log.head() - 1)
+        let root = ProcessCPU.postgresServer(server)
+        let before = root.map(ProcessCPU.postgres(root:))
+        // Enough reads for the server's CPU, counted in clock ticks, to be read to a few percent.
+        let reads = max(runs, 2_000)
+        let stats = try await measure(runs: reads) { _ = try await log.slice(after: after, limit: 500) }
+        report("live feed: the log's newest entry", stats)
+        if let root, let before {
+            say(String(format: "  (PostgreSQL CPU %.0f µs a read, over %d reads)", 1e6 * (ProcessCPU.postgres(root: root) - before) / Double(reads + 5), reads + 5))
         }
     }
 
