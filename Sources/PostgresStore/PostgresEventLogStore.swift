@@ -36,13 +36,15 @@ public struct PostgresEventLogStore: EventLogStore {
     /// A slice in one statement, so in one snapshot: its head, pruning mark and entries agree. A
     /// row per entry, each with the head and the mark (one row of them alone when no entry is past
     /// `after`). Every process's live feed reads a slice whenever any process writes: one round
-    /// trip, prepared once per connection, instead of a REPEATABLE READ transaction of five.
+    /// trip, prepared once per connection, instead of a REPEATABLE READ transaction of six
+    /// statements (with BEGIN and COMMIT). The head and the mark read as 0 when their row is
+    /// missing, as `head` reads it.
     struct Slice: PreparedStatement {
         static let sql = """
-            SELECT (SELECT seq FROM event_seq), (SELECT pruned_through FROM event_log_state),
+            SELECT coalesce((SELECT max(seq) FROM event_seq), 0), coalesce((SELECT max(pruned_through) FROM event_log_state), 0),
                 e.seq, e.type, e.ticket_id, e.data::text, t.agent_id, t.department_id
             FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL (SELECT seq, type, ticket_id, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2) AS e ON true
+            LEFT JOIN LATERAL (SELECT seq, type, ticket_id, data FROM events WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint) AS e ON true
             LEFT JOIN tickets t ON t.id = e.ticket_id
             ORDER BY e.seq
             """

@@ -64,6 +64,42 @@ import UniversalInbox
         }
     }
 
+    /// An empty log reads as head 0; the entries of several tickets, interleaved, come back in `seq`
+    /// order for any position and size, with each ticket's place, read again and again (on
+    /// PostgreSQL a prepared statement's later runs, past the five after which it may be planned
+    /// once for all).
+    @Test(arguments: StoreKind.available)
+    func slicesOfAnInterleavedLogComeInOrder(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores in
+            let empty = try await stores.eventLog.slice(after: 0, limit: 10)
+            #expect(empty.entries.isEmpty && empty.head == 0 && empty.prunedThrough == 0)
+            for sql in Self.fixture.prefix(4) { try await stores.sql.execute(sql) }
+            for id in 1...3 {
+                try await stores.sql.execute(
+                    "INSERT INTO tickets (id, contact_id, status, last_identity_id, created_at, updated_at) VALUES (\(id), 1, 'new', 1, 1, 1)")
+            }
+            for status in ["open", "pending", "resolved", "open"] {
+                for id in [3, 1, 2] { try await stores.sql.execute("UPDATE tickets SET status = '\(status)' WHERE id = \(id)") }
+            }
+            try await stores.sql.execute("UPDATE tickets SET agent_id = 7 WHERE id = 2")
+            let head: Int64 = 16
+            for _ in 0..<3 {
+                for (after, limit) in [(0, 100), (2, 3), (7, 5), (15, 10), (16, 10), (20, 10), (0, 0)] as [(Int64, Int)] {
+                    let slice = try await stores.eventLog.slice(after: after, limit: limit)
+                    let last = min(after + Int64(limit), head)
+                    #expect(slice.entries.map(\.event.seq) == (after < last ? Array(after + 1...last) : []), "after \(after), limit \(limit)")
+                    #expect(slice.head == head && slice.prunedThrough == 0)
+                    for entry in slice.entries {
+                        #expect(entry.place == TicketPlace(agentId: entry.event.ticketId == 2 ? 7 : nil, departmentId: nil))
+                    }
+                }
+            }
+            let all = try await stores.eventLog.slice(after: 0, limit: 100).entries.map(\.event)
+            #expect(all.prefix(3).map(\.type) == [.ticketOpened, .ticketOpened, .ticketOpened])
+            #expect(all.dropFirst(3).prefix(3).map(\.ticketId) == [3, 1, 2])
+        }
+    }
+
     /// An entry of a type this binary does not know (a newer writer's) is skipped, not guessed.
     @Test(arguments: StoreKind.available)
     func anUnknownTypeIsSkipped(_ kind: StoreKind) async throws {
