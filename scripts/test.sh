@@ -59,6 +59,9 @@ echo "== Benchmarks/ingest (quick mode; figures only, nothing asserted on time)"
 echo "== Benchmarks/inbox (quick mode; figures only)"
 .build/release/InboxBenchmark --quick
 
+echo "== Benchmarks/widget (quick mode; figures only): what open website widgets cost the bridge while webhooks arrive"
+.build/python/bin/python Benchmarks/widget/widget_feeds.py --quick
+
 echo "== campaign crash test: SIGKILL mid-campaign, restart, every recipient exactly once"
 .build/release/BroadcastBenchmark crash --quick
 

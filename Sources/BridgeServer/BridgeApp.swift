@@ -59,7 +59,7 @@ enum BridgeApp {
             server: LiveSocket.upgrade(
                 hub: core.live, authenticator: core.authenticator, publicBaseURL: config.server.publicBaseURL,
                 connections: config.server.connectionPolicy(metrics: core.metrics),
-                widget: WidgetSocket(inbox: core.inbox, registry: core.registry, sockets: core.widgetSockets, throttle: core.widgetThrottle)),
+                widget: WidgetSocket(inbox: core.inbox, visitorLog: core.visitorLog, registry: core.registry, sockets: core.widgetSockets, throttle: core.widgetThrottle)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "omnichannel-bridge"),
             services: try BridgeServices.make(core, janitorInterval: janitorInterval),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.server.port) },

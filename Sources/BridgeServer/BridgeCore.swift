@@ -41,6 +41,8 @@ struct BridgeCore: Sendable {
     let widgetSockets = WidgetSockets()
     /// The visitor API's limits, shared by its routes and its sockets.
     let widgetThrottle: WidgetThrottle
+    /// The event log as every website visitor's feed in this process reads it.
+    let visitorLog: VisitorLog
     let mailer: SMTPMailer?
     let campaignAccounts: CampaignAccounts
     let vapid: VAPIDKey?
@@ -84,6 +86,7 @@ struct BridgeCore: Sendable {
         live = LiveHub(
             inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
         widgetThrottle = WidgetThrottle(limits: config.widgetLimits)
+        visitorLog = VisitorLog(inbox: inbox)
         let unsubscribeTokens = UnsubscribeTokens(inbox: inbox)
         self.unsubscribeTokens = unsubscribeTokens
         // Without a public address there is no unsubscribe link, and the sender refuses campaign mail.

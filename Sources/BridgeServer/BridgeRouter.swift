@@ -70,7 +70,7 @@ enum BridgeRouter {
         WebController(assets: assets).addRoutes(to: router)
         let confirmations = AddressConfirmations(mailer: core.mailer, throttle: core.widgetThrottle, logger: core.logger, clock: core.clock)
         WidgetController(
-            inbox: inbox, registry: registry, throttle: core.widgetThrottle, metrics: metrics, uploads: core.uploads, mailer: core.mailer,
+            inbox: inbox, visitorLog: core.visitorLog, registry: registry, throttle: core.widgetThrottle, metrics: metrics, uploads: core.uploads, mailer: core.mailer,
             publicBaseURL: config.server.publicBaseURL, confirmations: confirmations, addressHeader: config.loginLimits.addressHeader,
             clock: core.clock
         ).addRoutes(to: router)

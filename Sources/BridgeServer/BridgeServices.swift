@@ -34,8 +34,9 @@ enum BridgeServices {
                 RetentionJanitor(inbox: inbox, interval: janitorInterval, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
+                core.visitorLog,
                 core.widgetSockets,
-            ] + (core.database.liveListener(for: core.live, logger: logger).map { [$0] } ?? []) + [
+            ] + (core.database.liveListener(for: core.live, visitorLog: core.visitorLog, logger: logger).map { [$0] } ?? []) + [
                 WebhookSender(inbox: inbox, transport: transport, retry: config.retry, leaser: core.runOnce, logger: logger),
                 RulesRunner(inbox: inbox, registry: registry, leaser: core.runOnce, logger: logger),
                 AlertWorker(inbox: inbox, notifier: notifier(core), config: config.notifier, leaser: core.runOnce, logger: logger),

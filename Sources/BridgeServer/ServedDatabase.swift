@@ -74,10 +74,10 @@ enum ServedDatabase: Sendable {
         return nil
     }
 
-    /// What wakes `hub` when another process logs an event or changes presence (none on SQLite,
-    /// which one process serves).
-    func liveListener(for hub: LiveHub, logger: Logger) -> (any Service)? {
-        if case .postgres(_, let settings) = self { return LiveHubListener(hub: hub, settings: settings, logger: logger) }
+    /// What wakes `hub` and the visitors' `visitorLog` when another process logs an event or changes
+    /// presence (none on SQLite, which one process serves).
+    func liveListener(for hub: LiveHub, visitorLog: VisitorLog, logger: Logger) -> (any Service)? {
+        if case .postgres(_, let settings) = self { return LiveHubListener(hub: hub, visitorLog: visitorLog, settings: settings, logger: logger) }
         return nil
     }
 

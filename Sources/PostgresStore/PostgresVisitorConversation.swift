@@ -27,6 +27,16 @@ extension PostgresTicketQueryStore {
         }
     }
 
+    public func messageIdentities(ids: [Int64], channel: String) async throws -> [MessageIdentity] {
+        try await client.withConnection { connection in
+            try await connection.query("""
+                SELECT m.id, i.account, i.platform_user_id FROM messages m JOIN identities i ON i.id = m.identity_id
+                WHERE m.id = ANY(\(ids)) AND i.channel = \(channel) ORDER BY m.id
+                """, logger: logger
+            ).decode((Int64, String, String).self).all().map { MessageIdentity(messageId: $0.0, account: $0.1, userId: $0.2) }
+        }
+    }
+
     public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
         try await client.withConnection { connection in try await Self.visitorTicket(account, visitorId, connection, logger) }
     }
@@ -63,10 +73,11 @@ extension PostgresTicketQueryStore {
     }
 
     private static func visitorTicket(_ account: String, _ visitorId: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        // From the identity: a visitor who never wrote has none, and is answered without reading messages.
         try await connection.query("""
-            SELECT ticket_id FROM messages
-            WHERE identity_id IN (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) ORDER BY id DESC LIMIT 1
-            """, logger: logger).decode(Int64.self).all().first
+            SELECT (SELECT ticket_id FROM messages WHERE identity_id = i.id ORDER BY id DESC LIMIT 1)
+            FROM identities i WHERE i.account = \(account) AND i.platform_user_id = \(visitorId)
+            """, logger: logger).decode(Int64?.self).all().first ?? nil
     }
 
     private static func withAttachments(_ messages: [StoredMessage], _ connection: PostgresConnection, _ logger: Logger) async throws -> [StoredMessage] {

@@ -37,7 +37,7 @@ import UniversalInbox
                     for client in clients { group.addTask { await client.run() } }
                     for hub in hubs {
                         group.addTask { try await hub.run() }
-                        group.addTask { await LiveHubListener(hub: hub, settings: settings, logger: Self.logger).listener.run() }
+                        group.addTask { await LiveHubListener(hub: hub, visitorLog: VisitorLog(inbox: t.bridge.inbox), settings: settings, logger: Self.logger).listener.run() }
                     }
                     defer { group.cancelAll() }
 

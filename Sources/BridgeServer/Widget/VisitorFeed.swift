@@ -1,5 +1,6 @@
 import ChannelKit
 import Foundation
+import Synchronization
 import UniversalInbox
 
 /// A message as the visitor sees it: no notes, no agents' internal labels, no other channel's.
@@ -46,13 +47,23 @@ struct VisitorEvent: Codable, Sendable, Equatable {
 struct VisitorQueue: Codable, Sendable, Equatable {
     var position: Int
     var waitMinutes: Int
+}
 
-    /// The place of the visitor's chat now; nil when it is not waiting (or there is no chat).
-    static func of(_ inbox: Inbox, account: String, visitorId: String) async throws -> VisitorQueue? {
-        guard let ticketId = try await inbox.visitorTicket(account: account, visitorId: visitorId),
-            let place = try await inbox.stores.assignmentStore.queuePlace(ticketId: ticketId)
-        else { return nil }
-        return VisitorQueue(position: place.position, waitMinutes: place.waitMinutes)
+/// What the widget shows of the visitor's chat besides its messages: whether an agent is typing in
+/// it, and its place in the queue while it waits for one.
+struct VisitorChatState: Sendable, Equatable {
+    var othersTyping = false
+    var queue: VisitorQueue?
+
+    /// The chat as it is now (one look-up of the visitor's ticket for both); nothing before the
+    /// visitor wrote.
+    static func of(_ visitor: VisitorLog.Visitor, typing: VisitorTyping) async throws -> VisitorChatState {
+        let inbox = typing.inbox
+        guard let ticketId = try await inbox.visitorTicket(account: visitor.account, visitorId: visitor.id) else { return VisitorChatState() }
+        let place = try await inbox.stores.assignmentStore.queuePlace(ticketId: ticketId)
+        return VisitorChatState(
+            othersTyping: try await typing.othersTyping(ticketId: ticketId, account: visitor.account, visitorId: visitor.id),
+            queue: place.map { VisitorQueue(position: $0.position, waitMinutes: $0.waitMinutes) })
     }
 }
 
@@ -72,48 +83,140 @@ struct VisitorFeedPage: Codable, Sendable {
 /// The visitor's side of the ordered event log: the same log the agents' live feed follows, read
 /// by `seq`, keeping only the entries about messages on the visitor's own identity (checked in
 /// the store, never guessed from the entry). The WebSocket and the long-poll both read it, so
-/// either catches up exactly after a reconnect.
+/// either catches up exactly after a reconnect. Which entries are the visitor's comes from the
+/// process's `VisitorLog`, shared by every feed; a feed behind what it keeps reads the log itself.
 struct VisitorFeed: Sendable {
-    let inbox: Inbox
+    let log: VisitorLog
     /// The account's key (`webchat/site`) and the visitor's id: the identity whose messages show.
-    let account: String
-    let visitorId: String
-    /// The most log entries a position may be behind; further, the widget reloads instead.
+    let visitor: VisitorLog.Visitor
+    var account: String { visitor.account }
+    var visitorId: String { visitor.id }
+    /// The most log entries a position behind what the process's `VisitorLog` keeps may be behind
+    /// the log's head; further, the widget reloads instead.
     static let maxReplay: Int64 = 5_000
     static let batch = 500
 
+    var inbox: Inbox { log.inbox }
+
     func read(after: Int64) async throws -> VisitorFeedPage {
-        let head = try await inbox.eventLogHead()
-        guard after <= head, head - after <= Self.maxReplay else { return VisitorFeedPage(events: [], next: head, resync: true) }
+        let window = try await log.current(through: after)
+        if window.covers(after) {
+            let entries = window.entries(after: after, of: visitor)
+            return VisitorFeedPage(events: try await events(entries.map { ($0.seq, $0.messageId) }), next: window.head, resync: false)
+        }
+        guard after <= window.head, window.head - after <= Self.maxReplay else { return VisitorFeedPage(events: [], next: window.head, resync: true) }
+        return try await readLog(after: after, head: window.head)
+    }
+
+    /// Follows the log for this visitor: wakes the reader when there is something for it.
+    func follow() -> FeedWaker { log.follow(visitor) }
+
+    /// The chat's state now when `waker` says it may have changed (nil otherwise), telling the
+    /// waker whether the chat waits in the queue.
+    func chatState(_ waker: FeedWaker, typing: VisitorTyping) async throws -> VisitorChatState? {
+        guard waker.stateDue() else { return nil }
+        let state = try await VisitorChatState.of(visitor, typing: typing)
+        waker.found(waiting: state.queue != nil)
+        return state
+    }
+
+    /// The visitor's entries between `after` and `head`, read from the log.
+    private func readLog(after: Int64, head: Int64) async throws -> VisitorFeedPage {
         var cursor = after
         var events: [VisitorEvent] = []
         while cursor < head {
             let entries = try await inbox.logEntries(after: cursor, limit: Self.batch).map(\.event)
             guard let last = entries.last else { break }
             let wanted = entries.filter { ($0.type == .message || $0.type == .messageStatus) && $0.messageId != nil }
-            let mine = try await inbox.visitorMessages(account: account, visitorId: visitorId, ids: Array(Set(wanted.compactMap(\.messageId))))
-            let byId = Dictionary(mine.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            for entry in wanted {
-                if let message = entry.messageId.flatMap({ byId[$0] }) {
-                    events.append(VisitorEvent(type: "message", seq: entry.seq, message: VisitorMessage(message)))
-                }
-            }
+            events += try await self.events(wanted.compactMap { entry in entry.messageId.map { (entry.seq, $0) } })
             cursor = last.seq
         }
         return VisitorFeedPage(events: events, next: max(cursor, after), resync: false)
     }
+
+    /// The entries (`seq`, message) whose message is on the visitor's identity, as the store says.
+    private func events(_ entries: [(seq: Int64, messageId: Int64)]) async throws -> [VisitorEvent] {
+        let mine = try await inbox.visitorMessages(account: account, visitorId: visitorId, ids: Array(Set(entries.map(\.messageId))))
+        let byId = Dictionary(mine.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return entries.compactMap { entry in
+            byId[entry.messageId].map { VisitorEvent(type: "message", seq: entry.seq, message: VisitorMessage($0)) }
+        }
+    }
 }
 
-/// Wakes a waiting feed reader when the inbox publishes anything in this process, and at least
-/// every `tick` (another process's change reaches the log without an in-process event).
+/// Wakes a visitor's feed reader (the WebSocket's loop, a long-poll) when there is something for
+/// it: the visitor's messages reached the log (`VisitorLog` finds them), the chat may have moved in
+/// the queue while it waits there (a ticket was opened, assigned, queued or closed, or an agent was
+/// freed), or a `tick` passed (the agents' typing, which no event announces, and anything missed).
+/// It looks at the chat's state (queue place, typing) only then (`stateDue`), not after every
+/// message in the inbox. Made by `VisitorLog.follow`; it stops following when released.
 final class FeedWaker: Sendable {
-    private let signal = WakeSignal()
-    private let listening: InboxEventBus.Listening
-
-    init(inbox: Inbox) {
-        let signal = signal
-        listening = inbox.bus.listen { _ in signal.signal() }
+    private struct State {
+        var changed = true
+        var checkedAt: ContinuousClock.Instant?
+        var waiting = false
+        var wakes = 0
     }
 
-    func wait(tick: Duration = .seconds(1)) async { await signal.wait(timeout: tick) }
+    let visitor: VisitorLog.Visitor
+    let tick: Duration
+    private let signal = WakeSignal()
+    private let state = Mutex(State())
+    private let release: @Sendable (ObjectIdentifier) -> Void
+
+    init(visitor: VisitorLog.Visitor, tick: Duration, release: @escaping @Sendable (ObjectIdentifier) -> Void) {
+        self.visitor = visitor
+        self.tick = tick
+        self.release = release
+    }
+
+    deinit { release(ObjectIdentifier(self)) }
+
+    /// Events that may change where a waiting chat stands in the queue.
+    static func mayChangeState(_ event: InboxEvent) -> Bool {
+        switch event {
+        case .ticketOpened, .ticketStatusChanged, .ticketAssigned, .ticketQueued, .agentAvailable: true
+        default: false
+        }
+    }
+
+    /// The visitor's messages reached the log (their first may have opened a chat in the queue).
+    func wake() {
+        state.withLock { state in
+            state.changed = true
+            state.wakes += 1
+        }
+        signal.signal()
+    }
+
+    /// How many times the visitor's messages woke it (for tests).
+    var wakes: Int { state.withLock { $0.wakes } }
+
+    /// A ticket changed somewhere: a chat waiting in the queue may have moved.
+    func chatMayHaveChanged() {
+        guard state.withLock({ state in
+            guard state.waiting else { return false }
+            state.changed = true
+            return true
+        }) else { return }
+        signal.signal()
+    }
+
+    /// Returns when woken, after a `tick`, or at `deadline` if that comes first.
+    func wait(deadline: ContinuousClock.Instant? = nil) async {
+        await signal.wait(timeout: deadline.map { min(tick, $0 - .now) } ?? tick)
+    }
+
+    /// Whether the reader should look at the chat's queue place and typing now: something that may
+    /// change them happened since it last did, or a `tick` passed.
+    func stateDue(now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { state in
+            guard state.changed || state.checkedAt.map({ now - $0 >= tick }) ?? true else { return false }
+            (state.changed, state.checkedAt) = (false, now)
+            return true
+        }
+    }
+
+    /// What the reader found: whether the chat waits in the queue (then ticket changes wake it).
+    func found(waiting: Bool) { state.withLock { $0.waiting = waiting } }
 }

@@ -40,9 +40,8 @@ struct VisitorTyping: Sendable {
         try await inbox.stores.presence.remove(connectionId: Self.connectionId(account: account, visitorId: visitorId), ticketId: nil)
     }
 
-    /// Whether someone other than the visitor (an agent) is typing in the visitor's chat now.
-    func othersTyping(account: String, visitorId: String) async throws -> Bool {
-        guard let ticketId = try await inbox.visitorTicket(account: account, visitorId: visitorId) else { return false }
+    /// Whether someone other than the visitor (an agent) is typing in the visitor's chat now (ticket `ticketId`).
+    func othersTyping(ticketId: Int64, account: String, visitorId: String) async throws -> Bool {
         let own = Self.connectionId(account: account, visitorId: visitorId)
         return try await inbox.stores.presence.presence(ticketId: ticketId, now: clock()).contains { $0.state == .typing && $0.connectionId != own }
     }

@@ -25,6 +25,8 @@ import WebchatChannel
 /// New chats and messages are rate-limited per visitor and per address (`WidgetThrottle`).
 struct WidgetController: Sendable {
     let inbox: Inbox
+    /// The process's reading of the event log for visitors' feeds (the long-poll's).
+    let visitorLog: VisitorLog
     let registry: ChannelRegistry
     let throttle: WidgetThrottle
     let metrics: BridgeMetrics
@@ -197,18 +199,17 @@ struct WidgetController: Sendable {
         default: throw APIError.badRequest("invalid_typing", "typing is true or false")
         }
         let typing = VisitorTyping(inbox: inbox, clock: clock)
-        let feed = VisitorFeed(inbox: inbox, account: adapter.account.key, visitorId: visitorId)
-        let waker = FeedWaker(inbox: inbox)
+        let feed = VisitorFeed(log: visitorLog, visitor: .init(account: adapter.account.key, id: visitorId))
+        let waker = feed.follow()
         let deadline = ContinuousClock.now + .seconds(wait)
         var page = try await feed.read(after: after)
-        page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
-        page.queue = try await VisitorQueue.of(inbox, account: adapter.account.key, visitorId: visitorId)
-        while page.events.isEmpty, !page.resync, page.typing == known, ContinuousClock.now < deadline, !Task.isCancelled {
-            await waker.wait(tick: min(.seconds(1), deadline - .now))
+        var state = try await feed.chatState(waker, typing: typing) ?? VisitorChatState()
+        while page.events.isEmpty, !page.resync, state.othersTyping == known, ContinuousClock.now < deadline, !Task.isCancelled {
+            await waker.wait(deadline: deadline)
             page = try await feed.read(after: page.next)
-            page.typing = try await typing.othersTyping(account: adapter.account.key, visitorId: visitorId)
-            page.queue = try await VisitorQueue.of(inbox, account: adapter.account.key, visitorId: visitorId)
+            state = try await feed.chatState(waker, typing: typing) ?? state
         }
+        (page.typing, page.queue) = (state.othersTyping, state.queue)
         return JSONResponse.make(page)
     }
 

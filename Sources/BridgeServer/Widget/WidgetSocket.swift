@@ -16,6 +16,8 @@ import WebchatChannel
 /// that hears nothing reconnects. An upgrade without a valid token is refused (an empty 400).
 struct WidgetSocket: Sendable {
     let inbox: Inbox
+    /// The process's reading of the event log for visitors' feeds.
+    let visitorLog: VisitorLog
     let registry: ChannelRegistry
     let sockets: WidgetSockets
     /// Sockets open per visitor (`WidgetThrottle.open`): a token cannot hold the bridge's connections.
@@ -36,7 +38,7 @@ struct WidgetSocket: Sendable {
             let visitorId = VisitorToken.visitorId(in: token, secret: adapter.configuration.visitorSecret)
         else { return .dontUpgrade }
         let after = url.queryItems?.first { $0.name == "after" }?.value.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
-        let feed = VisitorFeed(inbox: inbox, account: adapter.account.key, visitorId: visitorId)
+        let feed = VisitorFeed(log: visitorLog, visitor: .init(account: adapter.account.key, id: visitorId))
         let typing = VisitorTyping(inbox: inbox)
         let account = adapter.account.key
         let (inbox, sockets, heartbeat, throttle) = (inbox, sockets, heartbeat, throttle)
@@ -48,7 +50,7 @@ struct WidgetSocket: Sendable {
             defer { throttle.close(visitorId: visitorId) }
             let id = UUID()
             let writer = Task {
-                let waker = FeedWaker(inbox: inbox)
+                let waker = feed.follow()
                 var cursor: Int64
                 if let after { cursor = after } else { cursor = try await inbox.eventLogHead() }
                 try await outbound.write(.text(Self.json(["type": "hello", "seq": "\(cursor)"])))
@@ -61,15 +63,15 @@ struct WidgetSocket: Sendable {
                     if page.resync { try await outbound.write(.text(Self.json(["type": "resync", "seq": "\(page.next)"]))) }
                     for event in page.events { try await outbound.write(.text(Self.json(event))) }
                     cursor = page.next
-                    let now = try await typing.othersTyping(account: account, visitorId: visitorId)
-                    if now != othersTyping {
-                        othersTyping = now
-                        try await outbound.write(.text(Self.json(VisitorEvent(type: "typing", typing: now))))
-                    }
-                    let place = try await VisitorQueue.of(inbox, account: account, visitorId: visitorId)
-                    if place != queue || !queueSent {
-                        (queue, queueSent) = (place, true)
-                        try await outbound.write(.text(Self.json(VisitorEvent(type: "queue", queue: place))))
+                    if let state = try await feed.chatState(waker, typing: typing) {
+                        if state.othersTyping != othersTyping {
+                            othersTyping = state.othersTyping
+                            try await outbound.write(.text(Self.json(VisitorEvent(type: "typing", typing: othersTyping))))
+                        }
+                        if state.queue != queue || !queueSent {
+                            (queue, queueSent) = (state.queue, true)
+                            try await outbound.write(.text(Self.json(VisitorEvent(type: "queue", queue: queue))))
+                        }
                     }
                     if ContinuousClock.now - lastBeat >= heartbeat {
                         try await outbound.write(.text(Self.json(["type": "heartbeat", "seq": "\(cursor)"])))

@@ -100,7 +100,12 @@ extension Inbox {
     /// Up to `limit` entries after `after`, each with its ticket's current assignee and department,
     /// for a follower that checks access per reader (the live feed).
     public func logEntries(after: Int64, limit: Int) async throws -> [EventLogSlice.Entry] {
-        try await stores.eventLog.slice(after: after, limit: limit).entries
+        try await logSlice(after: after, limit: limit).entries
+    }
+
+    /// Up to `limit` entries after `after` with the log's head and pruning mark, read in one snapshot.
+    public func logSlice(after: Int64, limit: Int) async throws -> EventLogSlice {
+        try await stores.eventLog.slice(after: after, limit: limit)
     }
 
     /// The entries of `types` past a follower's durable cursor (`feed_cursors`, named `<feed>.log`),

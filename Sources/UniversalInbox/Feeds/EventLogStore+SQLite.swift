@@ -18,7 +18,7 @@ public struct SQLiteEventLogStore: EventLogStore {
         try await database.pool.read { db in
             EventLogSlice(
                 entries: try Self.entries(db, after: after, limit: limit), head: try Self.head(db),
-                prunedThrough: try Int64.fetchOne(db, sql: "SELECT pruned_through FROM event_log_state") ?? 0)
+                prunedThrough: try Int64.fetchOne(db.cachedStatement(sql: "SELECT pruned_through FROM event_log_state")) ?? 0)
         }
     }
 
@@ -35,17 +35,19 @@ public struct SQLiteEventLogStore: EventLogStore {
 
     static func head(_ db: Database) throws -> Int64 {
         // AUTOINCREMENT keeps the high-water mark in sqlite_sequence even when every entry is pruned.
-        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
     }
 
     /// Entries after `after` (of `types`, or all) with their tickets' current assignee and department.
+    /// The statements are cached per connection: every live feed and follower reads the log after
+    /// each write, and compiling them each time (GRDB's authorizer too) showed in its profiles.
     static func entries(_ db: Database, after: Int64, limit: Int, types: [LoggedEvent.Kind]? = nil) throws -> [EventLogSlice.Entry] {
         let filter = types.map { " AND e.type IN (\($0.map { "'\($0.rawValue)'" }.joined(separator: ",")))" } ?? ""
-        return try Row.fetchAll(db, sql: """
+        return try Row.fetchAll(db.cachedStatement(sql: """
             SELECT e.*, t.agent_id AS ticket_agent_id, t.department_id AS ticket_department_id
             FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
             WHERE e.seq > ?\(filter) ORDER BY e.seq LIMIT ?
-            """, arguments: [after, limit]
+            """), arguments: [after, limit]
         ).compactMap { row in
             LoggedEvent(seq: row["seq"], type: row["type"], ticketId: row["ticket_id"], data: row["data"]).map {
                 EventLogSlice.Entry(event: $0, place: TicketPlace(agentId: row["ticket_agent_id"], departmentId: row["ticket_department_id"]))

@@ -1,3 +1,4 @@
+import ChannelKit
 import Foundation
 import GRDB
 
@@ -11,6 +12,10 @@ public protocol VisitorConversationStore: Sendable {
     func visitorMessages(account: String, visitorId: String, after: Int64, limit: Int) async throws -> [StoredMessage]
     /// Those of `ids` that are messages on identity (`account`, `visitorId`), oldest first.
     func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage]
+    /// Those of `ids` that are messages on an identity of `channel`, each with that identity's account
+    /// and user id, in id order: whose each new message is, asked once for all of a process's
+    /// visitor feeds (`VisitorLog`); each feed then reads only its own with `visitorMessages(…ids:)`.
+    func messageIdentities(ids: [Int64], channel: String) async throws -> [MessageIdentity]
     /// The ticket of the visitor's newest message: the chat the visitor is in now; nil before any.
     func visitorTicket(account: String, visitorId: String) async throws -> Int64?
     /// Records the visitor's rating of the ticket of their newest message (`ratings`, for the
@@ -23,6 +28,20 @@ public protocol VisitorConversationStore: Sendable {
     /// ASCII letters in lower case (as the opt-out list compares): whom an address given in the
     /// widget's offline form links the visitor to.
     func contact(email: String, excluding: Int64) async throws -> Int64?
+}
+
+/// A message and the identity it is on: the account and the user id there (a visitor's id on
+/// the website chat).
+public struct MessageIdentity: Sendable, Equatable {
+    public var messageId: Int64
+    public var account: String
+    public var userId: String
+
+    public init(messageId: Int64, account: String, userId: String) {
+        self.messageId = messageId
+        self.account = account
+        self.userId = userId
+    }
 }
 
 extension Inbox {
@@ -108,6 +127,12 @@ extension Inbox {
         guard !ids.isEmpty else { return [] }
         return try await stores.ticketQueries.visitorMessages(account: account, visitorId: visitorId, ids: ids)
     }
+
+    /// Those of `ids` that are on an identity of `channel`, with its account and user id.
+    public func messageIdentities(ids: [Int64], channel: ChannelKind) async throws -> [MessageIdentity] {
+        guard !ids.isEmpty else { return [] }
+        return try await stores.ticketQueries.messageIdentities(ids: ids, channel: channel.rawValue)
+    }
 }
 
 extension SQLiteTicketQueryStore {
@@ -118,6 +143,23 @@ extension SQLiteTicketQueryStore {
     public func visitorMessages(account: String, visitorId: String, ids: [Int64]) async throws -> [StoredMessage] {
         let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
         return try await read(account: account, visitorId: visitorId, condition: "id IN (\(marks)) ORDER BY id", StatementArguments(ids))
+    }
+
+    public func messageIdentities(ids: [Int64], channel: String) async throws -> [MessageIdentity] {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        var all = StatementArguments(ids)
+        _ = all.append(contentsOf: [channel])
+        let arguments = all
+        return try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, i.account, i.platform_user_id FROM messages m JOIN identities i ON i.id = m.identity_id
+                    WHERE m.id IN (\(marks)) AND i.channel = ? ORDER BY m.id
+                    """,
+                arguments: arguments
+            ).map { MessageIdentity(messageId: $0[0], account: $0[1], userId: $0[2]) }
+        }
     }
 
     public func visitorTicket(account: String, visitorId: String) async throws -> Int64? {
@@ -153,12 +195,14 @@ extension SQLiteTicketQueryStore {
         }
     }
 
+    /// From the identity: a visitor who never wrote has none, and is answered without reading
+    /// `messages` (which has no index on `identity_id`: it is read newest first to their newest).
     private static func visitorTicket(_ db: Database, account: String, visitorId: String) throws -> Int64? {
         try Int64.fetchOne(
             db,
             sql: """
-                SELECT ticket_id FROM messages
-                WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) ORDER BY id DESC LIMIT 1
+                SELECT (SELECT ticket_id FROM messages WHERE identity_id = i.id ORDER BY id DESC LIMIT 1)
+                FROM identities i WHERE i.account = ? AND i.platform_user_id = ?
                 """,
             arguments: [account, visitorId])
     }

@@ -47,6 +47,23 @@ import UniversalInbox
         }
     }
 
+    /// Whose each of the asked messages is, on one channel only (a process's visitor feeds ask it
+    /// once for every new message in the log).
+    @Test(arguments: StoreKind.available)
+    func whoseMessagesTheyAreOnAChannel(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { stores throws in
+            try await Self.seeded(stores)
+            let store = stores.inbox.ticketQueries
+            #expect(try await store.messageIdentities(ids: [7, 6, 2, 3, 99], channel: "line") == [
+                MessageIdentity(messageId: 3, account: "line/main", userId: "U1"),
+                MessageIdentity(messageId: 6, account: "line/main", userId: "U1"),
+                MessageIdentity(messageId: 7, account: "line/other", userId: "U1"),
+            ])
+            #expect(try await store.messageIdentities(ids: [1, 2], channel: "whatsapp") == [MessageIdentity(messageId: 2, account: "whatsapp/main", userId: "15550001")])
+            #expect(try await store.messageIdentities(ids: [2, 99], channel: "webchat").isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func theVisitorsChatIsTheTicketOfTheirNewestMessage(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { stores throws in
