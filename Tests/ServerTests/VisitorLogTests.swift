@@ -113,19 +113,23 @@ import UniversalInbox
         let inbox = try Self.inbox()
         let log = VisitorLog(inbox: inbox, freshness: .seconds(3600))
         _ = try await log.current()
-        let ann = log.follow(.init(account: Self.site.key, id: "v-ann"))
+        var ann: FeedWaker? = log.follow(.init(account: Self.site.key, id: "v-ann"))
         let bob = log.follow(.init(account: Self.site.key, id: "v-bob"))
+        #expect(log.following == 2)
         try await Self.say(inbox, "v-ann", "a-1", "Hello")
         try await Self.say(inbox, on: Self.line, "U-kim", "k-1", "Hello from LINE")
         try await Self.until("both webhooks published") { log.published == 2 }
         _ = try await log.current()
-        #expect(ann.wakes == 1)
+        #expect(ann?.wakes == 1)
         #expect(bob.wakes == 0)
         try await Self.say(inbox, "v-bob", "b-1", "Hi")
         try await Self.until("Bob's message published") { log.published == 3 }
         _ = try await log.current()
-        #expect(ann.wakes == 1)
+        #expect(ann?.wakes == 1)
         #expect(bob.wakes == 1)
+        // A reader that ends releases its waker: it no longer follows.
+        ann = nil
+        #expect(log.following == 1)
     }
 
     /// The chat's queue place and the agents' typing are looked at when the visitor's messages

@@ -151,26 +151,56 @@ struct VisitorFeed: Sendable {
 /// It looks at the chat's state (queue place, typing) only then (`stateDue`), not after every
 /// message in the inbox. Made by `VisitorLog.follow`; it stops following when released.
 final class FeedWaker: Sendable {
-    private struct State {
-        var changed = true
-        var checkedAt: ContinuousClock.Instant?
-        var waiting = false
-        var wakes = 0
+    /// What the `VisitorLog` holds while the waker lives: whom it follows and how to wake it. The
+    /// log never holds the waker itself, so a reader that ends (a socket closed, a poll answered)
+    /// releases it and stops following.
+    final class Target: Sendable {
+        fileprivate struct State {
+            var changed = true
+            var checkedAt: ContinuousClock.Instant?
+            var waiting = false
+            var wakes = 0
+        }
+
+        let visitor: VisitorLog.Visitor
+        fileprivate let signal = WakeSignal()
+        fileprivate let state = Mutex(State())
+
+        init(visitor: VisitorLog.Visitor) { self.visitor = visitor }
+
+        /// The visitor's messages reached the log (their first may have opened a chat in the queue).
+        func wake() {
+            state.withLock { state in
+                state.changed = true
+                state.wakes += 1
+            }
+            signal.signal()
+        }
+
+        /// A ticket changed somewhere: a chat waiting in the queue may have moved.
+        func chatMayHaveChanged() {
+            guard state.withLock({ state in
+                guard state.waiting else { return false }
+                state.changed = true
+                return true
+            }) else { return }
+            signal.signal()
+        }
     }
 
-    let visitor: VisitorLog.Visitor
+    let target: Target
     let tick: Duration
-    private let signal = WakeSignal()
-    private let state = Mutex(State())
     private let release: @Sendable (ObjectIdentifier) -> Void
 
     init(visitor: VisitorLog.Visitor, tick: Duration, release: @escaping @Sendable (ObjectIdentifier) -> Void) {
-        self.visitor = visitor
+        target = Target(visitor: visitor)
         self.tick = tick
         self.release = release
     }
 
-    deinit { release(ObjectIdentifier(self)) }
+    deinit { release(ObjectIdentifier(target)) }
+
+    var visitor: VisitorLog.Visitor { target.visitor }
 
     /// Events that may change where a waiting chat stands in the queue.
     static func mayChangeState(_ event: InboxEvent) -> Bool {
@@ -180,37 +210,21 @@ final class FeedWaker: Sendable {
         }
     }
 
-    /// The visitor's messages reached the log (their first may have opened a chat in the queue).
-    func wake() {
-        state.withLock { state in
-            state.changed = true
-            state.wakes += 1
-        }
-        signal.signal()
-    }
+    /// The visitor's messages reached the log.
+    func wake() { target.wake() }
 
     /// How many times the visitor's messages woke it (for tests).
-    var wakes: Int { state.withLock { $0.wakes } }
-
-    /// A ticket changed somewhere: a chat waiting in the queue may have moved.
-    func chatMayHaveChanged() {
-        guard state.withLock({ state in
-            guard state.waiting else { return false }
-            state.changed = true
-            return true
-        }) else { return }
-        signal.signal()
-    }
+    var wakes: Int { target.state.withLock { $0.wakes } }
 
     /// Returns when woken, after a `tick`, or at `deadline` if that comes first.
     func wait(deadline: ContinuousClock.Instant? = nil) async {
-        await signal.wait(timeout: deadline.map { min(tick, $0 - .now) } ?? tick)
+        await target.signal.wait(timeout: deadline.map { min(tick, $0 - .now) } ?? tick)
     }
 
     /// Whether the reader should look at the chat's queue place and typing now: something that may
     /// change them happened since it last did, or a `tick` passed.
     func stateDue(now: ContinuousClock.Instant = .now) -> Bool {
-        state.withLock { state in
+        target.state.withLock { state in
             guard state.changed || state.checkedAt.map({ now - $0 >= tick }) ?? true else { return false }
             (state.changed, state.checkedAt) = (false, now)
             return true
@@ -218,5 +232,5 @@ final class FeedWaker: Sendable {
     }
 
     /// What the reader found: whether the chat waits in the queue (then ticket changes wake it).
-    func found(waiting: Bool) { state.withLock { $0.waiting = waiting } }
+    func found(waiting: Bool) { target.state.withLock { $0.waiting = waiting } }
 }

@@ -61,7 +61,7 @@ actor VisitorLog: Service {
         let stale = Atomic<Bool>(true)
         /// How many times the inbox published since this was made (for tests: what has been seen).
         let published = Atomic<Int>(0)
-        let followers = Mutex<[ObjectIdentifier: FeedWaker]>([:])
+        let followers = Mutex<[ObjectIdentifier: FeedWaker.Target]>([:])
         let wake = WakeSignal()
     }
 
@@ -113,9 +113,12 @@ actor VisitorLog: Service {
     /// state may have changed while it waits in the queue, and every `tick`. It follows until released.
     nonisolated func follow(_ visitor: Visitor, tick: Duration = .seconds(1)) -> FeedWaker {
         let waker = FeedWaker(visitor: visitor, tick: tick) { [shared] id in _ = shared.followers.withLock { $0.removeValue(forKey: id) } }
-        shared.followers.withLock { $0[ObjectIdentifier(waker)] = waker }
+        shared.followers.withLock { $0[ObjectIdentifier(waker.target)] = waker.target }
         return waker
     }
+
+    /// How many feeds follow now.
+    nonisolated var following: Int { shared.followers.withLock { $0.count } }
 
     /// Reads the log whenever it moved (at least every second) while any feed follows, waking the
     /// feeds whose visitors' messages it finds.
