@@ -125,7 +125,10 @@ struct VisitorFeed: Sendable {
         var cursor = after
         var events: [VisitorEvent] = []
         while cursor < head {
-            let entries = try await inbox.logEntries(after: cursor, limit: Self.batch).map(\.event)
+            let slice = try await inbox.logSlice(after: cursor, limit: Self.batch)
+            // Entries the feed had not had were pruned: it reloads, as the agents' pages do.
+            if slice.prunedThrough > cursor { return VisitorFeedPage(events: [], next: slice.head, resync: true) }
+            let entries = slice.entries.map(\.event)
             guard let last = entries.last else { break }
             let wanted = entries.filter { ($0.type == .message || $0.type == .messageStatus) && $0.messageId != nil }
             events += try await self.events(wanted.compactMap { entry in entry.messageId.map { (entry.seq, $0) } })

@@ -10,12 +10,13 @@ import UniversalInbox
 /// hundred widgets open made each message a hundred reads of each).
 ///
 /// It keeps the entries about messages on website visitors' identities, after `start` (where this
-/// process began to read, moved on when more than `capacity` are kept or the log was pruned past
-/// it); a feed behind that reads the log itself. It reads the log again when anything was
-/// published in this process (the bus marks it stale before any feed can ask), when another
-/// process wrote to it (`moved()`, from the PostgreSQL listener), and at least every second while
-/// a feed follows; a feed that asks meanwhile gets what was read, unless it is older than
-/// `freshness`; feeds that ask while it reads share that read.
+/// process began to read, moved on when more than `capacity` are kept, when it fell more than
+/// `VisitorFeed.maxReplay` behind while nobody followed, or when the log was pruned past it); a
+/// feed behind that reads the log itself. Its own loop (`run`) reads the log whenever something
+/// was published in this process, another process wrote to it (`moved()`, from the PostgreSQL
+/// listener), and at least every second while a feed follows, and wakes the feeds it found news
+/// for. A feed asking takes the window as it is; it reads the log only when the window is older
+/// than `freshness` (the loop stalled) or ends before the position the feed asks from.
 actor VisitorLog: Service {
     /// A message entry on a website visitor's identity.
     struct Entry: Sendable, Equatable {
@@ -77,7 +78,7 @@ actor VisitorLog: Service {
     /// How many times the log was read (for tests: feeds share reads).
     private(set) var reads = 0
 
-    init(inbox: Inbox, freshness: Duration = .milliseconds(250), capacity: Int = 20_000) {
+    init(inbox: Inbox, freshness: Duration = .seconds(3), capacity: Int = 20_000) {
         self.inbox = inbox
         self.freshness = freshness
         self.capacity = capacity
@@ -127,20 +128,41 @@ actor VisitorLog: Service {
             while !Task.isCancelled {
                 await self.shared.wake.wait(timeout: .seconds(1))
                 guard !Task.isCancelled, self.shared.followers.withLock({ !$0.isEmpty }) else { continue }
-                _ = try? await self.current()
+                try? await self.catchUp()
             }
         }
     }
 
-    /// The window as of now: read again if anything moved since the last read, it is older than
-    /// `freshness`, or it ends before `seq` (a position the asker had from the log itself, e.g. the
-    /// head a session began at, which another process or a commit not yet published put there); a
-    /// read in progress is shared, then checked again.
+    /// The window for a feed at `seq`: as it is, unless it is older than `freshness` or ends before
+    /// `seq` (a position the feed had from the log itself, e.g. the head its session began at, which
+    /// another process or a commit not yet published put there); then after a read (one in
+    /// progress is waited for first, and may do).
     func current(through seq: Int64 = 0) async throws -> Window {
+        if let window = usable(through: seq) { return window }
+        if let reading, let read = try? await reading.value, read.head >= seq { return read }
         while let reading { _ = try? await reading.value }
-        if let window, let readAt, window.head >= seq, !shared.stale.load(ordering: .sequentiallyConsistent), ContinuousClock.now - readAt < freshness {
-            return window
+        if let window = usable(through: seq) { return window }
+        return try await read()
+    }
+
+    private func usable(through seq: Int64) -> Window? {
+        guard let window, let readAt, window.head >= seq, ContinuousClock.now - readAt < freshness else { return nil }
+        return window
+    }
+
+    /// The loop's read: reads the log now if anything moved since the last read (or a second
+    /// passed), sharing a read in progress, and so wakes the feeds with news.
+    func catchUp() async throws {
+        if let reading {
+            _ = try await reading.value
+            return
         }
+        guard shared.stale.load(ordering: .sequentiallyConsistent) || readAt.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true else { return }
+        _ = try await read()
+    }
+
+    /// Starts a read (none is in progress: callers check, and nothing suspends between).
+    private func read() async throws -> Window {
         shared.stale.store(false, ordering: .sequentiallyConsistent)
         let task = Task { try await self.refresh() }
         reading = task
@@ -180,10 +202,12 @@ actor VisitorLog: Service {
         }
         while true {
             let slice = try await inbox.logSlice(after: window.head, limit: VisitorFeed.batch)
-            if slice.prunedThrough > window.head || slice.head < window.head { return Window(start: slice.head, head: slice.head, entries: []) }
-            // Nothing past the head (or only entries this binary cannot read, which stay unread as
-            // the agents' feed leaves them).
-            guard let last = slice.entries.last?.event.seq else { break }
+            // Pruned past, moved back (a restore), or further ahead than any feed may be replayed
+            // (nobody followed meanwhile): start again at the head; a feed behind it reads the log.
+            if slice.prunedThrough > window.head || slice.head < window.head || slice.head - window.head > VisitorFeed.maxReplay {
+                return Window(start: slice.head, head: slice.head, entries: [])
+            }
+            guard slice.head > window.head else { break }
             let messages = slice.entries.filter { ($0.event.type == .message || $0.event.type == .messageStatus) && $0.event.messageId != nil }
             let identities = try await inbox.messageIdentities(ids: Array(Set(messages.compactMap(\.event.messageId))), channel: .webchat)
             let byMessage = Dictionary(identities.map { ($0.messageId, $0) }, uniquingKeysWith: { first, _ in first })
@@ -191,8 +215,10 @@ actor VisitorLog: Service {
                 guard let identity = entry.event.messageId.flatMap({ byMessage[$0] }) else { continue }
                 window.entries.append(Entry(seq: entry.event.seq, messageId: identity.messageId, visitor: Visitor(account: identity.account, id: identity.userId)))
             }
-            window.head = last
-            if last >= slice.head { break }
+            // Every entry up to `window.head + batch` came in this slice (there are at most that many
+            // `seq`s), read or not: entries this binary cannot read and erased ones are passed over.
+            window.head = max(slice.entries.last?.event.seq ?? window.head, min(slice.head, window.head + Int64(VisitorFeed.batch)))
+            if window.head >= slice.head { break }
         }
         if window.entries.count > capacity {
             let dropped = window.entries.count - capacity
