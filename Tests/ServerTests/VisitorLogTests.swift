@@ -193,7 +193,7 @@ import UniversalInbox
         #expect(waker.stateDue(now: now))
         #expect(!waker.stateDue(now: now + .milliseconds(999)))
         #expect(waker.stateDue(now: now + .seconds(1)))
-        waker.wake()
+        waker.target.wake()
         #expect(waker.stateDue(now: now + .seconds(1)), "the visitor's own message")
     }
 }

@@ -128,11 +128,9 @@ struct VisitorFeed: Sendable {
             let slice = try await inbox.logSlice(after: cursor, limit: Self.batch)
             // Entries the feed had not had were pruned: it reloads, as the agents' pages do.
             if slice.prunedThrough > cursor { return VisitorFeedPage(events: [], next: slice.head, resync: true) }
-            let entries = slice.entries.map(\.event)
-            guard let last = entries.last else { break }
-            let wanted = entries.filter { ($0.type == .message || $0.type == .messageStatus) && $0.messageId != nil }
-            events += try await self.events(wanted.compactMap { entry in entry.messageId.map { (entry.seq, $0) } })
-            cursor = last.seq
+            guard let last = slice.entries.last?.event.seq else { break }
+            events += try await self.events(slice.entries.compactMap { entry in entry.event.visitorMessageId.map { (entry.event.seq, $0) } })
+            cursor = last
         }
         return VisitorFeedPage(events: events, next: max(cursor, after), resync: false)
     }
@@ -145,6 +143,12 @@ struct VisitorFeed: Sendable {
             byId[entry.messageId].map { VisitorEvent(type: "message", seq: entry.seq, message: VisitorMessage($0)) }
         }
     }
+}
+
+extension LoggedEvent {
+    /// The message a visitor's feed may show for this entry: a message's arrival or a change of its
+    /// delivery state.
+    var visitorMessageId: Int64? { type == .message || type == .messageStatus ? messageId : nil }
 }
 
 /// Wakes a visitor's feed reader (the WebSocket's loop, a long-poll) when there is something for
@@ -212,9 +216,6 @@ final class FeedWaker: Sendable {
         default: false
         }
     }
-
-    /// The visitor's messages reached the log.
-    func wake() { target.wake() }
 
     /// How many times the visitor's messages woke it (for tests).
     var wakes: Int { target.state.withLock { $0.wakes } }

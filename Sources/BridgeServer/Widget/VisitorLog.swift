@@ -208,12 +208,12 @@ actor VisitorLog: Service {
                 return Window(start: slice.head, head: slice.head, entries: [])
             }
             guard slice.head > window.head else { break }
-            let messages = slice.entries.filter { ($0.event.type == .message || $0.event.type == .messageStatus) && $0.event.messageId != nil }
-            let identities = try await inbox.messageIdentities(ids: Array(Set(messages.compactMap(\.event.messageId))), channel: .webchat)
+            let messages = slice.entries.compactMap { entry in entry.event.visitorMessageId.map { (seq: entry.event.seq, messageId: $0) } }
+            let identities = try await inbox.messageIdentities(ids: Array(Set(messages.map(\.messageId))), channel: .webchat)
             let byMessage = Dictionary(identities.map { ($0.messageId, $0) }, uniquingKeysWith: { first, _ in first })
             for entry in messages {
-                guard let identity = entry.event.messageId.flatMap({ byMessage[$0] }) else { continue }
-                window.entries.append(Entry(seq: entry.event.seq, messageId: identity.messageId, visitor: Visitor(account: identity.account, id: identity.userId)))
+                guard let identity = byMessage[entry.messageId] else { continue }
+                window.entries.append(Entry(seq: entry.seq, messageId: identity.messageId, visitor: Visitor(account: identity.account, id: identity.userId)))
             }
             // Every entry up to `window.head + batch` came in this slice (there are at most that many
             // `seq`s), read or not: entries this binary cannot read and erased ones are passed over.
