@@ -87,10 +87,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                "CSQLiteTuning",
             ],
             path: "Sources/UniversalInbox",
             swiftSettings: strict
         ),
+        // SQLite's process-wide settings, made when the binary loads (C: `sqlite3_config` is variadic).
+        .target(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The PostgreSQL side of the store: connection settings, the schema, `bridge migrate`, and
         // the PostgreSQL implementations of UniversalInbox's store protocols.
         .target(
@@ -270,7 +273,10 @@ let package = Package(
         ),
         .testTarget(
             name: "InboxTests",
-            dependencies: ["UniversalInbox", "ChannelKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "UniversalInbox", "ChannelKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             path: "Tests/InboxTests",
             swiftSettings: strict
         ),

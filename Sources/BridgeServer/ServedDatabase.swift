@@ -21,6 +21,9 @@ enum ServedDatabase: Sendable {
     static func open(_ config: BridgeConfig, servingLock: Bool, logger: Logger) async throws -> ServedDatabase {
         switch config.database {
         case .sqlite(let path):
+            if !SQLiteProcessSettings.memoryStatisticsOff {
+                logger.warning("SQLite memory statistics stayed on: SQLite was initialized before the bridge could turn them off")
+            }
             let lock = servingLock ? try ServingLock.serving(databasePath: path) : nil
             do {
                 return .sqlite(try AppDatabase(path: path), lock: lock)

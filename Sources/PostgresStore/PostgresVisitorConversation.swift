@@ -9,7 +9,7 @@ extension PostgresTicketQueryStore {
         try await snapshot { connection in
             let rows = try await connection.query("""
                 SELECT \(unescaped: PostgresMessageRows.columns) FROM messages
-                WHERE identity_id IN (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) AND id > \(after)
+                WHERE channel = 'webchat' AND identity_id = (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) AND id > \(after)
                 ORDER BY id LIMIT \(Int64(limit))
                 """, logger: logger)
             return try await Self.withAttachments(try await PostgresMessageRows.messages(rows, attachments: [:]), connection, logger)
@@ -20,7 +20,7 @@ extension PostgresTicketQueryStore {
         try await snapshot { connection in
             let rows = try await connection.query("""
                 SELECT \(unescaped: PostgresMessageRows.columns) FROM messages
-                WHERE identity_id IN (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) AND id = ANY(\(ids))
+                WHERE channel = 'webchat' AND identity_id = (SELECT id FROM identities WHERE account = \(account) AND platform_user_id = \(visitorId)) AND id = ANY(\(ids))
                 ORDER BY id
                 """, logger: logger)
             return try await Self.withAttachments(try await PostgresMessageRows.messages(rows, attachments: [:]), connection, logger)
@@ -73,9 +73,10 @@ extension PostgresTicketQueryStore {
     }
 
     private static func visitorTicket(_ account: String, _ visitorId: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64? {
-        // From the identity: a visitor who never wrote has none, and is answered without reading messages.
+        // From the identity: a visitor who never wrote has none, and is answered without reading
+        // messages; then one step in `messages_visitor` (as every query here, it says the channel).
         try await connection.query("""
-            SELECT (SELECT ticket_id FROM messages WHERE identity_id = i.id ORDER BY id DESC LIMIT 1)
+            SELECT (SELECT ticket_id FROM messages WHERE channel = 'webchat' AND identity_id = i.id ORDER BY id DESC LIMIT 1)
             FROM identities i WHERE i.account = \(account) AND i.platform_user_id = \(visitorId)
             """, logger: logger).decode(Int64?.self).all().first ?? nil
     }

@@ -260,12 +260,12 @@ import UniversalInbox
             let store = InMemoryPresenceStore()
             let (hub, id, _) = try await hubConnecting(t, sam, store: store)
             for ticket in [hidden, kept] { await hub.receive(id, #"{"type":"viewing","ticketId":\#(ticket)}"#) }
-            #expect(try await store.presence(ticketId: hidden, now: Date()).count == 1)
+            #expect(await store.presence(ticketId: hidden, now: Date()).count == 1)
 
             #expect(try await t.patchJSON("/api/v1/agents/\(sam.id)", #"{"departmentsOnly":true}"#).status == 200)
             await hub.revalidate(id)
-            #expect(try await store.presence(ticketId: hidden, now: Date()).isEmpty)
-            #expect(try await store.presence(ticketId: kept, now: Date()).map(\.agentName) == ["Sam"])
+            #expect(await store.presence(ticketId: hidden, now: Date()).isEmpty)
+            #expect(await store.presence(ticketId: kept, now: Date()).map(\.agentName) == ["Sam"])
             await hub.disconnect(id)
         }
     }
@@ -302,11 +302,11 @@ final class HeldPresenceStore: PresenceStore {
             }
             if !held { continuation.resume() }
         }
-        try await inner.set(entry)
+        await inner.set(entry)
     }
 
-    func remove(connectionId: UUID, ticketId: Int64?) async throws { try await inner.remove(connectionId: connectionId, ticketId: ticketId) }
-    func presence(ticketId: Int64, now: Date) async throws -> [PresenceEntry] { try await inner.presence(ticketId: ticketId, now: now) }
-    func expire(now: Date, sparing processId: String) async throws { try await inner.expire(now: now, sparing: processId) }
-    func changes(after version: Int64?) async throws -> PresenceChanges { try await inner.changes(after: version) }
+    func remove(connectionId: UUID, ticketId: Int64?) async throws { await inner.remove(connectionId: connectionId, ticketId: ticketId) }
+    func presence(ticketId: Int64, now: Date) async throws -> [PresenceEntry] { await inner.presence(ticketId: ticketId, now: now) }
+    func expire(now: Date, sparing processId: String) async throws { await inner.expire(now: now, sparing: processId) }
+    func changes(after version: Int64?) async throws -> PresenceChanges { await inner.changes(after: version) }
 }

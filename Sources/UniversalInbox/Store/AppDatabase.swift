@@ -156,6 +156,9 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v40-ticket-activity-indexes") { db in
             try db.execute(sql: Schema.ticketActivityIndexes)
         }
+        migrator.registerMigration("v41-visitor-messages-index") { db in
+            try db.execute(sql: Schema.visitorMessagesIndex)
+        }
         return migrator
     }
 }

@@ -4,7 +4,9 @@ import GRDB
 
 /// A website visitor's view of their conversation: the messages on their own channel identity
 /// (what they wrote and the replies sent to them), never notes (kept apart), never what the same
-/// contact wrote on other channels or as another visitor, never another visitor's. `TicketQueryStore`
+/// contact wrote on other channels or as another visitor, never another visitor's. Only website
+/// chat identities are visitors' (their messages are what `messages_visitor` indexes, v41): asked
+/// for an identity of another channel, the reads find nothing. `TicketQueryStore`
 /// refines it, so each database's ticket read store keeps it (contract:
 /// Tests/StoreTests/Contract/VisitorConversationContractTests.swift).
 public protocol VisitorConversationStore: Sendable {
@@ -195,29 +197,31 @@ extension SQLiteTicketQueryStore {
         }
     }
 
-    /// From the identity: a visitor who never wrote has none, and is answered without reading
-    /// `messages` (which has no index on `identity_id`: it is read newest first to their newest).
+    /// The ticket of the visitor's newest message: from the identity (a visitor who never wrote has
+    /// none, and is answered without reading `messages`), then one step in `messages_visitor` (v41).
+    static let visitorTicketSQL = """
+        SELECT (SELECT ticket_id FROM messages WHERE channel = 'webchat' AND identity_id = i.id ORDER BY id DESC LIMIT 1)
+        FROM identities i WHERE i.account = ? AND i.platform_user_id = ?
+        """
+
+    /// The visitor's messages that meet `condition` (on `id`): the identity (one per account and
+    /// user id), then its messages in `messages_visitor`'s order (v41), or by id for a list of ids.
+    static func visitorMessagesSQL(_ condition: String) -> String {
+        """
+        SELECT * FROM messages
+        WHERE channel = 'webchat' AND identity_id = (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) AND \(condition)
+        """
+    }
+
     private static func visitorTicket(_ db: Database, account: String, visitorId: String) throws -> Int64? {
-        try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT (SELECT ticket_id FROM messages WHERE identity_id = i.id ORDER BY id DESC LIMIT 1)
-                FROM identities i WHERE i.account = ? AND i.platform_user_id = ?
-                """,
-            arguments: [account, visitorId])
+        try Int64.fetchOne(db, sql: visitorTicketSQL, arguments: [account, visitorId])
     }
 
     private func read(account: String, visitorId: String, condition: String, _ arguments: StatementArguments) async throws -> [StoredMessage] {
         try await database.pool.read { db in
             var all: StatementArguments = [account, visitorId]
             _ = all.append(contentsOf: arguments)
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM messages
-                    WHERE identity_id IN (SELECT id FROM identities WHERE account = ? AND platform_user_id = ?) AND \(condition)
-                    """,
-                arguments: all)
+            let rows = try Row.fetchAll(db, sql: Self.visitorMessagesSQL(condition), arguments: all)
             let ids = rows.map { $0["id"] as Int64 }
             guard !ids.isEmpty else { return [] }
             let attachments = try Dictionary(
