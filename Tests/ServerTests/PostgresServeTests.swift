@@ -129,10 +129,13 @@ final class Executable: @unchecked Sendable {
     private let process: Process
     private let stderr = Mutex("")
     private let exited: AsyncStream<Int32>
+    /// Finishes when standard error has been read to its end (the process closed it by exiting).
+    private let stderrRead: AsyncStream<Never>
 
-    private init(process: Process, exited: AsyncStream<Int32>) {
+    private init(process: Process, exited: AsyncStream<Int32>, stderrRead: AsyncStream<Never>) {
         self.process = process
         self.exited = exited
+        self.stderrRead = stderrRead
     }
 
     /// Runs `arguments` to the end (stopped with SIGTERM after 60 s: a command that should have
@@ -162,17 +165,22 @@ final class Executable: @unchecked Sendable {
         let input = Pipe()
         process.standardInput = input
         let (exited, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let (stderrRead, endOfStderr) = AsyncStream.makeStream(of: Never.self)
         let reader = errors.fileHandleForReading
-        let running = Executable(process: process, exited: exited)
+        let running = Executable(process: process, exited: exited, stderrRead: stderrRead)
         process.terminationHandler = { process in
             continuation.yield(process.terminationStatus)
             continuation.finish()
         }
-        reader.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { running.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
         try process.run()
+        // Read on a thread of its own, blocking, to the end: the exit status is answered only after
+        // it (a reader woken by the pipe could still hold the last lines when the exit was seen).
+        Thread.detachNewThread {
+            while case let data = reader.availableData, !data.isEmpty {
+                running.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+            endOfStderr.finish()
+        }
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         return running
@@ -190,9 +198,15 @@ final class Executable: @unchecked Sendable {
         throw TestBridge.TimeoutError(what: "bridge serve to listen; its log: \(stderr.withLock { $0 })")
     }
 
+    /// Once the process has exited and its standard error is read to the end.
     func exitStatus() async -> Int32 {
-        for await status in exited { return status }
-        return process.terminationStatus
+        var status: Int32?
+        for await exit in exited {
+            status = exit
+            break
+        }
+        for await _ in stderrRead {}
+        return status ?? process.terminationStatus
     }
 
     /// SIGTERM (a graceful stop), then its exit status.
