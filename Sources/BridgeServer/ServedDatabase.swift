@@ -22,7 +22,9 @@ enum ServedDatabase: Sendable {
         switch config.database {
         case .sqlite(let path):
             if !SQLiteProcessSettings.memoryStatisticsOff {
-                logger.warning("SQLite memory statistics stayed on: SQLite was initialized before the bridge could turn them off")
+                logger.warning(
+                    "SQLite memory statistics stayed on (each SQLite allocation takes a global lock)",
+                    metadata: ["sqlite.answer": "\(SQLiteProcessSettings.memoryStatisticsAnswer)"])
             }
             let lock = servingLock ? try ServingLock.serving(databasePath: path) : nil
             do {

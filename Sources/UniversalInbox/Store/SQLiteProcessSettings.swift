@@ -6,5 +6,9 @@ import GRDBSQLite
 package enum SQLiteProcessSettings {
     /// Whether SQLite's memory statistics are off in this process. With them on, every allocation
     /// and free SQLite makes takes one global mutex to count bytes nobody reads.
-    package static var memoryStatisticsOff: Bool { bridge_sqlite_memstatus_off_result() == SQLITE_OK }
+    package static var memoryStatisticsOff: Bool { memoryStatisticsAnswer == SQLITE_OK }
+
+    /// What SQLite answered when asked to turn them off: `SQLITE_OK`, `SQLITE_MISUSE` (21) when it
+    /// had been initialized before, -1 when the asking never ran.
+    package static var memoryStatisticsAnswer: Int32 { bridge_sqlite_memstatus_off_result() }
 }

@@ -6,7 +6,7 @@ import GRDB
 /// (what they wrote and the replies sent to them), never notes (kept apart), never what the same
 /// contact wrote on other channels or as another visitor, never another visitor's. Only website
 /// chat identities are visitors' (their messages are what `messages_visitor` indexes, v41): asked
-/// for an identity of another channel, the reads find nothing. `TicketQueryStore`
+/// for an identity of another channel, the message and ticket reads find nothing. `TicketQueryStore`
 /// refines it, so each database's ticket read store keeps it (contract:
 /// Tests/StoreTests/Contract/VisitorConversationContractTests.swift).
 public protocol VisitorConversationStore: Sendable {
