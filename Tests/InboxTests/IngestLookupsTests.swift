@@ -12,9 +12,7 @@ import Testing
         (IngestWriter.pendingRatingSQL, "SEARCH r USING INDEX ratings_pending (contact_id=?)"),
     ])
     func aCustomerMessagesLookUpReadsAnIndexInOrder(_ sql: String, _ search: String) throws {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
-        let plan = try queue.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String } }
+        let plan = try queryPlan(sql)
         #expect(plan.contains(search), "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
@@ -22,8 +20,7 @@ import Testing
     /// What the index order answers: the newest ticket that is not closed, and the newest pending
     /// rating request (the higher ticket of two asked at the same moment).
     @Test func theLookUpsAnswerTheNewest() throws {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
+        let queue = try migratedQueue()
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (1, 'Ana', 0, 0);

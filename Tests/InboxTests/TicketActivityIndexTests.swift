@@ -8,13 +8,6 @@ import Testing
 /// `tickets_answered`) and with only the tickets that have a department (`tickets_department`)
 /// still give each list its order, with the SQL the store builds.
 @Suite struct TicketActivityIndexTests {
-    static func plan(_ sql: String) throws -> [String] {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
-        let arguments = StatementArguments(Array(repeating: 1, count: sql.filter { $0 == "?" }.count))
-        return try queue.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String } }
-    }
-
     static func filter(_ build: (inout TicketFilter) -> Void) -> TicketFilter {
         var filter = TicketFilter()
         build(&filter)
@@ -29,14 +22,14 @@ import Testing
     ])
     func theAnsweredTicketsAreReadInOrder(_ filter: TicketFilter) throws {
         let conditions = SQLiteTicketQueryStore.conditions(filter).conditions
-        let plan = try Self.plan(SQLiteTicketQueryStore.waitingSQL(conditions, .answered, limit: 51))
+        let plan = try queryPlan(SQLiteTicketQueryStore.waitingSQL(conditions, .answered, limit: 51))
         #expect(plan.contains { $0.contains("t USING INDEX tickets_answered") }, "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
 
     @Test func theWaitingTicketsAreReadInOrderAndFromTheCursor() throws {
         for conditions in [[], ["(t.waiting_since, t.id) > (?, ?)"]] {
-            let plan = try Self.plan(SQLiteTicketQueryStore.waitingSQL(conditions, .waiting, limit: 51))
+            let plan = try queryPlan(SQLiteTicketQueryStore.waitingSQL(conditions, .waiting, limit: 51))
             #expect(plan.contains("SEARCH t USING INDEX tickets_waiting (waiting_since>?)"), "\(plan)")
             #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
         }
@@ -45,7 +38,7 @@ import Testing
     /// A department's list reads `tickets_department`, which holds only tickets with a department.
     @Test func aDepartmentsListReadsItsIndex() throws {
         let conditions = SQLiteTicketQueryStore.conditions(Self.filter { $0.departmentId = 2 }).conditions
-        let plan = try Self.plan(
+        let plan = try queryPlan(
             "SELECT t.* FROM tickets t WHERE \(conditions.joined(separator: " AND ")) ORDER BY t.updated_at DESC, t.id DESC LIMIT 51")
         #expect(plan.contains("SEARCH t USING INDEX tickets_department (department_id=?)"), "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")

@@ -7,20 +7,11 @@ import Testing
 /// v41: the website widget finds its visitor's messages in `messages_visitor` (by identity, then
 /// id), not by walking `messages`; and only website chat messages have an entry in it.
 @Suite struct VisitorMessagesIndexTests {
-    static func plan(_ sql: String, _ arguments: [String]) throws -> [String] {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
-        return try queue.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments)).map { $0["detail"] as String } }
-    }
-
     /// The chat's ticket and a conversation load: one step, and a range read in order, in the
     /// visitor's index.
-    @Test(arguments: [
-        (SQLiteTicketQueryStore.visitorTicketSQL, ["webchat/site", "v1"]),
-        (SQLiteTicketQueryStore.visitorMessagesSQL("id > ? ORDER BY id LIMIT ?"), ["webchat/site", "v1", "0", "50"]),
-    ])
-    func theWidgetsReadsSearchTheVisitorsIndex(_ sql: String, _ arguments: [String]) throws {
-        let plan = try Self.plan(sql, arguments)
+    @Test(arguments: [SQLiteTicketQueryStore.visitorTicketSQL, SQLiteTicketQueryStore.visitorMessagesSQL("id > ? ORDER BY id LIMIT ?")])
+    func theWidgetsReadsSearchTheVisitorsIndex(_ sql: String) throws {
+        let plan = try queryPlan(sql)
         #expect(plan.contains { $0.hasPrefix("SEARCH messages USING") && $0.contains("INDEX messages_visitor (identity_id=?") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN messages") }, "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
@@ -28,7 +19,7 @@ import Testing
 
     /// Messages named by id (what the shared log window found) are looked up by id.
     @Test func namedMessagesAreLookedUpById() throws {
-        let plan = try Self.plan(SQLiteTicketQueryStore.visitorMessagesSQL("id IN (?,?) ORDER BY id"), ["webchat/site", "v1", "1", "2"])
+        let plan = try queryPlan(SQLiteTicketQueryStore.visitorMessagesSQL("id IN (?,?) ORDER BY id"))
         #expect(plan.contains { $0.hasPrefix("SEARCH messages USING") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN messages") }, "\(plan)")
     }
@@ -36,8 +27,7 @@ import Testing
     /// A LINE message has no entry; a website chat message has one; the widget's reads answer the
     /// visitor's own messages, newest ticket first.
     @Test func onlyWebsiteChatMessagesAreIndexed() throws {
-        let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue)
+        let queue = try migratedQueue()
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO contacts (id, display_name, created_at, updated_at) VALUES (1, 'Ana', 0, 0), (2, 'Ben', 0, 0);
