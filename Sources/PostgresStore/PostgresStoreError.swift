@@ -9,7 +9,8 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
     case schemaNewer(server: String, database: Int, binary: Int)
     /// The database's schema is older than this bridge's: `bridge migrate` first.
     case schemaOlder(server: String, database: Int, binary: Int)
-    /// A migration failed; its transaction was rolled back, the ones before it stay.
+    /// A migration failed and is not recorded; the ones before it stay. Its transaction was rolled
+    /// back, or its concurrent index build left an invalid index that the next run drops.
     case migrationFailed(server: String, version: Int, name: String, reason: String)
     /// Migrating failed outside a migration's own statements (the connection dropped, a query on
     /// `schema_migrations` failed); what was committed before stays.
@@ -24,7 +25,7 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
         case .schemaOlder(let server, let database, let binary):
             "database.url: the PostgreSQL schema at \(server) is at version \(database), older than this bridge's \(binary); run `bridge migrate` first"
         case .migrationFailed(let server, let version, let name, let reason):
-            "database.url: migration \(version) (\(name)) failed on PostgreSQL at \(server) and was rolled back: \(reason)"
+            "database.url: migration \(version) (\(name)) failed on PostgreSQL at \(server) and is not applied: \(reason)"
         case .migrateFailed(let server, let reason):
             "database.url: migrating PostgreSQL at \(server) failed: \(reason)"
         }

@@ -37,7 +37,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 24, name: "unconfirmed-visitor-addresses", statements: unconfirmedVisitorAddresses),
         PostgresMigration(version: 25, name: "event-notify-once", statements: eventNotifyOnce),
         PostgresMigration(version: 26, name: "ticket-activity-indexes", statements: ticketActivityIndexes),
-        PostgresMigration(version: 27, name: "visitor-messages-index", statements: visitorMessagesIndex),
+        PostgresMigration(version: 27, name: "visitor-messages-index", index: visitorMessagesIndex),
     ]
 
     /// The newest version this binary knows.

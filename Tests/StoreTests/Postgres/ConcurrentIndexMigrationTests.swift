@@ -1,0 +1,141 @@
+import Foundation
+import PostgresNIO
+import PostgresStore
+import Synchronization
+import Testing
+
+/// A migration that adds an index to a table a running cluster writes all the time (`messages`)
+/// builds it with `CREATE INDEX CONCURRENTLY`, outside a transaction (`PostgresMigration.index`):
+/// the processes still serving during an upgrade go on filing messages while it builds.
+@Suite struct ConcurrentIndexMigrationTests {
+    let logger = TestServer.logger
+    /// The schema just before the visitor messages index (migration 27, built concurrently).
+    let beforeIndex = PostgresSchema.migrations.filter { $0.version < 27 }
+
+    /// The build waits for a writer's open transaction, as it does on a running cluster; meanwhile
+    /// another connection's insert into `messages` goes through. (Behind a plain `CREATE INDEX`
+    /// waiting for its lock, that insert would wait as well, until the build ended.)
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func messagesStayWritableWhileTheIndexBuilds() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, migrations: beforeIndex, logger: logger)
+            try await PostgresConnector.withConnection(settings, logger: logger) { writer in
+                try await PostgresConnector.withConnection(settings, logger: logger) { other in
+                    let ticket = try await Self.ticket(on: writer)
+                    // A writer's transaction, open while the migration starts: it holds the lock on
+                    // `messages` that any insert holds (and none of the rows or the event log's
+                    // counter that a message's insert also locks, which would hold up the next one).
+                    try await writer.query("BEGIN", logger: logger)
+                    try await writer.query("LOCK TABLE messages IN ROW EXCLUSIVE MODE", logger: logger)
+                    let migrating = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
+                    try await waitUntil("the index build waits for the open transaction") {
+                        try await other.value(
+                            """
+                            SELECT count(*) FROM pg_stat_activity
+                            WHERE query LIKE 'CREATE INDEX%messages_visitor%' AND wait_event_type = 'Lock'
+                            """, as: Int.self) == 1
+                    }
+                    // Another process files a message now: it must not queue behind the build.
+                    let otherPid = try await other.value("SELECT pg_backend_pid()", as: Int32.self)
+                    let filed = Mutex(false)
+                    let filing = Task {
+                        try await Self.insertMessage(on: ticket, on: other)
+                        filed.withLock { $0 = true }
+                    }
+                    try await PostgresConnector.withConnection(settings, logger: logger) { watcher in
+                        try await waitUntil("the other insert finished or waits") {
+                            if filed.withLock({ $0 }) { return true }
+                            let waiting = try await watcher.value(
+                                "SELECT count(*) FROM pg_stat_activity WHERE pid = \(otherPid) AND wait_event_type = 'Lock'", as: Int.self)
+                            return waiting == 1
+                        }
+                        let insertWaited = !filed.withLock { $0 }
+                        try await writer.query("COMMIT", logger: logger)
+                        #expect(!insertWaited, "an insert into messages waited behind the index build")
+                    }
+                    try await filing.value
+                    #expect(try await migrating.value.applied == [27])
+                    #expect(try await writer.value("SELECT count(*) FROM messages", as: Int.self) == 1)
+                    #expect(try await Self.indexValid(on: writer) == true)
+                }
+            }
+        }
+    }
+
+    /// A build that failed or was interrupted leaves an invalid index of that name behind; the next
+    /// `bridge migrate` drops it and builds the index again, as its migration defines it.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func anInterruptedBuildIsBuiltAgain() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, migrations: beforeIndex, logger: logger)
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                let ticket = try await Self.ticket(on: db)
+                try await Self.insertMessage(on: ticket, on: db)
+                try await Self.insertMessage(on: ticket, on: db)
+                // Two LINE messages: a unique build on the channel fails and leaves its index invalid.
+                await #expect(throws: (any Error).self) {
+                    try await db.query("CREATE UNIQUE INDEX CONCURRENTLY messages_visitor ON messages (channel)", logger: logger)
+                }
+                #expect(try await Self.indexValid(on: db) == false)
+            }
+            #expect(try await PostgresMigrator.migrate(settings, logger: logger).applied == [27])
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                #expect(try await Self.indexValid(on: db) == true)
+                let definition = try await db.value("SELECT pg_get_indexdef(to_regclass('messages_visitor'))", as: String.self)
+                #expect(definition == "CREATE INDEX messages_visitor ON public.messages USING btree (identity_id, id) WHERE (channel = 'webchat'::text)")
+            }
+        }
+    }
+
+    /// A build that finished before its migration was recorded (the migrator stopped in between)
+    /// is kept: the migration is recorded without building it again.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func aFinishedBuildIsRecordedWithoutARebuild() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, logger: logger)
+            let built = try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                try await db.query("DELETE FROM schema_migrations WHERE version = 27", logger: logger)
+                return try await db.value("SELECT to_regclass('messages_visitor')::oid::bigint", as: Int64.self)
+            }
+            #expect(try await PostgresMigrator.migrate(settings, logger: logger).applied == [27])
+            let now = try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                try await db.value("SELECT to_regclass('messages_visitor')::oid::bigint", as: Int64.self)
+            }
+            #expect(now == built)
+        }
+    }
+
+    /// Whether `messages_visitor` is valid (nil: there is none).
+    private static func indexValid(on db: PostgresConnection) async throws -> Bool? {
+        try await db.values("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('messages_visitor')", as: Bool.self).first
+    }
+
+    /// A LINE customer's ticket.
+    private static func ticket(on db: PostgresConnection) async throws -> Int64 {
+        let contact = try await db.value("INSERT INTO contacts (display_name, created_at, updated_at) VALUES ('Aiko', 1, 1) RETURNING id", as: Int64.self)
+        let identity = try await db.value(
+            "INSERT INTO identities (contact_id, account, channel, platform_user_id, created_at) VALUES (\(contact), 'line/jp', 'line', 'U1', 1) RETURNING id",
+            as: Int64.self)
+        return try await db.value(
+            "INSERT INTO tickets (contact_id, status, last_identity_id, created_at, updated_at) VALUES (\(contact), 'new', \(identity), 1, 1) RETURNING id",
+            as: Int64.self)
+    }
+
+    private static func insertMessage(on ticket: Int64, on db: PostgresConnection) async throws {
+        try await db.query(
+            """
+            INSERT INTO messages (ticket_id, identity_id, direction, channel, account, content, text, status, idempotency_key, created_at, updated_at)
+            SELECT \(ticket), last_identity_id, 'in', 'line', 'line/jp', '{}', 'hello', 'received', gen_random_uuid()::text, 1000, 1000
+            FROM tickets WHERE id = \(ticket)
+            """, logger: TestServer.logger)
+    }
+
+    /// Waits until `condition` holds; the deadline only keeps a broken build from hanging the run.
+    private func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await !condition() {
+            try #require(ContinuousClock.now < deadline, "not so within 60 s: \(what)")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
