@@ -141,6 +141,8 @@ public enum PostgresMigrator {
         if valid == false {
             try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(index.name)"), logger: logger)
         }
+        // It waits for every transaction open on the table when it starts, an idle one included.
+        logger.info("postgres index building concurrently; writes go on meanwhile", metadata: ["index": "\(index.name)"])
         try await connection.query(PostgresQuery(unsafeSQL: "CREATE INDEX CONCURRENTLY \(index.name) \(index.definition)"), logger: logger)
     }
 
