@@ -2,49 +2,59 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// One step of the PostgreSQL schema, recorded in `schema_migrations` under `version`: statements
-/// run in one transaction, or one index built without blocking writes to its table. A shipped
+/// One step of the PostgreSQL schema, recorded in `schema_migrations` under `version`. A shipped
 /// migration never changes what it makes; changes are new ones.
 public struct PostgresMigration: Sendable {
     public var version: Int
     public var name: String
-    /// One statement each (the extended query protocol takes one at a time; a function body's
-    /// semicolons stay inside its statement).
-    public var statements: [String]
-    /// An index on a table that may already be large (`CREATE INDEX CONCURRENTLY`, outside any
-    /// transaction): a plain `CREATE INDEX` holds off every insert and update of the table while it
-    /// builds, which on a running cluster's `messages` means minutes without ingest.
-    public var index: ConcurrentIndex?
+    public var change: Change
+
+    public enum Change: Sendable {
+        /// Run in one transaction, one statement each (the extended query protocol takes one at a
+        /// time; a function body's semicolons stay inside its statement).
+        case statements([String])
+        /// An index on a table that may already be large, built with `CREATE INDEX CONCURRENTLY`
+        /// outside any transaction: a plain `CREATE INDEX` holds off every insert and update of the
+        /// table while it builds, which on a running cluster's `messages` means minutes without ingest.
+        case index(ConcurrentIndex)
+    }
 
     public init(version: Int, name: String, statements: [String]) {
         self.version = version
         self.name = name
-        self.statements = statements
+        change = .statements(statements)
     }
 
     public init(version: Int, name: String, index: ConcurrentIndex) {
-        self.init(version: version, name: name, statements: [])
-        self.index = index
+        self.version = version
+        self.name = name
+        change = .index(index)
     }
 
-    /// `CREATE INDEX CONCURRENTLY <name> <definition>`; `definition` from `ON` on.
+    /// `CREATE INDEX CONCURRENTLY <name> ON <table> <columns>`; `columns` with any `WHERE` after them.
     public struct ConcurrentIndex: Sendable {
         public var name: String
-        public var definition: String
+        public var table: String
+        public var columns: String
 
-        public init(name: String, definition: String) {
+        public init(name: String, table: String, columns: String) {
             self.name = name
-            self.definition = definition
+            self.table = table
+            self.columns = columns
         }
     }
 }
 
-/// `bridge migrate` on PostgreSQL: applies the migrations the database lacks, each in its own
-/// transaction (an index built concurrently in none), under a session advisory lock, so processes
-/// migrating at once take turns: the second finds the first's migrations recorded and skips them.
-/// A migrator waiting for the lock asks again every `lockPoll` rather than blocking: a blocked
-/// `pg_advisory_lock` holds a snapshot, and an index built concurrently waits for every older
-/// snapshot to end, so the two would deadlock.
+/// `bridge migrate` on PostgreSQL: applies the migrations the database lacks, in order, under a
+/// session advisory lock, so processes migrating at once take turns: the second finds the first's
+/// migrations recorded and skips them. Each migration is its own transaction, except an index built
+/// concurrently, which is in none.
+///
+/// A migrator waiting for the lock asks again every `lockPoll` rather than blocking in
+/// `pg_advisory_lock`: a blocked statement holds a snapshot, and an index built concurrently waits
+/// for every older snapshot in the database to end, so the two would wait on each other until
+/// PostgreSQL's deadlock check cancelled one, perhaps the build. (Bridges before this change wait in
+/// `pg_advisory_xact_lock`: do not run an older `bridge migrate` beside a newer one.)
 public enum PostgresMigrator {
     /// The advisory lock key ("bridge" in ASCII): one schema per database, one migrator at a time.
     public static let lockKey: Int64 = 0x62_72_69_64_67_65
@@ -76,27 +86,51 @@ public enum PostgresMigrator {
         _ connection: PostgresConnection, server: String, migrations: [PostgresMigration] = PostgresSchema.migrations, logger: Logger
     ) async throws -> Outcome {
         do {
-            while try await value("SELECT pg_try_advisory_lock(\(lockKey))", as: Bool.self, on: connection, logger: logger) != true {
-                try await Task.sleep(for: lockPoll)
-            }
+            try await lock(connection, logger: logger)
         } catch let error as CancellationError {
             throw error
         } catch {
             throw PostgresStoreError.migrateFailed(server: server, reason: PostgresStoreError.reason(error))
         }
+        let outcome: Outcome
         do {
-            let outcome = try await steps(connection, server: server, migrations: migrations, logger: logger)
-            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-            return outcome
+            outcome = try await steps(connection, server: server, migrations: migrations, logger: logger)
         } catch {
-            // The lock goes with the session too, should the connection be what failed.
+            // Freed for the next migrator on this connection's session (it goes with the session too).
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             if error is PostgresStoreError { throw error }
             throw PostgresStoreError.migrateFailed(server: server, reason: PostgresStoreError.reason(error))
         }
+        do {
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        } catch {
+            // Everything is applied; the lock goes when the session ends.
+            logger.warning("postgres migrator lock not released", metadata: ["error": "\(PostgresStoreError.reason(error))"])
+        }
+        return outcome
     }
 
-    /// The migrations the database lacks, in order, with the migrator's lock held.
+    /// Takes the migrators' lock, asking again every `lockPoll` while another session holds it.
+    /// A build cut off from its client stops within a second (`client_connection_check_interval`),
+    /// leaving an invalid index for the next run to drop, instead of holding the lock until it ends.
+    private static func lock(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000",
+            logger: logger)
+        var waiting = false
+        while try await value("SELECT pg_try_advisory_lock(\(lockKey))", as: Bool.self, on: connection, logger: logger) != true {
+            if !waiting {
+                waiting = true
+                let holder = try await value(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = \(lockKey)",
+                    as: Int32.self, on: connection, logger: logger)
+                logger.info("postgres migration waiting for another migrator", metadata: ["holder.pid": "\(holder.map(String.init) ?? "unknown")"])
+            }
+            try await Task.sleep(for: lockPoll)
+        }
+    }
+
+    /// The migrations the database lacks, in order, with the migrators' lock held.
     private static func steps(
         _ connection: PostgresConnection, server: String, migrations: [PostgresMigration], logger: Logger
     ) async throws -> Outcome {
@@ -109,21 +143,36 @@ public enum PostgresMigrator {
         }
         var applied: [Int] = []
         for next in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(next.version) {
-            do {
-                if let index = next.index {
-                    try await build(index, on: connection, logger: logger)
-                    try await record(next, on: connection, logger: logger)
-                } else {
+            /// A failure of the migration's own statements, named with the migration.
+            func failed(_ error: any Error) -> PostgresStoreError {
+                .migrationFailed(server: server, version: next.version, name: next.name, reason: PostgresStoreError.reason(error))
+            }
+            switch next.change {
+            case .statements(let statements):
+                do {
                     try await connection.withTransaction(logger: logger) { connection in
-                        for statement in next.statements {
-                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        do {
+                            for statement in statements {
+                                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                            }
+                        } catch {
+                            throw failed(error)
                         }
                         try await record(next, on: connection, logger: logger)
                     }
+                } catch let error as PostgresTransactionError {
+                    if let ours = error.closureError as? PostgresStoreError { throw ours }
+                    throw error
                 }
-            } catch {
-                let cause = (error as? PostgresTransactionError)?.closureError ?? error
-                throw PostgresStoreError.migrationFailed(server: server, version: next.version, name: next.name, reason: PostgresStoreError.reason(cause))
+            case .index(let index):
+                do {
+                    try await build(index, on: connection, logger: logger)
+                } catch let error as PostgresStoreError {
+                    throw error
+                } catch {
+                    throw failed(error)
+                }
+                try await record(next, on: connection, logger: logger)
             }
             logger.info("postgres migration applied", metadata: ["version": "\(next.version)", "name": "\(next.name)"])
             applied.append(next.version)
@@ -131,19 +180,33 @@ public enum PostgresMigrator {
         return Outcome(applied: applied, version: latest)
     }
 
-    /// Builds `index` unless a valid one of that name is there (a build that finished before its
-    /// migration was recorded). An invalid one, left by a build that was interrupted or failed, is
-    /// dropped first: `CREATE INDEX CONCURRENTLY` leaves it behind, unused but kept up to date.
+    /// Builds `index` unless a valid one of that name is on its table (a build that finished before
+    /// its migration was recorded). An invalid one, left by a build that failed or was cancelled, is
+    /// dropped first: `CREATE INDEX CONCURRENTLY` leaves it behind, unused but kept up to date. A
+    /// relation of that name that is not an index on the table is an error, not something to drop.
     private static func build(_ index: PostgresMigration.ConcurrentIndex, on connection: PostgresConnection, logger: Logger) async throws {
-        let valid = try await value(
-            "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(\(index.name))", as: Bool.self, on: connection, logger: logger)
-        if valid == true { return }
-        if valid == false {
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(index.name)"), logger: logger)
+        let found = try await value(
+            """
+            SELECT CASE WHEN i.indrelid IS DISTINCT FROM to_regclass(\(index.table)) THEN 'other' WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END
+            FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid WHERE c.oid = to_regclass(\(index.name))
+            """, as: String.self, on: connection, logger: logger)
+        switch found {
+        case "valid"?: return
+        case "invalid"?: try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(index.name)"), logger: logger)
+        case "other"?: throw BuildError(reason: "\(index.name) exists and is not an index on \(index.table); rename or drop it, then migrate again")
+        default: break
         }
-        // It waits for every transaction open on the table when it starts, an idle one included.
+        // It waits first for the transactions writing the table, then for every transaction in the
+        // database that began before it (a long report, a dump): migrate outside a backup's time.
         logger.info("postgres index building concurrently; writes go on meanwhile", metadata: ["index": "\(index.name)"])
-        try await connection.query(PostgresQuery(unsafeSQL: "CREATE INDEX CONCURRENTLY \(index.name) \(index.definition)"), logger: logger)
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "CREATE INDEX CONCURRENTLY \(index.name) ON \(index.table) \(index.columns)"), logger: logger)
+    }
+
+    /// Why an index migration could not build its index (not the server's words).
+    struct BuildError: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
     }
 
     private static func record(_ migration: PostgresMigration, on connection: PostgresConnection, logger: Logger) async throws {

@@ -9,11 +9,13 @@ public enum PostgresStoreError: Error, Equatable, CustomStringConvertible {
     case schemaNewer(server: String, database: Int, binary: Int)
     /// The database's schema is older than this bridge's: `bridge migrate` first.
     case schemaOlder(server: String, database: Int, binary: Int)
-    /// A migration failed and is not recorded; the ones before it stay. Its transaction was rolled
-    /// back, or its concurrent index build left an invalid index that the next run drops.
+    /// A migration's own statements failed, and it is not recorded; the ones before it stay. Its
+    /// transaction was rolled back, or its concurrent index build left an invalid index that the
+    /// next run drops.
     case migrationFailed(server: String, version: Int, name: String, reason: String)
     /// Migrating failed outside a migration's own statements (the connection dropped, a query on
-    /// `schema_migrations` failed); what was committed before stays.
+    /// `schema_migrations`, a transaction's begin or commit failed); what was committed before stays,
+    /// and the migration under way may or may not be (`bridge migrate` again finds out).
     case migrateFailed(server: String, reason: String)
 
     public var description: String {

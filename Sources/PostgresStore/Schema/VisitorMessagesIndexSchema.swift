@@ -4,5 +4,5 @@ extension PostgresSchema {
     /// website chat messages have an entry. Built concurrently: `messages` is the largest table, and
     /// the processes still serving during an upgrade go on filing messages meanwhile.
     static let visitorMessagesIndex = PostgresMigration.ConcurrentIndex(
-        name: "messages_visitor", definition: "ON messages (identity_id, id) WHERE channel = 'webchat'")
+        name: "messages_visitor", table: "messages", columns: "(identity_id, id) WHERE channel = 'webchat'")
 }

@@ -105,6 +105,68 @@ import Testing
         }
     }
 
+    /// A second migrator that comes while the first one's build waits asks for the lock again and
+    /// again instead of blocking on it: a blocked request would hold a snapshot that the build then
+    /// waits for. Once the build is through, the second finds everything applied.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func aSecondMigratorWaitsWithoutHoldingUpTheBuild() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            _ = try await PostgresMigrator.migrate(settings, migrations: beforeIndex, logger: logger)
+            try await PostgresConnector.withConnection(settings, logger: logger) { writer in
+                try await PostgresConnector.withConnection(settings, logger: logger) { watcher in
+                    try await writer.query("BEGIN", logger: logger)
+                    try await writer.query("LOCK TABLE messages IN ROW EXCLUSIVE MODE", logger: logger)
+                    let first = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
+                    try await waitUntil("the first migrator's build waits for the open transaction") {
+                        try await watcher.value(
+                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%messages_visitor%' AND wait_event_type = 'Lock'",
+                            as: Int.self) == 1
+                    }
+                    let second = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
+                    try await waitUntil("the second migrator asked for the lock and was told no") {
+                        try await watcher.value(
+                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND datname = current_database()",
+                            as: Int.self) == 1
+                    }
+                    let blockedOnALock = try await watcher.value(
+                        """
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query NOT LIKE 'CREATE INDEX%'
+                        """, as: Int.self)
+                    try await writer.query("COMMIT", logger: logger)
+                    #expect(blockedOnALock == 0)
+                    #expect(try await first.value.applied == [27])
+                    #expect(try await second.value.applied == [])
+                }
+            }
+        }
+    }
+
+    /// A migration whose statements fail is named in the error, not recorded, and leaves the
+    /// migrators' lock free for the next one.
+    @Test(.enabled(if: TestServer.available, TestServer.skipReason))
+    func aFailedMigrationFreesTheLock() async throws {
+        try await TestServer.withFreshDatabase { settings in
+            let broken = beforeIndex + [PostgresMigration(version: 27, name: "broken", statements: ["SELECT 1 / 0"])]
+            try await PostgresConnector.withConnection(settings, logger: logger) { migrator in
+                let error = await #expect(throws: PostgresStoreError.self) {
+                    try await PostgresMigrator.migrate(migrator, server: "test", migrations: broken, logger: logger)
+                }
+                guard case .migrationFailed(_, 27, "broken", let reason)? = error else {
+                    Issue.record("not the broken migration's failure: \(String(describing: error))")
+                    return
+                }
+                #expect(reason.contains("division by zero"))
+                let (locked, version) = try await PostgresConnector.withConnection(settings, logger: logger) { other in
+                    (try await other.value("SELECT pg_try_advisory_lock(\(PostgresMigrator.lockKey))", as: Bool.self),
+                     try await other.value("SELECT max(version) FROM schema_migrations", as: Int.self))
+                }
+                #expect(locked)
+                #expect(version == 26)
+            }
+        }
+    }
+
     /// Whether `messages_visitor` is valid (nil: there is none).
     private static func indexValid(on db: PostgresConnection) async throws -> Bool? {
         try await db.values("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('messages_visitor')", as: Bool.self).first
