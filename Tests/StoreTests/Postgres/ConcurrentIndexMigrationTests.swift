@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// A migration that adds an index to a table a running cluster writes all the time (`messages`)
-/// builds it with `CREATE INDEX CONCURRENTLY`, outside a transaction (`PostgresMigration.index`):
+/// builds it with `CREATE INDEX CONCURRENTLY`, outside a transaction (`PostgresMigration.Change.index`):
 /// the processes still serving during an upgrade go on filing messages while it builds.
 @Suite struct ConcurrentIndexMigrationTests {
     let logger = TestServer.logger
@@ -19,45 +19,31 @@ import Testing
     func messagesStayWritableWhileTheIndexBuilds() async throws {
         try await TestServer.withFreshDatabase { settings in
             _ = try await PostgresMigrator.migrate(settings, migrations: beforeIndex, logger: logger)
-            try await PostgresConnector.withConnection(settings, logger: logger) { writer in
-                try await PostgresConnector.withConnection(settings, logger: logger) { other in
-                    let ticket = try await Self.ticket(on: writer)
-                    // A writer's transaction, open while the migration starts: it holds the lock on
-                    // `messages` that any insert holds (and none of the rows or the event log's
-                    // counter that a message's insert also locks, which would hold up the next one).
-                    try await writer.query("BEGIN", logger: logger)
-                    try await writer.query("LOCK TABLE messages IN ROW EXCLUSIVE MODE", logger: logger)
-                    let migrating = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
-                    try await waitUntil("the index build waits for the open transaction") {
-                        try await other.value(
-                            """
-                            SELECT count(*) FROM pg_stat_activity
-                            WHERE query LIKE 'CREATE INDEX%messages_visitor%' AND wait_event_type = 'Lock'
-                            """, as: Int.self) == 1
-                    }
+            try await PostgresConnector.withConnection(settings, logger: logger) { other in
+                let ticket = try await Self.ticket(on: other)
+                let otherPid = try await other.value("SELECT pg_backend_pid()", as: Int32.self)
+                let filed = Flag()
+                let filing = Mutex<Task<Void, any Error>?>(nil)
+                let outcome = try await whileTheBuildWaits(settings) { watcher in
                     // Another process files a message now: it must not queue behind the build.
-                    let otherPid = try await other.value("SELECT pg_backend_pid()", as: Int32.self)
-                    let filed = Mutex(false)
-                    let filing = Task {
-                        try await Self.insertMessage(on: ticket, on: other)
-                        filed.withLock { $0 = true }
-                    }
-                    try await PostgresConnector.withConnection(settings, logger: logger) { watcher in
-                        try await waitUntil("the other insert finished or waits") {
-                            if filed.withLock({ $0 }) { return true }
-                            let waiting = try await watcher.value(
-                                "SELECT count(*) FROM pg_stat_activity WHERE pid = \(otherPid) AND wait_event_type = 'Lock'", as: Int.self)
-                            return waiting == 1
+                    filing.withLock {
+                        $0 = Task {
+                            try await Self.insertMessage(on: ticket, on: other)
+                            filed.raise()
                         }
-                        let insertWaited = !filed.withLock { $0 }
-                        try await writer.query("COMMIT", logger: logger)
-                        #expect(!insertWaited, "an insert into messages waited behind the index build")
                     }
-                    try await filing.value
-                    #expect(try await migrating.value.applied == [27])
-                    #expect(try await writer.value("SELECT count(*) FROM messages", as: Int.self) == 1)
-                    #expect(try await Self.indexValid(on: writer) == true)
+                    try await waitUntil("the other insert finished or waits") {
+                        if filed.isRaised { return true }
+                        let waiting = try await watcher.value(
+                            "SELECT count(*) FROM pg_stat_activity WHERE pid = \(otherPid) AND wait_event_type = 'Lock'", as: Int.self)
+                        return waiting == 1
+                    }
+                    #expect(filed.isRaised, "an insert into messages waited behind the index build")
                 }
+                try await filing.withLock { $0 }?.value
+                #expect(outcome.applied == [27])
+                #expect(try await other.value("SELECT count(*) FROM messages", as: Int.self) == 1)
+                #expect(try await Self.indexValid(on: other) == true)
             }
         }
     }
@@ -112,33 +98,23 @@ import Testing
     func aSecondMigratorWaitsWithoutHoldingUpTheBuild() async throws {
         try await TestServer.withFreshDatabase { settings in
             _ = try await PostgresMigrator.migrate(settings, migrations: beforeIndex, logger: logger)
-            try await PostgresConnector.withConnection(settings, logger: logger) { writer in
-                try await PostgresConnector.withConnection(settings, logger: logger) { watcher in
-                    try await writer.query("BEGIN", logger: logger)
-                    try await writer.query("LOCK TABLE messages IN ROW EXCLUSIVE MODE", logger: logger)
-                    let first = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
-                    try await waitUntil("the first migrator's build waits for the open transaction") {
-                        try await watcher.value(
-                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%messages_visitor%' AND wait_event_type = 'Lock'",
-                            as: Int.self) == 1
-                    }
-                    let second = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
-                    try await waitUntil("the second migrator asked for the lock and was told no") {
-                        try await watcher.value(
-                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND datname = current_database()",
-                            as: Int.self) == 1
-                    }
-                    let blockedOnALock = try await watcher.value(
-                        """
-                        SELECT count(*) FROM pg_stat_activity
-                        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query NOT LIKE 'CREATE INDEX%'
-                        """, as: Int.self)
-                    try await writer.query("COMMIT", logger: logger)
-                    #expect(blockedOnALock == 0)
-                    #expect(try await first.value.applied == [27])
-                    #expect(try await second.value.applied == [])
+            let second = Mutex<Task<PostgresMigrator.Outcome, any Error>?>(nil)
+            let first = try await whileTheBuildWaits(settings) { watcher in
+                second.withLock { $0 = Task { try await PostgresMigrator.migrate(settings, logger: logger) } }
+                try await waitUntil("the second migrator asked for the lock and was told no") {
+                    try await watcher.value(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_try_advisory_lock%'",
+                        as: Int.self) == 1
                 }
+                let blockedOnALock = try await watcher.value(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query NOT LIKE 'CREATE INDEX%'
+                    """, as: Int.self)
+                #expect(blockedOnALock == 0)
             }
+            #expect(first.applied == [27])
+            #expect(try await second.withLock { $0 }?.value.applied == [])
         }
     }
 
@@ -165,6 +141,46 @@ import Testing
                 #expect(version == 26)
             }
         }
+    }
+
+    /// Runs `body` while this database's migration builds its index and waits for a writer's open
+    /// transaction, as a build on a running cluster does. The writer holds the lock on `messages`
+    /// that any insert holds (and none of the rows or the event log's counter that a message's
+    /// insert also locks, which would hold up the next one); it commits after `body`. Answers the
+    /// migration's outcome.
+    private func whileTheBuildWaits(
+        _ settings: PostgresSettings, _ body: (_ watcher: PostgresConnection) async throws -> Void
+    ) async throws -> PostgresMigrator.Outcome {
+        try await PostgresConnector.withConnection(settings, logger: logger) { writer in
+            try await PostgresConnector.withConnection(settings, logger: logger) { watcher in
+                try await writer.query("BEGIN", logger: logger)
+                try await writer.query("LOCK TABLE messages IN ROW EXCLUSIVE MODE", logger: logger)
+                let migrating = Task { try await PostgresMigrator.migrate(settings, logger: logger) }
+                do {
+                    try await waitUntil("the index build waits for the open transaction") {
+                        try await watcher.value(
+                            """
+                            SELECT count(*) FROM pg_stat_activity
+                            WHERE datname = current_database() AND query LIKE 'CREATE INDEX%messages_visitor%' AND wait_event_type = 'Lock'
+                            """, as: Int.self) == 1
+                    }
+                    try await body(watcher)
+                } catch {
+                    _ = try? await writer.query("ROLLBACK", logger: logger)
+                    _ = try? await migrating.value
+                    throw error
+                }
+                try await writer.query("COMMIT", logger: logger)
+                return try await migrating.value
+            }
+        }
+    }
+
+    /// Set once by one task, read by another.
+    final class Flag: Sendable {
+        private let raised = Mutex(false)
+        var isRaised: Bool { raised.withLock { $0 } }
+        func raise() { raised.withLock { $0 = true } }
     }
 
     /// Whether `messages_visitor` is valid (nil: there is none).
