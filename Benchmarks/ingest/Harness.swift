@@ -115,6 +115,18 @@ struct Harness {
         return (events, messages, doubled)
     }
 
+    /// How many group commits filed the events whose ids begin with `seed`: a group's events share
+    /// one `received_at` (the time the writer took the group, in ms), so two groups taken in the same
+    /// millisecond count as one, which is rare at these rates.
+    func groups(seed: String) throws -> Int {
+        guard let count = try query("SELECT count(DISTINCT received_at) FROM processed_events WHERE event_id LIKE '\(seed)%'").first?.first
+            .flatMap({ Int($0) })
+        else {
+            throw BenchmarkError("could not count the groups")
+        }
+        return count
+    }
+
     /// Follow-up jobs (profile look-ups, media) not done yet.
     func pendingJobs() throws -> Int {
         guard let count = try query("SELECT count(*) FROM jobs").first?.first.flatMap({ Int($0) }) else {

@@ -81,6 +81,11 @@ extension IngestBenchmark {
             let stored = try harness.countStored(seed: seed)
             let stored2 = try harness.countStored(seed: seed2)
             say("  stored: \(stored.events + stored2.events) events, \(stored.messages + stored2.messages) messages for \(acknowledged + open.ok) acknowledged webhooks; \(stored.duplicatedMessages + stored2.duplicatedMessages) duplicated")
+            // A group's round trips and commit cost the same whatever its size, and a process's groups
+            // hold only its own webhooks: what makes the CPU per event move with the load a process gets.
+            let (groups, groups2) = (try harness.groups(seed: seed), try harness.groups(seed: seed2))
+            say(String(format: "  events a group commit: %.1f in the run at saturation (%d groups), %.1f at %.0f events/s offered (%d groups)",
+                Double(stored.events) / Double(max(groups, 1)), groups, Double(stored2.events) / Double(max(groups2, 1)), rate, groups2))
             try await harness.stop()
             guard stored.messages >= acknowledged, stored2.messages >= open.ok, stored.duplicatedMessages + stored2.duplicatedMessages == 0 else {
                 throw BenchmarkError("acknowledged events are missing or doubled in the store")
