@@ -118,12 +118,12 @@ public enum PostgresMigrator {
             "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000",
             logger: logger)
         var waiting = false
-        while try await value("SELECT pg_try_advisory_lock(\(lockKey))", as: Bool.self, on: connection, logger: logger) != true {
+        while try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self).all().first != true {
             if !waiting {
                 waiting = true
-                let holder = try await value(
+                let holder = try await connection.query(
                     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = \(lockKey)",
-                    as: Int32.self, on: connection, logger: logger)
+                    logger: logger).decode(Int32.self).all().first
                 logger.info("postgres migration waiting for another migrator", metadata: ["holder.pid": "\(holder.map(String.init) ?? "unknown")"])
             }
             try await Task.sleep(for: lockPoll)
@@ -185,11 +185,11 @@ public enum PostgresMigrator {
     /// dropped first: `CREATE INDEX CONCURRENTLY` leaves it behind, unused but kept up to date. A
     /// relation of that name that is not an index on the table is an error, not something to drop.
     private static func build(_ index: PostgresMigration.ConcurrentIndex, on connection: PostgresConnection, logger: Logger) async throws {
-        let found = try await value(
+        let found = try await connection.query(
             """
             SELECT CASE WHEN i.indrelid IS DISTINCT FROM to_regclass(\(index.table)) THEN 'other' WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END
             FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid WHERE c.oid = to_regclass(\(index.name))
-            """, as: String.self, on: connection, logger: logger)
+            """, logger: logger).decode(String.self).all().first
         switch found {
         case "valid"?: return
         case "invalid"?: try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(index.name)"), logger: logger)
@@ -220,12 +220,6 @@ public enum PostgresMigrator {
         let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
         for try await present in exists.decode(Bool.self) where !present { return 0 }
         return try await versions(connection, logger: logger).max() ?? 0
-    }
-
-    /// The first column of `query`'s first row; nil when it has no row.
-    private static func value<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type, on connection: PostgresConnection, logger: Logger) async throws -> T? {
-        for try await value in try await connection.query(query, logger: logger).decode(T.self) { return value }
-        return nil
     }
 
     private static func versions(_ connection: PostgresConnection, logger: Logger) async throws -> Set<Int> {
