@@ -26,6 +26,8 @@ enum BridgeApp {
         /// The database served; on SQLite its serving lock is held while the bridge runs, so
         /// `bridge restore` refuses to replace the database meanwhile.
         var database: ServedDatabase
+        /// Where the token buckets are kept (`RateLimitLedgers`).
+        var rateLimits: any RateLimitLedger
     }
 
     /// `clock` is the time the inbox, its rules and alerts see (tests move it by hand).
@@ -66,7 +68,7 @@ enum BridgeApp {
             logger: logger)
         let parts = Parts(
             inbox: core.inbox, registry: core.registry, metrics: core.metrics, adminToken: core.adminToken, passwordHasher: core.hasher,
-            routes: BridgeRouter.documentedForm(of: router), database: core.database)
+            routes: BridgeRouter.documentedForm(of: router), database: core.database, rateLimits: core.rateLimits)
         return (app, parts)
     }
 }

@@ -85,7 +85,7 @@ struct BridgeCore: Sendable {
         authenticator = Authenticator(adminToken: adminToken, inbox: inbox)
         live = LiveHub(
             inbox: inbox, logger: logger, heartbeat: .milliseconds(Int64(config.server.liveHeartbeat * 1000)), presenceStore: inbox.stores.presence)
-        widgetThrottle = WidgetThrottle(limits: config.widgetLimits)
+        widgetThrottle = WidgetThrottle(limits: config.widgetLimits, ledger: rateLimits)
         visitorLog = VisitorLog(inbox: inbox)
         let unsubscribeTokens = UnsubscribeTokens(inbox: inbox)
         self.unsubscribeTokens = unsubscribeTokens

@@ -26,7 +26,7 @@ enum BridgeRouter {
             maxBodyBytes: config.server.maxWebhookBytes
         ).addRoutes(to: router)
         let auth = AuthController(
-            inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: core.decoyHash, throttle: LoginThrottle(limits: config.loginLimits),
+            inbox: inbox, sessionLifetime: config.sessionLifetime, decoyHash: core.decoyHash, throttle: LoginThrottle(limits: config.loginLimits, ledger: core.rateLimits),
             hasher: core.hasher, publicBaseURL: config.server.publicBaseURL)
         auth.addPublicRoutes(to: router.group("/api/v1"))
         let invites = InvitesController(inbox: inbox, bcryptCost: config.bcryptCost, hasher: core.hasher)

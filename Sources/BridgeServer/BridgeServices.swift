@@ -6,7 +6,7 @@ import Notifier
 import ServiceLifecycle
 import UniversalInbox
 
-/// The bridge's background services: the outbox dispatcher and follow-up worker, the janitor,
+/// The bridge's background services: the outbox dispatcher and follow-up worker, the janitors,
 /// search indexer and distributor, the live hub, outgoing webhooks, rules, alerts, campaigns, the
 /// Slack mirrors, the daily summary e-mail and the satisfaction surveyor. They start with the server and stop in reverse order.
 enum BridgeServices {
@@ -32,6 +32,7 @@ enum BridgeServices {
                     uploadRetention: config.media.uploadRetention, leaser: core.runOnce, logger: logger),
                 SearchIndexer(inbox: inbox, leaser: core.runOnce, logger: logger),
                 RetentionJanitor(inbox: inbox, interval: janitorInterval, leaser: core.runOnce, logger: logger),
+                RateLimitJanitor(ledger: core.rateLimits, interval: janitorInterval, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
                 core.visitorLog,

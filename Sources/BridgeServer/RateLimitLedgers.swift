@@ -1,4 +1,6 @@
 import ChannelKit
+import Crypto
+import Foundation
 import Logging
 import PostgresNIO
 import PostgresStore
@@ -22,4 +24,19 @@ enum RateLimitLedgers {
         case .postgres(let client): PostgresRateLimitLedger(client: client, logger: logger)
         }
     }
+
+    /// The ledger's name for a limit on something a stranger names (a visitor, a client address, an
+    /// e-mail address): `scope` and a digest of `key`, so the shared table holds no address and no
+    /// name grows past 60 characters.
+    static func bucket(_ scope: String, _ key: String) -> String {
+        "\(scope):" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension APIError {
+    /// A limit kept in the shared ledger could not be checked (its database cannot be reached): the
+    /// request is refused rather than let through unlimited.
+    static let limitsUnavailable = APIError(
+        status: .serviceUnavailable, code: "limits_unavailable", message: "the bridge cannot check its limits right now; try again shortly",
+        headers: [.retryAfter: "5"])
 }

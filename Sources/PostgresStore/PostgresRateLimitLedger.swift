@@ -27,11 +27,17 @@ public struct PostgresRateLimitLedger: RateLimitLedger {
         let burst = Double(limit.burst)
         let rows: PostgresRowSequence
         do {
+            // `full_at` is `TokenBucketState.fullAt`: when the balance left will have refilled to the
+            // burst. `ON CONFLICT DO UPDATE` cannot name the new balance, so `full_at` works it out again.
             rows = try await client.query("""
-                INSERT INTO rate_limit_buckets AS b (bucket, tokens, updated_at) VALUES (\(name), \(burst) - 1, \(RateLimit.milliseconds(now)))
+                INSERT INTO rate_limit_buckets AS b (bucket, tokens, updated_at, full_at)
+                VALUES (\(name), \(burst) - 1, \(RateLimit.milliseconds(now)), \(RateLimit.milliseconds(now) + TokenBucketState.refillMilliseconds(from: burst - 1, to: limit)))
                 ON CONFLICT (bucket) DO UPDATE SET
                     tokens = LEAST(\(burst), b.tokens + GREATEST(0, excluded.updated_at - b.updated_at)::float8 / 1000::float8 * \(limit.perSecond)) - 1,
-                    updated_at = GREATEST(b.updated_at, excluded.updated_at)
+                    updated_at = GREATEST(b.updated_at, excluded.updated_at),
+                    full_at = GREATEST(b.updated_at, excluded.updated_at) + ceil((\(burst)
+                        - (LEAST(\(burst), b.tokens + GREATEST(0, excluded.updated_at - b.updated_at)::float8 / 1000::float8 * \(limit.perSecond)) - 1))
+                        * 1000::float8 / \(limit.perSecond))::bigint
                 RETURNING tokens
                 """, logger: logger)
             for try await balance in rows.decode(Double.self) { return limit.wait(afterReservingTo: balance) }
@@ -43,8 +49,23 @@ public struct PostgresRateLimitLedger: RateLimitLedger {
     }
 
     public func refund(_ name: String, limit: RateLimit) async throws {
-        try await client.query(
-            "UPDATE rate_limit_buckets SET tokens = LEAST(\(Double(limit.burst)), tokens + 1) WHERE bucket = \(name)", logger: logger)
+        try await client.query("""
+            UPDATE rate_limit_buckets SET tokens = LEAST(\(Double(limit.burst)), tokens + 1),
+                full_at = updated_at + ceil((\(Double(limit.burst)) - LEAST(\(Double(limit.burst)), tokens + 1)) * 1000::float8 / \(limit.perSecond))::bigint
+            WHERE bucket = \(name)
+            """, logger: logger)
+    }
+
+    public func remove(_ name: String) async throws {
+        try await client.query("DELETE FROM rate_limit_buckets WHERE bucket = \(name)", logger: logger)
+    }
+
+    public func removeFull(at now: Date) async throws -> Int {
+        let rows = try await client.query("""
+            WITH gone AS (DELETE FROM rate_limit_buckets WHERE full_at <= \(RateLimit.milliseconds(now)) RETURNING 1) SELECT count(*) FROM gone
+            """, logger: logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
     }
 }
 

@@ -54,5 +54,11 @@ private final class RecordingLedger: RateLimitLedger {
         log.withLock { $0.append("refund \(name)") }
     }
 
+    func remove(_ name: String) async throws {
+        log.withLock { $0.append("remove \(name)") }
+    }
+
+    func removeFull(at now: Date) async throws -> Int { 0 }
+
     struct Unreachable: Error {}
 }

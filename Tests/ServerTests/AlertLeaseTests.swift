@@ -23,6 +23,8 @@ import UniversalInbox
         }
 
         func refund(_ name: String, limit: RateLimit) async throws {}
+        func remove(_ name: String) async throws {}
+        func removeFull(at now: Date) async throws -> Int { 0 }
     }
 
     /// A delivery that records what it was asked to deliver, behind a rate limit that takes 50 s.

@@ -82,8 +82,8 @@ import Testing
         ("tickets:\n  autoCloseAfter: soon", #"tickets.autoCloseAfter must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "soon""#),
         // Values that once reached millisecond arithmetic and trapped.
         // Rates whose token-bucket arithmetic would trap (found in review).
-        ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t, rateLimit: {perSecond: 1e19}}", "channels[0].rateLimit.perSecond must be from 0.001 to 100000, got 1e+19"),
-        ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t, rateLimit: {perSecond: 1e-10}}", "channels[0].rateLimit.perSecond must be from 0.001 to 100000, got 1e-10"),
+        ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t, rateLimit: {perSecond: 1e19}}", "channels[0].rateLimit.perSecond must be from 0.00001 to 100000, got 1e+19"),
+        ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t, rateLimit: {perSecond: 1e-10}}", "channels[0].rateLimit.perSecond must be from 0.00001 to 100000, got 1e-10"),
         // YAML the YAML library traps on or expands without end (found by scripts/fuzz.sh).
         ("? [a, b]\n: value\n", "has a key that is not text (a list or mapping used as a key)"),
         ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", "is too large (aliases expanding to more than 100000 values)"),

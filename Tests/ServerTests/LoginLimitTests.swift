@@ -1,6 +1,10 @@
 @testable import BridgeServer
+import ChannelKit
 import Dispatch
 import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
 import Synchronization
 import TestSupport
 import Testing
@@ -12,43 +16,48 @@ import Testing
         try await t.postJSON("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#, token: nil)
     }
 
-    @Test func theWindowSlidesOnTheInjectedClock() throws {
+    /// Each limit is a token bucket: `perAccount` attempts at once, then one every `window / perAccount`.
+    @Test func theBucketRefillsOnTheInjectedClock() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(limits: .init(perAccount: 3, perAddress: 100, window: 60), now: { clock.now })
-        for _ in 0..<3 {
-            try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-            clock.advance(by: 10)
-        }
-        // The same account whatever the case; the oldest failure leaves the window 30 s from now.
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ANN@example.com ", address: "192.0.2.9") }
+        for _ in 0..<3 { try await throttle.begin(account: "ann@example.com", address: "192.0.2.1") }
+        // The same account whatever the case; a token is back 20 s from now.
+        await #expect(throws: LoginThrottle.Limited.self) { try await throttle.begin(account: "ANN@example.com ", address: "192.0.2.9") }
         do {
-            try throttle.begin(account: "ann@example.com", address: "192.0.2.1")
-        } catch {
-            #expect(error.retryAfter == 30)
+            try await throttle.begin(account: "ann@example.com", address: "192.0.2.1")
+            Issue.record("a fourth attempt at once went through")
+        } catch let error as LoginThrottle.Limited {
+            #expect(error.retryAfter == 20)
             #expect(error.scope == "account")
         }
-        clock.advance(by: 29)
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: nil) }
+        clock.advance(by: 19)
+        await #expect(throws: LoginThrottle.Limited.self) { try await throttle.begin(account: "ann@example.com", address: nil) }
         clock.advance(by: 1)
-        try throttle.begin(account: "ann@example.com", address: nil)  // one slot free again
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: nil) }
+        try await throttle.begin(account: "ann@example.com", address: nil)  // one token back
+        await #expect(throws: LoginThrottle.Limited.self) { try await throttle.begin(account: "ann@example.com", address: nil) }
     }
 
-    @Test func aSuccessClearsTheAccountAndAnUntriedAttemptDoesNotCount() throws {
+    @Test func aSuccessClearsTheAccountAndAnUntriedAttemptDoesNotCount() async throws {
         let clock = ManualClock()
         let throttle = LoginThrottle(limits: .init(perAccount: 3, perAddress: 5, window: 60), now: { clock.now })
-        for _ in 0..<3 { try throttle.begin(account: "ann@example.com", address: "192.0.2.1") }
-        throttle.succeeded(account: "ann@example.com", address: "192.0.2.1")
+        for _ in 0..<3 { try await throttle.begin(account: "ann@example.com", address: "192.0.2.1") }
+        await throttle.succeeded(account: "ann@example.com", address: "192.0.2.1")
         // The account starts afresh: three more attempts, then no more.
-        for _ in 0..<3 { try throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
+        for _ in 0..<3 { try await throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
+        await #expect(throws: LoginThrottle.Limited.self) { try await throttle.begin(account: "ann@example.com", address: "192.0.2.2") }
         // An attempt that was not tried (busy password threads) is taken back.
-        throttle.abandoned(account: "ann@example.com", address: "192.0.2.2")
-        try throttle.begin(account: "ann@example.com", address: "192.0.2.3")
+        await throttle.abandoned(account: "ann@example.com", address: "192.0.2.2")
+        try await throttle.begin(account: "ann@example.com", address: "192.0.2.3")
         // The first address has 2 failures (its success does not count): 3 more across accounts, then no more.
-        for name in ["bob", "cleo", "dora"] { try throttle.begin(account: "\(name)@example.com", address: "192.0.2.1") }
-        #expect(throws: LoginThrottle.Limited.self) { try throttle.begin(account: "eve@example.com", address: "192.0.2.1") }
-        try throttle.begin(account: "eve@example.com", address: "192.0.2.4")
+        for name in ["bob", "cleo", "dora"] { try await throttle.begin(account: "\(name)@example.com", address: "192.0.2.1") }
+        do {
+            try await throttle.begin(account: "eve@example.com", address: "192.0.2.1")
+            Issue.record("a sixth failure from one address went through")
+        } catch let error as LoginThrottle.Limited {
+            #expect(error.scope == "address")
+        }
+        // The refused attempt took nothing from eve's account.
+        for _ in 0..<3 { try await throttle.begin(account: "eve@example.com", address: "192.0.2.4") }
     }
 
     @Test func anAccountIsLimitedForAWrongPasswordAndAnUnknownAccountAlike() async throws {
@@ -78,6 +87,32 @@ import Testing
             #expect(try await login(t, "ann@example.com", "the right password").status == 201)
             for _ in 1...3 { #expect(try await login(t, "ann@example.com", "a wrong password").status == 401) }
             #expect(try await login(t, "ann@example.com", "a wrong password").status == 429)
+        }
+    }
+
+    /// The buckets a login leaves (its account's and its address's, named by digests) are forgotten
+    /// once refilled (`RateLimitJanitor`), so addresses and e-mail addresses strangers try do not pile
+    /// up in the ledger: on PostgreSQL a table every process shares.
+    @Test func refilledBucketsAreForgotten() async throws {
+        try await TestBridge.with(janitorInterval: .milliseconds(50), configure: { $0.loginLimits = .init(perAccount: 1, perAddress: 1000, window: 0.05) }) { t in
+            #expect(try await login(t, "nobody@example.com", "a wrong password").status == 401)
+            let ledger = t.bridge.parts.rateLimits
+            let buckets: @Sendable () async throws -> Int = {
+                if let postgres = t.postgres {
+                    return try await PostgresConnector.withConnection(postgres.settings, logger: Logger(label: "test")) { db in
+                        var count = 0
+                        for try await (bucket, _) in try await db.query("SELECT bucket, tokens FROM rate_limit_buckets", logger: Logger(label: "test")).decode((String, Double).self) {
+                            #expect(bucket.hasPrefix("login/"), "\(bucket)")
+                            #expect(!bucket.contains("nobody"), "\(bucket)")
+                            count += 1
+                        }
+                        return count
+                    }
+                }
+                let local = try #require(ledger as? InProcessRateLimitLedger)
+                return await local.bucketCount
+            }
+            try await t.eventually("the refilled login buckets to be forgotten") { try await buckets() == 0 }
         }
     }
 

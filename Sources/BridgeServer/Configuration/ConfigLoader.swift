@@ -405,7 +405,7 @@ enum ConfigLoader {
         try node.checkKeys(["perSecond", "burst"])
         guard let perSecond = try node.child("perSecond").double() else { throw ConfigError(key: node.child("perSecond").path, problem: "is required") }
         guard RateLimit.allowedRates.contains(perSecond) else {
-            throw ConfigError(key: node.child("perSecond").path, problem: "must be from 0.001 to 100000, got \(perSecond)")
+            throw ConfigError(key: node.child("perSecond").path, problem: "must be from 0.00001 to 100000, got \(perSecond)")
         }
         if let burst = try node.child("burst").int(), !(1...1_000_000).contains(burst) {
             throw ConfigError(key: node.child("burst").path, problem: "must be from 1 to 1000000, got \(burst)")

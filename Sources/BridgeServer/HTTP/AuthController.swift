@@ -85,8 +85,8 @@ struct AuthController: Sendable {
         let body = try await request.decode(Body.self, maxBytes: 4096)
         let address = clientAddress(request, context)
         do {
-            try throttle.begin(account: body.email, address: address)
-        } catch {
+            try await throttle.begin(account: body.email, address: address)
+        } catch let error as LoginThrottle.Limited {
             throw APIError(
                 status: .tooManyRequests, code: "too_many_attempts",
                 message: "too many failed logins for this \(error.scope); try again in \(error.retryAfter) s",
@@ -97,13 +97,13 @@ struct AuthController: Sendable {
         do {
             matches = try await hasher.verify(body.password, hash: found?.passwordHash ?? decoyHash)
         } catch is PasswordHasherBusy {
-            throttle.abandoned(account: body.email, address: address)
+            await throttle.abandoned(account: body.email, address: address)
             throw APIError.passwordsBusy
         }
         guard matches, let found, found.agent.active else {
             throw APIError(status: .unauthorized, code: "invalid_credentials", message: "the e-mail or password is wrong")
         }
-        throttle.succeeded(account: body.email, address: address)
+        await throttle.succeeded(account: body.email, address: address)
         let token = AccessTokens.generate()
         let expiresAt = Date().addingTimeInterval(sessionLifetime)
         try await inbox.storeToken(digest: AccessTokens.digest(token), agentId: found.agent.id, kind: "session", label: nil, expiresAt: expiresAt)

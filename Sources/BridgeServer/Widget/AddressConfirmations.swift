@@ -28,7 +28,7 @@ struct AddressConfirmations: Sendable {
     func send(_ adapter: WebchatAdapter, visitorId: String, address: String, client: String?) async -> Bool {
         guard let mailer, WidgetController.isPlainAddress(address) else { return false }
         do {
-            try throttle.confirmation(account: adapter.account.key, visitorId: visitorId, recipient: address, address: client)
+            try await throttle.confirmation(account: adapter.account.key, visitorId: visitorId, recipient: address, address: client)
         } catch {
             return false
         }
@@ -71,8 +71,8 @@ extension WidgetController {
         let email = body.email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(email) else { throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address") }
         do {
-            try throttle.codeAttempt(visitorId: visitorId)
-        } catch {
+            try await throttle.codeAttempt(visitorId: visitorId)
+        } catch let error as WidgetThrottle.Limited {
             throw Self.limited(error)
         }
         let code = body.code.filter { !$0.isWhitespace }

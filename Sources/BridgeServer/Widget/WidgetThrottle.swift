@@ -6,8 +6,17 @@ import Synchronization
 /// visitor and per client address, on the visitor API: a new chat or a message takes a token from
 /// the visitor's bucket and from the address's, and is refused (429 with `Retry-After`) when either
 /// is empty, so neither one noisy visitor nor one address minting visitors can flood the inbox.
-/// The clock is injected (tests move time instead of sleeping); memory is bounded, the stalest keys
-/// dropped first. Kept in the process: a refusal here protects this process's share of the work.
+/// The clock is injected (tests move time instead of sleeping).
+///
+/// Two kinds of limit, kept in two places:
+/// - Those that guard a secret or someone else (codes tried against a visitor's confirmation, mail
+///   sent to an address a stranger typed, the account's mail relay) are kept in the bridge's
+///   `RateLimitLedger`: on PostgreSQL shared by every process, so two processes behind a load
+///   balancer allow what one does, not twice as many guesses or mails. Their bucket names are
+///   digests (`RateLimitLedgers.bucket`), and `RateLimitJanitor` forgets the refilled ones.
+/// - Those that guard the work a process does (chats, messages, images, other calls, open polls)
+///   stay in the process, with no database round trip on every widget call: a refusal there
+///   protects this process's share of the work. Memory is bounded, the stalest keys dropped first.
 final class WidgetThrottle: Sendable {
     struct Limits: Sendable, Equatable {
         /// New chats (sessions) per client address.
@@ -49,16 +58,26 @@ final class WidgetThrottle: Sendable {
     struct Limited: Error {
         /// Whole seconds until it may be tried again (at least 1).
         var retryAfter: Int
+
+        init(waiting wait: Duration) {
+            retryAfter = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        }
     }
 
     let limits: Limits
+    /// Where the limits that guard a secret or someone else keep their buckets.
+    private let ledger: any RateLimitLedger
     private let now: @Sendable () -> Date
     private let maxKeys: Int
     private let buckets = Mutex([String: (state: TokenBucketState, used: Date)]())
     private let opened = Mutex([String: Int]())
 
-    init(limits: Limits = Limits(), maxKeys: Int = 20_000, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(
+        limits: Limits = Limits(), ledger: any RateLimitLedger = InProcessRateLimitLedger(), maxKeys: Int = 20_000,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.limits = limits
+        self.ledger = ledger
         self.maxKeys = maxKeys
         self.now = now
     }
@@ -79,26 +98,27 @@ final class WidgetThrottle: Sendable {
     }
 
     /// Takes a token for a transcript from `visitorId`, from the recipient `email` (letters in
-    /// lower case) and from `address`.
-    func transcript(account: String, visitorId: String, recipient email: String, address: String?) throws(Limited) {
-        try take([
-            ("t:\(visitorId)", limits.transcriptsPerVisitor), ("e:\(email.lowercased())", limits.transcriptsPerRecipient),
-            (address.map { "ta:\($0)" }, limits.transcriptsPerAddress), ("ma:\(account)", limits.mailsPerAccount),
+    /// lower case), from `address` and from the account's mail, in the shared ledger.
+    func transcript(account: String, visitorId: String, recipient email: String, address: String?) async throws {
+        try await takeShared([
+            ("widget/transcripts/visitor", visitorId, limits.transcriptsPerVisitor), ("widget/transcripts/recipient", email.lowercased(), limits.transcriptsPerRecipient),
+            address.map { ("widget/transcripts/address", $0, limits.transcriptsPerAddress) }, ("widget/mails/account", account, limits.mailsPerAccount),
         ])
     }
 
     /// Takes a token for mailing a confirmation code to `recipient` (a plain address, letters in
-    /// lower case) for `visitorId` from `address`.
-    func confirmation(account: String, visitorId: String, recipient: String, address: String?) throws(Limited) {
-        try take([
-            ("cr:\(recipient.lowercased())", limits.confirmationsPerRecipient), ("cv:\(visitorId)", limits.confirmationsPerVisitor),
-            (address.map { "ca:\($0)" }, limits.confirmationsPerAddress), ("ma:\(account)", limits.mailsPerAccount),
+    /// lower case) for `visitorId` from `address`, and from the account's mail, in the shared ledger.
+    func confirmation(account: String, visitorId: String, recipient: String, address: String?) async throws {
+        try await takeShared([
+            ("widget/confirmations/recipient", recipient.lowercased(), limits.confirmationsPerRecipient),
+            ("widget/confirmations/visitor", visitorId, limits.confirmationsPerVisitor),
+            address.map { ("widget/confirmations/address", $0, limits.confirmationsPerAddress) }, ("widget/mails/account", account, limits.mailsPerAccount),
         ])
     }
 
-    /// Takes a token for trying a confirmation code.
-    func codeAttempt(visitorId: String) throws(Limited) {
-        try take([("cc:\(visitorId)", limits.codeAttemptsPerVisitor)])
+    /// Takes a token for trying a confirmation code, in the shared ledger.
+    func codeAttempt(visitorId: String) async throws {
+        try await takeShared([("widget/code-attempts/visitor", visitorId, limits.codeAttemptsPerVisitor)])
     }
 
     /// Takes a token for an image from `visitorId` and from `address` (besides a message's).
@@ -132,6 +152,20 @@ final class WidgetThrottle: Sendable {
         }
     }
 
+    /// Takes one token from each shared bucket (`scope`, the key it limits, the limit), or none:
+    /// `Limited` when one is empty; `APIError.limitsUnavailable` when the ledger cannot be reached
+    /// (nothing is let through unchecked).
+    private func takeShared(_ wanted: [(scope: String, key: String, limit: RateLimit)?]) async throws {
+        let buckets = wanted.compactMap { $0 }.map { (name: RateLimitLedgers.bucket($0.scope, $0.key), limit: $0.limit) }
+        let refused: (bucket: Int, wait: Duration)?
+        do {
+            refused = try await ledger.takeAll(buckets, at: now())
+        } catch {
+            throw APIError.limitsUnavailable
+        }
+        if let refused { throw Limited(waiting: refused.wait) }
+    }
+
     /// Takes one token from each bucket, or none: a refusal gives back what it took.
     private func take(_ wanted: [(key: String?, limit: RateLimit)]) throws(Limited) {
         let now = now()
@@ -155,8 +189,6 @@ final class WidgetThrottle: Sendable {
             }
             return .zero
         }
-        if wait > .zero {
-            throw Limited(retryAfter: max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up))))
-        }
+        if wait > .zero { throw Limited(waiting: wait) }
     }
 }

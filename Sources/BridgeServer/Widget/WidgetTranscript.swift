@@ -32,8 +32,8 @@ extension WidgetController {
         let email = body.email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(email) else { throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address") }
         do {
-            try throttle.transcript(account: adapter.account.key, visitorId: visitorId, recipient: email, address: clientAddress(request, context))
-        } catch {
+            try await throttle.transcript(account: adapter.account.key, visitorId: visitorId, recipient: email, address: clientAddress(request, context))
+        } catch let error as WidgetThrottle.Limited {
             throw Self.limited(error)
         }
         var messages: [StoredMessage] = []

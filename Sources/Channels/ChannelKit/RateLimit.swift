@@ -5,8 +5,9 @@ public struct RateLimit: Sendable, Equatable, Codable {
     public var perSecond: Double
     public var burst: Int
 
-    /// The rates a limit may have: from one request in about 17 minutes to far beyond any platform's.
-    public static let allowedRates: ClosedRange<Double> = 0.001...100_000
+    /// The rates a limit may have: from one request in about 28 hours (the widget's and the logins'
+    /// hourly limits are below one in 17 minutes) to far beyond any platform's.
+    public static let allowedRates: ClosedRange<Double> = 0.00001...100_000
 
     /// `perSecond` outside `allowedRates` (or not finite) is brought into it, so the bucket's
     /// arithmetic stays in range; the config loader refuses such values with the key named.
@@ -66,6 +67,20 @@ public struct TokenBucketState: Sendable {
     /// Gives back a reserved token that was not used.
     public mutating func refund() {
         tokens = min(Double(limit.burst), tokens + 1)
+    }
+
+    /// Unix milliseconds at which the bucket has refilled to its burst, if nothing more is taken:
+    /// from then on it is the same as a fresh bucket, so a ledger may forget it. Nil before any
+    /// reservation (it is full).
+    public var fullAt: Int64? {
+        updatedAt.map { $0 + Self.refillMilliseconds(from: tokens, to: limit) }
+    }
+
+    /// The whole milliseconds `limit` takes to refill a balance of `tokens` to its burst (rounded
+    /// up), computed as the PostgreSQL ledger computes it.
+    public static func refillMilliseconds(from tokens: Double, to limit: RateLimit) -> Int64 {
+        let value = ((Double(limit.burst) - tokens) * 1000 / limit.perSecond).rounded(.up)
+        return value > 0 ? Int64(exactly: value) ?? .max : 0
     }
 }
 

@@ -38,6 +38,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 25, name: "event-notify-once", statements: eventNotifyOnce),
         PostgresMigration(version: 26, name: "ticket-activity-indexes", statements: ticketActivityIndexes),
         PostgresMigration(version: 27, name: "visitor-messages-index", index: visitorMessagesIndex),
+        PostgresMigration(version: 28, name: "rate-limit-full-at", statements: rateLimitFullAt),
     ]
 
     /// The newest version this binary knows.

@@ -13,3 +13,13 @@ extension PostgresSchema {
         """,
     ]
 }
+
+extension PostgresSchema {
+    /// When each bucket will have refilled to its burst (`TokenBucketState.fullAt`), so the ones that
+    /// have are forgotten (`PostgresRateLimitLedger.removeFull`): the widget's and the logins' buckets
+    /// are named after visitors, addresses and e-mail addresses, which strangers choose. Buckets from
+    /// before have none until their next reservation, and are kept until then.
+    static let rateLimitFullAt = [
+        "ALTER TABLE rate_limit_buckets ADD COLUMN full_at BIGINT",
+    ]
+}
