@@ -20,6 +20,8 @@ struct BridgeCore: Sendable {
     let inbox: Inbox
     /// Where the accounts' token buckets keep their balances (`RateLimitLedgers`).
     let rateLimits: any RateLimitLedger
+    /// Where the nonces of signatures that do not cover the body are remembered (`NonceLedger`).
+    let nonces: any NonceLedger
     let registry: ChannelRegistry
     /// Webhooks' arrivals and signature refusals, counted in the database for the console.
     let webhookActivity: WebhookActivity
@@ -67,6 +69,7 @@ struct BridgeCore: Sendable {
         runOnce = RunOnceLeaser(leases: try database.runOnceLeases(stores), clock: clock, logger: logger)
         let rateLimits = database.rateLimits(logger: logger)
         self.rateLimits = rateLimits
+        nonces = database.nonces(logger: logger)
         let console = ConsoleChannelAccounts(
             store: stores.channelAccounts, box: try SecretBox.load(config), publicBaseURL: config.server.publicBaseURL)
         let mailer = config.email.map(SMTPMailer.init(settings:))

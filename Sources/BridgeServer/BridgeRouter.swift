@@ -19,7 +19,7 @@ enum BridgeRouter {
         router.get("/api/v1/openapi.yaml") { _, _ in JSONResponse.text(try OpenAPIDocument.text(), contentType: "application/yaml") }
         PlatformWebhookController(
             inbox: inbox, registry: registry, metrics: metrics, maxBodyBytes: config.server.maxWebhookBytes,
-            publicBaseURL: config.server.publicBaseURL, activity: core.webhookActivity)
+            publicBaseURL: config.server.publicBaseURL, nonces: core.nonces, activity: core.webhookActivity)
             .addRoutes(to: router)
         SlackController(
             consoles: core.consoles, inbox: inbox, registry: registry, transport: core.transport, metrics: metrics,

@@ -32,7 +32,7 @@ enum BridgeServices {
                     uploadRetention: config.media.uploadRetention, leaser: core.runOnce, logger: logger),
                 SearchIndexer(inbox: inbox, leaser: core.runOnce, logger: logger),
                 RetentionJanitor(inbox: inbox, interval: janitorInterval, leaser: core.runOnce, logger: logger),
-                RateLimitJanitor(ledger: core.rateLimits, interval: janitorInterval, leaser: core.runOnce, logger: logger),
+                LedgerJanitor(rateLimits: core.rateLimits, nonces: core.nonces, interval: janitorInterval, leaser: core.runOnce, logger: logger),
                 Distributor(inbox: inbox, registry: registry, queueMessage: config.queueMessage, spam: config.spam, leaser: core.runOnce, logger: logger),
                 core.live,
                 core.visitorLog,

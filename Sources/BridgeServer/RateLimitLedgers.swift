@@ -26,8 +26,9 @@ enum RateLimitLedgers {
     }
 
     /// The ledger's name for a limit on something a stranger names (a visitor, a client address, an
-    /// e-mail address): `scope` and a digest of `key`, so the shared table holds no address and no
-    /// name grows past 60 characters.
+    /// e-mail address): `scope` and a SHA-256 digest of `key`, so the shared table does not show
+    /// the addresses (an IPv4 address or a known e-mail can still be found by trying candidates) and
+    /// no name grows past 60 characters.
     static func bucket(_ scope: String, _ key: String) -> String {
         "\(scope):" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }

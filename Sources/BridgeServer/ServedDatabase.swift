@@ -64,6 +64,15 @@ enum ServedDatabase: Sendable {
         return stores.runOnceLeases
     }
 
+    /// Where signatures' nonces are remembered (`NonceLedger`): in this process on SQLite (it alone
+    /// serves the database), in the table every process shares on PostgreSQL.
+    func nonces(logger: Logger) -> any NonceLedger {
+        switch self {
+        case .sqlite: InProcessNonceLedger()
+        case .postgres(let client, _): PostgresNonceLedger(client: client, logger: logger)
+        }
+    }
+
     /// Where the token buckets are kept (`RateLimitLedgers`).
     func rateLimits(logger: Logger) -> any RateLimitLedger {
         switch self {

@@ -134,24 +134,35 @@ import Testing
         #expect(parsed.unreadable.first?.reason.contains(why) == true, "\(parsed.unreadable.map(\.reason))")
     }
 
-    /// WeChat's plaintext mode signs only token, timestamp and nonce: a stale timestamp, or a seen
-    /// nonce with another body, is a replay.
-    @Test func wechatReplayIsRefused() throws {
+    /// WeChat's plaintext mode signs only token, timestamp and nonce: a stale timestamp is refused by
+    /// `verify`, and a seen nonce with another body by the nonce ledger the server records it in.
+    @Test func wechatReplayIsRefused() async throws {
         let adapter = TestAccounts.wechat()
+        let ledger = InProcessNonceLedger()
         let body = Data("<xml><FromUserName>o1</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>1</MsgId></xml>".utf8)
         var request = TestAccounts.signedRequest(.wechat, body: body)
         try adapter.verify(request)
+        let use = try #require(adapter.signatureUse(request))
+        #expect(try await ledger.record(use, at: request.receivedAt))
         // The platform's own redelivery of the same body passes (the inbox dedupes it).
-        try adapter.verify(request)
-        // The same signature over another body is refused.
+        #expect(try await ledger.record(try #require(adapter.signatureUse(request)), at: request.receivedAt))
+        // The same signature over another body verifies, but its nonce is a replay.
         var forged = request
         forged.body = Data("<xml><FromUserName>o2</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>2</MsgId></xml>".utf8)
-        #expect(throws: WebhookError.self) { try adapter.verify(forged) }
+        try adapter.verify(forged)
+        #expect(try await !ledger.record(try #require(adapter.signatureUse(forged)), at: forged.receivedAt))
+        // The nonce is kept while the timestamp is fresh: until it is 300 s old.
+        #expect(use.expires == Date(timeIntervalSince1970: 1_700_000_000 + 300))
         // Six minutes later the signature is stale, whatever the body.
         request.receivedAt = Date(timeIntervalSince1970: 1_700_000_000 + 360)
         #expect(throws: WebhookError.unauthorized("timestamp is more than 300 seconds from now; a replayed or delayed request")) {
             try TestAccounts.wechat().verify(request)
         }
+    }
+
+    /// A signature that covers the body has no nonce to record.
+    @Test func onlyWeChatRecordsNonces() {
+        #expect(TestAccounts.line().signatureUse(TestAccounts.signedRequest(.line, body: Data("{}".utf8))) == nil)
     }
 
     @Test func whatsappHandshake() throws {

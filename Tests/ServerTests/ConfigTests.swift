@@ -92,6 +92,8 @@ import Testing
         ("outbound:\n  maxBackoff: 1e300d", #"outbound.maxBackoff must be a duration such as 30s, 15m, 36h or 14d (at most 3660d), got "1e300d""#),
         ("channels:\n  - kind: line\n    id: a\n    channelSecret: s\n    accessToken: t\n    apiBaseURL: not a url", #"channels[0].apiBaseURL must be an http or https URL, got "not a url""#),
         ("channels:\n  - {kind: line, id: a, channelSecret: s, accessToken: t}\n  - {kind: line, id: a, channelSecret: s, accessToken: t}", "channels[1].id repeats line/a; each account needs its own id"),
+        // A login limit refilling slower than a token bucket can (the limits are refused, not loosened).
+        ("auth:\n  loginLimits: {perAccount: 1, window: 200000s}", "auth.loginLimits.window must let perAccount refill at least one attempt in 100000 s (and at most 100000 a second)"),
         ("colour: blue", "colour is not a known setting (expected one of: auth, broadcast, channels, data, database, egress, email, media, notifier, outbound, reports, satisfaction, search, server, spam, tickets)"),
         ("reports:\n  summaryHour: 24", "reports.summaryHour must be an hour from 0 to 23"),
         ("reports:\n  timeZone: Mars/Base", "reports.timeZone must be an IANA time zone name, e.g. Asia/Tokyo"),

@@ -60,6 +60,25 @@ import Testing
         for _ in 0..<3 { try await throttle.begin(account: "eve@example.com", address: "192.0.2.4") }
     }
 
+    /// When the ledger cannot be reached no attempt goes unchecked: 503 `limits_unavailable`.
+    @Test func anUnreachableLedgerRefusesTheAttempt() async throws {
+        struct Unreachable: RateLimitLedger {
+            struct Down: Error {}
+            func reserve(_ name: String, limit: RateLimit, at now: Date) async throws -> Duration { throw Down() }
+            func refund(_ name: String, limit: RateLimit) async throws { throw Down() }
+            func remove(_ name: String) async throws { throw Down() }
+            func removeFull(at now: Date) async throws -> Int { throw Down() }
+        }
+        let throttle = LoginThrottle(limits: .init(), ledger: Unreachable())
+        do {
+            try await throttle.begin(account: "ann@example.com", address: "192.0.2.1")
+            Issue.record("an attempt went through unchecked")
+        } catch let error as APIError {
+            #expect(error.status == .serviceUnavailable)
+            #expect(error.code == "limits_unavailable")
+        }
+    }
+
     @Test func anAccountIsLimitedForAWrongPasswordAndAnUnknownAccountAlike() async throws {
         try await TestBridge.with(configure: { $0.loginLimits = .init(perAccount: 3, perAddress: 1000, window: 900) }) { t in
             _ = try await t.addAgent("Ann", password: "the right password")
@@ -91,10 +110,11 @@ import Testing
     }
 
     /// The buckets a login leaves (its account's and its address's, named by digests) are forgotten
-    /// once refilled (`RateLimitJanitor`), so addresses and e-mail addresses strangers try do not pile
+    /// once refilled (`LedgerJanitor`), so addresses and e-mail addresses strangers try do not pile
     /// up in the ledger: on PostgreSQL a table every process shares.
     @Test func refilledBucketsAreForgotten() async throws {
-        try await TestBridge.with(janitorInterval: .milliseconds(50), configure: { $0.loginLimits = .init(perAccount: 1, perAddress: 1000, window: 0.05) }) { t in
+        // The account's bucket refills in 5 s; the janitor looks every 50 ms (and forgets what was full 50 ms before).
+        try await TestBridge.with(janitorInterval: .milliseconds(50), configure: { $0.loginLimits = .init(perAccount: 1, perAddress: 1000, window: 5) }) { t in
             #expect(try await login(t, "nobody@example.com", "a wrong password").status == 401)
             let ledger = t.bridge.parts.rateLimits
             let buckets: @Sendable () async throws -> Int = {
@@ -112,6 +132,7 @@ import Testing
                 let local = try #require(ledger as? InProcessRateLimitLedger)
                 return await local.bucketCount
             }
+            #expect(try await buckets() >= 1, "the account's bucket, not yet refilled")
             try await t.eventually("the refilled login buckets to be forgotten") { try await buckets() == 0 }
         }
     }

@@ -17,6 +17,25 @@ import Testing
         }
     }
 
+    /// Plaintext mode signs the query only: the same signed query over another body is refused (401)
+    /// and stores nothing, while WeChat's own redelivery of the body is acknowledged. (Across
+    /// processes on PostgreSQL: `NonceLedgerContractTests`.)
+    @Test func aReplayedSignatureIsRefused() async throws {
+        try await TestBridge.with(standIns: [.wechat]) { t in
+            let query = PlatformSignatures.wechatQuery(token: "wxtoken", timestamp: String(Int(Date().timeIntervalSince1970)), nonce: "once", encrypted: nil)
+            let path = "/webhooks/wechat/main?\(query)&openid=\(Payloads.openId)"
+            let headers = [("Content-Type", "text/xml")]
+            let first = Data(Payloads.wechatText("24190000000000007", "first").utf8)
+            #expect(try await t.request(.POST, path, body: first, headers: headers, token: nil).status == 200)
+            #expect(try await t.request(.POST, path, body: first, headers: headers, token: nil).status == 200)
+            let forged = try await t.request(.POST, path, body: Data(Payloads.wechatText("24190000000000008", "forged").utf8), headers: headers, token: nil)
+            #expect(forged.status == 401)
+            #expect(forged.errorMessage?.contains("replayed signature") == true)
+            let ticket = try #require(try await t.get("/api/v1/tickets?channel=wechat").items.first)
+            #expect(try await t.messages(ticket: try #require(ticket["id"] as? Int)).map { $0["text"] as? String } == ["first"])
+        }
+    }
+
     @Test(arguments: [false, true])
     func conversationRoundTrip(safeMode: Bool) async throws {
         try await TestBridge.with(standIns: [.wechat]) { t in

@@ -10,7 +10,7 @@ import Foundation
 /// The buckets are kept in the bridge's `RateLimitLedger`, so on PostgreSQL every process behind
 /// the load balancer counts the same failures: two processes allow what one does, not twice as
 /// many guesses. Their names are digests (`RateLimitLedgers.bucket`), so the shared table holds no
-/// e-mail or client address, and `RateLimitJanitor` forgets the refilled ones.
+/// e-mail or client address, and `LedgerJanitor` forgets the refilled ones.
 ///
 /// Each attempt is counted as a failure when it starts (`begin`) and taken back when it succeeds or
 /// is not tried (`succeeded`, `abandoned`), so concurrent guesses cannot slip past a limit while
@@ -38,6 +38,8 @@ final class LoginThrottle: Sendable {
 
     let limits: Limits
     private let ledger: any RateLimitLedger
+    /// The buckets that refused here lately: guesses from a blocked address cost the ledger nothing.
+    private let refusals = RecentRefusals()
     private let now: @Sendable () -> Date
 
     init(limits: Limits, ledger: any RateLimitLedger = InProcessRateLimitLedger(), now: @escaping @Sendable () -> Date = { Date() }) {
@@ -49,30 +51,36 @@ final class LoginThrottle: Sendable {
     /// Counts an attempt for `account` (an e-mail address) from `address`. Throws `Limited`, or
     /// `APIError.limitsUnavailable` when the ledger cannot be reached (no attempt goes unchecked).
     func begin(account: String, address: String?) async throws {
-        let buckets = [(name: accountBucket(account), limit: limits.accountLimit)]
-            + (address.map { [(name: addressBucket($0), limit: limits.addressLimit)] } ?? [])
+        // The address first: an attacker can name many accounts, not many addresses.
+        let buckets = (address.map { [(name: addressBucket($0), limit: limits.addressLimit, scope: "address")] } ?? [])
+            + [(name: accountBucket(account), limit: limits.accountLimit, scope: "account")]
         let refused: (bucket: Int, wait: Duration)?
         do {
-            refused = try await ledger.takeAll(buckets, at: now())
+            refused = try await ledger.takeAll(buckets.map { ($0.name, $0.limit) }, at: now(), refusals: refusals)
         } catch {
             throw APIError.limitsUnavailable
         }
         guard let refused else { return }
-        let seconds = Double(refused.wait.components.seconds) + Double(refused.wait.components.attoseconds) / 1e18
-        throw Limited(retryAfter: max(1, Int(seconds.rounded(.up))), scope: refused.bucket == 0 ? "account" : "address")
+        throw Limited(retryAfter: max(1, Int(refused.wait.timeInterval.rounded(.up))), scope: buckets[refused.bucket].scope)
     }
 
     /// The password was right: the account starts afresh, and the attempt no longer counts against
     /// the address. (Should the ledger fail here, the limits stay stricter, never looser.)
     func succeeded(account: String, address: String?) async {
+        refusals.forget(accountBucket(account))
         try? await ledger.remove(accountBucket(account))
-        if let address { try? await ledger.refund(addressBucket(address), limit: limits.addressLimit) }
+        if let address { await giveBack(addressBucket(address), limit: limits.addressLimit) }
     }
 
     /// The attempt was not made after all (the password threads were busy): it does not count.
     func abandoned(account: String, address: String?) async {
-        try? await ledger.refund(accountBucket(account), limit: limits.accountLimit)
-        if let address { try? await ledger.refund(addressBucket(address), limit: limits.addressLimit) }
+        await giveBack(accountBucket(account), limit: limits.accountLimit)
+        if let address { await giveBack(addressBucket(address), limit: limits.addressLimit) }
+    }
+
+    private func giveBack(_ bucket: String, limit: RateLimit) async {
+        refusals.forget(bucket)
+        try? await ledger.refund(bucket, limit: limit)
     }
 
     /// Accounts are e-mail addresses, compared as the agents table does (case-insensitively).

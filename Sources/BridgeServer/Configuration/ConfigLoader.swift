@@ -131,6 +131,11 @@ enum ConfigLoader {
         guard config.loginLimits.perAccount >= 1, config.loginLimits.perAddress >= 1, config.loginLimits.window > 0 else {
             throw ConfigError(key: "auth.loginLimits", problem: "perAccount and perAddress must be at least 1 and window longer than 0")
         }
+        // Each limit is a token bucket refilled over the window (`LoginThrottle.Limits`), at a rate a bucket can have.
+        for (key, count) in [("perAccount", config.loginLimits.perAccount), ("perAddress", config.loginLimits.perAddress)]
+        where !RateLimit.allowedRates.contains(Double(count) / config.loginLimits.window) {
+            throw ConfigError(key: "auth.loginLimits.window", problem: "must let \(key) refill at least one attempt in 100000 s (and at most 100000 a second)")
+        }
 
         let spam = node.child("spam")
         try spam.checkKeys(["threshold", "minimumTraining"])

@@ -15,6 +15,8 @@ struct PlatformWebhookController: Sendable {
     let maxBodyBytes: Int
     /// The public origin the platforms call (signed by Twilio); nil: from the Host header.
     var publicBaseURL: String?
+    /// Where the nonces of signatures that do not cover the body are recorded (`ChannelAdapter.signatureUse`).
+    let nonces: any NonceLedger
     /// Where arrivals and signature refusals are counted for the console.
     var activity: WebhookActivity?
 
@@ -90,9 +92,10 @@ struct PlatformWebhookController: Sendable {
         let parsed: ParsedWebhook
         do {
             try adapter.verify(incoming)
+            try await recordNonce(of: adapter, incoming)
             parsed = try adapter.parse(incoming)
         } catch {
-            metrics.webhook(channel: channel, outcome: error.status == 401 ? "unauthorized" : "malformed")
+            metrics.webhook(channel: channel, outcome: [401: "unauthorized", 503: "error"][error.status] ?? "malformed")
             if error.status == 401 { await activity?.refused(adapter.account.key) }
             logger.notice("webhook refused", metadata: ["channel.account": account, "webhook.outcome": "\(error.code)", "reason": "\(error.message)"])
             throw APIError(status: .init(code: error.status), code: error.code, message: error.message)
@@ -119,6 +122,20 @@ struct PlatformWebhookController: Sendable {
             "webhook stored", metadata: ["channel.account": account, "events.stored": "\(result.stored)", "events.duplicate": "\(result.duplicates)"])
         let ack = adapter.acknowledgement
         return JSONResponse.text(ack.body, status: .init(code: ack.status), contentType: ack.contentType)
+    }
+
+    /// Records the nonce of a signature that does not cover the body; one that signed another body
+    /// (here or in another process) is refused as a replay. When the ledger cannot be reached the
+    /// webhook is refused with 503, so the platform delivers it again, rather than let through.
+    private func recordNonce(of adapter: any ChannelAdapter, _ incoming: WebhookRequest) async throws(WebhookError) {
+        guard let use = adapter.signatureUse(incoming) else { return }
+        let fresh: Bool
+        do {
+            fresh = try await nonces.record(use, at: incoming.receivedAt)
+        } catch {
+            throw WebhookError.unavailable("the signature's nonce could not be checked; deliver the webhook again")
+        }
+        guard fresh else { throw SignatureUse.replayed }
     }
 
     func handshake(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {

@@ -29,7 +29,10 @@ struct AddressConfirmations: Sendable {
         guard let mailer, WidgetController.isPlainAddress(address) else { return false }
         do {
             try await throttle.confirmation(account: adapter.account.key, visitorId: visitorId, recipient: address, address: client)
+        } catch is WidgetThrottle.Limited {
+            return false
         } catch {
+            logger.warning("widget confirmation mail not sent: its limits could not be checked", metadata: ["channel.account": "\(adapter.account.key)"])
             return false
         }
         let code = AddressConfirmation.code(visitorId: visitorId, address: address, at: clock(), secret: adapter.configuration.visitorSecret)
@@ -58,7 +61,8 @@ struct AddressConfirmations: Sendable {
 
 /// `POST confirm {email, code}`: the visitor types the code mailed to the address; it holds
 /// (`AddressConfirmation.holds`) → the visitor is confirmed as the address's owner. Five tries an
-/// hour per visitor (429); a wrong code is 400 `wrong_code` and changes nothing.
+/// hour per visitor and ten per address, whoever tries (429); a wrong code is 400 `wrong_code` and
+/// changes nothing.
 extension WidgetController {
     struct ConfirmBody: Decodable {
         var email: String
@@ -71,7 +75,7 @@ extension WidgetController {
         let email = body.email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(email) else { throw APIError.badRequest("invalid_email", "\(body.email) is not an e-mail address") }
         do {
-            try await throttle.codeAttempt(visitorId: visitorId)
+            try await throttle.codeAttempt(account: adapter.account.key, visitorId: visitorId, recipient: email)
         } catch let error as WidgetThrottle.Limited {
             throw Self.limited(error)
         }

@@ -13,7 +13,7 @@ import Synchronization
 ///   sent to an address a stranger typed, the account's mail relay) are kept in the bridge's
 ///   `RateLimitLedger`: on PostgreSQL shared by every process, so two processes behind a load
 ///   balancer allow what one does, not twice as many guesses or mails. Their bucket names are
-///   digests (`RateLimitLedgers.bucket`), and `RateLimitJanitor` forgets the refilled ones.
+///   digests (`RateLimitLedgers.bucket`), and `LedgerJanitor` forgets the refilled ones.
 /// - Those that guard the work a process does (chats, messages, images, other calls, open polls)
 ///   stay in the process, with no database round trip on every widget call: a refusal there
 ///   protects this process's share of the work. Memory is bounded, the stalest keys dropped first.
@@ -41,6 +41,9 @@ final class WidgetThrottle: Sendable {
         var confirmationsPerVisitor = RateLimit(perSecond: 2.0 / 3600, burst: 2)
         var confirmationsPerAddress = RateLimit(perSecond: 10.0 / 3600, burst: 10)
         var codeAttemptsPerVisitor = RateLimit(perSecond: 5.0 / 3600, burst: 5)
+        /// Codes tried for one address, whichever visitors try them: ten an hour (a visitor is cheap
+        /// to make, and a code holds up to a day, so per visitor alone guesses would add up).
+        var codeAttemptsPerRecipient = RateLimit(perSecond: 10.0 / 3600, burst: 10)
         /// Every mail the widget sends for visitors (transcripts, confirmation codes), per account:
         /// a hundred an hour, whatever the addresses and visitors, so many addresses together cannot
         /// make the business's relay a sender of strangers' text.
@@ -60,13 +63,15 @@ final class WidgetThrottle: Sendable {
         var retryAfter: Int
 
         init(waiting wait: Duration) {
-            retryAfter = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            retryAfter = max(1, Int(wait.timeInterval.rounded(.up)))
         }
     }
 
     let limits: Limits
     /// Where the limits that guard a secret or someone else keep their buckets.
     private let ledger: any RateLimitLedger
+    /// The shared buckets that refused here lately: a flood of refused calls costs the ledger nothing.
+    private let refusals = RecentRefusals()
     private let now: @Sendable () -> Date
     private let maxKeys: Int
     private let buckets = Mutex([String: (state: TokenBucketState, used: Date)]())
@@ -116,9 +121,13 @@ final class WidgetThrottle: Sendable {
         ])
     }
 
-    /// Takes a token for trying a confirmation code, in the shared ledger.
-    func codeAttempt(visitorId: String) async throws {
-        try await takeShared([("widget/code-attempts/visitor", visitorId, limits.codeAttemptsPerVisitor)])
+    /// Takes a token for trying a confirmation code for `recipient` on `account` from `visitorId`,
+    /// in the shared ledger.
+    func codeAttempt(account: String, visitorId: String, recipient: String) async throws {
+        try await takeShared([
+            ("widget/code-attempts/recipient", "\(account) \(recipient.lowercased())", limits.codeAttemptsPerRecipient),
+            ("widget/code-attempts/visitor", visitorId, limits.codeAttemptsPerVisitor),
+        ])
     }
 
     /// Takes a token for an image from `visitorId` and from `address` (besides a message's).
@@ -159,7 +168,7 @@ final class WidgetThrottle: Sendable {
         let buckets = wanted.compactMap { $0 }.map { (name: RateLimitLedgers.bucket($0.scope, $0.key), limit: $0.limit) }
         let refused: (bucket: Int, wait: Duration)?
         do {
-            refused = try await ledger.takeAll(buckets, at: now())
+            refused = try await ledger.takeAll(buckets, at: now(), refusals: refusals)
         } catch {
             throw APIError.limitsUnavailable
         }

@@ -16,7 +16,8 @@ public protocol MessageSender: Sendable {
 
 /// One configured account on one platform: verifies and parses its webhooks and talks to its API.
 ///
-/// The server calls, in this order, for every webhook: `verify` on the raw bytes, then `parse`.
+/// The server calls, in this order, for every webhook: `verify` on the raw bytes (with
+/// `signatureUse`'s nonce recorded), then `parse`.
 /// Nothing is parsed before the signature holds. Adapters never touch the store.
 public protocol ChannelAdapter: MessageSender {
     var account: ChannelAccountRef { get }
@@ -26,6 +27,11 @@ public protocol ChannelAdapter: MessageSender {
 
     /// Checks the signature over the raw body. Throws `.unauthorized` when it does not hold.
     func verify(_ request: WebhookRequest) throws(WebhookError)
+
+    /// For a signature that does not cover the body, the nonce it used: the server records it in the
+    /// bridge's `NonceLedger` after `verify`, and refuses the webhook when the nonce already signed
+    /// another body (in any process). Nil (the default) when the signature covers the body.
+    func signatureUse(_ request: WebhookRequest) -> SignatureUse?
 
     /// Turns a verified body into normalised events, each platform event read on its own: one it
     /// cannot read is returned as unreadable, never thrown. Throws `.malformed` only for a body
@@ -41,4 +47,8 @@ public protocol ChannelAdapter: MessageSender {
 
     /// Looks up the customer's display name where the platform has a profile API; `nil` otherwise.
     func fetchProfile(userId: String, transport: any HTTPTransport) async throws -> ContactProfile?
+}
+
+extension ChannelAdapter {
+    public func signatureUse(_ request: WebhookRequest) -> SignatureUse? { nil }
 }

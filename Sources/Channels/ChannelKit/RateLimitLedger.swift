@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where token buckets keep their balances, by bucket name (an account's key): the part of a rate
 /// limit that must be shared by every process sending for the account, so that two bridge processes
@@ -29,7 +30,7 @@ public protocol RateLimitLedger: Sendable {
 
     /// Forgets every bucket that has refilled to its burst by `now`, which a fresh bucket equals, so
     /// buckets named after visitors, client addresses and e-mail addresses do not pile up
-    /// (`RateLimitJanitor`). Answers how many went.
+    /// (`LedgerJanitor`). Answers how many went.
     func removeFull(at now: Date) async throws -> Int
 }
 
@@ -37,22 +38,82 @@ extension RateLimitLedger {
     /// One token from each of `buckets` at `now`, or none, for limits that refuse rather than queue
     /// (the widget's and the logins'): when a bucket would make the caller wait, the tokens taken so
     /// far and its own are given back, and the answer is that bucket's index and wait. Nil: all taken.
-    /// A ledger that fails half-way gets back what was taken before the error is thrown on.
-    public func takeAll(_ buckets: [(name: String, limit: RateLimit)], at now: Date) async throws -> (bucket: Int, wait: Duration)? {
+    /// A ledger that fails half-way is asked to give back each token taken before the error is
+    /// thrown on, once (a refund that fails too leaves the limit stricter, never looser).
+    ///
+    /// With `refusals`, a bucket that refused a caller of this process refuses again until its wait
+    /// is over without asking the ledger, so a flood of refused requests (password guesses from a
+    /// blocked address) costs the shared database nothing more.
+    public func takeAll(
+        _ buckets: [(name: String, limit: RateLimit)], at now: Date, refusals: RecentRefusals? = nil
+    ) async throws -> (bucket: Int, wait: Duration)? {
+        if let refusals, let known = refusals.wait(for: buckets.map(\.name), at: now) { return known }
         var taken: [(name: String, limit: RateLimit)] = []
-        do {
-            for (index, bucket) in buckets.enumerated() {
+        var refused: (bucket: Int, wait: Duration)?
+        var failure: (any Error)?
+        for (index, bucket) in buckets.enumerated() {
+            do {
                 let wait = try await reserve(bucket.name, limit: bucket.limit, at: now)
                 taken.append(bucket)
                 if wait > .zero {
-                    for bucket in taken { try await refund(bucket.name, limit: bucket.limit) }
-                    return (index, wait)
+                    refused = (index, wait)
+                    break
                 }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        guard refused != nil || failure != nil else { return nil }
+        for bucket in taken {
+            do {
+                try await refund(bucket.name, limit: bucket.limit)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        if let refusals, let refused { refusals.remember(buckets[refused.bucket].name, until: now.addingTimeInterval(refused.wait.timeInterval)) }
+        return refused
+    }
+}
+
+/// Refusals this process met, by bucket, until their wait ends (`RateLimitLedger.takeAll`). A bucket
+/// that refused cannot have a token before then, except one given back by a caller that did not use
+/// it, which this process then sees late: the limit stays stricter, never looser. At most `maxBuckets`
+/// are kept (past that, the ended ones go, then all).
+public final class RecentRefusals: Sendable {
+    private let until = Mutex([String: Date]())
+    private let maxBuckets: Int
+
+    public init(maxBuckets: Int = 10_000) {
+        self.maxBuckets = maxBuckets
+    }
+
+    /// The first of `names` still refusing at `now`, and how long it will.
+    func wait(for names: [String], at now: Date) -> (bucket: Int, wait: Duration)? {
+        until.withLock { until in
+            for (index, name) in names.enumerated() {
+                guard let end = until[name] else { continue }
+                if end > now { return (index, .seconds(end.timeIntervalSince(now))) }
+                until[name] = nil
             }
             return nil
-        } catch {
-            for bucket in taken { try? await refund(bucket.name, limit: bucket.limit) }
-            throw error
+        }
+    }
+
+    /// Forgets `name`'s refusal: this process gave the bucket a token back, or cleared it.
+    public func forget(_ name: String) {
+        _ = until.withLock { $0.removeValue(forKey: name) }
+    }
+
+    func remember(_ name: String, until end: Date) {
+        until.withLock { until in
+            if until.count >= maxBuckets {
+                until = until.filter { $0.value > Date() }
+                if until.count >= maxBuckets { until.removeAll() }
+            }
+            until[name] = end
         }
     }
 }

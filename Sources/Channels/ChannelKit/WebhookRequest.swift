@@ -50,12 +50,16 @@ public enum WebhookError: Error, Sendable, Equatable {
     case forbidden(String)
     /// Signed correctly but not a payload we can read: 400.
     case malformed(String)
+    /// Not checked because a store the check needs cannot be reached: 503, for the platform to
+    /// deliver it again.
+    case unavailable(String)
 
     public var status: Int {
         switch self {
         case .unauthorized: 401
         case .forbidden: 403
         case .malformed: 400
+        case .unavailable: 503
         }
     }
 
@@ -64,12 +68,13 @@ public enum WebhookError: Error, Sendable, Equatable {
         case .unauthorized: "invalid_signature"
         case .forbidden: "forbidden"
         case .malformed: "malformed_payload"
+        case .unavailable: "unavailable"
         }
     }
 
     public var message: String {
         switch self {
-        case .unauthorized(let m), .forbidden(let m), .malformed(let m): m
+        case .unauthorized(let m), .forbidden(let m), .malformed(let m), .unavailable(let m): m
         }
     }
 }

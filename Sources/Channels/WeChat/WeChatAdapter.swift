@@ -6,8 +6,9 @@ import Foundation
 public struct WeChatAdapter: ChannelAdapter {
     public let configuration: WeChatConfiguration
     private let tokens = WeChatTokenCache()
-    /// Plaintext mode signs only token, timestamp and nonce: stale or replayed ones are refused.
-    private let replay = ReplayGuard(window: 300)
+    /// Plaintext mode signs only token, timestamp and nonce: a timestamp further than this from the
+    /// call is refused, and a nonce is a replay over another body until then (`signatureUse`).
+    static let replayWindow: TimeInterval = 300
     public var account: ChannelAccountRef { ChannelAccountRef(kind: .wechat, id: configuration.id) }
     /// No per-second limit is published (daily quotas apply); this keeps bursts polite.
     public var defaultRateLimit: RateLimit { RateLimit(perSecond: 20) }
@@ -41,12 +42,23 @@ public struct WeChatAdapter: ChannelAdapter {
 
     public func verify(_ request: WebhookRequest) throws(WebhookError) {
         try checkSignature(request)
-        try replay.check(timestamp: request.query["timestamp"] ?? "", nonce: request.query["nonce"] ?? "", body: request.body, now: request.receivedAt)
+        try SignatureUse.checkFresh(timestamp: request.query["timestamp"] ?? "", now: request.receivedAt, window: Self.replayWindow)
         guard request.query["encrypt_type"] == "aes" else { return }
         guard let msgSignature = request.query["msg_signature"] else { throw .unauthorized("missing msg_signature") }
         let encrypted = try encryptedField(request.body)
         let expected = WeChatCrypto.signature([configuration.token, request.query["timestamp"] ?? "", request.query["nonce"] ?? "", encrypted])
         guard Signatures.constantTimeEquals(msgSignature.lowercased(), expected) else { throw .unauthorized("msg_signature does not match the body") }
+    }
+
+    /// The nonce, with the body it signed, for every webhook: in plaintext mode the signature does
+    /// not cover the body (in safe mode `msg_signature` does, and a redelivery is the same body).
+    /// It is remembered while its timestamp passes `verify`: until the timestamp plus the window
+    /// (a timestamp ahead of the call stays fresh that much longer).
+    public func signatureUse(_ request: WebhookRequest) -> SignatureUse? {
+        let signedAt = request.query["timestamp"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? request.receivedAt
+        return SignatureUse(
+            account: account.key, nonce: request.query["nonce"] ?? "", body: request.body,
+            expires: max(signedAt, request.receivedAt).addingTimeInterval(Self.replayWindow))
     }
 
     private func encryptedField(_ body: Data) throws(WebhookError) -> String {

@@ -39,6 +39,7 @@ public enum PostgresSchema {
         PostgresMigration(version: 26, name: "ticket-activity-indexes", statements: ticketActivityIndexes),
         PostgresMigration(version: 27, name: "visitor-messages-index", index: visitorMessagesIndex),
         PostgresMigration(version: 28, name: "rate-limit-full-at", statements: rateLimitFullAt),
+        PostgresMigration(version: 29, name: "webhook-nonces", statements: webhookNonces),
     ]
 
     /// The newest version this binary knows.
@@ -56,7 +57,7 @@ public enum PostgresSchema {
         "spam_training", "spam_state", "saved_views", "drafts", "ratings", "business_hours", "rules", "rule_runs",
         "notification_settings", "push_subscriptions", "push_devices",
         "outbox", "jobs", "webhooks", "webhook_deliveries", "notifications", "campaigns", "campaign_recipients", "feed_cursors",
-        "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets",
+        "event_seq", "events", "event_log_state", "run_once_leases", "rate_limit_buckets", "webhook_nonces",
         "presence", "presence_state", "presence_changes",
         "channel_accounts", "channel_accounts_version", "channel_activity", "channel_refusals",
         "retention_settings", "audit_log",

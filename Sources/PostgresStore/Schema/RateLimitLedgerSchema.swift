@@ -21,5 +21,25 @@ extension PostgresSchema {
     /// before have none until their next reservation, and are kept until then.
     static let rateLimitFullAt = [
         "ALTER TABLE rate_limit_buckets ADD COLUMN full_at BIGINT",
+        "CREATE INDEX rate_limit_buckets_full ON rate_limit_buckets (full_at)",
+    ]
+}
+
+extension PostgresSchema {
+    /// The nonces of signatures that do not cover the body (WeChat's plaintext mode), with the body's
+    /// digest, until their timestamp is stale (`PostgresNonceLedger`): shared, so a replay to another
+    /// process is refused too. No SQLite twin: one process serves a SQLite database and keeps them
+    /// in memory (`ChannelKit/NonceLedger.swift`). Expired ones are deleted by the janitor, by time.
+    static let webhookNonces = [
+        """
+        CREATE TABLE webhook_nonces (
+            account TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            PRIMARY KEY (account, nonce)
+        )
+        """,
+        "CREATE INDEX webhook_nonces_expiry ON webhook_nonces (expires_at)",
     ]
 }

@@ -23,12 +23,15 @@ struct Stores: Sendable {
     /// On SQLite the in-process ledger: one process serves a SQLite database (`ServingLock`), so its
     /// buckets live in that process and there is no second process to share them with.
     let rateLimits: any RateLimitLedger
+    /// Where signatures' nonces are remembered: on SQLite, as the rate ledger, in the process.
+    let nonces: any NonceLedger
     /// The database itself, for fixtures and checks in plain SQL (`PlainSQL.swift`).
     let sql: PlainSQL
 
-    init(_ stores: InboxStores, rateLimits: any RateLimitLedger, sql: PlainSQL) {
+    init(_ stores: InboxStores, rateLimits: any RateLimitLedger, nonces: any NonceLedger, sql: PlainSQL) {
         self.inbox = stores
         self.rateLimits = rateLimits
+        self.nonces = nonces
         self.sql = sql
     }
 
@@ -41,7 +44,7 @@ struct Stores: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try AppDatabase(path: directory.appendingPathComponent("bridge.sqlite").path)
-            try await body(Stores(.sqlite(database), rateLimits: InProcessRateLimitLedger(), sql: .sqlite(database)))
+            try await body(Stores(.sqlite(database), rateLimits: InProcessRateLimitLedger(), nonces: InProcessNonceLedger(), sql: .sqlite(database)))
         case .postgres:
             try await withPostgresProcesses(1) { try await body($0[0]) }
         }
@@ -63,6 +66,7 @@ struct Stores: Sendable {
                 try await body(clients.map { client in
                     Stores(
                         .postgres(client: client, logger: logger), rateLimits: PostgresRateLimitLedger(client: client, logger: logger),
+                        nonces: PostgresNonceLedger(client: client, logger: logger),
                         sql: .postgres(client))
                 })
             }
