@@ -19,9 +19,9 @@ public struct PostgresNonceLedger: NonceLedger {
 
     public func record(_ use: SignatureUse, at now: Date) async throws -> Bool {
         let rows = try await client.query("""
-            INSERT INTO webhook_nonces AS n (account, nonce, digest, expires_at)
-            VALUES (\(use.account), \(use.nonce), \(use.digest), \(RateLimit.milliseconds(use.expires)))
-            ON CONFLICT (account, nonce) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+            INSERT INTO webhook_nonces AS n (signer, nonce, digest, expires_at)
+            VALUES (\(use.signer), \(use.nonce), \(use.digest), \(RateLimit.milliseconds(use.expires)))
+            ON CONFLICT (signer, nonce) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
             WHERE n.expires_at <= \(RateLimit.milliseconds(now)) OR n.digest = excluded.digest
             RETURNING 1
             """, logger: logger)

@@ -151,8 +151,15 @@ import Testing
         forged.body = Data("<xml><FromUserName>o2</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>2</MsgId></xml>".utf8)
         try adapter.verify(forged)
         #expect(try await !ledger.record(try #require(adapter.signatureUse(forged)), at: forged.receivedAt))
-        // The nonce is kept while the timestamp is fresh: until it is 300 s old.
-        #expect(use.expires == Date(timeIntervalSince1970: 1_700_000_000 + 300))
+        // The nonce is kept while the timestamp is fresh, and a second more: until it is 301 s old,
+        // also when the call came before its timestamp (fresh until then by the clocks' difference).
+        #expect(use.expires == Date(timeIntervalSince1970: 1_700_000_000 + 301))
+        var early = request
+        early.receivedAt = Date(timeIntervalSince1970: 1_700_000_000 - 200)
+        #expect(adapter.signatureUse(early)?.expires == Date(timeIntervalSince1970: 1_700_000_000 + 301))
+        var late = request
+        late.receivedAt = Date(timeIntervalSince1970: 1_700_000_000 + 200)
+        #expect(adapter.signatureUse(late)?.expires == Date(timeIntervalSince1970: 1_700_000_000 + 501))
         // Six minutes later the signature is stale, whatever the body.
         request.receivedAt = Date(timeIntervalSince1970: 1_700_000_000 + 360)
         #expect(throws: WebhookError.unauthorized("timestamp is more than 300 seconds from now; a replayed or delayed request")) {

@@ -36,6 +36,22 @@ import Testing
         }
     }
 
+    /// A handshake signs the same query a post does: its nonce is used up on the handshake's empty
+    /// body, so the query (in any proxy's access log) cannot sign a message.
+    @Test func aHandshakesQueryCannotSignAPost() async throws {
+        try await TestBridge.with(standIns: [.wechat]) { t in
+            let query = PlatformSignatures.wechatQuery(token: "wxtoken", timestamp: String(Int(Date().timeIntervalSince1970)), nonce: "shake", encrypted: nil)
+            let handshake = try await t.get("/webhooks/wechat/main?\(query)&echostr=42", token: nil)
+            #expect(handshake.status == 200)
+            #expect(handshake.text == "42")
+            let post = try await t.request(
+                .POST, "/webhooks/wechat/main?\(query)&openid=\(Payloads.openId)", body: Data(Payloads.wechatText("24190000000000009", "forged").utf8),
+                headers: [("Content-Type", "text/xml")], token: nil)
+            #expect(post.status == 401)
+            #expect(post.errorMessage?.contains("replayed signature") == true)
+        }
+    }
+
     @Test(arguments: [false, true])
     func conversationRoundTrip(safeMode: Bool) async throws {
         try await TestBridge.with(standIns: [.wechat]) { t in

@@ -110,14 +110,15 @@ struct AuthController: Sendable {
         return (token, expiresAt, found.agent)
     }
 
-    /// The client's address: the last entry of the configured proxy header, else the peer's IP.
+    /// The client's address as the limits key it (`WidgetThrottle.addressKey`: IPv6 by /64): the
+    /// last entry of the configured proxy header, else the peer's IP.
     private func clientAddress(_ request: Request, _ context: BridgeRequestContext) -> String? {
         if let name = throttle.limits.addressHeader, let field = HTTPField.Name(name), let value = request.headers[field],
             let last = value.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
-            return last
+            return WidgetThrottle.addressKey(last)
         }
-        return context.remoteAddress?.ipAddress
+        return context.remoteAddress?.ipAddress.map(WidgetThrottle.addressKey)
     }
 }
 

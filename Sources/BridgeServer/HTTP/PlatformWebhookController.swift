@@ -141,9 +141,13 @@ struct PlatformWebhookController: Sendable {
     func handshake(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let adapter = try await adapter(context)
         do {
-            guard let answer = try adapter.handshake(try webhookRequest(request, body: Data())) else {
+            let incoming = try webhookRequest(request, body: Data())
+            guard let answer = try adapter.handshake(incoming) else {
                 throw APIError(status: .methodNotAllowed, code: "no_handshake", message: "\(adapter.account.kind.rawValue) webhooks have no GET handshake")
             }
+            // A handshake's signature is as good as a webhook's (WeChat's signs the same query): its
+            // nonce is used up on the empty body, so the query cannot then sign a posted one.
+            try await recordNonce(of: adapter, incoming)
             return JSONResponse.text(answer.body, status: .init(code: answer.status), contentType: answer.contentType)
         } catch let error as WebhookError {
             throw APIError(status: .init(code: error.status), code: error.code, message: error.message)

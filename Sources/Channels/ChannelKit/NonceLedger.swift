@@ -7,16 +7,16 @@ import Foundation
 /// `NonceLedger`: the same nonce over another body in that time is a replay. The platform's own
 /// redelivery of the same body under the same nonce is let through (the inbox dedupes it).
 public struct SignatureUse: Sendable, Equatable {
-    /// The account whose secret made the signature (`ChannelAccountRef.key`).
-    public var account: String
+    /// Whose secret made the signature (a digest of it: two accounts sharing a secret share nonces).
+    public var signer: String
     public var nonce: String
     /// SHA-256 of the body, hex.
     public var digest: String
     /// When the nonce may sign another body again: its timestamp is stale by then.
     public var expires: Date
 
-    public init(account: String, nonce: String, body: Data, expires: Date) {
-        self.account = account
+    public init(signer: String, nonce: String, body: Data, expires: Date) {
+        self.signer = signer
         self.nonce = nonce
         self.digest = Signatures.sha256Hex(body)
         self.expires = expires
@@ -40,7 +40,7 @@ public struct SignatureUse: Sendable, Equatable {
 /// SQLite database), in `webhook_nonces` on PostgreSQL (`PostgresNonceLedger`). Held to one
 /// contract suite (Tests/StoreTests/Contract/NonceLedgerContractTests). Times are passed in.
 public protocol NonceLedger: Sendable {
-    /// Records `use` at `now`. False when its nonce signed another body on its account and has not
+    /// Records `use` at `now`. False when its nonce signed another body for its signer and has not
     /// expired (a replay: nothing is recorded); true for a new nonce, an expired one, or the same
     /// body again (which moves its expiry to `use.expires`).
     func record(_ use: SignatureUse, at now: Date) async throws -> Bool
@@ -49,11 +49,12 @@ public protocol NonceLedger: Sendable {
     func removeExpired(at now: Date) async throws -> Int
 }
 
-/// The nonces in this process's memory (a bridge on SQLite). Past `sweepAbove` of them, the
-/// expired ones are swept on the next record, so memory follows the signatures of one window.
+/// The nonces in this process's memory (a bridge on SQLite). Past `sweepAbove` of them, the ones
+/// expired a minute before are swept on the next record (a call that arrived a moment earlier still
+/// finds its nonce), so memory follows the signatures of one window.
 public actor InProcessNonceLedger: NonceLedger {
     private struct Key: Hashable {
-        var account: String
+        var signer: String
         var nonce: String
     }
 
@@ -65,8 +66,8 @@ public actor InProcessNonceLedger: NonceLedger {
     }
 
     public func record(_ use: SignatureUse, at now: Date) -> Bool {
-        if seen.count > sweepAbove { _ = removeExpired(at: now) }
-        let key = Key(account: use.account, nonce: use.nonce)
+        if seen.count > sweepAbove { _ = removeExpired(at: now.addingTimeInterval(-60)) }
+        let key = Key(signer: use.signer, nonce: use.nonce)
         if let earlier = seen[key], earlier.expires > now, earlier.digest != use.digest { return false }
         seen[key] = (use.digest, use.expires)
         return true

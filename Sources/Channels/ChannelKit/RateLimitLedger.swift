@@ -73,21 +73,24 @@ extension RateLimitLedger {
             }
         }
         if let failure { throw failure }
-        if let refusals, let refused { refusals.remember(buckets[refused.bucket].name, until: now.addingTimeInterval(refused.wait.timeInterval)) }
+        if let refusals, let refused { refusals.remember(buckets[refused.bucket].name, at: now, for: refused.wait) }
         return refused
     }
 }
 
-/// Refusals this process met, by bucket, until their wait ends (`RateLimitLedger.takeAll`). A bucket
-/// that refused cannot have a token before then, except one given back by a caller that did not use
-/// it, which this process then sees late: the limit stays stricter, never looser. At most `maxBuckets`
-/// are kept (past that, the ended ones go, then all).
+/// Refusals this process met, by bucket, until their wait ends but for at most `longest`
+/// (`RateLimitLedger.takeAll`). A bucket that refused cannot have a token before then, except one
+/// given back or cleared elsewhere (a caller that did not use its token, a right password on
+/// another process), which this process then sees up to `longest` late: the limit stays stricter,
+/// never looser. At most `maxBuckets` are kept (past that, the ended ones go, then all).
 public final class RecentRefusals: Sendable {
     private let until = Mutex([String: Date]())
     private let maxBuckets: Int
+    private let longest: Duration
 
-    public init(maxBuckets: Int = 10_000) {
+    public init(maxBuckets: Int = 10_000, longest: Duration = .seconds(30)) {
         self.maxBuckets = maxBuckets
+        self.longest = longest
     }
 
     /// The first of `names` still refusing at `now`, and how long it will.
@@ -107,10 +110,11 @@ public final class RecentRefusals: Sendable {
         _ = until.withLock { $0.removeValue(forKey: name) }
     }
 
-    func remember(_ name: String, until end: Date) {
+    func remember(_ name: String, at now: Date, for wait: Duration) {
+        let end = now.addingTimeInterval(min(wait, longest).timeInterval)
         until.withLock { until in
             if until.count >= maxBuckets {
-                until = until.filter { $0.value > Date() }
+                until = until.filter { $0.value > now }
                 if until.count >= maxBuckets { until.removeAll() }
             }
             until[name] = end

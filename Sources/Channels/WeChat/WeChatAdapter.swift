@@ -52,13 +52,15 @@ public struct WeChatAdapter: ChannelAdapter {
 
     /// The nonce, with the body it signed, for every webhook: in plaintext mode the signature does
     /// not cover the body (in safe mode `msg_signature` does, and a redelivery is the same body).
-    /// It is remembered while its timestamp passes `verify`: until the timestamp plus the window
-    /// (a timestamp ahead of the call stays fresh that much longer).
+    /// It is remembered while its timestamp passes `verify` and a second longer (the ledgers count
+    /// in milliseconds): until the timestamp plus the window, a timestamp ahead of the call staying
+    /// fresh that much longer. It is kept under the token's digest, not the account: the signature
+    /// is the token's, whichever account it is sent to.
     public func signatureUse(_ request: WebhookRequest) -> SignatureUse? {
         let signedAt = request.query["timestamp"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? request.receivedAt
         return SignatureUse(
-            account: account.key, nonce: request.query["nonce"] ?? "", body: request.body,
-            expires: max(signedAt, request.receivedAt).addingTimeInterval(Self.replayWindow))
+            signer: "wechat:" + Signatures.sha256Hex(Data(configuration.token.utf8)).prefix(32), nonce: request.query["nonce"] ?? "",
+            body: request.body, expires: max(signedAt, request.receivedAt).addingTimeInterval(Self.replayWindow + 1))
     }
 
     private func encryptedField(_ body: Data) throws(WebhookError) -> String {

@@ -33,11 +33,11 @@ extension PostgresSchema {
     static let webhookNonces = [
         """
         CREATE TABLE webhook_nonces (
-            account TEXT NOT NULL,
+            signer TEXT NOT NULL,
             nonce TEXT NOT NULL,
             digest TEXT NOT NULL,
             expires_at BIGINT NOT NULL,
-            PRIMARY KEY (account, nonce)
+            PRIMARY KEY (signer, nonce)
         )
         """,
         "CREATE INDEX webhook_nonces_expiry ON webhook_nonces (expires_at)",

@@ -10,8 +10,8 @@ import Testing
 @Suite struct NonceLedgerContractTests {
     private let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    private func use(_ nonce: String, _ body: String, account: String = "wechat/main", for seconds: TimeInterval = 300) -> SignatureUse {
-        SignatureUse(account: account, nonce: nonce, body: Data(body.utf8), expires: start.addingTimeInterval(seconds))
+    private func use(_ nonce: String, _ body: String, signer: String = "wechat:main", for seconds: TimeInterval = 300) -> SignatureUse {
+        SignatureUse(signer: signer, nonce: nonce, body: Data(body.utf8), expires: start.addingTimeInterval(seconds))
     }
 
     @Test(arguments: StoreKind.available)
@@ -24,8 +24,8 @@ import Testing
             // Another body under it: a replay, and nothing changes.
             #expect(try await !ledger.record(use("n1", "<b/>"), at: start.addingTimeInterval(10)))
             #expect(try await ledger.record(use("n1", "<a/>"), at: start.addingTimeInterval(11)))
-            // Another account's nonce of the same text is its own.
-            #expect(try await ledger.record(use("n1", "<b/>", account: "wechat/other"), at: start))
+            // Another signer's nonce of the same text is its own.
+            #expect(try await ledger.record(use("n1", "<b/>", signer: "wechat:other"), at: start))
             // Expired, the nonce may sign anything (its timestamp is refused by then anyway).
             #expect(try await ledger.record(use("n1", "<b/>", for: 600), at: start.addingTimeInterval(300)))
             #expect(try await !ledger.record(use("n1", "<a/>", for: 600), at: start.addingTimeInterval(301)))
@@ -51,6 +51,13 @@ import Testing
             #expect(try await processes[0].nonces.record(use("n1", "<a/>"), at: start))
             #expect(try await !processes[1].nonces.record(use("n1", "<b/>"), at: start.addingTimeInterval(1)))
             #expect(try await processes[1].nonces.record(use("n1", "<a/>"), at: start.addingTimeInterval(1)))
+            // Two processes recording one new nonce at once, over two bodies: exactly one is accepted.
+            for round in 0..<20 {
+                async let first = processes[0].nonces.record(use("race\(round)", "<a/>"), at: start)
+                async let second = processes[1].nonces.record(use("race\(round)", "<b/>"), at: start)
+                let accepted = try await [first, second].filter { $0 }.count
+                #expect(accepted == 1, "round \(round)")
+            }
         }
     }
 }
