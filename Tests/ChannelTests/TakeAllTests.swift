@@ -11,7 +11,7 @@ import Testing
     private let moment = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func aLaterRefusalGivesBackWhatWasTaken() async throws {
-        let ledger = InProcessRateLimitLedger()
+        let ledger: any RateLimitLedger = InProcessRateLimitLedger()
         _ = try await ledger.reserve("b", limit: limit, at: moment)
         let refused = try await ledger.takeAll([("a", limit), ("b", limit)], at: moment)
         #expect(refused?.bucket == 1)

@@ -138,7 +138,7 @@ import Testing
     /// `verify`, and a seen nonce with another body by the nonce ledger the server records it in.
     @Test func wechatReplayIsRefused() async throws {
         let adapter = TestAccounts.wechat()
-        let ledger = InProcessNonceLedger()
+        let ledger: any NonceLedger = InProcessNonceLedger()
         let body = Data("<xml><FromUserName>o1</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><MsgId>1</MsgId></xml>".utf8)
         var request = TestAccounts.signedRequest(.wechat, body: body)
         try adapter.verify(request)
