@@ -29,6 +29,25 @@ enum RateLimitLedgers {
     /// e-mail address): `scope` and a SHA-256 digest of `key`, so the shared table does not show
     /// the addresses (an IPv4 address or a known e-mail can still be found by trying candidates) and
     /// no name grows past 60 characters.
+    /// `ledger.takeAll` for a limit that refuses rather than queues (the logins', the widget's):
+    /// nil when every token was taken, else the refusing bucket's index and the whole seconds to wait
+    /// (at least 1). `APIError.limitsUnavailable` when the ledger cannot be reached: no request goes
+    /// through unchecked.
+    static func take(
+        _ buckets: [(name: String, limit: RateLimit)], from ledger: any RateLimitLedger, at now: Date, refusals: RecentRefusals
+    ) async throws -> (bucket: Int, retryAfter: Int)? {
+        let refused: (bucket: Int, wait: Duration)?
+        do {
+            refused = try await ledger.takeAll(buckets, at: now, refusals: refusals)
+        } catch {
+            throw APIError.limitsUnavailable
+        }
+        return refused.map { ($0.bucket, retryAfter($0.wait)) }
+    }
+
+    /// A wait as `Retry-After` gives it: whole seconds, rounded up, at least 1.
+    static func retryAfter(_ wait: Duration) -> Int { max(1, Int(wait.timeInterval.rounded(.up))) }
+
     static func bucket(_ scope: String, _ key: String) -> String {
         "\(scope):" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }

@@ -54,14 +54,9 @@ final class LoginThrottle: Sendable {
         // The address first: an attacker can name many accounts, not many addresses.
         let buckets = (address.map { [(name: addressBucket($0), limit: limits.addressLimit, scope: "address")] } ?? [])
             + [(name: accountBucket(account), limit: limits.accountLimit, scope: "account")]
-        let refused: (bucket: Int, wait: Duration)?
-        do {
-            refused = try await ledger.takeAll(buckets.map { ($0.name, $0.limit) }, at: now(), refusals: refusals)
-        } catch {
-            throw APIError.limitsUnavailable
+        if let refused = try await RateLimitLedgers.take(buckets.map { ($0.name, $0.limit) }, from: ledger, at: now(), refusals: refusals) {
+            throw Limited(retryAfter: refused.retryAfter, scope: buckets[refused.bucket].scope)
         }
-        guard let refused else { return }
-        throw Limited(retryAfter: max(1, Int(refused.wait.timeInterval.rounded(.up))), scope: buckets[refused.bucket].scope)
     }
 
     /// The password was right: the account starts afresh, and the attempt no longer counts against

@@ -62,9 +62,7 @@ final class WidgetThrottle: Sendable {
         /// Whole seconds until it may be tried again (at least 1).
         var retryAfter: Int
 
-        init(waiting wait: Duration) {
-            retryAfter = max(1, Int(wait.timeInterval.rounded(.up)))
-        }
+        init(retryAfter: Int) { self.retryAfter = retryAfter }
     }
 
     let limits: Limits
@@ -166,13 +164,9 @@ final class WidgetThrottle: Sendable {
     /// (nothing is let through unchecked).
     private func takeShared(_ wanted: [(scope: String, key: String, limit: RateLimit)?]) async throws {
         let buckets = wanted.compactMap { $0 }.map { (name: RateLimitLedgers.bucket($0.scope, $0.key), limit: $0.limit) }
-        let refused: (bucket: Int, wait: Duration)?
-        do {
-            refused = try await ledger.takeAll(buckets, at: now(), refusals: refusals)
-        } catch {
-            throw APIError.limitsUnavailable
+        if let refused = try await RateLimitLedgers.take(buckets, from: ledger, at: now(), refusals: refusals) {
+            throw Limited(retryAfter: refused.retryAfter)
         }
-        if let refused { throw Limited(waiting: refused.wait) }
     }
 
     /// Takes one token from each bucket, or none: a refusal gives back what it took.
@@ -198,6 +192,6 @@ final class WidgetThrottle: Sendable {
             }
             return .zero
         }
-        if wait > .zero { throw Limited(waiting: wait) }
+        if wait > .zero { throw Limited(retryAfter: RateLimitLedgers.retryAfter(wait)) }
     }
 }
