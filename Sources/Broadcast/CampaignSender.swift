@@ -144,7 +144,10 @@ public struct CampaignSender: Sendable {
 
     /// Single sends, `concurrency` at a time, each within its account's bucket; outcomes are
     /// recorded every hundred so a crash leaves little in flight. A pause or cancel, or the process
-    /// stopping (looked up every 200 ms), stops the sends that have not gone yet; they go back unsent.
+    /// stopping, stops the sends that have not gone yet; they go back unsent. A change made in this
+    /// process stops them as it is published (a running campaign can only be paused or cancelled),
+    /// so no send starts after the pause is answered; one made in another process, or the process
+    /// stopping, is looked up every 200 ms.
     func sendSingles(_ singles: [(CampaignRecipient, OutboundMessage, any MessageSender)], campaignId: Int64) async throws {
         guard !singles.isEmpty else { return }
         let retry = self.retry
@@ -154,6 +157,10 @@ public struct CampaignSender: Sendable {
         let holder = self.holder
         let stopping = self.stopping
         let stop = StopSwitch()
+        let changes = inbox.bus.listen { events in
+            if events.contains(where: { if case .campaignChanged(campaignId) = $0 { true } else { false } }) { stop.set() }
+        }
+        defer { changes.cancel() }
         let monitor = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))

@@ -174,10 +174,19 @@ import Testing
             // It starts by itself; at 20/s the 40 take two seconds: pause part-way.
             try await t.eventually("the campaign started sending") { t.whatsapp.requests.count >= 5 }
             #expect(try await t.postJSON("/api/v1/campaigns/\(id)/pause", "{}").json["status"] as? String == "paused")
-            try await Task.sleep(for: .milliseconds(500))
+            // The pause ends the chunk in hand: the sends in flight land and are recorded, the others
+            // go back pending. Then every request the platform got is one recorded as sent.
+            var progress: [String: Int] = [:]
+            try await t.eventually("the paused chunk settled") {
+                progress = try await t.get("/api/v1/campaigns/\(id)").json["progress"] as? [String: Int] ?? [:]
+                return progress["sending", default: 0] == 0
+            }
             let sentWhilePausing = t.whatsapp.requests.count
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(t.whatsapp.requests.count == sentWhilePausing)  // nothing more while paused
+            #expect(progress["sent"] == sentWhilePausing)
+            #expect(progress["pending"] == 40 - sentWhilePausing)
+            // Nothing more while paused (a window that can only hide a send, never invent one).
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(t.whatsapp.requests.count == sentWhilePausing)
             #expect(sentWhilePausing < 40)
             #expect(try await t.postJSON("/api/v1/campaigns/\(id)/pause", "{}").errorCode == "invalid_transition")
             #expect(try await t.postJSON("/api/v1/campaigns/\(id)/resume", "{}").json["status"] as? String == "running")

@@ -96,6 +96,8 @@ import UniversalInbox
             _ = try await t.postWhatsApp(Payloads.whatsappText("wamid.RULE2", "thanks"))
             #expect(try await t.patchJSON("/api/v1/tickets/\(ticket)", #"{"status":"pending"}"#).status == 200)
             try await t.eventually("the bounce rule ran") { try await t.get("/api/v1/tickets/\(ticket)").json["tags"] as? [String] == ["bounced"] }
+            try await t.eventually("the second rule ran") { try await history(t, ticket).filter { $0.kind == "status" }.count >= 3 }
+            // A window that can only hide a rule running again, never invent one.
             try await Task.sleep(for: .milliseconds(500))
             // For the agent's change each rule ran once, in order (the second sees the first's result),
             // and neither ran again on what the other did.
