@@ -1,7 +1,10 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
+import Logging
 import PlatformStandIns
+import PostgresNIO
+import PostgresStore
 import Testing
 
 @Suite struct WeChatEndToEndTests {
@@ -33,6 +36,33 @@ import Testing
             #expect(forged.errorMessage?.contains("replayed signature") == true)
             let ticket = try #require(try await t.get("/api/v1/tickets?channel=wechat").items.first)
             #expect(try await t.messages(ticket: try #require(ticket["id"] as? Int)).map { $0["text"] as? String } == ["first"])
+        }
+    }
+
+    /// When the nonce cannot be recorded (here PostgreSQL refuses the write) the webhook is refused
+    /// with 503 and stores nothing, so WeChat delivers it again; once the ledger is back, it is
+    /// stored. (On SQLite the ledger is in the process and cannot fail.)
+    @Test(.enabled(if: TestDatabase.isPostgres)) func aNonceThatCannotBeRecordedRefusesTheWebhook() async throws {
+        try await TestBridge.with(standIns: [.wechat]) { t in
+            let settings = try #require(t.postgres).settings
+            let logger = Logger(label: "test")
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                _ = try await db.query("ALTER TABLE webhook_nonces ADD CONSTRAINT refuse_all CHECK (false) NOT VALID", logger: logger)
+            }
+            let query = PlatformSignatures.wechatQuery(token: "wxtoken", timestamp: String(Int(Date().timeIntervalSince1970)), nonce: "held", encrypted: nil)
+            let path = "/webhooks/wechat/main?\(query)&openid=\(Payloads.openId)"
+            let body = Data(Payloads.wechatText("24190000000000010", "held back").utf8)
+            let refused = try await t.request(.POST, path, body: body, headers: [("Content-Type", "text/xml")], token: nil)
+            #expect(refused.status == 503)
+            #expect(refused.errorCode == "unavailable")
+            #expect(try await t.get("/api/v1/tickets?channel=wechat").items.isEmpty)
+
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                _ = try await db.query("ALTER TABLE webhook_nonces DROP CONSTRAINT refuse_all", logger: logger)
+            }
+            #expect(try await t.request(.POST, path, body: body, headers: [("Content-Type", "text/xml")], token: nil).status == 200)
+            let ticket = try #require(try await t.get("/api/v1/tickets?channel=wechat").items.first)
+            #expect(try await t.messages(ticket: try #require(ticket["id"] as? Int)).map { $0["text"] as? String } == ["held back"])
         }
     }
 

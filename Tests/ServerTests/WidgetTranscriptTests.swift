@@ -1,6 +1,9 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
 import Testing
 import Yams
 
@@ -111,6 +114,32 @@ import Yams
                 .POST, "\(Self.base)/offline", #"{"id":"o-1","name":"Kim","email":"kim9@example.com","text":"hi"}"#)
             #expect(offline.status == 202 && offline.json["confirmationSent"] as? Bool == false)
             #expect(try server.received().count == 3)
+        }
+    }
+
+    /// The transcript's limits guard someone else's mailbox and are counted for the whole cluster:
+    /// when their ledger cannot be reached (here PostgreSQL refuses its writes) the ask is refused
+    /// with 503 `limits_unavailable` and nothing is sent, rather than let through unchecked.
+    @Test(.enabled(if: TestDatabase.isPostgres)) func anUnreachableLedgerRefusesTheAskAndSendsNothing() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        try await TestBridge.with(configure: { $0.email = server.settings() }) { t in
+            let visitor = try await Visitor.start(t)
+            #expect(try await visitor.say("m-1", "Hello").status == 202)
+            let settings = try #require(t.postgres).settings
+            let logger = Logger(label: "test")
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                _ = try await db.query("ALTER TABLE rate_limit_buckets ADD CONSTRAINT refuse_all CHECK (false) NOT VALID", logger: logger)
+            }
+            let refused = try await ask(visitor, "kim@example.com")
+            #expect(refused.status == 503 && refused.errorCode == "limits_unavailable", "\(refused.text)")
+            #expect(Int(refused.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
+            #expect(try server.received().isEmpty)
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                _ = try await db.query("ALTER TABLE rate_limit_buckets DROP CONSTRAINT refuse_all", logger: logger)
+            }
+            #expect(try await ask(visitor, "kim@example.com").status == 202)
+            #expect(try server.received().map(\.to) == [["kim@example.com"]])
         }
     }
 
