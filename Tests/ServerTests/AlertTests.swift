@@ -119,7 +119,6 @@ import UniversalInbox
     }
 
     @Test(.enabled(if: TestDatabase.isSQLite, TestDatabase.sqliteOnly)) func ticketsWaitingTooLongAlertTheirDepartment() async throws {
-        // Long enough that the ticket is in Sales's queue before it counts as waiting.
         try await TestBridge.with(standIns: [.line], configure: {
             Self.fast(&$0)
             $0.notifier.waitingAfter = 2
@@ -128,9 +127,11 @@ import UniversalInbox
             let sam = try await t.addAgent("Sam", departments: [sales])
             let other = try await t.addAgent("Otto")
             _ = try await t.patchJSON("/api/v1/agents/\(other.id)", #"{"departments":[]}"#)
+            // The account's tickets open in Sales's queue (a transfer after the ticket opened would
+            // race the alert worker: the ticket would count as waiting for everyone until it landed).
+            #expect(try await t.request(.PUT, "/api/v1/channel-accounts/line/main/department", body: Data(#"{"departmentId":\#(sales)}"#.utf8), headers: [("Content-Type", "application/json")]).status == 200)
             let samLive = try await LiveClient.connect(t, token: sam.token)
             let ticket = try await t.customerWrites(Payloads.lineUser, "anyone?")
-            _ = try await t.postJSON("/api/v1/tickets/\(ticket)/transfer", #"{"departmentId":\#(sales)}"#)
             let waiting = try await samLive.next("alert") { $0["event"] as? String == "waiting" }
             #expect(waiting["ticketId"] as? Int64 == ticket)
             let ottoWaiting = try await t.bridge.inbox.database.pool.read { db in
