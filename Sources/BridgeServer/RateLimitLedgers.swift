@@ -25,10 +25,6 @@ enum RateLimitLedgers {
         }
     }
 
-    /// The ledger's name for a limit on something a stranger names (a visitor, a client address, an
-    /// e-mail address): `scope` and a SHA-256 digest of `key`, so the shared table does not show
-    /// the addresses (an IPv4 address or a known e-mail can still be found by trying candidates) and
-    /// no name grows past 60 characters.
     /// `ledger.takeAll` for a limit that refuses rather than queues (the logins', the widget's):
     /// nil when every token was taken, else the refusing bucket's index and the whole seconds to wait
     /// (at least 1). `APIError.limitsUnavailable` when the ledger cannot be reached: no request goes
@@ -48,6 +44,10 @@ enum RateLimitLedgers {
     /// A wait as `Retry-After` gives it: whole seconds, rounded up, at least 1.
     static func retryAfter(_ wait: Duration) -> Int { max(1, Int(wait.timeInterval.rounded(.up))) }
 
+    /// The ledger's name for a limit on something a stranger names (a visitor, a client address, an
+    /// e-mail address): `scope` and a SHA-256 digest of `key`, so the shared table does not show
+    /// the addresses (an IPv4 address or a known e-mail can still be found by trying candidates) and
+    /// no name grows past 60 characters.
     static func bucket(_ scope: String, _ key: String) -> String {
         "\(scope):" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }

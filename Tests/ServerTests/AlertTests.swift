@@ -129,7 +129,7 @@ import UniversalInbox
             _ = try await t.patchJSON("/api/v1/agents/\(other.id)", #"{"departments":[]}"#)
             // The account's tickets open in Sales's queue (a transfer after the ticket opened would
             // race the alert worker: the ticket would count as waiting for everyone until it landed).
-            #expect(try await t.request(.PUT, "/api/v1/channel-accounts/line/main/department", body: Data(#"{"departmentId":\#(sales)}"#.utf8), headers: [("Content-Type", "application/json")]).status == 200)
+            #expect(try await t.api.raw(.PUT, "/api/v1/channel-accounts/line/main/department", json: #"{"departmentId":\#(sales)}"#).status == 200)
             let samLive = try await LiveClient.connect(t, token: sam.token)
             let ticket = try await t.customerWrites(Payloads.lineUser, "anyone?")
             let waiting = try await samLive.next("alert") { $0["event"] as? String == "waiting" }

@@ -12,6 +12,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PlatformStandIns
+import PostgresNIO
+import PostgresStore
 import Testing
 import UniversalInbox
 import WhatsAppChannel
@@ -258,6 +260,26 @@ struct TestBridge {
             _ = try await api(token: token).updateAgent(agent.id, .init(availability: availability))
         }
         return AgentLogin(id: agent.id, token: token)
+    }
+
+    /// On PostgreSQL, `body` while the database refuses every new row of `table` (a `CHECK (false)`
+    /// constraint), as a shared ledger that cannot be reached would; the table takes writes again after.
+    func whileRefusingWrites(to table: String, _ body: () async throws -> Void) async throws {
+        let settings = try #require(postgres, "a PostgreSQL-only helper").settings
+        let logger = Logger(label: "test")
+        func alter(_ change: String) async throws {
+            try await PostgresConnector.withConnection(settings, logger: logger) { db in
+                _ = try await db.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) \(change)"), logger: logger)
+            }
+        }
+        try await alter("ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
+        do {
+            try await body()
+        } catch {
+            try await alter("DROP CONSTRAINT refuse_all")
+            throw error
+        }
+        try await alter("DROP CONSTRAINT refuse_all")
     }
 
     func addDepartment(_ name: String) async throws -> Int64 { try await api.createDepartment(name).id }

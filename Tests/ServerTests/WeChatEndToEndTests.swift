@@ -1,10 +1,7 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
-import Logging
 import PlatformStandIns
-import PostgresNIO
-import PostgresStore
 import Testing
 
 @Suite struct WeChatEndToEndTests {
@@ -44,21 +41,14 @@ import Testing
     /// stored. (On SQLite the ledger is in the process and cannot fail.)
     @Test(.enabled(if: TestDatabase.isPostgres)) func aNonceThatCannotBeRecordedRefusesTheWebhook() async throws {
         try await TestBridge.with(standIns: [.wechat]) { t in
-            let settings = try #require(t.postgres).settings
-            let logger = Logger(label: "test")
-            try await PostgresConnector.withConnection(settings, logger: logger) { db in
-                _ = try await db.query("ALTER TABLE webhook_nonces ADD CONSTRAINT refuse_all CHECK (false) NOT VALID", logger: logger)
-            }
             let query = PlatformSignatures.wechatQuery(token: "wxtoken", timestamp: String(Int(Date().timeIntervalSince1970)), nonce: "held", encrypted: nil)
             let path = "/webhooks/wechat/main?\(query)&openid=\(Payloads.openId)"
             let body = Data(Payloads.wechatText("24190000000000010", "held back").utf8)
-            let refused = try await t.request(.POST, path, body: body, headers: [("Content-Type", "text/xml")], token: nil)
-            #expect(refused.status == 503)
-            #expect(refused.errorCode == "unavailable")
-            #expect(try await t.get("/api/v1/tickets?channel=wechat").items.isEmpty)
-
-            try await PostgresConnector.withConnection(settings, logger: logger) { db in
-                _ = try await db.query("ALTER TABLE webhook_nonces DROP CONSTRAINT refuse_all", logger: logger)
+            try await t.whileRefusingWrites(to: "webhook_nonces") {
+                let refused = try await t.request(.POST, path, body: body, headers: [("Content-Type", "text/xml")], token: nil)
+                #expect(refused.status == 503)
+                #expect(refused.errorCode == "unavailable")
+                #expect(try await t.get("/api/v1/tickets?channel=wechat").items.isEmpty)
             }
             #expect(try await t.request(.POST, path, body: body, headers: [("Content-Type", "text/xml")], token: nil).status == 200)
             let ticket = try #require(try await t.get("/api/v1/tickets?channel=wechat").items.first)

@@ -1,9 +1,6 @@
 @testable import BridgeServer
 import ChannelKit
 import Foundation
-import Logging
-import PostgresNIO
-import PostgresStore
 import Testing
 import Yams
 
@@ -126,17 +123,11 @@ import Yams
         try await TestBridge.with(configure: { $0.email = server.settings() }) { t in
             let visitor = try await Visitor.start(t)
             #expect(try await visitor.say("m-1", "Hello").status == 202)
-            let settings = try #require(t.postgres).settings
-            let logger = Logger(label: "test")
-            try await PostgresConnector.withConnection(settings, logger: logger) { db in
-                _ = try await db.query("ALTER TABLE rate_limit_buckets ADD CONSTRAINT refuse_all CHECK (false) NOT VALID", logger: logger)
-            }
-            let refused = try await ask(visitor, "kim@example.com")
-            #expect(refused.status == 503 && refused.errorCode == "limits_unavailable", "\(refused.text)")
-            #expect(Int(refused.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
-            #expect(try server.received().isEmpty)
-            try await PostgresConnector.withConnection(settings, logger: logger) { db in
-                _ = try await db.query("ALTER TABLE rate_limit_buckets DROP CONSTRAINT refuse_all", logger: logger)
+            try await t.whileRefusingWrites(to: "rate_limit_buckets") {
+                let refused = try await ask(visitor, "kim@example.com")
+                #expect(refused.status == 503 && refused.errorCode == "limits_unavailable", "\(refused.text)")
+                #expect(Int(refused.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
+                #expect(try server.received().isEmpty)
             }
             #expect(try await ask(visitor, "kim@example.com").status == 202)
             #expect(try server.received().map(\.to) == [["kim@example.com"]])
